@@ -1,0 +1,132 @@
+//! The Sql port over rusqlite. One connection behind a mutex: SQLite serialises writers anyway,
+//! and a batch runs in one transaction like D1's.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use herald::sql::{DbError, Row, Sql, Statement, Value};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, ToSql};
+use serde_json::{Map, Number, Value as Json};
+
+pub struct SqliteDb {
+    conn: Mutex<Connection>,
+}
+
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn map_err(e: rusqlite::Error) -> DbError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, msg) if f.code == ErrorCode::ConstraintViolation => {
+            let text = msg.clone().unwrap_or_else(|| e.to_string());
+            // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
+            if f.extended_code == 2067 || f.extended_code == 1555 {
+                DbError::Unique(text)
+            } else {
+                DbError::Constraint(text)
+            }
+        }
+        _ => DbError::Other(e.to_string()),
+    }
+}
+
+fn to_json(v: ValueRef<'_>) -> Json {
+    match v {
+        ValueRef::Null => Json::Null,
+        ValueRef::Integer(i) => Json::Number(i.into()),
+        ValueRef::Real(f) => Number::from_f64(f).map_or(Json::Null, Json::Number),
+        ValueRef::Text(t) => Json::String(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Json::Array(b.iter().map(|x| Json::Number((*x).into())).collect()),
+    }
+}
+
+fn run_query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+    let refs: Vec<&dyn ToSql> = bound.iter().map(|p| p as &dyn ToSql).collect();
+    let mut rows = stmt.query(refs.as_slice()).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        let mut map = Map::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            map.insert(name.clone(), to_json(row.get_ref(i).map_err(map_err)?));
+        }
+        out.push(Row(map));
+    }
+    Ok(out)
+}
+
+fn run_execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+    let refs: Vec<&dyn ToSql> = bound.iter().map(|p| p as &dyn ToSql).collect();
+    stmt.execute(refs.as_slice()).map(|n| n as u64).map_err(map_err)
+}
+
+impl SqliteDb {
+    /// A private in-memory database with every migration of `dir` applied.
+    pub fn in_memory(migrations: &Path) -> Result<Self, DbError> {
+        let conn = Connection::open_in_memory().map_err(map_err)?;
+        Self::setup(conn, migrations)
+    }
+
+    pub fn open(path: &Path, migrations: &Path) -> Result<Self, DbError> {
+        let conn = Connection::open(path).map_err(map_err)?;
+        Self::setup(conn, migrations)
+    }
+
+    fn setup(conn: Connection, migrations: &Path) -> Result<Self, DbError> {
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;").map_err(map_err)?;
+        let mut files: Vec<_> = std::fs::read_dir(migrations)
+            .map_err(|e| DbError::Other(format!("{}: {e}", migrations.display())))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let sql = std::fs::read_to_string(&file).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
+            conn.execute_batch(&sql).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
+        }
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, DbError> {
+        self.conn.lock().map_err(|_| DbError::Other("connection mutex poisoned".into()))
+    }
+}
+
+#[async_trait(?Send)]
+impl Sql for SqliteDb {
+    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        run_query(&*self.conn()?, sql, params)
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        run_execute(&*self.conn()?, sql, params)
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(map_err)?;
+        let mut changed = Vec::with_capacity(statements.len());
+        for s in statements {
+            changed.push(run_execute(&tx, s.sql, &s.params)?);
+        }
+        tx.commit().map_err(map_err)?;
+        Ok(changed)
+    }
+}

@@ -1,0 +1,96 @@
+//! Authentication and authorization, done once for every route from the route table:
+//! handlers receive a caller who is known and allowed (SPEC IAM-9, IAM-10).
+
+use super::routes::{Access, Params, Route};
+use super::{Context, Request};
+use crate::error::AppError;
+use crate::identity::tokens;
+use crate::params;
+use crate::workspaces::permissions::Role;
+
+/// The signed-in user.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+}
+
+/// The caller's membership of the workspace in the path.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub workspace_id: String,
+    pub role: Role,
+}
+
+/// A request that passed the route's access rule.
+pub struct Call<'r> {
+    pub req: &'r Request,
+    pub route: &'static Route,
+    pub params: Params,
+    pub caller: Option<Caller>,
+    pub member: Option<Member>,
+}
+
+impl Call<'_> {
+    pub fn caller(&self) -> Result<&Caller, AppError> {
+        self.caller.as_ref().ok_or_else(|| AppError::Internal("route has no caller".into()))
+    }
+
+    pub fn member(&self) -> Result<&Member, AppError> {
+        self.member.as_ref().ok_or_else(|| AppError::Internal("route has no workspace".into()))
+    }
+}
+
+pub async fn authorize<'r>(
+    ctx: &Context<'_>,
+    req: &'r Request,
+    route: &'static Route,
+    params: Params,
+) -> Result<Call<'r>, AppError> {
+    let mut call = Call { req, route, params, caller: None, member: None };
+    match route.access {
+        Access::Public | Access::Development => {}
+        Access::User => call.caller = Some(authenticate(ctx, req)?),
+        Access::Workspace(permission) => {
+            let caller = authenticate(ctx, req)?;
+            let workspace_id = call.params.get("workspaceId")?.to_string();
+            let member = membership(ctx, &workspace_id, &caller.user_id).await?;
+            if !permission.granted_to(member.role) {
+                return Err(AppError::Forbidden(format!(
+                    "the {} role may not do this",
+                    member.role.as_str()
+                )));
+            }
+            call.caller = Some(caller);
+            call.member = Some(member);
+        }
+    }
+    Ok(call)
+}
+
+fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
+    let header = req
+        .header("authorization")
+        .ok_or_else(|| AppError::Unauthorized("authentication required".into()))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| AppError::Unauthorized("expected a Bearer token".into()))?;
+    let user_id = tokens::verify_access(&ctx.config.jwt_secret, token.trim(), ctx.clock.now_ms())?;
+    Ok(Caller { user_id })
+}
+
+/// A workspace the caller does not belong to, or that is archived, does not exist for them.
+async fn membership(ctx: &Context<'_>, workspace_id: &str, user_id: &str) -> Result<Member, AppError> {
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
+            &params![workspace_id, user_id],
+        )
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?;
+    let role = Role::parse(&row.text("role")?)
+        .ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
+    Ok(Member { workspace_id: workspace_id.to_string(), role })
+}

@@ -1,0 +1,219 @@
+//! The HTTP API, independent of any server: a runtime turns its request into a [`Request`],
+//! calls [`handle`] with its adapters in a [`Context`], and sends back the [`Response`].
+
+mod access;
+pub use access::Call;
+mod cors;
+mod dispatch;
+pub mod json;
+pub mod openapi;
+pub mod routes;
+
+use crate::error::AppError;
+use crate::ports::{Clock, Config, Mail, PasswordHasher, Random, Sql};
+
+pub use access::{Caller, Member};
+pub use json::Envelope;
+
+/// Every adapter a request may need, borrowed for the request's lifetime.
+pub struct Context<'a> {
+    pub db: &'a dyn Sql,
+    pub clock: &'a dyn Clock,
+    pub random: &'a dyn Random,
+    pub hasher: &'a dyn PasswordHasher,
+    pub mail: &'a dyn Mail,
+    pub config: &'a Config,
+}
+
+impl Context<'_> {
+    /// A new UUIDv7: time-ordered, so ids sort by creation and suit cursors.
+    pub fn new_id(&self) -> String {
+        let ms = u64::try_from(self.clock.now_ms()).unwrap_or(0);
+        let rand: [u8; 10] = self.random.bytes();
+        uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub method: String,
+    /// The path without the query string.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Header names in any case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn new(method: &str, path_and_query: &str) -> Self {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        Self { method: method.to_ascii_uppercase(), path: path.into(), query: query.into(), ..Default::default() }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// A cookie's value from the `Cookie` header.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| percent_decode(v))
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        Self { status, headers: vec![("content-type".into(), content_type.into())], body }
+    }
+
+    pub fn empty(status: u16) -> Self {
+        Self { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Serves one request. Never panics on input and never lets an internal cause out.
+pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
+    let request_id = request_id(ctx, &req);
+    let origin = req.header("origin").map(str::to_string);
+    let mut response = if req.method == "OPTIONS" {
+        cors::preflight(ctx.config, &req)
+    } else {
+        match serve(ctx, &req).await {
+            Ok(r) => r,
+            Err(err) => error_response(&err, &request_id, &req),
+        }
+    };
+    response.headers.push(("x-request-id".into(), request_id));
+    security_headers(&mut response);
+    cors::decorate(ctx.config, origin.as_deref(), &mut response);
+    response
+}
+
+async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
+    if req.body.len() > ctx.config.max_body_bytes {
+        return Err(AppError::PayloadTooLarge(ctx.config.max_body_bytes));
+    }
+    let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+    let call = access::authorize(ctx, req, route, params).await?;
+    dispatch::dispatch(ctx, &call).await
+}
+
+fn error_response(err: &AppError, request_id: &str, req: &Request) -> Response {
+    match err {
+        AppError::Internal(cause) | AppError::ExternalApi(cause) => {
+            tracing::error!(request_id, method = %req.method, path = %req.path, %cause, "request failed")
+        }
+        _ => {}
+    }
+    json::to_response(err.status(), &err.envelope(request_id))
+}
+
+/// The caller's `X-Request-Id` when it is sane, a fresh UUIDv7 otherwise (SPEC PL-7).
+fn request_id(ctx: &Context<'_>, req: &Request) -> String {
+    match req.header("x-request-id") {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            id.to_string()
+        }
+        _ => format!("req_{}", ctx.new_id()),
+    }
+}
+
+/// SPEC PL-6. The API serves JSON, so the policy forbids everything a page could load.
+fn security_headers(r: &mut Response) {
+    let csp = if r.header("content-type").is_some_and(|t| t.starts_with("text/html")) {
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    for (k, v) in [
+        ("content-security-policy", csp),
+        ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        r.headers.push((k.into(), v.into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_decoded() {
+        let r = Request::new("GET", "/x?to=a%40b.test&x=1+2&flag");
+        assert_eq!(r.query_param("to").as_deref(), Some("a@b.test"));
+        assert_eq!(r.query_param("x").as_deref(), Some("1 2"));
+        assert_eq!(r.query_param("flag").as_deref(), Some(""));
+        assert_eq!(r.query_param("none"), None);
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut r = Request::new("GET", "/");
+        r.headers.push(("Cookie".into(), "a=1; herald_refresh=tok; b=2".into()));
+        assert_eq!(r.cookie("herald_refresh"), Some("tok"));
+        assert_eq!(r.cookie("c"), None);
+    }
+}

@@ -1,0 +1,165 @@
+//! The route table: every endpoint, its path under `/api/v1` (SPEC PL-3) and what a caller
+//! needs to reach it (SPEC IAM-9). The OpenAPI test checks this table against the document.
+
+use crate::error::AppError;
+use crate::ports::{Config, Environment};
+use crate::workspaces::permissions::Permission;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteId {
+    Health,
+    OpenApi,
+    Signup,
+    Login,
+    Refresh,
+    Logout,
+    GetMe,
+    UpdateMe,
+    ListWorkspaces,
+    CreateWorkspace,
+    GetWorkspace,
+    UpdateWorkspace,
+    ArchiveWorkspace,
+    ListMembers,
+    UpdateMember,
+    RemoveMember,
+    CreateInvite,
+    AcceptInvite,
+    DevMailbox,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Any signed-in user.
+    User,
+    /// A member of the workspace in the path whose role grants the permission.
+    Workspace(Permission),
+    /// Exists only when `ENVIRONMENT=development`.
+    Development,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub id: RouteId,
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, id: RouteId, access: Access) -> Route {
+    Route { method, path, id, access }
+}
+
+use Access::*;
+use Permission as P;
+use RouteId::*;
+
+pub const ROUTES: &[Route] = &[
+    r("GET", "/health", Health, Public),
+    r("GET", "/api/v1/openapi.json", OpenApi, Public),
+    r("POST", "/api/v1/auth/signup", Signup, Public),
+    r("POST", "/api/v1/auth/login", Login, Public),
+    r("POST", "/api/v1/auth/refresh", Refresh, Public),
+    r("POST", "/api/v1/auth/logout", Logout, Public),
+    r("GET", "/api/v1/users/me", GetMe, User),
+    r("PATCH", "/api/v1/users/me", UpdateMe, User),
+    r("GET", "/api/v1/workspaces", ListWorkspaces, User),
+    r("POST", "/api/v1/workspaces", CreateWorkspace, User),
+    r("GET", "/api/v1/workspaces/{workspaceId}", GetWorkspace, Workspace(P::WorkspaceRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}", UpdateWorkspace, Workspace(P::WorkspaceUpdate)),
+    r("DELETE", "/api/v1/workspaces/{workspaceId}", ArchiveWorkspace, Workspace(P::WorkspaceArchive)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/members", ListMembers, Workspace(P::MembersRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}/members/{userId}", UpdateMember, Workspace(P::MembersManage)),
+    // Leaving is always allowed; removing someone else is checked by the use case.
+    r("DELETE", "/api/v1/workspaces/{workspaceId}/members/{userId}", RemoveMember, Workspace(P::WorkspaceRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/invites", CreateInvite, Workspace(P::MembersInvite)),
+    r("POST", "/api/v1/invites/accept", AcceptInvite, User),
+    r("GET", "/api/v1/dev/mailbox", DevMailbox, Development),
+];
+
+/// Path parameters, by name.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Result<&str, AppError> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| AppError::Internal(format!("route has no parameter {name}")))
+    }
+}
+
+/// Finds the route for a request, or answers 404.
+pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route, Params), AppError> {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    for route in ROUTES {
+        if route.access == Development && config.environment != Environment::Development {
+            continue;
+        }
+        if let Some(params) = matches(route.path, path) {
+            if route.method == method || (method == "HEAD" && route.method == "GET") {
+                return Ok((route, params));
+            }
+        }
+    }
+    Err(AppError::NotFound(format!("no route for {method} {path}")))
+}
+
+fn matches(pattern: &'static str, path: &str) -> Option<Params> {
+    let mut params = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (pat.next(), got.next()) {
+            (None, None) => return Some(Params(params)),
+            (Some(p), Some(g)) => {
+                if let Some(name) = p.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                    if g.is_empty() {
+                        return None;
+                    }
+                    params.push((name, g.to_string()));
+                } else if p != g {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(env: Environment) -> Config {
+        Config::new(env, b"k".to_vec())
+    }
+
+    #[test]
+    fn paths_match_with_parameters() {
+        let (route, params) =
+            find(&cfg(Environment::Production), "PATCH", "/api/v1/workspaces/w1/members/u2").unwrap();
+        assert_eq!(route.id, UpdateMember);
+        assert_eq!(params.get("workspaceId").unwrap(), "w1");
+        assert_eq!(params.get("userId").unwrap(), "u2");
+    }
+
+    #[test]
+    fn unknown_paths_and_methods_are_not_found() {
+        let c = cfg(Environment::Production);
+        assert!(find(&c, "GET", "/api/v1/nope").is_err());
+        assert!(find(&c, "PUT", "/api/v1/workspaces").is_err());
+        assert!(find(&c, "GET", "/api/v1/workspaces//members").is_err());
+    }
+
+    #[test]
+    fn the_mailbox_exists_only_in_development() {
+        assert!(find(&cfg(Environment::Production), "GET", "/api/v1/dev/mailbox").is_err());
+        assert!(find(&cfg(Environment::Test), "GET", "/api/v1/dev/mailbox").is_err());
+        assert!(find(&cfg(Environment::Development), "GET", "/api/v1/dev/mailbox").is_ok());
+    }
+}

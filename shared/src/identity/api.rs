@@ -1,0 +1,168 @@
+//! Identity's handlers: parse → call the use case → respond.
+
+use serde_json::Value as Json;
+
+use super::model::*;
+use super::{sessions, users};
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::validate::{self, Fields};
+
+const PREFERENCES_MAX_BYTES: usize = 16 * 1024;
+
+fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Response {
+    let cookie = sessions::cookie(ctx, &session.refresh_token);
+    json::ok(status, session).with_header("set-cookie", cookie)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth",
+    request_body = SignupInput,
+    responses(
+        (status = 201, description = "Account created and signed in; the refresh token is also set as an HTTP-only cookie", body = Envelope<AuthSession>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the email is taken", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
+    ))]
+pub async fn signup(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: SignupInput = json::parse(&call.req.body)?;
+    let mut f = Fields::default();
+    let email = f.take("email", Email::parse(&input.email));
+    let password = f.take("password", Password::parse(&input.password));
+    let name = f.take("name", validate::name(&input.name));
+    let (Some(email), Some(password), Some(name)) = (email, password, name) else {
+        return Err(f.error());
+    };
+    if users::by_email(ctx.db, email.as_str()).await?.is_some() {
+        return Err(AppError::Conflict("an account with this email already exists".into()));
+    }
+    let salt: [u8; 16] = ctx.random.bytes();
+    let hash = ctx.hasher.hash(password.as_str(), &salt).await?;
+    let id = ctx.new_id();
+    let now = ctx.clock.now_ms();
+    let issued = sessions::mint(ctx, &id, &ctx.new_id());
+    let new_user = users::NewUser { id: &id, email: email.as_str(), name: &name, password_hash: &hash, now_ms: now };
+    ctx.db.batch(&[users::insert(&new_user), issued.insert]).await.map_err(|e| match AppError::from(e) {
+        // Lost a race with another signup for the same address.
+        AppError::Conflict(_) => AppError::Conflict("an account with this email already exists".into()),
+        other => other,
+    })?;
+    let user = users::by_id(ctx.db, &id).await?.ok_or_else(|| AppError::Internal("new user vanished".into()))?;
+    Ok(with_session(ctx, 201, sessions::session(ctx, user.view, issued.token)?))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginInput,
+    responses(
+        (status = 200, description = "Signed in", body = Envelope<AuthSession>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHORIZED: wrong email or password", body = ErrorEnvelope),
+    ))]
+pub async fn login(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: LoginInput = json::parse(&call.req.body)?;
+    let refused = || AppError::Unauthorized("invalid email or password".into());
+    let email = Email::parse(&input.email).map_err(|_| refused())?;
+    let user = users::by_email(ctx.db, email.as_str()).await?;
+    let Some((user, stored)) = user.and_then(|u| u.password_hash.clone().map(|h| (u, h))) else {
+        // Spend the same effort as a real check, so timing does not reveal which emails exist.
+        let _ = ctx.hasher.hash(&input.password, &[0u8; 16]).await;
+        return Err(refused());
+    };
+    if !ctx.hasher.verify(&input.password, &stored).await {
+        return Err(refused());
+    }
+    if ctx.hasher.needs_rehash(&stored) {
+        let salt: [u8; 16] = ctx.random.bytes();
+        let upgraded = ctx.hasher.hash(&input.password, &salt).await?;
+        users::set_password_hash(ctx.db, &user.view.id, &upgraded, ctx.clock.now_ms()).await?;
+    }
+    let issued = sessions::mint(ctx, &user.view.id, &ctx.new_id());
+    ctx.db.batch(&[issued.insert]).await?;
+    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued.token)?))
+}
+
+fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
+    let body_token = if call.req.body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        json::parse::<RefreshInput>(&call.req.body)?.refresh_token
+    };
+    Ok(body_token.or_else(|| call.req.cookie(sessions::COOKIE).map(str::to_string)).filter(|t| !t.is_empty()))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body(content = RefreshInput, description = "Optional when the refresh cookie is sent"),
+    responses(
+        (status = 200, description = "A new access token and a new refresh token; the presented one is spent", body = Envelope<AuthSession>),
+        (status = 401, description = "UNAUTHORIZED: unknown, expired or spent token (a spent one revokes its whole family)", body = ErrorEnvelope),
+    ))]
+pub async fn refresh(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let token = refresh_token_of(call)?.ok_or_else(|| AppError::Unauthorized("a refresh token is required".into()))?;
+    let (user_id, family_id) = sessions::spend(ctx, &token).await?;
+    let user = users::by_id(ctx.db, &user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
+    let issued = sessions::mint(ctx, &user_id, &family_id);
+    ctx.db.batch(&[issued.insert]).await?;
+    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued.token)?))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body(content = RefreshInput, description = "Optional when the refresh cookie is sent"),
+    responses(
+        (status = 200, description = "The session's refresh tokens are revoked and the cookie cleared", body = Envelope<LoggedOut>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+    ))]
+pub async fn logout(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    if let Some(token) = refresh_token_of(call)? {
+        sessions::revoke_by_token(ctx, &token).await?;
+    }
+    Ok(json::ok(200, LoggedOut { logged_out: true }).with_header("set-cookie", sessions::clear_cookie()))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's profile", body = Envelope<UserView>),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn get_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let user = users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    Ok(json::ok(200, user.view))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    request_body = UpdateMeInput,
+    responses(
+        (status = 200, description = "The updated profile", body = Envelope<UserView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: UpdateMeInput = json::parse(&call.req.body)?;
+    let user_id = &call.caller()?.user_id;
+    let mut f = Fields::default();
+    let name = f.take_opt("name", input.name, |n| validate::name(&n));
+    let timezone = f.take_opt("timezone", input.timezone, |t| validate::timezone(&t));
+    let locale = f.take_opt("locale", input.locale, |l| validate::locale(&l));
+    let patch = f.take_opt("preferences", input.preferences, |p| validate::object(p, PREFERENCES_MAX_BYTES));
+    if !f.is_ok() {
+        return Err(f.error());
+    }
+    let current = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let preferences = match patch {
+        Some(patch) => {
+            let mut merged = current.view.preferences;
+            validate::merge_patch(&mut merged, patch);
+            let text = serde_json::to_string(&Json::Object(merged)).map_err(|e| AppError::Internal(e.to_string()))?;
+            if text.len() > PREFERENCES_MAX_BYTES {
+                return Err(AppError::field("preferences", format!("must be at most {PREFERENCES_MAX_BYTES} bytes of JSON")));
+            }
+            Some(text)
+        }
+        None => None,
+    };
+    let change = users::ProfileChange { name, timezone, locale, preferences };
+    users::update_profile(ctx.db, user_id, change, ctx.clock.now_ms()).await?;
+    let user = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    Ok(json::ok(200, user.view))
+}

@@ -1,0 +1,95 @@
+//! The `users` table.
+
+use serde_json::{Map, Value as Json};
+
+use super::model::UserView;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{DbError, Row, Sql, Statement};
+use crate::validate::rfc3339;
+
+const COLUMNS: &str = "id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at";
+
+pub struct StoredUser {
+    pub view: UserView,
+    pub password_hash: Option<String>,
+}
+
+fn decode(row: &Row) -> Result<StoredUser, DbError> {
+    let preferences = match row.json("preferences")? {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    };
+    Ok(StoredUser {
+        view: UserView {
+            id: row.text("id")?,
+            email: row.text("email")?,
+            name: row.text("name")?,
+            timezone: row.text("timezone")?,
+            locale: row.text("locale")?,
+            preferences,
+            created_at: rfc3339(row.int("created_at")?),
+            updated_at: rfc3339(row.int("updated_at")?),
+        },
+        password_hash: row.opt_text("password_hash")?,
+    })
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub now_ms: i64,
+}
+
+pub fn insert(u: &NewUser<'_>) -> Statement {
+    Statement::new(
+        "INSERT INTO users (id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'UTC', 'en', '{}', ?5, ?5)",
+        params![u.id, u.email, u.name, u.password_hash, u.now_ms],
+    )
+}
+
+pub async fn by_id(db: &dyn Sql, id: &str) -> Result<Option<StoredUser>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
+    match db.query_one(&sql, &params![id]).await? {
+        Some(row) => Ok(Some(decode(&row)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn by_email(db: &dyn Sql, email: &str) -> Result<Option<StoredUser>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
+    match db.query_one(&sql, &params![email]).await? {
+        Some(row) => Ok(Some(decode(&row)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn set_password_hash(db: &dyn Sql, id: &str, hash: &str, now_ms: i64) -> Result<(), AppError> {
+    db.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        &params![id, hash, now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub locale: Option<String>,
+    pub preferences: Option<String>,
+}
+
+pub async fn update_profile(db: &dyn Sql, id: &str, c: ProfileChange, now_ms: i64) -> Result<(), AppError> {
+    db.execute(
+        "UPDATE users SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), \
+         locale = COALESCE(?4, locale), preferences = COALESCE(?5, preferences), updated_at = ?6 \
+         WHERE id = ?1",
+        &params![id, c.name, c.timezone, c.locale, c.preferences, now_ms],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Herald's domain crate: everything that does not depend on where it runs.
+//! Runtimes (Cloudflare Workers, Spin, native test hosts) supply the ports in [`ports`]
+//! and hand requests to [`api::handle`].
+
+pub mod api;
+pub mod error;
+pub mod health;
+pub mod identity;
+pub mod mail;
+pub mod ports;
+pub mod sql;
+pub mod validate;
+pub mod workspaces;
+
+pub use api::{handle, Context, Request, Response};
+pub use error::AppError;

@@ -1,0 +1,118 @@
+//! The ports: how the domain reaches the world. Each runtime supplies one adapter per port.
+//! The domain never reads the system clock or the OS random source itself — on
+//! wasm32-unknown-unknown both panic.
+
+use async_trait::async_trait;
+
+pub use crate::identity::password::PasswordHasher;
+pub use crate::mail::Mail;
+pub use crate::sql::Sql;
+
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+pub trait Random {
+    /// Fills `buf` with cryptographically secure random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+impl dyn Random + '_ {
+    pub fn bytes<const N: usize>(&self) -> [u8; N] {
+        let mut buf = [0u8; N];
+        self.fill(&mut buf);
+        buf
+    }
+}
+
+/// An outbound HTTP request (AI providers, social platforms, mail providers).
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HttpError {
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("{0}")]
+    Other(String),
+}
+
+#[async_trait(?Send)]
+pub trait Http {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+}
+
+/// Which deployment this is; development unlocks the local mail catcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn parse(s: &str) -> Self {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" | "local" => Environment::Development,
+            "test" => Environment::Test,
+            _ => Environment::Production,
+        }
+    }
+}
+
+/// Settings and secrets, read once by the adapter from its runtime's variables.
+#[derive(Clone)]
+pub struct Config {
+    pub environment: Environment,
+    /// HS256 key for access tokens. Never logged, never returned.
+    pub jwt_secret: Vec<u8>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub invite_ttl_secs: i64,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Origins allowed by CORS; empty means none.
+    pub allowed_origins: Vec<String>,
+    /// Where links in mails point (the frontend).
+    pub app_url: String,
+}
+
+impl Config {
+    pub fn new(environment: Environment, jwt_secret: Vec<u8>) -> Self {
+        Self {
+            environment,
+            jwt_secret,
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            invite_ttl_secs: 7 * 24 * 3600,
+            max_body_bytes: 64 * 1024,
+            allowed_origins: Vec::new(),
+            app_url: "http://localhost:8787".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("jwt_secret", &"<redacted>")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}

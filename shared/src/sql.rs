@@ -1,0 +1,143 @@
+//! The Sql port. Statements are written once, with numbered placeholders `?1, ?2…`, in the
+//! dialect shared by SQLite/D1 and Postgres; adapters rewrite what they must. D1 has no
+//! interactive transactions, so multi-row writes go through [`Sql::batch`], which is atomic.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value as Json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Build a parameter list: `params![a, b, c]`.
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { vec![$($crate::sql::Value::from($v)),*] };
+}
+
+/// One statement with its parameters, for batches.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: &'static str,
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    pub fn new(sql: &'static str, params: Vec<Value>) -> Self {
+        Self { sql, params }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DbError {
+    /// A unique or primary-key constraint refused the write.
+    #[error("unique constraint: {0}")]
+    Unique(String),
+    #[error("constraint: {0}")]
+    Constraint(String),
+    #[error("column {0}: {1}")]
+    Decode(String, String),
+    #[error("database: {0}")]
+    Other(String),
+}
+
+/// A result row, keyed by column name. Every adapter decodes into JSON values so that
+/// the domain reads rows one way whatever the driver.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row(pub Map<String, Json>);
+
+impl Row {
+    fn get(&self, col: &str) -> Option<&Json> {
+        self.0.get(col).filter(|v| !v.is_null())
+    }
+
+    pub fn text(&self, col: &str) -> Result<String, DbError> {
+        self.opt_text(col)?
+            .ok_or_else(|| DbError::Decode(col.into(), "is null or missing".into()))
+    }
+
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>, DbError> {
+        match self.get(col) {
+            None => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(DbError::Decode(col.into(), format!("expected text, got {other}"))),
+        }
+    }
+
+    pub fn int(&self, col: &str) -> Result<i64, DbError> {
+        self.opt_int(col)?
+            .ok_or_else(|| DbError::Decode(col.into(), "is null or missing".into()))
+    }
+
+    /// D1 hands numbers over as JavaScript doubles; whole doubles are accepted.
+    pub fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError> {
+        match self.get(col) {
+            None => Ok(None),
+            Some(Json::Number(n)) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                .map(Some)
+                .ok_or_else(|| DbError::Decode(col.into(), format!("expected integer, got {n}"))),
+            Some(Json::String(s)) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| DbError::Decode(col.into(), format!("expected integer, got {s}"))),
+            Some(other) => Err(DbError::Decode(col.into(), format!("expected integer, got {other}"))),
+        }
+    }
+
+    /// A column holding a JSON document as text.
+    pub fn json(&self, col: &str) -> Result<Json, DbError> {
+        match self.get(col) {
+            None => Ok(Json::Null),
+            Some(Json::String(s)) => serde_json::from_str(s)
+                .map_err(|e| DbError::Decode(col.into(), format!("invalid JSON: {e}"))),
+            Some(other) => Ok(other.clone()),
+        }
+    }
+}
+
+#[async_trait(?Send)]
+pub trait Sql {
+    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+
+    /// Runs one statement and answers how many rows it changed.
+    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
+
+    /// Runs every statement or none, in order; answers the rows changed by each.
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError>;
+
+    async fn query_one(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+}

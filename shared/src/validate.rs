@@ -1,0 +1,162 @@
+//! Parse, don't validate: input strings become domain values whose constructors are the only
+//! check. [`Fields`] gathers every problem of one request so the caller sees them all at once.
+
+use serde_json::{Map, Value as Json};
+
+use crate::error::{AppError, FieldError};
+
+/// Collects field errors while parsing one input.
+#[derive(Default)]
+pub struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// Keeps the value, or records why the field is wrong.
+    pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed.map_err(|m| self.0.push(FieldError::new(field, m))).ok()
+    }
+
+    /// Like [`Fields::take`] for an optional input.
+    pub fn take_opt<T, I>(&mut self, field: &str, input: Option<I>, parse: impl FnOnce(I) -> Result<T, String>) -> Option<T> {
+        input.and_then(|i| self.take(field, parse(i)))
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn error(self) -> AppError {
+        if self.0.is_empty() {
+            AppError::Internal("validation failed without details".into())
+        } else {
+            AppError::Validation(self.0)
+        }
+    }
+}
+
+/// A person's or a workspace's display name: 1 to 100 characters, no control characters.
+pub fn name(input: &str) -> Result<String, String> {
+    let trimmed = input.trim();
+    let count = trimmed.chars().count();
+    if count == 0 {
+        return Err("must not be empty".into());
+    }
+    if count > 100 {
+        return Err("must be at most 100 characters".into());
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// An IANA time-zone name such as `Europe/Paris`; offsets are refused because daylight saving
+/// moves them.
+pub fn timezone(input: &str) -> Result<String, String> {
+    let tz = input.trim();
+    if tz.is_empty() || tz.len() > 64 {
+        return Err("must be an IANA time zone such as Europe/Paris".into());
+    }
+    jiff::tz::db()
+        .get(tz)
+        .map(|_| tz.to_string())
+        .map_err(|_| format!("unknown IANA time zone `{tz}`"))
+}
+
+/// A BCP 47 language tag such as `en`, `pt-BR` or `zh-Hant-TW`.
+pub fn locale(input: &str) -> Result<String, String> {
+    let tag = input.trim();
+    let mut parts = tag.split('-');
+    let lang_ok = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
+    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if lang_ok && rest_ok && tag.len() <= 35 {
+        Ok(tag.to_string())
+    } else {
+        Err("must be a BCP 47 language tag such as en or pt-BR".into())
+    }
+}
+
+/// A JSON object of settings, at most `max_bytes` once serialized.
+pub fn object(input: Json, max_bytes: usize) -> Result<Map<String, Json>, String> {
+    match input {
+        Json::Object(map) => {
+            let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
+            if size > max_bytes {
+                Err(format!("must be at most {max_bytes} bytes of JSON"))
+            } else {
+                Ok(map)
+            }
+        }
+        _ => Err("must be a JSON object".into()),
+    }
+}
+
+/// RFC 7396 JSON merge patch: keys set to null are removed, objects merge recursively.
+pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
+    for (key, value) in patch {
+        match value {
+            Json::Null => {
+                target.remove(&key);
+            }
+            Json::Object(inner) => {
+                let slot = target.entry(key).or_insert_with(|| Json::Object(Map::new()));
+                if !slot.is_object() {
+                    *slot = Json::Object(Map::new());
+                }
+                if let Json::Object(existing) = slot {
+                    merge_patch(existing, inner);
+                }
+            }
+            other => {
+                target.insert(key, other);
+            }
+        }
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API.
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timezones_are_iana_names() {
+        assert!(timezone("Europe/Paris").is_ok());
+        assert!(timezone("America/Argentina/Buenos_Aires").is_ok());
+        assert!(timezone("UTC").is_ok());
+        assert!(timezone("+02:00").is_err());
+        assert!(timezone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn locales_are_language_tags() {
+        for ok in ["en", "pt-BR", "zh-Hant-TW"] {
+            assert!(locale(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "e", "english-language-x", "en_US", "12"] {
+            assert!(locale(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("  Ada  ").unwrap(), "Ada");
+        assert!(name("   ").is_err());
+        assert!(name(&"x".repeat(101)).is_err());
+        assert!(name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}}).as_object().unwrap().clone();
+        let patch = json!({"a": null, "b": {"c": 9}, "e": [1]}).as_object().unwrap().clone();
+        merge_patch(&mut target, patch);
+        assert_eq!(Json::Object(target), json!({"b": {"c": 9, "d": 3}, "e": [1]}));
+    }
+}

@@ -1,0 +1,225 @@
+//! Workspace, member and invitation handlers. Access was checked from the route table before
+//! any of these runs; they parse, call the use case and respond.
+
+use serde_json::{Map, Value as Json};
+
+use super::model::*;
+use super::{invites, members, store};
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::identity::model::Email;
+use crate::identity::users;
+use crate::validate::{self, Fields};
+
+const DOC_MAX_BYTES: usize = 16 * 1024;
+
+fn to_text(map: Map<String, Json>) -> Result<String, AppError> {
+    let text = serde_json::to_string(&Json::Object(map)).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(text)
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's active workspaces with the caller's role in each", body = Envelope<Vec<WorkspaceView>>),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, store::list_for(ctx.db, &call.caller()?.user_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", security(("bearer" = [])),
+    request_body = CreateWorkspaceInput,
+    responses(
+        (status = 201, description = "Created; the caller is its owner", body = Envelope<WorkspaceView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: CreateWorkspaceInput = json::parse(&call.req.body)?;
+    let user_id = &call.caller()?.user_id;
+    let mut f = Fields::default();
+    let name = f.take("name", validate::name(&input.name));
+    let timezone = f.take_opt("timezone", input.timezone, |t| validate::timezone(&t));
+    let branding = f.take_opt("branding", input.branding, |b| validate::object(b, DOC_MAX_BYTES));
+    let settings = f.take_opt("settings", input.settings, |s| validate::object(s, DOC_MAX_BYTES));
+    let Some(name) = name.filter(|_| f.is_ok()) else {
+        return Err(f.error());
+    };
+    let timezone = match timezone {
+        Some(tz) => tz,
+        None => users::by_id(ctx.db, user_id).await?.map_or_else(|| "UTC".to_string(), |u| u.view.timezone),
+    };
+    let id = ctx.new_id();
+    let statements = store::create(store::NewWorkspace {
+        id: &id,
+        name: &name,
+        timezone: &timezone,
+        branding: to_text(branding.unwrap_or_default())?,
+        settings: to_text(settings.unwrap_or_default())?,
+        owner_id: user_id,
+        now_ms: ctx.clock.now_ms(),
+    });
+    ctx.db.batch(&statements).await?;
+    Ok(json::ok(201, store::get_for(ctx.db, &id, user_id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}", tag = "workspaces", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    responses(
+        (status = 200, description = "The workspace", body = Envelope<WorkspaceView>),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND, also for a workspace the caller does not belong to", body = ErrorEnvelope),
+    ))]
+pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    Ok(json::ok(200, store::get_for(ctx.db, &member.workspace_id, &call.caller()?.user_id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}", tag = "workspaces", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    request_body = UpdateWorkspaceInput,
+    responses(
+        (status = 200, description = "The updated workspace", body = Envelope<WorkspaceView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: owners and admins only", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: UpdateWorkspaceInput = json::parse(&call.req.body)?;
+    let (member, user_id) = (call.member()?, &call.caller()?.user_id);
+    let mut f = Fields::default();
+    let name = f.take_opt("name", input.name, |n| validate::name(&n));
+    let timezone = f.take_opt("timezone", input.timezone, |t| validate::timezone(&t));
+    let branding = f.take_opt("branding", input.branding, |b| validate::object(b, DOC_MAX_BYTES));
+    let settings = f.take_opt("settings", input.settings, |s| validate::object(s, DOC_MAX_BYTES));
+    if !f.is_ok() {
+        return Err(f.error());
+    }
+    let current = store::get_for(ctx.db, &member.workspace_id, user_id).await?;
+    let merge = |mut base: Map<String, Json>, patch: Map<String, Json>, field: &str| {
+        validate::merge_patch(&mut base, patch);
+        let text = to_text(base)?;
+        if text.len() > DOC_MAX_BYTES {
+            return Err(AppError::field(field, format!("must be at most {DOC_MAX_BYTES} bytes of JSON")));
+        }
+        Ok(text)
+    };
+    let change = store::WorkspaceChange {
+        name,
+        timezone,
+        branding: branding.map(|p| merge(current.branding, p, "branding")).transpose()?,
+        settings: settings.map(|p| merge(current.settings, p, "settings")).transpose()?,
+    };
+    store::update(ctx.db, &member.workspace_id, change, ctx.clock.now_ms()).await?;
+    Ok(json::ok(200, store::get_for(ctx.db, &member.workspace_id, user_id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}", tag = "workspaces", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    responses(
+        (status = 200, description = "Archived: it disappears from every member's list; its data is kept", body = Envelope<WorkspaceView>),
+        (status = 403, description = "FORBIDDEN: owners only", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (member, user_id) = (call.member()?, &call.caller()?.user_id);
+    let mut view = store::get_for(ctx.db, &member.workspace_id, user_id).await?;
+    store::archive(ctx.db, &member.workspace_id, ctx.clock.now_ms()).await?;
+    view.status = "archived".into();
+    Ok(json::ok(200, view))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/members", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    responses(
+        (status = 200, description = "Members and their roles", body = Envelope<Vec<MemberView>>),
+        (status = 403, description = "FORBIDDEN: client members cannot list the team", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn list_members(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, members::list(ctx.db, &call.member()?.workspace_id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/members/{userId}", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("userId" = String, Path)),
+    request_body = UpdateMemberInput,
+    responses(
+        (status = 200, description = "The member with the new role", body = Envelope<MemberView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: granting above one's own role, or changing someone above", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the last owner cannot be demoted", body = ErrorEnvelope),
+    ))]
+pub async fn update_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: UpdateMemberInput = json::parse(&call.req.body)?;
+    let role = members::parse_role(&input.role).map_err(|m| AppError::field("role", m))?;
+    let member = call.member()?;
+    let target = call.params.get("userId")?;
+    members::change_role(ctx.db, member, target, role, ctx.clock.now_ms()).await?;
+    let view = members::list(ctx.db, &member.workspace_id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == target)
+        .ok_or_else(|| AppError::not_found("member"))?;
+    Ok(json::ok(200, view))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/members/{userId}", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("userId" = String, Path)),
+    responses(
+        (status = 200, description = "Removed, or left when userId is the caller", body = Envelope<Removed>),
+        (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the last owner cannot leave", body = ErrorEnvelope),
+    ))]
+pub async fn remove_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let target = call.params.get("userId")?;
+    members::remove(ctx.db, call.member()?, &call.caller()?.user_id, target).await?;
+    Ok(json::ok(200, Removed { removed: true }))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/invites", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    request_body = CreateInviteInput,
+    responses(
+        (status = 201, description = "Invitation created and emailed; the token travels only by email", body = Envelope<InviteView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: inviting above one's own role", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: already a member", body = ErrorEnvelope),
+        (status = 502, description = "EXTERNAL_API_ERROR: the mail provider failed", body = ErrorEnvelope),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no mail provider configured", body = ErrorEnvelope),
+    ))]
+pub async fn invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: CreateInviteInput = json::parse(&call.req.body)?;
+    let mut f = Fields::default();
+    let email = f.take("email", Email::parse(&input.email));
+    let role = f.take("role", members::parse_role(&input.role));
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(f.error());
+    };
+    let view = invites::create(ctx, call.member()?, &call.caller()?.user_id, email, role).await?;
+    Ok(json::ok(201, view))
+}
+
+#[utoipa::path(post, path = "/api/v1/invites/accept", tag = "members", security(("bearer" = [])),
+    request_body = AcceptInviteInput,
+    responses(
+        (status = 200, description = "Joined; the workspace with the new role", body = Envelope<WorkspaceView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: the invitation is for another address", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: unknown or expired invitation", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: already used, or already a member", body = ErrorEnvelope),
+    ))]
+pub async fn accept_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: AcceptInviteInput = json::parse(&call.req.body)?;
+    let token = input.token.trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(AppError::field("token", "must be the token from the invitation email"));
+    }
+    let user_id = &call.caller()?.user_id;
+    let workspace_id = invites::accept(ctx, user_id, token).await?;
+    Ok(json::ok(200, store::get_for(ctx.db, &workspace_id, user_id).await?))
+}

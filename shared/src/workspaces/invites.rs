@@ -1,0 +1,129 @@
+//! Invitations by email (SPEC IAM-7): single use, expiring, only the token's hash stored.
+//! Accepting requires signing in as the invited address.
+
+use super::members;
+use super::model::InviteView;
+use super::permissions::Role;
+use crate::api::{Context, Member};
+use crate::error::AppError;
+use crate::identity::model::Email;
+use crate::identity::{tokens, users};
+use crate::mail::MailMessage;
+use crate::params;
+use crate::sql::Statement;
+use crate::validate::rfc3339;
+
+pub async fn create(ctx: &Context<'_>, inviter: &Member, inviter_id: &str, email: Email, role: Role) -> Result<InviteView, AppError> {
+    if !inviter.role.may_grant(role) {
+        return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
+    }
+    if let Some(user) = users::by_email(ctx.db, email.as_str()).await? {
+        if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
+            return Err(AppError::Conflict("this person is already a member".into()));
+        }
+    }
+    let workspace = ctx
+        .db
+        .query_one("SELECT name FROM workspaces WHERE id = ?1", &params![inviter.workspace_id.as_str()])
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?
+        .text("name")?;
+    let inviter_name = users::by_id(ctx.db, inviter_id).await?.map(|u| u.view.name).unwrap_or_default();
+
+    let token = tokens::opaque_token(ctx.random.bytes());
+    let id = ctx.new_id();
+    let now = ctx.clock.now_ms();
+    let expires = now + ctx.config.invite_ttl_secs * 1000;
+    ctx.db
+        .execute(
+            "INSERT INTO invites (id, workspace_id, email, role, token_hash, invited_by, expires_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &params![
+                id.as_str(),
+                inviter.workspace_id.as_str(),
+                email.as_str(),
+                role.as_str(),
+                tokens::token_hash(&token),
+                inviter_id,
+                expires,
+                now
+            ],
+        )
+        .await?;
+
+    let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
+    let message = MailMessage {
+        to: email.as_str().to_string(),
+        subject: format!("{inviter_name} invited you to {workspace} on Herald"),
+        text: format!(
+            "{inviter_name} invited you to join the workspace \"{workspace}\" as {role}.\n\n\
+             Accept the invitation: {link}\n\nOr send this token to POST /api/v1/invites/accept:\n{token}\n\n\
+             The invitation expires on {}.\n",
+            rfc3339(expires),
+            role = role.as_str(),
+        ),
+    };
+    if let Err(err) = ctx.mail.send(&message).await {
+        // An invitation nobody can receive must not linger.
+        ctx.db.execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()]).await?;
+        return Err(err);
+    }
+    Ok(InviteView {
+        id,
+        workspace_id: inviter.workspace_id.clone(),
+        email: email.as_str().to_string(),
+        role,
+        expires_at: rfc3339(expires),
+        created_at: rfc3339(now),
+    })
+}
+
+/// Spends the invitation and creates the membership in one atomic batch. Answers the workspace id.
+pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<String, AppError> {
+    let now = ctx.clock.now_ms();
+    let invalid = || AppError::NotFound("invitation not found or expired".into());
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT i.id AS id, i.workspace_id AS workspace_id, i.email AS email, i.expires_at AS expires_at, \
+             i.accepted_at AS accepted_at FROM invites i JOIN workspaces w ON w.id = i.workspace_id \
+             WHERE i.token_hash = ?1 AND w.archived_at IS NULL",
+            &params![tokens::token_hash(token)],
+        )
+        .await?
+        .ok_or_else(invalid)?;
+    if row.int("expires_at")? <= now {
+        return Err(invalid());
+    }
+    if row.opt_int("accepted_at")?.is_some() {
+        return Err(AppError::Conflict("this invitation has already been used".into()));
+    }
+    let user = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
+    if user.view.email != row.text("email")? {
+        return Err(AppError::Forbidden("this invitation was sent to another email address".into()));
+    }
+    let (invite_id, workspace_id) = (row.text("id")?, row.text("workspace_id")?);
+    if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
+        return Err(AppError::Conflict("you are already a member of this workspace".into()));
+    }
+    let changed = ctx
+        .db
+        .batch(&[
+            Statement::new(
+                "UPDATE invites SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1 AND accepted_at IS NULL AND expires_at > ?2",
+                params![invite_id.as_str(), now, user_id],
+            ),
+            // Inserts only if the update above spent the invitation for this user now.
+            Statement::new(
+                "INSERT INTO memberships (workspace_id, user_id, role, created_at, updated_at) \
+                 SELECT workspace_id, accepted_by, role, accepted_at, accepted_at FROM invites \
+                 WHERE id = ?1 AND accepted_by = ?2 AND accepted_at = ?3",
+                params![invite_id.as_str(), user_id, now],
+            ),
+        ])
+        .await?;
+    if changed.first() != Some(&1) {
+        return Err(AppError::Conflict("this invitation has already been used".into()));
+    }
+    Ok(workspace_id)
+}

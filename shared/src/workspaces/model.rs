@@ -1,0 +1,100 @@
+//! The shapes the workspace API speaks.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use utoipa::ToSchema;
+
+use super::permissions::Role;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkspaceInput {
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// IANA time zone; defaults to the creator's.
+    pub timezone: Option<String>,
+    /// White-label branding: logo URL, colours, sender name…
+    #[schema(value_type = Option<Object>)]
+    pub branding: Option<Json>,
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<Json>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWorkspaceInput {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    /// Merged into the stored branding (RFC 7396).
+    #[schema(value_type = Option<Object>)]
+    pub branding: Option<Json>,
+    /// Merged into the stored settings (RFC 7396).
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceView {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+    /// `active`, `suspended` or `archived`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub branding: Map<String, Json>,
+    #[schema(value_type = Object)]
+    pub settings: Map<String, Json>,
+    /// The caller's role in this workspace.
+    pub role: Role,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub joined_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMemberInput {
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInviteInput {
+    pub email: String,
+    /// owner, admin, editor, writer, viewer or client — at most the inviter's own role.
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteView {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInviteInput {
+    /// The token from the invitation email.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Removed {
+    pub removed: bool,
+}

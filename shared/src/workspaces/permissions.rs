@@ -1,0 +1,115 @@
+//! Roles and the one permission table (SPEC IAM-6, IAM-9). Every route names a permission;
+//! this table alone says which roles hold it.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Workspace roles, from most to least powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Editor,
+    Writer,
+    Viewer,
+    /// An agency's customer: sees only the clients it is attached to.
+    Client,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Editor, Role::Writer, Role::Viewer, Role::Client];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Writer => "writer",
+            Role::Viewer => "viewer",
+            Role::Client => "client",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Higher is more powerful.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 6,
+            Role::Admin => 5,
+            Role::Editor => 4,
+            Role::Writer => 3,
+            Role::Viewer => 2,
+            Role::Client => 1,
+        }
+    }
+
+    /// Nobody grants a role above their own.
+    pub fn may_grant(self, role: Role) -> bool {
+        role.rank() <= self.rank()
+    }
+
+    /// A member may change or remove only members whose role is not above their own.
+    pub fn may_manage(self, other: Role) -> bool {
+        other.rank() <= self.rank()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    WorkspaceRead,
+    WorkspaceUpdate,
+    WorkspaceArchive,
+    MembersRead,
+    MembersInvite,
+    MembersManage,
+}
+
+use Role::*;
+
+/// The permission table.
+const TABLE: &[(Permission, &[Role])] = &[
+    (Permission::WorkspaceRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::WorkspaceUpdate, &[Owner, Admin]),
+    (Permission::WorkspaceArchive, &[Owner]),
+    (Permission::MembersRead, &[Owner, Admin, Editor, Writer, Viewer]),
+    (Permission::MembersInvite, &[Owner, Admin]),
+    (Permission::MembersManage, &[Owner, Admin]),
+];
+
+impl Permission {
+    pub fn granted_to(self, role: Role) -> bool {
+        TABLE.iter().any(|(p, roles)| *p == self && roles.contains(&role))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_is_in_the_table_and_owner_holds_all() {
+        for p in [
+            Permission::WorkspaceRead,
+            Permission::WorkspaceUpdate,
+            Permission::WorkspaceArchive,
+            Permission::MembersRead,
+            Permission::MembersInvite,
+            Permission::MembersManage,
+        ] {
+            assert!(TABLE.iter().any(|(q, _)| *q == p), "{p:?} missing");
+            assert!(p.granted_to(Owner));
+        }
+    }
+
+    #[test]
+    fn nobody_grants_above_their_role() {
+        assert!(Admin.may_grant(Admin));
+        assert!(!Admin.may_grant(Owner));
+        assert!(Owner.may_grant(Owner));
+        assert!(!Editor.may_grant(Admin));
+    }
+}

@@ -1,0 +1,109 @@
+//! The `workspaces` and `memberships` tables. Every read names the caller, so a workspace
+//! one does not belong to is simply not found.
+
+use serde_json::{Map, Value as Json};
+
+use super::model::WorkspaceView;
+use super::permissions::Role;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{DbError, Row, Sql, Statement};
+use crate::validate::rfc3339;
+
+const SELECT: &str = "SELECT w.id AS id, w.name AS name, w.timezone AS timezone, w.status AS status, \
+     w.branding AS branding, w.settings AS settings, w.created_at AS created_at, \
+     w.updated_at AS updated_at, m.role AS role \
+     FROM workspaces w JOIN memberships m ON m.workspace_id = w.id";
+
+fn object(row: &Row, col: &str) -> Result<Map<String, Json>, DbError> {
+    Ok(match row.json(col)? {
+        Json::Object(m) => m,
+        _ => Map::new(),
+    })
+}
+
+pub fn role_of(row: &Row) -> Result<Role, AppError> {
+    Role::parse(&row.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))
+}
+
+fn decode(row: &Row) -> Result<WorkspaceView, AppError> {
+    Ok(WorkspaceView {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        timezone: row.text("timezone")?,
+        status: row.text("status")?,
+        branding: object(row, "branding")?,
+        settings: object(row, "settings")?,
+        role: role_of(row)?,
+        created_at: rfc3339(row.int("created_at")?),
+        updated_at: rfc3339(row.int("updated_at")?),
+    })
+}
+
+pub struct NewWorkspace<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub timezone: &'a str,
+    pub branding: String,
+    pub settings: String,
+    pub owner_id: &'a str,
+    pub now_ms: i64,
+}
+
+/// The workspace and its first owner, atomically.
+pub fn create(w: NewWorkspace<'_>) -> [Statement; 2] {
+    [
+        Statement::new(
+            "INSERT INTO workspaces (id, name, timezone, status, branding, settings, created_by, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?7)",
+            params![w.id, w.name, w.timezone, w.branding, w.settings, w.owner_id, w.now_ms],
+        ),
+        Statement::new(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at, updated_at) VALUES (?1, ?2, 'owner', ?3, ?3)",
+            params![w.id, w.owner_id, w.now_ms],
+        ),
+    ]
+}
+
+pub async fn list_for(db: &dyn Sql, user_id: &str) -> Result<Vec<WorkspaceView>, AppError> {
+    let sql = format!("{SELECT} WHERE m.user_id = ?1 AND w.archived_at IS NULL ORDER BY w.created_at, w.id");
+    db.query(&sql, &params![user_id]).await?.iter().map(decode).collect()
+}
+
+pub async fn get_for(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<WorkspaceView, AppError> {
+    let sql = format!("{SELECT} WHERE w.id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL");
+    let row = db.query_one(&sql, &params![workspace_id, user_id]).await?;
+    decode(&row.ok_or_else(|| AppError::not_found("workspace"))?)
+}
+
+pub struct WorkspaceChange {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub branding: Option<String>,
+    pub settings: Option<String>,
+}
+
+pub async fn update(db: &dyn Sql, workspace_id: &str, c: WorkspaceChange, now_ms: i64) -> Result<(), AppError> {
+    db.execute(
+        "UPDATE workspaces SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), \
+         branding = COALESCE(?4, branding), settings = COALESCE(?5, settings), updated_at = ?6 \
+         WHERE id = ?1 AND archived_at IS NULL",
+        &params![workspace_id, c.name, c.timezone, c.branding, c.settings, now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn archive(db: &dyn Sql, workspace_id: &str, now_ms: i64) -> Result<(), AppError> {
+    let changed = db
+        .execute(
+            "UPDATE workspaces SET status = 'archived', archived_at = ?2, updated_at = ?2 \
+             WHERE id = ?1 AND archived_at IS NULL",
+            &params![workspace_id, now_ms],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(AppError::not_found("workspace"));
+    }
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! The black-box suite's harness. One API client, two targets:
+//! - in process: the domain router over a fresh in-memory SQLite per client (the default);
+//! - remote: a real server at `HERALD_BASE_URL` (the Worker under `wrangler dev`).
+//! Tests speak HTTP-shaped requests only and never touch storage directly.
+
+use std::path::PathBuf;
+
+use herald::identity::password::{Argon2Hasher, HashProfile};
+use herald::mail::{DevMailbox, Mail, NoMail};
+use herald::ports::{Config, Environment};
+use herald::{Context, Request};
+use herald_native::{OsRandom, SqliteDb, SystemClock};
+use serde_json::{json, Value as Json};
+
+/// The signing key the suite shares with every target it runs against.
+pub const TEST_JWT_SECRET: &str = "herald-test-secret-0123456789abcdef-not-for-production";
+
+pub fn migrations_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/d1")
+}
+
+pub fn test_config(environment: Environment) -> Config {
+    let mut config = Config::new(environment, TEST_JWT_SECRET.as_bytes().to_vec());
+    config.allowed_origins = vec!["https://app.example.test".into()];
+    config
+}
+
+struct LocalHost {
+    db: SqliteDb,
+    config: Config,
+    hasher: Argon2Hasher,
+}
+
+enum Target {
+    Local(Box<LocalHost>),
+    Remote { base: String, http: reqwest::Client },
+}
+
+pub struct Api {
+    target: Target,
+}
+
+impl Api {
+    /// The target chosen by the environment: `HERALD_BASE_URL` or in process.
+    pub fn new() -> Api {
+        match std::env::var("HERALD_BASE_URL") {
+            Ok(base) if !base.is_empty() => Api {
+                target: Target::Remote { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() },
+            },
+            _ => Api::local(Environment::Development),
+        }
+    }
+
+    /// Always in process, with the given environment.
+    pub fn local(environment: Environment) -> Api {
+        let db = SqliteDb::in_memory(&migrations_dir()).expect("migrations apply to a fresh database");
+        Api {
+            target: Target::Local(Box::new(LocalHost {
+                db,
+                config: test_config(environment),
+                hasher: Argon2Hasher::new(HashProfile::FreePlan),
+            })),
+        }
+    }
+
+    pub fn is_remote(&self) -> bool {
+        matches!(self.target, Target::Remote { .. })
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> Call<'_> {
+        Call { api: self, method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: Vec::new() }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.request("GET", path)
+    }
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.request("POST", path)
+    }
+    pub fn patch(&self, path: &str) -> Call<'_> {
+        self.request("PATCH", path)
+    }
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.request("DELETE", path)
+    }
+
+    async fn send(&self, call: Call<'_>) -> Resp {
+        match &self.target {
+            Target::Local(host) => {
+                let catcher = DevMailbox { db: &host.db, clock: &SystemClock, random: &OsRandom };
+                // As on the Worker: the mail catcher only in development, no provider otherwise.
+                let mail: &dyn Mail = if host.config.environment == Environment::Development { &catcher } else { &NoMail };
+                let ctx = Context {
+                    db: &host.db,
+                    clock: &SystemClock,
+                    random: &OsRandom,
+                    hasher: &host.hasher,
+                    mail,
+                    config: &host.config,
+                };
+                let mut req = Request::new(&call.method, &call.path);
+                req.headers = call.headers;
+                req.body = call.body;
+                let r = herald::handle(&ctx, req).await;
+                Resp { status: r.status, headers: r.headers, body: r.body }
+            }
+            Target::Remote { base, http } => {
+                let method = reqwest::Method::from_bytes(call.method.as_bytes()).expect("valid method");
+                let mut rb = http.request(method, format!("{base}{}", call.path)).body(call.body);
+                for (k, v) in &call.headers {
+                    rb = rb.header(k, v);
+                }
+                let r = rb.send().await.expect("the server answers");
+                let status = r.status().as_u16();
+                let headers = r
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+                    .collect();
+                let body = r.bytes().await.expect("a body").to_vec();
+                Resp { status, headers, body }
+            }
+        }
+    }
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api::new()
+    }
+}
+
+pub struct Call<'a> {
+    api: &'a Api,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl<'a> Call<'a> {
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn json(mut self, body: Json) -> Self {
+        self.body = serde_json::to_vec(&body).expect("serialisable");
+        self.header("content-type", "application/json")
+    }
+
+    pub fn raw(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self.header("content-type", "application/json")
+    }
+
+    pub async fn send(self) -> Resp {
+        self.api.send(self).await
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Json {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn data(&self) -> Json {
+        let j = self.json();
+        assert_eq!(j["success"], true, "expected success, got {j}");
+        j["data"].clone()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts the error envelope with `status` and `code`; answers it.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) -> Json {
+        let j = self.json();
+        assert_eq!((self.status, j["code"].as_str().unwrap_or("")), (status, code), "body: {j}");
+        assert_eq!(j["success"], false);
+        assert!(j["error"].as_str().is_some_and(|e| !e.is_empty()), "error message missing: {j}");
+        assert!(j["requestId"].as_str().is_some_and(|r| !r.is_empty()), "requestId missing: {j}");
+        j
+    }
+
+    /// The `field`s named in a validation error's details.
+    pub fn fields(&self) -> Vec<String> {
+        self.expect_error(400, "VALIDATION_ERROR")["details"]
+            .as_array()
+            .map(|d| d.iter().filter_map(|f| f["field"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A unique address, so tests can share one database on a remote target.
+pub fn unique_email(label: &str) -> String {
+    let mut r = [0u8; 6];
+    getrandom_fill(&mut r);
+    let suffix: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{label}-{suffix}@example.test")
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    use herald::ports::Random;
+    OsRandom.fill(buf);
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+pub async fn signup(api: &Api, label: &str) -> User {
+    let email = unique_email(label);
+    let r = api.post("/api/v1/auth/signup").json(json!({"email": email, "password": PASSWORD, "name": label})).send().await;
+    assert_eq!(r.status, 201, "signup: {}", String::from_utf8_lossy(&r.body));
+    let d = r.data();
+    User {
+        id: d["user"]["id"].as_str().expect("user id").into(),
+        email,
+        access: d["accessToken"].as_str().expect("access token").into(),
+        refresh: d["refreshToken"].as_str().expect("refresh token").into(),
+    }
+}
+
+pub async fn create_workspace(api: &Api, owner: &User, name: &str) -> String {
+    let r = api.post("/api/v1/workspaces").bearer(&owner.access).json(json!({"name": name})).send().await;
+    assert_eq!(r.status, 201, "create workspace: {}", String::from_utf8_lossy(&r.body));
+    r.data()["id"].as_str().expect("workspace id").into()
+}
+
+/// The invitation token from the newest mail to `email` in the development mailbox.
+pub async fn invite_token(api: &Api, email: &str) -> String {
+    let r = api.get(&format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40"))).send().await;
+    let mails = r.data();
+    let text = mails[0]["text"].as_str().unwrap_or_else(|| panic!("no mail to {email}: {mails}"));
+    let marker = "/api/v1/invites/accept:\n";
+    let start = text.find(marker).expect("token in the mail") + marker.len();
+    text[start..].lines().next().expect("token line").trim().to_string()
+}
+
+/// Invites a new user with `role` (as `inviter`), who signs up and accepts.
+pub async fn add_member(api: &Api, inviter: &User, workspace: &str, role: &str) -> User {
+    let member = signup(api, role).await;
+    let r = api
+        .post(&format!("/api/v1/workspaces/{workspace}/invites"))
+        .bearer(&inviter.access)
+        .json(json!({"email": member.email, "role": role}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "invite: {}", String::from_utf8_lossy(&r.body));
+    let token = invite_token(api, &member.email).await;
+    let r = api.post("/api/v1/invites/accept").bearer(&member.access).json(json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "accept: {}", String::from_utf8_lossy(&r.body));
+    member
+}
