@@ -146,7 +146,8 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 }
 
 async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
-    if req.body.len() > ctx.config.max_body_bytes {
+    let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+    if req.body.len() > ctx.config.max_body_bytes || declared.is_some_and(|l| l > ctx.config.max_body_bytes) {
         return Err(AppError::PayloadTooLarge(ctx.config.max_body_bytes));
     }
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;

@@ -1,0 +1,47 @@
+//! Clock, randomness and outbound HTTP from the Workers runtime.
+
+use async_trait::async_trait;
+use herald::ports::{Clock, Http, HttpError, HttpRequest, HttpResponse, Random};
+use worker::{Fetch, Headers, Method, RequestInit};
+
+pub struct JsClock;
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+pub struct JsRandom;
+
+impl Random for JsRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // crypto.getRandomValues cannot fail for buffers this small; without it nothing secret can be made.
+        getrandom::fill(buf).expect("crypto.getRandomValues failed");
+    }
+}
+
+pub struct FetchHttp;
+
+#[async_trait(?Send)]
+impl Http for FetchHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let other = |e: worker::Error| HttpError::Other(e.to_string());
+        let headers = Headers::new();
+        for (k, v) in &request.headers {
+            headers.append(k, v).map_err(other)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(request.method.clone())).with_headers(headers);
+        if !request.body.is_empty() {
+            init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
+        }
+        let req = worker::Request::new_with_init(&request.url, &init).map_err(other)?;
+        let mut resp = Fetch::Request(req).send().await.map_err(|e| HttpError::Connect(e.to_string()))?;
+        Ok(HttpResponse {
+            status: resp.status_code(),
+            headers: resp.headers().entries().collect(),
+            body: resp.bytes().await.map_err(other)?,
+        })
+    }
+}

