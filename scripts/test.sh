@@ -39,4 +39,10 @@ fi
 if ! HERALD_BASE_URL="http://127.0.0.1:$port" cargo test --quiet -p herald-tests --test suite; then
   log "Worker log:"; tail -50 "$state/wrangler.log"; exit 1
 fi
+log "the README walkthrough, as written, against the same Worker"
+awk '/^```sh walkthrough/ { f = 1; next } /^```/ { f = 0 } f' README.md > "$state/walkthrough.sh"
+members=$(HERALD_URL="http://127.0.0.1:$port" bash -euo pipefail "$state/walkthrough.sh")
+grep -q '"role": "editor"' <<<"$members" && grep -q '"role": "owner"' <<<"$members" \
+  || { log "the walkthrough did not end with an owner and an editor:"; echo "$members"; exit 1; }
+
 log "all tests passed"

@@ -38,7 +38,8 @@ impl Mail for DevMailbox<'_> {
     async fn send(&self, m: &MailMessage) -> Result<(), AppError> {
         let now = self.clock.now_ms();
         let rand: [u8; 10] = self.random.bytes();
-        let id = uuid::Builder::from_unix_timestamp_millis(u64::try_from(now).unwrap_or(0), &rand).into_uuid();
+        let id = uuid::Builder::from_unix_timestamp_millis(u64::try_from(now).unwrap_or(0), &rand)
+            .into_uuid();
         self.db
             .execute(
                 "INSERT INTO dev_mailbox (id, to_address, subject, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -55,7 +56,9 @@ pub struct NoMail;
 #[async_trait(?Send)]
 impl Mail for NoMail {
     async fn send(&self, _: &MailMessage) -> Result<(), AppError> {
-        Err(AppError::ServiceUnavailable("email is not configured on this server".into()))
+        Err(AppError::ServiceUnavailable(
+            "email is not configured on this server".into(),
+        ))
     }
 }
 
@@ -79,8 +82,13 @@ struct ProviderMail<'m> {
 #[async_trait(?Send)]
 impl Mail for HttpMail<'_> {
     async fn send(&self, m: &MailMessage) -> Result<(), AppError> {
-        let body = serde_json::to_vec(&ProviderMail { from: &self.from, to: [&m.to], subject: &m.subject, text: &m.text })
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let body = serde_json::to_vec(&ProviderMail {
+            from: &self.from,
+            to: [&m.to],
+            subject: &m.subject,
+            text: &m.text,
+        })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
         let request = HttpRequest {
             method: "POST".into(),
             url: format!("{}/emails", self.base_url.trim_end_matches('/')),
@@ -90,11 +98,18 @@ impl Mail for HttpMail<'_> {
             ],
             body,
         };
-        let response = self.http.send(request).await.map_err(|e| AppError::ExternalApi(format!("mail provider: {e}")))?;
+        let response = self
+            .http
+            .send(request)
+            .await
+            .map_err(|e| AppError::ExternalApi(format!("mail provider: {e}")))?;
         if (200..300).contains(&response.status) {
             Ok(())
         } else {
-            Err(AppError::ExternalApi(format!("mail provider answered {}", response.status)))
+            Err(AppError::ExternalApi(format!(
+                "mail provider answered {}",
+                response.status
+            )))
         }
     }
 }

@@ -90,7 +90,10 @@ impl Row {
         match self.get(col) {
             None => Ok(None),
             Some(Json::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(DbError::Decode(col.into(), format!("expected text, got {other}"))),
+            Some(other) => Err(DbError::Decode(
+                col.into(),
+                format!("expected text, got {other}"),
+            )),
         }
     }
 
@@ -112,7 +115,10 @@ impl Row {
                 .parse()
                 .map(Some)
                 .map_err(|_| DbError::Decode(col.into(), format!("expected integer, got {s}"))),
-            Some(other) => Err(DbError::Decode(col.into(), format!("expected integer, got {other}"))),
+            Some(other) => Err(DbError::Decode(
+                col.into(),
+                format!("expected integer, got {other}"),
+            )),
         }
     }
 

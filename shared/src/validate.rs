@@ -12,11 +12,18 @@ pub struct Fields(Vec<FieldError>);
 impl Fields {
     /// Keeps the value, or records why the field is wrong.
     pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        parsed.map_err(|m| self.0.push(FieldError::new(field, m))).ok()
+        parsed
+            .map_err(|m| self.0.push(FieldError::new(field, m)))
+            .ok()
     }
 
     /// Like [`Fields::take`] for an optional input.
-    pub fn take_opt<T, I>(&mut self, field: &str, input: Option<I>, parse: impl FnOnce(I) -> Result<T, String>) -> Option<T> {
+    pub fn take_opt<T, I>(
+        &mut self,
+        field: &str,
+        input: Option<I>,
+        parse: impl FnOnce(I) -> Result<T, String>,
+    ) -> Option<T> {
         input.and_then(|i| self.take(field, parse(i)))
     }
 
@@ -69,7 +76,8 @@ pub fn locale(input: &str) -> Result<String, String> {
     let lang_ok = parts
         .next()
         .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
-    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let rest_ok =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if lang_ok && rest_ok && tag.len() <= 35 {
         Ok(tag.to_string())
     } else {
@@ -81,7 +89,9 @@ pub fn locale(input: &str) -> Result<String, String> {
 pub fn object(input: Json, max_bytes: usize) -> Result<Map<String, Json>, String> {
     match input {
         Json::Object(map) => {
-            let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
+            let size = serde_json::to_vec(&map)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
             if size > max_bytes {
                 Err(format!("must be at most {max_bytes} bytes of JSON"))
             } else {
@@ -100,7 +110,9 @@ pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
                 target.remove(&key);
             }
             Json::Object(inner) => {
-                let slot = target.entry(key).or_insert_with(|| Json::Object(Map::new()));
+                let slot = target
+                    .entry(key)
+                    .or_insert_with(|| Json::Object(Map::new()));
                 if !slot.is_object() {
                     *slot = Json::Object(Map::new());
                 }
@@ -117,7 +129,9 @@ pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
 
 /// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API.
 pub fn rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -154,9 +168,18 @@ mod tests {
 
     #[test]
     fn merge_patch_follows_rfc_7396() {
-        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}}).as_object().unwrap().clone();
-        let patch = json!({"a": null, "b": {"c": 9}, "e": [1]}).as_object().unwrap().clone();
+        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let patch = json!({"a": null, "b": {"c": 9}, "e": [1]})
+            .as_object()
+            .unwrap()
+            .clone();
         merge_patch(&mut target, patch);
-        assert_eq!(Json::Object(target), json!({"b": {"c": 9, "d": 3}, "e": [1]}));
+        assert_eq!(
+            Json::Object(target),
+            json!({"b": {"c": 9, "d": 3}, "e": [1]})
+        );
     }
 }

@@ -12,13 +12,20 @@ async fn health_checks_the_database() {
     let r = api.get("/health").send().await;
     assert_eq!(r.status, 200);
     let d = r.data();
-    assert_eq!((d["status"].as_str(), d["database"].as_str()), (Some("ok"), Some("ok")));
+    assert_eq!(
+        (d["status"].as_str(), d["database"].as_str()),
+        (Some("ok"), Some("ok"))
+    );
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_validation_error_on_the_body() {
     let api = Api::new();
-    let r = api.post("/api/v1/auth/signup").raw(r#"{"email": "a@b.test", "password": "#).send().await;
+    let r = api
+        .post("/api/v1/auth/signup")
+        .raw(r#"{"email": "a@b.test", "password": "#)
+        .send()
+        .await;
     assert_eq!(r.fields(), ["body"]);
     let r = api.post("/api/v1/auth/signup").send().await;
     assert_eq!(r.fields(), ["body"], "an empty body");
@@ -27,19 +34,40 @@ async fn malformed_json_is_a_validation_error_on_the_body() {
 #[tokio::test]
 async fn wrong_types_name_the_field() {
     let api = Api::new();
-    let r = api.post("/api/v1/auth/signup").json(json!({"email": 42, "password": PASSWORD, "name": "x"})).send().await;
+    let r = api
+        .post("/api/v1/auth/signup")
+        .json(json!({"email": 42, "password": PASSWORD, "name": "x"}))
+        .send()
+        .await;
     let body = r.json();
     assert_eq!(r.fields(), ["email"]);
-    assert!(body["details"][0]["message"].as_str().unwrap().contains("invalid type"), "{body}");
+    assert!(
+        body["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn unknown_fields_are_refused() {
     let api = Api::new();
     let user = signup(&api, "unknown").await;
-    let r = api.post("/api/v1/auth/signup").json(json!({"email": unique_email("u"), "password": PASSWORD, "name": "x", "role": "admin"})).send().await;
+    let r = api
+        .post("/api/v1/auth/signup")
+        .json(
+            json!({"email": unique_email("u"), "password": PASSWORD, "name": "x", "role": "admin"}),
+        )
+        .send()
+        .await;
     assert_eq!(r.fields(), ["role"]);
-    let r = api.patch("/api/v1/users/me").bearer(&user.access).json(json!({"isAdmin": true})).send().await;
+    let r = api
+        .patch("/api/v1/users/me")
+        .bearer(&user.access)
+        .json(json!({"isAdmin": true}))
+        .send()
+        .await;
     assert_eq!(r.fields(), ["isAdmin"]);
 }
 
@@ -47,24 +75,42 @@ async fn unknown_fields_are_refused() {
 async fn oversized_body_is_payload_too_large() {
     let api = Api::new();
     let name = "x".repeat(70 * 1024);
-    let r = api.post("/api/v1/auth/signup").json(json!({"email": unique_email("big"), "password": PASSWORD, "name": name})).send().await;
+    let r = api
+        .post("/api/v1/auth/signup")
+        .json(json!({"email": unique_email("big"), "password": PASSWORD, "name": name}))
+        .send()
+        .await;
     r.expect_error(413, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
 async fn unknown_route_is_not_found_in_the_envelope() {
     let api = Api::new();
-    api.get("/api/v1/nothing-here").send().await.expect_error(404, "NOT_FOUND");
-    api.request("PUT", "/api/v1/workspaces").send().await.expect_error(404, "NOT_FOUND");
+    api.get("/api/v1/nothing-here")
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.request("PUT", "/api/v1/workspaces")
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
 }
 
 #[tokio::test]
 async fn request_ids_are_echoed_or_minted() {
     let api = Api::new();
-    let r = api.get("/api/v1/nothing-here").header("x-request-id", "trace-abc_123").send().await;
+    let r = api
+        .get("/api/v1/nothing-here")
+        .header("x-request-id", "trace-abc_123")
+        .send()
+        .await;
     assert_eq!(r.header("x-request-id"), Some("trace-abc_123"));
     assert_eq!(r.json()["requestId"], "trace-abc_123");
-    let r = api.get("/health").header("x-request-id", "bad id with spaces").send().await;
+    let r = api
+        .get("/health")
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await;
     let minted = r.header("x-request-id").unwrap();
     assert!(minted.starts_with("req_") && minted.len() > 10, "{minted}");
 }
@@ -72,10 +118,15 @@ async fn request_ids_are_echoed_or_minted() {
 #[tokio::test]
 async fn security_headers_are_on_every_answer() {
     let api = Api::new();
-    for r in [api.get("/health").send().await, api.get("/api/v1/nope").send().await] {
+    for r in [
+        api.get("/health").send().await,
+        api.get("/api/v1/nope").send().await,
+    ] {
         assert_eq!(r.header("x-frame-options"), Some("DENY"));
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
-        assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+        assert!(r
+            .header("content-security-policy")
+            .is_some_and(|c| c.contains("default-src 'none'")));
         assert!(r.header("strict-transport-security").is_some());
         assert!(r.header("referrer-policy").is_some());
     }
@@ -84,10 +135,22 @@ async fn security_headers_are_on_every_answer() {
 #[tokio::test]
 async fn cors_answers_only_allowed_origins() {
     let api = Api::new();
-    let r = api.request("OPTIONS", "/api/v1/workspaces").header("origin", "https://app.example.test").header("access-control-request-method", "POST").send().await;
+    let r = api
+        .request("OPTIONS", "/api/v1/workspaces")
+        .header("origin", "https://app.example.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await;
     assert!(r.status == 204 || r.status == 200);
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.test"));
-    let r = api.get("/health").header("origin", "https://evil.example").send().await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example.test")
+    );
+    let r = api
+        .get("/health")
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
 
@@ -100,11 +163,19 @@ async fn openapi_documents_every_route() {
     assert_eq!(doc["openapi"], "3.1.0");
     for route in ROUTES {
         let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
-        assert!(op["responses"].is_object(), "{} {} missing from the served document", route.method, route.path);
+        assert!(
+            op["responses"].is_object(),
+            "{} {} missing from the served document",
+            route.method,
+            route.path
+        );
     }
     let signup = &doc["paths"]["/api/v1/auth/signup"]["post"];
     assert!(signup["requestBody"].is_object());
-    assert!(signup["responses"]["409"].is_object(), "error codes are documented");
+    assert!(
+        signup["responses"]["409"].is_object(),
+        "error codes are documented"
+    );
     assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
 }
 
@@ -112,10 +183,17 @@ async fn openapi_documents_every_route() {
 async fn the_mailbox_exists_only_in_development() {
     for env in [Environment::Production, Environment::Test] {
         let api = Api::local(env);
-        api.get("/api/v1/dev/mailbox").send().await.expect_error(404, "NOT_FOUND");
+        api.get("/api/v1/dev/mailbox")
+            .send()
+            .await
+            .expect_error(404, "NOT_FOUND");
     }
     let api = Api::new();
-    assert_eq!(api.get("/api/v1/dev/mailbox").send().await.status, 200, "tests run in development");
+    assert_eq!(
+        api.get("/api/v1/dev/mailbox").send().await.status,
+        200,
+        "tests run in development"
+    );
 }
 
 #[tokio::test]
@@ -123,6 +201,69 @@ async fn without_a_mail_provider_outside_development_invites_fail_cleanly() {
     let api = Api::local(Environment::Production);
     let owner = signup(&api, "prod").await;
     let ws = create_workspace(&api, &owner, "Prod").await;
-    let r = api.post(&format!("/api/v1/workspaces/{ws}/invites")).bearer(&owner.access).json(json!({"email": unique_email("x"), "role": "editor"})).send().await;
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/invites"))
+        .bearer(&owner.access)
+        .json(json!({"email": unique_email("x"), "role": "editor"}))
+        .send()
+        .await;
     r.expect_error(503, "SERVICE_UNAVAILABLE");
+}
+
+#[tokio::test]
+async fn invitations_go_through_a_configured_mail_provider() {
+    use herald_tests::fake_http::{FakeServer, Reply};
+    let provider = FakeServer::start(|_| Reply {
+        status: 200,
+        body: r#"{"id":"email_1"}"#.into(),
+    });
+    let api = Api::local_with_mail_provider(Environment::Production, &provider.url, "re_test_key");
+    let owner = signup(&api, "mailer").await;
+    let ws = create_workspace(&api, &owner, "Mailer").await;
+    let invitee = unique_email("guest");
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/invites"))
+        .bearer(&owner.access)
+        .json(json!({"email": invitee, "role": "writer"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    let sent = provider.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path.as_str()),
+        ("POST", "/emails")
+    );
+    assert_eq!(sent[0].header("authorization"), Some("Bearer re_test_key"));
+    let mail: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(mail["to"], json!([invitee]));
+    assert!(mail["subject"].as_str().unwrap().contains("Mailer"));
+    assert!(mail["text"]
+        .as_str()
+        .unwrap()
+        .contains("/api/v1/invites/accept"));
+}
+
+#[tokio::test]
+async fn a_failing_mail_provider_is_a_502_without_upstream_details() {
+    use herald_tests::fake_http::{FakeServer, Reply};
+    let provider = FakeServer::start(|_| Reply {
+        status: 500,
+        body: r#"{"message":"secret upstream detail"}"#.into(),
+    });
+    let api = Api::local_with_mail_provider(Environment::Production, &provider.url, "re_test_key");
+    let owner = signup(&api, "mailfail").await;
+    let ws = create_workspace(&api, &owner, "Mail fail").await;
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/invites"))
+        .bearer(&owner.access)
+        .json(json!({"email": unique_email("g"), "role": "writer"}))
+        .send()
+        .await;
+    let body = r.expect_error(502, "EXTERNAL_API_ERROR");
+    assert!(
+        !body.to_string().contains("secret upstream detail"),
+        "upstream details stay on the server"
+    );
+    assert!(!body.to_string().contains("re_test_key"));
 }

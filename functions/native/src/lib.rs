@@ -2,7 +2,10 @@
 //! system clock and the OS random source. They host the domain in process for the test suite
 //! and local tooling.
 
+mod http;
 mod sqlite;
+
+pub use http::ReqwestHttp;
 
 pub use sqlite::SqliteDb;
 

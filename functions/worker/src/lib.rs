@@ -23,11 +23,18 @@ fn start() {
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn secret(env: &Env, name: &str) -> Option<String> {
-    env.secret(name).ok().map(|v| v.to_string()).or_else(|| var(env, name)).filter(|v| !v.is_empty())
+    env.secret(name)
+        .ok()
+        .map(|v| v.to_string())
+        .or_else(|| var(env, name))
+        .filter(|v| !v.is_empty())
 }
 
 /// Reads settings and secrets; `None` when the Worker cannot run safely (no JWT key).
@@ -36,7 +43,11 @@ fn config(env: &Env) -> Option<Config> {
     let jwt_secret = secret(env, "JWT_SECRET").filter(|s| s.len() >= 32)?;
     let mut config = Config::new(environment, jwt_secret.into_bytes());
     if let Some(origins) = var(env, "ALLOWED_ORIGINS") {
-        config.allowed_origins = origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        config.allowed_origins = origins
+            .split(',')
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
     }
     if let Some(url) = var(env, "APP_URL") {
         config.app_url = url;
@@ -49,17 +60,27 @@ fn misconfigured() -> Result<Response> {
     let body = br#"{"success":false,"error":"the server is not configured","code":"SERVICE_UNAVAILABLE","requestId":"none"}"#;
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
-    Ok(Response::from_bytes(body.to_vec())?.with_status(503).with_headers(headers))
+    Ok(Response::from_bytes(body.to_vec())?
+        .with_status(503)
+        .with_headers(headers))
 }
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
-    let Some(config) = config(&env) else { return misconfigured() };
+    let Some(config) = config(&env) else {
+        return misconfigured();
+    };
     let db = D1Sql::new(env.d1("DB")?);
-    let profile = var(&env, "PASSWORD_HASH_PROFILE").and_then(|p| HashProfile::parse(&p)).unwrap_or(HashProfile::FreePlan);
+    let profile = var(&env, "PASSWORD_HASH_PROFILE")
+        .and_then(|p| HashProfile::parse(&p))
+        .unwrap_or(HashProfile::FreePlan);
     let hasher = Argon2Hasher::new(profile);
     let http = FetchHttp;
-    let catcher = DevMailbox { db: &db, clock: &JsClock, random: &JsRandom };
+    let catcher = DevMailbox {
+        db: &db,
+        clock: &JsClock,
+        random: &JsRandom,
+    };
     let provider = secret(&env, "MAIL_API_KEY").map(|api_key| HttpMail {
         http: &http,
         base_url: var(&env, "MAIL_API_URL").unwrap_or_else(|| "https://api.resend.com".into()),
@@ -71,14 +92,24 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         (None, Environment::Development) => &catcher,
         (None, _) => &NoMail,
     };
-    let ctx = herald::Context { db: &db, clock: &JsClock, random: &JsRandom, hasher: &hasher, mail, config: &config };
+    let ctx = herald::Context {
+        db: &db,
+        clock: &JsClock,
+        random: &JsRandom,
+        hasher: &hasher,
+        mail,
+        config: &config,
+    };
 
     let url = req.url()?;
     let mut domain = herald::Request::new(req.method().as_ref(), url.path());
     domain.query = url.query().unwrap_or_default().to_string();
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.
-    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|l| l.parse::<usize>().ok());
     if declared.is_none_or(|l| l <= config.max_body_bytes) {
         domain.body = req.bytes().await.unwrap_or_default();
     }
@@ -88,5 +119,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     for (k, v) in &answer.headers {
         headers.append(k, v)?;
     }
-    Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
+    Ok(Response::from_bytes(answer.body)?
+        .with_status(answer.status)
+        .with_headers(headers))
 }

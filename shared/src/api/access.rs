@@ -32,11 +32,15 @@ pub struct Call<'r> {
 
 impl Call<'_> {
     pub fn caller(&self) -> Result<&Caller, AppError> {
-        self.caller.as_ref().ok_or_else(|| AppError::Internal("route has no caller".into()))
+        self.caller
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("route has no caller".into()))
     }
 
     pub fn member(&self) -> Result<&Member, AppError> {
-        self.member.as_ref().ok_or_else(|| AppError::Internal("route has no workspace".into()))
+        self.member
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("route has no workspace".into()))
     }
 }
 
@@ -46,7 +50,13 @@ pub async fn authorize<'r>(
     route: &'static Route,
     params: Params,
 ) -> Result<Call<'r>, AppError> {
-    let mut call = Call { req, route, params, caller: None, member: None };
+    let mut call = Call {
+        req,
+        route,
+        params,
+        caller: None,
+        member: None,
+    };
     match route.access {
         Access::Public | Access::Development => {}
         Access::User => call.caller = Some(authenticate(ctx, req)?),
@@ -80,7 +90,11 @@ fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
 }
 
 /// A workspace the caller does not belong to, or that is archived, does not exist for them.
-async fn membership(ctx: &Context<'_>, workspace_id: &str, user_id: &str) -> Result<Member, AppError> {
+async fn membership(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    user_id: &str,
+) -> Result<Member, AppError> {
     let row = ctx
         .db
         .query_one(
@@ -92,5 +106,8 @@ async fn membership(ctx: &Context<'_>, workspace_id: &str, user_id: &str) -> Res
         .ok_or_else(|| AppError::not_found("workspace"))?;
     let role = Role::parse(&row.text("role")?)
         .ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
-    Ok(Member { workspace_id: workspace_id.to_string(), role })
+    Ok(Member {
+        workspace_id: workspace_id.to_string(),
+        role,
+    })
 }

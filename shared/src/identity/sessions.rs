@@ -36,7 +36,11 @@ pub fn mint(ctx: &Context<'_>, user_id: &str, family_id: &str) -> Issued {
     Issued { token, insert }
 }
 
-pub fn session(ctx: &Context<'_>, user: UserView, refresh_token: String) -> Result<AuthSession, AppError> {
+pub fn session(
+    ctx: &Context<'_>,
+    user: UserView,
+    refresh_token: String,
+) -> Result<AuthSession, AppError> {
     let access_token = tokens::issue_access(
         &ctx.config.jwt_secret,
         &user.id,
@@ -79,7 +83,11 @@ pub async fn spend(ctx: &Context<'_>, token: &str) -> Result<(String, String), A
         )
         .await?
         .ok_or_else(spent)?;
-    let (id, user_id, family_id) = (row.text("id")?, row.text("user_id")?, row.text("family_id")?);
+    let (id, user_id, family_id) = (
+        row.text("id")?,
+        row.text("user_id")?,
+        row.text("family_id")?,
+    );
     if row.opt_int("used_at")?.is_some() || row.opt_int("revoked_at")?.is_some() {
         revoke_family(ctx, &family_id).await?;
         return Err(spent());

@@ -13,22 +13,41 @@ use crate::params;
 use crate::sql::Statement;
 use crate::validate::rfc3339;
 
-pub async fn create(ctx: &Context<'_>, inviter: &Member, inviter_id: &str, email: Email, role: Role) -> Result<InviteView, AppError> {
+pub async fn create(
+    ctx: &Context<'_>,
+    inviter: &Member,
+    inviter_id: &str,
+    email: Email,
+    role: Role,
+) -> Result<InviteView, AppError> {
     if !inviter.role.may_grant(role) {
-        return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
+        return Err(AppError::Forbidden(format!(
+            "a {} cannot invite a {}",
+            inviter.role.as_str(),
+            role.as_str()
+        )));
     }
     if let Some(user) = users::by_email(ctx.db, email.as_str()).await? {
-        if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
+        if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id)
+            .await?
+            .is_some()
+        {
             return Err(AppError::Conflict("this person is already a member".into()));
         }
     }
     let workspace = ctx
         .db
-        .query_one("SELECT name FROM workspaces WHERE id = ?1", &params![inviter.workspace_id.as_str()])
+        .query_one(
+            "SELECT name FROM workspaces WHERE id = ?1",
+            &params![inviter.workspace_id.as_str()],
+        )
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?
         .text("name")?;
-    let inviter_name = users::by_id(ctx.db, inviter_id).await?.map(|u| u.view.name).unwrap_or_default();
+    let inviter_name = users::by_id(ctx.db, inviter_id)
+        .await?
+        .map(|u| u.view.name)
+        .unwrap_or_default();
 
     let token = tokens::opaque_token(ctx.random.bytes());
     let id = ctx.new_id();
@@ -51,7 +70,10 @@ pub async fn create(ctx: &Context<'_>, inviter: &Member, inviter_id: &str, email
         )
         .await?;
 
-    let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
+    let link = format!(
+        "{}/invites/accept?token={token}",
+        ctx.config.app_url.trim_end_matches('/')
+    );
     let message = MailMessage {
         to: email.as_str().to_string(),
         subject: format!("{inviter_name} invited you to {workspace} on Herald"),
@@ -65,7 +87,9 @@ pub async fn create(ctx: &Context<'_>, inviter: &Member, inviter_id: &str, email
     };
     if let Err(err) = ctx.mail.send(&message).await {
         // An invitation nobody can receive must not linger.
-        ctx.db.execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()]).await?;
+        ctx.db
+            .execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()])
+            .await?;
         return Err(err);
     }
     Ok(InviteView {
@@ -96,15 +120,26 @@ pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<Str
         return Err(invalid());
     }
     if row.opt_int("accepted_at")?.is_some() {
-        return Err(AppError::Conflict("this invitation has already been used".into()));
+        return Err(AppError::Conflict(
+            "this invitation has already been used".into(),
+        ));
     }
-    let user = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
+    let user = users::by_id(ctx.db, user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
     if user.view.email != row.text("email")? {
-        return Err(AppError::Forbidden("this invitation was sent to another email address".into()));
+        return Err(AppError::Forbidden(
+            "this invitation was sent to another email address".into(),
+        ));
     }
     let (invite_id, workspace_id) = (row.text("id")?, row.text("workspace_id")?);
-    if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
-        return Err(AppError::Conflict("you are already a member of this workspace".into()));
+    if members::role_in(ctx.db, &workspace_id, user_id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(
+            "you are already a member of this workspace".into(),
+        ));
     }
     let changed = ctx
         .db
@@ -123,7 +158,9 @@ pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<Str
         ])
         .await?;
     if changed.first() != Some(&1) {
-        return Err(AppError::Conflict("this invitation has already been used".into()));
+        return Err(AppError::Conflict(
+            "this invitation has already been used".into(),
+        ));
     }
     Ok(workspace_id)
 }
