@@ -24,14 +24,15 @@ cleanup() {
   rm -rf "$state"
 }
 trap cleanup EXIT
-secret=$(sed -n 's/^pub const TEST_JWT_SECRET: &str = "\(.*\)";$/\1/p' tests/src/lib.rs)
-[ -n "$secret" ] || { log "could not read TEST_JWT_SECRET from tests/src/lib.rs"; exit 1; }
+test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" tests/src/lib.rs; }
+secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)
+[ -n "$secret" ] && [ -n "$tick_secret" ] || { log "could not read the test secrets from tests/src/lib.rs"; exit 1; }
 
 log "the suite against the Worker under wrangler dev (local D1 in $state)"
 CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state" >"$state/migrate.log" 2>&1 \
   || { cat "$state/migrate.log"; exit 1; }
 "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --persist-to "$state" --show-interactive-dev-session=false \
-  --var "JWT_SECRET:$secret" --var "ALLOWED_ORIGINS:https://app.example.test" >"$state/wrangler.log" 2>&1 &
+  --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" >"$state/wrangler.log" 2>&1 &
 wrangler_pid=$!
 if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
   log "wrangler dev did not come up"; cat "$state/wrangler.log"; exit 1

@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod identity;
 pub mod mail;
+pub mod maintenance;
 pub mod ports;
 pub mod sql;
 pub mod validate;

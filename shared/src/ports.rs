@@ -90,6 +90,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Where links in mails point (the frontend).
     pub app_url: String,
+    /// Bearer secret of `POST /api/v1/internal/tick`; without it the route does not exist.
+    pub tick_secret: Option<String>,
 }
 
 impl Config {
@@ -103,6 +105,7 @@ impl Config {
             max_body_bytes: 64 * 1024,
             allowed_origins: Vec::new(),
             app_url: "http://localhost:8787".into(),
+            tick_secret: None,
         }
     }
 }

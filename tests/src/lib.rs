@@ -18,6 +18,9 @@ use serde_json::{json, Value as Json};
 /// The signing key the suite shares with every target it runs against.
 pub const TEST_JWT_SECRET: &str = "herald-test-secret-0123456789abcdef-not-for-production";
 
+/// The scheduler token the suite shares with every target.
+pub const TEST_TICK_SECRET: &str = "herald-test-tick-secret-0123456789";
+
 pub fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/d1")
 }
@@ -25,6 +28,7 @@ pub fn migrations_dir() -> PathBuf {
 pub fn test_config(environment: Environment) -> Config {
     let mut config = Config::new(environment, TEST_JWT_SECRET.as_bytes().to_vec());
     config.allowed_origins = vec!["https://app.example.test".into()];
+    config.tick_secret = Some(TEST_TICK_SECRET.into());
     config
 }
 

@@ -267,3 +267,35 @@ async fn a_failing_mail_provider_is_a_502_without_upstream_details() {
     );
     assert!(!body.to_string().contains("re_test_key"));
 }
+
+#[tokio::test]
+async fn the_scheduler_tick_needs_its_token() {
+    let api = Api::new();
+    api.post("/api/v1/internal/tick")
+        .send()
+        .await
+        .expect_error(401, "UNAUTHORIZED");
+    let user = signup(&api, "ticker").await;
+    api.post("/api/v1/internal/tick")
+        .bearer(&user.access)
+        .send()
+        .await
+        .expect_error(401, "UNAUTHORIZED");
+    let r = api
+        .post("/api/v1/internal/tick")
+        .bearer(TEST_TICK_SECRET)
+        .send()
+        .await;
+    let report = r.data();
+    assert!(
+        report["refreshTokensPurged"].is_u64() && report["invitesPurged"].is_u64(),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_tick_secret_the_tick_route_does_not_exist() {
+    let mut config = herald_tests::test_config(Environment::Development);
+    config.tick_secret = None;
+    assert!(herald::api::routes::find(&config, "POST", "/api/v1/internal/tick").is_err());
+}

@@ -7,7 +7,7 @@ mod platform;
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment};
-use worker::{event, Env, Headers, Request, Response, Result};
+use worker::{event, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::d1::D1Sql;
 use crate::platform::{FetchHttp, JsClock, JsRandom};
@@ -52,6 +52,7 @@ fn config(env: &Env) -> Option<Config> {
     if let Some(url) = var(env, "APP_URL") {
         config.app_url = url;
     }
+    config.tick_secret = secret(env, "TICK_SECRET").filter(|s| s.len() >= 16);
     Some(config)
 }
 
@@ -65,41 +66,76 @@ fn misconfigured() -> Result<Response> {
         .with_headers(headers))
 }
 
+/// The adapters of one invocation; the domain borrows them through a `Context`.
+struct Host {
+    config: Config,
+    db: D1Sql,
+    hasher: Argon2Hasher,
+    http: FetchHttp,
+    mail_provider: Option<(String, String, String)>,
+}
+
+impl Host {
+    fn new(env: &Env, config: Config) -> Result<Host> {
+        let profile = var(env, "PASSWORD_HASH_PROFILE")
+            .and_then(|p| HashProfile::parse(&p))
+            .unwrap_or(HashProfile::FreePlan);
+        let mail_provider = secret(env, "MAIL_API_KEY").map(|key| {
+            let url = var(env, "MAIL_API_URL").unwrap_or_else(|| "https://api.resend.com".into());
+            let from =
+                var(env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into());
+            (url, key, from)
+        });
+        Ok(Host {
+            db: D1Sql::new(env.d1("DB")?),
+            hasher: Argon2Hasher::new(profile),
+            http: FetchHttp,
+            mail_provider,
+            config,
+        })
+    }
+
+    /// Runs `work` with a Context over this host's adapters.
+    async fn run<T>(&self, work: impl AsyncFnOnce(&herald::Context<'_>) -> T) -> T {
+        let catcher = DevMailbox {
+            db: &self.db,
+            clock: &JsClock,
+            random: &JsRandom,
+        };
+        let provider = self
+            .mail_provider
+            .as_ref()
+            .map(|(base_url, api_key, from)| HttpMail {
+                http: &self.http,
+                base_url: base_url.clone(),
+                api_key: api_key.clone(),
+                from: from.clone(),
+            });
+        // A configured provider, else the mail catcher in development, else refuse to send.
+        let mail: &dyn Mail = match (&provider, self.config.environment) {
+            (Some(p), _) => p,
+            (None, Environment::Development) => &catcher,
+            (None, _) => &NoMail,
+        };
+        let ctx = herald::Context {
+            db: &self.db,
+            clock: &JsClock,
+            random: &JsRandom,
+            hasher: &self.hasher,
+            mail,
+            config: &self.config,
+        };
+        work(&ctx).await
+    }
+}
+
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
     let Some(config) = config(&env) else {
         return misconfigured();
     };
-    let db = D1Sql::new(env.d1("DB")?);
-    let profile = var(&env, "PASSWORD_HASH_PROFILE")
-        .and_then(|p| HashProfile::parse(&p))
-        .unwrap_or(HashProfile::FreePlan);
-    let hasher = Argon2Hasher::new(profile);
-    let http = FetchHttp;
-    let catcher = DevMailbox {
-        db: &db,
-        clock: &JsClock,
-        random: &JsRandom,
-    };
-    let provider = secret(&env, "MAIL_API_KEY").map(|api_key| HttpMail {
-        http: &http,
-        base_url: var(&env, "MAIL_API_URL").unwrap_or_else(|| "https://api.resend.com".into()),
-        api_key,
-        from: var(&env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into()),
-    });
-    let mail: &dyn Mail = match (&provider, config.environment) {
-        (Some(p), _) => p,
-        (None, Environment::Development) => &catcher,
-        (None, _) => &NoMail,
-    };
-    let ctx = herald::Context {
-        db: &db,
-        clock: &JsClock,
-        random: &JsRandom,
-        hasher: &hasher,
-        mail,
-        config: &config,
-    };
+    let max_body = config.max_body_bytes;
+    let host = Host::new(&env, config)?;
 
     let url = req.url()?;
     let mut domain = herald::Request::new(req.method().as_ref(), url.path());
@@ -110,11 +146,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         .headers()
         .get("content-length")?
         .and_then(|l| l.parse::<usize>().ok());
-    if declared.is_none_or(|l| l <= config.max_body_bytes) {
+    if declared.is_none_or(|l| l <= max_body) {
         domain.body = req.bytes().await.unwrap_or_default();
     }
 
-    let answer = herald::handle(&ctx, domain).await;
+    let answer = host
+        .run(async |ctx| herald::handle(ctx, domain).await)
+        .await;
     let headers = Headers::new();
     for (k, v) in &answer.headers {
         headers.append(k, v)?;
@@ -122,4 +160,24 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     Ok(Response::from_bytes(answer.body)?
         .with_status(answer.status)
         .with_headers(headers))
+}
+
+/// The cron trigger (every minute, see wrangler.toml): the same work as the tick route.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let Some(config) = config(&env) else {
+        tracing::error!("scheduled run skipped: JWT_SECRET is missing");
+        return;
+    };
+    let host = match Host::new(&env, config) {
+        Ok(host) => host,
+        Err(e) => return tracing::error!(cause = %e, "scheduled run: no database"),
+    };
+    match host
+        .run(async |ctx| herald::maintenance::tick(ctx).await)
+        .await
+    {
+        Ok(report) => tracing::info!(?report, "scheduled run done"),
+        Err(e) => tracing::error!(cause = %e, "scheduled run failed"),
+    }
 }

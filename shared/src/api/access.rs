@@ -59,6 +59,20 @@ pub async fn authorize<'r>(
     };
     match route.access {
         Access::Public | Access::Development => {}
+        Access::Scheduler => {
+            let expected = ctx.config.tick_secret.as_deref().unwrap_or_default();
+            let given = req
+                .header("authorization")
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if expected.is_empty()
+                || !constant_time_eq(expected.as_bytes(), given.trim().as_bytes())
+            {
+                return Err(AppError::Unauthorized(
+                    "a valid scheduler token is required".into(),
+                ));
+            }
+        }
         Access::User => call.caller = Some(authenticate(ctx, req)?),
         Access::Workspace(permission) => {
             let caller = authenticate(ctx, req)?;
@@ -75,6 +89,11 @@ pub async fn authorize<'r>(
         }
     }
     Ok(call)
+}
+
+/// Compares secrets without an early exit that would time the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {

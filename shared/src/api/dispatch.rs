@@ -4,7 +4,7 @@ use super::access::Call;
 use super::routes::RouteId::*;
 use super::{openapi, Context, Response};
 use crate::error::AppError;
-use crate::{health, identity, mail, workspaces};
+use crate::{health, identity, mail, maintenance, workspaces};
 
 pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     match call.route.id {
@@ -27,5 +27,6 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         CreateInvite => workspaces::api::invite(ctx, call).await,
         AcceptInvite => workspaces::api::accept_invite(ctx, call).await,
         DevMailbox => mail::mailbox(ctx, call).await,
+        Tick => maintenance::tick_route(ctx, call).await,
     }
 }

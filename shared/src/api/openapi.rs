@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::Response;
-use crate::{health, identity, mail, workspaces};
+use crate::{health, identity, mail, maintenance, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,7 @@ use crate::{health, identity, mail, workspaces};
         workspaces::api::invite,
         workspaces::api::accept_invite,
         mail::mailbox,
+        maintenance::tick_route,
         openapi_json,
     ),
     modifiers(&BearerAuth),

@@ -26,6 +26,7 @@ pub enum RouteId {
     CreateInvite,
     AcceptInvite,
     DevMailbox,
+    Tick,
 }
 
 /// Who may call a route.
@@ -38,6 +39,8 @@ pub enum Access {
     Workspace(Permission),
     /// Exists only when `ENVIRONMENT=development`.
     Development,
+    /// For schedulers: `Authorization: Bearer <TICK_SECRET>`; exists only when that is set.
+    Scheduler,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +120,7 @@ pub const ROUTES: &[Route] = &[
     ),
     r("POST", "/api/v1/invites/accept", AcceptInvite, User),
     r("GET", "/api/v1/dev/mailbox", DevMailbox, Development),
+    r("POST", "/api/v1/internal/tick", Tick, Scheduler),
 ];
 
 /// Path parameters, by name.
@@ -145,6 +149,9 @@ pub fn find(
         .unwrap_or(path);
     for route in ROUTES {
         if route.access == Development && config.environment != Environment::Development {
+            continue;
+        }
+        if route.access == Scheduler && config.tick_secret.is_none() {
             continue;
         }
         if let Some(params) = matches(route.path, path) {

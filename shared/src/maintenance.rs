@@ -1,0 +1,54 @@
+//! Scheduled work: what the Worker's cron trigger runs every minute, and what any other
+//! scheduler runs through `POST /api/v1/internal/tick` (Spin has no cron of its own).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::params;
+
+/// Spent or expired refresh tokens are kept this long, so a replay is still recognised
+/// as reuse (and revokes its family) rather than as an unknown token.
+const REFRESH_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Expired, unaccepted invitations are kept this long for the activity trail.
+const INVITE_GRACE_MS: i64 = 30 * 24 * 3600 * 1000;
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TickReport {
+    pub refresh_tokens_purged: u64,
+    pub invites_purged: u64,
+}
+
+pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
+    let now = ctx.clock.now_ms();
+    let refresh_tokens_purged = ctx
+        .db
+        .execute(
+            "DELETE FROM refresh_tokens WHERE expires_at < ?1",
+            &params![now - REFRESH_GRACE_MS],
+        )
+        .await?;
+    let invites_purged = ctx
+        .db
+        .execute(
+            "DELETE FROM invites WHERE accepted_at IS NULL AND expires_at < ?1",
+            &params![now - INVITE_GRACE_MS],
+        )
+        .await?;
+    Ok(TickReport {
+        refresh_tokens_purged,
+        invites_purged,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/internal/tick", tag = "platform", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Ran the scheduled work once. Authorized by the TICK_SECRET bearer token; the route exists only when TICK_SECRET is set.", body = Envelope<TickReport>),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn tick_route(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, tick(ctx).await?))
+}
