@@ -2,6 +2,8 @@
 //! dialect shared by SQLite/D1 and Postgres; adapters rewrite what they must. D1 has no
 //! interactive transactions, so multi-row writes go through [`Sql::batch`], which is atomic.
 
+pub mod pg;
+
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 
@@ -133,8 +135,29 @@ impl Row {
     }
 }
 
+/// Whom the following statements run for. SQLite and D1 ignore it; Postgres turns it into
+/// transaction-local settings that its row-level security policies read — a second wall
+/// behind the `WHERE workspace_id = ?` every repository writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub user_id: Option<String>,
+    pub workspace_id: Option<String>,
+    /// Lets an invitation be found by its token before its workspace is known.
+    pub invite_token_hash: Option<String>,
+    /// Scheduled maintenance across tenants.
+    pub system: bool,
+}
+
 #[async_trait(?Send)]
 pub trait Sql {
+    /// Sets the scope of every later statement on this handle.
+    fn set_scope(&self, _scope: Scope) {}
+
+    /// The current scope.
+    fn scope(&self) -> Scope {
+        Scope::default()
+    }
+
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
 
     /// Runs one statement and answers how many rows it changed.

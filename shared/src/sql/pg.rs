@@ -1,0 +1,95 @@
+//! The pure part of speaking Postgres, shared by every Postgres adapter (tokio-postgres on
+//! native and in the Worker, spin-sdk's pg on Spin): placeholder rewriting and the
+//! tenant settings that row-level security reads.
+
+use super::Scope;
+
+/// Rewrites `?N` placeholders to Postgres's `$N`, leaving string literals, quoted identifiers
+/// and comments alone.
+pub fn rewrite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '?' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The settings to apply, with `set_config(name, value, true)`, at the start of every
+/// transaction: names and values, empty when unset.
+pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 4] {
+    [
+        ("app.user_id", scope.user_id.clone().unwrap_or_default()),
+        (
+            "app.workspace_id",
+            scope.workspace_id.clone().unwrap_or_default(),
+        ),
+        (
+            "app.invite_token_hash",
+            scope.invite_token_hash.clone().unwrap_or_default(),
+        ),
+        (
+            "app.system",
+            if scope.system {
+                "on".into()
+            } else {
+                String::new()
+            },
+        ),
+    ]
+}
+
+/// One statement that applies [`scope_settings`] with parameters `$1…$4`.
+pub const SET_SCOPE_SQL: &str =
+    "SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true), \
+     set_config('app.invite_token_hash', $3, true), set_config('app.system', $4, true)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_dollars_outside_literals() {
+        assert_eq!(
+            rewrite_placeholders("SELECT ?1, '?2', \"a?3\" FROM t WHERE a = ?12 -- ?4\nAND b = ?5"),
+            "SELECT $1, '?2', \"a?3\" FROM t WHERE a = $12 -- ?4\nAND b = $5"
+        );
+        assert_eq!(rewrite_placeholders("SELECT '?' || ?1"), "SELECT '?' || $1");
+        assert_eq!(
+            rewrite_placeholders("SELECT 'it''s ?1'"),
+            "SELECT 'it''s ?1'"
+        );
+    }
+
+    #[test]
+    fn scope_settings_are_empty_when_unset() {
+        let s = scope_settings(&Scope {
+            workspace_id: Some("w".into()),
+            ..Default::default()
+        });
+        assert_eq!(s[1], ("app.workspace_id", "w".to_string()));
+        assert_eq!(s[0].1, "");
+        assert_eq!(s[3].1, "");
+    }
+}
