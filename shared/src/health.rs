@@ -22,17 +22,10 @@ pub struct Health {
     ))]
 pub async fn health(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, AppError> {
     match ctx.db.query_one("SELECT 1 AS ok", &[]).await {
-        Ok(Some(row)) if row.int("ok").ok() == Some(1) => Ok(json::ok(
-            200,
-            Health {
-                status: "ok".into(),
-                database: "ok".into(),
-                time: rfc3339(ctx.clock.now_ms()),
-            },
-        )),
-        Ok(_) => Err(AppError::ServiceUnavailable(
-            "database answered unexpectedly".into(),
-        )),
+        Ok(Some(row)) if row.int("ok").ok() == Some(1) => {
+            Ok(json::ok(200, Health { status: "ok".into(), database: "ok".into(), time: rfc3339(ctx.clock.now_ms()) }))
+        }
+        Ok(_) => Err(AppError::ServiceUnavailable("database answered unexpectedly".into())),
         Err(e) => {
             tracing::error!(cause = %e, "health check: database unreachable");
             Err(AppError::ServiceUnavailable("database unreachable".into()))

@@ -38,8 +38,7 @@ impl Mail for DevMailbox<'_> {
     async fn send(&self, m: &MailMessage) -> Result<(), AppError> {
         let now = self.clock.now_ms();
         let rand: [u8; 10] = self.random.bytes();
-        let id = uuid::Builder::from_unix_timestamp_millis(u64::try_from(now).unwrap_or(0), &rand)
-            .into_uuid();
+        let id = uuid::Builder::from_unix_timestamp_millis(u64::try_from(now).unwrap_or(0), &rand).into_uuid();
         self.db
             .execute(
                 "INSERT INTO dev_mailbox (id, to_address, subject, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -56,9 +55,7 @@ pub struct NoMail;
 #[async_trait(?Send)]
 impl Mail for NoMail {
     async fn send(&self, _: &MailMessage) -> Result<(), AppError> {
-        Err(AppError::ServiceUnavailable(
-            "email is not configured on this server".into(),
-        ))
+        Err(AppError::ServiceUnavailable("email is not configured on this server".into()))
     }
 }
 
@@ -82,13 +79,9 @@ struct ProviderMail<'m> {
 #[async_trait(?Send)]
 impl Mail for HttpMail<'_> {
     async fn send(&self, m: &MailMessage) -> Result<(), AppError> {
-        let body = serde_json::to_vec(&ProviderMail {
-            from: &self.from,
-            to: [&m.to],
-            subject: &m.subject,
-            text: &m.text,
-        })
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        let body =
+            serde_json::to_vec(&ProviderMail { from: &self.from, to: [&m.to], subject: &m.subject, text: &m.text })
+                .map_err(|e| AppError::Internal(e.to_string()))?;
         let request = HttpRequest {
             method: "POST".into(),
             url: format!("{}/emails", self.base_url.trim_end_matches('/')),
@@ -98,18 +91,12 @@ impl Mail for HttpMail<'_> {
             ],
             body,
         };
-        let response = self
-            .http
-            .send(request)
-            .await
-            .map_err(|e| AppError::ExternalApi(format!("mail provider: {e}")))?;
+        let response =
+            self.http.send(request).await.map_err(|e| AppError::ExternalApi(format!("mail provider: {e}")))?;
         if (200..300).contains(&response.status) {
             Ok(())
         } else {
-            Err(AppError::ExternalApi(format!(
-                "mail provider answered {}",
-                response.status
-            )))
+            Err(AppError::ExternalApi(format!("mail provider answered {}", response.status)))
         }
     }
 }
@@ -131,15 +118,26 @@ pub struct CaughtMail {
         (status = 404, description = "NOT_FOUND outside development", body = ErrorEnvelope),
     ))]
 pub async fn mailbox(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let to = call.req.query_param("to").map(|t| t.trim().to_lowercase());
-    let rows = ctx
-        .db
-        .query(
-            "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
-             WHERE (?1 IS NULL OR to_address = ?1) ORDER BY created_at DESC, id DESC LIMIT 200",
-            &params![to],
-        )
-        .await?;
+    let rows = match call.req.query_param("to").map(|t| t.trim().to_lowercase()) {
+        Some(to) => {
+            ctx.db
+                .query(
+                    "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
+                     WHERE to_address = ?1 ORDER BY created_at DESC, id DESC LIMIT 200",
+                    &params![to],
+                )
+                .await?
+        }
+        None => {
+            ctx.db
+                .query(
+                    "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
+                     ORDER BY created_at DESC, id DESC LIMIT 200",
+                    &[],
+                )
+                .await?
+        }
+    };
     let mails = rows
         .iter()
         .map(|r| {

@@ -8,6 +8,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
+use crate::sql::Scope;
 
 /// Spent or expired refresh tokens are kept this long, so a replay is still recognised
 /// as reuse (and revokes its family) rather than as an unknown token.
@@ -24,24 +25,15 @@ pub struct TickReport {
 
 pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     let now = ctx.clock.now_ms();
-    let refresh_tokens_purged = ctx
-        .db
-        .execute(
-            "DELETE FROM refresh_tokens WHERE expires_at < ?1",
-            &params![now - REFRESH_GRACE_MS],
-        )
-        .await?;
+    // Maintenance spans every tenant.
+    ctx.db.set_scope(Scope { system: true, ..Scope::default() });
+    let refresh_tokens_purged =
+        ctx.db.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", &params![now - REFRESH_GRACE_MS]).await?;
     let invites_purged = ctx
         .db
-        .execute(
-            "DELETE FROM invites WHERE accepted_at IS NULL AND expires_at < ?1",
-            &params![now - INVITE_GRACE_MS],
-        )
+        .execute("DELETE FROM invites WHERE accepted_at IS NULL AND expires_at < ?1", &params![now - INVITE_GRACE_MS])
         .await?;
-    Ok(TickReport {
-        refresh_tokens_purged,
-        invites_purged,
-    })
+    Ok(TickReport { refresh_tokens_purged, invites_purged })
 }
 
 #[utoipa::path(post, path = "/api/v1/internal/tick", tag = "platform", security(("bearer" = [])),

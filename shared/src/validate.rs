@@ -12,9 +12,7 @@ pub struct Fields(Vec<FieldError>);
 impl Fields {
     /// Keeps the value, or records why the field is wrong.
     pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        parsed
-            .map_err(|m| self.0.push(FieldError::new(field, m)))
-            .ok()
+        parsed.map_err(|m| self.0.push(FieldError::new(field, m))).ok()
     }
 
     /// Like [`Fields::take`] for an optional input.
@@ -63,21 +61,16 @@ pub fn timezone(input: &str) -> Result<String, String> {
     if tz.is_empty() || tz.len() > 64 {
         return Err("must be an IANA time zone such as Europe/Paris".into());
     }
-    jiff::tz::db()
-        .get(tz)
-        .map(|_| tz.to_string())
-        .map_err(|_| format!("unknown IANA time zone `{tz}`"))
+    jiff::tz::db().get(tz).map(|_| tz.to_string()).map_err(|_| format!("unknown IANA time zone `{tz}`"))
 }
 
 /// A BCP 47 language tag such as `en`, `pt-BR` or `zh-Hant-TW`.
 pub fn locale(input: &str) -> Result<String, String> {
     let tag = input.trim();
     let mut parts = tag.split('-');
-    let lang_ok = parts
-        .next()
-        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
-    let rest_ok =
-        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let lang_ok =
+        parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
+    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if lang_ok && rest_ok && tag.len() <= 35 {
         Ok(tag.to_string())
     } else {
@@ -89,9 +82,7 @@ pub fn locale(input: &str) -> Result<String, String> {
 pub fn object(input: Json, max_bytes: usize) -> Result<Map<String, Json>, String> {
     match input {
         Json::Object(map) => {
-            let size = serde_json::to_vec(&map)
-                .map(|v| v.len())
-                .unwrap_or(usize::MAX);
+            let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
             if size > max_bytes {
                 Err(format!("must be at most {max_bytes} bytes of JSON"))
             } else {
@@ -110,9 +101,7 @@ pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
                 target.remove(&key);
             }
             Json::Object(inner) => {
-                let slot = target
-                    .entry(key)
-                    .or_insert_with(|| Json::Object(Map::new()));
+                let slot = target.entry(key).or_insert_with(|| Json::Object(Map::new()));
                 if !slot.is_object() {
                     *slot = Json::Object(Map::new());
                 }
@@ -129,9 +118,7 @@ pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
 
 /// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API.
 pub fn rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -168,18 +155,9 @@ mod tests {
 
     #[test]
     fn merge_patch_follows_rfc_7396() {
-        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}})
-            .as_object()
-            .unwrap()
-            .clone();
-        let patch = json!({"a": null, "b": {"c": 9}, "e": [1]})
-            .as_object()
-            .unwrap()
-            .clone();
+        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}}).as_object().unwrap().clone();
+        let patch = json!({"a": null, "b": {"c": 9}, "e": [1]}).as_object().unwrap().clone();
         merge_patch(&mut target, patch);
-        assert_eq!(
-            Json::Object(target),
-            json!({"b": {"c": 9, "d": 3}, "e": [1]})
-        );
+        assert_eq!(Json::Object(target), json!({"b": {"c": 9, "d": 3}, "e": [1]}));
     }
 }

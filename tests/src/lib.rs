@@ -1,6 +1,8 @@
-//! The black-box suite's harness. One API client, two targets:
-//! - in process: the domain router over a fresh in-memory SQLite per client (the default);
-//! - remote: a real server at `HERALD_BASE_URL` (the Worker under `wrangler dev`).
+//! The black-box suite's harness. One API client, three kinds of target:
+//! - in process over a fresh in-memory SQLite per client (the default);
+//! - in process over Postgres at `HERALD_TEST_DATABASE_URL` (connected as the application role);
+//! - remote: a real server at `HERALD_BASE_URL` (the Worker under `wrangler dev`, over D1 or
+//!   over Postgres through Hyperdrive).
 //! Tests speak HTTP-shaped requests only and never touch storage directly.
 
 pub mod fake_http;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment};
+use herald::sql::Sql;
 use herald::{Context, Request};
 use herald_native::{OsRandom, ReqwestHttp, SqliteDb, SystemClock};
 use serde_json::{json, Value as Json};
@@ -32,8 +35,33 @@ pub fn test_config(environment: Environment) -> Config {
     config
 }
 
+enum Store {
+    Sqlite(SqliteDb),
+    /// Connected on first use, inside the test's runtime.
+    Postgres(String, tokio::sync::OnceCell<herald_postgres::PgSql>),
+}
+
+impl Store {
+    async fn sql(&self) -> &dyn Sql {
+        match self {
+            Store::Sqlite(db) => db,
+            Store::Postgres(url, cell) => {
+                cell.get_or_init(|| async {
+                    herald_native::postgres::connect(url).await.expect("connect to the test database")
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// The Postgres database of the in-process Postgres target, if that is the target.
+pub fn test_database_url() -> Option<String> {
+    std::env::var("HERALD_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
 struct LocalHost {
-    db: SqliteDb,
+    db: Store,
     config: Config,
     hasher: Argon2Hasher,
     /// A Resend-style mail provider: (base URL, API key).
@@ -54,10 +82,7 @@ impl Api {
     pub fn new() -> Api {
         match std::env::var("HERALD_BASE_URL") {
             Ok(base) if !base.is_empty() => Api {
-                target: Target::Remote {
-                    base: base.trim_end_matches('/').to_string(),
-                    http: reqwest::Client::new(),
-                },
+                target: Target::Remote { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() },
             },
             _ => Api::local(Environment::Development),
         }
@@ -65,8 +90,12 @@ impl Api {
 
     /// Always in process, with the given environment.
     pub fn local(environment: Environment) -> Api {
-        let db =
-            SqliteDb::in_memory(&migrations_dir()).expect("migrations apply to a fresh database");
+        let db = match test_database_url() {
+            Some(url) => Store::Postgres(url, tokio::sync::OnceCell::new()),
+            None => {
+                Store::Sqlite(SqliteDb::in_memory(&migrations_dir()).expect("migrations apply to a fresh database"))
+            }
+        };
         Api {
             target: Target::Local(Box::new(LocalHost {
                 db,
@@ -78,11 +107,7 @@ impl Api {
     }
 
     /// In process, sending mail through a Resend-style provider at `base_url`.
-    pub fn local_with_mail_provider(
-        environment: Environment,
-        base_url: &str,
-        api_key: &str,
-    ) -> Api {
+    pub fn local_with_mail_provider(environment: Environment, base_url: &str, api_key: &str) -> Api {
         let mut api = Api::local(environment);
         if let Target::Local(host) = &mut api.target {
             host.mail_provider = Some((base_url.to_string(), api_key.to_string()));
@@ -95,13 +120,7 @@ impl Api {
     }
 
     pub fn request(&self, method: &str, path: &str) -> Call<'_> {
-        Call {
-            api: self,
-            method: method.to_string(),
-            path: path.to_string(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Call { api: self, method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn get(&self, path: &str) -> Call<'_> {
@@ -120,21 +139,15 @@ impl Api {
     async fn send(&self, call: Call<'_>) -> Resp {
         match &self.target {
             Target::Local(host) => {
-                let catcher = DevMailbox {
-                    db: &host.db,
-                    clock: &SystemClock,
-                    random: &OsRandom,
-                };
+                let db = host.db.sql().await;
+                let catcher = DevMailbox { db, clock: &SystemClock, random: &OsRandom };
                 let http = ReqwestHttp::new(Duration::from_secs(5));
-                let provider = host
-                    .mail_provider
-                    .as_ref()
-                    .map(|(base_url, api_key)| HttpMail {
-                        http: &http,
-                        base_url: base_url.clone(),
-                        api_key: api_key.clone(),
-                        from: "Herald <no-reply@herald.test>".into(),
-                    });
+                let provider = host.mail_provider.as_ref().map(|(base_url, api_key)| HttpMail {
+                    http: &http,
+                    base_url: base_url.clone(),
+                    api_key: api_key.clone(),
+                    from: "Herald <no-reply@herald.test>".into(),
+                });
                 // As on the Worker: a configured provider, else the catcher in development, else nothing.
                 let mail: &dyn Mail = match (&provider, host.config.environment) {
                     (Some(p), _) => p,
@@ -142,7 +155,7 @@ impl Api {
                     (None, _) => &NoMail,
                 };
                 let ctx = Context {
-                    db: &host.db,
+                    db,
                     clock: &SystemClock,
                     random: &OsRandom,
                     hasher: &host.hasher,
@@ -153,18 +166,11 @@ impl Api {
                 req.headers = call.headers;
                 req.body = call.body;
                 let r = herald::handle(&ctx, req).await;
-                Resp {
-                    status: r.status,
-                    headers: r.headers,
-                    body: r.body,
-                }
+                Resp { status: r.status, headers: r.headers, body: r.body }
             }
             Target::Remote { base, http } => {
-                let method =
-                    reqwest::Method::from_bytes(call.method.as_bytes()).expect("valid method");
-                let mut rb = http
-                    .request(method, format!("{base}{}", call.path))
-                    .body(call.body);
+                let method = reqwest::Method::from_bytes(call.method.as_bytes()).expect("valid method");
+                let mut rb = http.request(method, format!("{base}{}", call.path)).body(call.body);
                 for (k, v) in &call.headers {
                     rb = rb.header(k, v);
                 }
@@ -176,11 +182,7 @@ impl Api {
                     .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
                     .collect();
                 let body = r.bytes().await.expect("a body").to_vec();
-                Resp {
-                    status,
-                    headers,
-                    body,
-                }
+                Resp { status, headers, body }
             }
         }
     }
@@ -234,12 +236,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn data(&self) -> Json {
@@ -249,30 +247,17 @@ impl Resp {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Asserts the error envelope with `status` and `code`; answers it.
     #[track_caller]
     pub fn expect_error(&self, status: u16, code: &str) -> Json {
         let j = self.json();
-        assert_eq!(
-            (self.status, j["code"].as_str().unwrap_or("")),
-            (status, code),
-            "body: {j}"
-        );
+        assert_eq!((self.status, j["code"].as_str().unwrap_or("")), (status, code), "body: {j}");
         assert_eq!(j["success"], false);
-        assert!(
-            j["error"].as_str().is_some_and(|e| !e.is_empty()),
-            "error message missing: {j}"
-        );
-        assert!(
-            j["requestId"].as_str().is_some_and(|r| !r.is_empty()),
-            "requestId missing: {j}"
-        );
+        assert!(j["error"].as_str().is_some_and(|e| !e.is_empty()), "error message missing: {j}");
+        assert!(j["requestId"].as_str().is_some_and(|r| !r.is_empty()), "requestId missing: {j}");
         j
     }
 
@@ -280,11 +265,7 @@ impl Resp {
     pub fn fields(&self) -> Vec<String> {
         self.expect_error(400, "VALIDATION_ERROR")["details"]
             .as_array()
-            .map(|d| {
-                d.iter()
-                    .filter_map(|f| f["field"].as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|d| d.iter().filter_map(|f| f["field"].as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     }
 }
@@ -314,17 +295,9 @@ pub struct User {
 
 pub async fn signup(api: &Api, label: &str) -> User {
     let email = unique_email(label);
-    let r = api
-        .post("/api/v1/auth/signup")
-        .json(json!({"email": email, "password": PASSWORD, "name": label}))
-        .send()
-        .await;
-    assert_eq!(
-        r.status,
-        201,
-        "signup: {}",
-        String::from_utf8_lossy(&r.body)
-    );
+    let r =
+        api.post("/api/v1/auth/signup").json(json!({"email": email, "password": PASSWORD, "name": label})).send().await;
+    assert_eq!(r.status, 201, "signup: {}", String::from_utf8_lossy(&r.body));
     let d = r.data();
     User {
         id: d["user"]["id"].as_str().expect("user id").into(),
@@ -335,42 +308,19 @@ pub async fn signup(api: &Api, label: &str) -> User {
 }
 
 pub async fn create_workspace(api: &Api, owner: &User, name: &str) -> String {
-    let r = api
-        .post("/api/v1/workspaces")
-        .bearer(&owner.access)
-        .json(json!({"name": name}))
-        .send()
-        .await;
-    assert_eq!(
-        r.status,
-        201,
-        "create workspace: {}",
-        String::from_utf8_lossy(&r.body)
-    );
+    let r = api.post("/api/v1/workspaces").bearer(&owner.access).json(json!({"name": name})).send().await;
+    assert_eq!(r.status, 201, "create workspace: {}", String::from_utf8_lossy(&r.body));
     r.data()["id"].as_str().expect("workspace id").into()
 }
 
 /// The invitation token from the newest mail to `email` in the development mailbox.
 pub async fn invite_token(api: &Api, email: &str) -> String {
-    let r = api
-        .get(&format!(
-            "/api/v1/dev/mailbox?to={}",
-            email.replace('@', "%40")
-        ))
-        .send()
-        .await;
+    let r = api.get(&format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40"))).send().await;
     let mails = r.data();
-    let text = mails[0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no mail to {email}: {mails}"));
+    let text = mails[0]["text"].as_str().unwrap_or_else(|| panic!("no mail to {email}: {mails}"));
     let marker = "/api/v1/invites/accept:\n";
     let start = text.find(marker).expect("token in the mail") + marker.len();
-    text[start..]
-        .lines()
-        .next()
-        .expect("token line")
-        .trim()
-        .to_string()
+    text[start..].lines().next().expect("token line").trim().to_string()
 }
 
 /// Invites a new user with `role` (as `inviter`), who signs up and accepts.
@@ -382,24 +332,9 @@ pub async fn add_member(api: &Api, inviter: &User, workspace: &str, role: &str) 
         .json(json!({"email": member.email, "role": role}))
         .send()
         .await;
-    assert_eq!(
-        r.status,
-        201,
-        "invite: {}",
-        String::from_utf8_lossy(&r.body)
-    );
+    assert_eq!(r.status, 201, "invite: {}", String::from_utf8_lossy(&r.body));
     let token = invite_token(api, &member.email).await;
-    let r = api
-        .post("/api/v1/invites/accept")
-        .bearer(&member.access)
-        .json(json!({"token": token}))
-        .send()
-        .await;
-    assert_eq!(
-        r.status,
-        200,
-        "accept: {}",
-        String::from_utf8_lossy(&r.body)
-    );
+    let r = api.post("/api/v1/invites/accept").bearer(&member.access).json(json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "accept: {}", String::from_utf8_lossy(&r.body));
     member
 }

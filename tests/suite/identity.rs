@@ -21,10 +21,7 @@ async fn signup_answers_user_tokens_and_a_secure_cookie() {
     assert_eq!(d["expiresIn"], 900);
     assert_eq!(d["accessToken"].as_str().unwrap().split('.').count(), 3);
     let cookie = r.header("set-cookie").expect("refresh cookie");
-    assert!(cookie.starts_with(&format!(
-        "herald_refresh={}",
-        d["refreshToken"].as_str().unwrap()
-    )));
+    assert!(cookie.starts_with(&format!("herald_refresh={}", d["refreshToken"].as_str().unwrap())));
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth"] {
         assert!(cookie.contains(attr), "{attr} missing from {cookie}");
     }
@@ -59,43 +56,23 @@ async fn signup_reports_every_invalid_field() {
 async fn login_checks_the_password() {
     let api = Api::new();
     let user = signup(&api, "login").await;
-    let r = api
-        .post("/api/v1/auth/login")
-        .json(json!({"email": user.email, "password": "wrong password"}))
-        .send()
-        .await;
+    let r =
+        api.post("/api/v1/auth/login").json(json!({"email": user.email, "password": "wrong password"})).send().await;
     r.expect_error(401, "UNAUTHORIZED");
-    let r = api
-        .post("/api/v1/auth/login")
-        .json(json!({"email": "nobody@example.test", "password": PASSWORD}))
-        .send()
-        .await;
+    let r =
+        api.post("/api/v1/auth/login").json(json!({"email": "nobody@example.test", "password": PASSWORD})).send().await;
     let unknown = r.expect_error(401, "UNAUTHORIZED");
-    let r = api
-        .post("/api/v1/auth/login")
-        .json(json!({"email": user.email, "password": PASSWORD}))
-        .send()
-        .await;
+    let r = api.post("/api/v1/auth/login").json(json!({"email": user.email, "password": PASSWORD})).send().await;
     assert_eq!(r.status, 200);
     let d = r.data();
     assert_eq!(d["user"]["id"], user.id);
-    let me = api
-        .get("/api/v1/users/me")
-        .bearer(d["accessToken"].as_str().unwrap())
-        .send()
-        .await;
+    let me = api.get("/api/v1/users/me").bearer(d["accessToken"].as_str().unwrap()).send().await;
     assert_eq!(me.data()["email"], user.email);
-    assert_eq!(
-        unknown["error"], "invalid email or password",
-        "an unknown email is not revealed"
-    );
+    assert_eq!(unknown["error"], "invalid email or password", "an unknown email is not revealed");
 }
 
 async fn refresh(api: &Api, token: &str) -> herald_tests::Resp {
-    api.post("/api/v1/auth/refresh")
-        .json(json!({"refreshToken": token}))
-        .send()
-        .await
+    api.post("/api/v1/auth/refresh").json(json!({"refreshToken": token})).send().await
 }
 
 #[tokio::test]
@@ -107,14 +84,7 @@ async fn refresh_rotates_the_token() {
     let next = r.data()["refreshToken"].as_str().unwrap().to_string();
     assert_ne!(next, user.refresh);
     let access = r.data()["accessToken"].as_str().unwrap().to_string();
-    assert_eq!(
-        api.get("/api/v1/users/me")
-            .bearer(&access)
-            .send()
-            .await
-            .status,
-        200
-    );
+    assert_eq!(api.get("/api/v1/users/me").bearer(&access).send().await.status, 200);
     let r = refresh(&api, &next).await;
     assert_eq!(r.status, 200, "the successor works once");
 }
@@ -123,20 +93,11 @@ async fn refresh_rotates_the_token() {
 async fn spent_refresh_token_revokes_its_family() {
     let api = Api::new();
     let user = signup(&api, "family").await;
-    let other_session = api
-        .post("/api/v1/auth/login")
-        .json(json!({"email": user.email, "password": PASSWORD}))
-        .send()
-        .await
-        .data();
-    let next = refresh(&api, &user.refresh).await.data()["refreshToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let other_session =
+        api.post("/api/v1/auth/login").json(json!({"email": user.email, "password": PASSWORD})).send().await.data();
+    let next = refresh(&api, &user.refresh).await.data()["refreshToken"].as_str().unwrap().to_string();
     // A thief replays the spent token: refused, and the legitimate successor dies with it.
-    refresh(&api, &user.refresh)
-        .await
-        .expect_error(401, "UNAUTHORIZED");
+    refresh(&api, &user.refresh).await.expect_error(401, "UNAUTHORIZED");
     refresh(&api, &next).await.expect_error(401, "UNAUTHORIZED");
     // Another login is another family and lives on.
     let r = refresh(&api, other_session["refreshToken"].as_str().unwrap()).await;
@@ -149,41 +110,23 @@ async fn refresh_works_from_the_cookie() {
     let user = signup(&api, "cookie").await;
     let r = api
         .post("/api/v1/auth/refresh")
-        .header(
-            "cookie",
-            &format!("theme=dark; herald_refresh={}", user.refresh),
-        )
+        .header("cookie", &format!("theme=dark; herald_refresh={}", user.refresh))
         .send()
         .await;
     assert_eq!(r.status, 200);
-    assert!(r
-        .header("set-cookie")
-        .is_some_and(|c| c.starts_with("herald_refresh=")));
-    api.post("/api/v1/auth/refresh")
-        .send()
-        .await
-        .expect_error(401, "UNAUTHORIZED");
-    refresh(&api, "made-up-token")
-        .await
-        .expect_error(401, "UNAUTHORIZED");
+    assert!(r.header("set-cookie").is_some_and(|c| c.starts_with("herald_refresh=")));
+    api.post("/api/v1/auth/refresh").send().await.expect_error(401, "UNAUTHORIZED");
+    refresh(&api, "made-up-token").await.expect_error(401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
 async fn logout_revokes_the_session() {
     let api = Api::new();
     let user = signup(&api, "logout").await;
-    let r = api
-        .post("/api/v1/auth/logout")
-        .json(json!({"refreshToken": user.refresh}))
-        .send()
-        .await;
+    let r = api.post("/api/v1/auth/logout").json(json!({"refreshToken": user.refresh})).send().await;
     assert_eq!(r.status, 200);
-    assert!(r
-        .header("set-cookie")
-        .is_some_and(|c| c.contains("Max-Age=0")));
-    refresh(&api, &user.refresh)
-        .await
-        .expect_error(401, "UNAUTHORIZED");
+    assert!(r.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
+    refresh(&api, &user.refresh).await.expect_error(401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
@@ -208,11 +151,7 @@ async fn profile_updates_are_validated_and_merged() {
         .await;
     let d = r.data();
     assert_eq!(
-        (
-            d["name"].as_str(),
-            d["timezone"].as_str(),
-            d["locale"].as_str()
-        ),
+        (d["name"].as_str(), d["timezone"].as_str(), d["locale"].as_str()),
         (Some("Grace"), Some("America/New_York"), Some("pt-BR"))
     );
     let r = api
@@ -221,15 +160,7 @@ async fn profile_updates_are_validated_and_merged() {
         .json(json!({"preferences": {"theme": null, "digest": {"weekly": false}}}))
         .send()
         .await;
-    assert_eq!(
-        r.data()["preferences"],
-        json!({"digest": {"daily": true, "weekly": false}})
-    );
-    let me = api
-        .get("/api/v1/users/me")
-        .bearer(&user.access)
-        .send()
-        .await
-        .data();
+    assert_eq!(r.data()["preferences"], json!({"digest": {"daily": true, "weekly": false}}));
+    let me = api.get("/api/v1/users/me").bearer(&user.access).send().await.data();
     assert_eq!(me["name"], "Grace");
 }

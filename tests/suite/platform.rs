@@ -12,20 +12,13 @@ async fn health_checks_the_database() {
     let r = api.get("/health").send().await;
     assert_eq!(r.status, 200);
     let d = r.data();
-    assert_eq!(
-        (d["status"].as_str(), d["database"].as_str()),
-        (Some("ok"), Some("ok"))
-    );
+    assert_eq!((d["status"].as_str(), d["database"].as_str()), (Some("ok"), Some("ok")));
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_validation_error_on_the_body() {
     let api = Api::new();
-    let r = api
-        .post("/api/v1/auth/signup")
-        .raw(r#"{"email": "a@b.test", "password": "#)
-        .send()
-        .await;
+    let r = api.post("/api/v1/auth/signup").raw(r#"{"email": "a@b.test", "password": "#).send().await;
     assert_eq!(r.fields(), ["body"]);
     let r = api.post("/api/v1/auth/signup").send().await;
     assert_eq!(r.fields(), ["body"], "an empty body");
@@ -34,20 +27,10 @@ async fn malformed_json_is_a_validation_error_on_the_body() {
 #[tokio::test]
 async fn wrong_types_name_the_field() {
     let api = Api::new();
-    let r = api
-        .post("/api/v1/auth/signup")
-        .json(json!({"email": 42, "password": PASSWORD, "name": "x"}))
-        .send()
-        .await;
+    let r = api.post("/api/v1/auth/signup").json(json!({"email": 42, "password": PASSWORD, "name": "x"})).send().await;
     let body = r.json();
     assert_eq!(r.fields(), ["email"]);
-    assert!(
-        body["details"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("invalid type"),
-        "{body}"
-    );
+    assert!(body["details"][0]["message"].as_str().unwrap().contains("invalid type"), "{body}");
 }
 
 #[tokio::test]
@@ -56,18 +39,11 @@ async fn unknown_fields_are_refused() {
     let user = signup(&api, "unknown").await;
     let r = api
         .post("/api/v1/auth/signup")
-        .json(
-            json!({"email": unique_email("u"), "password": PASSWORD, "name": "x", "role": "admin"}),
-        )
+        .json(json!({"email": unique_email("u"), "password": PASSWORD, "name": "x", "role": "admin"}))
         .send()
         .await;
     assert_eq!(r.fields(), ["role"]);
-    let r = api
-        .patch("/api/v1/users/me")
-        .bearer(&user.access)
-        .json(json!({"isAdmin": true}))
-        .send()
-        .await;
+    let r = api.patch("/api/v1/users/me").bearer(&user.access).json(json!({"isAdmin": true})).send().await;
     assert_eq!(r.fields(), ["isAdmin"]);
 }
 
@@ -86,31 +62,17 @@ async fn oversized_body_is_payload_too_large() {
 #[tokio::test]
 async fn unknown_route_is_not_found_in_the_envelope() {
     let api = Api::new();
-    api.get("/api/v1/nothing-here")
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.request("PUT", "/api/v1/workspaces")
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
+    api.get("/api/v1/nothing-here").send().await.expect_error(404, "NOT_FOUND");
+    api.request("PUT", "/api/v1/workspaces").send().await.expect_error(404, "NOT_FOUND");
 }
 
 #[tokio::test]
 async fn request_ids_are_echoed_or_minted() {
     let api = Api::new();
-    let r = api
-        .get("/api/v1/nothing-here")
-        .header("x-request-id", "trace-abc_123")
-        .send()
-        .await;
+    let r = api.get("/api/v1/nothing-here").header("x-request-id", "trace-abc_123").send().await;
     assert_eq!(r.header("x-request-id"), Some("trace-abc_123"));
     assert_eq!(r.json()["requestId"], "trace-abc_123");
-    let r = api
-        .get("/health")
-        .header("x-request-id", "bad id with spaces")
-        .send()
-        .await;
+    let r = api.get("/health").header("x-request-id", "bad id with spaces").send().await;
     let minted = r.header("x-request-id").unwrap();
     assert!(minted.starts_with("req_") && minted.len() > 10, "{minted}");
 }
@@ -118,15 +80,10 @@ async fn request_ids_are_echoed_or_minted() {
 #[tokio::test]
 async fn security_headers_are_on_every_answer() {
     let api = Api::new();
-    for r in [
-        api.get("/health").send().await,
-        api.get("/api/v1/nope").send().await,
-    ] {
+    for r in [api.get("/health").send().await, api.get("/api/v1/nope").send().await] {
         assert_eq!(r.header("x-frame-options"), Some("DENY"));
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
-        assert!(r
-            .header("content-security-policy")
-            .is_some_and(|c| c.contains("default-src 'none'")));
+        assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
         assert!(r.header("strict-transport-security").is_some());
         assert!(r.header("referrer-policy").is_some());
     }
@@ -142,15 +99,8 @@ async fn cors_answers_only_allowed_origins() {
         .send()
         .await;
     assert!(r.status == 204 || r.status == 200);
-    assert_eq!(
-        r.header("access-control-allow-origin"),
-        Some("https://app.example.test")
-    );
-    let r = api
-        .get("/health")
-        .header("origin", "https://evil.example")
-        .send()
-        .await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.test"));
+    let r = api.get("/health").header("origin", "https://evil.example").send().await;
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
 
@@ -163,19 +113,11 @@ async fn openapi_documents_every_route() {
     assert_eq!(doc["openapi"], "3.1.0");
     for route in ROUTES {
         let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
-        assert!(
-            op["responses"].is_object(),
-            "{} {} missing from the served document",
-            route.method,
-            route.path
-        );
+        assert!(op["responses"].is_object(), "{} {} missing from the served document", route.method, route.path);
     }
     let signup = &doc["paths"]["/api/v1/auth/signup"]["post"];
     assert!(signup["requestBody"].is_object());
-    assert!(
-        signup["responses"]["409"].is_object(),
-        "error codes are documented"
-    );
+    assert!(signup["responses"]["409"].is_object(), "error codes are documented");
     assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
 }
 
@@ -183,17 +125,10 @@ async fn openapi_documents_every_route() {
 async fn the_mailbox_exists_only_in_development() {
     for env in [Environment::Production, Environment::Test] {
         let api = Api::local(env);
-        api.get("/api/v1/dev/mailbox")
-            .send()
-            .await
-            .expect_error(404, "NOT_FOUND");
+        api.get("/api/v1/dev/mailbox").send().await.expect_error(404, "NOT_FOUND");
     }
     let api = Api::new();
-    assert_eq!(
-        api.get("/api/v1/dev/mailbox").send().await.status,
-        200,
-        "tests run in development"
-    );
+    assert_eq!(api.get("/api/v1/dev/mailbox").send().await.status, 200, "tests run in development");
 }
 
 #[tokio::test]
@@ -213,10 +148,7 @@ async fn without_a_mail_provider_outside_development_invites_fail_cleanly() {
 #[tokio::test]
 async fn invitations_go_through_a_configured_mail_provider() {
     use herald_tests::fake_http::{FakeServer, Reply};
-    let provider = FakeServer::start(|_| Reply {
-        status: 200,
-        body: r#"{"id":"email_1"}"#.into(),
-    });
+    let provider = FakeServer::start(|_| Reply { status: 200, body: r#"{"id":"email_1"}"#.into() });
     let api = Api::local_with_mail_provider(Environment::Production, &provider.url, "re_test_key");
     let owner = signup(&api, "mailer").await;
     let ws = create_workspace(&api, &owner, "Mailer").await;
@@ -230,27 +162,18 @@ async fn invitations_go_through_a_configured_mail_provider() {
     assert_eq!(r.status, 201);
     let sent = provider.requests();
     assert_eq!(sent.len(), 1);
-    assert_eq!(
-        (sent[0].method.as_str(), sent[0].path.as_str()),
-        ("POST", "/emails")
-    );
+    assert_eq!((sent[0].method.as_str(), sent[0].path.as_str()), ("POST", "/emails"));
     assert_eq!(sent[0].header("authorization"), Some("Bearer re_test_key"));
     let mail: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
     assert_eq!(mail["to"], json!([invitee]));
     assert!(mail["subject"].as_str().unwrap().contains("Mailer"));
-    assert!(mail["text"]
-        .as_str()
-        .unwrap()
-        .contains("/api/v1/invites/accept"));
+    assert!(mail["text"].as_str().unwrap().contains("/api/v1/invites/accept"));
 }
 
 #[tokio::test]
 async fn a_failing_mail_provider_is_a_502_without_upstream_details() {
     use herald_tests::fake_http::{FakeServer, Reply};
-    let provider = FakeServer::start(|_| Reply {
-        status: 500,
-        body: r#"{"message":"secret upstream detail"}"#.into(),
-    });
+    let provider = FakeServer::start(|_| Reply { status: 500, body: r#"{"message":"secret upstream detail"}"#.into() });
     let api = Api::local_with_mail_provider(Environment::Production, &provider.url, "re_test_key");
     let owner = signup(&api, "mailfail").await;
     let ws = create_workspace(&api, &owner, "Mail fail").await;
@@ -261,36 +184,19 @@ async fn a_failing_mail_provider_is_a_502_without_upstream_details() {
         .send()
         .await;
     let body = r.expect_error(502, "EXTERNAL_API_ERROR");
-    assert!(
-        !body.to_string().contains("secret upstream detail"),
-        "upstream details stay on the server"
-    );
+    assert!(!body.to_string().contains("secret upstream detail"), "upstream details stay on the server");
     assert!(!body.to_string().contains("re_test_key"));
 }
 
 #[tokio::test]
 async fn the_scheduler_tick_needs_its_token() {
     let api = Api::new();
-    api.post("/api/v1/internal/tick")
-        .send()
-        .await
-        .expect_error(401, "UNAUTHORIZED");
+    api.post("/api/v1/internal/tick").send().await.expect_error(401, "UNAUTHORIZED");
     let user = signup(&api, "ticker").await;
-    api.post("/api/v1/internal/tick")
-        .bearer(&user.access)
-        .send()
-        .await
-        .expect_error(401, "UNAUTHORIZED");
-    let r = api
-        .post("/api/v1/internal/tick")
-        .bearer(TEST_TICK_SECRET)
-        .send()
-        .await;
+    api.post("/api/v1/internal/tick").bearer(&user.access).send().await.expect_error(401, "UNAUTHORIZED");
+    let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).send().await;
     let report = r.data();
-    assert!(
-        report["refreshTokensPurged"].is_u64() && report["invitesPurged"].is_u64(),
-        "{report}"
-    );
+    assert!(report["refreshTokensPurged"].is_u64() && report["invitesPurged"].is_u64(), "{report}");
 }
 
 #[tokio::test]

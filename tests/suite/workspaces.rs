@@ -8,18 +8,8 @@ fn ws_path(ws: &str, rest: &str) -> String {
 }
 
 async fn role_of(api: &Api, owner: &User, ws: &str, user_id: &str) -> Option<String> {
-    let members = api
-        .get(&ws_path(ws, "/members"))
-        .bearer(&owner.access)
-        .send()
-        .await
-        .data();
-    members
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["userId"] == user_id)
-        .map(|m| m["role"].as_str().unwrap().to_string())
+    let members = api.get(&ws_path(ws, "/members")).bearer(&owner.access).send().await.data();
+    members.as_array().unwrap().iter().find(|m| m["userId"] == user_id).map(|m| m["role"].as_str().unwrap().to_string())
 }
 
 #[tokio::test]
@@ -35,19 +25,10 @@ async fn creator_owns_and_lists_the_workspace() {
     assert_eq!(r.status, 201);
     let ws = r.data();
     assert_eq!(
-        (
-            ws["role"].as_str(),
-            ws["status"].as_str(),
-            ws["timezone"].as_str()
-        ),
+        (ws["role"].as_str(), ws["status"].as_str(), ws["timezone"].as_str()),
         (Some("owner"), Some("active"), Some("Europe/Paris"))
     );
-    let list = api
-        .get("/api/v1/workspaces")
-        .bearer(&owner.access)
-        .send()
-        .await
-        .data();
+    let list = api.get("/api/v1/workspaces").bearer(&owner.access).send().await.data();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], ws["id"]);
     assert_eq!(list[0]["branding"]["primaryColor"], "#ff0066");
@@ -76,27 +57,15 @@ async fn another_tenant_gets_404_and_changes_nothing() {
     let ws = create_workspace(&api, &owner, "Tenant A").await;
     let _their_own = create_workspace(&api, &stranger, "Tenant B").await;
 
-    api.get(&ws_path(&ws, ""))
-        .bearer(&stranger.access)
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
+    api.get(&ws_path(&ws, "")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
     api.patch(&ws_path(&ws, ""))
         .bearer(&stranger.access)
         .json(json!({"name": "Pwned"}))
         .send()
         .await
         .expect_error(404, "NOT_FOUND");
-    api.delete(&ws_path(&ws, ""))
-        .bearer(&stranger.access)
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
-    api.get(&ws_path(&ws, "/members"))
-        .bearer(&stranger.access)
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
+    api.delete(&ws_path(&ws, "")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+    api.get(&ws_path(&ws, "/members")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
     api.post(&ws_path(&ws, "/invites"))
         .bearer(&stranger.access)
         .json(json!({"email": stranger.email, "role": "owner"}))
@@ -121,40 +90,14 @@ async fn another_tenant_gets_404_and_changes_nothing() {
         .await
         .expect_error(404, "NOT_FOUND");
 
-    let ws_now = api
-        .get(&ws_path(&ws, ""))
-        .bearer(&owner.access)
-        .send()
-        .await
-        .data();
+    let ws_now = api.get(&ws_path(&ws, "")).bearer(&owner.access).send().await.data();
     assert_eq!(ws_now["name"], "Tenant A");
     assert_eq!(ws_now["status"], "active");
-    assert_eq!(
-        role_of(&api, &owner, &ws, &owner.id).await.as_deref(),
-        Some("owner")
-    );
-    let members = api
-        .get(&ws_path(&ws, "/members"))
-        .bearer(&owner.access)
-        .send()
-        .await
-        .data();
-    assert_eq!(
-        members.as_array().unwrap().len(),
-        1,
-        "the stranger did not get in"
-    );
-    let theirs = api
-        .get("/api/v1/workspaces")
-        .bearer(&stranger.access)
-        .send()
-        .await
-        .data();
-    assert!(theirs
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|w| w["id"] != ws.as_str()));
+    assert_eq!(role_of(&api, &owner, &ws, &owner.id).await.as_deref(), Some("owner"));
+    let members = api.get(&ws_path(&ws, "/members")).bearer(&owner.access).send().await.data();
+    assert_eq!(members.as_array().unwrap().len(), 1, "the stranger did not get in");
+    let theirs = api.get("/api/v1/workspaces").bearer(&stranger.access).send().await.data();
+    assert!(theirs.as_array().unwrap().iter().all(|w| w["id"] != ws.as_str()));
 }
 
 #[tokio::test]
@@ -172,29 +115,16 @@ async fn invitation_is_mailed_accepted_once_and_for_its_address_only() {
         .await;
     assert_eq!(r.status, 201);
     let invite = r.json();
-    assert!(
-        !invite.to_string().contains("token"),
-        "the token travels only by mail: {invite}"
-    );
+    assert!(!invite.to_string().contains("token"), "the token travels only by mail: {invite}");
     let token = invite_token(&api, &invitee.email).await;
 
-    let accept = |user: &User| {
-        api.post("/api/v1/invites/accept")
-            .bearer(&user.access)
-            .json(json!({"token": token}))
-    };
-    accept(&outsider)
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
+    let accept = |user: &User| api.post("/api/v1/invites/accept").bearer(&user.access).json(json!({"token": token}));
+    accept(&outsider).send().await.expect_error(403, "FORBIDDEN");
     let r = accept(&invitee).send().await;
     assert_eq!(r.status, 200);
     assert_eq!(r.data()["role"], "editor");
     accept(&invitee).send().await.expect_error(409, "CONFLICT");
-    assert_eq!(
-        role_of(&api, &owner, &ws, &invitee.id).await.as_deref(),
-        Some("editor")
-    );
+    assert_eq!(role_of(&api, &owner, &ws, &invitee.id).await.as_deref(), Some("editor"));
     assert_eq!(role_of(&api, &owner, &ws, &outsider.id).await, None);
 
     api.post("/api/v1/invites/accept")
@@ -203,12 +133,7 @@ async fn invitation_is_mailed_accepted_once_and_for_its_address_only() {
         .send()
         .await
         .expect_error(404, "NOT_FOUND");
-    api.post("/api/v1/invites/accept")
-        .bearer(&outsider.access)
-        .json(json!({"token": ""}))
-        .send()
-        .await
-        .fields();
+    api.post("/api/v1/invites/accept").bearer(&outsider.access).json(json!({"token": ""})).send().await.fields();
     let again = api
         .post(&ws_path(&ws, "/invites"))
         .bearer(&owner.access)
@@ -225,22 +150,14 @@ async fn only_owners_and_admins_invite_and_never_above_themselves() {
     let ws = create_workspace(&api, &owner, "Ranks").await;
     let admin = add_member(&api, &owner, &ws, "admin").await;
     let invite = |by: &User, role: &str| {
-        api.post(&ws_path(&ws, "/invites"))
-            .bearer(&by.access)
-            .json(json!({"email": unique_email("new"), "role": role}))
+        api.post(&ws_path(&ws, "/invites")).bearer(&by.access).json(json!({"email": unique_email("new"), "role": role}))
     };
     assert_eq!(invite(&admin, "admin").send().await.status, 201);
-    invite(&admin, "owner")
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
+    invite(&admin, "owner").send().await.expect_error(403, "FORBIDDEN");
     assert_eq!(invite(&owner, "owner").send().await.status, 201);
     for role in ["editor", "writer", "viewer", "client"] {
         let member = add_member(&api, &owner, &ws, role).await;
-        invite(&member, "viewer")
-            .send()
-            .await
-            .expect_error(403, "FORBIDDEN");
+        invite(&member, "viewer").send().await.expect_error(403, "FORBIDDEN");
     }
     assert_eq!(invite(&owner, "superuser").send().await.fields(), ["role"]);
 }
@@ -252,28 +169,12 @@ async fn workspace_settings_follow_the_permission_table() {
     let ws = create_workspace(&api, &owner, "Table").await;
     for role in ["admin", "editor", "writer", "viewer", "client"] {
         let member = add_member(&api, &owner, &ws, role).await;
-        let read = api
-            .get(&ws_path(&ws, ""))
-            .bearer(&member.access)
-            .send()
-            .await;
+        let read = api.get(&ws_path(&ws, "")).bearer(&member.access).send().await;
         assert_eq!(read.status, 200, "{role} reads the workspace");
-        let update = api
-            .patch(&ws_path(&ws, ""))
-            .bearer(&member.access)
-            .json(json!({"settings": {"by": role}}))
-            .send()
-            .await;
-        let members = api
-            .get(&ws_path(&ws, "/members"))
-            .bearer(&member.access)
-            .send()
-            .await;
-        let archive = api
-            .delete(&ws_path(&ws, ""))
-            .bearer(&member.access)
-            .send()
-            .await;
+        let update =
+            api.patch(&ws_path(&ws, "")).bearer(&member.access).json(json!({"settings": {"by": role}})).send().await;
+        let members = api.get(&ws_path(&ws, "/members")).bearer(&member.access).send().await;
+        let archive = api.delete(&ws_path(&ws, "")).bearer(&member.access).send().await;
         archive.expect_error(403, "FORBIDDEN");
         if role == "admin" {
             assert_eq!(update.data()["settings"]["by"], "admin");
@@ -286,17 +187,8 @@ async fn workspace_settings_follow_the_permission_table() {
             assert_eq!(members.status, 200, "{role} lists members");
         }
     }
-    let ws_now = api
-        .get(&ws_path(&ws, ""))
-        .bearer(&owner.access)
-        .send()
-        .await
-        .data();
-    assert_eq!(
-        ws_now["settings"],
-        json!({"by": "admin"}),
-        "refused updates changed nothing"
-    );
+    let ws_now = api.get(&ws_path(&ws, "")).bearer(&owner.access).send().await.data();
+    assert_eq!(ws_now["settings"], json!({"by": "admin"}), "refused updates changed nothing");
 }
 
 #[tokio::test]
@@ -308,50 +200,18 @@ async fn roles_change_only_downward_from_the_actor() {
     let editor = add_member(&api, &owner, &ws, "editor").await;
     let writer = add_member(&api, &owner, &ws, "writer").await;
     let set = |by: &User, who: &User, role: &str| {
-        api.patch(&ws_path(&ws, &format!("/members/{}", who.id)))
-            .bearer(&by.access)
-            .json(json!({"role": role}))
+        api.patch(&ws_path(&ws, &format!("/members/{}", who.id))).bearer(&by.access).json(json!({"role": role}))
     };
-    assert_eq!(
-        set(&admin, &writer, "editor").send().await.data()["role"],
-        "editor"
-    );
-    set(&admin, &writer, "owner")
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
-    set(&admin, &owner, "viewer")
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
-    set(&editor, &writer, "viewer")
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
-    set(&editor, &editor, "admin")
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
-    assert_eq!(
-        set(&owner, &admin, "owner").send().await.data()["role"],
-        "owner"
-    );
-    assert_eq!(
-        set(&owner, &editor, "bogus").send().await.fields(),
-        ["role"]
-    );
-    assert_eq!(
-        role_of(&api, &owner, &ws, &owner.id).await.as_deref(),
-        Some("owner")
-    );
-    assert_eq!(
-        role_of(&api, &owner, &ws, &writer.id).await.as_deref(),
-        Some("editor")
-    );
-    assert_eq!(
-        role_of(&api, &owner, &ws, &editor.id).await.as_deref(),
-        Some("editor")
-    );
+    assert_eq!(set(&admin, &writer, "editor").send().await.data()["role"], "editor");
+    set(&admin, &writer, "owner").send().await.expect_error(403, "FORBIDDEN");
+    set(&admin, &owner, "viewer").send().await.expect_error(403, "FORBIDDEN");
+    set(&editor, &writer, "viewer").send().await.expect_error(403, "FORBIDDEN");
+    set(&editor, &editor, "admin").send().await.expect_error(403, "FORBIDDEN");
+    assert_eq!(set(&owner, &admin, "owner").send().await.data()["role"], "owner");
+    assert_eq!(set(&owner, &editor, "bogus").send().await.fields(), ["role"]);
+    assert_eq!(role_of(&api, &owner, &ws, &owner.id).await.as_deref(), Some("owner"));
+    assert_eq!(role_of(&api, &owner, &ws, &writer.id).await.as_deref(), Some("editor"));
+    assert_eq!(role_of(&api, &owner, &ws, &editor.id).await.as_deref(), Some("editor"));
 }
 
 #[tokio::test]
@@ -360,44 +220,19 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted() {
     let owner = signup(&api, "last").await;
     let ws = create_workspace(&api, &owner, "Last owner").await;
     let me = ws_path(&ws, &format!("/members/{}", owner.id));
-    api.patch(&me)
-        .bearer(&owner.access)
-        .json(json!({"role": "admin"}))
-        .send()
-        .await
-        .expect_error(409, "CONFLICT");
-    api.delete(&me)
-        .bearer(&owner.access)
-        .send()
-        .await
-        .expect_error(409, "CONFLICT");
-    assert_eq!(
-        role_of(&api, &owner, &ws, &owner.id).await.as_deref(),
-        Some("owner")
-    );
+    api.patch(&me).bearer(&owner.access).json(json!({"role": "admin"})).send().await.expect_error(409, "CONFLICT");
+    api.delete(&me).bearer(&owner.access).send().await.expect_error(409, "CONFLICT");
+    assert_eq!(role_of(&api, &owner, &ws, &owner.id).await.as_deref(), Some("owner"));
 
     // With a second owner, the first may step down and the second may not then leave.
     let second = add_member(&api, &owner, &ws, "owner").await;
     assert_eq!(
-        api.patch(&me)
-            .bearer(&owner.access)
-            .json(json!({"role": "admin"}))
-            .send()
-            .await
-            .data()["role"],
+        api.patch(&me).bearer(&owner.access).json(json!({"role": "admin"})).send().await.data()["role"],
         "admin"
     );
     let theirs = ws_path(&ws, &format!("/members/{}", second.id));
-    api.delete(&theirs)
-        .bearer(&second.access)
-        .send()
-        .await
-        .expect_error(409, "CONFLICT");
-    api.delete(&theirs)
-        .bearer(&owner.access)
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
+    api.delete(&theirs).bearer(&second.access).send().await.expect_error(409, "CONFLICT");
+    api.delete(&theirs).bearer(&owner.access).send().await.expect_error(403, "FORBIDDEN");
 }
 
 #[tokio::test]
@@ -409,31 +244,14 @@ async fn members_leave_and_managers_remove_those_below() {
     let editor = add_member(&api, &owner, &ws, "editor").await;
     let writer = add_member(&api, &owner, &ws, "writer").await;
     let client = add_member(&api, &owner, &ws, "client").await;
-    let remove = |by: &User, who: &User| {
-        api.delete(&ws_path(&ws, &format!("/members/{}", who.id)))
-            .bearer(&by.access)
-    };
+    let remove = |by: &User, who: &User| api.delete(&ws_path(&ws, &format!("/members/{}", who.id))).bearer(&by.access);
 
-    remove(&editor, &writer)
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
-    remove(&admin, &owner)
-        .send()
-        .await
-        .expect_error(403, "FORBIDDEN");
+    remove(&editor, &writer).send().await.expect_error(403, "FORBIDDEN");
+    remove(&admin, &owner).send().await.expect_error(403, "FORBIDDEN");
     assert_eq!(remove(&admin, &writer).send().await.status, 200);
-    assert_eq!(
-        remove(&client, &client).send().await.status,
-        200,
-        "anyone may leave"
-    );
+    assert_eq!(remove(&client, &client).send().await.status, 200, "anyone may leave");
     assert_eq!(remove(&editor, &editor).send().await.status, 200);
-    api.get(&ws_path(&ws, ""))
-        .bearer(&editor.access)
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
+    api.get(&ws_path(&ws, "")).bearer(&editor.access).send().await.expect_error(404, "NOT_FOUND");
     let left: Vec<String> = api
         .get(&ws_path(&ws, "/members"))
         .bearer(&owner.access)
@@ -447,10 +265,7 @@ async fn members_leave_and_managers_remove_those_below() {
         .collect();
     assert_eq!(left.len(), 2);
     assert!(left.contains(&owner.id) && left.contains(&admin.id));
-    remove(&owner, &writer)
-        .send()
-        .await
-        .expect_error(404, "NOT_FOUND");
+    remove(&owner, &writer).send().await.expect_error(404, "NOT_FOUND");
 }
 
 #[tokio::test]
@@ -459,29 +274,12 @@ async fn archiving_is_for_owners_and_hides_the_workspace() {
     let owner = signup(&api, "archiver").await;
     let ws = create_workspace(&api, &owner, "To archive").await;
     let editor = add_member(&api, &owner, &ws, "editor").await;
-    let r = api
-        .delete(&ws_path(&ws, ""))
-        .bearer(&owner.access)
-        .send()
-        .await;
+    let r = api.delete(&ws_path(&ws, "")).bearer(&owner.access).send().await;
     assert_eq!(r.data()["status"], "archived");
     for user in [&owner, &editor] {
-        api.get(&ws_path(&ws, ""))
-            .bearer(&user.access)
-            .send()
-            .await
-            .expect_error(404, "NOT_FOUND");
-        let list = api
-            .get("/api/v1/workspaces")
-            .bearer(&user.access)
-            .send()
-            .await
-            .data();
-        assert!(list
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|w| w["id"] != ws.as_str()));
+        api.get(&ws_path(&ws, "")).bearer(&user.access).send().await.expect_error(404, "NOT_FOUND");
+        let list = api.get("/api/v1/workspaces").bearer(&user.access).send().await.data();
+        assert!(list.as_array().unwrap().iter().all(|w| w["id"] != ws.as_str()));
     }
 }
 
@@ -490,16 +288,13 @@ async fn workspace_updates_merge_branding() {
     let api = Api::new();
     let owner = signup(&api, "brand").await;
     let ws = create_workspace(&api, &owner, "Brand").await;
-    let r = api.patch(&ws_path(&ws, "")).bearer(&owner.access).json(json!({"name": "Brand Co", "branding": {"logoUrl": "https://cdn.example/logo.png", "color": "#000"}})).send().await;
-    assert_eq!(r.data()["name"], "Brand Co");
     let r = api
         .patch(&ws_path(&ws, ""))
         .bearer(&owner.access)
-        .json(json!({"branding": {"color": null}}))
+        .json(json!({"name": "Brand Co", "branding": {"logoUrl": "https://cdn.example/logo.png", "color": "#000"}}))
         .send()
         .await;
-    assert_eq!(
-        r.data()["branding"],
-        json!({"logoUrl": "https://cdn.example/logo.png"})
-    );
+    assert_eq!(r.data()["name"], "Brand Co");
+    let r = api.patch(&ws_path(&ws, "")).bearer(&owner.access).json(json!({"branding": {"color": null}})).send().await;
+    assert_eq!(r.data()["branding"], json!({"logoUrl": "https://cdn.example/logo.png"}));
 }

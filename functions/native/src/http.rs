@@ -11,10 +11,7 @@ pub struct ReqwestHttp {
 
 impl ReqwestHttp {
     pub fn new(timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .unwrap_or_default();
+        let client = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
         Self { client }
     }
 }
@@ -22,8 +19,8 @@ impl ReqwestHttp {
 #[async_trait(?Send)]
 impl Http for ReqwestHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| HttpError::Other(e.to_string()))?;
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| HttpError::Other(e.to_string()))?;
         let mut rb = self.client.request(method, &request.url).body(request.body);
         for (k, v) in &request.headers {
             rb = rb.header(k, v);
@@ -41,15 +38,7 @@ impl Http for ReqwestHttp {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
             .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| HttpError::Other(e.to_string()))?
-            .to_vec();
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        let body = response.bytes().await.map_err(|e| HttpError::Other(e.to_string()))?.to_vec();
+        Ok(HttpResponse { status, headers, body })
     }
 }

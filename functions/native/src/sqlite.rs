@@ -73,9 +73,7 @@ fn run_execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, Db
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
     let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
     let refs: Vec<&dyn ToSql> = bound.iter().map(|p| p as &dyn ToSql).collect();
-    stmt.execute(refs.as_slice())
-        .map(|n| n as u64)
-        .map_err(map_err)
+    stmt.execute(refs.as_slice()).map(|n| n as u64).map_err(map_err)
 }
 
 impl SqliteDb {
@@ -91,8 +89,7 @@ impl SqliteDb {
     }
 
     fn setup(conn: Connection, migrations: &Path) -> Result<Self, DbError> {
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")
-            .map_err(map_err)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;").map_err(map_err)?;
         let mut files: Vec<_> = std::fs::read_dir(migrations)
             .map_err(|e| DbError::Other(format!("{}: {e}", migrations.display())))?
             .filter_map(Result::ok)
@@ -101,20 +98,14 @@ impl SqliteDb {
             .collect();
         files.sort();
         for file in files {
-            let sql = std::fs::read_to_string(&file)
-                .map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
-            conn.execute_batch(&sql)
-                .map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
+            let sql = std::fs::read_to_string(&file).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
+            conn.execute_batch(&sql).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
         }
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
+        Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, DbError> {
-        self.conn
-            .lock()
-            .map_err(|_| DbError::Other("connection mutex poisoned".into()))
+        self.conn.lock().map_err(|_| DbError::Other("connection mutex poisoned".into()))
     }
 }
 

@@ -47,10 +47,7 @@ pub fn classify(message: &str) -> DbError {
 }
 
 fn changes(r: &D1Result) -> Result<u64, DbError> {
-    Ok(r.meta()
-        .map_err(map_err)?
-        .and_then(|m| m.changes)
-        .unwrap_or(0) as u64)
+    Ok(r.meta().map_err(map_err)?.and_then(|m| m.changes).unwrap_or(0) as u64)
 }
 
 #[async_trait(?Send)]
@@ -67,10 +64,7 @@ impl Sql for D1Sql {
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
-        let prepared = statements
-            .iter()
-            .map(|s| self.prepare(s.sql, &s.params))
-            .collect::<Result<Vec<_>, _>>()?;
+        let prepared = statements.iter().map(|s| self.prepare(s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
         let results = self.db.batch(prepared).await.map_err(map_err)?;
         results.iter().map(changes).collect()
     }

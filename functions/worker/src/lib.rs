@@ -15,26 +15,17 @@ use crate::platform::{FetchHttp, JsClock, JsRandom};
 #[event(start)]
 fn start() {
     use tracing_subscriber::prelude::*;
-    let fmt_layer = tracing_subscriber::fmt::layer()
-        .with_ansi(false)
-        .without_time()
-        .with_writer(tracing_web::MakeConsoleWriter);
+    let fmt_layer =
+        tracing_subscriber::fmt::layer().with_ansi(false).without_time().with_writer(tracing_web::MakeConsoleWriter);
     let _ = tracing_subscriber::registry().with(fmt_layer).try_init();
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .ok()
-        .map(|v| v.to_string())
-        .filter(|v| !v.is_empty())
+    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
 }
 
 fn secret(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .ok()
-        .map(|v| v.to_string())
-        .or_else(|| var(env, name))
-        .filter(|v| !v.is_empty())
+    env.secret(name).ok().map(|v| v.to_string()).or_else(|| var(env, name)).filter(|v| !v.is_empty())
 }
 
 /// Reads settings and secrets; `None` when the Worker cannot run safely (no JWT key).
@@ -43,11 +34,7 @@ fn config(env: &Env) -> Option<Config> {
     let jwt_secret = secret(env, "JWT_SECRET").filter(|s| s.len() >= 32)?;
     let mut config = Config::new(environment, jwt_secret.into_bytes());
     if let Some(origins) = var(env, "ALLOWED_ORIGINS") {
-        config.allowed_origins = origins
-            .split(',')
-            .map(|o| o.trim().to_string())
-            .filter(|o| !o.is_empty())
-            .collect();
+        config.allowed_origins = origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
     }
     if let Some(url) = var(env, "APP_URL") {
         config.app_url = url;
@@ -58,12 +45,11 @@ fn config(env: &Env) -> Option<Config> {
 
 fn misconfigured() -> Result<Response> {
     tracing::error!("JWT_SECRET is missing or shorter than 32 bytes");
-    let body = br#"{"success":false,"error":"the server is not configured","code":"SERVICE_UNAVAILABLE","requestId":"none"}"#;
+    let body =
+        br#"{"success":false,"error":"the server is not configured","code":"SERVICE_UNAVAILABLE","requestId":"none"}"#;
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
-    Ok(Response::from_bytes(body.to_vec())?
-        .with_status(503)
-        .with_headers(headers))
+    Ok(Response::from_bytes(body.to_vec())?.with_status(503).with_headers(headers))
 }
 
 /// The adapters of one invocation; the domain borrows them through a `Context`.
@@ -77,13 +63,11 @@ struct Host {
 
 impl Host {
     fn new(env: &Env, config: Config) -> Result<Host> {
-        let profile = var(env, "PASSWORD_HASH_PROFILE")
-            .and_then(|p| HashProfile::parse(&p))
-            .unwrap_or(HashProfile::FreePlan);
+        let profile =
+            var(env, "PASSWORD_HASH_PROFILE").and_then(|p| HashProfile::parse(&p)).unwrap_or(HashProfile::FreePlan);
         let mail_provider = secret(env, "MAIL_API_KEY").map(|key| {
             let url = var(env, "MAIL_API_URL").unwrap_or_else(|| "https://api.resend.com".into());
-            let from =
-                var(env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into());
+            let from = var(env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into());
             (url, key, from)
         });
         Ok(Host {
@@ -97,20 +81,13 @@ impl Host {
 
     /// Runs `work` with a Context over this host's adapters.
     async fn run<T>(&self, work: impl AsyncFnOnce(&herald::Context<'_>) -> T) -> T {
-        let catcher = DevMailbox {
-            db: &self.db,
-            clock: &JsClock,
-            random: &JsRandom,
-        };
-        let provider = self
-            .mail_provider
-            .as_ref()
-            .map(|(base_url, api_key, from)| HttpMail {
-                http: &self.http,
-                base_url: base_url.clone(),
-                api_key: api_key.clone(),
-                from: from.clone(),
-            });
+        let catcher = DevMailbox { db: &self.db, clock: &JsClock, random: &JsRandom };
+        let provider = self.mail_provider.as_ref().map(|(base_url, api_key, from)| HttpMail {
+            http: &self.http,
+            base_url: base_url.clone(),
+            api_key: api_key.clone(),
+            from: from.clone(),
+        });
         // A configured provider, else the mail catcher in development, else refuse to send.
         let mail: &dyn Mail = match (&provider, self.config.environment) {
             (Some(p), _) => p,
@@ -142,24 +119,17 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     domain.query = url.query().unwrap_or_default().to_string();
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|l| l.parse::<usize>().ok());
+    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
     if declared.is_none_or(|l| l <= max_body) {
         domain.body = req.bytes().await.unwrap_or_default();
     }
 
-    let answer = host
-        .run(async |ctx| herald::handle(ctx, domain).await)
-        .await;
+    let answer = host.run(async |ctx| herald::handle(ctx, domain).await).await;
     let headers = Headers::new();
     for (k, v) in &answer.headers {
         headers.append(k, v)?;
     }
-    Ok(Response::from_bytes(answer.body)?
-        .with_status(answer.status)
-        .with_headers(headers))
+    Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
 }
 
 /// The cron trigger (every minute, see wrangler.toml): the same work as the tick route.
@@ -173,10 +143,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(host) => host,
         Err(e) => return tracing::error!(cause = %e, "scheduled run: no database"),
     };
-    match host
-        .run(async |ctx| herald::maintenance::tick(ctx).await)
-        .await
-    {
+    match host.run(async |ctx| herald::maintenance::tick(ctx).await).await {
         Ok(report) => tracing::info!(?report, "scheduled run done"),
         Err(e) => tracing::error!(cause = %e, "scheduled run failed"),
     }

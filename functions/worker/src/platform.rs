@@ -32,18 +32,12 @@ impl Http for FetchHttp {
             headers.append(k, v).map_err(other)?;
         }
         let mut init = RequestInit::new();
-        init.with_method(Method::from(request.method.clone()))
-            .with_headers(headers);
+        init.with_method(Method::from(request.method.clone())).with_headers(headers);
         if !request.body.is_empty() {
-            init.with_body(Some(
-                js_sys::Uint8Array::from(request.body.as_slice()).into(),
-            ));
+            init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
         }
         let req = worker::Request::new_with_init(&request.url, &init).map_err(other)?;
-        let mut resp = Fetch::Request(req)
-            .send()
-            .await
-            .map_err(|e| HttpError::Connect(e.to_string()))?;
+        let mut resp = Fetch::Request(req).send().await.map_err(|e| HttpError::Connect(e.to_string()))?;
         Ok(HttpResponse {
             status: resp.status_code(),
             headers: resp.headers().entries().collect(),

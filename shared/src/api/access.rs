@@ -6,6 +6,7 @@ use super::{Context, Request};
 use crate::error::AppError;
 use crate::identity::tokens;
 use crate::params;
+use crate::sql::Scope;
 use crate::workspaces::permissions::Role;
 
 /// The signed-in user.
@@ -32,15 +33,11 @@ pub struct Call<'r> {
 
 impl Call<'_> {
     pub fn caller(&self) -> Result<&Caller, AppError> {
-        self.caller
-            .as_ref()
-            .ok_or_else(|| AppError::Internal("route has no caller".into()))
+        self.caller.as_ref().ok_or_else(|| AppError::Internal("route has no caller".into()))
     }
 
     pub fn member(&self) -> Result<&Member, AppError> {
-        self.member
-            .as_ref()
-            .ok_or_else(|| AppError::Internal("route has no workspace".into()))
+        self.member.as_ref().ok_or_else(|| AppError::Internal("route has no workspace".into()))
     }
 }
 
@@ -50,39 +47,32 @@ pub async fn authorize<'r>(
     route: &'static Route,
     params: Params,
 ) -> Result<Call<'r>, AppError> {
-    let mut call = Call {
-        req,
-        route,
-        params,
-        caller: None,
-        member: None,
-    };
+    let mut call = Call { req, route, params, caller: None, member: None };
     match route.access {
         Access::Public | Access::Development => {}
         Access::Scheduler => {
             let expected = ctx.config.tick_secret.as_deref().unwrap_or_default();
-            let given = req
-                .header("authorization")
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .unwrap_or_default();
-            if expected.is_empty()
-                || !constant_time_eq(expected.as_bytes(), given.trim().as_bytes())
-            {
-                return Err(AppError::Unauthorized(
-                    "a valid scheduler token is required".into(),
-                ));
+            let given = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
+            if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.trim().as_bytes()) {
+                return Err(AppError::Unauthorized("a valid scheduler token is required".into()));
             }
         }
-        Access::User => call.caller = Some(authenticate(ctx, req)?),
+        Access::User => {
+            let caller = authenticate(ctx, req)?;
+            ctx.db.set_scope(Scope { user_id: Some(caller.user_id.clone()), ..Scope::default() });
+            call.caller = Some(caller);
+        }
         Access::Workspace(permission) => {
             let caller = authenticate(ctx, req)?;
             let workspace_id = call.params.get("workspaceId")?.to_string();
+            ctx.db.set_scope(Scope {
+                user_id: Some(caller.user_id.clone()),
+                workspace_id: Some(workspace_id.clone()),
+                ..Scope::default()
+            });
             let member = membership(ctx, &workspace_id, &caller.user_id).await?;
             if !permission.granted_to(member.role) {
-                return Err(AppError::Forbidden(format!(
-                    "the {} role may not do this",
-                    member.role.as_str()
-                )));
+                return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
             }
             call.caller = Some(caller);
             call.member = Some(member);
@@ -97,9 +87,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
-    let header = req
-        .header("authorization")
-        .ok_or_else(|| AppError::Unauthorized("authentication required".into()))?;
+    let header = req.header("authorization").ok_or_else(|| AppError::Unauthorized("authentication required".into()))?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
@@ -109,11 +97,7 @@ fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
 }
 
 /// A workspace the caller does not belong to, or that is archived, does not exist for them.
-async fn membership(
-    ctx: &Context<'_>,
-    workspace_id: &str,
-    user_id: &str,
-) -> Result<Member, AppError> {
+async fn membership(ctx: &Context<'_>, workspace_id: &str, user_id: &str) -> Result<Member, AppError> {
     let row = ctx
         .db
         .query_one(
@@ -123,10 +107,6 @@ async fn membership(
         )
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?;
-    let role = Role::parse(&row.text("role")?)
-        .ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
-    Ok(Member {
-        workspace_id: workspace_id.to_string(),
-        role,
-    })
+    let role = Role::parse(&row.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
+    Ok(Member { workspace_id: workspace_id.to_string(), role })
 }

@@ -12,10 +12,7 @@ pub fn preflight(config: &Config, req: &Request) -> Response {
     let mut r = Response::empty(204);
     if allowed(config, req.header("origin")).is_some() {
         r.headers.extend([
-            (
-                "access-control-allow-methods".into(),
-                "GET, POST, PATCH, PUT, DELETE, OPTIONS".into(),
-            ),
+            ("access-control-allow-methods".into(), "GET, POST, PATCH, PUT, DELETE, OPTIONS".into()),
             (
                 "access-control-allow-headers".into(),
                 "authorization, content-type, idempotency-key, x-request-id".into(),
@@ -31,10 +28,7 @@ pub fn decorate(config: &Config, origin: Option<&str>, r: &mut Response) {
         r.headers.extend([
             ("access-control-allow-origin".into(), origin.to_string()),
             ("access-control-allow-credentials".into(), "true".into()),
-            (
-                "access-control-expose-headers".into(),
-                "x-request-id".into(),
-            ),
+            ("access-control-expose-headers".into(), "x-request-id".into()),
             ("vary".into(), "Origin".into()),
         ]);
     }

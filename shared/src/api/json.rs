@@ -23,21 +23,13 @@ pub fn to_response<T: Serialize>(status: u16, body: &T) -> Response {
         Err(_) => Response::new(
             500,
             "application/json; charset=utf-8",
-            br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR"}"#
-                .to_vec(),
+            br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR"}"#.to_vec(),
         ),
     }
 }
 
 pub fn ok<T: Serialize>(status: u16, data: T) -> Response {
-    to_response(
-        status,
-        &Envelope {
-            success: true,
-            data,
-            message: None,
-        },
-    )
+    to_response(status, &Envelope { success: true, data, message: None })
 }
 
 /// Parses a JSON body into `T`. Malformed JSON, a wrong type, a missing or unknown field each
@@ -48,8 +40,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
-    de.end()
-        .map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
+    de.end().map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
@@ -61,25 +52,15 @@ fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     }
     let message = strip_position(&inner.to_string());
     // The path already ends with an unknown field's name.
-    if let Some(name) = message
-        .strip_prefix("unknown field `")
-        .and_then(|r| r.split('`').next())
-    {
+    if let Some(name) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
         let field = if path == "." { name.to_string() } else { path };
         return AppError::field(field, "unknown field");
     }
     // A missing field is reported at its parent; name the field itself.
-    if let Some(name) = message
-        .strip_prefix("missing field `")
-        .and_then(|r| r.split('`').next())
-    {
+    if let Some(name) = message.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
         return AppError::field(join(&path, name), "is required");
     }
-    let field = if path == "." {
-        "body".to_string()
-    } else {
-        path
-    };
+    let field = if path == "." { "body".to_string() } else { path };
     AppError::Validation(vec![FieldError::new(field, message)])
 }
 

@@ -30,9 +30,7 @@ impl Context<'_> {
     pub fn new_id(&self) -> String {
         let ms = u64::try_from(self.clock.now_ms()).unwrap_or(0);
         let rand: [u8; 10] = self.random.bytes();
-        uuid::Builder::from_unix_timestamp_millis(ms, &rand)
-            .into_uuid()
-            .to_string()
+        uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
     }
 }
 
@@ -50,22 +48,12 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: &str, path_and_query: &str) -> Self {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        Self {
-            method: method.to_ascii_uppercase(),
-            path: path.into(),
-            query: query.into(),
-            ..Default::default()
-        }
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        Self { method: method.to_ascii_uppercase(), path: path.into(), query: query.into(), ..Default::default() }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// A cookie's value from the `Cookie` header.
@@ -122,19 +110,11 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
-        Self {
-            status,
-            headers: vec![("content-type".into(), content_type.into())],
-            body,
-        }
+        Self { status, headers: vec![("content-type".into(), content_type.into())], body }
     }
 
     pub fn empty(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Self { status, headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -143,10 +123,7 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -169,14 +146,12 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 }
 
 async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
-    let declared = req
-        .header("content-length")
-        .and_then(|l| l.trim().parse::<usize>().ok());
-    if req.body.len() > ctx.config.max_body_bytes
-        || declared.is_some_and(|l| l > ctx.config.max_body_bytes)
-    {
+    let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+    if req.body.len() > ctx.config.max_body_bytes || declared.is_some_and(|l| l > ctx.config.max_body_bytes) {
         return Err(AppError::PayloadTooLarge(ctx.config.max_body_bytes));
     }
+    // A handle may serve many requests: nothing of the previous caller's scope survives.
+    ctx.db.set_scope(crate::sql::Scope::default());
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
     let call = access::authorize(ctx, req, route, params).await?;
     dispatch::dispatch(ctx, &call).await
@@ -198,9 +173,7 @@ fn request_id(ctx: &Context<'_>, req: &Request) -> String {
         Some(id)
             if !id.is_empty()
                 && id.len() <= 64
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
             id.to_string()
         }
@@ -210,20 +183,14 @@ fn request_id(ctx: &Context<'_>, req: &Request) -> String {
 
 /// SPEC PL-6. The API serves JSON, so the policy forbids everything a page could load.
 fn security_headers(r: &mut Response) {
-    let csp = if r
-        .header("content-type")
-        .is_some_and(|t| t.starts_with("text/html"))
-    {
+    let csp = if r.header("content-type").is_some_and(|t| t.starts_with("text/html")) {
         "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'"
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
     for (k, v) in [
         ("content-security-policy", csp),
-        (
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
-        ),
+        ("strict-transport-security", "max-age=31536000; includeSubDomains"),
         ("x-frame-options", "DENY"),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
@@ -248,8 +215,7 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         let mut r = Request::new("GET", "/");
-        r.headers
-            .push(("Cookie".into(), "a=1; herald_refresh=tok; b=2".into()));
+        r.headers.push(("Cookie".into(), "a=1; herald_refresh=tok; b=2".into()));
         assert_eq!(r.cookie("herald_refresh"), Some("tok"));
         assert_eq!(r.cookie("c"), None);
     }

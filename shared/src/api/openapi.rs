@@ -42,12 +42,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
     }
 }
@@ -68,8 +63,7 @@ pub fn serve() -> Response {
         Err(_) => Response::new(
             500,
             "application/json; charset=utf-8",
-            br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR"}"#
-                .to_vec(),
+            br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR"}"#.to_vec(),
         ),
     }
 }
@@ -85,12 +79,7 @@ mod tests {
         assert_eq!(doc["openapi"], "3.1.0");
         for route in ROUTES {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
-            assert!(
-                op.is_object(),
-                "{} {} is missing from the OpenAPI document",
-                route.method,
-                route.path
-            );
+            assert!(op.is_object(), "{} {} is missing from the OpenAPI document", route.method, route.path);
             assert!(
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{} {} has no responses",
@@ -106,9 +95,7 @@ mod tests {
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for method in ops.as_object().unwrap().keys() {
                 assert!(
-                    ROUTES
-                        .iter()
-                        .any(|r| r.path == path && r.method.eq_ignore_ascii_case(method)),
+                    ROUTES.iter().any(|r| r.path == path && r.method.eq_ignore_ascii_case(method)),
                     "{method} {path} is documented but not routed"
                 );
             }

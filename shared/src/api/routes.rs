@@ -52,12 +52,7 @@ pub struct Route {
 }
 
 const fn r(method: &'static str, path: &'static str, id: RouteId, access: Access) -> Route {
-    Route {
-        method,
-        path,
-        id,
-        access,
-    }
+    Route { method, path, id, access }
 }
 
 use Access::*;
@@ -75,49 +70,14 @@ pub const ROUTES: &[Route] = &[
     r("PATCH", "/api/v1/users/me", UpdateMe, User),
     r("GET", "/api/v1/workspaces", ListWorkspaces, User),
     r("POST", "/api/v1/workspaces", CreateWorkspace, User),
-    r(
-        "GET",
-        "/api/v1/workspaces/{workspaceId}",
-        GetWorkspace,
-        Workspace(P::WorkspaceRead),
-    ),
-    r(
-        "PATCH",
-        "/api/v1/workspaces/{workspaceId}",
-        UpdateWorkspace,
-        Workspace(P::WorkspaceUpdate),
-    ),
-    r(
-        "DELETE",
-        "/api/v1/workspaces/{workspaceId}",
-        ArchiveWorkspace,
-        Workspace(P::WorkspaceArchive),
-    ),
-    r(
-        "GET",
-        "/api/v1/workspaces/{workspaceId}/members",
-        ListMembers,
-        Workspace(P::MembersRead),
-    ),
-    r(
-        "PATCH",
-        "/api/v1/workspaces/{workspaceId}/members/{userId}",
-        UpdateMember,
-        Workspace(P::MembersManage),
-    ),
+    r("GET", "/api/v1/workspaces/{workspaceId}", GetWorkspace, Workspace(P::WorkspaceRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}", UpdateWorkspace, Workspace(P::WorkspaceUpdate)),
+    r("DELETE", "/api/v1/workspaces/{workspaceId}", ArchiveWorkspace, Workspace(P::WorkspaceArchive)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/members", ListMembers, Workspace(P::MembersRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}/members/{userId}", UpdateMember, Workspace(P::MembersManage)),
     // Leaving is always allowed; removing someone else is checked by the use case.
-    r(
-        "DELETE",
-        "/api/v1/workspaces/{workspaceId}/members/{userId}",
-        RemoveMember,
-        Workspace(P::WorkspaceRead),
-    ),
-    r(
-        "POST",
-        "/api/v1/workspaces/{workspaceId}/invites",
-        CreateInvite,
-        Workspace(P::MembersInvite),
-    ),
+    r("DELETE", "/api/v1/workspaces/{workspaceId}/members/{userId}", RemoveMember, Workspace(P::WorkspaceRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/invites", CreateInvite, Workspace(P::MembersInvite)),
     r("POST", "/api/v1/invites/accept", AcceptInvite, User),
     r("GET", "/api/v1/dev/mailbox", DevMailbox, Development),
     r("POST", "/api/v1/internal/tick", Tick, Scheduler),
@@ -138,15 +98,8 @@ impl Params {
 }
 
 /// Finds the route for a request, or answers 404.
-pub fn find(
-    config: &Config,
-    method: &str,
-    path: &str,
-) -> Result<(&'static Route, Params), AppError> {
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path);
+pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route, Params), AppError> {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     for route in ROUTES {
         if route.access == Development && config.environment != Environment::Development {
             continue;
@@ -195,12 +148,7 @@ mod tests {
 
     #[test]
     fn paths_match_with_parameters() {
-        let (route, params) = find(
-            &cfg(Environment::Production),
-            "PATCH",
-            "/api/v1/workspaces/w1/members/u2",
-        )
-        .unwrap();
+        let (route, params) = find(&cfg(Environment::Production), "PATCH", "/api/v1/workspaces/w1/members/u2").unwrap();
         assert_eq!(route.id, UpdateMember);
         assert_eq!(params.get("workspaceId").unwrap(), "w1");
         assert_eq!(params.get("userId").unwrap(), "u2");

@@ -34,40 +34,21 @@ pub async fn signup(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         return Err(f.error());
     };
     if users::by_email(ctx.db, email.as_str()).await?.is_some() {
-        return Err(AppError::Conflict(
-            "an account with this email already exists".into(),
-        ));
+        return Err(AppError::Conflict("an account with this email already exists".into()));
     }
     let salt: [u8; 16] = ctx.random.bytes();
     let hash = ctx.hasher.hash(password.as_str(), &salt).await?;
     let id = ctx.new_id();
     let now = ctx.clock.now_ms();
     let issued = sessions::mint(ctx, &id, &ctx.new_id());
-    let new_user = users::NewUser {
-        id: &id,
-        email: email.as_str(),
-        name: &name,
-        password_hash: &hash,
-        now_ms: now,
-    };
-    ctx.db
-        .batch(&[users::insert(&new_user), issued.insert])
-        .await
-        .map_err(|e| match AppError::from(e) {
-            // Lost a race with another signup for the same address.
-            AppError::Conflict(_) => {
-                AppError::Conflict("an account with this email already exists".into())
-            }
-            other => other,
-        })?;
-    let user = users::by_id(ctx.db, &id)
-        .await?
-        .ok_or_else(|| AppError::Internal("new user vanished".into()))?;
-    Ok(with_session(
-        ctx,
-        201,
-        sessions::session(ctx, user.view, issued.token)?,
-    ))
+    let new_user = users::NewUser { id: &id, email: email.as_str(), name: &name, password_hash: &hash, now_ms: now };
+    ctx.db.batch(&[users::insert(&new_user), issued.insert]).await.map_err(|e| match AppError::from(e) {
+        // Lost a race with another signup for the same address.
+        AppError::Conflict(_) => AppError::Conflict("an account with this email already exists".into()),
+        other => other,
+    })?;
+    let user = users::by_id(ctx.db, &id).await?.ok_or_else(|| AppError::Internal("new user vanished".into()))?;
+    Ok(with_session(ctx, 201, sessions::session(ctx, user.view, issued.token)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
@@ -97,11 +78,7 @@ pub async fn login(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     }
     let issued = sessions::mint(ctx, &user.view.id, &ctx.new_id());
     ctx.db.batch(&[issued.insert]).await?;
-    Ok(with_session(
-        ctx,
-        200,
-        sessions::session(ctx, user.view, issued.token)?,
-    ))
+    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued.token)?))
 }
 
 fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
@@ -110,9 +87,7 @@ fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
     } else {
         json::parse::<RefreshInput>(&call.req.body)?.refresh_token
     };
-    Ok(body_token
-        .or_else(|| call.req.cookie(sessions::COOKIE).map(str::to_string))
-        .filter(|t| !t.is_empty()))
+    Ok(body_token.or_else(|| call.req.cookie(sessions::COOKIE).map(str::to_string)).filter(|t| !t.is_empty()))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
@@ -122,19 +97,14 @@ fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
         (status = 401, description = "UNAUTHORIZED: unknown, expired or spent token (a spent one revokes its whole family)", body = ErrorEnvelope),
     ))]
 pub async fn refresh(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let token = refresh_token_of(call)?
-        .ok_or_else(|| AppError::Unauthorized("a refresh token is required".into()))?;
+    let token = refresh_token_of(call)?.ok_or_else(|| AppError::Unauthorized("a refresh token is required".into()))?;
     let (user_id, family_id) = sessions::spend(ctx, &token).await?;
     let user = users::by_id(ctx.db, &user_id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
     let issued = sessions::mint(ctx, &user_id, &family_id);
     ctx.db.batch(&[issued.insert]).await?;
-    Ok(with_session(
-        ctx,
-        200,
-        sessions::session(ctx, user.view, issued.token)?,
-    ))
+    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued.token)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
@@ -147,8 +117,7 @@ pub async fn logout(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     if let Some(token) = refresh_token_of(call)? {
         sessions::revoke_by_token(ctx, &token).await?;
     }
-    Ok(json::ok(200, LoggedOut { logged_out: true })
-        .with_header("set-cookie", sessions::clear_cookie()))
+    Ok(json::ok(200, LoggedOut { logged_out: true }).with_header("set-cookie", sessions::clear_cookie()))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
@@ -157,9 +126,7 @@ pub async fn logout(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
     ))]
 pub async fn get_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let user = users::by_id(ctx.db, &call.caller()?.user_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+    let user = users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
     Ok(json::ok(200, user.view))
 }
 
@@ -177,21 +144,16 @@ pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
     let name = f.take_opt("name", input.name, |n| validate::name(&n));
     let timezone = f.take_opt("timezone", input.timezone, |t| validate::timezone(&t));
     let locale = f.take_opt("locale", input.locale, |l| validate::locale(&l));
-    let patch = f.take_opt("preferences", input.preferences, |p| {
-        validate::object(p, PREFERENCES_MAX_BYTES)
-    });
+    let patch = f.take_opt("preferences", input.preferences, |p| validate::object(p, PREFERENCES_MAX_BYTES));
     if !f.is_ok() {
         return Err(f.error());
     }
-    let current = users::by_id(ctx.db, user_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+    let current = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
     let preferences = match patch {
         Some(patch) => {
             let mut merged = current.view.preferences;
             validate::merge_patch(&mut merged, patch);
-            let text = serde_json::to_string(&Json::Object(merged))
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let text = serde_json::to_string(&Json::Object(merged)).map_err(|e| AppError::Internal(e.to_string()))?;
             if text.len() > PREFERENCES_MAX_BYTES {
                 return Err(AppError::field(
                     "preferences",
@@ -202,15 +164,8 @@ pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
         }
         None => None,
     };
-    let change = users::ProfileChange {
-        name,
-        timezone,
-        locale,
-        preferences,
-    };
+    let change = users::ProfileChange { name, timezone, locale, preferences };
     users::update_profile(ctx.db, user_id, change, ctx.clock.now_ms()).await?;
-    let user = users::by_id(ctx.db, user_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+    let user = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
     Ok(json::ok(200, user.view))
 }

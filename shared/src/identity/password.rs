@@ -75,9 +75,7 @@ impl PasswordHasher for Argon2Hasher {
 
     async fn verify(&self, password: &str, stored: &str) -> bool {
         // The stored string carries its own parameters; verification uses those.
-        Argon2::default()
-            .verify_password(password.as_bytes(), stored)
-            .is_ok()
+        Argon2::default().verify_password(password.as_bytes(), stored).is_ok()
     }
 
     fn needs_rehash(&self, stored: &str) -> bool {
@@ -114,10 +112,7 @@ mod tests {
     fn hash_is_a_self_describing_phc_string_that_verifies() {
         let h = Argon2Hasher::new(HashProfile::FreePlan);
         let stored = block_on(h.hash("correct horse", b"0123456789abcdef")).unwrap();
-        assert!(
-            stored.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"),
-            "{stored}"
-        );
+        assert!(stored.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"), "{stored}");
         assert!(block_on(h.verify("correct horse", &stored)));
         assert!(!block_on(h.verify("wrong horse", &stored)));
     }
@@ -129,10 +124,7 @@ mod tests {
         let stored = block_on(free.hash("pw-123456", b"0123456789abcdef")).unwrap();
         assert!(!free.needs_rehash(&stored));
         assert!(strong.needs_rehash(&stored));
-        assert!(
-            block_on(strong.verify("pw-123456", &stored)),
-            "old hashes still verify"
-        );
+        assert!(block_on(strong.verify("pw-123456", &stored)), "old hashes still verify");
         assert!(strong.needs_rehash("not a phc string"));
     }
 }

@@ -36,17 +36,9 @@ pub fn mint(ctx: &Context<'_>, user_id: &str, family_id: &str) -> Issued {
     Issued { token, insert }
 }
 
-pub fn session(
-    ctx: &Context<'_>,
-    user: UserView,
-    refresh_token: String,
-) -> Result<AuthSession, AppError> {
-    let access_token = tokens::issue_access(
-        &ctx.config.jwt_secret,
-        &user.id,
-        ctx.clock.now_ms(),
-        ctx.config.access_ttl_secs,
-    )?;
+pub fn session(ctx: &Context<'_>, user: UserView, refresh_token: String) -> Result<AuthSession, AppError> {
+    let access_token =
+        tokens::issue_access(&ctx.config.jwt_secret, &user.id, ctx.clock.now_ms(), ctx.config.access_ttl_secs)?;
     Ok(AuthSession {
         user,
         access_token,
@@ -83,11 +75,7 @@ pub async fn spend(ctx: &Context<'_>, token: &str) -> Result<(String, String), A
         )
         .await?
         .ok_or_else(spent)?;
-    let (id, user_id, family_id) = (
-        row.text("id")?,
-        row.text("user_id")?,
-        row.text("family_id")?,
-    );
+    let (id, user_id, family_id) = (row.text("id")?, row.text("user_id")?, row.text("family_id")?);
     if row.opt_int("used_at")?.is_some() || row.opt_int("revoked_at")?.is_some() {
         revoke_family(ctx, &family_id).await?;
         return Err(spent());
@@ -124,10 +112,7 @@ pub async fn revoke_family(ctx: &Context<'_>, family_id: &str) -> Result<(), App
 pub async fn revoke_by_token(ctx: &Context<'_>, token: &str) -> Result<(), AppError> {
     let row = ctx
         .db
-        .query_one(
-            "SELECT family_id FROM refresh_tokens WHERE token_hash = ?1",
-            &params![tokens::token_hash(token)],
-        )
+        .query_one("SELECT family_id FROM refresh_tokens WHERE token_hash = ?1", &params![tokens::token_hash(token)])
         .await?;
     if let Some(row) = row {
         revoke_family(ctx, &row.text("family_id")?).await?;

@@ -20,39 +20,26 @@ pub struct AccessClaims {
 }
 
 fn time_options(now_ms: i64) -> Result<TimeOptions<impl Fn() -> DateTime<Utc>>, AppError> {
-    let now = DateTime::from_timestamp_millis(now_ms)
-        .ok_or_else(|| AppError::Internal("clock out of range".into()))?;
+    let now = DateTime::from_timestamp_millis(now_ms).ok_or_else(|| AppError::Internal("clock out of range".into()))?;
     // No leeway: a token is dead the second it says so.
     Ok(TimeOptions::new(Duration::zero(), move || now))
 }
 
 /// Signs an access token for `user_id` valid for `ttl_secs` from `now_ms`.
-pub fn issue_access(
-    secret: &[u8],
-    user_id: &str,
-    now_ms: i64,
-    ttl_secs: i64,
-) -> Result<String, AppError> {
+pub fn issue_access(secret: &[u8], user_id: &str, now_ms: i64, ttl_secs: i64) -> Result<String, AppError> {
     let opts = time_options(now_ms)?;
-    let claims = Claims::new(AccessClaims {
-        sub: user_id.to_string(),
-        iss: ISSUER.into(),
-    })
-    .set_duration_and_issuance(&opts, Duration::seconds(ttl_secs));
+    let claims = Claims::new(AccessClaims { sub: user_id.to_string(), iss: ISSUER.into() })
+        .set_duration_and_issuance(&opts, Duration::seconds(ttl_secs));
     let header = Header::empty().with_token_type("JWT");
-    Hs256
-        .token(&header, &claims, &Hs256Key::new(secret))
-        .map_err(|e| AppError::Internal(format!("jwt sign: {e}")))
+    Hs256.token(&header, &claims, &Hs256Key::new(secret)).map_err(|e| AppError::Internal(format!("jwt sign: {e}")))
 }
 
 /// Checks signature, algorithm (only HS256), issuer and expiry; answers the user id.
 pub fn verify_access(secret: &[u8], token: &str, now_ms: i64) -> Result<String, AppError> {
     let invalid = || AppError::Unauthorized("invalid or expired access token".into());
     let untrusted = UntrustedToken::new(token).map_err(|_| invalid())?;
-    let token: Token<AccessClaims> = Hs256
-        .validator(&Hs256Key::new(secret))
-        .validate(&untrusted)
-        .map_err(|_| invalid())?;
+    let token: Token<AccessClaims> =
+        Hs256.validator(&Hs256Key::new(secret)).validate(&untrusted).map_err(|_| invalid())?;
     let opts = time_options(now_ms)?;
     let claims = token.claims();
     // An access token must say when it ends.
@@ -82,10 +69,7 @@ mod tests {
     #[test]
     fn a_fresh_token_verifies_and_names_its_user() {
         let t = issue_access(KEY, "u1", 1_700_000_000_000, 900).unwrap();
-        assert_eq!(
-            verify_access(KEY, &t, 1_700_000_000_000 + 899_000).unwrap(),
-            "u1"
-        );
+        assert_eq!(verify_access(KEY, &t, 1_700_000_000_000 + 899_000).unwrap(), "u1");
     }
 
     #[test]

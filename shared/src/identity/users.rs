@@ -8,8 +8,7 @@ use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
 
-const COLUMNS: &str =
-    "id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at";
+const COLUMNS: &str = "id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at";
 
 pub struct StoredUser {
     pub view: UserView,
@@ -68,17 +67,9 @@ pub async fn by_email(db: &dyn Sql, email: &str) -> Result<Option<StoredUser>, A
     }
 }
 
-pub async fn set_password_hash(
-    db: &dyn Sql,
-    id: &str,
-    hash: &str,
-    now_ms: i64,
-) -> Result<(), AppError> {
-    db.execute(
-        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-        &params![id, hash, now_ms],
-    )
-    .await?;
+pub async fn set_password_hash(db: &dyn Sql, id: &str, hash: &str, now_ms: i64) -> Result<(), AppError> {
+    db.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", &params![id, hash, now_ms])
+        .await?;
     Ok(())
 }
 
@@ -89,12 +80,7 @@ pub struct ProfileChange {
     pub preferences: Option<String>,
 }
 
-pub async fn update_profile(
-    db: &dyn Sql,
-    id: &str,
-    c: ProfileChange,
-    now_ms: i64,
-) -> Result<(), AppError> {
+pub async fn update_profile(db: &dyn Sql, id: &str, c: ProfileChange, now_ms: i64) -> Result<(), AppError> {
     db.execute(
         "UPDATE users SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), \
          locale = COALESCE(?4, locale), preferences = COALESCE(?5, preferences), updated_at = ?6 \

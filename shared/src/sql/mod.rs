@@ -84,24 +84,19 @@ impl Row {
     }
 
     pub fn text(&self, col: &str) -> Result<String, DbError> {
-        self.opt_text(col)?
-            .ok_or_else(|| DbError::Decode(col.into(), "is null or missing".into()))
+        self.opt_text(col)?.ok_or_else(|| DbError::Decode(col.into(), "is null or missing".into()))
     }
 
     pub fn opt_text(&self, col: &str) -> Result<Option<String>, DbError> {
         match self.get(col) {
             None => Ok(None),
             Some(Json::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(DbError::Decode(
-                col.into(),
-                format!("expected text, got {other}"),
-            )),
+            Some(other) => Err(DbError::Decode(col.into(), format!("expected text, got {other}"))),
         }
     }
 
     pub fn int(&self, col: &str) -> Result<i64, DbError> {
-        self.opt_int(col)?
-            .ok_or_else(|| DbError::Decode(col.into(), "is null or missing".into()))
+        self.opt_int(col)?.ok_or_else(|| DbError::Decode(col.into(), "is null or missing".into()))
     }
 
     /// D1 hands numbers over as JavaScript doubles; whole doubles are accepted.
@@ -113,14 +108,10 @@ impl Row {
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
                 .map(Some)
                 .ok_or_else(|| DbError::Decode(col.into(), format!("expected integer, got {n}"))),
-            Some(Json::String(s)) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| DbError::Decode(col.into(), format!("expected integer, got {s}"))),
-            Some(other) => Err(DbError::Decode(
-                col.into(),
-                format!("expected integer, got {other}"),
-            )),
+            Some(Json::String(s)) => {
+                s.parse().map(Some).map_err(|_| DbError::Decode(col.into(), format!("expected integer, got {s}")))
+            }
+            Some(other) => Err(DbError::Decode(col.into(), format!("expected integer, got {other}"))),
         }
     }
 
@@ -128,8 +119,9 @@ impl Row {
     pub fn json(&self, col: &str) -> Result<Json, DbError> {
         match self.get(col) {
             None => Ok(Json::Null),
-            Some(Json::String(s)) => serde_json::from_str(s)
-                .map_err(|e| DbError::Decode(col.into(), format!("invalid JSON: {e}"))),
+            Some(Json::String(s)) => {
+                serde_json::from_str(s).map_err(|e| DbError::Decode(col.into(), format!("invalid JSON: {e}")))
+            }
             Some(other) => Ok(other.clone()),
         }
     }

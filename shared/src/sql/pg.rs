@@ -41,22 +41,9 @@ pub fn rewrite_placeholders(sql: &str) -> String {
 pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 4] {
     [
         ("app.user_id", scope.user_id.clone().unwrap_or_default()),
-        (
-            "app.workspace_id",
-            scope.workspace_id.clone().unwrap_or_default(),
-        ),
-        (
-            "app.invite_token_hash",
-            scope.invite_token_hash.clone().unwrap_or_default(),
-        ),
-        (
-            "app.system",
-            if scope.system {
-                "on".into()
-            } else {
-                String::new()
-            },
-        ),
+        ("app.workspace_id", scope.workspace_id.clone().unwrap_or_default()),
+        ("app.invite_token_hash", scope.invite_token_hash.clone().unwrap_or_default()),
+        ("app.system", if scope.system { "on".into() } else { String::new() }),
     ]
 }
 
@@ -76,18 +63,12 @@ mod tests {
             "SELECT $1, '?2', \"a?3\" FROM t WHERE a = $12 -- ?4\nAND b = $5"
         );
         assert_eq!(rewrite_placeholders("SELECT '?' || ?1"), "SELECT '?' || $1");
-        assert_eq!(
-            rewrite_placeholders("SELECT 'it''s ?1'"),
-            "SELECT 'it''s ?1'"
-        );
+        assert_eq!(rewrite_placeholders("SELECT 'it''s ?1'"), "SELECT 'it''s ?1'");
     }
 
     #[test]
     fn scope_settings_are_empty_when_unset() {
-        let s = scope_settings(&Scope {
-            workspace_id: Some("w".into()),
-            ..Default::default()
-        });
+        let s = scope_settings(&Scope { workspace_id: Some("w".into()), ..Default::default() });
         assert_eq!(s[1], ("app.workspace_id", "w".to_string()));
         assert_eq!(s[0].1, "");
         assert_eq!(s[3].1, "");

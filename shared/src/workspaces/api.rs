@@ -10,13 +10,13 @@ use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::identity::model::Email;
 use crate::identity::users;
+use crate::sql::Scope;
 use crate::validate::{self, Fields};
 
 const DOC_MAX_BYTES: usize = 16 * 1024;
 
 fn to_text(map: Map<String, Json>) -> Result<String, AppError> {
-    let text =
-        serde_json::to_string(&Json::Object(map)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let text = serde_json::to_string(&Json::Object(map)).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(text)
 }
 
@@ -26,10 +26,7 @@ fn to_text(map: Map<String, Json>) -> Result<String, AppError> {
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
     ))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    Ok(json::ok(
-        200,
-        store::list_for(ctx.db, &call.caller()?.user_id).await?,
-    ))
+    Ok(json::ok(200, store::list_for(ctx.db, &call.caller()?.user_id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", security(("bearer" = [])),
@@ -45,20 +42,14 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let mut f = Fields::default();
     let name = f.take("name", validate::name(&input.name));
     let timezone = f.take_opt("timezone", input.timezone, |t| validate::timezone(&t));
-    let branding = f.take_opt("branding", input.branding, |b| {
-        validate::object(b, DOC_MAX_BYTES)
-    });
-    let settings = f.take_opt("settings", input.settings, |s| {
-        validate::object(s, DOC_MAX_BYTES)
-    });
+    let branding = f.take_opt("branding", input.branding, |b| validate::object(b, DOC_MAX_BYTES));
+    let settings = f.take_opt("settings", input.settings, |s| validate::object(s, DOC_MAX_BYTES));
     let Some(name) = name.filter(|_| f.is_ok()) else {
         return Err(f.error());
     };
     let timezone = match timezone {
         Some(tz) => tz,
-        None => users::by_id(ctx.db, user_id)
-            .await?
-            .map_or_else(|| "UTC".to_string(), |u| u.view.timezone),
+        None => users::by_id(ctx.db, user_id).await?.map_or_else(|| "UTC".to_string(), |u| u.view.timezone),
     };
     let id = ctx.new_id();
     let statements = store::create(store::NewWorkspace {
@@ -70,6 +61,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         owner_id: user_id,
         now_ms: ctx.clock.now_ms(),
     });
+    ctx.db.set_scope(Scope { workspace_id: Some(id.clone()), ..ctx.db.scope() });
     ctx.db.batch(&statements).await?;
     Ok(json::ok(201, store::get_for(ctx.db, &id, user_id).await?))
 }
@@ -83,10 +75,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    Ok(json::ok(
-        200,
-        store::get_for(ctx.db, &member.workspace_id, &call.caller()?.user_id).await?,
-    ))
+    Ok(json::ok(200, store::get_for(ctx.db, &member.workspace_id, &call.caller()?.user_id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}", tag = "workspaces", security(("bearer" = [])),
@@ -104,12 +93,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let mut f = Fields::default();
     let name = f.take_opt("name", input.name, |n| validate::name(&n));
     let timezone = f.take_opt("timezone", input.timezone, |t| validate::timezone(&t));
-    let branding = f.take_opt("branding", input.branding, |b| {
-        validate::object(b, DOC_MAX_BYTES)
-    });
-    let settings = f.take_opt("settings", input.settings, |s| {
-        validate::object(s, DOC_MAX_BYTES)
-    });
+    let branding = f.take_opt("branding", input.branding, |b| validate::object(b, DOC_MAX_BYTES));
+    let settings = f.take_opt("settings", input.settings, |s| validate::object(s, DOC_MAX_BYTES));
     if !f.is_ok() {
         return Err(f.error());
     }
@@ -118,28 +103,18 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         validate::merge_patch(&mut base, patch);
         let text = to_text(base)?;
         if text.len() > DOC_MAX_BYTES {
-            return Err(AppError::field(
-                field,
-                format!("must be at most {DOC_MAX_BYTES} bytes of JSON"),
-            ));
+            return Err(AppError::field(field, format!("must be at most {DOC_MAX_BYTES} bytes of JSON")));
         }
         Ok(text)
     };
     let change = store::WorkspaceChange {
         name,
         timezone,
-        branding: branding
-            .map(|p| merge(current.branding, p, "branding"))
-            .transpose()?,
-        settings: settings
-            .map(|p| merge(current.settings, p, "settings"))
-            .transpose()?,
+        branding: branding.map(|p| merge(current.branding, p, "branding")).transpose()?,
+        settings: settings.map(|p| merge(current.settings, p, "settings")).transpose()?,
     };
     store::update(ctx.db, &member.workspace_id, change, ctx.clock.now_ms()).await?;
-    Ok(json::ok(
-        200,
-        store::get_for(ctx.db, &member.workspace_id, user_id).await?,
-    ))
+    Ok(json::ok(200, store::get_for(ctx.db, &member.workspace_id, user_id).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}", tag = "workspaces", security(("bearer" = [])),
@@ -165,10 +140,7 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn list_members(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    Ok(json::ok(
-        200,
-        members::list(ctx.db, &call.member()?.workspace_id).await?,
-    ))
+    Ok(json::ok(200, members::list(ctx.db, &call.member()?.workspace_id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/members/{userId}", tag = "members", security(("bearer" = [])),
@@ -247,15 +219,9 @@ pub async fn accept_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let input: AcceptInviteInput = json::parse(&call.req.body)?;
     let token = input.token.trim();
     if token.is_empty() || token.len() > 200 {
-        return Err(AppError::field(
-            "token",
-            "must be the token from the invitation email",
-        ));
+        return Err(AppError::field("token", "must be the token from the invitation email"));
     }
     let user_id = &call.caller()?.user_id;
     let workspace_id = invites::accept(ctx, user_id, token).await?;
-    Ok(json::ok(
-        200,
-        store::get_for(ctx.db, &workspace_id, user_id).await?,
-    ))
+    Ok(json::ok(200, store::get_for(ctx.db, &workspace_id, user_id).await?))
 }

@@ -10,7 +10,7 @@ use crate::identity::model::Email;
 use crate::identity::{tokens, users};
 use crate::mail::MailMessage;
 use crate::params;
-use crate::sql::Statement;
+use crate::sql::{Scope, Statement};
 use crate::validate::rfc3339;
 
 pub async fn create(
@@ -21,33 +21,20 @@ pub async fn create(
     role: Role,
 ) -> Result<InviteView, AppError> {
     if !inviter.role.may_grant(role) {
-        return Err(AppError::Forbidden(format!(
-            "a {} cannot invite a {}",
-            inviter.role.as_str(),
-            role.as_str()
-        )));
+        return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
     }
     if let Some(user) = users::by_email(ctx.db, email.as_str()).await? {
-        if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id)
-            .await?
-            .is_some()
-        {
+        if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
             return Err(AppError::Conflict("this person is already a member".into()));
         }
     }
     let workspace = ctx
         .db
-        .query_one(
-            "SELECT name FROM workspaces WHERE id = ?1",
-            &params![inviter.workspace_id.as_str()],
-        )
+        .query_one("SELECT name FROM workspaces WHERE id = ?1", &params![inviter.workspace_id.as_str()])
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?
         .text("name")?;
-    let inviter_name = users::by_id(ctx.db, inviter_id)
-        .await?
-        .map(|u| u.view.name)
-        .unwrap_or_default();
+    let inviter_name = users::by_id(ctx.db, inviter_id).await?.map(|u| u.view.name).unwrap_or_default();
 
     let token = tokens::opaque_token(ctx.random.bytes());
     let id = ctx.new_id();
@@ -70,10 +57,7 @@ pub async fn create(
         )
         .await?;
 
-    let link = format!(
-        "{}/invites/accept?token={token}",
-        ctx.config.app_url.trim_end_matches('/')
-    );
+    let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
     let message = MailMessage {
         to: email.as_str().to_string(),
         subject: format!("{inviter_name} invited you to {workspace} on Herald"),
@@ -87,9 +71,7 @@ pub async fn create(
     };
     if let Err(err) = ctx.mail.send(&message).await {
         // An invitation nobody can receive must not linger.
-        ctx.db
-            .execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()])
-            .await?;
+        ctx.db.execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()]).await?;
         return Err(err);
     }
     Ok(InviteView {
@@ -106,40 +88,37 @@ pub async fn create(
 pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<String, AppError> {
     let now = ctx.clock.now_ms();
     let invalid = || AppError::NotFound("invitation not found or expired".into());
+    let hash = tokens::token_hash(token);
+    // Knowing the token is what lets the caller see the invitation, whatever its workspace.
+    ctx.db.set_scope(Scope { invite_token_hash: Some(hash.clone()), ..ctx.db.scope() });
     let row = ctx
         .db
         .query_one(
-            "SELECT i.id AS id, i.workspace_id AS workspace_id, i.email AS email, i.expires_at AS expires_at, \
-             i.accepted_at AS accepted_at FROM invites i JOIN workspaces w ON w.id = i.workspace_id \
-             WHERE i.token_hash = ?1 AND w.archived_at IS NULL",
-            &params![tokens::token_hash(token)],
+            "SELECT id, workspace_id, email, expires_at, accepted_at FROM invites WHERE token_hash = ?1",
+            &params![hash],
         )
         .await?
         .ok_or_else(invalid)?;
-    if row.int("expires_at")? <= now {
+    let (invite_id, workspace_id) = (row.text("id")?, row.text("workspace_id")?);
+    ctx.db.set_scope(Scope { workspace_id: Some(workspace_id.clone()), ..ctx.db.scope() });
+    let live = ctx
+        .db
+        .query_one("SELECT id FROM workspaces WHERE id = ?1 AND archived_at IS NULL", &params![workspace_id.as_str()])
+        .await?;
+    if live.is_none() || row.int("expires_at")? <= now {
         return Err(invalid());
     }
     if row.opt_int("accepted_at")?.is_some() {
-        return Err(AppError::Conflict(
-            "this invitation has already been used".into(),
-        ));
+        return Err(AppError::Conflict("this invitation has already been used".into()));
     }
     let user = users::by_id(ctx.db, user_id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
     if user.view.email != row.text("email")? {
-        return Err(AppError::Forbidden(
-            "this invitation was sent to another email address".into(),
-        ));
+        return Err(AppError::Forbidden("this invitation was sent to another email address".into()));
     }
-    let (invite_id, workspace_id) = (row.text("id")?, row.text("workspace_id")?);
-    if members::role_in(ctx.db, &workspace_id, user_id)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict(
-            "you are already a member of this workspace".into(),
-        ));
+    if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
+        return Err(AppError::Conflict("you are already a member of this workspace".into()));
     }
     let changed = ctx
         .db
@@ -158,9 +137,7 @@ pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<Str
         ])
         .await?;
     if changed.first() != Some(&1) {
-        return Err(AppError::Conflict(
-            "this invitation has already been used".into(),
-        ));
+        return Err(AppError::Conflict("this invitation has already been used".into()));
     }
     Ok(workspace_id)
 }

@@ -12,8 +12,7 @@ use crate::sql::Sql;
 use crate::validate::rfc3339;
 
 pub fn parse_role(input: &str) -> Result<Role, String> {
-    Role::parse(input.trim())
-        .ok_or_else(|| "must be one of owner, admin, editor, writer, viewer, client".to_string())
+    Role::parse(input.trim()).ok_or_else(|| "must be one of owner, admin, editor, writer, viewer, client".to_string())
 }
 
 pub async fn list(db: &dyn Sql, workspace_id: &str) -> Result<Vec<MemberView>, AppError> {
@@ -38,11 +37,7 @@ pub async fn list(db: &dyn Sql, workspace_id: &str) -> Result<Vec<MemberView>, A
         .collect()
 }
 
-pub async fn role_in(
-    db: &dyn Sql,
-    workspace_id: &str,
-    user_id: &str,
-) -> Result<Option<Role>, AppError> {
+pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
     match db
         .query_one(
             "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
@@ -65,22 +60,12 @@ pub async fn change_role(
     role: Role,
     now_ms: i64,
 ) -> Result<(), AppError> {
-    let current = role_in(db, &actor.workspace_id, target_user)
-        .await?
-        .ok_or_else(|| AppError::not_found("member"))?;
+    let current = role_in(db, &actor.workspace_id, target_user).await?.ok_or_else(|| AppError::not_found("member"))?;
     if !actor.role.may_grant(role) {
-        return Err(AppError::Forbidden(format!(
-            "a {} cannot grant the {} role",
-            actor.role.as_str(),
-            role.as_str()
-        )));
+        return Err(AppError::Forbidden(format!("a {} cannot grant the {} role", actor.role.as_str(), role.as_str())));
     }
     if !actor.role.may_manage(current) {
-        return Err(AppError::Forbidden(format!(
-            "a {} cannot change a {}",
-            actor.role.as_str(),
-            current.as_str()
-        )));
+        return Err(AppError::Forbidden(format!("a {} cannot change a {}", actor.role.as_str(), current.as_str())));
     }
     if current == role {
         return Ok(());
@@ -88,60 +73,28 @@ pub async fn change_role(
     let sql = format!(
         "UPDATE memberships SET role = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND user_id = ?2 AND {LAST_OWNER_GUARD}"
     );
-    let changed = db
-        .execute(
-            &sql,
-            &params![
-                actor.workspace_id.as_str(),
-                target_user,
-                role.as_str(),
-                now_ms
-            ],
-        )
-        .await?;
+    let changed = db.execute(&sql, &params![actor.workspace_id.as_str(), target_user, role.as_str(), now_ms]).await?;
     if changed == 0 {
-        return Err(AppError::Conflict(
-            "the last owner cannot be demoted".into(),
-        ));
+        return Err(AppError::Conflict("the last owner cannot be demoted".into()));
     }
     Ok(())
 }
 
 /// Removes `target_user`, or lets the actor leave when it is themself.
-pub async fn remove(
-    db: &dyn Sql,
-    actor: &Member,
-    actor_id: &str,
-    target_user: &str,
-) -> Result<(), AppError> {
-    let current = role_in(db, &actor.workspace_id, target_user)
-        .await?
-        .ok_or_else(|| AppError::not_found("member"))?;
+pub async fn remove(db: &dyn Sql, actor: &Member, actor_id: &str, target_user: &str) -> Result<(), AppError> {
+    let current = role_in(db, &actor.workspace_id, target_user).await?.ok_or_else(|| AppError::not_found("member"))?;
     if actor_id != target_user {
         if !Permission::MembersManage.granted_to(actor.role) {
-            return Err(AppError::Forbidden(format!(
-                "the {} role may not remove members",
-                actor.role.as_str()
-            )));
+            return Err(AppError::Forbidden(format!("the {} role may not remove members", actor.role.as_str())));
         }
         if !actor.role.may_manage(current) {
-            return Err(AppError::Forbidden(format!(
-                "a {} cannot remove a {}",
-                actor.role.as_str(),
-                current.as_str()
-            )));
+            return Err(AppError::Forbidden(format!("a {} cannot remove a {}", actor.role.as_str(), current.as_str())));
         }
     }
-    let sql = format!(
-        "DELETE FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND {LAST_OWNER_GUARD}"
-    );
-    let changed = db
-        .execute(&sql, &params![actor.workspace_id.as_str(), target_user])
-        .await?;
+    let sql = format!("DELETE FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND {LAST_OWNER_GUARD}");
+    let changed = db.execute(&sql, &params![actor.workspace_id.as_str(), target_user]).await?;
     if changed == 0 {
-        return Err(AppError::Conflict(
-            "the last owner cannot leave; make someone else owner first".into(),
-        ));
+        return Err(AppError::Conflict("the last owner cannot leave; make someone else owner first".into()));
     }
     Ok(())
 }

@@ -18,14 +18,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Owner,
-        Role::Admin,
-        Role::Editor,
-        Role::Writer,
-        Role::Viewer,
-        Role::Client,
-    ];
+    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Editor, Role::Writer, Role::Viewer, Role::Client];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,25 +72,17 @@ use Role::*;
 
 /// The permission table.
 const TABLE: &[(Permission, &[Role])] = &[
-    (
-        Permission::WorkspaceRead,
-        &[Owner, Admin, Editor, Writer, Viewer, Client],
-    ),
+    (Permission::WorkspaceRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::WorkspaceUpdate, &[Owner, Admin]),
     (Permission::WorkspaceArchive, &[Owner]),
-    (
-        Permission::MembersRead,
-        &[Owner, Admin, Editor, Writer, Viewer],
-    ),
+    (Permission::MembersRead, &[Owner, Admin, Editor, Writer, Viewer]),
     (Permission::MembersInvite, &[Owner, Admin]),
     (Permission::MembersManage, &[Owner, Admin]),
 ];
 
 impl Permission {
     pub fn granted_to(self, role: Role) -> bool {
-        TABLE
-            .iter()
-            .any(|(p, roles)| *p == self && roles.contains(&role))
+        TABLE.iter().any(|(p, roles)| *p == self && roles.contains(&role))
     }
 }
 

@@ -10,8 +10,7 @@ use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
 
-const SELECT: &str =
-    "SELECT w.id AS id, w.name AS name, w.timezone AS timezone, w.status AS status, \
+const SELECT: &str = "SELECT w.id AS id, w.name AS name, w.timezone AS timezone, w.status AS status, \
      w.branding AS branding, w.settings AS settings, w.created_at AS created_at, \
      w.updated_at AS updated_at, m.role AS role \
      FROM workspaces w JOIN memberships m ON m.workspace_id = w.id";
@@ -24,8 +23,7 @@ fn object(row: &Row, col: &str) -> Result<Map<String, Json>, DbError> {
 }
 
 pub fn role_of(row: &Row) -> Result<Role, AppError> {
-    Role::parse(&row.text("role")?)
-        .ok_or_else(|| AppError::Internal("stored role is unknown".into()))
+    Role::parse(&row.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))
 }
 
 fn decode(row: &Row) -> Result<WorkspaceView, AppError> {
@@ -68,21 +66,11 @@ pub fn create(w: NewWorkspace<'_>) -> [Statement; 2] {
 }
 
 pub async fn list_for(db: &dyn Sql, user_id: &str) -> Result<Vec<WorkspaceView>, AppError> {
-    let sql = format!(
-        "{SELECT} WHERE m.user_id = ?1 AND w.archived_at IS NULL ORDER BY w.created_at, w.id"
-    );
-    db.query(&sql, &params![user_id])
-        .await?
-        .iter()
-        .map(decode)
-        .collect()
+    let sql = format!("{SELECT} WHERE m.user_id = ?1 AND w.archived_at IS NULL ORDER BY w.created_at, w.id");
+    db.query(&sql, &params![user_id]).await?.iter().map(decode).collect()
 }
 
-pub async fn get_for(
-    db: &dyn Sql,
-    workspace_id: &str,
-    user_id: &str,
-) -> Result<WorkspaceView, AppError> {
+pub async fn get_for(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<WorkspaceView, AppError> {
     let sql = format!("{SELECT} WHERE w.id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL");
     let row = db.query_one(&sql, &params![workspace_id, user_id]).await?;
     decode(&row.ok_or_else(|| AppError::not_found("workspace"))?)
@@ -95,24 +83,12 @@ pub struct WorkspaceChange {
     pub settings: Option<String>,
 }
 
-pub async fn update(
-    db: &dyn Sql,
-    workspace_id: &str,
-    c: WorkspaceChange,
-    now_ms: i64,
-) -> Result<(), AppError> {
+pub async fn update(db: &dyn Sql, workspace_id: &str, c: WorkspaceChange, now_ms: i64) -> Result<(), AppError> {
     db.execute(
         "UPDATE workspaces SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), \
          branding = COALESCE(?4, branding), settings = COALESCE(?5, settings), updated_at = ?6 \
          WHERE id = ?1 AND archived_at IS NULL",
-        &params![
-            workspace_id,
-            c.name,
-            c.timezone,
-            c.branding,
-            c.settings,
-            now_ms
-        ],
+        &params![workspace_id, c.name, c.timezone, c.branding, c.settings, now_ms],
     )
     .await?;
     Ok(())

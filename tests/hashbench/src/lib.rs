@@ -10,11 +10,7 @@ use herald::identity::password::{Argon2Hasher, HashProfile, PasswordHasher};
 /// profile 0 = free-plan, 1 = strong. Answers the total length of the PHC strings made.
 #[no_mangle]
 pub extern "C" fn hash(profile: u32, n: u32) -> u32 {
-    let profile = if profile == 1 {
-        HashProfile::Strong
-    } else {
-        HashProfile::FreePlan
-    };
+    let profile = if profile == 1 { HashProfile::Strong } else { HashProfile::FreePlan };
     let hasher = Argon2Hasher::new(profile);
     let mut total = 0u32;
     for i in 0..n {

@@ -26,18 +26,13 @@ async fn in_process() {
     for i in 0..5 {
         create_workspace(&api, &user, &format!("Bench {i}")).await;
     }
-    for (label, path, auth) in [
-        ("GET /health", "/health", false),
-        ("GET /api/v1/workspaces", "/api/v1/workspaces", true),
-    ] {
+    for (label, path, auth) in
+        [("GET /health", "/health", false), ("GET /api/v1/workspaces", "/api/v1/workspaces", true)]
+    {
         let mut times = Vec::with_capacity(5000);
         for _ in 0..5000 {
             let call = api.get(path);
-            let call = if auth {
-                call.bearer(&user.access)
-            } else {
-                call
-            };
+            let call = if auth { call.bearer(&user.access) } else { call };
             let t = Instant::now();
             let r = call.send().await;
             times.push(t.elapsed());
@@ -62,10 +57,7 @@ async fn load(base: &str, secs: u64, clients: usize) {
     for i in 0..5 {
         create_workspace(&api, &user, &format!("Bench {i}")).await;
     }
-    let routes = [
-        ("GET /health", "/health", false),
-        ("GET /api/v1/workspaces", "/api/v1/workspaces", true),
-    ];
+    let routes = [("GET /health", "/health", false), ("GET /api/v1/workspaces", "/api/v1/workspaces", true)];
     for (label, path, auth) in routes {
         let deadline = Instant::now() + Duration::from_secs(secs);
         let local = tokio::task::LocalSet::new();
@@ -132,10 +124,7 @@ async fn load(base: &str, secs: u64, clients: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     match args.get(1).map(String::as_str) {
         Some("in-process") => rt.block_on(in_process()),
         Some("load") => {

@@ -1,0 +1,84 @@
+//! The second wall: Postgres row-level security holds even where repository code forgot its
+//! `WHERE`. Connected as the application role with the settings of workspace A, a raw query
+//! sees none of workspace B's rows, and writes into B are refused.
+//!
+//! Runs against `HERALD_TEST_DATABASE_URL` (the test command sets it); without it the test
+//! says so and stops, unless `HERALD_REQUIRE_POSTGRES=1` makes that a failure.
+
+use herald_tests::*;
+use serde_json::json;
+use tokio_postgres::Client;
+
+async fn app_client() -> Option<Client> {
+    let Some(url) = test_database_url() else {
+        assert!(std::env::var("HERALD_REQUIRE_POSTGRES").is_err(), "HERALD_TEST_DATABASE_URL is required");
+        eprintln!("skipped: HERALD_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    Some(herald_native::postgres::connect_client(&url).await.expect("connect as the application role"))
+}
+
+/// Runs `sql` in a transaction with the tenant settings of `user` in `workspace`.
+async fn as_tenant(db: &Client, user: &str, workspace: &str, sql: &str) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    db.batch_execute("BEGIN").await?;
+    db.execute(
+        "SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true)",
+        &[&user, &workspace],
+    )
+    .await?;
+    let result = db.query(sql, &[]).await;
+    db.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" }).await?;
+    result
+}
+
+fn ids(rows: &[tokio_postgres::Row]) -> Vec<String> {
+    rows.iter().map(|r| r.get::<_, String>(0)).collect()
+}
+
+#[tokio::test]
+async fn a_tenant_sees_and_writes_only_its_own_rows() {
+    let Some(db) = app_client().await else { return };
+    let api = Api::new();
+    let alice = signup(&api, "rls-a").await;
+    let bob = signup(&api, "rls-b").await;
+    let ws_a = create_workspace(&api, &alice, "A").await;
+    let ws_b = create_workspace(&api, &bob, "B").await;
+    let r = api.post(&format!("/api/v1/workspaces/{ws_b}/invites")).bearer(&bob.access).json(json!({"email": unique_email("b-guest"), "role": "viewer"})).send().await;
+    assert_eq!(r.status, 201);
+
+    // The role is not the tables' owner and cannot switch the wall off.
+    let owner_check = db.query_one("SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'memberships'", &[]).await.unwrap();
+    assert!(!owner_check.get::<_, bool>(0));
+
+    // Reads without any WHERE: only A's rows come back.
+    let workspaces = ids(&as_tenant(&db, &alice.id, &ws_a, "SELECT id FROM workspaces").await.unwrap());
+    assert!(workspaces.contains(&ws_a) && !workspaces.contains(&ws_b), "{workspaces:?}");
+    let memberships = ids(&as_tenant(&db, &alice.id, &ws_a, "SELECT workspace_id FROM memberships").await.unwrap());
+    assert!(!memberships.is_empty() && memberships.iter().all(|w| *w != ws_b), "{memberships:?}");
+    let invites = ids(&as_tenant(&db, &alice.id, &ws_a, "SELECT workspace_id FROM invites").await.unwrap());
+    assert!(invites.iter().all(|w| *w != ws_b), "{invites:?}");
+    // Without settings, nothing tenant-owned is visible at all.
+    assert!(db.query("SELECT id FROM workspaces", &[]).await.unwrap().is_empty());
+
+    // Writes into B are refused or touch nothing.
+    let insert = format!("INSERT INTO memberships (workspace_id, user_id, role, created_at, updated_at) VALUES ('{ws_b}', '{}', 'owner', 0, 0)", alice.id);
+    let err = as_tenant(&db, &alice.id, &ws_a, &insert).await.expect_err("insert into B refused");
+    let message = err.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    assert!(message.contains("row-level security"), "{err:?}");
+    let invite = format!("INSERT INTO invites (id, workspace_id, email, role, token_hash, invited_by, expires_at, created_at) VALUES ('x-{ws_b}', '{ws_b}', 'e@x.test', 'owner', 'h-{ws_b}', '{}', 9999999999999, 0)", alice.id);
+    assert!(as_tenant(&db, &alice.id, &ws_a, &invite).await.is_err());
+    let rename = format!("UPDATE workspaces SET name = 'pwned' WHERE id = '{ws_b}' RETURNING id");
+    assert!(as_tenant(&db, &alice.id, &ws_a, &rename).await.unwrap().is_empty());
+    let delete = format!("DELETE FROM memberships WHERE workspace_id = '{ws_b}' RETURNING user_id");
+    assert!(as_tenant(&db, &alice.id, &ws_a, &delete).await.unwrap().is_empty());
+    // Claiming B in the settings while writing A's id into B's rows does not help either.
+    let move_member = format!("UPDATE memberships SET workspace_id = '{ws_b}' WHERE workspace_id = '{ws_a}' RETURNING user_id");
+    assert!(as_tenant(&db, &alice.id, &ws_a, &move_member).await.is_err());
+
+    // B is untouched, as its owner sees it through the API.
+    let b = api.get(&format!("/api/v1/workspaces/{ws_b}")).bearer(&bob.access).send().await.data();
+    assert_eq!(b["name"], "B");
+    let members = api.get(&format!("/api/v1/workspaces/{ws_b}/members")).bearer(&bob.access).send().await.data();
+    assert_eq!(members.as_array().unwrap().len(), 1);
+    assert_eq!(members[0]["userId"], bob.id.as_str());
+}
