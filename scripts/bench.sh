@@ -25,9 +25,9 @@ bench=$CARGO_TARGET_DIR/release/bench
 "$bench" in-process
 
 state=$(mktemp -d); port=$(free_port)
-trap '[ -n "${pid:-}" ] && kill $pid 2>/dev/null; rm -rf "$state"' EXIT
+trap '[ -n "${pid:-}" ] && kill -- "-$pid" 2>/dev/null; rm -rf "$state"' EXIT
 CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state" >/dev/null 2>&1
-"$WRANGLER" dev --port "$port" --ip 127.0.0.1 --persist-to "$state" --show-interactive-dev-session=false \
+setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --persist-to "$state" --show-interactive-dev-session=false \
   --var "JWT_SECRET:$(random_secret)" >"$state/wrangler.log" 2>&1 &
 pid=$!
 wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/wrangler.log"; exit 1; }

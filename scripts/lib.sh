@@ -98,3 +98,54 @@ wait_for_http() { # url seconds
     sleep 0.5
   done
 }
+
+# ── PostgreSQL ───────────────────────────────────────────────────────────────────────────
+# The admin connection the tests use to create throwaway databases (trust auth locally).
+PG_HOST=127.0.0.1
+PG_PORT=5432
+PG_ADMIN=${HERALD_PG_ADMIN_URL:-postgres://postgres@$PG_HOST:$PG_PORT/postgres}
+# The password tests give the application role (Hyperdrive insists on one).
+PG_APP_PASSWORD=herald
+
+pg_answers() { (exec 3<>"/dev/tcp/$PG_HOST/$PG_PORT") 2>/dev/null; }
+
+# Starts a PostgreSQL server on 127.0.0.1:5432 when none answers: Debian's packages if
+# missing, then a private trust-auth cluster.
+ensure_postgres() {
+  if ! command -v psql >/dev/null || ! pg_answers; then
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+      log "installing PostgreSQL from Debian's packages"
+      sudo_if_needed apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq postgresql postgresql-client >/dev/null
+    fi
+  fi
+  pg_answers && return
+  local bin data owner
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  if [ "$(id -u)" = 0 ]; then data=/var/tmp/herald-pgdata; owner=postgres; else data=$HERALD_CACHE/pgdata; owner=$(id -un); fi
+  as_owner() { if [ "$(id -un)" = "$owner" ]; then "$@"; else runuser -u "$owner" -- "$@"; fi; }
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "creating a private PostgreSQL cluster in $data"
+    mkdir -p "$data"; chown "$owner" "$data"; chmod 700 "$data"
+    as_owner "$bin/initdb" -D "$data" --auth=trust -U postgres >/dev/null
+  fi
+  log "starting PostgreSQL on $PG_HOST:$PG_PORT"
+  as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+    -o "-p $PG_PORT -k /tmp -c listen_addresses=$PG_HOST" start >/dev/null
+  pg_answers || { log "PostgreSQL did not start; see $data/server.log"; exit 1; }
+}
+
+# Creates an empty database, migrates it with herald-migrate (twice at once, then again: the
+# runs must agree) and prints the application role's URL for it.
+fresh_postgres_db() {
+  local name=$1 owner_url app_url migrate
+  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
+  owner_url="postgres://postgres@$PG_HOST:$PG_PORT/$name"
+  migrate=$CARGO_TARGET_DIR/debug/herald-migrate
+  "$migrate" "$owner_url" >&2 & local first=$!
+  "$migrate" "$owner_url" >&2 || return 1
+  wait "$first" || return 1
+  [ "$("$migrate" "$owner_url")" = "up to date" ] || { log "a third migration run found work to do"; return 1; }
+  psql -q "$PG_ADMIN" -c "ALTER ROLE herald_app PASSWORD '$PG_APP_PASSWORD'" >/dev/null
+  echo "postgres://herald_app:$PG_APP_PASSWORD@$PG_HOST:$PG_PORT/$name"
+}

@@ -2,48 +2,86 @@
 # Installs what is missing and runs every test:
 #   1. unit tests and the black-box suite in process over SQLite;
 #   2. the domain crate compiled for wasm32-unknown-unknown and wasm32-wasip2 (it stays runtime-free);
-#   3. the same black-box suite against the real Worker under `wrangler dev` over a fresh local D1.
+#   3. the suite in process over PostgreSQL (as the application role, under row-level security),
+#      the second-wall test, and migrations run twice at once;
+#   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
+#      README's walkthrough as written;
+#   5. the suite against the real Worker over PostgreSQL through Hyperdrive's local connection.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
 ensure_node_tools
+ensure_postgres
 
-log "unit tests and the suite in process (SQLite)"
+run_id=$$
+state=$(mktemp -d)
+pids=()
+cleanup() {
+  local status=$?
+  set +e
+  # wrangler runs node, which runs workerd: stop the whole process group.
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  for db in herald_test_inproc_$run_id herald_test_worker_$run_id; do
+    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  done
+  rm -rf "$state"
+  exit "$status"
+}
+trap cleanup EXIT
+
+log "1. unit tests and the suite in process (SQLite)"
 cargo test --workspace --quiet
 
-log "the domain crate builds for every target"
+log "2. the domain crate builds for every target"
 cargo check --quiet -p herald --target wasm32-unknown-unknown
 cargo check --quiet -p herald --target wasm32-wasip2
 
-bash scripts/build-worker.sh
+log "3. the suite in process over PostgreSQL, and row-level security"
+cargo build --quiet -p herald-native --bin herald-migrate
+pg_url=$(fresh_postgres_db "herald_test_inproc_$run_id")
+HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 \
+  cargo test --quiet -p herald-tests --test suite --test row_level_security
 
-state=$(mktemp -d)
-port=$(free_port)
-cleanup() {
-  [ -n "${wrangler_pid:-}" ] && kill "$wrangler_pid" 2>/dev/null && wait "$wrangler_pid" 2>/dev/null
-  rm -rf "$state"
-}
-trap cleanup EXIT
 test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" tests/src/lib.rs; }
 secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)
 [ -n "$secret" ] && [ -n "$tick_secret" ] || { log "could not read the test secrets from tests/src/lib.rs"; exit 1; }
 
-log "the suite against the Worker under wrangler dev (local D1 in $state)"
-CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state" >"$state/migrate.log" 2>&1 \
+bash scripts/build-worker.sh
+
+# start_worker <log> [wrangler args…]: serves the Worker on a free port, kept in $port.
+start_worker() {
+  local log_file=$1; shift
+  port=$(free_port)
+  setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
+    --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
+    "$@" >"$log_file" 2>&1 &
+  pids+=($!)
+  if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
+    log "wrangler dev did not come up"; cat "$log_file" >&2; return 1
+  fi
+}
+
+suite_against() { # port log
+  HERALD_BASE_URL="http://127.0.0.1:$1" cargo test --quiet -p herald-tests --test suite \
+    || { log "Worker log:"; tail -50 "$2"; return 1; }
+}
+
+log "4. the suite against the Worker under wrangler dev over local D1"
+CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/d1" >"$state/migrate.log" 2>&1 \
   || { cat "$state/migrate.log"; exit 1; }
-"$WRANGLER" dev --port "$port" --ip 127.0.0.1 --persist-to "$state" --show-interactive-dev-session=false \
-  --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" >"$state/wrangler.log" 2>&1 &
-wrangler_pid=$!
-if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
-  log "wrangler dev did not come up"; cat "$state/wrangler.log"; exit 1
-fi
-if ! HERALD_BASE_URL="http://127.0.0.1:$port" cargo test --quiet -p herald-tests --test suite; then
-  log "Worker log:"; tail -50 "$state/wrangler.log"; exit 1
-fi
-log "the README walkthrough, as written, against the same Worker"
+start_worker "$state/d1.log" --persist-to "$state/d1"
+suite_against "$port" "$state/d1.log"
+
+log "   the README walkthrough, as written, against the same Worker"
 awk '/^```sh walkthrough/ { f = 1; next } /^```/ { f = 0 } f' README.md > "$state/walkthrough.sh"
 members=$(HERALD_URL="http://127.0.0.1:$port" bash -euo pipefail "$state/walkthrough.sh")
 grep -q '"role": "editor"' <<<"$members" && grep -q '"role": "owner"' <<<"$members" \
   || { log "the walkthrough did not end with an owner and an editor:"; echo "$members"; exit 1; }
+
+log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
+export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
+CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
+start_worker "$state/pg.log" --env postgres --persist-to "$state/pg"
+suite_against "$port" "$state/pg.log"
 
 log "all tests passed"

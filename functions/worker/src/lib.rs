@@ -1,5 +1,5 @@
-//! The Cloudflare Worker: one Worker serves every route. This file only translates between
-//! workerd and the domain; the adapters of the ports live beside it.
+//! The Cloudflare Worker: one Worker serves every route, the cron trigger included. This file
+//! only translates between workerd and the domain; the adapters of the ports live beside it.
 
 mod d1;
 mod platform;
@@ -7,7 +7,8 @@ mod platform;
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment};
-use worker::{event, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use herald::sql::Sql;
+use worker::{event, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent, Socket};
 
 use crate::d1::D1Sql;
 use crate::platform::{FetchHttp, JsClock, JsRandom};
@@ -15,8 +16,10 @@ use crate::platform::{FetchHttp, JsClock, JsRandom};
 #[event(start)]
 fn start() {
     use tracing_subscriber::prelude::*;
-    let fmt_layer =
-        tracing_subscriber::fmt::layer().with_ansi(false).without_time().with_writer(tracing_web::MakeConsoleWriter);
+    let fmt_layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .without_time()
+        .with_writer(tracing_web::MakeConsoleWriter);
     let _ = tracing_subscriber::registry().with(fmt_layer).try_init();
 }
 
@@ -34,7 +37,8 @@ fn config(env: &Env) -> Option<Config> {
     let jwt_secret = secret(env, "JWT_SECRET").filter(|s| s.len() >= 32)?;
     let mut config = Config::new(environment, jwt_secret.into_bytes());
     if let Some(origins) = var(env, "ALLOWED_ORIGINS") {
-        config.allowed_origins = origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        config.allowed_origins =
+            origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
     }
     if let Some(url) = var(env, "APP_URL") {
         config.app_url = url;
@@ -43,26 +47,59 @@ fn config(env: &Env) -> Option<Config> {
     Some(config)
 }
 
-fn misconfigured() -> Result<Response> {
-    tracing::error!("JWT_SECRET is missing or shorter than 32 bytes");
-    let body =
-        br#"{"success":false,"error":"the server is not configured","code":"SERVICE_UNAVAILABLE","requestId":"none"}"#;
+fn unavailable(message: &str) -> Result<Response> {
+    let body = herald::AppError::ServiceUnavailable(message.into()).envelope("none");
+    let bytes = serde_json::to_vec(&body).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
-    Ok(Response::from_bytes(body.to_vec())?.with_status(503).with_headers(headers))
+    Ok(Response::from_bytes(bytes)?.with_status(503).with_headers(headers))
+}
+
+/// Postgres through Hyperdrive when the Worker has a HYPERDRIVE binding, D1 otherwise.
+async fn database(env: &Env) -> Result<Box<dyn Sql>> {
+    let Ok(hyperdrive) = env.hyperdrive("HYPERDRIVE") else {
+        return Ok(Box::new(D1Sql::new(env.d1("DB")?)));
+    };
+    let mut config = tokio_postgres::Config::new();
+    config.user(hyperdrive.user()).password(hyperdrive.password()).dbname(hyperdrive.database());
+    // The hop to Hyperdrive stays inside the runtime; Hyperdrive itself speaks TLS to the
+    // database. tokio-postgres therefore never asks for TLS on this socket.
+    let socket = Socket::builder().connect(hyperdrive.host(), hyperdrive.port())?;
+    let (client, connection) = config
+        .connect_raw(socket, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| worker::Error::RustError(format!("postgres: {}", herald_postgres::map_err(e))))?;
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = connection.await {
+            tracing::error!(cause = %e, "postgres connection ended");
+        }
+    });
+    Ok(Box::new(herald_postgres::PgSql::new(client)))
 }
 
 /// The adapters of one invocation; the domain borrows them through a `Context`.
 struct Host {
     config: Config,
-    db: D1Sql,
+    db: Box<dyn Sql>,
     hasher: Argon2Hasher,
     http: FetchHttp,
     mail_provider: Option<(String, String, String)>,
 }
 
 impl Host {
-    fn new(env: &Env, config: Config) -> Result<Host> {
+    /// `None` (after logging why) when the Worker cannot serve.
+    async fn new(env: &Env) -> Option<Host> {
+        let Some(config) = config(env) else {
+            tracing::error!("JWT_SECRET is missing or shorter than 32 bytes");
+            return None;
+        };
+        let db = match database(env).await {
+            Ok(db) => db,
+            Err(e) => {
+                tracing::error!(cause = %e, "no database");
+                return None;
+            }
+        };
         let profile =
             var(env, "PASSWORD_HASH_PROFILE").and_then(|p| HashProfile::parse(&p)).unwrap_or(HashProfile::FreePlan);
         let mail_provider = secret(env, "MAIL_API_KEY").map(|key| {
@@ -70,18 +107,13 @@ impl Host {
             let from = var(env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into());
             (url, key, from)
         });
-        Ok(Host {
-            db: D1Sql::new(env.d1("DB")?),
-            hasher: Argon2Hasher::new(profile),
-            http: FetchHttp,
-            mail_provider,
-            config,
-        })
+        Some(Host { db, hasher: Argon2Hasher::new(profile), http: FetchHttp, mail_provider, config })
     }
 
     /// Runs `work` with a Context over this host's adapters.
     async fn run<T>(&self, work: impl AsyncFnOnce(&herald::Context<'_>) -> T) -> T {
-        let catcher = DevMailbox { db: &self.db, clock: &JsClock, random: &JsRandom };
+        let db = self.db.as_ref();
+        let catcher = DevMailbox { db, clock: &JsClock, random: &JsRandom };
         let provider = self.mail_provider.as_ref().map(|(base_url, api_key, from)| HttpMail {
             http: &self.http,
             base_url: base_url.clone(),
@@ -94,33 +126,24 @@ impl Host {
             (None, Environment::Development) => &catcher,
             (None, _) => &NoMail,
         };
-        let ctx = herald::Context {
-            db: &self.db,
-            clock: &JsClock,
-            random: &JsRandom,
-            hasher: &self.hasher,
-            mail,
-            config: &self.config,
-        };
+        let ctx =
+            herald::Context { db, clock: &JsClock, random: &JsRandom, hasher: &self.hasher, mail, config: &self.config };
         work(&ctx).await
     }
 }
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
-    let Some(config) = config(&env) else {
-        return misconfigured();
+    let Some(host) = Host::new(&env).await else {
+        return unavailable("the server is not configured or its database is unreachable");
     };
-    let max_body = config.max_body_bytes;
-    let host = Host::new(&env, config)?;
-
     let url = req.url()?;
     let mut domain = herald::Request::new(req.method().as_ref(), url.path());
     domain.query = url.query().unwrap_or_default().to_string();
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
-    if declared.is_none_or(|l| l <= max_body) {
+    if declared.is_none_or(|l| l <= host.config.max_body_bytes) {
         domain.body = req.bytes().await.unwrap_or_default();
     }
 
@@ -135,14 +158,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
 /// The cron trigger (every minute, see wrangler.toml): the same work as the tick route.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let Some(config) = config(&env) else {
-        tracing::error!("scheduled run skipped: JWT_SECRET is missing");
-        return;
-    };
-    let host = match Host::new(&env, config) {
-        Ok(host) => host,
-        Err(e) => return tracing::error!(cause = %e, "scheduled run: no database"),
-    };
+    let Some(host) = Host::new(&env).await else { return };
     match host.run(async |ctx| herald::maintenance::tick(ctx).await).await {
         Ok(report) => tracing::info!(?report, "scheduled run done"),
         Err(e) => tracing::error!(cause = %e, "scheduled run failed"),
