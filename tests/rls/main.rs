@@ -19,7 +19,12 @@ async fn app_client() -> Option<Client> {
 }
 
 /// Runs `sql` in a transaction with the tenant settings of `user` in `workspace`.
-async fn as_tenant(db: &Client, user: &str, workspace: &str, sql: &str) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+async fn as_tenant(
+    db: &Client,
+    user: &str,
+    workspace: &str,
+    sql: &str,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
     db.batch_execute("BEGIN").await?;
     db.execute(
         "SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true)",
@@ -43,11 +48,19 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
     let bob = signup(&api, "rls-b").await;
     let ws_a = create_workspace(&api, &alice, "A").await;
     let ws_b = create_workspace(&api, &bob, "B").await;
-    let r = api.post(&format!("/api/v1/workspaces/{ws_b}/invites")).bearer(&bob.access).json(json!({"email": unique_email("b-guest"), "role": "viewer"})).send().await;
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws_b}/invites"))
+        .bearer(&bob.access)
+        .json(json!({"email": unique_email("b-guest"), "role": "viewer"}))
+        .send()
+        .await;
     assert_eq!(r.status, 201);
 
     // The role is not the tables' owner and cannot switch the wall off.
-    let owner_check = db.query_one("SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'memberships'", &[]).await.unwrap();
+    let owner_check = db
+        .query_one("SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'memberships'", &[])
+        .await
+        .unwrap();
     assert!(!owner_check.get::<_, bool>(0));
 
     // Reads without any WHERE: only A's rows come back.
@@ -72,7 +85,8 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
     let delete = format!("DELETE FROM memberships WHERE workspace_id = '{ws_b}' RETURNING user_id");
     assert!(as_tenant(&db, &alice.id, &ws_a, &delete).await.unwrap().is_empty());
     // Claiming B in the settings while writing A's id into B's rows does not help either.
-    let move_member = format!("UPDATE memberships SET workspace_id = '{ws_b}' WHERE workspace_id = '{ws_a}' RETURNING user_id");
+    let move_member =
+        format!("UPDATE memberships SET workspace_id = '{ws_b}' WHERE workspace_id = '{ws_a}' RETURNING user_id");
     assert!(as_tenant(&db, &alice.id, &ws_a, &move_member).await.is_err());
 
     // B is untouched, as its owner sees it through the API.

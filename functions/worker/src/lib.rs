@@ -16,10 +16,8 @@ use crate::platform::{FetchHttp, JsClock, JsRandom};
 #[event(start)]
 fn start() {
     use tracing_subscriber::prelude::*;
-    let fmt_layer = tracing_subscriber::fmt::layer()
-        .with_ansi(false)
-        .without_time()
-        .with_writer(tracing_web::MakeConsoleWriter);
+    let fmt_layer =
+        tracing_subscriber::fmt::layer().with_ansi(false).without_time().with_writer(tracing_web::MakeConsoleWriter);
     let _ = tracing_subscriber::registry().with(fmt_layer).try_init();
 }
 
@@ -37,8 +35,7 @@ fn config(env: &Env) -> Option<Config> {
     let jwt_secret = secret(env, "JWT_SECRET").filter(|s| s.len() >= 32)?;
     let mut config = Config::new(environment, jwt_secret.into_bytes());
     if let Some(origins) = var(env, "ALLOWED_ORIGINS") {
-        config.allowed_origins =
-            origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        config.allowed_origins = origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
     }
     if let Some(url) = var(env, "APP_URL") {
         config.app_url = url;
@@ -126,8 +123,14 @@ impl Host {
             (None, Environment::Development) => &catcher,
             (None, _) => &NoMail,
         };
-        let ctx =
-            herald::Context { db, clock: &JsClock, random: &JsRandom, hasher: &self.hasher, mail, config: &self.config };
+        let ctx = herald::Context {
+            db,
+            clock: &JsClock,
+            random: &JsRandom,
+            hasher: &self.hasher,
+            mail,
+            config: &self.config,
+        };
         work(&ctx).await
     }
 }
