@@ -1,0 +1,288 @@
+//! The Spin glue: variables in, connections opened, `herald::handle` called, the answer sent.
+//! Everything with logic in it lives in the plain modules beside this one.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use herald::identity::password::Argon2Hasher;
+use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
+use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
+use herald::sql::{DbError, Row, Sql, Value};
+use herald::AppError;
+use http_body_util::{BodyExt, Full};
+use spin_sdk::http::body::IncomingBodyExt;
+
+use crate::db::{PgSql, Raw, SqliteSql};
+use crate::migrations::{self, Dialect};
+use crate::settings::{present, MailProvider, Variables};
+use crate::values::{pg_param, pg_row, pg_sdk_error, sqlite_error, sqlite_param, sqlite_row};
+
+type Body = Full<Bytes>;
+
+// ── Ports ───────────────────────────────────────────────────────────────────────────────
+
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    }
+}
+
+struct WasiRandom;
+
+impl Random for WasiRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // wasi:random cannot fail for a buffer this small; without it nothing secret can be made.
+        getrandom::fill(buf).expect("wasi:random failed");
+    }
+}
+
+/// Outbound HTTP through Spin; the host allows only `allowed_outbound_hosts`.
+struct SpinHttp;
+
+#[async_trait(?Send)]
+impl Http for SpinHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let other = |e: http::Error| HttpError::Other(e.to_string());
+        let method =
+            http::Method::from_bytes(request.method.as_bytes()).map_err(|e| HttpError::Other(e.to_string()))?;
+        let mut builder = http::Request::builder().method(method).uri(&request.url);
+        for (k, v) in &request.headers {
+            builder = builder.header(k, v);
+        }
+        let outgoing = builder.body(Body::new(Bytes::from(request.body))).map_err(other)?;
+        let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Connect(format!("{e:?}")))?;
+        let status = response.status().as_u16();
+        let headers = header_pairs(response.headers());
+        let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
+        Ok(HttpResponse { status, headers, body: body.to_vec() })
+    }
+}
+
+fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
+/// Spin's SQLite: one connection per request, foreign keys enforced (SQLite's default is off).
+struct SpinSqlite(spin_sdk::sqlite::Connection);
+
+impl SpinSqlite {
+    async fn open() -> Result<Self, DbError> {
+        let db = Self(spin_sdk::sqlite::Connection::open_default().await.map_err(sqlite_error)?);
+        db.exec("PRAGMA foreign_keys = ON", &[]).await?;
+        Ok(db)
+    }
+}
+
+#[async_trait(?Send)]
+impl Raw for SpinSqlite {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let result = self.0.execute(sql, params.iter().map(sqlite_param)).await.map_err(sqlite_error)?;
+        result.collect().await.map_err(sqlite_error)?;
+        Ok(self.0.changes().await)
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let result = self.0.execute(sql, params.iter().map(sqlite_param)).await.map_err(sqlite_error)?;
+        let columns = result.columns().to_vec();
+        let rows = result.collect().await.map_err(sqlite_error)?;
+        Ok(rows.into_iter().map(|r| sqlite_row(&columns, r.values)).collect())
+    }
+}
+
+/// Spin's Postgres: the host lends one pooled connection for the resource's lifetime, so
+/// the transactions of `PgSql` hold.
+struct SpinPg(spin_sdk::pg::Connection);
+
+impl SpinPg {
+    async fn open(url: &str) -> Result<Self, DbError> {
+        spin_sdk::pg::Connection::open(url).await.map(Self).map_err(pg_sdk_error)
+    }
+}
+
+#[async_trait(?Send)]
+impl Raw for SpinPg {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let params: Vec<_> = params.iter().map(pg_param).collect();
+        self.0.execute(sql, params).await.map_err(pg_sdk_error)
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let params: Vec<_> = params.iter().map(pg_param).collect();
+        let result = self.0.query(sql, params).await.map_err(pg_sdk_error)?;
+        let (columns, rows, done) = result.into_inner();
+        let rows = rows.collect().await;
+        done.await.map_err(crate::values::pg_error)?;
+        rows.into_iter().map(|r| pg_row(&columns, r)).collect()
+    }
+}
+
+enum Db {
+    Sqlite(SqliteSql<SpinSqlite>),
+    Pg(PgSql<SpinPg>),
+}
+
+impl Db {
+    async fn open(vars: &Variables) -> Result<Db, DbError> {
+        Ok(match &vars.database_url {
+            Some(url) => Db::Pg(PgSql::new(SpinPg::open(url).await?)),
+            None => Db::Sqlite(SqliteSql::new(SpinSqlite::open().await?)),
+        })
+    }
+
+    fn sql(&self) -> &dyn Sql {
+        match self {
+            Db::Sqlite(db) => db,
+            Db::Pg(db) => db,
+        }
+    }
+}
+
+// ── Variables ───────────────────────────────────────────────────────────────────────────
+
+/// One variable of the component; unset, undeclared and empty all read as `None`.
+/// scripts/check_spin_manifest.py finds every name read here in spin.toml.
+async fn var(name: &str) -> Option<String> {
+    present(spin_sdk::variables::get(name).await.ok())
+}
+
+async fn read_variables() -> Variables {
+    Variables {
+        jwt_secret: var("jwt_secret").await,
+        environment: var("environment").await,
+        password_hash_profile: var("password_hash_profile").await,
+        allowed_origins: var("allowed_origins").await,
+        app_url: var("app_url").await,
+        tick_secret: var("tick_secret").await,
+        mail_api_key: var("mail_api_key").await,
+        mail_api_url: var("mail_api_url").await,
+        mail_from: var("mail_from").await,
+        database_url: var("database_url").await,
+        migration_database_url: var("migration_database_url").await,
+    }
+}
+
+// ── Serving ─────────────────────────────────────────────────────────────────────────────
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+fn new_request_id() -> String {
+    let ms = u64::try_from(SystemClock.now_ms()).unwrap_or(0);
+    let rand: [u8; 10] = (&WasiRandom as &dyn Random).bytes();
+    format!("req_{}", uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid())
+}
+
+fn unavailable(request_id: &str, message: &str) -> herald::Response {
+    let err = AppError::ServiceUnavailable(message.into());
+    migrations::decorate(migrations::error_response(&err, request_id), request_id)
+}
+
+/// The request as the domain sees it. A body declared too large is not read at all, and an
+/// undeclared one is read only up to one byte past the limit: the domain answers 413.
+async fn domain_request(req: spin_sdk::http::Request, max_body: usize) -> herald::Request {
+    let (parts, mut body) = req.into_parts();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut domain = herald::Request::new(parts.method.as_str(), path_and_query);
+    domain.headers = header_pairs(&parts.headers);
+    let declared = domain.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_none_or(|l| l <= max_body) {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                domain.body.extend_from_slice(&data);
+                if domain.body.len() > max_body {
+                    break;
+                }
+            }
+        }
+    }
+    domain
+}
+
+fn to_http(answer: herald::Response) -> http::Response<Body> {
+    let mut builder = http::Response::builder().status(answer.status);
+    for (k, v) in &answer.headers {
+        builder = builder.header(k, v);
+    }
+    builder.body(Body::new(Bytes::from(answer.body))).unwrap_or_else(|e| {
+        tracing::error!(cause = %e, "the answer could not be encoded");
+        let mut fallback = http::Response::new(Body::new(Bytes::from_static(
+            br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR","requestId":"none"}"#,
+        )));
+        *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json; charset=utf-8"));
+        fallback
+    })
+}
+
+/// Runs `work` with a Context over this request's adapters, mail chosen as the Worker does.
+async fn with_context<T>(
+    config: &Config,
+    db: &dyn Sql,
+    vars: &Variables,
+    work: impl AsyncFnOnce(&herald::Context<'_>) -> T,
+) -> T {
+    let hasher = Argon2Hasher::new(vars.hash_profile());
+    let catcher = DevMailbox { db, clock: &SystemClock, random: &WasiRandom };
+    let provider = vars.mail_provider().map(|MailProvider { base_url, api_key, from }| HttpMail {
+        http: &SpinHttp,
+        base_url,
+        api_key,
+        from,
+    });
+    // A configured provider, else the mail catcher in development, else refuse to send.
+    let mail: &dyn Mail = match (&provider, config.environment) {
+        (Some(p), _) => p,
+        (None, Environment::Development) => &catcher,
+        (None, _) => &NoMail,
+    };
+    let ctx = herald::Context { db, clock: &SystemClock, random: &WasiRandom, hasher: &hasher, mail, config };
+    work(&ctx).await
+}
+
+async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) -> herald::Response {
+    let request_id = migrations::request_id(domain, new_request_id);
+    migrations::serve(domain, tick_secret, &request_id, SystemClock.now_ms(), async || match vars.migration_url() {
+        Some(url) => Ok((Box::new(SpinPg::open(url).await?) as Box<dyn Raw>, Dialect::Postgres)),
+        None => Ok((Box::new(SpinSqlite::open().await?) as Box<dyn Raw>, Dialect::Sqlite)),
+    })
+    .await
+}
+
+async fn serve(req: spin_sdk::http::Request) -> herald::Response {
+    init_logging();
+    let vars = read_variables().await;
+    let Some(config) = vars.config() else {
+        tracing::error!("jwt_secret is missing or shorter than 32 bytes");
+        return unavailable(&new_request_id(), "the server is not configured");
+    };
+    let domain = domain_request(req, config.max_body_bytes).await;
+    if migrations::is_migrate_request(&domain, config.tick_secret.as_deref()) {
+        // authorize() refuses an empty secret; is_migrate_request says there is one.
+        return migrate(&vars, &domain, config.tick_secret.as_deref().unwrap_or_default()).await;
+    }
+    let db = match Db::open(&vars).await {
+        Ok(db) => db,
+        Err(e) => {
+            let request_id = new_request_id();
+            tracing::error!(request_id, cause = %e, "no database");
+            return unavailable(&request_id, "the database is not available");
+        }
+    };
+    with_context(&config, db.sql(), &vars, async |ctx| herald::handle(ctx, domain).await).await
+}
+
+#[spin_sdk::http_service]
+async fn handle(req: spin_sdk::http::Request) -> http::Response<Body> {
+    to_http(serve(req).await)
+}

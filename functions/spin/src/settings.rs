@@ -1,0 +1,153 @@
+//! Spin variables → Herald's `Config` and the choices the Worker makes from its env. The host
+//! reads each variable once per request (see `host::read_variables`); an empty value means unset,
+//! because Spin wants a default for every variable that is not required.
+
+use herald::identity::password::HashProfile;
+use herald::ports::{Config, Environment};
+
+/// Every variable the component reads, as read. Secrets are never printed: no `Debug`.
+#[derive(Clone, Default)]
+pub struct Variables {
+    pub jwt_secret: Option<String>,
+    pub environment: Option<String>,
+    pub password_hash_profile: Option<String>,
+    pub allowed_origins: Option<String>,
+    pub app_url: Option<String>,
+    pub tick_secret: Option<String>,
+    pub mail_api_key: Option<String>,
+    pub mail_api_url: Option<String>,
+    pub mail_from: Option<String>,
+    /// Postgres instead of SQLite when set.
+    pub database_url: Option<String>,
+    /// The owner's connection for the migrate route on Postgres; `database_url` when unset.
+    pub migration_database_url: Option<String>,
+}
+
+/// A Resend-style provider, chosen when `mail_api_key` is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailProvider {
+    pub base_url: String,
+    pub api_key: String,
+    pub from: String,
+}
+
+pub const DEFAULT_MAIL_API_URL: &str = "https://api.resend.com";
+pub const DEFAULT_MAIL_FROM: &str = "Herald <no-reply@herald.invalid>";
+
+/// An unset variable and an empty one are the same thing.
+pub fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+impl Variables {
+    /// `None` when the component cannot run safely: no JWT key of at least 32 bytes.
+    pub fn config(&self) -> Option<Config> {
+        let environment = Environment::parse(self.environment.as_deref().unwrap_or_default());
+        let jwt_secret = self.jwt_secret.clone().filter(|s| s.len() >= 32)?;
+        let mut config = Config::new(environment, jwt_secret.into_bytes());
+        if let Some(origins) = &self.allowed_origins {
+            config.allowed_origins =
+                origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        }
+        if let Some(url) = &self.app_url {
+            config.app_url = url.clone();
+        }
+        // Too short a secret is no secret: the tick and migrate routes then do not exist.
+        config.tick_secret = self.tick_secret.clone().filter(|s| s.len() >= 16);
+        Some(config)
+    }
+
+    pub fn hash_profile(&self) -> HashProfile {
+        self.password_hash_profile.as_deref().and_then(HashProfile::parse).unwrap_or(HashProfile::FreePlan)
+    }
+
+    pub fn mail_provider(&self) -> Option<MailProvider> {
+        let api_key = self.mail_api_key.clone()?;
+        Some(MailProvider {
+            base_url: self.mail_api_url.clone().unwrap_or_else(|| DEFAULT_MAIL_API_URL.into()),
+            api_key,
+            from: self.mail_from.clone().unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+        })
+    }
+
+    /// Where the migrate route connects on Postgres: the owner if given, else the app's URL.
+    pub fn migration_url(&self) -> Option<&str> {
+        self.migration_database_url.as_deref().or(self.database_url.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_secret() -> Variables {
+        Variables { jwt_secret: Some("k".repeat(32)), ..Default::default() }
+    }
+
+    #[test]
+    fn no_config_without_a_long_enough_jwt_secret() {
+        assert!(Variables::default().config().is_none());
+        let short = Variables { jwt_secret: Some("k".repeat(31)), ..Default::default() };
+        assert!(short.config().is_none());
+        assert!(with_secret().config().is_some());
+    }
+
+    #[test]
+    fn config_reads_every_setting() {
+        let v = Variables {
+            environment: Some("development".into()),
+            allowed_origins: Some(" https://a.test, ,https://b.test ".into()),
+            app_url: Some("https://app.test".into()),
+            tick_secret: Some("t".repeat(16)),
+            ..with_secret()
+        };
+        let c = v.config().unwrap();
+        assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.allowed_origins, vec!["https://a.test", "https://b.test"]);
+        assert_eq!(c.app_url, "https://app.test");
+        assert_eq!(c.tick_secret.as_deref(), Some("tttttttttttttttt"));
+        assert_eq!(c.jwt_secret, b"k".repeat(32));
+    }
+
+    #[test]
+    fn unknown_environment_is_production_and_short_tick_secret_is_none() {
+        let v = Variables { environment: None, tick_secret: Some("short".into()), ..with_secret() };
+        let c = v.config().unwrap();
+        assert_eq!(c.environment, Environment::Production);
+        assert_eq!(c.tick_secret, None);
+    }
+
+    #[test]
+    fn empty_means_unset() {
+        assert_eq!(present(Some(String::new())), None);
+        assert_eq!(present(Some("  ".into())), None);
+        assert_eq!(present(Some("x".into())).as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn hash_profile_defaults_to_free_plan() {
+        assert_eq!(Variables::default().hash_profile(), HashProfile::FreePlan);
+        let strong = Variables { password_hash_profile: Some("strong".into()), ..Default::default() };
+        assert_eq!(strong.hash_profile(), HashProfile::Strong);
+        let bogus = Variables { password_hash_profile: Some("bogus".into()), ..Default::default() };
+        assert_eq!(bogus.hash_profile(), HashProfile::FreePlan);
+    }
+
+    #[test]
+    fn mail_provider_only_with_a_key() {
+        assert!(Variables::default().mail_provider().is_none());
+        let v = Variables { mail_api_key: Some("key".into()), ..Default::default() };
+        let p = v.mail_provider().unwrap();
+        assert_eq!(p.base_url, DEFAULT_MAIL_API_URL);
+        assert_eq!(p.from, DEFAULT_MAIL_FROM);
+        assert_eq!(p.api_key, "key");
+    }
+
+    #[test]
+    fn migrations_prefer_the_owner_url() {
+        let v = Variables { database_url: Some("postgres://app@h/db".into()), ..Default::default() };
+        assert_eq!(v.migration_url(), Some("postgres://app@h/db"));
+        let v = Variables { migration_database_url: Some("postgres://owner@h/db".into()), ..v };
+        assert_eq!(v.migration_url(), Some("postgres://owner@h/db"));
+    }
+}
