@@ -4,6 +4,7 @@
 #   - requests/s and p50/p99 under `wrangler dev` for GET /health and an authenticated
 #     GET /api/v1/workspaces, in the same run, plus a login's latency;
 #   - in-process time per request for the same routes;
+#   - all of it over D1/SQLite and over PostgreSQL (in process, and through Hyperdrive), in one run;
 #   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine).
 # BENCH_SECONDS and BENCH_CLIENTS tune the load (default 10 s, 8 clients).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,13 +23,37 @@ cargo build --quiet --release -p herald-hashbench --target wasm32-unknown-unknow
 bench=$CARGO_TARGET_DIR/release/bench
 
 "$NODE22/node" tests/hashbench/run.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/herald_hashbench.wasm"
-"$bench" in-process
+ensure_postgres
+cargo build --quiet -p herald-native --bin herald-migrate
+state=$(mktemp -d); pids=()
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null; done
+  for db in herald_bench_inproc_$$ herald_bench_worker_$$; do
+    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  done
+  rm -rf "$state"
+  return 0
+}
+trap cleanup EXIT
 
-state=$(mktemp -d); port=$(free_port)
-trap '[ -n "${pid:-}" ] && kill -- "-$pid" 2>/dev/null; rm -rf "$state"' EXIT
-CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state" >/dev/null 2>&1
-setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --persist-to "$state" --show-interactive-dev-session=false \
-  --var "JWT_SECRET:$(random_secret)" >"$state/wrangler.log" 2>&1 &
-pid=$!
-wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/wrangler.log"; exit 1; }
-"$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}"
+"$bench" in-process sqlite
+HERALD_TEST_DATABASE_URL=$(fresh_postgres_db "herald_bench_inproc_$$" 2>/dev/null) "$bench" in-process postgres
+
+# worker <label> [wrangler args…]: serves the Worker, loads it, stops it.
+worker() {
+  local label=$1 port; shift
+  port=$(free_port)
+  setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
+    --var "JWT_SECRET:$(random_secret)" "$@" >"$state/$label.log" 2>&1 &
+  pids+=($!)
+  wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }
+  "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"
+  kill -- "-${pids[-1]}" 2>/dev/null
+}
+
+CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null 2>&1
+worker d1 --persist-to "$state/d1"
+export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
+CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_bench_worker_$$" 2>/dev/null)
+worker hyperdrive-pg --env postgres --persist-to "$state/pg"

@@ -1,7 +1,8 @@
 //! Prints latency and throughput figures; never asserts on them.
 //!
-//! bench in-process                 time per request of the domain over in-memory SQLite
-//! bench load <base-url> <secs> <n> requests/s and p50/p99 under n concurrent clients
+//! bench in-process <label>                   time per request of the domain in process (over
+//!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL)
+//! bench load <base-url> <secs> <n> <label>   requests/s and p50/p99 under n concurrent clients
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn in_process() {
+async fn in_process(store: &str) {
     let api = Api::local(Environment::Development);
     let user = signup(&api, "bench").await;
     for i in 0..5 {
@@ -41,7 +42,7 @@ async fn in_process() {
         times.sort();
         let mean = times.iter().sum::<Duration>() / times.len() as u32;
         println!(
-            "in-process  {label:<28} n={}  mean {}  p50 {}  p99 {}",
+            "in-process {store:<9} {label:<28} n={}  mean {}  p50 {}  p99 {}",
             times.len(),
             ms(mean),
             ms(percentile(&times, 0.5)),
@@ -50,7 +51,7 @@ async fn in_process() {
     }
 }
 
-async fn load(base: &str, secs: u64, clients: usize) {
+async fn load(base: &str, secs: u64, clients: usize, store: &str) {
     std::env::set_var("HERALD_BASE_URL", base);
     let api = Api::new();
     let user = signup(&api, "bench").await;
@@ -95,7 +96,7 @@ async fn load(base: &str, secs: u64, clients: usize) {
         let mut times: Vec<Duration> = results.into_iter().flat_map(|(t, _)| t).collect();
         times.sort();
         println!(
-            "worker      {label:<28} {clients} clients {secs}s  {:.0} req/s  p50 {}  p99 {}  errors {errors}",
+            "worker {store:<13} {label:<28} {clients} clients {secs}s  {:.0} req/s  p50 {}  p99 {}  errors {errors}",
             times.len() as f64 / elapsed.as_secs_f64(),
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99))
@@ -115,7 +116,7 @@ async fn load(base: &str, secs: u64, clients: usize) {
     }
     times.sort();
     println!(
-        "worker      {:<28} sequential n=20  p50 {}  p99 {}",
+        "worker {store:<13} {:<28} sequential n=20  p50 {}  p99 {}",
         "POST /api/v1/auth/login",
         ms(percentile(&times, 0.5)),
         ms(percentile(&times, 0.99))
@@ -126,13 +127,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     match args.get(1).map(String::as_str) {
-        Some("in-process") => rt.block_on(in_process()),
+        Some("in-process") => rt.block_on(in_process(args.get(2).map_or("sqlite", String::as_str))),
         Some("load") => {
             let base = args.get(2).expect("base url");
             let secs = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
             let clients = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(8);
-            rt.block_on(load(base, secs, clients));
+            rt.block_on(load(base, secs, clients, args.get(5).map_or("d1", String::as_str)));
         }
-        _ => eprintln!("usage: bench in-process | bench load <base-url> [secs] [clients]"),
+        _ => eprintln!("usage: bench in-process [label] | bench load <base-url> [secs] [clients] [label]"),
     }
 }
