@@ -8,7 +8,7 @@ Fails (exit 1, every problem listed) unless:
   * every [[trigger.http]] names a component that exists;
   * every component has a cargo build command, and its `source` is the file that command
     produces (target dir, target triple, profile and the crate's library name), and the file
-    exists (run this after building);
+    exists (run this after building) and is a component exporting wasi:http/handler;
   * every variable the component's Rust code reads — `variables::get("name")`, or a `var("name")`
     wrapper around it — is declared under [variables] and in the component's `variables`, and
     every `{{ template }}` in the component names a declared variable.
@@ -122,6 +122,28 @@ def expected_output(tokens: list[str], workdir: Path, problems: list[str], cid: 
     return out, crate
 
 
+def component_exports(data: bytes) -> list[str]:
+    """The names in a component's top-level export sections (id 11), read without a wasm tool."""
+
+    def leb(pos: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value, pos
+
+    names, pos = [], 8
+    while pos < len(data):
+        section, (size, pos) = data[pos], leb(pos + 1)
+        if section == 11:
+            names += re.findall(rb"[a-z][a-z0-9-]*:[a-z0-9-/]+@[0-9A-Za-z.+-]+", data[pos : pos + size])
+        pos += size
+    return [n.decode() for n in names]
+
+
 def variables_read(crate: Path, app_dir: Path, problems: list[str], cid: str) -> dict[str, str]:
     """Variable name -> where it is first read, over the crate's Rust sources."""
     found = {}
@@ -223,6 +245,8 @@ def main() -> int:
             data = src.read_bytes()
             if data[:8] != b"\0asm\x0d\0\x01\0":
                 problems.append(f"component {cid}: {source} is not a WebAssembly component")
+            elif not any(e.startswith("wasi:http/handler@") for e in component_exports(data)):
+                problems.append(f"component {cid}: {source} exports no wasi:http/handler, so no HTTP trigger can call it")
             sizes.append((cid, source, len(data), len(gzip.compress(data, 9))))
 
         declared = c.get("variables", {})
