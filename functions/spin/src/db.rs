@@ -19,6 +19,18 @@ pub trait Raw {
     async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
 }
 
+/// A borrowed connection is a connection.
+#[async_trait(?Send)]
+impl<T: Raw + ?Sized> Raw for &T {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        (**self).exec(sql, params).await
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        (**self).rows(sql, params).await
+    }
+}
+
 /// Commits `result`'s transaction, or rolls it back and answers the statement's error (the
 /// one worth reporting).
 async fn finish<T, R: Raw + ?Sized>(raw: &R, result: Result<T, DbError>) -> Result<T, DbError> {

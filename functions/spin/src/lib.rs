@@ -14,3 +14,6 @@ pub mod values;
 
 #[cfg(target_arch = "wasm32")]
 mod host;
+
+#[cfg(test)]
+mod e2e;

@@ -254,12 +254,12 @@ pub struct MigrateReport {
 }
 
 /// Serves `POST /api/v1/internal/migrate`. `open` connects only once the caller is authorized.
-pub async fn serve(
+pub async fn serve<'c>(
     req: &Request,
     tick_secret: &str,
     request_id: &str,
     now_ms: i64,
-    open: impl AsyncFnOnce() -> Result<(Box<dyn Raw>, Dialect), DbError>,
+    open: impl AsyncFnOnce() -> Result<(Box<dyn Raw + 'c>, Dialect), DbError>,
 ) -> Response {
     let result = async {
         authorize(req, tick_secret)?;
