@@ -2,6 +2,8 @@
 //! Runtimes (Cloudflare Workers, Spin, native test hosts) supply the ports in [`ports`]
 //! and hand requests to [`api::handle`].
 
+pub mod activity;
+pub mod agency;
 pub mod api;
 pub mod error;
 pub mod health;

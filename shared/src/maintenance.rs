@@ -21,6 +21,7 @@ const INVITE_GRACE_MS: i64 = 30 * 24 * 3600 * 1000;
 pub struct TickReport {
     pub refresh_tokens_purged: u64,
     pub invites_purged: u64,
+    pub idempotency_keys_purged: u64,
 }
 
 pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
@@ -33,7 +34,11 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         .db
         .execute("DELETE FROM invites WHERE accepted_at IS NULL AND expires_at < ?1", &params![now - INVITE_GRACE_MS])
         .await?;
-    Ok(TickReport { refresh_tokens_purged, invites_purged })
+    let idempotency_keys_purged = ctx
+        .db
+        .execute("DELETE FROM idempotency_keys WHERE created_at < ?1", &params![now - crate::api::IDEMPOTENCY_TTL_MS])
+        .await?;
+    Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged })
 }
 
 #[utoipa::path(post, path = "/api/v1/internal/tick", tag = "platform", security(("bearer" = [])),

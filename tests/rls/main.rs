@@ -70,6 +70,12 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
     assert!(!memberships.is_empty() && memberships.iter().all(|w| *w != ws_b), "{memberships:?}");
     let invites = ids(&as_tenant(&db, &alice.id, &ws_a, "SELECT workspace_id FROM invites").await.unwrap());
     assert!(invites.iter().all(|w| *w != ws_b), "{invites:?}");
+    for table in ["campaigns", "activity_log", "clients", "personas", "client_members"] {
+        let rows = ids(&as_tenant(&db, &alice.id, &ws_a, &format!("SELECT workspace_id FROM {table}")).await.unwrap());
+        assert!(rows.iter().all(|w| *w != ws_b), "{table}: {rows:?}");
+    }
+    let steal = format!("INSERT INTO campaigns (id, workspace_id, name, created_by, created_at, updated_at) VALUES ('c-{ws_b}', '{ws_b}', 'x', '{}', 0, 0)", alice.id);
+    assert!(as_tenant(&db, &alice.id, &ws_a, &steal).await.is_err());
     // Without settings, nothing tenant-owned is visible at all.
     assert!(db.query("SELECT id FROM workspaces", &[]).await.unwrap().is_empty());
 

@@ -205,3 +205,17 @@ async fn without_a_tick_secret_the_tick_route_does_not_exist() {
     config.tick_secret = None;
     assert!(herald::api::routes::find(&config, "POST", "/api/v1/internal/tick").is_err());
 }
+
+#[test]
+fn d1_and_postgres_migrations_have_the_same_versions() {
+    let names = |dialect: &str| {
+        let dir = herald_tests::migrations_dir().join(format!("../{dialect}"));
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("d1"), names("postgres"));
+}

@@ -4,7 +4,7 @@ use super::access::Call;
 use super::routes::RouteId::*;
 use super::{openapi, Context, Response};
 use crate::error::AppError;
-use crate::{health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, health, identity, mail, maintenance, workspaces};
 
 pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     match call.route.id {
@@ -28,5 +28,23 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         AcceptInvite => workspaces::api::accept_invite(ctx, call).await,
         DevMailbox => mail::mailbox(ctx, call).await,
         Tick => maintenance::tick_route(ctx, call).await,
+        ActivityList => activity::list(ctx, call).await,
+        ListClients => agency::clients::list(ctx, call).await,
+        CreateClient => agency::clients::create(ctx, call).await,
+        GetClient => agency::clients::get(ctx, call).await,
+        UpdateClient => agency::clients::update(ctx, call).await,
+        ArchiveClient => agency::clients::archive(ctx, call).await,
+        AttachClientMember => agency::clients::attach(ctx, call).await,
+        DetachClientMember => agency::clients::detach(ctx, call).await,
+        ListPersonas => agency::personas::list(ctx, call).await,
+        CreatePersona => agency::personas::create(ctx, call).await,
+        GetPersona => agency::personas::get(ctx, call).await,
+        UpdatePersona => agency::personas::update(ctx, call).await,
+        DeletePersona => agency::personas::delete(ctx, call).await,
+        ListCampaigns => agency::campaigns::list(ctx, call).await,
+        CreateCampaign => agency::campaigns::create(ctx, call).await,
+        GetCampaign => agency::campaigns::get(ctx, call).await,
+        UpdateCampaign => agency::campaigns::update(ctx, call).await,
+        ArchiveCampaign => agency::campaigns::archive(ctx, call).await,
     }
 }

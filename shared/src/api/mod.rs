@@ -5,6 +5,7 @@ mod access;
 pub use access::Call;
 mod cors;
 mod dispatch;
+mod idempotency;
 pub mod json;
 pub mod openapi;
 pub mod routes;
@@ -13,6 +14,7 @@ use crate::error::AppError;
 use crate::ports::{Clock, Config, Mail, PasswordHasher, Random, Sql};
 
 pub use access::{Caller, Member};
+pub use idempotency::TTL_MS as IDEMPOTENCY_TTL_MS;
 pub use json::Envelope;
 
 /// Every adapter a request may need, borrowed for the request's lifetime.
@@ -154,6 +156,11 @@ async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
     ctx.db.set_scope(crate::sql::Scope::default());
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
     let call = access::authorize(ctx, req, route, params).await?;
+    if req.method == "POST" {
+        if let Some(key) = req.header("idempotency-key") {
+            return idempotency::replay_or_run(ctx, &call, key).await;
+        }
+    }
     dispatch::dispatch(ctx, &call).await
 }
 

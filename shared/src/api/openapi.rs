@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::Response;
-use crate::{health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, health, identity, mail, maintenance, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,24 @@ use crate::{health, identity, mail, maintenance, workspaces};
         workspaces::api::accept_invite,
         mail::mailbox,
         maintenance::tick_route,
+        activity::list,
+        agency::clients::list,
+        agency::clients::create,
+        agency::clients::get,
+        agency::clients::update,
+        agency::clients::archive,
+        agency::clients::attach,
+        agency::clients::detach,
+        agency::personas::list,
+        agency::personas::create,
+        agency::personas::get,
+        agency::personas::update,
+        agency::personas::delete,
+        agency::campaigns::list,
+        agency::campaigns::create,
+        agency::campaigns::get,
+        agency::campaigns::update,
+        agency::campaigns::archive,
         openapi_json,
     ),
     modifiers(&BearerAuth),

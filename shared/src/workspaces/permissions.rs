@@ -66,6 +66,14 @@ pub enum Permission {
     MembersRead,
     MembersInvite,
     MembersManage,
+    ActivityRead,
+    ClientsRead,
+    ClientsManage,
+    PersonasRead,
+    PersonasManage,
+    CampaignsRead,
+    CampaignsWrite,
+    CampaignsArchive,
 }
 
 use Role::*;
@@ -78,9 +86,35 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::MembersRead, &[Owner, Admin, Editor, Writer, Viewer]),
     (Permission::MembersInvite, &[Owner, Admin]),
     (Permission::MembersManage, &[Owner, Admin]),
+    (Permission::ActivityRead, &[Owner, Admin]),
+    // Client members read only the clients they are attached to (see agency::visibility).
+    (Permission::ClientsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::ClientsManage, &[Owner, Admin, Editor]),
+    (Permission::PersonasRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::PersonasManage, &[Owner, Admin, Editor]),
+    (Permission::CampaignsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::CampaignsWrite, &[Owner, Admin, Editor, Writer]),
+    (Permission::CampaignsArchive, &[Owner, Admin, Editor]),
 ];
 
 impl Permission {
+    pub const ALL: [Permission; 14] = [
+        Permission::WorkspaceRead,
+        Permission::WorkspaceUpdate,
+        Permission::WorkspaceArchive,
+        Permission::MembersRead,
+        Permission::MembersInvite,
+        Permission::MembersManage,
+        Permission::ActivityRead,
+        Permission::ClientsRead,
+        Permission::ClientsManage,
+        Permission::PersonasRead,
+        Permission::PersonasManage,
+        Permission::CampaignsRead,
+        Permission::CampaignsWrite,
+        Permission::CampaignsArchive,
+    ];
+
     pub fn granted_to(self, role: Role) -> bool {
         TABLE.iter().any(|(p, roles)| *p == self && roles.contains(&role))
     }
@@ -92,14 +126,7 @@ mod tests {
 
     #[test]
     fn every_permission_is_in_the_table_and_owner_holds_all() {
-        for p in [
-            Permission::WorkspaceRead,
-            Permission::WorkspaceUpdate,
-            Permission::WorkspaceArchive,
-            Permission::MembersRead,
-            Permission::MembersInvite,
-            Permission::MembersManage,
-        ] {
+        for p in Permission::ALL {
             assert!(TABLE.iter().any(|(q, _)| *q == p), "{p:?} missing");
             assert!(p.granted_to(Owner));
         }

@@ -1,0 +1,182 @@
+//! The activity log (SPEC PL-8): every mutation, with who, what, when, from where, and the
+//! entity before and after. Entries are written in the same atomic batch as the change they
+//! describe, so the log never claims a change that did not happen, nor misses one that did.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::params;
+use crate::sql::{Row, Statement};
+use crate::validate::rfc3339;
+
+/// One change to record.
+pub struct Change<'a> {
+    /// `area.verb`, e.g. `campaign.archive`.
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+}
+
+fn client_ip(call: &Call<'_>) -> Option<String> {
+    call.req
+        .header("cf-connecting-ip")
+        .or_else(|| call.req.header("x-forwarded-for").and_then(|f| f.split(',').next()))
+        .map(|ip| ip.trim().chars().take(64).collect())
+}
+
+/// The statement that records `change` in `workspace_id`, to run in the change's own batch.
+pub fn record(ctx: &Context<'_>, call: &Call<'_>, workspace_id: &str, change: Change<'_>) -> Statement {
+    let to_text = |v: Option<Json>| v.map(|v| v.to_string());
+    let actor = call.caller.as_ref().map(|c| c.user_id.clone());
+    let user_agent = call.req.header("user-agent").map(|ua| ua.chars().take(512).collect::<String>());
+    Statement::new(
+        "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, user_agent, \
+         before_state, after_state, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            ctx.new_id(),
+            workspace_id,
+            actor,
+            change.action,
+            change.entity_type,
+            change.entity_id,
+            client_ip(call),
+            user_agent,
+            to_text(change.before),
+            to_text(change.after),
+            ctx.clock.now_ms()
+        ],
+    )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEntry {
+    pub id: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Json>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Json>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityPage {
+    pub items: Vec<ActivityEntry>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the activity list.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ActivityQuery {
+    /// Only changes by this user.
+    actor_id: Option<String>,
+    /// e.g. `campaign`, `member`.
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    /// e.g. `campaign.archive`.
+    action: Option<String>,
+    /// RFC 3339: only changes at or after.
+    since: Option<String>,
+    /// RFC 3339: only changes before.
+    until: Option<String>,
+    cursor: Option<String>,
+    /// 1 to 100, default 50.
+    limit: Option<u32>,
+}
+
+fn decode(r: &Row) -> Result<ActivityEntry, AppError> {
+    let parse = |col: &str| -> Result<Option<Json>, AppError> {
+        Ok(r.opt_text(col)?.and_then(|t| serde_json::from_str(&t).ok()))
+    };
+    Ok(ActivityEntry {
+        id: r.text("id")?,
+        actor_id: r.opt_text("actor_id")?,
+        action: r.text("action")?,
+        entity_type: r.text("entity_type")?,
+        entity_id: r.text("entity_id")?,
+        ip: r.opt_text("ip")?,
+        user_agent: r.opt_text("user_agent")?,
+        before: parse("before_state")?,
+        after: parse("after_state")?,
+        created_at: rfc3339(r.int("created_at")?),
+    })
+}
+
+fn time_param(call: &Call<'_>, name: &str, default: i64) -> Result<i64, AppError> {
+    match call.req.query_param(name) {
+        None => Ok(default),
+        Some(t) => t
+            .parse::<jiff::Timestamp>()
+            .map(|t| t.as_millisecond())
+            .map_err(|_| AppError::field(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00Z")),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/activity", tag = "activity", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ActivityQuery),
+    responses(
+        (status = 200, description = "Changes, newest first", body = Envelope<ActivityPage>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: owners and admins only", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let workspace_id = &call.member()?.workspace_id;
+    let text = |name: &str| call.req.query_param(name).unwrap_or_default();
+    let since = time_param(call, "since", 0)?;
+    let until = time_param(call, "until", i64::MAX)?;
+    let limit = match call.req.query_param("limit") {
+        None => 50,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| AppError::field("limit", "must be 1 to 100"))?,
+    };
+    // Empty text means "no filter": one statement, typed parameters, on every dialect.
+    let rows = ctx
+        .db
+        .query(
+            "SELECT id, actor_id, action, entity_type, entity_id, ip, user_agent, before_state, after_state, created_at \
+             FROM activity_log WHERE workspace_id = ?1 \
+             AND (?2 = '' OR actor_id = ?2) AND (?3 = '' OR entity_type = ?3) AND (?4 = '' OR entity_id = ?4) \
+             AND (?5 = '' OR action = ?5) AND created_at >= ?6 AND created_at < ?7 AND (?8 = '' OR id < ?8) \
+             ORDER BY id DESC LIMIT ?9",
+            &params![
+                workspace_id.as_str(),
+                text("actorId"),
+                text("entityType"),
+                text("entityId"),
+                text("action"),
+                since,
+                until,
+                text("cursor"),
+                limit + 1
+            ],
+        )
+        .await?;
+    let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|e| e.id.clone())
+    } else {
+        None
+    };
+    Ok(json::ok(200, ActivityPage { items, next_cursor }))
+}

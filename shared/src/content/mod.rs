@@ -1,0 +1,2 @@
+//! Content: posts, their per-platform targets and the rules a target's text and media must meet (SPEC CT).
+pub mod platforms;

@@ -1,0 +1,387 @@
+//! Clients, personas, campaigns; what a Client member sees; the activity log; idempotency keys.
+
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn create(api: &Api, user: &User, path: &str, body: Value) -> Value {
+    let r = api.post(path).bearer(&user.access).json(body).send().await;
+    assert_eq!(r.status, 201, "{path}: {}", String::from_utf8_lossy(&r.body));
+    r.data()
+}
+
+#[tokio::test]
+async fn clients_keep_a_brand_profile_and_archive() {
+    let api = Api::new();
+    let owner = signup(&api, "agency").await;
+    let ws = create_workspace(&api, &owner, "Agency").await;
+    let profile = json!({"tone": "warm", "voice": "plain", "themes": ["coffee", "mornings"], "audience": "commuters",
+                         "wordsToUse": ["fresh"], "wordsToAvoid": ["cheap"]});
+    let c = create(
+        &api,
+        &owner,
+        &w(&ws, "/clients"),
+        json!({"name": "Bean Co", "website": "https://bean.example", "brandProfile": profile}),
+    )
+    .await;
+    assert_eq!(c["brandProfile"], profile);
+    let id = c["id"].as_str().unwrap();
+    let r = api
+        .patch(&w(&ws, &format!("/clients/{id}")))
+        .bearer(&owner.access)
+        .json(json!({"industry": "Food", "website": ""}))
+        .send()
+        .await;
+    let d = r.data();
+    assert_eq!(
+        (d["industry"].as_str(), d["website"].as_str(), d["name"].as_str()),
+        (Some("Food"), None, Some("Bean Co"))
+    );
+    let bad = api
+        .post(&w(&ws, "/clients"))
+        .bearer(&owner.access)
+        .json(json!({"name": "", "brandProfile": {"tone": "x", "mood": "y"}}))
+        .send()
+        .await;
+    assert_eq!(bad.fields(), ["brandProfile.mood"]);
+    assert_eq!(
+        api.delete(&w(&ws, &format!("/clients/{id}"))).bearer(&owner.access).send().await.data()["archived"],
+        true
+    );
+    let listed = api.get(&w(&ws, "/clients")).bearer(&owner.access).send().await.data();
+    assert!(listed.as_array().unwrap().is_empty(), "archived clients leave the default list");
+    let all = api.get(&w(&ws, "/clients?includeArchived=true")).bearer(&owner.access).send().await.data();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_client_member_sees_only_its_clients_data() {
+    let api = Api::new();
+    let owner = signup(&api, "agency-owner").await;
+    let ws = create_workspace(&api, &owner, "Agency").await;
+    let mine =
+        create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Mine"})).await["id"].as_str().unwrap().to_string();
+    let theirs =
+        create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Theirs"})).await["id"].as_str().unwrap().to_string();
+    let my_campaign = create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": "Spring", "clientId": mine})).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let their_campaign = create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": "Secret", "clientId": theirs}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let _agency_campaign = create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": "Internal"})).await;
+    let their_persona = create(&api, &owner, &w(&ws, "/personas"), json!({"name": "Hidden", "clientId": theirs})).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    create(&api, &owner, &w(&ws, "/personas"), json!({"name": "Shown", "clientId": mine})).await;
+
+    let client = add_member(&api, &owner, &ws, "client").await;
+    let r = api
+        .post(&w(&ws, &format!("/clients/{mine}/members")))
+        .bearer(&owner.access)
+        .json(json!({"userId": client.id}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+
+    let clients = api.get(&w(&ws, "/clients")).bearer(&client.access).send().await.data();
+    let names: Vec<&str> = clients.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Mine"]);
+    let campaigns = api.get(&w(&ws, "/campaigns")).bearer(&client.access).send().await.data();
+    let ids: Vec<&str> = campaigns["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [my_campaign.as_str()]);
+    api.get(&w(&ws, &format!("/campaigns/{their_campaign}")))
+        .bearer(&client.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.get(&w(&ws, &format!("/clients/{theirs}"))).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
+    api.get(&w(&ws, &format!("/personas/{their_persona}")))
+        .bearer(&client.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let personas = api.get(&w(&ws, "/personas")).bearer(&client.access).send().await.data();
+    assert_eq!(personas.as_array().unwrap().len(), 1);
+    // A client member writes nothing.
+    api.post(&w(&ws, "/campaigns"))
+        .bearer(&client.access)
+        .json(json!({"name": "Mine too"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+    // Only Client members are attached to clients.
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let r = api
+        .post(&w(&ws, &format!("/clients/{mine}/members")))
+        .bearer(&owner.access)
+        .json(json!({"userId": editor.id}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["userId"]);
+    // Detached, the client member sees nothing.
+    let r = api.delete(&w(&ws, &format!("/clients/{mine}/members/{}", client.id))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200);
+    let campaigns = api.get(&w(&ws, "/campaigns")).bearer(&client.access).send().await.data();
+    assert!(campaigns["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn campaign_fields_are_validated_together() {
+    let api = Api::new();
+    let owner = signup(&api, "camp").await;
+    let ws = create_workspace(&api, &owner, "Camp").await;
+    let r = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Launch", "startDate": "2026-12-10", "endDate": "2026-12-01", "budget": {"amountCents": -5, "currency": "euro"},
+                     "targetPlatforms": ["x", "myspace"], "postsPlanned": 20000, "status": "archived", "clientId": "nope"}))
+        .send()
+        .await;
+    let mut fields = r.fields();
+    fields.sort();
+    assert_eq!(fields, ["budget", "clientId", "endDate", "postsPlanned", "status", "targetPlatforms"]);
+    let c = create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": "Launch", "objective": "Awareness", "startDate": "2026-12-01",
+        "endDate": "2026-12-31", "budget": {"amountCents": 150000, "currency": "eur"}, "brandTone": "bold", "themes": ["winter"],
+        "targetPlatforms": ["instagram", "bluesky", "instagram"], "postsPlanned": 12, "reelsPlanned": 3})).await;
+    assert_eq!(c["budget"], json!({"amountCents": 150000, "currency": "EUR"}));
+    assert_eq!(c["targetPlatforms"], json!(["instagram", "bluesky"]));
+    assert_eq!(c["status"], "draft");
+    let id = c["id"].as_str().unwrap();
+    let r = api
+        .patch(&w(&ws, &format!("/campaigns/{id}")))
+        .bearer(&owner.access)
+        .json(json!({"status": "active", "endDate": "2026-11-30"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["endDate"], "the stored start date is checked too");
+    let r = api
+        .patch(&w(&ws, &format!("/campaigns/{id}")))
+        .bearer(&owner.access)
+        .json(json!({"status": "active"}))
+        .send()
+        .await;
+    assert_eq!(r.data()["status"], "active");
+}
+
+#[tokio::test]
+async fn archiving_a_campaign_follows_the_permission_table() {
+    let api = Api::new();
+    let owner = signup(&api, "perm").await;
+    let ws = create_workspace(&api, &owner, "Perm").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let viewer = add_member(&api, &owner, &ws, "viewer").await;
+    let c = create(&api, &writer, &w(&ws, "/campaigns"), json!({"name": "By a writer"})).await;
+    let path = w(&ws, &format!("/campaigns/{}", c["id"].as_str().unwrap()));
+    api.delete(&path).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
+    api.patch(&path)
+        .bearer(&viewer.access)
+        .json(json!({"name": "Viewer edit"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+    assert_eq!(api.get(&path).bearer(&viewer.access).send().await.data()["status"], "draft");
+    assert_eq!(api.delete(&path).bearer(&editor.access).send().await.data()["status"], "archived");
+    api.patch(&path)
+        .bearer(&editor.access)
+        .json(json!({"name": "Too late"}))
+        .send()
+        .await
+        .expect_error(409, "CONFLICT");
+    let listed = api.get(&w(&ws, "/campaigns")).bearer(&owner.access).send().await.data();
+    assert!(listed["items"].as_array().unwrap().is_empty());
+    let archived = api.get(&w(&ws, "/campaigns?status=archived")).bearer(&owner.access).send().await.data();
+    assert_eq!(archived["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn campaigns_page_with_a_cursor() {
+    let api = Api::new();
+    let owner = signup(&api, "pages").await;
+    let ws = create_workspace(&api, &owner, "Pages").await;
+    for i in 0..5 {
+        create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": format!("C{i}")})).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page =
+            api.get(&w(&ws, &format!("/campaigns?limit=2&cursor={cursor}"))).bearer(&owner.access).send().await.data();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["id"].as_str().unwrap().to_string(), c["name"].as_str().unwrap().to_string())),
+        );
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    // Every campaign exactly once, newest (largest UUIDv7) first; ids made in the same
+    // millisecond have no creation order, so names are compared as a set.
+    let ids: Vec<&String> = seen.iter().map(|(id, _)| id).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+    let mut names: Vec<&str> = seen.iter().map(|(_, n)| n.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["C0", "C1", "C2", "C3", "C4"]);
+    api.get(&w(&ws, "/campaigns?limit=0")).bearer(&owner.access).send().await.fields();
+}
+
+#[tokio::test]
+async fn another_workspace_cannot_reach_campaigns_or_clients() {
+    let api = Api::new();
+    let owner = signup(&api, "wall-a").await;
+    let other = signup(&api, "wall-b").await;
+    let ws = create_workspace(&api, &owner, "A").await;
+    let other_ws = create_workspace(&api, &other, "B").await;
+    let c = create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": "Private"})).await;
+    let id = c["id"].as_str().unwrap();
+    // Through the stranger's own workspace, the id does not exist.
+    api.get(&w(&other_ws, &format!("/campaigns/{id}")))
+        .bearer(&other.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.patch(&w(&other_ws, &format!("/campaigns/{id}")))
+        .bearer(&other.access)
+        .json(json!({"name": "Mine"}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.delete(&w(&other_ws, &format!("/campaigns/{id}")))
+        .bearer(&other.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.get(&w(&ws, &format!("/campaigns/{id}"))).bearer(&other.access).send().await.expect_error(404, "NOT_FOUND");
+    let still = api.get(&w(&ws, &format!("/campaigns/{id}"))).bearer(&owner.access).send().await.data();
+    assert_eq!((still["name"].as_str(), still["status"].as_str()), (Some("Private"), Some("draft")));
+    let client = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Acme"})).await;
+    let r = api
+        .post(&w(&other_ws, "/campaigns"))
+        .bearer(&other.access)
+        .json(json!({"name": "Steal", "clientId": client["id"]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["clientId"], "another workspace's client cannot be referenced");
+}
+
+#[tokio::test]
+async fn the_activity_log_records_who_changed_what() {
+    let api = Api::new();
+    let owner = signup(&api, "audit").await;
+    let ws = create_workspace(&api, &owner, "Audit").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let c = create(&api, &editor, &w(&ws, "/campaigns"), json!({"name": "Before"})).await;
+    let id = c["id"].as_str().unwrap();
+    let r = api
+        .patch(&w(&ws, &format!("/campaigns/{id}")))
+        .bearer(&editor.access)
+        .header("user-agent", "herald-tests/1.0")
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(json!({"name": "After"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let log = api
+        .get(&w(&ws, &format!("/activity?entityType=campaign&entityId={id}")))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .data();
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let update = &items[0];
+    assert_eq!(update["action"], "campaign.update");
+    assert_eq!(update["actorId"], editor.id.as_str());
+    assert_eq!((update["before"]["name"].as_str(), update["after"]["name"].as_str()), (Some("Before"), Some("After")));
+    assert_eq!(update["userAgent"], "herald-tests/1.0");
+    if !api.is_remote() {
+        assert_eq!(update["ip"], "203.0.113.7");
+    }
+    assert_eq!(items[1]["action"], "campaign.create");
+    let by_actor =
+        api.get(&w(&ws, &format!("/activity?actorId={}", owner.id))).bearer(&owner.access).send().await.data();
+    assert!(by_actor["items"].as_array().unwrap().iter().all(|e| e["actorId"] == owner.id.as_str()));
+    api.get(&w(&ws, "/activity")).bearer(&editor.access).send().await.expect_error(403, "FORBIDDEN");
+    api.get(&w(&ws, "/activity?since=yesterday")).bearer(&owner.access).send().await.fields();
+}
+
+#[tokio::test]
+async fn a_repeated_post_with_the_same_idempotency_key_is_done_once() {
+    let api = Api::new();
+    let owner = signup(&api, "idem").await;
+    let ws = create_workspace(&api, &owner, "Idem").await;
+    let key = unique_email("key");
+    let send = |name: &str| {
+        api.post(&w(&ws, "/campaigns"))
+            .bearer(&owner.access)
+            .header("idempotency-key", &key)
+            .json(json!({"name": name}))
+    };
+    let first = send("Once").send().await;
+    assert_eq!(first.status, 201);
+    let again = send("Once").send().await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.data()["id"], first.data()["id"]);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    send("Different").send().await.expect_error(409, "CONFLICT");
+    let listed = api.get(&w(&ws, "/campaigns")).bearer(&owner.access).send().await.data();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    // Keys belong to their caller: another user's identical key is a new request.
+    let other = signup(&api, "idem2").await;
+    let ws2 = create_workspace(&api, &other, "Idem 2").await;
+    let r = api
+        .post(&w(&ws2, "/campaigns"))
+        .bearer(&other.access)
+        .header("idempotency-key", &key)
+        .json(json!({"name": "Once"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    assert_ne!(r.data()["id"], first.data()["id"]);
+    // A failed request frees its key.
+    let bad_key = unique_email("bad");
+    let r = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .header("idempotency-key", &bad_key)
+        .json(json!({"name": ""}))
+        .send()
+        .await;
+    r.fields();
+    let r = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .header("idempotency-key", &bad_key)
+        .json(json!({"name": "Fixed"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+}
+
+#[tokio::test]
+async fn a_retried_refresh_with_its_idempotency_key_gets_the_same_tokens() {
+    let api = Api::new();
+    let user = signup(&api, "idem-refresh").await;
+    let key = unique_email("refresh");
+    let send =
+        || api.post("/api/v1/auth/refresh").header("idempotency-key", &key).json(json!({"refreshToken": user.refresh}));
+    let first = send().send().await.data();
+    let retry = send().send().await.data();
+    assert_eq!(first["refreshToken"], retry["refreshToken"], "the retry is not a reuse that revokes the family");
+    let r = api.post("/api/v1/auth/refresh").json(json!({"refreshToken": first["refreshToken"]})).send().await;
+    assert_eq!(r.status, 200);
+}
