@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs every test:
 #   1. unit tests and the black-box suite in process over SQLite;
-#   2. the domain crate compiled for wasm32-unknown-unknown and wasm32-wasip2 (it stays runtime-free);
+#   2. the domain crate compiled for wasm32-unknown-unknown and wasm32-wasip2 (it stays runtime-free),
+#      and the Spin component built and checked against spin.toml;
 #   3. the suite in process over PostgreSQL (as the application role, under row-level security),
 #      the second-wall test, and migrations run twice at once;
 #   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
@@ -35,6 +36,8 @@ cargo test --workspace --quiet
 log "2. the domain crate builds for every target"
 cargo check --quiet -p herald --target wasm32-unknown-unknown
 cargo check --quiet -p herald --target wasm32-wasip2
+log "   the Spin component builds for wasm32-wasip2 and agrees with spin.toml"
+bash scripts/check-spin.sh
 
 log "3. the suite in process over PostgreSQL, and row-level security"
 cargo build --quiet -p herald-native --bin herald-migrate

@@ -115,6 +115,22 @@ impl Api {
         api
     }
 
+    /// Whether `needle` is stored anywhere in the database, when the harness can look (the
+    /// in-process SQLite target); `None` elsewhere.
+    pub async fn stored_anywhere(&self, needle: &str) -> Option<bool> {
+        let Target::Local(host) = &self.target else { return None };
+        let Store::Sqlite(db) = &host.db else { return None };
+        let tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table'", &[]).await.ok()?;
+        for t in tables {
+            let name = t.text("name").ok()?;
+            let rows = db.query(&format!("SELECT * FROM \"{name}\""), &[]).await.ok()?;
+            if rows.iter().any(|r| r.0.values().any(|v| v.as_str().is_some_and(|s| s.contains(needle)))) {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
     pub fn is_remote(&self) -> bool {
         matches!(self.target, Target::Remote { .. })
     }

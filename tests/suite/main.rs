@@ -4,5 +4,6 @@
 mod agency;
 mod identity;
 mod platform;
+mod posts;
 mod tokens;
 mod workspaces;

@@ -124,7 +124,7 @@ impl Sql for SqliteDb {
         let tx = conn.transaction().map_err(map_err)?;
         let mut changed = Vec::with_capacity(statements.len());
         for s in statements {
-            changed.push(run_execute(&tx, s.sql, &s.params)?);
+            changed.push(run_execute(&tx, &s.sql, &s.params)?);
         }
         tx.commit().map_err(map_err)?;
         Ok(changed)

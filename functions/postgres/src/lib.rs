@@ -188,7 +188,7 @@ impl Sql for PgSql {
         let mut changed = Vec::with_capacity(statements.len());
         let mut result = Ok(());
         for s in statements {
-            match self.run_execute(s.sql, &s.params).await {
+            match self.run_execute(&s.sql, &s.params).await {
                 Ok(n) => changed.push(n),
                 Err(e) => {
                     result = Err(e);

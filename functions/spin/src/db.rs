@@ -54,7 +54,7 @@ async fn run_all<R: Raw + ?Sized>(
 ) -> Result<Vec<u64>, DbError> {
     let mut changed = Vec::with_capacity(statements.len());
     for s in statements {
-        changed.push(raw.exec(&rewrite(s.sql), &s.params).await?);
+        changed.push(raw.exec(&rewrite(&s.sql), &s.params).await?);
     }
     Ok(changed)
 }

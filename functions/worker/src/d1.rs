@@ -64,7 +64,7 @@ impl Sql for D1Sql {
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
-        let prepared = statements.iter().map(|s| self.prepare(s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
+        let prepared = statements.iter().map(|s| self.prepare(&s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
         let results = self.db.batch(prepared).await.map_err(map_err)?;
         results.iter().map(changes).collect()
     }

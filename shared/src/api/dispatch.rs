@@ -4,7 +4,7 @@ use super::access::Call;
 use super::routes::RouteId::*;
 use super::{openapi, Context, Response};
 use crate::error::AppError;
-use crate::{activity, agency, health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, content, health, identity, mail, maintenance, workspaces};
 
 pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     match call.route.id {
@@ -46,5 +46,16 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         GetCampaign => agency::campaigns::get(ctx, call).await,
         UpdateCampaign => agency::campaigns::update(ctx, call).await,
         ArchiveCampaign => agency::campaigns::archive(ctx, call).await,
+        ListPosts => content::posts_api::list(ctx, call).await,
+        CreatePost => content::posts_api::create(ctx, call).await,
+        GetPost => content::posts_api::get(ctx, call).await,
+        UpdatePost => content::posts_api::update(ctx, call).await,
+        DeletePost => content::posts_api::delete(ctx, call).await,
+        ArchivePost => content::posts_api::archive(ctx, call).await,
+        UnarchivePost => content::posts_api::unarchive(ctx, call).await,
+        ListVersions => content::versions::list(ctx, call).await,
+        DiffVersions => content::versions::compare(ctx, call).await,
+        GetVersion => content::versions::get(ctx, call).await,
+        RestoreVersion => content::versions::restore(ctx, call).await,
     }
 }

@@ -32,6 +32,11 @@ pub fn ok<T: Serialize>(status: u16, data: T) -> Response {
     to_response(status, &Envelope { success: true, data, message: None })
 }
 
+/// Success with a sentence for the user, e.g. that an edit sent a post back to review.
+pub fn ok_with_message<T: Serialize>(status: u16, data: T, message: Option<String>) -> Response {
+    to_response(status, &Envelope { success: true, data, message })
+}
+
 /// Parses a JSON body into `T`. Malformed JSON, a wrong type, a missing or unknown field each
 /// come back as a VALIDATION_ERROR naming the field.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::Response;
-use crate::{activity, agency, health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, content, health, identity, mail, maintenance, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +48,17 @@ use crate::{activity, agency, health, identity, mail, maintenance, workspaces};
         agency::campaigns::update,
         agency::campaigns::archive,
         openapi_json,
+        content::posts_api::list,
+        content::posts_api::create,
+        content::posts_api::get,
+        content::posts_api::update,
+        content::posts_api::delete,
+        content::posts_api::archive,
+        content::posts_api::unarchive,
+        content::versions::list,
+        content::versions::compare,
+        content::versions::get,
+        content::versions::restore,
     ),
     modifiers(&BearerAuth),
 )]

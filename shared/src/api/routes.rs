@@ -45,6 +45,17 @@ pub enum RouteId {
     GetCampaign,
     UpdateCampaign,
     ArchiveCampaign,
+    ListPosts,
+    CreatePost,
+    GetPost,
+    UpdatePost,
+    DeletePost,
+    ArchivePost,
+    UnarchivePost,
+    ListVersions,
+    DiffVersions,
+    GetVersion,
+    RestoreVersion,
 }
 
 /// Who may call a route.
@@ -132,6 +143,17 @@ pub const ROUTES: &[Route] = &[
         ArchiveCampaign,
         Workspace(P::CampaignsArchive),
     ),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts", ListPosts, Workspace(P::PostsRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts", CreatePost, Workspace(P::PostsWrite)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}", GetPost, Workspace(P::PostsRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}/posts/{postId}", UpdatePost, Workspace(P::PostsWrite)),
+    r("DELETE", "/api/v1/workspaces/{workspaceId}/posts/{postId}", DeletePost, Workspace(P::PostsDelete)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/archive", ArchivePost, Workspace(P::PostsDelete)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/unarchive", UnarchivePost, Workspace(P::PostsDelete)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions", ListVersions, Workspace(P::PostsRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/diff", DiffVersions, Workspace(P::PostsRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/{number}", GetVersion, Workspace(P::PostsRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/{number}/restore", RestoreVersion, Workspace(P::PostsWrite)),
 ];
 
 /// Path parameters, by name.

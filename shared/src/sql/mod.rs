@@ -4,6 +4,8 @@
 
 pub mod pg;
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 
@@ -50,13 +52,21 @@ macro_rules! params {
 /// One statement with its parameters, for batches.
 #[derive(Debug, Clone)]
 pub struct Statement {
-    pub sql: &'static str,
+    pub sql: Cow<'static, str>,
     pub params: Vec<Value>,
 }
 
 impl Statement {
-    pub fn new(sql: &'static str, params: Vec<Value>) -> Self {
-        Self { sql, params }
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Value>) -> Self {
+        Self { sql: sql.into(), params }
+    }
+
+    /// A statement that aborts its batch unless `exists_sql` (a `SELECT 1 … WHERE …` with
+    /// these parameters) finds a row: D1 has no transactions to roll back by hand, so a batch
+    /// checks its own preconditions. The batch then fails with [`DbError::Constraint`].
+    pub fn guard(exists_sql: &str, params: Vec<Value>) -> Self {
+        // `batch_guard` accepts only 1; inserting 0 violates its CHECK.
+        Self::new(format!("INSERT INTO batch_guard (ok) SELECT 0 WHERE NOT EXISTS ({exists_sql})"), params)
     }
 }
 

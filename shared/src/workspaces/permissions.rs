@@ -74,6 +74,9 @@ pub enum Permission {
     CampaignsRead,
     CampaignsWrite,
     CampaignsArchive,
+    PostsRead,
+    PostsWrite,
+    PostsDelete,
 }
 
 use Role::*;
@@ -95,10 +98,14 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::CampaignsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::CampaignsWrite, &[Owner, Admin, Editor, Writer]),
     (Permission::CampaignsArchive, &[Owner, Admin, Editor]),
+    // Client members read only their clients' posts.
+    (Permission::PostsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::PostsWrite, &[Owner, Admin, Editor, Writer]),
+    (Permission::PostsDelete, &[Owner, Admin, Editor]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -113,6 +120,9 @@ impl Permission {
         Permission::CampaignsRead,
         Permission::CampaignsWrite,
         Permission::CampaignsArchive,
+        Permission::PostsRead,
+        Permission::PostsWrite,
+        Permission::PostsDelete,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

@@ -1,0 +1,384 @@
+//! Posts: their model, storage and the rules of writing one (SPEC CT-1, CT-2, CT-3, CT-7).
+//! Every change of title, body or targets is stored as a new immutable version in the same
+//! atomic batch as the post, so the history can never disagree with the post.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::platforms::{self, MediaInfo, Platform};
+use super::status::PostStatus;
+use crate::api::{Call, Context, Member};
+use crate::error::{AppError, FieldError};
+use crate::params;
+use crate::sql::{Row, Sql, Statement, Value};
+use crate::validate::{self, rfc3339};
+
+pub const MAX_BODY_CHARS: usize = 65_535;
+const MAX_TARGETS: usize = 20;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TargetInput {
+    /// x, linkedin, facebook, instagram, threads, tiktok, bluesky or mastodon
+    pub platform: String,
+    /// This platform's own text; the post's body when absent.
+    pub text: Option<String>,
+    /// Platform-specific options (e.g. `{"replySettings":"following"}`), kept as given.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<Json>,
+    /// Media asset ids, in order.
+    pub media: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PostInput {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub campaign_id: Option<String>,
+    pub client_id: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// Replaces every target.
+    pub targets: Option<Vec<TargetInput>>,
+    /// On update: the version the edit was made from. A stale one answers 409.
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetView {
+    pub id: String,
+    pub platform: Platform,
+    /// The target's own text, or null when it uses the post's body (always null under privacy mode).
+    pub text: Option<String>,
+    #[schema(value_type = Object)]
+    pub options: Map<String, Json>,
+    pub media: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PostView {
+    pub id: String,
+    pub title: String,
+    /// Null when the workspace keeps no bodies (privacy mode).
+    pub body: Option<String>,
+    /// SHA-256 of the title, body and targets: what privacy mode keeps.
+    pub content_hash: String,
+    pub status: PostStatus,
+    pub campaign_id: Option<String>,
+    pub client_id: Option<String>,
+    pub tags: Vec<String>,
+    pub author_id: String,
+    /// The current version number.
+    pub version: i64,
+    /// Written under privacy mode: no body was stored.
+    pub private: bool,
+    pub targets: Vec<TargetView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The content that versions record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    pub title: String,
+    pub body: String,
+    pub targets: Vec<TargetView>,
+}
+
+impl Content {
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.title.as_bytes());
+        h.update([0]);
+        h.update(self.body.as_bytes());
+        h.update([0]);
+        h.update(serde_json::to_vec(&self.targets).unwrap_or_default());
+        hex::encode(h.finalize())
+    }
+}
+
+pub const COLUMNS: &str = "id, title, body, content_hash, status, campaign_id, client_id, tags, author_id, version, private, \
+     created_at, updated_at";
+pub const VISIBLE: &str = "(?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
+
+pub fn decode(r: &Row, targets: Vec<TargetView>) -> Result<PostView, AppError> {
+    let status = PostStatus::parse(&r.text("status")?).ok_or_else(|| AppError::Internal("stored status is unknown".into()))?;
+    Ok(PostView {
+        id: r.text("id")?,
+        title: r.text("title")?,
+        body: r.opt_text("body")?,
+        content_hash: r.text("content_hash")?,
+        status,
+        campaign_id: r.opt_text("campaign_id")?,
+        client_id: r.opt_text("client_id")?,
+        tags: serde_json::from_value(r.json("tags")?).unwrap_or_default(),
+        author_id: r.text("author_id")?,
+        version: r.int("version")?,
+        private: r.int("private")? != 0,
+        targets,
+        created_at: rfc3339(r.int("created_at")?),
+        updated_at: rfc3339(r.int("updated_at")?),
+    })
+}
+
+/// The targets of some posts, in order, with their media in order.
+pub async fn targets_of(db: &dyn Sql, workspace_id: &str, post_ids: &[String]) -> Result<Vec<(String, TargetView)>, AppError> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One query for all posts of a page: ids are bound, never spliced.
+    let placeholders: Vec<String> = (0..post_ids.len()).map(|i| format!("?{}", i + 2)).collect();
+    let mut values: Vec<Value> = vec![workspace_id.into()];
+    values.extend(post_ids.iter().map(Value::from));
+    let sql = format!(
+        "SELECT id, post_id, platform, text, options FROM post_targets WHERE workspace_id = ?1 AND post_id IN ({}) \
+         ORDER BY post_id, position",
+        placeholders.join(", ")
+    );
+    let rows = db.query(&sql, &values).await?;
+    let media_sql = format!(
+        "SELECT target_id, asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN ({}) \
+         ORDER BY target_id, position",
+        placeholders.join(", ")
+    );
+    let media = db.query(&media_sql, &values).await?;
+    rows.iter()
+        .map(|r| {
+            let id = r.text("id")?;
+            let platform = Platform::parse(&r.text("platform")?)
+                .ok_or_else(|| AppError::Internal("stored platform is unknown".into()))?;
+            let assets = media
+                .iter()
+                .filter(|m| m.text("target_id").is_ok_and(|t| t == id))
+                .map(|m| m.text("asset_id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let options = match r.json("options")? {
+                Json::Object(m) => m,
+                _ => Map::new(),
+            };
+            Ok((r.text("post_id")?, TargetView { id, platform, text: r.opt_text("text")?, options, media: assets }))
+        })
+        .collect()
+}
+
+pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &str) -> Result<PostView, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
+    let row = db.query_one(&sql, &params![workspace_id, limit_to, post_id]).await?.ok_or_else(|| AppError::not_found("post"))?;
+    let targets = targets_of(db, workspace_id, &[post_id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
+    decode(&row, targets)
+}
+
+/// Whether the workspace keeps post bodies (privacy mode off).
+pub async fn privacy_mode(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError> {
+    let row = db.query_one("SELECT settings FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
+    Ok(row.map(|r| r.json("settings")).transpose()?.is_some_and(|s| s["privacyMode"] == Json::Bool(true)))
+}
+
+/// What the media library knows of each asset, in order; `None` for an id that is not a
+/// ready asset of the workspace.
+async fn describe_media(db: &dyn Sql, workspace_id: &str, ids: &[String]) -> Result<Vec<Option<MediaInfo>>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = db
+            .query_one(
+                "SELECT content_type, size_bytes, width, height, duration_ms FROM media_assets \
+                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'ready' AND deleted_at IS NULL",
+                &params![workspace_id, id.as_str()],
+            )
+            .await?;
+        out.push(match row {
+            None => None,
+            Some(r) => Some(MediaInfo {
+                mime: r.text("content_type")?,
+                bytes: u64::try_from(r.int("size_bytes")?).unwrap_or(0),
+                width: r.opt_int("width")?.and_then(|w| u32::try_from(w).ok()),
+                height: r.opt_int("height")?.and_then(|h| u32::try_from(h).ok()),
+                duration_seconds: r.opt_int("duration_ms")?.map(|ms| ms as f64 / 1000.0),
+            }),
+        });
+    }
+    Ok(out)
+}
+
+/// Checks the targets against each platform's rules and the media library; answers them
+/// with ids (kept from `existing` where the platform repeats, so ids stay stable).
+pub async fn parse_targets(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    body: &str,
+    input: Vec<TargetInput>,
+    existing: &[TargetView],
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<TargetView>, AppError> {
+    if input.len() > MAX_TARGETS {
+        errors.push(FieldError::new("targets", format!("must have at most {MAX_TARGETS} targets")));
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<TargetView> = Vec::new();
+    for (i, t) in input.into_iter().enumerate() {
+        let at = |f: &str| format!("targets[{i}].{f}");
+        let Some(platform) = Platform::parse(t.platform.trim()) else {
+            errors.push(FieldError::new(at("platform"), format!("`{}` is not a supported platform", t.platform)));
+            continue;
+        };
+        if out.iter().any(|o| o.platform == platform) {
+            errors.push(FieldError::new(at("platform"), "each platform may be targeted once"));
+            continue;
+        }
+        let options = match t.options.map(|o| validate::object(o, 8 * 1024)) {
+            Some(Err(m)) => {
+                errors.push(FieldError::new(at("options"), m));
+                Map::new()
+            }
+            Some(Ok(m)) => m,
+            None => Map::new(),
+        };
+        let media_ids = t.media.unwrap_or_default();
+        let media = describe_media(ctx.db, workspace_id, &media_ids).await?;
+        for (j, found) in media.iter().enumerate() {
+            if found.is_none() {
+                errors.push(FieldError::new(at(&format!("media[{j}]")), "is not a ready asset of this workspace's media library"));
+            }
+        }
+        let infos: Vec<_> = media.into_iter().flatten().collect();
+        let text = t.text.clone().unwrap_or_else(|| body.to_string());
+        for e in platforms::validate_target(platform, &text, &infos) {
+            errors.push(FieldError::new(format!("targets[{i}].{}", e.field), e.message));
+        }
+        let id = existing.iter().find(|e| e.platform == platform).map_or_else(|| ctx.new_id(), |e| e.id.clone());
+        out.push(TargetView { id, platform, text: t.text, options, media: media_ids });
+    }
+    Ok(out)
+}
+
+/// The statements that replace a post's targets.
+pub fn write_targets(workspace_id: &str, post_id: &str, targets: &[TargetView], keep_text: bool, now: i64) -> Vec<Statement> {
+    let mut out = vec![Statement::new(
+        "DELETE FROM post_targets WHERE workspace_id = ?1 AND post_id = ?2",
+        params![workspace_id, post_id],
+    )];
+    for (i, t) in targets.iter().enumerate() {
+        let options = serde_json::to_string(&t.options).unwrap_or_else(|_| "{}".into());
+        out.push(Statement::new(
+            "INSERT INTO post_targets (id, workspace_id, post_id, position, platform, text, options, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![
+                t.id.as_str(),
+                workspace_id,
+                post_id,
+                i as i64,
+                t.platform.as_str(),
+                if keep_text { t.text.clone() } else { None },
+                options,
+                now
+            ],
+        ));
+        for (j, asset) in t.media.iter().enumerate() {
+            out.push(Statement::new(
+                "INSERT INTO post_target_media (workspace_id, post_id, target_id, asset_id, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![workspace_id, post_id, t.id.as_str(), asset.as_str(), j as i64],
+            ));
+        }
+    }
+    out
+}
+
+/// The statement that records version `number` of a post.
+pub fn write_version(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    post_id: &str,
+    number: i64,
+    content: &Content,
+    keep_text: bool,
+    author_id: &str,
+    note: Option<String>,
+) -> Statement {
+    let stored_targets: Vec<TargetView> = content
+        .targets
+        .iter()
+        .map(|t| TargetView { text: if keep_text { t.text.clone() } else { None }, ..t.clone() })
+        .collect();
+    Statement::new(
+        "INSERT INTO post_versions (id, workspace_id, post_id, number, title, body, targets, content_hash, author_id, note, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            ctx.new_id(),
+            workspace_id,
+            post_id,
+            number,
+            content.title.as_str(),
+            if keep_text { Some(content.body.clone()) } else { None },
+            serde_json::to_string(&stored_targets).unwrap_or_else(|_| "[]".into()),
+            content.hash(),
+            author_id,
+            note,
+            ctx.clock.now_ms()
+        ],
+    )
+}
+
+/// Campaign and client of a post must agree: a campaign's client is the post's client.
+pub async fn resolve_links(
+    db: &dyn Sql,
+    member: &Member,
+    call: &Call<'_>,
+    campaign_id: Option<String>,
+    client_id: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Result<(Option<String>, Option<String>), AppError> {
+    let limit_to = crate::agency::client_limit(call, member)?;
+    let mut client = client_id.filter(|c| !c.trim().is_empty());
+    let campaign = campaign_id.filter(|c| !c.trim().is_empty());
+    if let Some(c) = &client {
+        if let Err(m) = crate::agency::clients::ensure_active(db, &member.workspace_id, c).await {
+            errors.push(FieldError::new("clientId", m));
+        }
+    }
+    if let Some(id) = &campaign {
+        match crate::agency::campaigns::visible(db, &member.workspace_id, &limit_to, id).await {
+            Ok(c) if c.status == "archived" => errors.push(FieldError::new("campaignId", "is archived")),
+            Ok(c) => match (&client, c.client_id) {
+                (Some(given), Some(of_campaign)) if *given != of_campaign => {
+                    errors.push(FieldError::new("clientId", "differs from the campaign's client"))
+                }
+                (None, Some(of_campaign)) => client = Some(of_campaign),
+                _ => {}
+            },
+            Err(_) => errors.push(FieldError::new("campaignId", "is not a campaign of this workspace")),
+        }
+    }
+    Ok((campaign, client))
+}
+
+pub fn parse_title(input: &str) -> Result<String, String> {
+    let t = input.trim();
+    match t.chars().count() {
+        0 => Err("must not be empty".into()),
+        n if n > 300 => Err("must be at most 300 characters".into()),
+        _ => Ok(t.to_string()),
+    }
+}
+
+pub fn parse_body(input: String) -> Result<String, String> {
+    if input.chars().count() > MAX_BODY_CHARS {
+        Err(format!("must be at most {MAX_BODY_CHARS} characters"))
+    } else {
+        Ok(input)
+    }
+}
+
+pub fn parse_tags(input: Vec<String>) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in crate::agency::labels(input, 30)? {
+        let t = t.to_lowercase();
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}

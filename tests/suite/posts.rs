@@ -1,0 +1,267 @@
+//! Posts: targets checked against each platform's rules, versions, status, filters and paging,
+//! privacy mode, and who sees what.
+
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn post(api: &Api, user: &User, ws: &str, body: Value) -> Value {
+    let r = api.post(&w(ws, "/posts")).bearer(&user.access).json(body).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.data()
+}
+
+async fn setup(label: &str) -> (Api, User, String) {
+    let api = Api::new();
+    let owner = signup(&api, label).await;
+    let ws = create_workspace(&api, &owner, label).await;
+    (api, owner, ws)
+}
+
+#[tokio::test]
+async fn platform_limits_are_checked_per_target_with_field_details() {
+    let (api, owner, ws) = setup("limits").await;
+    let bluesky_301 = "é".repeat(301);
+    let x_281 = "a".repeat(281);
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Too long", "body": "hello", "targets": [
+            {"platform": "bluesky", "text": bluesky_301},
+            {"platform": "x", "text": x_281},
+            {"platform": "instagram"},
+            {"platform": "myspace"}
+        ]}))
+        .send()
+        .await;
+    let body = r.json();
+    let mut fields = r.fields();
+    fields.sort();
+    assert_eq!(fields, ["targets[0].text", "targets[1].text", "targets[2].media", "targets[3].platform"], "{body}");
+    let details = body["details"].as_array().unwrap();
+    let bluesky = details.iter().find(|d| d["field"] == "targets[0].text").unwrap();
+    assert!(bluesky["message"].as_str().unwrap().contains("301"), "{bluesky}");
+
+    // Emoji and CJK are counted the platforms' way: a family emoji is one grapheme on Bluesky
+    // (300 graphemes pass, within its 3,000-byte cap); 140 CJK characters weigh 280 on X.
+    let family = "👨‍👩‍👧‍👦".repeat(50) + &"漢".repeat(250);
+    let cjk = "漢".repeat(140);
+    let ok = post(&api, &owner, &ws, json!({"title": "Fits", "body": "hi", "targets": [
+        {"platform": "bluesky", "text": family}, {"platform": "x", "text": cjk}
+    ]}))
+    .await;
+    assert_eq!(ok["targets"].as_array().unwrap().len(), 2);
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "One more", "body": "hi", "targets": [{"platform": "x", "text": "漢".repeat(141)}]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["targets[0].text"]);
+    // Without its own text, a target is checked against the post's body.
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Body", "body": "b".repeat(301), "targets": [{"platform": "bluesky"}, {"platform": "linkedin"}]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["targets[0].text"]);
+}
+
+#[tokio::test]
+async fn every_content_edit_is_a_version_that_can_be_compared_and_restored() {
+    let (api, owner, ws) = setup("versions").await;
+    let p = post(&api, &owner, &ws, json!({"title": "Launch", "body": "Our new roast is here", "targets": [{"platform": "linkedin"}]})).await;
+    assert_eq!((p["version"].as_i64(), p["status"].as_str()), (Some(1), Some("draft")));
+    let path = w(&ws, &format!("/posts/{}", p["id"].as_str().unwrap()));
+    let v2 = api.patch(&path).bearer(&owner.access).json(json!({"body": "Our new roast is finally here", "version": 1})).send().await.data();
+    assert_eq!(v2["version"], 2);
+    let tags_only = api.patch(&path).bearer(&owner.access).json(json!({"tags": ["Coffee", "launch", "coffee"]})).send().await.data();
+    assert_eq!(tags_only["version"], 2, "tags are not content: no new version");
+    assert_eq!(tags_only["tags"], json!(["coffee", "launch"]));
+    // A stale edit loses.
+    api.patch(&path).bearer(&owner.access).json(json!({"body": "stale", "version": 1})).send().await.expect_error(409, "CONFLICT");
+
+    let diff = api.get(&format!("{path}/versions/diff?from=1&to=2")).bearer(&owner.access).send().await.data();
+    let inserted: Vec<&str> = diff["body"].as_array().unwrap().iter().filter(|c| c["op"] == "insert").map(|c| c["text"].as_str().unwrap()).collect();
+    assert_eq!(inserted, ["finally "]);
+    assert_eq!(diff["title"]["changed"], false);
+
+    let restored = api.post(&format!("{path}/versions/1/restore")).bearer(&owner.access).send().await.data();
+    assert_eq!((restored["version"].as_i64(), restored["body"].as_str()), (Some(3), Some("Our new roast is here")));
+    let versions = api.get(&format!("{path}/versions")).bearer(&owner.access).send().await.data();
+    let numbers: Vec<i64> = versions.as_array().unwrap().iter().map(|v| v["number"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, [3, 2, 1]);
+    assert_eq!(versions[0]["note"], "restored from version 1");
+    let v2_again = api.get(&format!("{path}/versions/2")).bearer(&owner.access).send().await.data();
+    assert_eq!(v2_again["body"], "Our new roast is finally here", "versions never change");
+    api.get(&format!("{path}/versions/9")).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+    api.get(&format!("{path}/versions/diff?from=1&to=x")).bearer(&owner.access).send().await.fields();
+}
+
+#[tokio::test]
+async fn archive_and_soft_delete_follow_the_status_machine() {
+    let (api, owner, ws) = setup("status").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let viewer = add_member(&api, &owner, &ws, "viewer").await;
+    api.post(&w(&ws, "/posts")).bearer(&viewer.access).json(json!({"title": "No"})).send().await.expect_error(403, "FORBIDDEN");
+    let p = post(&api, &writer, &ws, json!({"title": "By writer", "body": "text"})).await;
+    let path = w(&ws, &format!("/posts/{}", p["id"].as_str().unwrap()));
+    api.post(&format!("{path}/archive")).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
+    assert_eq!(api.post(&format!("{path}/archive")).bearer(&owner.access).send().await.data()["status"], "archived");
+    let r = api.patch(&path).bearer(&writer.access).json(json!({"body": "edit"})).send().await;
+    let e = r.expect_error(409, "CONFLICT");
+    assert!(e["error"].as_str().unwrap().contains("archived"), "{e}");
+    api.post(&format!("{path}/archive")).bearer(&owner.access).send().await.expect_error(409, "CONFLICT");
+    assert_eq!(api.post(&format!("{path}/unarchive")).bearer(&owner.access).send().await.data()["status"], "draft");
+    api.delete(&path).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
+    assert_eq!(api.delete(&path).bearer(&owner.access).send().await.status, 200);
+    api.get(&path).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn posts_filter_and_page_both_ways() {
+    let (api, owner, ws) = setup("filters").await;
+    let campaign = api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Q1"})).send().await.data();
+    let cid = campaign["id"].as_str().unwrap();
+    for i in 0..6 {
+        let mut body = json!({"title": format!("P{i}"), "body": "text", "tags": [if i % 2 == 0 { "even" } else { "odd" }]});
+        if i < 3 {
+            body["campaignId"] = json!(cid);
+            body["targets"] = json!([{"platform": "mastodon"}]);
+        }
+        post(&api, &owner, &ws, body).await;
+    }
+    let titles = |v: &Value| -> Vec<String> { v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect() };
+    let get = |q: &str| api.get(&w(&ws, &format!("/posts?{q}"))).bearer(&owner.access).send();
+    assert_eq!(titles(&get(&format!("campaignId={cid}")).await.data()).len(), 3);
+    let even = get("tag=even&sort=title").await.data();
+    assert_eq!(titles(&even), ["P0", "P2", "P4"]);
+    let mastodon = get("platform=mastodon&sort=title").await.data();
+    assert_eq!(titles(&mastodon), ["P0", "P1", "P2"]);
+    assert!(titles(&get("status=archived").await.data()).is_empty());
+    let mut fields = get("status=lost&platform=myspace&sort=random&limit=500").await.fields();
+    fields.sort();
+    assert_eq!(fields, ["limit", "platform", "sort", "status"]);
+
+    // Offset paging.
+    let first = get("sort=title&limit=4").await.data();
+    assert_eq!(titles(&first), ["P0", "P1", "P2", "P3"]);
+    assert_eq!(first["nextOffset"], 4);
+    let second = get("sort=title&limit=4&offset=4").await.data();
+    assert_eq!(titles(&second), ["P4", "P5"]);
+    assert!(second["nextOffset"].is_null());
+    // Cursor paging sees each post once.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(&format!("limit=4&cursor={cursor}")).await.data();
+        seen.extend(titles(&page));
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["P0", "P1", "P2", "P3", "P4", "P5"]);
+}
+
+#[tokio::test]
+async fn cursor_pages_never_skip_or_repeat_while_others_insert() {
+    let (api, owner, ws) = setup("concurrent").await;
+    for i in 0..10 {
+        post(&api, &owner, &ws, json!({"title": format!("old {i}")})).await;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor = String::new();
+    let mut inserted = 0;
+    loop {
+        let page = api.get(&w(&ws, &format!("/posts?limit=3&cursor={cursor}"))).bearer(&owner.access).send().await.data();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()));
+        // Someone writes between every page.
+        post(&api, &owner, &ws, json!({"title": format!("new {inserted}")})).await;
+        inserted += 1;
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    let mut old: Vec<&String> = seen.iter().filter(|t| t.starts_with("old")).collect();
+    assert_eq!(old.len(), 10, "every post that existed is seen: {seen:?}");
+    old.dedup();
+    assert_eq!(old.len(), 10, "and only once");
+    assert!(seen.iter().all(|t| t.starts_with("old")), "newer posts come before the cursor, never inside the walk");
+}
+
+#[tokio::test]
+async fn a_client_member_sees_only_its_clients_posts() {
+    let (api, owner, ws) = setup("client-posts").await;
+    let mine = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Mine"})).send().await.data();
+    let theirs = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Theirs"})).send().await.data();
+    let campaign = api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Mine's", "clientId": mine["id"]})).send().await.data();
+    let visible = post(&api, &owner, &ws, json!({"title": "Visible", "campaignId": campaign["id"]})).await;
+    assert_eq!(visible["clientId"], mine["id"], "a post takes its campaign's client");
+    let hidden = post(&api, &owner, &ws, json!({"title": "Hidden", "clientId": theirs["id"]})).await;
+    post(&api, &owner, &ws, json!({"title": "Internal"})).await;
+    let r = api.post(&w(&ws, "/posts")).bearer(&owner.access).json(json!({"title": "Mixed", "campaignId": campaign["id"], "clientId": theirs["id"]})).send().await;
+    assert_eq!(r.fields(), ["clientId"]);
+
+    let client = add_member(&api, &owner, &ws, "client").await;
+    api.post(&w(&ws, &format!("/clients/{}/members", mine["id"].as_str().unwrap()))).bearer(&owner.access).json(json!({"userId": client.id})).send().await;
+    let list = api.get(&w(&ws, "/posts")).bearer(&client.access).send().await.data();
+    let titles: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Visible"]);
+    let hidden_path = w(&ws, &format!("/posts/{}", hidden["id"].as_str().unwrap()));
+    api.get(&hidden_path).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
+    api.get(&format!("{hidden_path}/versions")).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
+    api.patch(&hidden_path).bearer(&client.access).json(json!({"title": "x"})).send().await.expect_error(403, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn another_workspace_cannot_reach_a_post() {
+    let (api, owner, ws) = setup("post-wall").await;
+    let stranger = signup(&api, "post-stranger").await;
+    let their_ws = create_workspace(&api, &stranger, "Theirs").await;
+    let p = post(&api, &owner, &ws, json!({"title": "Mine", "body": "private words"})).await;
+    let id = p["id"].as_str().unwrap();
+    for path in [w(&their_ws, &format!("/posts/{id}")), w(&ws, &format!("/posts/{id}"))] {
+        api.get(&path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+        api.patch(&path).bearer(&stranger.access).json(json!({"body": "defaced"})).send().await.expect_error(404, "NOT_FOUND");
+        api.delete(&path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+        api.get(&format!("{path}/versions/1")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+    }
+    let list = api.get(&w(&their_ws, "/posts")).bearer(&stranger.access).send().await.data();
+    assert!(list["items"].as_array().unwrap().is_empty());
+    let still = api.get(&w(&ws, &format!("/posts/{id}"))).bearer(&owner.access).send().await.data();
+    assert_eq!(still["body"], "private words");
+}
+
+#[tokio::test]
+async fn privacy_mode_stores_no_body_anywhere() {
+    let (api, owner, ws) = setup("privacy").await;
+    let r = api.patch(&w(&ws, "")).bearer(&owner.access).json(json!({"settings": {"privacyMode": true}})).send().await;
+    assert_eq!(r.status, 200);
+    let secret = format!("SECRET-{}", unique_email("body"));
+    let target_secret = format!("TARGET-{}", unique_email("text"));
+    let p = post(&api, &owner, &ws, json!({"title": "Quiet", "body": secret, "targets": [{"platform": "bluesky", "text": target_secret}]})).await;
+    assert_eq!(p["private"], true);
+    assert!(p["body"].is_null() && p["targets"][0]["text"].is_null());
+    assert_eq!(p["contentHash"].as_str().unwrap().len(), 64);
+    let path = w(&ws, &format!("/posts/{}", p["id"].as_str().unwrap()));
+    assert!(api.get(&path).bearer(&owner.access).send().await.data()["body"].is_null());
+    // An edit sends the whole content again: a new version, still without a body.
+    let secret2 = format!("SECRET2-{}", unique_email("body"));
+    let v2 = api.patch(&path).bearer(&owner.access).json(json!({"body": secret2})).send().await.data();
+    assert_eq!(v2["version"], 2);
+    assert_ne!(v2["contentHash"], p["contentHash"]);
+    assert!(api.get(&format!("{path}/versions/1")).bearer(&owner.access).send().await.data()["body"].is_null());
+    api.post(&format!("{path}/versions/1/restore")).bearer(&owner.access).send().await.expect_error(409, "CONFLICT");
+    for needle in [&secret, &target_secret, &secret2] {
+        if let Some(found) = api.stored_anywhere(needle).await {
+            assert!(!found, "{needle} was stored");
+        }
+    }
+}
