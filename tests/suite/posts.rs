@@ -265,3 +265,27 @@ async fn privacy_mode_stores_no_body_anywhere() {
         }
     }
 }
+
+#[tokio::test]
+async fn full_text_search_finds_words_and_prefixes_with_filters() {
+    let (api, owner, ws) = setup("search").await;
+    post(&api, &owner, &ws, json!({"title": "Morning roast", "body": "Our Ethiopian beans, roasted slowly", "tags": ["coffee"]})).await;
+    post(&api, &owner, &ws, json!({"title": "Evening tea", "body": "Jasmine and oolong", "tags": ["tea"]})).await;
+    let archived = post(&api, &owner, &ws, json!({"title": "Old roast", "body": "discontinued"})).await;
+    api.post(&w(&ws, &format!("/posts/{}/archive", archived["id"].as_str().unwrap()))).bearer(&owner.access).send().await;
+    let titles = |v: Value| -> Vec<String> {
+        let mut t: Vec<String> = v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect();
+        t.sort();
+        t
+    };
+    let find = |q: &str| api.get(&w(&ws, &format!("/posts?{q}"))).bearer(&owner.access).send();
+    assert_eq!(titles(find("q=roast").await.data()), ["Morning roast", "Old roast"]);
+    assert_eq!(titles(find("q=ethiop").await.data()), ["Morning roast"], "the last word is a prefix");
+    assert_eq!(titles(find("q=jasmine%20oolong").await.data()), ["Evening tea"]);
+    assert!(titles(find("q=jasmine%20roast").await.data()).is_empty(), "every word must match");
+    assert_eq!(titles(find("q=roast&status=archived").await.data()), ["Old roast"]);
+    assert_eq!(titles(find("q=coffee").await.data()), ["Morning roast"], "tags are searched");
+    // Search syntax is not passed through: quotes and operators are just separators.
+    assert_eq!(titles(find("q=%22roast%22%20OR%20*").await.data()).len(), 0);
+    assert_eq!(titles(find("q=%22evening%22%20(tea").await.data()), ["Evening tea"]);
+}

@@ -160,6 +160,10 @@ impl PgSql {
 
 #[async_trait(?Send)]
 impl Sql for PgSql {
+    fn dialect(&self) -> herald::sql::Dialect {
+        herald::sql::Dialect::Postgres
+    }
+
     fn set_scope(&self, scope: Scope) {
         *self.scope.borrow_mut() = scope;
     }

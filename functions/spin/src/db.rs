@@ -124,6 +124,10 @@ impl<R: Raw> PgSql<R> {
 
 #[async_trait(?Send)]
 impl<R: Raw> Sql for PgSql<R> {
+    fn dialect(&self) -> herald::sql::Dialect {
+        herald::sql::Dialect::Postgres
+    }
+
     fn set_scope(&self, scope: Scope) {
         *self.scope.borrow_mut() = scope;
     }

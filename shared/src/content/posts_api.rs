@@ -12,7 +12,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
-use crate::sql::{DbError, Statement, Value};
+use crate::sql::{DbError, Dialect, Statement, Value};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -28,6 +28,8 @@ pub struct PostPage {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct PostQuery {
+    /// Full-text search over title, body and tags: every word must match, the last one as a prefix.
+    q: Option<String>,
     /// draft, in_review, approved, scheduled, publishing, published, failed or archived
     status: Option<String>,
     campaign_id: Option<String>,
@@ -47,6 +49,27 @@ struct PostQuery {
     offset: Option<u32>,
     /// 1 to 100, default 50.
     limit: Option<u32>,
+}
+
+/// The words of a search, lower-cased; everything but letters and digits separates them, so
+/// no search syntax of either engine can be injected.
+fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(10).map(str::to_lowercase).collect()
+}
+
+/// Every word must match; the last one may be a prefix (search as you type).
+fn search_query(words: &[String], dialect: Dialect) -> String {
+    let last = words.len().saturating_sub(1);
+    let terms = words.iter().enumerate().map(|(i, w)| match (dialect, i == last) {
+        (Dialect::Sqlite, true) => format!("\"{w}\"*"),
+        (Dialect::Sqlite, false) => format!("\"{w}\""),
+        (Dialect::Postgres, true) => format!("{w}:*"),
+        (Dialect::Postgres, false) => w.clone(),
+    });
+    match dialect {
+        Dialect::Sqlite => terms.collect::<Vec<_>>().join(" "),
+        Dialect::Postgres => terms.collect::<Vec<_>>().join(" & "),
+    }
 }
 
 fn to_json(v: &PostView) -> serde_json::Value {
@@ -111,15 +134,23 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let limit = limit.unwrap_or(50);
     let offset = offset.flatten().unwrap_or(0);
     let after = if sort == "oldest" { "id > ?12" } else { "id < ?12" };
+    let words = search_words(&q("q"));
+    let search = match (words.is_empty(), ctx.db.dialect()) {
+        (true, _) => String::new(),
+        (false, Dialect::Sqlite) => {
+            "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)".to_string()
+        }
+        (false, Dialect::Postgres) => "AND search @@ to_tsquery('simple', ?14)".to_string(),
+    };
     let sql = format!(
         "SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND deleted_at IS NULL \
          AND (?3 = '' OR status = ?3) AND (?4 = '' OR campaign_id = ?4) AND (?5 = '' OR client_id = ?5) \
          AND (?6 = '' OR id IN (SELECT post_id FROM post_targets WHERE workspace_id = ?1 AND platform = ?6)) \
          AND (?7 = '' OR tags LIKE '%\"' || ?7 || '\"%') AND (?8 = '' OR author_id = ?8) \
-         AND created_at >= ?9 AND created_at < ?10 AND (?12 = '' OR {after}) \
+         AND created_at >= ?9 AND created_at < ?10 AND (?12 = '' OR {after}) {search} \
          ORDER BY {order} LIMIT ?11 OFFSET ?13"
     );
-    let values: Vec<Value> = params![
+    let mut values: Vec<Value> = params![
         member.workspace_id.as_str(),
         client_limit(call, member)?,
         status,
@@ -134,6 +165,9 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         cursor,
         offset
     ];
+    if !words.is_empty() {
+        values.push(search_query(&words, ctx.db.dialect()).into());
+    }
     let rows = ctx.db.query(&sql, &values).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
     let mut targets = posts::targets_of(ctx.db, &member.workspace_id, &ids).await?;

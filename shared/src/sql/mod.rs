@@ -150,8 +150,21 @@ pub struct Scope {
     pub system: bool,
 }
 
+/// The SQL family behind a handle. Statements are written once for both; the few that cannot
+/// be (full-text search) ask this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite and D1.
+    Sqlite,
+    Postgres,
+}
+
 #[async_trait(?Send)]
 pub trait Sql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
     /// Sets the scope of every later statement on this handle.
     fn set_scope(&self, _scope: Scope) {}
 
