@@ -119,3 +119,62 @@ impl std::fmt::Debug for Config {
             .finish_non_exhaustive()
     }
 }
+
+/// What a blob store knows of one stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BlobError {
+    /// This host has no store, or no way to presign for it (e.g. no S3 endpoint configured).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The store failed; the message is for the log only.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Object storage for media (R2, any S3-compatible store, or memory in tests). Keys are made by
+/// the domain; adapters never derive them from user input.
+#[async_trait(?Send)]
+pub trait Blobs {
+    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), BlobError>;
+
+    /// Stores the body of the request being served, which a host may leave unread so that it
+    /// streams to storage without being held in memory. Answers `false` when this host holds no
+    /// such body: the bytes are then in the request, for [`Blobs::put`].
+    async fn put_request_body(&self, _key: &str, _content_type: &str, _length: u64) -> Result<bool, BlobError> {
+        Ok(false)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+
+    /// At most the first `length` bytes.
+    async fn get_prefix(&self, key: &str, length: u64) -> Result<Option<Vec<u8>>, BlobError> {
+        Ok(self.get(key).await?.map(|mut bytes| {
+            bytes.truncate(usize::try_from(length).unwrap_or(usize::MAX));
+            bytes
+        }))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<BlobInfo>, BlobError>;
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+
+    /// A URL that lets its bearer PUT exactly `content_length` bytes of `content_type` at `key`
+    /// (both are signed headers) until `expires_secs` after `now_ms`.
+    fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_secs: u32,
+        now_ms: i64,
+    ) -> Result<String, BlobError>;
+
+    /// A URL that lets its bearer GET `key` until `expires_secs` after `now_ms`.
+    fn presign_get(&self, key: &str, expires_secs: u32, now_ms: i64) -> Result<String, BlobError>;
+}
