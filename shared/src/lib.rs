@@ -11,6 +11,7 @@ pub mod health;
 pub mod identity;
 pub mod mail;
 pub mod maintenance;
+pub mod media;
 pub mod ports;
 pub mod sql;
 pub mod validate;

@@ -2,10 +2,12 @@
 //! system clock and the OS random source. They host the domain in process for the test suite
 //! and local tooling.
 
+mod blobs;
 mod http;
 pub mod postgres;
 mod sqlite;
 
+pub use blobs::{s3_blobs, MemoryBlobs};
 pub use http::ReqwestHttp;
 
 pub use sqlite::SqliteDb;

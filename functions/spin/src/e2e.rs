@@ -75,7 +75,16 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
     let random = CountingRandom(Cell::new(7));
     let hasher = Argon2Hasher::new(HashProfile::FreePlan);
     let mail = DevMailbox { db: &db, clock: &FixedClock, random: &random };
-    let ctx = Context { db: &db, clock: &FixedClock, random: &random, hasher: &hasher, mail: &mail, config: &config };
+    let blobs = herald::media::NoBlobs;
+    let ctx = Context {
+        db: &db,
+        clock: &FixedClock,
+        random: &random,
+        hasher: &hasher,
+        mail: &mail,
+        blobs: &blobs,
+        config: &config,
+    };
     let call = |req: Request| block_on(herald::handle(&ctx, req));
 
     block_on(async {

@@ -1,0 +1,75 @@
+//! Media storage for native hosts: in memory (the in-process suite), or any S3-compatible
+//! endpoint through reqwest (moto in tests).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use herald::media::s3::{S3Blobs, S3Settings};
+use herald::ports::{BlobError, BlobInfo, Blobs};
+
+use crate::{ReqwestHttp, SystemClock};
+
+/// Objects in a map. Presigns for `presign_as` when given (URLs nobody serves: for checking
+/// their shape), and answers 503 like an unconfigured server otherwise.
+#[derive(Default)]
+pub struct MemoryBlobs {
+    objects: RefCell<HashMap<String, (String, Vec<u8>)>>,
+    presign_as: Option<S3Settings>,
+}
+
+impl MemoryBlobs {
+    pub fn new(presign_as: Option<S3Settings>) -> Self {
+        Self { objects: RefCell::default(), presign_as }
+    }
+
+    fn presigner(&self) -> Result<&S3Settings, BlobError> {
+        self.presign_as.as_ref().ok_or_else(|| BlobError::Unavailable("no S3 endpoint to presign for".into()))
+    }
+}
+
+#[async_trait(?Send)]
+impl Blobs for MemoryBlobs {
+    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), BlobError> {
+        self.objects.borrow_mut().insert(key.to_string(), (content_type.to_string(), body));
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        Ok(self.objects.borrow().get(key).map(|(_, b)| b.clone()))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<BlobInfo>, BlobError> {
+        Ok(self
+            .objects
+            .borrow()
+            .get(key)
+            .map(|(t, b)| BlobInfo { size: b.len() as u64, content_type: Some(t.clone()) }))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        self.objects.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        expires: u32,
+        now_ms: i64,
+    ) -> Result<String, BlobError> {
+        Ok(self.presigner()?.presign_put(key, content_type, length, expires, now_ms))
+    }
+
+    fn presign_get(&self, key: &str, expires: u32, now_ms: i64) -> Result<String, BlobError> {
+        Ok(self.presigner()?.presign_get(key, expires, now_ms))
+    }
+}
+
+/// An S3-compatible store over reqwest, signed with the system clock.
+pub fn s3_blobs(settings: S3Settings, timeout: Duration) -> S3Blobs<ReqwestHttp, SystemClock> {
+    S3Blobs { http: ReqwestHttp::new(timeout), clock: SystemClock, settings }
+}

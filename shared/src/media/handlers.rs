@@ -1,0 +1,531 @@
+//! The media routes under `/api/v1/workspaces/{workspaceId}/media`.
+
+use std::collections::BTreeMap;
+
+use utoipa::IntoParams;
+
+use super::model::{
+    self, CompleteInput, MediaPage, MediaPatch, MediaType, MediaUsage, MediaView, UploadCreated, UploadInput,
+    UploadInstructions,
+};
+use super::probe::{self, PREFIX_BYTES};
+use super::store::{self, Filters, Stored};
+use crate::activity::{self, Change};
+use crate::agency::client_limit;
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Member, Response};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::ports::BlobError;
+use crate::sql::{Statement, Value};
+use crate::validate::{rfc3339, Fields};
+
+/// How long a presigned upload URL works.
+pub const UPLOAD_URL_SECS: u32 = 15 * 60;
+/// How long a presigned download URL works.
+pub const DOWNLOAD_URL_SECS: u32 = 60 * 60;
+/// Files up to this size are served through the API; larger ones by a presigned URL.
+pub const SERVE_MAX_BYTES: i64 = model::IMAGE_MAX_BYTES;
+
+impl From<BlobError> for AppError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::Unavailable(m) => AppError::ServiceUnavailable(m),
+            BlobError::Failed(m) => AppError::ExternalApi(m),
+        }
+    }
+}
+
+/// The columns `activity::record` fills, in the order of its parameters ?1…?11.
+const LOG_COLUMNS: &str = "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
+     user_agent, before_state, after_state, created_at)";
+/// The entry, written only if the statement before it in the batch made the asset ready at ?11.
+const LOG_IF_READY: &str = "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
+     user_agent, before_state, after_state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, updated_at \
+     FROM media_assets WHERE workspace_id = ?2 AND id = ?6 AND status = 'ready' AND updated_at = ?11";
+/// The entry, written only if the statement before it in the batch deleted the asset at ?11.
+const LOG_IF_DELETED: &str =
+    "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
+     user_agent, before_state, after_state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, deleted_at \
+     FROM media_assets WHERE workspace_id = ?2 AND id = ?6 AND deleted_at = ?11";
+
+/// Turns `activity::record`'s entry into one that exists only if a guarded write in the same
+/// batch happened at `now`: a write that loses a race leaves no entry claiming it.
+fn log_if(record: Statement, sql: &'static str, now: i64) -> Result<Statement, AppError> {
+    if !record.sql.starts_with(LOG_COLUMNS) || record.params.len() != 11 {
+        return Err(AppError::Internal("activity::record no longer has the expected shape".into()));
+    }
+    let mut params = record.params;
+    params[10] = Value::Int(now);
+    Ok(Statement::new(sql, params))
+}
+
+fn to_json(v: &MediaView) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn kind(v: &MediaView) -> Result<MediaType, AppError> {
+    model::media_type(&v.content_type).ok_or_else(|| AppError::Internal("stored content type is not allowed".into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/media/uploads", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = UploadInput,
+    responses(
+        (status = 201, description = "A pending asset and how to send its file: a presigned PUT URL with the headers it signs \
+            (content-type, content-length) and its expiry, or this API's content route", body = Envelope<UploadCreated>),
+        (status = 400, description = "VALIDATION_ERROR: a type not on the allow-list, a size over its limit, …", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: viewers and clients may not upload", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 503, description = "SERVICE_UNAVAILABLE: this server cannot presign (no S3 endpoint); use method `stream`", body = ErrorEnvelope),
+    ))]
+pub async fn create_upload(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: UploadInput = json::parse(&call.req.body)?;
+    let member = call.member()?;
+    let mut f = Fields::default();
+    let filename = f.take("filename", model::parse_filename(&input.filename));
+    let media_type = f.take("contentType", model::parse_type(&input.content_type));
+    let size = f.take("sizeBytes", model::parse_size(input.size_bytes, media_type));
+    let width = f.take_opt("width", input.width, model::parse_pixels);
+    let height = f.take_opt("height", input.height, model::parse_pixels);
+    let duration = match (input.duration_ms, media_type) {
+        (Some(_), Some(t)) if !t.video => f.take::<i64>("durationMs", Err("only videos have a duration".into())),
+        (d, _) => f.take_opt("durationMs", d, model::parse_duration),
+    };
+    let alt_text = f.take("altText", model::parse_alt_text(input.alt_text));
+    let tags = f.take("tags", model::parse_tags(input.tags.unwrap_or_default()));
+    let folder = f.take("folder", model::parse_folder(input.folder.as_deref().unwrap_or_default()));
+    let presigned = f.take(
+        "method",
+        match input.method.as_deref().map(str::trim) {
+            None | Some("presigned") => Ok(true),
+            Some("stream") => Ok(false),
+            Some(_) => Err("must be presigned or stream".to_string()),
+        },
+    );
+    let (Some(filename), Some(media_type), Some(size), Some(alt_text), Some(tags), Some(folder), Some(presigned)) =
+        (filename, media_type, size, alt_text, tags, folder, presigned)
+    else {
+        return Err(f.error());
+    };
+    if !f.is_ok() {
+        return Err(f.error());
+    }
+    let id = ctx.new_id();
+    let now = ctx.clock.now_ms();
+    let key = format!("media/{}/{id}.{}", member.workspace_id, media_type.extension);
+    let mut headers = BTreeMap::from([("content-type".to_string(), media_type.content_type.to_string())]);
+    // Presign before writing anything: a server that cannot presign leaves no pending asset.
+    let upload = if presigned {
+        let url = ctx.blobs.presign_put(&key, media_type.content_type, size as u64, UPLOAD_URL_SECS, now)?;
+        headers.insert("content-length".into(), size.to_string());
+        UploadInstructions {
+            method: "PUT".into(),
+            url,
+            headers,
+            expires_at: Some(rfc3339(now + i64::from(UPLOAD_URL_SECS) * 1000)),
+        }
+    } else {
+        let url = format!("/api/v1/workspaces/{}/media/{id}/content", member.workspace_id);
+        UploadInstructions { method: "PUT".into(), url, headers, expires_at: None }
+    };
+    let stored = Stored {
+        key,
+        view: MediaView {
+            id: id.clone(),
+            filename,
+            content_type: media_type.content_type.into(),
+            size_bytes: size,
+            width,
+            height,
+            duration_ms: duration,
+            alt_text,
+            tags,
+            folder,
+            status: "pending".into(),
+            uploaded_by: call.caller()?.user_id.clone(),
+            created_at: rfc3339(now),
+            updated_at: rfc3339(now),
+            download_url: None,
+        },
+    };
+    let mut statements = store::insert(&member.workspace_id, &stored, now)?;
+    let change = Change {
+        action: "media.create",
+        entity_type: "media",
+        entity_id: &id,
+        before: None,
+        after: Some(to_json(&stored.view)),
+    };
+    statements.push(activity::record(ctx, call, &member.workspace_id, change));
+    ctx.db.batch(&statements).await?;
+    Ok(json::ok(201, UploadCreated { asset: stored.view, upload }))
+}
+
+/// Checks the stored file against what was declared and makes the asset ready.
+async fn finish(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    member: &Member,
+    stored: Stored,
+    declared: CompleteInput,
+) -> Result<MediaView, AppError> {
+    let before = stored.view;
+    let media_type = kind(&before)?;
+    let info = ctx.blobs.head(&stored.key).await?.ok_or_else(|| {
+        AppError::Conflict("the file has not been uploaded yet: send it to the upload URL first".into())
+    })?;
+    let mut f = Fields::default();
+    if i64::try_from(info.size).ok() != Some(before.size_bytes) {
+        f.take::<()>(
+            "sizeBytes",
+            Err(format!("the stored file has {} bytes, not the {} declared", info.size, before.size_bytes)),
+        );
+    }
+    if let Some(stored_type) = info.content_type.as_deref().map(model::normalize_type) {
+        if !stored_type.is_empty() && stored_type != before.content_type {
+            f.take::<()>(
+                "contentType",
+                Err(format!("the file was stored as {stored_type}, not {}", before.content_type)),
+            );
+        }
+    }
+    let prefix =
+        if f.is_ok() { ctx.blobs.get_prefix(&stored.key, PREFIX_BYTES).await?.unwrap_or_default() } else { Vec::new() };
+    let found = probe::probe(media_type.content_type, &prefix);
+    if f.is_ok() && !found.type_matches {
+        f.take::<()>("contentType", Err(format!("the file's content is not {}", before.content_type)));
+    }
+    if !f.is_ok() {
+        // A refused file is not kept; the upload can be sent again.
+        if let Err(e) = ctx.blobs.delete(&stored.key).await {
+            tracing::warn!(cause = %e, "could not delete a refused upload");
+        }
+        return Err(f.error());
+    }
+    let now = ctx.clock.now_ms();
+    let mut after = before.clone();
+    // The file's own header wins over what the client said.
+    if let Some((w, h)) = found.dimensions {
+        (after.width, after.height) = (Some(i64::from(w)), Some(i64::from(h)));
+    } else {
+        after.width = declared.width.or(after.width);
+        after.height = declared.height.or(after.height);
+    }
+    after.duration_ms = declared.duration_ms.or(after.duration_ms);
+    after.status = "ready".into();
+    after.updated_at = rfc3339(now);
+    let change = Change {
+        action: "media.complete",
+        entity_type: "media",
+        entity_id: &after.id,
+        before: Some(to_json(&before)),
+        after: Some(to_json(&after)),
+    };
+    let log = log_if(activity::record(ctx, call, &member.workspace_id, change), LOG_IF_READY, now)?;
+    ctx.db.batch(&[store::mark_ready(&member.workspace_id, &after, now), log]).await?;
+    Ok(after)
+}
+
+fn parse_complete(body: &[u8], media_type: MediaType) -> Result<CompleteInput, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CompleteInput::default());
+    }
+    let input: CompleteInput = json::parse(body)?;
+    let mut f = Fields::default();
+    let width = f.take_opt("width", input.width, model::parse_pixels);
+    let height = f.take_opt("height", input.height, model::parse_pixels);
+    let duration_ms = match input.duration_ms {
+        Some(_) if !media_type.video => f.take::<i64>("durationMs", Err("only videos have a duration".into())),
+        d => f.take_opt("durationMs", d, model::parse_duration),
+    };
+    if f.is_ok() {
+        Ok(CompleteInput { width, height, duration_ms })
+    } else {
+        Err(f.error())
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}/complete", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path)), request_body(content = Option<CompleteInput>,
+        description = "Optional: sizes the file itself may not tell (a video's, or a JPEG's frame beyond its first 64 KiB)"),
+    responses(
+        (status = 200, description = "The file is stored with the declared type and size: the asset is ready \
+            (again 200, unchanged, when it already was)", body = Envelope<MediaView>),
+        (status = 400, description = "VALIDATION_ERROR: the stored file's size, type or content differs from the declaration; it is deleted", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: nothing was uploaded yet", body = ErrorEnvelope),
+    ))]
+pub async fn complete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let declared = parse_complete(&call.req.body, kind(&stored.view)?)?;
+    if stored.view.status == "ready" {
+        return Ok(json::ok(200, stored.view));
+    }
+    Ok(json::ok(200, finish(ctx, call, member, stored, declared).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path),
+        ("content-type" = String, Header, description = "The type declared for the asset"),
+        ("content-length" = u64, Header, description = "The size declared for the asset")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The file's bytes, streamed into object storage (the JSON body limit does not apply; the type's does)"),
+    responses(
+        (status = 200, description = "Stored and checked: the asset is ready", body = Envelope<MediaView>),
+        (status = 400, description = "VALIDATION_ERROR: content-type or content-length differ from the declaration, or the bytes are not of that type", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the asset is already ready", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over the type's size limit", body = ErrorEnvelope),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no object storage on this server", body = ErrorEnvelope),
+    ))]
+pub async fn put_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    if stored.view.status == "ready" {
+        return Err(AppError::Conflict("this asset is already uploaded; create a new upload to replace it".into()));
+    }
+    let media_type = kind(&stored.view)?;
+    let req = call.req;
+    let length = match req.header("content-length") {
+        Some(l) => l.trim().parse::<u64>().ok(),
+        None if !req.body.is_empty() => Some(req.body.len() as u64),
+        None => None,
+    };
+    if length.is_some_and(|l| l > media_type.max_bytes as u64) || req.body.len() as u64 > media_type.max_bytes as u64 {
+        return Err(AppError::PayloadTooLarge(media_type.max_bytes as usize));
+    }
+    let mut f = Fields::default();
+    let sent_type = model::normalize_type(req.header("content-type").unwrap_or_default());
+    if sent_type != stored.view.content_type {
+        f.take::<()>(
+            "content-type",
+            Err(format!("must be {}, the type declared for this asset", stored.view.content_type)),
+        );
+    }
+    match length {
+        None => {
+            f.take::<()>("content-length", Err("is required".into()));
+        }
+        Some(l) if i64::try_from(l).ok() != Some(stored.view.size_bytes) => {
+            f.take::<()>(
+                "content-length",
+                Err(format!("must be {}, the size declared for this asset", stored.view.size_bytes)),
+            );
+        }
+        Some(l) if !req.body.is_empty() && req.body.len() as u64 != l => {
+            f.take::<()>("body", Err(format!("has {} bytes, not the {l} of content-length", req.body.len())));
+        }
+        Some(_) => {}
+    }
+    let Some(length) = length.filter(|_| f.is_ok()) else {
+        return Err(f.error());
+    };
+    if !ctx.blobs.put_request_body(&stored.key, &stored.view.content_type, length).await? {
+        ctx.blobs.put(&stored.key, &stored.view.content_type, req.body.clone()).await?;
+    }
+    Ok(json::ok(200, finish(ctx, call, member, stored, CompleteInput::default()).await?))
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct MediaQuery {
+    /// Only assets in exactly this folder.
+    folder: Option<String>,
+    /// Only assets with this tag.
+    tag: Option<String>,
+    /// `image`, `video`, or one content type such as `image/png`.
+    r#type: Option<String>,
+    /// `pending` or `ready`.
+    status: Option<String>,
+    cursor: Option<String>,
+    /// 1 to 100, default 50.
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/media", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), MediaQuery),
+    responses(
+        (status = 200, description = "Assets, newest first", body = Envelope<MediaPage>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let q = |n: &str| call.req.query_param(n).unwrap_or_default();
+    let mut f = Fields::default();
+    let limit = match call.req.query_param("limit") {
+        None => Some(50),
+        Some(l) => f.take(
+            "limit",
+            l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)).ok_or("must be 1 to 100".to_string()),
+        ),
+    };
+    let folder = f.take("folder", model::parse_folder(&q("folder"))).map(Option::unwrap_or_default);
+    let tag = q("tag").trim().to_lowercase();
+    let (content_type, type_prefix) = match q("type").trim().to_ascii_lowercase().as_str() {
+        "" => (String::new(), String::new()),
+        "image" | "video" => (String::new(), format!("{}/%", q("type").trim().to_ascii_lowercase())),
+        t => match model::parse_type(t) {
+            Ok(t) => (t.content_type.to_string(), String::new()),
+            Err(_) => {
+                f.take::<()>("type", Err(format!("must be image, video or one of {}", list_types())));
+                (String::new(), String::new())
+            }
+        },
+    };
+    let status = q("status");
+    if !matches!(status.as_str(), "" | "pending" | "ready") {
+        f.take::<()>("status", Err("must be pending or ready".into()));
+    }
+    let (Some(limit), Some(folder)) = (limit, folder) else {
+        return Err(f.error());
+    };
+    if !f.is_ok() {
+        return Err(f.error());
+    }
+    let filters = Filters { folder, tag, content_type, type_prefix, status, cursor: q("cursor"), limit: limit + 1 };
+    let mut items = store::list(ctx.db, &member.workspace_id, &filters).await?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|m| m.id.clone())
+    } else {
+        None
+    };
+    Ok(json::ok(200, MediaPage { items, next_cursor }))
+}
+
+fn list_types() -> String {
+    model::TYPES.iter().map(|t| t.content_type).collect::<Vec<_>>().join(", ")
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path)),
+    responses(
+        (status = 200, description = "The asset, with a presigned download URL when it is ready and the server can presign", body = Envelope<MediaView>),
+        (status = 404, description = "NOT_FOUND, also for another workspace's asset", body = ErrorEnvelope),
+    ))]
+pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let mut view = stored.view;
+    if view.status == "ready" {
+        view.download_url = ctx.blobs.presign_get(&stored.key, DOWNLOAD_URL_SECS, ctx.clock.now_ms()).ok();
+    }
+    Ok(json::ok(200, view))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path)),
+    responses(
+        (status = 200, description = "The file (files up to 20 MiB)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 302, description = "Larger files: a presigned GET URL in Location"),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the file is not uploaded yet", body = ErrorEnvelope),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no object storage, or too large to serve without presigning", body = ErrorEnvelope),
+    ))]
+pub async fn get_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    if stored.view.status != "ready" {
+        return Err(AppError::Conflict("the file is not uploaded yet".into()));
+    }
+    if stored.view.size_bytes > SERVE_MAX_BYTES {
+        let url = ctx.blobs.presign_get(&stored.key, DOWNLOAD_URL_SECS, ctx.clock.now_ms())?;
+        return Ok(Response::empty(302).with_header("location", url).with_header("cache-control", "no-store"));
+    }
+    let bytes = ctx
+        .blobs
+        .get(&stored.key)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("the object of ready asset {} is missing", stored.view.id)))?;
+    Ok(Response::new(200, &stored.view.content_type, bytes).with_header("cache-control", "private, max-age=300"))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path)), request_body = MediaPatch,
+    responses(
+        (status = 200, description = "Updated", body = Envelope<MediaView>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: MediaPatch = json::parse(&call.req.body)?;
+    let member = call.member()?;
+    let before = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?.view;
+    let mut after = before.clone();
+    let mut f = Fields::default();
+    if let Some(alt) = f.take_opt("altText", input.alt_text.map(Some), model::parse_alt_text) {
+        after.alt_text = alt;
+    }
+    if let Some(tags) = f.take_opt("tags", input.tags, model::parse_tags) {
+        after.tags = tags;
+    }
+    if let Some(folder) = f.take_opt("folder", input.folder, |s| model::parse_folder(&s)) {
+        after.folder = folder;
+    }
+    if !f.is_ok() {
+        return Err(f.error());
+    }
+    let now = ctx.clock.now_ms();
+    after.updated_at = rfc3339(now);
+    let mut statements = store::update_metadata(&member.workspace_id, &after, now)?;
+    let change = Change {
+        action: "media.update",
+        entity_type: "media",
+        entity_id: &after.id,
+        before: Some(to_json(&before)),
+        after: Some(to_json(&after)),
+    };
+    statements.push(activity::record(ctx, call, &member.workspace_id, change));
+    ctx.db.batch(&statements).await?;
+    Ok(json::ok(200, after))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path)),
+    responses(
+        (status = 200, description = "Deleted (soft: the row and the file are kept, hidden)", body = Envelope<MediaView>),
+        (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: a post uses the asset; detach it first", body = ErrorEnvelope),
+    ))]
+pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let before = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?.view;
+    let used = store::attachments(ctx.db, &member.workspace_id, &before.id).await?;
+    if used > 0 {
+        return Err(AppError::Conflict(format!(
+            "the asset is attached to {used} post target(s); detach it before deleting (see its usage)"
+        )));
+    }
+    let now = ctx.clock.now_ms();
+    let change = Change {
+        action: "media.delete",
+        entity_type: "media",
+        entity_id: &before.id,
+        before: Some(to_json(&before)),
+        after: None,
+    };
+    let log = log_if(activity::record(ctx, call, &member.workspace_id, change), LOG_IF_DELETED, now)?;
+    let changed = ctx.db.batch(&[store::soft_delete(&member.workspace_id, &before.id, now), log]).await?;
+    if changed.first() == Some(&0) {
+        // Attached, or deleted, between the check and the write.
+        return Err(AppError::Conflict("the asset changed meanwhile; look at its usage and try again".into()));
+    }
+    Ok(json::ok(200, before))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", tag = "media", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path)),
+    responses(
+        (status = 200, description = "The posts whose targets use the asset, newest first, with those targets; a Client member sees only its clients' posts", body = Envelope<Vec<MediaUsage>>),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let posts = store::usage(ctx.db, &member.workspace_id, &stored.view.id, &client_limit(call, member)?).await?;
+    Ok(json::ok(200, posts))
+}

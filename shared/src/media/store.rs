@@ -1,0 +1,212 @@
+//! Media assets in SQL: `media_assets`, and `media_tags` to find assets by tag. Every statement
+//! names the workspace.
+
+use super::model::{MediaUsage, MediaView, UsageTarget};
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement, Value};
+use crate::validate::rfc3339;
+
+/// An asset with where its bytes are.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub view: MediaView,
+    pub key: String,
+}
+
+const COLUMNS: &str =
+    "id, object_key, filename, content_type, size_bytes, width, height, duration_ms, alt_text, tags, \
+     folder, status, uploaded_by, created_at, updated_at";
+
+fn decode(r: &Row) -> Result<Stored, AppError> {
+    Ok(Stored {
+        key: r.text("object_key")?,
+        view: MediaView {
+            id: r.text("id")?,
+            filename: r.text("filename")?,
+            content_type: r.text("content_type")?,
+            size_bytes: r.int("size_bytes")?,
+            width: r.opt_int("width")?,
+            height: r.opt_int("height")?,
+            duration_ms: r.opt_int("duration_ms")?,
+            alt_text: r.opt_text("alt_text")?,
+            tags: serde_json::from_value(r.json("tags")?).unwrap_or_default(),
+            folder: r.opt_text("folder")?,
+            status: r.text("status")?,
+            uploaded_by: r.text("uploaded_by")?,
+            created_at: rfc3339(r.int("created_at")?),
+            updated_at: rfc3339(r.int("updated_at")?),
+            download_url: None,
+        },
+    })
+}
+
+/// A live (not deleted) asset of the workspace, or 404.
+pub async fn find(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Stored, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM media_assets WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL");
+    let row = db.query_one(&sql, &params![workspace_id, id]).await?;
+    decode(&row.ok_or_else(|| AppError::not_found("media asset"))?)
+}
+
+fn tags_text(tags: &[String]) -> Result<String, AppError> {
+    serde_json::to_string(tags).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn tag_rows(workspace_id: &str, id: &str, tags: &[String]) -> Vec<Statement> {
+    tags.iter()
+        .map(|tag| {
+            Statement::new(
+                "INSERT INTO media_tags (workspace_id, asset_id, tag) VALUES (?1, ?2, ?3)",
+                params![workspace_id, id, tag.as_str()],
+            )
+        })
+        .collect()
+}
+
+pub fn insert(workspace_id: &str, s: &Stored, now: i64) -> Result<Vec<Statement>, AppError> {
+    let v = &s.view;
+    let mut statements = vec![Statement::new(
+        "INSERT INTO media_assets (workspace_id, id, object_key, filename, content_type, size_bytes, width, height, \
+         duration_ms, alt_text, tags, folder, status, uploaded_by, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+        params![
+            workspace_id,
+            v.id.as_str(),
+            s.key.as_str(),
+            v.filename.as_str(),
+            v.content_type.as_str(),
+            v.size_bytes,
+            v.width,
+            v.height,
+            v.duration_ms,
+            v.alt_text.clone(),
+            tags_text(&v.tags)?,
+            v.folder.clone(),
+            v.status.as_str(),
+            v.uploaded_by.as_str(),
+            now
+        ],
+    )];
+    statements.extend(tag_rows(workspace_id, &v.id, &v.tags));
+    Ok(statements)
+}
+
+/// Writes alt text, tags and folder, and replaces the tag index.
+pub fn update_metadata(workspace_id: &str, v: &MediaView, now: i64) -> Result<Vec<Statement>, AppError> {
+    let mut statements = vec![
+        Statement::new(
+            "UPDATE media_assets SET alt_text = ?3, tags = ?4, folder = ?5, updated_at = ?6 \
+             WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            params![workspace_id, v.id.as_str(), v.alt_text.clone(), tags_text(&v.tags)?, v.folder.clone(), now],
+        ),
+        Statement::new(
+            "DELETE FROM media_tags WHERE workspace_id = ?1 AND asset_id = ?2",
+            params![workspace_id, v.id.as_str()],
+        ),
+    ];
+    statements.extend(tag_rows(workspace_id, &v.id, &v.tags));
+    Ok(statements)
+}
+
+/// Pending → ready, once; a second completion changes nothing.
+pub fn mark_ready(workspace_id: &str, v: &MediaView, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE media_assets SET status = 'ready', width = ?3, height = ?4, duration_ms = ?5, updated_at = ?6 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending' AND deleted_at IS NULL",
+        params![workspace_id, v.id.as_str(), v.width, v.height, v.duration_ms, now],
+    )
+}
+
+/// The targets of live (not deleted) posts that use asset ?2 of workspace ?1.
+const ATTACHED: &str =
+    "SELECT 1 FROM post_target_media m JOIN posts p ON p.id = m.post_id AND p.workspace_id = m.workspace_id \
+     WHERE m.workspace_id = ?1 AND m.asset_id = ?2 AND p.deleted_at IS NULL";
+
+/// Soft delete, refused by the statement itself while a live post's target uses the asset.
+pub fn soft_delete(workspace_id: &str, id: &str, now: i64) -> Statement {
+    Statement::new(
+        format!(
+            "UPDATE media_assets SET deleted_at = ?3, updated_at = ?3 \
+         WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL \
+         AND NOT EXISTS ({ATTACHED})"
+        ),
+        params![workspace_id, id, now],
+    )
+}
+
+/// How many targets of live posts use the asset.
+pub async fn attachments(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<i64, AppError> {
+    let row = db.query_one(&format!("SELECT count(*) AS n FROM ({ATTACHED}) a"), &params![workspace_id, id]).await?;
+    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0))
+}
+
+pub struct Filters {
+    pub folder: String,
+    pub tag: String,
+    /// An exact content type, or "".
+    pub content_type: String,
+    /// `image/%` or `video/%`, or "".
+    pub type_prefix: String,
+    pub status: String,
+    pub cursor: String,
+    pub limit: i64,
+}
+
+/// Newest first; empty filters match everything.
+pub async fn list(db: &dyn Sql, workspace_id: &str, f: &Filters) -> Result<Vec<MediaView>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM media_assets WHERE workspace_id = ?1 AND deleted_at IS NULL \
+         AND (?2 = '' OR folder = ?2) \
+         AND (?3 = '' OR id IN (SELECT asset_id FROM media_tags WHERE workspace_id = ?1 AND tag = ?3)) \
+         AND (?4 = '' OR content_type = ?4) AND (?5 = '' OR content_type LIKE ?5) \
+         AND (?6 = '' OR status = ?6) AND (?7 = '' OR id < ?7) ORDER BY id DESC LIMIT ?8"
+    );
+    let values: Vec<Value> = params![
+        workspace_id,
+        f.folder.as_str(),
+        f.tag.as_str(),
+        f.content_type.as_str(),
+        f.type_prefix.as_str(),
+        f.status.as_str(),
+        f.cursor.as_str(),
+        f.limit
+    ];
+    db.query(&sql, &values).await?.iter().map(|r| decode(r).map(|s| s.view)).collect()
+}
+
+/// The live posts whose targets use the asset, with those targets. `limit_to` is the Client
+/// member whose clients' posts alone are shown, or "".
+pub async fn usage(db: &dyn Sql, workspace_id: &str, id: &str, limit_to: &str) -> Result<Vec<MediaUsage>, AppError> {
+    let rows = db
+        .query(
+            "SELECT p.id AS post_id, p.title AS title, p.status AS status, m.target_id AS target_id, \
+             t.platform AS platform, m.position AS position \
+             FROM post_target_media m \
+             JOIN posts p ON p.id = m.post_id AND p.workspace_id = m.workspace_id \
+             JOIN post_targets t ON t.id = m.target_id AND t.workspace_id = m.workspace_id \
+             WHERE m.workspace_id = ?1 AND m.asset_id = ?2 AND p.deleted_at IS NULL \
+             AND (?3 = '' OR p.client_id IN (SELECT client_id FROM client_members WHERE user_id = ?3)) \
+             ORDER BY p.id DESC, t.position, m.position",
+            &params![workspace_id, id, limit_to],
+        )
+        .await?;
+    let mut out: Vec<MediaUsage> = Vec::new();
+    for r in &rows {
+        let post_id = r.text("post_id")?;
+        let target = UsageTarget {
+            target_id: r.text("target_id")?,
+            platform: r.text("platform")?,
+            position: r.int("position")?,
+        };
+        match out.last_mut() {
+            Some(u) if u.post_id == post_id => u.targets.push(target),
+            _ => out.push(MediaUsage {
+                post_id,
+                title: r.text("title")?,
+                status: r.text("status")?,
+                targets: vec![target],
+            }),
+        }
+    }
+    Ok(out)
+}
