@@ -25,7 +25,11 @@ ensure_moto() {
     return
   fi
   log "installing moto[server] $MOTO_VERSION into $MOTO_VENV"
-  python3 -m venv "$MOTO_VENV"
+  if ! python3 -m venv "$MOTO_VENV" >&2; then
+    log "python3 cannot make a venv: installing Debian's python3-venv"
+    sudo_if_needed apt-get update -qq && sudo_if_needed apt-get install -y -qq python3-venv >&2
+    python3 -m venv "$MOTO_VENV" >&2
+  fi
   "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
 }
 
