@@ -4,6 +4,7 @@
 #   - requests/s and p50/p99 under `wrangler dev` for GET /health and an authenticated
 #     GET /api/v1/workspaces, in the same run, plus a login's latency;
 #   - in-process time per request for the same routes;
+#   - listing 50 posts out of 10,000 with a filter and a search term;
 #   - all of it over D1/SQLite and over PostgreSQL (in process, and through Hyperdrive), in one run;
 #   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine).
 # BENCH_SECONDS and BENCH_CLIENTS tune the load (default 10 s, 8 clients).
@@ -38,7 +39,10 @@ cleanup() {
 trap cleanup EXIT
 
 "$bench" in-process sqlite
-HERALD_TEST_DATABASE_URL=$(fresh_postgres_db "herald_bench_inproc_$$" 2>/dev/null) "$bench" in-process postgres
+"$bench" posts sqlite
+bench_pg=$(fresh_postgres_db "herald_bench_inproc_$$" 2>/dev/null)
+HERALD_TEST_DATABASE_URL=$bench_pg "$bench" in-process postgres
+HERALD_TEST_DATABASE_URL=$bench_pg "$bench" posts postgres
 
 # worker <label> [wrangler args…]: serves the Worker, loads it, stops it.
 worker() {
@@ -49,6 +53,7 @@ worker() {
   pids+=($!)
   wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }
   "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"
+  "$bench" posts "$label" "http://127.0.0.1:$port"
   kill -- "-${pids[-1]}" 2>/dev/null
 }
 

@@ -33,6 +33,11 @@ trap cleanup EXIT
 log "1. unit tests and the suite in process (SQLite)"
 cargo test --workspace --quiet
 
+log "   presigned URLs against a local S3-compatible server (moto behind a SigV4 check)"
+s3_endpoint=$(bash scripts/moto.sh "$state/moto.log" "$state/moto.pid")
+pids+=("$(cat "$state/moto.pid")")
+HERALD_TEST_S3_ENDPOINT=$s3_endpoint HERALD_REQUIRE_S3=1 cargo test --quiet -p herald-tests --test presigned_urls
+
 log "2. the domain crate builds for every target"
 cargo check --quiet -p herald --target wasm32-unknown-unknown
 cargo check --quiet -p herald --target wasm32-wasip2
@@ -42,8 +47,8 @@ bash scripts/check-spin.sh
 log "3. the suite in process over PostgreSQL, and row-level security"
 cargo build --quiet -p herald-native --bin herald-migrate
 pg_url=$(fresh_postgres_db "herald_test_inproc_$run_id")
-HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 \
-  cargo test --quiet -p herald-tests --test suite --test row_level_security
+HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 HERALD_TEST_S3_ENDPOINT=$s3_endpoint \
+  cargo test --quiet -p herald-tests --test suite --test row_level_security --test presigned_urls
 
 test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" tests/src/lib.rs; }
 secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)

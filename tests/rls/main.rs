@@ -70,7 +70,19 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
     assert!(!memberships.is_empty() && memberships.iter().all(|w| *w != ws_b), "{memberships:?}");
     let invites = ids(&as_tenant(&db, &alice.id, &ws_a, "SELECT workspace_id FROM invites").await.unwrap());
     assert!(invites.iter().all(|w| *w != ws_b), "{invites:?}");
-    for table in ["campaigns", "activity_log", "clients", "personas", "client_members"] {
+    for table in [
+        "campaigns",
+        "activity_log",
+        "clients",
+        "personas",
+        "client_members",
+        "posts",
+        "post_versions",
+        "post_targets",
+        "post_target_media",
+        "media_assets",
+        "content_blocks",
+    ] {
         let rows = ids(&as_tenant(&db, &alice.id, &ws_a, &format!("SELECT workspace_id FROM {table}")).await.unwrap());
         assert!(rows.iter().all(|w| *w != ws_b), "{table}: {rows:?}");
     }

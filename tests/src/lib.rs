@@ -28,6 +28,18 @@ pub fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/d1")
 }
 
+/// What the in-process target presigns for: a bucket nobody serves, so that the answer's shape
+/// can be checked (the presigned URL tests use a real S3-compatible server).
+pub fn in_process_presigning() -> herald::media::s3::S3Settings {
+    herald::media::s3::S3Settings {
+        endpoint: "http://127.0.0.1:9".into(),
+        region: "auto".into(),
+        bucket: "herald-test-media".into(),
+        access_key_id: "HERALDTESTKEY".into(),
+        secret_access_key: "herald-test-secret-not-for-production".into(),
+    }
+}
+
 pub fn test_config(environment: Environment) -> Config {
     let mut config = Config::new(environment, TEST_JWT_SECRET.as_bytes().to_vec());
     config.allowed_origins = vec!["https://app.example.test".into()];
@@ -66,6 +78,8 @@ struct LocalHost {
     hasher: Argon2Hasher,
     /// A Resend-style mail provider: (base URL, API key).
     mail_provider: Option<(String, String)>,
+    /// Media storage: in memory unless a test brings an S3-compatible store.
+    blobs: Box<dyn herald::ports::Blobs>,
 }
 
 enum Target {
@@ -102,8 +116,18 @@ impl Api {
                 config: test_config(environment),
                 hasher: Argon2Hasher::new(HashProfile::FreePlan),
                 mail_provider: None,
+                blobs: Box::new(herald_native::MemoryBlobs::new(Some(in_process_presigning()))),
             })),
         }
+    }
+
+    /// In process, with media stored in `blobs` (an S3-compatible store in the presigned URL tests).
+    pub fn local_with_blobs(environment: Environment, blobs: Box<dyn herald::ports::Blobs>) -> Api {
+        let mut api = Api::local(environment);
+        if let Target::Local(host) = &mut api.target {
+            host.blobs = blobs;
+        }
+        api
     }
 
     /// In process, sending mail through a Resend-style provider at `base_url`.
@@ -176,6 +200,7 @@ impl Api {
                     random: &OsRandom,
                     hasher: &host.hasher,
                     mail,
+                    blobs: host.blobs.as_ref(),
                     config: &host.config,
                 };
                 let mut req = Request::new(&call.method, &call.path);
@@ -231,6 +256,12 @@ impl<'a> Call<'a> {
     pub fn json(mut self, body: Json) -> Self {
         self.body = serde_json::to_vec(&body).expect("serialisable");
         self.header("content-type", "application/json")
+    }
+
+    /// A body of any type.
+    pub fn typed(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self.header("content-type", content_type)
     }
 
     pub fn raw(mut self, body: impl Into<Vec<u8>>) -> Self {

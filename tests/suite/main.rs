@@ -3,7 +3,9 @@
 
 mod agency;
 mod identity;
+mod media;
 mod platform;
 mod posts;
+mod templates;
 mod tokens;
 mod workspaces;

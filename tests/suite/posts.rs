@@ -49,9 +49,14 @@ async fn platform_limits_are_checked_per_target_with_field_details() {
     // (300 graphemes pass, within its 3,000-byte cap); 140 CJK characters weigh 280 on X.
     let family = "👨‍👩‍👧‍👦".repeat(50) + &"漢".repeat(250);
     let cjk = "漢".repeat(140);
-    let ok = post(&api, &owner, &ws, json!({"title": "Fits", "body": "hi", "targets": [
-        {"platform": "bluesky", "text": family}, {"platform": "x", "text": cjk}
-    ]}))
+    let ok = post(
+        &api,
+        &owner,
+        &ws,
+        json!({"title": "Fits", "body": "hi", "targets": [
+            {"platform": "bluesky", "text": family}, {"platform": "x", "text": cjk}
+        ]}),
+    )
     .await;
     assert_eq!(ok["targets"].as_array().unwrap().len(), 2);
     let r = api
@@ -74,19 +79,48 @@ async fn platform_limits_are_checked_per_target_with_field_details() {
 #[tokio::test]
 async fn every_content_edit_is_a_version_that_can_be_compared_and_restored() {
     let (api, owner, ws) = setup("versions").await;
-    let p = post(&api, &owner, &ws, json!({"title": "Launch", "body": "Our new roast is here", "targets": [{"platform": "linkedin"}]})).await;
+    let p = post(
+        &api,
+        &owner,
+        &ws,
+        json!({"title": "Launch", "body": "Our new roast is here", "targets": [{"platform": "linkedin"}]}),
+    )
+    .await;
     assert_eq!((p["version"].as_i64(), p["status"].as_str()), (Some(1), Some("draft")));
     let path = w(&ws, &format!("/posts/{}", p["id"].as_str().unwrap()));
-    let v2 = api.patch(&path).bearer(&owner.access).json(json!({"body": "Our new roast is finally here", "version": 1})).send().await.data();
+    let v2 = api
+        .patch(&path)
+        .bearer(&owner.access)
+        .json(json!({"body": "Our new roast is finally here", "version": 1}))
+        .send()
+        .await
+        .data();
     assert_eq!(v2["version"], 2);
-    let tags_only = api.patch(&path).bearer(&owner.access).json(json!({"tags": ["Coffee", "launch", "coffee"]})).send().await.data();
+    let tags_only = api
+        .patch(&path)
+        .bearer(&owner.access)
+        .json(json!({"tags": ["Coffee", "launch", "coffee"]}))
+        .send()
+        .await
+        .data();
     assert_eq!(tags_only["version"], 2, "tags are not content: no new version");
     assert_eq!(tags_only["tags"], json!(["coffee", "launch"]));
     // A stale edit loses.
-    api.patch(&path).bearer(&owner.access).json(json!({"body": "stale", "version": 1})).send().await.expect_error(409, "CONFLICT");
+    api.patch(&path)
+        .bearer(&owner.access)
+        .json(json!({"body": "stale", "version": 1}))
+        .send()
+        .await
+        .expect_error(409, "CONFLICT");
 
     let diff = api.get(&format!("{path}/versions/diff?from=1&to=2")).bearer(&owner.access).send().await.data();
-    let inserted: Vec<&str> = diff["body"].as_array().unwrap().iter().filter(|c| c["op"] == "insert").map(|c| c["text"].as_str().unwrap()).collect();
+    let inserted: Vec<&str> = diff["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["op"] == "insert")
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
     assert_eq!(inserted, ["finally "]);
     assert_eq!(diff["title"]["changed"], false);
 
@@ -107,7 +141,12 @@ async fn archive_and_soft_delete_follow_the_status_machine() {
     let (api, owner, ws) = setup("status").await;
     let writer = add_member(&api, &owner, &ws, "writer").await;
     let viewer = add_member(&api, &owner, &ws, "viewer").await;
-    api.post(&w(&ws, "/posts")).bearer(&viewer.access).json(json!({"title": "No"})).send().await.expect_error(403, "FORBIDDEN");
+    api.post(&w(&ws, "/posts"))
+        .bearer(&viewer.access)
+        .json(json!({"title": "No"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
     let p = post(&api, &writer, &ws, json!({"title": "By writer", "body": "text"})).await;
     let path = w(&ws, &format!("/posts/{}", p["id"].as_str().unwrap()));
     api.post(&format!("{path}/archive")).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
@@ -125,17 +164,21 @@ async fn archive_and_soft_delete_follow_the_status_machine() {
 #[tokio::test]
 async fn posts_filter_and_page_both_ways() {
     let (api, owner, ws) = setup("filters").await;
-    let campaign = api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Q1"})).send().await.data();
+    let campaign =
+        api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Q1"})).send().await.data();
     let cid = campaign["id"].as_str().unwrap();
     for i in 0..6 {
-        let mut body = json!({"title": format!("P{i}"), "body": "text", "tags": [if i % 2 == 0 { "even" } else { "odd" }]});
+        let mut body =
+            json!({"title": format!("P{i}"), "body": "text", "tags": [if i % 2 == 0 { "even" } else { "odd" }]});
         if i < 3 {
             body["campaignId"] = json!(cid);
             body["targets"] = json!([{"platform": "mastodon"}]);
         }
         post(&api, &owner, &ws, body).await;
     }
-    let titles = |v: &Value| -> Vec<String> { v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect() };
+    let titles = |v: &Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect()
+    };
     let get = |q: &str| api.get(&w(&ws, &format!("/posts?{q}"))).bearer(&owner.access).send();
     assert_eq!(titles(&get(&format!("campaignId={cid}")).await.data()).len(), 3);
     let even = get("tag=even&sort=title").await.data();
@@ -179,7 +222,8 @@ async fn cursor_pages_never_skip_or_repeat_while_others_insert() {
     let mut cursor = String::new();
     let mut inserted = 0;
     loop {
-        let page = api.get(&w(&ws, &format!("/posts?limit=3&cursor={cursor}"))).bearer(&owner.access).send().await.data();
+        let page =
+            api.get(&w(&ws, &format!("/posts?limit=3&cursor={cursor}"))).bearer(&owner.access).send().await.data();
         seen.extend(page["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()));
         // Someone writes between every page.
         post(&api, &owner, &ws, json!({"title": format!("new {inserted}")})).await;
@@ -200,24 +244,45 @@ async fn cursor_pages_never_skip_or_repeat_while_others_insert() {
 async fn a_client_member_sees_only_its_clients_posts() {
     let (api, owner, ws) = setup("client-posts").await;
     let mine = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Mine"})).send().await.data();
-    let theirs = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Theirs"})).send().await.data();
-    let campaign = api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Mine's", "clientId": mine["id"]})).send().await.data();
+    let theirs =
+        api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Theirs"})).send().await.data();
+    let campaign = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Mine's", "clientId": mine["id"]}))
+        .send()
+        .await
+        .data();
     let visible = post(&api, &owner, &ws, json!({"title": "Visible", "campaignId": campaign["id"]})).await;
     assert_eq!(visible["clientId"], mine["id"], "a post takes its campaign's client");
     let hidden = post(&api, &owner, &ws, json!({"title": "Hidden", "clientId": theirs["id"]})).await;
     post(&api, &owner, &ws, json!({"title": "Internal"})).await;
-    let r = api.post(&w(&ws, "/posts")).bearer(&owner.access).json(json!({"title": "Mixed", "campaignId": campaign["id"], "clientId": theirs["id"]})).send().await;
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Mixed", "campaignId": campaign["id"], "clientId": theirs["id"]}))
+        .send()
+        .await;
     assert_eq!(r.fields(), ["clientId"]);
 
     let client = add_member(&api, &owner, &ws, "client").await;
-    api.post(&w(&ws, &format!("/clients/{}/members", mine["id"].as_str().unwrap()))).bearer(&owner.access).json(json!({"userId": client.id})).send().await;
+    api.post(&w(&ws, &format!("/clients/{}/members", mine["id"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .json(json!({"userId": client.id}))
+        .send()
+        .await;
     let list = api.get(&w(&ws, "/posts")).bearer(&client.access).send().await.data();
     let titles: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Visible"]);
     let hidden_path = w(&ws, &format!("/posts/{}", hidden["id"].as_str().unwrap()));
     api.get(&hidden_path).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
     api.get(&format!("{hidden_path}/versions")).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
-    api.patch(&hidden_path).bearer(&client.access).json(json!({"title": "x"})).send().await.expect_error(403, "FORBIDDEN");
+    api.patch(&hidden_path)
+        .bearer(&client.access)
+        .json(json!({"title": "x"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
 }
 
 #[tokio::test]
@@ -229,7 +294,12 @@ async fn another_workspace_cannot_reach_a_post() {
     let id = p["id"].as_str().unwrap();
     for path in [w(&their_ws, &format!("/posts/{id}")), w(&ws, &format!("/posts/{id}"))] {
         api.get(&path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
-        api.patch(&path).bearer(&stranger.access).json(json!({"body": "defaced"})).send().await.expect_error(404, "NOT_FOUND");
+        api.patch(&path)
+            .bearer(&stranger.access)
+            .json(json!({"body": "defaced"}))
+            .send()
+            .await
+            .expect_error(404, "NOT_FOUND");
         api.delete(&path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
         api.get(&format!("{path}/versions/1")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
     }
@@ -246,7 +316,13 @@ async fn privacy_mode_stores_no_body_anywhere() {
     assert_eq!(r.status, 200);
     let secret = format!("SECRET-{}", unique_email("body"));
     let target_secret = format!("TARGET-{}", unique_email("text"));
-    let p = post(&api, &owner, &ws, json!({"title": "Quiet", "body": secret, "targets": [{"platform": "bluesky", "text": target_secret}]})).await;
+    let p = post(
+        &api,
+        &owner,
+        &ws,
+        json!({"title": "Quiet", "body": secret, "targets": [{"platform": "bluesky", "text": target_secret}]}),
+    )
+    .await;
     assert_eq!(p["private"], true);
     assert!(p["body"].is_null() && p["targets"][0]["text"].is_null());
     assert_eq!(p["contentHash"].as_str().unwrap().len(), 64);
@@ -269,12 +345,22 @@ async fn privacy_mode_stores_no_body_anywhere() {
 #[tokio::test]
 async fn full_text_search_finds_words_and_prefixes_with_filters() {
     let (api, owner, ws) = setup("search").await;
-    post(&api, &owner, &ws, json!({"title": "Morning roast", "body": "Our Ethiopian beans, roasted slowly", "tags": ["coffee"]})).await;
+    post(
+        &api,
+        &owner,
+        &ws,
+        json!({"title": "Morning roast", "body": "Our Ethiopian beans, roasted slowly", "tags": ["coffee"]}),
+    )
+    .await;
     post(&api, &owner, &ws, json!({"title": "Evening tea", "body": "Jasmine and oolong", "tags": ["tea"]})).await;
     let archived = post(&api, &owner, &ws, json!({"title": "Old roast", "body": "discontinued"})).await;
-    api.post(&w(&ws, &format!("/posts/{}/archive", archived["id"].as_str().unwrap()))).bearer(&owner.access).send().await;
+    api.post(&w(&ws, &format!("/posts/{}/archive", archived["id"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .send()
+        .await;
     let titles = |v: Value| -> Vec<String> {
-        let mut t: Vec<String> = v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect();
+        let mut t: Vec<String> =
+            v["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect();
         t.sort();
         t
     };
@@ -288,4 +374,70 @@ async fn full_text_search_finds_words_and_prefixes_with_filters() {
     // Search syntax is not passed through: quotes and operators are just separators.
     assert_eq!(titles(find("q=%22roast%22%20OR%20*").await.data()).len(), 0);
     assert_eq!(titles(find("q=%22evening%22%20(tea").await.data()), ["Evening tea"]);
+}
+
+#[tokio::test]
+async fn csv_import_reports_every_row_and_a_bad_row_stops_nothing() {
+    let (api, owner, ws) = setup("import").await;
+    let campaign =
+        api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Imported"})).send().await.data();
+    let csv = format!(
+        "title,body,tags,campaignId,platforms\n\
+         First,\"Hello, world\",launch|news,{cid},linkedin;mastodon\n\
+         ,no title here,,,\n\
+         Third,\"multi\nline body\",,,\n\
+         Too long for bluesky,{long},,,bluesky\n\
+         Fifth,fine,,not-a-campaign,\n",
+        cid = campaign["id"].as_str().unwrap(),
+        long = "x".repeat(301)
+    );
+    let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", csv).send().await;
+    let report = r.data();
+    assert_eq!((report["created"].as_u64(), report["failed"].as_u64()), (Some(2), Some(3)), "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["created", "failed", "created", "failed", "failed"]);
+    assert_eq!(
+        rows.iter().map(|r| r["line"].as_u64().unwrap()).collect::<Vec<_>>(),
+        [2, 3, 4, 6, 7],
+        "lines count the multi-line cell"
+    );
+    assert_eq!(rows[1]["errors"][0]["field"], "title");
+    assert_eq!(rows[3]["errors"][0]["field"], "targets[0].text");
+    assert_eq!(rows[4]["errors"][0]["field"], "campaignId");
+
+    let first = api
+        .get(&w(&ws, &format!("/posts/{}", rows[0]["postId"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .data();
+    assert_eq!(first["body"], "Hello, world");
+    assert_eq!(first["tags"], json!(["launch", "news"]));
+    assert_eq!(first["campaignId"], campaign["id"]);
+    assert_eq!(first["targets"].as_array().unwrap().len(), 2);
+    let all = api.get(&w(&ws, "/posts")).bearer(&owner.access).send().await.data();
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "failed rows left nothing behind");
+
+    let r = api
+        .post(&w(&ws, "/posts/import"))
+        .bearer(&owner.access)
+        .typed("text/csv", "title,colour\nA,red\n")
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["columns.colour"]);
+    let viewer = add_member(&api, &owner, &ws, "viewer").await;
+    api.post(&w(&ws, "/posts/import"))
+        .bearer(&viewer.access)
+        .typed("text/csv", "title\nA\n")
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+    // Larger than a JSON body may be, within the import limit.
+    let big: String = std::iter::once("title,body\n".to_string())
+        .chain((0..400).map(|i| format!("Row {i},{}\n", "y".repeat(300))))
+        .collect();
+    assert!(big.len() > 64 * 1024);
+    let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", big).send().await;
+    assert_eq!(r.data()["created"], 400);
 }

@@ -188,11 +188,12 @@ fn unavailable(request_id: &str, message: &str) -> herald::Response {
 
 /// The request as the domain sees it. A body declared too large is not read at all, and an
 /// undeclared one is read only up to one byte past the limit: the domain answers 413.
-async fn domain_request(req: spin_sdk::http::Request, max_body: usize) -> herald::Request {
+async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Config) -> herald::Request {
     let (parts, mut body) = req.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut domain = herald::Request::new(parts.method.as_str(), path_and_query);
     domain.headers = header_pairs(&parts.headers);
+    let max_body = herald::api::routes::body_limit_for(config, &domain.method, &domain.path);
     let declared = domain.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_none_or(|l| l <= max_body) {
         while let Some(Ok(frame)) = body.frame().await {
@@ -246,7 +247,9 @@ async fn with_context<T>(
         (None, Environment::Development) => &catcher,
         (None, _) => &NoMail,
     };
-    let ctx = herald::Context { db, clock: &SystemClock, random: &WasiRandom, hasher: &hasher, mail, config };
+    let blobs = herald::media::NoBlobs;
+    let ctx =
+        herald::Context { db, clock: &SystemClock, random: &WasiRandom, hasher: &hasher, mail, blobs: &blobs, config };
     work(&ctx).await
 }
 
@@ -266,7 +269,7 @@ async fn serve(req: spin_sdk::http::Request) -> herald::Response {
         tracing::error!("jwt_secret is missing or shorter than 32 bytes");
         return unavailable(&new_request_id(), "the server is not configured");
     };
-    let domain = domain_request(req, config.max_body_bytes).await;
+    let domain = domain_request(req, &config).await;
     if migrations::is_migrate_request(&domain, config.tick_secret.as_deref()) {
         // authorize() refuses an empty secret; is_migrate_request says there is one.
         return migrate(&vars, &domain, config.tick_secret.as_deref().unwrap_or_default()).await;

@@ -3,6 +3,7 @@
 
 mod d1;
 mod platform;
+mod r2;
 
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
@@ -12,6 +13,7 @@ use worker::{event, Env, Headers, Request, Response, Result, ScheduleContext, Sc
 
 use crate::d1::D1Sql;
 use crate::platform::{FetchHttp, JsClock, JsRandom};
+use crate::r2::R2Blobs;
 
 #[event(start)]
 fn start() {
@@ -81,6 +83,7 @@ struct Host {
     hasher: Argon2Hasher,
     http: FetchHttp,
     mail_provider: Option<(String, String, String)>,
+    blobs: R2Blobs,
 }
 
 impl Host {
@@ -104,7 +107,17 @@ impl Host {
             let from = var(env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into());
             (url, key, from)
         });
-        Some(Host { db, hasher: Argon2Hasher::new(profile), http: FetchHttp, mail_provider, config })
+        // Presigned URLs for the bucket's S3-compatible endpoint, when configured.
+        let presign_as = match herald::media::s3::S3Settings::from_vars(|name| secret(env, name)) {
+            Some(Ok(settings)) => Some(settings),
+            Some(Err(e)) => {
+                tracing::error!(cause = %e, "the S3_* settings are unusable: no presigned uploads");
+                None
+            }
+            None => None,
+        };
+        let blobs = R2Blobs::new(env.bucket("MEDIA").ok(), presign_as);
+        Some(Host { db, hasher: Argon2Hasher::new(profile), http: FetchHttp, mail_provider, config, blobs })
     }
 
     /// Runs `work` with a Context over this host's adapters.
@@ -129,6 +142,7 @@ impl Host {
             random: &JsRandom,
             hasher: &self.hasher,
             mail,
+            blobs: &self.blobs,
             config: &self.config,
         };
         work(&ctx).await
@@ -146,7 +160,11 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
-    if declared.is_none_or(|l| l <= host.config.max_body_bytes) {
+    let limit = herald::api::routes::body_limit_for(&host.config, &domain.method, &domain.path);
+    if herald::media::streams_body(&domain.method, &domain.path) {
+        // A media file goes to R2 as it arrives, never whole in memory.
+        host.blobs.hold_body(req.inner().body());
+    } else if declared.is_none_or(|l| l <= limit) {
         domain.body = req.bytes().await.unwrap_or_default();
     }
 

@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub random: &'a dyn Random,
     pub hasher: &'a dyn PasswordHasher,
     pub mail: &'a dyn Mail,
+    /// Object storage for media.
+    pub blobs: &'a dyn crate::ports::Blobs,
     pub config: &'a Config,
 }
 
@@ -148,13 +150,14 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 }
 
 async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
+    let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+    let limit = routes::body_limit(ctx.config, route);
     let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
-    if req.body.len() > ctx.config.max_body_bytes || declared.is_some_and(|l| l > ctx.config.max_body_bytes) {
-        return Err(AppError::PayloadTooLarge(ctx.config.max_body_bytes));
+    if req.body.len() > limit || declared.is_some_and(|l| l > limit) {
+        return Err(AppError::PayloadTooLarge(limit));
     }
     // A handle may serve many requests: nothing of the previous caller's scope survives.
     ctx.db.set_scope(crate::sql::Scope::default());
-    let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
     let call = access::authorize(ctx, req, route, params).await?;
     if req.method == "POST" {
         if let Some(key) = req.header("idempotency-key") {

@@ -56,6 +56,23 @@ pub enum RouteId {
     DiffVersions,
     GetVersion,
     RestoreVersion,
+    ListMedia,
+    CreateMediaUpload,
+    GetMedia,
+    UpdateMedia,
+    DeleteMedia,
+    CompleteMedia,
+    PutMediaContent,
+    GetMediaContent,
+    GetMediaUsage,
+    ImportPosts,
+    ListTemplates,
+    CreateTemplate,
+    GetTemplate,
+    UpdateTemplate,
+    ArchiveTemplate,
+    RenderTemplate,
+    TemplateToPost,
 }
 
 /// Who may call a route.
@@ -145,6 +162,7 @@ pub const ROUTES: &[Route] = &[
     ),
     r("GET", "/api/v1/workspaces/{workspaceId}/posts", ListPosts, Workspace(P::PostsRead)),
     r("POST", "/api/v1/workspaces/{workspaceId}/posts", CreatePost, Workspace(P::PostsWrite)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/import", ImportPosts, Workspace(P::PostsWrite)),
     r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}", GetPost, Workspace(P::PostsRead)),
     r("PATCH", "/api/v1/workspaces/{workspaceId}/posts/{postId}", UpdatePost, Workspace(P::PostsWrite)),
     r("DELETE", "/api/v1/workspaces/{workspaceId}/posts/{postId}", DeletePost, Workspace(P::PostsDelete)),
@@ -153,8 +171,65 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions", ListVersions, Workspace(P::PostsRead)),
     r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/diff", DiffVersions, Workspace(P::PostsRead)),
     r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/{number}", GetVersion, Workspace(P::PostsRead)),
-    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/{number}/restore", RestoreVersion, Workspace(P::PostsWrite)),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/{number}/restore",
+        RestoreVersion,
+        Workspace(P::PostsWrite),
+    ),
+    r("GET", "/api/v1/workspaces/{workspaceId}/media", ListMedia, Workspace(P::MediaRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/media/uploads", CreateMediaUpload, Workspace(P::MediaWrite)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/media/{mediaId}", GetMedia, Workspace(P::MediaRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}/media/{mediaId}", UpdateMedia, Workspace(P::MediaWrite)),
+    r("DELETE", "/api/v1/workspaces/{workspaceId}/media/{mediaId}", DeleteMedia, Workspace(P::MediaWrite)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/complete", CompleteMedia, Workspace(P::MediaWrite)),
+    // The body is the file: not JSON, and not bound by max_body_bytes (see media::streams_body).
+    r("PUT", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", PutMediaContent, Workspace(P::MediaWrite)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", GetMediaContent, Workspace(P::MediaRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", GetMediaUsage, Workspace(P::MediaRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/templates", ListTemplates, Workspace(P::TemplatesRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/templates", CreateTemplate, Workspace(P::TemplatesWrite)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/templates/{templateId}", GetTemplate, Workspace(P::TemplatesRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}/templates/{templateId}", UpdateTemplate, Workspace(P::TemplatesWrite)),
+    r(
+        "DELETE",
+        "/api/v1/workspaces/{workspaceId}/templates/{templateId}",
+        ArchiveTemplate,
+        Workspace(P::TemplatesWrite),
+    ),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/templates/{templateId}/render",
+        RenderTemplate,
+        Workspace(P::TemplatesRead),
+    ),
+    // Renders a post's content for POST /posts, so it asks what writing that post asks.
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts",
+        TemplateToPost,
+        Workspace(P::PostsWrite),
+    ),
 ];
+
+/// A CSV import may be larger than a JSON request.
+pub const IMPORT_MAX_BYTES: usize = 1024 * 1024;
+
+/// The largest body `route` accepts.
+pub fn body_limit(config: &Config, route: &Route) -> usize {
+    match route.id {
+        ImportPosts => IMPORT_MAX_BYTES.max(config.max_body_bytes),
+        // The file itself: each type's own limit is checked by the handler; the Worker streams it.
+        PutMediaContent => crate::media::model::VIDEO_MAX_BYTES as usize,
+        _ => config.max_body_bytes,
+    }
+}
+
+/// For hosts deciding whether to read a request's body at all: the limit of its route, or the
+/// JSON limit when no route matches.
+pub fn body_limit_for(config: &Config, method: &str, path: &str) -> usize {
+    find(config, method, path).map_or(config.max_body_bytes, |(route, _)| body_limit(config, route))
+}
 
 /// Path parameters, by name.
 #[derive(Debug, Default, Clone)]

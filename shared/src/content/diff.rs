@@ -102,7 +102,8 @@ mod tests {
 
     #[test]
     fn both_sides_are_restored_from_the_chunks() {
-        let (old, new) = ("Launch day! Our new roast is here.\nTry it", "Launch week! Our roast is finally here.\nTry it now");
+        let (old, new) =
+            ("Launch day! Our new roast is here.\nTry it", "Launch week! Our roast is finally here.\nTry it now");
         let d = diff(old, new);
         let side = |skip: Op| d.iter().filter(|c| c.op != skip).map(|c| c.text.as_str()).collect::<String>();
         assert_eq!(side(Op::Insert), old);

@@ -1,7 +1,10 @@
 //! Content: posts, their per-platform targets and the rules a target's text and media must meet (SPEC CT).
-pub mod platforms;
 pub mod diff;
+pub mod import;
+pub mod platforms;
 pub mod posts;
 pub mod posts_api;
+pub mod render;
 pub mod status;
+pub mod templates;
 pub mod versions;

@@ -101,12 +101,14 @@ impl Content {
     }
 }
 
-pub const COLUMNS: &str = "id, title, body, content_hash, status, campaign_id, client_id, tags, author_id, version, private, \
+pub const COLUMNS: &str =
+    "id, title, body, content_hash, status, campaign_id, client_id, tags, author_id, version, private, \
      created_at, updated_at";
 pub const VISIBLE: &str = "(?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
 
 pub fn decode(r: &Row, targets: Vec<TargetView>) -> Result<PostView, AppError> {
-    let status = PostStatus::parse(&r.text("status")?).ok_or_else(|| AppError::Internal("stored status is unknown".into()))?;
+    let status =
+        PostStatus::parse(&r.text("status")?).ok_or_else(|| AppError::Internal("stored status is unknown".into()))?;
     Ok(PostView {
         id: r.text("id")?,
         title: r.text("title")?,
@@ -126,7 +128,11 @@ pub fn decode(r: &Row, targets: Vec<TargetView>) -> Result<PostView, AppError> {
 }
 
 /// The targets of some posts, in order, with their media in order.
-pub async fn targets_of(db: &dyn Sql, workspace_id: &str, post_ids: &[String]) -> Result<Vec<(String, TargetView)>, AppError> {
+pub async fn targets_of(
+    db: &dyn Sql,
+    workspace_id: &str,
+    post_ids: &[String],
+) -> Result<Vec<(String, TargetView)>, AppError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -166,8 +172,12 @@ pub async fn targets_of(db: &dyn Sql, workspace_id: &str, post_ids: &[String]) -
 }
 
 pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &str) -> Result<PostView, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
-    let row = db.query_one(&sql, &params![workspace_id, limit_to, post_id]).await?.ok_or_else(|| AppError::not_found("post"))?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
+    let row = db
+        .query_one(&sql, &params![workspace_id, limit_to, post_id])
+        .await?
+        .ok_or_else(|| AppError::not_found("post"))?;
     let targets = targets_of(db, workspace_id, &[post_id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
     decode(&row, targets)
 }
@@ -241,7 +251,10 @@ pub async fn parse_targets(
         let media = describe_media(ctx.db, workspace_id, &media_ids).await?;
         for (j, found) in media.iter().enumerate() {
             if found.is_none() {
-                errors.push(FieldError::new(at(&format!("media[{j}]")), "is not a ready asset of this workspace's media library"));
+                errors.push(FieldError::new(
+                    at(&format!("media[{j}]")),
+                    "is not a ready asset of this workspace's media library",
+                ));
             }
         }
         let infos: Vec<_> = media.into_iter().flatten().collect();
@@ -256,7 +269,13 @@ pub async fn parse_targets(
 }
 
 /// The statements that replace a post's targets.
-pub fn write_targets(workspace_id: &str, post_id: &str, targets: &[TargetView], keep_text: bool, now: i64) -> Vec<Statement> {
+pub fn write_targets(
+    workspace_id: &str,
+    post_id: &str,
+    targets: &[TargetView],
+    keep_text: bool,
+    now: i64,
+) -> Vec<Statement> {
     let mut out = vec![Statement::new(
         "DELETE FROM post_targets WHERE workspace_id = ?1 AND post_id = ?2",
         params![workspace_id, post_id],

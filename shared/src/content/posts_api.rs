@@ -105,7 +105,8 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     }
     let from = time(call, "from", 0, &mut errors);
     let to = time(call, "to", i64::MAX, &mut errors);
-    let limit = call.req.query_param("limit").map_or(Some(50), |l| l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)));
+    let limit =
+        call.req.query_param("limit").map_or(Some(50), |l| l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)));
     let offset = call.req.query_param("offset").map(|o| o.parse::<i64>().ok().filter(|o| (0..=1_000_000).contains(o)));
     let sort = call.req.query_param("sort").unwrap_or_else(|| "newest".into());
     let order = match sort.as_str() {
@@ -137,9 +138,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let words = search_words(&q("q"));
     let search = match (words.is_empty(), ctx.db.dialect()) {
         (true, _) => String::new(),
-        (false, Dialect::Sqlite) => {
-            "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)".to_string()
-        }
+        (false, Dialect::Sqlite) => "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)".to_string(),
         (false, Dialect::Postgres) => "AND search @@ to_tsquery('simple', ?14)".to_string(),
     };
     let sql = format!(
@@ -196,6 +195,12 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope)))]
 pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: PostInput = json::parse(&call.req.body)?;
+    Ok(json::ok(201, create_one(ctx, call, input).await?))
+}
+
+/// Creates one post as version 1, in draft, with its targets, version and activity entry in
+/// one atomic batch. Shared by the API and the CSV import.
+pub async fn create_one(ctx: &Context<'_>, call: &Call<'_>, input: PostInput) -> Result<PostView, AppError> {
     let member = call.member()?;
     let author = call.caller()?.user_id.clone();
     let mut errors = Vec::new();
@@ -224,7 +229,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let (campaign_id, client_id) =
         posts::resolve_links(ctx.db, member, call, input.campaign_id, input.client_id, &mut errors).await?;
     let targets =
-        posts::parse_targets(ctx, &member.workspace_id, &body, input.targets.unwrap_or_default(), &[], &mut errors).await?;
+        posts::parse_targets(ctx, &member.workspace_id, &body, input.targets.unwrap_or_default(), &[], &mut errors)
+            .await?;
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -272,10 +278,16 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     )];
     batch.extend(posts::write_targets(&member.workspace_id, &id, &content.targets, keep, now));
     batch.push(posts::write_version(ctx, &member.workspace_id, &id, 1, &content, keep, &author, None));
-    let change = Change { action: "post.create", entity_type: "post", entity_id: &id, before: None, after: Some(to_json(&view)) };
+    let change = Change {
+        action: "post.create",
+        entity_type: "post",
+        entity_id: &id,
+        before: None,
+        after: Some(to_json(&view)),
+    };
     batch.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&batch).await?;
-    Ok(json::ok(201, view))
+    Ok(view)
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}", tag = "posts", security(("bearer" = [])),
@@ -284,7 +296,10 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    Ok(json::ok(200, posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?))
+    Ok(json::ok(
+        200,
+        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?,
+    ))
 }
 
 /// Applies a new content and status to a post as the next version, atomically; answers the
@@ -307,7 +322,8 @@ pub async fn save_edit(
     if let Some(content) = &content {
         let next = before.status.apply(Event::Edit).map_err(|e| AppError::Conflict(e.to_string()))?;
         if next != before.status {
-            message = Some(format!("the post was {}; the edit sent it back to {}", before.status.as_str(), next.as_str()));
+            message =
+                Some(format!("the post was {}; the edit sent it back to {}", before.status.as_str(), next.as_str()));
         }
         after.status = next;
         after.version = before.version + 1;
@@ -362,8 +378,13 @@ pub async fn save_edit(
     ];
     head.append(&mut batch);
     let mut batch = head;
-    let change =
-        Change { action, entity_type: "post", entity_id: &after.id, before: Some(to_json(before)), after: Some(to_json(&after)) };
+    let change = Change {
+        action,
+        entity_type: "post",
+        entity_id: &after.id,
+        before: Some(to_json(before)),
+        after: Some(to_json(&after)),
+    };
     batch.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&batch).await.map_err(|e| match e {
         DbError::Unique(_) | DbError::Constraint(_) => {
@@ -419,7 +440,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     if input.campaign_id.is_some() || input.client_id.is_some() {
         let campaign = input.campaign_id.or(before.campaign_id.clone());
         let client = input.client_id.or(before.client_id.clone());
-        (after.campaign_id, after.client_id) = posts::resolve_links(ctx.db, member, call, campaign, client, &mut errors).await?;
+        (after.campaign_id, after.client_id) =
+            posts::resolve_links(ctx.db, member, call, campaign, client, &mut errors).await?;
     }
     let targets = match input.targets {
         Some(t) => posts::parse_targets(ctx, &member.workspace_id, &body, t, &before.targets, &mut errors).await?,
@@ -445,14 +467,23 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let member = call.member()?;
     let before = posts::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
     if matches!(before.status, PostStatus::Publishing | PostStatus::Scheduled) {
-        return Err(AppError::Conflict(format!("a {} post cannot be deleted; unschedule it first", before.status.as_str())));
+        return Err(AppError::Conflict(format!(
+            "a {} post cannot be deleted; unschedule it first",
+            before.status.as_str()
+        )));
     }
     let now = ctx.clock.now_ms();
     let write = Statement::new(
         "UPDATE posts SET deleted_at = ?3, updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
         params![member.workspace_id.as_str(), before.id.as_str(), now],
     );
-    let change = Change { action: "post.delete", entity_type: "post", entity_id: &before.id, before: Some(to_json(&before)), after: None };
+    let change = Change {
+        action: "post.delete",
+        entity_type: "post",
+        entity_id: &before.id,
+        before: Some(to_json(&before)),
+        after: None,
+    };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, before))
 }

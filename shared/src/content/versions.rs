@@ -79,7 +79,13 @@ async fn post_id(ctx: &Context<'_>, call: &Call<'_>) -> Result<posts::PostView, 
     posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await
 }
 
-async fn version(ctx: &Context<'_>, workspace_id: &str, post_id: &str, number: &str, field: &str) -> Result<VersionView, AppError> {
+async fn version(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    post_id: &str,
+    number: &str,
+    field: &str,
+) -> Result<VersionView, AppError> {
     let n: i64 = number.parse().map_err(|_| AppError::field(field, "must be a version number"))?;
     let row = ctx
         .db
@@ -140,7 +146,11 @@ pub async fn compare(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         VersionDiff {
             from: a.summary.number,
             to: b.summary.number,
-            title: TitleChange { changed: a.summary.title != b.summary.title, from: a.summary.title, to: b.summary.title },
+            title: TitleChange {
+                changed: a.summary.title != b.summary.title,
+                from: a.summary.title,
+                to: b.summary.title,
+            },
             body,
             targets_changed: a.targets != b.targets,
             from_targets: a.targets,

@@ -77,6 +77,10 @@ pub enum Permission {
     PostsRead,
     PostsWrite,
     PostsDelete,
+    MediaRead,
+    MediaWrite,
+    TemplatesRead,
+    TemplatesWrite,
 }
 
 use Role::*;
@@ -102,10 +106,15 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::PostsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::PostsWrite, &[Owner, Admin, Editor, Writer]),
     (Permission::PostsDelete, &[Owner, Admin, Editor]),
+    (Permission::MediaRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::MediaWrite, &[Owner, Admin, Editor, Writer]),
+    // Client members read only their clients' templates, snippets, hashtag groups and signatures.
+    (Permission::TemplatesRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::TemplatesWrite, &[Owner, Admin, Editor, Writer]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 21] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -123,6 +132,10 @@ impl Permission {
         Permission::PostsRead,
         Permission::PostsWrite,
         Permission::PostsDelete,
+        Permission::MediaRead,
+        Permission::MediaWrite,
+        Permission::TemplatesRead,
+        Permission::TemplatesWrite,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

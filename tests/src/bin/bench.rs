@@ -123,6 +123,55 @@ async fn load(base: &str, secs: u64, clients: usize, store: &str) {
     );
 }
 
+/// Lists 50 posts out of 10,000 with a filter and a search term. The posts are seeded with the
+/// CSV import, 500 a request.
+async fn posts(store: &str, base: Option<&str>) {
+    if let Some(base) = base {
+        std::env::set_var("HERALD_BASE_URL", base);
+    }
+    let api = if base.is_some() { Api::new() } else { Api::local(Environment::Development) };
+    let user = signup(&api, "bench-posts").await;
+    let ws = create_workspace(&api, &user, "Bench posts").await;
+    let words = ["coffee", "roast", "launch", "winter", "espresso", "beans", "morning", "tea"];
+    let seeding = Instant::now();
+    for chunk in 0..20 {
+        let mut csv = String::from("title,body,tags\n");
+        for i in 0..500 {
+            let n = chunk * 500 + i;
+            let (a, b) = (words[n % words.len()], words[(n / 8) % words.len()]);
+            csv.push_str(&format!(
+                "Post {n} about {a},Our {b} story number {n} with {a} and more words,{}\n",
+                if n % 2 == 0 { "even" } else { "odd" }
+            ));
+        }
+        let r = api
+            .post(&format!("/api/v1/workspaces/{ws}/posts/import"))
+            .bearer(&user.access)
+            .typed("text/csv", csv)
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "seeding: {}", String::from_utf8_lossy(&r.body));
+    }
+    let seeded = seeding.elapsed();
+    let path = format!("/api/v1/workspaces/{ws}/posts?status=draft&tag=even&q=espresso&limit=50");
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let r = api.get(&path).bearer(&user.access).send().await;
+        times.push(t.elapsed());
+        assert_eq!(r.status, 200);
+        assert_eq!(r.data()["items"].as_array().map(Vec::len), Some(50));
+    }
+    times.sort();
+    let kind = if base.is_some() { "worker" } else { "in-process" };
+    println!(
+        "{kind} {store:<13} list 50 of 10,000 posts (tag + status + search)  n=200  p50 {}  p99 {}  (seeded in {:.1} s)",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        seeded.as_secs_f64()
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -134,6 +183,7 @@ fn main() {
             let clients = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(8);
             rt.block_on(load(base, secs, clients, args.get(5).map_or("d1", String::as_str)));
         }
-        _ => eprintln!("usage: bench in-process [label] | bench load <base-url> [secs] [clients] [label]"),
+        Some("posts") => rt.block_on(posts(args.get(2).map_or("sqlite", String::as_str), args.get(3).map(String::as_str))),
+        _ => eprintln!("usage: bench posts [label] [base-url] | bench in-process [label] | bench load <base-url> [secs] [clients] [label]"),
     }
 }
