@@ -405,15 +405,13 @@ async fn templates_make_a_post_body_ready_for_posts() {
     let path = w(&ws, &format!("/templates/{}/posts", id(&t)));
     let r = api.post(&path).bearer(&owner.access).json(json!({})).send().await;
     assert_eq!(r.fields(), ["variables.pct"], "always strict");
-    let draft = api.post(&path).bearer(&owner.access).json(json!({"variables": {"pct": 20}})).send().await.data();
-    assert_eq!(
-        draft,
-        json!({"title": "Acme promo", "body": "Save 20%", "campaignId": null, "clientId": client["id"],
-               "targets": [{"platform": "x", "text": "20% off"}]})
-    );
-    let created = create(&api, &owner, &w(&ws, "/posts"), draft).await;
+    let created = create(&api, &owner, &path, json!({"variables": {"pct": 20}})).await;
     assert_eq!((created["title"].as_str(), created["status"].as_str()), (Some("Acme promo"), Some("draft")));
+    assert_eq!((created["body"].as_str(), created["clientId"].as_str()), (Some("Save 20%"), client["id"].as_str()));
+    assert_eq!(created["targets"][0]["platform"], "x");
     assert_eq!(created["targets"][0]["text"], "20% off");
+    let stored = api.get(&w(&ws, &format!("/posts/{}", id(&created)))).bearer(&owner.access).send().await.data();
+    assert_eq!(stored["version"], 1);
 
     let other = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Other"})).await;
     let r = api

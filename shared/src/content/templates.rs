@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::platforms::Platform;
 use super::posts::{self, MAX_BODY_CHARS};
+use super::posts_api;
 use super::render::{self, IncludeKind, Included, Lookup, Piece, Report};
 use crate::activity::{self, Change};
 use crate::agency::{campaigns, client_limit, clients};
@@ -215,24 +216,6 @@ pub struct Rendered {
     pub includes: Vec<String>,
     /// With `strict: false`: placeholders left as written.
     pub unresolved: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DraftTarget {
-    pub platform: String,
-    pub text: String,
-}
-
-/// A post's content rendered from a template: exactly a body for `POST …/posts`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PostDraft {
-    pub title: String,
-    pub body: String,
-    pub campaign_id: Option<String>,
-    pub client_id: Option<String>,
-    pub targets: Vec<DraftTarget>,
 }
 
 const COLUMNS: &str =
@@ -1027,7 +1010,7 @@ pub async fn render(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts", tag = "templates", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("templateId" = String, Path)), request_body = PostFromTemplateInput,
     responses(
-        (status = 200, description = "The template rendered strictly into a post's content, ready to send as is to POST /api/v1/workspaces/{workspaceId}/posts; nothing is created yet", body = Envelope<PostDraft>),
+        (status = 201, description = "A draft post made from the template rendered strictly, exactly as POST /posts would make it", body = Envelope<posts::PostView>),
         (status = 400, description = "VALIDATION_ERROR: as for render, plus the post's own title and body rules; `templateId` when the block is not a template", body = ErrorEnvelope),
         (status = 403, description = "FORBIDDEN: the role may not write posts", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
@@ -1064,10 +1047,28 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let targets =
-        rendered.platform_texts.into_iter().map(|(platform, text)| DraftTarget { platform, text }).collect::<Vec<_>>();
-    let draft = PostDraft { title, body, campaign_id: rendered.campaign_id, client_id: rendered.client_id, targets };
-    Ok(json::ok(200, draft))
+    let targets = rendered
+        .platform_texts
+        .into_iter()
+        .map(|(platform, text)| posts::TargetInput { platform, text: Some(text), options: None, media: None })
+        .collect::<Vec<_>>();
+    // The same path as POST /posts: its validation (platform limits included), version 1,
+    // activity entry, all in one batch.
+    let post = posts_api::create_one(
+        ctx,
+        call,
+        posts::PostInput {
+            title: Some(title),
+            body: Some(body),
+            campaign_id: rendered.campaign_id,
+            client_id: rendered.client_id,
+            tags: None,
+            targets: Some(targets),
+            version: None,
+        },
+    )
+    .await?;
+    Ok(json::ok(201, post))
 }
 
 #[cfg(test)]
