@@ -377,3 +377,36 @@ async fn an_asset_a_post_uses_shows_its_usage_and_cannot_be_deleted() {
     let log = api.get(&w(&ws, &format!("/activity?entityId={id}"))).bearer(&owner.access).send().await.data();
     assert_eq!(log["items"].as_array().unwrap().iter().filter(|e| e["action"] == "media.delete").count(), 1);
 }
+
+#[tokio::test]
+async fn a_client_member_sees_only_assets_its_clients_posts_use() {
+    let (api, owner, ws) = setup("media-client").await;
+    let shown = ready_png(&api, &owner, &ws, "shown.png").await;
+    let hidden = ready_png(&api, &owner, &ws, "hidden.png").await;
+    let client = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Acme post", "body": "hi", "clientId": client["id"], "targets": [{"platform": "linkedin", "media": [shown]}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let member = add_member(&api, &owner, &ws, "client").await;
+    api.post(&w(&ws, &format!("/clients/{}/members", client["id"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .json(json!({"userId": member.id}))
+        .send()
+        .await;
+    let list = api.get(&w(&ws, "/media")).bearer(&member.access).send().await.data();
+    let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [shown.as_str()]);
+    assert_eq!(api.get(&w(&ws, &format!("/media/{shown}"))).bearer(&member.access).send().await.status, 200);
+    api.get(&w(&ws, &format!("/media/{hidden}"))).bearer(&member.access).send().await.expect_error(404, "NOT_FOUND");
+    api.get(&w(&ws, &format!("/media/{hidden}/usage")))
+        .bearer(&member.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let all = api.get(&w(&ws, "/media")).bearer(&owner.access).send().await.data();
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "the agency sees its whole library");
+}

@@ -298,3 +298,37 @@ async fn workspace_updates_merge_branding() {
     let r = api.patch(&ws_path(&ws, "")).bearer(&owner.access).json(json!({"branding": {"color": null}})).send().await;
     assert_eq!(r.data()["branding"], json!({"logoUrl": "https://cdn.example/logo.png"}));
 }
+
+#[tokio::test]
+async fn workspace_and_member_changes_are_in_the_activity_log() {
+    let api = Api::new();
+    let owner = signup(&api, "audit-ws").await;
+    let ws = create_workspace(&api, &owner, "Audit ws").await;
+    let member = add_member(&api, &owner, &ws, "writer").await;
+    api.patch(&ws_path(&ws, &format!("/members/{}", member.id)))
+        .bearer(&owner.access)
+        .json(json!({"role": "editor"}))
+        .send()
+        .await;
+    api.patch(&ws_path(&ws, "")).bearer(&owner.access).json(json!({"name": "Renamed"})).send().await;
+    // A refused change leaves no trace.
+    api.patch(&ws_path(&ws, &format!("/members/{}", owner.id)))
+        .bearer(&owner.access)
+        .json(json!({"role": "viewer"}))
+        .send()
+        .await
+        .expect_error(409, "CONFLICT");
+    api.delete(&ws_path(&ws, &format!("/members/{}", member.id))).bearer(&member.access).send().await;
+    let log = api.get(&ws_path(&ws, "/activity?limit=100")).bearer(&owner.access).send().await.data();
+    let mut actions: Vec<&str> =
+        log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    actions.sort();
+    assert_eq!(actions, ["invite.accept", "invite.create", "member.leave", "member.role", "workspace.update"]);
+    let role = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "member.role").unwrap();
+    assert_eq!((role["before"]["role"].as_str(), role["after"]["role"].as_str()), (Some("writer"), Some("editor")));
+    let rename = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "workspace.update").unwrap();
+    assert_eq!(
+        (rename["before"]["name"].as_str(), rename["after"]["name"].as_str()),
+        (Some("Audit ws"), Some("Renamed"))
+    );
+}

@@ -384,7 +384,16 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     if !f.is_ok() {
         return Err(f.error());
     }
-    let filters = Filters { folder, tag, content_type, type_prefix, status, cursor: q("cursor"), limit: limit + 1 };
+    let filters = Filters {
+        folder,
+        tag,
+        content_type,
+        type_prefix,
+        status,
+        cursor: q("cursor"),
+        limit: limit + 1,
+        limit_to: client_limit(call, member)?,
+    };
     let mut items = store::list(ctx.db, &member.workspace_id, &filters).await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
@@ -407,7 +416,9 @@ fn list_types() -> String {
     ))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let stored =
+        store::find_visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("mediaId")?)
+            .await?;
     let mut view = stored.view;
     if view.status == "ready" {
         view.download_url = ctx.blobs.presign_get(&stored.key, DOWNLOAD_URL_SECS, ctx.clock.now_ms()).ok();
@@ -426,7 +437,9 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
     ))]
 pub async fn get_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let stored =
+        store::find_visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("mediaId")?)
+            .await?;
     if stored.view.status != "ready" {
         return Err(AppError::Conflict("the file is not uploaded yet".into()));
     }
@@ -525,7 +538,9 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ))]
 pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let stored =
+        store::find_visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("mediaId")?)
+            .await?;
     let posts = store::usage(ctx.db, &member.workspace_id, &stored.view.id, &client_limit(call, member)?).await?;
     Ok(json::ok(200, posts))
 }

@@ -150,6 +150,24 @@ pub struct Filters {
     pub status: String,
     pub cursor: String,
     pub limit: i64,
+    /// A Client member, who sees only assets used by its clients' posts; or "".
+    pub limit_to: String,
+}
+
+/// Assets a Client member may see: those its clients' live posts use.
+const CLIENT_ASSETS: &str = "SELECT ptm.asset_id FROM post_target_media ptm JOIN posts p ON p.id = ptm.post_id \
+     WHERE ptm.workspace_id = ?1 AND p.deleted_at IS NULL \
+     AND p.client_id IN (SELECT client_id FROM client_members WHERE user_id = ?9)";
+
+/// [`find`] for readers: a Client member finds only what its clients' posts use.
+pub async fn find_visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) -> Result<Stored, AppError> {
+    if !limit_to.is_empty() {
+        let sql = CLIENT_ASSETS.replace("?9", "?2") + " AND ptm.asset_id = ?3";
+        if db.query_one(&sql, &params![workspace_id, limit_to, id]).await?.is_none() {
+            return Err(AppError::not_found("media asset"));
+        }
+    }
+    find(db, workspace_id, id).await
 }
 
 /// Newest first; empty filters match everything.
@@ -159,7 +177,8 @@ pub async fn list(db: &dyn Sql, workspace_id: &str, f: &Filters) -> Result<Vec<M
          AND (?2 = '' OR folder = ?2) \
          AND (?3 = '' OR id IN (SELECT asset_id FROM media_tags WHERE workspace_id = ?1 AND tag = ?3)) \
          AND (?4 = '' OR content_type = ?4) AND (?5 = '' OR content_type LIKE ?5) \
-         AND (?6 = '' OR status = ?6) AND (?7 = '' OR id < ?7) ORDER BY id DESC LIMIT ?8"
+         AND (?6 = '' OR status = ?6) AND (?7 = '' OR id < ?7) AND (?9 = '' OR id IN ({CLIENT_ASSETS})) \
+         ORDER BY id DESC LIMIT ?8"
     );
     let values: Vec<Value> = params![
         workspace_id,
@@ -169,7 +188,8 @@ pub async fn list(db: &dyn Sql, workspace_id: &str, f: &Filters) -> Result<Vec<M
         f.type_prefix.as_str(),
         f.status.as_str(),
         f.cursor.as_str(),
-        f.limit
+        f.limit,
+        f.limit_to.as_str()
     ];
     db.query(&sql, &values).await?.iter().map(|r| decode(r).map(|s| s.view)).collect()
 }

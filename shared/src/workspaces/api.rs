@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::model::*;
 use super::{invites, members, store};
+use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -99,6 +100,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         return Err(f.error());
     }
     let current = store::get_for(ctx.db, &member.workspace_id, user_id).await?;
+    let before = serde_json::to_value(&current).ok();
+    let mut after_view = current.clone();
     let merge = |mut base: Map<String, Json>, patch: Map<String, Json>, field: &str| {
         validate::merge_patch(&mut base, patch);
         let text = to_text(base)?;
@@ -113,7 +116,32 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         branding: branding.map(|p| merge(current.branding, p, "branding")).transpose()?,
         settings: settings.map(|p| merge(current.settings, p, "settings")).transpose()?,
     };
-    store::update(ctx.db, &member.workspace_id, change, ctx.clock.now_ms()).await?;
+    if let Some(n) = &change.name {
+        after_view.name = n.clone();
+    }
+    if let Some(t) = &change.timezone {
+        after_view.timezone = t.clone();
+    }
+    let parse = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str::<Map<String, Json>>(t).ok());
+    if let Some(b) = parse(&change.branding) {
+        after_view.branding = b;
+    }
+    if let Some(s) = parse(&change.settings) {
+        after_view.settings = s;
+    }
+    let record = activity::record(
+        ctx,
+        call,
+        &member.workspace_id,
+        Change {
+            action: "workspace.update",
+            entity_type: "workspace",
+            entity_id: &member.workspace_id,
+            before,
+            after: serde_json::to_value(&after_view).ok(),
+        },
+    );
+    ctx.db.batch(&[store::update(&member.workspace_id, change, ctx.clock.now_ms()), record]).await?;
     Ok(json::ok(200, store::get_for(ctx.db, &member.workspace_id, user_id).await?))
 }
 
@@ -127,8 +155,21 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let (member, user_id) = (call.member()?, &call.caller()?.user_id);
     let mut view = store::get_for(ctx.db, &member.workspace_id, user_id).await?;
-    store::archive(ctx.db, &member.workspace_id, ctx.clock.now_ms()).await?;
+    let before = serde_json::to_value(&view).ok();
     view.status = "archived".into();
+    let change = Change {
+        action: "workspace.archive",
+        entity_type: "workspace",
+        entity_id: &member.workspace_id,
+        before,
+        after: serde_json::to_value(&view).ok(),
+    };
+    let [archive, guard] = store::archive(&member.workspace_id, ctx.clock.now_ms());
+    let record = activity::record(ctx, call, &member.workspace_id, change);
+    ctx.db.batch(&[archive, guard, record]).await.map_err(|e| match e {
+        crate::sql::DbError::Constraint(_) => AppError::not_found("workspace"),
+        other => other.into(),
+    })?;
     Ok(json::ok(200, view))
 }
 
@@ -158,7 +199,7 @@ pub async fn update_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let role = members::parse_role(&input.role).map_err(|m| AppError::field("role", m))?;
     let member = call.member()?;
     let target = call.params.get("userId")?;
-    members::change_role(ctx.db, member, target, role, ctx.clock.now_ms()).await?;
+    members::change_role(ctx, call, target, role).await?;
     let view = members::list(ctx.db, &member.workspace_id)
         .await?
         .into_iter()
@@ -177,7 +218,7 @@ pub async fn update_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     ))]
 pub async fn remove_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let target = call.params.get("userId")?;
-    members::remove(ctx.db, call.member()?, &call.caller()?.user_id, target).await?;
+    members::remove(ctx, call, target).await?;
     Ok(json::ok(200, Removed { removed: true }))
 }
 
@@ -201,7 +242,7 @@ pub async fn invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let (Some(email), Some(role)) = (email, role) else {
         return Err(f.error());
     };
-    let view = invites::create(ctx, call.member()?, &call.caller()?.user_id, email, role).await?;
+    let view = invites::create(ctx, call, email, role).await?;
     Ok(json::ok(201, view))
 }
 
@@ -222,6 +263,6 @@ pub async fn accept_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         return Err(AppError::field("token", "must be the token from the invitation email"));
     }
     let user_id = &call.caller()?.user_id;
-    let workspace_id = invites::accept(ctx, user_id, token).await?;
+    let workspace_id = invites::accept(ctx, call, user_id, token).await?;
     Ok(json::ok(200, store::get_for(ctx.db, &workspace_id, user_id).await?))
 }

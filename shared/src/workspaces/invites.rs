@@ -4,22 +4,19 @@
 use super::members;
 use super::model::InviteView;
 use super::permissions::Role;
-use crate::api::{Context, Member};
+use crate::activity::{self, Change};
+use crate::api::Call;
+use crate::api::Context;
 use crate::error::AppError;
 use crate::identity::model::Email;
 use crate::identity::{tokens, users};
 use crate::mail::MailMessage;
 use crate::params;
-use crate::sql::{Scope, Statement};
+use crate::sql::{DbError, Scope, Statement};
 use crate::validate::rfc3339;
 
-pub async fn create(
-    ctx: &Context<'_>,
-    inviter: &Member,
-    inviter_id: &str,
-    email: Email,
-    role: Role,
-) -> Result<InviteView, AppError> {
+pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role) -> Result<InviteView, AppError> {
+    let (inviter, inviter_id) = (call.member()?, call.caller()?.user_id.as_str());
     if !inviter.role.may_grant(role) {
         return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
     }
@@ -74,18 +71,28 @@ pub async fn create(
         ctx.db.execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()]).await?;
         return Err(err);
     }
-    Ok(InviteView {
+    let view = InviteView {
         id,
         workspace_id: inviter.workspace_id.clone(),
         email: email.as_str().to_string(),
         role,
         expires_at: rfc3339(expires),
         created_at: rfc3339(now),
-    })
+    };
+    // Logged once the mail is out: an invitation that could not be sent was never made.
+    let change = Change {
+        action: "invite.create",
+        entity_type: "invite",
+        entity_id: &view.id,
+        before: None,
+        after: serde_json::to_value(&view).ok(),
+    };
+    ctx.db.batch(&[activity::record(ctx, call, &inviter.workspace_id, change)]).await?;
+    Ok(view)
 }
 
 /// Spends the invitation and creates the membership in one atomic batch. Answers the workspace id.
-pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<String, AppError> {
+pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &str) -> Result<String, AppError> {
     let now = ctx.clock.now_ms();
     let invalid = || AppError::NotFound("invitation not found or expired".into());
     let hash = tokens::token_hash(token);
@@ -120,8 +127,7 @@ pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<Str
     if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
         return Err(AppError::Conflict("you are already a member of this workspace".into()));
     }
-    let changed = ctx
-        .db
+    ctx.db
         .batch(&[
             Statement::new(
                 "UPDATE invites SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1 AND accepted_at IS NULL AND expires_at > ?2",
@@ -134,10 +140,27 @@ pub async fn accept(ctx: &Context<'_>, user_id: &str, token: &str) -> Result<Str
                  WHERE id = ?1 AND accepted_by = ?2 AND accepted_at = ?3",
                 params![invite_id.as_str(), user_id, now],
             ),
+            Statement::guard(
+                "SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND created_at = ?3",
+                params![workspace_id.as_str(), user_id, now],
+            ),
+            activity::record(
+                ctx,
+                call,
+                &workspace_id,
+                Change {
+                    action: "invite.accept",
+                    entity_type: "member",
+                    entity_id: user_id,
+                    before: None,
+                    after: Some(serde_json::json!({ "inviteId": invite_id })),
+                },
+            ),
         ])
-        .await?;
-    if changed.first() != Some(&1) {
-        return Err(AppError::Conflict("this invitation has already been used".into()));
-    }
+        .await
+        .map_err(|e| match e {
+            DbError::Constraint(_) => AppError::Conflict("this invitation has already been used".into()),
+            other => other.into(),
+        })?;
     Ok(workspace_id)
 }

@@ -5,10 +5,13 @@
 use super::model::MemberView;
 use super::permissions::{Permission, Role};
 use super::store::role_of;
-use crate::api::Member;
+use serde_json::json;
+
+use crate::activity::{self, Change};
+use crate::api::{Call, Context};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::Sql;
+use crate::sql::{DbError, Sql, Statement};
 use crate::validate::rfc3339;
 
 pub fn parse_role(input: &str) -> Result<Role, String> {
@@ -53,13 +56,8 @@ pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<
 const LAST_OWNER_GUARD: &str = "(role <> 'owner' OR (SELECT COUNT(*) FROM memberships o \
      WHERE o.workspace_id = ?1 AND o.role = 'owner') > 1)";
 
-pub async fn change_role(
-    db: &dyn Sql,
-    actor: &Member,
-    target_user: &str,
-    role: Role,
-    now_ms: i64,
-) -> Result<(), AppError> {
+pub async fn change_role(ctx: &Context<'_>, call: &Call<'_>, target_user: &str, role: Role) -> Result<(), AppError> {
+    let (db, actor, now_ms) = (ctx.db, call.member()?, ctx.clock.now_ms());
     let current = role_in(db, &actor.workspace_id, target_user).await?.ok_or_else(|| AppError::not_found("member"))?;
     if !actor.role.may_grant(role) {
         return Err(AppError::Forbidden(format!("a {} cannot grant the {} role", actor.role.as_str(), role.as_str())));
@@ -73,15 +71,32 @@ pub async fn change_role(
     let sql = format!(
         "UPDATE memberships SET role = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND user_id = ?2 AND {LAST_OWNER_GUARD}"
     );
-    let changed = db.execute(&sql, &params![actor.workspace_id.as_str(), target_user, role.as_str(), now_ms]).await?;
-    if changed == 0 {
-        return Err(AppError::Conflict("the last owner cannot be demoted".into()));
-    }
+    let change = Change {
+        action: "member.role",
+        entity_type: "member",
+        entity_id: target_user,
+        before: Some(json!({ "role": current.as_str() })),
+        after: Some(json!({ "role": role.as_str() })),
+    };
+    let batch = [
+        Statement::new(sql, params![actor.workspace_id.as_str(), target_user, role.as_str(), now_ms]),
+        // The update applied only if it left an owner behind; otherwise nothing is written.
+        Statement::guard(
+            "SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND role = ?3 AND updated_at = ?4",
+            params![actor.workspace_id.as_str(), target_user, role.as_str(), now_ms],
+        ),
+        activity::record(ctx, call, &actor.workspace_id, change),
+    ];
+    db.batch(&batch).await.map_err(|e| match e {
+        DbError::Constraint(_) => AppError::Conflict("the last owner cannot be demoted".into()),
+        other => other.into(),
+    })?;
     Ok(())
 }
 
 /// Removes `target_user`, or lets the actor leave when it is themself.
-pub async fn remove(db: &dyn Sql, actor: &Member, actor_id: &str, target_user: &str) -> Result<(), AppError> {
+pub async fn remove(ctx: &Context<'_>, call: &Call<'_>, target_user: &str) -> Result<(), AppError> {
+    let (db, actor, actor_id) = (ctx.db, call.member()?, call.caller()?.user_id.as_str());
     let current = role_in(db, &actor.workspace_id, target_user).await?.ok_or_else(|| AppError::not_found("member"))?;
     if actor_id != target_user {
         if !Permission::MembersManage.granted_to(actor.role) {
@@ -92,9 +107,26 @@ pub async fn remove(db: &dyn Sql, actor: &Member, actor_id: &str, target_user: &
         }
     }
     let sql = format!("DELETE FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND {LAST_OWNER_GUARD}");
-    let changed = db.execute(&sql, &params![actor.workspace_id.as_str(), target_user]).await?;
-    if changed == 0 {
-        return Err(AppError::Conflict("the last owner cannot leave; make someone else owner first".into()));
-    }
+    let change = Change {
+        action: if actor_id == target_user { "member.leave" } else { "member.remove" },
+        entity_type: "member",
+        entity_id: target_user,
+        before: Some(json!({ "role": current.as_str() })),
+        after: None,
+    };
+    let batch = [
+        Statement::new(sql, params![actor.workspace_id.as_str(), target_user]),
+        Statement::guard(
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?2)",
+            params![actor.workspace_id.as_str(), target_user],
+        ),
+        activity::record(ctx, call, &actor.workspace_id, change),
+    ];
+    db.batch(&batch).await.map_err(|e| match e {
+        DbError::Constraint(_) => {
+            AppError::Conflict("the last owner cannot leave; make someone else owner first".into())
+        }
+        other => other.into(),
+    })?;
     Ok(())
 }

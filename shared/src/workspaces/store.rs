@@ -83,27 +83,23 @@ pub struct WorkspaceChange {
     pub settings: Option<String>,
 }
 
-pub async fn update(db: &dyn Sql, workspace_id: &str, c: WorkspaceChange, now_ms: i64) -> Result<(), AppError> {
-    db.execute(
+pub fn update(workspace_id: &str, c: WorkspaceChange, now_ms: i64) -> Statement {
+    Statement::new(
         "UPDATE workspaces SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), \
          branding = COALESCE(?4, branding), settings = COALESCE(?5, settings), updated_at = ?6 \
          WHERE id = ?1 AND archived_at IS NULL",
-        &params![workspace_id, c.name, c.timezone, c.branding, c.settings, now_ms],
+        params![workspace_id, c.name, c.timezone, c.branding, c.settings, now_ms],
     )
-    .await?;
-    Ok(())
 }
 
-pub async fn archive(db: &dyn Sql, workspace_id: &str, now_ms: i64) -> Result<(), AppError> {
-    let changed = db
-        .execute(
+/// The archive and a guard that fails the batch when the workspace was already archived.
+pub fn archive(workspace_id: &str, now_ms: i64) -> [Statement; 2] {
+    [
+        Statement::new(
             "UPDATE workspaces SET status = 'archived', archived_at = ?2, updated_at = ?2 \
              WHERE id = ?1 AND archived_at IS NULL",
-            &params![workspace_id, now_ms],
-        )
-        .await?;
-    if changed == 0 {
-        return Err(AppError::not_found("workspace"));
-    }
-    Ok(())
+            params![workspace_id, now_ms],
+        ),
+        Statement::guard("SELECT 1 FROM workspaces WHERE id = ?1 AND archived_at = ?2", params![workspace_id, now_ms]),
+    ]
 }
