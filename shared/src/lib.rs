@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod agency;
 pub mod api;
+pub mod approvals;
 pub mod content;
 pub mod error;
 pub mod health;

@@ -2,6 +2,7 @@
 //! runs unchanged against that server (the real Worker under `wrangler dev`).
 
 mod agency;
+mod approvals;
 mod identity;
 mod media;
 mod platform;

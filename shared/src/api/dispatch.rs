@@ -4,7 +4,7 @@ use super::access::Call;
 use super::routes::RouteId::*;
 use super::{openapi, Context, Response};
 use crate::error::AppError;
-use crate::{activity, agency, content, health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, approvals, content, health, identity, mail, maintenance, workspaces};
 
 pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     match call.route.id {
@@ -74,5 +74,15 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ArchiveTemplate => content::templates::archive(ctx, call).await,
         RenderTemplate => content::templates::render(ctx, call).await,
         TemplateToPost => content::templates::to_post(ctx, call).await,
+        GetWorkflow => approvals::workflow::get(ctx, call).await,
+        PutWorkflow => approvals::workflow::put(ctx, call).await,
+        GetClientWorkflow => approvals::workflow::get_for_client(ctx, call).await,
+        PutClientWorkflow => approvals::workflow::put_for_client(ctx, call).await,
+        SubmitPost => approvals::requests::submit(ctx, call).await,
+        ListApprovals => approvals::requests::list(ctx, call).await,
+        GetApproval => approvals::requests::get(ctx, call).await,
+        ApproveApproval => approvals::requests::approve(ctx, call).await,
+        RejectApproval => approvals::requests::reject(ctx, call).await,
+        PostApprovals => approvals::requests::history(ctx, call).await,
     }
 }

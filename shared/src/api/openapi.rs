@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::Response;
-use crate::{activity, agency, content, health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, approvals, content, health, identity, mail, maintenance, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -76,6 +76,16 @@ use crate::{activity, agency, content, health, identity, mail, maintenance, work
         content::templates::archive,
         content::templates::render,
         content::templates::to_post,
+        approvals::workflow::get,
+        approvals::workflow::put,
+        approvals::workflow::get_for_client,
+        approvals::workflow::put_for_client,
+        approvals::requests::submit,
+        approvals::requests::list,
+        approvals::requests::get,
+        approvals::requests::approve,
+        approvals::requests::reject,
+        approvals::requests::history,
     ),
     modifiers(&BearerAuth),
 )]

@@ -73,6 +73,16 @@ pub enum RouteId {
     ArchiveTemplate,
     RenderTemplate,
     TemplateToPost,
+    GetWorkflow,
+    PutWorkflow,
+    GetClientWorkflow,
+    PutClientWorkflow,
+    SubmitPost,
+    ListApprovals,
+    GetApproval,
+    ApproveApproval,
+    RejectApproval,
+    PostApprovals,
 }
 
 /// Who may call a route.
@@ -210,6 +220,36 @@ pub const ROUTES: &[Route] = &[
         TemplateToPost,
         Workspace(P::PostsWrite),
     ),
+    r("GET", "/api/v1/workspaces/{workspaceId}/approval-workflow", GetWorkflow, Workspace(P::WorkspaceRead)),
+    r("PUT", "/api/v1/workspaces/{workspaceId}/approval-workflow", PutWorkflow, Workspace(P::WorkflowManage)),
+    r(
+        "GET",
+        "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow",
+        GetClientWorkflow,
+        Workspace(P::WorkspaceRead),
+    ),
+    r(
+        "PUT",
+        "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow",
+        PutClientWorkflow,
+        Workspace(P::WorkflowManage),
+    ),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", SubmitPost, Workspace(P::PostsSubmit)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/approvals", ListApprovals, Workspace(P::ApprovalsRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", GetApproval, Workspace(P::ApprovalsRead)),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve",
+        ApproveApproval,
+        Workspace(P::ApprovalsDecide),
+    ),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject",
+        RejectApproval,
+        Workspace(P::ApprovalsDecide),
+    ),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", PostApprovals, Workspace(P::ApprovalsRead)),
 ];
 
 /// A CSV import may be larger than a JSON request.

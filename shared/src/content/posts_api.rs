@@ -312,6 +312,7 @@ pub async fn save_edit(
     content: Option<Content>,
     note: Option<String>,
     action: &str,
+    extra: Vec<Statement>,
 ) -> Result<(PostView, Option<String>), AppError> {
     let member = call.member()?;
     let now = ctx.clock.now_ms();
@@ -321,9 +322,20 @@ pub async fn save_edit(
     let mut batch = Vec::new();
     if let Some(content) = &content {
         let next = before.status.apply(Event::Edit).map_err(|e| AppError::Conflict(e.to_string()))?;
+        // A content change under review starts the review again, from its first stage.
+        let (next, restart) = if next == PostStatus::InReview {
+            let submitter = call.caller()?.user_id.clone();
+            let restart = crate::approvals::requests::restart(ctx, &member.workspace_id, before, &submitter).await?;
+            (restart.status, restart.statements)
+        } else {
+            (next, Vec::new())
+        };
+        batch.extend(restart);
         if next != before.status {
             message =
                 Some(format!("the post was {}; the edit sent it back to {}", before.status.as_str(), next.as_str()));
+        } else if before.status == PostStatus::InReview {
+            message = Some("the post was in review; its approvals start again".into());
         }
         after.status = next;
         after.version = before.version + 1;
@@ -378,6 +390,7 @@ pub async fn save_edit(
     ];
     head.append(&mut batch);
     let mut batch = head;
+    batch.extend(extra);
     let change = Change {
         action,
         entity_type: "post",
@@ -453,7 +466,7 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let old = Content { title: before.title.clone(), body: old_body, targets: before.targets.clone() };
     let new = Content { title, body, targets };
     let changed = (new.hash() != before.content_hash && new != old).then_some(new);
-    let (view, message) = save_edit(ctx, call, &before, after, changed, None, "post.update").await?;
+    let (view, message) = save_edit(ctx, call, &before, after, changed, None, "post.update", Vec::new()).await?;
     Ok(json::ok_with_message(200, view, message))
 }
 
@@ -493,7 +506,7 @@ async fn transition(ctx: &Context<'_>, call: &Call<'_>, event: Event, action: &s
     let before = posts::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
     let next = before.status.apply(event).map_err(|e| AppError::Conflict(e.to_string()))?;
     let after = PostView { status: next, ..before.clone() };
-    let (view, _) = save_edit(ctx, call, &before, after, None, None, action).await?;
+    let (view, _) = save_edit(ctx, call, &before, after, None, None, action, Vec::new()).await?;
     Ok(json::ok(200, view))
 }
 

@@ -174,6 +174,7 @@ pub async fn restore(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     };
     let content = Content { title: old.summary.title.clone(), body, targets: old.targets.clone() };
     let note = Some(format!("restored from version {}", old.summary.number));
-    let (view, message) = save_edit(ctx, call, &before, before.clone(), Some(content), note, "post.restore").await?;
+    let (view, message) =
+        save_edit(ctx, call, &before, before.clone(), Some(content), note, "post.restore", Vec::new()).await?;
     Ok(json::ok_with_message(200, view, message))
 }

@@ -81,6 +81,10 @@ pub enum Permission {
     MediaWrite,
     TemplatesRead,
     TemplatesWrite,
+    WorkflowManage,
+    PostsSubmit,
+    ApprovalsRead,
+    ApprovalsDecide,
 }
 
 use Role::*;
@@ -111,10 +115,15 @@ const TABLE: &[(Permission, &[Role])] = &[
     // Client members read only their clients' templates, snippets, hashtag groups and signatures.
     (Permission::TemplatesRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::TemplatesWrite, &[Owner, Admin, Editor, Writer]),
+    (Permission::WorkflowManage, &[Owner, Admin]),
+    (Permission::PostsSubmit, &[Owner, Admin, Editor, Writer]),
+    (Permission::ApprovalsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    // Who decides a stage is the workflow's business; this only lets them ask.
+    (Permission::ApprovalsDecide, &[Owner, Admin, Editor, Writer, Viewer, Client]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 25] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -136,6 +145,10 @@ impl Permission {
         Permission::MediaWrite,
         Permission::TemplatesRead,
         Permission::TemplatesWrite,
+        Permission::WorkflowManage,
+        Permission::PostsSubmit,
+        Permission::ApprovalsRead,
+        Permission::ApprovalsDecide,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

@@ -1,0 +1,493 @@
+//! Approval requests and votes (SPEC AP-2, AP-4): submitting a post opens its first stage;
+//! approvals close a stage by the stage's rule and open the next; a rejection sends the post
+//! back to draft with a comment. Every status change goes through the post's state machine,
+//! and every write of one decision lands in one batch.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::workflow::{self, Rule, StageApprovers, Stages, Workflow};
+use crate::activity::{self, Change};
+use crate::agency::client_limit;
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::content::posts::{self, PostView};
+use crate::content::posts_api::save_edit;
+use crate::content::status::{Event, PostStatus};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::params;
+use crate::sql::{DbError, Row, Sql, Statement};
+use crate::validate::rfc3339;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Internal,
+    Client,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stage::Internal => "internal",
+            Stage::Client => "client",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteView {
+    pub user_id: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView {
+    pub id: String,
+    pub post_id: String,
+    pub stage: Stage,
+    /// pending, approved, rejected or cancelled (a content edit restarts the review).
+    pub status: String,
+    pub rule: Rule,
+    /// Who may decide this stage, fixed when it opened.
+    pub approvers: Vec<String>,
+    pub post_version: i64,
+    pub submitted_by: String,
+    pub votes: Vec<VoteView>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// Required to reject: what should change.
+    pub comment: Option<String>,
+}
+
+/// How a post enters review: its next status, and the statements that record it.
+pub struct Opening {
+    pub status: PostStatus,
+    pub statements: Vec<Statement>,
+}
+
+/// Who may decide a stage. Without self-approval, the post's author and its submitter are
+/// left out — also so that an "all" rule never waits on someone who may not decide.
+async fn approvers_of(
+    db: &dyn Sql,
+    workspace_id: &str,
+    wf: &Workflow,
+    stage: Stage,
+    post: &PostView,
+    submitter: &str,
+) -> Result<Vec<String>, AppError> {
+    let spec: &StageApprovers = if stage == Stage::Client { &wf.client } else { &wf.internal };
+    let mut ids = workflow::eligible(db, workspace_id, spec, stage == Stage::Client, post.client_id.as_deref()).await?;
+    if !wf.allow_self_approval {
+        ids.retain(|u| *u != post.author_id && u != submitter);
+    }
+    Ok(ids)
+}
+
+fn open_stage(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    post_id: &str,
+    stage: Stage,
+    rule: Rule,
+    approvers: &[String],
+    post_version: i64,
+    submitter: &str,
+) -> Statement {
+    Statement::new(
+        "INSERT INTO approval_requests (id, workspace_id, post_id, stage, status, rule, approvers, post_version, \
+         submitted_by, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9)",
+        params![
+            ctx.new_id(),
+            workspace_id,
+            post_id,
+            stage.as_str(),
+            rule.as_str(),
+            serde_json::to_string(approvers).unwrap_or_else(|_| "[]".into()),
+            post_version,
+            submitter,
+            ctx.clock.now_ms()
+        ],
+    )
+}
+
+/// Opens the first stage for `post` at `version`, or approves at once without a workflow.
+async fn open_first(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    post: &PostView,
+    version: i64,
+    submitter: &str,
+) -> Result<Opening, AppError> {
+    let wf = workflow::effective(ctx.db, workspace_id, post.client_id.as_deref()).await?;
+    if wf.stages == Stages::None {
+        return Ok(Opening { status: PostStatus::Approved, statements: Vec::new() });
+    }
+    let approvers = approvers_of(ctx.db, workspace_id, &wf, Stage::Internal, post, submitter).await?;
+    if approvers.is_empty() {
+        return Err(AppError::Conflict(
+            "nobody may approve this post's internal stage: the workflow names no other member".into(),
+        ));
+    }
+    let open =
+        open_stage(ctx, workspace_id, &post.id, Stage::Internal, wf.internal.rule, &approvers, version, submitter);
+    Ok(Opening { status: PostStatus::InReview, statements: vec![open] })
+}
+
+/// After a content edit of a post in review or approved: open reviews are cancelled and the
+/// first stage opens again for the new version.
+pub async fn restart(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    before: &PostView,
+    submitter: &str,
+) -> Result<Opening, AppError> {
+    let mut opening = open_first(ctx, workspace_id, before, before.version + 1, submitter).await?;
+    opening.statements.insert(
+        0,
+        Statement::new(
+            "UPDATE approval_requests SET status = 'cancelled', closed_at = ?3 \
+             WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'",
+            params![workspace_id, before.id.as_str(), ctx.clock.now_ms()],
+        ),
+    );
+    Ok(opening)
+}
+
+fn decode(r: &Row, votes: Vec<VoteView>) -> Result<RequestView, AppError> {
+    Ok(RequestView {
+        id: r.text("id")?,
+        post_id: r.text("post_id")?,
+        stage: if r.text("stage")? == "client" { Stage::Client } else { Stage::Internal },
+        status: r.text("status")?,
+        rule: if r.text("rule")? == "all" { Rule::All } else { Rule::Any },
+        approvers: serde_json::from_str(&r.text("approvers")?).unwrap_or_default(),
+        post_version: r.int("post_version")?,
+        submitted_by: r.text("submitted_by")?,
+        votes,
+        created_at: rfc3339(r.int("created_at")?),
+        closed_at: r.opt_int("closed_at")?.map(rfc3339),
+    })
+}
+
+const COLUMNS: &str = "id, post_id, stage, status, rule, approvers, post_version, submitted_by, created_at, closed_at";
+
+async fn votes_of(
+    db: &dyn Sql,
+    workspace_id: &str,
+    request_ids: &[String],
+) -> Result<Vec<(String, VoteView)>, AppError> {
+    let mut out = Vec::new();
+    for id in request_ids {
+        let rows = db
+            .query(
+                "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
+                 WHERE workspace_id = ?1 AND request_id = ?2 ORDER BY created_at, id",
+                &params![workspace_id, id.as_str()],
+            )
+            .await?;
+        for r in rows {
+            out.push((
+                r.text("request_id")?,
+                VoteView {
+                    user_id: r.text("user_id")?,
+                    decision: r.text("decision")?,
+                    comment: r.opt_text("comment")?,
+                    created_at: rfc3339(r.int("created_at")?),
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: Vec<Row>) -> Result<Vec<RequestView>, AppError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
+    let votes = votes_of(db, workspace_id, &ids).await?;
+    rows.iter()
+        .map(|r| {
+            let id = r.text("id")?;
+            decode(r, votes.iter().filter(|(req, _)| *req == id).map(|(_, v)| v.clone()).collect())
+        })
+        .collect()
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)),
+    responses((status = 200, description = "In review at the workflow's first stage — or approved at once when the workspace has no workflow", body = Envelope<PostView>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: only drafts are submitted, or nobody may approve", body = ErrorEnvelope)))]
+pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let before = posts::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
+    let in_review = before.status.apply(Event::Submit).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let submitter = call.caller()?.user_id.clone();
+    let opening = open_first(ctx, &member.workspace_id, &before, before.version, &submitter).await?;
+    let status = if opening.status == PostStatus::Approved {
+        in_review.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?
+    } else {
+        in_review
+    };
+    let after = PostView { status, ..before.clone() };
+    let (view, _) = save_edit(ctx, call, &before, after, None, None, "post.submit", opening.statements).await?;
+    let message =
+        (status == PostStatus::Approved).then(|| "the workspace has no approval workflow: approved".to_string());
+    Ok(json::ok_with_message(200, view, message))
+}
+
+async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<(RequestView, PostView), AppError> {
+    let member = call.member()?;
+    let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND id = ?2");
+    let row = ctx
+        .db
+        .query_one(&sql, &params![member.workspace_id.as_str(), call.params.get("approvalId")?])
+        .await?
+        .ok_or_else(|| AppError::not_found("approval"))?;
+    let request = with_votes(ctx.db, &member.workspace_id, vec![row]).await?.remove(0);
+    // A Client member reaches only its clients' posts.
+    let post = posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, &request.post_id)
+        .await
+        .map_err(|_| AppError::not_found("approval"))?;
+    Ok((request, post))
+}
+
+/// Checks that the caller may decide `request`, still open, for the post as it stands.
+fn may_decide(call: &Call<'_>, request: &RequestView, post: &PostView) -> Result<String, AppError> {
+    let me = call.caller()?.user_id.clone();
+    if request.status != "pending" {
+        return Err(AppError::Conflict(format!("this approval is already {}", request.status)));
+    }
+    if post.status != PostStatus::InReview || post.version != request.post_version {
+        return Err(AppError::Conflict("the post changed since this approval opened".into()));
+    }
+    if !request.approvers.contains(&me) {
+        let why = if me == post.author_id || me == request.submitted_by {
+            "the workflow does not let you approve your own post"
+        } else {
+            "you are not an approver of this stage"
+        };
+        return Err(AppError::Forbidden(why.into()));
+    }
+    if request.votes.iter().any(|v| v.user_id == me) {
+        return Err(AppError::Conflict("you have already decided on this approval".into()));
+    }
+    Ok(me)
+}
+
+fn vote(
+    ctx: &Context<'_>,
+    ws: &str,
+    request: &RequestView,
+    me: &str,
+    decision: &str,
+    comment: Option<String>,
+) -> Statement {
+    Statement::new(
+        "INSERT INTO approval_votes (id, workspace_id, request_id, user_id, decision, comment, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![ctx.new_id(), ws, request.id.as_str(), me, decision, comment, ctx.clock.now_ms()],
+    )
+}
+
+/// Closes a request; the guard fails the batch when someone closed it first.
+fn close(ctx: &Context<'_>, ws: &str, request: &RequestView, status: &str) -> [Statement; 2] {
+    let now = ctx.clock.now_ms();
+    [
+        Statement::new(
+            "UPDATE approval_requests SET status = ?3, closed_at = ?4 WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending'",
+            params![ws, request.id.as_str(), status, now],
+        ),
+        Statement::guard(
+            "SELECT 1 FROM approval_requests WHERE workspace_id = ?1 AND id = ?2 AND status = ?3 AND closed_at = ?4",
+            params![ws, request.id.as_str(), status, now],
+        ),
+    ]
+}
+
+fn db_conflict(e: DbError) -> AppError {
+    match e {
+        DbError::Unique(_) | DbError::Constraint(_) => conflict(AppError::Conflict(String::new())),
+        other => other.into(),
+    }
+}
+
+fn conflict(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict(_) => {
+            AppError::Conflict("someone decided on this approval at the same time; reload it".into())
+        }
+        other => other,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body = DecisionInput,
+    responses((status = 200, description = "The approval after this vote; the stage closes by its rule and the next one opens, or the post is approved", body = Envelope<RequestView>),
+              (status = 403, description = "FORBIDDEN: not an approver of this stage, or approving one's own post", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: already decided, or the post changed", body = ErrorEnvelope)))]
+pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: DecisionInput = if call.req.body.iter().all(u8::is_ascii_whitespace) {
+        DecisionInput::default()
+    } else {
+        json::parse(&call.req.body)?
+    };
+    let ws = call.member()?.workspace_id.clone();
+    let (request, post) = load_request(ctx, call).await?;
+    let me = may_decide(call, &request, &post)?;
+    let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let approvals = request.votes.iter().filter(|v| v.decision == "approve").count() + 1;
+    let stage_done = request.rule == Rule::Any || approvals >= request.approvers.len();
+    let mut statements = vec![vote(ctx, &ws, &request, &me, "approve", comment.clone())];
+    let change = Change {
+        action: "approval.approve",
+        entity_type: "approval",
+        entity_id: &request.id,
+        before: None,
+        after: Some(json!({ "userId": me, "comment": comment, "stageDone": stage_done })),
+    };
+    if !stage_done {
+        statements.push(Statement::guard(
+            "SELECT 1 FROM approval_requests WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending'",
+            params![ws.as_str(), request.id.as_str()],
+        ));
+        statements.push(activity::record(ctx, call, &ws, change));
+        ctx.db.batch(&statements).await.map_err(db_conflict)?;
+    } else {
+        statements.extend(close(ctx, &ws, &request, "approved"));
+        statements.push(activity::record(ctx, call, &ws, change));
+        let wf = workflow::effective(ctx.db, &ws, post.client_id.as_deref()).await?;
+        let next_stage =
+            request.stage == Stage::Internal && wf.stages == Stages::InternalThenClient && post.client_id.is_some();
+        if next_stage {
+            let approvers = approvers_of(ctx.db, &ws, &wf, Stage::Client, &post, &request.submitted_by).await?;
+            if approvers.is_empty() {
+                return Err(AppError::Conflict(
+                    "nobody may approve the client stage: attach a Client member to the post's client".into(),
+                ));
+            }
+            statements.push(open_stage(
+                ctx,
+                &ws,
+                &post.id,
+                Stage::Client,
+                wf.client.rule,
+                &approvers,
+                post.version,
+                &request.submitted_by,
+            ));
+            ctx.db.batch(&statements).await.map_err(db_conflict)?;
+        } else {
+            let status = post.status.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?;
+            let after = PostView { status, ..post.clone() };
+            save_edit(ctx, call, &post, after, None, None, "post.approve", statements).await.map_err(conflict)?;
+        }
+    }
+    let (request, _) = load_request(ctx, call).await?;
+    Ok(json::ok(200, request))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body = DecisionInput,
+    responses((status = 200, description = "Rejected: the post is back in draft with the comment", body = Envelope<RequestView>),
+              (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT", body = ErrorEnvelope)))]
+pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: DecisionInput = json::parse(&call.req.body)?;
+    let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let Some(comment) = comment else {
+        return Err(AppError::field("comment", "say what should change"));
+    };
+    if comment.chars().count() > 5000 {
+        return Err(AppError::field("comment", "must be at most 5000 characters"));
+    }
+    let ws = call.member()?.workspace_id.clone();
+    let (request, post) = load_request(ctx, call).await?;
+    let me = may_decide(call, &request, &post)?;
+    let mut statements = vec![vote(ctx, &ws, &request, &me, "reject", Some(comment.clone()))];
+    statements.extend(close(ctx, &ws, &request, "rejected"));
+    statements.push(activity::record(
+        ctx,
+        call,
+        &ws,
+        Change {
+            action: "approval.reject",
+            entity_type: "approval",
+            entity_id: &request.id,
+            before: None,
+            after: Some(json!({ "userId": me, "comment": comment })),
+        },
+    ));
+    let status = post.status.apply(Event::Reject).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let after = PostView { status, ..post.clone() };
+    save_edit(ctx, call, &post, after, None, None, "post.reject", statements).await.map_err(conflict)?;
+    let (request, _) = load_request(ctx, call).await?;
+    Ok(json::ok(200, request))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)),
+    responses((status = 200, description = "One approval with its votes", body = Envelope<RequestView>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, load_request(ctx, call).await?.0))
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ApprovalQuery {
+    /// pending (default), approved, rejected or cancelled.
+    status: Option<String>,
+    /// Only approvals the caller may decide.
+    mine: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/approvals", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ApprovalQuery),
+    responses((status = 200, description = "Approvals, oldest first (a review queue)", body = Envelope<Vec<RequestView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let status = call.req.query_param("status").unwrap_or_else(|| "pending".into());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND status = ?2 \
+         AND post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND deleted_at IS NULL AND {}) \
+         ORDER BY created_at, id LIMIT 200",
+        posts::VISIBLE.replace("?2", "?3")
+    );
+    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), status, client_limit(call, member)?]).await?;
+    let mut items = with_votes(ctx.db, &member.workspace_id, rows).await?;
+    if call.req.query_param("mine").is_some_and(|m| m == "true") {
+        let me = &call.caller()?.user_id;
+        items.retain(|r| r.approvers.contains(me) && !r.votes.iter().any(|v| v.user_id == *me));
+    }
+    Ok(json::ok(200, items))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)),
+    responses((status = 200, description = "The approval history: every stage opened, every vote with who, when, decision and comment; newest first", body = Envelope<Vec<RequestView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn history(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let post =
+        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY created_at DESC, id DESC");
+    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), post.id.as_str()]).await?;
+    Ok(json::ok(200, with_votes(ctx.db, &member.workspace_id, rows).await?))
+}

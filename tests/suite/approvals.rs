@@ -1,0 +1,274 @@
+//! Approval workflows: stages, approvers, any versus all, self-approval, rejection with a
+//! comment, reset after an edit, and the history.
+
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn draft(api: &Api, author: &User, ws: &str, body: Value) -> String {
+    let r = api.post(&w(ws, "/posts")).bearer(&author.access).json(body).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.data()["id"].as_str().unwrap().to_string()
+}
+
+async fn workflow(api: &Api, owner: &User, ws: &str, body: Value) {
+    let r = api.request("PUT", &w(ws, "/approval-workflow")).bearer(&owner.access).json(body).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+async fn submit(api: &Api, user: &User, ws: &str, post: &str) -> Resp {
+    api.post(&w(ws, &format!("/posts/{post}/submit"))).bearer(&user.access).send().await
+}
+
+async fn pending(api: &Api, user: &User, ws: &str, post: &str) -> Value {
+    let history = api.get(&w(ws, &format!("/posts/{post}/approvals"))).bearer(&user.access).send().await.data();
+    history.as_array().unwrap().iter().find(|r| r["status"] == "pending").cloned().unwrap_or(Value::Null)
+}
+
+async fn decide(api: &Api, user: &User, ws: &str, approval: &Value, verb: &str, body: Value) -> Resp {
+    let id = approval["id"].as_str().expect("an approval");
+    api.post(&w(ws, &format!("/approvals/{id}/{verb}"))).bearer(&user.access).json(body).send().await
+}
+
+async fn status(api: &Api, user: &User, ws: &str, post: &str) -> String {
+    api.get(&w(ws, &format!("/posts/{post}"))).bearer(&user.access).send().await.data()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn without_a_workflow_submitting_approves() {
+    let api = Api::new();
+    let owner = signup(&api, "no-flow").await;
+    let ws = create_workspace(&api, &owner, "No flow").await;
+    let post = draft(&api, &owner, &ws, json!({"title": "Quick"})).await;
+    let r = submit(&api, &owner, &ws, &post).await;
+    assert_eq!(r.data()["status"], "approved");
+    assert!(r.json()["message"].as_str().unwrap().contains("no approval workflow"));
+    submit(&api, &owner, &ws, &post).await.expect_error(409, "CONFLICT");
+}
+
+#[tokio::test]
+async fn an_internal_stage_is_decided_by_its_approvers_and_not_by_the_author() {
+    let api = Api::new();
+    let owner = signup(&api, "flow-owner").await;
+    let ws = create_workspace(&api, &owner, "Flow").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let viewer = add_member(&api, &owner, &ws, "viewer").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"roles": ["editor"], "rule": "any"}})).await;
+    let post = draft(&api, &writer, &ws, json!({"title": "Needs review"})).await;
+    assert_eq!(submit(&api, &writer, &ws, &post).await.data()["status"], "in_review");
+    let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&editor.access).send().await.data();
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    let approval = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(approval["approvers"], json!([editor.id]));
+    decide(&api, &writer, &ws, &approval, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
+    decide(&api, &viewer, &ws, &approval, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
+    decide(&api, &owner, &ws, &approval, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
+    assert_eq!(status(&api, &owner, &ws, &post).await, "in_review", "refused votes change nothing");
+    let r = decide(&api, &editor, &ws, &approval, "approve", json!({"comment": "Looks good"})).await;
+    assert_eq!(r.data()["status"], "approved");
+    assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
+    decide(&api, &editor, &ws, &approval, "approve", json!({})).await.expect_error(409, "CONFLICT");
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&viewer.access).send().await.data();
+    let vote = &history[0]["votes"][0];
+    assert_eq!(
+        (vote["userId"].as_str(), vote["decision"].as_str(), vote["comment"].as_str()),
+        (Some(editor.id.as_str()), Some("approve"), Some("Looks good"))
+    );
+}
+
+#[tokio::test]
+async fn all_means_every_named_approver() {
+    let api = Api::new();
+    let owner = signup(&api, "all-owner").await;
+    let ws = create_workspace(&api, &owner, "All").await;
+    let a = add_member(&api, &owner, &ws, "editor").await;
+    let b = add_member(&api, &owner, &ws, "viewer").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"userIds": [a.id, b.id], "rule": "all"}}))
+        .await;
+    let post = draft(&api, &owner, &ws, json!({"title": "Both must agree"})).await;
+    submit(&api, &owner, &ws, &post).await;
+    let approval = pending(&api, &owner, &ws, &post).await;
+    let r = decide(&api, &a, &ws, &approval, "approve", json!({})).await;
+    assert_eq!(r.data()["status"], "pending");
+    assert_eq!(status(&api, &owner, &ws, &post).await, "in_review");
+    assert_eq!(decide(&api, &b, &ws, &approval, "approve", json!({})).await.data()["status"], "approved");
+    assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
+}
+
+#[tokio::test]
+async fn a_rejection_needs_a_comment_and_sends_the_post_back_to_draft() {
+    let api = Api::new();
+    let owner = signup(&api, "rej-owner").await;
+    let ws = create_workspace(&api, &owner, "Reject").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal"})).await;
+    let post = draft(&api, &writer, &ws, json!({"title": "Rough"})).await;
+    submit(&api, &writer, &ws, &post).await;
+    let approval = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(decide(&api, &owner, &ws, &approval, "reject", json!({})).await.fields(), ["comment"]);
+    let r = decide(&api, &owner, &ws, &approval, "reject", json!({"comment": "Shorter, please"})).await;
+    assert_eq!(r.data()["status"], "rejected");
+    assert_eq!(status(&api, &writer, &ws, &post).await, "draft");
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&writer.access).send().await.data();
+    assert_eq!(history[0]["votes"][0]["comment"], "Shorter, please");
+    // Resubmitted, it starts a new review.
+    assert_eq!(submit(&api, &writer, &ws, &post).await.data()["status"], "in_review");
+}
+
+#[tokio::test]
+async fn the_client_stage_follows_the_internal_one() {
+    let api = Api::new();
+    let owner = signup(&api, "client-flow").await;
+    let ws = create_workspace(&api, &owner, "Agency").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    let client = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let cid = client["id"].as_str().unwrap();
+    api.post(&w(&ws, &format!("/clients/{cid}/members")))
+        .bearer(&owner.access)
+        .json(json!({"userId": client_user.id}))
+        .send()
+        .await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal_then_client"})).await;
+    let post = draft(&api, &editor, &ws, json!({"title": "For Acme", "clientId": cid})).await;
+    submit(&api, &editor, &ws, &post).await;
+    let internal = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(internal["stage"], "internal");
+    decide(&api, &client_user, &ws, &internal, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
+    decide(&api, &owner, &ws, &internal, "approve", json!({})).await;
+    let client_stage = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(
+        (client_stage["stage"].as_str(), client_stage["approvers"].clone()),
+        (Some("client"), json!([client_user.id]))
+    );
+    assert_eq!(status(&api, &owner, &ws, &post).await, "in_review");
+    decide(&api, &editor, &ws, &client_stage, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
+    let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&client_user.access).send().await.data();
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert_eq!(decide(&api, &client_user, &ws, &client_stage, "approve", json!({})).await.data()["status"], "approved");
+    assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
+    // A post without a client has no client to ask: the internal stage is enough.
+    let internal_only = draft(&api, &editor, &ws, json!({"title": "In-house"})).await;
+    submit(&api, &editor, &ws, &internal_only).await;
+    decide(&api, &owner, &ws, &pending(&api, &owner, &ws, &internal_only).await, "approve", json!({})).await;
+    assert_eq!(status(&api, &owner, &ws, &internal_only).await, "approved");
+}
+
+#[tokio::test]
+async fn an_edit_after_approval_sends_the_post_back_to_review_and_says_so() {
+    let api = Api::new();
+    let owner = signup(&api, "reset-owner").await;
+    let ws = create_workspace(&api, &owner, "Reset").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let a = add_member(&api, &owner, &ws, "editor").await;
+    let b = add_member(&api, &owner, &ws, "editor").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"userIds": [a.id, b.id], "rule": "all"}}))
+        .await;
+    let post = draft(&api, &writer, &ws, json!({"title": "Версия 1", "body": "first"})).await;
+    submit(&api, &writer, &ws, &post).await;
+    let first = pending(&api, &owner, &ws, &post).await;
+    decide(&api, &a, &ws, &first, "approve", json!({})).await;
+    // An edit during review: the vote already cast no longer counts.
+    let r = api
+        .patch(&w(&ws, &format!("/posts/{post}")))
+        .bearer(&writer.access)
+        .json(json!({"body": "second"}))
+        .send()
+        .await;
+    assert!(r.json()["message"].as_str().unwrap().contains("start again"));
+    let second = pending(&api, &owner, &ws, &post).await;
+    assert_ne!(second["id"], first["id"]);
+    assert!(second["votes"].as_array().unwrap().is_empty());
+    decide(&api, &b, &ws, &first, "approve", json!({})).await.expect_error(409, "CONFLICT");
+    decide(&api, &a, &ws, &second, "approve", json!({})).await;
+    decide(&api, &b, &ws, &second, "approve", json!({})).await;
+    assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
+    // After approval, an edit sends it back to review.
+    let r = api
+        .patch(&w(&ws, &format!("/posts/{post}")))
+        .bearer(&writer.access)
+        .json(json!({"body": "third"}))
+        .send()
+        .await;
+    assert_eq!(r.data()["status"], "in_review");
+    assert!(r.json()["message"].as_str().unwrap().contains("sent it back"), "{}", r.json());
+    let third = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(third["postVersion"], 3);
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data();
+    let statuses: Vec<&str> = history.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["pending", "approved", "cancelled"]);
+}
+
+#[tokio::test]
+async fn self_approval_only_where_the_workflow_allows_it() {
+    let api = Api::new();
+    let owner = signup(&api, "self").await;
+    let ws = create_workspace(&api, &owner, "Self").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"roles": ["owner"]}})).await;
+    let post = draft(&api, &owner, &ws, json!({"title": "Mine"})).await;
+    submit(&api, &owner, &ws, &post).await.expect_error(409, "CONFLICT");
+    workflow(
+        &api,
+        &owner,
+        &ws,
+        json!({"stages": "internal", "internal": {"roles": ["owner"]}, "allowSelfApproval": true}),
+    )
+    .await;
+    submit(&api, &owner, &ws, &post).await;
+    decide(&api, &owner, &ws, &pending(&api, &owner, &ws, &post).await, "approve", json!({})).await;
+    assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
+}
+
+#[tokio::test]
+async fn workflows_are_validated_and_kept_by_owners_and_admins() {
+    let api = Api::new();
+    let owner = signup(&api, "wf-val").await;
+    let ws = create_workspace(&api, &owner, "Validate").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal", "internal": {"roles": ["client"], "userIds": ["nobody"]}}))
+        .send()
+        .await;
+    let mut fields = r.fields();
+    fields.sort();
+    assert_eq!(fields, ["internal.roles", "internal.userIds[0]"]);
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "sometimes"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["stages"]);
+    api.request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&writer.access)
+        .json(json!({"stages": "none"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+    let current = api.get(&w(&ws, "/approval-workflow")).bearer(&writer.access).send().await.data();
+    assert_eq!((current["stages"].as_str(), current["configured"].as_bool()), (Some("none"), Some(false)));
+    // A client's own workflow overrides the workspace's for its posts.
+    let client =
+        api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Strict"})).send().await.data();
+    let cid = client["id"].as_str().unwrap();
+    let r = api
+        .request("PUT", &w(&ws, &format!("/clients/{cid}/approval-workflow")))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let free = draft(&api, &writer, &ws, json!({"title": "Free"})).await;
+    let strict = draft(&api, &writer, &ws, json!({"title": "Strict", "clientId": cid})).await;
+    assert_eq!(submit(&api, &writer, &ws, &free).await.data()["status"], "approved");
+    assert_eq!(submit(&api, &writer, &ws, &strict).await.data()["status"], "in_review");
+}
