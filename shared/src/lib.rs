@@ -6,6 +6,7 @@ pub mod activity;
 pub mod agency;
 pub mod api;
 pub mod approvals;
+pub mod collab;
 pub mod content;
 pub mod error;
 pub mod health;

@@ -3,6 +3,7 @@
 
 mod agency;
 mod approvals;
+mod comments;
 mod identity;
 mod media;
 mod platform;

@@ -4,7 +4,7 @@ use super::access::Call;
 use super::routes::RouteId::*;
 use super::{openapi, Context, Response};
 use crate::error::AppError;
-use crate::{activity, agency, approvals, content, health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, approvals, collab, content, health, identity, mail, maintenance, workspaces};
 
 pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     match call.route.id {
@@ -84,5 +84,11 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ApproveApproval => approvals::requests::approve(ctx, call).await,
         RejectApproval => approvals::requests::reject(ctx, call).await,
         PostApprovals => approvals::requests::history(ctx, call).await,
+        ListComments => collab::comments::list(ctx, call).await,
+        CreateComment => collab::comments::create(ctx, call).await,
+        DeleteComment => collab::comments::delete(ctx, call).await,
+        ListNotifications => collab::notifications::list(ctx, call).await,
+        ReadNotification => collab::notifications::mark_read(ctx, call).await,
+        ReadAllNotifications => collab::notifications::mark_all_read(ctx, call).await,
     }
 }

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::Response;
-use crate::{activity, agency, approvals, content, health, identity, mail, maintenance, workspaces};
+use crate::{activity, agency, approvals, collab, content, health, identity, mail, maintenance, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -86,6 +86,12 @@ use crate::{activity, agency, approvals, content, health, identity, mail, mainte
         approvals::requests::approve,
         approvals::requests::reject,
         approvals::requests::history,
+        collab::comments::list,
+        collab::comments::create,
+        collab::comments::delete,
+        collab::notifications::list,
+        collab::notifications::mark_read,
+        collab::notifications::mark_all_read,
     ),
     modifiers(&BearerAuth),
 )]

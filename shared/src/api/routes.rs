@@ -83,6 +83,12 @@ pub enum RouteId {
     ApproveApproval,
     RejectApproval,
     PostApprovals,
+    ListComments,
+    CreateComment,
+    DeleteComment,
+    ListNotifications,
+    ReadNotification,
+    ReadAllNotifications,
 }
 
 /// Who may call a route.
@@ -250,6 +256,27 @@ pub const ROUTES: &[Route] = &[
         Workspace(P::ApprovalsDecide),
     ),
     r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", PostApprovals, Workspace(P::ApprovalsRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", ListComments, Workspace(P::CommentsRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", CreateComment, Workspace(P::CommentsWrite)),
+    r(
+        "DELETE",
+        "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments/{commentId}",
+        DeleteComment,
+        Workspace(P::CommentsWrite),
+    ),
+    r("GET", "/api/v1/workspaces/{workspaceId}/notifications", ListNotifications, Workspace(P::NotificationsRead)),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/notifications/read-all",
+        ReadAllNotifications,
+        Workspace(P::NotificationsRead),
+    ),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/notifications/{notificationId}/read",
+        ReadNotification,
+        Workspace(P::NotificationsRead),
+    ),
 ];
 
 /// A CSV import may be larger than a JSON request.

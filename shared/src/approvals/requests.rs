@@ -12,6 +12,7 @@ use crate::activity::{self, Change};
 use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
+use crate::collab::notifications::{self, Notice};
 use crate::content::posts::{self, PostView};
 use crate::content::posts_api::save_edit;
 use crate::content::status::{Event, PostStatus};
@@ -165,6 +166,28 @@ pub async fn restart(
     Ok(opening)
 }
 
+/// Tells the approvers of the post's open stage that it waits for them.
+async fn notify_pending(ctx: &Context<'_>, call: &Call<'_>, ws: &str, post: &PostView) {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'"
+    );
+    let rows = match ctx.db.query(&sql, &params![ws, post.id.as_str()]).await {
+        Ok(rows) => rows,
+        Err(e) => return tracing::warn!(cause = %e, "pending approval unreadable"),
+    };
+    for r in rows {
+        let Ok(request) = decode(&r, Vec::new()) else { continue };
+        let notice = Notice {
+            kind: "approval.requested",
+            title: format!("\"{}\" waits for your approval", post.title),
+            body: format!("\"{}\" is in review at the {} stage.", post.title, request.stage.as_str()),
+            subject_type: "post",
+            subject_id: &post.id,
+        };
+        notifications::notify(ctx, call, ws, &request.approvers, notice).await;
+    }
+}
+
 fn decode(r: &Row, votes: Vec<VoteView>) -> Result<RequestView, AppError> {
     Ok(RequestView {
         id: r.text("id")?,
@@ -242,6 +265,7 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     let after = PostView { status, ..before.clone() };
     let (view, _) = save_edit(ctx, call, &before, after, None, None, "post.submit", opening.statements).await?;
+    notify_pending(ctx, call, &member.workspace_id, &view).await;
     let message =
         (status == PostStatus::Approved).then(|| "the workspace has no approval workflow: approved".to_string());
     Ok(json::ok_with_message(200, view, message))
@@ -389,10 +413,20 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 &request.submitted_by,
             ));
             ctx.db.batch(&statements).await.map_err(db_conflict)?;
+            notify_pending(ctx, call, &ws, &post).await;
         } else {
             let status = post.status.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?;
             let after = PostView { status, ..post.clone() };
             save_edit(ctx, call, &post, after, None, None, "post.approve", statements).await.map_err(conflict)?;
+            let notice = Notice {
+                kind: "approval.approved",
+                title: format!("\"{}\" is approved", post.title),
+                body: format!("\"{}\" passed its review and is ready to schedule.", post.title),
+                subject_type: "post",
+                subject_id: &post.id,
+            };
+            notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice)
+                .await;
         }
     }
     let (request, _) = load_request(ctx, call).await?;
@@ -435,6 +469,14 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let status = post.status.apply(Event::Reject).map_err(|e| AppError::Conflict(e.to_string()))?;
     let after = PostView { status, ..post.clone() };
     save_edit(ctx, call, &post, after, None, None, "post.reject", statements).await.map_err(conflict)?;
+    let notice = Notice {
+        kind: "approval.rejected",
+        title: format!("Changes requested on \"{}\"", post.title),
+        body: comment,
+        subject_type: "post",
+        subject_id: &post.id,
+    };
+    notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice).await;
     let (request, _) = load_request(ctx, call).await?;
     Ok(json::ok(200, request))
 }

@@ -85,6 +85,9 @@ pub enum Permission {
     PostsSubmit,
     ApprovalsRead,
     ApprovalsDecide,
+    CommentsRead,
+    CommentsWrite,
+    NotificationsRead,
 }
 
 use Role::*;
@@ -120,10 +123,14 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::ApprovalsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     // Who decides a stage is the workflow's business; this only lets them ask.
     (Permission::ApprovalsDecide, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    // Client members read and write only client-visible comments (see collab::comments).
+    (Permission::CommentsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::CommentsWrite, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::NotificationsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 28] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -149,6 +156,9 @@ impl Permission {
         Permission::PostsSubmit,
         Permission::ApprovalsRead,
         Permission::ApprovalsDecide,
+        Permission::CommentsRead,
+        Permission::CommentsWrite,
+        Permission::NotificationsRead,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

@@ -1,0 +1,213 @@
+//! Comments on posts (SPEC AP-3): internal to the agency or visible to the client, with
+//! mentions of members, who are notified. A Client member never sees an internal comment and
+//! writes only client-visible ones.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::notifications::{self, Notice};
+use crate::activity::{self, Change};
+use crate::agency::client_limit;
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::content::posts;
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::params;
+use crate::sql::{Row, Statement};
+use crate::validate::rfc3339;
+use crate::workspaces::members;
+use crate::workspaces::permissions::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// The agency's team only.
+    Internal,
+    /// Also the client's members.
+    Client,
+}
+
+impl Visibility {
+    fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Internal => "internal",
+            Visibility::Client => "client",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    pub body: String,
+    /// Defaults to internal; Client members always write client-visible comments.
+    pub visibility: Option<Visibility>,
+    /// Members to notify.
+    pub mentions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentView {
+    pub id: String,
+    pub post_id: String,
+    pub author_id: String,
+    pub body: String,
+    pub visibility: Visibility,
+    pub mentions: Vec<String>,
+    pub created_at: String,
+}
+
+fn decode(r: &Row) -> Result<CommentView, AppError> {
+    Ok(CommentView {
+        id: r.text("id")?,
+        post_id: r.text("post_id")?,
+        author_id: r.text("author_id")?,
+        body: r.text("body")?,
+        visibility: if r.text("visibility")? == "client" { Visibility::Client } else { Visibility::Internal },
+        mentions: serde_json::from_value(r.json("mentions")?).unwrap_or_default(),
+        created_at: rfc3339(r.int("created_at")?),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", tag = "comments", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)),
+    responses((status = 200, description = "Comments, oldest first; a Client member gets only client-visible ones", body = Envelope<Vec<CommentView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let post =
+        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let client_only = i64::from(member.role == Role::Client);
+    let rows = ctx
+        .db
+        .query(
+            "SELECT id, post_id, author_id, body, visibility, mentions, created_at FROM comments \
+             WHERE workspace_id = ?1 AND post_id = ?2 AND deleted_at IS NULL AND (?3 = 0 OR visibility = 'client') \
+             ORDER BY id",
+            &params![member.workspace_id.as_str(), post.id.as_str(), client_only],
+        )
+        .await?;
+    Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", tag = "comments", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = CommentInput,
+    responses((status = 201, description = "Posted; mentioned members are notified in the app and by mail", body = Envelope<CommentView>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: CommentInput = json::parse(&call.req.body)?;
+    let member = call.member()?;
+    let me = call.caller()?.user_id.clone();
+    let post =
+        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let mut errors = Vec::new();
+    let body = input.body.trim().to_string();
+    if body.is_empty() || body.chars().count() > 5000 {
+        errors.push(FieldError::new("body", "must be 1 to 5000 characters"));
+    }
+    let visibility = match (member.role, input.visibility) {
+        (Role::Client, Some(Visibility::Internal)) => {
+            errors.push(FieldError::new("visibility", "client members write client-visible comments"));
+            Visibility::Client
+        }
+        (Role::Client, _) => Visibility::Client,
+        (_, v) => v.unwrap_or(Visibility::Internal),
+    };
+    let mut mentions: Vec<String> = Vec::new();
+    for (i, id) in input.mentions.unwrap_or_default().into_iter().enumerate() {
+        match members::role_in(ctx.db, &member.workspace_id, &id).await? {
+            None => errors.push(FieldError::new(format!("mentions[{i}]"), "is not a member of this workspace")),
+            // Mentioning someone in a comment they cannot read would leak it to them.
+            Some(Role::Client) if visibility == Visibility::Internal => errors
+                .push(FieldError::new(format!("mentions[{i}]"), "a client member cannot read an internal comment")),
+            Some(_) if !mentions.contains(&id) => mentions.push(id),
+            Some(_) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let now = ctx.clock.now_ms();
+    let view = CommentView {
+        id: ctx.new_id(),
+        post_id: post.id.clone(),
+        author_id: me.clone(),
+        body,
+        visibility,
+        mentions,
+        created_at: rfc3339(now),
+    };
+    let insert = Statement::new(
+        "INSERT INTO comments (id, workspace_id, post_id, author_id, body, visibility, mentions, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![
+            view.id.as_str(),
+            member.workspace_id.as_str(),
+            post.id.as_str(),
+            me.as_str(),
+            view.body.as_str(),
+            visibility.as_str(),
+            serde_json::to_string(&view.mentions).unwrap_or_else(|_| "[]".into()),
+            now
+        ],
+    );
+    let change = Change {
+        action: "comment.create",
+        entity_type: "comment",
+        entity_id: &view.id,
+        before: None,
+        after: Some(json!({ "postId": post.id, "visibility": visibility.as_str(), "mentions": view.mentions })),
+    };
+    ctx.db.batch(&[insert, activity::record(ctx, call, &member.workspace_id, change)]).await?;
+    let notice = Notice {
+        kind: "comment.mention",
+        title: format!("You were mentioned on \"{}\"", post.title),
+        body: view.body.clone(),
+        subject_type: "post",
+        subject_id: &post.id,
+    };
+    notifications::notify(ctx, call, &member.workspace_id, &view.mentions, notice).await;
+    Ok(json::ok(201, view))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments/{commentId}", tag = "comments", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path), ("commentId" = String, Path)),
+    responses((status = 200, description = "Deleted", body = Envelope<CommentView>),
+              (status = 403, description = "FORBIDDEN: only its author, an owner or an admin", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let me = &call.caller()?.user_id;
+    let post =
+        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let client_only = i64::from(member.role == Role::Client);
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT id, post_id, author_id, body, visibility, mentions, created_at FROM comments \
+             WHERE workspace_id = ?1 AND post_id = ?2 AND id = ?3 AND deleted_at IS NULL AND (?4 = 0 OR visibility = 'client')",
+            &params![member.workspace_id.as_str(), post.id.as_str(), call.params.get("commentId")?, client_only],
+        )
+        .await?
+        .ok_or_else(|| AppError::not_found("comment"))?;
+    let comment = decode(&row)?;
+    if comment.author_id != *me && !matches!(member.role, Role::Owner | Role::Admin) {
+        return Err(AppError::Forbidden("only its author, an owner or an admin may delete a comment".into()));
+    }
+    let write = Statement::new(
+        "UPDATE comments SET deleted_at = ?3 WHERE workspace_id = ?1 AND id = ?2",
+        params![member.workspace_id.as_str(), comment.id.as_str(), ctx.clock.now_ms()],
+    );
+    let change = Change {
+        action: "comment.delete",
+        entity_type: "comment",
+        entity_id: &comment.id,
+        before: serde_json::to_value(&comment).ok(),
+        after: None,
+    };
+    ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
+    Ok(json::ok(200, comment))
+}

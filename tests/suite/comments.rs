@@ -1,0 +1,157 @@
+//! Comments with mentions, internal or client-visible, and the notifications they and the
+//! approval workflow send.
+
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn notifications(api: &Api, user: &User, ws: &str) -> Value {
+    api.get(&w(ws, "/notifications")).bearer(&user.access).send().await.data()
+}
+
+#[tokio::test]
+async fn a_client_member_never_sees_an_internal_comment() {
+    let api = Api::new();
+    let owner = signup(&api, "comments").await;
+    let ws = create_workspace(&api, &owner, "Comments").await;
+    let client = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let cid = client["id"].as_str().unwrap();
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    api.post(&w(&ws, &format!("/clients/{cid}/members")))
+        .bearer(&owner.access)
+        .json(json!({"userId": client_user.id}))
+        .send()
+        .await;
+    let post = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "For Acme", "clientId": cid}))
+        .send()
+        .await
+        .data();
+    let path = w(&ws, &format!("/posts/{}/comments", post["id"].as_str().unwrap()));
+    let internal =
+        api.post(&path).bearer(&owner.access).json(json!({"body": "Margin is thin on this one"})).send().await.data();
+    assert_eq!(internal["visibility"], "internal");
+    api.post(&path).bearer(&owner.access).json(json!({"body": "Ready for you", "visibility": "client"})).send().await;
+    let r = api
+        .post(&path)
+        .bearer(&client_user.access)
+        .json(json!({"body": "Looks great", "visibility": "internal"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["visibility"]);
+    let theirs = api.post(&path).bearer(&client_user.access).json(json!({"body": "Looks great"})).send().await.data();
+    assert_eq!(theirs["visibility"], "client");
+
+    let seen = api.get(&path).bearer(&client_user.access).send().await.data();
+    let bodies: Vec<&str> = seen.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["Ready for you", "Looks great"]);
+    let all = api.get(&path).bearer(&owner.access).send().await.data();
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let internal_id = internal["id"].as_str().unwrap();
+    api.delete(&format!("{path}/{internal_id}"))
+        .bearer(&client_user.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    // Mentioning a client member in an internal comment would show it to them.
+    let r =
+        api.post(&path).bearer(&owner.access).json(json!({"body": "cc", "mentions": [client_user.id]})).send().await;
+    assert_eq!(r.fields(), ["mentions[0]"]);
+    let r = api.post(&path).bearer(&owner.access).json(json!({"body": " ", "mentions": ["ghost"]})).send().await;
+    let mut fields = r.fields();
+    fields.sort();
+    assert_eq!(fields, ["body", "mentions[0]"]);
+}
+
+#[tokio::test]
+async fn mentions_notify_and_notifications_are_marked_read() {
+    let api = Api::new();
+    let owner = signup(&api, "mention").await;
+    let ws = create_workspace(&api, &owner, "Mentions").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let post = api.post(&w(&ws, "/posts")).bearer(&writer.access).json(json!({"title": "Draft"})).send().await.data();
+    let path = w(&ws, &format!("/posts/{}/comments", post["id"].as_str().unwrap()));
+    let r = api
+        .post(&path)
+        .bearer(&writer.access)
+        .json(json!({"body": "@editor can you check?", "mentions": [editor.id, writer.id]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    let inbox = notifications(&api, &editor, &ws).await;
+    assert_eq!(inbox["unread"], 1);
+    assert_eq!(inbox["items"][0]["kind"], "comment.mention");
+    assert_eq!(inbox["items"][0]["body"], "@editor can you check?");
+    assert_eq!(notifications(&api, &writer, &ws).await["unread"], 0, "no one is notified of their own mention");
+    let id = inbox["items"][0]["id"].as_str().unwrap();
+    api.post(&w(&ws, &format!("/notifications/{id}/read")))
+        .bearer(&writer.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    assert_eq!(
+        api.post(&w(&ws, &format!("/notifications/{id}/read"))).bearer(&editor.access).send().await.data()["marked"],
+        1
+    );
+    assert_eq!(notifications(&api, &editor, &ws).await["unread"], 0);
+    if !api.is_remote() {
+        let mail = api.get(&format!("/api/v1/dev/mailbox?to={}", editor.email.replace('@', "%40"))).send().await.data();
+        assert!(mail.as_array().unwrap().iter().any(|m| m["subject"].as_str().unwrap().contains("mentioned")));
+    }
+}
+
+#[tokio::test]
+async fn submitting_and_deciding_notify_the_right_people() {
+    let api = Api::new();
+    let owner = signup(&api, "notify-flow").await;
+    let ws = create_workspace(&api, &owner, "Notify").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal", "internal": {"userIds": [editor.id]}}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let post =
+        api.post(&w(&ws, "/posts")).bearer(&writer.access).json(json!({"title": "Notify me"})).send().await.data();
+    let pid = post["id"].as_str().unwrap();
+    api.post(&w(&ws, &format!("/posts/{pid}/submit"))).bearer(&writer.access).send().await;
+    let inbox = notifications(&api, &editor, &ws).await;
+    assert_eq!(inbox["items"][0]["kind"], "approval.requested");
+    assert_eq!(inbox["items"][0]["subjectId"], pid);
+    let approval =
+        api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&editor.access).send().await.data()[0].clone();
+    let aid = approval["id"].as_str().unwrap();
+    api.post(&w(&ws, &format!("/approvals/{aid}/reject")))
+        .bearer(&editor.access)
+        .json(json!({"comment": "Needs a hook"}))
+        .send()
+        .await;
+    let mine = notifications(&api, &writer, &ws).await;
+    assert_eq!(mine["items"][0]["kind"], "approval.rejected");
+    assert_eq!(mine["items"][0]["body"], "Needs a hook");
+    api.post(&w(&ws, &format!("/posts/{pid}/submit"))).bearer(&writer.access).send().await;
+    let approval = api.get(&w(&ws, "/approvals?mine=true")).bearer(&editor.access).send().await.data()[0].clone();
+    api.post(&w(&ws, &format!("/approvals/{}/approve", approval["id"].as_str().unwrap())))
+        .bearer(&editor.access)
+        .json(json!({}))
+        .send()
+        .await;
+    let mine = notifications(&api, &writer, &ws).await;
+    assert_eq!(mine["items"][0]["kind"], "approval.approved");
+    assert_eq!(mine["unread"], 2);
+    assert_eq!(api.post(&w(&ws, "/notifications/read-all")).bearer(&writer.access).send().await.data()["marked"], 2);
+    assert_eq!(
+        notifications(&api, &owner, &ws).await["items"].as_array().unwrap().len(),
+        0,
+        "the owner was not involved"
+    );
+}
