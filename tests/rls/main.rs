@@ -82,6 +82,11 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
         "post_target_media",
         "media_assets",
         "content_blocks",
+        "approval_workflows",
+        "approval_requests",
+        "approval_votes",
+        "comments",
+        "notifications",
     ] {
         let rows = ids(&as_tenant(&db, &alice.id, &ws_a, &format!("SELECT workspace_id FROM {table}")).await.unwrap());
         assert!(rows.iter().all(|w| *w != ws_b), "{table}: {rows:?}");
