@@ -309,7 +309,7 @@ pub(crate) mod tests {
         let log = db.raw.log.borrow();
         let sql: Vec<&str> = log.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(sql, vec!["BEGIN", SET_SCOPE_SQL, "SELECT * FROM t WHERE a = $1 AND b = '?2'", "COMMIT"]);
-        assert_eq!(log[1].1, params!["u1", "w1", "", ""]);
+        assert_eq!(log[1].1, params!["u1", "w1", "", "", ""]);
         assert_eq!(log[2].1, params!["x"]);
     }
 

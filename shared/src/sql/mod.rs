@@ -148,6 +148,8 @@ pub struct Scope {
     pub invite_token_hash: Option<String>,
     /// Scheduled maintenance across tenants.
     pub system: bool,
+    /// Lets a review link be found by its token before its workspace is known.
+    pub review_token_hash: Option<String>,
 }
 
 /// The SQL family behind a handle. Statements are written once for both; the few that cannot

@@ -38,19 +38,21 @@ pub fn rewrite_placeholders(sql: &str) -> String {
 
 /// The settings to apply, with `set_config(name, value, true)`, at the start of every
 /// transaction: names and values, empty when unset.
-pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 4] {
+pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 5] {
     [
         ("app.user_id", scope.user_id.clone().unwrap_or_default()),
         ("app.workspace_id", scope.workspace_id.clone().unwrap_or_default()),
         ("app.invite_token_hash", scope.invite_token_hash.clone().unwrap_or_default()),
         ("app.system", if scope.system { "on".into() } else { String::new() }),
+        ("app.review_token_hash", scope.review_token_hash.clone().unwrap_or_default()),
     ]
 }
 
-/// One statement that applies [`scope_settings`] with parameters `$1…$4`.
+/// One statement that applies [`scope_settings`] with parameters `$1…$5`.
 pub const SET_SCOPE_SQL: &str =
     "SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true), \
-     set_config('app.invite_token_hash', $3, true), set_config('app.system', $4, true)";
+     set_config('app.invite_token_hash', $3, true), set_config('app.system', $4, true), \
+     set_config('app.review_token_hash', $5, true)";
 
 #[cfg(test)]
 mod tests {
@@ -72,5 +74,9 @@ mod tests {
         assert_eq!(s[1], ("app.workspace_id", "w".to_string()));
         assert_eq!(s[0].1, "");
         assert_eq!(s[3].1, "");
+        assert_eq!(s[4], ("app.review_token_hash", String::new()));
+        let r = scope_settings(&Scope { review_token_hash: Some("h".into()), ..Default::default() });
+        assert_eq!(r[4].1, "h");
+        assert_eq!(SET_SCOPE_SQL.matches("set_config(").count(), r.len(), "one parameter per setting");
     }
 }
