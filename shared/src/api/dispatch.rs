@@ -90,5 +90,12 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ListNotifications => collab::notifications::list(ctx, call).await,
         ReadNotification => collab::notifications::mark_read(ctx, call).await,
         ReadAllNotifications => collab::notifications::mark_all_read(ctx, call).await,
+        ListReviewLinks => approvals::review_links::list(ctx, call).await,
+        CreateReviewLink => approvals::review_links::create(ctx, call).await,
+        RevokeReviewLink => approvals::review_links::revoke(ctx, call).await,
+        ReviewPage => approvals::review_page::page(ctx, call).await,
+        ReviewApprove => approvals::review_links::approve(ctx, call).await,
+        ReviewRequestChanges => approvals::review_links::request_changes(ctx, call).await,
+        ReviewMedia => approvals::review_links::media(ctx, call).await,
     }
 }

@@ -92,6 +92,13 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         collab::notifications::list,
         collab::notifications::mark_read,
         collab::notifications::mark_all_read,
+        approvals::review_links::create,
+        approvals::review_links::list,
+        approvals::review_links::revoke,
+        approvals::review_page::page,
+        approvals::review_links::approve,
+        approvals::review_links::request_changes,
+        approvals::review_links::media,
     ),
     modifiers(&BearerAuth),
 )]

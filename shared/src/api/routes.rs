@@ -89,6 +89,13 @@ pub enum RouteId {
     ListNotifications,
     ReadNotification,
     ReadAllNotifications,
+    ListReviewLinks,
+    CreateReviewLink,
+    RevokeReviewLink,
+    ReviewPage,
+    ReviewApprove,
+    ReviewRequestChanges,
+    ReviewMedia,
 }
 
 /// Who may call a route.
@@ -277,6 +284,19 @@ pub const ROUTES: &[Route] = &[
         ReadNotification,
         Workspace(P::NotificationsRead),
     ),
+    r("GET", "/api/v1/workspaces/{workspaceId}/review-links", ListReviewLinks, Workspace(P::ReviewLinksManage)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/review-links", CreateReviewLink, Workspace(P::ReviewLinksManage)),
+    r(
+        "DELETE",
+        "/api/v1/workspaces/{workspaceId}/review-links/{linkId}",
+        RevokeReviewLink,
+        Workspace(P::ReviewLinksManage),
+    ),
+    // Review links: outside /api/v1, for someone without an account; the token is the credential.
+    r("GET", "/review/{token}", ReviewPage, Public),
+    r("POST", "/review/{token}/posts/{postId}/approve", ReviewApprove, Public),
+    r("POST", "/review/{token}/posts/{postId}/request-changes", ReviewRequestChanges, Public),
+    r("GET", "/review/{token}/media/{mediaId}", ReviewMedia, Public),
 ];
 
 /// A CSV import may be larger than a JSON request.

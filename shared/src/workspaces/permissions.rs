@@ -88,6 +88,7 @@ pub enum Permission {
     CommentsRead,
     CommentsWrite,
     NotificationsRead,
+    ReviewLinksManage,
 }
 
 use Role::*;
@@ -127,10 +128,12 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::CommentsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::CommentsWrite, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::NotificationsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    // Review links let someone without an account see posts and decide their client stage.
+    (Permission::ReviewLinksManage, &[Owner, Admin, Editor]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 29] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -159,6 +162,7 @@ impl Permission {
         Permission::CommentsRead,
         Permission::CommentsWrite,
         Permission::NotificationsRead,
+        Permission::ReviewLinksManage,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

@@ -1,0 +1,459 @@
+//! The review page (SPEC AG-5): what someone holding a review link sees. One small HTML
+//! document, rendered on the server, that works without JavaScript: each post's title, its
+//! text per platform, its media, its status, its client-visible comments (never internal
+//! ones), and — for a post waiting for this review — an Approve form and a Request changes
+//! form with a required comment. Every stored text is HTML-escaped.
+//!
+//! Errors (an unknown, altered, expired or revoked link; a refused decision) answer the JSON
+//! error envelope with their status, like every other route.
+
+use super::review_links::{self, Link};
+use crate::api::{Call, Context, Response};
+use crate::content::platforms::Platform;
+use crate::content::posts::{self, PostView};
+use crate::content::status::PostStatus;
+use crate::error::{AppError, ErrorEnvelope};
+use crate::params;
+use crate::sql::Sql;
+use crate::validate::rfc3339;
+
+/// A file a post shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaItem {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub alt_text: Option<String>,
+}
+
+/// A client-visible comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// One post as the page shows it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub post: PostView,
+    /// Its pending request is at the stage this link decides.
+    pub decidable: bool,
+    /// In review, but at a stage before the link's (the team reviews it first).
+    pub waiting_for_team: bool,
+    pub media: Vec<MediaItem>,
+    pub comments: Vec<Comment>,
+}
+
+pub struct Page<'a> {
+    pub token: &'a str,
+    pub shared_by: String,
+    pub reviewer_name: Option<String>,
+    pub expires_at: i64,
+    pub items: Vec<Item>,
+    /// The post a decision was just recorded for, to say so.
+    pub decided: Option<String>,
+}
+
+/// Escapes text for HTML content and for quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn platform_name(p: Platform) -> &'static str {
+    match p {
+        Platform::X => "X",
+        Platform::LinkedIn => "LinkedIn",
+        Platform::Facebook => "Facebook",
+        Platform::Instagram => "Instagram",
+        Platform::Threads => "Threads",
+        Platform::TikTok => "TikTok",
+        Platform::Bluesky => "Bluesky",
+        Platform::Mastodon => "Mastodon",
+    }
+}
+
+fn status_text(item: &Item) -> &'static str {
+    if item.decidable {
+        return "Waiting for your review";
+    }
+    if item.waiting_for_team {
+        return "In review by the team first; you can decide once they have approved it";
+    }
+    match item.post.status {
+        PostStatus::Draft => "Draft: being worked on",
+        PostStatus::InReview => "In review",
+        PostStatus::Approved => "Approved",
+        PostStatus::Scheduled => "Approved and scheduled",
+        PostStatus::Publishing => "Being published",
+        PostStatus::Published => "Published",
+        PostStatus::Failed => "Publishing failed",
+        PostStatus::Archived => "Archived",
+    }
+}
+
+/// "2026-11-30 07:40 UTC"
+fn human_time(ms: i64) -> String {
+    let t = rfc3339(ms);
+    match t.get(..16) {
+        Some(head) => format!("{} UTC", head.replace('T', " ")),
+        None => t,
+    }
+}
+
+const STYLE: &str = "\
+:root{color-scheme:light;--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--accent:#0a5bd3;--ok:#116329;--warn:#9a3412}\
+*{box-sizing:border-box}\
+body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--ink);background:#f6f8fa}\
+main{max-width:46rem;margin:0 auto;padding:1rem}\
+h1{font-size:1.5rem;margin:.5rem 0}\
+h2{font-size:1.25rem;margin:0 0 .25rem}\
+h3{font-size:1rem;margin:1rem 0 .25rem}\
+.meta{color:var(--muted);margin:0 0 1rem}\
+article{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem;margin:1rem 0}\
+.status{margin:.25rem 0 0;color:var(--muted)}\
+.status strong{color:var(--ink)}\
+.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.25rem 0;padding:.5rem .75rem;background:#f6f8fa;border-radius:6px}\
+.media{list-style:none;padding:0;margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.5rem}\
+.media img{max-width:100%;height:auto;max-height:16rem;border-radius:6px;border:1px solid var(--line)}\
+.comments{padding-left:1.25rem}\
+.notice{background:#dafbe1;border:1px solid #4ac26b;border-radius:6px;padding:.75rem}\
+form{margin:.75rem 0 0}\
+label{display:block;font-weight:600;margin-bottom:.25rem}\
+textarea{width:100%;font:inherit;padding:.5rem;border:1px solid #8c959f;border-radius:6px}\
+button{font:inherit;font-weight:600;min-height:44px;padding:.5rem 1.25rem;border-radius:6px;border:1px solid transparent;cursor:pointer;margin-top:.5rem}\
+button.approve{background:var(--ok);color:#fff}\
+button.changes{background:#fff;color:var(--warn);border-color:var(--warn)}\
+button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
+@media (min-width:40rem){.decide{display:flex;gap:1.5rem;align-items:flex-start}.decide form{flex:1}}";
+
+fn render_media(out: &mut String, token: &str, media: &[MediaItem]) {
+    if media.is_empty() {
+        return;
+    }
+    out.push_str("<ul class=\"media\">");
+    for m in media {
+        let src = format!("/review/{}/media/{}", escape(token), escape(&m.id));
+        if m.content_type.starts_with("image/") {
+            let alt = m.alt_text.as_deref().filter(|a| !a.trim().is_empty()).unwrap_or(&m.filename);
+            out.push_str(&format!("<li><img src=\"{src}\" alt=\"{}\" loading=\"lazy\"></li>", escape(alt)));
+        } else {
+            out.push_str(&format!("<li><a href=\"{src}\">{} (video)</a></li>", escape(&m.filename)));
+        }
+    }
+    out.push_str("</ul>");
+}
+
+fn render_item(out: &mut String, token: &str, item: &Item) {
+    let p = &item.post;
+    let id = escape(&p.id);
+    out.push_str(&format!("<article id=\"post-{id}\" aria-labelledby=\"title-{id}\">"));
+    out.push_str(&format!("<h2 id=\"title-{id}\">{}</h2>", escape(&p.title)));
+    out.push_str(&format!(
+        "<p class=\"status\">Status: <strong data-status=\"{}\">{}</strong></p>",
+        p.status.as_str(),
+        escape(status_text(item))
+    ));
+    let body = p.body.as_deref();
+    let media_of = |ids: &[String]| -> Vec<MediaItem> {
+        ids.iter().filter_map(|m| item.media.iter().find(|x| x.id == *m).cloned()).collect()
+    };
+    let text_or_note = |text: Option<&str>| match text {
+        Some(t) if !t.trim().is_empty() => format!("<p class=\"text\">{}</p>", escape(t)),
+        Some(_) => "<p class=\"meta\">No text.</p>".to_string(),
+        None => "<p class=\"meta\">The text is not stored by Herald (privacy mode).</p>".to_string(),
+    };
+    if p.targets.is_empty() {
+        out.push_str("<h3>Text</h3>");
+        out.push_str(&text_or_note(body));
+    }
+    for t in &p.targets {
+        out.push_str(&format!("<h3>{}</h3>", platform_name(t.platform)));
+        // Under privacy mode neither the target's text nor the body is stored.
+        let text = if p.private { None } else { t.text.as_deref().or(body).or(Some("")) };
+        out.push_str(&text_or_note(text));
+        render_media(out, token, &media_of(&t.media));
+    }
+    if !item.comments.is_empty() {
+        out.push_str("<h3>Comments</h3><ul class=\"comments\">");
+        for c in &item.comments {
+            out.push_str(&format!(
+                "<li><strong>{}</strong> <span class=\"meta\">{}</span><p class=\"text\">{}</p></li>",
+                escape(&c.author),
+                escape(&c.created_at),
+                escape(&c.body)
+            ));
+        }
+        out.push_str("</ul>");
+    }
+    if item.decidable {
+        let base = format!("/review/{}/posts/{id}", escape(token));
+        let title = escape(&p.title);
+        let version = p.version;
+        out.push_str("<div class=\"decide\">");
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{base}/approve\">\
+             <input type=\"hidden\" name=\"version\" value=\"{version}\">\
+             <button type=\"submit\" class=\"approve\">Approve<span class=\"vh\"> “{title}”</span></button></form>"
+        ));
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{base}/request-changes\">\
+             <input type=\"hidden\" name=\"version\" value=\"{version}\">\
+             <label for=\"comment-{id}\">What should change?</label>\
+             <textarea id=\"comment-{id}\" name=\"comment\" rows=\"3\" maxlength=\"{max}\" required></textarea>\
+             <button type=\"submit\" class=\"changes\">Request changes<span class=\"vh\"> to “{title}”</span></button></form>",
+            max = review_links::MAX_COMMENT_CHARS
+        ));
+        out.push_str("</div>");
+    }
+    out.push_str("</article>");
+}
+
+/// The whole page.
+pub fn render(page: &Page<'_>) -> String {
+    let count = page.items.len();
+    let mut out = String::with_capacity(4096);
+    out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    out.push_str("<meta name=\"robots\" content=\"noindex, nofollow\">");
+    out.push_str(&format!(
+        "<title>Review {count} post{}</title><style>{STYLE}</style></head><body><main>",
+        if count == 1 { "" } else { "s" }
+    ));
+    out.push_str("<h1>Content for your review</h1>");
+    let for_whom = page.reviewer_name.as_deref().map(|n| format!(" for {}", escape(n))).unwrap_or_default();
+    out.push_str(&format!(
+        "<p class=\"meta\">Shared{for_whom} by {} · this link works until {}.</p>",
+        escape(&page.shared_by),
+        human_time(page.expires_at)
+    ));
+    if let Some(done) = page.decided.as_ref().and_then(|d| page.items.iter().find(|i| i.post.id == *d)) {
+        out.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">Thank you: your decision on “{}” is recorded.</p>",
+            escape(&done.post.title)
+        ));
+    }
+    if page.items.is_empty() {
+        out.push_str("<p>There is nothing left to review on this link.</p>");
+    }
+    for item in &page.items {
+        render_item(&mut out, page.token, item);
+    }
+    out.push_str("</main></body></html>");
+    out
+}
+
+async fn media_of(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<Vec<MediaItem>, AppError> {
+    let mut out: Vec<MediaItem> = Vec::new();
+    for id in post.targets.iter().flat_map(|t| t.media.iter()) {
+        if out.iter().any(|m| m.id == *id) {
+            continue;
+        }
+        let row = db
+            .query_one(
+                "SELECT id, filename, content_type, alt_text FROM media_assets \
+                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'ready' AND deleted_at IS NULL",
+                &params![workspace_id, id.as_str()],
+            )
+            .await?;
+        if let Some(r) = row {
+            out.push(MediaItem {
+                id: r.text("id")?,
+                filename: r.text("filename")?,
+                content_type: r.text("content_type")?,
+                alt_text: r.opt_text("alt_text")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A post's client-visible comments, oldest first; internal ones never leave the team.
+async fn client_comments(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<Comment>, AppError> {
+    let rows = db
+        .query(
+            "SELECT c.body AS body, c.created_at AS created_at, u.name AS author FROM comments c \
+             JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.post_id = ?2 \
+             AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id",
+            &params![workspace_id, post_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Comment {
+                author: r.text("author")?,
+                body: r.text("body")?,
+                created_at: human_time(r.int("created_at")?),
+            })
+        })
+        .collect()
+}
+
+async fn item(db: &dyn Sql, link: &Link, post: PostView) -> Result<Item, AppError> {
+    let ws = &link.workspace_id;
+    let decidable = review_links::decidable(db, ws, &post).await?.is_some();
+    let waiting_for_team = !decidable
+        && post.status == PostStatus::InReview
+        && review_links::pending_request(db, ws, &post.id).await?.is_some();
+    Ok(Item {
+        media: media_of(db, ws, &post).await?,
+        comments: client_comments(db, ws, &post.id).await?,
+        decidable,
+        waiting_for_team,
+        post,
+    })
+}
+
+#[utoipa::path(get, path = "/review/{token}", tag = "review",
+    params(("token" = String, Path, description = "The review link's token")),
+    responses((status = 200, description = "The review page: an HTML document (no account, no JavaScript needed)", content_type = "text/html"),
+              (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link", body = ErrorEnvelope)))]
+pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let link = review_links::open(ctx, call).await?;
+    let mut items = Vec::with_capacity(link.post_ids.len());
+    for id in &link.post_ids {
+        // A post deleted since the link was made is simply no longer shown.
+        match posts::load(ctx.db, &link.workspace_id, "", id).await {
+            Ok(post) => items.push(item(ctx.db, &link, post).await?),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let shared_by = crate::identity::users::by_id(ctx.db, &link.created_by)
+        .await?
+        .map(|u| u.view.name)
+        .unwrap_or_else(|| "the team".into());
+    let page = Page {
+        token: call.params.get("token")?,
+        shared_by,
+        reviewer_name: link.reviewer_name.clone(),
+        expires_at: link.expires_at,
+        items,
+        decided: call.req.query_param("decided"),
+    };
+    Ok(Response::new(200, "text/html; charset=utf-8", render(&page).into_bytes())
+        .with_header("cache-control", "no-store")
+        .with_header("x-robots-tag", "noindex, nofollow"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::posts::TargetView;
+    use serde_json::Map;
+
+    fn post(id: &str, title: &str, body: Option<&str>, targets: Vec<TargetView>) -> PostView {
+        PostView {
+            id: id.into(),
+            title: title.into(),
+            body: body.map(str::to_string),
+            content_hash: String::new(),
+            status: PostStatus::InReview,
+            campaign_id: None,
+            client_id: None,
+            tags: Vec::new(),
+            author_id: "u1".into(),
+            version: 4,
+            private: body.is_none(),
+            targets,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn target(platform: Platform, text: Option<&str>, media: &[&str]) -> TargetView {
+        TargetView {
+            id: format!("t-{platform}"),
+            platform,
+            text: text.map(str::to_string),
+            options: Map::new(),
+            media: media.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    fn page(items: Vec<Item>) -> String {
+        render(&Page {
+            token: "tok_en-1",
+            shared_by: "Ada <Agency>".into(),
+            reviewer_name: Some("Zoë & Co".into()),
+            expires_at: 1_700_000_000_000,
+            items,
+            decided: Some("p1".into()),
+        })
+    }
+
+    fn item(post: PostView, decidable: bool) -> Item {
+        Item { post, decidable, waiting_for_team: false, media: Vec::new(), comments: Vec::new() }
+    }
+
+    #[test]
+    fn the_review_page_escapes_every_stored_text() {
+        let evil = "<script>alert('x')</script> & \"quotes\"";
+        let mut it = item(post("p1", evil, Some(evil), vec![target(Platform::X, Some(evil), &["m1"])]), true);
+        it.media = vec![MediaItem {
+            id: "m1".into(),
+            filename: "a\"b.png".into(),
+            content_type: "image/png".into(),
+            alt_text: Some(evil.into()),
+        }];
+        it.comments = vec![Comment { author: evil.into(), body: evil.into(), created_at: "now".into() }];
+        let html = page(vec![it]);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("alert('x')"));
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+        assert!(html.contains("Ada &lt;Agency&gt;") && html.contains("Zoë &amp; Co"));
+        assert!(html.contains("<img src=\"/review/tok_en-1/media/m1\" alt=\"&lt;script&gt;"));
+    }
+
+    #[test]
+    fn the_review_page_is_accessible_and_needs_no_script() {
+        let html = page(vec![item(post("p1", "Launch", Some("Body"), Vec::new()), true)]);
+        for needle in [
+            "<html lang=\"en\">",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+            "<h1>",
+            "<h2 id=\"title-p1\">Launch</h2>",
+            "<label for=\"comment-p1\">What should change?</label>",
+            "<textarea id=\"comment-p1\" name=\"comment\"",
+            "required",
+            ">Approve<span class=\"vh\"> “Launch”</span></button>",
+            "action=\"/review/tok_en-1/posts/p1/approve\"",
+            "action=\"/review/tok_en-1/posts/p1/request-changes\"",
+            "name=\"version\" value=\"4\"",
+            "role=\"status\">Thank you: your decision on “Launch” is recorded.",
+        ] {
+            assert!(html.contains(needle), "missing {needle}: {html}");
+        }
+        assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn the_review_page_shows_texts_per_platform_and_forms_only_when_decidable() {
+        let p = post(
+            "p2",
+            "Two networks",
+            Some("Shared body"),
+            vec![target(Platform::LinkedIn, None, &[]), target(Platform::X, Some("Short for X"), &[])],
+        );
+        let html = page(vec![item(p, false)]);
+        assert!(html.contains("<h3>LinkedIn</h3><p class=\"text\">Shared body</p>"), "{html}");
+        assert!(html.contains("<h3>X</h3><p class=\"text\">Short for X</p>"));
+        assert!(!html.contains("<form"), "not decidable: no forms");
+        assert!(!html.contains("Thank you"), "p1 is not on the page");
+        let private = page(vec![item(post("p3", "Secret", None, vec![target(Platform::X, None, &[])]), false)]);
+        assert!(private.contains("privacy mode"));
+    }
+}
