@@ -8,6 +8,7 @@ mod identity;
 mod media;
 mod platform;
 mod posts;
+mod review_links;
 mod templates;
 mod tokens;
 mod workspaces;
