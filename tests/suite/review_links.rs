@@ -312,6 +312,7 @@ async fn a_review_link_approves_and_requests_changes_through_the_workflow() {
     assert!(html.contains("your decision on “Change me” is recorded"), "{html}");
     assert!(!html.contains("<form"), "{html}");
     assert!(html.contains("data-status=\"approved\"") && html.contains("data-status=\"draft\""));
+    assert!(html.contains(">Changes requested</strong>"), "{html}");
 
     // Every decision is in the activity log, without an actor, naming the link.
     let log = api.get(&w(&a.ws, "/activity?entityType=approval")).bearer(&a.owner.access).send().await.data();

@@ -42,6 +42,8 @@ pub struct Item {
     pub decidable: bool,
     /// In review, but at a stage before the link's (the team reviews it first).
     pub waiting_for_team: bool,
+    /// A draft whose last review ended with changes requested.
+    pub changes_requested: bool,
     pub media: Vec<MediaItem>,
     pub comments: Vec<Comment>,
 }
@@ -91,6 +93,9 @@ fn status_text(item: &Item) -> &'static str {
     }
     if item.waiting_for_team {
         return "In review by the team first; you can decide once they have approved it";
+    }
+    if item.changes_requested {
+        return "Changes requested";
     }
     match item.post.status {
         PostStatus::Draft => "Draft: being worked on",
@@ -308,11 +313,23 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView) -> Result<Item, AppErro
     let waiting_for_team = !decidable
         && post.status == PostStatus::InReview
         && review_links::pending_request(db, ws, &post.id).await?.is_some();
+    let changes_requested = post.status == PostStatus::Draft
+        && db
+            .query_one(
+                "SELECT status FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+                &params![ws.as_str(), post.id.as_str()],
+            )
+            .await?
+            .map(|r| r.text("status"))
+            .transpose()?
+            .is_some_and(|s| s == "rejected");
     Ok(Item {
         media: media_of(db, ws, &post).await?,
         comments: client_comments(db, ws, &post.id).await?,
         decidable,
         waiting_for_team,
+        changes_requested,
         post,
     })
 }
@@ -396,7 +413,14 @@ mod tests {
     }
 
     fn item(post: PostView, decidable: bool) -> Item {
-        Item { post, decidable, waiting_for_team: false, media: Vec::new(), comments: Vec::new() }
+        Item {
+            post,
+            decidable,
+            waiting_for_team: false,
+            changes_requested: false,
+            media: Vec::new(),
+            comments: Vec::new(),
+        }
     }
 
     #[test]
