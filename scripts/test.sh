@@ -86,6 +86,9 @@ members=$(HERALD_URL="http://127.0.0.1:$port" bash -euo pipefail "$state/walkthr
 grep -q '"role": "editor"' <<<"$members" && grep -q '"role": "owner"' <<<"$members" \
   || { log "the walkthrough did not end with an owner and an editor:"; echo "$members"; exit 1; }
 
+log "   the review page in a real headless Chromium (Debian's chromium), against the same Worker"
+bash scripts/browser-test.sh "http://127.0.0.1:$port"
+
 log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
