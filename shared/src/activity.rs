@@ -141,14 +141,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let text = |name: &str| call.req.query_param(name).unwrap_or_default();
     let since = time_param(call, "since", 0)?;
     let until = time_param(call, "until", i64::MAX)?;
-    let limit = match call.req.query_param("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| AppError::field("limit", "must be 1 to 100"))?,
-    };
+    let limit = crate::api::paging::limit(call.req)?;
     // Empty text means "no filter": one statement, typed parameters, on every dialect.
     let rows = ctx
         .db
@@ -172,11 +165,6 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         )
         .await?;
     let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |e| &e.id);
     Ok(json::ok(200, ActivityPage { items, next_cursor }))
 }

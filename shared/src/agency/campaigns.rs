@@ -273,14 +273,7 @@ fn write(member: &Member, c: &CampaignView, now: i64, insert: bool) -> Result<St
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
     let q = |n: &str| call.req.query_param(n).unwrap_or_default();
-    let limit = match call.req.query_param("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| AppError::field("limit", "must be 1 to 100"))?,
-    };
+    let limit = crate::api::paging::limit(call.req)?;
     let sql = format!(
         "SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE} \
          AND ((?3 = '' AND status <> 'archived') OR status = ?3) AND (?4 = '' OR client_id = ?4) \
@@ -301,12 +294,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         )
         .await?;
     let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|c| c.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |c| &c.id);
     Ok(json::ok(200, CampaignPage { items, next_cursor }))
 }
 

@@ -8,6 +8,7 @@ mod dispatch;
 mod idempotency;
 pub mod json;
 pub mod openapi;
+pub mod paging;
 pub mod routes;
 
 use crate::error::AppError;

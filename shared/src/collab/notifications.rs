@@ -134,14 +134,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let ws = &call.member()?.workspace_id;
     let me = &call.caller()?.user_id;
     let only_unread = call.req.query_param("unread").is_some_and(|u| u == "true");
-    let limit = match call.req.query_param("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| AppError::field("limit", "must be 1 to 100"))?,
-    };
+    let limit = crate::api::paging::limit(call.req)?;
     let rows = ctx
         .db
         .query(
@@ -158,12 +151,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         )
         .await?;
     let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|n| n.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |n| &n.id);
     Ok(json::ok(200, NotificationPage { items, unread: unread(ctx, ws, me).await?, next_cursor }))
 }
 

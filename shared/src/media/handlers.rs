@@ -395,12 +395,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         limit_to: client_limit(call, member)?,
     };
     let mut items = store::list(ctx.db, &member.workspace_id, &filters).await?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|m| m.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |m| &m.id);
     Ok(json::ok(200, MediaPage { items, next_cursor }))
 }
 
