@@ -4,6 +4,7 @@
 mod agency;
 mod approvals;
 mod comments;
+mod ideas;
 mod identity;
 mod media;
 mod platform;

@@ -4,6 +4,7 @@
 
 pub mod campaigns;
 pub mod clients;
+pub mod ideas;
 pub mod personas;
 
 use crate::api::{Call, Member};

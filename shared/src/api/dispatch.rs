@@ -97,5 +97,12 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ReviewApprove => approvals::review_links::approve(ctx, call).await,
         ReviewRequestChanges => approvals::review_links::request_changes(ctx, call).await,
         ReviewMedia => approvals::review_links::media(ctx, call).await,
+        ListIdeas => agency::ideas::list(ctx, call).await,
+        CreateIdea => agency::ideas::create(ctx, call).await,
+        GetIdea => agency::ideas::get(ctx, call).await,
+        UpdateIdea => agency::ideas::update(ctx, call).await,
+        ApproveIdea => agency::ideas::approve(ctx, call).await,
+        RejectIdea => agency::ideas::reject(ctx, call).await,
+        IdeaToPost => agency::ideas::to_post(ctx, call).await,
     }
 }

@@ -99,6 +99,13 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         approvals::review_links::approve,
         approvals::review_links::request_changes,
         approvals::review_links::media,
+        agency::ideas::list,
+        agency::ideas::create,
+        agency::ideas::get,
+        agency::ideas::update,
+        agency::ideas::approve,
+        agency::ideas::reject,
+        agency::ideas::to_post,
     ),
     modifiers(&BearerAuth),
 )]

@@ -96,6 +96,13 @@ pub enum RouteId {
     ReviewApprove,
     ReviewRequestChanges,
     ReviewMedia,
+    ListIdeas,
+    CreateIdea,
+    GetIdea,
+    UpdateIdea,
+    ApproveIdea,
+    RejectIdea,
+    IdeaToPost,
 }
 
 /// Who may call a route.
@@ -297,6 +304,13 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/review/{token}/posts/{postId}/approve", ReviewApprove, Public),
     r("POST", "/review/{token}/posts/{postId}/request-changes", ReviewRequestChanges, Public),
     r("GET", "/review/{token}/media/{mediaId}", ReviewMedia, Public),
+    r("GET", "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", ListIdeas, Workspace(P::IdeasRead)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", CreateIdea, Workspace(P::IdeasWrite)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", GetIdea, Workspace(P::IdeasRead)),
+    r("PATCH", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", UpdateIdea, Workspace(P::IdeasWrite)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", ApproveIdea, Workspace(P::IdeasDecide)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", RejectIdea, Workspace(P::IdeasDecide)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", IdeaToPost, Workspace(P::PostsWrite)),
 ];
 
 /// A CSV import may be larger than a JSON request.

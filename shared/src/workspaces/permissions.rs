@@ -89,6 +89,9 @@ pub enum Permission {
     CommentsWrite,
     NotificationsRead,
     ReviewLinksManage,
+    IdeasRead,
+    IdeasWrite,
+    IdeasDecide,
 }
 
 use Role::*;
@@ -130,10 +133,14 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::NotificationsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     // Review links let someone without an account see posts and decide their client stage.
     (Permission::ReviewLinksManage, &[Owner, Admin, Editor]),
+    (Permission::IdeasRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::IdeasWrite, &[Owner, Admin, Editor, Writer]),
+    // Who decides which stage is the workflow's business (agency::ideas).
+    (Permission::IdeasDecide, &[Owner, Admin, Editor, Writer, Viewer, Client]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 29] = [
+    pub const ALL: [Permission; 32] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -163,6 +170,9 @@ impl Permission {
         Permission::CommentsWrite,
         Permission::NotificationsRead,
         Permission::ReviewLinksManage,
+        Permission::IdeasRead,
+        Permission::IdeasWrite,
+        Permission::IdeasDecide,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

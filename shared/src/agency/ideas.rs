@@ -1,0 +1,542 @@
+//! Campaign ideas (SPEC AG-4): post and reel ideas, created by hand today (AI generation comes
+//! later), decided by the agency and then by the client through the same workflow as posts —
+//! the workspace's (or the client's) internal approvers decide the agency stage, the Client
+//! members attached to the campaign's client decide the client stage. An approved idea becomes
+//! a draft post.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{campaigns, client_limit, labels, opt_text};
+use crate::activity::{self, Change};
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::approvals::workflow::{self, Stages};
+use crate::content::posts::{PostInput, PostView, TargetInput};
+use crate::content::posts_api::create_one;
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::params;
+use crate::sql::{DbError, Row, Statement};
+use crate::validate::rfc3339;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IdeaStatus {
+    Generated,
+    AgencyApproved,
+    Rejected,
+    ClientApproved,
+    ClientRejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdeaEvent {
+    AgencyApprove,
+    AgencyReject,
+    ClientApprove,
+    ClientReject,
+    /// The idea was reworked after a rejection: it is proposed again.
+    Revise,
+}
+
+impl IdeaStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdeaStatus::Generated => "generated",
+            IdeaStatus::AgencyApproved => "agency_approved",
+            IdeaStatus::Rejected => "rejected",
+            IdeaStatus::ClientApproved => "client_approved",
+            IdeaStatus::ClientRejected => "client_rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Option<IdeaStatus> {
+        [Self::Generated, Self::AgencyApproved, Self::Rejected, Self::ClientApproved, Self::ClientRejected]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// The one state machine of an idea.
+    pub fn apply(self, event: IdeaEvent) -> Result<IdeaStatus, String> {
+        use IdeaEvent as E;
+        use IdeaStatus as S;
+        match (self, event) {
+            (S::Generated, E::AgencyApprove) => Ok(S::AgencyApproved),
+            (S::Generated, E::AgencyReject) => Ok(S::Rejected),
+            (S::AgencyApproved, E::ClientApprove) => Ok(S::ClientApproved),
+            (S::AgencyApproved, E::ClientReject) => Ok(S::ClientRejected),
+            (S::Generated | S::Rejected | S::ClientRejected, E::Revise) => Ok(S::Generated),
+            (s, e) => Err(format!("a {} idea cannot take {e:?}", s.as_str())),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdeaInput {
+    /// `post` or `reel`; defaults to post.
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    /// The opening line or first seconds.
+    pub hook: Option<String>,
+    pub caption: Option<String>,
+    pub hashtags: Option<Vec<String>>,
+    pub platforms: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IdeaDecisionInput {
+    /// Required to reject.
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdeaDecision {
+    pub user_id: String,
+    /// `agency` or `client`.
+    pub stage: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdeaView {
+    pub id: String,
+    pub campaign_id: String,
+    pub client_id: Option<String>,
+    pub kind: String,
+    pub title: String,
+    pub hook: Option<String>,
+    pub caption: Option<String>,
+    pub hashtags: Vec<String>,
+    pub platforms: Vec<String>,
+    pub status: IdeaStatus,
+    /// The draft post made from it, once it was.
+    pub post_id: Option<String>,
+    pub decisions: Vec<IdeaDecision>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, post_id, \
+     created_by, created_at, updated_at";
+
+fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
+    let list =
+        |c: &str| -> Result<Vec<String>, AppError> { Ok(serde_json::from_value(r.json(c)?).unwrap_or_default()) };
+    Ok(IdeaView {
+        id: r.text("id")?,
+        campaign_id: r.text("campaign_id")?,
+        client_id: r.opt_text("client_id")?,
+        kind: r.text("kind")?,
+        title: r.text("title")?,
+        hook: r.opt_text("hook")?,
+        caption: r.opt_text("caption")?,
+        hashtags: list("hashtags")?,
+        platforms: list("platforms")?,
+        status: IdeaStatus::parse(&r.text("status")?)
+            .ok_or_else(|| AppError::Internal("stored idea status unknown".into()))?,
+        post_id: r.opt_text("post_id")?,
+        decisions,
+        created_by: r.text("created_by")?,
+        created_at: rfc3339(r.int("created_at")?),
+        updated_at: rfc3339(r.int("updated_at")?),
+    })
+}
+
+async fn load(ctx: &Context<'_>, call: &Call<'_>) -> Result<IdeaView, AppError> {
+    let member = call.member()?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 \
+         AND (?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))"
+    );
+    let row = ctx
+        .db
+        .query_one(
+            &sql,
+            &params![member.workspace_id.as_str(), client_limit(call, member)?, call.params.get("ideaId")?],
+        )
+        .await?
+        .ok_or_else(|| AppError::not_found("idea"))?;
+    let decisions = ctx
+        .db
+        .query(
+            "SELECT user_id, stage, decision, comment, created_at FROM idea_decisions WHERE workspace_id = ?1 AND idea_id = ?2 \
+             ORDER BY created_at, id",
+            &params![member.workspace_id.as_str(), row.text("id")?],
+        )
+        .await?
+        .iter()
+        .map(|d| {
+            Ok(IdeaDecision {
+                user_id: d.text("user_id")?,
+                stage: d.text("stage")?,
+                decision: d.text("decision")?,
+                comment: d.opt_text("comment")?,
+                created_at: rfc3339(d.int("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    decode(&row, decisions)
+}
+
+fn parse(input: IdeaInput, base: &mut IdeaView, errors: &mut Vec<FieldError>) {
+    let mut take = |field: &str, r: Result<(), String>| {
+        if let Err(m) = r {
+            errors.push(FieldError::new(field, m));
+        }
+    };
+    if let Some(k) = input.kind {
+        take(
+            "kind",
+            if k == "post" || k == "reel" {
+                base.kind = k;
+                Ok(())
+            } else {
+                Err("must be post or reel".into())
+            },
+        );
+    }
+    if let Some(t) = input.title {
+        take("title", crate::content::posts::parse_title(&t).map(|t| base.title = t));
+    }
+    if let Some(h) = input.hook {
+        take("hook", opt_text(Some(h), 500).map(|h| base.hook = h));
+    }
+    if let Some(c) = input.caption {
+        take("caption", opt_text(Some(c), 5000).map(|c| base.caption = c));
+    }
+    if let Some(h) = input.hashtags {
+        take("hashtags", labels(h, 30).map(|h| base.hashtags = h));
+    }
+    if let Some(p) = input.platforms {
+        let known = p.iter().all(|x| campaigns::PLATFORMS.contains(&x.as_str()));
+        take(
+            "platforms",
+            if known { labels(p, 8).map(|p| base.platforms = p) } else { Err("names an unknown platform".into()) },
+        );
+    }
+}
+
+fn to_json(v: &IdeaView) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("campaignId" = String, Path), ("status" = Option<String>, Query)),
+    responses((status = 200, description = "The campaign's ideas, oldest first", body = Envelope<Vec<IdeaView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let campaign =
+        campaigns::visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("campaignId")?)
+            .await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND campaign_id = ?2 AND (?3 = '' OR status = ?3) ORDER BY id LIMIT 500"
+    );
+    let status = call.req.query_param("status").unwrap_or_default().to_lowercase();
+    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), campaign.id.as_str(), status]).await?;
+    Ok(json::ok(200, rows.iter().map(|r| decode(r, Vec::new())).collect::<Result<Vec<_>, _>>()?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("campaignId" = String, Path)), request_body = IdeaInput,
+    responses((status = 201, description = "Proposed (GENERATED)", body = Envelope<IdeaView>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: IdeaInput = json::parse(&call.req.body)?;
+    let member = call.member()?;
+    let campaign = campaigns::visible(ctx.db, &member.workspace_id, "", call.params.get("campaignId")?).await?;
+    if campaign.status == "archived" {
+        return Err(AppError::Conflict("an archived campaign takes no new ideas".into()));
+    }
+    let now = ctx.clock.now_ms();
+    let mut idea = IdeaView {
+        id: ctx.new_id(),
+        campaign_id: campaign.id.clone(),
+        client_id: campaign.client_id.clone(),
+        kind: "post".into(),
+        title: String::new(),
+        hook: None,
+        caption: None,
+        hashtags: Vec::new(),
+        platforms: campaign.target_platforms.clone(),
+        status: IdeaStatus::Generated,
+        post_id: None,
+        decisions: Vec::new(),
+        created_by: call.caller()?.user_id.clone(),
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+    };
+    let mut errors = Vec::new();
+    if input.title.is_none() {
+        errors.push(FieldError::new("title", "is required"));
+    }
+    parse(input, &mut idea, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let insert = Statement::new(
+        "INSERT INTO ideas (id, workspace_id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, \
+         created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'generated', ?11, ?12, ?12)",
+        params![
+            idea.id.as_str(),
+            member.workspace_id.as_str(),
+            idea.campaign_id.as_str(),
+            idea.client_id.clone(),
+            idea.kind.as_str(),
+            idea.title.as_str(),
+            idea.hook.clone(),
+            idea.caption.clone(),
+            serde_json::to_string(&idea.hashtags).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&idea.platforms).unwrap_or_else(|_| "[]".into()),
+            idea.created_by.as_str(),
+            now
+        ],
+    );
+    let change = Change {
+        action: "idea.create",
+        entity_type: "idea",
+        entity_id: &idea.id,
+        before: None,
+        after: Some(to_json(&idea)),
+    };
+    ctx.db.batch(&[insert, activity::record(ctx, call, &member.workspace_id, change)]).await?;
+    Ok(json::ok(201, idea))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)),
+    responses((status = 200, description = "The idea with every decision", body = Envelope<IdeaView>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, load(ctx, call).await?))
+}
+
+fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE ideas SET kind = ?3, title = ?4, hook = ?5, caption = ?6, hashtags = ?7, platforms = ?8, status = ?9, \
+             post_id = ?10, updated_at = ?11 WHERE workspace_id = ?1 AND id = ?2 AND status = ?12",
+            params![
+                ws,
+                idea.id.as_str(),
+                idea.kind.as_str(),
+                idea.title.as_str(),
+                idea.hook.clone(),
+                idea.caption.clone(),
+                serde_json::to_string(&idea.hashtags).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&idea.platforms).unwrap_or_else(|_| "[]".into()),
+                idea.status.as_str(),
+                idea.post_id.clone(),
+                now,
+                before.status.as_str()
+            ],
+        ),
+        // A concurrent decision wins; this one aborts.
+        Statement::guard(
+            "SELECT 1 FROM ideas WHERE workspace_id = ?1 AND id = ?2 AND status = ?3 AND updated_at = ?4",
+            params![ws, idea.id.as_str(), idea.status.as_str(), now],
+        ),
+    ]
+}
+
+fn raced(e: DbError) -> AppError {
+    match e {
+        DbError::Constraint(_) => AppError::Conflict("the idea changed at the same time; reload it".into()),
+        other => other.into(),
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body = IdeaInput,
+    responses((status = 200, description = "Updated; a rejected idea reworked is proposed again", body = Envelope<IdeaView>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: approved ideas are not edited", body = ErrorEnvelope)))]
+pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: IdeaInput = json::parse(&call.req.body)?;
+    let ws = call.member()?.workspace_id.clone();
+    let before = load(ctx, call).await?;
+    let mut idea = before.clone();
+    idea.status = before.status.apply(IdeaEvent::Revise).map_err(AppError::Conflict)?;
+    let mut errors = Vec::new();
+    parse(input, &mut idea, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let now = ctx.clock.now_ms();
+    idea.updated_at = rfc3339(now);
+    let change = Change {
+        action: "idea.update",
+        entity_type: "idea",
+        entity_id: &idea.id,
+        before: Some(to_json(&before)),
+        after: Some(to_json(&idea)),
+    };
+    let [w, g] = write(&ws, &idea, &before, now);
+    ctx.db.batch(&[w, g, activity::record(ctx, call, &ws, change)]).await.map_err(raced)?;
+    Ok(json::ok(200, idea))
+}
+
+async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
+    let input: IdeaDecisionInput = if call.req.body.iter().all(u8::is_ascii_whitespace) {
+        IdeaDecisionInput::default()
+    } else {
+        json::parse(&call.req.body)?
+    };
+    let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if !approve && comment.is_none() {
+        return Err(AppError::field("comment", "say what should change"));
+    }
+    let ws = call.member()?.workspace_id.clone();
+    let me = call.caller()?.user_id.clone();
+    let before = load(ctx, call).await?;
+    let client_stage = before.status == IdeaStatus::AgencyApproved;
+    let event = match (client_stage, approve) {
+        (false, true) => IdeaEvent::AgencyApprove,
+        (false, false) => IdeaEvent::AgencyReject,
+        (true, true) => IdeaEvent::ClientApprove,
+        (true, false) => IdeaEvent::ClientReject,
+    };
+    let next = before.status.apply(event).map_err(AppError::Conflict)?;
+    // The same workflow as posts decides who may decide each stage.
+    let wf = workflow::effective(ctx.db, &ws, before.client_id.as_deref()).await?;
+    let spec = if client_stage { &wf.client } else { &wf.internal };
+    let internal_default = workflow::Workflow::default().internal;
+    let spec = if !client_stage && wf.stages == Stages::None { &internal_default } else { spec };
+    let mut allowed = workflow::eligible(ctx.db, &ws, spec, client_stage, before.client_id.as_deref()).await?;
+    if !wf.allow_self_approval {
+        allowed.retain(|u| *u != before.created_by);
+    }
+    if !allowed.contains(&me) {
+        return Err(AppError::Forbidden(format!(
+            "you may not decide the {} stage of this idea",
+            if client_stage { "client" } else { "agency" }
+        )));
+    }
+    let now = ctx.clock.now_ms();
+    let mut idea = before.clone();
+    idea.status = next;
+    idea.updated_at = rfc3339(now);
+    let stage = if client_stage { "client" } else { "agency" };
+    let decision = Statement::new(
+        "INSERT INTO idea_decisions (id, workspace_id, idea_id, user_id, stage, decision, comment, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            ctx.new_id(),
+            ws.as_str(),
+            idea.id.as_str(),
+            me.as_str(),
+            stage,
+            if approve { "approve" } else { "reject" },
+            comment.clone(),
+            now
+        ],
+    );
+    let change = Change {
+        action: if approve { "idea.approve" } else { "idea.reject" },
+        entity_type: "idea",
+        entity_id: &idea.id,
+        before: Some(json!({ "status": before.status.as_str() })),
+        after: Some(json!({ "status": idea.status.as_str(), "comment": comment })),
+    };
+    let [w, g] = write(&ws, &idea, &before, now);
+    ctx.db.batch(&[w, g, decision, activity::record(ctx, call, &ws, change)]).await.map_err(raced)?;
+    Ok(json::ok(200, load(ctx, call).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body = IdeaDecisionInput,
+    responses((status = 200, description = "GENERATED → AGENCY_APPROVED by an internal approver; AGENCY_APPROVED → CLIENT_APPROVED by the client", body = Envelope<IdeaView>),
+              (status = 403, description = "FORBIDDEN: not an approver of this stage", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: nothing to decide in this status", body = ErrorEnvelope)))]
+pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    decide(ctx, call, true).await
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body = IdeaDecisionInput,
+    responses((status = 200, description = "GENERATED → REJECTED, or AGENCY_APPROVED → CLIENT_REJECTED, with the comment", body = Envelope<IdeaView>),
+              (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT", body = ErrorEnvelope)))]
+pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    decide(ctx, call, false).await
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", tag = "ideas", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)),
+    responses((status = 201, description = "A draft post made from the approved idea (client-approved, or agency-approved when the campaign has no client)", body = Envelope<PostView>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: not approved yet, or already a post", body = ErrorEnvelope)))]
+pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let ws = call.member()?.workspace_id.clone();
+    let before = load(ctx, call).await?;
+    let approved = before.status == IdeaStatus::ClientApproved
+        || (before.status == IdeaStatus::AgencyApproved && before.client_id.is_none());
+    if !approved {
+        return Err(AppError::Conflict(format!("a {} idea is not approved for posting", before.status.as_str())));
+    }
+    if before.post_id.is_some() {
+        return Err(AppError::Conflict("this idea already became a post".into()));
+    }
+    let mut body = [before.hook.clone(), before.caption.clone()].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
+    if !before.hashtags.is_empty() {
+        body.push_str("\n\n");
+        body.push_str(&before.hashtags.join(" "));
+    }
+    let input = PostInput {
+        title: Some(before.title.clone()),
+        body: Some(body),
+        campaign_id: Some(before.campaign_id.clone()),
+        client_id: before.client_id.clone(),
+        tags: Some(vec![before.kind.clone()]),
+        targets: Some(
+            before
+                .platforms
+                .iter()
+                .map(|p| TargetInput { platform: p.clone(), text: None, options: None, media: None })
+                .collect(),
+        ),
+        version: None,
+    };
+    let post = create_one(ctx, call, input).await?;
+    let now = ctx.clock.now_ms();
+    let mut idea = before.clone();
+    idea.post_id = Some(post.id.clone());
+    idea.updated_at = rfc3339(now);
+    let [w, g] = write(&ws, &idea, &before, now);
+    ctx.db.batch(&[w, g]).await.map_err(raced)?;
+    Ok(json::ok(201, post))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdeaEvent::*;
+    use super::IdeaStatus::*;
+
+    #[test]
+    fn ideas_pass_the_agency_then_the_client() {
+        assert_eq!(Generated.apply(AgencyApprove), Ok(AgencyApproved));
+        assert_eq!(AgencyApproved.apply(ClientApprove), Ok(ClientApproved));
+        assert_eq!(AgencyApproved.apply(ClientReject), Ok(ClientRejected));
+        assert_eq!(Generated.apply(AgencyReject), Ok(Rejected));
+        assert!(Generated.apply(ClientApprove).is_err(), "the client decides only after the agency");
+        assert!(ClientApproved.apply(Revise).is_err());
+        assert_eq!(ClientRejected.apply(Revise), Ok(Generated));
+    }
+}

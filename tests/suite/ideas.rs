@@ -1,0 +1,107 @@
+//! Campaign ideas: the agency decides, then the client; an approved idea becomes a draft post.
+
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn setup() -> (Api, User, String, User, Value, Value) {
+    let api = Api::new();
+    let owner = signup(&api, "ideas").await;
+    let ws = create_workspace(&api, &owner, "Ideas").await;
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    let client = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let cid = client["id"].as_str().unwrap();
+    api.post(&w(&ws, &format!("/clients/{cid}/members")))
+        .bearer(&owner.access)
+        .json(json!({"userId": client_user.id}))
+        .send()
+        .await;
+    let campaign = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Launch", "clientId": cid, "targetPlatforms": ["linkedin", "instagram"]}))
+        .send()
+        .await
+        .data();
+    (api, owner, ws, client_user, client, campaign)
+}
+
+#[tokio::test]
+async fn an_idea_goes_from_generated_through_agency_and_client_to_a_draft_post() {
+    let (api, owner, ws, client_user, client, campaign) = setup().await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let path = w(&ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
+    let r = api.post(&path).bearer(&writer.access).json(json!({"kind": "reel", "hook": "no title"})).send().await;
+    assert_eq!(r.fields(), ["title"]);
+    let idea = api
+        .post(&path)
+        .bearer(&writer.access)
+        .json(json!({"kind": "post", "title": "Behind the roast", "hook": "Ever wondered?", "caption": "Meet our roaster.", "hashtags": ["#coffee"], "platforms": ["linkedin"]}))
+        .send()
+        .await
+        .data();
+    assert_eq!((idea["status"].as_str(), idea["clientId"].as_str()), (Some("GENERATED"), client["id"].as_str()));
+    let id = idea["id"].as_str().unwrap();
+    let idea_path = w(&ws, &format!("/ideas/{id}"));
+    api.post(&format!("{idea_path}/approve")).bearer(&client_user.access).send().await.expect_error(403, "FORBIDDEN");
+    api.post(&format!("{idea_path}/approve")).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
+    api.post(&format!("{idea_path}/post")).bearer(&owner.access).send().await.expect_error(409, "CONFLICT");
+    let agency = api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await.data();
+    assert_eq!(agency["status"], "AGENCY_APPROVED");
+    api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await.expect_error(403, "FORBIDDEN");
+    let done = api
+        .post(&format!("{idea_path}/approve"))
+        .bearer(&client_user.access)
+        .json(json!({"comment": "Love it"}))
+        .send()
+        .await
+        .data();
+    assert_eq!(done["status"], "CLIENT_APPROVED");
+    let stages: Vec<&str> =
+        done["decisions"].as_array().unwrap().iter().map(|d| d["stage"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["agency", "client"]);
+    let r = api.post(&format!("{idea_path}/post")).bearer(&writer.access).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data();
+    assert_eq!((post["title"].as_str(), post["status"].as_str()), (Some("Behind the roast"), Some("draft")));
+    assert_eq!(post["body"], "Ever wondered?\n\nMeet our roaster.\n\n#coffee");
+    assert_eq!(post["campaignId"], campaign["id"]);
+    assert_eq!(post["targets"][0]["platform"], "linkedin");
+    api.post(&format!("{idea_path}/post")).bearer(&writer.access).send().await.expect_error(409, "CONFLICT");
+    assert_eq!(api.get(&idea_path).bearer(&client_user.access).send().await.data()["postId"], post["id"]);
+}
+
+#[tokio::test]
+async fn a_rejected_idea_needs_a_comment_and_is_proposed_again_when_reworked() {
+    let (api, owner, ws, client_user, _client, campaign) = setup().await;
+    let path = w(&ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
+    let idea = api.post(&path).bearer(&owner.access).json(json!({"title": "Too salesy"})).send().await.data();
+    let idea_path = w(&ws, &format!("/ideas/{}", idea["id"].as_str().unwrap()));
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    assert_eq!(
+        api.post(&format!("{idea_path}/reject")).bearer(&editor.access).json(json!({})).send().await.fields(),
+        ["comment"]
+    );
+    let approved = api.post(&format!("{idea_path}/approve")).bearer(&editor.access).send().await.data();
+    assert_eq!(approved["status"], "AGENCY_APPROVED");
+    let rejected = api
+        .post(&format!("{idea_path}/reject"))
+        .bearer(&client_user.access)
+        .json(json!({"comment": "Softer tone"}))
+        .send()
+        .await
+        .data();
+    assert_eq!(rejected["status"], "CLIENT_REJECTED");
+    assert_eq!(rejected["decisions"][1]["comment"], "Softer tone");
+    let reworked =
+        api.patch(&idea_path).bearer(&owner.access).json(json!({"title": "A softer take"})).send().await.data();
+    assert_eq!(reworked["status"], "GENERATED");
+    // Another client's member never sees it.
+    let other_client_user = add_member(&api, &owner, &ws, "client").await;
+    api.get(&idea_path).bearer(&other_client_user.access).send().await.expect_error(404, "NOT_FOUND");
+    let stranger = signup(&api, "ideas-stranger").await;
+    api.get(&idea_path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+}
