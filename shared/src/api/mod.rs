@@ -30,11 +30,32 @@ pub struct Context<'a> {
     pub config: &'a Config,
 }
 
+/// The last (milliseconds << 12 | counter) handed out by [`Context::new_id`] in this process.
+static LAST_ID_TICK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The next (milliseconds, counter) not before `now_ms`: within one millisecond the 12-bit
+/// counter counts up, and when it runs out the time moves on by one (RFC 9562, method 1).
+fn next_tick(now_ms: u64) -> (u64, u16) {
+    use std::sync::atomic::Ordering;
+    let mut last = LAST_ID_TICK.load(Ordering::Relaxed);
+    loop {
+        let next = (now_ms << 12).max(last + 1);
+        match LAST_ID_TICK.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return (next >> 12, (next & 0xFFF) as u16),
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 impl Context<'_> {
-    /// A new UUIDv7: time-ordered, so ids sort by creation and suit cursors.
+    /// A new UUIDv7: time-ordered, and within one process strictly increasing even inside one
+    /// millisecond, so ids sort by creation and suit cursors.
     pub fn new_id(&self) -> String {
-        let ms = u64::try_from(self.clock.now_ms()).unwrap_or(0);
-        let rand: [u8; 10] = self.random.bytes();
+        let (ms, counter) = next_tick(u64::try_from(self.clock.now_ms()).unwrap_or(0));
+        let mut rand: [u8; 10] = self.random.bytes();
+        // The first 12 bits become rand_a: the counter.
+        rand[0] = (counter >> 8) as u8 & 0x0F;
+        rand[1] = counter as u8;
         uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
     }
 }
@@ -215,6 +236,22 @@ fn security_headers(r: &mut Response) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_increase_within_one_millisecond() {
+        let ticks: Vec<(u64, u16)> = (0..5000).map(|_| next_tick(1_700_000_000_000)).collect();
+        assert!(ticks.windows(2).all(|w| w[0] < w[1]));
+        let ids: Vec<String> = ticks
+            .iter()
+            .map(|(ms, c)| {
+                let mut r = [0xFFu8; 10];
+                r[0] = (c >> 8) as u8 & 0x0F;
+                r[1] = *c as u8;
+                uuid::Builder::from_unix_timestamp_millis(*ms, &r).into_uuid().to_string()
+            })
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "string order follows creation order");
+    }
 
     #[test]
     fn query_params_are_decoded() {
