@@ -504,3 +504,48 @@ async fn a_review_link_expires_at_its_time() {
     let (_, listed, _) = host.send("GET", &w(&ws, "/review-links"), Some(&access), None).await;
     assert_eq!(listed["data"][0]["status"], "expired");
 }
+
+#[tokio::test]
+async fn a_client_without_an_account_decides_the_client_stage_through_a_link() {
+    let api = Api::new();
+    let owner = signup(&api, "no-account").await;
+    let ws = create_workspace(&api, &owner, "No account").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let client =
+        api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Offline Co"})).send().await.data();
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal_then_client"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let post = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&editor.access)
+        .json(json!({"title": "For Offline Co", "clientId": client["id"]}))
+        .send()
+        .await
+        .data();
+    let pid = post["id"].as_str().unwrap().to_string();
+    api.post(&w(&ws, &format!("/posts/{pid}/submit"))).bearer(&editor.access).send().await;
+    let internal =
+        api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&owner.access).send().await.data()[0].clone();
+    let r = api
+        .post(&w(&ws, &format!("/approvals/{}/approve", internal["id"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let stage =
+        api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&owner.access).send().await.data()[0].clone();
+    assert_eq!((stage["stage"].as_str(), stage["status"].as_str()), (Some("client"), Some("pending")));
+    assert_eq!(stage["approvers"], json!([]), "no account may decide it");
+    let link = create_link(&api, &editor, &ws, json!({"postIds": [pid], "reviewerName": "Offline"})).await.data();
+    let token = link["token"].as_str().unwrap();
+    let v = post_of(&api, &owner, &ws, &pid).await["version"].as_i64().unwrap();
+    let r = decide(&api, token, &pid, "approve", &format!("version={v}")).await;
+    assert_decided(&r, token, &pid);
+    assert_eq!(post_of(&api, &owner, &ws, &pid).await["status"], "approved");
+}
