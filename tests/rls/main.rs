@@ -91,6 +91,7 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
         "review_link_items",
         "ideas",
         "idea_decisions",
+        "idea_comments",
     ] {
         let rows = ids(&as_tenant(&db, &alice.id, &ws_a, &format!("SELECT workspace_id FROM {table}")).await.unwrap());
         assert!(rows.iter().all(|w| *w != ws_b), "{table}: {rows:?}");

@@ -105,3 +105,50 @@ async fn a_rejected_idea_needs_a_comment_and_is_proposed_again_when_reworked() {
     let stranger = signup(&api, "ideas-stranger").await;
     api.get(&idea_path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn ideas_take_comments_and_their_decisions_notify() {
+    let (api, owner, ws, client_user, _client, campaign) = setup().await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let path = w(&ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
+    let idea = api
+        .post(&path)
+        .bearer(&writer.access)
+        .json(json!({"title": "Roastery tour", "hook": "Come inside"}))
+        .send()
+        .await
+        .data();
+    let idea_path = w(&ws, &format!("/ideas/{}", idea["id"].as_str().unwrap()));
+    let comments = format!("{idea_path}/comments");
+    api.post(&comments).bearer(&owner.access).json(json!({"body": "Budget is tight"})).send().await;
+    let shared = api
+        .post(&comments)
+        .bearer(&owner.access)
+        .json(json!({"body": "What do you think?", "visibility": "client", "mentions": [client_user.id]}))
+        .send()
+        .await
+        .data();
+    assert_eq!((shared["subjectType"].as_str(), shared["subjectId"].as_str()), (Some("idea"), idea["id"].as_str()));
+    let seen = api.get(&comments).bearer(&client_user.access).send().await.data();
+    let bodies: Vec<&str> = seen.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["What do you think?"], "a client member never sees an internal comment");
+    assert_eq!(api.get(&comments).bearer(&writer.access).send().await.data().as_array().unwrap().len(), 2);
+
+    api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await;
+    let inbox = |u: &User| api.get(&w(&ws, "/notifications")).bearer(&u.access).send();
+    let theirs = inbox(&client_user).await.data();
+    let kinds: Vec<&str> = theirs["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["idea.requested", "comment.mention"]);
+    let mine = inbox(&writer).await.data();
+    assert_eq!(mine["items"][0]["kind"], "idea.approved");
+    api.post(&format!("{idea_path}/reject"))
+        .bearer(&client_user.access)
+        .json(json!({"comment": "Not this month"}))
+        .send()
+        .await;
+    let mine = inbox(&writer).await.data();
+    assert_eq!(
+        (mine["items"][0]["kind"].as_str(), mine["items"][0]["body"].as_str()),
+        (Some("idea.rejected"), Some("Not this month"))
+    );
+}

@@ -13,6 +13,7 @@ use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
+use crate::collab::notifications::{self, Notice};
 use crate::content::posts::{PostInput, PostView, TargetInput};
 use crate::content::posts_api::create_one;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
@@ -151,7 +152,7 @@ fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
     })
 }
 
-async fn load(ctx: &Context<'_>, call: &Call<'_>) -> Result<IdeaView, AppError> {
+pub async fn load(ctx: &Context<'_>, call: &Call<'_>) -> Result<IdeaView, AppError> {
     let member = call.member()?;
     let sql = format!(
         "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 \
@@ -453,6 +454,27 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     };
     let [w, g] = write(&ws, &idea, &before, now);
     ctx.db.batch(&[w, g, decision, activity::record(ctx, call, &ws, change)]).await.map_err(raced)?;
+    // Tell the author, and the client when it is their turn.
+    let verdict = if approve { "approved" } else { "sent back" };
+    let notice = Notice {
+        kind: if approve { "idea.approved" } else { "idea.rejected" },
+        title: format!("Your idea \"{}\" was {verdict} ({stage} stage)", idea.title),
+        body: comment.clone().unwrap_or_default(),
+        subject_type: "idea",
+        subject_id: &idea.id,
+    };
+    notifications::notify(ctx, call, &ws, std::slice::from_ref(&idea.created_by), notice).await;
+    if idea.status == IdeaStatus::AgencyApproved && idea.client_id.is_some() {
+        let client_approvers = workflow::eligible(ctx.db, &ws, &wf.client, true, idea.client_id.as_deref()).await?;
+        let notice = Notice {
+            kind: "idea.requested",
+            title: format!("A new idea waits for your approval: \"{}\"", idea.title),
+            body: idea.hook.clone().or_else(|| idea.caption.clone()).unwrap_or_default(),
+            subject_type: "idea",
+            subject_id: &idea.id,
+        };
+        notifications::notify(ctx, call, &ws, &client_approvers, notice).await;
+    }
     Ok(json::ok(200, load(ctx, call).await?))
 }
 

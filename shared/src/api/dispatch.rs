@@ -104,5 +104,8 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ApproveIdea => agency::ideas::approve(ctx, call).await,
         RejectIdea => agency::ideas::reject(ctx, call).await,
         IdeaToPost => agency::ideas::to_post(ctx, call).await,
+        ListIdeaComments => collab::comments::list_on_idea(ctx, call).await,
+        CreateIdeaComment => collab::comments::create_on_idea(ctx, call).await,
+        DeleteIdeaComment => collab::comments::delete_on_idea(ctx, call).await,
     }
 }

@@ -106,6 +106,9 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         agency::ideas::approve,
         agency::ideas::reject,
         agency::ideas::to_post,
+        collab::comments::list_on_idea,
+        collab::comments::create_on_idea,
+        collab::comments::delete_on_idea,
     ),
     modifiers(&BearerAuth),
 )]

@@ -103,6 +103,9 @@ pub enum RouteId {
     ApproveIdea,
     RejectIdea,
     IdeaToPost,
+    ListIdeaComments,
+    CreateIdeaComment,
+    DeleteIdeaComment,
 }
 
 /// Who may call a route.
@@ -311,6 +314,19 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", ApproveIdea, Workspace(P::IdeasDecide)),
     r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", RejectIdea, Workspace(P::IdeasDecide)),
     r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", IdeaToPost, Workspace(P::PostsWrite)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", ListIdeaComments, Workspace(P::CommentsRead)),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments",
+        CreateIdeaComment,
+        Workspace(P::CommentsWrite),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments/{commentId}",
+        DeleteIdeaComment,
+        Workspace(P::CommentsWrite),
+    ),
 ];
 
 /// A CSV import may be larger than a JSON request.

@@ -1,6 +1,6 @@
-//! Comments on posts (SPEC AP-3): internal to the agency or visible to the client, with
-//! mentions of members, who are notified. A Client member never sees an internal comment and
-//! writes only client-visible ones.
+//! Comments on posts and on campaign ideas (SPEC AP-3): internal to the agency or visible to
+//! the client, with mentions of members, who are notified. A Client member never sees an
+//! internal comment and writes only client-visible ones.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -51,7 +51,9 @@ pub struct CommentInput {
 #[serde(rename_all = "camelCase")]
 pub struct CommentView {
     pub id: String,
-    pub post_id: String,
+    /// `post` or `idea`.
+    pub subject_type: String,
+    pub subject_id: String,
     pub author_id: String,
     pub body: String,
     pub visibility: Visibility,
@@ -59,10 +61,31 @@ pub struct CommentView {
     pub created_at: String,
 }
 
-fn decode(r: &Row) -> Result<CommentView, AppError> {
+/// What is commented on: a post or an idea the caller may see. Tables and columns are fixed
+/// names, never input.
+struct Subject {
+    kind: &'static str,
+    id: String,
+    title: String,
+    table: &'static str,
+    column: &'static str,
+}
+
+async fn subject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Subject, AppError> {
+    let member = call.member()?;
+    if let Ok(post_id) = call.params.get("postId") {
+        let post = posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, post_id).await?;
+        return Ok(Subject { kind: "post", id: post.id, title: post.title, table: "comments", column: "post_id" });
+    }
+    let idea = crate::agency::ideas::load(ctx, call).await?;
+    Ok(Subject { kind: "idea", id: idea.id, title: idea.title, table: "idea_comments", column: "idea_id" })
+}
+
+fn decode(r: &Row, subject: &Subject) -> Result<CommentView, AppError> {
     Ok(CommentView {
         id: r.text("id")?,
-        post_id: r.text("post_id")?,
+        subject_type: subject.kind.to_string(),
+        subject_id: subject.id.clone(),
         author_id: r.text("author_id")?,
         body: r.text("body")?,
         visibility: if r.text("visibility")? == "client" { Visibility::Client } else { Visibility::Internal },
@@ -77,19 +100,15 @@ fn decode(r: &Row) -> Result<CommentView, AppError> {
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let post =
-        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let on = subject(ctx, call).await?;
     let client_only = i64::from(member.role == Role::Client);
-    let rows = ctx
-        .db
-        .query(
-            "SELECT id, post_id, author_id, body, visibility, mentions, created_at FROM comments \
-             WHERE workspace_id = ?1 AND post_id = ?2 AND deleted_at IS NULL AND (?3 = 0 OR visibility = 'client') \
-             ORDER BY id",
-            &params![member.workspace_id.as_str(), post.id.as_str(), client_only],
-        )
-        .await?;
-    Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
+    let sql = format!(
+        "SELECT id, author_id, body, visibility, mentions, created_at FROM {} \
+         WHERE workspace_id = ?1 AND {} = ?2 AND deleted_at IS NULL AND (?3 = 0 OR visibility = 'client') ORDER BY id",
+        on.table, on.column
+    );
+    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), on.id.as_str(), client_only]).await?;
+    Ok(json::ok(200, rows.iter().map(|r| decode(r, &on)).collect::<Result<Vec<_>, _>>()?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", tag = "comments", security(("bearer" = [])),
@@ -101,8 +120,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let input: CommentInput = json::parse(&call.req.body)?;
     let member = call.member()?;
     let me = call.caller()?.user_id.clone();
-    let post =
-        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let on = subject(ctx, call).await?;
     let mut errors = Vec::new();
     let body = input.body.trim().to_string();
     if body.is_empty() || body.chars().count() > 5000 {
@@ -133,7 +151,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let now = ctx.clock.now_ms();
     let view = CommentView {
         id: ctx.new_id(),
-        post_id: post.id.clone(),
+        subject_type: on.kind.to_string(),
+        subject_id: on.id.clone(),
         author_id: me.clone(),
         body,
         visibility,
@@ -141,12 +160,15 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         created_at: rfc3339(now),
     };
     let insert = Statement::new(
-        "INSERT INTO comments (id, workspace_id, post_id, author_id, body, visibility, mentions, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        format!(
+            "INSERT INTO {} (id, workspace_id, {}, author_id, body, visibility, mentions, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            on.table, on.column
+        ),
         params![
             view.id.as_str(),
             member.workspace_id.as_str(),
-            post.id.as_str(),
+            on.id.as_str(),
             me.as_str(),
             view.body.as_str(),
             visibility.as_str(),
@@ -159,15 +181,17 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         entity_type: "comment",
         entity_id: &view.id,
         before: None,
-        after: Some(json!({ "postId": post.id, "visibility": visibility.as_str(), "mentions": view.mentions })),
+        after: Some(
+            json!({ "on": on.kind, "id": on.id, "visibility": visibility.as_str(), "mentions": view.mentions }),
+        ),
     };
     ctx.db.batch(&[insert, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     let notice = Notice {
         kind: "comment.mention",
-        title: format!("You were mentioned on \"{}\"", post.title),
+        title: format!("You were mentioned on \"{}\"", on.title),
         body: view.body.clone(),
-        subject_type: "post",
-        subject_id: &post.id,
+        subject_type: on.kind,
+        subject_id: &on.id,
     };
     notifications::notify(ctx, call, &member.workspace_id, &view.mentions, notice).await;
     Ok(json::ok(201, view))
@@ -181,24 +205,27 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
     let me = &call.caller()?.user_id;
-    let post =
-        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let on = subject(ctx, call).await?;
     let client_only = i64::from(member.role == Role::Client);
+    let sql = format!(
+        "SELECT id, author_id, body, visibility, mentions, created_at FROM {} \
+         WHERE workspace_id = ?1 AND {} = ?2 AND id = ?3 AND deleted_at IS NULL AND (?4 = 0 OR visibility = 'client')",
+        on.table, on.column
+    );
     let row = ctx
         .db
         .query_one(
-            "SELECT id, post_id, author_id, body, visibility, mentions, created_at FROM comments \
-             WHERE workspace_id = ?1 AND post_id = ?2 AND id = ?3 AND deleted_at IS NULL AND (?4 = 0 OR visibility = 'client')",
-            &params![member.workspace_id.as_str(), post.id.as_str(), call.params.get("commentId")?, client_only],
+            &sql,
+            &params![member.workspace_id.as_str(), on.id.as_str(), call.params.get("commentId")?, client_only],
         )
         .await?
         .ok_or_else(|| AppError::not_found("comment"))?;
-    let comment = decode(&row)?;
+    let comment = decode(&row, &on)?;
     if comment.author_id != *me && !matches!(member.role, Role::Owner | Role::Admin) {
         return Err(AppError::Forbidden("only its author, an owner or an admin may delete a comment".into()));
     }
     let write = Statement::new(
-        "UPDATE comments SET deleted_at = ?3 WHERE workspace_id = ?1 AND id = ?2",
+        format!("UPDATE {} SET deleted_at = ?3 WHERE workspace_id = ?1 AND id = ?2", on.table),
         params![member.workspace_id.as_str(), comment.id.as_str(), ctx.clock.now_ms()],
     );
     let change = Change {
@@ -210,4 +237,30 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, comment))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", tag = "comments", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)),
+    responses((status = 200, description = "Comments on the idea, oldest first; a Client member gets only client-visible ones", body = Envelope<Vec<CommentView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list_on_idea(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    list(ctx, call).await
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", tag = "comments", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body = CommentInput,
+    responses((status = 201, description = "Posted; mentioned members are notified", body = Envelope<CommentView>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn create_on_idea(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    create(ctx, call).await
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments/{commentId}", tag = "comments", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path), ("commentId" = String, Path)),
+    responses((status = 200, description = "Deleted", body = Envelope<CommentView>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn delete_on_idea(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    delete(ctx, call).await
 }
