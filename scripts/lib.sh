@@ -102,7 +102,8 @@ wait_for_http() { # url seconds
 # ── PostgreSQL ───────────────────────────────────────────────────────────────────────────
 # The admin connection the tests use to create throwaway databases (trust auth locally).
 PG_HOST=127.0.0.1
-PG_PORT=5432
+# HERALD_PG_PORT moves it (used to try the start-your-own-cluster path beside a running server).
+PG_PORT=${HERALD_PG_PORT:-5432}
 PG_ADMIN=${HERALD_PG_ADMIN_URL:-postgres://postgres@$PG_HOST:$PG_PORT/postgres}
 # The password tests give the application role (Hyperdrive insists on one).
 PG_APP_PASSWORD=herald
