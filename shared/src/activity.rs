@@ -23,6 +23,11 @@ pub struct Change<'a> {
     pub after: Option<Json>,
 }
 
+/// An entity as the log keeps it: its API view, as JSON.
+pub fn snapshot<T: Serialize>(view: &T) -> Json {
+    serde_json::to_value(view).unwrap_or_default()
+}
+
 fn client_ip(call: &Call<'_>) -> Option<String> {
     call.req
         .header("cf-connecting-ip")

@@ -226,10 +226,6 @@ async fn apply(ctx: &Context<'_>, member: &Member, c: &mut CampaignView, input: 
     }
 }
 
-fn to_json(v: &CampaignView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 /// The insert or update of `c`; both bind the same 16 values.
 fn write(member: &Member, c: &CampaignView, now: i64, insert: bool) -> Result<Statement, AppError> {
     let themes = serde_json::to_string(&c.themes).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -334,7 +330,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         entity_type: "campaign",
         entity_id: &c.id,
         before: None,
-        after: Some(to_json(&c)),
+        after: Some(activity::snapshot(&c)),
     };
     ctx.db.batch(&[write(member, &c, now, true)?, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(201, c))
@@ -374,8 +370,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "campaign.update",
         entity_type: "campaign",
         entity_id: &after.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     ctx.db
         .batch(&[write(member, &after, now, false)?, activity::record(ctx, call, &member.workspace_id, change)])
@@ -406,8 +402,8 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         action: "campaign.archive",
         entity_type: "campaign",
         entity_id: &before.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     ctx.db.batch(&[archive, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))

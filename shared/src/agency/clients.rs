@@ -119,10 +119,6 @@ pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) ->
     row.map(|_| ()).ok_or_else(|| "is not an active client of this workspace".to_string())
 }
 
-fn view_json(v: &ClientView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("includeArchived" = Option<bool>, Query)),
     responses(
@@ -191,7 +187,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         entity_type: "client",
         entity_id: &id,
         before: None,
-        after: Some(view_json(&view)),
+        after: Some(activity::snapshot(&view)),
     };
     ctx.db.batch(&[insert, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(201, view))
@@ -260,8 +256,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "client.update",
         entity_type: "client",
         entity_id: &after.id,
-        before: Some(view_json(&before)),
-        after: Some(view_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))
@@ -292,8 +288,8 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         action: "client.archive",
         entity_type: "client",
         entity_id: &before.id,
-        before: Some(view_json(&before)),
-        after: Some(view_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))

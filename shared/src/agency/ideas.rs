@@ -226,10 +226,6 @@ fn parse(input: IdeaInput, base: &mut IdeaView, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn to_json(v: &IdeaView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", tag = "ideas", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("campaignId" = String, Path), ("status" = Option<String>, Query)),
     responses((status = 200, description = "The campaign's ideas, oldest first", body = Envelope<Vec<IdeaView>>),
@@ -309,7 +305,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         entity_type: "idea",
         entity_id: &idea.id,
         before: None,
-        after: Some(to_json(&idea)),
+        after: Some(activity::snapshot(&idea)),
     };
     ctx.db.batch(&[insert, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(201, idea))
@@ -382,8 +378,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "idea.update",
         entity_type: "idea",
         entity_id: &idea.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&idea)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&idea)),
     };
     let [w, g] = write(&ws, &idea, &before, now);
     ctx.db.batch(&[w, g, activity::record(ctx, call, &ws, change)]).await.map_err(raced)?;

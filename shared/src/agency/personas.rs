@@ -89,10 +89,6 @@ async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) -> 
     decode(&row.ok_or_else(|| AppError::not_found("persona"))?)
 }
 
-fn to_json(v: &PersonaView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/personas", tag = "personas", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("clientId" = Option<String>, Query, description = "Only this client's personas")),
     responses((status = 200, description = "Personas by name", body = Envelope<Vec<PersonaView>>),
@@ -145,7 +141,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         entity_type: "persona",
         entity_id: &view.id,
         before: None,
-        after: Some(to_json(&view)),
+        after: Some(activity::snapshot(&view)),
     };
     ctx.db.batch(&[insert, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(201, view))
@@ -193,8 +189,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "persona.update",
         entity_type: "persona",
         entity_id: &after.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))
@@ -216,7 +212,7 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "persona.delete",
         entity_type: "persona",
         entity_id: &before.id,
-        before: Some(to_json(&before)),
+        before: Some(activity::snapshot(&before)),
         after: None,
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;

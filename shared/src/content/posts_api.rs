@@ -72,10 +72,6 @@ fn search_query(words: &[String], dialect: Dialect) -> String {
     }
 }
 
-fn to_json(v: &PostView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 fn time(call: &Call<'_>, name: &str, default: i64, errors: &mut Vec<FieldError>) -> i64 {
     match call.req.query_param(name) {
         None => default,
@@ -283,7 +279,7 @@ pub async fn create_one(ctx: &Context<'_>, call: &Call<'_>, input: PostInput) ->
         entity_type: "post",
         entity_id: &id,
         before: None,
-        after: Some(to_json(&view)),
+        after: Some(activity::snapshot(&view)),
     };
     batch.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&batch).await?;
@@ -395,8 +391,8 @@ pub async fn save_edit(
         action,
         entity_type: "post",
         entity_id: &after.id,
-        before: Some(to_json(before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(before)),
+        after: Some(activity::snapshot(&after)),
     };
     batch.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&batch).await.map_err(|e| match e {
@@ -494,7 +490,7 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "post.delete",
         entity_type: "post",
         entity_id: &before.id,
-        before: Some(to_json(&before)),
+        before: Some(activity::snapshot(&before)),
         after: None,
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;

@@ -251,10 +251,6 @@ pub async fn load(ctx: &Context<'_>, workspace_id: &str, limit_to: &str, id: &st
     decode(&row.ok_or_else(|| AppError::not_found("template"))?)
 }
 
-fn to_json(v: &BlockView) -> Json {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 // ── Validation ──────────────────────────────────────────────────────────────────────────
 
 /// Each item `#` followed by letters, digits or underscores (not digits only: platforms do
@@ -608,7 +604,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         entity_type: "template",
         entity_id: &view.id,
         before: None,
-        after: Some(to_json(&view)),
+        after: Some(activity::snapshot(&view)),
     };
     let batch = [write(member, &view, now, true), activity::record(ctx, call, &member.workspace_id, change)];
     ctx.db.batch(&batch).await.map_err(unique_name(kind, &view.name))?;
@@ -712,8 +708,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "template.update",
         entity_type: "template",
         entity_id: &after.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     let batch = [write(member, &after, now, false), guard, activity::record(ctx, call, &member.workspace_id, change)];
     ctx.db.batch(&batch).await.map_err(unique_name(kind, &after.name))?;
@@ -743,8 +739,8 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         action: "template.archive",
         entity_type: "template",
         entity_id: &before.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))

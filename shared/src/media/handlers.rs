@@ -59,10 +59,6 @@ fn log_if(record: Statement, sql: &'static str, now: i64) -> Result<Statement, A
     Ok(Statement::new(sql, params))
 }
 
-fn to_json(v: &MediaView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 fn kind(v: &MediaView) -> Result<MediaType, AppError> {
     model::media_type(&v.content_type).ok_or_else(|| AppError::Internal("stored content type is not allowed".into()))
 }
@@ -153,7 +149,7 @@ pub async fn create_upload(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         entity_type: "media",
         entity_id: &id,
         before: None,
-        after: Some(to_json(&stored.view)),
+        after: Some(activity::snapshot(&stored.view)),
     };
     statements.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&statements).await?;
@@ -217,8 +213,8 @@ async fn finish(
         action: "media.complete",
         entity_type: "media",
         entity_id: &after.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     let log = log_if(activity::record(ctx, call, &member.workspace_id, change), LOG_IF_READY, now)?;
     ctx.db.batch(&[store::mark_ready(&member.workspace_id, &after, now), log]).await?;
@@ -483,8 +479,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "media.update",
         entity_type: "media",
         entity_id: &after.id,
-        before: Some(to_json(&before)),
-        after: Some(to_json(&after)),
+        before: Some(activity::snapshot(&before)),
+        after: Some(activity::snapshot(&after)),
     };
     statements.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&statements).await?;
@@ -513,7 +509,7 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         action: "media.delete",
         entity_type: "media",
         entity_id: &before.id,
-        before: Some(to_json(&before)),
+        before: Some(activity::snapshot(&before)),
         after: None,
     };
     let log = log_if(activity::record(ctx, call, &member.workspace_id, change), LOG_IF_DELETED, now)?;
