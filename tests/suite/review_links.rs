@@ -549,3 +549,176 @@ async fn a_client_without_an_account_decides_the_client_stage_through_a_link() {
     assert_decided(&r, token, &pid);
     assert_eq!(post_of(&api, &owner, &ws, &pid).await["status"], "approved");
 }
+
+/// An idea of `campaign` by the editor; `agency_approved` has the owner approve its agency stage.
+async fn idea(a: &Agency, campaign: &str, title: &str, agency_approved: bool) -> Value {
+    let path = w(&a.ws, &format!("/campaigns/{campaign}/ideas"));
+    let r = a.api.post(&path).bearer(&a.editor.access).json(json!({"title": title, "hook": format!("Hook of {title}")})).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let mut idea = r.data();
+    if agency_approved {
+        let id = idea["id"].as_str().unwrap();
+        idea = a.api.post(&w(&a.ws, &format!("/ideas/{id}/approve"))).bearer(&a.owner.access).send().await.data();
+        assert_eq!(idea["status"], "AGENCY_APPROVED");
+    }
+    idea
+}
+
+async fn idea_of(a: &Agency, id: &str) -> Value {
+    a.api.get(&w(&a.ws, &format!("/ideas/{id}"))).bearer(&a.owner.access).send().await.data()
+}
+
+async fn decide_idea(api: &Api, token: &str, idea: &str, verb: &str, form: &str) -> Resp {
+    api.post(&format!("/review/{token}/ideas/{idea}/{verb}")).typed(FORM, form.to_string()).send().await
+}
+
+fn revision(idea: &Value) -> String {
+    format!("revision={}", form_encode(idea["updatedAt"].as_str().unwrap()))
+}
+
+#[tokio::test]
+async fn a_review_link_decides_ideas_at_the_client_stage_and_never_shows_internal_comments() {
+    let a = agency("links-ideas").await;
+    let api = &a.api;
+    let campaign = api
+        .post(&w(&a.ws, "/campaigns"))
+        .bearer(&a.owner.access)
+        .json(json!({"name": "Spring", "clientId": a.client_id, "targetPlatforms": ["instagram"]}))
+        .send()
+        .await
+        .data();
+    let campaign = campaign["id"].as_str().unwrap();
+    let liked = idea(&a, campaign, "Roastery tour", true).await;
+    let disliked = idea(&a, campaign, "Latte art contest", true).await;
+    let early = idea(&a, campaign, "Still with the team", false).await;
+    let elsewhere = idea(&a, campaign, "Not on the link", true).await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    let (liked_id, disliked_id, early_id) = (id(&liked), id(&disliked), id(&early));
+    for (body, visibility) in [("INTERNAL-IDEA-NOTE budget", "internal"), ("Shall we film on Friday?", "client")] {
+        let r = api
+            .post(&w(&a.ws, &format!("/ideas/{liked_id}/comments")))
+            .bearer(&a.editor.access)
+            .json(json!({"body": body, "visibility": visibility}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+
+    // Ideas are checked like posts: another workspace's idea is not one of this workspace.
+    let stranger = signup(api, "links-ideas-stranger").await;
+    let theirs_ws = create_workspace(api, &stranger, "Theirs").await;
+    let theirs_campaign =
+        api.post(&w(&theirs_ws, "/campaigns")).bearer(&stranger.access).json(json!({"name": "X"})).send().await.data();
+    let theirs = api
+        .post(&w(&theirs_ws, &format!("/campaigns/{}/ideas", theirs_campaign["id"].as_str().unwrap())))
+        .bearer(&stranger.access)
+        .json(json!({"title": "Theirs"}))
+        .send()
+        .await
+        .data();
+    let r = create_link(api, &a.editor, &a.ws, json!({"ideaIds": [liked_id, theirs["id"]]})).await;
+    assert_eq!(r.fields(), ["ideaIds[1]"]);
+    assert_eq!(create_link(api, &a.editor, &a.ws, json!({"ideaIds": []})).await.fields(), ["postIds"]);
+
+    let r = create_link(
+        api,
+        &a.editor,
+        &a.ws,
+        json!({"ideaIds": [liked_id, disliked_id, early_id, liked_id], "reviewerName": "Ana"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let link = r.data();
+    let token = link["token"].as_str().unwrap().to_string();
+    assert_eq!(link["ideaIds"], json!([liked_id, disliked_id, early_id]));
+    assert_eq!(link["postIds"], json!([]));
+    let listed = api.get(&w(&a.ws, "/review-links")).bearer(&a.editor.access).send().await.data();
+    let mine = listed.as_array().unwrap().iter().find(|l| l["id"] == link["id"]).unwrap().clone();
+    assert_eq!(mine["ideaIds"], json!([liked_id, disliked_id, early_id]));
+
+    let html = page(api, &token).await;
+    for shown in ["Roastery tour", "Latte art contest", "Still with the team", "Hook of Roastery tour", "Shall we film on Friday?"] {
+        assert!(html.contains(shown), "missing {shown}: {html}");
+    }
+    assert!(!html.contains("INTERNAL-IDEA-NOTE"), "an internal comment leaked: {html}");
+    assert!(!html.contains("Not on the link"));
+    assert!(html.contains(&format!("action=\"/review/{token}/ideas/{liked_id}/approve\"")), "{html}");
+    assert!(!html.contains(&format!("/ideas/{early_id}/approve")), "the team decides first");
+    assert!(html.contains("In review by the team first"));
+
+    // An idea the link does not show, a stale page, an idea at the team's stage.
+    let r = decide_idea(api, &token, &id(&elsewhere), "approve", &revision(&elsewhere)).await;
+    r.expect_error(404, "NOT_FOUND");
+    decide_idea(api, &token, &early_id, "approve", &revision(&early)).await.expect_error(409, "CONFLICT");
+    let r = decide_idea(api, &token, &liked_id, "approve", "revision=2020-01-01T00%3A00%3A00Z").await;
+    r.expect_error(409, "CONFLICT");
+    assert_eq!(decide_idea(api, &token, &liked_id, "approve", "").await.fields(), ["revision"]);
+    let r = decide_idea(api, &token, &disliked_id, "request-changes", &revision(&disliked)).await;
+    assert_eq!(r.fields(), ["comment"]);
+    assert_eq!(idea_of(&a, &liked_id).await["status"], "AGENCY_APPROVED", "refusals change nothing");
+
+    let r = decide_idea(api, &token, &liked_id, "approve", &format!("{}&comment=Go", revision(&liked))).await;
+    assert_decided(&r, &token, &liked_id);
+    let r = decide_idea(
+        api,
+        &token,
+        &disliked_id,
+        "request-changes",
+        &format!("{}&comment={}", revision(&disliked), form_encode("Not our style")),
+    )
+    .await;
+    assert_decided(&r, &token, &disliked_id);
+
+    let done = idea_of(&a, &liked_id).await;
+    assert_eq!(done["status"], "CLIENT_APPROVED");
+    let last = done["decisions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["stage"].as_str(), last["decision"].as_str(), last["comment"].as_str()),
+        (Some("client"), Some("approve"), Some("via review link (Ana): Go"))
+    );
+    assert_eq!((last["userId"].as_str(), last["reviewLinkId"].as_str()), (Some(a.editor.id.as_str()), link["id"].as_str()));
+    let sent_back = idea_of(&a, &disliked_id).await;
+    assert_eq!(sent_back["status"], "CLIENT_REJECTED");
+    assert_eq!(sent_back["decisions"][1]["comment"], "via review link (Ana): Not our style");
+    // Once decided, the idea waits for nobody; deciding again is refused.
+    decide_idea(api, &token, &liked_id, "approve", &revision(&done)).await.expect_error(409, "CONFLICT");
+    let html = page(api, &token).await;
+    assert!(!html.contains(&format!("/ideas/{liked_id}/approve")));
+    // The editor who wrote the ideas hears of both decisions.
+    let notes = api.get(&w(&a.ws, "/notifications")).bearer(&a.editor.access).send().await.data();
+    let kinds: Vec<String> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["subjectId"] == liked_id.as_str() || n["subjectId"] == disliked_id.as_str())
+        .map(|n| n["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.contains(&"idea.approved".to_string()) && kinds.contains(&"idea.rejected".to_string()), "{notes}");
+
+    // Revoked: the ideas are out of reach.
+    let link_id = link["id"].as_str().unwrap();
+    api.delete(&w(&a.ws, &format!("/review-links/{link_id}"))).bearer(&a.editor.access).send().await;
+    let fresh = idea_of(&a, &early_id).await;
+    decide_idea(api, &token, &early_id, "approve", &revision(&fresh)).await.expect_error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_review_link_decides_an_idea_without_a_client_at_its_only_stage() {
+    let a = agency("links-ideas-own").await;
+    let api = &a.api;
+    let campaign = api.post(&w(&a.ws, "/campaigns")).bearer(&a.owner.access).json(json!({"name": "Own"})).send().await.data();
+    let proposed = idea(&a, campaign["id"].as_str().unwrap(), "House brand video", false).await;
+    let id = proposed["id"].as_str().unwrap();
+    let token = create_link(api, &a.editor, &a.ws, json!({"ideaIds": [id]})).await.data()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = decide_idea(api, &token, id, "approve", &revision(&proposed)).await;
+    assert_decided(&r, &token, id);
+    let decided = idea_of(&a, id).await;
+    assert_eq!(decided["status"], "AGENCY_APPROVED");
+    assert_eq!(decided["decisions"][0]["stage"], "agency");
+    // Without a client the approved idea becomes a post.
+    let r = api.post(&w(&a.ws, &format!("/ideas/{id}/post"))).bearer(&a.editor.access).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}

@@ -18,7 +18,7 @@ use crate::content::posts::{PostInput, PostView, TargetInput};
 use crate::content::posts_api::create_one;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
-use crate::sql::{DbError, Row, Statement};
+use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -102,6 +102,8 @@ pub struct IdeaDecision {
     /// `approve` or `reject`.
     pub decision: String,
     pub comment: Option<String>,
+    /// Set when the decision came through a review link (`userId` is then the link's creator).
+    pub review_link_id: Option<String>,
     pub created_at: String,
 }
 
@@ -154,24 +156,22 @@ fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
 
 pub async fn load(ctx: &Context<'_>, call: &Call<'_>) -> Result<IdeaView, AppError> {
     let member = call.member()?;
+    load_in(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("ideaId")?).await
+}
+
+/// An idea of `workspace_id` with every decision; `client_user` (when not empty) limits it to
+/// the clients that Client member belongs to.
+pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &str) -> Result<IdeaView, AppError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 \
          AND (?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))"
     );
-    let row = ctx
-        .db
-        .query_one(
-            &sql,
-            &params![member.workspace_id.as_str(), client_limit(call, member)?, call.params.get("ideaId")?],
-        )
-        .await?
-        .ok_or_else(|| AppError::not_found("idea"))?;
-    let decisions = ctx
-        .db
+    let row = db.query_one(&sql, &params![workspace_id, client_user, id]).await?.ok_or_else(|| AppError::not_found("idea"))?;
+    let decisions = db
         .query(
-            "SELECT user_id, stage, decision, comment, created_at FROM idea_decisions WHERE workspace_id = ?1 AND idea_id = ?2 \
-             ORDER BY created_at, id",
-            &params![member.workspace_id.as_str(), row.text("id")?],
+            "SELECT user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
+             WHERE workspace_id = ?1 AND idea_id = ?2 ORDER BY created_at, id",
+            &params![workspace_id, row.text("id")?],
         )
         .await?
         .iter()
@@ -181,6 +181,7 @@ pub async fn load(ctx: &Context<'_>, call: &Call<'_>) -> Result<IdeaView, AppErr
                 stage: d.text("stage")?,
                 decision: d.text("decision")?,
                 comment: d.opt_text("comment")?,
+                review_link_id: d.opt_text("review_link_id")?,
                 created_at: rfc3339(d.int("created_at")?),
             })
         })
@@ -386,6 +387,88 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     Ok(json::ok(200, idea))
 }
 
+/// Who decided an idea's stage, and how.
+pub struct Decided<'a> {
+    /// The user the decision row names: the member, or a review link's creator.
+    pub by: &'a str,
+    pub link_id: Option<&'a str>,
+    pub comment: Option<String>,
+}
+
+/// Records a decision already authorised on `before`'s current stage: the new status, the
+/// decision row and the activity entry in one batch (a concurrent decision makes it a 409),
+/// then notifies the author, and the client's approvers when it is their turn.
+pub async fn apply(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    ws: &str,
+    before: &IdeaView,
+    approve: bool,
+    decided: Decided<'_>,
+) -> Result<IdeaView, AppError> {
+    let client_stage = before.status == IdeaStatus::AgencyApproved;
+    let event = match (client_stage, approve) {
+        (false, true) => IdeaEvent::AgencyApprove,
+        (false, false) => IdeaEvent::AgencyReject,
+        (true, true) => IdeaEvent::ClientApprove,
+        (true, false) => IdeaEvent::ClientReject,
+    };
+    let next = before.status.apply(event).map_err(AppError::Conflict)?;
+    let comment = decided.comment.clone();
+    let now = ctx.clock.now_ms();
+    let mut idea = before.clone();
+    idea.status = next;
+    idea.updated_at = rfc3339(now);
+    let stage = if client_stage { "client" } else { "agency" };
+    let decision = Statement::new(
+        "INSERT INTO idea_decisions (id, workspace_id, idea_id, user_id, stage, decision, comment, created_at, \
+         review_link_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            ctx.new_id(),
+            ws,
+            idea.id.as_str(),
+            decided.by,
+            stage,
+            if approve { "approve" } else { "reject" },
+            comment.clone(),
+            now,
+            decided.link_id
+        ],
+    );
+    let change = Change {
+        action: if approve { "idea.approve" } else { "idea.reject" },
+        entity_type: "idea",
+        entity_id: &idea.id,
+        before: Some(json!({ "status": before.status.as_str() })),
+        after: Some(json!({ "status": idea.status.as_str(), "comment": comment, "reviewLinkId": decided.link_id })),
+    };
+    let [w, g] = write(ws, &idea, before, now);
+    ctx.db.batch(&[w, g, decision, activity::record(ctx, call, ws, change)]).await.map_err(raced)?;
+    // Tell the author, and the client when it is their turn.
+    let verdict = if approve { "approved" } else { "sent back" };
+    let notice = Notice {
+        kind: if approve { "idea.approved" } else { "idea.rejected" },
+        title: format!("Your idea \"{}\" was {verdict} ({stage} stage)", idea.title),
+        body: comment.clone().unwrap_or_default(),
+        subject_type: "idea",
+        subject_id: &idea.id,
+    };
+    notifications::notify(ctx, call, ws, std::slice::from_ref(&idea.created_by), notice).await;
+    if idea.status == IdeaStatus::AgencyApproved && idea.client_id.is_some() {
+        let wf = workflow::effective(ctx.db, ws, before.client_id.as_deref()).await?;
+        let client_approvers = workflow::eligible(ctx.db, ws, &wf.client, true, idea.client_id.as_deref()).await?;
+        let notice = Notice {
+            kind: "idea.requested",
+            title: format!("A new idea waits for your approval: \"{}\"", idea.title),
+            body: idea.hook.clone().or_else(|| idea.caption.clone()).unwrap_or_default(),
+            subject_type: "idea",
+            subject_id: &idea.id,
+        };
+        notifications::notify(ctx, call, ws, &client_approvers, notice).await;
+    }
+    Ok(idea)
+}
+
 async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
     let input: IdeaDecisionInput = if call.req.body.iter().all(u8::is_ascii_whitespace) {
         IdeaDecisionInput::default()
@@ -406,7 +489,8 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
         (true, true) => IdeaEvent::ClientApprove,
         (true, false) => IdeaEvent::ClientReject,
     };
-    let next = before.status.apply(event).map_err(AppError::Conflict)?;
+    // Nothing to decide in this status: 409, before asking who may decide.
+    before.status.apply(event).map_err(AppError::Conflict)?;
     // The same workflow as posts decides who may decide each stage.
     let wf = workflow::effective(ctx.db, &ws, before.client_id.as_deref()).await?;
     let spec = if client_stage { &wf.client } else { &wf.internal };
@@ -422,55 +506,8 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
             if client_stage { "client" } else { "agency" }
         )));
     }
-    let now = ctx.clock.now_ms();
-    let mut idea = before.clone();
-    idea.status = next;
-    idea.updated_at = rfc3339(now);
-    let stage = if client_stage { "client" } else { "agency" };
-    let decision = Statement::new(
-        "INSERT INTO idea_decisions (id, workspace_id, idea_id, user_id, stage, decision, comment, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            ctx.new_id(),
-            ws.as_str(),
-            idea.id.as_str(),
-            me.as_str(),
-            stage,
-            if approve { "approve" } else { "reject" },
-            comment.clone(),
-            now
-        ],
-    );
-    let change = Change {
-        action: if approve { "idea.approve" } else { "idea.reject" },
-        entity_type: "idea",
-        entity_id: &idea.id,
-        before: Some(json!({ "status": before.status.as_str() })),
-        after: Some(json!({ "status": idea.status.as_str(), "comment": comment })),
-    };
-    let [w, g] = write(&ws, &idea, &before, now);
-    ctx.db.batch(&[w, g, decision, activity::record(ctx, call, &ws, change)]).await.map_err(raced)?;
-    // Tell the author, and the client when it is their turn.
-    let verdict = if approve { "approved" } else { "sent back" };
-    let notice = Notice {
-        kind: if approve { "idea.approved" } else { "idea.rejected" },
-        title: format!("Your idea \"{}\" was {verdict} ({stage} stage)", idea.title),
-        body: comment.clone().unwrap_or_default(),
-        subject_type: "idea",
-        subject_id: &idea.id,
-    };
-    notifications::notify(ctx, call, &ws, std::slice::from_ref(&idea.created_by), notice).await;
-    if idea.status == IdeaStatus::AgencyApproved && idea.client_id.is_some() {
-        let client_approvers = workflow::eligible(ctx.db, &ws, &wf.client, true, idea.client_id.as_deref()).await?;
-        let notice = Notice {
-            kind: "idea.requested",
-            title: format!("A new idea waits for your approval: \"{}\"", idea.title),
-            body: idea.hook.clone().or_else(|| idea.caption.clone()).unwrap_or_default(),
-            subject_type: "idea",
-            subject_id: &idea.id,
-        };
-        notifications::notify(ctx, call, &ws, &client_approvers, notice).await;
-    }
+    let decided = Decided { by: &me, link_id: None, comment };
+    apply(ctx, call, &ws, &before, approve, decided).await?;
     Ok(json::ok(200, load(ctx, call).await?))
 }
 

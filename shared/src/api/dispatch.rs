@@ -96,6 +96,8 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ReviewPage => approvals::review_page::page(ctx, call).await,
         ReviewApprove => approvals::review_links::approve(ctx, call).await,
         ReviewRequestChanges => approvals::review_links::request_changes(ctx, call).await,
+        ReviewIdeaApprove => approvals::review_ideas::approve(ctx, call).await,
+        ReviewIdeaRequestChanges => approvals::review_ideas::request_changes(ctx, call).await,
         ReviewMedia => approvals::review_links::media(ctx, call).await,
         ListIdeas => agency::ideas::list(ctx, call).await,
         CreateIdea => agency::ideas::create(ctx, call).await,

@@ -98,6 +98,8 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         approvals::review_page::page,
         approvals::review_links::approve,
         approvals::review_links::request_changes,
+        approvals::review_ideas::approve,
+        approvals::review_ideas::request_changes,
         approvals::review_links::media,
         agency::ideas::list,
         agency::ideas::create,

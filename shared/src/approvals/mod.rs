@@ -2,6 +2,7 @@
 //! requests and votes that move a post through it, and their history.
 
 pub mod requests;
+pub mod review_ideas;
 pub mod review_links;
 pub mod review_page;
 pub mod workflow;

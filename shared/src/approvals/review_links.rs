@@ -18,7 +18,7 @@
 //! and its comment starts with "via review link (reviewer name)" so the history says how the
 //! decision was made. The activity entries have no actor (nobody signed in) and name the link.
 //!
-//! Posts only: ideas do not exist yet. When they do, `review_link_items` gets an idea column.
+//! Ideas: a link can show campaign ideas too (`review_link_ideas`); `review_ideas.rs` decides them.
 //! Comments: the page shows a post's client-visible comments, never internal ones.
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 
 use super::workflow::{self, Stages, Workflow};
 use crate::activity::{self, Change};
-use crate::agency::client_limit;
+use crate::agency::{client_limit, ideas};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Request, Response};
 use crate::content::posts::{self, PostView};
@@ -51,9 +51,14 @@ pub const MAX_COMMENT_CHARS: usize = 5000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReviewLinkInput {
-    /// The posts to review, in the order the page shows them (1 to 50). Each must be a post
-    /// of this workspace the caller sees, not deleted.
+    /// The posts to review, in the order the page shows them. Each must be a post of this
+    /// workspace the caller sees, not deleted.
+    #[serde(default)]
     pub post_ids: Vec<String>,
+    /// The campaign ideas to review, shown after the posts. Each must be an idea of this
+    /// workspace the caller sees. Posts and ideas together: 1 to 50.
+    #[serde(default)]
+    pub idea_ids: Vec<String>,
     /// 1 to 720; 168 (a week) when neither this nor `expiresInMinutes` is given.
     pub expires_in_hours: Option<i64>,
     /// 1 to 43200, instead of `expiresInHours`.
@@ -68,6 +73,7 @@ pub struct ReviewLinkInput {
 pub struct ReviewLinkView {
     pub id: String,
     pub post_ids: Vec<String>,
+    pub idea_ids: Vec<String>,
     pub reviewer_name: Option<String>,
     pub reviewer_email: Option<String>,
     pub created_by: String,
@@ -211,7 +217,7 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
-fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -229,6 +235,7 @@ pub struct Link {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub post_ids: Vec<String>,
+    pub idea_ids: Vec<String>,
 }
 
 impl Link {
@@ -236,6 +243,7 @@ impl Link {
         ReviewLinkView {
             id: self.id.clone(),
             post_ids: self.post_ids.clone(),
+            idea_ids: self.idea_ids.clone(),
             reviewer_name: self.reviewer_name.clone(),
             reviewer_email: self.reviewer_email.clone(),
             created_by: self.created_by.clone(),
@@ -250,7 +258,7 @@ impl Link {
 const LINK_COLUMNS: &str =
     "id, workspace_id, reviewer_name, reviewer_email, created_by, created_at, expires_at, revoked_at";
 
-fn decode(r: &Row, post_ids: Vec<String>) -> Result<Link, AppError> {
+fn decode(r: &Row, post_ids: Vec<String>, idea_ids: Vec<String>) -> Result<Link, AppError> {
     Ok(Link {
         id: r.text("id")?,
         workspace_id: r.text("workspace_id")?,
@@ -261,17 +269,37 @@ fn decode(r: &Row, post_ids: Vec<String>) -> Result<Link, AppError> {
         expires_at: r.int("expires_at")?,
         revoked_at: r.opt_int("revoked_at")?,
         post_ids,
+        idea_ids,
     })
 }
 
-async fn items_of(db: &dyn Sql, workspace_id: &str, link_id: &str) -> Result<Vec<String>, AppError> {
+/// A link's posts and ideas, each in order.
+async fn items_of(db: &dyn Sql, workspace_id: &str, link_id: &str) -> Result<(Vec<String>, Vec<String>), AppError> {
     let rows = db
         .query(
-            "SELECT post_id FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2 ORDER BY position",
+            "SELECT 'post' AS kind, post_id AS item, position FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2 \
+             UNION ALL SELECT 'idea' AS kind, idea_id AS item, position FROM review_link_ideas \
+             WHERE workspace_id = ?1 AND link_id = ?2 ORDER BY kind DESC, position",
             &params![workspace_id, link_id],
         )
         .await?;
-    rows.iter().map(|r| r.text("post_id").map_err(AppError::from)).collect()
+    let (mut posts, mut ideas) = (Vec::new(), Vec::new());
+    for r in &rows {
+        let list = if r.text("kind")? == "post" { &mut posts } else { &mut ideas };
+        list.push(r.text("item")?);
+    }
+    Ok((posts, ideas))
+}
+
+/// Trimmed ids without repeats, in their order.
+fn distinct(ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids.iter().map(|p| p.trim().to_string()) {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
 }
 
 fn refused() -> AppError {
@@ -296,7 +324,7 @@ pub async fn open(ctx: &Context<'_>, call: &Call<'_>) -> Result<Link, AppError> 
         review_token_hash: Some(hash),
         ..Scope::default()
     });
-    let link = decode(&row, Vec::new())?;
+    let link = decode(&row, Vec::new(), Vec::new())?;
     if state(link.expires_at, link.revoked_at, ctx.clock.now_ms()) != LinkState::Active {
         return Err(refused());
     }
@@ -316,14 +344,14 @@ pub async fn open(ctx: &Context<'_>, call: &Call<'_>) -> Result<Link, AppError> 
     if !allowed {
         return Err(refused());
     }
-    let post_ids = items_of(ctx.db, &workspace_id, &link.id).await?;
-    Ok(Link { post_ids, ..link })
+    let (post_ids, idea_ids) = items_of(ctx.db, &workspace_id, &link.id).await?;
+    Ok(Link { post_ids, idea_ids, ..link })
 }
 
 /// The request as the link acts: in the link's workspace, with no signed-in caller (activity
 /// entries have no actor). The role is never consulted: the route's access rule is Public and
 /// the use cases called with it check only the workspace.
-fn acting<'r>(call: &Call<'r>, link: &Link) -> Call<'r> {
+pub(crate) fn acting<'r>(call: &Call<'r>, link: &Link) -> Call<'r> {
     Call {
         req: call.req,
         route: call.route,
@@ -346,16 +374,12 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let member = call.member()?;
     let me = call.caller()?.user_id.clone();
     let mut errors = Vec::new();
-    let mut post_ids: Vec<String> = Vec::new();
-    for id in input.post_ids.iter().map(|p| p.trim().to_string()) {
-        if !post_ids.contains(&id) {
-            post_ids.push(id);
-        }
-    }
-    if post_ids.is_empty() {
-        errors.push(FieldError::new("postIds", "name at least one post"));
-    } else if post_ids.len() > MAX_POSTS {
-        errors.push(FieldError::new("postIds", format!("at most {MAX_POSTS} posts per link")));
+    let post_ids = distinct(&input.post_ids);
+    let idea_ids = distinct(&input.idea_ids);
+    if post_ids.is_empty() && idea_ids.is_empty() {
+        errors.push(FieldError::new("postIds", "name at least one post or idea"));
+    } else if post_ids.len() + idea_ids.len() > MAX_POSTS {
+        errors.push(FieldError::new("postIds", format!("at most {MAX_POSTS} posts and ideas per link")));
     } else {
         let limit = client_limit(call, member)?;
         for (i, id) in post_ids.iter().enumerate() {
@@ -363,6 +387,15 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
                 Ok(_) => {}
                 Err(AppError::NotFound(_)) => {
                     errors.push(FieldError::new(format!("postIds[{i}]"), "is not a post of this workspace"))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for (i, id) in idea_ids.iter().enumerate() {
+            match ideas::load_in(ctx.db, &member.workspace_id, &limit, id).await {
+                Ok(_) => {}
+                Err(AppError::NotFound(_)) => {
+                    errors.push(FieldError::new(format!("ideaIds[{i}]"), "is not an idea of this workspace"))
                 }
                 Err(e) => return Err(e),
             }
@@ -411,6 +444,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         expires_at: now + minutes * 60_000,
         revoked_at: None,
         post_ids,
+        idea_ids,
     };
     let mut statements = vec![Statement::new(
         "INSERT INTO review_links (id, workspace_id, token_hash, reviewer_name, reviewer_email, created_by, \
@@ -430,6 +464,12 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         statements.push(Statement::new(
             "INSERT INTO review_link_items (workspace_id, link_id, post_id, position) VALUES (?1, ?2, ?3, ?4)",
             params![link.workspace_id.as_str(), link.id.as_str(), post.as_str(), i as i64],
+        ));
+    }
+    for (i, idea) in link.idea_ids.iter().enumerate() {
+        statements.push(Statement::new(
+            "INSERT INTO review_link_ideas (workspace_id, link_id, idea_id, position) VALUES (?1, ?2, ?3, ?4)",
+            params![link.workspace_id.as_str(), link.id.as_str(), idea.as_str(), i as i64],
         ));
     }
     let view = link.view(now);
@@ -459,8 +499,11 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let items = ctx
         .db
         .query(
-            "SELECT link_id, post_id FROM review_link_items WHERE workspace_id = ?1 AND link_id IN \
-             (SELECT id FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200) ORDER BY link_id, position",
+            "SELECT 'post' AS kind, link_id, post_id AS item, position FROM review_link_items WHERE workspace_id = ?1 \
+             AND link_id IN (SELECT id FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200) \
+             UNION ALL SELECT 'idea' AS kind, link_id, idea_id AS item, position FROM review_link_ideas WHERE workspace_id = ?1 \
+             AND link_id IN (SELECT id FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200) \
+             ORDER BY link_id, kind DESC, position",
             &params![ws],
         )
         .await?;
@@ -468,12 +511,14 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = r.text("id")?;
-        let post_ids = items
-            .iter()
-            .filter(|i| i.text("link_id").is_ok_and(|l| l == id))
-            .map(|i| i.text("post_id"))
-            .collect::<Result<Vec<_>, DbError>>()?;
-        out.push(decode(r, post_ids)?.view(now));
+        let of = |kind: &str| {
+            items
+                .iter()
+                .filter(|i| i.text("link_id").is_ok_and(|l| l == id) && i.text("kind").is_ok_and(|k| k == kind))
+                .map(|i| i.text("item"))
+                .collect::<Result<Vec<_>, DbError>>()
+        };
+        out.push(decode(r, of("post")?, of("idea")?)?.view(now));
     }
     Ok(json::ok(200, out))
 }
@@ -493,8 +538,9 @@ pub async fn revoke(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         .query_one(&sql, &params![ws.as_str(), call.params.get("linkId")?])
         .await?
         .ok_or_else(|| AppError::not_found("review link"))?;
-    let before = decode(&row, Vec::new())?;
-    let before = Link { post_ids: items_of(ctx.db, &ws, &before.id).await?, ..before };
+    let before = decode(&row, Vec::new(), Vec::new())?;
+    let (post_ids, idea_ids) = items_of(ctx.db, &ws, &before.id).await?;
+    let before = Link { post_ids, idea_ids, ..before };
     if before.revoked_at.is_some() {
         return Err(AppError::Conflict("this review link is already revoked".into()));
     }

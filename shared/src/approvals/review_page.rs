@@ -7,7 +7,9 @@
 //! Errors (an unknown, altered, expired or revoked link; a refused decision) answer the JSON
 //! error envelope with their status, like every other route.
 
+use super::review_ideas;
 use super::review_links::{self, Link};
+use crate::agency::ideas::{self, IdeaStatus, IdeaView};
 use crate::api::{Call, Context, Response};
 use crate::content::platforms::Platform;
 use crate::content::posts::{self, PostView};
@@ -48,12 +50,22 @@ pub struct Item {
     pub comments: Vec<Comment>,
 }
 
+/// One campaign idea as the page shows it.
+#[derive(Debug, Clone)]
+pub struct IdeaItem {
+    pub idea: IdeaView,
+    pub decidable: bool,
+    pub waiting_for_team: bool,
+    pub comments: Vec<Comment>,
+}
+
 pub struct Page<'a> {
     pub token: &'a str,
     pub shared_by: String,
     pub reviewer_name: Option<String>,
     pub expires_at: i64,
     pub items: Vec<Item>,
+    pub ideas: Vec<IdeaItem>,
     /// The post a decision was just recorded for, to say so.
     pub decided: Option<String>,
 }
@@ -106,6 +118,22 @@ fn status_text(item: &Item) -> &'static str {
         PostStatus::Published => "Published",
         PostStatus::Failed => "Publishing failed",
         PostStatus::Archived => "Archived",
+    }
+}
+
+fn idea_status_text(item: &IdeaItem) -> &'static str {
+    if item.decidable {
+        return "Waiting for your review";
+    }
+    if item.waiting_for_team {
+        return "In review by the team first; you can decide once they have approved it";
+    }
+    match item.idea.status {
+        IdeaStatus::Generated => "Proposed",
+        IdeaStatus::AgencyApproved => "Approved by the team",
+        IdeaStatus::Rejected => "Sent back by the team",
+        IdeaStatus::ClientApproved => "Approved",
+        IdeaStatus::ClientRejected => "Changes requested",
     }
 }
 
@@ -162,6 +190,73 @@ fn render_media(out: &mut String, token: &str, media: &[MediaItem]) {
     out.push_str("</ul>");
 }
 
+fn render_comments(out: &mut String, comments: &[Comment]) {
+    if comments.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Comments</h3><ul class=\"comments\">");
+    for c in comments {
+        out.push_str(&format!(
+            "<li><strong>{}</strong> <span class=\"meta\">{}</span><p class=\"text\">{}</p></li>",
+            escape(&c.author),
+            escape(&c.created_at),
+            escape(&c.body)
+        ));
+    }
+    out.push_str("</ul>");
+}
+
+/// The Approve and Request changes forms of one item: `base` is its review path, `hidden`
+/// the name and value of the field that pins what the page showed.
+fn render_decide(out: &mut String, base: &str, id: &str, title: &str, hidden: (&str, &str)) {
+    let (name, value) = (hidden.0, escape(hidden.1));
+    out.push_str("<div class=\"decide\">");
+    out.push_str(&format!(
+        "<form method=\"post\" action=\"{base}/approve\">\
+         <input type=\"hidden\" name=\"{name}\" value=\"{value}\">\
+         <button type=\"submit\" class=\"approve\">Approve<span class=\"vh\"> “{title}”</span></button></form>"
+    ));
+    out.push_str(&format!(
+        "<form method=\"post\" action=\"{base}/request-changes\">\
+         <input type=\"hidden\" name=\"{name}\" value=\"{value}\">\
+         <label for=\"comment-{id}\">What should change?</label>\
+         <textarea id=\"comment-{id}\" name=\"comment\" rows=\"3\" maxlength=\"{max}\" required></textarea>\
+         <button type=\"submit\" class=\"changes\">Request changes<span class=\"vh\"> to “{title}”</span></button></form>",
+        max = review_links::MAX_COMMENT_CHARS
+    ));
+    out.push_str("</div>");
+}
+
+fn render_idea(out: &mut String, token: &str, item: &IdeaItem) {
+    let i = &item.idea;
+    let id = escape(&i.id);
+    out.push_str(&format!("<article id=\"idea-{id}\" aria-labelledby=\"title-{id}\">"));
+    let kind = if i.kind == "reel" { "Reel idea" } else { "Post idea" };
+    out.push_str(&format!("<p class=\"meta\">{kind}</p><h2 id=\"title-{id}\">{}</h2>", escape(&i.title)));
+    out.push_str(&format!(
+        "<p class=\"status\">Status: <strong data-status=\"{}\">{}</strong></p>",
+        i.status.as_str(),
+        escape(idea_status_text(item))
+    ));
+    for (heading, text) in [("Hook", i.hook.as_deref()), ("Caption", i.caption.as_deref())] {
+        if let Some(t) = text {
+            out.push_str(&format!("<h3>{heading}</h3><p class=\"text\">{}</p>", escape(t)));
+        }
+    }
+    if !i.hashtags.is_empty() {
+        out.push_str(&format!("<h3>Hashtags</h3><p class=\"text\">{}</p>", escape(&i.hashtags.join(" "))));
+    }
+    if !i.platforms.is_empty() {
+        out.push_str(&format!("<p class=\"meta\">For {}</p>", escape(&i.platforms.join(", "))));
+    }
+    render_comments(out, &item.comments);
+    if item.decidable {
+        let base = format!("/review/{}/ideas/{id}", escape(token));
+        render_decide(out, &base, &id, &escape(&i.title), ("revision", &i.updated_at));
+    }
+    out.push_str("</article>");
+}
+
 fn render_item(out: &mut String, token: &str, item: &Item) {
     let p = &item.post;
     let id = escape(&p.id);
@@ -192,50 +287,23 @@ fn render_item(out: &mut String, token: &str, item: &Item) {
         out.push_str(&text_or_note(text));
         render_media(out, token, &media_of(&t.media));
     }
-    if !item.comments.is_empty() {
-        out.push_str("<h3>Comments</h3><ul class=\"comments\">");
-        for c in &item.comments {
-            out.push_str(&format!(
-                "<li><strong>{}</strong> <span class=\"meta\">{}</span><p class=\"text\">{}</p></li>",
-                escape(&c.author),
-                escape(&c.created_at),
-                escape(&c.body)
-            ));
-        }
-        out.push_str("</ul>");
-    }
+    render_comments(out, &item.comments);
     if item.decidable {
         let base = format!("/review/{}/posts/{id}", escape(token));
-        let title = escape(&p.title);
-        let version = p.version;
-        out.push_str("<div class=\"decide\">");
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/approve\">\
-             <input type=\"hidden\" name=\"version\" value=\"{version}\">\
-             <button type=\"submit\" class=\"approve\">Approve<span class=\"vh\"> “{title}”</span></button></form>"
-        ));
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{base}/request-changes\">\
-             <input type=\"hidden\" name=\"version\" value=\"{version}\">\
-             <label for=\"comment-{id}\">What should change?</label>\
-             <textarea id=\"comment-{id}\" name=\"comment\" rows=\"3\" maxlength=\"{max}\" required></textarea>\
-             <button type=\"submit\" class=\"changes\">Request changes<span class=\"vh\"> to “{title}”</span></button></form>",
-            max = review_links::MAX_COMMENT_CHARS
-        ));
-        out.push_str("</div>");
+        render_decide(out, &base, &id, &escape(&p.title), ("version", &p.version.to_string()));
     }
     out.push_str("</article>");
 }
 
 /// The whole page.
 pub fn render(page: &Page<'_>) -> String {
-    let count = page.items.len();
+    let count = page.items.len() + page.ideas.len();
     let mut out = String::with_capacity(4096);
     out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     out.push_str("<meta name=\"robots\" content=\"noindex, nofollow\">");
     out.push_str(&format!(
-        "<title>Review {count} post{}</title><style>{STYLE}</style></head><body><main>",
+        "<title>Review {count} item{}</title><style>{STYLE}</style></head><body><main>",
         if count == 1 { "" } else { "s" }
     ));
     out.push_str("<h1>Content for your review</h1>");
@@ -245,17 +313,24 @@ pub fn render(page: &Page<'_>) -> String {
         escape(&page.shared_by),
         human_time(page.expires_at)
     ));
-    if let Some(done) = page.decided.as_ref().and_then(|d| page.items.iter().find(|i| i.post.id == *d)) {
+    let decided = page.decided.as_ref().and_then(|d| {
+        let post = page.items.iter().find(|i| i.post.id == *d).map(|i| &i.post.title);
+        post.or_else(|| page.ideas.iter().find(|i| i.idea.id == *d).map(|i| &i.idea.title))
+    });
+    if let Some(title) = decided {
         out.push_str(&format!(
             "<p class=\"notice\" role=\"status\">Thank you: your decision on “{}” is recorded.</p>",
-            escape(&done.post.title)
+            escape(title)
         ));
     }
-    if page.items.is_empty() {
+    if count == 0 {
         out.push_str("<p>There is nothing left to review on this link.</p>");
     }
     for item in &page.items {
         render_item(&mut out, page.token, item);
+    }
+    for idea in &page.ideas {
+        render_idea(&mut out, page.token, idea);
     }
     out.push_str("</main></body></html>");
     out
@@ -286,16 +361,25 @@ async fn media_of(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<V
     Ok(out)
 }
 
-/// A post's client-visible comments, oldest first; internal ones never leave the team.
+/// A post's (or an idea's) client-visible comments, oldest first; internal ones never leave
+/// the team.
 async fn client_comments(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<Comment>, AppError> {
-    let rows = db
-        .query(
-            "SELECT c.body AS body, c.created_at AS created_at, u.name AS author FROM comments c \
-             JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.post_id = ?2 \
-             AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id",
-            &params![workspace_id, post_id],
-        )
-        .await?;
+    comments_in(db, workspace_id, "comments", "post_id", post_id).await
+}
+
+async fn comments_in(
+    db: &dyn Sql,
+    workspace_id: &str,
+    table: &str,
+    column: &str,
+    id: &str,
+) -> Result<Vec<Comment>, AppError> {
+    let sql = format!(
+        "SELECT c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
+         JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} = ?2 \
+         AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id"
+    );
+    let rows = db.query(&sql, &params![workspace_id, id]).await?;
     rows.iter()
         .map(|r| {
             Ok(Comment {
@@ -349,6 +433,19 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
             Err(e) => return Err(e),
         }
     }
+    let mut idea_items = Vec::with_capacity(link.idea_ids.len());
+    for id in &link.idea_ids {
+        match ideas::load_in(ctx.db, &link.workspace_id, "", id).await {
+            Ok(idea) => idea_items.push(IdeaItem {
+                decidable: review_ideas::decidable(&idea),
+                waiting_for_team: review_ideas::waiting_for_team(&idea),
+                comments: comments_in(ctx.db, &link.workspace_id, "idea_comments", "idea_id", &idea.id).await?,
+                idea,
+            }),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let shared_by = crate::identity::users::by_id(ctx.db, &link.created_by)
         .await?
         .map(|u| u.view.name)
@@ -359,6 +456,7 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         reviewer_name: link.reviewer_name.clone(),
         expires_at: link.expires_at,
         items,
+        ideas: idea_items,
         decided: call.req.query_param("decided"),
     };
     Ok(Response::new(200, "text/html; charset=utf-8", render(&page).into_bytes())
@@ -408,6 +506,7 @@ mod tests {
             reviewer_name: Some("Zoë & Co".into()),
             expires_at: 1_700_000_000_000,
             items,
+            ideas: Vec::new(),
             decided: Some("p1".into()),
         })
     }

@@ -1,0 +1,107 @@
+//! Campaign ideas on a review link (SPEC AG-4, AG-5): the link's reader decides the client's
+//! part of an idea — an idea of a client's campaign once the agency approved it
+//! (AGENCY_APPROVED → CLIENT_APPROVED or CLIENT_REJECTED); an idea of a campaign without a client
+//! at its only stage (GENERATED → AGENCY_APPROVED or REJECTED), since the reader stands in for
+//! the reviewer the link was made for. The decision goes through the same state machine and
+//! the same write as a member's (`ideas::apply`), names the link's creator, who answers for
+//! the link, and carries the link's id.
+//!
+//! The form's hidden `revision` is the idea's `updatedAt` as the page showed it: a decision on
+//! an idea that changed since is refused (409), as a post's `version` is.
+
+use super::review_links::{self, acting, form_value, parse_form, vote_comment};
+use crate::agency::ideas::{self, Decided, IdeaStatus, IdeaView};
+use crate::api::{Call, Context, Response};
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+
+/// The form an idea's Approve or Request changes button sends.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct IdeaReviewForm {
+    /// The idea's `updatedAt` the page showed.
+    revision: String,
+    /// Required to request changes, optional to approve (at most 5000 characters).
+    comment: Option<String>,
+}
+
+/// Whether a review link may decide `idea` in its current status.
+pub fn decidable(idea: &IdeaView) -> bool {
+    match idea.client_id {
+        Some(_) => idea.status == IdeaStatus::AgencyApproved,
+        None => idea.status == IdeaStatus::Generated,
+    }
+}
+
+/// An idea in review by the agency first: the link's reader decides once they approved it.
+pub fn waiting_for_team(idea: &IdeaView) -> bool {
+    idea.client_id.is_some() && idea.status == IdeaStatus::Generated
+}
+
+#[utoipa::path(post, path = "/review/{token}/ideas/{ideaId}/approve", tag = "review",
+    params(("token" = String, Path, description = "The review link's token"), ("ideaId" = String, Path)),
+    request_body(content = IdeaReviewForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Approved (CLIENT_APPROVED, or AGENCY_APPROVED for an idea without a client): back to the review page (Location)"),
+              (status = 400, description = "VALIDATION_ERROR: the revision is missing, or the comment too long", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link, or an idea it does not show", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: the idea changed since the page showed it, or is not waiting for this review", body = ErrorEnvelope)))]
+pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    decide(ctx, call, true).await
+}
+
+#[utoipa::path(post, path = "/review/{token}/ideas/{ideaId}/request-changes", tag = "review",
+    params(("token" = String, Path, description = "The review link's token"), ("ideaId" = String, Path)),
+    request_body(content = IdeaReviewForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Sent back with the comment (CLIENT_REJECTED, or REJECTED): back to the review page (Location)"),
+              (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT", body = ErrorEnvelope)))]
+pub async fn request_changes(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    decide(ctx, call, false).await
+}
+
+async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
+    let link = review_links::open(ctx, call).await?;
+    let idea_id = call.params.get("ideaId")?;
+    if !link.idea_ids.iter().any(|i| i == idea_id) {
+        return Err(AppError::not_found("idea"));
+    }
+    let form = parse_form(&call.req.body);
+    let comment = form_value(&form, "comment").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    let revision = form_value(&form, "revision").map(str::trim).filter(|r| !r.is_empty());
+    let mut errors = Vec::new();
+    if !approve && comment.is_none() {
+        errors.push(FieldError::new("comment", "say what should change"));
+    }
+    if comment.as_ref().is_some_and(|c| c.chars().count() > review_links::MAX_COMMENT_CHARS) {
+        errors.push(FieldError::new(
+            "comment",
+            format!("must be at most {} characters", review_links::MAX_COMMENT_CHARS),
+        ));
+    }
+    if revision.is_none() {
+        errors.push(FieldError::new("revision", "is required: the idea's updatedAt the page showed"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let ws = link.workspace_id.clone();
+    let before = ideas::load_in(ctx.db, &ws, "", idea_id).await?;
+    if Some(before.updated_at.as_str()) != revision {
+        return Err(AppError::Conflict("the idea changed since the page showed it: reload the page".into()));
+    }
+    if !decidable(&before) {
+        return Err(AppError::Conflict("this idea is not waiting for your review".into()));
+    }
+    let stored = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
+    let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored) };
+    ideas::apply(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
+        AppError::Conflict(_) => {
+            AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
+        }
+        other => other,
+    })?;
+    let token = call.params.get("token")?;
+    Ok(Response::empty(303)
+        .with_header("location", format!("/review/{token}?decided={}", before.id))
+        .with_header("cache-control", "no-store"))
+}
