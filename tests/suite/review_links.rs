@@ -553,7 +553,13 @@ async fn a_client_without_an_account_decides_the_client_stage_through_a_link() {
 /// An idea of `campaign` by the editor; `agency_approved` has the owner approve its agency stage.
 async fn idea(a: &Agency, campaign: &str, title: &str, agency_approved: bool) -> Value {
     let path = w(&a.ws, &format!("/campaigns/{campaign}/ideas"));
-    let r = a.api.post(&path).bearer(&a.editor.access).json(json!({"title": title, "hook": format!("Hook of {title}")})).send().await;
+    let r = a
+        .api
+        .post(&path)
+        .bearer(&a.editor.access)
+        .json(json!({"title": title, "hook": format!("Hook of {title}")}))
+        .send()
+        .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let mut idea = r.data();
     if agency_approved {
@@ -637,7 +643,13 @@ async fn a_review_link_decides_ideas_at_the_client_stage_and_never_shows_interna
     assert_eq!(mine["ideaIds"], json!([liked_id, disliked_id, early_id]));
 
     let html = page(api, &token).await;
-    for shown in ["Roastery tour", "Latte art contest", "Still with the team", "Hook of Roastery tour", "Shall we film on Friday?"] {
+    for shown in [
+        "Roastery tour",
+        "Latte art contest",
+        "Still with the team",
+        "Hook of Roastery tour",
+        "Shall we film on Friday?",
+    ] {
         assert!(html.contains(shown), "missing {shown}: {html}");
     }
     assert!(!html.contains("INTERNAL-IDEA-NOTE"), "an internal comment leaked: {html}");
@@ -676,7 +688,10 @@ async fn a_review_link_decides_ideas_at_the_client_stage_and_never_shows_interna
         (last["stage"].as_str(), last["decision"].as_str(), last["comment"].as_str()),
         (Some("client"), Some("approve"), Some("via review link (Ana): Go"))
     );
-    assert_eq!((last["userId"].as_str(), last["reviewLinkId"].as_str()), (Some(a.editor.id.as_str()), link["id"].as_str()));
+    assert_eq!(
+        (last["userId"].as_str(), last["reviewLinkId"].as_str()),
+        (Some(a.editor.id.as_str()), link["id"].as_str())
+    );
     let sent_back = idea_of(&a, &disliked_id).await;
     assert_eq!(sent_back["status"], "CLIENT_REJECTED");
     assert_eq!(sent_back["decisions"][1]["comment"], "via review link (Ana): Not our style");
@@ -706,7 +721,8 @@ async fn a_review_link_decides_ideas_at_the_client_stage_and_never_shows_interna
 async fn a_review_link_decides_an_idea_without_a_client_at_its_only_stage() {
     let a = agency("links-ideas-own").await;
     let api = &a.api;
-    let campaign = api.post(&w(&a.ws, "/campaigns")).bearer(&a.owner.access).json(json!({"name": "Own"})).send().await.data();
+    let campaign =
+        api.post(&w(&a.ws, "/campaigns")).bearer(&a.owner.access).json(json!({"name": "Own"})).send().await.data();
     let proposed = idea(&a, campaign["id"].as_str().unwrap(), "House brand video", false).await;
     let id = proposed["id"].as_str().unwrap();
     let token = create_link(api, &a.editor, &a.ws, json!({"ideaIds": [id]})).await.data()["token"]

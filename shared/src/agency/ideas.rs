@@ -166,7 +166,10 @@ pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &s
         "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 \
          AND (?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))"
     );
-    let row = db.query_one(&sql, &params![workspace_id, client_user, id]).await?.ok_or_else(|| AppError::not_found("idea"))?;
+    let row = db
+        .query_one(&sql, &params![workspace_id, client_user, id])
+        .await?
+        .ok_or_else(|| AppError::not_found("idea"))?;
     let decisions = db
         .query(
             "SELECT user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
