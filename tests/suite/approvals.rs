@@ -272,3 +272,137 @@ async fn workflows_are_validated_and_kept_by_owners_and_admins() {
     assert_eq!(submit(&api, &writer, &ws, &free).await.data()["status"], "approved");
     assert_eq!(submit(&api, &writer, &ws, &strict).await.data()["status"], "in_review");
 }
+
+/// A workspace with one member of every role, a client "Acme" with its Client member, and the
+/// given stages (default approvers: owners, admins and editors inside; Acme's Client members
+/// for the client stage). Answers (api, ws, client id, members by role name).
+async fn every_role(label: &str, stages: &str) -> (Api, String, String, Vec<(&'static str, User)>) {
+    let api = Api::new();
+    let owner = signup(&api, label).await;
+    let ws = create_workspace(&api, &owner, label).await;
+    let client = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let cid = client["id"].as_str().unwrap().to_string();
+    let mut members = vec![("owner", owner)];
+    for role in ["admin", "editor", "writer", "viewer", "client"] {
+        let user = add_member(&api, &members[0].1, &ws, role).await;
+        members.push((role, user));
+    }
+    let client_user = &members[5].1;
+    let r = api
+        .post(&w(&ws, &format!("/clients/{cid}/members")))
+        .bearer(&members[0].1.access)
+        .json(json!({"userId": client_user.id}))
+        .send()
+        .await;
+    assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
+    workflow(&api, &members[0].1, &ws, json!({"stages": stages})).await;
+    (api, ws, cid, members)
+}
+
+/// Every transition, legal and illegal, for every role under each stage configuration: who
+/// may submit, who may approve or reject at each stage (one fresh post per allowed role and
+/// verb, after every refused role tried the same request and changed nothing), and what a
+/// decision on a closed request, a resubmission, or a rejection without a comment answer.
+#[tokio::test]
+async fn every_transition_for_each_role_and_stage_configuration() {
+    const ROLES: [&str; 6] = ["owner", "admin", "editor", "writer", "viewer", "client"];
+    const SUBMITTERS: [&str; 4] = ["owner", "admin", "editor", "writer"];
+    const INTERNAL: [&str; 3] = ["owner", "admin", "editor"];
+    for stages in ["none", "internal", "internal_then_client"] {
+        let (api, ws, cid, members) = every_role(&format!("matrix-{stages}"), stages).await;
+        let user = |role: &str| &members.iter().find(|(r, _)| *r == role).unwrap().1;
+        let writer = user("writer");
+        let owner = user("owner");
+        let new_post =
+            || async { draft(&api, writer, &ws, json!({"title": format!("{stages} post"), "clientId": cid})).await };
+
+        // Submitting: writers and above; a viewer or a client member cannot.
+        for role in ROLES {
+            let post = new_post().await;
+            let r = submit(&api, user(role), &ws, &post).await;
+            if SUBMITTERS.contains(&role) {
+                let want = if stages == "none" { "approved" } else { "in_review" };
+                assert_eq!(r.data()["status"], want, "{stages}: {role} submits");
+                submit(&api, user(role), &ws, &post).await.expect_error(409, "CONFLICT");
+            } else {
+                r.expect_error(403, "FORBIDDEN");
+                assert_eq!(status(&api, owner, &ws, &post).await, "draft", "{stages}: {role} changed nothing");
+            }
+        }
+        if stages == "none" {
+            // No request was ever opened: nothing waits for anyone.
+            let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&owner.access).send().await.data();
+            assert_eq!(queue.as_array().unwrap().len(), 0, "{stages}");
+            continue;
+        }
+
+        // The internal stage: owners, admins and editors decide; the writer (the author), a
+        // viewer and the client member are refused.
+        for verb in ["approve", "reject"] {
+            for decider in INTERNAL {
+                let post = new_post().await;
+                submit(&api, writer, &ws, &post).await;
+                let request = pending(&api, owner, &ws, &post).await;
+                assert_eq!(request["stage"], "internal", "{stages}");
+                for refused in ROLES.iter().filter(|r| !INTERNAL.contains(r)) {
+                    let r = decide(&api, user(refused), &ws, &request, verb, json!({"comment": "no"})).await;
+                    r.expect_error(403, "FORBIDDEN");
+                }
+                assert_eq!(status(&api, owner, &ws, &post).await, "in_review", "{stages}: refusals change nothing");
+                if verb == "reject" {
+                    let r = decide(&api, user(decider), &ws, &request, verb, json!({})).await;
+                    assert_eq!(r.fields(), ["comment"], "{stages}: a rejection says why");
+                }
+                let r = decide(&api, user(decider), &ws, &request, verb, json!({"comment": "decided"})).await;
+                assert_eq!(r.status, 200, "{stages}: {decider} {verb}s: {}", String::from_utf8_lossy(&r.body));
+                let want = match (verb, stages) {
+                    ("reject", _) => "draft",
+                    (_, "internal") => "approved",
+                    _ => "in_review",
+                };
+                assert_eq!(status(&api, owner, &ws, &post).await, want, "{stages}: {decider} {verb}s");
+                // The request is closed: deciding it again, either way, is a conflict.
+                for again in ["approve", "reject"] {
+                    let r = decide(&api, user(decider), &ws, &request, again, json!({"comment": "again"})).await;
+                    r.expect_error(409, "CONFLICT");
+                }
+                if want == "draft" {
+                    // A rejected post is resubmitted as a new request.
+                    assert_eq!(submit(&api, writer, &ws, &post).await.data()["status"], "in_review");
+                } else if want == "approved" {
+                    submit(&api, writer, &ws, &post).await.expect_error(409, "CONFLICT");
+                }
+            }
+        }
+        if stages != "internal_then_client" {
+            continue;
+        }
+
+        // The client stage: only the client's Client member decides; the team cannot.
+        for verb in ["approve", "reject"] {
+            let post = new_post().await;
+            submit(&api, writer, &ws, &post).await;
+            decide(&api, owner, &ws, &pending(&api, owner, &ws, &post).await, "approve", json!({})).await;
+            let request = pending(&api, owner, &ws, &post).await;
+            assert_eq!(request["stage"], "client", "{stages}");
+            for refused in ROLES.iter().filter(|r| **r != "client") {
+                let r = decide(&api, user(refused), &ws, &request, verb, json!({"comment": "no"})).await;
+                r.expect_error(403, "FORBIDDEN");
+            }
+            assert_eq!(status(&api, owner, &ws, &post).await, "in_review");
+            let r = decide(&api, user("client"), &ws, &request, verb, json!({"comment": "client says"})).await;
+            assert_eq!(r.status, 200, "client {verb}s: {}", String::from_utf8_lossy(&r.body));
+            let want = if verb == "approve" { "approved" } else { "draft" };
+            assert_eq!(status(&api, owner, &ws, &post).await, want, "client {verb}s");
+            decide(&api, user("client"), &ws, &request, verb, json!({"comment": "x"}))
+                .await
+                .expect_error(409, "CONFLICT");
+            // The history has both stages, in order, with who decided.
+            let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await;
+            let history = history.data();
+            let stages_seen: Vec<&str> =
+                history.as_array().unwrap().iter().map(|r| r["stage"].as_str().unwrap()).collect();
+            assert!(stages_seen.contains(&"internal") && stages_seen.contains(&"client"), "{history}");
+        }
+    }
+}
