@@ -11,3 +11,7 @@ CREATE TABLE review_link_ideas (
 CREATE INDEX review_link_ideas_idea ON review_link_ideas (workspace_id, idea_id);
 
 ALTER TABLE idea_decisions ADD COLUMN review_link_id TEXT REFERENCES review_links (id);
+
+-- When an idea entered its current status (or was last reworked): under a workflow whose stage
+-- needs every approver, the approvals of the stage are those given since.
+ALTER TABLE ideas ADD COLUMN stage_opened_at INTEGER NOT NULL DEFAULT 0;

@@ -11,6 +11,10 @@ CREATE INDEX review_link_ideas_idea ON review_link_ideas (workspace_id, idea_id)
 
 ALTER TABLE idea_decisions ADD COLUMN review_link_id TEXT REFERENCES review_links (id);
 
+-- When an idea entered its current status (or was last reworked): under a workflow whose stage
+-- needs every approver, the approvals of the stage are those given since.
+ALTER TABLE ideas ADD COLUMN stage_opened_at BIGINT NOT NULL DEFAULT 0;
+
 ALTER TABLE review_link_ideas ENABLE ROW LEVEL SECURITY;
 ALTER TABLE review_link_ideas FORCE ROW LEVEL SECURITY;
 CREATE POLICY review_link_ideas_tenant ON review_link_ideas

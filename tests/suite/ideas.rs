@@ -152,3 +152,50 @@ async fn ideas_take_comments_and_their_decisions_notify() {
         (Some("idea.rejected"), Some("Not this month"))
     );
 }
+
+#[tokio::test]
+async fn an_all_rule_holds_an_idea_stage_until_every_approver_has_approved() {
+    let (api, owner, ws, client_user, _client, campaign) = setup().await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal_then_client", "internal": {"userIds": [owner.id, editor.id], "rule": "all"}}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let path = w(&ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
+    let idea = api.post(&path).bearer(&writer.access).json(json!({"title": "Needs both"})).send().await.data();
+    let idea_path = w(&ws, &format!("/ideas/{}", idea["id"].as_str().unwrap()));
+
+    let first = api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await;
+    assert_eq!(first.data()["status"], "GENERATED", "one of two approvers: the stage stays open");
+    assert!(first.json()["message"].as_str().unwrap().contains("every approver"));
+    api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await.expect_error(409, "CONFLICT");
+    // A rework restarts the round: the owner's approval was for the old wording.
+    let r = api.request("PATCH", &idea_path).bearer(&writer.access).json(json!({"hook": "Sharper"})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = api.post(&format!("{idea_path}/approve")).bearer(&editor.access).send().await;
+    assert_eq!(r.data()["status"], "GENERATED", "the owner must approve the new wording too");
+    let done = api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await.data();
+    assert_eq!(done["status"], "AGENCY_APPROVED");
+    // The client stage keeps its own rule (any): one Client member decides.
+    let done = api.post(&format!("{idea_path}/approve")).bearer(&client_user.access).send().await.data();
+    assert_eq!(done["status"], "CLIENT_APPROVED");
+    let decided: Vec<(&str, &str)> = done["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["stage"].as_str().unwrap(), d["userId"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            ("agency", owner.id.as_str()),
+            ("agency", editor.id.as_str()),
+            ("agency", owner.id.as_str()),
+            ("client", client_user.id.as_str())
+        ]
+    );
+}

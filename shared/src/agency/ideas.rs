@@ -126,10 +126,14 @@ pub struct IdeaView {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// When the idea entered its current status (or was last reworked): under an "all" rule,
+    /// the approvals of the current stage are those given since.
+    #[serde(skip)]
+    pub stage_opened_at: i64,
 }
 
 const COLUMNS: &str = "id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, post_id, \
-     created_by, created_at, updated_at";
+     created_by, created_at, updated_at, stage_opened_at";
 
 fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
     let list =
@@ -151,6 +155,7 @@ fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
         created_by: r.text("created_by")?,
         created_at: rfc3339(r.int("created_at")?),
         updated_at: rfc3339(r.int("updated_at")?),
+        stage_opened_at: r.int("stage_opened_at")?,
     })
 }
 
@@ -277,6 +282,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         created_by: call.caller()?.user_id.clone(),
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
+        stage_opened_at: now,
     };
     let mut errors = Vec::new();
     if input.title.is_none() {
@@ -288,7 +294,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     }
     let insert = Statement::new(
         "INSERT INTO ideas (id, workspace_id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, \
-         created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'generated', ?11, ?12, ?12)",
+         created_by, created_at, updated_at, stage_opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'generated', ?11, \
+         ?12, ?12, ?12)",
         params![
             idea.id.as_str(),
             member.workspace_id.as_str(),
@@ -327,7 +334,7 @@ fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [Statement; 
     [
         Statement::new(
             "UPDATE ideas SET kind = ?3, title = ?4, hook = ?5, caption = ?6, hashtags = ?7, platforms = ?8, status = ?9, \
-             post_id = ?10, updated_at = ?11 WHERE workspace_id = ?1 AND id = ?2 AND status = ?12",
+             post_id = ?10, updated_at = ?11, stage_opened_at = ?13 WHERE workspace_id = ?1 AND id = ?2 AND status = ?12",
             params![
                 ws,
                 idea.id.as_str(),
@@ -340,7 +347,8 @@ fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [Statement; 
                 idea.status.as_str(),
                 idea.post_id.clone(),
                 now,
-                before.status.as_str()
+                before.status.as_str(),
+                idea.stage_opened_at
             ],
         ),
         // A concurrent decision wins; this one aborts.
@@ -378,6 +386,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     }
     let now = ctx.clock.now_ms();
     idea.updated_at = rfc3339(now);
+    // A reworked idea is proposed afresh: approvals given to the old wording no longer count.
+    idea.stage_opened_at = now;
     let change = Change {
         action: "idea.update",
         entity_type: "idea",
@@ -396,6 +406,10 @@ pub struct Decided<'a> {
     pub by: &'a str,
     pub link_id: Option<&'a str>,
     pub comment: Option<String>,
+    /// Under an "all" rule, every approver the stage needs: an approval closes the stage only
+    /// once each of them has approved it. Empty for "any", and for a review link (which
+    /// speaks for the reviewer it was made for and closes the stage).
+    pub all_of: Vec<String>,
 }
 
 /// Records a decision already authorised on `before`'s current stage: the new status, the
@@ -416,13 +430,36 @@ pub async fn apply(
         (true, true) => IdeaEvent::ClientApprove,
         (true, false) => IdeaEvent::ClientReject,
     };
-    let next = before.status.apply(event).map_err(AppError::Conflict)?;
+    let mut next = before.status.apply(event).map_err(AppError::Conflict)?;
+    let stage = if client_stage { "client" } else { "agency" };
+    if approve && !decided.all_of.is_empty() {
+        let given = ctx
+            .db
+            .query(
+                "SELECT DISTINCT user_id FROM idea_decisions WHERE workspace_id = ?1 AND idea_id = ?2 AND stage = ?3 \
+                 AND decision = 'approve' AND created_at >= ?4",
+                &params![ws, before.id.as_str(), stage, before.stage_opened_at],
+            )
+            .await?
+            .iter()
+            .map(|r| r.text("user_id"))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        if given.iter().any(|u| u == decided.by) {
+            return Err(AppError::Conflict("you have already approved this stage of the idea".into()));
+        }
+        if decided.all_of.iter().any(|u| u != decided.by && !given.contains(u)) {
+            // Recorded; the stage stays open for the others.
+            next = before.status;
+        }
+    }
     let comment = decided.comment.clone();
     let now = ctx.clock.now_ms();
     let mut idea = before.clone();
     idea.status = next;
     idea.updated_at = rfc3339(now);
-    let stage = if client_stage { "client" } else { "agency" };
+    if next != before.status {
+        idea.stage_opened_at = now;
+    }
     let decision = Statement::new(
         "INSERT INTO idea_decisions (id, workspace_id, idea_id, user_id, stage, decision, comment, created_at, \
          review_link_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -447,6 +484,9 @@ pub async fn apply(
     };
     let [w, g] = write(ws, &idea, before, now);
     ctx.db.batch(&[w, g, decision, activity::record(ctx, call, ws, change)]).await.map_err(raced)?;
+    if next == before.status {
+        return Ok(idea);
+    }
     // Tell the author, and the client when it is their turn.
     let verdict = if approve { "approved" } else { "sent back" };
     let notice = Notice {
@@ -509,9 +549,15 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
             if client_stage { "client" } else { "agency" }
         )));
     }
-    let decided = Decided { by: &me, link_id: None, comment };
-    apply(ctx, call, &ws, &before, approve, decided).await?;
-    Ok(json::ok(200, load(ctx, call).await?))
+    let all_of = if spec.rule == workflow::Rule::All { allowed } else { Vec::new() };
+    let decided = Decided { by: &me, link_id: None, comment, all_of };
+    let after = apply(ctx, call, &ws, &before, approve, decided).await?;
+    let view = load(ctx, call).await?;
+    if after.status == before.status {
+        let message = "approval recorded: this stage needs every approver, and others have yet to approve";
+        return Ok(json::ok_with_message(200, view, Some(message.into())));
+    }
+    Ok(json::ok(200, view))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", tag = "ideas", security(("bearer" = [])),

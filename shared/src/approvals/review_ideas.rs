@@ -93,7 +93,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
         return Err(AppError::Conflict("this idea is not waiting for your review".into()));
     }
     let stored = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
-    let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored) };
+    let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored), all_of: Vec::new() };
     ideas::apply(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
         AppError::Conflict(_) => {
             AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
