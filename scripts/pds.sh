@@ -10,7 +10,9 @@
 # The server's process id goes to pid-file (default $HERALD_CACHE/pds.pid); stop it with
 # `kill -- -$(cat pid-file)` (its data, in a fresh temporary directory, goes with it). Every
 # start is an empty server: handles end in ".test", no invite code, createAccount wants an
-# email address; admin password $HERALD_PDS_ADMIN_PASSWORD (default herald-pds-admin).
+# email address; admin password $HERALD_PDS_ADMIN_PASSWORD (default herald-pds-admin);
+# HERALD_PDS_JWT_SECRET fixes the session tokens' HS256 key (for minting, e.g., an expired
+# token); the PLC directory's URL is in the first line of the log. LOG_LEVEL (default info).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PDS_DIR=$HERALD_CACHE/pds
@@ -19,8 +21,8 @@ PDS_SRC=$ROOT/scripts/pds
 log_file=${1:-$HERALD_CACHE/pds.log}
 pid_file=${2:-$HERALD_CACHE/pds.pid}
 
-# The install is keyed by the lockfile's checksum: a changed pin installs afresh.
-pds_stamp() { sha256sum "$PDS_SRC/package-lock.json" | cut -d' ' -f1; }
+# The install is keyed by the manifest's and lockfile's checksum: a changed pin installs afresh.
+pds_stamp() { cat "$PDS_SRC/package.json" "$PDS_SRC/package-lock.json" | sha256sum | cut -d' ' -f1; }
 pds_installed() { [ "$(cat "$PDS_DIR/.installed" 2>/dev/null)" = "$(pds_stamp)" ]; }
 
 ensure_pds() {

@@ -75,7 +75,8 @@ try {
   plcServer = plc.PlcServer.create({ db: plc.Database.mock(), port: 0 })
   loopbackOnly(plcServer.app)
   const plcHttp = await plcServer.start()
-  const plcUrl = `http://127.0.0.1:${plcHttp.address().port}`
+  // "localhost", not 127.0.0.1: the PDS's DID resolver refuses IP-address hosts.
+  const plcUrl = `http://localhost:${plcHttp.address().port}`
 
   const env = {
     port,
@@ -89,6 +90,7 @@ try {
     inviteRequired: false,
     crawlers: [], // no relay to notify
     rateLimitsEnabled: false,
+    enableDidDocWithSession: true, // like bsky.social: sessions carry didDoc (PDS endpoint)
     // No bskyAppViewUrl, modServiceUrl, reportServiceUrl, emailSmtpUrl nor redis: none is used.
     jwtSecret,
     dpopSecret: hex32(),

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod media;
 pub mod ports;
+pub mod publishing;
 pub mod sql;
 pub mod validate;
 pub mod workspaces;

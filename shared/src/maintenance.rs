@@ -22,6 +22,8 @@ pub struct TickReport {
     pub refresh_tokens_purged: u64,
     pub invites_purged: u64,
     pub idempotency_keys_purged: u64,
+    /// What the publishing engine did this tick.
+    pub publishing: crate::publishing::engine::PublishReport,
 }
 
 pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
@@ -38,7 +40,8 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         .db
         .execute("DELETE FROM idempotency_keys WHERE created_at < ?1", &params![now - crate::api::IDEMPOTENCY_TTL_MS])
         .await?;
-    Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged })
+    let publishing = crate::publishing::engine::tick(ctx).await?;
+    Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged, publishing })
 }
 
 #[utoipa::path(post, path = "/api/v1/internal/tick", tag = "platform", security(("bearer" = [])),

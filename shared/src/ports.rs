@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 pub use crate::identity::password::PasswordHasher;
 pub use crate::mail::Mail;
+pub use crate::publishing::sealed::KeyRing;
 pub use crate::sql::Sql;
 
 pub trait Clock {
@@ -57,6 +58,40 @@ pub trait Http {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 
+/// The publish queue (SPEC PB-3). On Cloudflare a Queue; where there is none (Spin, the
+/// native host), the tick publishes what it claimed itself: the publications table is then
+/// the outbox.
+#[async_trait(?Send)]
+pub trait Jobs {
+    /// Whether messages go to a queue whose consumer publishes them.
+    fn has_queue(&self) -> bool;
+    /// Sends each message (JSON) to the queue.
+    async fn send(&self, messages: &[String]) -> Result<(), String>;
+}
+
+/// No queue: the tick publishes inline.
+pub struct NoQueue;
+
+#[async_trait(?Send)]
+impl Jobs for NoQueue {
+    fn has_queue(&self) -> bool {
+        false
+    }
+    async fn send(&self, _messages: &[String]) -> Result<(), String> {
+        Err("no queue on this host".into())
+    }
+}
+
+/// No outbound HTTP (hosts and tests that reach no platform).
+pub struct NoHttp;
+
+#[async_trait(?Send)]
+impl Http for NoHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        Err(HttpError::Connect(format!("no outbound HTTP on this host ({})", request.url)))
+    }
+}
+
 /// Which deployment this is; development unlocks the local mail catcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -92,6 +127,15 @@ pub struct Config {
     pub app_url: String,
     /// Bearer secret of `POST /api/v1/internal/tick`; without it the route does not exist.
     pub tick_secret: Option<String>,
+    /// The keys platform credentials are sealed under (`TOKEN_KEYS`); none means accounts
+    /// cannot be connected (503).
+    pub token_keys: crate::publishing::sealed::KeyRing,
+    /// Whether account servers (a PDS, a Mastodon instance) may be on loopback or private
+    /// addresses and plain http: development and tests only (`PLATFORM_ALLOW_PRIVATE`).
+    pub allow_private_hosts: bool,
+    /// Where each platform's API lives, when not at its public address (tests, proxies):
+    /// `PLATFORM_URLS` = `x=http://127.0.0.1:9000,linkedin=…`.
+    pub platform_urls: Vec<(String, String)>,
 }
 
 impl Config {
@@ -106,6 +150,9 @@ impl Config {
             allowed_origins: Vec::new(),
             app_url: "http://localhost:8787".into(),
             tick_secret: None,
+            token_keys: Default::default(),
+            allow_private_hosts: false,
+            platform_urls: Vec::new(),
         }
     }
 }

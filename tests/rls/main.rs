@@ -93,6 +93,10 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
         "idea_decisions",
         "idea_comments",
         "review_link_ideas",
+        "social_accounts",
+        "oauth_states",
+        "publications",
+        "publication_attempts",
     ] {
         let rows = ids(&as_tenant(&db, &alice.id, &ws_a, &format!("SELECT workspace_id FROM {table}")).await.unwrap());
         assert!(rows.iter().all(|w| *w != ws_b), "{table}: {rows:?}");

@@ -44,8 +44,14 @@ pub fn test_config(environment: Environment) -> Config {
     let mut config = Config::new(environment, TEST_JWT_SECRET.as_bytes().to_vec());
     config.allowed_origins = vec!["https://app.example.test".into()];
     config.tick_secret = Some(TEST_TICK_SECRET.into());
+    config.token_keys = herald::ports::KeyRing::parse(TEST_TOKEN_KEYS).expect("test token keys");
+    // The fake platforms and the local PDS listen on loopback.
+    config.allow_private_hosts = true;
     config
 }
+
+/// The keys the tests seal platform credentials with (the Worker gets the same in .dev.vars).
+pub const TEST_TOKEN_KEYS: &str = "test1:aGVyYWxkLXRlc3QtdG9rZW4ta2V5LTMyLWJ5dGVzISE";
 
 enum Store {
     Sqlite(SqliteDb),
@@ -201,6 +207,8 @@ impl Api {
                     hasher: &host.hasher,
                     mail,
                     blobs: host.blobs.as_ref(),
+                    http: &http,
+                    jobs: &herald::ports::NoQueue,
                     config: &host.config,
                 };
                 let mut req = Request::new(&call.method, &call.path);

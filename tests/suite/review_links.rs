@@ -451,6 +451,8 @@ impl ClockHost {
             hasher: &self.hasher,
             mail: &herald::mail::NoMail,
             blobs: &self.blobs,
+            http: &herald::ports::NoHttp,
+            jobs: &herald::ports::NoQueue,
             config: &self.config,
         };
         let mut req = herald::Request::new(method, path);

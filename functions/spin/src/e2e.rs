@@ -83,6 +83,8 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
         hasher: &hasher,
         mail: &mail,
         blobs: &blobs,
+        http: &herald::ports::NoHttp,
+        jobs: &herald::ports::NoQueue,
         config: &config,
     };
     let call = |req: Request| block_on(herald::handle(&ctx, req));

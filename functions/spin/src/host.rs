@@ -248,8 +248,18 @@ async fn with_context<T>(
         (None, _) => &NoMail,
     };
     let blobs = herald::media::NoBlobs;
-    let ctx =
-        herald::Context { db, clock: &SystemClock, random: &WasiRandom, hasher: &hasher, mail, blobs: &blobs, config };
+    let ctx = herald::Context {
+        db,
+        clock: &SystemClock,
+        random: &WasiRandom,
+        hasher: &hasher,
+        mail,
+        blobs: &blobs,
+        http: &SpinHttp,
+        // No queues on Spin: the tick publishes what it claims (the table is the outbox).
+        jobs: &herald::ports::NoQueue,
+        config,
+    };
     work(&ctx).await
 }
 

@@ -9,7 +9,9 @@ use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment};
 use herald::sql::Sql;
-use worker::{event, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent, Socket};
+use worker::{
+    event, Env, Headers, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext, ScheduledEvent, Socket,
+};
 
 use crate::d1::D1Sql;
 use crate::platform::{FetchHttp, JsClock, JsRandom};
@@ -43,6 +45,13 @@ fn config(env: &Env) -> Option<Config> {
         config.app_url = url;
     }
     config.tick_secret = secret(env, "TICK_SECRET").filter(|s| s.len() >= 16);
+    if let Some(keys) = secret(env, "TOKEN_KEYS") {
+        match herald::ports::KeyRing::parse(&keys) {
+            Ok(ring) => config.token_keys = ring,
+            Err(e) => tracing::error!(cause = %e, "TOKEN_KEYS is unusable: accounts cannot be connected"),
+        }
+    }
+    config.allow_private_hosts = var(env, "PLATFORM_ALLOW_PRIVATE").is_some_and(|v| v == "1" || v == "true");
     Some(config)
 }
 
@@ -84,6 +93,22 @@ struct Host {
     http: FetchHttp,
     mail_provider: Option<(String, String, String)>,
     blobs: R2Blobs,
+    jobs: QueueJobs,
+}
+
+/// The publish queue (binding PUBLISH_QUEUE); without the binding the cron publishes inline.
+struct QueueJobs(Option<worker::Queue>);
+
+#[async_trait::async_trait(?Send)]
+impl herald::ports::Jobs for QueueJobs {
+    fn has_queue(&self) -> bool {
+        self.0.is_some()
+    }
+
+    async fn send(&self, messages: &[String]) -> std::result::Result<(), String> {
+        let Some(queue) = &self.0 else { return Err("no PUBLISH_QUEUE binding".into()) };
+        queue.send_batch(messages.to_vec()).await.map_err(|e| e.to_string())
+    }
 }
 
 impl Host {
@@ -117,7 +142,8 @@ impl Host {
             None => None,
         };
         let blobs = R2Blobs::new(env.bucket("MEDIA").ok(), presign_as);
-        Some(Host { db, hasher: Argon2Hasher::new(profile), http: FetchHttp, mail_provider, config, blobs })
+        let jobs = QueueJobs(env.queue("PUBLISH_QUEUE").ok());
+        Some(Host { db, hasher: Argon2Hasher::new(profile), http: FetchHttp, mail_provider, config, blobs, jobs })
     }
 
     /// Runs `work` with a Context over this host's adapters.
@@ -143,6 +169,8 @@ impl Host {
             hasher: &self.hasher,
             mail,
             blobs: &self.blobs,
+            http: &self.http,
+            jobs: &self.jobs,
             config: &self.config,
         };
         work(&ctx).await
@@ -184,4 +212,31 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(report) => tracing::info!(?report, "scheduled run done"),
         Err(e) => tracing::error!(cause = %e, "scheduled run failed"),
     }
+}
+
+/// The publish queue's consumer: each message is a claim on one publication. A message whose
+/// claim was taken or replaced does nothing; an error leaves it for the queue to retry (the
+/// claim makes a retry harmless).
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: worker::Context) -> Result<()> {
+    let Some(host) = Host::new(&env).await else {
+        batch.retry_all();
+        return Ok(());
+    };
+    for message in batch.messages()? {
+        let parsed: std::result::Result<herald::publishing::engine::Message, _> = serde_json::from_str(message.body());
+        let Ok(claim) = parsed else {
+            tracing::error!("a publish message that is not a claim: dropped");
+            message.ack();
+            continue;
+        };
+        match host.run(async |ctx| herald::publishing::engine::consume(ctx, &claim).await).await {
+            Ok(_) => message.ack(),
+            Err(e) => {
+                tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
+                message.retry();
+            }
+        }
+    }
+    Ok(())
 }

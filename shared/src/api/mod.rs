@@ -27,6 +27,10 @@ pub struct Context<'a> {
     pub mail: &'a dyn Mail,
     /// Object storage for media.
     pub blobs: &'a dyn crate::ports::Blobs,
+    /// Outbound HTTP: social platforms.
+    pub http: &'a dyn crate::ports::Http,
+    /// The publish queue.
+    pub jobs: &'a dyn crate::ports::Jobs,
     pub config: &'a Config,
 }
 

@@ -28,6 +28,17 @@ pub struct Notice<'a> {
 /// Records `notice` for each recipient (never the actor) and mails it to them.
 pub async fn notify(ctx: &Context<'_>, call: &Call<'_>, workspace_id: &str, recipients: &[String], notice: Notice<'_>) {
     let actor = call.caller.as_ref().map(|c| c.user_id.as_str()).unwrap_or_default();
+    notify_from(ctx, actor, workspace_id, recipients, notice).await
+}
+
+/// [`notify`] for work no request made (the publisher): `actor` is left out of the recipients.
+pub async fn notify_from(
+    ctx: &Context<'_>,
+    actor: &str,
+    workspace_id: &str,
+    recipients: &[String],
+    notice: Notice<'_>,
+) {
     let mut to: Vec<&String> = recipients.iter().filter(|r| r.as_str() != actor).collect();
     to.sort();
     to.dedup();

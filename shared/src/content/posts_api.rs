@@ -327,6 +327,14 @@ pub async fn save_edit(
             (next, Vec::new())
         };
         batch.extend(restart);
+        if before.status == PostStatus::Scheduled {
+            // Approved text is what was scheduled: changed text waits for approval again.
+            batch.push(Statement::new(
+                "UPDATE publications SET status = 'cancelled', reason = 'the post was edited after it was scheduled', \
+                 updated_at = ?3 WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'retrying')",
+                params![member.workspace_id.as_str(), before.id.as_str(), now],
+            ));
+        }
         if next != before.status {
             message =
                 Some(format!("the post was {}; the edit sent it back to {}", before.status.as_str(), next.as_str()));

@@ -92,6 +92,9 @@ pub enum Permission {
     IdeasRead,
     IdeasWrite,
     IdeasDecide,
+    AccountsRead,
+    AccountsManage,
+    PostsSchedule,
 }
 
 use Role::*;
@@ -133,6 +136,9 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::NotificationsRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     // Review links let someone without an account see posts and decide their client stage.
     (Permission::ReviewLinksManage, &[Owner, Admin, Editor]),
+    (Permission::AccountsRead, &[Owner, Admin, Editor, Writer, Viewer]),
+    (Permission::AccountsManage, &[Owner, Admin]),
+    (Permission::PostsSchedule, &[Owner, Admin, Editor]),
     (Permission::IdeasRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::IdeasWrite, &[Owner, Admin, Editor, Writer]),
     // Who decides which stage is the workflow's business (agency::ideas).
@@ -140,7 +146,7 @@ const TABLE: &[(Permission, &[Role])] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 32] = [
+    pub const ALL: [Permission; 35] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -173,6 +179,9 @@ impl Permission {
         Permission::IdeasRead,
         Permission::IdeasWrite,
         Permission::IdeasDecide,
+        Permission::AccountsRead,
+        Permission::AccountsManage,
+        Permission::PostsSchedule,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

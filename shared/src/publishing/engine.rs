@@ -1,0 +1,506 @@
+//! The publishing engine (SPEC PB-3 … PB-6): the tick claims what is due and hands each
+//! claimed publication to the queue (or, on a host without one, publishes it inline: the
+//! publications table is the outbox); the consumer takes a claim, publishes through the
+//! platform's adapter and records the outcome with its attempt in one batch.
+//!
+//! Exactly once rests on three rules:
+//! 1. a claim is atomic — one conditional UPDATE moves due rows to `queued` under a fresh
+//!    claim id — and a message acts only while its claim id is the publication's current one
+//!    and the publication is still `queued`, so a duplicate or stale message does nothing;
+//! 2. only failures known to precede the irreversible call are retried (with exponential
+//!    backoff and jitter); anything that may have reached the platform becomes `unconfirmed`;
+//! 3. `unconfirmed` is settled by reading the platform (a record key or an idempotency key
+//!    the publication owns), never by posting again blindly.
+//!
+//! A publisher that dies mid-call leaves `publishing` behind: the tick turns it `unconfirmed`
+//! after a while, and a queued claim whose message never came is claimed again.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::accounts::{self, Account};
+use super::{bluesky, mastodon, Attempt, Draft, MediaFile, Outcome};
+use crate::api::Context;
+use crate::content::platforms::Platform;
+use crate::content::posts;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Scope, Statement};
+
+pub const MAX_ATTEMPTS: i64 = 5;
+/// A claim whose message did not arrive in this time is claimed again.
+pub const STALE_QUEUED_MS: i64 = 5 * 60_000;
+/// A publisher silent this long died: its publication's outcome is unknown.
+pub const STALE_PUBLISHING_MS: i64 = 10 * 60_000;
+/// At most this many publications per tick (the rest wait for the next minute).
+pub const CLAIM_BATCH: i64 = 2000;
+/// Queue messages per send (Cloudflare Queues take up to 100 per batch).
+pub const SEND_BATCH: usize = 100;
+
+/// One queue message: a claim on one publication.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub publication_id: String,
+    pub workspace_id: String,
+    pub claim_id: String,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishReport {
+    /// Publications claimed by this tick.
+    pub claimed: u64,
+    /// Sent to the queue.
+    pub queued: u64,
+    /// Published by this tick itself (hosts without a queue).
+    pub published_inline: u64,
+    /// Publishers that went silent: now unconfirmed.
+    pub stalled: u64,
+    /// Unconfirmed publications settled by reading the platform.
+    pub reconciled: u64,
+}
+
+const DUE: &str = "((status = 'scheduled' AND due_at <= ?2) OR (status = 'retrying' AND next_attempt_at <= ?2) \
+     OR (status = 'queued' AND claimed_at < ?3))";
+
+/// The scheduled half: what the cron runs every minute.
+pub async fn tick(ctx: &Context<'_>) -> Result<PublishReport, AppError> {
+    let now = ctx.clock.now_ms();
+    let mut report = PublishReport::default();
+    ctx.db.set_scope(Scope { system: true, ..Scope::default() });
+    report.stalled = ctx
+        .db
+        .execute(
+            "UPDATE publications SET status = 'unconfirmed', reason = 'the publisher stopped without an answer', \
+             updated_at = ?1 WHERE status = 'publishing' AND updated_at < ?2",
+            &params![now, now - STALE_PUBLISHING_MS],
+        )
+        .await?;
+    report.reconciled = reconcile_some(ctx, now).await?;
+    ctx.db.set_scope(Scope { system: true, ..Scope::default() });
+    let claim_id = ctx.new_id();
+    let claim = format!(
+        "UPDATE publications SET status = 'queued', claim_id = ?1, claimed_at = ?2, updated_at = ?2 \
+         WHERE id IN (SELECT id FROM publications WHERE {DUE} ORDER BY due_at LIMIT ?4) AND {DUE}"
+    );
+    report.claimed =
+        ctx.db.execute(&claim, &params![claim_id.as_str(), now, now - STALE_QUEUED_MS, CLAIM_BATCH]).await?;
+    if report.claimed == 0 {
+        return Ok(report);
+    }
+    let rows = ctx
+        .db
+        .query(
+            "SELECT id, workspace_id FROM publications WHERE claim_id = ?1 ORDER BY due_at",
+            &params![claim_id.as_str()],
+        )
+        .await?;
+    let messages = rows
+        .iter()
+        .map(|r| {
+            Ok(Message {
+                publication_id: r.text("id")?,
+                workspace_id: r.text("workspace_id")?,
+                claim_id: claim_id.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    if ctx.jobs.has_queue() {
+        for chunk in messages.chunks(SEND_BATCH) {
+            let bodies: Vec<String> = chunk.iter().filter_map(|m| serde_json::to_string(m).ok()).collect();
+            // A failed send leaves its publications queued: the next ticks claim them again.
+            match ctx.jobs.send(&bodies).await {
+                Ok(()) => report.queued += bodies.len() as u64,
+                Err(e) => tracing::error!(cause = %e, "the publish queue refused a batch"),
+            }
+        }
+    } else {
+        for m in &messages {
+            if consume(ctx, m).await? == Consumed::Published {
+                report.published_inline += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumed {
+    /// A duplicate or stale message: someone else has (or had) the claim.
+    Skipped,
+    Published,
+    /// Recorded another outcome (retrying, unconfirmed, failed…).
+    Recorded,
+}
+
+/// The queue consumer: takes the message's claim and publishes. Safe to call twice with the
+/// same message: the second finds the claim taken.
+pub async fn consume(ctx: &Context<'_>, m: &Message) -> Result<Consumed, AppError> {
+    ctx.db.set_scope(Scope { workspace_id: Some(m.workspace_id.clone()), ..Scope::default() });
+    let now = ctx.clock.now_ms();
+    let taken = ctx
+        .db
+        .execute(
+            "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4 \
+             WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 AND status = 'queued'",
+            &params![m.workspace_id.as_str(), m.publication_id.as_str(), m.claim_id.as_str(), now],
+        )
+        .await?;
+    if taken == 0 {
+        return Ok(Consumed::Skipped);
+    }
+    let publication = load(ctx, &m.workspace_id, &m.publication_id).await?;
+    ctx.db
+        .execute(
+            "UPDATE posts SET status = 'publishing', updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND status = 'scheduled'",
+            &params![m.workspace_id.as_str(), publication.post_id.as_str(), now],
+        )
+        .await?;
+    let attempt = match prepare(ctx, &publication).await {
+        Ok((account, draft)) if account.paused_until.is_some_and(|t| t > now) => {
+            // Paused by a rate limit: wait, without spending an attempt.
+            let until = account.paused_until.unwrap_or(now);
+            drop(draft);
+            return record_pause(ctx, &publication, until).await.map(|_| Consumed::Recorded);
+        }
+        Ok((account, draft)) => send(ctx, &account, &draft.as_draft(&publication)).await,
+        Err(outcome) => Attempt { outcome, credentials: None },
+    };
+    let published = matches!(attempt.outcome, Outcome::Published { .. });
+    record(ctx, &publication, attempt, now, "publish").await?;
+    Ok(if published { Consumed::Published } else { Consumed::Recorded })
+}
+
+/// A publication as the engine needs it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub id: String,
+    pub workspace_id: String,
+    pub post_id: String,
+    pub target_id: String,
+    pub account_id: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+async fn load(ctx: &Context<'_>, ws: &str, id: &str) -> Result<Publication, AppError> {
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at FROM publications \
+             WHERE workspace_id = ?1 AND id = ?2",
+            &params![ws, id],
+        )
+        .await?
+        .ok_or_else(|| AppError::not_found("publication"))?;
+    decode(&row)
+}
+
+fn decode(r: &Row) -> Result<Publication, AppError> {
+    Ok(Publication {
+        id: r.text("id")?,
+        workspace_id: r.text("workspace_id")?,
+        post_id: r.text("post_id")?,
+        target_id: r.text("target_id")?,
+        account_id: r.text("account_id")?,
+        attempts: r.int("attempts")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+/// The text and files a publication sends.
+pub struct Prepared {
+    text: String,
+    media: Vec<MediaFile>,
+}
+
+impl Prepared {
+    fn as_draft<'a>(&'a self, p: &'a Publication) -> Draft<'a> {
+        Draft { publication_id: &p.id, created_at_ms: p.created_at, text: &self.text, media: self.media.clone() }
+    }
+}
+
+/// Loads the account, the target's text and its files. A problem here is known before
+/// anything is sent.
+async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepared), Outcome> {
+    let fail = |reason: String| Outcome::Failed { reason, status: None };
+    let retry =
+        |e: AppError| Outcome::Retry { reason: format!("could not prepare: {e}"), status: None, after_ms: None };
+    let account = accounts::load(ctx.db, &p.workspace_id, &p.account_id).await.map_err(retry)?;
+    match account.view.status.as_str() {
+        "active" => {}
+        "needs_reconnect" => {
+            return Err(Outcome::Reconnect { reason: "the account must be reconnected".into(), status: None })
+        }
+        _ => return Err(fail("the account was disconnected".into())),
+    }
+    let post = match posts::load(ctx.db, &p.workspace_id, "", &p.post_id).await {
+        Ok(post) => post,
+        Err(AppError::NotFound(_)) => return Err(fail("the post was deleted".into())),
+        Err(e) => return Err(retry(e)),
+    };
+    let Some(target) = post.targets.iter().find(|t| t.id == p.target_id) else {
+        return Err(fail("the post no longer has this target".into()));
+    };
+    if post.private {
+        return Err(fail("the post was written under privacy mode: Herald keeps no text to publish".into()));
+    }
+    let text = target.text.clone().or(post.body.clone()).unwrap_or_default();
+    let mut media = Vec::new();
+    for asset in &target.media {
+        let row = ctx
+            .db
+            .query_one(
+                "SELECT object_key, content_type, filename, alt_text FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
+                 AND status = 'ready' AND deleted_at IS NULL",
+                &params![p.workspace_id.as_str(), asset.as_str()],
+            )
+            .await
+            .map_err(|e| retry(e.into()))?
+            .ok_or_else(|| fail(format!("the media {asset} was deleted")))?;
+        let text_of = |c: &str| row.text(c).map_err(|e| retry(e.into()));
+        let key = text_of("object_key")?;
+        let bytes = ctx
+            .blobs
+            .get(&key)
+            .await
+            .map_err(|e| Outcome::Retry { reason: format!("media storage: {e}"), status: None, after_ms: None })?
+            .ok_or_else(|| fail(format!("the file of media {asset} is missing")))?;
+        media.push(MediaFile {
+            bytes,
+            content_type: text_of("content_type")?,
+            filename: text_of("filename")?,
+            alt: row.opt_text("alt_text").ok().flatten().unwrap_or_default(),
+        });
+    }
+    Ok((account, Prepared { text, media }))
+}
+
+async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attempt {
+    let creds = match account.open(ctx) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(cause = %e, account = %account.view.id, "credentials do not open");
+            return Attempt {
+                outcome: Outcome::Reconnect { reason: "the stored credentials cannot be read".into(), status: None },
+                credentials: None,
+            };
+        }
+    };
+    let service = account.view.service_url.as_str();
+    match account.platform() {
+        Platform::Bluesky => bluesky::publish(ctx, service, &account.view.external_id, creds, draft).await,
+        Platform::Mastodon => mastodon::publish(ctx, service, &creds, draft).await,
+        other => Attempt {
+            outcome: Outcome::Failed {
+                reason: format!("publishing to {} is not available yet", other.as_str()),
+                status: None,
+            },
+            credentials: None,
+        },
+    }
+}
+
+/// Backoff before attempt `n + 1`: 30 s doubling, at most 30 minutes, ±20 % jitter.
+pub fn backoff_ms(attempts: i64, jitter: u32) -> i64 {
+    let base = (30_000_i64 << (attempts.clamp(1, 7) - 1)).min(30 * 60_000);
+    let spread = base / 5;
+    base - spread + (i64::from(jitter) % (2 * spread + 1))
+}
+
+async fn record_pause(ctx: &Context<'_>, p: &Publication, until: i64) -> Result<(), AppError> {
+    let now = ctx.clock.now_ms();
+    ctx.db
+        .execute(
+            "UPDATE publications SET status = 'retrying', attempts = attempts - 1, next_attempt_at = ?3, \
+             reason = 'the account is paused by a rate limit', updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2 AND status = 'publishing'",
+            &params![p.workspace_id.as_str(), p.id.as_str(), until, now],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Writes an attempt's outcome: the attempt row, the publication, the account (rate limit,
+/// reconnect, renewed credentials) and — once no publication of the post is in flight — the
+/// post's own status, in one batch.
+async fn record(
+    ctx: &Context<'_>,
+    p: &Publication,
+    attempt: Attempt,
+    started: i64,
+    kind: &str,
+) -> Result<(), AppError> {
+    let now = ctx.clock.now_ms();
+    let ws = p.workspace_id.as_str();
+    let attempts = p.attempts.max(1);
+    let (outcome_name, http_status, detail) = match &attempt.outcome {
+        Outcome::Published { remote_id, .. } => {
+            (if kind == "reconcile" { "reconciled" } else { "published" }, None, Some(remote_id.clone()))
+        }
+        Outcome::Retry { reason, status, .. } => ("retry", *status, Some(reason.clone())),
+        Outcome::RateLimited { reason, .. } => ("rate_limited", Some(429), Some(reason.clone())),
+        Outcome::Unconfirmed { reason, status } => ("unconfirmed", *status, Some(reason.clone())),
+        Outcome::Failed { reason, status } => ("failed", *status, Some(reason.clone())),
+        Outcome::Reconnect { reason, status } => ("reconnect", *status, Some(reason.clone())),
+    };
+    let mut statements = vec![Statement::new(
+        "INSERT INTO publication_attempts (id, workspace_id, publication_id, number, started_at, finished_at, outcome, http_status, detail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![ctx.new_id(), ws, p.id.as_str(), attempts, started, now, outcome_name, http_status.map(i64::from), detail],
+    )];
+    let set = |status: &str, reason: Option<String>, next: Option<i64>| {
+        Statement::new(
+            "UPDATE publications SET status = ?3, reason = ?4, next_attempt_at = ?5, updated_at = ?6 \
+             WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+            params![ws, p.id.as_str(), status, reason, next, now],
+        )
+    };
+    match &attempt.outcome {
+        Outcome::Published { remote_id, url } => statements.push(Statement::new(
+            "UPDATE publications SET status = 'published', remote_id = ?3, remote_url = ?4, reason = NULL, published_at = ?5, \
+             updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+            params![ws, p.id.as_str(), remote_id.as_str(), url.clone(), now],
+        )),
+        Outcome::Retry { reason, after_ms, .. } if attempts >= MAX_ATTEMPTS => {
+            let _ = after_ms;
+            statements.push(set("dead", Some(format!("gave up after {attempts} attempts: {reason}")), None));
+        }
+        Outcome::Retry { reason, after_ms, .. } => {
+            let jitter = u32::from_be_bytes(ctx.random.bytes::<4>());
+            let next = now + after_ms.unwrap_or_else(|| backoff_ms(attempts, jitter));
+            statements.push(set("retrying", Some(reason.clone()), Some(next)));
+        }
+        Outcome::RateLimited { reason, until_ms } => {
+            statements.push(Statement::new(
+                "UPDATE publications SET status = 'retrying', attempts = attempts - 1, reason = ?3, next_attempt_at = ?4, updated_at = ?5 \
+                 WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+                params![ws, p.id.as_str(), format!("rate limited: {reason}"), *until_ms, now],
+            ));
+            statements.push(Statement::new(
+                "UPDATE social_accounts SET paused_until = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2",
+                params![ws, p.account_id.as_str(), *until_ms, now],
+            ));
+        }
+        Outcome::Unconfirmed { reason, .. } => statements.push(set("unconfirmed", Some(reason.clone()), None)),
+        Outcome::Failed { reason, .. } => statements.push(set("failed", Some(reason.clone()), None)),
+        Outcome::Reconnect { reason, .. } => {
+            statements.push(set("failed", Some(format!("the account must be reconnected: {reason}")), None));
+            statements.push(Statement::new(
+                "UPDATE social_accounts SET status = 'needs_reconnect', last_error = ?3, updated_at = ?4 \
+                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'active'",
+                params![ws, p.account_id.as_str(), reason.as_str(), now],
+            ));
+        }
+    }
+    if let Some(creds) = &attempt.credentials {
+        // Renewed tokens are stored with the outcome, in the same batch: never half-rotated.
+        let plain = serde_json::to_vec(creds).map_err(|e| AppError::Internal(e.to_string()))?;
+        let sealed = ctx
+            .config
+            .token_keys
+            .seal(ctx.random, &plain, &p.account_id)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        statements.push(Statement::new(
+            "UPDATE social_accounts SET credentials = ?3, key_id = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2",
+            params![ws, p.account_id.as_str(), sealed, ctx.config.token_keys.current_id().unwrap_or_default(), now],
+        ));
+    }
+    // The post follows its publications: published when all are, failed when any ended
+    // failed, and only once none is still in flight (publishing → published | failed).
+    statements.push(Statement::new(
+        "UPDATE posts SET status = CASE WHEN EXISTS (SELECT 1 FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+         AND status IN ('failed', 'dead')) THEN 'failed' ELSE 'published' END, updated_at = ?3 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status IN ('scheduled', 'publishing') AND NOT EXISTS (SELECT 1 FROM publications \
+         WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'queued', 'publishing', 'retrying', 'unconfirmed'))",
+        params![ws, p.post_id.as_str(), now],
+    ));
+    ctx.db.batch(&statements).await?;
+    if let Outcome::Reconnect { .. } = attempt.outcome {
+        notify_reconnect(ctx, p).await;
+    }
+    Ok(())
+}
+
+async fn notify_reconnect(ctx: &Context<'_>, p: &Publication) {
+    let Ok(account) = accounts::load(ctx.db, &p.workspace_id, &p.account_id).await else { return };
+    let owners = ctx
+        .db
+        .query(
+            "SELECT user_id FROM memberships WHERE workspace_id = ?1 AND role IN ('owner', 'admin')",
+            &params![p.workspace_id.as_str()],
+        )
+        .await
+        .unwrap_or_default();
+    let recipients: Vec<String> = owners.iter().filter_map(|r| r.text("user_id").ok()).collect();
+    let notice = crate::collab::notifications::Notice {
+        kind: "account.needs_reconnect",
+        title: format!("Reconnect {} on {}", account.view.handle, account.platform().as_str()),
+        body: "Publishing to this account stopped: its grant was revoked or its password changed.".into(),
+        subject_type: "social_account",
+        subject_id: &account.view.id,
+    };
+    crate::collab::notifications::notify_from(ctx, "", &p.workspace_id, &recipients, notice).await;
+}
+
+/// Settles a few unconfirmed publications by reading their platform.
+async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
+    let rows = ctx
+        .db
+        .query(
+            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at FROM publications \
+             WHERE status = 'unconfirmed' ORDER BY updated_at LIMIT 20",
+            &[],
+        )
+        .await?;
+    let mut settled = 0;
+    for row in &rows {
+        let p = decode(row)?;
+        ctx.db.set_scope(Scope { workspace_id: Some(p.workspace_id.clone()), ..Scope::default() });
+        let Ok((account, prepared)) = prepare(ctx, &p).await else { continue };
+        let Ok(creds) = account.open(ctx) else { continue };
+        let draft = prepared.as_draft(&p);
+        let service = account.view.service_url.as_str();
+        let outcome = match account.platform() {
+            Platform::Bluesky => bluesky::reconcile(ctx, service, &account.view.external_id, &p.id, p.created_at).await,
+            Platform::Mastodon => {
+                let first = ctx
+                    .db
+                    .query_one(
+                        "SELECT MIN(started_at) AS first FROM publication_attempts WHERE workspace_id = ?1 AND publication_id = ?2",
+                        &params![p.workspace_id.as_str(), p.id.as_str()],
+                    )
+                    .await?
+                    .and_then(|r| r.opt_int("first").ok().flatten())
+                    .unwrap_or(now);
+                mastodon::reconcile(ctx, service, &creds, &draft, first).await
+            }
+            _ => None,
+        };
+        let Some(outcome) = outcome else { continue };
+        // Known not written: the next tick sends it again (as a retry, counted).
+        let outcome = match outcome {
+            Outcome::Retry { reason, status, .. } => Outcome::Retry { reason, status, after_ms: Some(0) },
+            other => other,
+        };
+        record(ctx, &p, Attempt { outcome, credentials: None }, now, "reconcile").await?;
+        settled += 1;
+    }
+    Ok(settled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_a_ceiling() {
+        for (attempts, base) in [(1, 30_000), (2, 60_000), (3, 120_000), (7, 1_800_000), (20, 1_800_000)] {
+            for jitter in [0, 1, 12_345, u32::MAX] {
+                let d = backoff_ms(attempts, jitter);
+                assert!((base - base / 5..=base + base / 5).contains(&d), "{attempts}: {d}");
+            }
+        }
+        assert_ne!(backoff_ms(3, 1), backoff_ms(3, 99_999), "jitter spreads retries");
+    }
+}

@@ -1,0 +1,249 @@
+//! Publishing (SPEC PB-1 … PB-7): connected social accounts, schedules, the cron that claims
+//! what is due, the queue consumer that publishes through a platform adapter, and the status
+//! and attempt log of every publication.
+//!
+//! One publication is one (post target, account) pair at one time. Its life:
+//! `scheduled` → (cron claims it) `queued` → (the consumer takes the claim) `publishing` →
+//! `published`, or `retrying` (a transient failure before the irreversible call; due again
+//! after a backoff with jitter), or `unconfirmed` (the outcome is unknown: the tick reads the
+//! platform to settle it, never re-posting blindly), or `failed` (a permanent refusal, with a
+//! readable reason), or `dead` (retries exhausted: the dead-letter list). `cancelled` when the
+//! schedule is withdrawn.
+
+pub mod accounts;
+pub mod bluesky;
+pub mod engine;
+pub mod mastodon;
+pub mod schedule;
+pub mod sealed;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ports::{HttpError, HttpRequest, HttpResponse};
+
+/// What a connected account's sealed credentials hold. Every field is optional: a platform
+/// uses some of them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl Credentials {
+    /// A reconnect's credentials over the stored ones: a grant that brings no refresh token
+    /// never erases the one stored.
+    pub fn merged_over(self, stored: &Credentials) -> Credentials {
+        Credentials {
+            app_password: self.app_password.or_else(|| stored.app_password.clone()),
+            access_token: self.access_token.or_else(|| stored.access_token.clone()),
+            refresh_token: self.refresh_token.or_else(|| stored.refresh_token.clone()),
+        }
+    }
+}
+
+/// The origin (and path, without a trailing slash) of an account's server, checked: https,
+/// and no loopback, private or link-local address unless `allow_private` (development and
+/// tests). Names are not resolved here: a deployment that must stop DNS rebinding puts an
+/// egress proxy in front.
+pub fn server_url(input: &str, allow_private: bool) -> Result<String, String> {
+    let input = input.trim().trim_end_matches('/');
+    let (scheme, rest) = input.split_once("://").ok_or("must be an absolute URL, like https://example.social")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && !(allow_private && scheme == "http") {
+        return Err("must use https".into());
+    }
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host_port.is_empty() || host_port.contains('@') || rest.contains(['?', '#', ' ']) {
+        return Err("must be a plain server address (no credentials, query or fragment)".into());
+    }
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_ascii_lowercase(),
+        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h).to_ascii_lowercase(),
+    };
+    let valid =
+        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'_'));
+    if !valid {
+        return Err("names an invalid host".into());
+    }
+    if !allow_private && is_private_host(&host) {
+        return Err("must be a public server".into());
+    }
+    Ok(format!("{scheme}://{rest}"))
+}
+
+fn is_private_host(host: &str) -> bool {
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") || host.ends_with(".internal") {
+        return true;
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return ip.is_loopback()
+            || ip.is_private()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]);
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv6Addr>() {
+        let first = ip.segments()[0];
+        return ip.is_loopback() || ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80;
+    }
+    false
+}
+
+/// A JSON request.
+pub fn json_request(method: &str, url: String, bearer: Option<&str>, body: Option<&serde_json::Value>) -> HttpRequest {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if let Some(token) = bearer {
+        headers.push(("authorization".into(), format!("Bearer {token}")));
+    }
+    let body = match body {
+        Some(b) => {
+            headers.push(("content-type".into(), "application/json".into()));
+            serde_json::to_vec(b).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    HttpRequest { method: method.into(), url, headers, body }
+}
+
+pub fn header<'a>(r: &'a HttpResponse, name: &str) -> Option<&'a str> {
+    r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+pub fn body_json(r: &HttpResponse) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null)
+}
+
+/// A short, safe description of a platform's error answer for the attempt log: its status and
+/// the platform's own error name and message, never tokens or headers.
+pub fn describe(r: &HttpResponse) -> String {
+    let v = body_json(r);
+    let pick = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let name = pick("error").or_else(|| pick("code")).or_else(|| pick("title"));
+    let message = pick("message").or_else(|| pick("error_description")).or_else(|| pick("detail"));
+    let mut text = format!("HTTP {}", r.status);
+    for part in [name, message].into_iter().flatten() {
+        text.push_str(": ");
+        text.push_str(&part.chars().take(300).collect::<String>());
+    }
+    text
+}
+
+/// One image to attach.
+#[derive(Debug, Clone)]
+pub struct MediaFile {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub alt: String,
+    pub filename: String,
+}
+
+/// What a publication sends, whatever the platform.
+#[derive(Debug, Clone)]
+pub struct Draft<'a> {
+    pub publication_id: &'a str,
+    pub created_at_ms: i64,
+    pub text: &'a str,
+    pub media: Vec<MediaFile>,
+}
+
+/// An attempt's outcome, and the account's credentials when the attempt renewed them.
+#[derive(Debug)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub credentials: Option<Credentials>,
+}
+
+/// What one try to publish came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Published {
+        remote_id: String,
+        url: Option<String>,
+    },
+    /// Failed before anything irreversible was sent: safe to try again (after `after_ms`
+    /// when the platform said when).
+    Retry {
+        reason: String,
+        status: Option<u16>,
+        after_ms: Option<i64>,
+    },
+    /// The platform's rate limit: the account pauses until then.
+    RateLimited {
+        reason: String,
+        until_ms: i64,
+    },
+    /// The publish call may have reached the platform: settle it by reading, never re-post.
+    Unconfirmed {
+        reason: String,
+        status: Option<u16>,
+    },
+    /// Refused for good (content rejected, account suspended…), with the platform's reason.
+    Failed {
+        reason: String,
+        status: Option<u16>,
+    },
+    /// The grant is revoked or the password changed: the account must be reconnected.
+    Reconnect {
+        reason: String,
+        status: Option<u16>,
+    },
+}
+
+/// A transport error before any answer: the request may not have been sent (connect) or may
+/// have been (timeout, reset).
+pub fn transport(e: &HttpError, irreversible: bool) -> Outcome {
+    match e {
+        HttpError::Connect(m) => {
+            Outcome::Retry { reason: format!("could not connect: {m}"), status: None, after_ms: None }
+        }
+        other if irreversible => {
+            Outcome::Unconfirmed { reason: format!("no answer to the publish call ({other})"), status: None }
+        }
+        other => Outcome::Retry { reason: other.to_string(), status: None, after_ms: None },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_servers_are_public_https_unless_allowed() {
+        assert_eq!(server_url("https://bsky.social/", false).unwrap(), "https://bsky.social");
+        assert_eq!(server_url("https://mastodon.example/sub", false).unwrap(), "https://mastodon.example/sub");
+        for bad in [
+            "http://mastodon.example",
+            "https://127.0.0.1:8080",
+            "https://10.1.2.3",
+            "https://192.168.0.1",
+            "https://169.254.169.254",
+            "https://[::1]:3000",
+            "https://localhost",
+            "https://user:pw@host.example",
+            "mastodon.example",
+            "https://host.example/?q=1",
+        ] {
+            assert!(server_url(bad, false).is_err(), "{bad}");
+        }
+        assert_eq!(server_url("http://127.0.0.1:2583", true).unwrap(), "http://127.0.0.1:2583");
+        assert!(server_url("ftp://x.example", true).is_err());
+    }
+
+    #[test]
+    fn a_reconnect_never_erases_a_stored_refresh_token() {
+        let stored =
+            Credentials { refresh_token: Some("r1".into()), access_token: Some("a1".into()), ..Default::default() };
+        let fresh = Credentials { access_token: Some("a2".into()), ..Default::default() };
+        let merged = fresh.merged_over(&stored);
+        assert_eq!((merged.access_token.as_deref(), merged.refresh_token.as_deref()), (Some("a2"), Some("r1")));
+        let rotated =
+            Credentials { access_token: Some("a3".into()), refresh_token: Some("r2".into()), ..Default::default() };
+        assert_eq!(rotated.merged_over(&stored).refresh_token.as_deref(), Some("r2"));
+    }
+}

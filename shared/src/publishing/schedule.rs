@@ -1,0 +1,425 @@
+//! Schedules (SPEC PB-2, PB-6): publish a post now or at a time in an IANA time zone, to some
+//! connected accounts — one publication per (target, account) — cancel, reschedule, and read
+//! each publication's status and attempt log. Only approved posts are scheduled when the
+//! workspace (or the post's client) has a workflow; without one, scheduling a draft approves
+//! it on the way, as submitting would.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::accounts;
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::approvals::workflow::{self, Stages};
+use crate::content::posts::{self, PostView};
+use crate::content::posts_api::save_edit;
+use crate::content::status::{Event, PostStatus};
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::params;
+use crate::sql::{Row, Statement};
+use crate::validate::{self, rfc3339};
+
+/// A schedule may not be more than this far back (a clock skew allowance); further back is
+/// a mistake, not "now".
+const PAST_TOLERANCE_MS: i64 = 5 * 60_000;
+/// Nor more than two years ahead.
+const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScheduleInput {
+    /// The accounts to publish to; each must be connected and match one of the post's
+    /// platforms (1 to 20).
+    #[serde(default)]
+    pub account_ids: Vec<String>,
+    /// When: RFC 3339 with an offset (`2026-12-01T09:00:00Z`), or a wall-clock time
+    /// (`2026-12-01T09:00`) in `timezone`. Omit it to publish now.
+    pub at: Option<String>,
+    /// IANA time zone of a wall-clock `at`; UTC by default.
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    pub number: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    /// published, retry, rate_limited, unconfirmed, failed, reconnect or reconciled.
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicationView {
+    pub id: String,
+    pub post_id: String,
+    pub target_id: String,
+    pub account_id: String,
+    pub platform: String,
+    pub due_at: String,
+    pub timezone: String,
+    /// scheduled, queued, publishing, retrying, unconfirmed, published, failed, dead
+    /// (retries exhausted: the dead-letter list) or cancelled.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    /// Why it is retrying, unconfirmed, failed, dead or cancelled.
+    pub reason: Option<String>,
+    pub remote_id: Option<String>,
+    pub remote_url: Option<String>,
+    pub published_at: Option<String>,
+    /// Every attempt, oldest first (on a single publication or a post's list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<AttemptView>>,
+}
+
+const COLUMNS: &str =
+    "id, post_id, target_id, account_id, platform, due_at, timezone, status, attempts, next_attempt_at, \
+     reason, remote_id, remote_url, published_at";
+
+fn decode(r: &Row) -> Result<PublicationView, AppError> {
+    Ok(PublicationView {
+        id: r.text("id")?,
+        post_id: r.text("post_id")?,
+        target_id: r.text("target_id")?,
+        account_id: r.text("account_id")?,
+        platform: r.text("platform")?,
+        due_at: rfc3339(r.int("due_at")?),
+        timezone: r.text("timezone")?,
+        status: r.text("status")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.opt_int("next_attempt_at")?.map(rfc3339),
+        reason: r.opt_text("reason")?,
+        remote_id: r.opt_text("remote_id")?,
+        remote_url: r.opt_text("remote_url")?,
+        published_at: r.opt_int("published_at")?.map(rfc3339),
+        attempt_log: None,
+    })
+}
+
+/// `at` in `tz` as milliseconds: an offset in `at` wins; a wall-clock time is read in `tz`.
+pub fn due_ms(at: &str, tz: &str) -> Result<i64, String> {
+    let at = at.trim();
+    if let Ok(ts) = at.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_millisecond());
+    }
+    let civil: jiff::civil::DateTime = at
+        .parse()
+        .map_err(|_| "must be RFC 3339 (2026-12-01T09:00:00Z) or a wall-clock time (2026-12-01T09:00)".to_string())?;
+    let zone = jiff::tz::db().get(tz).map_err(|_| format!("unknown IANA time zone `{tz}`"))?;
+    civil.to_zoned(zone).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
+}
+
+async fn pending_count(ctx: &Context<'_>, ws: &str, post_id: &str) -> Result<(i64, i64), AppError> {
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT SUM(CASE WHEN status IN ('scheduled', 'retrying') THEN 1 ELSE 0 END) AS waiting, \
+             SUM(CASE WHEN status IN ('queued', 'publishing', 'unconfirmed') THEN 1 ELSE 0 END) AS in_flight \
+             FROM publications WHERE workspace_id = ?1 AND post_id = ?2",
+            &params![ws, post_id],
+        )
+        .await?;
+    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten()).unwrap_or(0);
+    Ok((get("waiting"), get("in_flight")))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = ScheduleInput,
+    responses((status = 201, description = "Scheduled: one publication per (target, account)", body = Envelope<Vec<PublicationView>>),
+              (status = 400, description = "VALIDATION_ERROR: accounts that are not connected or match no target, a time in the past, an unknown time zone", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN: owners, admins and editors schedule", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: not approved, already scheduled, or written under privacy mode", body = ErrorEnvelope)))]
+pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: ScheduleInput = json::parse(&call.req.body)?;
+    let ws = call.member()?.workspace_id.clone();
+    let me = call.caller()?.user_id.clone();
+    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let now = ctx.clock.now_ms();
+    let mut errors = Vec::new();
+    let tz = match input.timezone.as_deref() {
+        Some(t) => validate::timezone(t).map_err(|m| errors.push(FieldError::new("timezone", m))).unwrap_or_default(),
+        None => "UTC".to_string(),
+    };
+    let due = match input.at.as_deref() {
+        None => now,
+        Some(at) if errors.is_empty() => match due_ms(at, &tz) {
+            Ok(t) if t < now - PAST_TOLERANCE_MS => {
+                errors.push(FieldError::new("at", "is in the past"));
+                now
+            }
+            Ok(t) if t > now + MAX_AHEAD_MS => {
+                errors.push(FieldError::new("at", "is more than two years ahead"));
+                now
+            }
+            Ok(t) => t.max(now),
+            Err(m) => {
+                errors.push(FieldError::new("at", m));
+                now
+            }
+        },
+        Some(_) => now,
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for id in input.account_ids.iter().map(|a| a.trim().to_string()) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() || ids.len() > 20 {
+        errors.push(FieldError::new("accountIds", "name 1 to 20 connected accounts"));
+    }
+    let mut pairs = Vec::new();
+    for (i, id) in ids.iter().enumerate().take(20) {
+        let field = format!("accountIds[{i}]");
+        match accounts::load(ctx.db, &ws, id).await {
+            Ok(a) if a.view.status != "active" => errors
+                .push(FieldError::new(field, format!("is {}: reconnect it first", a.view.status.replace('_', " ")))),
+            Ok(a) => match post.targets.iter().find(|t| t.platform == a.platform()) {
+                Some(t) => pairs.push((t.id.clone(), a)),
+                None => {
+                    errors.push(FieldError::new(field, format!("the post has no {} target", a.platform().as_str())))
+                }
+            },
+            Err(AppError::NotFound(_)) => {
+                errors.push(FieldError::new(field, "is not a connected account of this workspace"))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if post.private {
+        return Err(AppError::Conflict(
+            "the post was written under privacy mode: there is no stored text to publish".into(),
+        ));
+    }
+    let (waiting, in_flight) = pending_count(ctx, &ws, &post.id).await?;
+    if waiting + in_flight > 0 {
+        return Err(AppError::Conflict("the post is already scheduled: cancel or reschedule it".into()));
+    }
+    // Without a workflow a draft is approved on the way, as submitting it would be.
+    let wf = workflow::effective(ctx.db, &ws, post.client_id.as_deref()).await?;
+    let approved_path = match post.status {
+        PostStatus::Approved => vec![Event::Schedule],
+        PostStatus::Draft if wf.stages == Stages::None => vec![Event::Submit, Event::Approve, Event::Schedule],
+        PostStatus::Failed => vec![Event::Retry],
+        _ if wf.stages != Stages::None => {
+            return Err(AppError::Conflict(format!(
+                "only approved posts can be scheduled under this workspace's workflow (this one is {})",
+                post.status.as_str()
+            )));
+        }
+        other => return Err(AppError::Conflict(format!("a {} post cannot be scheduled", other.as_str()))),
+    };
+    let mut status = post.status;
+    for e in approved_path {
+        status = status.apply(e).map_err(|e| AppError::Conflict(e.to_string()))?;
+    }
+    let mut statements = Vec::new();
+    let mut created = Vec::new();
+    for (target_id, account) in &pairs {
+        let id = ctx.new_id();
+        statements.push(Statement::new(
+            "INSERT INTO publications (id, workspace_id, post_id, target_id, account_id, platform, due_at, timezone, status, \
+             created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'scheduled', ?9, ?10, ?10)",
+            params![
+                id.as_str(),
+                ws.as_str(),
+                post.id.as_str(),
+                target_id.as_str(),
+                account.view.id.as_str(),
+                account.platform().as_str(),
+                due,
+                tz.as_str(),
+                me.as_str(),
+                now
+            ],
+        ));
+        created.push(id);
+    }
+    let after = PostView { status, ..post.clone() };
+    save_edit(ctx, call, &post, after, None, None, "post.schedule", statements).await?;
+    let list = list_of(ctx, &ws, &post.id, false).await?;
+    Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id)).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)),
+    responses((status = 200, description = "Cancelled: its waiting publications are withdrawn and the post is approved again", body = Envelope<Vec<PublicationView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: nothing is scheduled, or publishing already started", body = ErrorEnvelope)))]
+pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let ws = call.member()?.workspace_id.clone();
+    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let (waiting, in_flight) = pending_count(ctx, &ws, &post.id).await?;
+    if in_flight > 0 {
+        return Err(AppError::Conflict("publishing has already started; it cannot be cancelled now".into()));
+    }
+    if waiting == 0 || post.status != PostStatus::Scheduled {
+        return Err(AppError::Conflict("the post is not scheduled".into()));
+    }
+    let now = ctx.clock.now_ms();
+    let status = post.status.apply(Event::Unschedule).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let statements = vec![
+        Statement::new(
+            "UPDATE publications SET status = 'cancelled', reason = 'the schedule was cancelled', updated_at = ?3 \
+             WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'retrying')",
+            params![ws.as_str(), post.id.as_str(), now],
+        ),
+        // A claim taken meanwhile makes the cancel lose: publishing has started.
+        Statement::guard(
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+             AND status IN ('queued', 'publishing', 'unconfirmed'))",
+            params![ws.as_str(), post.id.as_str()],
+        ),
+    ];
+    let after = PostView { status, ..post.clone() };
+    save_edit(ctx, call, &post, after, None, None, "post.unschedule", statements)
+        .await
+        .map_err(|_| AppError::Conflict("publishing started meanwhile; it cannot be cancelled now".into()))?;
+    Ok(json::ok(200, list_of(ctx, &ws, &post.id, false).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleInput {
+    /// The new time, as in scheduling.
+    pub at: String,
+    pub timezone: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = RescheduleInput,
+    responses((status = 200, description = "Rescheduled: its waiting publications move to the new time", body = Envelope<Vec<PublicationView>>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: nothing waits to be published", body = ErrorEnvelope)))]
+pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: RescheduleInput = json::parse(&call.req.body)?;
+    let ws = call.member()?.workspace_id.clone();
+    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let tz = match input.timezone.as_deref() {
+        Some(t) => validate::timezone(t).map_err(|m| AppError::field("timezone", m))?,
+        None => "UTC".into(),
+    };
+    let now = ctx.clock.now_ms();
+    let due = due_ms(&input.at, &tz).map_err(|m| AppError::field("at", m))?;
+    if due < now - PAST_TOLERANCE_MS {
+        return Err(AppError::field("at", "is in the past"));
+    }
+    let moved = ctx
+        .db
+        .execute(
+            "UPDATE publications SET due_at = ?3, timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND post_id = ?2 \
+             AND status = 'scheduled'",
+            &params![ws.as_str(), post.id.as_str(), due.max(now), tz.as_str(), now],
+        )
+        .await?;
+    if moved == 0 {
+        return Err(AppError::Conflict("nothing of this post waits to be published".into()));
+    }
+    Ok(json::ok(200, list_of(ctx, &ws, &post.id, false).await?))
+}
+
+async fn attempts_of(ctx: &Context<'_>, ws: &str, publication_id: &str) -> Result<Vec<AttemptView>, AppError> {
+    let rows = ctx
+        .db
+        .query(
+            "SELECT number, started_at, finished_at, outcome, http_status, detail FROM publication_attempts \
+             WHERE workspace_id = ?1 AND publication_id = ?2 ORDER BY started_at, id",
+            &params![ws, publication_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AttemptView {
+                number: r.int("number")?,
+                started_at: rfc3339(r.int("started_at")?),
+                finished_at: rfc3339(r.int("finished_at")?),
+                outcome: r.text("outcome")?,
+                http_status: r.opt_int("http_status")?,
+                detail: r.opt_text("detail")?,
+            })
+        })
+        .collect()
+}
+
+async fn list_of(
+    ctx: &Context<'_>,
+    ws: &str,
+    post_id: &str,
+    with_attempts: bool,
+) -> Result<Vec<PublicationView>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY id");
+    let mut out = ctx.db.query(&sql, &params![ws, post_id]).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    if with_attempts {
+        for p in &mut out {
+            p.attempt_log = Some(attempts_of(ctx, ws, &p.id).await?);
+        }
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", tag = "publishing", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)),
+    responses((status = 200, description = "The post's publications, each with its attempt log", body = Envelope<Vec<PublicationView>>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let post = posts::load(
+        ctx.db,
+        &member.workspace_id,
+        &crate::agency::client_limit(call, member)?,
+        call.params.get("postId")?,
+    )
+    .await?;
+    Ok(json::ok(200, list_of(ctx, &member.workspace_id, &post.id, true).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/publications", tag = "publishing", security(("bearer" = [])),
+    params(("workspaceId" = String, Path),
+           ("status" = Option<String>, Query, description = "Only this status: `dead` is the dead-letter list")),
+    responses((status = 200, description = "The workspace's publications, newest first (at most 500)", body = Envelope<Vec<PublicationView>>),
+              (status = 400, description = "VALIDATION_ERROR: an unknown status", body = ErrorEnvelope)))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let ws = call.member()?.workspace_id.as_str();
+    let status = call.req.query_param("status").unwrap_or_default();
+    const STATUSES: [&str; 9] =
+        ["scheduled", "queued", "publishing", "retrying", "unconfirmed", "published", "failed", "dead", "cancelled"];
+    if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
+        return Err(AppError::field("status", format!("must be one of {}", STATUSES.join(", "))));
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?2 = '' OR status = ?2) ORDER BY id DESC LIMIT 500"
+    );
+    let rows = ctx.db.query(&sql, &params![ws, status]).await?;
+    Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::due_ms;
+
+    #[test]
+    fn schedule_times_read_offsets_and_wall_clocks_in_their_zone() {
+        assert_eq!(due_ms("2026-12-01T09:00:00Z", "Europe/Paris").unwrap(), 1_796_115_600_000);
+        assert_eq!(
+            due_ms("2026-12-01T09:00", "Europe/Paris").unwrap(),
+            1_796_112_000_000,
+            "09:00 in Paris is 08:00 UTC"
+        );
+        assert_eq!(
+            due_ms("2026-07-01T09:00", "Europe/Paris").unwrap() % 86_400_000,
+            7 * 3_600_000,
+            "summer time: UTC+2"
+        );
+        assert!(due_ms("tomorrow", "UTC").is_err());
+        assert!(due_ms("2026-12-01T09:00", "Mars/Olympus").is_err());
+    }
+}
