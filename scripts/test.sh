@@ -52,7 +52,9 @@ HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 HERALD_TEST_S3_ENDPOI
 
 test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" tests/src/lib.rs; }
 secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)
-[ -n "$secret" ] && [ -n "$tick_secret" ] || { log "could not read the test secrets from tests/src/lib.rs"; exit 1; }
+token_keys=$(test_const TEST_TOKEN_KEYS)
+retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' tests/src/lib.rs)
+[ -n "$secret" ] && [ -n "$tick_secret" ] && [ -n "$token_keys" ] && [ -n "$retry_base" ] || { log "could not read the test secrets from tests/src/lib.rs"; exit 1; }
 
 bash scripts/build-worker.sh
 
@@ -62,7 +64,8 @@ start_worker() {
   port=$(free_port)
   setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
-    "$@" >"$log_file" 2>&1 &
+    --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
+    --test-scheduled "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
     log "wrangler dev did not come up"; cat "$log_file" >&2; return 1

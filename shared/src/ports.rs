@@ -136,6 +136,8 @@ pub struct Config {
     /// Where each platform's API lives, when not at its public address (tests, proxies):
     /// `PLATFORM_URLS` = `x=http://127.0.0.1:9000,linkedin=…`.
     pub platform_urls: Vec<(String, String)>,
+    /// The first retry's delay; each next one doubles (`PUBLISH_RETRY_BASE_MS`, 30 s).
+    pub publish_retry_base_ms: i64,
 }
 
 impl Config {
@@ -153,6 +155,7 @@ impl Config {
             token_keys: Default::default(),
             allow_private_hosts: false,
             platform_urls: Vec::new(),
+            publish_retry_base_ms: 30_000,
         }
     }
 }

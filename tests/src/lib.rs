@@ -6,6 +6,7 @@
 //! Tests speak HTTP-shaped requests only and never touch storage directly.
 
 pub mod fake_http;
+pub mod fakes;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,8 +48,12 @@ pub fn test_config(environment: Environment) -> Config {
     config.token_keys = herald::ports::KeyRing::parse(TEST_TOKEN_KEYS).expect("test token keys");
     // The fake platforms and the local PDS listen on loopback.
     config.allow_private_hosts = true;
+    // Retries in a test come within a second, not after 30.
+    config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     config
 }
+
+pub const TEST_RETRY_BASE_MS: i64 = 300;
 
 /// The keys the tests seal platform credentials with (the Worker gets the same in .dev.vars).
 pub const TEST_TOKEN_KEYS: &str = "test1:aGVyYWxkLXRlc3QtdG9rZW4ta2V5LTMyLWJ5dGVzISE";
@@ -159,6 +164,21 @@ impl Api {
             }
         }
         Some(false)
+    }
+
+    /// Fires the scheduled work once: the tick route in process, the Worker's cron trigger
+    /// (`wrangler dev --test-scheduled`) remotely.
+    pub async fn run_cron(&self) {
+        match &self.target {
+            Target::Remote { base, http } => {
+                let r = http.get(format!("{base}/__scheduled?cron=*+*+*+*+*")).send().await.expect("the cron answers");
+                assert!(r.status().is_success(), "cron: {}", r.status());
+            }
+            Target::Local(_) => {
+                let r = self.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).send().await;
+                assert_eq!(r.status, 200, "tick: {}", String::from_utf8_lossy(&r.body));
+            }
+        }
     }
 
     pub fn is_remote(&self) -> bool {

@@ -9,6 +9,7 @@ mod identity;
 mod media;
 mod platform;
 mod posts;
+mod publishing;
 mod review_links;
 mod templates;
 mod tokens;

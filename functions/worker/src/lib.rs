@@ -52,6 +52,9 @@ fn config(env: &Env) -> Option<Config> {
         }
     }
     config.allow_private_hosts = var(env, "PLATFORM_ALLOW_PRIVATE").is_some_and(|v| v == "1" || v == "true");
+    if let Some(ms) = var(env, "PUBLISH_RETRY_BASE_MS").and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0) {
+        config.publish_retry_base_ms = ms;
+    }
     Some(config)
 }
 

@@ -302,9 +302,10 @@ async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attemp
     }
 }
 
-/// Backoff before attempt `n + 1`: 30 s doubling, at most 30 minutes, ±20 % jitter.
-pub fn backoff_ms(attempts: i64, jitter: u32) -> i64 {
-    let base = (30_000_i64 << (attempts.clamp(1, 7) - 1)).min(30 * 60_000);
+/// Backoff before attempt `n + 1`: `first` (30 s by default) doubling, at most 30 minutes,
+/// ±20 % jitter.
+pub fn backoff_ms(attempts: i64, jitter: u32, first: i64) -> i64 {
+    let base = (first.max(1) << (attempts.clamp(1, 7) - 1)).min(30 * 60_000);
     let spread = base / 5;
     base - spread + (i64::from(jitter) % (2 * spread + 1))
 }
@@ -368,7 +369,7 @@ async fn record(
         }
         Outcome::Retry { reason, after_ms, .. } => {
             let jitter = u32::from_be_bytes(ctx.random.bytes::<4>());
-            let next = now + after_ms.unwrap_or_else(|| backoff_ms(attempts, jitter));
+            let next = now + after_ms.unwrap_or_else(|| backoff_ms(attempts, jitter, ctx.config.publish_retry_base_ms));
             statements.push(set("retrying", Some(reason.clone()), Some(next)));
         }
         Outcome::RateLimited { reason, until_ms } => {
@@ -497,10 +498,10 @@ mod tests {
     fn backoff_doubles_with_jitter_and_a_ceiling() {
         for (attempts, base) in [(1, 30_000), (2, 60_000), (3, 120_000), (7, 1_800_000), (20, 1_800_000)] {
             for jitter in [0, 1, 12_345, u32::MAX] {
-                let d = backoff_ms(attempts, jitter);
+                let d = backoff_ms(attempts, jitter, 30_000);
                 assert!((base - base / 5..=base + base / 5).contains(&d), "{attempts}: {d}");
             }
         }
-        assert_ne!(backoff_ms(3, 1), backoff_ms(3, 99_999), "jitter spreads retries");
+        assert_ne!(backoff_ms(3, 1, 30_000), backoff_ms(3, 99_999, 30_000), "jitter spreads retries");
     }
 }

@@ -1,0 +1,290 @@
+//! Publishing (SPEC PB-1 … PB-6) against a local server that follows Mastodon's documented
+//! contract: accounts connected with checked, sealed credentials; schedules; the cron (the
+//! tick in process, the Worker's cron trigger and queue remotely); and, under injected
+//! faults, every publication published exactly once or failed with a reason — never twice.
+
+use std::time::{Duration, Instant};
+
+use herald_tests::fakes::{FakeMastodon, Fault};
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn connect(api: &Api, owner: &User, ws: &str, fake: &FakeMastodon, token: &str) -> Resp {
+    api.post(&w(ws, "/social-accounts"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "mastodon", "instanceUrl": fake.base, "accessToken": token}))
+        .send()
+        .await
+}
+
+async fn post_for_mastodon(api: &Api, user: &User, ws: &str, text: &str) -> String {
+    let r = api
+        .post(&w(ws, "/posts"))
+        .bearer(&user.access)
+        .json(json!({"title": text, "body": text, "targets": [{"platform": "mastodon"}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.data()["id"].as_str().unwrap().to_string()
+}
+
+async fn schedule(api: &Api, user: &User, ws: &str, post: &str, body: Value) -> Resp {
+    api.post(&w(ws, &format!("/posts/{post}/schedule"))).bearer(&user.access).json(body).send().await
+}
+
+async fn publications(api: &Api, user: &User, ws: &str, post: &str) -> Vec<Value> {
+    let r = api.get(&w(ws, &format!("/posts/{post}/publications"))).bearer(&user.access).send().await;
+    r.data().as_array().unwrap().clone()
+}
+
+const IN_FLIGHT: [&str; 5] = ["scheduled", "queued", "publishing", "retrying", "unconfirmed"];
+
+/// Fires the cron until no publication of `posts` is in flight (or 90 s pass).
+async fn settle(api: &Api, user: &User, ws: &str, posts: &[String]) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        api.run_cron().await;
+        tokio::time::sleep(Duration::from_millis(if api.is_remote() { 1200 } else { 400 })).await;
+        let mut all = Vec::new();
+        for p in posts {
+            all.extend(publications(api, user, ws, p).await);
+        }
+        if all.iter().all(|p| !IN_FLIGHT.contains(&p["status"].as_str().unwrap_or_default())) {
+            return all;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "still in flight: {all:#?}");
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_connected_with_checked_credentials_that_never_leave_the_server() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("mastodon-token-secret-1");
+    let owner = signup(&api, "accounts").await;
+    let ws = create_workspace(&api, &owner, "Accounts").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+
+    connect(&api, &editor, &ws, &fake, "mastodon-token-secret-1").await.expect_error(403, "FORBIDDEN");
+    assert_eq!(connect(&api, &owner, &ws, &fake, "wrong-token").await.fields(), ["accessToken"]);
+    let r =
+        api.post(&w(&ws, "/social-accounts")).bearer(&owner.access).json(json!({"platform": "mastodon"})).send().await;
+    assert_eq!(r.fields(), ["accessToken", "instanceUrl"]);
+    let r =
+        api.post(&w(&ws, "/social-accounts")).bearer(&owner.access).json(json!({"platform": "myspace"})).send().await;
+    assert_eq!(r.fields(), ["platform"]);
+
+    let r = connect(&api, &owner, &ws, &fake, "mastodon-token-secret-1").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert!(!String::from_utf8_lossy(&r.body).contains("mastodon-token-secret-1"), "a token never leaves");
+    let account = r.data();
+    assert_eq!(
+        (
+            account["platform"].as_str(),
+            account["handle"].as_str(),
+            account["externalId"].as_str(),
+            account["status"].as_str()
+        ),
+        (Some("mastodon"), Some("herald"), Some("109"), Some("active"))
+    );
+    // Sealed at rest: the token is nowhere in the database.
+    assert_ne!(api.stored_anywhere("mastodon-token-secret-1").await, Some(true));
+    let listed = api.get(&w(&ws, "/social-accounts")).bearer(&editor.access).send().await;
+    assert!(!String::from_utf8_lossy(&listed.body).contains("mastodon-token-secret-1"));
+    assert_eq!(listed.data().as_array().unwrap().len(), 1);
+    // Connecting the same account again reconnects it.
+    let again = connect(&api, &owner, &ws, &fake, "mastodon-token-secret-1").await;
+    assert_eq!((again.status, again.data()["id"].clone()), (200, account["id"].clone()));
+
+    // Another workspace can neither see nor use it.
+    let stranger = signup(&api, "accounts-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Theirs").await;
+    let id = account["id"].as_str().unwrap();
+    api.get(&w(&theirs, &format!("/social-accounts/{id}")))
+        .bearer(&stranger.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let post = post_for_mastodon(&api, &stranger, &theirs, "Not yours").await;
+    let r = schedule(&api, &stranger, &theirs, &post, json!({"accountIds": [id]})).await;
+    assert_eq!(r.fields(), ["accountIds[0]"]);
+    assert!(fake.statuses().is_empty());
+}
+
+#[tokio::test]
+async fn a_scheduled_post_is_published_once_by_the_cron() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-once");
+    let owner = signup(&api, "publish").await;
+    let ws = create_workspace(&api, &owner, "Publish").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-once").await.data();
+    let account_id = account["id"].as_str().unwrap();
+    let unique = unique_email("text");
+    let post = post_for_mastodon(&api, &owner, &ws, &format!("Hello from Herald {unique}")).await;
+
+    // Validation first: unknown account, bad time zone, a time in the past.
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": ["nope"]})).await;
+    assert_eq!(r.fields(), ["accountIds[0]"]);
+    let r = schedule(
+        &api,
+        &owner,
+        &ws,
+        &post,
+        json!({"accountIds": [account_id], "at": "2026-12-01T09:00", "timezone": "Mars/Base"}),
+    )
+    .await;
+    assert_eq!(r.fields(), ["timezone"]);
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id], "at": "2020-01-01T09:00:00Z"})).await;
+    assert_eq!(r.fields(), ["at"]);
+
+    // Later today in Paris: scheduled, then rescheduled, then cancelled.
+    let later = schedule(
+        &api,
+        &owner,
+        &ws,
+        &post,
+        json!({"accountIds": [account_id], "at": "2099-06-01T09:00", "timezone": "Europe/Paris"}),
+    )
+    .await;
+    assert_eq!(later.fields(), ["at"], "more than two years ahead");
+    let r = schedule(
+        &api,
+        &owner,
+        &ws,
+        &post,
+        json!({"accountIds": [account_id], "at": "2027-06-01T09:00", "timezone": "Europe/Paris"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()[0]["dueAt"], "2027-06-01T07:00:00Z", "09:00 in Paris in summer");
+    schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await.expect_error(409, "CONFLICT");
+    api.run_cron().await;
+    assert_eq!(publications(&api, &owner, &ws, &post).await[0]["status"], "scheduled", "not due yet");
+    let r = api
+        .request("PATCH", &w(&ws, &format!("/posts/{post}/schedule")))
+        .bearer(&owner.access)
+        .json(json!({"at": "2027-06-02T10:30:00+02:00"}))
+        .send()
+        .await;
+    assert_eq!(r.data()[0]["dueAt"], "2027-06-02T08:30:00Z");
+    let r = api.delete(&w(&ws, &format!("/posts/{post}/schedule"))).bearer(&owner.access).send().await;
+    assert_eq!(r.data()[0]["status"], "cancelled");
+    let status =
+        api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data()["status"].clone();
+    assert_eq!(status, "approved");
+
+    // Now: the cron publishes it, once.
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    let published: Vec<&Value> = done.iter().filter(|p| p["status"] == "published").collect();
+    assert_eq!(published.len(), 1, "{done:#?}");
+    let p = published[0];
+    let statuses = fake.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].text, format!("Hello from Herald {unique}"));
+    assert_eq!(p["remoteId"], statuses[0].id.as_str());
+    assert_eq!(statuses[0].idempotency_key.as_deref(), p["id"].as_str(), "the publication is the idempotency key");
+    assert_eq!(p["attemptLog"].as_array().unwrap().len(), 1);
+    assert_eq!(p["attemptLog"][0]["outcome"], "published");
+    let status =
+        api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data()["status"].clone();
+    assert_eq!(status, "published");
+    // More cron runs publish nothing more.
+    api.run_cron().await;
+    api.run_cron().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.statuses().len(), 1);
+}
+
+#[tokio::test]
+async fn under_injected_faults_every_publication_ends_published_once_or_failed_with_a_reason() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-faults");
+    let owner = signup(&api, "faults").await;
+    let ws = create_workspace(&api, &owner, "Faults").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-faults").await.data();
+    let account_id = account["id"].as_str().unwrap();
+    let mut faults = vec![Fault::UnavailableBefore, Fault::ErrorAfter, Fault::ResetAfter, Fault::Unprocessable];
+    if !api.is_remote() {
+        // The in-process HTTP client gives up after 5 s: an answer past that is unknown.
+        faults.push(Fault::HangAfter(7));
+    }
+    fake.inject(&faults);
+    let mut posts = Vec::new();
+    for i in 0..faults.len() + 1 {
+        let post = post_for_mastodon(&api, &owner, &ws, &format!("Fault run {i} {}", unique_email("f"))).await;
+        let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        posts.push(post);
+    }
+    let done = settle(&api, &owner, &ws, &posts).await;
+    let count = |s: &str| done.iter().filter(|p| p["status"] == s).count();
+    assert_eq!((count("published"), count("failed")), (posts.len() - 1, 1), "{done:#?}");
+    assert_eq!(fake.duplicates(), 0, "{:#?}", fake.statuses());
+    assert_eq!(fake.statuses().len(), posts.len() - 1, "one status per published publication");
+    let failed = done.iter().find(|p| p["status"] == "failed").unwrap();
+    assert!(failed["reason"].as_str().unwrap().contains("Validation failed"), "{failed}");
+    // Every outcome is in the attempt logs: a retry, unconfirmed ones settled by reading.
+    let outcomes: Vec<String> = done
+        .iter()
+        .flat_map(|p| p["attemptLog"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap().to_string()))
+        .collect();
+    for want in ["retry", "unconfirmed", "reconciled", "failed", "published"] {
+        assert!(outcomes.iter().any(|o| o == want), "no {want} in {outcomes:?}");
+    }
+    for p in &done {
+        if p["status"] == "published" {
+            let remote = p["remoteId"].as_str().unwrap();
+            assert!(fake.statuses().iter().any(|s| s.id == remote), "{p}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_pauses_the_account_and_a_revoked_token_asks_for_a_reconnect() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-limits");
+    let owner = signup(&api, "limits").await;
+    let ws = create_workspace(&api, &owner, "Limits").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-limits").await.data();
+    let account_id = account["id"].as_str().unwrap().to_string();
+
+    fake.inject(&[Fault::RateLimited(2)]);
+    let post = post_for_mastodon(&api, &owner, &ws, &format!("Limited {}", unique_email("l"))).await;
+    schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await;
+    api.run_cron().await;
+    let mut paused = Value::Null;
+    for _ in 0..30 {
+        paused = api.get(&w(&ws, &format!("/social-accounts/{account_id}"))).bearer(&owner.access).send().await.data();
+        if paused["pausedUntil"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(paused["pausedUntil"].is_string(), "{paused}");
+    let waiting = publications(&api, &owner, &ws, &post).await;
+    assert_eq!(waiting[0]["status"], "retrying", "{waiting:#?}");
+    assert!(waiting[0]["reason"].as_str().unwrap().contains("rate limited"));
+    let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    assert_eq!(done[0]["status"], "published", "{done:#?}");
+    assert_eq!(fake.statuses().len(), 1);
+
+    fake.inject(&[Fault::Revoked]);
+    let post = post_for_mastodon(&api, &owner, &ws, &format!("Revoked {}", unique_email("r"))).await;
+    schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await;
+    let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    assert_eq!(done[0]["status"], "failed");
+    assert!(done[0]["reason"].as_str().unwrap().contains("reconnect"), "{}", done[0]);
+    let account = api.get(&w(&ws, &format!("/social-accounts/{account_id}"))).bearer(&owner.access).send().await.data();
+    assert_eq!(account["status"], "needs_reconnect");
+    let inbox = api.get(&w(&ws, "/notifications")).bearer(&owner.access).send().await.data();
+    assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "account.needs_reconnect"), "{inbox}");
+    // Reconnecting makes it active again.
+    let again = connect(&api, &owner, &ws, &fake, "tok-limits").await;
+    assert_eq!(again.data()["status"], "active");
+    assert_eq!(fake.statuses().len(), 1, "nothing was posted for the revoked attempt");
+}
