@@ -30,6 +30,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+log "   a local Bluesky PDS (scripts/pds.sh) for the AT Protocol tests, in every run below"
+export HERALD_TEST_PDS_URL HERALD_REQUIRE_PDS=1
+HERALD_TEST_PDS_URL=$(bash scripts/pds.sh "$state/pds.log" "$state/pds.pid")
+pids+=("$(cat "$state/pds.pid")")
+
 log "1. unit tests and the suite in process (SQLite)"
 cargo test --workspace --quiet
 

@@ -45,6 +45,8 @@ struct State {
     /// Idempotency-Key → status id, as Mastodon keeps them.
     keys: HashMap<String, String>,
     faults: Vec<Fault>,
+    /// 503 answers owed to the next media uploads.
+    media_failures: usize,
     media: Vec<(String, usize)>,
     requests: usize,
 }
@@ -83,6 +85,11 @@ impl FakeMastodon {
     /// Queues faults for the next calls to `/api/v1/statuses`, in order.
     pub fn inject(&self, faults: &[Fault]) {
         self.state.lock().unwrap().faults.extend_from_slice(faults);
+    }
+
+    /// The next `n` media uploads answer 503 (before anything is posted).
+    pub fn fail_media(&self, n: usize) {
+        self.state.lock().unwrap().media_failures += n;
     }
 
     pub fn statuses(&self) -> Vec<Status> {
@@ -184,6 +191,15 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
             respond(&mut stream, 200, &[], &v).await;
         }
         ("POST", "/api/v2/media") => {
+            let failing = {
+                let mut s = state.lock().unwrap();
+                let failing = s.media_failures > 0;
+                s.media_failures = s.media_failures.saturating_sub(1);
+                failing
+            };
+            if failing {
+                return Some(respond(&mut stream, 503, &[], &json!({"error": "Service Unavailable"})).await);
+            }
             let id = {
                 let mut s = state.lock().unwrap();
                 let id = format!("m{}", s.media.len() + 1);

@@ -3,6 +3,7 @@
 
 mod agency;
 mod approvals;
+mod bluesky;
 mod comments;
 mod ideas;
 mod identity;

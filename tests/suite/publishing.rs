@@ -41,6 +41,26 @@ async fn publications(api: &Api, user: &User, ws: &str, post: &str) -> Vec<Value
     r.data().as_array().unwrap().clone()
 }
 
+/// A valid 1×1 PNG, ready in the workspace's media library.
+async fn ready_png(api: &Api, user: &User, ws: &str) -> String {
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+        .unwrap();
+    let body = json!({"method": "stream", "filename": "dot.png", "contentType": "image/png", "sizeBytes": png.len()});
+    let r = api.post(&w(ws, "/media/uploads")).bearer(&user.access).json(body).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.data()["asset"]["id"].as_str().unwrap().to_string();
+    let r = api
+        .request("PUT", &w(ws, &format!("/media/{id}/content")))
+        .bearer(&user.access)
+        .typed("image/png", png)
+        .send()
+        .await;
+    assert_eq!(r.data()["status"], "ready");
+    id
+}
+
 const IN_FLIGHT: [&str; 5] = ["scheduled", "queued", "publishing", "retrying", "unconfirmed"];
 
 /// Fires the cron until no publication of `posts` is in flight (or 90 s pass).
@@ -287,4 +307,39 @@ async fn a_rate_limit_pauses_the_account_and_a_revoked_token_asks_for_a_reconnec
     let again = connect(&api, &owner, &ws, &fake, "tok-limits").await;
     assert_eq!(again.data()["status"], "active");
     assert_eq!(fake.statuses().len(), 1, "nothing was posted for the revoked attempt");
+}
+
+#[tokio::test]
+async fn exhausted_retries_end_in_the_dead_letter_list_with_their_reason() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-dead");
+    let owner = signup(&api, "dead").await;
+    let ws = create_workspace(&api, &owner, "Dead").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-dead").await.data();
+    // The media upload precedes the post: its failures are safe to retry, until they run out.
+    fake.fail_media(5);
+    let asset = ready_png(&api, &owner, &ws).await;
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Never up", "body": "Never up", "targets": [{"platform": "mastodon", "media": [asset]}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data()["id"].as_str().unwrap().to_string();
+    schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]]})).await;
+    let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    assert_eq!(done[0]["status"], "dead", "{done:#?}");
+    assert_eq!(done[0]["attempts"], 5);
+    assert!(done[0]["reason"].as_str().unwrap().contains("gave up after 5 attempts"), "{}", done[0]);
+    assert_eq!(done[0]["attemptLog"].as_array().unwrap().len(), 5);
+    let dead = api.get(&w(&ws, "/publications?status=dead")).bearer(&owner.access).send().await.data();
+    assert_eq!(dead.as_array().unwrap().len(), 1);
+    assert_eq!(dead[0]["id"], done[0]["id"]);
+    let r = api.get(&w(&ws, "/publications?status=zombie")).bearer(&owner.access).send().await;
+    assert_eq!(r.fields(), ["status"]);
+    let status =
+        api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data()["status"].clone();
+    assert_eq!(status, "failed");
+    assert!(fake.statuses().is_empty());
 }

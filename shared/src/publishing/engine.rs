@@ -32,6 +32,9 @@ pub const MAX_ATTEMPTS: i64 = 5;
 pub const STALE_QUEUED_MS: i64 = 5 * 60_000;
 /// A publisher silent this long died: its publication's outcome is unknown.
 pub const STALE_PUBLISHING_MS: i64 = 10 * 60_000;
+/// An unconfirmed publication nobody could settle in this time fails, saying so: it is never
+/// left in flight for ever, and never posted again blindly.
+pub const UNCONFIRMED_GIVE_UP_MS: i64 = 24 * 3_600_000;
 /// At most this many publications per tick (the rest wait for the next minute).
 pub const CLAIM_BATCH: i64 = 2000;
 /// Queue messages per send (Cloudflare Queues take up to 100 per batch).
@@ -465,20 +468,24 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
         let outcome = match account.platform() {
             Platform::Bluesky => bluesky::reconcile(ctx, service, &account.view.external_id, &p.id, p.created_at).await,
             Platform::Mastodon => {
-                let first = ctx
-                    .db
-                    .query_one(
-                        "SELECT MIN(started_at) AS first FROM publication_attempts WHERE workspace_id = ?1 AND publication_id = ?2",
-                        &params![p.workspace_id.as_str(), p.id.as_str()],
-                    )
-                    .await?
-                    .and_then(|r| r.opt_int("first").ok().flatten())
-                    .unwrap_or(now);
-                mastodon::reconcile(ctx, service, &creds, &draft, first).await
+                mastodon::reconcile(ctx, service, &creds, &draft, first_attempt(ctx, &p, now).await?).await
             }
             _ => None,
         };
-        let Some(outcome) = outcome else { continue };
+        let first = first_attempt(ctx, &p, now).await?;
+        let give_up = match account.platform() {
+            Platform::Mastodon => mastodon::IDEMPOTENCY_WINDOW_MS,
+            _ => UNCONFIRMED_GIVE_UP_MS,
+        };
+        let outcome = match outcome {
+            Some(o) => o,
+            None if now - first > give_up => Outcome::Failed {
+                reason: "the platform never confirmed whether it was published: check the account before publishing it again"
+                    .into(),
+                status: None,
+            },
+            None => continue,
+        };
         // Known not written: the next tick sends it again (as a retry, counted).
         let outcome = match outcome {
             Outcome::Retry { reason, status, .. } => Outcome::Retry { reason, status, after_ms: Some(0) },
@@ -488,6 +495,19 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
         settled += 1;
     }
     Ok(settled)
+}
+
+/// When the publication was first tried.
+async fn first_attempt(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<i64, AppError> {
+    Ok(ctx
+        .db
+        .query_one(
+            "SELECT MIN(started_at) AS first FROM publication_attempts WHERE workspace_id = ?1 AND publication_id = ?2",
+            &params![p.workspace_id.as_str(), p.id.as_str()],
+        )
+        .await?
+        .and_then(|r| r.opt_int("first").ok().flatten())
+        .unwrap_or(now))
 }
 
 #[cfg(test)]
