@@ -127,7 +127,7 @@ impl Api {
                 config: test_config(environment),
                 hasher: Argon2Hasher::new(HashProfile::FreePlan),
                 mail_provider: None,
-                blobs: Box::new(herald_native::MemoryBlobs::new(Some(in_process_presigning()))),
+                blobs: Box::new(herald_native::MemoryBlobs::process_wide(Some(in_process_presigning()))),
             })),
         }
     }

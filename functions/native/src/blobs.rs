@@ -1,8 +1,8 @@
 //! Media storage for native hosts: in memory (the in-process suite), or any S3-compatible
 //! endpoint through reqwest (moto in tests).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,13 +15,20 @@ use crate::{ReqwestHttp, SystemClock};
 /// their shape), and answers 503 like an unconfigured server otherwise.
 #[derive(Default)]
 pub struct MemoryBlobs {
-    objects: RefCell<HashMap<String, (String, Vec<u8>)>>,
+    objects: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>,
     presign_as: Option<S3Settings>,
 }
 
 impl MemoryBlobs {
     pub fn new(presign_as: Option<S3Settings>) -> Self {
-        Self { objects: RefCell::default(), presign_as }
+        Self { objects: Arc::default(), presign_as }
+    }
+
+    /// One bucket for the whole process, as a deployment has one: hosts sharing a database
+    /// (the in-process suite over Postgres) then see each other's files, as the cron expects.
+    pub fn process_wide(presign_as: Option<S3Settings>) -> Self {
+        static BUCKET: OnceLock<Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>> = OnceLock::new();
+        Self { objects: BUCKET.get_or_init(Arc::default).clone(), presign_as }
     }
 
     fn presigner(&self) -> Result<&S3Settings, BlobError> {
@@ -32,24 +39,28 @@ impl MemoryBlobs {
 #[async_trait(?Send)]
 impl Blobs for MemoryBlobs {
     async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), BlobError> {
-        self.objects.borrow_mut().insert(key.to_string(), (content_type.to_string(), body));
+        self.objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), (content_type.to_string(), body));
         Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
-        Ok(self.objects.borrow().get(key).map(|(_, b)| b.clone()))
+        Ok(self.objects.lock().unwrap_or_else(|e| e.into_inner()).get(key).map(|(_, b)| b.clone()))
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobInfo>, BlobError> {
         Ok(self
             .objects
-            .borrow()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .get(key)
             .map(|(t, b)| BlobInfo { size: b.len() as u64, content_type: Some(t.clone()) }))
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        self.objects.borrow_mut().remove(key);
+        self.objects.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
         Ok(())
     }
 
