@@ -35,6 +35,10 @@ export HERALD_TEST_PDS_URL HERALD_REQUIRE_PDS=1
 HERALD_TEST_PDS_URL=$(bash scripts/pds.sh "$state/pds.log" "$state/pds.pid")
 pids+=("$(cat "$state/pds.pid")")
 
+# The suite's fake X listens here (each test process binds it in turn), and the Worker is told.
+export HERALD_TEST_X_PORT
+HERALD_TEST_X_PORT=$(free_port)
+
 log "1. unit tests and the suite in process (SQLite)"
 cargo test --workspace --quiet
 
@@ -55,7 +59,7 @@ pg_url=$(fresh_postgres_db "herald_test_inproc_$run_id")
 HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 HERALD_TEST_S3_ENDPOINT=$s3_endpoint \
   cargo test --quiet -p herald-tests --test suite --test row_level_security --test presigned_urls
 
-test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" tests/src/lib.rs; }
+test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" "tests/src/${2:-lib}.rs"; }
 secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)
 token_keys=$(test_const TEST_TOKEN_KEYS)
 retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' tests/src/lib.rs)
@@ -70,6 +74,8 @@ start_worker() {
   setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
+    --var "PLATFORM_URLS:x=http://127.0.0.1:$HERALD_TEST_X_PORT" \
+    --var "OAUTH_X_CLIENT_ID:$(test_const X_CLIENT_ID fakes)" --var "OAUTH_X_CLIENT_SECRET:$(test_const X_CLIENT_SECRET fakes)" \
     --test-scheduled "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then

@@ -40,6 +40,8 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         .db
         .execute("DELETE FROM idempotency_keys WHERE created_at < ?1", &params![now - crate::api::IDEMPOTENCY_TTL_MS])
         .await?;
+    // OAuth states live ten minutes; a day later nobody needs them.
+    ctx.db.execute("DELETE FROM oauth_states WHERE expires_at < ?1", &params![now - 24 * 3600 * 1000]).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
     Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged, publishing })
 }

@@ -136,6 +136,9 @@ pub struct Config {
     /// Where each platform's API lives, when not at its public address (tests, proxies):
     /// `PLATFORM_URLS` = `x=http://127.0.0.1:9000,linkedin=…`.
     pub platform_urls: Vec<(String, String)>,
+    /// OAuth clients: (platform, client id, client secret), from `OAUTH_<PLATFORM>_CLIENT_ID`
+    /// and `OAUTH_<PLATFORM>_CLIENT_SECRET`.
+    pub oauth_clients: Vec<(String, String, String)>,
     /// The first retry's delay; each next one doubles (`PUBLISH_RETRY_BASE_MS`, 30 s).
     pub publish_retry_base_ms: i64,
 }
@@ -156,6 +159,7 @@ impl Config {
             allow_private_hosts: false,
             platform_urls: Vec::new(),
             publish_retry_base_ms: 30_000,
+            oauth_clients: Vec::new(),
         }
     }
 }

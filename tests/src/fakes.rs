@@ -279,3 +279,295 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
     }
     Some(())
 }
+
+// ── X (API v2 with OAuth 2 + PKCE) ──────────────────────────────────────────────────────
+
+pub const X_CLIENT_ID: &str = "herald-test-x-client";
+pub const X_CLIENT_SECRET: &str = "herald-test-x-secret";
+
+#[derive(Debug, Clone)]
+pub struct Tweet {
+    pub id: String,
+    pub user: String,
+    pub text: String,
+}
+
+#[derive(Default)]
+struct XState {
+    /// code → (challenge, redirect uri, user)
+    codes: HashMap<String, (String, String, String)>,
+    /// access token → (user, expires at in ms)
+    access: HashMap<String, (String, i64)>,
+    /// live refresh token → user
+    refresh: HashMap<String, String>,
+    /// Users whose grants come without a refresh token.
+    no_refresh: Vec<String>,
+    /// Access token lifetime per user (seconds), else two hours.
+    lifetimes: HashMap<String, i64>,
+    refreshes: usize,
+    tweets: Vec<Tweet>,
+    /// Faults for the next tweet whose text contains the key.
+    faults: Vec<(String, Fault)>,
+    counter: u64,
+}
+
+/// A fake X, one per test process (the Worker under test is pointed at its port), shared by
+/// the tests: each test uses its own users and marks its texts to aim its faults.
+#[derive(Clone)]
+pub struct FakeX {
+    pub base: String,
+    state: Arc<Mutex<XState>>,
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl FakeX {
+    /// The process's fake X: on `HERALD_TEST_X_PORT` when set (the Worker knows that port),
+    /// else on any free port.
+    pub fn get() -> FakeX {
+        static X: std::sync::OnceLock<FakeX> = std::sync::OnceLock::new();
+        X.get_or_init(|| {
+            let port: u16 = std::env::var("HERALD_TEST_X_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0);
+            let std_listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the fake X");
+            std_listener.set_nonblocking(true).expect("nonblocking");
+            let base = format!("http://{}", std_listener.local_addr().expect("addr"));
+            let state = Arc::new(Mutex::new(XState::default()));
+            let shared = state.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    let listener = TcpListener::from_std(std_listener).expect("listener");
+                    while let Ok((stream, _)) = listener.accept().await {
+                        let state = shared.clone();
+                        tokio::spawn(async move {
+                            let _ = serve_x(stream, state).await;
+                        });
+                    }
+                });
+            });
+            FakeX { base, state }
+        })
+        .clone()
+    }
+
+    /// The user consents in the browser: checks the authorize URL as X would and answers the
+    /// code it would send to the redirect URI (with the state echoed).
+    pub fn approve(&self, authorize_url: &str, user: &str) -> (String, String) {
+        let query = authorize_url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let params: HashMap<String, String> = query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), percent_decode(v)))
+            .collect();
+        assert!(authorize_url.starts_with(&format!("{}/i/oauth2/authorize?", self.base)), "{authorize_url}");
+        assert_eq!(params.get("response_type").map(String::as_str), Some("code"));
+        assert_eq!(params.get("client_id").map(String::as_str), Some(X_CLIENT_ID));
+        assert_eq!(params.get("code_challenge_method").map(String::as_str), Some("S256"));
+        assert!(params.get("scope").is_some_and(|s| s.contains("offline.access")));
+        let challenge = params.get("code_challenge").expect("a PKCE challenge").clone();
+        let redirect = params.get("redirect_uri").expect("a redirect").clone();
+        let mut s = self.state.lock().unwrap();
+        s.counter += 1;
+        let code = format!("code-{}-{}", s.counter, user);
+        s.codes.insert(code.clone(), (challenge, redirect, user.to_string()));
+        (code, params.get("state").cloned().unwrap_or_default())
+    }
+
+    /// Grants for `user` come without a refresh token.
+    pub fn withhold_refresh_tokens(&self, user: &str) {
+        self.state.lock().unwrap().no_refresh.push(user.into());
+    }
+
+    /// Access tokens for `user` last `secs`.
+    pub fn token_lifetime(&self, user: &str, secs: i64) {
+        self.state.lock().unwrap().lifetimes.insert(user.into(), secs);
+    }
+
+    /// The next tweet containing `marker` meets `fault`.
+    pub fn inject(&self, marker: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.push((marker.into(), fault));
+    }
+
+    pub fn tweets_of(&self, user: &str) -> Vec<Tweet> {
+        self.state.lock().unwrap().tweets.iter().filter(|t| t.user == user).cloned().collect()
+    }
+
+    pub fn refreshes(&self) -> usize {
+        self.state.lock().unwrap().refreshes
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+fn form_of(body: &[u8]) -> HashMap<String, String> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+/// A grant; `rotate` (the refresh grant) always brings a new refresh token, as X does.
+fn grant(s: &mut XState, user: &str, rotate: bool) -> Value {
+    s.counter += 1;
+    let access = format!("x-access-{}-{user}", s.counter);
+    let life = s.lifetimes.get(user).copied().unwrap_or(7200);
+    s.access.insert(access.clone(), (user.to_string(), now_ms() + life * 1000));
+    let mut v = json!({"token_type": "bearer", "access_token": access, "expires_in": life, "scope": "tweet.read tweet.write users.read offline.access"});
+    if rotate || !s.no_refresh.iter().any(|u| u == user) {
+        let refresh = format!("x-refresh-{}-{user}", s.counter);
+        s.refresh.insert(refresh.clone(), user.to_string());
+        v["refresh_token"] = json!(refresh);
+    }
+    v
+}
+
+async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()> {
+    use base64::Engine;
+    let req = read_request(&mut stream).await?;
+    let path = req.path.split('?').next().unwrap_or_default().to_string();
+    if path == "/2/oauth2/token" {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{X_CLIENT_ID}:{X_CLIENT_SECRET}"));
+        if req.header("authorization") != Some(format!("Basic {basic}").as_str()) {
+            return Some(respond(&mut stream, 401, &[], &json!({"error": "unauthorized_client"})).await);
+        }
+        let form = form_of(&req.body);
+        let answer = {
+            let mut s = state.lock().unwrap();
+            match form.get("grant_type").map(String::as_str) {
+                Some("authorization_code") => {
+                    let code = form.get("code").cloned().unwrap_or_default();
+                    match s.codes.remove(&code) {
+                        Some((challenge, redirect, user)) => {
+                            use sha2::Digest;
+                            let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                                .encode(sha2::Sha256::digest(verifier.as_bytes()));
+                            if computed != challenge || form.get("redirect_uri") != Some(&redirect) {
+                                (
+                                    400,
+                                    json!({"error": "invalid_grant", "error_description": "PKCE or redirect mismatch"}),
+                                )
+                            } else {
+                                (200, grant(&mut s, &user, false))
+                            }
+                        }
+                        None => (400, json!({"error": "invalid_grant", "error_description": "unknown or used code"})),
+                    }
+                }
+                Some("refresh_token") => {
+                    let token = form.get("refresh_token").cloned().unwrap_or_default();
+                    // Rotation: a refresh token works once.
+                    match s.refresh.remove(&token) {
+                        Some(user) => {
+                            s.refreshes += 1;
+                            (200, grant(&mut s, &user, true))
+                        }
+                        None => (
+                            400,
+                            json!({"error": "invalid_grant", "error_description": "Value passed for the token was invalid."}),
+                        ),
+                    }
+                }
+                _ => (400, json!({"error": "unsupported_grant_type"})),
+            }
+        };
+        return Some(respond(&mut stream, answer.0, &[], &answer.1).await);
+    }
+    let user = {
+        let s = state.lock().unwrap();
+        let token = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
+        s.access.get(token).filter(|(_, exp)| *exp > now_ms()).map(|(u, _)| u.clone())
+    };
+    let Some(user) = user else {
+        return Some(
+            respond(&mut stream, 401, &[], &json!({"title": "Unauthorized", "detail": "Unauthorized", "status": 401}))
+                .await,
+        );
+    };
+    match (req.method.as_str(), path.as_str()) {
+        ("GET", "/2/users/me") => {
+            respond(
+                &mut stream,
+                200,
+                &[],
+                &json!({"data": {"id": format!("id-{user}"), "username": user, "name": format!("User {user}")}}),
+            )
+            .await
+        }
+        ("POST", "/2/media/upload") => {
+            let id = {
+                let mut s = state.lock().unwrap();
+                s.counter += 1;
+                format!("{}", 7_000_000 + s.counter)
+            };
+            respond(&mut stream, 200, &[], &json!({"data": {"id": id, "media_key": format!("3_{id}")}})).await
+        }
+        ("POST", "/2/tweets") => {
+            let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let text = input["text"].as_str().unwrap_or_default().to_string();
+            let fault = {
+                let mut s = state.lock().unwrap();
+                s.faults.iter().position(|(m, _)| text.contains(m.as_str())).map(|i| s.faults.remove(i).1)
+            };
+            match fault {
+                Some(Fault::UnavailableBefore) => {
+                    return Some(respond(&mut stream, 503, &[], &json!({"title": "Service Unavailable"})).await)
+                }
+                Some(Fault::RateLimited(secs)) => {
+                    let reset = (now_ms() / 1000 + secs as i64).to_string();
+                    let h = [("x-rate-limit-reset".to_string(), reset)];
+                    return Some(respond(&mut stream, 429, &h, &json!({"title": "Too Many Requests"})).await);
+                }
+                Some(Fault::Revoked) => {
+                    return Some(respond(&mut stream, 401, &[], &json!({"title": "Unauthorized"})).await)
+                }
+                Some(Fault::Unprocessable) => {
+                    let v = json!({"title": "Forbidden", "detail": "You are not allowed to create a Tweet with duplicate content."});
+                    return Some(respond(&mut stream, 403, &[], &v).await);
+                }
+                _ => {}
+            }
+            let id = {
+                let mut s = state.lock().unwrap();
+                s.counter += 1;
+                let id = format!("{}", 1_900_000_000 + s.counter);
+                s.tweets.push(Tweet { id: id.clone(), user: user.clone(), text: text.clone() });
+                id
+            };
+            match fault {
+                Some(Fault::ErrorAfter) => respond(&mut stream, 500, &[], &json!({"title": "Internal Error"})).await,
+                Some(Fault::HangAfter(secs)) => tokio::time::sleep(Duration::from_secs(secs)).await,
+                Some(Fault::ResetAfter) => drop(stream),
+                _ => respond(&mut stream, 201, &[], &json!({"data": {"id": id, "text": text}})).await,
+            }
+        }
+        ("GET", p) if p.starts_with("/2/users/") && p.ends_with("/tweets") => {
+            let list: Vec<Value> = {
+                let s = state.lock().unwrap();
+                s.tweets.iter().filter(|t| t.user == user).rev().map(|t| json!({"id": t.id, "text": t.text})).collect()
+            };
+            respond(&mut stream, 200, &[], &json!({"data": list, "meta": {"result_count": list.len()}})).await
+        }
+        _ => respond(&mut stream, 404, &[], &json!({"title": "Not Found"})).await,
+    }
+    Some(())
+}

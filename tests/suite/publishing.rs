@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use herald_tests::fakes::{FakeMastodon, Fault};
+use herald_tests::fakes::{FakeMastodon, FakeX, Fault};
 use herald_tests::*;
 use serde_json::{json, Value};
 
@@ -248,12 +248,12 @@ async fn under_injected_faults_every_publication_ends_published_once_or_failed_w
     assert_eq!(fake.statuses().len(), posts.len() - 1, "one status per published publication");
     let failed = done.iter().find(|p| p["status"] == "failed").unwrap();
     assert!(failed["reason"].as_str().unwrap().contains("Validation failed"), "{failed}");
-    // Every outcome is in the attempt logs: a retry, unconfirmed ones settled by reading.
+    // Every outcome is in the attempt logs: unconfirmed ones settled through the idempotency key.
     let outcomes: Vec<String> = done
         .iter()
         .flat_map(|p| p["attemptLog"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap().to_string()))
         .collect();
-    for want in ["retry", "unconfirmed", "reconciled", "failed", "published"] {
+    for want in ["unconfirmed", "reconciled", "failed", "published"] {
         assert!(outcomes.iter().any(|o| o == want), "no {want} in {outcomes:?}");
     }
     for p in &done {
@@ -342,4 +342,174 @@ async fn exhausted_retries_end_in_the_dead_letter_list_with_their_reason() {
         api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data()["status"].clone();
     assert_eq!(status, "failed");
     assert!(fake.statuses().is_empty());
+}
+
+/// Connects X account `user` through OAuth 2 with PKCE, as a browser would.
+async fn connect_x(api: &Api, owner: &User, ws: &str, user: &str) -> Resp {
+    let x = FakeX::get();
+    let started = api
+        .post(&w(ws, "/social-accounts/oauth/start"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "x", "redirectUri": "https://app.example.test/oauth/x"}))
+        .send()
+        .await;
+    assert_eq!(started.status, 200, "{}", String::from_utf8_lossy(&started.body));
+    let started = started.data();
+    let (code, state) = x.approve(started["authorizeUrl"].as_str().unwrap(), user);
+    assert_eq!(state, started["state"].as_str().unwrap(), "the state travels through the browser");
+    api.post(&w(ws, "/social-accounts/oauth/callback"))
+        .bearer(&owner.access)
+        .json(json!({"state": state, "code": code}))
+        .send()
+        .await
+}
+
+async fn post_for_x(api: &Api, user: &User, ws: &str, text: &str) -> String {
+    let r = api
+        .post(&w(ws, "/posts"))
+        .bearer(&user.access)
+        .json(json!({"title": "For X", "body": text, "targets": [{"platform": "x"}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.data()["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn x_connects_through_oauth_with_pkce_and_a_state_works_once() {
+    let api = Api::new();
+    let owner = signup(&api, "x-oauth").await;
+    let ws = create_workspace(&api, &owner, "X").await;
+    let user = format!("xo{}", &unique_email("u")[2..10]);
+    let r = api
+        .post(&w(&ws, "/social-accounts/oauth/start"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "x", "redirectUri": "https://evil.example/steal"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["redirectUri"]);
+    let r = api
+        .post(&w(&ws, "/social-accounts/oauth/start"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "mastodon", "redirectUri": "https://app.example.test/cb"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["platform"]);
+    let r = api
+        .post(&w(&ws, "/social-accounts/oauth/callback"))
+        .bearer(&owner.access)
+        .json(json!({"state": "forged", "code": "x"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["state"]);
+
+    let x = FakeX::get();
+    let started = api
+        .post(&w(&ws, "/social-accounts/oauth/start"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "x", "redirectUri": "https://app.example.test/oauth/x"}))
+        .send()
+        .await
+        .data();
+    let (code, state) = x.approve(started["authorizeUrl"].as_str().unwrap(), &user);
+    let callback = json!({"state": state, "code": code});
+    let r =
+        api.post(&w(&ws, "/social-accounts/oauth/callback")).bearer(&owner.access).json(callback.clone()).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert!(!String::from_utf8_lossy(&r.body).contains("x-access-"), "tokens never leave");
+    let account = r.data();
+    assert_eq!(
+        (account["platform"].as_str(), account["handle"].as_str(), account["authKind"].as_str()),
+        (Some("x"), Some(user.as_str()), Some("oauth"))
+    );
+    assert_eq!(account["externalId"], format!("id-{user}"));
+    // The state is spent.
+    let r = api.post(&w(&ws, "/social-accounts/oauth/callback")).bearer(&owner.access).json(callback).send().await;
+    assert_eq!(r.fields(), ["state"]);
+    // Another workspace's member cannot spend it either.
+    let stranger = signup(&api, "x-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Theirs").await;
+    let started = api
+        .post(&w(&ws, "/social-accounts/oauth/start"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "x", "redirectUri": "https://app.example.test/oauth/x"}))
+        .send()
+        .await
+        .data();
+    let (code, state) = x.approve(started["authorizeUrl"].as_str().unwrap(), &user);
+    let r = api
+        .post(&w(&theirs, "/social-accounts/oauth/callback"))
+        .bearer(&stranger.access)
+        .json(json!({"state": state, "code": code}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["state"]);
+}
+
+#[tokio::test]
+async fn x_tokens_are_refreshed_before_expiry_rotated_and_never_erased_by_a_reconnect() {
+    let api = Api::new();
+    let x = FakeX::get();
+    let owner = signup(&api, "x-refresh").await;
+    let ws = create_workspace(&api, &owner, "X refresh").await;
+    let user = format!("xr{}", &unique_email("u")[2..10]);
+    // Access tokens that expire within the refresh window: every publish refreshes first.
+    x.token_lifetime(&user, 60);
+    let account = connect_x(&api, &owner, &ws, &user).await.data();
+    // Reconnect with a grant that has no refresh token: the stored one must survive.
+    x.withhold_refresh_tokens(&user);
+    let again = connect_x(&api, &owner, &ws, &user).await;
+    assert_eq!((again.status, again.data()["id"].clone()), (200, account["id"].clone()));
+
+    let before = x.refreshes();
+    for round in 0..2 {
+        let text = format!("Round {round} for {user}");
+        let post = post_for_x(&api, &owner, &ws, &text).await;
+        let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]]})).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+        assert_eq!(done[0]["status"], "published", "round {round}: {done:#?}");
+        assert!(x.tweets_of(&user).iter().any(|t| t.text == text));
+    }
+    // Two refreshes: the first spent the refresh token the reconnect kept; X rotated it, and
+    // the second worked only because the rotated one was stored.
+    assert!(x.refreshes() >= before + 2, "{} refreshes", x.refreshes() - before);
+    assert_eq!(x.tweets_of(&user).len(), 2);
+    let account = api
+        .get(&w(&ws, &format!("/social-accounts/{}", account["id"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .data();
+    assert_eq!(account["status"], "active");
+}
+
+#[tokio::test]
+async fn x_unknown_outcomes_are_settled_by_reading_the_timeline_never_by_posting_twice() {
+    let api = Api::new();
+    let x = FakeX::get();
+    let owner = signup(&api, "x-faults").await;
+    let ws = create_workspace(&api, &owner, "X faults").await;
+    let user = format!("xf{}", &unique_email("u")[2..10]);
+    let account = connect_x(&api, &owner, &ws, &user).await.data();
+    let mut posts = Vec::new();
+    for (i, fault) in
+        [Fault::ErrorAfter, Fault::UnavailableBefore, Fault::ResetAfter, Fault::Unprocessable].into_iter().enumerate()
+    {
+        let marker = format!("[{user}-{i}]");
+        x.inject(&marker, fault);
+        let post = post_for_x(&api, &owner, &ws, &format!("Fault {marker}")).await;
+        schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]]})).await;
+        posts.push(post);
+    }
+    let done = settle(&api, &owner, &ws, &posts).await;
+    let count = |s: &str| done.iter().filter(|p| p["status"] == s).count();
+    assert_eq!((count("published"), count("failed")), (3, 1), "{done:#?}");
+    let tweets = x.tweets_of(&user);
+    assert_eq!(tweets.len(), 3, "one post each, never two: {tweets:#?}");
+    for p in done.iter().filter(|p| p["status"] == "published") {
+        assert!(tweets.iter().any(|t| Some(t.id.as_str()) == p["remoteId"].as_str()), "{p}");
+    }
+    let failed = done.iter().find(|p| p["status"] == "failed").unwrap();
+    assert!(failed["reason"].as_str().unwrap().contains("duplicate content"), "{failed}");
 }

@@ -25,11 +25,15 @@ impl Http for ReqwestHttp {
         for (k, v) in &request.headers {
             rb = rb.header(k, v);
         }
+        // Only a failure to connect proves the request was never sent; anything later (a reset,
+        // a dropped connection) may come after the server acted on it.
         let response = rb.send().await.map_err(|e| {
             if e.is_timeout() {
                 HttpError::Timeout
-            } else {
+            } else if e.is_connect() {
                 HttpError::Connect(e.to_string())
+            } else {
+                HttpError::Other(e.to_string())
             }
         })?;
         let status = response.status().as_u16();

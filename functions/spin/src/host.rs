@@ -53,7 +53,8 @@ impl Http for SpinHttp {
             builder = builder.header(k, v);
         }
         let outgoing = builder.body(Body::new(Bytes::from(request.body))).map_err(other)?;
-        let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Connect(format!("{e:?}")))?;
+        // The host does not say whether the request left before it failed: possibly sent.
+        let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
         let status = response.status().as_u16();
         let headers = header_pairs(response.headers());
         let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;

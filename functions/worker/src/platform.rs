@@ -37,7 +37,9 @@ impl Http for FetchHttp {
             init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
         }
         let req = worker::Request::new_with_init(&request.url, &init).map_err(other)?;
-        let mut resp = Fetch::Request(req).send().await.map_err(|e| HttpError::Connect(e.to_string()))?;
+        // fetch does not say whether the request left before it failed: treat it as possibly
+        // sent (publishers then read the platform instead of posting again).
+        let mut resp = Fetch::Request(req).send().await.map_err(other)?;
         Ok(HttpResponse {
             status: resp.status_code(),
             headers: resp.headers().entries().collect(),

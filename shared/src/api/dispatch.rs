@@ -108,6 +108,8 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         IdeaToPost => agency::ideas::to_post(ctx, call).await,
         ListAccounts => crate::publishing::accounts::list(ctx, call).await,
         ConnectAccount => crate::publishing::accounts::connect(ctx, call).await,
+        OAuthStart => crate::publishing::oauth::start(ctx, call).await,
+        OAuthCallback => crate::publishing::oauth::callback(ctx, call).await,
         GetAccount => crate::publishing::accounts::get(ctx, call).await,
         DisconnectAccount => crate::publishing::accounts::disconnect(ctx, call).await,
         SchedulePost => crate::publishing::schedule::schedule(ctx, call).await,

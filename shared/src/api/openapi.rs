@@ -110,6 +110,8 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         agency::ideas::to_post,
         crate::publishing::accounts::list,
         crate::publishing::accounts::connect,
+        crate::publishing::oauth::start,
+        crate::publishing::oauth::callback,
         crate::publishing::accounts::get,
         crate::publishing::accounts::disconnect,
         crate::publishing::schedule::schedule,

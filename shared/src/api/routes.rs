@@ -107,6 +107,8 @@ pub enum RouteId {
     IdeaToPost,
     ListAccounts,
     ConnectAccount,
+    OAuthStart,
+    OAuthCallback,
     GetAccount,
     DisconnectAccount,
     SchedulePost,
@@ -329,6 +331,13 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", IdeaToPost, Workspace(P::PostsWrite)),
     r("GET", "/api/v1/workspaces/{workspaceId}/social-accounts", ListAccounts, Workspace(P::AccountsRead)),
     r("POST", "/api/v1/workspaces/{workspaceId}/social-accounts", ConnectAccount, Workspace(P::AccountsManage)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/start", OAuthStart, Workspace(P::AccountsManage)),
+    r(
+        "POST",
+        "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback",
+        OAuthCallback,
+        Workspace(P::AccountsManage),
+    ),
     r("GET", "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", GetAccount, Workspace(P::AccountsRead)),
     r(
         "DELETE",

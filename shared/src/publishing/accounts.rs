@@ -64,6 +64,7 @@ pub struct Account {
     pub workspace_id: String,
     pub credentials: String,
     pub paused_until: Option<i64>,
+    pub access_expires_at: Option<i64>,
 }
 
 impl Account {
@@ -82,7 +83,7 @@ impl Account {
 }
 
 pub const COLUMNS: &str = "id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
-     credentials, status, paused_until, last_error, created_at, updated_at";
+     credentials, status, paused_until, last_error, created_at, updated_at, access_expires_at";
 
 pub fn decode(r: &Row) -> Result<Account, AppError> {
     let platform = r.text("platform")?;
@@ -106,6 +107,7 @@ pub fn decode(r: &Row) -> Result<Account, AppError> {
         workspace_id: r.text("workspace_id")?,
         credentials: r.text("credentials")?,
         paused_until,
+        access_expires_at: r.opt_int("access_expires_at")?,
     })
 }
 
@@ -124,6 +126,8 @@ pub struct Verified {
     pub service_url: String,
     pub auth_kind: &'static str,
     pub credentials: Credentials,
+    /// When the access token expires (OAuth grants).
+    pub access_expires_at: Option<i64>,
 }
 
 fn required(value: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -> String {
@@ -192,10 +196,23 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     if ctx.config.token_keys.is_empty() {
         return Err(AppError::ServiceUnavailable("accounts cannot be connected: TOKEN_KEYS is not configured".into()));
     }
+    let verified = verify(ctx, &input).await?;
+    let platform = Platform::parse(&input.platform).unwrap_or(Platform::Mastodon);
+    let (status, view) = store(ctx, call, platform, verified).await?;
+    Ok(json::ok(status, view))
+}
+
+/// Stores a verified account: a new one (201), or the same platform account connected again
+/// (200): its credentials are replaced, keeping a stored refresh token the new grant lacks.
+pub async fn store(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    platform: Platform,
+    verified: Verified,
+) -> Result<(u16, AccountView), AppError> {
     let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
-    let verified = verify(ctx, &input).await?;
-    let platform = Platform::parse(&input.platform).map(Platform::as_str).unwrap_or_default();
+    let platform = platform.as_str();
     let now = ctx.clock.now_ms();
     let existing = ctx
         .db
@@ -219,8 +236,8 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let write = match &existing {
         None => Statement::new(
             "INSERT INTO social_accounts (id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
-             credentials, key_id, status, created_by, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?12, ?12)",
+             credentials, key_id, status, created_by, created_at, updated_at, access_expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?12, ?12, ?13)",
             params![
                 id.as_str(),
                 ws.as_str(),
@@ -233,12 +250,14 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 sealed,
                 key_id,
                 me.as_str(),
-                now
+                now,
+                verified.access_expires_at
             ],
         ),
         Some(_) => Statement::new(
             "UPDATE social_accounts SET handle = ?3, display_name = ?4, service_url = ?5, auth_kind = ?6, credentials = ?7, \
-             key_id = ?8, status = 'active', last_error = NULL, updated_at = ?9 WHERE workspace_id = ?1 AND id = ?2",
+             key_id = ?8, status = 'active', last_error = NULL, paused_until = NULL, updated_at = ?9, access_expires_at = ?10 \
+             WHERE workspace_id = ?1 AND id = ?2",
             params![
                 ws.as_str(),
                 id.as_str(),
@@ -248,7 +267,8 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 verified.auth_kind,
                 sealed,
                 key_id,
-                now
+                now,
+                verified.access_expires_at
             ],
         ),
     };
@@ -263,7 +283,7 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &ws, change)]).await?;
     let account = load(ctx.db, &ws, &id).await?;
-    Ok(json::ok(if existing.is_some() { 200 } else { 201 }, account.view))
+    Ok((if existing.is_some() { 200 } else { 201 }, account.view))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/social-accounts", tag = "publishing", security(("bearer" = [])),

@@ -56,6 +56,7 @@ pub async fn verify(ctx: &Context<'_>, service: &str, handle: &str, password: &s
         display_name: None,
         service_url: service.to_string(),
         auth_kind: "app_password",
+        access_expires_at: None,
         credentials: Credentials {
             app_password: Some(password.to_string()),
             access_token: text("accessJwt"),

@@ -281,6 +281,24 @@ async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepare
 }
 
 async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attempt {
+    if account.view.auth_kind == "oauth" {
+        let creds = match super::oauth::fresh(ctx, account).await {
+            Ok(c) => c,
+            Err(outcome) => return Attempt { outcome, credentials: None },
+        };
+        let token = creds.access_token.clone().unwrap_or_default();
+        let service = account.view.service_url.as_str();
+        return match account.platform() {
+            Platform::X => super::x::publish(ctx, service, &token, draft).await,
+            other => Attempt {
+                outcome: Outcome::Failed {
+                    reason: format!("publishing to {} is not available yet", other.as_str()),
+                    status: None,
+                },
+                credentials: None,
+            },
+        };
+    }
     let creds = match account.open(ctx) {
         Ok(c) => c,
         Err(e) => {
@@ -462,13 +480,26 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
         let p = decode(row)?;
         ctx.db.set_scope(Scope { workspace_id: Some(p.workspace_id.clone()), ..Scope::default() });
         let Ok((account, prepared)) = prepare(ctx, &p).await else { continue };
-        let Ok(creds) = account.open(ctx) else { continue };
+        let creds = if account.view.auth_kind == "oauth" {
+            super::oauth::fresh(ctx, &account).await.ok()
+        } else {
+            account.open(ctx).ok()
+        };
+        let Some(creds) = creds else { continue };
         let draft = prepared.as_draft(&p);
         let service = account.view.service_url.as_str();
         let outcome = match account.platform() {
             Platform::Bluesky => bluesky::reconcile(ctx, service, &account.view.external_id, &p.id, p.created_at).await,
             Platform::Mastodon => {
                 mastodon::reconcile(ctx, service, &creds, &draft, first_attempt(ctx, &p, now).await?).await
+            }
+            Platform::X => {
+                let token = creds.access_token.clone().unwrap_or_default();
+                let first = first_attempt(ctx, &p, now).await?;
+                let last = last_attempt(ctx, &p, now).await?;
+                // Absent this long after the last try: never written (ten retry periods).
+                let grace = ctx.config.publish_retry_base_ms * 10;
+                super::x::reconcile(ctx, service, &token, &account.view.external_id, &draft, first, last, grace).await
             }
             _ => None,
         };
@@ -495,6 +526,19 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
         settled += 1;
     }
     Ok(settled)
+}
+
+/// When the publication was last tried.
+async fn last_attempt(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<i64, AppError> {
+    Ok(ctx
+        .db
+        .query_one(
+            "SELECT MAX(finished_at) AS last FROM publication_attempts WHERE workspace_id = ?1 AND publication_id = ?2",
+            &params![p.workspace_id.as_str(), p.id.as_str()],
+        )
+        .await?
+        .and_then(|r| r.opt_int("last").ok().flatten())
+        .unwrap_or(now))
 }
 
 /// When the publication was first tried.

@@ -39,6 +39,7 @@ pub async fn verify(ctx: &Context<'_>, instance: &str, token: &str) -> Result<Ve
         display_name: text("display_name"),
         service_url: instance.to_string(),
         auth_kind: "token",
+        access_expires_at: None,
         credentials: Credentials { access_token: Some(token.to_string()), ..Credentials::default() },
     })
 }

@@ -14,8 +14,10 @@ pub mod accounts;
 pub mod bluesky;
 pub mod engine;
 pub mod mastodon;
+pub mod oauth;
 pub mod schedule;
 pub mod sealed;
+pub mod x;
 
 use serde::{Deserialize, Serialize};
 
