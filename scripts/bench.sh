@@ -6,7 +6,10 @@
 #   - in-process time per request for the same routes;
 #   - listing 50 posts out of 10,000 with a filter and a search term;
 #   - all of it over D1/SQLite and over PostgreSQL (in process, and through Hyperdrive), in one run;
-#   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine).
+#   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine);
+#   - scheduled publishing on the Worker: BENCH_TARGETS (10,000) publications due in the same
+#     minute across BENCH_ACCOUNTS (100) accounts of a local Mastodon-contract server, one cron
+#     fire, the local queue delivering: time to drain, publishes/s, duplicates and losses.
 # BENCH_SECONDS and BENCH_CLIENTS tune the load (default 10 s, 8 clients).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -49,11 +52,13 @@ worker() {
   local label=$1 port; shift
   port=$(free_port)
   setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
-    --var "JWT_SECRET:$(random_secret)" "$@" >"$state/$label.log" 2>&1 &
+    --var "JWT_SECRET:$(random_secret)" --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
+    --var "PLATFORM_ALLOW_PRIVATE:1" --test-scheduled "$@" >"$state/$label.log" 2>&1 &
   pids+=($!)
   wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }
   "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"
   "$bench" posts "$label" "http://127.0.0.1:$port"
+  "$bench" publish "http://127.0.0.1:$port" "${BENCH_TARGETS:-10000}" "${BENCH_ACCOUNTS:-100}"
   kill -- "-${pids[-1]}" 2>/dev/null
 }
 

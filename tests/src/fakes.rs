@@ -33,6 +33,8 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 pub struct Status {
     pub id: String,
+    /// The account it was posted as.
+    pub account: String,
     pub text: String,
     pub idempotency_key: Option<String>,
     pub media_ids: Vec<String>,
@@ -41,6 +43,10 @@ pub struct Status {
 #[derive(Default)]
 struct State {
     token: String,
+    /// Any token with this prefix is valid, for the account named by the rest (benchmarks).
+    token_prefix: Option<String>,
+    /// Calls to /api/v1/statuses answered from a known Idempotency-Key.
+    replays: usize,
     statuses: Vec<Status>,
     /// Idempotency-Key → status id, as Mastodon keeps them.
     keys: HashMap<String, String>,
@@ -62,10 +68,19 @@ impl FakeMastodon {
     /// Starts serving on its own thread and runtime, so that it outlives any one test's
     /// runtime and answers while the code under test blocks.
     pub fn start(token: &str) -> FakeMastodon {
+        Self::serve(State { token: token.into(), ..State::default() })
+    }
+
+    /// An instance where every token `{prefix}{n}` belongs to account `n`.
+    pub fn start_many(prefix: &str) -> FakeMastodon {
+        Self::serve(State { token_prefix: Some(prefix.into()), ..State::default() })
+    }
+
+    fn serve(state: State) -> FakeMastodon {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let base = format!("http://{}", std_listener.local_addr().expect("addr"));
-        let state = Arc::new(Mutex::new(State { token: token.into(), ..State::default() }));
+        let state = Arc::new(Mutex::new(state));
         let shared = state.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -100,14 +115,23 @@ impl FakeMastodon {
         self.state.lock().unwrap().media.len()
     }
 
-    /// Statuses whose text appears more than once: duplicates.
+    /// Statuses posted more than once by the same account with the same text: duplicates.
     pub fn duplicates(&self) -> usize {
         let statuses = self.statuses();
         let mut seen = HashMap::new();
         for s in &statuses {
-            *seen.entry(s.text.clone()).or_insert(0) += 1;
+            *seen.entry((s.account.clone(), s.text.clone())).or_insert(0) += 1;
         }
         seen.values().map(|n| n - 1).sum()
+    }
+
+    pub fn status_count(&self) -> usize {
+        self.state.lock().unwrap().statuses.len()
+    }
+
+    /// Calls answered from an Idempotency-Key already seen.
+    pub fn replays(&self) -> usize {
+        self.state.lock().unwrap().replays
     }
 }
 
@@ -176,10 +200,16 @@ async fn respond(stream: &mut TcpStream, status: u16, extra: &[(String, String)]
 
 async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
     let req = read_request(&mut stream).await?;
-    let authorized = {
+    let account = {
         let s = state.lock().unwrap();
-        req.header("authorization") == Some(format!("Bearer {}", s.token).as_str())
+        let token = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
+        match &s.token_prefix {
+            Some(prefix) => token.strip_prefix(prefix.as_str()).filter(|n| !n.is_empty()).map(str::to_string),
+            None => (!s.token.is_empty() && token == s.token).then(|| "109".to_string()),
+        }
     };
+    let authorized = account.is_some();
+    let account = account.unwrap_or_default();
     let path = req.path.split('?').next().unwrap_or_default().to_string();
     if !authorized {
         respond(&mut stream, 401, &[], &json!({"error": "The access token is invalid"})).await;
@@ -187,7 +217,8 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
     }
     match (req.method.as_str(), path.as_str()) {
         ("GET", "/api/v1/accounts/verify_credentials") => {
-            let v = json!({"id": "109", "username": "herald", "acct": "herald", "display_name": "Herald Test", "url": "http://fake/@herald"});
+            let name = if account == "109" { "herald".to_string() } else { format!("bench{account}") };
+            let v = json!({"id": account, "username": name, "acct": name, "display_name": "Herald Test", "url": "http://fake/@herald"});
             respond(&mut stream, 200, &[], &v).await;
         }
         ("POST", "/api/v2/media") => {
@@ -224,6 +255,9 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
                 s.requests += 1;
                 let fault = if s.faults.is_empty() { None } else { Some(s.faults.remove(0)) };
                 let known = key.as_ref().and_then(|k| s.keys.get(k).cloned());
+                if known.is_some() {
+                    s.replays += 1;
+                }
                 (fault, known)
             };
             match fault {
@@ -256,7 +290,13 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
                         .as_array()
                         .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
                         .unwrap_or_default();
-                    s.statuses.push(Status { id: id.clone(), text, idempotency_key: key.clone(), media_ids });
+                    s.statuses.push(Status {
+                        id: id.clone(),
+                        account: account.clone(),
+                        text,
+                        idempotency_key: key.clone(),
+                        media_ids,
+                    });
                     if let Some(k) = &key {
                         s.keys.insert(k.clone(), id.clone());
                     }

@@ -240,20 +240,26 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: worker::Context) -> 
         batch.retry_all();
         return Ok(());
     };
-    for message in batch.messages()? {
-        let parsed: std::result::Result<herald::publishing::engine::Message, _> = serde_json::from_str(message.body());
-        let Ok(claim) = parsed else {
-            tracing::error!("a publish message that is not a claim: dropped");
-            message.ack();
-            continue;
-        };
-        match host.run(async |ctx| herald::publishing::engine::consume(ctx, &claim).await).await {
-            Ok(_) => message.ack(),
-            Err(e) => {
-                tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
-                message.retry();
+    // The batch's publications go out together (SPEC PB-7): one post's targets in parallel.
+    let messages = batch.messages()?;
+    let work = messages.iter().map(|message| {
+        let host = &host;
+        async move {
+            let parsed: std::result::Result<herald::publishing::engine::Message, _> = serde_json::from_str(message.body());
+            let Ok(claim) = parsed else {
+                tracing::error!("a publish message that is not a claim: dropped");
+                message.ack();
+                return;
+            };
+            match host.run(async |ctx| herald::publishing::engine::consume(ctx, &claim).await).await {
+                Ok(_) => message.ack(),
+                Err(e) => {
+                    tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
+                    message.retry();
+                }
             }
         }
-    }
+    });
+    futures_util::future::join_all(work).await;
     Ok(())
 }

@@ -36,7 +36,7 @@ pub const STALE_PUBLISHING_MS: i64 = 10 * 60_000;
 /// left in flight for ever, and never posted again blindly.
 pub const UNCONFIRMED_GIVE_UP_MS: i64 = 24 * 3_600_000;
 /// At most this many publications per tick (the rest wait for the next minute).
-pub const CLAIM_BATCH: i64 = 2000;
+pub const CLAIM_BATCH: i64 = 10_000;
 /// Queue messages per send (Cloudflare Queues take up to 100 per batch).
 pub const SEND_BATCH: usize = 100;
 

@@ -3,6 +3,10 @@
 //! bench in-process <label>                   time per request of the domain in process (over
 //!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL)
 //! bench load <base-url> <secs> <n> <label>   requests/s and p50/p99 under n concurrent clients
+//! bench publish <base-url> <targets> <accounts>  schedules <targets> publications due in the same
+//!                                             minute across <accounts> accounts of a local
+//!                                             Mastodon-contract server, fires the cron, and prints
+//!                                             time to drain, publishes/s, duplicates and losses
 
 use std::time::{Duration, Instant};
 
@@ -172,6 +176,121 @@ async fn posts(store: &str, base: Option<&str>) {
     );
 }
 
+async fn publish(base: &str, targets: usize, accounts: usize) {
+    use futures_util::future::join_all;
+    use herald_tests::fakes::FakeMastodon;
+    use serde_json::json;
+    std::env::set_var("HERALD_BASE_URL", base);
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("bench-token-");
+    let user = signup(&api, "bench-publish").await;
+    let ws = create_workspace(&api, &user, "Bench publish").await;
+    let w = |rest: &str| format!("/api/v1/workspaces/{ws}{rest}");
+    let setup = Instant::now();
+    let mut ids = Vec::new();
+    for n in 0..accounts {
+        let r = api
+            .post(&w("/social-accounts"))
+            .bearer(&user.access)
+            .json(json!({"platform": "mastodon", "instanceUrl": fake.base, "accessToken": format!("bench-token-{n}")}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "connect: {}", String::from_utf8_lossy(&r.body));
+        ids.push(r.data()["id"].as_str().unwrap().to_string());
+    }
+    // Each post goes to `per_post` accounts: one publication per (target, account).
+    let per_post = accounts.min(20);
+    let post_count = targets.div_ceil(per_post);
+    let mut posts = Vec::new();
+    for chunk in 0..post_count.div_ceil(500) {
+        let mut csv = String::from("title,body,platforms\n");
+        for i in chunk * 500..((chunk + 1) * 500).min(post_count) {
+            csv.push_str(&format!("Bench {i},Benchmark post number {i},mastodon\n"));
+        }
+        let r = api.post(&w("/posts/import")).bearer(&user.access).typed("text/csv", csv).send().await;
+        assert_eq!(r.status, 200, "import: {}", String::from_utf8_lossy(&r.body));
+        for row in r.data()["rows"].as_array().unwrap() {
+            posts.push(row["postId"].as_str().expect("imported").to_string());
+        }
+    }
+    let due = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(45 + (post_count as i64) / 20);
+    let at = due.to_string();
+    let mut scheduled = 0;
+    for batch in posts.chunks(8).enumerate().collect::<Vec<_>>() {
+        let (b, chunk) = batch;
+        let calls = chunk.iter().enumerate().map(|(k, post)| {
+            let i = b * 8 + k;
+            let chosen: Vec<&String> = (0..per_post).map(|j| &ids[(i * per_post + j) % accounts]).collect();
+            let body = json!({"accountIds": chosen, "at": at});
+            let path = w(&format!("/posts/{post}/schedule"));
+            let api = &api;
+            let user = &user;
+            async move { api.post(&path).bearer(&user.access).json(body).send().await }
+        });
+        for r in join_all(calls).await {
+            assert_eq!(r.status, 201, "schedule: {}", String::from_utf8_lossy(&r.body));
+            scheduled += r.data().as_array().map_or(0, Vec::len);
+        }
+    }
+    let setup = setup.elapsed();
+    let wait = (due.as_millisecond() - jiff::Timestamp::now().as_millisecond()).max(0) as u64;
+    eprintln!(
+        "==> {scheduled} publications on {accounts} accounts due at {at} (set up in {:.1} s); waiting {} s",
+        setup.as_secs_f64(),
+        wait / 1000
+    );
+    tokio::time::sleep(Duration::from_millis(wait + 200)).await;
+    let started = Instant::now();
+    let mut fired = 0;
+    let mut drained = None;
+    while started.elapsed() < Duration::from_secs(900) {
+        // The cron fires once a minute in production; here once, then again only if work is left
+        // after a minute (a claim batch not sent, a retry due).
+        if fired == 0 || started.elapsed().as_secs() / 60 >= fired {
+            let r = reqwest::Client::new().get(format!("{base}/__scheduled?cron=*+*+*+*+*")).send().await;
+            assert!(r.is_ok_and(|r| r.status().is_success()), "the cron answers");
+            fired += 1;
+        }
+        if fake.status_count() >= scheduled {
+            drained = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A minute's grace: late duplicates would show now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = reqwest::Client::new().get(format!("{base}/__scheduled?cron=*+*+*+*+*")).send().await;
+    assert!(r.is_ok());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut published = 0;
+    for chunk in posts.chunks(8) {
+        let calls = chunk.iter().map(|post| {
+            let path = w(&format!("/posts/{post}/publications"));
+            let api = &api;
+            let user = &user;
+            async move { api.get(&path).bearer(&user.access).send().await }
+        });
+        for r in join_all(calls).await {
+            published += r.data().as_array().unwrap().iter().filter(|p| p["status"] == "published").count();
+        }
+    }
+    let losses = scheduled - published.min(scheduled);
+    match drained {
+        Some(t) => println!(
+            "worker publish {scheduled} publications due in one minute, {accounts} accounts: drained in {:.1} s, {:.0} publishes/s, cron fired {fired}x, duplicates {}, losses {losses} (idempotent replays {})",
+            t.as_secs_f64(),
+            scheduled as f64 / t.as_secs_f64(),
+            fake.duplicates(),
+            fake.replays()
+        ),
+        None => println!(
+            "worker publish {scheduled} publications: NOT drained in 15 min ({} posted), duplicates {}, losses {losses}",
+            fake.status_count(),
+            fake.duplicates()
+        ),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -182,6 +301,12 @@ fn main() {
             let secs = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
             let clients = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(8);
             rt.block_on(load(base, secs, clients, args.get(5).map_or("d1", String::as_str)));
+        }
+        Some("publish") => {
+            let base = args.get(2).expect("base url");
+            let targets = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+            let accounts = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100);
+            rt.block_on(publish(base, targets, accounts));
         }
         Some("posts") => rt.block_on(posts(args.get(2).map_or("sqlite", String::as_str), args.get(3).map(String::as_str))),
         _ => eprintln!("usage: bench posts [label] [base-url] | bench in-process [label] | bench load <base-url> [secs] [clients] [label]"),
