@@ -35,7 +35,7 @@ export HERALD_TEST_PDS_URL HERALD_REQUIRE_PDS=1
 HERALD_TEST_PDS_URL=$(bash scripts/pds.sh "$state/pds.log" "$state/pds.pid")
 pids+=("$(cat "$state/pds.pid")")
 
-# The suite's fake X listens here (each test process binds it in turn), and the Worker is told.
+# The suite's fake X and LinkedIn listen here (each test process binds it in turn), and the Worker is told.
 export HERALD_TEST_X_PORT
 HERALD_TEST_X_PORT=$(free_port)
 
@@ -74,8 +74,10 @@ start_worker() {
   setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
-    --var "PLATFORM_URLS:x=http://127.0.0.1:$HERALD_TEST_X_PORT" \
+    --var "PLATFORM_URLS:x=http://127.0.0.1:$HERALD_TEST_X_PORT,linkedin=http://127.0.0.1:$HERALD_TEST_X_PORT" \
     --var "OAUTH_X_CLIENT_ID:$(test_const X_CLIENT_ID fakes)" --var "OAUTH_X_CLIENT_SECRET:$(test_const X_CLIENT_SECRET fakes)" \
+    --var "OAUTH_LINKEDIN_CLIENT_ID:$(test_const LINKEDIN_CLIENT_ID fakes)" \
+    --var "OAUTH_LINKEDIN_CLIENT_SECRET:$(test_const LINKEDIN_CLIENT_SECRET fakes)" \
     --test-scheduled "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then

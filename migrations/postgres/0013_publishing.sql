@@ -47,7 +47,9 @@ CREATE TABLE publications (
     id              TEXT PRIMARY KEY,
     workspace_id    TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     post_id         TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
-    target_id       TEXT NOT NULL REFERENCES post_targets (id) ON DELETE CASCADE,
+    -- Not a foreign key: an edit rewrites a post's targets, and a publication's history
+    -- (cancelled by that edit, or failed before it) outlives the target it was for.
+    target_id       TEXT NOT NULL,
     account_id      TEXT NOT NULL REFERENCES social_accounts (id),
     platform        TEXT NOT NULL,
     due_at          BIGINT NOT NULL,

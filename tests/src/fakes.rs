@@ -324,6 +324,8 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
 
 pub const X_CLIENT_ID: &str = "herald-test-x-client";
 pub const X_CLIENT_SECRET: &str = "herald-test-x-secret";
+pub const LINKEDIN_CLIENT_ID: &str = "herald-test-linkedin-client";
+pub const LINKEDIN_CLIENT_SECRET: &str = "herald-test-linkedin-secret";
 
 #[derive(Debug, Clone)]
 pub struct Tweet {
@@ -401,11 +403,15 @@ impl FakeX {
             .filter_map(|p| p.split_once('='))
             .map(|(k, v)| (k.to_string(), percent_decode(v)))
             .collect();
-        assert!(authorize_url.starts_with(&format!("{}/i/oauth2/authorize?", self.base)), "{authorize_url}");
+        let x = authorize_url.starts_with(&format!("{}/i/oauth2/authorize?", self.base));
+        let linkedin = authorize_url.starts_with(&format!("{}/oauth/v2/authorization?", self.base));
+        assert!(x || linkedin, "{authorize_url}");
         assert_eq!(params.get("response_type").map(String::as_str), Some("code"));
-        assert_eq!(params.get("client_id").map(String::as_str), Some(X_CLIENT_ID));
+        let client = if x { X_CLIENT_ID } else { LINKEDIN_CLIENT_ID };
+        assert_eq!(params.get("client_id").map(String::as_str), Some(client));
         assert_eq!(params.get("code_challenge_method").map(String::as_str), Some("S256"));
-        assert!(params.get("scope").is_some_and(|s| s.contains("offline.access")));
+        let scope = if x { "offline.access" } else { "w_member_social" };
+        assert!(params.get("scope").is_some_and(|s| s.contains(scope)));
         let challenge = params.get("code_challenge").expect("a PKCE challenge").clone();
         let redirect = params.get("redirect_uri").expect("a redirect").clone();
         let mut s = self.state.lock().unwrap();
@@ -484,12 +490,19 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
     use base64::Engine;
     let req = read_request(&mut stream).await?;
     let path = req.path.split('?').next().unwrap_or_default().to_string();
-    if path == "/2/oauth2/token" {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{X_CLIENT_ID}:{X_CLIENT_SECRET}"));
-        if req.header("authorization") != Some(format!("Basic {basic}").as_str()) {
+    if path == "/2/oauth2/token" || path == "/oauth/v2/accessToken" {
+        let form = form_of(&req.body);
+        // X authenticates its confidential clients with Basic; LinkedIn takes the secret in the body.
+        let authenticated = if path == "/2/oauth2/token" {
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{X_CLIENT_ID}:{X_CLIENT_SECRET}"));
+            req.header("authorization") == Some(format!("Basic {basic}").as_str())
+        } else {
+            form.get("client_id").map(String::as_str) == Some(LINKEDIN_CLIENT_ID)
+                && form.get("client_secret").map(String::as_str) == Some(LINKEDIN_CLIENT_SECRET)
+        };
+        if !authenticated {
             return Some(respond(&mut stream, 401, &[], &json!({"error": "unauthorized_client"})).await);
         }
-        let form = form_of(&req.body);
         let answer = {
             let mut s = state.lock().unwrap();
             match form.get("grant_type").map(String::as_str) {
@@ -544,6 +557,75 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
         );
     };
     match (req.method.as_str(), path.as_str()) {
+        ("GET", "/v2/userinfo") => {
+            respond(&mut stream, 200, &[], &json!({"sub": format!("li-{user}"), "name": format!("Member {user}")}))
+                .await
+        }
+        ("POST", "/rest/images") => {
+            let n = {
+                let mut s = state.lock().unwrap();
+                s.counter += 1;
+                s.counter
+            };
+            let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
+            let v = json!({"value": {"uploadUrl": format!("{base}/upload/{n}"), "image": format!("urn:li:image:{n}")}});
+            respond(&mut stream, 200, &[], &v).await
+        }
+        ("PUT", p) if p.starts_with("/upload/") => respond(&mut stream, 201, &[], &json!({})).await,
+        ("POST", "/rest/posts") | ("GET", "/rest/posts")
+            if req.header("linkedin-version").is_none() || req.header("x-restli-protocol-version") != Some("2.0.0") =>
+        {
+            respond(&mut stream, 426, &[], &json!({"status": 426, "message": "A version header is required"})).await
+        }
+        ("POST", "/rest/posts") => {
+            let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let text = input["commentary"].as_str().unwrap_or_default().to_string();
+            if input["author"].as_str() != Some(format!("urn:li:person:li-{user}").as_str()) {
+                return Some(
+                    respond(&mut stream, 403, &[], &json!({"status": 403, "message": "author is not the member"}))
+                        .await,
+                );
+            }
+            let fault = {
+                let mut s = state.lock().unwrap();
+                s.faults.iter().position(|(m, _)| text.contains(m.as_str())).map(|i| s.faults.remove(i).1)
+            };
+            if fault == Some(Fault::UnavailableBefore) {
+                return Some(
+                    respond(&mut stream, 503, &[], &json!({"status": 503, "message": "Service Unavailable"})).await,
+                );
+            }
+            if fault == Some(Fault::Unprocessable) {
+                return Some(
+                    respond(&mut stream, 422, &[], &json!({"status": 422, "message": "commentary is invalid"})).await,
+                );
+            }
+            let urn = {
+                let mut s = state.lock().unwrap();
+                s.counter += 1;
+                let urn = format!("urn:li:share:{}", 7_100_000 + s.counter);
+                s.tweets.push(Tweet { id: urn.clone(), user: format!("li:{user}"), text });
+                urn
+            };
+            match fault {
+                Some(Fault::ErrorAfter) => respond(&mut stream, 500, &[], &json!({"status": 500})).await,
+                Some(Fault::ResetAfter) => drop(stream),
+                _ => respond(&mut stream, 201, &[("x-restli-id".to_string(), urn)], &json!({})).await,
+            }
+        }
+        ("GET", "/rest/posts") => {
+            let list: Vec<Value> = {
+                let s = state.lock().unwrap();
+                let me = format!("li:{user}");
+                s.tweets
+                    .iter()
+                    .filter(|t| t.user == me)
+                    .rev()
+                    .map(|t| json!({"id": t.id, "commentary": t.text}))
+                    .collect()
+            };
+            respond(&mut stream, 200, &[], &json!({"elements": list, "paging": {"count": list.len()}})).await
+        }
         ("GET", "/2/users/me") => {
             respond(
                 &mut stream,

@@ -51,8 +51,12 @@ pub fn test_config(environment: Environment) -> Config {
     // Retries in a test come within a second, not after 30.
     config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     // X is the process's fake X (the Worker under test is given the same, see test.sh).
-    config.platform_urls = vec![("x".into(), fakes::FakeX::get().base)];
-    config.oauth_clients = vec![("x".into(), fakes::X_CLIENT_ID.into(), fakes::X_CLIENT_SECRET.into())];
+    let platforms = fakes::FakeX::get().base;
+    config.platform_urls = vec![("x".into(), platforms.clone()), ("linkedin".into(), platforms)];
+    config.oauth_clients = vec![
+        ("x".into(), fakes::X_CLIENT_ID.into(), fakes::X_CLIENT_SECRET.into()),
+        ("linkedin".into(), fakes::LINKEDIN_CLIENT_ID.into(), fakes::LINKEDIN_CLIENT_SECRET.into()),
+    ];
     config
 }
 

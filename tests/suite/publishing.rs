@@ -346,11 +346,15 @@ async fn exhausted_retries_end_in_the_dead_letter_list_with_their_reason() {
 
 /// Connects X account `user` through OAuth 2 with PKCE, as a browser would.
 async fn connect_x(api: &Api, owner: &User, ws: &str, user: &str) -> Resp {
+    connect_oauth(api, owner, ws, "x", user).await
+}
+
+async fn connect_oauth(api: &Api, owner: &User, ws: &str, platform: &str, user: &str) -> Resp {
     let x = FakeX::get();
     let started = api
         .post(&w(ws, "/social-accounts/oauth/start"))
         .bearer(&owner.access)
-        .json(json!({"platform": "x", "redirectUri": "https://app.example.test/oauth/x"}))
+        .json(json!({"platform": platform, "redirectUri": "https://app.example.test/oauth/cb"}))
         .send()
         .await;
     assert_eq!(started.status, 200, "{}", String::from_utf8_lossy(&started.body));
@@ -512,4 +516,102 @@ async fn x_unknown_outcomes_are_settled_by_reading_the_timeline_never_by_posting
     }
     let failed = done.iter().find(|p| p["status"] == "failed").unwrap();
     assert!(failed["reason"].as_str().unwrap().contains("duplicate content"), "{failed}");
+}
+
+#[tokio::test]
+async fn under_a_workflow_only_approved_posts_are_scheduled_and_an_edit_withdraws_the_schedule() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-flow");
+    let owner = signup(&api, "flow-publish").await;
+    let ws = create_workspace(&api, &owner, "Flow publish").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-flow").await.data();
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let post = post_for_mastodon(&api, &writer, &ws, &format!("Needs approval {}", unique_email("a"))).await;
+    let body = json!({"accountIds": [account["id"]]});
+    schedule(&api, &writer, &ws, &post, body.clone()).await.expect_error(403, "FORBIDDEN");
+    let r = schedule(&api, &editor, &ws, &post, body.clone()).await;
+    r.expect_error(409, "CONFLICT");
+    api.post(&w(&ws, &format!("/posts/{post}/submit"))).bearer(&writer.access).send().await;
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data();
+    let request = history[0]["id"].as_str().unwrap().to_string();
+    let r =
+        api.post(&w(&ws, &format!("/approvals/{request}/approve"))).bearer(&editor.access).json(json!({})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = schedule(
+        &api,
+        &editor,
+        &ws,
+        &post,
+        json!({"accountIds": [account["id"]], "at": "2027-03-01T10:00", "timezone": "America/New_York"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()[0]["dueAt"], "2027-03-01T15:00:00Z");
+    // The approved text changes: the schedule is withdrawn and the post goes back to review.
+    let current = api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&writer.access).send().await.data();
+    let r = api
+        .request("PATCH", &w(&ws, &format!("/posts/{post}")))
+        .bearer(&writer.access)
+        .json(json!({"body": "Changed after approval", "version": current["version"]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["status"], "in_review");
+    let list = publications(&api, &owner, &ws, &post).await;
+    assert_eq!(list[0]["status"], "cancelled");
+    assert!(list[0]["reason"].as_str().unwrap().contains("edited"), "{}", list[0]);
+    api.run_cron().await;
+    assert!(fake.statuses().is_empty(), "nothing unapproved is published");
+}
+
+#[tokio::test]
+async fn linkedin_posts_with_an_image_through_the_versioned_posts_api_once_even_after_an_unknown_outcome() {
+    let api = Api::new();
+    let fake = FakeX::get();
+    let owner = signup(&api, "linkedin").await;
+    let ws = create_workspace(&api, &owner, "LinkedIn").await;
+    let user = format!("li{}", &unique_email("u")[2..10]);
+    let r = connect_oauth(&api, &owner, &ws, "linkedin", &user).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let account = r.data();
+    assert_eq!(
+        (account["platform"].as_str(), account["externalId"].as_str()),
+        (Some("linkedin"), Some(format!("li-{user}").as_str()))
+    );
+    let asset = ready_png(&api, &owner, &ws).await;
+    let mut posts = Vec::new();
+    for (i, fault) in [None, Some(Fault::ErrorAfter), Some(Fault::Unprocessable)].into_iter().enumerate() {
+        let marker = format!("[{user}-{i}]");
+        if let Some(f) = fault {
+            fake.inject(&marker, f);
+        }
+        let r = api
+            .post(&w(&ws, "/posts"))
+            .bearer(&owner.access)
+            .json(json!({"title": "For LinkedIn", "body": format!("Our news {marker}"), "targets": [{"platform": "linkedin", "media": [asset]}]}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let post = r.data()["id"].as_str().unwrap().to_string();
+        let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]]})).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        posts.push(post);
+    }
+    let done = settle(&api, &owner, &ws, &posts).await;
+    let count = |s: &str| done.iter().filter(|p| p["status"] == s).count();
+    assert_eq!((count("published"), count("failed")), (2, 1), "{done:#?}");
+    let written = fake.tweets_of(&format!("li:{user}"));
+    assert_eq!(written.len(), 2, "once each: {written:#?}");
+    for p in done.iter().filter(|p| p["status"] == "published") {
+        let urn = p["remoteId"].as_str().unwrap();
+        assert!(urn.starts_with("urn:li:share:") && written.iter().any(|t| t.id == urn), "{p}");
+    }
 }

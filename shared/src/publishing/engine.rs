@@ -290,6 +290,9 @@ async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attemp
         let service = account.view.service_url.as_str();
         return match account.platform() {
             Platform::X => super::x::publish(ctx, service, &token, draft).await,
+            Platform::LinkedIn => {
+                super::linkedin::publish(ctx, service, &token, &account.view.external_id, draft).await
+            }
             other => Attempt {
                 outcome: Outcome::Failed {
                     reason: format!("publishing to {} is not available yet", other.as_str()),
@@ -500,6 +503,12 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
                 // Absent this long after the last try: never written (ten retry periods).
                 let grace = ctx.config.publish_retry_base_ms * 10;
                 super::x::reconcile(ctx, service, &token, &account.view.external_id, &draft, first, last, grace).await
+            }
+            Platform::LinkedIn => {
+                let token = creds.access_token.clone().unwrap_or_default();
+                let last = last_attempt(ctx, &p, now).await?;
+                let grace = ctx.config.publish_retry_base_ms * 10;
+                super::linkedin::reconcile(ctx, service, &token, &account.view.external_id, &draft, last, grace).await
             }
             _ => None,
         };

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod bluesky;
 pub mod engine;
+pub mod linkedin;
 pub mod mastodon;
 pub mod oauth;
 pub mod schedule;
