@@ -21,6 +21,9 @@ CREATE TABLE social_accounts (
     -- A rate limit answered by the platform: nothing is sent for the account before then.
     paused_until      INTEGER,
     last_error        TEXT,
+    -- Posting times (JSON [{"day": "mon", "time": "09:00"}…]) in slot_timezone: "next free slot".
+    slots             TEXT NOT NULL DEFAULT '[]',
+    slot_timezone     TEXT NOT NULL DEFAULT 'UTC',
     created_by        TEXT NOT NULL REFERENCES users (id),
     created_at        INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,

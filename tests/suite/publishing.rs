@@ -615,3 +615,67 @@ async fn linkedin_posts_with_an_image_through_the_versioned_posts_api_once_even_
         assert!(urn.starts_with("urn:li:share:") && written.iter().any(|t| t.id == urn), "{p}");
     }
 }
+
+#[tokio::test]
+async fn posting_slots_give_the_next_free_slot_and_repeats_schedule_each_occurrence() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-slots");
+    let owner = signup(&api, "slots").await;
+    let ws = create_workspace(&api, &owner, "Slots").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-slots").await.data();
+    let id = account["id"].as_str().unwrap();
+    let slots_path = w(&ws, &format!("/social-accounts/{id}/slots"));
+    let r = api
+        .request("PUT", &slots_path)
+        .bearer(&owner.access)
+        .json(json!({"timezone": "Mars/Base", "slots": [{"day": "someday", "time": "25:00"}]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["timezone", "slots[0].day", "slots[0].time"]);
+    api.get(&w(&ws, &format!("/social-accounts/{id}/next-slot")))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .expect_error(409, "CONFLICT");
+    let every_day: Vec<Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| json!({"day": d, "time": "09:00"})).collect();
+    let r = api
+        .request("PUT", &slots_path)
+        .bearer(&owner.access)
+        .json(json!({"timezone": "Asia/Tokyo", "slots": every_day}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        (r.data()["slotTimezone"].as_str(), r.data()["slots"].as_array().map(Vec::len)),
+        (Some("Asia/Tokyo"), Some(7))
+    );
+    let next = api.get(&w(&ws, &format!("/social-accounts/{id}/next-slot"))).bearer(&owner.access).send().await.data();
+    let first = next["at"].as_str().unwrap().to_string();
+    assert!(first.ends_with("T00:00:00Z"), "09:00 in Tokyo is 00:00 UTC: {first}");
+
+    // Two posts into the next free slots: the second takes the slot after the first's.
+    let one = post_for_mastodon(&api, &owner, &ws, "Slot one").await;
+    let two = post_for_mastodon(&api, &owner, &ws, "Slot two").await;
+    let a = schedule(&api, &owner, &ws, &one, json!({"accountIds": [id], "at": "next-free-slot"})).await.data();
+    let b = schedule(&api, &owner, &ws, &two, json!({"accountIds": [id], "at": "next-free-slot"})).await.data();
+    assert_eq!(a[0]["dueAt"], first.as_str());
+    assert_eq!(a[0]["timezone"], "Asia/Tokyo");
+    let (t1, t2) = (a[0]["dueAt"].as_str().unwrap().to_string(), b[0]["dueAt"].as_str().unwrap().to_string());
+    assert!(t2 > t1 && t2.ends_with("T00:00:00Z"), "{t1} then {t2}");
+
+    // A weekly repeat: four publications a week apart, each 09:00 in New York.
+    let weekly = post_for_mastodon(&api, &owner, &ws, "Weekly tip").await;
+    let r = schedule(&api, &owner, &ws, &weekly, json!({"accountIds": [id], "at": "2027-03-07T09:00", "timezone": "America/New_York", "repeat": {"every": "week", "count": 4}})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let data = r.data();
+    let due: Vec<&str> = data.as_array().unwrap().iter().map(|p| p["dueAt"].as_str().unwrap()).collect();
+    assert_eq!(
+        due,
+        ["2027-03-07T14:00:00Z", "2027-03-14T13:00:00Z", "2027-03-21T13:00:00Z", "2027-03-28T13:00:00Z"],
+        "the clocks change on 14 March"
+    );
+    let r = schedule(&api, &owner, &ws, &weekly, json!({"accountIds": [id], "repeat": {"every": "year", "count": 99}}))
+        .await;
+    assert_eq!(r.fields(), ["repeat.count"]);
+}

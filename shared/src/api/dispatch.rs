@@ -111,6 +111,8 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         OAuthStart => crate::publishing::oauth::start(ctx, call).await,
         OAuthCallback => crate::publishing::oauth::callback(ctx, call).await,
         GetAccount => crate::publishing::accounts::get(ctx, call).await,
+        PutSlots => crate::publishing::slots::put(ctx, call).await,
+        NextSlot => crate::publishing::slots::next(ctx, call).await,
         DisconnectAccount => crate::publishing::accounts::disconnect(ctx, call).await,
         SchedulePost => crate::publishing::schedule::schedule(ctx, call).await,
         ReschedulePost => crate::publishing::schedule::reschedule(ctx, call).await,

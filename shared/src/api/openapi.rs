@@ -113,6 +113,8 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         crate::publishing::oauth::start,
         crate::publishing::oauth::callback,
         crate::publishing::accounts::get,
+        crate::publishing::slots::put,
+        crate::publishing::slots::next,
         crate::publishing::accounts::disconnect,
         crate::publishing::schedule::schedule,
         crate::publishing::schedule::reschedule,

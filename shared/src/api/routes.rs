@@ -110,6 +110,8 @@ pub enum RouteId {
     OAuthStart,
     OAuthCallback,
     GetAccount,
+    PutSlots,
+    NextSlot,
     DisconnectAccount,
     SchedulePost,
     ReschedulePost,
@@ -339,6 +341,18 @@ pub const ROUTES: &[Route] = &[
         Workspace(P::AccountsManage),
     ),
     r("GET", "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", GetAccount, Workspace(P::AccountsRead)),
+    r(
+        "PUT",
+        "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots",
+        PutSlots,
+        Workspace(P::AccountsManage),
+    ),
+    r(
+        "GET",
+        "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot",
+        NextSlot,
+        Workspace(P::AccountsRead),
+    ),
     r(
         "DELETE",
         "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}",

@@ -53,6 +53,9 @@ pub struct AccountView {
     /// A platform rate limit: nothing is sent for the account before then.
     pub paused_until: Option<String>,
     pub last_error: Option<String>,
+    /// Posting times for "next free slot".
+    pub slots: Vec<super::slots::Slot>,
+    pub slot_timezone: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -83,7 +86,7 @@ impl Account {
 }
 
 pub const COLUMNS: &str = "id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
-     credentials, status, paused_until, last_error, created_at, updated_at, access_expires_at";
+     credentials, status, paused_until, last_error, created_at, updated_at, access_expires_at, slots, slot_timezone";
 
 pub fn decode(r: &Row) -> Result<Account, AppError> {
     let platform = r.text("platform")?;
@@ -101,6 +104,8 @@ pub fn decode(r: &Row) -> Result<Account, AppError> {
             status: r.text("status")?,
             paused_until: paused_until.map(rfc3339),
             last_error: r.opt_text("last_error")?,
+            slots: serde_json::from_str(&r.text("slots")?).unwrap_or_default(),
+            slot_timezone: r.text("slot_timezone")?,
             created_at: rfc3339(r.int("created_at")?),
             updated_at: rfc3339(r.int("updated_at")?),
         },

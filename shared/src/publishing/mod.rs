@@ -18,6 +18,7 @@ pub mod mastodon;
 pub mod oauth;
 pub mod schedule;
 pub mod sealed;
+pub mod slots;
 pub mod x;
 
 use serde::{Deserialize, Serialize};

@@ -32,11 +32,40 @@ pub struct ScheduleInput {
     /// platforms (1 to 20).
     #[serde(default)]
     pub account_ids: Vec<String>,
-    /// When: RFC 3339 with an offset (`2026-12-01T09:00:00Z`), or a wall-clock time
-    /// (`2026-12-01T09:00`) in `timezone`. Omit it to publish now.
+    /// When: RFC 3339 with an offset (`2026-12-01T09:00:00Z`), a wall-clock time
+    /// (`2026-12-01T09:00`) in `timezone`, or `next-free-slot` (each account's next posting
+    /// slot with nothing scheduled). Omit it to publish now.
     pub at: Option<String>,
-    /// IANA time zone of a wall-clock `at`; UTC by default.
+    /// IANA time zone of a wall-clock `at` and of `repeat`; UTC by default.
     pub timezone: Option<String>,
+    /// Publish again at a fixed interval (wall-clock in the time zone, so 09:00 stays 09:00).
+    pub repeat: Option<Repeat>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    /// `day`, `week` or `month`.
+    pub every: String,
+    /// How many times in all, 2 to 52.
+    pub count: i64,
+}
+
+/// `count` due times from `first`, `every` apart in `tz`'s wall-clock time.
+pub fn occurrences(first: i64, tz: &str, every: &str, count: i64) -> Result<Vec<i64>, String> {
+    let zone = jiff::tz::db().get(tz).map_err(|_| format!("unknown IANA time zone `{tz}`"))?;
+    let start = jiff::Timestamp::from_millisecond(first).map_err(|e| e.to_string())?.to_zoned(zone);
+    (0..count)
+        .map(|k| {
+            let span = match every {
+                "day" => jiff::Span::new().days(k),
+                "week" => jiff::Span::new().weeks(k),
+                "month" => jiff::Span::new().months(k),
+                _ => return Err("must be day, week or month".to_string()),
+            };
+            start.checked_add(span).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -145,8 +174,10 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         Some(t) => validate::timezone(t).map_err(|m| errors.push(FieldError::new("timezone", m))).unwrap_or_default(),
         None => "UTC".to_string(),
     };
+    let slot_mode = input.at.as_deref().map(str::trim) == Some("next-free-slot");
     let due = match input.at.as_deref() {
         None => now,
+        Some(_) if slot_mode => now,
         Some(at) if errors.is_empty() => match due_ms(at, &tz) {
             Ok(t) if t < now - PAST_TOLERANCE_MS => {
                 errors.push(FieldError::new("at", "is in the past"));
@@ -163,6 +194,18 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
             }
         },
         Some(_) => now,
+    };
+    let repeat = match &input.repeat {
+        None => None,
+        Some(r) if !(2..=52).contains(&r.count) => {
+            errors.push(FieldError::new("repeat.count", "must be 2 to 52"));
+            None
+        }
+        Some(r) if !["day", "week", "month"].contains(&r.every.as_str()) => {
+            errors.push(FieldError::new("repeat.every", "must be day, week or month"));
+            None
+        }
+        Some(r) => Some((r.every.clone(), r.count)),
     };
     let mut ids: Vec<String> = Vec::new();
     for id in input.account_ids.iter().map(|a| a.trim().to_string()) {
@@ -223,7 +266,35 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     }
     let mut statements = Vec::new();
     let mut created = Vec::new();
-    for (target_id, account) in &pairs {
+    let mut planned = Vec::new();
+    for (i, (target_id, account)) in pairs.iter().enumerate() {
+        let (first, zone) = if slot_mode {
+            match super::slots::next_for(ctx.db, &ws, &account.view, now).await {
+                Ok(at) => (at, account.view.slot_timezone.clone()),
+                Err(AppError::Conflict(m)) => {
+                    errors.push(FieldError::new(format!("accountIds[{i}]"), m));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            (due, tz.clone())
+        };
+        let times = match &repeat {
+            Some((every, count)) => {
+                occurrences(first, &zone, every, *count).map_err(|m| AppError::field("repeat", m))?
+            }
+            None => vec![first],
+        };
+        for at in times {
+            planned.push((target_id.clone(), account, at, zone.clone()));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    for (target_id, account, due, tz) in &planned {
+        let (due, tz) = (*due, tz.clone());
         let id = ctx.new_id();
         statements.push(Statement::new(
             "INSERT INTO publications (id, workspace_id, post_id, target_id, account_id, platform, due_at, timezone, status, \
@@ -421,5 +492,18 @@ mod tests {
         );
         assert!(due_ms("tomorrow", "UTC").is_err());
         assert!(due_ms("2026-12-01T09:00", "Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn repeats_keep_the_wall_clock_time_across_daylight_saving() {
+        use super::occurrences;
+        use crate::validate::rfc3339;
+        let first = due_ms("2026-03-27T09:00", "Europe/Paris").unwrap();
+        let days: Vec<String> =
+            occurrences(first, "Europe/Paris", "day", 3).unwrap().into_iter().map(rfc3339).collect();
+        assert_eq!(days, ["2026-03-27T08:00:00Z", "2026-03-28T08:00:00Z", "2026-03-29T07:00:00Z"], "09:00 each day");
+        let months = occurrences(due_ms("2027-01-31T12:00:00Z", "UTC").unwrap(), "UTC", "month", 2).unwrap();
+        assert_eq!(rfc3339(months[1]), "2027-02-28T12:00:00Z", "clamped to the month's end");
+        assert!(occurrences(first, "UTC", "fortnight", 2).is_err());
     }
 }
