@@ -74,7 +74,7 @@ start_worker() {
   setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
-    --var "PLATFORM_URLS:x=http://127.0.0.1:$HERALD_TEST_X_PORT,linkedin=http://127.0.0.1:$HERALD_TEST_X_PORT" \
+    --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
     --var "OAUTH_X_CLIENT_ID:$(test_const X_CLIENT_ID fakes)" --var "OAUTH_X_CLIENT_SECRET:$(test_const X_CLIENT_SECRET fakes)" \
     --var "OAUTH_LINKEDIN_CLIENT_ID:$(test_const LINKEDIN_CLIENT_ID fakes)" \
     --var "OAUTH_LINKEDIN_CLIENT_SECRET:$(test_const LINKEDIN_CLIENT_SECRET fakes)" \

@@ -253,8 +253,10 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
             let (fault, known) = {
                 let mut s = state.lock().unwrap();
                 s.requests += 1;
-                let fault = if s.faults.is_empty() { None } else { Some(s.faults.remove(0)) };
                 let known = key.as_ref().and_then(|k| s.keys.get(k).cloned());
+                // Mastodon answers a known key from its record before anything else: the
+                // injected faults meet new calls only.
+                let fault = if s.faults.is_empty() || known.is_some() { None } else { Some(s.faults.remove(0)) };
                 if known.is_some() {
                     s.replays += 1;
                 }
@@ -545,10 +547,21 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
         };
         return Some(respond(&mut stream, answer.0, &[], &answer.1).await);
     }
+    let bearer = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default().to_string();
+    // Meta and TikTok take tokens the account owner pasted: `meta-{user}`, `tiktok-{user}`.
+    if let Some(user) = bearer.strip_prefix("meta-") {
+        return serve_meta(&mut stream, &state, &req, &path, user).await;
+    }
+    if let Some(user) = bearer.strip_prefix("tiktok-") {
+        return serve_tiktok(&mut stream, &state, &req, &path, user).await;
+    }
+    if path.starts_with("/v23.0/") || path.starts_with("/v1.0/") {
+        let v = json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}});
+        return Some(respond(&mut stream, 400, &[], &v).await);
+    }
     let user = {
         let s = state.lock().unwrap();
-        let token = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
-        s.access.get(token).filter(|(_, exp)| *exp > now_ms()).map(|(u, _)| u.clone())
+        s.access.get(&bearer).filter(|(_, exp)| *exp > now_ms()).map(|(u, _)| u.clone())
     };
     let Some(user) = user else {
         return Some(
@@ -691,5 +704,206 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
         }
         _ => respond(&mut stream, 404, &[], &json!({"title": "Not Found"})).await,
     }
+    Some(())
+}
+
+/// Records a post of `owner` (a page, an Instagram or Threads user, a TikTok user) unless a fault
+/// aimed at its text says otherwise; answers the id, or the status and body to answer instead.
+fn create_post(state: &Arc<Mutex<XState>>, owner: &str, text: &str) -> Result<String, (u16, Value)> {
+    let mut s = state.lock().unwrap();
+    let fault = s.faults.iter().position(|(m, _)| text.contains(m.as_str())).map(|i| s.faults.remove(i).1);
+    match fault {
+        Some(Fault::UnavailableBefore) => {
+            return Err((503, json!({"error": {"message": "Service unavailable", "code": 2}})))
+        }
+        Some(Fault::Unprocessable) => {
+            return Err((400, json!({"error": {"message": "(#506) Duplicate status message", "code": 506}})));
+        }
+        _ => {}
+    }
+    s.counter += 1;
+    let id = format!("{}", 8_800_000 + s.counter);
+    s.tweets.push(Tweet { id: id.clone(), user: owner.to_string(), text: text.to_string() });
+    if fault == Some(Fault::ErrorAfter) {
+        return Err((
+            500,
+            json!({"error": {"message": "An unexpected error has occurred.", "code": 1, "is_transient": true}}),
+        ));
+    }
+    Ok(id)
+}
+
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let marker = format!("name=\"{name}\"\r\n\r\n");
+    let start = text.find(&marker)? + marker.len();
+    let end = text[start..].find("\r\n--")? + start;
+    Some(text[start..end].to_string())
+}
+
+async fn serve_meta(
+    stream: &mut TcpStream,
+    state: &Arc<Mutex<XState>>,
+    req: &Incoming,
+    path: &str,
+    user: &str,
+) -> Option<()> {
+    let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let page = format!("page-{user}");
+    let ig = format!("ig-{user}");
+    let th = format!("th-{user}");
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let answer = |r: Result<String, (u16, Value)>, ok: &dyn Fn(String) -> Value| match r {
+        Ok(id) => (200, ok(id)),
+        Err(e) => e,
+    };
+    let (status, body) = match (req.method.as_str(), parts.as_slice()) {
+        ("GET", ["v1.0", "me"]) => (200, json!({"id": th, "username": format!("{user}.threads")})),
+        ("GET", ["v23.0", id]) if *id == page => (200, json!({"id": page, "name": format!("Page of {user}")})),
+        ("GET", ["v23.0", id]) if *id == ig => (200, json!({"id": ig, "username": format!("{user}.ig")})),
+        ("POST", ["v23.0", id, "feed"]) if *id == page => {
+            let text = input["message"].as_str().unwrap_or_default();
+            answer(create_post(state, &page, text), &|n| json!({"id": format!("{page}_{n}")}))
+        }
+        ("POST", ["v23.0", id, "photos"]) if *id == page => {
+            let text = multipart_field(&req.body, "caption").unwrap_or_default();
+            assert!(multipart_field(&req.body, "published").as_deref() == Some("true"));
+            answer(
+                create_post(state, &page, &text),
+                &|n| json!({"id": format!("photo{n}"), "post_id": format!("{page}_{n}")}),
+            )
+        }
+        ("POST", ["v23.0", id, "media"]) if *id == ig => {
+            if input["image_url"].as_str().is_none_or(|u| !u.starts_with("http")) {
+                (400, json!({"error": {"message": "image_url is required", "code": 100}}))
+            } else {
+                let mut s = state.lock().unwrap();
+                s.counter += 1;
+                let container = format!("container-{}", s.counter);
+                s.codes.insert(
+                    container.clone(),
+                    (input["caption"].as_str().unwrap_or_default().to_string(), String::new(), ig.clone()),
+                );
+                (200, json!({"id": container}))
+            }
+        }
+        ("POST", ["v1.0", id, "threads"]) if *id == th => {
+            let mut s = state.lock().unwrap();
+            s.counter += 1;
+            let container = format!("container-{}", s.counter);
+            s.codes.insert(
+                container.clone(),
+                (input["text"].as_str().unwrap_or_default().to_string(), String::new(), th.clone()),
+            );
+            (200, json!({"id": container}))
+        }
+        ("GET", [_, container]) if container.starts_with("container-") => {
+            // Processing once, then finished.
+            let mut s = state.lock().unwrap();
+            let polled = s.counter % 2 == 0;
+            s.counter += 1;
+            (200, json!({"id": container, "status_code": if polled { "FINISHED" } else { "IN_PROGRESS" }}))
+        }
+        ("POST", [_, id, "media_publish" | "threads_publish"]) if *id == ig || *id == th => {
+            let container = input["creation_id"].as_str().unwrap_or_default().to_string();
+            let caption = state.lock().unwrap().codes.remove(&container).map(|c| c.0);
+            match caption {
+                Some(text) => answer(create_post(state, id, &text), &|n| json!({"id": n})),
+                None => (400, json!({"error": {"message": "Media ID is not available", "code": 9007}})),
+            }
+        }
+        ("GET", [_, id, "feed" | "media" | "threads"]) => {
+            let field = match parts[2] {
+                "feed" => "message",
+                "media" => "caption",
+                _ => "text",
+            };
+            let s = state.lock().unwrap();
+            let list: Vec<Value> =
+                s.tweets.iter().filter(|t| t.user == *id).rev().map(|t| json!({"id": t.id, field: t.text})).collect();
+            (200, json!({"data": list}))
+        }
+        _ => (404, json!({"error": {"message": format!("Unknown path {path}"), "code": 803}})),
+    };
+    respond(stream, status, &[], &body).await;
+    Some(())
+}
+
+async fn serve_tiktok(
+    stream: &mut TcpStream,
+    state: &Arc<Mutex<XState>>,
+    req: &Incoming,
+    path: &str,
+    user: &str,
+) -> Option<()> {
+    let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let ok = json!({"code": "ok", "message": "", "log_id": "fake"});
+    let open_id = format!("tt-{user}");
+    let (status, body) = match (req.method.as_str(), path) {
+        ("GET", "/v2/user/info/") => (
+            200,
+            json!({"data": {"user": {"open_id": open_id, "display_name": format!("{user} on TikTok")}}, "error": ok}),
+        ),
+        ("POST", "/v2/post/publish/content/init/") | ("POST", "/v2/post/publish/video/init/") => {
+            let urls = input["source_info"]["photo_images"].as_array().cloned().unwrap_or_default();
+            let pulls = input["source_info"]["source"] == "PULL_FROM_URL"
+                && (urls.iter().all(|u| u.as_str().is_some_and(|u| u.starts_with("http")))
+                    || input["source_info"]["video_url"].is_string());
+            if !pulls || input["post_info"]["privacy_level"].as_str().is_none() {
+                (
+                    400,
+                    json!({"error": {"code": "invalid_params", "message": "source_info and privacy_level are required"}}),
+                )
+            } else {
+                let text = input["post_info"]["description"]
+                    .as_str()
+                    .or(input["post_info"]["title"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut s = state.lock().unwrap();
+                s.counter += 1;
+                let publish_id = format!("p_pub_url~v2.{}", s.counter);
+                s.codes.insert(publish_id.clone(), (text, "0".into(), open_id.clone()));
+                (200, json!({"data": {"publish_id": publish_id}, "error": ok}))
+            }
+        }
+        ("POST", "/v2/post/publish/status/fetch/") => {
+            let id = input["publish_id"].as_str().unwrap_or_default().to_string();
+            let entry = state.lock().unwrap().codes.get(&id).cloned();
+            match entry {
+                // Downloading on the first two reads, then posted once.
+                Some((text, polls, owner)) if polls.parse::<u32>().unwrap_or(0) < 2 => {
+                    let next = polls.parse::<u32>().unwrap_or(0) + 1;
+                    state.lock().unwrap().codes.insert(id.clone(), (text, next.to_string(), owner));
+                    (200, json!({"data": {"status": "PROCESSING_DOWNLOAD"}, "error": ok}))
+                }
+                Some((text, polls, owner)) if polls != "done" => {
+                    let posted = create_post(state, &owner, &text);
+                    state.lock().unwrap().codes.insert(id.clone(), (text, "done".into(), owner));
+                    match posted {
+                        Ok(n) => (
+                            200,
+                            json!({"data": {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [n.parse::<u64>().unwrap_or(0)]}, "error": ok}),
+                        ),
+                        Err(_) => (
+                            200,
+                            json!({"data": {"status": "FAILED", "fail_reason": "spam_risk_too_many_posts"}, "error": ok}),
+                        ),
+                    }
+                }
+                Some((_, _, owner)) => {
+                    let s = state.lock().unwrap();
+                    let n = s.tweets.iter().rev().find(|t| t.user == owner).map(|t| t.id.clone()).unwrap_or_default();
+                    (
+                        200,
+                        json!({"data": {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [n.parse::<u64>().unwrap_or(0)]}, "error": ok}),
+                    )
+                }
+                None => (400, json!({"error": {"code": "invalid_publish_id", "message": "unknown publish_id"}})),
+            }
+        }
+        _ => (404, json!({"error": {"code": "not_found", "message": path}})),
+    };
+    respond(stream, status, &[], &body).await;
     Some(())
 }

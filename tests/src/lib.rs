@@ -52,7 +52,10 @@ pub fn test_config(environment: Environment) -> Config {
     config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     // X is the process's fake X (the Worker under test is given the same, see test.sh).
     let platforms = fakes::FakeX::get().base;
-    config.platform_urls = vec![("x".into(), platforms.clone()), ("linkedin".into(), platforms)];
+    config.platform_urls = ["x", "linkedin", "facebook", "instagram", "threads", "tiktok"]
+        .iter()
+        .map(|p| (p.to_string(), platforms.clone()))
+        .collect();
     config.oauth_clients = vec![
         ("x".into(), fakes::X_CLIENT_ID.into(), fakes::X_CLIENT_SECRET.into()),
         ("linkedin".into(), fakes::LINKEDIN_CLIENT_ID.into(), fakes::LINKEDIN_CLIENT_SECRET.into()),

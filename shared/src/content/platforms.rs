@@ -274,20 +274,20 @@ static THREADS: Capabilities = Capabilities {
 // TikTok (Content Posting API, https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
 // and .../content-posting-api-media-transfer-guide): a video post is one video, MP4/WebM/MOV, up to
 // 4 GB and 10 minutes (https://help.blotato.com/platforms/tiktok/supported-posts-and-media; the
-// creator's own cap, from creator_info, may be lower); the caption is 2,200 UTF-16 runes.
-// TikTok's separate photo-post mode is not modelled here.
+// creator's own cap, from creator_info, may be lower); the caption is 2,200 UTF-16 runes. A photo
+// post (media_type PHOTO, .../content-posting-api-reference-photo-post) is 1 to 35 JPEG or WebP
+// images pulled from URLs, each up to 20 MB; photos and a video do not mix.
 static TIKTOK: Capabilities = Capabilities {
     max_text: 2_200,
     counting: Counting::Utf16,
     max_text_bytes: None,
     max_links: None,
-    max_media: 1,
+    max_media: 35,
     max_videos: 1,
     mixed_media: false,
     requires_media: true,
-    media_types: &["video/mp4", "video/webm", "video/quicktime"],
-    // No image type is accepted, so these two limits are never consulted.
-    max_image_bytes: 0,
+    media_types: &["video/mp4", "video/webm", "video/quicktime", "image/jpeg", "image/webp"],
+    max_image_bytes: 20 * MB,
     max_gif_bytes: 0,
     gif_counts_as_video: false,
     max_video_bytes: 4 * GB,
@@ -965,15 +965,20 @@ mod tests {
     }
 
     #[test]
-    fn tiktok_rejects_an_image() {
-        let errors = validate_target(Platform::TikTok, "caption", &[image("image/jpeg", MB)]);
-        assert_eq!(fields(&errors), vec!["media[0]"]);
-        assert!(errors[0].message.starts_with("type image/jpeg is not accepted by tiktok"));
-        assert_eq!(
-            validate_target(Platform::TikTok, "caption", &[]),
-            vec![FieldError::new("media", "is required: tiktok posts need a video")]
-        );
+    fn tiktok_takes_one_video_or_photos_but_not_both_nor_png() {
         assert_eq!(validate_target(Platform::TikTok, "caption", &[video(50 * MB, 30.0)]), vec![]);
+        assert_eq!(
+            validate_target(Platform::TikTok, "caption", &[image("image/jpeg", MB), image("image/jpeg", MB)]),
+            vec![]
+        );
+        let errors = validate_target(Platform::TikTok, "caption", &[image("image/png", MB)]);
+        assert_eq!(fields(&errors), vec!["media[0]"]);
+        assert!(errors[0].message.starts_with("type image/png is not accepted by tiktok"));
+        assert!(
+            !validate_target(Platform::TikTok, "caption", &[image("image/jpeg", MB), video(50 * MB, 30.0)]).is_empty()
+        );
+        assert!(!validate_target(Platform::TikTok, "caption", &[image("image/jpeg", 21 * MB)]).is_empty());
+        assert_eq!(fields(&validate_target(Platform::TikTok, "caption", &[])), vec!["media"]);
     }
 
     #[test]

@@ -31,8 +31,14 @@ pub struct ConnectInput {
     pub service_url: Option<String>,
     /// Mastodon: the instance, like `https://mastodon.social`.
     pub instance_url: Option<String>,
-    /// Mastodon: an access token with `read:accounts write:statuses write:media`.
+    /// Mastodon: an access token with `read:accounts write:statuses write:media`. Facebook: a
+    /// Page access token; Instagram: the professional account's token; Threads and TikTok: the
+    /// user's token (`threads_content_publish`; `video.publish`).
     pub access_token: Option<String>,
+    /// Facebook: the Page to publish to.
+    pub page_id: Option<String>,
+    /// Instagram: the professional account's Instagram user id.
+    pub instagram_user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -149,6 +155,28 @@ fn required(value: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -
     }
 }
 
+/// TikTok's `GET /v2/user/info/`: (open_id, display name, display name).
+async fn tiktok_user(
+    ctx: &Context<'_>,
+    api: &str,
+    token: &str,
+) -> Result<(String, String, Option<String>), Option<String>> {
+    let url = format!("{api}/v2/user/info/?fields=open_id,display_name");
+    let r = ctx.http.send(super::json_request("GET", url, Some(token), None)).await.map_err(|e| Some(e.to_string()))?;
+    if r.status == 401 {
+        return Err(None);
+    }
+    let v = super::body_json(&r);
+    let user = &v["data"]["user"];
+    match (r.status, user["open_id"].as_str()) {
+        (200, Some(id)) => {
+            let name = user["display_name"].as_str().map(str::to_string);
+            Ok((id.to_string(), name.clone().unwrap_or_else(|| id.to_string()), name))
+        }
+        _ => Err(Some(super::describe(&r))),
+    }
+}
+
 async fn verify(ctx: &Context<'_>, input: &ConnectInput) -> Result<Verified, AppError> {
     let mut errors = Vec::new();
     let allow = ctx.config.allow_private_hosts;
@@ -180,11 +208,42 @@ async fn verify(ctx: &Context<'_>, input: &ConnectInput) -> Result<Verified, App
             }
             mastodon::verify(ctx, &instance, &token).await
         }
-        Some(p) => Err(AppError::field(
+        Some(p @ (Platform::Facebook | Platform::Instagram | Platform::Threads | Platform::TikTok)) => {
+            let token = required(&input.access_token, "accessToken", &mut errors);
+            let id = match p {
+                Platform::Facebook => Some(required(&input.page_id, "pageId", &mut errors)),
+                Platform::Instagram => Some(required(&input.instagram_user_id, "instagramUserId", &mut errors)),
+                _ => None,
+            };
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let default = if p == Platform::TikTok { super::tiktok::DEFAULT_API } else { super::meta::default_api(p) };
+            let api = super::oauth::base_for(ctx, p, default);
+            let who = if p == Platform::TikTok {
+                tiktok_user(ctx, &api, &token).await
+            } else {
+                super::meta::verify(ctx, p, &api, &token, id.as_deref()).await
+            };
+            let (external_id, handle, display_name) = who.map_err(|e| match e {
+                None => AppError::field("accessToken", format!("{} refused this token", p.as_str())),
+                Some(m) => AppError::ExternalApi(format!("{}: {m}", p.as_str())),
+            })?;
+            Ok(Verified {
+                external_id,
+                handle,
+                display_name,
+                service_url: api,
+                auth_kind: "token",
+                credentials: Credentials { access_token: Some(token), ..Credentials::default() },
+                access_expires_at: None,
+            })
+        }
+        Some(p) => Err(AppError::field("platform", format!("{} connects through OAuth: use oauth/start", p.as_str()))),
+        None => Err(AppError::field(
             "platform",
-            format!("{} connects through OAuth, which is not available yet", p.as_str()),
+            "must be one of bluesky, mastodon, x, linkedin, facebook, instagram, threads, tiktok",
         )),
-        None => Err(AppError::field("platform", "must be bluesky or mastodon")),
     }
 }
 

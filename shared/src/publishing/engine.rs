@@ -185,13 +185,15 @@ pub struct Publication {
     pub account_id: String,
     pub attempts: i64,
     pub created_at: i64,
+    /// What the platform named it while processing (TikTok's publish_id).
+    pub remote_id: Option<String>,
 }
 
 async fn load(ctx: &Context<'_>, ws: &str, id: &str) -> Result<Publication, AppError> {
     let row = ctx
         .db
         .query_one(
-            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at FROM publications \
+            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id FROM publications \
              WHERE workspace_id = ?1 AND id = ?2",
             &params![ws, id],
         )
@@ -209,6 +211,7 @@ fn decode(r: &Row) -> Result<Publication, AppError> {
         account_id: r.text("account_id")?,
         attempts: r.int("attempts")?,
         created_at: r.int("created_at")?,
+        remote_id: r.opt_text("remote_id")?,
     })
 }
 
@@ -271,6 +274,7 @@ async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepare
             .map_err(|e| Outcome::Retry { reason: format!("media storage: {e}"), status: None, after_ms: None })?
             .ok_or_else(|| fail(format!("the file of media {asset} is missing")))?;
         media.push(MediaFile {
+            url: ctx.blobs.presign_get(&key, 3600, ctx.clock.now_ms()).ok(),
             bytes,
             content_type: text_of("content_type")?,
             filename: text_of("filename")?,
@@ -313,9 +317,14 @@ async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attemp
         }
     };
     let service = account.view.service_url.as_str();
+    let token = creds.access_token.clone().unwrap_or_default();
     match account.platform() {
         Platform::Bluesky => bluesky::publish(ctx, service, &account.view.external_id, creds, draft).await,
         Platform::Mastodon => mastodon::publish(ctx, service, &creds, draft).await,
+        p @ (Platform::Facebook | Platform::Instagram | Platform::Threads) => {
+            super::meta::publish(ctx, p, service, &token, &account.view.external_id, draft).await
+        }
+        Platform::TikTok => super::tiktok::publish(ctx, service, &token, draft).await,
         other => Attempt {
             outcome: Outcome::Failed {
                 reason: format!("publishing to {} is not available yet", other.as_str()),
@@ -368,6 +377,7 @@ async fn record(
         Outcome::Unconfirmed { reason, status } => ("unconfirmed", *status, Some(reason.clone())),
         Outcome::Failed { reason, status } => ("failed", *status, Some(reason.clone())),
         Outcome::Reconnect { reason, status } => ("reconnect", *status, Some(reason.clone())),
+        Outcome::Pending { remote_id, reason } => ("pending", None, Some(format!("{reason} ({remote_id})"))),
     };
     let mut statements = vec![Statement::new(
         "INSERT INTO publication_attempts (id, workspace_id, publication_id, number, started_at, finished_at, outcome, http_status, detail) \
@@ -408,6 +418,11 @@ async fn record(
             ));
         }
         Outcome::Unconfirmed { reason, .. } => statements.push(set("unconfirmed", Some(reason.clone()), None)),
+        Outcome::Pending { remote_id, reason } => statements.push(Statement::new(
+            "UPDATE publications SET status = 'unconfirmed', remote_id = ?3, reason = ?4, updated_at = ?5 \
+             WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+            params![ws, p.id.as_str(), remote_id.as_str(), reason.as_str(), now],
+        )),
         Outcome::Failed { reason, .. } => statements.push(set("failed", Some(reason.clone()), None)),
         Outcome::Reconnect { reason, .. } => {
             statements.push(set("failed", Some(format!("the account must be reconnected: {reason}")), None));
@@ -473,7 +488,7 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
     let rows = ctx
         .db
         .query(
-            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at FROM publications \
+            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id FROM publications \
              WHERE status = 'unconfirmed' ORDER BY updated_at LIMIT 20",
             &[],
         )
@@ -510,7 +525,23 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
                 let grace = ctx.config.publish_retry_base_ms * 10;
                 super::linkedin::reconcile(ctx, service, &token, &account.view.external_id, &draft, last, grace).await
             }
-            _ => None,
+            Platform::TikTok => {
+                let token = creds.access_token.clone().unwrap_or_default();
+                match &p.remote_id {
+                    // Still processing: nothing new to record.
+                    Some(id) => match super::tiktok::status(ctx, service, &token, id).await {
+                        Some(Outcome::Pending { .. }) => None,
+                        other => other,
+                    },
+                    None => None,
+                }
+            }
+            pl @ (Platform::Facebook | Platform::Instagram | Platform::Threads) => {
+                let token = creds.access_token.clone().unwrap_or_default();
+                let last = last_attempt(ctx, &p, now).await?;
+                let grace = ctx.config.publish_retry_base_ms * 10;
+                super::meta::reconcile(ctx, pl, service, &token, &account.view.external_id, &draft, last, grace).await
+            }
         };
         let first = first_attempt(ctx, &p, now).await?;
         let give_up = match account.platform() {

@@ -15,10 +15,12 @@ pub mod bluesky;
 pub mod engine;
 pub mod linkedin;
 pub mod mastodon;
+pub mod meta;
 pub mod oauth;
 pub mod schedule;
 pub mod sealed;
 pub mod slots;
+pub mod tiktok;
 pub mod x;
 
 use serde::{Deserialize, Serialize};
@@ -145,6 +147,8 @@ pub struct MediaFile {
     pub content_type: String,
     pub alt: String,
     pub filename: String,
+    /// A presigned GET URL, for platforms that pull media (Instagram, Threads, TikTok).
+    pub url: Option<String>,
 }
 
 /// What a publication sends, whatever the platform.
@@ -196,6 +200,12 @@ pub enum Outcome {
     Reconnect {
         reason: String,
         status: Option<u16>,
+    },
+    /// Accepted by the platform, which is still processing it under `remote_id`: later ticks
+    /// read how it ended.
+    Pending {
+        remote_id: String,
+        reason: String,
     },
 }
 
