@@ -260,6 +260,14 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: worker::Context) -> 
             }
         }
     });
-    futures_util::future::join_all(work).await;
+    // D1 takes concurrent statements; a Postgres connection (Hyperdrive) carries one scope and
+    // one transaction at a time, so there the messages go one after another.
+    if host.db.dialect() == herald::sql::Dialect::Postgres {
+        for job in work {
+            job.await;
+        }
+    } else {
+        futures_util::future::join_all(work).await;
+    }
     Ok(())
 }
