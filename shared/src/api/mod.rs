@@ -107,7 +107,8 @@ impl Request {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` and `+` decoded (query strings and form bodies).
+pub(crate) fn percent_decode(s: &str) -> String {
     fn hex(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
     }

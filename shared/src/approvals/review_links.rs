@@ -29,7 +29,7 @@ use super::workflow::{self, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::{client_limit, ideas};
 use crate::api::json::{self, Envelope};
-use crate::api::{Call, Context, Member, Request, Response};
+use crate::api::{percent_decode, Call, Context, Member, Request, Response};
 use crate::content::posts::{self, PostView};
 use crate::content::posts_api::save_edit;
 use crate::content::status::{Event, PostStatus};
@@ -187,34 +187,9 @@ pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode(k), form_decode(v))
+            (percent_decode(k), percent_decode(v))
         })
         .collect()
-}
-
-fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 pub(crate) fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {

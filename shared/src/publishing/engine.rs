@@ -506,44 +506,28 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
         let Some(creds) = creds else { continue };
         let draft = prepared.as_draft(&p);
         let service = account.view.service_url.as_str();
+        let (first, last) = attempt_span(ctx, &p, now).await?;
+        let token = creds.access_token.clone().unwrap_or_default();
+        let owner = account.view.external_id.as_str();
+        // Absent this long after the last try: never written (ten retry periods).
+        let grace = ctx.config.publish_retry_base_ms * 10;
         let outcome = match account.platform() {
-            Platform::Bluesky => bluesky::reconcile(ctx, service, &account.view.external_id, &p.id, p.created_at).await,
-            Platform::Mastodon => {
-                mastodon::reconcile(ctx, service, &creds, &draft, first_attempt(ctx, &p, now).await?).await
-            }
-            Platform::X => {
-                let token = creds.access_token.clone().unwrap_or_default();
-                let first = first_attempt(ctx, &p, now).await?;
-                let last = last_attempt(ctx, &p, now).await?;
-                // Absent this long after the last try: never written (ten retry periods).
-                let grace = ctx.config.publish_retry_base_ms * 10;
-                super::x::reconcile(ctx, service, &token, &account.view.external_id, &draft, first, last, grace).await
-            }
-            Platform::LinkedIn => {
-                let token = creds.access_token.clone().unwrap_or_default();
-                let last = last_attempt(ctx, &p, now).await?;
-                let grace = ctx.config.publish_retry_base_ms * 10;
-                super::linkedin::reconcile(ctx, service, &token, &account.view.external_id, &draft, last, grace).await
-            }
-            Platform::TikTok => {
-                let token = creds.access_token.clone().unwrap_or_default();
-                match &p.remote_id {
-                    // Still processing: nothing new to record.
-                    Some(id) => match super::tiktok::status(ctx, service, &token, id).await {
-                        Some(Outcome::Pending { .. }) => None,
-                        other => other,
-                    },
-                    None => None,
-                }
-            }
+            Platform::Bluesky => bluesky::reconcile(ctx, service, owner, &p.id, p.created_at).await,
+            Platform::Mastodon => mastodon::reconcile(ctx, service, &creds, &draft, first).await,
+            Platform::X => super::x::reconcile(ctx, service, &token, owner, &draft, first, last, grace).await,
+            Platform::LinkedIn => super::linkedin::reconcile(ctx, service, &token, owner, &draft, last, grace).await,
+            // Still processing: nothing new to record.
+            Platform::TikTok => match &p.remote_id {
+                Some(id) => match super::tiktok::status(ctx, service, &token, id).await {
+                    Some(Outcome::Pending { .. }) => None,
+                    other => other,
+                },
+                None => None,
+            },
             pl @ (Platform::Facebook | Platform::Instagram | Platform::Threads) => {
-                let token = creds.access_token.clone().unwrap_or_default();
-                let last = last_attempt(ctx, &p, now).await?;
-                let grace = ctx.config.publish_retry_base_ms * 10;
-                super::meta::reconcile(ctx, pl, service, &token, &account.view.external_id, &draft, last, grace).await
+                super::meta::reconcile(ctx, pl, service, &token, owner, &draft, last, grace).await
             }
         };
-        let first = first_attempt(ctx, &p, now).await?;
         let give_up = match account.platform() {
             Platform::Mastodon => mastodon::IDEMPOTENCY_WINDOW_MS,
             _ => UNCONFIRMED_GIVE_UP_MS,
@@ -568,30 +552,18 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
     Ok(settled)
 }
 
-/// When the publication was last tried.
-async fn last_attempt(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<i64, AppError> {
-    Ok(ctx
+/// When the publication was first tried and when its last try ended (`now` without tries).
+async fn attempt_span(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<(i64, i64), AppError> {
+    let row = ctx
         .db
         .query_one(
-            "SELECT MAX(finished_at) AS last FROM publication_attempts WHERE workspace_id = ?1 AND publication_id = ?2",
+            "SELECT MIN(started_at) AS first, MAX(finished_at) AS last FROM publication_attempts \
+             WHERE workspace_id = ?1 AND publication_id = ?2",
             &params![p.workspace_id.as_str(), p.id.as_str()],
         )
-        .await?
-        .and_then(|r| r.opt_int("last").ok().flatten())
-        .unwrap_or(now))
-}
-
-/// When the publication was first tried.
-async fn first_attempt(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<i64, AppError> {
-    Ok(ctx
-        .db
-        .query_one(
-            "SELECT MIN(started_at) AS first FROM publication_attempts WHERE workspace_id = ?1 AND publication_id = ?2",
-            &params![p.workspace_id.as_str(), p.id.as_str()],
-        )
-        .await?
-        .and_then(|r| r.opt_int("first").ok().flatten())
-        .unwrap_or(now))
+        .await?;
+    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten()).unwrap_or(now);
+    Ok((get("first"), get("last")))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 use serde_json::{json, Value};
 
+use super::read_back;
 use super::{body_json, describe, header, json_request, transport, Attempt, Draft, Outcome};
 use crate::api::Context;
 use crate::ports::{HttpRequest, HttpResponse};
@@ -157,13 +158,5 @@ pub async fn reconcile(
         .flatten()
         .find(|p| p["commentary"].as_str() == Some(draft.text))
         .and_then(|p| p["id"].as_str().map(str::to_string));
-    match found {
-        Some(urn) => Some(Outcome::Published { url: Some(post_url(&urn)), remote_id: urn }),
-        None if ctx.clock.now_ms() - last_try_ms >= grace_ms => Some(Outcome::Retry {
-            reason: "LinkedIn has no such post: it was never written".into(),
-            status: Some(200),
-            after_ms: None,
-        }),
-        None => None,
-    }
+    read_back(ctx, found.map(|urn| (urn.clone(), Some(post_url(&urn)))), last_try_ms, grace_ms)
 }

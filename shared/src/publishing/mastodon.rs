@@ -11,7 +11,7 @@ use super::accounts::Verified;
 use super::{body_json, describe, header, json_request, transport, Attempt, Credentials, Draft, Outcome};
 use crate::api::Context;
 use crate::error::AppError;
-use crate::ports::{HttpRequest, HttpResponse};
+use crate::ports::HttpResponse;
 
 /// How long an instance remembers an `Idempotency-Key` (Mastodon keeps it an hour).
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 55 * 60 * 1000;
@@ -54,27 +54,6 @@ fn rate_limited(r: &HttpResponse, now_ms: i64) -> Outcome {
     Outcome::RateLimited { reason: describe(r), until_ms }
 }
 
-fn multipart(boundary: &str, file: &super::MediaFile) -> Vec<u8> {
-    let mut body = Vec::with_capacity(file.bytes.len() + 512);
-    let safe_name: String = file.filename.chars().filter(|c| !matches!(c, '"' | '\r' | '\n' | '\\')).collect();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\nContent-Type: {}\r\n\r\n",
-            file.content_type
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(&file.bytes);
-    body.extend_from_slice(
-        format!(
-            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n{}\r\n--{boundary}--\r\n",
-            file.alt
-        )
-        .as_bytes(),
-    );
-    body
-}
-
 fn classify_before(r: &HttpResponse, now_ms: i64) -> Option<Outcome> {
     match r.status {
         200..=299 => None,
@@ -105,17 +84,8 @@ async fn try_publish(
     let now = ctx.clock.now_ms();
     let mut media_ids = Vec::new();
     for file in &draft.media {
-        let boundary = format!("herald-{}", hex::encode(ctx.random.bytes::<12>()));
-        let request = HttpRequest {
-            method: "POST".into(),
-            url: format!("{instance}/api/v2/media"),
-            headers: vec![
-                ("authorization".into(), format!("Bearer {token}")),
-                ("content-type".into(), format!("multipart/form-data; boundary={boundary}")),
-                ("accept".into(), "application/json".into()),
-            ],
-            body: multipart(&boundary, file),
-        };
+        let url = format!("{instance}/api/v2/media");
+        let request = super::multipart_post(ctx, url, token, &[("description", &file.alt)], "file", file);
         let r = ctx.http.send(request).await.map_err(|e| transport(&e, false))?;
         if let Some(o) = classify_before(&r, now) {
             return Err(o);

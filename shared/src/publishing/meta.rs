@@ -17,6 +17,7 @@
 
 use serde_json::{json, Value};
 
+use super::read_back;
 use super::{body_json, describe, header, json_request, transport, Attempt, Draft, Outcome};
 use crate::api::Context;
 use crate::content::platforms::Platform;
@@ -136,28 +137,9 @@ async fn facebook(
     let r = match draft.media.first() {
         None => send(ctx, form_post(format!("{api}/{v}/{page}/feed"), token, &[("message", draft.text)]), true).await?,
         Some(file) => {
-            let boundary = format!("herald-{}", hex::encode(ctx.random.bytes::<12>()));
-            let mut body = Vec::with_capacity(file.bytes.len() + 512);
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n{}\r\n\
-                     --{boundary}\r\nContent-Disposition: form-data; name=\"published\"\r\n\r\ntrue\r\n\
-                     --{boundary}\r\nContent-Disposition: form-data; name=\"source\"; filename=\"upload\"\r\nContent-Type: {}\r\n\r\n",
-                    draft.text, file.content_type
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(&file.bytes);
-            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-            let request = HttpRequest {
-                method: "POST".into(),
-                url: format!("{api}/{v}/{page}/photos"),
-                headers: vec![
-                    ("authorization".into(), format!("Bearer {token}")),
-                    ("content-type".into(), format!("multipart/form-data; boundary={boundary}")),
-                ],
-                body,
-            };
+            let url = format!("{api}/{v}/{page}/photos");
+            let fields = [("caption", draft.text), ("published", "true")];
+            let request = super::multipart_post(ctx, url, token, &fields, "source", file);
             send(ctx, request, true).await?
         }
     };
@@ -323,15 +305,7 @@ pub async fn reconcile(
         .flatten()
         .find(|p| p[field].as_str() == Some(draft.text))
         .and_then(|p| p["id"].as_str().map(str::to_string));
-    match found {
-        Some(remote_id) => Some(Outcome::Published { remote_id, url: None }),
-        None if ctx.clock.now_ms() - last_try_ms >= grace_ms => Some(Outcome::Retry {
-            reason: "the platform has no such post: it was never written".into(),
-            status: Some(200),
-            after_ms: None,
-        }),
-        None => None,
-    }
+    read_back(ctx, found.map(|id| (id, None)), last_try_ms, grace_ms)
 }
 
 /// Checks a token and answers who it is for: (id, handle, name).

@@ -101,6 +101,45 @@ fn is_private_host(host: &str) -> bool {
     false
 }
 
+/// A `multipart/form-data` POST with a bearer token: the text `fields`, then `file` under
+/// `file_field`. The boundary is random (the Random port).
+pub fn multipart_post(
+    ctx: &crate::api::Context<'_>,
+    url: String,
+    token: &str,
+    fields: &[(&str, &str)],
+    file_field: &str,
+    file: &MediaFile,
+) -> HttpRequest {
+    let boundary = format!("herald-{}", hex::encode(ctx.random.bytes::<12>()));
+    let mut body = Vec::with_capacity(file.bytes.len() + 512);
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    let filename: String = file.filename.chars().filter(|c| !matches!(c, '"' | '\r' | '\n' | '\\')).collect();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\nContent-Type: {}\r\n\r\n",
+            file.content_type
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(&file.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    HttpRequest {
+        method: "POST".into(),
+        url,
+        headers: vec![
+            ("authorization".into(), format!("Bearer {token}")),
+            ("content-type".into(), format!("multipart/form-data; boundary={boundary}")),
+            ("accept".into(), "application/json".into()),
+        ],
+        body,
+    }
+}
+
 /// A JSON request.
 pub fn json_request(method: &str, url: String, bearer: Option<&str>, body: Option<&serde_json::Value>) -> HttpRequest {
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
@@ -207,6 +246,26 @@ pub enum Outcome {
         remote_id: String,
         reason: String,
     },
+}
+
+/// Settles an unknown outcome from reading the account's posts back: `found` (id, URL) means
+/// published; absent `grace_ms` after the last try means never written (send again); before
+/// that, wait (`None`).
+pub fn read_back(
+    ctx: &crate::api::Context<'_>,
+    found: Option<(String, Option<String>)>,
+    last_try_ms: i64,
+    grace_ms: i64,
+) -> Option<Outcome> {
+    match found {
+        Some((remote_id, url)) => Some(Outcome::Published { remote_id, url }),
+        None if ctx.clock.now_ms() - last_try_ms >= grace_ms => Some(Outcome::Retry {
+            reason: "the platform has no such post: it was never written".into(),
+            status: Some(200),
+            after_ms: None,
+        }),
+        None => None,
+    }
 }
 
 /// A transport error before any answer: the request may not have been sent (connect) or may

@@ -22,6 +22,7 @@ use crate::api::{Call, Context, Response};
 use crate::content::platforms::Platform;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::identity::tokens;
+use crate::media::sigv4::uri_encode;
 use crate::params;
 use crate::ports::HttpRequest;
 use crate::sql::Statement;
@@ -87,16 +88,11 @@ pub fn challenge(verifier: &str) -> String {
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

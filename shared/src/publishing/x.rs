@@ -9,9 +9,10 @@
 
 use serde_json::{json, Value};
 
+use super::read_back;
 use super::{body_json, describe, header, json_request, transport, Attempt, Draft, Outcome};
 use crate::api::Context;
-use crate::ports::{HttpRequest, HttpResponse};
+use crate::ports::HttpResponse;
 use crate::validate::rfc3339;
 
 fn rate_limited(r: &HttpResponse, now_ms: i64) -> Outcome {
@@ -38,27 +39,8 @@ async fn try_publish(ctx: &Context<'_>, api: &str, token: &str, draft: &Draft<'_
     let now = ctx.clock.now_ms();
     let mut media_ids = Vec::new();
     for file in &draft.media {
-        let boundary = format!("herald-{}", hex::encode(ctx.random.bytes::<12>()));
-        let mut body = Vec::with_capacity(file.bytes.len() + 400);
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"media_category\"\r\n\r\ntweet_image\r\n\
-                 --{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"upload\"\r\nContent-Type: {}\r\n\r\n",
-                file.content_type
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&file.bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let request = HttpRequest {
-            method: "POST".into(),
-            url: format!("{api}/2/media/upload"),
-            headers: vec![
-                ("authorization".into(), format!("Bearer {token}")),
-                ("content-type".into(), format!("multipart/form-data; boundary={boundary}")),
-            ],
-            body,
-        };
+        let url = format!("{api}/2/media/upload");
+        let request = super::multipart_post(ctx, url, token, &[("media_category", "tweet_image")], "media", file);
         let r = ctx.http.send(request).await.map_err(|e| transport(&e, false))?;
         match r.status {
             200 | 201 => {}
@@ -126,13 +108,5 @@ pub async fn reconcile(
         .flatten()
         .find(|t| t["text"].as_str() == Some(draft.text))
         .and_then(|t| t["id"].as_str().map(str::to_string));
-    match found {
-        Some(id) => Some(Outcome::Published { url: Some(status_url(&id)), remote_id: id }),
-        None if ctx.clock.now_ms() - last_try_ms >= grace_ms => Some(Outcome::Retry {
-            reason: "X has no such post: it was never written".into(),
-            status: Some(200),
-            after_ms: None,
-        }),
-        None => None,
-    }
+    read_back(ctx, found.map(|id| (id.clone(), Some(status_url(&id)))), last_try_ms, grace_ms)
 }
