@@ -9,10 +9,10 @@
 //! The form's hidden `revision` is the idea's `updatedAt` as the page showed it: a decision on
 //! an idea that changed since is refused (409), as a post's `version` is.
 
-use super::review_links::{self, acting, form_value, parse_form, vote_comment};
+use super::review_links::{self, acting, vote_comment};
 use crate::agency::ideas::{self, Decided, IdeaStatus, IdeaView};
 use crate::api::{Call, Context, Response};
-use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::error::{AppError, ErrorEnvelope};
 
 /// The form an idea's Approve or Request changes button sends.
 #[derive(Debug, utoipa::ToSchema)]
@@ -65,28 +65,16 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     if !link.idea_ids.iter().any(|i| i == idea_id) {
         return Err(AppError::not_found("idea"));
     }
-    let form = parse_form(&call.req.body);
-    let comment = form_value(&form, "comment").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
-    let revision = form_value(&form, "revision").map(str::trim).filter(|r| !r.is_empty());
-    let mut errors = Vec::new();
-    if !approve && comment.is_none() {
-        errors.push(FieldError::new("comment", "say what should change"));
-    }
-    if comment.as_ref().is_some_and(|c| c.chars().count() > review_links::MAX_COMMENT_CHARS) {
-        errors.push(FieldError::new(
-            "comment",
-            format!("must be at most {} characters", review_links::MAX_COMMENT_CHARS),
-        ));
-    }
-    if revision.is_none() {
-        errors.push(FieldError::new("revision", "is required: the idea's updatedAt the page showed"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    let (comment, revision) = review_links::decision_form(
+        &call.req.body,
+        approve,
+        "revision",
+        "the idea's updatedAt the page showed",
+        |_| true,
+    )?;
     let ws = link.workspace_id.clone();
     let before = ideas::load_in(ctx.db, &ws, "", idea_id).await?;
-    if Some(before.updated_at.as_str()) != revision {
+    if before.updated_at != revision {
         return Err(AppError::Conflict("the idea changed since the page showed it: reload the page".into()));
     }
     if !decidable(&before) {

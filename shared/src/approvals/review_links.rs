@@ -192,6 +192,35 @@ pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A review form's fields: the comment (required to request changes, at most 5000
+/// characters) and `pin` — what pins the decision to what the page showed — required and
+/// `valid`. Every problem at once, each on its field.
+pub(crate) fn decision_form(
+    body: &[u8],
+    approve: bool,
+    pin: &str,
+    pin_hint: &str,
+    valid: impl Fn(&str) -> bool,
+) -> Result<(Option<String>, String), AppError> {
+    let form = parse_form(body);
+    let comment = form_value(&form, "comment").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    let mut errors = Vec::new();
+    if !approve && comment.is_none() {
+        errors.push(FieldError::new("comment", "say what should change"));
+    }
+    if comment.as_ref().is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        errors.push(FieldError::new("comment", format!("must be at most {MAX_COMMENT_CHARS} characters")));
+    }
+    let pinned = form_value(&form, pin).map(str::trim).filter(|v| !v.is_empty() && valid(v)).map(str::to_string);
+    if pinned.is_none() {
+        errors.push(FieldError::new(pin, format!("is required: {pin_hint}")));
+    }
+    match pinned {
+        Some(p) if errors.is_empty() => Ok((comment, p)),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
 pub(crate) fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
@@ -617,22 +646,11 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     if !link.post_ids.iter().any(|p| p == post_id) {
         return Err(AppError::not_found("post"));
     }
-    let form = parse_form(&call.req.body);
-    let comment = form_value(&form, "comment").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
-    let mut errors = Vec::new();
-    if !approve && comment.is_none() {
-        errors.push(FieldError::new("comment", "say what should change"));
-    }
-    if comment.as_ref().is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
-        errors.push(FieldError::new("comment", format!("must be at most {MAX_COMMENT_CHARS} characters")));
-    }
-    let version = form_value(&form, "version").and_then(|v| v.trim().parse::<i64>().ok());
-    if version.is_none() {
-        errors.push(FieldError::new("version", "is required: the post version the page showed"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    let (comment, version) =
+        decision_form(&call.req.body, approve, "version", "the post version the page showed", |v| {
+            v.parse::<i64>().is_ok()
+        })?;
+    let version = version.parse::<i64>().ok();
     let ws = link.workspace_id.clone();
     let post = posts::load(ctx.db, &ws, "", post_id).await?;
     if Some(post.version) != version {
