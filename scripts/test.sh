@@ -67,6 +67,14 @@ retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' t
 
 bash scripts/build-worker.sh
 
+# The OAuth clients the fake platforms know (tests/src/fakes.rs).
+oauth_vars=()
+for p in X LINKEDIN FACEBOOK INSTAGRAM THREADS TIKTOK; do
+  id=$(test_const "${p}_CLIENT_ID" fakes); client_secret=$(test_const "${p}_CLIENT_SECRET" fakes)
+  [ -n "$id" ] && [ -n "$client_secret" ] || { log "no test OAuth client for $p in tests/src/fakes.rs"; exit 1; }
+  oauth_vars+=(--var "OAUTH_${p}_CLIENT_ID:$id" --var "OAUTH_${p}_CLIENT_SECRET:$client_secret")
+done
+
 # start_worker <log> [wrangler args…]: serves the Worker on a free port, kept in $port.
 start_worker() {
   local log_file=$1; shift
@@ -75,9 +83,7 @@ start_worker() {
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
     --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
-    --var "OAUTH_X_CLIENT_ID:$(test_const X_CLIENT_ID fakes)" --var "OAUTH_X_CLIENT_SECRET:$(test_const X_CLIENT_SECRET fakes)" \
-    --var "OAUTH_LINKEDIN_CLIENT_ID:$(test_const LINKEDIN_CLIENT_ID fakes)" \
-    --var "OAUTH_LINKEDIN_CLIENT_SECRET:$(test_const LINKEDIN_CLIENT_SECRET fakes)" \
+    "${oauth_vars[@]}" --var "PUBLIC_URL:http://127.0.0.1:$port" \
     --test-scheduled "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then

@@ -141,6 +141,9 @@ pub struct Config {
     pub oauth_clients: Vec<(String, String, String)>,
     /// The first retry's delay; each next one doubles (`PUBLISH_RETRY_BASE_MS`, 30 s).
     pub publish_retry_base_ms: i64,
+    /// This API's public address (`PUBLIC_URL`), for signed media links when the store cannot
+    /// presign; none means no links.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -160,7 +163,48 @@ impl Config {
             platform_urls: Vec::new(),
             publish_retry_base_ms: 30_000,
             oauth_clients: Vec::new(),
+            public_url: None,
         }
+    }
+}
+
+/// The platforms connected through OAuth, whose clients are `OAUTH_<PLATFORM>_CLIENT_ID` and
+/// `OAUTH_<PLATFORM>_CLIENT_SECRET`.
+pub const OAUTH_PLATFORMS: [&str; 6] = ["x", "linkedin", "facebook", "instagram", "threads", "tiktok"];
+
+impl Config {
+    /// Reads the publishing settings through `get`, by their names on the Worker (`TOKEN_KEYS`,
+    /// `PLATFORM_ALLOW_PRIVATE`, `PLATFORM_URLS`, `PUBLISH_RETRY_BASE_MS`, `PUBLIC_URL`, the
+    /// OAuth clients); an empty value is unset. Answers what to log when `TOKEN_KEYS` is unusable.
+    pub fn read_publishing(&mut self, get: impl Fn(&str) -> Option<String>) -> Option<String> {
+        let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let mut problem = None;
+        if let Some(keys) = get("TOKEN_KEYS") {
+            match crate::publishing::sealed::KeyRing::parse(&keys) {
+                Ok(ring) => self.token_keys = ring,
+                Err(e) => problem = Some(format!("TOKEN_KEYS is unusable, accounts cannot be connected: {e}")),
+            }
+        }
+        self.allow_private_hosts = get("PLATFORM_ALLOW_PRIVATE").is_some_and(|v| v == "1" || v == "true");
+        // PLATFORM_URLS: x=http://127.0.0.1:9000,linkedin=… (proxies, local fakes).
+        self.platform_urls = get("PLATFORM_URLS")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|pair| pair.split_once('=').map(|(p, u)| (p.trim().to_string(), u.trim().to_string())))
+            .collect();
+        for platform in OAUTH_PLATFORMS {
+            let upper = platform.to_ascii_uppercase();
+            if let (Some(id), Some(secret)) =
+                (get(&format!("OAUTH_{upper}_CLIENT_ID")), get(&format!("OAUTH_{upper}_CLIENT_SECRET")))
+            {
+                self.oauth_clients.push((platform.to_string(), id, secret));
+            }
+        }
+        if let Some(ms) = get("PUBLISH_RETRY_BASE_MS").and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0) {
+            self.publish_retry_base_ms = ms;
+        }
+        self.public_url = get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        problem
     }
 }
 

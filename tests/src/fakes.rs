@@ -328,6 +328,46 @@ pub const X_CLIENT_ID: &str = "herald-test-x-client";
 pub const X_CLIENT_SECRET: &str = "herald-test-x-secret";
 pub const LINKEDIN_CLIENT_ID: &str = "herald-test-linkedin-client";
 pub const LINKEDIN_CLIENT_SECRET: &str = "herald-test-linkedin-secret";
+pub const FACEBOOK_CLIENT_ID: &str = "herald-test-facebook-app";
+pub const FACEBOOK_CLIENT_SECRET: &str = "herald-test-facebook-secret";
+pub const INSTAGRAM_CLIENT_ID: &str = "herald-test-instagram-app";
+pub const INSTAGRAM_CLIENT_SECRET: &str = "herald-test-instagram-secret";
+pub const THREADS_CLIENT_ID: &str = "herald-test-threads-app";
+pub const THREADS_CLIENT_SECRET: &str = "herald-test-threads-secret";
+pub const TIKTOK_CLIENT_ID: &str = "herald-test-tiktok-key";
+pub const TIKTOK_CLIENT_SECRET: &str = "herald-test-tiktok-secret";
+
+/// The OAuth clients the fakes know: (platform, client id, client secret).
+pub const OAUTH_CLIENTS: [(&str, &str, &str); 6] = [
+    ("x", X_CLIENT_ID, X_CLIENT_SECRET),
+    ("linkedin", LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET),
+    ("facebook", FACEBOOK_CLIENT_ID, FACEBOOK_CLIENT_SECRET),
+    ("instagram", INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET),
+    ("threads", THREADS_CLIENT_ID, THREADS_CLIENT_SECRET),
+    ("tiktok", TIKTOK_CLIENT_ID, TIKTOK_CLIENT_SECRET),
+];
+
+fn client_of(platform: &str) -> (&'static str, &'static str) {
+    OAUTH_CLIENTS.iter().find(|c| c.0 == platform).map(|c| (c.1, c.2)).expect("a known platform")
+}
+
+/// A media file a platform fetched by URL.
+#[derive(Debug, Clone)]
+pub struct Pull {
+    pub url: String,
+    pub content_type: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+}
+
+/// A consent given in the browser to TikTok or Meta, waiting for its code to be traded.
+#[derive(Debug, Clone)]
+struct Login {
+    platform: &'static str,
+    challenge: Option<String>,
+    redirect: String,
+    user: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct Tweet {
@@ -349,6 +389,12 @@ struct XState {
     /// Access token lifetime per user (seconds), else two hours.
     lifetimes: HashMap<String, i64>,
     refreshes: usize,
+    /// Refreshes (or renewals) per user.
+    refreshed: HashMap<String, usize>,
+    /// TikTok's and Meta's pending codes.
+    logins: HashMap<String, Login>,
+    /// Media fetched by URL, as Instagram, Threads and TikTok do.
+    pulls: Vec<Pull>,
     tweets: Vec<Tweet>,
     /// Faults for the next tweet whose text contains the key.
     faults: Vec<(String, Fault)>,
@@ -396,30 +442,58 @@ impl FakeX {
         .clone()
     }
 
-    /// The user consents in the browser: checks the authorize URL as X would and answers the
-    /// code it would send to the redirect URI (with the state echoed).
+    /// The user consents in the browser: checks the authorize URL as the platform would and
+    /// answers the code it would send to the redirect URI (with the state echoed).
     pub fn approve(&self, authorize_url: &str, user: &str) -> (String, String) {
-        let query = authorize_url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let (at, query) = authorize_url.split_once('?').unwrap_or((authorize_url, ""));
         let params: HashMap<String, String> = query
             .split('&')
             .filter_map(|p| p.split_once('='))
             .map(|(k, v)| (k.to_string(), percent_decode(v)))
             .collect();
-        let x = authorize_url.starts_with(&format!("{}/i/oauth2/authorize?", self.base));
-        let linkedin = authorize_url.starts_with(&format!("{}/oauth/v2/authorization?", self.base));
-        assert!(x || linkedin, "{authorize_url}");
+        let path = at.strip_prefix(self.base.as_str()).unwrap_or_else(|| panic!("not this fake: {authorize_url}"));
+        let client = params.get("client_id").or(params.get("client_key")).cloned().unwrap_or_default();
+        let platform = match path {
+            "/i/oauth2/authorize" => "x",
+            "/oauth/v2/authorization" => "linkedin",
+            "/v2/auth/authorize/" => "tiktok",
+            "/v23.0/dialog/oauth" => "facebook",
+            "/oauth/authorize" if client == INSTAGRAM_CLIENT_ID => "instagram",
+            "/oauth/authorize" => "threads",
+            other => panic!("no authorize endpoint at {other}"),
+        };
+        assert_eq!(client, client_of(platform).0, "{authorize_url}");
+        if platform == "tiktok" {
+            assert!(params.get("client_id").is_none(), "TikTok names its client client_key");
+        }
         assert_eq!(params.get("response_type").map(String::as_str), Some("code"));
-        let client = if x { X_CLIENT_ID } else { LINKEDIN_CLIENT_ID };
-        assert_eq!(params.get("client_id").map(String::as_str), Some(client));
-        assert_eq!(params.get("code_challenge_method").map(String::as_str), Some("S256"));
-        let scope = if x { "offline.access" } else { "w_member_social" };
-        assert!(params.get("scope").is_some_and(|s| s.contains(scope)));
-        let challenge = params.get("code_challenge").expect("a PKCE challenge").clone();
+        let scope = match platform {
+            "x" => "offline.access",
+            "linkedin" => "w_member_social",
+            "tiktok" => "video.publish",
+            "facebook" => "pages_manage_posts",
+            "instagram" => "instagram_business_content_publish",
+            _ => "threads_content_publish",
+        };
+        assert!(params.get("scope").is_some_and(|s| s.contains(scope)), "{authorize_url}");
+        let challenge = params.get("code_challenge").cloned();
+        if matches!(platform, "x" | "linkedin" | "tiktok") {
+            assert_eq!(params.get("code_challenge_method").map(String::as_str), Some("S256"));
+            assert!(challenge.is_some(), "a PKCE challenge");
+        }
         let redirect = params.get("redirect_uri").expect("a redirect").clone();
         let mut s = self.state.lock().unwrap();
         s.counter += 1;
         let code = format!("code-{}-{}", s.counter, user);
-        s.codes.insert(code.clone(), (challenge, redirect, user.to_string()));
+        match platform {
+            "x" | "linkedin" => {
+                s.codes.insert(code.clone(), (challenge.unwrap_or_default(), redirect, user.to_string()));
+            }
+            _ => {
+                let login = Login { platform, challenge, redirect, user: user.to_string() };
+                s.logins.insert(code.clone(), login);
+            }
+        }
         (code, params.get("state").cloned().unwrap_or_default())
     }
 
@@ -444,6 +518,16 @@ impl FakeX {
 
     pub fn refreshes(&self) -> usize {
         self.state.lock().unwrap().refreshes
+    }
+
+    /// The media fetched by URL so far.
+    pub fn pulls(&self) -> Vec<Pull> {
+        self.state.lock().unwrap().pulls.clone()
+    }
+
+    /// How often `user`'s grant was refreshed or renewed.
+    pub fn refreshes_of(&self, user: &str) -> usize {
+        self.state.lock().unwrap().refreshed.get(user).copied().unwrap_or(0)
     }
 }
 
@@ -547,13 +631,47 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
         };
         return Some(respond(&mut stream, answer.0, &[], &answer.1).await);
     }
+    if let Some((status, body)) = login_token(&state, &req, &path) {
+        return Some(respond(&mut stream, status, &[], &body).await);
+    }
     let bearer = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default().to_string();
-    // Meta and TikTok take tokens the account owner pasted: `meta-{user}`, `tiktok-{user}`.
+    // Meta and TikTok take tokens the account owner pasted, `meta-{user}` and `tiktok-{user}`,
+    // and the ones their logins issued, `meta~{n}~{user}` and `tiktok~{n}~{user}` (while they
+    // live); a Facebook user token (`fbu~{n}~{user}`) lists its Pages.
     if let Some(user) = bearer.strip_prefix("meta-") {
         return serve_meta(&mut stream, &state, &req, &path, user).await;
     }
     if let Some(user) = bearer.strip_prefix("tiktok-") {
         return serve_tiktok(&mut stream, &state, &req, &path, user).await;
+    }
+    if bearer.starts_with("meta~") || bearer.starts_with("tiktok~") || bearer.starts_with("fbu~") {
+        let live = {
+            let s = state.lock().unwrap();
+            s.access.get(&bearer).filter(|(_, exp)| *exp > now_ms()).map(|(u, _)| u.clone())
+        };
+        return match (live, bearer.split('~').next()) {
+            (Some(user), Some("meta")) => serve_meta(&mut stream, &state, &req, &path, &user).await,
+            (Some(user), Some("tiktok")) => serve_tiktok(&mut stream, &state, &req, &path, &user).await,
+            (Some(user), _) if path == "/v23.0/me/accounts" => {
+                let pages: Vec<Value> = ["page", "page2"]
+                    .iter()
+                    .map(|p| {
+                        let token = issue(&mut *state.lock().unwrap(), "meta", &user, i64::MAX / 2000);
+                        json!({"id": format!("{p}-{user}"), "name": format!("{p} of {user}"), "access_token": token,
+                               "category": "Brand", "tasks": ["CREATE_CONTENT", "MANAGE"]})
+                    })
+                    .collect();
+                Some(respond(&mut stream, 200, &[], &json!({"data": pages, "paging": {}})).await)
+            }
+            (_, Some("tiktok")) => {
+                let v = json!({"error": {"code": "access_token_invalid", "message": "The access token is invalid or not found in the request."}});
+                Some(respond(&mut stream, 401, &[], &v).await)
+            }
+            _ => {
+                let v = json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190}});
+                Some(respond(&mut stream, 400, &[], &v).await)
+            }
+        };
     }
     if path.starts_with("/v23.0/") || path.starts_with("/v1.0/") {
         let v = json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}});
@@ -707,6 +825,195 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
     Some(())
 }
 
+/// The media URLs a container or upload request names (Instagram's `image_url`/`video_url`,
+/// Threads' `image_url`, TikTok's `source_info`).
+fn media_urls(input: &Value) -> Vec<String> {
+    let mut urls: Vec<String> =
+        ["image_url", "video_url"].iter().filter_map(|k| input[*k].as_str()).map(String::from).collect();
+    let source = &input["source_info"];
+    urls.extend(source["video_url"].as_str().map(String::from));
+    urls.extend(source["photo_images"].as_array().into_iter().flatten().filter_map(|u| u.as_str()).map(String::from));
+    urls
+}
+
+/// Fetches media by URL as the platforms do, and records what came; an error says why not.
+/// URLs presigned for the in-process tests' bucket, which nobody serves, are recorded unread.
+async fn pull(state: &Arc<Mutex<XState>>, urls: &[String]) -> Result<(), String> {
+    use sha2::Digest;
+    for url in urls {
+        let (content_type, sha256) = if url.starts_with("http://127.0.0.1:9/") {
+            (String::new(), String::new())
+        } else {
+            let r = reqwest::get(url.as_str()).await.map_err(|e| format!("could not fetch {url}: {e}"))?;
+            let content_type =
+                r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            if r.status() != 200 || !(content_type.starts_with("image/") || content_type.starts_with("video/")) {
+                return Err(format!("{url} answered {} {content_type}", r.status()));
+            }
+            let bytes = r.bytes().await.map_err(|e| e.to_string())?;
+            let hex: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            (content_type, hex)
+        };
+        state.lock().unwrap().pulls.push(Pull { url: url.clone(), content_type, sha256 });
+    }
+    Ok(())
+}
+
+/// Issues an access token `{prefix}~{n}~{user}` living `secs`.
+fn issue(s: &mut XState, prefix: &str, user: &str, secs: i64) -> String {
+    s.counter += 1;
+    let token = format!("{prefix}~{}~{user}", s.counter);
+    s.access.insert(token.clone(), (user.to_string(), now_ms() + secs * 1000));
+    token
+}
+
+fn meta_error(message: &str, code: i64) -> (u16, Value) {
+    (400, json!({"error": {"message": message, "type": "OAuthException", "code": code}}))
+}
+
+/// The token endpoints of TikTok's and Meta's logins, as their documents describe them;
+/// `None` when the request is not for one.
+fn login_token(state: &Arc<Mutex<XState>>, req: &Incoming, path: &str) -> Option<(u16, Value)> {
+    use base64::Engine;
+    let query = form_of(req.path.split_once('?').map(|(_, q)| q).unwrap_or_default().as_bytes());
+    let form = form_of(&req.body);
+    let get = |k: &str| query.get(k).or(form.get(k)).cloned().unwrap_or_default();
+    let day = 24 * 3600;
+    let mut s = state.lock().unwrap();
+    let lifetime = |s: &XState, user: &str, default: i64| s.lifetimes.get(user).copied().unwrap_or(default);
+    let live = |s: &XState, token: &str| s.access.get(token).filter(|(_, exp)| *exp > now_ms()).map(|(u, _)| u.clone());
+    // A code, checked against its login: (user) or the refusal.
+    let redeem = |s: &mut XState, platform: &str| -> Result<String, String> {
+        let login = s.logins.remove(&get("code")).ok_or("unknown or used code")?;
+        if login.platform != platform || login.redirect != get("redirect_uri") {
+            return Err("redirect_uri or platform mismatch".into());
+        }
+        if let Some(challenge) = login.challenge {
+            use sha2::Digest;
+            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(get("code_verifier").as_bytes()));
+            if computed != challenge {
+                return Err("code_verifier does not match".into());
+            }
+        }
+        Ok(login.user)
+    };
+    let answer = match (req.method.as_str(), path) {
+        ("POST", "/v2/oauth/token/") => {
+            if get("client_key") != TIKTOK_CLIENT_ID || get("client_secret") != TIKTOK_CLIENT_SECRET {
+                return Some((
+                    401,
+                    json!({"error": "invalid_client", "error_description": "Client key or secret is incorrect."}),
+                ));
+            }
+            let user = match get("grant_type").as_str() {
+                "authorization_code" => redeem(&mut *s, "tiktok"),
+                "refresh_token" => match s.refresh.remove(&get("refresh_token")) {
+                    Some(user) => {
+                        s.refreshes += 1;
+                        *s.refreshed.entry(user.clone()).or_default() += 1;
+                        Ok(user)
+                    }
+                    None => Err("Refresh token is invalid or expired.".into()),
+                },
+                _ => Err("unsupported grant_type".into()),
+            };
+            match user {
+                Ok(user) => {
+                    let life = lifetime(&*s, &user, day);
+                    let access = issue(&mut *s, "tiktok", &user, life);
+                    s.counter += 1;
+                    let refresh = format!("ttr~{}~{user}", s.counter);
+                    s.refresh.insert(refresh.clone(), user.clone());
+                    (
+                        200,
+                        json!({"access_token": access, "expires_in": life, "open_id": format!("tt-{user}"),
+                                 "refresh_expires_in": 365 * day, "refresh_token": refresh,
+                                 "scope": "user.info.basic,video.publish", "token_type": "Bearer"}),
+                    )
+                }
+                Err(m) => (400, json!({"error": "invalid_grant", "error_description": m, "log_id": "fake"})),
+            }
+        }
+        ("GET", "/v23.0/oauth/access_token") => {
+            if get("client_id") != FACEBOOK_CLIENT_ID || get("client_secret") != FACEBOOK_CLIENT_SECRET {
+                return Some(meta_error("Error validating client secret.", 1));
+            }
+            if get("grant_type") == "fb_exchange_token" {
+                match live(&*s, &get("fb_exchange_token")).filter(|_| get("fb_exchange_token").starts_with("fbu~")) {
+                    Some(user) => {
+                        let token = issue(&mut *s, "fbu", &user, 60 * day);
+                        (200, json!({"access_token": token, "token_type": "bearer", "expires_in": 60 * day}))
+                    }
+                    None => meta_error("Error validating access token", 190),
+                }
+            } else {
+                match redeem(&mut *s, "facebook") {
+                    Ok(user) => {
+                        let token = issue(&mut *s, "fbu", &user, 3600);
+                        (200, json!({"access_token": token, "token_type": "bearer", "expires_in": 3600}))
+                    }
+                    Err(m) => meta_error(&format!("Invalid verification code format: {m}"), 100),
+                }
+            }
+        }
+        ("POST", "/oauth/access_token") => {
+            let platform = if get("client_id") == INSTAGRAM_CLIENT_ID { "instagram" } else { "threads" };
+            if (get("client_id"), get("client_secret")) != (client_of(platform).0.into(), client_of(platform).1.into())
+                || get("grant_type") != "authorization_code"
+            {
+                return Some(meta_error("Invalid client_id or grant_type", 101));
+            }
+            match redeem(&mut *s, platform) {
+                Ok(user) => {
+                    let token = issue(&mut *s, "meta", &user, 3600);
+                    if platform == "instagram" {
+                        let id = format!("ig-{user}");
+                        (
+                            200,
+                            json!({"data": [{"access_token": token, "user_id": id, "permissions": "instagram_business_basic,instagram_business_content_publish"}]}),
+                        )
+                    } else {
+                        (200, json!({"access_token": token, "user_id": format!("th-{user}")}))
+                    }
+                }
+                Err(m) => meta_error(&format!("Invalid authorization code: {m}"), 36007),
+            }
+        }
+        ("GET", "/access_token") => {
+            let platform = if get("grant_type") == "ig_exchange_token" { "instagram" } else { "threads" };
+            if get("client_secret") != client_of(platform).1 || !get("grant_type").ends_with("_exchange_token") {
+                return Some(meta_error("Invalid client_secret or grant_type", 101));
+            }
+            match live(&*s, &get("access_token")) {
+                Some(user) => {
+                    let life = lifetime(&*s, &user, 60 * day);
+                    let token = issue(&mut *s, "meta", &user, life);
+                    (200, json!({"access_token": token, "token_type": "bearer", "expires_in": life}))
+                }
+                None => meta_error("Error validating access token", 190),
+            }
+        }
+        ("GET", "/refresh_access_token") => {
+            if !matches!(get("grant_type").as_str(), "ig_refresh_token" | "th_refresh_token") {
+                return Some(meta_error("Unsupported grant_type", 100));
+            }
+            match live(&*s, &get("access_token")) {
+                Some(user) => {
+                    s.refreshes += 1;
+                    *s.refreshed.entry(user.clone()).or_default() += 1;
+                    let life = lifetime(&*s, &user, 60 * day);
+                    let token = issue(&mut *s, "meta", &user, life);
+                    (200, json!({"access_token": token, "token_type": "bearer", "expires_in": life}))
+                }
+                None => meta_error("Error validating access token", 190),
+            }
+        }
+        _ => return None,
+    };
+    Some(answer)
+}
+
 /// Records a post of `owner` (a page, an Instagram or Threads user, a TikTok user) unless a fault
 /// aimed at its text says otherwise; answers the id, or the status and body to answer instead.
 fn create_post(state: &Arc<Mutex<XState>>, owner: &str, text: &str) -> Result<String, (u16, Value)> {
@@ -749,7 +1056,13 @@ async fn serve_meta(
     user: &str,
 ) -> Option<()> {
     let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    if let Err(why) = pull(state, &media_urls(&input)).await {
+        let v = json!({"error": {"message": format!("Media download has failed: {why}"), "code": 9004, "error_subcode": 2207052}});
+        respond(stream, 400, &[], &v).await;
+        return Some(());
+    }
     let page = format!("page-{user}");
+    let page2 = format!("page2-{user}");
     let ig = format!("ig-{user}");
     let th = format!("th-{user}");
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -759,11 +1072,15 @@ async fn serve_meta(
     };
     let (status, body) = match (req.method.as_str(), parts.as_slice()) {
         ("GET", ["v1.0", "me"]) => (200, json!({"id": th, "username": format!("{user}.threads")})),
+        // Instagram Login's profile: `user_id` is the professional account, `id` app-scoped.
+        ("GET", ["v23.0", "me"]) => {
+            (200, json!({"id": format!("app-{user}"), "user_id": ig, "username": format!("{user}.ig"), "name": user}))
+        }
         ("GET", ["v23.0", id]) if *id == page => (200, json!({"id": page, "name": format!("Page of {user}")})),
         ("GET", ["v23.0", id]) if *id == ig => (200, json!({"id": ig, "username": format!("{user}.ig")})),
-        ("POST", ["v23.0", id, "feed"]) if *id == page => {
+        ("POST", ["v23.0", id, "feed"]) if *id == page || *id == page2 => {
             let text = input["message"].as_str().unwrap_or_default();
-            answer(create_post(state, &page, text), &|n| json!({"id": format!("{page}_{n}")}))
+            answer(create_post(state, id, text), &|n| json!({"id": format!("{id}_{n}")}))
         }
         ("POST", ["v23.0", id, "photos"]) if *id == page => {
             let text = multipart_field(&req.body, "caption").unwrap_or_default();
@@ -838,6 +1155,11 @@ async fn serve_tiktok(
 ) -> Option<()> {
     let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let ok = json!({"code": "ok", "message": "", "log_id": "fake"});
+    if let Err(why) = pull(state, &media_urls(&input)).await {
+        let v = json!({"error": {"code": "invalid_params", "message": format!("media could not be downloaded: {why}"), "log_id": "fake"}});
+        respond(stream, 400, &[], &v).await;
+        return Some(());
+    }
     let open_id = format!("tt-{user}");
     let (status, body) = match (req.method.as_str(), path) {
         ("GET", "/v2/user/info/") => (

@@ -56,10 +56,10 @@ pub fn test_config(environment: Environment) -> Config {
         .iter()
         .map(|p| (p.to_string(), platforms.clone()))
         .collect();
-    config.oauth_clients = vec![
-        ("x".into(), fakes::X_CLIENT_ID.into(), fakes::X_CLIENT_SECRET.into()),
-        ("linkedin".into(), fakes::LINKEDIN_CLIENT_ID.into(), fakes::LINKEDIN_CLIENT_SECRET.into()),
-    ];
+    config.oauth_clients = fakes::OAUTH_CLIENTS
+        .iter()
+        .map(|(p, id, secret)| (p.to_string(), id.to_string(), secret.to_string()))
+        .collect();
     config
 }
 

@@ -48,9 +48,37 @@ async fn ready_png(api: &Api, user: &User, ws: &str) -> String {
 }
 
 /// A 1×1 JPEG (Instagram takes JPEG only).
+const JPEG: &str = "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=";
+
 async fn ready_jpeg(api: &Api, user: &User, ws: &str) -> String {
-    let jpeg = "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=";
-    ready_image(api, user, ws, "image/jpeg", jpeg).await
+    ready_image(api, user, ws, "image/jpeg", JPEG).await
+}
+
+/// Checks that the platform fetched `asset` itself. On the Worker (no presigning store) the
+/// URL is Herald's signed media link: the fake fetched the JPEG through it, and the link names
+/// that one asset only — a changed signature or asset is a 404, without credentials either way.
+async fn assert_pulled(api: &Api, fake: &FakeX, ws: &str, asset: &str) {
+    use base64::Engine;
+    use sha2::Digest;
+    let pulls: Vec<_> = fake.pulls().into_iter().filter(|p| p.url.contains(asset)).collect();
+    assert!(!pulls.is_empty(), "nobody fetched {asset}");
+    if !api.is_remote() {
+        return; // presigned for the in-process bucket, which nobody serves
+    }
+    let jpeg = base64::engine::general_purpose::STANDARD.decode(JPEG).unwrap();
+    let sha: String = sha2::Sha256::digest(&jpeg).iter().map(|b| format!("{b:02x}")).collect();
+    for p in &pulls {
+        assert!(p.url.contains(&format!("/api/v1/media-links/{ws}/{asset}?expires=")), "{p:?}");
+        assert_eq!((p.sha256.as_str(), p.content_type.as_str()), (sha.as_str(), "image/jpeg"), "{p:?}");
+    }
+    let path = &pulls[0].url[pulls[0].url.find("/api/").unwrap()..];
+    let r = api.get(path).send().await;
+    assert_eq!((r.status, r.body.as_slice()), (200, jpeg.as_slice()));
+    let forged = format!("{}A", &path[..path.len() - 1]);
+    let forged = if forged == path { format!("{}B", &path[..path.len() - 1]) } else { forged };
+    assert_eq!(api.get(&forged).send().await.status, 404);
+    let elsewhere = path.replace(asset, "00000000000000000000000000");
+    assert_eq!(api.get(&elsewhere).send().await.status, 404);
 }
 
 async fn ready_image(api: &Api, user: &User, ws: &str, content_type: &str, base64_bytes: &str) -> String {
@@ -430,7 +458,8 @@ async fn x_connects_through_oauth_with_pkce_and_a_state_works_once() {
         api.post(&w(&ws, "/social-accounts/oauth/callback")).bearer(&owner.access).json(callback.clone()).send().await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert!(!String::from_utf8_lossy(&r.body).contains("x-access-"), "tokens never leave");
-    let account = r.data();
+    assert_eq!(r.data().as_array().map(Vec::len), Some(1), "one account");
+    let account = r.data()[0].clone();
     assert_eq!(
         (account["platform"].as_str(), account["handle"].as_str(), account["authKind"].as_str()),
         (Some("x"), Some(user.as_str()), Some("oauth"))
@@ -468,11 +497,11 @@ async fn x_tokens_are_refreshed_before_expiry_rotated_and_never_erased_by_a_reco
     let user = format!("xr{}", &unique_email("u")[2..10]);
     // Access tokens that expire within the refresh window: every publish refreshes first.
     x.token_lifetime(&user, 60);
-    let account = connect_x(&api, &owner, &ws, &user).await.data();
+    let account = connect_x(&api, &owner, &ws, &user).await.data()[0].clone();
     // Reconnect with a grant that has no refresh token: the stored one must survive.
     x.withhold_refresh_tokens(&user);
     let again = connect_x(&api, &owner, &ws, &user).await;
-    assert_eq!((again.status, again.data()["id"].clone()), (200, account["id"].clone()));
+    assert_eq!((again.status, again.data()[0]["id"].clone()), (200, account["id"].clone()));
 
     let before = x.refreshes();
     for round in 0..2 {
@@ -504,7 +533,7 @@ async fn x_unknown_outcomes_are_settled_by_reading_the_timeline_never_by_posting
     let owner = signup(&api, "x-faults").await;
     let ws = create_workspace(&api, &owner, "X faults").await;
     let user = format!("xf{}", &unique_email("u")[2..10]);
-    let account = connect_x(&api, &owner, &ws, &user).await.data();
+    let account = connect_x(&api, &owner, &ws, &user).await.data()[0].clone();
     let mut posts = Vec::new();
     for (i, fault) in
         [Fault::ErrorAfter, Fault::UnavailableBefore, Fault::ResetAfter, Fault::Unprocessable].into_iter().enumerate()
@@ -590,7 +619,7 @@ async fn linkedin_posts_with_an_image_through_the_versioned_posts_api_once_even_
     let user = format!("li{}", &unique_email("u")[2..10]);
     let r = connect_oauth(&api, &owner, &ws, "linkedin", &user).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let account = r.data();
+    let account = r.data()[0].clone();
     assert_eq!(
         (account["platform"].as_str(), account["externalId"].as_str()),
         (Some("linkedin"), Some(format!("li-{user}").as_str()))
@@ -771,13 +800,6 @@ async fn facebook_pages_threads_instagram_and_tiktok_publish_through_their_graph
     let done = settle(&api, &owner, &ws, &ids).await;
     for (platform, post, text) in &posts {
         let p = done.iter().find(|p| p["postId"] == post.as_str()).unwrap();
-        let pulls_by_url = *platform == "instagram" || *platform == "tiktok";
-        if api.is_remote() && pulls_by_url {
-            // The Worker under test has no presigned URLs configured: said so, not posted.
-            assert_eq!(p["status"], "failed", "{p}");
-            assert!(p["reason"].as_str().unwrap().contains("presigned media URLs"), "{p}");
-            continue;
-        }
         assert_eq!(p["status"], "published", "{platform}: {p:#?}");
         let owner_id = match *platform {
             "facebook" => format!("page-{user}"),
@@ -792,4 +814,83 @@ async fn facebook_pages_threads_instagram_and_tiktok_publish_through_their_graph
     let outcomes: Vec<&str> =
         fb["attemptLog"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["unconfirmed", "reconciled"], "{fb:#?}");
+    // Instagram and TikTok fetched the photo by URL.
+    assert_pulled(&api, &fake, &ws, &asset).await;
+}
+
+#[tokio::test]
+async fn facebook_instagram_threads_and_tiktok_connect_through_their_logins_and_renew_their_tokens() {
+    let api = Api::new();
+    let fake = FakeX::get();
+    let owner = signup(&api, "logins").await;
+    let ws = create_workspace(&api, &owner, "Logins").await;
+    let day = 24 * 3600;
+    // Meta's 60-day tokens for `user` come with three days left: inside the renewal window.
+    let user = format!("l{}", &unique_email("u")[2..10]);
+    fake.token_lifetime(&user, 3 * day);
+    // TikTok's day-long tokens for `tt` come with a minute left: every publish refreshes first.
+    let tt = format!("t{}", &unique_email("u")[2..10]);
+    fake.token_lifetime(&tt, 60);
+
+    let mut connected = Vec::new();
+    for (platform, who) in [("facebook", &user), ("instagram", &user), ("threads", &user), ("tiktok", &tt)] {
+        let r = connect_oauth(&api, &owner, &ws, platform, who).await;
+        assert_eq!(r.status, 201, "{platform}: {}", String::from_utf8_lossy(&r.body));
+        let body = String::from_utf8_lossy(&r.body);
+        for token in ["meta~", "fbu~", "tiktok~", "ttr~"] {
+            assert!(!body.contains(token), "{platform}: tokens never leave: {body}");
+        }
+        let accounts = r.data().as_array().unwrap().clone();
+        assert!(accounts.iter().all(|a| a["platform"] == platform && a["authKind"] == "oauth"), "{accounts:#?}");
+        connected.push((platform, accounts));
+    }
+    let ids = |i: usize| -> Vec<String> {
+        connected[i].1.iter().map(|a| a["externalId"].as_str().unwrap().to_string()).collect()
+    };
+    // Facebook connects every Page the person granted in its dialog, each with its Page token.
+    assert_eq!(ids(0), [format!("page-{user}"), format!("page2-{user}")]);
+    // Instagram names the professional account (`user_id`), not the app-scoped id.
+    assert_eq!(ids(1), [format!("ig-{user}")]);
+    assert_eq!(connected[1].1[0]["handle"], format!("{user}.ig"));
+    assert_eq!(ids(2), [format!("th-{user}")]);
+    assert_eq!(ids(3), [format!("tt-{tt}")]);
+    // From now on Meta grants live 60 days again.
+    fake.token_lifetime(&user, 60 * day);
+
+    let asset = ready_jpeg(&api, &owner, &ws).await;
+    let mut tiktok_refreshes = 0;
+    for round in 0..2 {
+        let mut posts = Vec::new();
+        for (i, platform) in ["facebook", "instagram", "threads", "tiktok"].into_iter().enumerate() {
+            let account = &connected[i].1[connected[i].1.len() - 1];
+            let text = format!("Round {round} on {platform} [{user}]");
+            let media = if platform == "facebook" { vec![] } else { vec![asset.clone()] };
+            let post = post_with(&api, &owner, &ws, platform, &text, &media).await;
+            let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]]})).await;
+            assert_eq!(r.status, 201, "{platform}: {}", String::from_utf8_lossy(&r.body));
+            posts.push((platform, account["externalId"].as_str().unwrap().to_string(), post, text));
+        }
+        let ids: Vec<String> = posts.iter().map(|p| p.2.clone()).collect();
+        let done = settle(&api, &owner, &ws, &ids).await;
+        for (platform, owner_id, post, text) in &posts {
+            let p = done.iter().find(|p| p["postId"] == post.as_str()).unwrap();
+            assert_eq!(p["status"], "published", "round {round}, {platform}: {p:#?}");
+            let written = fake.tweets_of(owner_id).into_iter().filter(|t| &t.text == text).count();
+            assert_eq!(written, 1, "round {round}, {platform}: once");
+        }
+        // Instagram's and Threads' tokens were renewed once, in the first round, and the renewed
+        // 60-day tokens were stored; TikTok refreshed every time, each time with the refresh
+        // token the previous refresh rotated in (the fake takes each only once).
+        assert_eq!(fake.refreshes_of(&user), 2, "round {round}");
+        assert!(fake.refreshes_of(&tt) > tiktok_refreshes, "round {round}");
+        tiktok_refreshes = fake.refreshes_of(&tt);
+    }
+    assert_pulled(&api, &fake, &ws, &asset).await;
+    for (_, accounts) in &connected {
+        for a in accounts {
+            let id = a["id"].as_str().unwrap();
+            let now = api.get(&w(&ws, &format!("/social-accounts/{id}"))).bearer(&owner.access).send().await.data();
+            assert_eq!(now["status"], "active", "{now}");
+        }
+    }
 }

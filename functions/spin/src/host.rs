@@ -162,6 +162,25 @@ async fn read_variables() -> Variables {
         mail_from: var("mail_from").await,
         database_url: var("database_url").await,
         migration_database_url: var("migration_database_url").await,
+        publishing: vec![
+            ("TOKEN_KEYS", var("token_keys").await),
+            ("PLATFORM_ALLOW_PRIVATE", var("platform_allow_private").await),
+            ("PLATFORM_URLS", var("platform_urls").await),
+            ("PUBLISH_RETRY_BASE_MS", var("publish_retry_base_ms").await),
+            ("PUBLIC_URL", var("public_url").await),
+            ("OAUTH_X_CLIENT_ID", var("oauth_x_client_id").await),
+            ("OAUTH_X_CLIENT_SECRET", var("oauth_x_client_secret").await),
+            ("OAUTH_LINKEDIN_CLIENT_ID", var("oauth_linkedin_client_id").await),
+            ("OAUTH_LINKEDIN_CLIENT_SECRET", var("oauth_linkedin_client_secret").await),
+            ("OAUTH_FACEBOOK_CLIENT_ID", var("oauth_facebook_client_id").await),
+            ("OAUTH_FACEBOOK_CLIENT_SECRET", var("oauth_facebook_client_secret").await),
+            ("OAUTH_INSTAGRAM_CLIENT_ID", var("oauth_instagram_client_id").await),
+            ("OAUTH_INSTAGRAM_CLIENT_SECRET", var("oauth_instagram_client_secret").await),
+            ("OAUTH_THREADS_CLIENT_ID", var("oauth_threads_client_id").await),
+            ("OAUTH_THREADS_CLIENT_SECRET", var("oauth_threads_client_secret").await),
+            ("OAUTH_TIKTOK_CLIENT_ID", var("oauth_tiktok_client_id").await),
+            ("OAUTH_TIKTOK_CLIENT_SECRET", var("oauth_tiktok_client_secret").await),
+        ],
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Variables {
     pub database_url: Option<String>,
     /// The owner's connection for the migrate route on Postgres; `database_url` when unset.
     pub migration_database_url: Option<String>,
+    /// The publishing settings by their Worker names (`TOKEN_KEYS`, `OAUTH_X_CLIENT_ID`, …),
+    /// read from the variables of the same name in lower case.
+    pub publishing: Vec<(&'static str, Option<String>)>,
 }
 
 /// A Resend-style provider, chosen when `mail_api_key` is set.
@@ -54,6 +57,11 @@ impl Variables {
         }
         // Too short a secret is no secret: the tick and migrate routes then do not exist.
         config.tick_secret = self.tick_secret.clone().filter(|s| s.len() >= 16);
+        if let Some(problem) =
+            config.read_publishing(|name| self.publishing.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone()))
+        {
+            eprintln!("{problem}");
+        }
         Some(config)
     }
 
@@ -107,6 +115,27 @@ mod tests {
         assert_eq!(c.app_url, "https://app.test");
         assert_eq!(c.tick_secret.as_deref(), Some("tttttttttttttttt"));
         assert_eq!(c.jwt_secret, b"k".repeat(32));
+    }
+
+    #[test]
+    fn publishing_settings_are_read_by_their_worker_names() {
+        let keys = "k1:aGVyYWxkLXRlc3QtdG9rZW4ta2V5LTMyLWJ5dGVzISE";
+        let v = Variables {
+            publishing: vec![
+                ("TOKEN_KEYS", Some(keys.into())),
+                ("PUBLIC_URL", Some("https://api.example/".into())),
+                ("OAUTH_THREADS_CLIENT_ID", Some("app".into())),
+                ("OAUTH_THREADS_CLIENT_SECRET", Some("shh".into())),
+                ("OAUTH_X_CLIENT_ID", Some("only-an-id".into())),
+                ("PLATFORM_ALLOW_PRIVATE", Some(String::new())),
+            ],
+            ..with_secret()
+        };
+        let c = v.config().unwrap();
+        assert!(!c.token_keys.is_empty());
+        assert_eq!(c.public_url.as_deref(), Some("https://api.example"));
+        assert_eq!(c.oauth_clients, vec![("threads".to_string(), "app".to_string(), "shh".to_string())]);
+        assert!(!c.allow_private_hosts);
     }
 
     #[test]

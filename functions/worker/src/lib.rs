@@ -45,29 +45,9 @@ fn config(env: &Env) -> Option<Config> {
         config.app_url = url;
     }
     config.tick_secret = secret(env, "TICK_SECRET").filter(|s| s.len() >= 16);
-    if let Some(keys) = secret(env, "TOKEN_KEYS") {
-        match herald::ports::KeyRing::parse(&keys) {
-            Ok(ring) => config.token_keys = ring,
-            Err(e) => tracing::error!(cause = %e, "TOKEN_KEYS is unusable: accounts cannot be connected"),
-        }
-    }
-    config.allow_private_hosts = var(env, "PLATFORM_ALLOW_PRIVATE").is_some_and(|v| v == "1" || v == "true");
-    // PLATFORM_URLS: x=http://127.0.0.1:9000,linkedin=… (proxies, local fakes).
-    config.platform_urls = var(env, "PLATFORM_URLS")
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|pair| pair.split_once('=').map(|(p, u)| (p.trim().to_string(), u.trim().to_string())))
-        .collect();
-    for platform in ["x", "linkedin"] {
-        let upper = platform.to_ascii_uppercase();
-        if let (Some(id), Some(secret)) =
-            (var(env, &format!("OAUTH_{upper}_CLIENT_ID")), secret(env, &format!("OAUTH_{upper}_CLIENT_SECRET")))
-        {
-            config.oauth_clients.push((platform.to_string(), id, secret));
-        }
-    }
-    if let Some(ms) = var(env, "PUBLISH_RETRY_BASE_MS").and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0) {
-        config.publish_retry_base_ms = ms;
+    // Secrets (TOKEN_KEYS, the OAuth client secrets) or plain vars alike.
+    if let Some(problem) = config.read_publishing(|name| secret(env, name)) {
+        tracing::error!("{problem}");
     }
     Some(config)
 }

@@ -66,6 +66,7 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         CompleteMedia => crate::media::handlers::complete(ctx, call).await,
         PutMediaContent => crate::media::handlers::put_content(ctx, call).await,
         GetMediaContent => crate::media::handlers::get_content(ctx, call).await,
+        MediaLink => crate::media::links::serve(ctx, call).await,
         GetMediaUsage => crate::media::handlers::usage(ctx, call).await,
         ListTemplates => content::templates::list(ctx, call).await,
         CreateTemplate => content::templates::create(ctx, call).await,

@@ -68,6 +68,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         crate::media::handlers::complete,
         crate::media::handlers::put_content,
         crate::media::handlers::get_content,
+        crate::media::links::serve,
         crate::media::handlers::usage,
         content::templates::list,
         content::templates::create,

@@ -64,6 +64,7 @@ pub enum RouteId {
     CompleteMedia,
     PutMediaContent,
     GetMediaContent,
+    MediaLink,
     GetMediaUsage,
     ImportPosts,
     ListTemplates,
@@ -234,6 +235,8 @@ pub const ROUTES: &[Route] = &[
     // The body is the file: not JSON, and not bound by max_body_bytes (see media::streams_body).
     r("PUT", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", PutMediaContent, Workspace(P::MediaWrite)),
     r("GET", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", GetMediaContent, Workspace(P::MediaRead)),
+    // Signed for the platforms that pull media by URL (media::links).
+    r("GET", "/api/v1/media-links/{workspaceId}/{mediaId}", MediaLink, Public),
     r("GET", "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", GetMediaUsage, Workspace(P::MediaRead)),
     r("GET", "/api/v1/workspaces/{workspaceId}/templates", ListTemplates, Workspace(P::TemplatesRead)),
     r("POST", "/api/v1/workspaces/{workspaceId}/templates", CreateTemplate, Workspace(P::TemplatesWrite)),

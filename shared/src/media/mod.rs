@@ -8,6 +8,7 @@
 //! must match both before the asset is `ready`.
 
 pub mod handlers;
+pub mod links;
 pub mod model;
 pub mod probe;
 pub mod s3;

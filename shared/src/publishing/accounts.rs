@@ -156,7 +156,7 @@ fn required(value: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -
 }
 
 /// TikTok's `GET /v2/user/info/`: (open_id, display name, display name).
-async fn tiktok_user(
+pub(super) async fn tiktok_user(
     ctx: &Context<'_>,
     api: &str,
     token: &str,

@@ -274,7 +274,12 @@ async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepare
             .map_err(|e| Outcome::Retry { reason: format!("media storage: {e}"), status: None, after_ms: None })?
             .ok_or_else(|| fail(format!("the file of media {asset} is missing")))?;
         media.push(MediaFile {
-            url: ctx.blobs.presign_get(&key, 3600, ctx.clock.now_ms()).ok(),
+            // Presigned at the store when it can; else a link Herald signs and serves.
+            url: ctx
+                .blobs
+                .presign_get(&key, 3600, ctx.clock.now_ms())
+                .ok()
+                .or_else(|| crate::media::links::link(ctx, &account.workspace_id, asset, 3600)),
             bytes,
             content_type: text_of("content_type")?,
             filename: text_of("filename")?,
@@ -285,44 +290,21 @@ async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepare
 }
 
 async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attempt {
-    if account.view.auth_kind == "oauth" {
-        let creds = match super::oauth::fresh(ctx, account).await {
-            Ok(c) => c,
-            Err(outcome) => return Attempt { outcome, credentials: None },
-        };
-        let token = creds.access_token.clone().unwrap_or_default();
-        let service = account.view.service_url.as_str();
-        return match account.platform() {
-            Platform::X => super::x::publish(ctx, service, &token, draft).await,
-            Platform::LinkedIn => {
-                super::linkedin::publish(ctx, service, &token, &account.view.external_id, draft).await
-            }
-            other => Attempt {
-                outcome: Outcome::Failed {
-                    reason: format!("publishing to {} is not available yet", other.as_str()),
-                    status: None,
-                },
-                credentials: None,
-            },
-        };
-    }
-    let creds = match account.open(ctx) {
+    // Opened, and renewed first when an OAuth grant expires soon.
+    let creds = match super::oauth::fresh(ctx, account).await {
         Ok(c) => c,
-        Err(e) => {
-            tracing::error!(cause = %e, account = %account.view.id, "credentials do not open");
-            return Attempt {
-                outcome: Outcome::Reconnect { reason: "the stored credentials cannot be read".into(), status: None },
-                credentials: None,
-            };
-        }
+        Err(outcome) => return Attempt { outcome, credentials: None },
     };
     let service = account.view.service_url.as_str();
     let token = creds.access_token.clone().unwrap_or_default();
+    let external_id = account.view.external_id.as_str();
     match account.platform() {
-        Platform::Bluesky => bluesky::publish(ctx, service, &account.view.external_id, creds, draft).await,
+        Platform::Bluesky => bluesky::publish(ctx, service, external_id, creds, draft).await,
         Platform::Mastodon => mastodon::publish(ctx, service, &creds, draft).await,
+        Platform::X => super::x::publish(ctx, service, &token, draft).await,
+        Platform::LinkedIn => super::linkedin::publish(ctx, service, &token, external_id, draft).await,
         p @ (Platform::Facebook | Platform::Instagram | Platform::Threads) => {
-            super::meta::publish(ctx, p, service, &token, &account.view.external_id, draft).await
+            super::meta::publish(ctx, p, service, &token, external_id, draft).await
         }
         Platform::TikTok => super::tiktok::publish(ctx, service, &token, draft).await,
         other => Attempt {

@@ -157,7 +157,7 @@ fn need_urls<'a>(draft: &'a Draft<'_>, platform: &str) -> Result<Vec<&'a str>, O
         .iter()
         .map(|m| {
             m.url.as_deref().ok_or_else(|| Outcome::Failed {
-                reason: format!("{platform} fetches media by URL: configure presigned media URLs (S3_* settings)"),
+                reason: format!("{platform} fetches media by URL: configure PUBLIC_URL (signed media links) or presigned media URLs (S3_* settings)"),
                 status: None,
             })
         })

@@ -1,12 +1,19 @@
-//! OAuth 2 connections (SPEC PB-1) with PKCE (RFC 7636, S256): `start` keeps a single-use,
-//! expiring state in `oauth_states` — its hash, and the code verifier sealed — and answers the
-//! platform's authorize URL; the frontend receives the redirect and hands the code and state to
-//! `callback`, which spends the state, exchanges the code and stores the account.
+//! OAuth 2 connections (SPEC PB-1). `start` keeps a single-use, expiring state in
+//! `oauth_states` — its hash, and the PKCE code verifier sealed — and answers the platform's
+//! authorize URL; the frontend receives the redirect and hands the code and state to
+//! `callback`, which spends the state, exchanges the code and stores the account(s).
 //!
-//! Tokens are refreshed shortly before they expire. A refreshed grant (access token and, when
-//! the platform rotates it, refresh token) is stored at once, in one sealed value, and only if
+//! Each platform's flow follows its documented contract ([`Flow`]): X and LinkedIn are RFC 6749
+//! with PKCE (RFC 7636, S256) and the `refresh_token` grant; TikTok v2 the same with
+//! `client_key`; Facebook Login trades the code for a user token, that for a long-lived one,
+//! and that for the Pages the person granted (a Page token does not expire); Instagram (with
+//! Instagram Login) and Threads trade the code for a short-lived token and that for a 60-day
+//! one, which is refreshed with itself.
+//!
+//! Tokens are refreshed ahead of expiry. A refreshed grant (access token and, when the
+//! platform rotates it, refresh token) is stored at once, in one sealed value, and only if
 //! nobody refreshed meanwhile; a grant without a refresh token keeps the stored one; a refresh
-//! the platform refuses (`invalid_grant`) asks for a reconnect.
+//! the platform refuses asks for a reconnect.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -30,8 +37,27 @@ use crate::validate::rfc3339;
 
 /// A state lives ten minutes.
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
-/// Tokens are refreshed when they expire within five minutes.
+/// Short-lived tokens are refreshed when they expire within five minutes…
 pub const REFRESH_AHEAD_MS: i64 = 5 * 60_000;
+/// …and 60-day tokens within a week (Meta renews a token that is at least a day old).
+pub const LONG_LIVED_REFRESH_AHEAD_MS: i64 = 7 * 24 * 3_600_000;
+
+/// How a platform grants and renews tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// RFC 6749 with PKCE, renewed with the `refresh_token` grant. X authenticates a
+    /// confidential client with HTTP Basic; LinkedIn takes the secret in the body.
+    Standard { basic_auth: bool },
+    /// TikTok v2: the same with `client_key`; an error may come in a 200 body.
+    TikTok,
+    /// Facebook Login: code → user token (a GET) → long-lived user token
+    /// (`fb_exchange_token`) → the Pages it was granted, each with a Page token that does not
+    /// expire.
+    Facebook,
+    /// Instagram Login and Threads: code → short-lived token (a form POST) → 60-day token
+    /// (`exchange` grant), renewed with itself (`renew` grant).
+    LongLived { exchange: &'static str, renew: &'static str },
+}
 
 /// Where a platform's OAuth and API live (its public addresses; `PLATFORM_URLS` can point a
 /// platform at another base, keeping the paths).
@@ -41,20 +67,22 @@ pub struct Provider {
     pub authorize: (&'static str, &'static str),
     pub token: (&'static str, &'static str),
     pub api: &'static str,
+    /// As the platform wants them written: space- or comma-separated.
     pub scopes: &'static str,
-    /// Confidential clients authenticate with HTTP Basic (X), or with the secret in the body
-    /// (LinkedIn).
-    pub basic_auth: bool,
+    pub flow: Flow,
+    /// Whether the platform takes a PKCE challenge (Meta's flows do not).
+    pub pkce: bool,
 }
 
-pub const PROVIDERS: [Provider; 2] = [
+pub const PROVIDERS: [Provider; 6] = [
     Provider {
         platform: Platform::X,
         authorize: ("https://x.com", "/i/oauth2/authorize"),
         token: ("https://api.x.com", "/2/oauth2/token"),
         api: "https://api.x.com",
         scopes: "tweet.read tweet.write users.read media.write offline.access",
-        basic_auth: true,
+        flow: Flow::Standard { basic_auth: true },
+        pkce: true,
     },
     Provider {
         platform: Platform::LinkedIn,
@@ -62,12 +90,58 @@ pub const PROVIDERS: [Provider; 2] = [
         token: ("https://www.linkedin.com", "/oauth/v2/accessToken"),
         api: "https://api.linkedin.com",
         scopes: "openid profile w_member_social",
-        basic_auth: false,
+        flow: Flow::Standard { basic_auth: false },
+        pkce: true,
+    },
+    Provider {
+        platform: Platform::TikTok,
+        authorize: ("https://www.tiktok.com", "/v2/auth/authorize/"),
+        token: ("https://open.tiktokapis.com", "/v2/oauth/token/"),
+        api: super::tiktok::DEFAULT_API,
+        scopes: "user.info.basic,video.publish",
+        flow: Flow::TikTok,
+        pkce: true,
+    },
+    Provider {
+        platform: Platform::Facebook,
+        authorize: ("https://www.facebook.com", "/v23.0/dialog/oauth"),
+        token: ("https://graph.facebook.com", "/v23.0/oauth/access_token"),
+        api: "https://graph.facebook.com",
+        scopes: "pages_show_list,pages_read_engagement,pages_manage_posts",
+        flow: Flow::Facebook,
+        pkce: false,
+    },
+    Provider {
+        platform: Platform::Instagram,
+        authorize: ("https://www.instagram.com", "/oauth/authorize"),
+        token: ("https://api.instagram.com", "/oauth/access_token"),
+        api: "https://graph.instagram.com",
+        scopes: "instagram_business_basic,instagram_business_content_publish",
+        flow: Flow::LongLived { exchange: "ig_exchange_token", renew: "ig_refresh_token" },
+        pkce: false,
+    },
+    Provider {
+        platform: Platform::Threads,
+        authorize: ("https://threads.net", "/oauth/authorize"),
+        token: ("https://graph.threads.net", "/oauth/access_token"),
+        api: "https://graph.threads.net",
+        scopes: "threads_basic,threads_content_publish",
+        flow: Flow::LongLived { exchange: "th_exchange_token", renew: "th_refresh_token" },
+        pkce: false,
     },
 ];
 
 pub fn provider(platform: Platform) -> Option<&'static Provider> {
     PROVIDERS.iter().find(|p| p.platform == platform)
+}
+
+impl Provider {
+    fn refresh_ahead_ms(&self) -> i64 {
+        match self.flow {
+            Flow::LongLived { .. } => LONG_LIVED_REFRESH_AHEAD_MS,
+            _ => REFRESH_AHEAD_MS,
+        }
+    }
 }
 
 /// The base a platform is reached at: its override in `PLATFORM_URLS`, else `default`.
@@ -98,7 +172,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OAuthStartInput {
-    /// `x` or `linkedin`.
+    /// `x`, `linkedin`, `facebook`, `instagram`, `threads` or `tiktok`.
     pub platform: String,
     /// Where the platform sends the browser back: the frontend's callback page, under
     /// `APP_URL` or an allowed origin. It hands the `code` and `state` it receives to the
@@ -132,14 +206,14 @@ fn redirect_allowed(ctx: &Context<'_>, uri: &str) -> bool {
 }
 
 fn oauth_platform(name: &str) -> Result<(Platform, &'static Provider), AppError> {
-    Platform::parse(name)
-        .and_then(|p| provider(p).map(|pr| (p, pr)))
-        .ok_or_else(|| AppError::field("platform", "must be x or linkedin (OAuth platforms)"))
+    Platform::parse(name).and_then(|p| provider(p).map(|pr| (p, pr))).ok_or_else(|| {
+        AppError::field("platform", "must be x, linkedin, facebook, instagram, threads or tiktok (OAuth platforms)")
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/start", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path)), request_body = OAuthStartInput,
-    responses((status = 200, description = "The authorize URL (with state and an S256 PKCE challenge) to send the browser to", body = Envelope<OAuthStarted>),
+    responses((status = 200, description = "The authorize URL (with the state, and an S256 PKCE challenge where the platform takes one) to send the browser to", body = Envelope<OAuthStarted>),
               (status = 400, description = "VALIDATION_ERROR: not an OAuth platform, or a redirect URI outside APP_URL and the allowed origins", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
               (status = 503, description = "SERVICE_UNAVAILABLE: no OAuth client or no TOKEN_KEYS configured for the platform", body = ErrorEnvelope)))]
@@ -174,94 +248,258 @@ pub async fn start(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
             &params![state_hash.as_str(), ws.as_str(), me.as_str(), platform.as_str(), sealed, redirect.as_str(), now + STATE_TTL_MS, now],
         )
         .await?;
-    let authorize_url = format!(
-        "{}{}?{}",
-        base_for(ctx, platform, provider.authorize.0),
-        provider.authorize.1,
-        form(&[
-            ("response_type", "code"),
-            ("client_id", &client_id),
-            ("redirect_uri", &redirect),
-            ("scope", provider.scopes),
-            ("state", &state),
-            ("code_challenge", &challenge(&verifier)),
-            ("code_challenge_method", "S256"),
-        ])
-    );
+    let client_param = if provider.flow == Flow::TikTok { "client_key" } else { "client_id" };
+    let code_challenge = challenge(&verifier);
+    let mut query = vec![
+        ("response_type", "code"),
+        (client_param, client_id.as_str()),
+        ("redirect_uri", redirect.as_str()),
+        ("scope", provider.scopes),
+        ("state", state.as_str()),
+    ];
+    if provider.pkce {
+        query.extend([("code_challenge", code_challenge.as_str()), ("code_challenge_method", "S256")]);
+    }
+    let authorize_url =
+        format!("{}{}?{}", base_for(ctx, platform, provider.authorize.0), provider.authorize.1, form(&query));
     Ok(json::ok(200, OAuthStarted { authorize_url, state, expires_at: rfc3339(now + STATE_TTL_MS) }))
 }
 
-/// A token endpoint's answer: (access, refresh, expires at).
-async fn token_request(
-    ctx: &Context<'_>,
-    platform: Platform,
-    provider: &Provider,
-    grant: &[(&str, &str)],
-) -> Result<(String, Option<String>, Option<i64>), (u16, String)> {
-    let (client_id, secret) = client(ctx, platform).ok_or((503, "no OAuth client configured".to_string()))?;
-    let mut pairs = grant.to_vec();
-    pairs.push(("client_id", &client_id));
-    if !provider.basic_auth {
-        pairs.push(("client_secret", &secret));
-    }
-    let mut headers = vec![
-        ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
-        ("accept".to_string(), "application/json".to_string()),
-    ];
-    if provider.basic_auth {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
-        headers.push(("authorization".into(), format!("Basic {basic}")));
-    }
-    let url = format!("{}{}", base_for(ctx, platform, provider.token.0), provider.token.1);
-    let request = HttpRequest { method: "POST".into(), url, headers, body: form(&pairs).into_bytes() };
-    let r = ctx.http.send(request).await.map_err(|e| (0, e.to_string()))?;
-    if r.status != 200 {
-        return Err((r.status, describe(&r)));
-    }
-    let v = body_json(&r);
-    let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    let access = text("access_token").ok_or((502, "the token endpoint answered without access_token".to_string()))?;
-    let expires = v.get("expires_in").and_then(Value::as_i64).map(|s| ctx.clock.now_ms() + s * 1000);
-    Ok((access, text("refresh_token"), expires))
+/// What a token call trades.
+enum Trade<'a> {
+    /// The authorization code.
+    Code { code: &'a str, redirect: &'a str, verifier: &'a str },
+    /// A refresh token (Standard, TikTok).
+    Refresh(&'a str),
+    /// A short-lived token for a long-lived one (Facebook, Instagram, Threads).
+    LongLived(&'a str),
+    /// A long-lived token for a fresh one (Instagram, Threads).
+    Renew(&'a str),
 }
 
-/// Who the token belongs to: (id, handle, name).
+/// A token endpoint's answer.
+struct Grant {
+    access: String,
+    refresh: Option<String>,
+    expires_at: Option<i64>,
+    /// The account the platform names in the answer (Instagram's `user_id`, TikTok's `open_id`).
+    user_id: Option<String>,
+}
+
+/// The request a trade makes, as the platform documents it.
+fn token_call(ctx: &Context<'_>, provider: &Provider, id: &str, secret: &str, trade: &Trade<'_>) -> HttpRequest {
+    let token_url = format!("{}{}", base_for(ctx, provider.platform, provider.token.0), provider.token.1);
+    let api = base_for(ctx, provider.platform, provider.api);
+    let get = |url: String, pairs: &[(&str, &str)]| HttpRequest {
+        method: "GET".into(),
+        url: format!("{url}?{}", form(pairs)),
+        headers: vec![("accept".into(), "application/json".into())],
+        body: Vec::new(),
+    };
+    let post = |pairs: &[(&str, &str)], basic: bool| {
+        let mut headers = vec![
+            ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
+            ("accept".to_string(), "application/json".to_string()),
+        ];
+        if basic {
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            headers.push(("authorization".into(), format!("Basic {basic}")));
+        }
+        HttpRequest { method: "POST".into(), url: token_url.clone(), headers, body: form(pairs).into_bytes() }
+    };
+    match (provider.flow, trade) {
+        (Flow::Standard { basic_auth }, trade) => {
+            let mut pairs = match trade {
+                Trade::Code { code, redirect, verifier } => vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", *code),
+                    ("redirect_uri", *redirect),
+                    ("code_verifier", *verifier),
+                ],
+                Trade::Refresh(t) | Trade::LongLived(t) | Trade::Renew(t) => {
+                    vec![("grant_type", "refresh_token"), ("refresh_token", *t)]
+                }
+            };
+            pairs.push(("client_id", id));
+            if !basic_auth {
+                pairs.push(("client_secret", secret));
+            }
+            post(&pairs, basic_auth)
+        }
+        (Flow::TikTok, Trade::Code { code, redirect, verifier }) => post(
+            &[
+                ("client_key", id),
+                ("client_secret", secret),
+                ("code", code),
+                ("grant_type", "authorization_code"),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ],
+            false,
+        ),
+        (Flow::TikTok, Trade::Refresh(t) | Trade::LongLived(t) | Trade::Renew(t)) => post(
+            &[("client_key", id), ("client_secret", secret), ("grant_type", "refresh_token"), ("refresh_token", t)],
+            false,
+        ),
+        (Flow::Facebook, Trade::Code { code, redirect, .. }) => {
+            get(token_url, &[("client_id", id), ("redirect_uri", redirect), ("client_secret", secret), ("code", code)])
+        }
+        (Flow::Facebook, Trade::Refresh(t) | Trade::LongLived(t) | Trade::Renew(t)) => get(
+            token_url,
+            &[
+                ("grant_type", "fb_exchange_token"),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("fb_exchange_token", t),
+            ],
+        ),
+        (Flow::LongLived { .. }, Trade::Code { code, redirect, .. }) => post(
+            &[
+                ("client_id", id),
+                ("client_secret", secret),
+                ("grant_type", "authorization_code"),
+                ("redirect_uri", redirect),
+                ("code", code),
+            ],
+            false,
+        ),
+        (Flow::LongLived { exchange, .. }, Trade::LongLived(t)) => get(
+            format!("{api}/access_token"),
+            &[("grant_type", exchange), ("client_secret", secret), ("access_token", t)],
+        ),
+        (Flow::LongLived { renew, .. }, Trade::Refresh(t) | Trade::Renew(t)) => {
+            get(format!("{api}/refresh_access_token"), &[("grant_type", renew), ("access_token", t)])
+        }
+    }
+}
+
+/// Trades with the platform's token endpoint; a refusal answers (status, description).
+async fn token_request(ctx: &Context<'_>, provider: &Provider, trade: Trade<'_>) -> Result<Grant, (u16, String)> {
+    let (id, secret) = client(ctx, provider.platform).ok_or((503, "no OAuth client configured".to_string()))?;
+    let request = token_call(ctx, provider, &id, &secret, &trade);
+    let r = ctx.http.send(request).await.map_err(|e| (0, e.to_string()))?;
+    let v = body_json(&r);
+    // TikTok may answer an error with 200 and `error` in the body; Meta nests it.
+    let refused = v.get("error").is_some_and(|e| match e {
+        Value::String(s) => !s.is_empty() && s != "ok",
+        Value::Object(o) => o.get("code").is_none_or(|c| c != "ok"),
+        _ => false,
+    });
+    if r.status != 200 || refused {
+        let message = match v["error"]["message"].as_str() {
+            Some(m) => format!("HTTP {}: {m}", r.status),
+            None => describe(&r),
+        };
+        return Err((if r.status == 200 { 400 } else { r.status }, message));
+    }
+    // Instagram answers its code exchange as `{"data": [{access_token, user_id, …}]}`.
+    let v = match v.get("data").and_then(|d| d.get(0)) {
+        Some(first) if v.get("access_token").is_none() => first.clone(),
+        _ => v,
+    };
+    let text = |k: &str| match v.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let access = text("access_token").ok_or((502, "the token endpoint answered without access_token".to_string()))?;
+    let expires_at = v.get("expires_in").and_then(Value::as_i64).map(|s| ctx.clock.now_ms() + s * 1000);
+    Ok(Grant {
+        access,
+        refresh: text("refresh_token"),
+        expires_at,
+        user_id: text("user_id").or_else(|| text("open_id")),
+    })
+}
+
+/// Who a token belongs to: (id, handle, name).
 async fn profile(
     ctx: &Context<'_>,
-    platform: Platform,
     provider: &Provider,
     access: &str,
 ) -> Result<(String, String, Option<String>), AppError> {
+    let platform = provider.platform;
     let api = base_for(ctx, platform, provider.api);
+    let failed = |m: String| AppError::ExternalApi(format!("{} profile: {m}", platform.as_str()));
+    if platform == Platform::TikTok {
+        return accounts::tiktok_user(ctx, &api, access).await.map_err(|e| failed(e.unwrap_or("token refused".into())));
+    }
     let url = match platform {
         Platform::X => format!("{api}/2/users/me"),
-        _ => format!("{api}/v2/userinfo"),
+        Platform::LinkedIn => format!("{api}/v2/userinfo"),
+        Platform::Instagram => format!("{api}/{}/me?fields=user_id,username,name", super::meta::GRAPH_VERSION),
+        _ => format!("{api}/{}/me?fields=id,username,name", super::meta::THREADS_VERSION),
     };
-    let r = ctx
-        .http
-        .send(json_request("GET", url, Some(access), None))
-        .await
-        .map_err(|e| AppError::ExternalApi(e.to_string()))?;
+    let r = ctx.http.send(json_request("GET", url, Some(access), None)).await.map_err(|e| failed(e.to_string()))?;
     if r.status != 200 {
-        return Err(AppError::ExternalApi(format!("{} profile: {}", platform.as_str(), describe(&r))));
+        return Err(failed(describe(&r)));
     }
     let v = body_json(&r);
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let text = |v: &Value, k: &str| match v.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
     let found = match platform {
         Platform::X => {
             let d = &v["data"];
             text(d, "id").zip(text(d, "username")).map(|(id, handle)| (id, handle, text(d, "name")))
         }
-        _ => text(&v, "sub").map(|id| (id.clone(), text(&v, "name").unwrap_or(id), text(&v, "name"))),
+        Platform::LinkedIn => text(&v, "sub").map(|id| (id.clone(), text(&v, "name").unwrap_or(id), text(&v, "name"))),
+        // Instagram's `user_id` is the professional account's id, the one content is published
+        // under; `id` is app-scoped.
+        _ => text(&v, "user_id")
+            .or_else(|| text(&v, "id"))
+            .map(|id| (id.clone(), text(&v, "username").or_else(|| text(&v, "name")).unwrap_or(id), text(&v, "name"))),
     };
-    found.ok_or_else(|| AppError::ExternalApi(format!("{} profile answered without an id", platform.as_str())))
+    found.ok_or_else(|| failed("answered without an id".into()))
+}
+
+/// The Facebook Pages a long-lived user token was granted, each as an account with its Page
+/// token (which does not expire).
+async fn pages(ctx: &Context<'_>, provider: &Provider, user_token: &str) -> Result<Vec<Verified>, AppError> {
+    let api = base_for(ctx, provider.platform, provider.api);
+    let url = format!("{api}/{}/me/accounts?fields=id,name,access_token&limit=100", super::meta::GRAPH_VERSION);
+    let r = ctx
+        .http
+        .send(json_request("GET", url, Some(user_token), None))
+        .await
+        .map_err(|e| AppError::ExternalApi(format!("facebook pages: {e}")))?;
+    if r.status != 200 {
+        return Err(AppError::ExternalApi(format!("facebook pages: {}", describe(&r))));
+    }
+    let listed = body_json(&r)["data"].as_array().cloned().unwrap_or_default();
+    let found: Vec<Verified> = listed
+        .iter()
+        .filter_map(|p| {
+            let id = p["id"].as_str()?.to_string();
+            let token = p["access_token"].as_str().filter(|t| !t.is_empty())?.to_string();
+            let name = p["name"].as_str().map(str::to_string);
+            Some(Verified {
+                handle: name.clone().unwrap_or_else(|| id.clone()),
+                external_id: id,
+                display_name: name,
+                service_url: api.clone(),
+                auth_kind: "oauth",
+                credentials: Credentials { access_token: Some(token), ..Credentials::default() },
+                access_expires_at: None,
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        return Err(AppError::field(
+            "code",
+            "the login granted no Facebook Page: choose at least one in Facebook's dialog",
+        ));
+    }
+    Ok(found)
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path)), request_body = OAuthCallbackInput,
-    responses((status = 201, description = "Connected", body = Envelope<AccountView>),
-              (status = 200, description = "Reconnected: the grant replaces the stored one (a stored refresh token stays when the new grant has none)", body = Envelope<AccountView>),
-              (status = 400, description = "VALIDATION_ERROR: an unknown, used, expired or foreign state; a code the platform refused", body = ErrorEnvelope),
+    responses((status = 201, description = "Connected: the account, or every Facebook Page the person granted in Facebook's dialog", body = Envelope<Vec<AccountView>>),
+              (status = 200, description = "Reconnected: each grant replaces the stored one (a stored refresh token stays when the new grant has none)", body = Envelope<Vec<AccountView>>),
+              (status = 400, description = "VALIDATION_ERROR: an unknown, used, expired or foreign state; a code the platform refused; a Facebook login that granted no Page", body = ErrorEnvelope),
               (status = 502, description = "EXTERNAL_API_ERROR", body = ErrorEnvelope)))]
 pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: OAuthCallbackInput = json::parse(&call.req.body)?;
@@ -308,53 +546,75 @@ pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     if code.is_empty() || code.len() > 2048 {
         return Err(AppError::Validation(vec![FieldError::new("code", "is required")]));
     }
-    let grant = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", &redirect),
-        ("code_verifier", &verifier),
-    ];
-    let (access, refresh, expires) =
-        token_request(ctx, platform, provider, &grant).await.map_err(|(status, m)| match status {
-            400 | 401 => AppError::field("code", format!("the platform refused the code: {m}")),
-            _ => AppError::ExternalApi(m),
-        })?;
-    let (id, handle, name) = profile(ctx, platform, provider, &access).await?;
-    let verified = Verified {
-        external_id: id,
-        handle,
-        display_name: name,
-        service_url: base_for(ctx, platform, provider.api),
-        auth_kind: "oauth",
-        credentials: Credentials { access_token: Some(access), refresh_token: refresh, app_password: None },
-        access_expires_at: expires,
+    let refused = |(status, m): (u16, String)| match status {
+        400 | 401 => AppError::field("code", format!("the platform refused the code: {m}")),
+        _ => AppError::ExternalApi(m),
     };
-    let (status, view) = accounts::store(ctx, call, platform, verified).await?;
-    Ok(json::ok(status, view))
+    let mut grant = token_request(ctx, provider, Trade::Code { code, redirect: &redirect, verifier: &verifier })
+        .await
+        .map_err(refused)?;
+    if matches!(provider.flow, Flow::Facebook | Flow::LongLived { .. }) {
+        let short = grant.access.clone();
+        let long = token_request(ctx, provider, Trade::LongLived(&short))
+            .await
+            .map_err(|(_, m)| AppError::ExternalApi(format!("{}: long-lived token: {m}", platform.as_str())))?;
+        grant = Grant { user_id: long.user_id.or(grant.user_id), ..long };
+    }
+    let found = if provider.flow == Flow::Facebook {
+        pages(ctx, provider, &grant.access).await?
+    } else {
+        let (id, handle, name) = profile(ctx, provider, &grant.access).await?;
+        vec![Verified {
+            external_id: id,
+            handle,
+            display_name: name,
+            service_url: base_for(ctx, platform, provider.api),
+            auth_kind: "oauth",
+            credentials: Credentials {
+                access_token: Some(grant.access),
+                refresh_token: grant.refresh,
+                app_password: None,
+            },
+            access_expires_at: grant.expires_at,
+        }]
+    };
+    let mut created = false;
+    let mut connected = Vec::new();
+    for verified in found {
+        let (status, view) = accounts::store(ctx, call, platform, verified).await?;
+        created |= status == 201;
+        connected.push(view);
+    }
+    Ok(json::ok(if created { 201 } else { 200 }, connected))
 }
 
 /// The account's credentials, refreshed first when the access token expires soon.
 pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, Outcome> {
-    let creds = account
-        .open(ctx)
-        .map_err(|_| Outcome::Reconnect { reason: "the stored credentials cannot be read".into(), status: None })?;
+    let creds = account.open(ctx).map_err(|e| {
+        tracing::error!(cause = %e, account = %account.view.id, "credentials do not open");
+        Outcome::Reconnect { reason: "the stored credentials cannot be read".into(), status: None }
+    })?;
     let now = ctx.clock.now_ms();
-    let due =
-        account.view.auth_kind == "oauth" && account.access_expires_at.is_some_and(|t| t <= now + REFRESH_AHEAD_MS);
-    let Some(provider) = provider(account.platform()).filter(|_| due) else {
+    let Some(provider) = provider(account.platform()).filter(|p| {
+        account.view.auth_kind == "oauth" && account.access_expires_at.is_some_and(|t| t <= now + p.refresh_ahead_ms())
+    }) else {
         return Ok(creds);
     };
-    let Some(refresh) = creds.refresh_token.clone() else {
-        return Err(Outcome::Reconnect {
-            reason: "the access token expired and no refresh token is stored".into(),
-            status: None,
-        });
+    let trade = match (provider.flow, &creds.refresh_token, &creds.access_token) {
+        (Flow::LongLived { .. }, _, Some(access)) => Trade::Renew(access),
+        (Flow::Standard { .. } | Flow::TikTok, Some(refresh), _) => Trade::Refresh(refresh),
+        _ => {
+            return Err(Outcome::Reconnect {
+                reason: "the access token expired and nothing is stored to renew it".into(),
+                status: None,
+            })
+        }
     };
-    let grant = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())];
-    match token_request(ctx, account.platform(), provider, &grant).await {
-        Ok((access, rotated, expires)) => {
-            let renewed = Credentials { access_token: Some(access), refresh_token: rotated, app_password: None }
-                .merged_over(&creds);
+    match token_request(ctx, provider, trade).await {
+        Ok(grant) => {
+            let renewed =
+                Credentials { access_token: Some(grant.access), refresh_token: grant.refresh, app_password: None }
+                    .merged_over(&creds);
             let plain = serde_json::to_vec(&renewed).map_err(|e| Outcome::Retry {
                 reason: e.to_string(),
                 status: None,
@@ -377,7 +637,7 @@ pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, 
                         account.view.id.as_str(),
                         sealed,
                         ctx.config.token_keys.current_id().unwrap_or_default(),
-                        expires,
+                        grant.expires_at,
                         now,
                         account.credentials.as_str()
                     ],

@@ -55,7 +55,7 @@ async fn try_publish(ctx: &Context<'_>, api: &str, token: &str, draft: &Draft<'_
         .iter()
         .map(|m| {
             m.url.as_deref().ok_or_else(|| Outcome::Failed {
-                reason: "TikTok pulls media by URL: configure presigned media URLs (S3_* settings)".into(),
+                reason: "TikTok pulls media by URL: configure PUBLIC_URL (signed media links) or presigned media URLs (S3_* settings)".into(),
                 status: None,
             })
         })
