@@ -144,6 +144,9 @@ pub struct Config {
     /// This API's public address (`PUBLIC_URL`), for signed media links when the store cannot
     /// presign; none means no links.
     pub public_url: Option<String>,
+    /// How long an outbound call to a platform may take before its outcome counts as unknown
+    /// (`PLATFORM_TIMEOUT_MS`, 30 s), where the host sets timeouts from the config (the Worker).
+    pub platform_timeout_ms: u64,
 }
 
 impl Config {
@@ -164,6 +167,7 @@ impl Config {
             publish_retry_base_ms: 30_000,
             oauth_clients: Vec::new(),
             public_url: None,
+            platform_timeout_ms: 30_000,
         }
     }
 }
@@ -204,6 +208,9 @@ impl Config {
             self.publish_retry_base_ms = ms;
         }
         self.public_url = get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(ms) = get("PLATFORM_TIMEOUT_MS").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v > 0) {
+            self.platform_timeout_ms = ms;
+        }
         problem
     }
 }

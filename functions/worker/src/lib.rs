@@ -140,7 +140,15 @@ impl Host {
         };
         let blobs = R2Blobs::new(env.bucket("MEDIA").ok(), presign_as);
         let jobs = QueueJobs(env.queue("PUBLISH_QUEUE").ok());
-        Some(Host { db, hasher: Argon2Hasher::new(profile), http: FetchHttp, mail_provider, config, blobs, jobs })
+        Some(Host {
+            db,
+            hasher: Argon2Hasher::new(profile),
+            http: FetchHttp { timeout_ms: config.platform_timeout_ms },
+            mail_provider,
+            config,
+            blobs,
+            jobs,
+        })
     }
 
     /// Runs `work` with a Context over this host's adapters.

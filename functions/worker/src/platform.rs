@@ -1,8 +1,9 @@
 //! Clock, randomness and outbound HTTP from the Workers runtime.
 
 use async_trait::async_trait;
+use futures_util::future::{select, Either};
 use herald::ports::{Clock, Http, HttpError, HttpRequest, HttpResponse, Random};
-use worker::{Fetch, Headers, Method, RequestInit};
+use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
 
 pub struct JsClock;
 
@@ -21,7 +22,11 @@ impl Random for JsRandom {
     }
 }
 
-pub struct FetchHttp;
+/// `fetch`, given up (and aborted) after `timeout_ms`: a platform that does not answer in time
+/// is an unknown outcome to the publishers, never a hang that eats the invocation.
+pub struct FetchHttp {
+    pub timeout_ms: u64,
+}
 
 #[async_trait(?Send)]
 impl Http for FetchHttp {
@@ -39,11 +44,25 @@ impl Http for FetchHttp {
         let req = worker::Request::new_with_init(&request.url, &init).map_err(other)?;
         // fetch does not say whether the request left before it failed: treat it as possibly
         // sent (publishers then read the platform instead of posting again).
-        let mut resp = Fetch::Request(req).send().await.map_err(other)?;
-        Ok(HttpResponse {
-            status: resp.status_code(),
-            headers: resp.headers().entries().collect(),
-            body: resp.bytes().await.map_err(other)?,
-        })
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let exchange = Box::pin(async {
+            let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(other)?;
+            Ok(HttpResponse {
+                status: resp.status_code(),
+                headers: resp.headers().entries().collect(),
+                body: resp.bytes().await.map_err(other)?,
+            })
+        });
+        let timer = Box::pin(Delay::from(std::time::Duration::from_millis(self.timeout_ms)));
+        let raced = select(exchange, timer).await;
+        match raced {
+            Either::Left((answer, _)) => answer,
+            Either::Right(((), pending)) => {
+                drop(pending);
+                controller.abort();
+                Err(HttpError::Timeout)
+            }
+        }
     }
 }

@@ -307,13 +307,6 @@ async fn send(ctx: &Context<'_>, account: &Account, draft: &Draft<'_>) -> Attemp
             super::meta::publish(ctx, p, service, &token, external_id, draft).await
         }
         Platform::TikTok => super::tiktok::publish(ctx, service, &token, draft).await,
-        other => Attempt {
-            outcome: Outcome::Failed {
-                reason: format!("publishing to {} is not available yet", other.as_str()),
-                status: None,
-            },
-            credentials: None,
-        },
     }
 }
 
