@@ -520,6 +520,13 @@ impl FakeX {
         self.state.lock().unwrap().refreshes
     }
 
+    /// The person withdraws the app's access: every token issued for `user` stops working.
+    pub fn revoke(&self, user: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.access.retain(|_, (u, _)| u != user);
+        s.refresh.retain(|_, u| u != user);
+    }
+
     /// The media fetched by URL so far.
     pub fn pulls(&self) -> Vec<Pull> {
         self.state.lock().unwrap().pulls.clone()

@@ -899,3 +899,53 @@ async fn facebook_instagram_threads_and_tiktok_connect_through_their_logins_and_
         }
     }
 }
+
+#[tokio::test]
+async fn idle_instagram_and_threads_accounts_have_their_tokens_renewed_or_ask_for_a_reconnect() {
+    let api = Api::new();
+    let fake = FakeX::get();
+    let owner = signup(&api, "idle").await;
+    let ws = create_workspace(&api, &owner, "Idle").await;
+    let day = 24 * 3600;
+    // Two accounts whose 60-day tokens have three days left, and nothing to publish.
+    let kept = format!("k{}", &unique_email("u")[2..10]);
+    fake.token_lifetime(&kept, 3 * day);
+    let ig = connect_oauth(&api, &owner, &ws, "instagram", &kept).await.data()[0].clone();
+    fake.token_lifetime(&kept, 60 * day);
+    let gone = format!("g{}", &unique_email("u")[2..10]);
+    fake.token_lifetime(&gone, 3 * day);
+    let th = connect_oauth(&api, &owner, &ws, "threads", &gone).await.data()[0].clone();
+    // The person behind the Threads account withdrew Herald's access meanwhile.
+    fake.revoke(&gone);
+
+    let status = |account: Value| {
+        let api = &api;
+        let owner = &owner;
+        let ws = &ws;
+        async move {
+            let id = account["id"].as_str().unwrap().to_string();
+            api.get(&w(ws, &format!("/social-accounts/{id}"))).bearer(&owner.access).send().await.data()
+        }
+    };
+    let started = Instant::now();
+    loop {
+        api.run_cron().await;
+        if fake.refreshes_of(&kept) > 0 && status(th.clone()).await["status"] == "needs_reconnect" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the cron renewed nothing");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Renewed for 60 days: later ticks leave it alone.
+    let renewals = fake.refreshes_of(&kept);
+    for _ in 0..2 {
+        api.run_cron().await;
+    }
+    assert_eq!(fake.refreshes_of(&kept), renewals);
+    assert_eq!(status(ig).await["status"], "active");
+    let th = status(th).await;
+    assert!(th["lastError"].as_str().unwrap().contains("refused the refresh"), "{th}");
+    let inbox = api.get(&w(&ws, "/notifications")).bearer(&owner.access).send().await.data();
+    let items = inbox["items"].as_array().unwrap();
+    assert!(items.iter().any(|n| n["kind"] == "account.needs_reconnect" && n["subjectId"] == th["id"]), "{inbox}");
+}

@@ -62,6 +62,8 @@ pub struct PublishReport {
     pub stalled: u64,
     /// Unconfirmed publications settled by reading the platform.
     pub reconciled: u64,
+    /// Idle accounts whose long-lived tokens were renewed before they lapse.
+    pub renewed: u64,
 }
 
 const DUE: &str = "((status = 'scheduled' AND due_at <= ?2) OR (status = 'retrying' AND next_attempt_at <= ?2) \
@@ -81,6 +83,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<PublishReport, AppError> {
         )
         .await?;
     report.reconciled = reconcile_some(ctx, now).await?;
+    report.renewed = super::oauth::renew_idle(ctx, now).await?;
     ctx.db.set_scope(Scope { system: true, ..Scope::default() });
     let claim_id = ctx.new_id();
     let claim = format!(
@@ -432,18 +435,19 @@ async fn record(
     ));
     ctx.db.batch(&statements).await?;
     if let Outcome::Reconnect { .. } = attempt.outcome {
-        notify_reconnect(ctx, p).await;
+        notify_reconnect(ctx, &p.workspace_id, &p.account_id).await;
     }
     Ok(())
 }
 
-async fn notify_reconnect(ctx: &Context<'_>, p: &Publication) {
-    let Ok(account) = accounts::load(ctx.db, &p.workspace_id, &p.account_id).await else { return };
+/// Tells the workspace's owners and admins that an account must be connected again.
+pub(super) async fn notify_reconnect(ctx: &Context<'_>, workspace_id: &str, account_id: &str) {
+    let Ok(account) = accounts::load(ctx.db, workspace_id, account_id).await else { return };
     let owners = ctx
         .db
         .query(
             "SELECT user_id FROM memberships WHERE workspace_id = ?1 AND role IN ('owner', 'admin')",
-            &params![p.workspace_id.as_str()],
+            &params![workspace_id],
         )
         .await
         .unwrap_or_default();
@@ -455,7 +459,7 @@ async fn notify_reconnect(ctx: &Context<'_>, p: &Publication) {
         subject_type: "social_account",
         subject_id: &account.view.id,
     };
-    crate::collab::notifications::notify_from(ctx, "", &p.workspace_id, &recipients, notice).await;
+    crate::collab::notifications::notify_from(ctx, "", workspace_id, &recipients, notice).await;
 }
 
 /// Settles a few unconfirmed publications by reading their platform.

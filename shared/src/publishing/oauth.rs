@@ -588,6 +588,43 @@ pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     Ok(json::ok(if created { 201 } else { 200 }, connected))
 }
 
+/// Accounts renewed per tick when nothing publishes to them.
+const RENEW_BATCH: i64 = 20;
+
+/// Renews the long-lived tokens (Instagram, Threads) of accounts that publish nothing before they
+/// lapse: a week ahead, a few per tick. A renewal the platform refuses asks for a reconnect, as a
+/// publish would; anything else is tried again next tick.
+pub async fn renew_idle(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
+    ctx.db.set_scope(crate::sql::Scope { system: true, ..Default::default() });
+    let sql = format!(
+        "SELECT {} FROM social_accounts WHERE status = 'active' AND auth_kind = 'oauth'          AND platform IN ('instagram', 'threads') AND access_expires_at <= ?1 ORDER BY access_expires_at LIMIT ?2",
+        accounts::COLUMNS
+    );
+    let due = ctx.db.query(&sql, &params![now + LONG_LIVED_REFRESH_AHEAD_MS, RENEW_BATCH]).await?;
+    let mut renewed = 0;
+    for row in &due {
+        let account = accounts::decode(row)?;
+        let ws = account.workspace_id.clone();
+        ctx.db.set_scope(crate::sql::Scope { workspace_id: Some(ws.clone()), ..Default::default() });
+        match fresh(ctx, &account).await {
+            Ok(_) => renewed += 1,
+            Err(Outcome::Reconnect { reason, .. }) => {
+                ctx.db
+                    .execute(
+                        "UPDATE social_accounts SET status = 'needs_reconnect', last_error = ?3, updated_at = ?4 \
+                         WHERE workspace_id = ?1 AND id = ?2 AND status = 'active'",
+                        &params![ws.as_str(), account.view.id.as_str(), reason.as_str(), now],
+                    )
+                    .await?;
+                super::engine::notify_reconnect(ctx, &ws, &account.view.id).await;
+            }
+            Err(other) => tracing::warn!(account = %account.view.id, outcome = ?other, "renewal postponed"),
+        }
+    }
+    ctx.db.set_scope(crate::sql::Scope { system: true, ..Default::default() });
+    Ok(renewed)
+}
+
 /// The account's credentials, refreshed first when the access token expires soon.
 pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, Outcome> {
     let creds = account.open(ctx).map_err(|e| {
