@@ -16,6 +16,7 @@ use worker::{
 use crate::d1::D1Sql;
 use crate::platform::{FetchHttp, JsClock, JsRandom};
 use crate::r2::R2Blobs;
+use futures_util::StreamExt;
 
 #[event(start)]
 fn start() {
@@ -230,32 +231,44 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: worker::Context) -> 
     };
     // The batch's publications go out together (SPEC PB-7): one post's targets in parallel.
     let messages = batch.messages()?;
-    let work = messages.iter().map(|message| {
-        let host = &host;
-        async move {
-            let parsed: std::result::Result<herald::publishing::engine::Message, _> = serde_json::from_str(message.body());
-            let Ok(claim) = parsed else {
-                tracing::error!("a publish message that is not a claim: dropped");
-                message.ack();
-                return;
-            };
-            match host.run(async |ctx| herald::publishing::engine::consume(ctx, &claim).await).await {
-                Ok(_) => message.ack(),
-                Err(e) => {
-                    tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
-                    message.retry();
+    if host.db.dialect() != herald::sql::Dialect::Postgres {
+        // D1 takes concurrent statements.
+        futures_util::future::join_all(messages.iter().map(|m| consume_one(&host, m))).await;
+        return Ok(());
+    }
+    // A Postgres connection (Hyperdrive) carries one scope and one transaction at a time: each
+    // message gets its own, three at once — with their calls to the platforms, within the six
+    // connections a Worker invocation may hold open.
+    drop(host);
+    futures_util::stream::iter(messages.iter())
+        .for_each_concurrent(PG_CONSUMERS, |message| {
+            let env = &env;
+            async move {
+                match Host::new(env).await {
+                    Some(host) => consume_one(&host, message).await,
+                    None => message.retry(),
                 }
             }
-        }
-    });
-    // D1 takes concurrent statements; a Postgres connection (Hyperdrive) carries one scope and
-    // one transaction at a time, so there the messages go one after another.
-    if host.db.dialect() == herald::sql::Dialect::Postgres {
-        for job in work {
-            job.await;
-        }
-    } else {
-        futures_util::future::join_all(work).await;
-    }
+        })
+        .await;
     Ok(())
+}
+
+/// Messages consumed at once over Postgres, each on its own connection.
+const PG_CONSUMERS: usize = 3;
+
+async fn consume_one(host: &Host, message: &worker::Message<String>) {
+    let parsed: std::result::Result<herald::publishing::engine::Message, _> = serde_json::from_str(message.body());
+    let Ok(claim) = parsed else {
+        tracing::error!("a publish message that is not a claim: dropped");
+        message.ack();
+        return;
+    };
+    match host.run(async |ctx| herald::publishing::engine::consume(ctx, &claim).await).await {
+        Ok(_) => message.ack(),
+        Err(e) => {
+            tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
+            message.retry();
+        }
+    }
 }
