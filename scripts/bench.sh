@@ -16,10 +16,13 @@ cd "$ROOT"
 ensure_rust
 ensure_node_tools
 bash scripts/build-worker.sh
+bash scripts/build-worker.sh postgres
 
-wasm=functions/worker/build/index_bg.wasm
-raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
-awk -v r="$raw" -v g="$gz" 'BEGIN { printf "size        Worker wasm                  raw %d bytes (%.0f KiB), gzip -9 %d bytes (%.0f KiB)\n", r, r/1024, g, g/1024 }'
+for variant in d1 postgres; do
+  wasm=$(worker_out "$variant")/index_bg.wasm
+  raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
+  awk -v v="$variant" -v r="$raw" -v g="$gz" 'BEGIN { printf "size        Worker wasm (%-8s)       raw %d bytes (%.0f KiB), gzip -9 %d bytes (%.0f KiB)\n", v, r, r/1024, g, g/1024 }'
+done
 
 log "building the benchmark and the wasm hasher (release)"
 cargo build --quiet --release -p herald-tests --bin bench

@@ -72,16 +72,31 @@ sudo_if_needed() {
 }
 
 # Builds the Worker offline: worker-build is given local wasm-bindgen, esbuild and wasm-opt.
+# build_worker [d1|postgres]: the default D1 build into functions/worker/build; `postgres`
+# (the Hyperdrive driver compiled in, for `wrangler --env postgres`) into build-postgres.
 build_worker() {
+  local variant=${1:-d1}
+  local out; out=$(worker_out "$variant")
+  local extra=()
+  [ "$variant" = postgres ] && extra=(-- --features postgres)
   ensure_rust; ensure_node_tools; ensure_worker_build
-  log "building the Worker"
+  log "building the Worker ($variant)"
   (cd "$ROOT/functions/worker" && \
     WASM_BINDGEN_BIN="$TOOLS_BIN/wasm-bindgen" \
     ESBUILD_BIN="$NODE_DIR/node_modules/@esbuild/linux-x64/bin/esbuild" \
     WASM_OPT_BIN="$NODE_DIR/node_modules/binaryen/bin/wasm-opt" \
-    worker-build --release >&2)
+    worker-build --release --out-dir "$(basename "$out")" "${extra[@]}" >&2)
   # Without the debugging names (stack traces only): 8 % of the module.
-  python3 "$ROOT/scripts/strip_wasm.py" "$ROOT/functions/worker/build/index_bg.wasm"
+  python3 "$ROOT/scripts/strip_wasm.py" "$out/index_bg.wasm"
+}
+
+# The folder a Worker variant is built into.
+worker_out() {
+  case ${1:-d1} in
+    d1) echo "$ROOT/functions/worker/build" ;;
+    postgres) echo "$ROOT/functions/worker/build-postgres" ;;
+    *) log "unknown Worker variant '$1' (d1 or postgres)"; return 1 ;;
+  esac
 }
 
 # A fresh random secret for local runs.

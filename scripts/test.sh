@@ -7,7 +7,8 @@
 #      the second-wall test, and migrations run twice at once;
 #   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
 #      README's walkthrough as written;
-#   5. the suite against the real Worker over PostgreSQL through Hyperdrive's local connection.
+#   5. the suite against the real Worker over PostgreSQL through Hyperdrive's local connection
+#      (the Worker's postgres build: the default D1 build carries no Postgres driver).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
@@ -114,6 +115,7 @@ bash scripts/browser-test.sh "http://127.0.0.1:$port"
 log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
+bash scripts/build-worker.sh postgres
 start_worker "$state/pg.log" --env postgres --persist-to "$state/pg"
 suite_against "$port" "$state/pg.log"
 

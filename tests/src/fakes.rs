@@ -55,6 +55,11 @@ struct State {
     media_failures: usize,
     media: Vec<(String, usize)>,
     requests: usize,
+    /// Calls to /api/v1/statuses being answered now, and the most seen at once.
+    in_flight: usize,
+    most_in_flight: usize,
+    /// Each publish call waits (up to 2 s) until this many are in flight together.
+    rendezvous: usize,
 }
 
 /// A fake Mastodon instance on 127.0.0.1.
@@ -100,6 +105,17 @@ impl FakeMastodon {
     /// Queues faults for the next calls to `/api/v1/statuses`, in order.
     pub fn inject(&self, faults: &[Fault]) {
         self.state.lock().unwrap().faults.extend_from_slice(faults);
+    }
+
+    /// Each publish call waits up to 2 s for `n` of them to be in flight at once, so that
+    /// calls made together are seen together (and calls made one after another are not).
+    pub fn rendezvous(&self, n: usize) {
+        self.state.lock().unwrap().rendezvous = n;
+    }
+
+    /// The most publish calls this instance saw in flight at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().unwrap().most_in_flight
     }
 
     /// The next `n` media uploads answer 503 (before anything is posted).
@@ -246,78 +262,100 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> Option<()> {
             .await;
         }
         ("POST", "/api/v1/statuses") => {
-            let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-            let key = req.header("idempotency-key").map(str::to_string);
-            // The fault for this call, then the Mastodon behaviour: a known key answers the
-            // status it made, whatever happens.
-            let (fault, known) = {
+            let wanted = {
                 let mut s = state.lock().unwrap();
-                s.requests += 1;
-                let known = key.as_ref().and_then(|k| s.keys.get(k).cloned());
-                // Mastodon answers a known key from its record before anything else: the
-                // injected faults meet new calls only.
-                let fault = if s.faults.is_empty() || known.is_some() { None } else { Some(s.faults.remove(0)) };
-                if known.is_some() {
-                    s.replays += 1;
-                }
-                (fault, known)
+                s.in_flight += 1;
+                s.most_in_flight = s.most_in_flight.max(s.in_flight);
+                s.rendezvous
             };
-            match fault {
-                Some(Fault::UnavailableBefore) => {
-                    return Some(respond(&mut stream, 503, &[], &json!({"error": "Service Unavailable"})).await);
-                }
-                Some(Fault::RateLimited(secs)) => {
-                    let reset = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs as i64);
-                    let headers = [("X-RateLimit-Reset".to_string(), reset.to_string())];
-                    return Some(respond(&mut stream, 429, &headers, &json!({"error": "Too many requests"})).await);
-                }
-                Some(Fault::Revoked) => {
-                    return Some(
-                        respond(&mut stream, 401, &[], &json!({"error": "The access token was revoked"})).await,
-                    );
-                }
-                Some(Fault::Unprocessable) => {
-                    let v = json!({"error": "Validation failed: Text character limit of 500 exceeded"});
-                    return Some(respond(&mut stream, 422, &[], &v).await);
-                }
-                _ => {}
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while wanted > 1 && state.lock().unwrap().most_in_flight < wanted && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            let id = match known {
-                Some(id) => id,
-                None => {
-                    let mut s = state.lock().unwrap();
-                    let id = format!("{}", 1000 + s.statuses.len());
-                    let text = input["status"].as_str().unwrap_or_default().to_string();
-                    let media_ids = input["media_ids"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
-                        .unwrap_or_default();
-                    s.statuses.push(Status {
-                        id: id.clone(),
-                        account: account.clone(),
-                        text,
-                        idempotency_key: key.clone(),
-                        media_ids,
-                    });
-                    if let Some(k) = &key {
-                        s.keys.insert(k.clone(), id.clone());
-                    }
-                    id
-                }
-            };
-            match fault {
-                Some(Fault::ErrorAfter) => {
-                    respond(&mut stream, 500, &[], &json!({"error": "Internal Server Error"})).await
-                }
-                Some(Fault::HangAfter(secs)) => tokio::time::sleep(Duration::from_secs(secs)).await,
-                Some(Fault::ResetAfter) => drop(stream),
-                _ => {
-                    let v = json!({"id": id, "url": format!("http://fake/@herald/{id}"), "content": input["status"]});
-                    respond(&mut stream, 200, &[], &v).await;
-                }
-            }
+            let answered = publish_status(&mut stream, &req, &state, &account).await;
+            state.lock().unwrap().in_flight -= 1;
+            return answered;
         }
         _ => respond(&mut stream, 404, &[], &json!({"error": "Record not found"})).await,
+    }
+    Some(())
+}
+
+/// `POST /api/v1/statuses`, with the injected faults.
+async fn publish_status(
+    stream: &mut TcpStream,
+    req: &Incoming,
+    state: &Arc<Mutex<State>>,
+    account: &str,
+) -> Option<()> {
+    let account = account.to_string();
+    let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let key = req.header("idempotency-key").map(str::to_string);
+    // The fault for this call, then the Mastodon behaviour: a known key answers the
+    // status it made, whatever happens.
+    let (fault, known) = {
+        let mut s = state.lock().unwrap();
+        s.requests += 1;
+        let known = key.as_ref().and_then(|k| s.keys.get(k).cloned());
+        // Mastodon answers a known key from its record before anything else: the
+        // injected faults meet new calls only.
+        let fault = if s.faults.is_empty() || known.is_some() { None } else { Some(s.faults.remove(0)) };
+        if known.is_some() {
+            s.replays += 1;
+        }
+        (fault, known)
+    };
+    match fault {
+        Some(Fault::UnavailableBefore) => {
+            return Some(respond(stream, 503, &[], &json!({"error": "Service Unavailable"})).await);
+        }
+        Some(Fault::RateLimited(secs)) => {
+            let reset = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs as i64);
+            let headers = [("X-RateLimit-Reset".to_string(), reset.to_string())];
+            return Some(respond(stream, 429, &headers, &json!({"error": "Too many requests"})).await);
+        }
+        Some(Fault::Revoked) => {
+            return Some(respond(stream, 401, &[], &json!({"error": "The access token was revoked"})).await);
+        }
+        Some(Fault::Unprocessable) => {
+            let v = json!({"error": "Validation failed: Text character limit of 500 exceeded"});
+            return Some(respond(stream, 422, &[], &v).await);
+        }
+        _ => {}
+    }
+    let id = match known {
+        Some(id) => id,
+        None => {
+            let mut s = state.lock().unwrap();
+            let id = format!("{}", 1000 + s.statuses.len());
+            let text = input["status"].as_str().unwrap_or_default().to_string();
+            let media_ids = input["media_ids"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            s.statuses.push(Status {
+                id: id.clone(),
+                account: account.clone(),
+                text,
+                idempotency_key: key.clone(),
+                media_ids,
+            });
+            if let Some(k) = &key {
+                s.keys.insert(k.clone(), id.clone());
+            }
+            id
+        }
+    };
+    match fault {
+        Some(Fault::ErrorAfter) => respond(stream, 500, &[], &json!({"error": "Internal Server Error"})).await,
+        Some(Fault::HangAfter(secs)) => tokio::time::sleep(Duration::from_secs(secs)).await,
+        Some(Fault::ResetAfter) => {
+            let _ = stream.shutdown().await;
+        }
+        _ => {
+            let v = json!({"id": id, "url": format!("http://fake/@herald/{id}"), "content": input["status"]});
+            respond(stream, 200, &[], &v).await;
+        }
     }
     Some(())
 }

@@ -212,21 +212,21 @@ async fn a_scheduled_post_is_published_once_by_the_cron() {
         &owner,
         &ws,
         &post,
-        json!({"accountIds": [account_id], "at": "2027-06-01T09:00", "timezone": "Europe/Paris"}),
+        json!({"accountIds": [account_id], "at": next_year("06-01T09:00"), "timezone": "Europe/Paris"}),
     )
     .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.data()[0]["dueAt"], "2027-06-01T07:00:00Z", "09:00 in Paris in summer");
+    assert_eq!(r.data()[0]["dueAt"], next_year("06-01T07:00:00Z"), "09:00 in Paris in summer");
     schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await.expect_error(409, "CONFLICT");
     api.run_cron().await;
     assert_eq!(publications(&api, &owner, &ws, &post).await[0]["status"], "scheduled", "not due yet");
     let r = api
         .request("PATCH", &w(&ws, &format!("/posts/{post}/schedule")))
         .bearer(&owner.access)
-        .json(json!({"at": "2027-06-02T10:30:00+02:00"}))
+        .json(json!({"at": next_year("06-02T10:30:00+02:00")}))
         .send()
         .await;
-    assert_eq!(r.data()[0]["dueAt"], "2027-06-02T08:30:00Z");
+    assert_eq!(r.data()[0]["dueAt"], next_year("06-02T08:30:00Z"));
     let r = api.delete(&w(&ws, &format!("/posts/{post}/schedule"))).bearer(&owner.access).send().await;
     assert_eq!(r.data()[0]["status"], "cancelled");
     let status =
@@ -593,11 +593,11 @@ async fn under_a_workflow_only_approved_posts_are_scheduled_and_an_edit_withdraw
         &editor,
         &ws,
         &post,
-        json!({"accountIds": [account["id"]], "at": "2027-03-01T10:00", "timezone": "America/New_York"}),
+        json!({"accountIds": [account["id"]], "at": next_year("03-01T10:00"), "timezone": "America/New_York"}),
     )
     .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.data()[0]["dueAt"], "2027-03-01T15:00:00Z");
+    assert_eq!(r.data()[0]["dueAt"], next_year("03-01T15:00:00Z"), "New York keeps standard time until mid-March");
     // The approved text changes: the schedule is withdrawn and the post goes back to review.
     let current = api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&writer.access).send().await.data();
     let r = api
@@ -707,16 +707,25 @@ async fn posting_slots_give_the_next_free_slot_and_repeats_schedule_each_occurre
     let (t1, t2) = (a[0]["dueAt"].as_str().unwrap().to_string(), b[0]["dueAt"].as_str().unwrap().to_string());
     assert!(t2 > t1 && t2.ends_with("T00:00:00Z"), "{t1} then {t2}");
 
-    // A weekly repeat: four publications a week apart, each 09:00 in New York.
+    // A weekly repeat: four publications a week apart, each 09:00 in New York, starting the
+    // Sunday before the clocks change (the second Sunday of March).
+    let year = next_year("")[..4].parse::<i16>().unwrap();
+    let change = jiff::civil::date(year, 3, 1).nth_weekday_of_month(2, jiff::civil::Weekday::Sunday).unwrap();
+    let sunday = |weeks: i64| change.checked_add(jiff::Span::new().weeks(weeks)).unwrap();
     let weekly = post_for_mastodon(&api, &owner, &ws, "Weekly tip").await;
-    let r = schedule(&api, &owner, &ws, &weekly, json!({"accountIds": [id], "at": "2027-03-07T09:00", "timezone": "America/New_York", "repeat": {"every": "week", "count": 4}})).await;
+    let r = schedule(&api, &owner, &ws, &weekly, json!({"accountIds": [id], "at": format!("{}T09:00", sunday(-1)), "timezone": "America/New_York", "repeat": {"every": "week", "count": 4}})).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let data = r.data();
     let due: Vec<&str> = data.as_array().unwrap().iter().map(|p| p["dueAt"].as_str().unwrap()).collect();
     assert_eq!(
         due,
-        ["2027-03-07T14:00:00Z", "2027-03-14T13:00:00Z", "2027-03-21T13:00:00Z", "2027-03-28T13:00:00Z"],
-        "the clocks change on 14 March"
+        [
+            format!("{}T14:00:00Z", sunday(-1)),
+            format!("{}T13:00:00Z", sunday(0)),
+            format!("{}T13:00:00Z", sunday(1)),
+            format!("{}T13:00:00Z", sunday(2))
+        ],
+        "the clocks change on the second Sunday of March"
     );
     let r = schedule(&api, &owner, &ws, &weekly, json!({"accountIds": [id], "repeat": {"every": "year", "count": 99}}))
         .await;
@@ -948,4 +957,185 @@ async fn idle_instagram_and_threads_accounts_have_their_tokens_renewed_or_ask_fo
     let inbox = api.get(&w(&ws, "/notifications")).bearer(&owner.access).send().await.data();
     let items = inbox["items"].as_array().unwrap();
     assert!(items.iter().any(|n| n["kind"] == "account.needs_reconnect" && n["subjectId"] == th["id"]), "{inbox}");
+}
+
+/// A wall-clock day next year (`MM-DD`), so that the test never dates.
+fn next_year(month_day: &str) -> String {
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
+    format!("{year}-{month_day}")
+}
+
+#[tokio::test]
+async fn rescheduling_a_repeating_post_moves_the_whole_series_and_keeps_its_spacing() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-move");
+    let owner = signup(&api, "move").await;
+    let ws = create_workspace(&api, &owner, "Move").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-move").await.data();
+    let post = post_for_mastodon(&api, &owner, &ws, &format!("Weekly {}", unique_email("m"))).await;
+    let day = next_year("06-01");
+    let r = schedule(
+        &api,
+        &owner,
+        &ws,
+        &post,
+        json!({"accountIds": [account["id"]], "at": format!("{day}T09:00"), "timezone": "Asia/Tokyo",
+               "repeat": {"every": "week", "count": 3}}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let due = |list: &Value| {
+        let mut d: Vec<String> =
+            list.as_array().unwrap().iter().map(|p| p["dueAt"].as_str().unwrap().to_string()).collect();
+        d.sort();
+        d
+    };
+    let y = &day[..4];
+    assert_eq!(
+        due(&r.data()),
+        [format!("{y}-06-01T00:00:00Z"), format!("{y}-06-08T00:00:00Z"), format!("{y}-06-15T00:00:00Z")]
+    );
+
+    // Moved a day and an hour later, read in the series' own zone: still weekly, never collapsed.
+    let patch = |body: Value| {
+        api.request("PATCH", &w(&ws, &format!("/posts/{post}/schedule"))).bearer(&owner.access).json(body).send()
+    };
+    let r = patch(json!({"at": next_year("06-02T10:00")})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let moved = [format!("{y}-06-02T01:00:00Z"), format!("{y}-06-09T01:00:00Z"), format!("{y}-06-16T01:00:00Z")];
+    assert_eq!(due(&r.data()), moved);
+    assert!(r.data().as_array().unwrap().iter().all(|p| p["timezone"] == "Asia/Tokyo"));
+
+    // Bad times change nothing.
+    assert_eq!(patch(json!({"at": "2020-01-01T00:00:00Z"})).await.fields(), ["at"]);
+    assert_eq!(patch(json!({"at": "soon"})).await.fields(), ["at"]);
+    assert_eq!(patch(json!({"at": next_year("06-02T10:00"), "timezone": "Mars/Base"})).await.fields(), ["timezone"]);
+    let y2 = y.parse::<i16>().unwrap() + 1;
+    let r = patch(json!({"at": format!("{y2}-11-29T10:00")})).await;
+    assert_eq!(r.fields(), ["at"], "the last occurrence would be more than two years ahead");
+    assert_eq!(due(&Value::Array(publications(&api, &owner, &ws, &post).await)), moved);
+
+    // Cancelled: nothing is left to move.
+    api.delete(&w(&ws, &format!("/posts/{post}/schedule"))).bearer(&owner.access).send().await;
+    patch(json!({"at": next_year("06-03T10:00")})).await.expect_error(409, "CONFLICT");
+}
+
+#[tokio::test]
+async fn publications_stay_behind_the_workspace_and_client_walls() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-walls");
+    let owner = signup(&api, "walls").await;
+    let ws = create_workspace(&api, &owner, "Walls").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-walls").await.data();
+    let client_of = |name: &'static str| {
+        let (api, owner, ws) = (&api, &owner, &ws);
+        async move {
+            api.post(&w(ws, "/clients")).bearer(&owner.access).json(json!({"name": name})).send().await.data()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (mine, theirs) = (client_of("Mine").await, client_of("Theirs").await);
+    let post_of = |client: String| {
+        let (api, owner, ws) = (&api, &owner, &ws);
+        async move {
+            let text = format!("For {client}");
+            let r = api
+                .post(&w(ws, "/posts"))
+                .bearer(&owner.access)
+                .json(json!({"title": text, "body": text, "clientId": client, "targets": [{"platform": "mastodon"}]}))
+                .send()
+                .await;
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+            r.data()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (my_post, their_post) = (post_of(mine.clone()).await, post_of(theirs).await);
+    for p in [&my_post, &their_post] {
+        let r = schedule(&api, &owner, &ws, p, json!({"accountIds": [account["id"]], "at": next_year("06-01T09:00")}))
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+
+    // A Client member reads the publications of its client's posts only.
+    let client = add_member(&api, &owner, &ws, "client").await;
+    let r = api
+        .post(&w(&ws, &format!("/clients/{mine}/members")))
+        .bearer(&owner.access)
+        .json(json!({"userId": client.id}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let listed = api.get(&w(&ws, "/publications")).bearer(&client.access).send().await.data();
+    let posts: Vec<&str> = listed.as_array().unwrap().iter().map(|p| p["postId"].as_str().unwrap()).collect();
+    assert_eq!(posts, [my_post.as_str()]);
+    let all = api.get(&w(&ws, "/publications?status=scheduled")).bearer(&owner.access).send().await.data();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    api.get(&w(&ws, &format!("/posts/{their_post}/publications")))
+        .bearer(&client.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+
+    // Another tenant reaches nothing: not through this workspace, not through its own.
+    let stranger = signup(&api, "walls-stranger").await;
+    let elsewhere = create_workspace(&api, &stranger, "Elsewhere").await;
+    for space in [&ws, &elsewhere] {
+        let path = |rest: &str| w(space, &format!("/posts/{my_post}{rest}"));
+        api.get(&path("/publications")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+        api.request("PATCH", &path("/schedule"))
+            .bearer(&stranger.access)
+            .json(json!({"at": next_year("07-01T09:00")}))
+            .send()
+            .await
+            .expect_error(404, "NOT_FOUND");
+        api.delete(&path("/schedule")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+    }
+    api.get(&w(&ws, "/publications")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+    let theirs = api.get(&w(&elsewhere, "/publications")).bearer(&stranger.access).send().await.data();
+    assert_eq!(theirs, json!([]));
+    // Still scheduled as the owner left them.
+    for p in [&my_post, &their_post] {
+        let list = publications(&api, &owner, &ws, p).await;
+        assert_eq!((list.len(), list[0]["status"].as_str()), (1, Some("scheduled")));
+        assert_eq!(list[0]["dueAt"], format!("{}T09:00:00Z", next_year("06-01")));
+    }
+}
+
+#[tokio::test]
+async fn the_publications_of_one_post_go_out_together() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("together-");
+    // Each publish call waits (briefly) for the others: calls made together meet.
+    fake.rendezvous(3);
+    let owner = signup(&api, "together").await;
+    let ws = create_workspace(&api, &owner, "Together").await;
+    let mut accounts = Vec::new();
+    for n in 1..=3 {
+        let r = api
+            .post(&w(&ws, "/social-accounts"))
+            .bearer(&owner.access)
+            .json(json!({"platform": "mastodon", "instanceUrl": fake.base, "accessToken": format!("together-{n}")}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        accounts.push(r.data()["id"].clone());
+    }
+    let post = post_for_mastodon(&api, &owner, &ws, &format!("All at once {}", unique_email("t"))).await;
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": accounts})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    assert!(done.iter().all(|p| p["status"] == "published"), "{done:#?}");
+    assert_eq!((fake.statuses().len(), fake.duplicates()), (3, 0));
+    let accounts_posted: std::collections::BTreeSet<String> = fake.statuses().into_iter().map(|s| s.account).collect();
+    assert_eq!(accounts_posted.len(), 3, "one status per account");
+    if api.is_remote() || test_database_url().is_none() {
+        // The Worker's queue consumer, and the tick over SQLite, publish a batch in parallel.
+        assert!(fake.most_in_flight() >= 2, "published one after another: {}", fake.most_in_flight());
+    } else {
+        // In process over Postgres the tick has one connection, which carries one tenant
+        // scope at a time: one after another (the Worker gives each message a connection).
+        assert_eq!(fake.most_in_flight(), 1);
+    }
 }

@@ -64,14 +64,17 @@ fn verbatim(sql: &str) -> String {
 }
 
 /// SQLite: statements as written; a batch in one `BEGIN IMMEDIATE` transaction (the write
-/// lock up front, so two batches never deadlock upgrading a read lock).
+/// lock up front, so two batches never deadlock upgrading a read lock). One statement or
+/// batch at a time on the one connection: concurrent work (the tick publishing several
+/// publications at once) never slips a statement into another's transaction.
 pub struct SqliteSql<R> {
     raw: R,
+    lock: Mutex<()>,
 }
 
 impl<R: Raw> SqliteSql<R> {
     pub fn new(raw: R) -> Self {
-        Self { raw }
+        Self { raw, lock: Mutex::new(()) }
     }
 
     pub fn raw(&self) -> &R {
@@ -82,14 +85,17 @@ impl<R: Raw> SqliteSql<R> {
 #[async_trait(?Send)]
 impl<R: Raw> Sql for SqliteSql<R> {
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let _one = self.lock.lock().await;
         self.raw.rows(sql, params).await
     }
 
     async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let _one = self.lock.lock().await;
         self.raw.exec(sql, params).await
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
+        let _one = self.lock.lock().await;
         self.raw.exec("BEGIN IMMEDIATE", &[]).await?;
         let result = run_all(&self.raw, statements, verbatim).await;
         finish(&self.raw, result).await

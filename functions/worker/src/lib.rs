@@ -10,7 +10,7 @@ use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment};
 use herald::sql::Sql;
 use worker::{
-    event, Env, Headers, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext, ScheduledEvent, Socket,
+    event, Env, Headers, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext, ScheduledEvent,
 };
 
 use crate::d1::D1Sql;
@@ -66,11 +66,25 @@ async fn database(env: &Env) -> Result<Box<dyn Sql>> {
     let Ok(hyperdrive) = env.hyperdrive("HYPERDRIVE") else {
         return Ok(Box::new(D1Sql::new(env.d1("DB")?)));
     };
+    postgres(hyperdrive).await
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
+    // Refusing beats quietly serving D1 while the operator meant Postgres.
+    Err(worker::Error::RustError(
+        "HYPERDRIVE is bound but this build has no Postgres driver: build with `scripts/build-worker.sh postgres`"
+            .into(),
+    ))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres(hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
     let mut config = tokio_postgres::Config::new();
     config.user(hyperdrive.user()).password(hyperdrive.password()).dbname(hyperdrive.database());
     // The hop to Hyperdrive stays inside the runtime; Hyperdrive itself speaks TLS to the
     // database. tokio-postgres therefore never asks for TLS on this socket.
-    let socket = Socket::builder().connect(hyperdrive.host(), hyperdrive.port())?;
+    let socket = worker::Socket::builder().connect(hyperdrive.host(), hyperdrive.port())?;
     let (client, connection) = config
         .connect_raw(socket, tokio_postgres::NoTls)
         .await

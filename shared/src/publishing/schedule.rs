@@ -360,8 +360,10 @@ pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleInput {
-    /// The new time, as in scheduling.
+    /// The new time, as in scheduling. A repeating schedule moves as a whole: its first
+    /// waiting occurrence goes here and the others keep their spacing.
     pub at: String,
+    /// IANA time zone of a wall-clock `at`; by default each publication keeps its own.
     pub timezone: Option<String>,
 }
 
@@ -376,26 +378,63 @@ pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     let ws = call.member()?.workspace_id.clone();
     let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
     let tz = match input.timezone.as_deref() {
-        Some(t) => validate::timezone(t).map_err(|m| AppError::field("timezone", m))?,
-        None => "UTC".into(),
+        Some(t) => Some(validate::timezone(t).map_err(|m| AppError::field("timezone", m))?),
+        None => None,
     };
     let now = ctx.clock.now_ms();
-    let due = due_ms(&input.at, &tz).map_err(|m| AppError::field("at", m))?;
-    if due < now - PAST_TOLERANCE_MS {
-        return Err(AppError::field("at", "is in the past"));
-    }
-    let moved = ctx
+    let rows = ctx
         .db
-        .execute(
-            "UPDATE publications SET due_at = ?3, timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND post_id = ?2 \
-             AND status = 'scheduled'",
-            &params![ws.as_str(), post.id.as_str(), due.max(now), tz.as_str(), now],
+        .query(
+            "SELECT id, target_id, account_id, due_at, timezone FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+             AND status = 'scheduled' ORDER BY due_at, id",
+            &params![ws.as_str(), post.id.as_str()],
         )
         .await?;
-    if moved == 0 {
+    let mut waiting = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let series = (r.text("target_id")?, r.text("account_id")?);
+        waiting.push((r.text("id")?, series, r.int("due_at")?, r.text("timezone")?));
+    }
+    if waiting.is_empty() {
         return Err(AppError::Conflict("nothing of this post waits to be published".into()));
     }
+    // Each (target, account) series moves as a whole: its first occurrence goes to `at` and
+    // the later ones keep their wall-clock distance from it, so a weekly repeat stays weekly.
+    let mut statements = Vec::with_capacity(waiting.len());
+    for (id, series, due, stored_tz) in &waiting {
+        let Some((_, _, first, _)) = waiting.iter().find(|(_, s, _, _)| s == series) else { continue };
+        let zone = tz.clone().unwrap_or_else(|| stored_tz.clone());
+        let new_first = due_ms(&input.at, &zone).map_err(|m| AppError::field("at", m))?;
+        if new_first < now - PAST_TOLERANCE_MS {
+            return Err(AppError::field("at", "is in the past"));
+        }
+        let moved = shift(*due, *first, new_first, &zone).map_err(|m| AppError::field("at", m))?;
+        if moved > now + MAX_AHEAD_MS {
+            return Err(AppError::field("at", "puts an occurrence more than two years ahead"));
+        }
+        statements.push(Statement::new(
+            "UPDATE publications SET due_at = ?3, timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 \
+             AND status = 'scheduled'",
+            params![ws.as_str(), id.as_str(), moved.max(now), zone.as_str(), now],
+        ));
+    }
+    let moved: u64 = ctx.db.batch(&statements).await?.iter().sum();
+    if moved == 0 {
+        return Err(AppError::Conflict("publishing started meanwhile: nothing waits to be published".into()));
+    }
     Ok(json::ok(200, list_of(ctx, &ws, &post.id, false).await?))
+}
+
+/// Where occurrence `due` of a series lands when its first occurrence moves from `first` to
+/// `new_first`: the same wall-clock distance in `tz` (days stay days across daylight saving).
+pub fn shift(due: i64, first: i64, new_first: i64, tz: &str) -> Result<i64, String> {
+    let zone = jiff::tz::db().get(tz).map_err(|_| format!("unknown IANA time zone `{tz}`"))?;
+    let civil = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(zone.clone()).datetime()).map_err(|e| e.to_string())
+    };
+    let distance = civil(due)?.since(civil(first)?).map_err(|e| e.to_string())?;
+    let landed = civil(new_first)?.checked_add(distance).map_err(|e| e.to_string())?;
+    landed.to_zoned(zone.clone()).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
 }
 
 async fn attempts_of(ctx: &Context<'_>, ws: &str, publication_id: &str) -> Result<Vec<AttemptView>, AppError> {
@@ -459,7 +498,10 @@ pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     responses((status = 200, description = "The workspace's publications, newest first (at most 500)", body = Envelope<Vec<PublicationView>>),
               (status = 400, description = "VALIDATION_ERROR: an unknown status", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let ws = call.member()?.workspace_id.as_str();
+    let member = call.member()?;
+    let ws = member.workspace_id.as_str();
+    // A Client member sees the publications of their clients' posts only.
+    let limit_to = crate::agency::client_limit(call, member)?;
     let status = call.req.query_param("status").unwrap_or_default();
     const STATUSES: [&str; 9] =
         ["scheduled", "queued", "publishing", "retrying", "unconfirmed", "published", "failed", "dead", "cancelled"];
@@ -467,9 +509,11 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         return Err(AppError::field("status", format!("must be one of {}", STATUSES.join(", "))));
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?2 = '' OR status = ?2) ORDER BY id DESC LIMIT 500"
+        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
+         AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) ORDER BY id DESC LIMIT 500",
+        posts::VISIBLE
     );
-    let rows = ctx.db.query(&sql, &params![ws, status]).await?;
+    let rows = ctx.db.query(&sql, &params![ws, limit_to.as_str(), status]).await?;
     Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
 }
 
@@ -505,5 +549,22 @@ mod tests {
         let months = occurrences(due_ms("2027-01-31T12:00:00Z", "UTC").unwrap(), "UTC", "month", 2).unwrap();
         assert_eq!(rfc3339(months[1]), "2027-02-28T12:00:00Z", "clamped to the month's end");
         assert!(occurrences(first, "UTC", "fortnight", 2).is_err());
+    }
+
+    #[test]
+    fn a_moved_series_keeps_its_wall_clock_spacing_across_daylight_saving() {
+        use super::{occurrences, shift};
+        use crate::validate::rfc3339;
+        let first = due_ms("2026-03-20T09:00", "Europe/Paris").unwrap();
+        let weekly = occurrences(first, "Europe/Paris", "week", 3).unwrap();
+        let to = due_ms("2026-03-21T10:00", "Europe/Paris").unwrap();
+        let moved: Vec<String> =
+            weekly.iter().map(|d| rfc3339(shift(*d, first, to, "Europe/Paris").unwrap())).collect();
+        assert_eq!(
+            moved,
+            ["2026-03-21T09:00:00Z", "2026-03-28T09:00:00Z", "2026-04-04T08:00:00Z"],
+            "10:00 each Saturday"
+        );
+        assert!(shift(first, first, to, "Mars/Olympus").is_err());
     }
 }
