@@ -37,6 +37,8 @@ pub const STALE_PUBLISHING_MS: i64 = 10 * 60_000;
 pub const UNCONFIRMED_GIVE_UP_MS: i64 = 24 * 3_600_000;
 /// At most this many publications per tick (the rest wait for the next minute).
 pub const CLAIM_BATCH: i64 = 10_000;
+/// Fewer where the tick publishes them itself, inside one request.
+pub const INLINE_CLAIM_BATCH: i64 = 200;
 /// Queue messages per send (Cloudflare Queues take up to 100 per batch).
 pub const SEND_BATCH: usize = 100;
 /// Publications published at once by a tick on a host without a queue (over SQLite).
@@ -92,8 +94,8 @@ pub async fn tick(ctx: &Context<'_>) -> Result<PublishReport, AppError> {
         "UPDATE publications SET status = 'queued', claim_id = ?1, claimed_at = ?2, updated_at = ?2 \
          WHERE id IN (SELECT id FROM publications WHERE {DUE} ORDER BY due_at LIMIT ?4) AND {DUE}"
     );
-    report.claimed =
-        ctx.db.execute(&claim, &params![claim_id.as_str(), now, now - STALE_QUEUED_MS, CLAIM_BATCH]).await?;
+    let limit = if ctx.jobs.has_queue() { CLAIM_BATCH } else { INLINE_CLAIM_BATCH };
+    report.claimed = ctx.db.execute(&claim, &params![claim_id.as_str(), now, now - STALE_QUEUED_MS, limit]).await?;
     if report.claimed == 0 {
         return Ok(report);
     }
