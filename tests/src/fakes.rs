@@ -429,6 +429,9 @@ struct XState {
     refreshes: usize,
     /// Refreshes (or renewals) per user.
     refreshed: HashMap<String, usize>,
+    /// Spent X refresh tokens, by user, and how often one was presented again.
+    spent: HashMap<String, String>,
+    spent_presented: HashMap<String, usize>,
     /// TikTok's and Meta's pending codes.
     logins: HashMap<String, Login>,
     /// Media fetched by URL, as Instagram, Threads and TikTok do.
@@ -574,6 +577,11 @@ impl FakeX {
     pub fn refreshes_of(&self, user: &str) -> usize {
         self.state.lock().unwrap().refreshed.get(user).copied().unwrap_or(0)
     }
+
+    /// How often one of `user`'s spent (single-use) refresh tokens was presented again.
+    pub fn spent_refreshes_of(&self, user: &str) -> usize {
+        self.state.lock().unwrap().spent_presented.get(user).copied().unwrap_or(0)
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -663,12 +671,19 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
                     match s.refresh.remove(&token) {
                         Some(user) => {
                             s.refreshes += 1;
+                            *s.refreshed.entry(user.clone()).or_default() += 1;
+                            s.spent.insert(token, user.clone());
                             (200, grant(&mut s, &user, true))
                         }
-                        None => (
-                            400,
-                            json!({"error": "invalid_grant", "error_description": "Value passed for the token was invalid."}),
-                        ),
+                        None => {
+                            if let Some(user) = s.spent.get(&token).cloned() {
+                                *s.spent_presented.entry(user).or_default() += 1;
+                            }
+                            (
+                                400,
+                                json!({"error": "invalid_grant", "error_description": "Value passed for the token was invalid."}),
+                            )
+                        }
                     }
                 }
                 _ => (400, json!({"error": "unsupported_grant_type"})),

@@ -1139,3 +1139,38 @@ async fn the_publications_of_one_post_go_out_together() {
         assert_eq!(fake.most_in_flight(), 1);
     }
 }
+
+#[tokio::test]
+async fn publications_due_together_on_one_x_account_refresh_its_single_use_grant_once() {
+    let api = Api::new();
+    let x = FakeX::get();
+    let owner = signup(&api, "x-together").await;
+    let ws = create_workspace(&api, &owner, "X together").await;
+    let user = format!("xt{}", &unique_email("u")[2..10]);
+    // Connected with an access token that expires within the refresh window; the renewed
+    // one lasts two hours, so a single refresh serves every publication.
+    x.token_lifetime(&user, 60);
+    let account = connect_x(&api, &owner, &ws, &user).await.data()[0].clone();
+    x.token_lifetime(&user, 7200);
+    let mut posts = Vec::new();
+    for n in 0..3 {
+        let post = post_for_x(&api, &owner, &ws, &format!("Together {n} for {user}")).await;
+        let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]]})).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        posts.push(post);
+    }
+    // Claimed by one cron run and published together: one of them renews the grant, the
+    // others wait for it rather than spend the refresh token it already rotated.
+    let done = settle(&api, &owner, &ws, &posts).await;
+    assert!(done.iter().all(|p| p["status"] == "published"), "{done:#?}");
+    assert_eq!(x.tweets_of(&user).len(), 3);
+    let account = api
+        .get(&w(&ws, &format!("/social-accounts/{}", account["id"].as_str().unwrap())))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .data();
+    assert_eq!(account["status"], "active", "{account}");
+    assert_eq!(x.refreshes_of(&user), 1, "one refresh, not one per publication");
+    assert_eq!(x.spent_refreshes_of(&user), 0, "nobody presented the refresh token another had spent");
+}

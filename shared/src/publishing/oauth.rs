@@ -41,6 +41,8 @@ pub const STATE_TTL_MS: i64 = 10 * 60_000;
 pub const REFRESH_AHEAD_MS: i64 = 5 * 60_000;
 /// …and 60-day tokens within a week (Meta renews a token that is at least a day old).
 pub const LONG_LIVED_REFRESH_AHEAD_MS: i64 = 7 * 24 * 3_600_000;
+/// A renewal that neither stored nor released its lease in this time died: another may try.
+pub const RENEWAL_LEASE_MS: i64 = 60_000;
 
 /// How a platform grants and renews tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -647,11 +649,55 @@ pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, 
             })
         }
     };
+    // One renewal per account at a time: refresh tokens are single-use on X and TikTok, so a
+    // second refresh running beside the first would spend the token the first just rotated —
+    // and read as a revoked grant. Taken only over the credentials read; it lapses by itself.
+    let (ws, id) = (account.workspace_id.as_str(), account.view.id.as_str());
+    let lease_until = now + RENEWAL_LEASE_MS;
+    let leased = ctx
+        .db
+        .execute(
+            "UPDATE social_accounts SET renewal_lease_until = ?3 WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?4 \
+             AND (renewal_lease_until IS NULL OR renewal_lease_until < ?5)",
+            &params![ws, id, lease_until, account.credentials.as_str(), now],
+        )
+        .await
+        .map_err(|e| Outcome::Retry { reason: format!("could not take the renewal lease: {e}"), status: None, after_ms: None })?;
+    if leased == 0 {
+        return Err(Outcome::Retry {
+            reason: "the grant is being renewed for another publication".into(),
+            status: None,
+            after_ms: Some(0),
+        });
+    }
+    let renewed = renew(ctx, account, provider, trade, &creds, now).await;
+    if renewed.is_err() {
+        let _ = ctx
+            .db
+            .execute(
+                "UPDATE social_accounts SET renewal_lease_until = NULL WHERE workspace_id = ?1 AND id = ?2 \
+                 AND renewal_lease_until = ?3",
+                &params![ws, id, lease_until],
+            )
+            .await;
+    }
+    renewed
+}
+
+/// Trades the stored grant for a new one and stores it, access and refresh together.
+async fn renew(
+    ctx: &Context<'_>,
+    account: &Account,
+    provider: &Provider,
+    trade: Trade<'_>,
+    creds: &Credentials,
+    now: i64,
+) -> Result<Credentials, Outcome> {
     match token_request(ctx, provider, trade).await {
         Ok(grant) => {
             let renewed =
                 Credentials { access_token: Some(grant.access), refresh_token: grant.refresh, app_password: None }
-                    .merged_over(&creds);
+                    .merged_over(creds);
             let plain = serde_json::to_vec(&renewed).map_err(|e| Outcome::Retry {
                 reason: e.to_string(),
                 status: None,
@@ -667,8 +713,8 @@ pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, 
             let stored = ctx
                 .db
                 .execute(
-                    "UPDATE social_accounts SET credentials = ?3, key_id = ?4, access_expires_at = ?5, updated_at = ?6 \
-                     WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?7",
+                    "UPDATE social_accounts SET credentials = ?3, key_id = ?4, access_expires_at = ?5, updated_at = ?6, \
+                     renewal_lease_until = NULL WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?7",
                     &params![
                         account.workspace_id.as_str(),
                         account.view.id.as_str(),
