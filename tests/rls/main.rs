@@ -129,3 +129,34 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
     assert_eq!(members.as_array().unwrap().len(), 1);
     assert_eq!(members[0]["userId"], bob.id.as_str());
 }
+
+/// The adapter pipelines a transaction's requests (BEGIN, the statements and COMMIT travel
+/// together); a failure anywhere must still leave nothing written and the connection usable.
+#[tokio::test]
+async fn a_failed_batch_writes_nothing_and_the_connection_goes_on() {
+    use herald::params;
+    use herald::sql::{DbError, Sql, Statement};
+    let Some(client) = app_client().await else { return };
+    let db = herald_postgres::PgSql::new(client);
+    db.execute("CREATE TEMP TABLE pipeline_probe (id TEXT PRIMARY KEY, n BIGINT NOT NULL)", &[]).await.unwrap();
+    let insert =
+        |id: &str, n: i64| Statement::new("INSERT INTO pipeline_probe (id, n) VALUES (?1, ?2)", params![id, n]);
+    let count =
+        || async { db.query("SELECT COUNT(*) AS n FROM pipeline_probe", &[]).await.unwrap()[0].int("n").unwrap() };
+    // Fresh statements (prepared on the way), then the same ones again (already prepared).
+    for round in 0..2 {
+        let failed = db.batch(&[insert("a", 1), insert("b", 2), insert("a", 3), insert("c", 4)]).await;
+        assert!(matches!(failed, Err(DbError::Unique(_))), "round {round}: {failed:?}");
+        assert_eq!(count().await, 0, "round {round}: the first two inserts were rolled back");
+    }
+    assert_eq!(db.batch(&[insert("a", 1), insert("b", 2)]).await.unwrap(), [1, 1]);
+    assert_eq!(count().await, 2);
+    // A statement that cannot even be prepared, then one that fails as it runs: each alone.
+    assert!(db.query("SELECT nope FROM pipeline_probe", &[]).await.is_err());
+    assert!(db.execute("UPDATE pipeline_probe SET n = n / (n - 1)", &[]).await.is_err());
+    let rows = db.query("SELECT id, n FROM pipeline_probe ORDER BY id", &[]).await.unwrap();
+    let values: Vec<(String, i64)> = rows.iter().map(|r| (r.text("id").unwrap(), r.int("n").unwrap())).collect();
+    assert_eq!(values, [("a".to_string(), 1), ("b".to_string(), 2)], "the failed update changed nothing");
+    assert_eq!(db.execute("UPDATE pipeline_probe SET n = n + 10 WHERE id = ?1", &params!["b"]).await.unwrap(), 1);
+    assert_eq!(count().await, 2);
+}

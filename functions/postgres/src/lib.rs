@@ -9,6 +9,7 @@ use std::error::Error;
 
 use async_trait::async_trait;
 use bytes::BytesMut;
+use futures_util::future::{join_all, try_join_all};
 use herald::sql::pg::{rewrite_placeholders, scope_settings};
 use herald::sql::{DbError, Row, Scope, Sql, Statement as Stmt, Value};
 use serde_json::{Map, Number, Value as Json};
@@ -118,7 +119,7 @@ impl PgSql {
         Ok(statement)
     }
 
-    /// BEGIN and the tenant settings in one round trip.
+    /// BEGIN and the tenant settings, as one simple query.
     async fn begin(&self) -> Result<(), DbError> {
         let scope = self.scope.borrow().clone();
         let sets: Vec<String> = scope_settings(&scope)
@@ -128,34 +129,57 @@ impl PgSql {
         self.client.batch_execute(&format!("BEGIN; SELECT {}", sets.join(", "))).await.map_err(map_err)
     }
 
-    async fn finish<T>(&self, result: Result<T, DbError>) -> Result<T, DbError> {
-        match result {
-            Ok(v) => {
-                self.client.batch_execute("COMMIT").await.map_err(map_err)?;
-                Ok(v)
+    /// Runs `work` over `sqls`, prepared, in a transaction that first sets the tenant scope —
+    /// in as few round trips as tokio-postgres's pipelining allows (requests polled together
+    /// on one connection travel together): one when every statement is already prepared
+    /// (BEGIN, the statements and COMMIT at once), else two (BEGIN with the prepares, then the
+    /// statements with COMMIT; a Hyperdrive connection is new for every invocation). After a
+    /// failed statement Postgres answers the COMMIT with a rollback, so the first error is
+    /// the outcome and nothing was written.
+    async fn transaction<T, F, Fut>(&self, sqls: &[&str], work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(Vec<Statement>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DbError>>,
+    {
+        let _one = self.lock.lock().await;
+        let cached: Option<Vec<Statement>> = {
+            let prepared = self.prepared.borrow();
+            sqls.iter().map(|s| prepared.get(*s).cloned()).collect()
+        };
+        let (result, committed) = match cached {
+            Some(statements) => {
+                let (began, result, committed) =
+                    futures_util::join!(self.begin(), work(statements), self.client.batch_execute("COMMIT"));
+                (began.and(result), committed)
             }
-            Err(e) => {
-                // The statement's error is the one worth reporting.
+            None => {
+                let (began, prepared) =
+                    futures_util::join!(self.begin(), try_join_all(sqls.iter().map(|s| self.prepare(s))));
+                match began.and(prepared) {
+                    Ok(statements) => futures_util::join!(work(statements), self.client.batch_execute("COMMIT")),
+                    Err(e) => (Err(e), Ok(())),
+                }
+            }
+        };
+        match (result, committed) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) => {
+                // Rolled back by the COMMIT already, unless it never ran: said again.
                 let _ = self.client.batch_execute("ROLLBACK").await;
                 Err(e)
             }
+            (Ok(_), Err(e)) => Err(map_err(e)),
         }
     }
+}
 
-    async fn run_query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let statement = self.prepare(sql).await?;
-        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = self.client.query(&statement, &refs).await.map_err(map_err)?;
-        rows.iter().map(decode).collect()
-    }
+/// Each value bound to the type Postgres inferred for its parameter.
+fn bind(params: &[Value]) -> Vec<Param<'_>> {
+    params.iter().map(Param).collect()
+}
 
-    async fn run_execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let statement = self.prepare(sql).await?;
-        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        self.client.execute(&statement, &refs).await.map_err(map_err)
-    }
+fn refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 #[async_trait(?Send)]
@@ -173,34 +197,32 @@ impl Sql for PgSql {
     }
 
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let _one = self.lock.lock().await;
-        self.begin().await?;
-        let result = self.run_query(sql, params).await;
-        self.finish(result).await
+        let bound = bind(params);
+        let refs = refs(&bound);
+        self.transaction(&[sql], |st| async move {
+            let rows = self.client.query(&st[0], &refs).await.map_err(map_err)?;
+            rows.iter().map(decode).collect()
+        })
+        .await
     }
 
     async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let _one = self.lock.lock().await;
-        self.begin().await?;
-        let result = self.run_execute(sql, params).await;
-        self.finish(result).await
+        let bound = bind(params);
+        let refs = refs(&bound);
+        self.transaction(&[sql], |st| async move { self.client.execute(&st[0], &refs).await.map_err(map_err) }).await
     }
 
     async fn batch(&self, statements: &[Stmt]) -> Result<Vec<u64>, DbError> {
-        let _one = self.lock.lock().await;
-        self.begin().await?;
-        let mut changed = Vec::with_capacity(statements.len());
-        let mut result = Ok(());
-        for s in statements {
-            match self.run_execute(&s.sql, &s.params).await {
-                Ok(n) => changed.push(n),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        self.finish(result.map(|()| changed)).await
+        let sqls: Vec<&str> = statements.iter().map(|s| s.sql.as_ref()).collect();
+        let bound: Vec<Vec<Param<'_>>> = statements.iter().map(|s| bind(&s.params)).collect();
+        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = bound.iter().map(|b| refs(b)).collect();
+        // Every statement in flight at once, in order; after the first failure the others
+        // fail too (the transaction is aborted) and the first error is the one reported.
+        self.transaction(&sqls, |prepared| async move {
+            let runs = join_all(prepared.iter().zip(&refs).map(|(st, r)| self.client.execute(st, r))).await;
+            runs.into_iter().map(|r| r.map_err(map_err)).collect::<Result<Vec<u64>, DbError>>()
+        })
+        .await
     }
 }
 
