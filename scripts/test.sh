@@ -116,6 +116,26 @@ log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
 bash scripts/build-worker.sh postgres
+
+log "   the default (D1) build, given a HYPERDRIVE binding, refuses instead of serving D1 in its place"
+refuse_port=$(free_port)
+setsid "$WRANGLER" dev functions/worker/build/index.js --env postgres --port "$refuse_port" --ip 127.0.0.1 \
+  --show-interactive-dev-session=false --var "JWT_SECRET:$secret" --persist-to "$state/refuse" >"$state/refuse.log" 2>&1 &
+refuse_pid=$!; pids+=("$refuse_pid")
+refused=""
+for _ in $(seq 240); do
+  refused=$(curl -s -o "$state/refuse.json" -w '%{http_code}' "http://127.0.0.1:$refuse_port/health" 2>/dev/null || true)
+  [ "$refused" != "000" ] && [ -n "$refused" ] && break
+  sleep 0.5
+done
+for _ in $(seq 20); do grep -q "no Postgres driver" "$state/refuse.log" && break; sleep 0.5; done
+if [ "$refused" != 503 ] || ! grep -q '"SERVICE_UNAVAILABLE"' "$state/refuse.json" \
+  || ! grep -q "no Postgres driver" "$state/refuse.log"; then
+  log "the D1 build answered $refused over a HYPERDRIVE binding:"; cat "$state/refuse.json" >&2; tail -20 "$state/refuse.log" >&2
+  exit 1
+fi
+kill -- "-$refuse_pid" 2>/dev/null || true
+
 start_worker "$state/pg.log" --env postgres --persist-to "$state/pg"
 suite_against "$port" "$state/pg.log"
 
