@@ -288,7 +288,6 @@ async fn publish_status(
     state: &Arc<Mutex<State>>,
     account: &str,
 ) -> Option<()> {
-    let account = account.to_string();
     let input: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let key = req.header("idempotency-key").map(str::to_string);
     // The fault for this call, then the Mastodon behaviour: a known key answers the
@@ -335,7 +334,7 @@ async fn publish_status(
                 .unwrap_or_default();
             s.statuses.push(Status {
                 id: id.clone(),
-                account: account.clone(),
+                account: account.to_string(),
                 text,
                 idempotency_key: key.clone(),
                 media_ids,

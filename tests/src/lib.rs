@@ -423,3 +423,14 @@ pub async fn add_member(api: &Api, inviter: &User, workspace: &str, role: &str) 
     assert_eq!(r.status, 200, "accept: {}", String::from_utf8_lossy(&r.body));
     member
 }
+
+/// Attaches Client member `user_id` to `client` (as `owner`): it then sees that client's work.
+pub async fn attach_to_client(api: &Api, owner: &User, workspace: &str, client: &str, user_id: &str) {
+    let r = api
+        .post(&format!("/api/v1/workspaces/{workspace}/clients/{client}/members"))
+        .bearer(&owner.access)
+        .json(serde_json::json!({"userId": user_id}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}

@@ -85,13 +85,7 @@ async fn a_client_member_sees_only_its_clients_data() {
     create(&api, &owner, &w(&ws, "/personas"), json!({"name": "Shown", "clientId": mine})).await;
 
     let client = add_member(&api, &owner, &ws, "client").await;
-    let r = api
-        .post(&w(&ws, &format!("/clients/{mine}/members")))
-        .bearer(&owner.access)
-        .json(json!({"userId": client.id}))
-        .send()
-        .await;
-    assert_eq!(r.status, 200);
+    attach_to_client(&api, &owner, &ws, &mine, &client.id).await;
 
     let clients = api.get(&w(&ws, "/clients")).bearer(&client.access).send().await.data();
     let names: Vec<&str> = clients.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();

@@ -386,6 +386,17 @@ async fn exhausted_retries_end_in_the_dead_letter_list_with_their_reason() {
     assert!(fake.statuses().is_empty());
 }
 
+/// A new workspace with X account `{prefix}…` connected through OAuth whose access tokens
+/// last a minute (inside the refresh window): its owner, workspace, X user and account.
+async fn x_account_expiring_soon(api: &Api, prefix: &str) -> (User, String, String, Value) {
+    let owner = signup(api, &format!("x-{prefix}")).await;
+    let ws = create_workspace(api, &owner, &format!("X {prefix}")).await;
+    let user = format!("{prefix}{}", &unique_email("u")[2..10]);
+    FakeX::get().token_lifetime(&user, 60);
+    let account = connect_x(api, &owner, &ws, &user).await.data()[0].clone();
+    (owner, ws, user, account)
+}
+
 /// Connects X account `user` through OAuth 2 with PKCE, as a browser would.
 async fn connect_x(api: &Api, owner: &User, ws: &str, user: &str) -> Resp {
     connect_oauth(api, owner, ws, "x", user).await
@@ -497,12 +508,8 @@ async fn x_connects_through_oauth_with_pkce_and_a_state_works_once() {
 async fn x_tokens_are_refreshed_before_expiry_rotated_and_never_erased_by_a_reconnect() {
     let api = Api::new();
     let x = FakeX::get();
-    let owner = signup(&api, "x-refresh").await;
-    let ws = create_workspace(&api, &owner, "X refresh").await;
-    let user = format!("xr{}", &unique_email("u")[2..10]);
     // Access tokens that expire within the refresh window: every publish refreshes first.
-    x.token_lifetime(&user, 60);
-    let account = connect_x(&api, &owner, &ws, &user).await.data()[0].clone();
+    let (owner, ws, user, account) = x_account_expiring_soon(&api, "xr").await;
     // Reconnect with a grant that has no refresh token: the stored one must survive.
     x.withhold_refresh_tokens(&user);
     let again = connect_x(&api, &owner, &ws, &user).await;
@@ -1060,13 +1067,7 @@ async fn publications_stay_behind_the_workspace_and_client_walls() {
 
     // A Client member reads the publications of its client's posts only.
     let client = add_member(&api, &owner, &ws, "client").await;
-    let r = api
-        .post(&w(&ws, &format!("/clients/{mine}/members")))
-        .bearer(&owner.access)
-        .json(json!({"userId": client.id}))
-        .send()
-        .await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    attach_to_client(&api, &owner, &ws, &mine, &client.id).await;
     let listed = api.get(&w(&ws, "/publications")).bearer(&client.access).send().await.data();
     let posts: Vec<&str> = listed.as_array().unwrap().iter().map(|p| p["postId"].as_str().unwrap()).collect();
     assert_eq!(posts, [my_post.as_str()]);
@@ -1144,13 +1145,9 @@ async fn the_publications_of_one_post_go_out_together() {
 async fn publications_due_together_on_one_x_account_refresh_its_single_use_grant_once() {
     let api = Api::new();
     let x = FakeX::get();
-    let owner = signup(&api, "x-together").await;
-    let ws = create_workspace(&api, &owner, "X together").await;
-    let user = format!("xt{}", &unique_email("u")[2..10]);
     // Connected with an access token that expires within the refresh window; the renewed
     // one lasts two hours, so a single refresh serves every publication.
-    x.token_lifetime(&user, 60);
-    let account = connect_x(&api, &owner, &ws, &user).await.data()[0].clone();
+    let (owner, ws, user, account) = x_account_expiring_soon(&api, "xt").await;
     x.token_lifetime(&user, 7200);
     let mut posts = Vec::new();
     for n in 0..3 {

@@ -178,7 +178,7 @@ fn bind(params: &[Value]) -> Vec<Param<'_>> {
     params.iter().map(Param).collect()
 }
 
-fn refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+fn as_refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
@@ -198,7 +198,7 @@ impl Sql for PgSql {
 
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let bound = bind(params);
-        let refs = refs(&bound);
+        let refs = as_refs(&bound);
         self.transaction(&[sql], |st| async move {
             let rows = self.client.query(&st[0], &refs).await.map_err(map_err)?;
             rows.iter().map(decode).collect()
@@ -208,14 +208,14 @@ impl Sql for PgSql {
 
     async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let bound = bind(params);
-        let refs = refs(&bound);
+        let refs = as_refs(&bound);
         self.transaction(&[sql], |st| async move { self.client.execute(&st[0], &refs).await.map_err(map_err) }).await
     }
 
     async fn batch(&self, statements: &[Stmt]) -> Result<Vec<u64>, DbError> {
         let sqls: Vec<&str> = statements.iter().map(|s| s.sql.as_ref()).collect();
         let bound: Vec<Vec<Param<'_>>> = statements.iter().map(|s| bind(&s.params)).collect();
-        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = bound.iter().map(|b| refs(b)).collect();
+        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = bound.iter().map(|b| as_refs(b)).collect();
         // Every statement in flight at once, in order; after the first failure the others
         // fail too (the transaction is aborted) and the first error is the one reported.
         self.transaction(&sqls, |prepared| async move {
