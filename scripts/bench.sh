@@ -54,7 +54,7 @@ HERALD_TEST_DATABASE_URL=$bench_pg "$bench" posts postgres
 worker() {
   local label=$1 port; shift
   port=$(free_port)
-  setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false \
+  setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false --var ENVIRONMENT:development \
     --var "JWT_SECRET:$(random_secret)" --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
     --var "PLATFORM_ALLOW_PRIVATE:1" --test-scheduled "$@" >"$state/$label.log" 2>&1 &
   pids+=($!)

@@ -18,4 +18,5 @@ log "applying D1 migrations to the local database (.wrangler/state)"
 CI=1 "$WRANGLER" d1 migrations apply DB --local
 log "serving Herald at http://localhost:8787 (Ctrl-C stops)"
 # --test-scheduled: GET /__scheduled?cron=*+*+*+*+* fires the cron (publishing what is due).
-exec "$WRANGLER" dev --port "${PORT:-8787}" --ip 127.0.0.1 --show-interactive-dev-session=false --test-scheduled
+exec "$WRANGLER" dev --port "${PORT:-8787}" --ip 127.0.0.1 --show-interactive-dev-session=false --test-scheduled \
+  --var ENVIRONMENT:development

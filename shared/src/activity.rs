@@ -28,13 +28,6 @@ pub fn snapshot<T: Serialize>(view: &T) -> Json {
     serde_json::to_value(view).unwrap_or_default()
 }
 
-fn client_ip(call: &Call<'_>) -> Option<String> {
-    call.req
-        .header("cf-connecting-ip")
-        .or_else(|| call.req.header("x-forwarded-for").and_then(|f| f.split(',').next()))
-        .map(|ip| ip.trim().chars().take(64).collect())
-}
-
 /// The statement that records `change` in `workspace_id`, to run in the change's own batch.
 pub fn record(ctx: &Context<'_>, call: &Call<'_>, workspace_id: &str, change: Change<'_>) -> Statement {
     let to_text = |v: Option<Json>| v.map(|v| v.to_string());
@@ -50,7 +43,7 @@ pub fn record(ctx: &Context<'_>, call: &Call<'_>, workspace_id: &str, change: Ch
             change.action,
             change.entity_type,
             change.entity_id,
-            client_ip(call),
+            call.req.client_ip(ctx.config),
             user_agent,
             to_text(change.before),
             to_text(change.after),

@@ -32,6 +32,12 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The path exists under other methods: the `Allow` header lists them.
+    #[error("this path does not take this method; it takes {0}")]
+    MethodNotAllowed(String),
+    /// The Idempotency-Key was first used for another request or by another principal.
+    #[error("this Idempotency-Key was used for a different request or by a different caller")]
+    IdempotencyKeyReused,
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -64,6 +70,8 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::IdempotencyKeyReused => 422,
+            AppError::MethodNotAllowed(_) => 405,
             AppError::PayloadTooLarge(_) => 413,
             AppError::RateLimited(_) => 429,
             AppError::Internal(_) => 500,
@@ -80,6 +88,8 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict(_) => "CONFLICT",
+            AppError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::RateLimited(_) => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL_ERROR",

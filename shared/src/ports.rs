@@ -147,6 +147,11 @@ pub struct Config {
     /// How long an outbound call to a platform may take before its outcome counts as unknown
     /// (`PLATFORM_TIMEOUT_MS`, 30 s), where the host sets timeouts from the config (the Worker).
     pub platform_timeout_ms: u64,
+    /// The one request header trusted to name the client's address (`TRUSTED_IP_HEADER`): the
+    /// Worker trusts `cf-connecting-ip`, which Cloudflare sets; elsewhere none unless a proxy
+    /// in front is configured to set it (`x-forwarded-for`: its last entry, the proxy's own).
+    /// Rate limits and the activity log use it; no other header can forge an address.
+    pub trusted_ip_header: Option<String>,
 }
 
 impl Config {
@@ -168,6 +173,7 @@ impl Config {
             oauth_clients: Vec::new(),
             public_url: None,
             platform_timeout_ms: 30_000,
+            trusted_ip_header: None,
         }
     }
 }
@@ -206,6 +212,9 @@ impl Config {
         }
         if let Some(ms) = get("PUBLISH_RETRY_BASE_MS").and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0) {
             self.publish_retry_base_ms = ms;
+        }
+        if let Some(header) = get("TRUSTED_IP_HEADER") {
+            self.trusted_ip_header = Some(header.to_ascii_lowercase());
         }
         self.public_url = get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
         if let Some(ms) = get("PLATFORM_TIMEOUT_MS").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v > 0) {

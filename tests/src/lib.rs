@@ -45,6 +45,8 @@ pub fn test_config(environment: Environment) -> Config {
     let mut config = Config::new(environment, TEST_JWT_SECRET.as_bytes().to_vec());
     config.allowed_origins = vec!["https://app.example.test".into()];
     config.tick_secret = Some(TEST_TICK_SECRET.into());
+    // As behind a proxy that sets X-Forwarded-For (the Worker trusts CF-Connecting-IP instead).
+    config.trusted_ip_header = Some("x-forwarded-for".into());
     config.token_keys = herald::ports::KeyRing::parse(TEST_TOKEN_KEYS).expect("test token keys");
     // The fake platforms and the local PDS listen on loopback.
     config.allow_private_hosts = true;

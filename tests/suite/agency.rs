@@ -285,6 +285,7 @@ async fn the_activity_log_records_who_changed_what() {
         .bearer(&editor.access)
         .header("user-agent", "herald-tests/1.0")
         .header("x-forwarded-for", "203.0.113.7")
+        .header("cf-connecting-ip", "198.51.100.9")
         .json(json!({"name": "After"}))
         .send()
         .await;
@@ -303,6 +304,7 @@ async fn the_activity_log_records_who_changed_what() {
     assert_eq!((update["before"]["name"].as_str(), update["after"]["name"].as_str()), (Some("Before"), Some("After")));
     assert_eq!(update["userAgent"], "herald-tests/1.0");
     if !api.is_remote() {
+        // Only the header the configuration trusts names the address (here X-Forwarded-For).
         assert_eq!(update["ip"], "203.0.113.7");
     }
     assert_eq!(items[1]["action"], "campaign.create");
@@ -331,7 +333,7 @@ async fn a_repeated_post_with_the_same_idempotency_key_is_done_once() {
     assert_eq!(again.status, 201);
     assert_eq!(again.data()["id"], first.data()["id"]);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    send("Different").send().await.expect_error(409, "CONFLICT");
+    send("Different").send().await.expect_error(422, "IDEMPOTENCY_KEY_REUSED");
     let listed = api.get(&w(&ws, "/campaigns")).bearer(&owner.access).send().await.data();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     // Keys belong to their caller: another user's identical key is a new request.
@@ -378,4 +380,54 @@ async fn a_retried_refresh_with_its_idempotency_key_gets_the_same_tokens() {
     assert_eq!(first["refreshToken"], retry["refreshToken"], "the retry is not a reuse that revokes the family");
     let r = api.post("/api/v1/auth/refresh").json(json!({"refreshToken": first["refreshToken"]})).send().await;
     assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_never_replays_one_callers_session_to_another() {
+    let api = Api::new();
+    let user = signup(&api, "idem-cookie").await;
+    let key = unique_email("cookie-key");
+    let cookie = format!("herald_refresh={}", user.refresh);
+    let with_cookie = || api.post("/api/v1/auth/refresh").header("cookie", &cookie).header("idempotency-key", &key);
+    let first = with_cookie().send().await;
+    assert_eq!(first.status, 200);
+    let tokens = first.data();
+    // The attack: the same key, no cookie. Refused, and nothing of the session comes back.
+    let stolen = api.post("/api/v1/auth/refresh").header("idempotency-key", &key).send().await;
+    stolen.expect_error(422, "IDEMPOTENCY_KEY_REUSED");
+    assert!(stolen.header("set-cookie").is_none());
+    let text = String::from_utf8_lossy(&stolen.body).into_owned();
+    assert!(
+        !text.contains(tokens["refreshToken"].as_str().unwrap())
+            && !text.contains(tokens["accessToken"].as_str().unwrap())
+    );
+    // Another session's cookie with the same key: refused too.
+    let other = signup(&api, "idem-cookie-2").await;
+    api.post("/api/v1/auth/refresh")
+        .header("cookie", &format!("herald_refresh={}", other.refresh))
+        .header("idempotency-key", &key)
+        .send()
+        .await
+        .expect_error(422, "IDEMPOTENCY_KEY_REUSED");
+    // The legitimate retry, with its own cookie, gets its own answer again.
+    let retry = with_cookie().send().await;
+    assert_eq!(retry.status, 200);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.data()["refreshToken"], tokens["refreshToken"]);
+    assert_eq!(retry.header("set-cookie"), first.header("set-cookie"));
+    // A login replayed with another password is refused, not logged in.
+    let login_key = unique_email("login-key");
+    let login = |password: &str| {
+        api.post("/api/v1/auth/login")
+            .header("idempotency-key", &login_key)
+            .json(json!({"email": user.email, "password": password}))
+    };
+    assert_eq!(login(PASSWORD).send().await.status, 200);
+    login("not the password at all").send().await.expect_error(422, "IDEMPOTENCY_KEY_REUSED");
+    // Neither answer is kept in plaintext.
+    for token in [tokens["refreshToken"].as_str().unwrap(), tokens["accessToken"].as_str().unwrap()] {
+        if let Some(found) = api.stored_anywhere(token).await {
+            assert!(!found, "a token returned by a refresh is stored in plaintext");
+        }
+    }
 }

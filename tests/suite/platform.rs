@@ -63,7 +63,10 @@ async fn oversized_body_is_payload_too_large() {
 async fn unknown_route_is_not_found_in_the_envelope() {
     let api = Api::new();
     api.get("/api/v1/nothing-here").send().await.expect_error(404, "NOT_FOUND");
-    api.request("PUT", "/api/v1/workspaces").send().await.expect_error(404, "NOT_FOUND");
+    // A path that exists under other methods: 405 with the methods it takes.
+    let r = api.request("PUT", "/api/v1/workspaces").send().await;
+    r.expect_error(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow"), Some("GET, POST, HEAD, OPTIONS"));
 }
 
 #[tokio::test]
@@ -218,4 +221,61 @@ fn d1_and_postgres_migrations_have_the_same_versions() {
         v
     };
     assert_eq!(names("d1"), names("postgres"));
+}
+
+#[tokio::test]
+async fn authenticated_answers_are_never_cached() {
+    let api = Api::new();
+    let owner = signup(&api, "no-store").await;
+    let r = api.get("/api/v1/workspaces").bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let r = api.get("/api/v1/auth/me").bearer(&owner.access).send().await;
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+/// Issue 25 / 23.11: a control character in any input is refused at the edge with the field
+/// named, so no database sees it and every host (SQLite, D1, Postgres) answers the same.
+#[tokio::test]
+async fn a_nul_in_any_kind_of_input_is_refused_with_its_field() {
+    let api = Api::new();
+    let owner = signup(&api, "nul").await;
+    let ws = create_workspace(&api, &owner, "Nul").await;
+    let w = |rest: &str| format!("/api/v1/workspaces/{ws}{rest}");
+    let field = |r: &Resp| {
+        let e = r.expect_error(400, "VALIDATION_ERROR");
+        e["details"][0]["field"].as_str().unwrap_or_default().to_string()
+    };
+    // JSON: a title, a body, a nested entry.
+    let post = |body: serde_json::Value| api.post(&w("/posts")).bearer(&owner.access).json(body).send();
+    assert_eq!(field(&post(json!({"title": "a\u{0}b"})).await), "title");
+    assert_eq!(field(&post(json!({"title": "fine", "body": "x\u{1}y"})).await), "body");
+    assert_eq!(field(&post(json!({"title": "two\nlines"})).await), "title");
+    assert_eq!(field(&post(json!({"title": "fine", "tags": ["ok", "b\u{0}ad"]})).await), "tags[1]");
+    let made = post(json!({"title": "Fine", "body": "tabs\tand\nnew lines are fine in a body"})).await;
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    let post_id = made.data()["id"].as_str().unwrap().to_string();
+    // A mention that is not an id never reaches SQL.
+    let r = api
+        .post(&w(&format!("/posts/{post_id}/comments")))
+        .bearer(&owner.access)
+        .json(json!({"body": "hi", "mentions": ["abc\u{0}"]}))
+        .send()
+        .await;
+    assert!(field(&r).starts_with("mentions"));
+    // The query string.
+    assert_eq!(field(&api.get(&w("/posts?q=a%00b")).bearer(&owner.access).send().await), "q");
+    assert_eq!(field(&api.get(&w("/posts?tag=%01")).bearer(&owner.access).send().await), "tag");
+    // The path: ids are parsed as ids.
+    assert_eq!(field(&api.get(&w("/posts/abc%00")).bearer(&owner.access).send().await), "postId");
+    assert_eq!(field(&api.get(&w(&format!("/posts/{post_id}x"))).bearer(&owner.access).send().await), "postId");
+    // A header Herald reads. HTTP clients refuse to send control characters in headers, so
+    // only the in-process host can be handed one.
+    if !api.is_remote() {
+        let r = api.get(&w("/posts")).bearer(&owner.access).header("user-agent", "bad\u{7f}agent").send().await;
+        assert_eq!(field(&r), "header user-agent");
+    }
+    // Nothing was stored.
+    let listed = api.get(&w("/posts")).bearer(&owner.access).send().await.data();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 }

@@ -77,7 +77,7 @@ async fn assert_pulled(api: &Api, fake: &FakeX, ws: &str, asset: &str) {
     let forged = format!("{}A", &path[..path.len() - 1]);
     let forged = if forged == path { format!("{}B", &path[..path.len() - 1]) } else { forged };
     assert_eq!(api.get(&forged).send().await.status, 404);
-    let elsewhere = path.replace(asset, "00000000000000000000000000");
+    let elsewhere = path.replace(asset, "0190aaaa-0000-7000-8000-000000000000");
     assert_eq!(api.get(&elsewhere).send().await.status, 404);
 }
 

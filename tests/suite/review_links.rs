@@ -338,7 +338,8 @@ async fn altered_and_revoked_review_links_are_refused() {
     for bad in [altered.as_str(), &token[..42], "x"] {
         api.get(&format!("/review/{bad}")).send().await.expect_error(404, "NOT_FOUND");
         decide(api, bad, &post, "approve", &format!("version={v}")).await.expect_error(404, "NOT_FOUND");
-        api.get(&format!("/review/{bad}/media/anything")).send().await.expect_error(404, "NOT_FOUND");
+        let media = "0190aaaa-0000-7000-8000-000000000000";
+        api.get(&format!("/review/{bad}/media/{media}")).send().await.expect_error(404, "NOT_FOUND");
     }
     let id = link["id"].as_str().unwrap();
     api.delete(&w(&a.ws, &format!("/review-links/{id}"))).bearer(&a.owner.access).send().await.data();

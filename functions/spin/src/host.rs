@@ -168,6 +168,7 @@ async fn read_variables() -> Variables {
             ("PLATFORM_URLS", var("platform_urls").await),
             ("PUBLISH_RETRY_BASE_MS", var("publish_retry_base_ms").await),
             ("PUBLIC_URL", var("public_url").await),
+            ("TRUSTED_IP_HEADER", var("trusted_ip_header").await),
             ("OAUTH_X_CLIENT_ID", var("oauth_x_client_id").await),
             ("OAUTH_X_CLIENT_SECRET", var("oauth_x_client_secret").await),
             ("OAUTH_LINKEDIN_CLIENT_ID", var("oauth_linkedin_client_id").await),

@@ -50,6 +50,8 @@ fn config(env: &Env) -> Option<Config> {
     if let Some(problem) = config.read_publishing(|name| secret(env, name)) {
         tracing::error!("{problem}");
     }
+    // Cloudflare sets CF-Connecting-IP on every request it hands a Worker.
+    config.trusted_ip_header.get_or_insert_with(|| "cf-connecting-ip".into());
     Some(config)
 }
 
@@ -213,7 +215,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         // A media file goes to R2 as it arrives, never whole in memory.
         host.blobs.hold_body(req.inner().body());
     } else if declared.is_none_or(|l| l <= limit) {
-        domain.body = req.bytes().await.unwrap_or_default();
+        domain.body = read_at_most(&mut req, limit).await;
     }
 
     let answer = host.run(async |ctx| herald::handle(ctx, domain).await).await;
@@ -222,6 +224,21 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         headers.append(k, v)?;
     }
     Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
+}
+
+/// The body, read until it passes `limit` (one byte over is enough for the domain to answer
+/// 413): a body without a Content-Length, or one longer than declared, is never read whole.
+async fn read_at_most(req: &mut Request, limit: usize) -> Vec<u8> {
+    let Ok(mut stream) = req.stream() else { return Vec::new() };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { break };
+        body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            break;
+        }
+    }
+    body
 }
 
 /// The cron trigger (every minute, see wrangler.toml): the same work as the tick route.

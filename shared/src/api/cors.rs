@@ -4,8 +4,23 @@
 use super::{Request, Response};
 use crate::ports::Config;
 
-fn allowed<'o>(config: &Config, origin: Option<&'o str>) -> Option<&'o str> {
-    origin.filter(|o| config.allowed_origins.iter().any(|a| a == "*" || a == o))
+/// How an origin is allowed: a listed origin may send credentials (the refresh cookie); `*`
+/// lets any origin read answers but never with credentials, as the Fetch standard requires,
+/// so a page anywhere cannot ride a user's cookie.
+enum Allowed<'o> {
+    WithCredentials(&'o str),
+    AnyWithoutCredentials,
+}
+
+fn allowed<'o>(config: &Config, origin: Option<&'o str>) -> Option<Allowed<'o>> {
+    let origin = origin?;
+    if config.allowed_origins.iter().any(|a| a == origin) {
+        Some(Allowed::WithCredentials(origin))
+    } else if config.allowed_origins.iter().any(|a| a == "*") {
+        Some(Allowed::AnyWithoutCredentials)
+    } else {
+        None
+    }
 }
 
 pub fn preflight(config: &Config, req: &Request) -> Response {
@@ -24,12 +39,46 @@ pub fn preflight(config: &Config, req: &Request) -> Response {
 }
 
 pub fn decorate(config: &Config, origin: Option<&str>, r: &mut Response) {
-    if let Some(origin) = allowed(config, origin) {
-        r.headers.extend([
+    match allowed(config, origin) {
+        Some(Allowed::WithCredentials(origin)) => r.headers.extend([
             ("access-control-allow-origin".into(), origin.to_string()),
             ("access-control-allow-credentials".into(), "true".into()),
             ("access-control-expose-headers".into(), "x-request-id".into()),
             ("vary".into(), "Origin".into()),
-        ]);
+        ]),
+        Some(Allowed::AnyWithoutCredentials) => r.headers.extend([
+            ("access-control-allow-origin".into(), "*".to_string()),
+            ("access-control-expose-headers".into(), "x-request-id".into()),
+            ("vary".into(), "Origin".into()),
+        ]),
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Environment;
+
+    fn answer(allowed_origins: &[&str], origin: &str) -> Response {
+        let mut config = Config::new(Environment::Production, b"k".to_vec());
+        config.allowed_origins = allowed_origins.iter().map(|o| o.to_string()).collect();
+        let mut r = Response::empty(200);
+        decorate(&config, Some(origin), &mut r);
+        r
+    }
+
+    #[test]
+    fn a_wildcard_never_allows_credentials() {
+        let r = answer(&["*"], "https://evil.example");
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(r.header("access-control-allow-credentials"), None);
+        let r = answer(&["*", "https://app.example"], "https://app.example");
+        assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example"));
+        assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+        assert_eq!(
+            answer(&["https://app.example"], "https://evil.example").header("access-control-allow-origin"),
+            None
+        );
     }
 }

@@ -1,7 +1,20 @@
 //! Idempotency-Key on POST (SPEC PL-10): a retry with the same key and the same request gets
 //! the first answer again instead of doing the work twice; the same key with another request
 //! is refused. Keys are scoped to the caller and kept for a day.
+//!
+//! A replay goes only to the principal that made the first request: the signed-in user, or on
+//! anonymous routes the credentials the request carried (its refresh cookie, its bearer token),
+//! which are part of the request's hash. Another principal with the same key is refused
+//! (`422 IDEMPOTENCY_KEY_REUSED`), never served. Stored answers are sealed (AES-256-GCM) under a
+//! key derived from the server secret and the whole first request, so the tokens a login or a
+//! refresh returned are never at rest in plaintext, and only a caller repeating that exact
+//! request (password or refresh token included) can open them.
 
+use aes_gcm::aead::Aead;
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::access::Call;
@@ -13,14 +26,71 @@ use crate::sql::DbError;
 pub const TTL_MS: i64 = 24 * 3600 * 1000;
 /// Response headers worth replaying.
 const KEPT_HEADERS: [&str; 2] = ["content-type", "set-cookie"];
+/// Request headers that identify an anonymous caller.
+const CREDENTIAL_HEADERS: [&str; 2] = ["authorization", "cookie"];
+const SEALED_PREFIX: &str = "sealed:v1:";
 
-fn request_hash(call: &Call<'_>) -> String {
-    let mut h = Sha256::new();
-    for part in [call.req.method.as_bytes(), call.req.path.as_bytes(), call.req.query.as_bytes(), &call.req.body] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
+/// Every part of the request that decides its answer, the caller's credentials included, in
+/// one length-prefixed byte string.
+fn request_material(call: &Call<'_>, scope: &str) -> Vec<u8> {
+    let credentials: Vec<&str> = if call.caller.is_some() {
+        Vec::new()
+    } else {
+        CREDENTIAL_HEADERS.iter().map(|name| call.req.header(name).unwrap_or_default()).collect()
+    };
+    let mut out = Vec::with_capacity(call.req.body.len() + 256);
+    let parts = [scope.as_bytes(), call.req.method.as_bytes(), call.req.path.as_bytes(), call.req.query.as_bytes()]
+        .into_iter()
+        .chain(credentials.iter().map(|c| c.as_bytes()))
+        .chain([call.req.body.as_slice()]);
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part);
     }
-    hex::encode(h.finalize())
+    out
+}
+
+fn request_hash(material: &[u8]) -> String {
+    hex::encode(Sha256::digest(material))
+}
+
+/// The key a stored answer is sealed under: it needs both the server's secret and the request.
+fn seal_key(secret: &[u8], material: &[u8]) -> Result<Aes256Gcm, AppError> {
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(secret)
+        .map_err(|e| AppError::Internal(format!("idempotency seal key: {e}")))?;
+    mac.update(b"herald idempotency seal v1\0");
+    mac.update(material);
+    let key = mac.finalize().into_bytes();
+    <Aes256Gcm as aes_gcm::KeyInit>::new_from_slice(&key)
+        .map_err(|e| AppError::Internal(format!("idempotency seal key: {e}")))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+fn seal(ctx: &Context<'_>, material: &[u8], stored: &Stored) -> Result<String, AppError> {
+    let plain = serde_json::to_vec(stored).map_err(|e| AppError::Internal(e.to_string()))?;
+    let nonce: [u8; 12] = ctx.random.bytes();
+    let sealed = seal_key(&ctx.config.jwt_secret, material)?
+        .encrypt(&Nonce::from(nonce), plain.as_slice())
+        .map_err(|_| AppError::Internal("idempotency seal failed".into()))?;
+    let mut blob = nonce.to_vec();
+    blob.extend_from_slice(&sealed);
+    Ok(format!("{SEALED_PREFIX}{}", B64.encode(blob)))
+}
+
+fn open(ctx: &Context<'_>, material: &[u8], text: &str) -> Option<Stored> {
+    let blob = B64.decode(text.strip_prefix(SEALED_PREFIX)?).ok()?;
+    if blob.len() < 12 {
+        return None;
+    }
+    let (nonce, sealed) = blob.split_at(12);
+    let nonce = Nonce::try_from(nonce).ok()?;
+    let plain = seal_key(&ctx.config.jwt_secret, material).ok()?.decrypt(&nonce, sealed).ok()?;
+    serde_json::from_slice(&plain).ok()
 }
 
 fn parse_key(key: &str) -> Result<&str, AppError> {
@@ -34,7 +104,8 @@ fn parse_key(key: &str) -> Result<&str, AppError> {
 pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Result<Response, AppError> {
     let key = parse_key(key)?;
     let scope = call.caller.as_ref().map_or_else(|| "anonymous".to_string(), |c| format!("user:{}", c.user_id));
-    let hash = request_hash(call);
+    let material = request_material(call, &scope);
+    let hash = request_hash(&material);
     let now = ctx.clock.now_ms();
     ctx.db
         .execute(
@@ -52,27 +123,25 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
         .await;
     match reserved {
         Ok(_) => {}
-        Err(DbError::Unique(_)) => return replay(ctx, &scope, key, &hash).await,
+        Err(DbError::Unique(_)) => return replay(ctx, &scope, key, &hash, &material).await,
         Err(e) => return Err(e.into()),
     }
     match dispatch::dispatch(ctx, call).await {
         Ok(response) => {
-            let headers: Vec<&(String, String)> = response
-                .headers
-                .iter()
-                .filter(|(k, _)| KEPT_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)))
-                .collect();
-            let headers = serde_json::to_string(&headers).map_err(|e| AppError::Internal(e.to_string()))?;
+            let stored = Stored {
+                headers: response
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| KEPT_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)))
+                    .cloned()
+                    .collect(),
+                body: String::from_utf8_lossy(&response.body).into_owned(),
+            };
+            let sealed = seal(ctx, &material, &stored)?;
             ctx.db
                 .execute(
-                    "UPDATE idempotency_keys SET status = ?3, headers = ?4, body = ?5 WHERE scope = ?1 AND idem_key = ?2",
-                    &params![
-                        scope.as_str(),
-                        key,
-                        i64::from(response.status),
-                        headers,
-                        String::from_utf8_lossy(&response.body).into_owned()
-                    ],
+                    "UPDATE idempotency_keys SET status = ?3, headers = '[]', body = ?4 WHERE scope = ?1 AND idem_key = ?2",
+                    &params![scope.as_str(), key, i64::from(response.status), sealed],
                 )
                 .await?;
             Ok(response)
@@ -90,27 +159,30 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
     }
 }
 
-async fn replay(ctx: &Context<'_>, scope: &str, key: &str, hash: &str) -> Result<Response, AppError> {
+async fn replay(ctx: &Context<'_>, scope: &str, key: &str, hash: &str, material: &[u8]) -> Result<Response, AppError> {
+    let in_progress = || AppError::Conflict("a request with this Idempotency-Key is in progress".into());
     let row = ctx
         .db
         .query_one(
-            "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2",
+            "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2",
             &params![scope, key],
         )
         .await?
-        .ok_or_else(|| AppError::Conflict("a request with this Idempotency-Key is in progress".into()))?;
+        .ok_or_else(in_progress)?;
     if row.text("request_hash")? != hash {
-        return Err(AppError::Conflict("this Idempotency-Key was used for a different request".into()));
+        return Err(AppError::IdempotencyKeyReused);
     }
     let status = row.int("status")?;
     if status == 0 {
-        return Err(AppError::Conflict("a request with this Idempotency-Key is in progress".into()));
+        return Err(in_progress());
     }
-    let headers: Vec<(String, String)> = serde_json::from_str(&row.text("headers")?).unwrap_or_default();
+    // Only this exact request opens the answer; anything else (an answer stored before answers
+    // were sealed) is refused rather than served.
+    let stored = open(ctx, material, &row.text("body")?).ok_or(AppError::IdempotencyKeyReused)?;
     let mut response = Response {
         status: u16::try_from(status).unwrap_or(500),
-        headers,
-        body: row.opt_text("body")?.unwrap_or_default().into_bytes(),
+        headers: stored.headers,
+        body: stored.body.into_bytes(),
     };
     response.headers.push(("idempotent-replayed".into(), "true".into()));
     Ok(response)

@@ -46,7 +46,48 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
     de.end().map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
+    refuse_control_characters(body)?;
     Ok(value)
+}
+
+/// Whether `c` may not come in as text: control characters, except tab and newline.
+pub fn is_refused_char(c: char) -> bool {
+    c.is_control() && c != '\t' && c != '\n'
+}
+
+/// A JSON string can carry a control character only escaped (`\u0000`, `\r`, `\b`, `\f`), so
+/// the raw bytes tell cheaply whether one may be there; only then is the body walked to name
+/// the field. No database ever sees such a character, and every host answers the same.
+fn refuse_control_characters(body: &[u8]) -> Result<(), AppError> {
+    let suspicious = body.windows(2).any(|w| w[0] == b'\\' && matches!(w[1], b'u' | b'r' | b'b' | b'f'));
+    if !suspicious && !body.iter().any(|&b| b == 0x7f || b == 0xc2) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return Ok(()) };
+    match first_refused(&value, String::new()) {
+        Some(field) => Err(AppError::field(
+            if field.is_empty() { "body".to_string() } else { field },
+            "must not contain control characters",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn first_refused(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.chars().any(is_refused_char).then_some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| first_refused(v, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.chars().any(is_refused_char) {
+                return Some(path.clone());
+            }
+            first_refused(v, here)
+        }),
+        _ => None,
+    }
 }
 
 fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
@@ -123,6 +164,16 @@ mod tests {
     fn unknown_and_missing_fields_are_named() {
         assert_eq!(details(r#"{"name":"a","evil":1}"#)[0].field, "evil");
         assert_eq!(details(r#"{}"#)[0].field, "name");
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_field() {
+        let d = details(r#"{"name":"a\u0000b"}"#);
+        assert_eq!((d[0].field.as_str(), d[0].message.as_str()), ("name", "must not contain control characters"));
+        assert_eq!(details(r#"{"name":"a\rb"}"#)[0].field, "name");
+        assert_eq!(details("{\"name\":\"a\u{85}b\"}")[0].field, "name");
+        assert!(parse::<Input>(br#"{"name":"tab\there\nand a new line"}"#).is_ok());
+        assert!(parse::<Input>(br#"{"name":"caf\u00e9"}"#).is_ok());
     }
 
     #[test]

@@ -97,6 +97,14 @@ impl Request {
             .map(|(_, v)| v)
     }
 
+    /// The client's address, from the one header the configuration trusts (`None` without one):
+    /// see [`Config::trusted_ip_header`].
+    pub fn client_ip(&self, config: &Config) -> Option<String> {
+        let value = self.header(config.trusted_ip_header.as_deref()?)?;
+        let ip = value.rsplit(',').next().unwrap_or(value).trim();
+        (!ip.is_empty()).then(|| ip.chars().take(64).collect())
+    }
+
     /// A query parameter, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query
@@ -171,6 +179,11 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
         }
     };
     response.headers.push(("x-request-id".into(), request_id));
+    // Answers carry tenants' data and tokens: no cache, shared or private, keeps them, unless a
+    // handler chose otherwise for its own answer.
+    if response.header("cache-control").is_none() {
+        response.headers.push(("cache-control".into(), "no-store".into()));
+    }
     security_headers(&mut response);
     cors::decorate(ctx.config, origin.as_deref(), &mut response);
     response
@@ -178,6 +191,7 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 
 async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+    check_text_inputs(req)?;
     let limit = routes::body_limit(ctx.config, route);
     let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
     if req.body.len() > limit || declared.is_some_and(|l| l > limit) {
@@ -194,6 +208,28 @@ async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
     dispatch::dispatch(ctx, &call).await
 }
 
+/// Every query parameter and header comes in as text without control characters (tab allowed
+/// in headers), checked once here so that no database sees them (JSON bodies: `json::parse`;
+/// path parameters: `routes::find`, which parses ids as ids).
+fn check_text_inputs(req: &Request) -> Result<(), AppError> {
+    let refused = |s: &str| s.chars().any(json::is_refused_char) || s.contains('\n');
+    for pair in req.query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (percent_decode(name), percent_decode(value));
+        if refused(&name) || refused(&value) {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            return Err(AppError::field(shown, "must not contain control characters"));
+        }
+    }
+    for (name, value) in &req.headers {
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            return Err(AppError::field(format!("header {shown}"), "must not contain control characters"));
+        }
+    }
+    Ok(())
+}
+
 fn error_response(err: &AppError, request_id: &str, req: &Request) -> Response {
     match err {
         AppError::Internal(cause) | AppError::ExternalApi(cause) => {
@@ -201,7 +237,11 @@ fn error_response(err: &AppError, request_id: &str, req: &Request) -> Response {
         }
         _ => {}
     }
-    json::to_response(err.status(), &err.envelope(request_id))
+    let response = json::to_response(err.status(), &err.envelope(request_id));
+    match err {
+        AppError::MethodNotAllowed(allow) => response.with_header("allow", allow.as_str()),
+        _ => response,
+    }
 }
 
 /// The caller's `X-Request-Id` when it is sane, a fresh UUIDv7 otherwise (SPEC PL-7).

@@ -411,6 +411,17 @@ pub fn body_limit_for(config: &Config, method: &str, path: &str) -> usize {
 pub struct Params(Vec<(&'static str, String)>);
 
 impl Params {
+    /// Path parameters named `…Id` are ids; anything else is refused with the parameter named,
+    /// before it reaches a query.
+    fn check_ids(&self) -> Result<(), AppError> {
+        for (name, value) in &self.0 {
+            if name.ends_with("Id") && !is_id(value) {
+                return Err(AppError::field(*name, "must be an id (a lower-case UUID)"));
+            }
+        }
+        Ok(())
+    }
+
     pub fn get(&self, name: &str) -> Result<&str, AppError> {
         self.0
             .iter()
@@ -420,9 +431,11 @@ impl Params {
     }
 }
 
-/// Finds the route for a request, or answers 404.
+/// Finds the route for a request: 404 when no path matches, 405 (with the methods the path
+/// has) when the path exists under other methods, 400 when an id in the path is not an id.
 pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route, Params), AppError> {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut allowed: Vec<&'static str> = Vec::new();
     for route in ROUTES {
         if route.access == Development && config.environment != Environment::Development {
             continue;
@@ -432,11 +445,29 @@ pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route
         }
         if let Some(params) = matches(route.path, path) {
             if route.method == method || (method == "HEAD" && route.method == "GET") {
+                params.check_ids()?;
                 return Ok((route, params));
             }
+            allowed.push(route.method);
         }
     }
-    Err(AppError::NotFound(format!("no route for {method} {path}")))
+    if allowed.is_empty() {
+        return Err(AppError::NotFound(format!("no route for {method} {path}")));
+    }
+    if allowed.contains(&"GET") {
+        allowed.push("HEAD");
+    }
+    allowed.push("OPTIONS");
+    Err(AppError::MethodNotAllowed(allowed.join(", ")))
+}
+
+/// Whether `s` is an id as Herald writes them: a hyphenated lower-case UUID.
+pub fn is_id(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 fn matches(pattern: &'static str, path: &str) -> Option<Params> {
@@ -471,10 +502,31 @@ mod tests {
 
     #[test]
     fn paths_match_with_parameters() {
-        let (route, params) = find(&cfg(Environment::Production), "PATCH", "/api/v1/workspaces/w1/members/u2").unwrap();
+        let (w, u) = ("0190aaaa-0000-7000-8000-000000000001", "0190aaaa-0000-7000-8000-000000000002");
+        let (route, params) =
+            find(&cfg(Environment::Production), "PATCH", &format!("/api/v1/workspaces/{w}/members/{u}")).unwrap();
         assert_eq!(route.id, UpdateMember);
-        assert_eq!(params.get("workspaceId").unwrap(), "w1");
-        assert_eq!(params.get("userId").unwrap(), "u2");
+        assert_eq!(params.get("workspaceId").unwrap(), w);
+        assert_eq!(params.get("userId").unwrap(), u);
+    }
+
+    #[test]
+    fn ids_in_paths_are_parsed_as_ids() {
+        let c = cfg(Environment::Production);
+        for bad in ["w1", "0190AAAA-0000-7000-8000-000000000001", "0190aaaa-0000-7000-8000-00000000000%00", "x\0y"] {
+            match find(&c, "GET", &format!("/api/v1/workspaces/{bad}")) {
+                Err(AppError::Validation(d)) => assert_eq!(d[0].field, "workspaceId"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_known_path_with_another_method_is_not_allowed() {
+        match find(&cfg(Environment::Production), "PUT", "/api/v1/workspaces") {
+            Err(AppError::MethodNotAllowed(allow)) => assert_eq!(allow, "GET, POST, HEAD, OPTIONS"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

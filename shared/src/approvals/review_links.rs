@@ -29,7 +29,7 @@ use super::workflow::{self, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::{client_limit, ideas};
 use crate::api::json::{self, Envelope};
-use crate::api::{percent_decode, Call, Context, Member, Request, Response};
+use crate::api::{percent_decode, Call, Context, Member, Response};
 use crate::content::posts::{self, PostView};
 use crate::content::posts_api::save_edit;
 use crate::content::status::{Event, PostStatus};
@@ -93,8 +93,8 @@ pub struct ReviewLinkCreated {
     pub token: String,
     /// `/review/{token}`, served by this API.
     pub path: String,
-    /// The full address: the request's own origin (`Host`, and `X-Forwarded-Proto` or http for
-    /// loopback hosts, https otherwise), or `APP_URL` when the request names no usable host.
+    /// The full address under this API's configured public address (`PUBLIC_URL`, else
+    /// `APP_URL`); request headers never choose it.
     pub url: String,
 }
 
@@ -160,24 +160,11 @@ pub fn vote_comment(reviewer: Option<&str>, comment: Option<&str>) -> String {
     }
 }
 
-/// The origin links are given under: see [`ReviewLinkCreated::url`].
-pub fn public_origin(req: &Request, app_url: &str) -> String {
-    let host = req.header("host").map(str::trim).filter(|h| {
-        !h.is_empty()
-            && h.len() <= 255
-            && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-    });
-    let Some(host) = host else {
-        return app_url.trim_end_matches('/').to_string();
-    };
-    let forwarded = req
-        .header("x-forwarded-proto")
-        .and_then(|p| p.split(',').next())
-        .map(|p| p.trim().to_ascii_lowercase())
-        .filter(|p| p == "http" || p == "https");
-    let loopback = host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
-    let proto = forwarded.unwrap_or_else(|| if loopback { "http".into() } else { "https".into() });
-    format!("{proto}://{host}")
+/// The origin links are given under: see [`ReviewLinkCreated::url`]. Always configuration
+/// (`PUBLIC_URL`, else `APP_URL`), never a request header: a forged `Host` must not turn a
+/// link Herald hands out into one to another site.
+pub fn public_origin(config: &crate::ports::Config) -> String {
+    config.public_url.as_deref().unwrap_or(&config.app_url).trim_end_matches('/').to_string()
 }
 
 /// A form-encoded body (`application/x-www-form-urlencoded`), as name/value pairs.
@@ -210,6 +197,12 @@ pub(crate) fn decision_form(
     }
     if comment.as_ref().is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
         errors.push(FieldError::new("comment", format!("must be at most {MAX_COMMENT_CHARS} characters")));
+    }
+    for (name, value) in &form {
+        if name.chars().chain(value.chars()).any(crate::api::json::is_refused_char) {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            errors.push(FieldError::new(shown, "must not contain control characters"));
+        }
     }
     let pinned = form_value(&form, pin).map(str::trim).filter(|v| !v.is_empty() && valid(v)).map(str::to_string);
     if pinned.is_none() {
@@ -487,7 +480,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     statements.push(activity::record(ctx, call, &link.workspace_id, change));
     ctx.db.batch(&statements).await?;
     let path = format!("/review/{token}");
-    let url = format!("{}{path}", public_origin(call.req, &ctx.config.app_url));
+    let url = format!("{}{path}", public_origin(ctx.config));
     Ok(json::ok(201, ReviewLinkCreated { link: view, token, path, url }))
 }
 
@@ -854,16 +847,11 @@ mod tests {
     }
 
     #[test]
-    fn review_urls_use_the_request_origin_or_app_url() {
-        let mut req = Request::new("POST", "/x");
-        assert_eq!(public_origin(&req, "https://app.example/"), "https://app.example");
-        req.headers.push(("Host".into(), "127.0.0.1:8787".into()));
-        assert_eq!(public_origin(&req, "https://app.example"), "http://127.0.0.1:8787");
-        req.headers[0].1 = "herald.example.com".into();
-        assert_eq!(public_origin(&req, "https://app.example"), "https://herald.example.com");
-        req.headers.push(("X-Forwarded-Proto".into(), "http".into()));
-        assert_eq!(public_origin(&req, "https://app.example"), "http://herald.example.com");
-        req.headers[0].1 = "evil.example/<script>".into();
-        assert_eq!(public_origin(&req, "https://app.example"), "https://app.example");
+    fn review_urls_come_from_configuration_only() {
+        let mut config = crate::ports::Config::new(crate::ports::Environment::Production, b"k".to_vec());
+        config.app_url = "https://app.example/".into();
+        assert_eq!(public_origin(&config), "https://app.example");
+        config.public_url = Some("https://api.example".into());
+        assert_eq!(public_origin(&config), "https://api.example");
     }
 }

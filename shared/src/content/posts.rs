@@ -374,18 +374,23 @@ pub async fn resolve_links(
     Ok((campaign, client))
 }
 
+/// A title is one line: no control characters at all.
 pub fn parse_title(input: &str) -> Result<String, String> {
     let t = input.trim();
     match t.chars().count() {
         0 => Err("must not be empty".into()),
         n if n > 300 => Err("must be at most 300 characters".into()),
+        _ if t.chars().any(char::is_control) => Err("must not contain control characters".into()),
         _ => Ok(t.to_string()),
     }
 }
 
+/// A body may hold tabs and newlines, and no other control character.
 pub fn parse_body(input: String) -> Result<String, String> {
     if input.chars().count() > MAX_BODY_CHARS {
         Err(format!("must be at most {MAX_BODY_CHARS} characters"))
+    } else if input.chars().any(crate::api::json::is_refused_char) {
+        Err("must not contain control characters other than tab and newline".into())
     } else {
         Ok(input)
     }
