@@ -49,7 +49,11 @@ impl KeyRing {
                 && id.len() <= 32
                 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid_id {
-                return Err(format!("TOKEN_KEYS: the key id {id:?} must be 1-32 of [A-Za-z0-9_-]"));
+                // The id is not echoed: a mangled entry may have key material where the id goes.
+                return Err(format!(
+                    "TOKEN_KEYS: entry {} has a key id that is not 1-32 of [A-Za-z0-9_-]",
+                    keys.len() + 1
+                ));
             }
             let cleaned: String = key.trim().trim_end_matches('=').replace('+', "-").replace('/', "_");
             let bytes = B64.decode(cleaned).map_err(|_| format!("TOKEN_KEYS: key {id} is not base64"))?;
@@ -168,5 +172,20 @@ mod tests {
         let padded = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert_eq!(KeyRing::parse(&format!("k:{padded}")).unwrap().current_id(), Some("k"));
         assert!(KeyRing::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_malformed_token_keys_never_echoes_key_material() {
+        let material = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+        for spec in [
+            format!("{material}:k1"),
+            format!("k1{material}:{material}"),
+            material.clone(),
+            format!("k1:{}", &material[..20]),
+            format!("k1:{material}x"),
+        ] {
+            let error = KeyRing::parse(&spec).err().unwrap_or_else(|| panic!("{spec} parsed"));
+            assert!(!error.contains(&material[..12]), "{error}");
+        }
     }
 }
