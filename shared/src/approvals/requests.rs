@@ -244,6 +244,14 @@ async fn votes_of(
     Ok(out)
 }
 
+/// Who may decide a stage of a client's posts now, read once per list.
+struct Eligible {
+    client: Option<String>,
+    stage: Stage,
+    wf: Workflow,
+    ids: Vec<String>,
+}
+
 /// Requests with their votes. The approvers of a pending stage are those named when it opened
 /// who may still decide it now: a member removed, demoted out of the workflow's roles, or
 /// detached from the client drops out (and an "all" rule stops waiting for them).
@@ -251,14 +259,13 @@ async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: Vec<Row>) -> Result<
     let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
     let votes = votes_of(db, workspace_id, &ids).await?;
     let mut out = Vec::with_capacity(rows.len());
-    let mut eligible_now: Vec<((Option<String>, Stage), Workflow, Vec<String>)> = Vec::new();
+    let mut eligible_now: Vec<Eligible> = Vec::new();
     for r in &rows {
         let id = r.text("id")?;
         let mut request = decode(r, votes.iter().filter(|(req, _)| *req == id).map(|(_, v)| v.clone()).collect())?;
         if request.status == "pending" {
             let client = r.opt_text("post_client_id")?;
-            let key = (client.clone(), request.stage);
-            let cached = eligible_now.iter().position(|(k, _, _)| *k == key);
+            let cached = eligible_now.iter().position(|e| e.client == client && e.stage == request.stage);
             let at = match cached {
                 Some(at) => at,
                 None => {
@@ -267,11 +274,11 @@ async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: Vec<Row>) -> Result<
                     let ids =
                         workflow::eligible(db, workspace_id, spec, request.stage == Stage::Client, client.as_deref())
                             .await?;
-                    eligible_now.push((key, wf, ids));
+                    eligible_now.push(Eligible { client: client.clone(), stage: request.stage, wf, ids });
                     eligible_now.len() - 1
                 }
             };
-            let (_, wf, ids) = &eligible_now[at];
+            let Eligible { wf, ids, .. } = &eligible_now[at];
             let author = r.opt_text("post_author_id")?.unwrap_or_default();
             let submitter = request.submitted_by.clone();
             request
