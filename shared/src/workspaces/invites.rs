@@ -190,7 +190,7 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
 }
 
 fn revoked() -> AppError {
-    AppError::NotFound("invitation not found or expired".into())
+    AppError::NotFound("invitation withdrawn: whoever sent it may no longer grant this role".into())
 }
 
 /// The roles that may send an invitation to `role`, as an SQL list of literals (fixed role
