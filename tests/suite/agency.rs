@@ -431,3 +431,36 @@ async fn an_idempotency_key_never_replays_one_callers_session_to_another() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_client_member_cannot_read_another_clients_workflow() {
+    let api = Api::new();
+    let owner = signup(&api, "wf-wall").await;
+    let ws = create_workspace(&api, &owner, "Workflow wall").await;
+    let mine = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Mine"})).await;
+    let other = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Other"})).await;
+    let (mine, other) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+    let r = api
+        .request("PUT", &w(&ws, &format!("/clients/{other}/approval-workflow")))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal_then_client"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    attach_to_client(&api, &owner, &ws, mine, &client_user.id).await;
+
+    api.get(&w(&ws, &format!("/clients/{other}")))
+        .bearer(&client_user.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.get(&w(&ws, &format!("/clients/{other}/approval-workflow")))
+        .bearer(&client_user.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let r = api.get(&w(&ws, &format!("/clients/{mine}/approval-workflow"))).bearer(&client_user.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["clientId"], mine);
+}

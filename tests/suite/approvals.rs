@@ -406,3 +406,128 @@ async fn every_transition_for_each_role_and_stage_configuration() {
         }
     }
 }
+
+/// A workspace with a client "Acme" whose own workflow is internal then client; the workspace
+/// itself has none.
+async fn client_with_workflow(api: &Api, owner: &User, ws: &str) -> String {
+    let client = api.post(&w(ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let cid = client["id"].as_str().unwrap().to_string();
+    let r = api
+        .request("PUT", &w(ws, &format!("/clients/{cid}/approval-workflow")))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal_then_client"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    cid
+}
+
+#[tokio::test]
+async fn moving_an_approved_post_to_a_client_with_a_workflow_sends_it_back_to_review() {
+    let api = Api::new();
+    let owner = signup(&api, "relink").await;
+    let ws = create_workspace(&api, &owner, "Relink").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let cid = client_with_workflow(&api, &owner, &ws).await;
+    let post = draft(&api, &writer, &ws, json!({"title": "No client yet"})).await;
+    assert_eq!(submit(&api, &writer, &ws, &post).await.data()["status"], "approved", "no workspace workflow");
+
+    let r = api
+        .patch(&w(&ws, &format!("/posts/{post}")))
+        .bearer(&writer.access)
+        .json(json!({"clientId": cid}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["status"], "in_review", "the client's workflow now applies: {}", r.json());
+    assert_eq!(r.data()["clientId"], cid.as_str());
+    let stage = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(stage["stage"], "internal", "{stage}");
+    assert!(!stage["approvers"].as_array().unwrap().iter().any(|a| a == writer.id.as_str()), "{stage}");
+
+    // An open review moved back to no client restarts under the workspace's (none): approved.
+    let r =
+        api.patch(&w(&ws, &format!("/posts/{post}"))).bearer(&writer.access).json(json!({"clientId": ""})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["status"], "approved");
+    assert_eq!(pending(&api, &owner, &ws, &post).await, Value::Null, "the old stage was cancelled");
+}
+
+#[tokio::test]
+async fn approval_rights_are_checked_when_the_vote_is_cast() {
+    let api = Api::new();
+    let owner = signup(&api, "vote-time").await;
+    let ws = create_workspace(&api, &owner, "Vote time").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let (a, b, c) = (
+        add_member(&api, &owner, &ws, "editor").await,
+        add_member(&api, &owner, &ws, "editor").await,
+        add_member(&api, &owner, &ws, "editor").await,
+    );
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"roles": ["editor"], "rule": "all"}})).await;
+    let post = draft(&api, &writer, &ws, json!({"title": "Three editors"})).await;
+    submit(&api, &writer, &ws, &post).await;
+    let stage = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(stage["approvers"].as_array().unwrap().len(), 3, "{stage}");
+
+    // b is demoted to viewer, c removed: neither decides any more, and "all" no longer waits for them.
+    let r = api
+        .patch(&w(&ws, &format!("/members/{}", b.id)))
+        .bearer(&owner.access)
+        .json(json!({"role": "viewer"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = api.delete(&w(&ws, &format!("/members/{}", c.id))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let stage = pending(&api, &owner, &ws, &post).await;
+    assert_eq!(stage["approvers"], json!([a.id]), "{stage}");
+    decide(&api, &b, &ws, &stage, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
+    decide(&api, &b, &ws, &stage, "reject", json!({"comment": "no"})).await.expect_error(403, "FORBIDDEN");
+    decide(&api, &c, &ws, &stage, "approve", json!({})).await.expect_error(404, "NOT_FOUND");
+    let r = decide(&api, &a, &ws, &stage, "approve", json!({})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
+}
+
+#[tokio::test]
+async fn a_client_member_sees_the_client_stage_but_never_internal_votes() {
+    let api = Api::new();
+    let owner = signup(&api, "client-history").await;
+    let ws = create_workspace(&api, &owner, "Client history").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    let cid = client_with_workflow(&api, &owner, &ws).await;
+    attach_to_client(&api, &owner, &ws, &cid, &client_user.id).await;
+    let post = draft(&api, &writer, &ws, json!({"title": "For Acme", "clientId": cid})).await;
+    submit(&api, &writer, &ws, &post).await;
+    let internal = pending(&api, &owner, &ws, &post).await;
+    let r = decide(&api, &owner, &ws, &internal, "approve", json!({"comment": "SECRET-REASON margin is thin"})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&client_user.access).send().await;
+    let text = String::from_utf8_lossy(&history.body).to_string();
+    assert!(!text.contains("SECRET-REASON") && !text.contains(&owner.id), "internal votes leaked: {text}");
+    let items = history.data();
+    let by_stage = |s: &str| items.as_array().unwrap().iter().find(|r| r["stage"] == s).cloned().unwrap();
+    let (inside, client) = (by_stage("internal"), by_stage("client"));
+    assert_eq!(
+        (inside["status"].as_str(), inside["votes"].clone(), inside["approvers"].clone()),
+        (Some("approved"), json!([]), json!([]))
+    );
+    assert_eq!((client["status"].as_str(), client["approvers"].clone()), (Some("pending"), json!([client_user.id])));
+    // Every other way to read an approval says the same.
+    let one = api
+        .get(&w(&ws, &format!("/approvals/{}", internal["id"].as_str().unwrap())))
+        .bearer(&client_user.access)
+        .send()
+        .await;
+    assert_eq!(one.status, 200);
+    assert!(!String::from_utf8_lossy(&one.body).contains("SECRET-REASON"));
+    let listed = api.get(&w(&ws, "/approvals?status=approved")).bearer(&client_user.access).send().await;
+    assert_eq!(listed.status, 200);
+    assert!(!String::from_utf8_lossy(&listed.body).contains("SECRET-REASON"));
+    // The team still reads it all.
+    let team = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&writer.access).send().await;
+    assert!(String::from_utf8_lossy(&team.body).contains("SECRET-REASON"));
+}

@@ -155,3 +155,52 @@ async fn submitting_and_deciding_notify_the_right_people() {
         "the owner was not involved"
     );
 }
+
+#[tokio::test]
+async fn only_people_who_see_a_post_can_be_mentioned_on_it() {
+    let api = Api::new();
+    let owner = signup(&api, "mention-wall").await;
+    let ws = create_workspace(&api, &owner, "Mention wall").await;
+    let client = |name: &'static str| {
+        let (api, owner, ws) = (&api, &owner, &ws);
+        async move {
+            let c = api.post(&w(ws, "/clients")).bearer(&owner.access).json(json!({"name": name})).send().await.data();
+            c["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (a, b) = (client("A").await, client("B").await);
+    let of_a = add_member(&api, &owner, &ws, "client").await;
+    let of_b = add_member(&api, &owner, &ws, "client").await;
+    attach_to_client(&api, &owner, &ws, &a, &of_a.id).await;
+    attach_to_client(&api, &owner, &ws, &b, &of_b.id).await;
+    let post = |body: Value| {
+        let (api, owner, ws) = (&api, &owner, &ws);
+        async move {
+            let p = api.post(&w(ws, "/posts")).bearer(&owner.access).json(body).send().await.data();
+            p["id"].as_str().unwrap().to_string()
+        }
+    };
+    let for_a = post(json!({"title": "A-SECRET-TITLE", "clientId": a})).await;
+    let in_house = post(json!({"title": "HOUSE-SECRET-TITLE"})).await;
+
+    for pid in [&for_a, &in_house] {
+        let r = api
+            .post(&w(&ws, &format!("/posts/{pid}/comments")))
+            .bearer(&owner.access)
+            .json(json!({"body": "B-LEAK launch on Monday", "visibility": "client", "mentions": [of_b.id]}))
+            .send()
+            .await;
+        assert_eq!(r.fields(), ["mentions[0]"]);
+    }
+    let inbox = notifications(&api, &of_b, &ws).await;
+    assert_eq!(inbox["items"], json!([]), "{inbox}");
+    // The client's own member is mentioned as before.
+    let r = api
+        .post(&w(&ws, &format!("/posts/{for_a}/comments")))
+        .bearer(&owner.access)
+        .json(json!({"body": "Over to you", "visibility": "client", "mentions": [of_a.id]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(notifications(&api, &of_a, &ws).await["items"][0]["kind"], "comment.mention");
+}

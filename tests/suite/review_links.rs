@@ -721,23 +721,69 @@ async fn a_review_link_decides_ideas_at_the_client_stage_and_never_shows_interna
 }
 
 #[tokio::test]
-async fn a_review_link_decides_an_idea_without_a_client_at_its_only_stage() {
+async fn a_review_link_never_decides_an_idea_at_the_agency_stage() {
     let a = agency("links-ideas-own").await;
     let api = &a.api;
     let campaign =
         api.post(&w(&a.ws, "/campaigns")).bearer(&a.owner.access).json(json!({"name": "Own"})).send().await.data();
     let proposed = idea(&a, campaign["id"].as_str().unwrap(), "House brand video", false).await;
     let id = proposed["id"].as_str().unwrap();
+    // The editor wrote the idea and may not approve it in person (no self-approval): nor
+    // through a link of their own, whose reader stands in for a client this idea does not have.
+    api.post(&w(&a.ws, &format!("/ideas/{id}/approve")))
+        .bearer(&a.editor.access)
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
     let token = create_link(api, &a.editor, &a.ws, json!({"ideaIds": [id]})).await.data()["token"]
         .as_str()
         .unwrap()
         .to_string();
-    let r = decide_idea(api, &token, id, "approve", &revision(&proposed)).await;
-    assert_decided(&r, &token, id);
-    let decided = idea_of(&a, id).await;
-    assert_eq!(decided["status"], "AGENCY_APPROVED");
-    assert_eq!(decided["decisions"][0]["stage"], "agency");
-    // Without a client the approved idea becomes a post.
-    let r = api.post(&w(&a.ws, &format!("/ideas/{id}/post"))).bearer(&a.editor.access).send().await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert!(!page(api, &token).await.contains(&format!("/ideas/{id}/approve")), "no form for the team's stage");
+    for (verb, form) in
+        [("approve", revision(&proposed)), ("request-changes", format!("{}&comment=No", revision(&proposed)))]
+    {
+        decide_idea(api, &token, id, verb, &form).await.expect_error(409, "CONFLICT");
+    }
+    let still = idea_of(&a, id).await;
+    assert_eq!(still["status"], "GENERATED");
+    assert_eq!(still["decisions"], json!([]));
+}
+
+#[tokio::test]
+async fn a_review_link_never_decides_an_internal_stage_for_its_maker() {
+    let api = Api::new();
+    let owner = signup(&api, "links-self").await;
+    let ws = create_workspace(&api, &owner, "Links self").await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal", "internal": {"roles": ["owner"]}, "allowSelfApproval": false}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let pid = draft(&api, &editor, &ws, json!({"title": "My own"})).await;
+    let r = api.post(&w(&ws, &format!("/posts/{pid}/submit"))).bearer(&editor.access).send().await;
+    assert_eq!(r.data()["status"], "in_review");
+    let internal = pending(&api, &owner, &ws, &pid).await;
+    let approve = w(&ws, &format!("/approvals/{}/approve", internal["id"].as_str().unwrap()));
+    api.post(&approve).bearer(&editor.access).send().await.expect_error(403, "FORBIDDEN");
+
+    let link = create_link(&api, &editor, &ws, json!({"postIds": [pid], "reviewerName": "Me, really"})).await.data();
+    let token = link["token"].as_str().unwrap();
+    let html = page(&api, token).await;
+    assert!(!html.contains(&format!("/posts/{pid}/approve")), "no form for an internal stage");
+    let v = post_of(&api, &owner, &ws, &pid).await["version"].as_i64().unwrap();
+    decide(&api, token, &pid, "approve", &format!("version={v}")).await.expect_error(409, "CONFLICT");
+    decide(&api, token, &pid, "request-changes", &format!("version={v}&comment=Nope"))
+        .await
+        .expect_error(409, "CONFLICT");
+    assert_eq!(post_of(&api, &owner, &ws, &pid).await["status"], "in_review");
+    let stage = pending(&api, &owner, &ws, &pid).await;
+    assert_eq!(stage["votes"], json!([]), "no vote under the editor's name: {stage}");
+    // The owner, its approver, still decides it.
+    let r = api.post(&approve).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(post_of(&api, &owner, &ws, &pid).await["status"], "approved");
 }

@@ -332,3 +332,62 @@ async fn workspace_and_member_changes_are_in_the_activity_log() {
         (Some("Audit ws"), Some("Renamed"))
     );
 }
+
+/// `inviter` invites a fresh account as `role`; answers it with the invitation's token.
+async fn invited(api: &Api, inviter: &User, ws: &str, role: &str) -> (User, String) {
+    let who = signup(api, "second-address").await;
+    let r = api
+        .post(&ws_path(ws, "/invites"))
+        .bearer(&inviter.access)
+        .json(json!({"email": who.email, "role": role}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "invite: {}", String::from_utf8_lossy(&r.body));
+    let token = invite_token(api, &who.email).await;
+    (who, token)
+}
+
+#[tokio::test]
+async fn removing_or_demoting_an_inviter_withdraws_their_invitations() {
+    let api = Api::new();
+    let owner = signup(&api, "inviter-gone").await;
+    let ws = create_workspace(&api, &owner, "Inviter gone").await;
+
+    // Removed: an admin's invitation of a second address of their own as admin dies with them.
+    let admin = add_member(&api, &owner, &ws, "admin").await;
+    let (alt, token) = invited(&api, &admin, &ws, "admin").await;
+    let r = api.delete(&ws_path(&ws, &format!("/members/{}", admin.id))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    api.post("/api/v1/invites/accept")
+        .bearer(&alt.access)
+        .json(json!({"token": token}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    assert_eq!(role_of(&api, &owner, &ws, &alt.id).await, None);
+
+    // Demoted to editor, who may not invite: what they sent is withdrawn too.
+    let admin = add_member(&api, &owner, &ws, "admin").await;
+    let (alt, token) = invited(&api, &admin, &ws, "viewer").await;
+    let r = api
+        .patch(&ws_path(&ws, &format!("/members/{}", admin.id)))
+        .bearer(&owner.access)
+        .json(json!({"role": "editor"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    api.post("/api/v1/invites/accept")
+        .bearer(&alt.access)
+        .json(json!({"token": token}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    assert_eq!(role_of(&api, &owner, &ws, &alt.id).await, None);
+
+    // An admin still in place: their invitation holds.
+    let admin = add_member(&api, &owner, &ws, "admin").await;
+    let (alt, token) = invited(&api, &admin, &ws, "editor").await;
+    let r = api.post("/api/v1/invites/accept").bearer(&alt.access).json(json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(role_of(&api, &owner, &ws, &alt.id).await.as_deref(), Some("editor"));
+}

@@ -11,7 +11,7 @@ use super::workflow::{self, Rule, StageApprovers, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
-use crate::api::{Call, Context, Response};
+use crate::api::{Call, Context, Member, Response};
 use crate::collab::notifications::{self, Notice};
 use crate::content::posts::{self, PostView};
 use crate::content::posts_api::save_edit;
@@ -20,6 +20,7 @@ use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
+use crate::workspaces::permissions::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -56,7 +57,9 @@ pub struct RequestView {
     /// pending, approved, rejected or cancelled (a content edit restarts the review).
     pub status: String,
     pub rule: Rule,
-    /// Who may decide this stage, fixed when it opened.
+    /// Who may decide this stage: named when it opened; while it is pending, only those who
+    /// still may (a member removed or demoted out of the workflow's roles drops out). Empty for
+    /// a Client member reading the internal stage.
     pub approvers: Vec<String>,
     pub post_version: i64,
     pub submitted_by: String,
@@ -146,21 +149,22 @@ async fn open_first(
     Ok(Opening { status: PostStatus::InReview, statements: vec![open] })
 }
 
-/// After a content edit of a post in review or approved: open reviews are cancelled and the
-/// first stage opens again for the new version.
+/// After an edit of a post in review or approved — of its content, or of what selects its
+/// workflow (client, campaign): open reviews are cancelled and the first stage of the workflow
+/// that governs `after` (its client's) opens again, for `after.version`.
 pub async fn restart(
     ctx: &Context<'_>,
     workspace_id: &str,
-    before: &PostView,
+    after: &PostView,
     submitter: &str,
 ) -> Result<Opening, AppError> {
-    let mut opening = open_first(ctx, workspace_id, before, before.version + 1, submitter).await?;
+    let mut opening = open_first(ctx, workspace_id, after, after.version, submitter).await?;
     opening.statements.insert(
         0,
         Statement::new(
             "UPDATE approval_requests SET status = 'cancelled', closed_at = ?3 \
              WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'",
-            params![workspace_id, before.id.as_str(), ctx.clock.now_ms()],
+            params![workspace_id, after.id.as_str(), ctx.clock.now_ms()],
         ),
     );
     Ok(opening)
@@ -204,7 +208,12 @@ fn decode(r: &Row, votes: Vec<VoteView>) -> Result<RequestView, AppError> {
     })
 }
 
-const COLUMNS: &str = "id, post_id, stage, status, rule, approvers, post_version, submitted_by, created_at, closed_at";
+const COLUMNS: &str =
+    "id, post_id, stage, status, rule, approvers, post_version, submitted_by, created_at, closed_at, \
+     (SELECT p.client_id FROM posts p WHERE p.workspace_id = approval_requests.workspace_id \
+      AND p.id = approval_requests.post_id) AS post_client_id, \
+     (SELECT p.author_id FROM posts p WHERE p.workspace_id = approval_requests.workspace_id \
+      AND p.id = approval_requests.post_id) AS post_author_id";
 
 async fn votes_of(
     db: &dyn Sql,
@@ -235,13 +244,63 @@ async fn votes_of(
     Ok(out)
 }
 
+/// Who may decide a stage of a client's posts now, read once per list.
+struct Eligible {
+    client: Option<String>,
+    stage: Stage,
+    wf: Workflow,
+    ids: Vec<String>,
+}
+
+/// Requests with their votes. The approvers of a pending stage are those named when it opened
+/// who may still decide it now: a member removed, demoted out of the workflow's roles, or
+/// detached from the client drops out (and an "all" rule stops waiting for them).
 async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: Vec<Row>) -> Result<Vec<RequestView>, AppError> {
     let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
     let votes = votes_of(db, workspace_id, &ids).await?;
-    rows.iter()
-        .map(|r| {
-            let id = r.text("id")?;
-            decode(r, votes.iter().filter(|(req, _)| *req == id).map(|(_, v)| v.clone()).collect())
+    let mut out = Vec::with_capacity(rows.len());
+    let mut eligible_now: Vec<Eligible> = Vec::new();
+    for r in &rows {
+        let id = r.text("id")?;
+        let mut request = decode(r, votes.iter().filter(|(req, _)| *req == id).map(|(_, v)| v.clone()).collect())?;
+        if request.status == "pending" {
+            let client = r.opt_text("post_client_id")?;
+            let cached = eligible_now.iter().position(|e| e.client == client && e.stage == request.stage);
+            let at = match cached {
+                Some(at) => at,
+                None => {
+                    let wf = workflow::effective(db, workspace_id, client.as_deref()).await?;
+                    let spec = if request.stage == Stage::Client { &wf.client } else { &wf.internal };
+                    let ids =
+                        workflow::eligible(db, workspace_id, spec, request.stage == Stage::Client, client.as_deref())
+                            .await?;
+                    eligible_now.push(Eligible { client: client.clone(), stage: request.stage, wf, ids });
+                    eligible_now.len() - 1
+                }
+            };
+            let Eligible { wf, ids, .. } = &eligible_now[at];
+            let author = r.opt_text("post_author_id")?.unwrap_or_default();
+            let submitter = request.submitted_by.clone();
+            request
+                .approvers
+                .retain(|u| ids.contains(u) && (wf.allow_self_approval || (*u != author && *u != submitter)));
+        }
+        out.push(request);
+    }
+    Ok(out)
+}
+
+/// What a caller may read of approvals: a Client member sees the client stage and the outcome
+/// of the internal one, never its approvers, votes or reasons.
+fn for_reader(member: &Member, requests: Vec<RequestView>) -> Vec<RequestView> {
+    if member.role != Role::Client {
+        return requests;
+    }
+    requests
+        .into_iter()
+        .map(|r| match r.stage {
+            Stage::Client => r,
+            Stage::Internal => RequestView { approvers: Vec::new(), votes: Vec::new(), ..r },
         })
         .collect()
 }
@@ -271,6 +330,7 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     Ok(json::ok_with_message(200, view, message))
 }
 
+/// One request as stored (approvers as they stand now), with its post the caller may see.
 async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<(RequestView, PostView), AppError> {
     let member = call.member()?;
     let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND id = ?2");
@@ -308,6 +368,27 @@ fn may_decide(call: &Call<'_>, request: &RequestView, post: &PostView) -> Result
         return Err(AppError::Conflict("you have already decided on this approval".into()));
     }
     Ok(me)
+}
+
+/// Fails the decision's batch unless the voter still holds the role they decided with (and, at
+/// the client stage, is still attached to the post's client): a removal or demotion racing the
+/// vote wins.
+fn still_entitled(
+    call: &Call<'_>,
+    ws: &str,
+    request: &RequestView,
+    post: &PostView,
+    me: &str,
+) -> Result<Statement, AppError> {
+    let role = call.member()?.role;
+    let client =
+        if request.stage == Stage::Client { post.client_id.clone().unwrap_or_default() } else { String::new() };
+    Ok(Statement::guard(
+        "SELECT 1 FROM memberships m WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND m.role = ?3 \
+         AND (m.role <> 'client' OR EXISTS (SELECT 1 FROM client_members c WHERE c.workspace_id = ?1 \
+              AND c.user_id = ?2 AND c.client_id = ?4))",
+        params![ws, me, role.as_str(), client],
+    ))
 }
 
 fn vote(
@@ -372,9 +453,14 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let (request, post) = load_request(ctx, call).await?;
     let me = may_decide(call, &request, &post)?;
     let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-    let approvals = request.votes.iter().filter(|v| v.decision == "approve").count() + 1;
+    // Votes of approvers who since dropped out no longer count towards an "all" rule.
+    let approvals =
+        request.votes.iter().filter(|v| v.decision == "approve" && request.approvers.contains(&v.user_id)).count() + 1;
     let stage_done = request.rule == Rule::Any || approvals >= request.approvers.len();
-    let mut statements = vec![vote(ctx, &ws, &request, &me, "approve", comment.clone())];
+    let mut statements = vec![
+        vote(ctx, &ws, &request, &me, "approve", comment.clone()),
+        still_entitled(call, &ws, &request, &post, &me)?,
+    ];
     let change = Change {
         action: "approval.approve",
         entity_type: "approval",
@@ -425,8 +511,7 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 .await;
         }
     }
-    let (request, _) = load_request(ctx, call).await?;
-    Ok(json::ok(200, request))
+    read_back(ctx, call).await
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", tag = "approvals", security(("bearer" = [])),
@@ -448,7 +533,10 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let ws = call.member()?.workspace_id.clone();
     let (request, post) = load_request(ctx, call).await?;
     let me = may_decide(call, &request, &post)?;
-    let mut statements = vec![vote(ctx, &ws, &request, &me, "reject", Some(comment.clone()))];
+    let mut statements = vec![
+        vote(ctx, &ws, &request, &me, "reject", Some(comment.clone())),
+        still_entitled(call, &ws, &request, &post, &me)?,
+    ];
     statements.extend(close(ctx, &ws, &request, "rejected"));
     statements.push(activity::record(
         ctx,
@@ -473,8 +561,7 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         subject_id: &post.id,
     };
     notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice).await;
-    let (request, _) = load_request(ctx, call).await?;
-    Ok(json::ok(200, request))
+    read_back(ctx, call).await
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", tag = "approvals", security(("bearer" = [])),
@@ -482,7 +569,14 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     responses((status = 200, description = "One approval with its votes", body = Envelope<RequestView>),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    Ok(json::ok(200, load_request(ctx, call).await?.0))
+    read_back(ctx, call).await
+}
+
+/// The request as the caller may read it.
+async fn read_back(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (request, _) = load_request(ctx, call).await?;
+    let shown = for_reader(call.member()?, vec![request]);
+    Ok(json::ok(200, shown.into_iter().next()))
 }
 
 #[derive(Debug, IntoParams)]
@@ -514,12 +608,12 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         let me = &call.caller()?.user_id;
         items.retain(|r| r.approvers.contains(me) && !r.votes.iter().any(|v| v.user_id == *me));
     }
-    Ok(json::ok(200, items))
+    Ok(json::ok(200, for_reader(member, items)))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", tag = "approvals", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path)),
-    responses((status = 200, description = "The approval history: every stage opened, every vote with who, when, decision and comment; newest first", body = Envelope<Vec<RequestView>>),
+    responses((status = 200, description = "The approval history: every stage opened, every vote with who, when, decision and comment; newest first. A Client member sees the internal stage's outcome only, without its approvers or votes", body = Envelope<Vec<RequestView>>),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn history(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
@@ -527,5 +621,5 @@ pub async fn history(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
     let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY created_at DESC, id DESC");
     let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), post.id.as_str()]).await?;
-    Ok(json::ok(200, with_votes(ctx.db, &member.workspace_id, rows).await?))
+    Ok(json::ok(200, for_reader(member, with_votes(ctx.db, &member.workspace_id, rows).await?)))
 }

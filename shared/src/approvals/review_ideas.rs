@@ -1,8 +1,8 @@
 //! Campaign ideas on a review link (SPEC AG-4, AG-5): the link's reader decides the client's
 //! part of an idea — an idea of a client's campaign once the agency approved it
-//! (AGENCY_APPROVED → CLIENT_APPROVED or CLIENT_REJECTED); an idea of a campaign without a client
-//! at its only stage (GENERATED → AGENCY_APPROVED or REJECTED), since the reader stands in for
-//! the reviewer the link was made for. The decision goes through the same state machine and
+//! (AGENCY_APPROVED → CLIENT_APPROVED or CLIENT_REJECTED), and nothing else: the agency stage
+//! (and the only stage of an idea without a client) is the team's, decided by its approvers in
+//! person. The decision goes through the same state machine and
 //! the same write as a member's (`ideas::apply`), names the link's creator, who answers for
 //! the link, and carries the link's id.
 //!
@@ -24,12 +24,9 @@ pub struct IdeaReviewForm {
     comment: Option<String>,
 }
 
-/// Whether a review link may decide `idea` in its current status.
+/// Whether a review link may decide `idea` in its current status: only at the client stage.
 pub fn decidable(idea: &IdeaView) -> bool {
-    match idea.client_id {
-        Some(_) => idea.status == IdeaStatus::AgencyApproved,
-        None => idea.status == IdeaStatus::Generated,
-    }
+    idea.client_id.is_some() && idea.status == IdeaStatus::AgencyApproved
 }
 
 /// An idea in review by the agency first: the link's reader decides once they approved it.
@@ -40,7 +37,7 @@ pub fn waiting_for_team(idea: &IdeaView) -> bool {
 #[utoipa::path(post, path = "/review/{token}/ideas/{ideaId}/approve", tag = "review",
     params(("token" = String, Path, description = "The review link's token"), ("ideaId" = String, Path)),
     request_body(content = IdeaReviewForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Approved (CLIENT_APPROVED, or AGENCY_APPROVED for an idea without a client): back to the review page (Location)"),
+    responses((status = 303, description = "Approved (CLIENT_APPROVED): back to the review page (Location)"),
               (status = 400, description = "VALIDATION_ERROR: the revision is missing, or the comment too long", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link, or an idea it does not show", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: the idea changed since the page showed it, or is not waiting for this review", body = ErrorEnvelope)))]
@@ -51,7 +48,7 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 #[utoipa::path(post, path = "/review/{token}/ideas/{ideaId}/request-changes", tag = "review",
     params(("token" = String, Path, description = "The review link's token"), ("ideaId" = String, Path)),
     request_body(content = IdeaReviewForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Sent back with the comment (CLIENT_REJECTED, or REJECTED): back to the review page (Location)"),
+    responses((status = 303, description = "Sent back with the comment (CLIENT_REJECTED): back to the review page (Location)"),
               (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT", body = ErrorEnvelope)))]

@@ -10,8 +10,8 @@
 //! expired or was revoked, when its workspace is archived, or when its creator no longer holds
 //! the permission to make one: a link is never stronger than whoever made it.
 //!
-//! What a link decides: the stage the client decides — the client stage of a workflow that has
-//! one for the post, else the internal stage. A decision closes that stage's pending request
+//! What a link decides: the client stage of a workflow that has one for the post, and nothing
+//! else — never an internal stage, whoever made the link. A decision closes that stage's pending request
 //! whatever its rule (the link speaks for the reviewer it was made for), moves the post through
 //! its state machine, and records a vote. `approval_votes.user_id` must be a user: the vote
 //! names the link's creator, who answers for the link, carries the link in `review_link_id`,
@@ -137,14 +137,13 @@ pub fn state(expires_at: i64, revoked_at: Option<i64>, now_ms: i64) -> LinkState
     }
 }
 
-/// The stage a review link decides for a post under `wf`: the client stage when the post
-/// passes one, else the internal stage; none when the workflow asks for no approval.
+/// The stage a review link decides for a post under `wf`: only ever the client stage. A link
+/// speaks for the client; the internal stage is the team's, decided by its approvers in person,
+/// so a post without a client stage is never decided through a link.
 pub fn link_stage(wf: &Workflow, post_has_client: bool) -> Option<&'static str> {
     match wf.stages {
-        Stages::None => None,
-        Stages::Internal => Some("internal"),
         Stages::InternalThenClient if post_has_client => Some("client"),
-        Stages::InternalThenClient => Some("internal"),
+        Stages::None | Stages::Internal | Stages::InternalThenClient => None,
     }
 }
 
@@ -809,14 +808,14 @@ mod tests {
     }
 
     #[test]
-    fn a_review_link_acts_at_the_client_stage_when_the_post_has_one() {
+    fn a_review_link_acts_only_at_the_client_stage() {
         let mut wf = Workflow::default();
         assert_eq!(link_stage(&wf, true), None, "no workflow: nothing to decide");
         wf.stages = Stages::Internal;
-        assert_eq!(link_stage(&wf, true), Some("internal"));
+        assert_eq!(link_stage(&wf, true), None, "the internal stage is never a link's");
         wf.stages = Stages::InternalThenClient;
         assert_eq!(link_stage(&wf, true), Some("client"));
-        assert_eq!(link_stage(&wf, false), Some("internal"), "a post without a client has no client stage");
+        assert_eq!(link_stage(&wf, false), None, "a post without a client has no client stage");
     }
 
     #[test]

@@ -394,9 +394,15 @@ async fn comments_in(
 async fn item(db: &dyn Sql, link: &Link, post: PostView) -> Result<Item, AppError> {
     let ws = &link.workspace_id;
     let decidable = review_links::decidable(db, ws, &post).await?.is_some();
-    let waiting_for_team = !decidable
-        && post.status == PostStatus::InReview
-        && review_links::pending_request(db, ws, &post.id).await?.is_some();
+    // Only a post with a client stage ever waits for the link; others are the team's alone.
+    let has_client_stage = post.status == PostStatus::InReview
+        && review_links::link_stage(
+            &super::workflow::effective(db, ws, post.client_id.as_deref()).await?,
+            post.client_id.is_some(),
+        )
+        .is_some();
+    let waiting_for_team =
+        !decidable && has_client_stage && review_links::pending_request(db, ws, &post.id).await?.is_some();
     let changes_requested = post.status == PostStatus::Draft
         && db
             .query_one(

@@ -198,7 +198,9 @@ async fn client_param(ctx: &Context<'_>, call: &Call<'_>) -> Result<Option<Strin
     match call.params.get("clientId") {
         Ok(id) => {
             let member = call.member()?;
-            crate::agency::clients::visible(ctx.db, &member.workspace_id, "", id).await?;
+            // A Client member reaches only the clients it is attached to: another's is 404.
+            let limit = crate::agency::client_limit(call, member)?;
+            crate::agency::clients::visible(ctx.db, &member.workspace_id, &limit, id).await?;
             Ok(Some(id.to_string()))
         }
         Err(_) => Ok(None),

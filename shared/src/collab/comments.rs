@@ -43,7 +43,8 @@ pub struct CommentInput {
     pub body: String,
     /// Defaults to internal; Client members always write client-visible comments.
     pub visibility: Option<Visibility>,
-    /// Members to notify.
+    /// Members to notify. Each must be able to read the comment where it is: a Client member
+    /// only a client-visible one, on its own client's post or idea.
     pub mentions: Option<Vec<String>>,
 }
 
@@ -69,16 +70,33 @@ struct Subject {
     title: String,
     table: &'static str,
     column: &'static str,
+    /// The client whose Client members see it; none: no Client member does.
+    client_id: Option<String>,
 }
 
 async fn subject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Subject, AppError> {
     let member = call.member()?;
     if let Ok(post_id) = call.params.get("postId") {
         let post = posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, post_id).await?;
-        return Ok(Subject { kind: "post", id: post.id, title: post.title, table: "comments", column: "post_id" });
+        let (id, title, client_id) = (post.id, post.title, post.client_id);
+        return Ok(Subject { kind: "post", id, title, table: "comments", column: "post_id", client_id });
     }
     let idea = crate::agency::ideas::load(ctx, call).await?;
-    Ok(Subject { kind: "idea", id: idea.id, title: idea.title, table: "idea_comments", column: "idea_id" })
+    let (id, title, client_id) = (idea.id, idea.title, idea.client_id);
+    Ok(Subject { kind: "idea", id, title, table: "idea_comments", column: "idea_id", client_id })
+}
+
+/// Whether Client member `user_id` sees `on`: only when attached to its client.
+async fn client_sees(ctx: &Context<'_>, workspace_id: &str, on: &Subject, user_id: &str) -> Result<bool, AppError> {
+    let Some(client) = &on.client_id else { return Ok(false) };
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT 1 AS one FROM client_members WHERE workspace_id = ?1 AND client_id = ?2 AND user_id = ?3",
+            &params![workspace_id, client.as_str(), user_id],
+        )
+        .await?;
+    Ok(row.is_some())
 }
 
 fn decode(r: &Row, subject: &Subject) -> Result<CommentView, AppError> {
@@ -141,6 +159,13 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
             // Mentioning someone in a comment they cannot read would leak it to them.
             Some(Role::Client) if visibility == Visibility::Internal => errors
                 .push(FieldError::new(format!("mentions[{i}]"), "a client member cannot read an internal comment")),
+            // Nor on a post or idea they cannot open: the notice would carry its title and the text.
+            Some(Role::Client) if !client_sees(ctx, &member.workspace_id, &on, &id).await? => {
+                errors.push(FieldError::new(
+                    format!("mentions[{i}]"),
+                    format!("cannot see this {}: only its client's members", on.kind),
+                ))
+            }
             Some(_) if !mentions.contains(&id) => mentions.push(id),
             Some(_) => {}
         }

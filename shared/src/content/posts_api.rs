@@ -316,12 +316,19 @@ pub async fn save_edit(
     let keep = !after.private;
     let mut message = None;
     let mut batch = Vec::new();
-    if let Some(content) = &content {
+    // The client (and the campaign, which can bring one) selects the workflow: moving a post to
+    // another is an edit its approvals must pass again, exactly like new text.
+    let relinked = after.client_id != before.client_id || after.campaign_id != before.campaign_id;
+    if content.is_some() || relinked {
         let next = before.status.apply(Event::Edit).map_err(|e| AppError::Conflict(e.to_string()))?;
-        // A content change under review starts the review again, from its first stage.
+        // A change under review starts the review again, from the first stage of the workflow
+        // that governs the post as it will be.
         let (next, restart) = if next == PostStatus::InReview {
             let submitter = call.caller()?.user_id.clone();
-            let restart = crate::approvals::requests::restart(ctx, &member.workspace_id, before, &submitter).await?;
+            let version = if content.is_some() { before.version + 1 } else { before.version };
+            let as_edited = PostView { version, ..after.clone() };
+            let restart =
+                crate::approvals::requests::restart(ctx, &member.workspace_id, &as_edited, &submitter).await?;
             (restart.status, restart.statements)
         } else {
             (next, Vec::new())
@@ -342,6 +349,8 @@ pub async fn save_edit(
             message = Some("the post was in review; its approvals start again".into());
         }
         after.status = next;
+    }
+    if let Some(content) = &content {
         after.version = before.version + 1;
         after.title = content.title.clone();
         after.body = keep.then(|| content.body.clone());
@@ -414,7 +423,7 @@ pub async fn save_edit(
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}", tag = "posts", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = PostInput,
-    responses((status = 200, description = "Updated; a content change is a new version, and an approved post goes back to review (the message says so)", body = Envelope<PostView>),
+    responses((status = 200, description = "Updated; a content change is a new version; a content change or a new client or campaign sends an approved post back to review, and restarts an open review under the workflow that now applies (the message says so)", body = Envelope<PostView>),
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),

@@ -253,7 +253,7 @@ pub async fn invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
         (status = 403, description = "FORBIDDEN: the invitation is for another address", body = ErrorEnvelope),
-        (status = 404, description = "NOT_FOUND: unknown or expired invitation", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: unknown, expired or withdrawn invitation (its inviter was removed, or may no longer grant the role)", body = ErrorEnvelope),
         (status = 409, description = "CONFLICT: already used, or already a member", body = ErrorEnvelope),
     ))]
 pub async fn accept_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {

@@ -1,9 +1,11 @@
 //! Invitations by email (SPEC IAM-7): single use, expiring, only the token's hash stored.
-//! Accepting requires signing in as the invited address.
+//! Accepting requires signing in as the invited address. An invitation is never stronger than
+//! whoever sent it: accepting checks, inside the writing statement, that the inviter is still a
+//! member who may invite and grant that role; removing or demoting them revokes what they sent.
 
 use super::members;
 use super::model::InviteView;
-use super::permissions::Role;
+use super::permissions::{Permission, Role};
 use crate::activity::{self, Change};
 use crate::api::Call;
 use crate::api::Context;
@@ -101,12 +103,13 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
     let row = ctx
         .db
         .query_one(
-            "SELECT id, workspace_id, email, expires_at, accepted_at FROM invites WHERE token_hash = ?1",
+            "SELECT id, workspace_id, email, role, expires_at, accepted_at FROM invites WHERE token_hash = ?1",
             &params![hash],
         )
         .await?
         .ok_or_else(invalid)?;
     let (invite_id, workspace_id) = (row.text("id")?, row.text("workspace_id")?);
+    let role = Role::parse(&row.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
     ctx.db.set_scope(Scope { workspace_id: Some(workspace_id.clone()), ..ctx.db.scope() });
     let live = ctx
         .db
@@ -127,10 +130,29 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
     if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
         return Err(AppError::Conflict("you are already a member of this workspace".into()));
     }
+    // The inviter's standing is read here for a clear answer, and checked again by the update.
+    let inviter_ok = format!(
+        "EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = invites.workspace_id \
+         AND m.user_id = invites.invited_by AND m.role IN ({}))",
+        granters(role)
+    );
+    let inviter = ctx
+        .db
+        .query_one(
+            &format!("SELECT 1 AS one FROM invites WHERE id = ?1 AND {inviter_ok}"),
+            &params![invite_id.as_str()],
+        )
+        .await?;
+    if inviter.is_none() {
+        return Err(revoked());
+    }
     ctx.db
         .batch(&[
             Statement::new(
-                "UPDATE invites SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1 AND accepted_at IS NULL AND expires_at > ?2",
+                format!(
+                    "UPDATE invites SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1 AND accepted_at IS NULL \
+                     AND expires_at > ?2 AND {inviter_ok}"
+                ),
                 params![invite_id.as_str(), now, user_id],
             ),
             // Inserts only if the update above spent the invitation for this user now.
@@ -159,8 +181,55 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
         ])
         .await
         .map_err(|e| match e {
-            DbError::Constraint(_) => AppError::Conflict("this invitation has already been used".into()),
+            DbError::Constraint(_) => {
+                AppError::Conflict("this invitation has already been used, or was withdrawn meanwhile".into())
+            }
             other => other.into(),
         })?;
     Ok(workspace_id)
+}
+
+fn revoked() -> AppError {
+    AppError::NotFound("invitation withdrawn: whoever sent it may no longer grant this role".into())
+}
+
+/// The roles that may send an invitation to `role`, as an SQL list of literals (fixed role
+/// names from the permission table, never input).
+fn granters(role: Role) -> String {
+    Role::ALL
+        .into_iter()
+        .filter(|r| Permission::MembersInvite.granted_to(*r) && r.may_grant(role))
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Withdraws the pending invitations `inviter` sent that `now_role` (none: they left) may no
+/// longer send. In the same batch as the removal or the role change.
+pub fn revoke_sent(workspace_id: &str, inviter: &str, now_role: Option<Role>) -> Statement {
+    let still = match now_role {
+        Some(r) => Role::ALL
+            .into_iter()
+            .filter(|invited| Permission::MembersInvite.granted_to(r) && r.may_grant(*invited))
+            .map(|invited| format!("'{}'", invited.as_str()))
+            .collect::<Vec<_>>(),
+        None => Vec::new(),
+    };
+    let keep = if still.is_empty() { String::new() } else { format!(" AND role NOT IN ({})", still.join(", ")) };
+    Statement::new(
+        format!("DELETE FROM invites WHERE workspace_id = ?1 AND invited_by = ?2 AND accepted_at IS NULL{keep}"),
+        params![workspace_id, inviter],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_those_who_may_invite_and_grant_a_role_stand_behind_its_invitation() {
+        assert_eq!(granters(Role::Owner), "'owner'");
+        assert_eq!(granters(Role::Admin), "'owner', 'admin'");
+        assert_eq!(granters(Role::Client), "'owner', 'admin'");
+    }
 }

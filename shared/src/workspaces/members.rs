@@ -85,6 +85,8 @@ pub async fn change_role(ctx: &Context<'_>, call: &Call<'_>, target_user: &str, 
             "SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND role = ?3 AND updated_at = ?4",
             params![actor.workspace_id.as_str(), target_user, role.as_str(), now_ms],
         ),
+        // Invitations they sent and may no longer send are withdrawn with the change.
+        super::invites::revoke_sent(&actor.workspace_id, target_user, Some(role)),
         activity::record(ctx, call, &actor.workspace_id, change),
     ];
     db.batch(&batch).await.map_err(|e| match e {
@@ -120,6 +122,8 @@ pub async fn remove(ctx: &Context<'_>, call: &Call<'_>, target_user: &str) -> Re
             "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?2)",
             params![actor.workspace_id.as_str(), target_user],
         ),
+        // Invitations they sent leave with them.
+        super::invites::revoke_sent(&actor.workspace_id, target_user, None),
         activity::record(ctx, call, &actor.workspace_id, change),
     ];
     db.batch(&batch).await.map_err(|e| match e {
