@@ -441,3 +441,73 @@ async fn csv_import_reports_every_row_and_a_bad_row_stops_nothing() {
     let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", big).send().await;
     assert_eq!(r.data()["created"], 400);
 }
+
+#[tokio::test]
+async fn a_full_page_of_posts_with_targets_lists_within_d1_limits() {
+    // D1 binds at most 100 parameters per statement: a page of 100 posts must not bind one per post.
+    let (api, owner, ws) = setup("full-page").await;
+    let csv: String = std::iter::once("title,body,tags,platforms\n".to_string())
+        .chain((0..120).map(|i| format!("Post {i:03},hello world,bulk,mastodon;bluesky\n")))
+        .collect();
+    let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", csv).send().await;
+    assert_eq!(r.data()["created"], 120);
+    let get = |q: &str| api.get(&w(&ws, &format!("/posts?{q}"))).bearer(&owner.access).send();
+    let items = |page: &Value| page["items"].as_array().expect("items").clone();
+    for query in ["limit=100", "limit=100&q=hello", "limit=100&tag=bulk", "limit=100&sort=title"] {
+        let r = get(query).await;
+        assert_eq!(r.status, 200, "{query}: {}", String::from_utf8_lossy(&r.body));
+        let page = r.data();
+        assert_eq!(items(&page).len(), 100, "{query}");
+        assert!(items(&page).iter().all(|p| p["targets"].as_array().map(Vec::len) == Some(2)), "{query}");
+    }
+    let first = get("limit=100").await.data();
+    let cursor = first["nextCursor"].as_str().expect("a next page");
+    let rest = get(&format!("limit=100&cursor={cursor}")).await.data();
+    assert_eq!(items(&rest).len(), 20);
+    assert!(rest["nextCursor"].is_null());
+    let last = get("limit=100&sort=title&offset=100").await.data();
+    assert_eq!(items(&last).len(), 20);
+    assert_eq!(items(&last)[0]["title"], "Post 100");
+    assert_eq!(items(&last)[0]["targets"][1]["platform"], "bluesky", "targets keep their order");
+}
+
+#[tokio::test]
+async fn the_tag_filter_matches_whole_tags_only() {
+    let (api, owner, ws) = setup("tag-filter").await;
+    let long = "t".repeat(100);
+    let tagged = [
+        ("Launch", json!(["launch"])),
+        ("Launch day", json!(["launch-day"])),
+        ("Half off", json!(["50%_off"])),
+        ("Quoted", json!(["say \"hi\""])),
+        ("Long", json!([long])),
+        ("Untagged", json!([])),
+    ];
+    for (title, tags) in tagged {
+        post(&api, &owner, &ws, json!({"title": title, "tags": tags})).await;
+    }
+    let titles = |q: String| {
+        let api = &api;
+        let path = w(&ws, &format!("/posts?sort=title&{q}"));
+        let access = owner.access.clone();
+        async move {
+            let r = api.get(&path).bearer(&access).send().await;
+            assert_eq!(r.status, 200, "{q}: {}", String::from_utf8_lossy(&r.body));
+            r.data()["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|p| p["title"].as_str().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(titles("tag=launch".into()).await, ["Launch"]);
+    assert_eq!(titles("tag=LAUNCH".into()).await, ["Launch"], "tags are matched without case");
+    assert_eq!(titles("tag=50%25_off".into()).await, ["Half off"]);
+    assert_eq!(titles("tag=say%20%22hi%22".into()).await, ["Quoted"]);
+    assert_eq!(titles(format!("tag={long}")).await, ["Long"], "a 100-character tag is a tag");
+    for wildcard in ["%25", "_", "launch%25", "%25launch%25", "launc_", "%5C"] {
+        assert!(titles(format!("tag={wildcard}")).await.is_empty(), "tag={wildcard} matched");
+    }
+    assert!(titles(format!("tag={long}t")).await.is_empty(), "no tag is that long");
+}

@@ -542,3 +542,43 @@ async fn templates_of_another_workspace_answer_not_found() {
     let still = api.get(&w(&ws, &format!("/templates/{tid}"))).bearer(&owner.access).send().await.data();
     assert_eq!((still["text"].as_str(), still["archived"].as_bool()), (Some("Private"), Some(false)));
 }
+
+#[tokio::test]
+async fn templates_the_tag_filter_matches_whole_tags_only() {
+    let api = Api::new();
+    let owner = signup(&api, "tpl-tag-filter").await;
+    let ws = create_workspace(&api, &owner, "tpl-tag-filter").await;
+    let long = "t".repeat(100);
+    for (name, tags) in [("weekly", json!(["weekly"])), ("percent", json!(["50%_off"])), ("long", json!([long]))] {
+        create(
+            &api,
+            &owner,
+            &w(&ws, "/templates"),
+            json!({"kind": "snippet", "name": name, "text": "Hi", "tags": tags}),
+        )
+        .await;
+    }
+    let edited =
+        create(&api, &owner, &w(&ws, "/templates"), json!({"kind": "snippet", "name": "edited", "text": "Hi"})).await;
+    let path = w(&ws, &format!("/templates/{}", id(&edited)));
+    let r = api.patch(&path).bearer(&owner.access).json(json!({"tags": ["Retagged"]})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let tagged = |tag: String| {
+        let api = &api;
+        let path = w(&ws, &format!("/templates?tag={tag}"));
+        let access = owner.access.clone();
+        async move {
+            let r = api.get(&path).bearer(&access).send().await;
+            assert_eq!(r.status, 200, "{tag}: {}", String::from_utf8_lossy(&r.body));
+            sorted(names(&r.data()))
+        }
+    };
+    assert_eq!(tagged("weekly".into()).await, ["weekly"]);
+    assert_eq!(tagged("50%25_off".into()).await, ["percent"]);
+    assert_eq!(tagged(long.clone()).await, ["long"]);
+    assert_eq!(tagged("retagged".into()).await, ["edited"], "an edit replaces the tags");
+    for wildcard in ["%25", "_", "week%25", "%25eekly"] {
+        assert!(tagged(wildcard.into()).await.is_empty(), "tag={wildcard} matched");
+    }
+    assert!(tagged(format!("{long}t")).await.is_empty());
+}

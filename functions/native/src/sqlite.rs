@@ -1,11 +1,13 @@
 //! The Sql port over rusqlite. One connection behind a mutex: SQLite serialises writers anyway,
-//! and a batch runs in one transaction like D1's.
+//! and a batch runs in one transaction like D1's. The connection has D1's limits, far tighter
+//! than SQLite's defaults, so the in-process suite fails where the Worker would.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use herald::sql::{DbError, Row, Sql, Statement, Value};
+use rusqlite::limits::Limit;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
 use serde_json::{Map, Number, Value as Json};
@@ -89,6 +91,14 @@ impl SqliteDb {
     }
 
     fn setup(conn: Connection, migrations: &Path) -> Result<Self, DbError> {
+        // D1's documented limits (developers.cloudflare.com/d1/platform/limits).
+        for (limit, value) in [
+            (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 100),
+            (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50),
+            (Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000),
+        ] {
+            conn.set_limit(limit, value).map_err(map_err)?;
+        }
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;").map_err(map_err)?;
         let mut files: Vec<_> = std::fs::read_dir(migrations)
             .map_err(|e| DbError::Other(format!("{}: {e}", migrations.display())))?

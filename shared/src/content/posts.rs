@@ -12,7 +12,7 @@ use super::status::PostStatus;
 use crate::api::{Call, Context, Member};
 use crate::error::{AppError, FieldError};
 use crate::params;
-use crate::sql::{Row, Sql, Statement, Value};
+use crate::sql::{placeholders, Row, Sql, Statement, Value, MAX_IDS_PER_STATEMENT};
 use crate::validate::{self, rfc3339};
 
 pub const MAX_BODY_CHARS: usize = 65_535;
@@ -133,25 +133,24 @@ pub async fn targets_of(
     workspace_id: &str,
     post_ids: &[String],
 ) -> Result<Vec<(String, TargetView)>, AppError> {
-    if post_ids.is_empty() {
-        return Ok(Vec::new());
+    // A page's ids go in chunks: D1 refuses a statement binding more than 100 parameters.
+    let mut rows = Vec::new();
+    let mut media = Vec::new();
+    for chunk in post_ids.chunks(MAX_IDS_PER_STATEMENT) {
+        let mut values: Vec<Value> = vec![workspace_id.into()];
+        values.extend(chunk.iter().map(Value::from));
+        let ids = placeholders(2, chunk.len());
+        let sql = format!(
+            "SELECT id, post_id, platform, text, options FROM post_targets WHERE workspace_id = ?1 \
+             AND post_id IN ({ids}) ORDER BY post_id, position"
+        );
+        rows.extend(db.query(&sql, &values).await?);
+        let sql = format!(
+            "SELECT target_id, asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN ({ids}) \
+             ORDER BY target_id, position"
+        );
+        media.extend(db.query(&sql, &values).await?);
     }
-    // One query for all posts of a page: ids are bound, never spliced.
-    let placeholders: Vec<String> = (0..post_ids.len()).map(|i| format!("?{}", i + 2)).collect();
-    let mut values: Vec<Value> = vec![workspace_id.into()];
-    values.extend(post_ids.iter().map(Value::from));
-    let sql = format!(
-        "SELECT id, post_id, platform, text, options FROM post_targets WHERE workspace_id = ?1 AND post_id IN ({}) \
-         ORDER BY post_id, position",
-        placeholders.join(", ")
-    );
-    let rows = db.query(&sql, &values).await?;
-    let media_sql = format!(
-        "SELECT target_id, asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN ({}) \
-         ORDER BY target_id, position",
-        placeholders.join(", ")
-    );
-    let media = db.query(&media_sql, &values).await?;
     rows.iter()
         .map(|r| {
             let id = r.text("id")?;
@@ -303,6 +302,21 @@ pub fn write_targets(
             ));
         }
     }
+    out
+}
+
+/// The statements that replace a post's rows in `post_tags`, which the tag filter reads.
+pub fn write_tags(workspace_id: &str, post_id: &str, tags: &[String]) -> Vec<Statement> {
+    let mut out = vec![Statement::new(
+        "DELETE FROM post_tags WHERE workspace_id = ?1 AND post_id = ?2",
+        params![workspace_id, post_id],
+    )];
+    out.extend(tags.iter().map(|tag| {
+        Statement::new(
+            "INSERT INTO post_tags (workspace_id, post_id, tag) VALUES (?1, ?2, ?3)",
+            params![workspace_id, post_id, tag.as_str()],
+        )
+    }));
     out
 }
 

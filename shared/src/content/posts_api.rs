@@ -36,6 +36,7 @@ struct PostQuery {
     client_id: Option<String>,
     /// Posts with a target on this platform.
     platform: Option<String>,
+    /// A whole tag, matched without case: `%` and `_` are characters like any other.
     tag: Option<String>,
     author_id: Option<String>,
     /// RFC 3339: created at or after.
@@ -141,7 +142,8 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         "SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND deleted_at IS NULL \
          AND (?3 = '' OR status = ?3) AND (?4 = '' OR campaign_id = ?4) AND (?5 = '' OR client_id = ?5) \
          AND (?6 = '' OR id IN (SELECT post_id FROM post_targets WHERE workspace_id = ?1 AND platform = ?6)) \
-         AND (?7 = '' OR tags LIKE '%\"' || ?7 || '\"%') AND (?8 = '' OR author_id = ?8) \
+         AND (?7 = '' OR id IN (SELECT post_id FROM post_tags WHERE workspace_id = ?1 AND tag = ?7)) \
+         AND (?8 = '' OR author_id = ?8) \
          AND created_at >= ?9 AND created_at < ?10 AND (?12 = '' OR {after}) {search} \
          ORDER BY {order} LIMIT ?11 OFFSET ?13"
     );
@@ -164,7 +166,8 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         values.push(search_query(&words, ctx.db.dialect()).into());
     }
     let rows = ctx.db.query(&sql, &values).await?;
-    let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
+    // The row past the page only says whether there is a next page.
+    let ids: Vec<String> = rows.iter().take(limit as usize).map(|r| r.text("id")).collect::<Result<_, _>>()?;
     let mut targets = posts::targets_of(ctx.db, &member.workspace_id, &ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -272,6 +275,7 @@ pub async fn create_one(ctx: &Context<'_>, call: &Call<'_>, input: PostInput) ->
             now
         ],
     )];
+    batch.extend(posts::write_tags(&member.workspace_id, &id, &view.tags));
     batch.extend(posts::write_targets(&member.workspace_id, &id, &content.targets, keep, now));
     batch.push(posts::write_version(ctx, &member.workspace_id, &id, 1, &content, keep, &author, None));
     let change = Change {
@@ -403,6 +407,9 @@ pub async fn save_edit(
     ];
     head.append(&mut batch);
     let mut batch = head;
+    if after.tags != before.tags {
+        batch.extend(posts::write_tags(&member.workspace_id, &after.id, &after.tags));
+    }
     batch.extend(extra);
     let change = Change {
         action,

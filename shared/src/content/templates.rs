@@ -166,6 +166,7 @@ struct BlockQuery {
     /// template, snippet, hashtag_group or signature
     kind: Option<String>,
     client_id: Option<String>,
+    /// A whole tag, matched without case: `%` and `_` are characters like any other.
     tag: Option<String>,
     include_archived: Option<bool>,
     /// 1 to 200, default 100.
@@ -427,7 +428,26 @@ fn unique_name(kind: BlockKind, name: &str) -> impl FnOnce(DbError) -> AppError 
     }
 }
 
-fn write(member: &Member, v: &BlockView, now: i64, insert: bool) -> Statement {
+/// The statements that store a block: its row, then its rows in `content_block_tags`, which the
+/// tag filter reads.
+fn write(member: &Member, v: &BlockView, now: i64, insert: bool) -> Vec<Statement> {
+    let mut out = vec![write_block(member, v, now, insert)];
+    if !insert {
+        out.push(Statement::new(
+            "DELETE FROM content_block_tags WHERE workspace_id = ?1 AND block_id = ?2",
+            params![member.workspace_id.as_str(), v.id.as_str()],
+        ));
+    }
+    out.extend(v.tags.iter().map(|tag| {
+        Statement::new(
+            "INSERT INTO content_block_tags (workspace_id, block_id, tag) VALUES (?1, ?2, ?3)",
+            params![member.workspace_id.as_str(), v.id.as_str(), tag.as_str()],
+        )
+    }));
+    out
+}
+
+fn write_block(member: &Member, v: &BlockView, now: i64, insert: bool) -> Statement {
     let list = |l: &Vec<String>| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
     let texts = serde_json::to_string(&v.platform_texts).unwrap_or_else(|_| "{}".into());
     let mut values = params![
@@ -495,7 +515,8 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let archived = call.req.query_param("includeArchived").is_some_and(|v| v == "true");
     let sql = format!(
         "SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = '' OR kind = ?3) \
-         AND (?4 = '' OR client_id = ?4) AND (?5 = 1 OR archived_at IS NULL) AND (?6 = '' OR tags LIKE '%\"' || ?6 || '\"%') \
+         AND (?4 = '' OR client_id = ?4) AND (?5 = 1 OR archived_at IS NULL) \
+         AND (?6 = '' OR id IN (SELECT block_id FROM content_block_tags WHERE workspace_id = ?1 AND tag = ?6)) \
          ORDER BY kind, name, id LIMIT ?7 OFFSET ?8"
     );
     let rows = ctx
@@ -606,7 +627,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         before: None,
         after: Some(activity::snapshot(&view)),
     };
-    let batch = [write(member, &view, now, true), activity::record(ctx, call, &member.workspace_id, change)];
+    let mut batch = write(member, &view, now, true);
+    batch.push(activity::record(ctx, call, &member.workspace_id, change));
     ctx.db.batch(&batch).await.map_err(unique_name(kind, &view.name))?;
     Ok(json::ok(201, view))
 }
@@ -711,7 +733,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         before: Some(activity::snapshot(&before)),
         after: Some(activity::snapshot(&after)),
     };
-    let batch = [write(member, &after, now, false), guard, activity::record(ctx, call, &member.workspace_id, change)];
+    let mut batch = write(member, &after, now, false);
+    batch.extend([guard, activity::record(ctx, call, &member.workspace_id, change)]);
     ctx.db.batch(&batch).await.map_err(unique_name(kind, &after.name))?;
     Ok(json::ok(200, after))
 }

@@ -9,6 +9,16 @@ use std::borrow::Cow;
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 
+/// D1 binds at most 100 parameters per statement; a query over a list of ids takes them in
+/// chunks of this many, leaving room for the statement's other parameters.
+pub const MAX_IDS_PER_STATEMENT: usize = 90;
+
+/// `?first, ?first+1, …` for `count` values: the placeholders of one chunk of ids, which are
+/// bound, never spliced.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
