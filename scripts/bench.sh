@@ -4,6 +4,7 @@
 #   - requests/s and p50/p99 under `wrangler dev` for GET /health and an authenticated
 #     GET /api/v1/workspaces, in the same run, plus a login's latency;
 #   - in-process time per request for the same routes;
+#   - a version diff of two 4,000-word bodies (edited, and unrelated: bounded), in process;
 #   - listing 50 posts out of 10,000 with a filter and a search term;
 #   - all of it over D1/SQLite and over PostgreSQL (in process, and through Hyperdrive), in one run;
 #   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine);
@@ -45,6 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bench" in-process sqlite
+"$bench" diff
 "$bench" posts sqlite
 bench_pg=$(fresh_postgres_db "herald_bench_inproc_$$" 2>/dev/null)
 HERALD_TEST_DATABASE_URL=$bench_pg "$bench" in-process postgres

@@ -323,7 +323,15 @@ async fn workspace_and_member_changes_are_in_the_activity_log() {
     let mut actions: Vec<&str> =
         log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     actions.sort();
-    assert_eq!(actions, ["invite.accept", "invite.create", "member.leave", "member.role", "workspace.update"]);
+    assert_eq!(
+        actions,
+        ["invite.accept", "invite.create", "member.leave", "member.role", "workspace.create", "workspace.update"]
+    );
+    let created = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "workspace.create").unwrap();
+    assert_eq!(
+        (created["actorId"].as_str(), created["after"]["name"].as_str()),
+        (Some(owner.id.as_str()), Some("Audit ws"))
+    );
     let role = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "member.role").unwrap();
     assert_eq!((role["before"]["role"].as_str(), role["after"]["role"].as_str()), (Some("writer"), Some("editor")));
     let rename = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "workspace.update").unwrap();

@@ -64,6 +64,8 @@ pub struct Page<'a> {
     pub shared_by: String,
     pub reviewer_name: Option<String>,
     pub expires_at: i64,
+    /// The workspace's IANA zone: every time on the page is shown in it.
+    pub timezone: String,
     pub items: Vec<Item>,
     pub ideas: Vec<IdeaItem>,
     /// The post a decision was just recorded for, to say so.
@@ -137,12 +139,22 @@ fn idea_status_text(item: &IdeaItem) -> &'static str {
     }
 }
 
-/// "2026-11-30 07:40 UTC"
-fn human_time(ms: i64) -> String {
-    let t = rfc3339(ms);
-    match t.get(..16) {
-        Some(head) => format!("{} UTC", head.replace('T', " ")),
-        None => t,
+/// "2026-11-30 08:40 CET (Europe/Paris)", in the workspace's zone and naming it, so a client
+/// reads the link's expiry and comment times as the agency means them; "… UTC" for UTC.
+fn human_time(ms: i64, timezone: &str) -> String {
+    let zoned = jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .and_then(|t| jiff::tz::TimeZone::get(timezone).ok().map(|tz| t.to_zoned(tz)));
+    match zoned {
+        Some(z) if timezone == "UTC" => format!("{} UTC", z.strftime("%Y-%m-%d %H:%M")),
+        Some(z) => format!("{} ({timezone})", z.strftime("%Y-%m-%d %H:%M %Z")),
+        None => {
+            let t = rfc3339(ms);
+            match t.get(..16) {
+                Some(head) => format!("{} UTC", head.replace('T', " ")),
+                None => t,
+            }
+        }
     }
 }
 
@@ -311,7 +323,7 @@ pub fn render(page: &Page<'_>) -> String {
     out.push_str(&format!(
         "<p class=\"meta\">Shared{for_whom} by {} · this link works until {}.</p>",
         escape(&page.shared_by),
-        human_time(page.expires_at)
+        human_time(page.expires_at, &page.timezone)
     ));
     let decided = page.decided.as_ref().and_then(|d| {
         let post = page.items.iter().find(|i| i.post.id == *d).map(|i| &i.post.title);
@@ -363,8 +375,8 @@ async fn media_of(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<V
 
 /// A post's (or an idea's) client-visible comments, oldest first; internal ones never leave
 /// the team.
-async fn client_comments(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<Comment>, AppError> {
-    comments_in(db, workspace_id, "comments", "post_id", post_id).await
+async fn client_comments(db: &dyn Sql, workspace_id: &str, post_id: &str, tz: &str) -> Result<Vec<Comment>, AppError> {
+    comments_in(db, workspace_id, "comments", "post_id", post_id, tz).await
 }
 
 async fn comments_in(
@@ -373,6 +385,7 @@ async fn comments_in(
     table: &str,
     column: &str,
     id: &str,
+    tz: &str,
 ) -> Result<Vec<Comment>, AppError> {
     let sql = format!(
         "SELECT c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
@@ -385,13 +398,13 @@ async fn comments_in(
             Ok(Comment {
                 author: r.text("author")?,
                 body: r.text("body")?,
-                created_at: human_time(r.int("created_at")?),
+                created_at: human_time(r.int("created_at")?, tz),
             })
         })
         .collect()
 }
 
-async fn item(db: &dyn Sql, link: &Link, post: PostView) -> Result<Item, AppError> {
+async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Item, AppError> {
     let ws = &link.workspace_id;
     let decidable = review_links::decidable(db, ws, &post).await?.is_some();
     // Only a post with a client stage ever waits for the link; others are the team's alone.
@@ -416,7 +429,7 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView) -> Result<Item, AppErro
             .is_some_and(|s| s == "rejected");
     Ok(Item {
         media: media_of(db, ws, &post).await?,
-        comments: client_comments(db, ws, &post.id).await?,
+        comments: client_comments(db, ws, &post.id, tz).await?,
         decidable,
         waiting_for_team,
         changes_requested,
@@ -430,11 +443,18 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView) -> Result<Item, AppErro
               (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link", body = ErrorEnvelope)))]
 pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let link = review_links::open(ctx, call).await?;
+    let timezone = ctx
+        .db
+        .query_one("SELECT timezone FROM workspaces WHERE id = ?1", &params![link.workspace_id.as_str()])
+        .await?
+        .map(|r| r.text("timezone"))
+        .transpose()?
+        .unwrap_or_else(|| "UTC".into());
     let mut items = Vec::with_capacity(link.post_ids.len());
     for id in &link.post_ids {
         // A post deleted since the link was made is simply no longer shown.
         match posts::load(ctx.db, &link.workspace_id, "", id).await {
-            Ok(post) => items.push(item(ctx.db, &link, post).await?),
+            Ok(post) => items.push(item(ctx.db, &link, post, &timezone).await?),
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
@@ -445,7 +465,8 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
             Ok(idea) => idea_items.push(IdeaItem {
                 decidable: review_ideas::decidable(&idea),
                 waiting_for_team: review_ideas::waiting_for_team(&idea),
-                comments: comments_in(ctx.db, &link.workspace_id, "idea_comments", "idea_id", &idea.id).await?,
+                comments: comments_in(ctx.db, &link.workspace_id, "idea_comments", "idea_id", &idea.id, &timezone)
+                    .await?,
                 idea,
             }),
             Err(AppError::NotFound(_)) => {}
@@ -461,6 +482,7 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         shared_by,
         reviewer_name: link.reviewer_name.clone(),
         expires_at: link.expires_at,
+        timezone,
         items,
         ideas: idea_items,
         decided: call.req.query_param("decided"),
@@ -511,6 +533,7 @@ mod tests {
             shared_by: "Ada <Agency>".into(),
             reviewer_name: Some("Zoë & Co".into()),
             expires_at: 1_700_000_000_000,
+            timezone: "Europe/Paris".into(),
             items,
             ideas: Vec::new(),
             decided: Some("p1".into()),
@@ -545,6 +568,16 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;"));
         assert!(html.contains("Ada &lt;Agency&gt;") && html.contains("Zoë &amp; Co"));
         assert!(html.contains("<img src=\"/review/tok_en-1/media/m1\" alt=\"&lt;script&gt;"));
+    }
+
+    #[test]
+    fn times_are_shown_in_the_workspaces_zone_and_name_it() {
+        // 2023-11-14T22:13:20Z
+        assert_eq!(human_time(1_700_000_000_000, "Europe/Paris"), "2023-11-14 23:13 CET (Europe/Paris)");
+        assert_eq!(human_time(1_700_000_000_000, "UTC"), "2023-11-14 22:13 UTC");
+        assert_eq!(human_time(1_690_000_000_000, "America/New_York"), "2023-07-22 00:26 EDT (America/New_York)");
+        let html = page(Vec::new());
+        assert!(html.contains("this link works until 2023-11-14 23:13 CET (Europe/Paris)"), "{html}");
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         None => users::by_id(ctx.db, user_id).await?.map_or_else(|| "UTC".to_string(), |u| u.view.timezone),
     };
     let id = ctx.new_id();
-    let statements = store::create(store::NewWorkspace {
+    let mut statements: Vec<_> = store::create(store::NewWorkspace {
         id: &id,
         name: &name,
         timezone: &timezone,
@@ -61,7 +61,21 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         settings: to_text(settings.unwrap_or_default())?,
         owner_id: user_id,
         now_ms: ctx.clock.now_ms(),
-    });
+    })
+    .into();
+    // The workspace's first entry in its own log, in the batch that creates it.
+    statements.push(activity::record(
+        ctx,
+        call,
+        &id,
+        Change {
+            action: "workspace.create",
+            entity_type: "workspace",
+            entity_id: &id,
+            before: None,
+            after: Some(serde_json::json!({"id": id, "name": name, "timezone": timezone})),
+        },
+    ));
     ctx.db.set_scope(Scope { workspace_id: Some(id.clone()), ..ctx.db.scope() });
     ctx.db.batch(&statements).await?;
     Ok(json::ok(201, store::get_for(ctx.db, &id, user_id).await?))

@@ -3,6 +3,9 @@
 //! bench in-process <label>                   time per request of the domain in process (over
 //!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL)
 //! bench load <base-url> <secs> <n> <label>   requests/s and p50/p99 under n concurrent clients
+//! bench diff                                a version diff of two 4,000-word bodies in process:
+//!                                             the diff alone and the whole route, for an edited
+//!                                             pair and for an unrelated one (bounded)
 //! bench publish <base-url> <targets> <accounts>  schedules <targets> publications due in the same
 //!                                             minute across <accounts> accounts of a local
 //!                                             Mastodon-contract server, fires the cron, and prints
@@ -291,6 +294,72 @@ async fn publish(base: &str, targets: usize, accounts: usize) {
     }
 }
 
+/// Four thousand words from a small deterministic generator.
+fn words(seed: &mut u64, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            format!("word{} ", (*seed >> 33) % 3000)
+        })
+        .collect()
+}
+
+async fn diff() {
+    let mut seed = 11;
+    let original = words(&mut seed, 4000);
+    let mut edited = original.clone();
+    for (i, w) in edited.iter_mut().enumerate().step_by(20) {
+        *w = format!("edited{i} ");
+    }
+    edited.insert(2000, "inserted ".into());
+    let unrelated = words(&mut seed, 4000);
+    let (original, edited, unrelated) = (original.concat(), edited.concat(), unrelated.concat());
+    let api = Api::local(Environment::Development);
+    let user = signup(&api, "bench-diff").await;
+    let ws = create_workspace(&api, &user, "Bench diff").await;
+    for (label, other) in [("edited pair (1 word in 20)", &edited), ("unrelated pair", &unrelated)] {
+        let mut alone = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let t = Instant::now();
+            std::hint::black_box(herald::content::diff::diff(&original, other));
+            alone.push(t.elapsed());
+        }
+        alone.sort();
+        let post = api
+            .post(&format!("/api/v1/workspaces/{ws}/posts"))
+            .bearer(&user.access)
+            .json(serde_json::json!({"title": "Diff", "body": original}))
+            .send()
+            .await
+            .data();
+        let id = post["id"].as_str().expect("post id").to_string();
+        let r = api
+            .patch(&format!("/api/v1/workspaces/{ws}/posts/{id}"))
+            .bearer(&user.access)
+            .json(serde_json::json!({"body": other}))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let mut route = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let call =
+                api.get(&format!("/api/v1/workspaces/{ws}/posts/{id}/versions/diff?from=1&to=2")).bearer(&user.access);
+            let t = Instant::now();
+            let r = call.send().await;
+            route.push(t.elapsed());
+            assert_eq!(r.status, 200);
+        }
+        route.sort();
+        println!(
+            "diff        two 4,000-word versions, {label:<27} diff alone p50 {}  p99 {}; GET …/versions/diff p50 {}  p99 {}",
+            ms(percentile(&alone, 0.5)),
+            ms(percentile(&alone, 0.99)),
+            ms(percentile(&route, 0.5)),
+            ms(percentile(&route, 0.99))
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -308,6 +377,7 @@ fn main() {
             let accounts = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100);
             rt.block_on(publish(base, targets, accounts));
         }
+        Some("diff") => rt.block_on(diff()),
         Some("posts") => rt.block_on(posts(args.get(2).map_or("sqlite", String::as_str), args.get(3).map(String::as_str))),
         _ => eprintln!("usage: bench posts [label] [base-url] | bench in-process [label] | bench load <base-url> [secs] [clients] [label]"),
     }
