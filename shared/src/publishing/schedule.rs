@@ -520,19 +520,20 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let status = call.req.query_param("status").unwrap_or_default();
     const STATUSES: [&str; 9] =
         ["scheduled", "queued", "publishing", "retrying", "unconfirmed", "published", "failed", "dead", "cancelled"];
-    let mut errors = match paging::by_id(call.req) {
-        Err(AppError::Validation(errors)) => errors,
-        _ => Vec::new(),
+    // Every malformed parameter is named at once.
+    let (paging, mut errors) = match paging::by_id(call.req) {
+        Ok(paging) => (Some(paging), Vec::new()),
+        Err(AppError::Validation(errors)) => (None, errors),
+        Err(other) => return Err(other),
     };
     if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
         errors.push(FieldError::new("status", format!("must be one of {}", STATUSES.join(", "))));
     }
     let from = time_param(call, "from", 0, &mut errors);
     let to = time_param(call, "to", i64::MAX, &mut errors);
-    if !errors.is_empty() {
+    let (Some(paging), true) = (paging, errors.is_empty()) else {
         return Err(AppError::Validation(errors));
-    }
-    let paging = paging::by_id(call.req)?;
+    };
     let sql = format!(
         "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
          AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) \
