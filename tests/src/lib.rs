@@ -436,3 +436,39 @@ pub async fn attach_to_client(api: &Api, owner: &User, workspace: &str, client: 
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// Every item of a paged list at `path` (which may carry a query), walked `limit` at a time
+/// through `nextCursor`. Every page but the last is full, and the last says there is no more.
+pub async fn walk_pages(api: &Api, user: &User, path: &str, limit: u32) -> Vec<Json> {
+    let join = if path.contains('?') { '&' } else { '?' };
+    let (mut items, mut cursor) = (Vec::new(), String::new());
+    for _ in 0..1000 {
+        let page = api.get(&format!("{path}{join}limit={limit}{cursor}")).bearer(&user.access).send().await.data();
+        let shown = page["items"].as_array().unwrap_or_else(|| panic!("{path}: no items in {page}")).clone();
+        assert!(shown.len() <= limit as usize, "{path}: {} items on a page of {limit}", shown.len());
+        items.extend(shown.iter().cloned());
+        match page["nextCursor"].as_str() {
+            Some(c) => {
+                assert_eq!(shown.len(), limit as usize, "{path}: a page before the last is full");
+                cursor = format!("&cursor={c}");
+            }
+            None => {
+                assert!(page["nextCursor"].is_null(), "{path}: nextCursor is null on the last page: {page}");
+                return items;
+            }
+        }
+    }
+    panic!("{path}: the pages never end")
+}
+
+/// A list at `path` refuses a `limit` outside 1 to 100 and a cursor it did not make, naming the
+/// parameter (400 VALIDATION_ERROR).
+pub async fn refuses_bad_paging(api: &Api, user: &User, path: &str) {
+    let join = if path.contains('?') { '&' } else { '?' };
+    for (query, field) in
+        [("limit=0", "limit"), ("limit=101", "limit"), ("limit=ten", "limit"), ("cursor=nope", "cursor")]
+    {
+        let r = api.get(&format!("{path}{join}{query}")).bearer(&user.access).send().await;
+        assert_eq!(r.fields(), [field], "{path}{join}{query}");
+    }
+}

@@ -51,9 +51,10 @@ async fn clients_keep_a_brand_profile_and_archive() {
         api.delete(&w(&ws, &format!("/clients/{id}"))).bearer(&owner.access).send().await.data()["archived"],
         true
     );
-    let listed = api.get(&w(&ws, "/clients")).bearer(&owner.access).send().await.data();
+    let listed = api.get(&w(&ws, "/clients")).bearer(&owner.access).send().await.data()["items"].clone();
     assert!(listed.as_array().unwrap().is_empty(), "archived clients leave the default list");
-    let all = api.get(&w(&ws, "/clients?includeArchived=true")).bearer(&owner.access).send().await.data();
+    let all =
+        api.get(&w(&ws, "/clients?includeArchived=true")).bearer(&owner.access).send().await.data()["items"].clone();
     assert_eq!(all.as_array().unwrap().len(), 1);
 }
 
@@ -87,7 +88,7 @@ async fn a_client_member_sees_only_its_clients_data() {
     let client = add_member(&api, &owner, &ws, "client").await;
     attach_to_client(&api, &owner, &ws, &mine, &client.id).await;
 
-    let clients = api.get(&w(&ws, "/clients")).bearer(&client.access).send().await.data();
+    let clients = api.get(&w(&ws, "/clients")).bearer(&client.access).send().await.data()["items"].clone();
     let names: Vec<&str> = clients.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Mine"]);
     let campaigns = api.get(&w(&ws, "/campaigns")).bearer(&client.access).send().await.data();
@@ -104,7 +105,7 @@ async fn a_client_member_sees_only_its_clients_data() {
         .send()
         .await
         .expect_error(404, "NOT_FOUND");
-    let personas = api.get(&w(&ws, "/personas")).bearer(&client.access).send().await.data();
+    let personas = api.get(&w(&ws, "/personas")).bearer(&client.access).send().await.data()["items"].clone();
     assert_eq!(personas.as_array().unwrap().len(), 1);
     // A client member writes nothing.
     api.post(&w(&ws, "/campaigns"))
@@ -463,4 +464,40 @@ async fn a_client_member_cannot_read_another_clients_workflow() {
     let r = api.get(&w(&ws, &format!("/clients/{mine}/approval-workflow"))).bearer(&client_user.access).send().await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.data()["clientId"], mine);
+}
+
+#[tokio::test]
+async fn clients_and_personas_page_by_name_behind_the_client_wall() {
+    let api = Api::new();
+    let owner = signup(&api, "paged-clients").await;
+    let ws = create_workspace(&api, &owner, "Paged clients").await;
+    let mut ids = std::collections::HashMap::new();
+    // The same name twice: the id breaks the tie, and neither is lost between pages.
+    for name in ["Echo", "Bravo", "Alpha", "Delta", "Bravo", "Charlie"] {
+        let c = create(&api, &owner, &w(&ws, "/clients"), json!({"name": name})).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        create(&api, &owner, &w(&ws, "/personas"), json!({"name": format!("{name} persona"), "clientId": id})).await;
+        ids.entry(name).or_insert_with(Vec::new).push(id);
+    }
+    for (list, suffix) in [("/clients", ""), ("/personas", " persona")] {
+        let seen = walk_pages(&api, &owner, &w(&ws, list), 2).await;
+        let names: Vec<&str> = seen.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let want: Vec<String> =
+            ["Alpha", "Bravo", "Bravo", "Charlie", "Delta", "Echo"].iter().map(|n| format!("{n}{suffix}")).collect();
+        assert_eq!(names, want, "{list}");
+        let distinct: std::collections::HashSet<&str> = seen.iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(distinct.len(), 6, "{list}: every row once");
+        refuses_bad_paging(&api, &owner, &w(&ws, list)).await;
+    }
+    // A Client member pages through its own clients and their personas only.
+    let client = add_member(&api, &owner, &ws, "client").await;
+    for name in ["Delta", "Bravo"] {
+        attach_to_client(&api, &owner, &ws, &ids[name][0], &client.id).await;
+    }
+    let seen = walk_pages(&api, &client, &w(&ws, "/clients"), 1).await;
+    let names: Vec<&str> = seen.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Bravo", "Delta"]);
+    let seen = walk_pages(&api, &client, &w(&ws, "/personas"), 1).await;
+    let names: Vec<&str> = seen.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Bravo persona", "Delta persona"]);
 }

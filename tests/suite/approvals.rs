@@ -24,7 +24,8 @@ async fn submit(api: &Api, user: &User, ws: &str, post: &str) -> Resp {
 }
 
 async fn pending(api: &Api, user: &User, ws: &str, post: &str) -> Value {
-    let history = api.get(&w(ws, &format!("/posts/{post}/approvals"))).bearer(&user.access).send().await.data();
+    let history =
+        api.get(&w(ws, &format!("/posts/{post}/approvals"))).bearer(&user.access).send().await.data()["items"].clone();
     history.as_array().unwrap().iter().find(|r| r["status"] == "pending").cloned().unwrap_or(Value::Null)
 }
 
@@ -63,7 +64,7 @@ async fn an_internal_stage_is_decided_by_its_approvers_and_not_by_the_author() {
     workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"roles": ["editor"], "rule": "any"}})).await;
     let post = draft(&api, &writer, &ws, json!({"title": "Needs review"})).await;
     assert_eq!(submit(&api, &writer, &ws, &post).await.data()["status"], "in_review");
-    let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&editor.access).send().await.data();
+    let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&editor.access).send().await.data()["items"].clone();
     assert_eq!(queue.as_array().unwrap().len(), 1);
     let approval = pending(&api, &owner, &ws, &post).await;
     assert_eq!(approval["approvers"], json!([editor.id]));
@@ -75,7 +76,9 @@ async fn an_internal_stage_is_decided_by_its_approvers_and_not_by_the_author() {
     assert_eq!(r.data()["status"], "approved");
     assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
     decide(&api, &editor, &ws, &approval, "approve", json!({})).await.expect_error(409, "CONFLICT");
-    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&viewer.access).send().await.data();
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&viewer.access).send().await.data()
+        ["items"]
+        .clone();
     let vote = &history[0]["votes"][0];
     assert_eq!(
         (vote["userId"].as_str(), vote["decision"].as_str(), vote["comment"].as_str()),
@@ -116,7 +119,9 @@ async fn a_rejection_needs_a_comment_and_sends_the_post_back_to_draft() {
     let r = decide(&api, &owner, &ws, &approval, "reject", json!({"comment": "Shorter, please"})).await;
     assert_eq!(r.data()["status"], "rejected");
     assert_eq!(status(&api, &writer, &ws, &post).await, "draft");
-    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&writer.access).send().await.data();
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&writer.access).send().await.data()
+        ["items"]
+        .clone();
     assert_eq!(history[0]["votes"][0]["comment"], "Shorter, please");
     // Resubmitted, it starts a new review.
     assert_eq!(submit(&api, &writer, &ws, &post).await.data()["status"], "in_review");
@@ -150,7 +155,8 @@ async fn the_client_stage_follows_the_internal_one() {
     );
     assert_eq!(status(&api, &owner, &ws, &post).await, "in_review");
     decide(&api, &editor, &ws, &client_stage, "approve", json!({})).await.expect_error(403, "FORBIDDEN");
-    let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&client_user.access).send().await.data();
+    let queue =
+        api.get(&w(&ws, "/approvals?mine=true")).bearer(&client_user.access).send().await.data()["items"].clone();
     assert_eq!(queue.as_array().unwrap().len(), 1);
     assert_eq!(decide(&api, &client_user, &ws, &client_stage, "approve", json!({})).await.data()["status"], "approved");
     assert_eq!(status(&api, &owner, &ws, &post).await, "approved");
@@ -201,7 +207,9 @@ async fn an_edit_after_approval_sends_the_post_back_to_review_and_says_so() {
     assert!(r.json()["message"].as_str().unwrap().contains("sent it back"), "{}", r.json());
     let third = pending(&api, &owner, &ws, &post).await;
     assert_eq!(third["postVersion"], 3);
-    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data();
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data()
+        ["items"]
+        .clone();
     let statuses: Vec<&str> = history.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["pending", "approved", "cancelled"]);
 }
@@ -331,7 +339,8 @@ async fn every_transition_for_each_role_and_stage_configuration() {
         }
         if stages == "none" {
             // No request was ever opened: nothing waits for anyone.
-            let queue = api.get(&w(&ws, "/approvals?mine=true")).bearer(&owner.access).send().await.data();
+            let queue =
+                api.get(&w(&ws, "/approvals?mine=true")).bearer(&owner.access).send().await.data()["items"].clone();
             assert_eq!(queue.as_array().unwrap().len(), 0, "{stages}");
             continue;
         }
@@ -399,7 +408,7 @@ async fn every_transition_for_each_role_and_stage_configuration() {
                 .expect_error(409, "CONFLICT");
             // The history has both stages, in order, with who decided.
             let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await;
-            let history = history.data();
+            let history = history.data()["items"].clone();
             let stages_seen: Vec<&str> =
                 history.as_array().unwrap().iter().map(|r| r["stage"].as_str().unwrap()).collect();
             assert!(stages_seen.contains(&"internal") && stages_seen.contains(&"client"), "{history}");
@@ -508,7 +517,7 @@ async fn a_client_member_sees_the_client_stage_but_never_internal_votes() {
     let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&client_user.access).send().await;
     let text = String::from_utf8_lossy(&history.body).to_string();
     assert!(!text.contains("SECRET-REASON") && !text.contains(&owner.id), "internal votes leaked: {text}");
-    let items = history.data();
+    let items = history.data()["items"].clone();
     let by_stage = |s: &str| items.as_array().unwrap().iter().find(|r| r["stage"] == s).cloned().unwrap();
     let (inside, client) = (by_stage("internal"), by_stage("client"));
     assert_eq!(
@@ -530,4 +539,68 @@ async fn a_client_member_sees_the_client_stage_but_never_internal_votes() {
     // The team still reads it all.
     let team = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&writer.access).send().await;
     assert!(String::from_utf8_lossy(&team.body).contains("SECRET-REASON"));
+}
+
+#[tokio::test]
+async fn the_approval_history_pages_newest_first() {
+    let api = Api::new();
+    let owner = signup(&api, "paged-history").await;
+    let ws = create_workspace(&api, &owner, "Paged history").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    add_member(&api, &owner, &ws, "editor").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"roles": ["editor"], "rule": "any"}})).await;
+    let post = draft(&api, &writer, &ws, json!({"title": "Often edited", "body": "0"})).await;
+    assert_eq!(submit(&api, &writer, &ws, &post).await.data()["status"], "in_review");
+    let mut opened = vec![pending(&api, &owner, &ws, &post).await["id"].as_str().unwrap().to_string()];
+    // Every edit in review cancels the open request and opens another.
+    for i in 1..5 {
+        let r = api
+            .patch(&w(&ws, &format!("/posts/{post}")))
+            .bearer(&writer.access)
+            .json(json!({"body": i.to_string()}))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        opened.push(pending(&api, &owner, &ws, &post).await["id"].as_str().unwrap().to_string());
+    }
+    let path = w(&ws, &format!("/posts/{post}/approvals"));
+    let seen = walk_pages(&api, &owner, &path, 2).await;
+    let ids: Vec<&str> = seen.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    opened.reverse();
+    assert_eq!(ids, opened);
+    let statuses: Vec<&str> = seen.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["pending", "cancelled", "cancelled", "cancelled", "cancelled"]);
+    refuses_bad_paging(&api, &owner, &path).await;
+}
+
+#[tokio::test]
+async fn a_reviewers_queue_pages_and_finds_what_waits_behind_others_work() {
+    let api = Api::new();
+    let owner = signup(&api, "paged-queue").await;
+    let ws = create_workspace(&api, &owner, "Paged queue").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let a = add_member(&api, &owner, &ws, "editor").await;
+    let b = add_member(&api, &owner, &ws, "editor").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"userIds": [a.id, b.id], "rule": "all"}}))
+        .await;
+    let mut waiting = Vec::new();
+    for i in 0..5 {
+        let post = draft(&api, &writer, &ws, json!({"title": format!("Post {i}")})).await;
+        submit(&api, &writer, &ws, &post).await.data();
+        waiting.push(pending(&api, &owner, &ws, &post).await);
+    }
+    // A has decided the first four: they still wait, for B only.
+    for approval in &waiting[..4] {
+        assert_eq!(decide(&api, &a, &ws, approval, "approve", json!({})).await.status, 200);
+    }
+    let ids =
+        |items: &[Value]| -> Vec<String> { items.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect() };
+    let first = api.get(&w(&ws, "/approvals?mine=true&limit=2")).bearer(&a.access).send().await.data();
+    assert_eq!(ids(first["items"].as_array().unwrap()), ids(&waiting[4..]), "the first page holds what waits for A");
+    assert!(first["nextCursor"].is_null());
+    assert_eq!(ids(&walk_pages(&api, &a, &w(&ws, "/approvals?mine=true"), 2).await), ids(&waiting[4..]));
+    assert_eq!(ids(&walk_pages(&api, &b, &w(&ws, "/approvals?mine=true"), 2).await), ids(&waiting));
+    assert!(walk_pages(&api, &owner, &w(&ws, "/approvals?mine=true"), 2).await.is_empty(), "not an approver");
+    assert_eq!(ids(&walk_pages(&api, &owner, &w(&ws, "/approvals"), 2).await), ids(&waiting), "the whole queue");
+    refuses_bad_paging(&api, &b, &w(&ws, "/approvals?mine=true")).await;
 }

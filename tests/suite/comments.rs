@@ -47,10 +47,10 @@ async fn a_client_member_never_sees_an_internal_comment() {
     let theirs = api.post(&path).bearer(&client_user.access).json(json!({"body": "Looks great"})).send().await.data();
     assert_eq!(theirs["visibility"], "client");
 
-    let seen = api.get(&path).bearer(&client_user.access).send().await.data();
+    let seen = api.get(&path).bearer(&client_user.access).send().await.data()["items"].clone();
     let bodies: Vec<&str> = seen.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, ["Ready for you", "Looks great"]);
-    let all = api.get(&path).bearer(&owner.access).send().await.data();
+    let all = api.get(&path).bearer(&owner.access).send().await.data()["items"].clone();
     assert_eq!(all.as_array().unwrap().len(), 3);
     let internal_id = internal["id"].as_str().unwrap();
     api.delete(&format!("{path}/{internal_id}"))
@@ -127,8 +127,10 @@ async fn submitting_and_deciding_notify_the_right_people() {
     let inbox = notifications(&api, &editor, &ws).await;
     assert_eq!(inbox["items"][0]["kind"], "approval.requested");
     assert_eq!(inbox["items"][0]["subjectId"], pid);
-    let approval =
-        api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&editor.access).send().await.data()[0].clone();
+    let approval = api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&editor.access).send().await.data()
+        ["items"]
+        .clone()[0]
+        .clone();
     let aid = approval["id"].as_str().unwrap();
     api.post(&w(&ws, &format!("/approvals/{aid}/reject")))
         .bearer(&editor.access)
@@ -139,7 +141,8 @@ async fn submitting_and_deciding_notify_the_right_people() {
     assert_eq!(mine["items"][0]["kind"], "approval.rejected");
     assert_eq!(mine["items"][0]["body"], "Needs a hook");
     api.post(&w(&ws, &format!("/posts/{pid}/submit"))).bearer(&writer.access).send().await;
-    let approval = api.get(&w(&ws, "/approvals?mine=true")).bearer(&editor.access).send().await.data()[0].clone();
+    let approval =
+        api.get(&w(&ws, "/approvals?mine=true")).bearer(&editor.access).send().await.data()["items"].clone()[0].clone();
     api.post(&w(&ws, &format!("/approvals/{}/approve", approval["id"].as_str().unwrap())))
         .bearer(&editor.access)
         .json(json!({}))
@@ -203,4 +206,34 @@ async fn only_people_who_see_a_post_can_be_mentioned_on_it() {
         .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(notifications(&api, &of_a, &ws).await["items"][0]["kind"], "comment.mention");
+}
+
+#[tokio::test]
+async fn comments_page_oldest_first_and_a_client_member_pages_its_own() {
+    let api = Api::new();
+    let owner = signup(&api, "paged-comments").await;
+    let ws = create_workspace(&api, &owner, "Paged comments").await;
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    let client = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Acme"})).send().await.data();
+    let cid = client["id"].as_str().unwrap();
+    attach_to_client(&api, &owner, &ws, cid, &client_user.id).await;
+    let post =
+        api.post(&w(&ws, "/posts")).bearer(&owner.access).json(json!({"title": "Talk", "clientId": cid})).send().await;
+    let path = w(&ws, &format!("/posts/{}/comments", post.data()["id"].as_str().unwrap()));
+    let mut bodies = Vec::new();
+    for i in 0..7 {
+        let body = format!("comment {i}");
+        let visibility = if i % 2 == 0 { "client" } else { "internal" };
+        let r =
+            api.post(&path).bearer(&owner.access).json(json!({"body": body, "visibility": visibility})).send().await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        bodies.push(body);
+    }
+    let text =
+        |items: Vec<Value>| -> Vec<String> { items.iter().map(|c| c["body"].as_str().unwrap().to_string()).collect() };
+    assert_eq!(text(walk_pages(&api, &owner, &path, 3).await), bodies);
+    let shared: Vec<String> = bodies.iter().step_by(2).cloned().collect();
+    assert_eq!(text(walk_pages(&api, &client_user, &path, 2).await), shared, "client-visible ones only");
+    refuses_bad_paging(&api, &owner, &path).await;
+    refuses_bad_paging(&api, &owner, &w(&ws, "/notifications")).await;
 }

@@ -129,10 +129,13 @@ async fn ideas_take_comments_and_their_decisions_notify() {
         .await
         .data();
     assert_eq!((shared["subjectType"].as_str(), shared["subjectId"].as_str()), (Some("idea"), idea["id"].as_str()));
-    let seen = api.get(&comments).bearer(&client_user.access).send().await.data();
+    let seen = api.get(&comments).bearer(&client_user.access).send().await.data()["items"].clone();
     let bodies: Vec<&str> = seen.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, ["What do you think?"], "a client member never sees an internal comment");
-    assert_eq!(api.get(&comments).bearer(&writer.access).send().await.data().as_array().unwrap().len(), 2);
+    assert_eq!(
+        api.get(&comments).bearer(&writer.access).send().await.data()["items"].clone().as_array().unwrap().len(),
+        2
+    );
 
     api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await;
     let inbox = |u: &User| api.get(&w(&ws, "/notifications")).bearer(&u.access).send();
@@ -198,4 +201,30 @@ async fn an_all_rule_holds_an_idea_stage_until_every_approver_has_approved() {
             ("client", client_user.id.as_str())
         ]
     );
+}
+
+#[tokio::test]
+async fn ideas_and_their_comments_page_oldest_first() {
+    let (api, owner, ws, client_user, _client, campaign) = setup().await;
+    let path = w(&ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let idea = api.post(&path).bearer(&owner.access).json(json!({"title": format!("Idea {i}")})).send().await;
+        made.push(idea.data()["id"].as_str().unwrap().to_string());
+    }
+    let seen = walk_pages(&api, &owner, &path, 2).await;
+    let ids: Vec<&str> = seen.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, made);
+    assert_eq!(walk_pages(&api, &client_user, &path, 4).await.len(), 5, "the campaign's client sees them all");
+    refuses_bad_paging(&api, &owner, &path).await;
+
+    let comments = w(&ws, &format!("/ideas/{}/comments", made[0]));
+    for i in 0..5 {
+        let r = api.post(&comments).bearer(&owner.access).json(json!({"body": format!("note {i}")})).send().await;
+        assert_eq!(r.status, 201);
+    }
+    let seen = walk_pages(&api, &owner, &comments, 2).await;
+    let bodies: Vec<&str> = seen.iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["note 0", "note 1", "note 2", "note 3", "note 4"]);
+    refuses_bad_paging(&api, &owner, &comments).await;
 }

@@ -126,7 +126,7 @@ async fn every_content_edit_is_a_version_that_can_be_compared_and_restored() {
 
     let restored = api.post(&format!("{path}/versions/1/restore")).bearer(&owner.access).send().await.data();
     assert_eq!((restored["version"].as_i64(), restored["body"].as_str()), (Some(3), Some("Our new roast is here")));
-    let versions = api.get(&format!("{path}/versions")).bearer(&owner.access).send().await.data();
+    let versions = api.get(&format!("{path}/versions")).bearer(&owner.access).send().await.data()["items"].clone();
     let numbers: Vec<i64> = versions.as_array().unwrap().iter().map(|v| v["number"].as_i64().unwrap()).collect();
     assert_eq!(numbers, [3, 2, 1]);
     assert_eq!(versions[0]["note"], "restored from version 1");
@@ -510,4 +510,25 @@ async fn the_tag_filter_matches_whole_tags_only() {
         assert!(titles(format!("tag={wildcard}")).await.is_empty(), "tag={wildcard} matched");
     }
     assert!(titles(format!("tag={long}t")).await.is_empty(), "no tag is that long");
+}
+
+#[tokio::test]
+async fn versions_page_newest_first_without_their_bodies() {
+    let (api, owner, ws) = setup("paged-versions").await;
+    let id = post(&api, &owner, &ws, json!({"title": "Draft", "body": "version 1"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = w(&ws, &format!("/posts/{id}"));
+    for n in 2..=6 {
+        let r = api.patch(&path).bearer(&owner.access).json(json!({"body": format!("version {n}")})).send().await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let seen = walk_pages(&api, &owner, &format!("{path}/versions"), 2).await;
+    let numbers: Vec<i64> = seen.iter().map(|v| v["number"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, [6, 5, 4, 3, 2, 1]);
+    assert!(seen.iter().all(|v| v.get("body").is_none() && v.get("targets").is_none()), "summaries: {seen:?}");
+    refuses_bad_paging(&api, &owner, &format!("{path}/versions")).await;
+    // The body is read one version at a time.
+    assert_eq!(api.get(&format!("{path}/versions/3")).bearer(&owner.access).send().await.data()["body"], "version 3");
 }

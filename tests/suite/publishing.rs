@@ -375,7 +375,7 @@ async fn exhausted_retries_end_in_the_dead_letter_list_with_their_reason() {
     assert_eq!(done[0]["attempts"], 5);
     assert!(done[0]["reason"].as_str().unwrap().contains("gave up after 5 attempts"), "{}", done[0]);
     assert_eq!(done[0]["attemptLog"].as_array().unwrap().len(), 5);
-    let dead = api.get(&w(&ws, "/publications?status=dead")).bearer(&owner.access).send().await.data();
+    let dead = api.get(&w(&ws, "/publications?status=dead")).bearer(&owner.access).send().await.data()["items"].clone();
     assert_eq!(dead.as_array().unwrap().len(), 1);
     assert_eq!(dead[0]["id"], done[0]["id"]);
     let r = api.get(&w(&ws, "/publications?status=zombie")).bearer(&owner.access).send().await;
@@ -590,7 +590,9 @@ async fn under_a_workflow_only_approved_posts_are_scheduled_and_an_edit_withdraw
     let r = schedule(&api, &editor, &ws, &post, body.clone()).await;
     r.expect_error(409, "CONFLICT");
     api.post(&w(&ws, &format!("/posts/{post}/submit"))).bearer(&writer.access).send().await;
-    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data();
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data()
+        ["items"]
+        .clone();
     let request = history[0]["id"].as_str().unwrap().to_string();
     let r =
         api.post(&w(&ws, &format!("/approvals/{request}/approve"))).bearer(&editor.access).json(json!({})).send().await;
@@ -1068,10 +1070,11 @@ async fn publications_stay_behind_the_workspace_and_client_walls() {
     // A Client member reads the publications of its client's posts only.
     let client = add_member(&api, &owner, &ws, "client").await;
     attach_to_client(&api, &owner, &ws, &mine, &client.id).await;
-    let listed = api.get(&w(&ws, "/publications")).bearer(&client.access).send().await.data();
+    let listed = api.get(&w(&ws, "/publications")).bearer(&client.access).send().await.data()["items"].clone();
     let posts: Vec<&str> = listed.as_array().unwrap().iter().map(|p| p["postId"].as_str().unwrap()).collect();
     assert_eq!(posts, [my_post.as_str()]);
-    let all = api.get(&w(&ws, "/publications?status=scheduled")).bearer(&owner.access).send().await.data();
+    let all =
+        api.get(&w(&ws, "/publications?status=scheduled")).bearer(&owner.access).send().await.data()["items"].clone();
     assert_eq!(all.as_array().unwrap().len(), 2);
     api.get(&w(&ws, &format!("/posts/{their_post}/publications")))
         .bearer(&client.access)
@@ -1094,7 +1097,7 @@ async fn publications_stay_behind_the_workspace_and_client_walls() {
         api.delete(&path("/schedule")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
     }
     api.get(&w(&ws, "/publications")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
-    let theirs = api.get(&w(&elsewhere, "/publications")).bearer(&stranger.access).send().await.data();
+    let theirs = api.get(&w(&elsewhere, "/publications")).bearer(&stranger.access).send().await.data()["items"].clone();
     assert_eq!(theirs, json!([]));
     // Still scheduled as the owner left them.
     for p in [&my_post, &their_post] {
@@ -1170,4 +1173,32 @@ async fn publications_due_together_on_one_x_account_refresh_its_single_use_grant
     assert_eq!(account["status"], "active", "{account}");
     assert_eq!(x.refreshes_of(&user), 1, "one refresh, not one per publication");
     assert_eq!(x.spent_refreshes_of(&user), 0, "nobody presented the refresh token another had spent");
+}
+
+#[tokio::test]
+async fn publications_page_and_filter_by_due_time() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-paged");
+    let owner = signup(&api, "paged-publications").await;
+    let ws = create_workspace(&api, &owner, "Paged publications").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-paged").await.data();
+    let mut made = Vec::new();
+    for day in 1..=5 {
+        let post = post_for_mastodon(&api, &owner, &ws, &format!("Day {day}")).await;
+        let at = next_year(&format!("03-0{day}T09:00:00Z"));
+        let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account["id"]], "at": at})).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        made.push(publications(&api, &owner, &ws, &post).await[0]["id"].as_str().unwrap().to_string());
+    }
+    let ids =
+        |items: Vec<Value>| -> Vec<String> { items.iter().map(|p| p["id"].as_str().unwrap().to_string()).collect() };
+    let newest_first: Vec<String> = made.iter().rev().cloned().collect();
+    assert_eq!(ids(walk_pages(&api, &owner, &w(&ws, "/publications"), 2).await), newest_first);
+    // Due on the 2nd, 3rd and 4th: from is inclusive, to exclusive.
+    let (from, to) = (next_year("03-02T09:00:00Z"), next_year("03-05T09:00:00Z"));
+    let window = w(&ws, &format!("/publications?status=scheduled&from={from}&to={to}"));
+    assert_eq!(ids(walk_pages(&api, &owner, &window, 2).await), newest_first[1..4]);
+    let r = api.get(&w(&ws, "/publications?from=yesterday&to=soon")).bearer(&owner.access).send().await;
+    assert_eq!(r.fields(), ["from", "to"]);
+    refuses_bad_paging(&api, &owner, &w(&ws, "/publications")).await;
 }

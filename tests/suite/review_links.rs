@@ -35,7 +35,8 @@ async fn post_of(api: &Api, user: &User, ws: &str, post: &str) -> Value {
 }
 
 async fn pending(api: &Api, user: &User, ws: &str, post: &str) -> Value {
-    let history = api.get(&w(ws, &format!("/posts/{post}/approvals"))).bearer(&user.access).send().await.data();
+    let history =
+        api.get(&w(ws, &format!("/posts/{post}/approvals"))).bearer(&user.access).send().await.data()["items"].clone();
     history.as_array().unwrap().iter().find(|r| r["status"] == "pending").cloned().unwrap_or(Value::Null)
 }
 
@@ -285,7 +286,9 @@ async fn a_review_link_approves_and_requests_changes_through_the_workflow() {
     assert_decided(&r, token, &approve_me);
     assert_eq!(post_of(api, &a.owner, &a.ws, &approve_me).await["status"], "approved");
     let history =
-        api.get(&w(&a.ws, &format!("/posts/{approve_me}/approvals"))).bearer(&a.owner.access).send().await.data();
+        api.get(&w(&a.ws, &format!("/posts/{approve_me}/approvals"))).bearer(&a.owner.access).send().await.data()
+            ["items"]
+            .clone();
     assert_eq!((history[0]["stage"].as_str(), history[0]["status"].as_str()), (Some("client"), Some("approved")));
     let vote = &history[0]["votes"][0];
     assert_eq!(
@@ -303,7 +306,9 @@ async fn a_review_link_approves_and_requests_changes_through_the_workflow() {
     assert_decided(&r, token, &change_me);
     assert_eq!(post_of(api, &a.owner, &a.ws, &change_me).await["status"], "draft");
     let history =
-        api.get(&w(&a.ws, &format!("/posts/{change_me}/approvals"))).bearer(&a.editor.access).send().await.data();
+        api.get(&w(&a.ws, &format!("/posts/{change_me}/approvals"))).bearer(&a.editor.access).send().await.data()
+            ["items"]
+            .clone();
     assert_eq!(history[0]["status"], "rejected");
     assert_eq!(history[0]["votes"][0]["comment"], "via review link (Ana Client): Shorter, please — and ✓ the date");
 
@@ -532,8 +537,10 @@ async fn a_client_without_an_account_decides_the_client_stage_through_a_link() {
         .data();
     let pid = post["id"].as_str().unwrap().to_string();
     api.post(&w(&ws, &format!("/posts/{pid}/submit"))).bearer(&editor.access).send().await;
-    let internal =
-        api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&owner.access).send().await.data()[0].clone();
+    let internal = api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&owner.access).send().await.data()
+        ["items"]
+        .clone()[0]
+        .clone();
     let r = api
         .post(&w(&ws, &format!("/approvals/{}/approve", internal["id"].as_str().unwrap())))
         .bearer(&owner.access)
@@ -541,8 +548,9 @@ async fn a_client_without_an_account_decides_the_client_stage_through_a_link() {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let stage =
-        api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&owner.access).send().await.data()[0].clone();
+    let stage = api.get(&w(&ws, &format!("/posts/{pid}/approvals"))).bearer(&owner.access).send().await.data()["items"]
+        .clone()[0]
+        .clone();
     assert_eq!((stage["stage"].as_str(), stage["status"].as_str()), (Some("client"), Some("pending")));
     assert_eq!(stage["approvers"], json!([]), "no account may decide it");
     let link = create_link(&api, &editor, &ws, json!({"postIds": [pid], "reviewerName": "Offline"})).await.data();

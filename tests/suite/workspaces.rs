@@ -8,7 +8,7 @@ fn ws_path(ws: &str, rest: &str) -> String {
 }
 
 async fn role_of(api: &Api, owner: &User, ws: &str, user_id: &str) -> Option<String> {
-    let members = api.get(&ws_path(ws, "/members")).bearer(&owner.access).send().await.data();
+    let members = api.get(&ws_path(ws, "/members")).bearer(&owner.access).send().await.data()["items"].clone();
     members.as_array().unwrap().iter().find(|m| m["userId"] == user_id).map(|m| m["role"].as_str().unwrap().to_string())
 }
 
@@ -94,7 +94,7 @@ async fn another_tenant_gets_404_and_changes_nothing() {
     assert_eq!(ws_now["name"], "Tenant A");
     assert_eq!(ws_now["status"], "active");
     assert_eq!(role_of(&api, &owner, &ws, &owner.id).await.as_deref(), Some("owner"));
-    let members = api.get(&ws_path(&ws, "/members")).bearer(&owner.access).send().await.data();
+    let members = api.get(&ws_path(&ws, "/members")).bearer(&owner.access).send().await.data()["items"].clone();
     assert_eq!(members.as_array().unwrap().len(), 1, "the stranger did not get in");
     let theirs = api.get("/api/v1/workspaces").bearer(&stranger.access).send().await.data();
     assert!(theirs.as_array().unwrap().iter().all(|w| w["id"] != ws.as_str()));
@@ -252,12 +252,8 @@ async fn members_leave_and_managers_remove_those_below() {
     assert_eq!(remove(&client, &client).send().await.status, 200, "anyone may leave");
     assert_eq!(remove(&editor, &editor).send().await.status, 200);
     api.get(&ws_path(&ws, "")).bearer(&editor.access).send().await.expect_error(404, "NOT_FOUND");
-    let left: Vec<String> = api
-        .get(&ws_path(&ws, "/members"))
-        .bearer(&owner.access)
-        .send()
-        .await
-        .data()
+    let left: Vec<String> = api.get(&ws_path(&ws, "/members")).bearer(&owner.access).send().await.data()["items"]
+        .clone()
         .as_array()
         .unwrap()
         .iter()
@@ -398,4 +394,56 @@ async fn removing_or_demoting_an_inviter_withdraws_their_invitations() {
     let r = api.post("/api/v1/invites/accept").bearer(&alt.access).json(json!({"token": token})).send().await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(role_of(&api, &owner, &ws, &alt.id).await.as_deref(), Some("editor"));
+}
+
+#[tokio::test]
+async fn members_page_in_the_order_they_joined() {
+    let api = Api::new();
+    let owner = signup(&api, "paged-team").await;
+    let ws = create_workspace(&api, &owner, "Paged team").await;
+    let mut joined = vec![owner.id.clone()];
+    for role in ["editor", "writer", "viewer", "client"] {
+        joined.push(add_member(&api, &owner, &ws, role).await.id);
+    }
+    let seen = walk_pages(&api, &owner, &ws_path(&ws, "/members"), 2).await;
+    let ids: Vec<&str> = seen.iter().map(|m| m["userId"].as_str().unwrap()).collect();
+    assert_eq!(ids, joined, "every member once, in the order they joined");
+    refuses_bad_paging(&api, &owner, &ws_path(&ws, "/members")).await;
+}
+
+#[tokio::test]
+async fn pending_invitations_page_for_those_who_may_invite() {
+    let api = Api::new();
+    let owner = signup(&api, "paged-invites").await;
+    let ws = create_workspace(&api, &owner, "Paged invites").await;
+    let mut sent = Vec::new();
+    for _ in 0..5 {
+        let email = unique_email("invited");
+        let r = api
+            .post(&ws_path(&ws, "/invites"))
+            .bearer(&owner.access)
+            .json(json!({"email": email, "role": "viewer"}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        sent.push(email);
+    }
+    let emails = |items: Vec<serde_json::Value>| -> Vec<String> {
+        items.iter().map(|i| i["email"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(emails(walk_pages(&api, &owner, &ws_path(&ws, "/invites"), 2).await), sent);
+    // An accepted invitation is no longer pending.
+    let guest = signup(&api, "guest").await;
+    let r = api
+        .post(&ws_path(&ws, "/invites"))
+        .bearer(&owner.access)
+        .json(json!({"email": guest.email, "role": "editor"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    let token = invite_token(&api, &guest.email).await;
+    api.post("/api/v1/invites/accept").bearer(&guest.access).json(json!({"token": token})).send().await.data();
+    assert_eq!(emails(walk_pages(&api, &owner, &ws_path(&ws, "/invites"), 3).await), sent);
+    refuses_bad_paging(&api, &owner, &ws_path(&ws, "/invites")).await;
+    api.get(&ws_path(&ws, "/invites")).bearer(&guest.access).send().await.expect_error(403, "FORBIDDEN");
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::{client_limit, labels, opt_text};
 use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
@@ -120,22 +121,33 @@ pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) ->
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("includeArchived" = Option<bool>, Query)),
+    params(("workspaceId" = String, Path), ("includeArchived" = Option<bool>, Query), PageQuery),
     responses(
-        (status = 200, description = "Clients by name; a Client member sees only its own", body = Envelope<Vec<ClientView>>),
+        (status = 200, description = "Clients by name; a Client member sees only its own", body = Envelope<Page<ClientView>>),
+        (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
+    let paging = paging::by_key(call.req)?;
     let archived = call.req.query_param("includeArchived").is_some_and(|v| v == "true");
+    let (name, after) = paging.after.clone().unwrap_or_default();
     let sql = format!(
-        "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = 1 OR archived_at IS NULL) ORDER BY name, id"
+        "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = 1 OR archived_at IS NULL) \
+         AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) ORDER BY name, id LIMIT ?6"
     );
-    let rows = ctx
-        .db
-        .query(&sql, &params![member.workspace_id.as_str(), client_limit(call, member)?, i64::from(archived)])
-        .await?;
-    Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
+    let values = params![
+        member.workspace_id.as_str(),
+        client_limit(call, member)?,
+        i64::from(archived),
+        after,
+        name,
+        paging.limit + 1
+    ];
+    let rows = ctx.db.query(&sql, &values).await?;
+    let (items, next_cursor) =
+        paging::page(&rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/clients", tag = "clients", security(("bearer" = [])),

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::{campaigns, client_limit, labels, opt_text};
 use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
 use crate::collab::notifications::{self, Notice};
@@ -236,20 +237,26 @@ fn parse(input: IdeaInput, base: &mut IdeaView, errors: &mut Vec<FieldError>) {
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", tag = "ideas", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("campaignId" = String, Path), ("status" = Option<String>, Query)),
-    responses((status = 200, description = "The campaign's ideas, oldest first", body = Envelope<Vec<IdeaView>>),
+    params(("workspaceId" = String, Path), ("campaignId" = String, Path), ("status" = Option<String>, Query), PageQuery),
+    responses((status = 200, description = "The campaign's ideas, oldest first", body = Envelope<Page<IdeaView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
+    let paging = paging::by_id(call.req)?;
     let campaign =
         campaigns::visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("campaignId")?)
             .await?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND campaign_id = ?2 AND (?3 = '' OR status = ?3) ORDER BY id LIMIT 500"
+        "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND campaign_id = ?2 AND (?3 = '' OR status = ?3) \
+         AND (?4 = '' OR id > ?4) ORDER BY id LIMIT ?5"
     );
     let status = call.req.query_param("status").unwrap_or_default().to_lowercase();
-    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), campaign.id.as_str(), status]).await?;
-    Ok(json::ok(200, rows.iter().map(|r| decode(r, Vec::new())).collect::<Result<Vec<_>, _>>()?))
+    let values =
+        params![member.workspace_id.as_str(), campaign.id.as_str(), status, paging.after.as_str(), paging.limit + 1];
+    let rows = ctx.db.query(&sql, &values).await?;
+    let (items, next_cursor) = paging::page(&rows, paging.limit, |r| decode(r, Vec::new()), |r| Ok(r.text("id")?))?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", tag = "ideas", security(("bearer" = [])),

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use super::{client_limit, clients, labels, opt_text};
 use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
@@ -90,18 +91,26 @@ async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) -> 
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/personas", tag = "personas", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("clientId" = Option<String>, Query, description = "Only this client's personas")),
-    responses((status = 200, description = "Personas by name", body = Envelope<Vec<PersonaView>>),
+    params(("workspaceId" = String, Path), ("clientId" = Option<String>, Query, description = "Only this client's personas"), PageQuery),
+    responses((status = 200, description = "Personas by name", body = Envelope<Page<PersonaView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
+    let paging = paging::by_key(call.req)?;
     let client = call.req.query_param("clientId").unwrap_or_default();
+    let (name, after) = paging.after.clone().unwrap_or_default();
     let sql = format!(
         "SELECT id, name, client_id, profile, created_at, updated_at FROM personas \
-         WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = '' OR client_id = ?3) ORDER BY name, id"
+         WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = '' OR client_id = ?3) \
+         AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) ORDER BY name, id LIMIT ?6"
     );
-    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), client_limit(call, member)?, client]).await?;
-    Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
+    let values =
+        params![member.workspace_id.as_str(), client_limit(call, member)?, client, after, name, paging.limit + 1];
+    let rows = ctx.db.query(&sql, &values).await?;
+    let (items, next_cursor) =
+        paging::page(&rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/personas", tag = "personas", security(("bearer" = [])),

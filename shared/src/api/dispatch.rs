@@ -24,6 +24,7 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ListMembers => workspaces::api::list_members(ctx, call).await,
         UpdateMember => workspaces::api::update_member(ctx, call).await,
         RemoveMember => workspaces::api::remove_member(ctx, call).await,
+        ListInvites => workspaces::api::list_invites(ctx, call).await,
         CreateInvite => workspaces::api::invite(ctx, call).await,
         AcceptInvite => workspaces::api::accept_invite(ctx, call).await,
         DevMailbox => mail::mailbox(ctx, call).await,

@@ -25,6 +25,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         workspaces::api::list_members,
         workspaces::api::update_member,
         workspaces::api::remove_member,
+        workspaces::api::list_invites,
         workspaces::api::invite,
         workspaces::api::accept_invite,
         mail::mailbox,
@@ -193,6 +194,41 @@ mod tests {
                 route.method,
                 route.path
             );
+        }
+    }
+
+    #[test]
+    fn lists_document_their_paging() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let lists = [
+            "members",
+            "invites",
+            "clients",
+            "personas",
+            "posts/{postId}/comments",
+            "ideas/{ideaId}/comments",
+            "posts/{postId}/versions",
+            "posts/{postId}/approvals",
+            "approvals",
+            "publications",
+            "notifications",
+            "campaigns/{campaignId}/ideas",
+        ];
+        for list in lists {
+            let op = &doc["paths"][format!("/api/v1/workspaces/{{workspaceId}}/{list}")]["get"];
+            let param =
+                |name: &str| op["parameters"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == name)).cloned();
+            let limit = param("limit").unwrap_or_else(|| panic!("{list}: no limit"));
+            assert_eq!((&limit["schema"]["minimum"], &limit["schema"]["maximum"]), (&1.into(), &100.into()), "{list}");
+            assert!(param("cursor").is_some(), "{list}: no cursor");
+            let envelope = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+            let name = envelope.trim_start_matches("#/components/schemas/");
+            let data = &doc["components"]["schemas"][name]["properties"]["data"];
+            let data = match data["$ref"].as_str() {
+                Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+                None => data,
+            };
+            assert!(data["properties"]["nextCursor"].is_object(), "{list}: no nextCursor in {data}");
         }
     }
 

@@ -23,6 +23,7 @@ pub enum RouteId {
     ListMembers,
     UpdateMember,
     RemoveMember,
+    ListInvites,
     CreateInvite,
     AcceptInvite,
     DevMailbox,
@@ -172,6 +173,7 @@ pub const ROUTES: &[Route] = &[
     r("PATCH", "/api/v1/workspaces/{workspaceId}/members/{userId}", UpdateMember, Workspace(P::MembersManage)),
     // Leaving is always allowed; removing someone else is checked by the use case.
     r("DELETE", "/api/v1/workspaces/{workspaceId}/members/{userId}", RemoveMember, Workspace(P::WorkspaceRead)),
+    r("GET", "/api/v1/workspaces/{workspaceId}/invites", ListInvites, Workspace(P::MembersInvite)),
     r("POST", "/api/v1/workspaces/{workspaceId}/invites", CreateInvite, Workspace(P::MembersInvite)),
     r("POST", "/api/v1/invites/accept", AcceptInvite, User),
     r("GET", "/api/v1/dev/mailbox", DevMailbox, Development),

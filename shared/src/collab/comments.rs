@@ -10,6 +10,7 @@ use super::notifications::{self, Notice};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::content::posts;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
@@ -113,20 +114,26 @@ fn decode(r: &Row, subject: &Subject) -> Result<CommentView, AppError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", tag = "comments", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("postId" = String, Path)),
-    responses((status = 200, description = "Comments, oldest first; a Client member gets only client-visible ones", body = Envelope<Vec<CommentView>>),
+    params(("workspaceId" = String, Path), ("postId" = String, Path), PageQuery),
+    responses((status = 200, description = "Comments, oldest first; a Client member gets only client-visible ones", body = Envelope<Page<CommentView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
+    let paging = paging::by_id(call.req)?;
     let on = subject(ctx, call).await?;
     let client_only = i64::from(member.role == Role::Client);
     let sql = format!(
         "SELECT id, author_id, body, visibility, mentions, created_at FROM {} \
-         WHERE workspace_id = ?1 AND {} = ?2 AND deleted_at IS NULL AND (?3 = 0 OR visibility = 'client') ORDER BY id",
+         WHERE workspace_id = ?1 AND {} = ?2 AND deleted_at IS NULL AND (?3 = 0 OR visibility = 'client') \
+         AND (?4 = '' OR id > ?4) ORDER BY id LIMIT ?5",
         on.table, on.column
     );
-    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), on.id.as_str(), client_only]).await?;
-    Ok(json::ok(200, rows.iter().map(|r| decode(r, &on)).collect::<Result<Vec<_>, _>>()?))
+    let values =
+        params![member.workspace_id.as_str(), on.id.as_str(), client_only, paging.after.as_str(), paging.limit + 1];
+    let rows = ctx.db.query(&sql, &values).await?;
+    let (items, next_cursor) = paging::page(&rows, paging.limit, |r| decode(r, &on), |r| Ok(r.text("id")?))?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", tag = "comments", security(("bearer" = [])),
@@ -265,8 +272,9 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", tag = "comments", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("ideaId" = String, Path)),
-    responses((status = 200, description = "Comments on the idea, oldest first; a Client member gets only client-visible ones", body = Envelope<Vec<CommentView>>),
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path), PageQuery),
+    responses((status = 200, description = "Comments on the idea, oldest first; a Client member gets only client-visible ones", body = Envelope<Page<CommentView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list_on_idea(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     list(ctx, call).await

@@ -138,27 +138,22 @@ async fn unread(ctx: &Context<'_>, ws: &str, user: &str) -> Result<i64, AppError
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/notifications", tag = "notifications", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("unread" = Option<bool>, Query, description = "Only unread ones"),
-           ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 100, default 50")),
+           crate::api::paging::PageQuery),
     responses((status = 200, description = "The caller's notifications, newest first, with the unread count", body = Envelope<NotificationPage>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let ws = &call.member()?.workspace_id;
     let me = &call.caller()?.user_id;
     let only_unread = call.req.query_param("unread").is_some_and(|u| u == "true");
-    let limit = crate::api::paging::limit(call.req)?;
+    let crate::api::paging::ById { limit, after } = crate::api::paging::by_id(call.req)?;
     let rows = ctx
         .db
         .query(
             "SELECT id, kind, title, body, subject_type, subject_id, read_at, created_at FROM notifications \
              WHERE workspace_id = ?1 AND user_id = ?2 AND (?3 = 0 OR read_at IS NULL) AND (?4 = '' OR id < ?4) \
              ORDER BY id DESC LIMIT ?5",
-            &params![
-                ws.as_str(),
-                me.as_str(),
-                i64::from(only_unread),
-                call.req.query_param("cursor").unwrap_or_default(),
-                limit + 1
-            ],
+            &params![ws.as_str(), me.as_str(), i64::from(only_unread), after, limit + 1],
         )
         .await?;
     let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;

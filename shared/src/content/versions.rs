@@ -9,6 +9,7 @@ use super::posts::{self, Content, TargetView};
 use super::posts_api::save_edit;
 use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
@@ -60,14 +61,7 @@ pub struct VersionDiff {
 
 fn decode(r: &Row) -> Result<VersionView, AppError> {
     Ok(VersionView {
-        summary: VersionSummary {
-            number: r.int("number")?,
-            title: r.text("title")?,
-            content_hash: r.text("content_hash")?,
-            author_id: r.text("author_id")?,
-            note: r.opt_text("note")?,
-            created_at: rfc3339(r.int("created_at")?),
-        },
+        summary: summary(r)?,
         body: r.opt_text("body")?,
         targets: serde_json::from_value(r.json("targets")?).unwrap_or_default(),
     })
@@ -99,22 +93,42 @@ async fn version(
     decode(&row)
 }
 
+fn summary(r: &Row) -> Result<VersionSummary, AppError> {
+    Ok(VersionSummary {
+        number: r.int("number")?,
+        title: r.text("title")?,
+        content_hash: r.text("content_hash")?,
+        author_id: r.text("author_id")?,
+        note: r.opt_text("note")?,
+        created_at: rfc3339(r.int("created_at")?),
+    })
+}
+
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions", tag = "posts", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("postId" = String, Path)),
-    responses((status = 200, description = "Every version, newest first", body = Envelope<Vec<VersionSummary>>),
+    params(("workspaceId" = String, Path), ("postId" = String, Path), PageQuery),
+    responses((status = 200, description = "Versions, newest first, without their bodies", body = Envelope<Page<VersionSummary>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let paging = paging::by_key(call.req)?;
+    let before = match &paging.after {
+        Some((number, _)) => paging::int_key(number)?,
+        None => i64::MAX,
+    };
     let post = post_id(ctx, call).await?;
+    // Summaries only: a body (up to a post's whole text, per version) is read one at a time.
     let rows = ctx
         .db
         .query(
-            "SELECT number, title, body, targets, content_hash, author_id, note, created_at FROM post_versions \
-             WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY number DESC",
-            &params![call.member()?.workspace_id.as_str(), post.id.as_str()],
+            "SELECT id, number, title, content_hash, author_id, note, created_at FROM post_versions \
+             WHERE workspace_id = ?1 AND post_id = ?2 AND number < ?3 ORDER BY number DESC LIMIT ?4",
+            &params![call.member()?.workspace_id.as_str(), post.id.as_str(), before, paging.limit + 1],
         )
         .await?;
-    let versions = rows.iter().map(|r| decode(r).map(|v| v.summary)).collect::<Result<Vec<_>, _>>()?;
-    Ok(json::ok(200, versions))
+    let (items, next_cursor) = paging::page(&rows, paging.limit, summary, |r| {
+        Ok(paging::keyed(&r.int("number")?.to_string(), &r.text("id")?))
+    })?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/{number}", tag = "posts", security(("bearer" = [])),

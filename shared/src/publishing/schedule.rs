@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::accounts;
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
 use crate::content::posts::{self, PostView};
@@ -492,11 +493,25 @@ pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     Ok(json::ok(200, list_of(ctx, &member.workspace_id, &post.id, true).await?))
 }
 
+/// An RFC 3339 time of the query, in milliseconds.
+fn time_param(call: &Call<'_>, name: &str, default: i64, errors: &mut Vec<FieldError>) -> i64 {
+    match call.req.query_param(name) {
+        None => default,
+        Some(t) => t.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_else(|_| {
+            errors.push(FieldError::new(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00Z"));
+            default
+        }),
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/publications", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path),
-           ("status" = Option<String>, Query, description = "Only this status: `dead` is the dead-letter list")),
-    responses((status = 200, description = "The workspace's publications, newest first (at most 500)", body = Envelope<Vec<PublicationView>>),
-              (status = 400, description = "VALIDATION_ERROR: an unknown status", body = ErrorEnvelope)))]
+           ("status" = Option<String>, Query, description = "Only this status: `dead` is the dead-letter list"),
+           ("from" = Option<String>, Query, description = "RFC 3339: due at or after"),
+           ("to" = Option<String>, Query, description = "RFC 3339: due before"),
+           PageQuery),
+    responses((status = 200, description = "The workspace's publications, newest first", body = Envelope<Page<PublicationView>>),
+              (status = 400, description = "VALIDATION_ERROR: an unknown status, a malformed time, limit or cursor", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
     let ws = member.workspace_id.as_str();
@@ -505,16 +520,30 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let status = call.req.query_param("status").unwrap_or_default();
     const STATUSES: [&str; 9] =
         ["scheduled", "queued", "publishing", "retrying", "unconfirmed", "published", "failed", "dead", "cancelled"];
+    // Every malformed parameter is named at once.
+    let (paging, mut errors) = match paging::by_id(call.req) {
+        Ok(paging) => (Some(paging), Vec::new()),
+        Err(AppError::Validation(errors)) => (None, errors),
+        Err(other) => return Err(other),
+    };
     if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
-        return Err(AppError::field("status", format!("must be one of {}", STATUSES.join(", "))));
+        errors.push(FieldError::new("status", format!("must be one of {}", STATUSES.join(", "))));
     }
+    let from = time_param(call, "from", 0, &mut errors);
+    let to = time_param(call, "to", i64::MAX, &mut errors);
+    let (Some(paging), true) = (paging, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
     let sql = format!(
         "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
-         AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) ORDER BY id DESC LIMIT 500",
+         AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) \
+         AND due_at >= ?4 AND due_at < ?5 AND (?6 = '' OR id < ?6) ORDER BY id DESC LIMIT ?7",
         posts::VISIBLE
     );
-    let rows = ctx.db.query(&sql, &params![ws, limit_to.as_str(), status]).await?;
-    Ok(json::ok(200, rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?))
+    let values = params![ws, limit_to.as_str(), status, from, to, paging.after.as_str(), paging.limit + 1];
+    let rows = ctx.db.query(&sql, &values).await?;
+    let (items, next_cursor) = paging::page(&rows, paging.limit, decode, |r| Ok(r.text("id")?))?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::model::*;
 use super::{invites, members, store};
 use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::identity::model::Email;
@@ -188,14 +189,16 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/members", tag = "members", security(("bearer" = [])),
-    params(("workspaceId" = String, Path)),
+    params(("workspaceId" = String, Path), PageQuery),
     responses(
-        (status = 200, description = "Members and their roles", body = Envelope<Vec<MemberView>>),
+        (status = 200, description = "Members and their roles, in the order they joined", body = Envelope<Page<MemberView>>),
+        (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
         (status = 403, description = "FORBIDDEN: client members cannot list the team", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn list_members(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    Ok(json::ok(200, members::list(ctx.db, &call.member()?.workspace_id).await?))
+    let paging = paging::by_key(call.req)?;
+    Ok(json::ok(200, members::page(ctx.db, &call.member()?.workspace_id, &paging).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/members/{userId}", tag = "members", security(("bearer" = [])),
@@ -214,11 +217,8 @@ pub async fn update_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let member = call.member()?;
     let target = call.params.get("userId")?;
     members::change_role(ctx, call, target, role).await?;
-    let view = members::list(ctx.db, &member.workspace_id)
-        .await?
-        .into_iter()
-        .find(|m| m.user_id == target)
-        .ok_or_else(|| AppError::not_found("member"))?;
+    let view =
+        members::one(ctx.db, &member.workspace_id, target).await?.ok_or_else(|| AppError::not_found("member"))?;
     Ok(json::ok(200, view))
 }
 
@@ -234,6 +234,19 @@ pub async fn remove_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let target = call.params.get("userId")?;
     members::remove(ctx, call, target).await?;
     Ok(json::ok(200, Removed { removed: true }))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/invites", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), PageQuery),
+    responses(
+        (status = 200, description = "Invitations not yet accepted nor expired, oldest first", body = Envelope<Page<InviteView>>),
+        (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: owners and admins only", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+    ))]
+pub async fn list_invites(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let paging = paging::by_id(call.req)?;
+    Ok(json::ok(200, invites::pending(ctx, &call.member()?.workspace_id, &paging).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/invites", tag = "members", security(("bearer" = [])),

@@ -6,7 +6,9 @@
 use super::members;
 use super::model::InviteView;
 use super::permissions::{Permission, Role};
+use super::store::role_of;
 use crate::activity::{self, Change};
+use crate::api::paging::{self, ById, Page};
 use crate::api::Call;
 use crate::api::Context;
 use crate::error::AppError;
@@ -14,8 +16,33 @@ use crate::identity::model::Email;
 use crate::identity::{tokens, users};
 use crate::mail::MailMessage;
 use crate::params;
-use crate::sql::{DbError, Scope, Statement};
+use crate::sql::{DbError, Row, Scope, Statement};
 use crate::validate::rfc3339;
+
+/// The invitations still waiting to be accepted, oldest first, one page after the id `after`.
+pub async fn pending(ctx: &Context<'_>, workspace_id: &str, paging: &ById) -> Result<Page<InviteView>, AppError> {
+    let rows = ctx
+        .db
+        .query(
+            "SELECT id, workspace_id, email, role, expires_at, created_at FROM invites \
+             WHERE workspace_id = ?1 AND accepted_at IS NULL AND expires_at > ?2 AND (?3 = '' OR id > ?3) \
+             ORDER BY id LIMIT ?4",
+            &params![workspace_id, ctx.clock.now_ms(), paging.after.as_str(), paging.limit + 1],
+        )
+        .await?;
+    let decode = |r: &Row| {
+        Ok(InviteView {
+            id: r.text("id")?,
+            workspace_id: r.text("workspace_id")?,
+            email: r.text("email")?,
+            role: role_of(r)?,
+            expires_at: rfc3339(r.int("expires_at")?),
+            created_at: rfc3339(r.int("created_at")?),
+        })
+    };
+    let (items, next_cursor) = paging::page(&rows, paging.limit, decode, |r| Ok(r.text("id")?))?;
+    Ok(Page { items, next_cursor })
+}
 
 pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role) -> Result<InviteView, AppError> {
     let (inviter, inviter_id) = (call.member()?, call.caller()?.user_id.as_str());

@@ -8,36 +8,56 @@ use super::store::role_of;
 use serde_json::json;
 
 use crate::activity::{self, Change};
+use crate::api::paging::{self, int_key, ByKey, Page};
 use crate::api::{Call, Context};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{DbError, Sql, Statement};
+use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
 
 pub fn parse_role(input: &str) -> Result<Role, String> {
     Role::parse(input.trim()).ok_or_else(|| "must be one of owner, admin, editor, writer, viewer, client".to_string())
 }
 
+const MEMBER: &str = "SELECT m.user_id AS user_id, u.email AS email, u.name AS name, m.role AS role, \
+     m.created_at AS created_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?1";
+
+fn decode(r: &Row) -> Result<MemberView, AppError> {
+    Ok(MemberView {
+        user_id: r.text("user_id")?,
+        email: r.text("email")?,
+        name: r.text("name")?,
+        role: role_of(r)?,
+        joined_at: rfc3339(r.int("created_at")?),
+    })
+}
+
+/// Members in the order they joined, one page after the member `after` (join time, user id).
+pub async fn page(db: &dyn Sql, workspace_id: &str, paging: &ByKey) -> Result<Page<MemberView>, AppError> {
+    let (at, after) = match &paging.after {
+        Some((key, id)) => (int_key(key)?, id.as_str()),
+        None => (0, ""),
+    };
+    let sql = format!(
+        "{MEMBER} AND (?2 = '' OR m.created_at > ?3 OR (m.created_at = ?3 AND m.user_id > ?2)) \
+         ORDER BY m.created_at, m.user_id LIMIT ?4"
+    );
+    let rows = db.query(&sql, &params![workspace_id, after, at, paging.limit + 1]).await?;
+    let (items, next_cursor) = paging::page(&rows, paging.limit, decode, |r| {
+        Ok(paging::keyed(&r.int("created_at")?.to_string(), &r.text("user_id")?))
+    })?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Every member, for checks over the whole team (a workflow naming its approvers).
 pub async fn list(db: &dyn Sql, workspace_id: &str) -> Result<Vec<MemberView>, AppError> {
-    let rows = db
-        .query(
-            "SELECT m.user_id AS user_id, u.email AS email, u.name AS name, m.role AS role, m.created_at AS created_at \
-             FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.workspace_id = ?1 ORDER BY m.created_at, m.user_id",
-            &params![workspace_id],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(MemberView {
-                user_id: r.text("user_id")?,
-                email: r.text("email")?,
-                name: r.text("name")?,
-                role: role_of(r)?,
-                joined_at: rfc3339(r.int("created_at")?),
-            })
-        })
-        .collect()
+    let sql = format!("{MEMBER} ORDER BY m.created_at, m.user_id");
+    db.query(&sql, &params![workspace_id]).await?.iter().map(decode).collect()
+}
+
+pub async fn one(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<MemberView>, AppError> {
+    let sql = format!("{MEMBER} AND m.user_id = ?2");
+    db.query_one(&sql, &params![workspace_id, user_id]).await?.as_ref().map(decode).transpose()
 }
 
 pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
