@@ -87,7 +87,7 @@ call("PATCH", w(f"/media/{asset}"), {"altText": "The spring collection on a blue
 def waiting_for_client(title, body):
     post = call("POST", w("/posts"), dict(body, title=title, clientId=client), ada_t)["id"]
     call("POST", w(f"/posts/{post}/submit"), token=ada_t)
-    internal = [r for r in call("GET", w(f"/posts/{post}/approvals"), token=ada_t) if r["status"] == "pending"][0]
+    internal = [r for r in call("GET", w(f"/posts/{post}/approvals"), token=ada_t)["items"] if r["status"] == "pending"][0]
     call("POST", w(f"/approvals/{internal['id']}/approve"), {"comment": "internal: fine by me"}, grace_t)
     return post
 
@@ -125,7 +125,7 @@ for post, status, decision, stored in [
     (setup["changes"], "draft", "reject", f"via review link (Cleo at Acme): {comment}"),
 ]:
     expect(f"post {post} status", get(f"/posts/{post}")["status"], status)
-    latest = get(f"/posts/{post}/approvals")[0]
+    latest = get(f"/posts/{post}/approvals")["items"][0]
     expect(f"post {post} client stage", (latest["stage"], latest["status"]),
            ("client", "approved" if decision == "approve" else "rejected"))
     vote = latest["votes"][0] if latest["votes"] else {}

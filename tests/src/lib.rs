@@ -7,6 +7,7 @@
 
 pub mod fake_http;
 pub mod fakes;
+mod slow;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -198,7 +199,14 @@ impl Api {
     }
 
     pub fn request(&self, method: &str, path: &str) -> Call<'_> {
-        Call { api: self, method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: Vec::new() }
+        Call {
+            api: self,
+            method: method.to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            slow: None,
+        }
     }
 
     pub fn get(&self, path: &str) -> Call<'_> {
@@ -232,13 +240,18 @@ impl Api {
                     (None, Environment::Development) => &catcher,
                     (None, _) => &NoMail,
                 };
+                let slow = call.slow.map(|delay| slow::SlowBlobs { inner: host.blobs.as_ref(), delay });
+                let blobs: &dyn herald::ports::Blobs = match &slow {
+                    Some(s) => s,
+                    None => host.blobs.as_ref(),
+                };
                 let ctx = Context {
                     db,
                     clock: &SystemClock,
                     random: &OsRandom,
                     hasher: &host.hasher,
                     mail,
-                    blobs: host.blobs.as_ref(),
+                    blobs,
                     http: &http,
                     jobs: &herald::ports::NoQueue,
                     config: &host.config,
@@ -251,7 +264,11 @@ impl Api {
             }
             Target::Remote { base, http } => {
                 let method = reqwest::Method::from_bytes(call.method.as_bytes()).expect("valid method");
-                let mut rb = http.request(method, format!("{base}{}", call.path)).body(call.body);
+                let body = match call.slow {
+                    Some(delay) => reqwest::Body::wrap(slow::SlowBody::new(call.body, delay)),
+                    None => reqwest::Body::from(call.body),
+                };
+                let mut rb = http.request(method, format!("{base}{}", call.path)).body(body);
                 for (k, v) in &call.headers {
                     rb = rb.header(k, v);
                 }
@@ -281,6 +298,7 @@ pub struct Call<'a> {
     path: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    slow: Option<Duration>,
 }
 
 impl<'a> Call<'a> {
@@ -307,6 +325,14 @@ impl<'a> Call<'a> {
     pub fn raw(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self.header("content-type", "application/json")
+    }
+
+    /// The body arrives slowly: remotely its second half is sent `delay` after its first; in
+    /// process (where the body is whole before the request is handled) the request's writes to
+    /// object storage wait `delay` first, as they would for a body still arriving.
+    pub fn slow(mut self, delay: Duration) -> Self {
+        self.slow = Some(delay);
+        self
     }
 
     pub async fn send(self) -> Resp {

@@ -410,3 +410,113 @@ async fn a_client_member_sees_only_assets_its_clients_posts_use() {
     let all = api.get(&w(&ws, "/media")).bearer(&owner.access).send().await.data();
     assert_eq!(all["items"].as_array().unwrap().len(), 2, "the agency sees its whole library");
 }
+
+/// How long a slow upload's body takes to arrive, and when the other upload is sent meanwhile.
+const SLOW: std::time::Duration = std::time::Duration::from_millis(2000);
+const MEANWHILE: std::time::Duration = std::time::Duration::from_millis(500);
+
+async fn put_slowly(api: &Api, user: &User, ws: &str, id: &str, content_type: &str, bytes: Vec<u8>) -> Resp {
+    api.request("PUT", &w(ws, &format!("/media/{id}/content")))
+        .bearer(&user.access)
+        .typed(content_type, bytes)
+        .slow(SLOW)
+        .send()
+        .await
+}
+
+/// The asset's file and dimensions as the API serves them.
+async fn content_of(api: &Api, user: &User, ws: &str, id: &str) -> (Vec<u8>, Option<i64>, Option<i64>) {
+    let r = api.get(&w(ws, &format!("/media/{id}/content"))).bearer(&user.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let asset = api.get(&w(ws, &format!("/media/{id}"))).bearer(&user.access).send().await.data();
+    assert_eq!(asset["status"], "ready");
+    (r.body, asset["width"].as_i64(), asset["height"].as_i64())
+}
+
+#[tokio::test]
+async fn a_second_upload_after_ready_is_refused_and_the_file_is_unchanged() {
+    let (api, owner, ws) = setup("media-write-once").await;
+    let id = ready_png(&api, &owner, &ws, "first.png").await;
+    let r = put_content(&api, &owner, &ws, &id, "image/png", png(100, 50, 2048)).await;
+    assert!(r.expect_error(409, "CONFLICT")["error"].as_str().unwrap().contains("already uploaded"));
+    let mut html = b"<html>not a picture</html>".to_vec();
+    html.resize(2048, b' ');
+    put_content(&api, &owner, &ws, &id, "image/png", html).await.expect_error(409, "CONFLICT");
+    let r = api.post(&w(&ws, &format!("/media/{id}/complete"))).bearer(&owner.access).send().await;
+    assert_eq!(r.data()["width"], 640, "completing a ready asset changes nothing");
+    assert_eq!(content_of(&api, &owner, &ws, &id).await, (png(640, 480, 2048), Some(640), Some(480)));
+}
+
+#[tokio::test]
+async fn of_two_uploads_at_once_one_wins_and_the_asset_is_its_file() {
+    let (api, owner, ws) = setup("media-race").await;
+    let asset =
+        declare(&api, &owner, &ws, json!({"filename": "race.png", "contentType": "image/png", "sizeBytes": 4096}))
+            .await;
+    let id = asset["id"].as_str().unwrap();
+    let (slow, fast) = (png(111, 222, 4096), png(333, 444, 4096));
+    let (a, b) = tokio::join!(put_slowly(&api, &owner, &ws, id, "image/png", slow.clone()), async {
+        tokio::time::sleep(MEANWHILE).await;
+        put_content(&api, &owner, &ws, id, "image/png", fast.clone()).await
+    });
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [200, 409],
+        "exactly one upload wins: {} / {}",
+        String::from_utf8_lossy(&a.body),
+        String::from_utf8_lossy(&b.body)
+    );
+    let (winner, loser, file, dims) =
+        if a.status == 200 { (&a, &b, slow, (111, 222)) } else { (&b, &a, fast, (333, 444)) };
+    loser.expect_error(409, "CONFLICT");
+    let won = winner.data();
+    assert_eq!((won["width"].as_i64(), won["height"].as_i64()), (Some(dims.0), Some(dims.1)));
+    assert_eq!(content_of(&api, &owner, &ws, id).await, (file.clone(), Some(dims.0), Some(dims.1)));
+
+    // Later uploads change nothing either.
+    put_content(&api, &owner, &ws, id, "image/png", png(5, 5, 4096)).await.expect_error(409, "CONFLICT");
+    assert_eq!(content_of(&api, &owner, &ws, id).await, (file, Some(dims.0), Some(dims.1)));
+    let log = api.get(&w(&ws, &format!("/activity?entityId={id}"))).bearer(&owner.access).send().await.data();
+    let completions = log["items"].as_array().unwrap().iter().filter(|e| e["action"] == "media.complete").count();
+    assert_eq!(completions, 1, "one transition to ready: {log}");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_image_is_refused_and_never_breaks_the_asset() {
+    let (api, owner, ws) = setup("media-not-image").await;
+    let declared = json!({"filename": "pic.png", "contentType": "image/png", "sizeBytes": 4096});
+    let mut html = b"<html><script>alert(1)</script>".to_vec();
+    html.resize(4096, b' ');
+    let good = png(640, 480, 4096);
+
+    // The non-image upload holds the asset while it arrives: the good one meanwhile waits its turn.
+    let id = declare(&api, &owner, &ws, declared.clone()).await["id"].as_str().unwrap().to_string();
+    let (bad, meanwhile) = tokio::join!(put_slowly(&api, &owner, &ws, &id, "image/png", html.clone()), async {
+        tokio::time::sleep(MEANWHILE).await;
+        put_content(&api, &owner, &ws, &id, "image/png", good.clone()).await
+    });
+    assert!(meanwhile.expect_error(409, "CONFLICT")["error"].as_str().unwrap().contains("in progress"));
+    assert_eq!(bad.fields(), ["contentType"]);
+    // Refused, nothing kept: the asset is pending, its content not there yet (never a 500), and
+    // the file can be sent again.
+    let r = api.get(&w(&ws, &format!("/media/{id}"))).bearer(&owner.access).send().await;
+    assert_eq!(r.data()["status"], "pending");
+    let r = api.get(&w(&ws, &format!("/media/{id}/content"))).bearer(&owner.access).send().await;
+    r.expect_error(409, "CONFLICT");
+    assert_eq!(put_content(&api, &owner, &ws, &id, "image/png", good.clone()).await.data()["status"], "ready");
+    assert_eq!(content_of(&api, &owner, &ws, &id).await, (good.clone(), Some(640), Some(480)));
+
+    // The other way round: the non-image body sent while the good one arrives is refused, and
+    // the asset is the good file.
+    let id = declare(&api, &owner, &ws, declared).await["id"].as_str().unwrap().to_string();
+    let (ok, bad) = tokio::join!(put_slowly(&api, &owner, &ws, &id, "image/png", good.clone()), async {
+        tokio::time::sleep(MEANWHILE).await;
+        put_content(&api, &owner, &ws, &id, "image/png", html.clone()).await
+    });
+    bad.expect_error(409, "CONFLICT");
+    assert_eq!(ok.data()["status"], "ready");
+    put_content(&api, &owner, &ws, &id, "image/png", html).await.expect_error(409, "CONFLICT");
+    assert_eq!(content_of(&api, &owner, &ws, &id).await, (good, Some(640), Some(480)));
+}

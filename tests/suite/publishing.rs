@@ -1202,3 +1202,78 @@ async fn publications_page_and_filter_by_due_time() {
     assert_eq!(r.fields(), ["from", "to"]);
     refuses_bad_paging(&api, &owner, &w(&ws, "/publications")).await;
 }
+
+#[tokio::test]
+async fn a_private_post_is_published_now_with_the_text_the_request_brings_and_stored_nowhere() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-private");
+    let owner = signup(&api, "publish-private").await;
+    let ws = create_workspace(&api, &owner, "Private").await;
+    let r = api.patch(&w(&ws, "")).bearer(&owner.access).json(json!({"settings": {"privacyMode": true}})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let account = connect(&api, &owner, &ws, &fake, "tok-private").await.data();
+    let account_id = account["id"].as_str().unwrap();
+    let body = format!("PRIVATE-BODY-{}", unique_email("body"));
+    let toot = format!("PRIVATE-TOOT-{}", unique_email("toot"));
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Quiet launch", "body": body, "targets": [{"platform": "mastodon", "text": toot}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["private"], true);
+    let post = r.data()["id"].as_str().unwrap().to_string();
+    let publish_now =
+        |b: Value| api.post(&w(&ws, &format!("/posts/{post}/publish-now"))).bearer(&owner.access).json(b).send();
+
+    // Nothing to publish later: the schedule says where to go instead.
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await;
+    assert!(r.expect_error(409, "CONFLICT")["error"].as_str().unwrap().contains("publish-now"));
+    // Text that is not what was written (and approved) is refused, and nothing is sent.
+    let r = publish_now(json!({"accountIds": [account_id], "body": body})).await;
+    assert!(
+        r.expect_error(409, "CONFLICT")["error"].as_str().unwrap().contains("hash"),
+        "the target's text is missing"
+    );
+    let r = publish_now(
+        json!({"accountIds": [account_id], "body": body, "targets": [{"platform": "mastodon", "text": "Something else"}]}),
+    )
+    .await;
+    r.expect_error(409, "CONFLICT");
+    let r =
+        publish_now(json!({"accountIds": [account_id], "body": body, "targets": [{"platform": "x", "text": toot}]}))
+            .await;
+    assert_eq!(r.fields(), ["targets[0].platform"]);
+    assert_eq!(fake.status_count(), 0);
+
+    // The very text: published within the request.
+    let r = publish_now(
+        json!({"accountIds": [account_id], "body": body, "targets": [{"platform": "mastodon", "text": toot}]}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let done = r.data();
+    assert_eq!(done.as_array().unwrap().len(), 1, "{done}");
+    assert_eq!(done[0]["status"], "published", "{done}");
+    let statuses = fake.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].text, toot, "the platform got the target's text");
+    assert_eq!(done[0]["remoteId"], statuses[0].id.as_str());
+    assert_eq!(done[0]["attemptLog"][0]["outcome"], "published");
+    let read = api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data();
+    assert_eq!((read["status"].as_str(), read["body"].is_null()), (Some("published"), true));
+    assert_eq!(publications(&api, &owner, &ws, &post).await[0]["status"], "published");
+
+    // Once: again is refused, and the cron sends nothing more.
+    publish_now(json!({"accountIds": [account_id], "body": body, "targets": [{"platform": "mastodon", "text": toot}]}))
+        .await
+        .expect_error(409, "CONFLICT");
+    api.run_cron().await;
+    assert_eq!(fake.status_count(), 1);
+    for needle in [&body, &toot] {
+        if let Some(found) = api.stored_anywhere(needle).await {
+            assert!(!found, "{needle} was stored");
+        }
+    }
+}

@@ -137,7 +137,7 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
 
     let members = call(request("GET", &format!("/api/v1/workspaces/{ws}/members"), Some(&ada), None));
     assert_eq!(members.status, 200);
-    assert_eq!(json_of(&members)["data"][0]["role"], "owner");
+    assert_eq!(json_of(&members)["data"]["items"][0]["role"], "owner");
 
     let tick = call(request("POST", "/api/v1/internal/tick", Some(TICK), None));
     assert_eq!(tick.status, 200, "{}", String::from_utf8_lossy(&tick.body));

@@ -117,6 +117,7 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         NextSlot => crate::publishing::slots::next(ctx, call).await,
         DisconnectAccount => crate::publishing::accounts::disconnect(ctx, call).await,
         SchedulePost => crate::publishing::schedule::schedule(ctx, call).await,
+        PublishNow => crate::publishing::publish_now::publish_now(ctx, call).await,
         ReschedulePost => crate::publishing::schedule::reschedule(ctx, call).await,
         CancelSchedule => crate::publishing::schedule::cancel(ctx, call).await,
         PostPublications => crate::publishing::schedule::of_post(ctx, call).await,

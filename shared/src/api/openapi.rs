@@ -119,6 +119,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         crate::publishing::slots::next,
         crate::publishing::accounts::disconnect,
         crate::publishing::schedule::schedule,
+        crate::publishing::publish_now::publish_now,
         crate::publishing::schedule::reschedule,
         crate::publishing::schedule::cancel,
         crate::publishing::schedule::of_post,

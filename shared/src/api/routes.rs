@@ -116,6 +116,7 @@ pub enum RouteId {
     NextSlot,
     DisconnectAccount,
     SchedulePost,
+    PublishNow,
     ReschedulePost,
     CancelSchedule,
     PostPublications,
@@ -365,6 +366,7 @@ pub const ROUTES: &[Route] = &[
         Workspace(P::AccountsManage),
     ),
     r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", SchedulePost, Workspace(P::PostsSchedule)),
+    r("POST", "/api/v1/workspaces/{workspaceId}/posts/{postId}/publish-now", PublishNow, Workspace(P::PostsSchedule)),
     r("PATCH", "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", ReschedulePost, Workspace(P::PostsSchedule)),
     r(
         "DELETE",

@@ -156,17 +156,64 @@ pub async fn create_upload(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     Ok(json::ok(201, UploadCreated { asset: stored.view, upload }))
 }
 
-/// Checks the stored file against what was declared and makes the asset ready.
-async fn finish(
+/// How long an upload holds its asset before another may take it over. A stale upload that
+/// finishes later loses at the transition to ready, and its file is deleted.
+pub const UPLOAD_LEASE_MS: i64 = UPLOAD_URL_SECS as i64 * 1000;
+
+/// One upload's hold on a pending asset, and where its file is.
+struct Upload {
+    claim: String,
+    key: String,
+    /// The key is this upload's alone (a streamed upload): its file goes whenever the upload
+    /// does not make the asset ready. A presigned upload's key is the asset's declared one.
+    own_key: bool,
+}
+
+/// Claims the pending asset for one upload. `None` when the asset is ready, or another upload
+/// holds it.
+async fn claim(ctx: &Context<'_>, workspace_id: &str, id: &str) -> Result<Option<String>, AppError> {
+    let claim = ctx.new_id();
+    let s = store::claim_upload(workspace_id, id, &claim, ctx.clock.now_ms(), UPLOAD_LEASE_MS);
+    Ok((ctx.db.execute(&s.sql, &s.params).await? == 1).then_some(claim))
+}
+
+/// Why an upload could not claim, or keep, the asset.
+async fn busy(ctx: &Context<'_>, workspace_id: &str, id: &str) -> AppError {
+    match store::find(ctx.db, workspace_id, id).await {
+        Ok(s) if s.view.status == "ready" => {
+            AppError::Conflict("this asset is already uploaded; create a new upload to replace it".into())
+        }
+        Ok(_) => AppError::Conflict(
+            "another upload of this asset is in progress; send the file again if it does not end ready".into(),
+        ),
+        Err(e) => e,
+    }
+}
+
+/// Ends an upload that did not make the asset ready: its own file is deleted, and the asset is
+/// given back for another upload. Best effort: a stale claim expires with its lease.
+async fn abandon(ctx: &Context<'_>, workspace_id: &str, id: &str, upload: &Upload) {
+    if upload.own_key {
+        if let Err(e) = ctx.blobs.delete(&upload.key).await {
+            tracing::warn!(cause = %e, "could not delete the file of an abandoned upload");
+        }
+    }
+    let s = store::release_upload(workspace_id, id, &upload.claim);
+    if let Err(e) = ctx.db.execute(&s.sql, &s.params).await {
+        tracing::warn!(cause = %e, "could not release an upload claim");
+    }
+}
+
+/// Checks the file stored at `key` against what was declared: the asset as it is once ready.
+/// A refused file is deleted, so that the upload can be sent again.
+async fn check(
     ctx: &Context<'_>,
-    call: &Call<'_>,
-    member: &Member,
-    stored: Stored,
+    before: &MediaView,
+    key: &str,
     declared: CompleteInput,
 ) -> Result<MediaView, AppError> {
-    let before = stored.view;
-    let media_type = kind(&before)?;
-    let info = ctx.blobs.head(&stored.key).await?.ok_or_else(|| {
+    let media_type = kind(before)?;
+    let info = ctx.blobs.head(key).await?.ok_or_else(|| {
         AppError::Conflict("the file has not been uploaded yet: send it to the upload URL first".into())
     })?;
     let mut f = Fields::default();
@@ -185,19 +232,17 @@ async fn finish(
         }
     }
     let prefix =
-        if f.is_ok() { ctx.blobs.get_prefix(&stored.key, PREFIX_BYTES).await?.unwrap_or_default() } else { Vec::new() };
+        if f.is_ok() { ctx.blobs.get_prefix(key, PREFIX_BYTES).await?.unwrap_or_default() } else { Vec::new() };
     let found = probe::probe(media_type.content_type, &prefix);
     if f.is_ok() && !found.type_matches {
         f.take::<()>("contentType", Err(format!("the file's content is not {}", before.content_type)));
     }
     if !f.is_ok() {
-        // A refused file is not kept; the upload can be sent again.
-        if let Err(e) = ctx.blobs.delete(&stored.key).await {
+        if let Err(e) = ctx.blobs.delete(key).await {
             tracing::warn!(cause = %e, "could not delete a refused upload");
         }
         return Err(f.error());
     }
-    let now = ctx.clock.now_ms();
     let mut after = before.clone();
     // The file's own header wins over what the client said.
     if let Some((w, h)) = found.dimensions {
@@ -208,6 +253,28 @@ async fn finish(
     }
     after.duration_ms = declared.duration_ms.or(after.duration_ms);
     after.status = "ready".into();
+    Ok(after)
+}
+
+/// Checks the upload's file and makes the asset ready with it, in one statement guarded by the
+/// claim: of two uploads, only the one holding the asset records its file and its metadata.
+async fn finish(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    member: &Member,
+    before: MediaView,
+    upload: &Upload,
+    declared: CompleteInput,
+) -> Result<MediaView, AppError> {
+    let ws = member.workspace_id.as_str();
+    let mut after = match check(ctx, &before, &upload.key, declared).await {
+        Ok(after) => after,
+        Err(e) => {
+            abandon(ctx, ws, &before.id, upload).await;
+            return Err(e);
+        }
+    };
+    let now = ctx.clock.now_ms();
     after.updated_at = rfc3339(now);
     let change = Change {
         action: "media.complete",
@@ -216,9 +283,20 @@ async fn finish(
         before: Some(activity::snapshot(&before)),
         after: Some(activity::snapshot(&after)),
     };
-    let log = log_if(activity::record(ctx, call, &member.workspace_id, change), LOG_IF_READY, now)?;
-    ctx.db.batch(&[store::mark_ready(&member.workspace_id, &after, now), log]).await?;
-    Ok(after)
+    let log = log_if(activity::record(ctx, call, ws, change), LOG_IF_READY, now)?;
+    let ready = store::mark_ready(ws, &after, &upload.key, &upload.claim, now);
+    match ctx.db.batch(&[ready, log]).await {
+        Ok(changed) if changed.first() == Some(&1) => Ok(after),
+        Ok(_) => {
+            // The claim was taken over (its lease ran out) or the asset deleted meanwhile.
+            abandon(ctx, ws, &before.id, upload).await;
+            Err(busy(ctx, ws, &before.id).await)
+        }
+        Err(e) => {
+            abandon(ctx, ws, &before.id, upload).await;
+            Err(e.into())
+        }
+    }
 }
 
 fn parse_complete(body: &[u8], media_type: MediaType) -> Result<CompleteInput, AppError> {
@@ -246,18 +324,29 @@ fn parse_complete(body: &[u8], media_type: MediaType) -> Result<CompleteInput, A
     responses(
         (status = 200, description = "The file is stored with the declared type and size: the asset is ready \
             (again 200, unchanged, when it already was)", body = Envelope<MediaView>),
-        (status = 400, description = "VALIDATION_ERROR: the stored file's size, type or content differs from the declaration; it is deleted", body = ErrorEnvelope),
+        (status = 400, description = "VALIDATION_ERROR: the stored file's size, type or content differs from the declaration; \
+            it is deleted and the asset stays pending, for the file to be sent again", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 409, description = "CONFLICT: nothing was uploaded yet", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: nothing was uploaded yet, or another upload of the asset is in progress", body = ErrorEnvelope),
     ))]
 pub async fn complete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let stored = store::find(ctx.db, &member.workspace_id, call.params.get("mediaId")?).await?;
+    let ws = member.workspace_id.as_str();
+    let stored = store::find(ctx.db, ws, call.params.get("mediaId")?).await?;
     let declared = parse_complete(&call.req.body, kind(&stored.view)?)?;
     if stored.view.status == "ready" {
         return Ok(json::ok(200, stored.view));
     }
-    Ok(json::ok(200, finish(ctx, call, member, stored, declared).await?))
+    let Some(claim) = claim(ctx, ws, &stored.view.id).await? else {
+        // Ready meanwhile is an answer too; anything else is another upload at work.
+        let now = store::find(ctx.db, ws, &stored.view.id).await?;
+        if now.view.status == "ready" {
+            return Ok(json::ok(200, now.view));
+        }
+        return Err(busy(ctx, ws, &stored.view.id).await);
+    };
+    let upload = Upload { claim, key: stored.key, own_key: false };
+    Ok(json::ok(200, finish(ctx, call, member, stored.view, &upload, declared).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", tag = "media", security(("bearer" = [])),
@@ -267,10 +356,12 @@ pub async fn complete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = "The file's bytes, streamed into object storage (the JSON body limit does not apply; the type's does)"),
     responses(
-        (status = 200, description = "Stored and checked: the asset is ready", body = Envelope<MediaView>),
-        (status = 400, description = "VALIDATION_ERROR: content-type or content-length differ from the declaration, or the bytes are not of that type", body = ErrorEnvelope),
+        (status = 200, description = "Stored and checked: the asset is ready with this file, which is its content from then on", body = Envelope<MediaView>),
+        (status = 400, description = "VALIDATION_ERROR: content-type or content-length differ from the declaration, or the bytes \
+            are not of that type; nothing is kept and the asset stays pending, for the file to be sent again", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 409, description = "CONFLICT: the asset is already ready", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the asset is already ready, or another upload of it is in progress (an upload \
+            holds its asset until it ends, 15 minutes at most); the asset's file is unchanged", body = ErrorEnvelope),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over the type's size limit", body = ErrorEnvelope),
         (status = 503, description = "SERVICE_UNAVAILABLE: no object storage on this server", body = ErrorEnvelope),
     ))]
@@ -316,10 +407,24 @@ pub async fn put_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let Some(length) = length.filter(|_| f.is_ok()) else {
         return Err(f.error());
     };
-    if !ctx.blobs.put_request_body(&stored.key, &stored.view.content_type, length).await? {
-        ctx.blobs.put(&stored.key, &stored.view.content_type, req.body.clone()).await?;
+    // The asset is this upload's before any byte is written, and its file goes under a key of
+    // its own: a concurrent or later upload answers 409 and never touches the asset's file.
+    let ws = member.workspace_id.as_str();
+    let Some(claim) = claim(ctx, ws, &stored.view.id).await? else {
+        return Err(busy(ctx, ws, &stored.view.id).await);
+    };
+    let key = format!("media/{ws}/{}/{claim}.{}", stored.view.id, media_type.extension);
+    let upload = Upload { claim, key, own_key: true };
+    let written = match ctx.blobs.put_request_body(&upload.key, &stored.view.content_type, length).await {
+        Ok(true) => Ok(()),
+        Ok(false) => ctx.blobs.put(&upload.key, &stored.view.content_type, req.body.clone()).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written {
+        abandon(ctx, ws, &stored.view.id, &upload).await;
+        return Err(e.into());
     }
-    Ok(json::ok(200, finish(ctx, call, member, stored, CompleteInput::default()).await?))
+    Ok(json::ok(200, finish(ctx, call, member, stored.view, &upload, CompleteInput::default()).await?))
 }
 
 #[derive(Debug, IntoParams)]

@@ -108,12 +108,34 @@ pub fn update_metadata(workspace_id: &str, v: &MediaView, now: i64) -> Result<Ve
     Ok(statements)
 }
 
-/// Pending → ready, once; a second completion changes nothing.
-pub fn mark_ready(workspace_id: &str, v: &MediaView, now: i64) -> Statement {
+/// Claims pending asset ?2 for upload ?3 at ?4, unless another upload holds it since after ?5
+/// (a claim older than the lease may be taken over). One row changed when claimed.
+pub fn claim_upload(workspace_id: &str, id: &str, claim: &str, now: i64, lease_ms: i64) -> Statement {
     Statement::new(
-        "UPDATE media_assets SET status = 'ready', width = ?3, height = ?4, duration_ms = ?5, updated_at = ?6 \
-         WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending' AND deleted_at IS NULL",
-        params![workspace_id, v.id.as_str(), v.width, v.height, v.duration_ms, now],
+        "UPDATE media_assets SET upload_claim = ?3, upload_claimed_at = ?4 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending' AND deleted_at IS NULL \
+         AND (upload_claim IS NULL OR upload_claimed_at <= ?5)",
+        params![workspace_id, id, claim, now, now - lease_ms],
+    )
+}
+
+/// Gives the asset back for another upload, if `claim` still holds it.
+pub fn release_upload(workspace_id: &str, id: &str, claim: &str) -> Statement {
+    Statement::new(
+        "UPDATE media_assets SET upload_claim = NULL, upload_claimed_at = NULL \
+         WHERE workspace_id = ?1 AND id = ?2 AND upload_claim = ?3",
+        params![workspace_id, id, claim],
+    )
+}
+
+/// Pending → ready, once, and only by the upload that still holds the claim: the statement
+/// records `key` as where the asset's bytes are. Any other upload changes nothing.
+pub fn mark_ready(workspace_id: &str, v: &MediaView, key: &str, claim: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE media_assets SET status = 'ready', object_key = ?7, upload_claim = NULL, upload_claimed_at = NULL, \
+         width = ?3, height = ?4, duration_ms = ?5, updated_at = ?6 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending' AND upload_claim = ?8 AND deleted_at IS NULL",
+        params![workspace_id, v.id.as_str(), v.width, v.height, v.duration_ms, now, key, claim],
     )
 }
 

@@ -158,6 +158,30 @@ pub enum Consumed {
 /// The queue consumer: takes the message's claim and publishes. Safe to call twice with the
 /// same message: the second finds the claim taken.
 pub async fn consume(ctx: &Context<'_>, m: &Message) -> Result<Consumed, AppError> {
+    consume_with(ctx, m, None).await
+}
+
+/// Publishes a private post's publication (SPEC CT-7) within the request that carries its
+/// `text`: the text is in memory only, so nothing can send it later. What would wait for a
+/// later try (a retry, a rate limit, a paused account) fails instead, saying to send it again;
+/// an unknown outcome stays `unconfirmed` for the ticks to settle where they can.
+pub async fn publish_private(ctx: &Context<'_>, m: &Message, text: &str) -> Result<Consumed, AppError> {
+    consume_with(ctx, m, Some(text)).await
+}
+
+/// Why a private post's publication ends failed where another would wait and try again.
+fn only_now(outcome: Outcome) -> Outcome {
+    let again = "a private post is published only within its request: publish it now again";
+    match outcome {
+        Outcome::Retry { reason, status, .. } => Outcome::Failed { reason: format!("{reason} ({again})"), status },
+        Outcome::RateLimited { reason, .. } => {
+            Outcome::Failed { reason: format!("rate limited: {reason} ({again})"), status: Some(429) }
+        }
+        other => other,
+    }
+}
+
+async fn consume_with(ctx: &Context<'_>, m: &Message, text: Option<&str>) -> Result<Consumed, AppError> {
     ctx.db.set_scope(Scope { workspace_id: Some(m.workspace_id.clone()), ..Scope::default() });
     let now = ctx.clock.now_ms();
     let taken = ctx
@@ -178,15 +202,24 @@ pub async fn consume(ctx: &Context<'_>, m: &Message) -> Result<Consumed, AppErro
             &params![m.workspace_id.as_str(), publication.post_id.as_str(), now],
         )
         .await?;
-    let attempt = match prepare(ctx, &publication).await {
+    let attempt = match prepare(ctx, &publication, text).await {
         Ok((account, draft)) if account.paused_until.is_some_and(|t| t > now) => {
-            // Paused by a rate limit: wait, without spending an attempt.
             let until = account.paused_until.unwrap_or(now);
             drop(draft);
-            return record_pause(ctx, &publication, until).await.map(|_| Consumed::Recorded);
+            if text.is_some() {
+                let reason = format!("the account is paused by a rate limit until {}", crate::validate::rfc3339(until));
+                Attempt { outcome: Outcome::RateLimited { reason, until_ms: until }, credentials: None }
+            } else {
+                // Paused by a rate limit: wait, without spending an attempt.
+                return record_pause(ctx, &publication, until).await.map(|_| Consumed::Recorded);
+            }
         }
         Ok((account, draft)) => send(ctx, &account, &draft.as_draft(&publication)).await,
         Err(outcome) => Attempt { outcome, credentials: None },
+    };
+    let attempt = match text {
+        Some(_) => Attempt { outcome: only_now(attempt.outcome), ..attempt },
+        None => attempt,
     };
     let published = matches!(attempt.outcome, Outcome::Published { .. });
     record(ctx, &publication, attempt, now, "publish").await?;
@@ -246,8 +279,8 @@ impl Prepared {
 }
 
 /// Loads the account, the target's text and its files. A problem here is known before
-/// anything is sent.
-async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepared), Outcome> {
+/// anything is sent. A private post's text is not stored: `text` brings it, or nothing is sent.
+async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Result<(Account, Prepared), Outcome> {
     let fail = |reason: String| Outcome::Failed { reason, status: None };
     let retry =
         |e: AppError| Outcome::Retry { reason: format!("could not prepare: {e}"), status: None, after_ms: None };
@@ -267,10 +300,16 @@ async fn prepare(ctx: &Context<'_>, p: &Publication) -> Result<(Account, Prepare
     let Some(target) = post.targets.iter().find(|t| t.id == p.target_id) else {
         return Err(fail("the post no longer has this target".into()));
     };
-    if post.private {
-        return Err(fail("the post was written under privacy mode: Herald keeps no text to publish".into()));
-    }
-    let text = target.text.clone().or(post.body.clone()).unwrap_or_default();
+    let text = match (post.private, text) {
+        (false, _) => target.text.clone().or(post.body.clone()).unwrap_or_default(),
+        (true, Some(text)) => text.to_string(),
+        (true, None) => {
+            return Err(fail(
+                "the post was written under privacy mode: Herald keeps no text to publish (publish it now instead)"
+                    .into(),
+            ))
+        }
+    };
     let mut media = Vec::new();
     for asset in &target.media {
         let row = ctx
@@ -491,7 +530,23 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
     for row in &rows {
         let p = decode(row)?;
         ctx.db.set_scope(Scope { workspace_id: Some(p.workspace_id.clone()), ..Scope::default() });
-        let Ok((account, prepared)) = prepare(ctx, &p).await else { continue };
+        let (account, prepared) = match prepare(ctx, &p, None).await {
+            Ok(prepared) => prepared,
+            Err(_) => {
+                // Nothing to read the platform with (a private post's text is not kept; the
+                // post, its target or the account is gone): said once the wait is over, rather
+                // than left in flight for ever.
+                let (first, _) = attempt_span(ctx, &p, now).await?;
+                if now - first > UNCONFIRMED_GIVE_UP_MS {
+                    let reason = "the platform never confirmed whether it was published, and Herald cannot check it: \
+                         look at the account before publishing it again";
+                    let outcome = Outcome::Failed { reason: reason.into(), status: None };
+                    record(ctx, &p, Attempt { outcome, credentials: None }, now, "reconcile").await?;
+                    settled += 1;
+                }
+                continue;
+            }
+        };
         let creds = if account.view.auth_kind == "oauth" {
             super::oauth::fresh(ctx, &account).await.ok()
         } else {

@@ -17,6 +17,7 @@ pub mod linkedin;
 pub mod mastodon;
 pub mod meta;
 pub mod oauth;
+pub mod publish_now;
 pub mod schedule;
 pub mod sealed;
 pub mod slots;

@@ -157,6 +157,73 @@ async fn pending_count(ctx: &Context<'_>, ws: &str, post_id: &str) -> Result<(i6
     Ok((get("waiting"), get("in_flight")))
 }
 
+/// The accounts named, each with the post's target on its platform: 1 to 20 connected, active
+/// accounts. Problems go to `errors`, field by field.
+pub(super) async fn account_pairs(
+    ctx: &Context<'_>,
+    ws: &str,
+    post: &PostView,
+    account_ids: &[String],
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<(String, accounts::Account)>, AppError> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in account_ids.iter().map(|a| a.trim().to_string()) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() || ids.len() > 20 {
+        errors.push(FieldError::new("accountIds", "name 1 to 20 connected accounts"));
+    }
+    let mut pairs = Vec::new();
+    for (i, id) in ids.iter().enumerate().take(20) {
+        let field = format!("accountIds[{i}]");
+        match accounts::load(ctx.db, ws, id).await {
+            Ok(a) if a.view.status != "active" => errors
+                .push(FieldError::new(field, format!("is {}: reconnect it first", a.view.status.replace('_', " ")))),
+            Ok(a) => match post.targets.iter().find(|t| t.platform == a.platform()) {
+                Some(t) => pairs.push((t.id.clone(), a)),
+                None => {
+                    errors.push(FieldError::new(field, format!("the post has no {} target", a.platform().as_str())))
+                }
+            },
+            Err(AppError::NotFound(_)) => {
+                errors.push(FieldError::new(field, "is not a connected account of this workspace"))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(pairs)
+}
+
+/// The status a post takes when it is scheduled: approved posts (and failed ones, again) are;
+/// without a workflow a draft is approved on the way, as submitting it would be. Refused while
+/// another schedule of the post waits or runs.
+pub(super) async fn approve_on_the_way(ctx: &Context<'_>, ws: &str, post: &PostView) -> Result<PostStatus, AppError> {
+    let (waiting, in_flight) = pending_count(ctx, ws, &post.id).await?;
+    if waiting + in_flight > 0 {
+        return Err(AppError::Conflict("the post is already scheduled: cancel or reschedule it".into()));
+    }
+    let wf = workflow::effective(ctx.db, ws, post.client_id.as_deref()).await?;
+    let approved_path = match post.status {
+        PostStatus::Approved => vec![Event::Schedule],
+        PostStatus::Draft if wf.stages == Stages::None => vec![Event::Submit, Event::Approve, Event::Schedule],
+        PostStatus::Failed => vec![Event::Retry],
+        _ if wf.stages != Stages::None => {
+            return Err(AppError::Conflict(format!(
+                "only approved posts can be scheduled under this workspace's workflow (this one is {})",
+                post.status.as_str()
+            )));
+        }
+        other => return Err(AppError::Conflict(format!("a {} post cannot be scheduled", other.as_str()))),
+    };
+    let mut status = post.status;
+    for e in approved_path {
+        status = status.apply(e).map_err(|e| AppError::Conflict(e.to_string()))?;
+    }
+    Ok(status)
+}
+
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = ScheduleInput,
     responses((status = 201, description = "Scheduled: one publication per (target, account)", body = Envelope<Vec<PublicationView>>),
@@ -208,63 +275,18 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         }
         Some(r) => Some((r.every.clone(), r.count)),
     };
-    let mut ids: Vec<String> = Vec::new();
-    for id in input.account_ids.iter().map(|a| a.trim().to_string()) {
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    if ids.is_empty() || ids.len() > 20 {
-        errors.push(FieldError::new("accountIds", "name 1 to 20 connected accounts"));
-    }
-    let mut pairs = Vec::new();
-    for (i, id) in ids.iter().enumerate().take(20) {
-        let field = format!("accountIds[{i}]");
-        match accounts::load(ctx.db, &ws, id).await {
-            Ok(a) if a.view.status != "active" => errors
-                .push(FieldError::new(field, format!("is {}: reconnect it first", a.view.status.replace('_', " ")))),
-            Ok(a) => match post.targets.iter().find(|t| t.platform == a.platform()) {
-                Some(t) => pairs.push((t.id.clone(), a)),
-                None => {
-                    errors.push(FieldError::new(field, format!("the post has no {} target", a.platform().as_str())))
-                }
-            },
-            Err(AppError::NotFound(_)) => {
-                errors.push(FieldError::new(field, "is not a connected account of this workspace"))
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let pairs = account_pairs(ctx, &ws, &post, &input.account_ids, &mut errors).await?;
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
     if post.private {
         return Err(AppError::Conflict(
-            "the post was written under privacy mode: there is no stored text to publish".into(),
+            "the post was written under privacy mode: Herald keeps no text to publish later; publish it now \
+             with POST …/publish-now and its text"
+                .into(),
         ));
     }
-    let (waiting, in_flight) = pending_count(ctx, &ws, &post.id).await?;
-    if waiting + in_flight > 0 {
-        return Err(AppError::Conflict("the post is already scheduled: cancel or reschedule it".into()));
-    }
-    // Without a workflow a draft is approved on the way, as submitting it would be.
-    let wf = workflow::effective(ctx.db, &ws, post.client_id.as_deref()).await?;
-    let approved_path = match post.status {
-        PostStatus::Approved => vec![Event::Schedule],
-        PostStatus::Draft if wf.stages == Stages::None => vec![Event::Submit, Event::Approve, Event::Schedule],
-        PostStatus::Failed => vec![Event::Retry],
-        _ if wf.stages != Stages::None => {
-            return Err(AppError::Conflict(format!(
-                "only approved posts can be scheduled under this workspace's workflow (this one is {})",
-                post.status.as_str()
-            )));
-        }
-        other => return Err(AppError::Conflict(format!("a {} post cannot be scheduled", other.as_str()))),
-    };
-    let mut status = post.status;
-    for e in approved_path {
-        status = status.apply(e).map_err(|e| AppError::Conflict(e.to_string()))?;
-    }
+    let status = approve_on_the_way(ctx, &ws, &post).await?;
     let mut statements = Vec::new();
     let mut created = Vec::new();
     let mut planned = Vec::new();
@@ -461,7 +483,7 @@ async fn attempts_of(ctx: &Context<'_>, ws: &str, publication_id: &str) -> Resul
         .collect()
 }
 
-async fn list_of(
+pub(super) async fn list_of(
     ctx: &Context<'_>,
     ws: &str,
     post_id: &str,

@@ -1,0 +1,139 @@
+//! Publish-now for privacy mode (SPEC CT-7): a private post keeps only a hash of its content,
+//! so nothing can publish it later. The request brings the text; it must hash to what was
+//! approved, and the post is published through the same engine within the request, its text
+//! held in memory only. Publications and attempts are recorded as for any post, without it.
+
+use futures_util::future::join_all;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::engine::{self, Message};
+use super::schedule::{account_pairs, approve_on_the_way, list_of, PublicationView};
+use crate::api::json::{self, Envelope};
+use crate::api::{Call, Context, Response};
+use crate::content::posts::{self, Content, PostView, TargetView};
+use crate::content::posts_api::save_edit;
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::params;
+use crate::sql::Statement;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PublishNowInput {
+    /// The accounts to publish to; each must be connected and match one of the post's
+    /// platforms (1 to 20).
+    #[serde(default)]
+    pub account_ids: Vec<String>,
+    /// The post's body, exactly as written: Herald kept only the hash of the post's content.
+    pub body: String,
+    /// The texts of the targets that have their own, exactly as written.
+    #[serde(default)]
+    pub targets: Vec<TargetText>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetText {
+    pub platform: String,
+    pub text: String,
+}
+
+/// The post's content with the texts given, and each target's text to send; field errors for
+/// targets the post does not have.
+fn content_with(post: &PostView, input: &PublishNowInput, errors: &mut Vec<FieldError>) -> (Content, Vec<TargetView>) {
+    let mut targets = post.targets.clone();
+    for (i, given) in input.targets.iter().enumerate() {
+        match targets.iter_mut().find(|t| t.platform.as_str() == given.platform.trim()) {
+            Some(t) if t.text.is_none() => t.text = Some(given.text.clone()),
+            Some(_) => errors.push(FieldError::new(format!("targets[{i}].platform"), "is named twice")),
+            None => errors.push(FieldError::new(
+                format!("targets[{i}].platform"),
+                format!("the post has no {} target", given.platform.trim()),
+            )),
+        }
+    }
+    (Content { title: post.title.clone(), body: input.body.clone(), targets: targets.clone() }, targets)
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/publish-now", tag = "publishing", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = PublishNowInput,
+    responses((status = 201, description = "Published within the request: one publication per (target, account), each \
+                  `published`, `failed` with its reason (send it again), or `unconfirmed` when the platform did not say", body = Envelope<Vec<PublicationView>>),
+              (status = 400, description = "VALIDATION_ERROR: accounts that are not connected or match no target, a target the post does not have", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN: owners, admins and editors publish", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: not a private post (schedule it instead), not approved, already scheduled, \
+                  or the text sent is not the post's content (its hash differs)", body = ErrorEnvelope)))]
+pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: PublishNowInput = json::parse(&call.req.body)?;
+    let ws = call.member()?.workspace_id.clone();
+    let me = call.caller()?.user_id.clone();
+    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let mut errors = Vec::new();
+    if let Err(m) = posts::parse_body(input.body.clone()) {
+        errors.push(FieldError::new("body", m));
+    }
+    let pairs = account_pairs(ctx, &ws, &post, &input.account_ids, &mut errors).await?;
+    let (content, targets) = content_with(&post, &input, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if !post.private {
+        return Err(AppError::Conflict(
+            "publish-now is for posts written under privacy mode; schedule this one (without `at` it goes now)".into(),
+        ));
+    }
+    // What was approved is what is published: the text must be the content whose hash was kept.
+    if content.hash() != post.content_hash {
+        return Err(AppError::Conflict(
+            "the text sent is not this post's content (its hash differs): send the body and the targets' texts \
+             exactly as written"
+                .into(),
+        ));
+    }
+    let status = approve_on_the_way(ctx, &ws, &post).await?;
+    let now = ctx.clock.now_ms();
+    // Claimed at once, as the tick would: no tick or queue message can take them meanwhile.
+    let claim = ctx.new_id();
+    let mut statements = Vec::new();
+    let mut sends = Vec::new();
+    for (target_id, account) in &pairs {
+        let id = ctx.new_id();
+        statements.push(Statement::new(
+            "INSERT INTO publications (id, workspace_id, post_id, target_id, account_id, platform, due_at, timezone, status, \
+             claim_id, claimed_at, created_by, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'UTC', 'queued', ?8, ?7, ?9, ?7, ?7)",
+            params![
+                id.as_str(),
+                ws.as_str(),
+                post.id.as_str(),
+                target_id.as_str(),
+                account.view.id.as_str(),
+                account.platform().as_str(),
+                now,
+                claim.as_str(),
+                me.as_str()
+            ],
+        ));
+        let text = targets
+            .iter()
+            .find(|t| &t.id == target_id)
+            .and_then(|t| t.text.clone())
+            .unwrap_or_else(|| input.body.clone());
+        let message = Message { publication_id: id, workspace_id: ws.clone(), claim_id: claim.clone() };
+        sends.push((message, text));
+    }
+    let after = PostView { status, ..post.clone() };
+    save_edit(ctx, call, &post, after, None, None, "post.publish_now", statements).await?;
+    // A post's targets go out together (SPEC PB-7), all in this workspace's scope.
+    for done in join_all(sends.iter().map(|(m, text)| engine::publish_private(ctx, m, text))).await {
+        // Its platform call may have happened: the publication stays in flight for the ticks
+        // to settle, and the answer shows it as it is.
+        if let Err(e) = done {
+            tracing::error!(cause = %e, "a private publication could not be recorded");
+        }
+    }
+    let created: Vec<&str> = sends.iter().map(|(m, _)| m.publication_id.as_str()).collect();
+    let list = list_of(ctx, &ws, &post.id, true).await?;
+    Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id.as_str())).collect::<Vec<_>>()))
+}
