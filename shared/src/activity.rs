@@ -79,7 +79,7 @@ pub struct ActivityPage {
 
 /// Filters of the activity list.
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct ActivityQuery {
     /// Only changes by this user.
@@ -95,6 +95,7 @@ struct ActivityQuery {
     until: Option<String>,
     cursor: Option<String>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

@@ -76,7 +76,7 @@ pub struct CampaignPage {
 }
 
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct CampaignQuery {
     /// draft, active, paused, completed or archived; archived ones are listed only when asked.
@@ -84,6 +84,7 @@ struct CampaignQuery {
     client_id: Option<String>,
     cursor: Option<String>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

@@ -150,8 +150,118 @@ impl Modify for BearerAuth {
 #[allow(dead_code)]
 fn openapi_json() {}
 
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document: the handlers' annotations, then the conventions every operation shares,
+/// written once here from the route table rather than on each handler.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    conventions(&mut doc);
+    doc
+}
+
+const ID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+
+/// What the kit does for every route, stated on every operation: a unique operation id named
+/// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
+/// of every POST, and each status the kit itself may answer (400 for a malformed parameter or
+/// header, 401/403/404 from the access rule, 409/422 from idempotency, 413 from the body
+/// limit, 429 from the rate limiter), in the error envelope.
+fn conventions(doc: &mut serde_json::Value) {
+    use super::routes::{Access, ROUTES};
+    use serde_json::json;
+    let error = |description: &str| {
+        json!({"description": description,
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}})
+    };
+    for route in ROUTES {
+        let method = route.method.to_ascii_lowercase();
+        let Some(op) =
+            doc.pointer_mut(&format!("/paths/{}/{method}", route.path.replace('~', "~0").replace('/', "~1")))
+        else {
+            continue;
+        };
+        let name = format!("{:?}", route.id);
+        let mut chars = name.chars();
+        let id: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
+        op["operationId"] = json!(id);
+        let has_path_params = route.path.contains('{');
+        let mut standard: Vec<(&str, serde_json::Value)> =
+            vec![("400", error("VALIDATION_ERROR: a malformed parameter, header or body; `details` names each field"))];
+        if matches!(route.access, Access::User | Access::Workspace(_) | Access::Scheduler) {
+            standard.push(("401", error("UNAUTHORIZED: no valid access token")));
+        }
+        if matches!(route.access, Access::Workspace(_)) {
+            standard.push(("403", error("FORBIDDEN: the caller's role may not do this")));
+        }
+        if has_path_params || matches!(route.access, Access::Workspace(_)) {
+            standard.push(("404", error("NOT_FOUND: no such resource here (also a workspace the caller is not in)")));
+        }
+        if route.method == "POST" {
+            standard.push(("409", error("CONFLICT: a request with this Idempotency-Key is in progress, or the resource's state forbids this")));
+            standard.push((
+                "422",
+                error("IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used for another request or by another caller"),
+            ));
+        }
+        if matches!(route.method, "POST" | "PUT" | "PATCH") {
+            standard.push(("413", error("PAYLOAD_TOO_LARGE: the body is over this route's limit")));
+        }
+        let mut limited = error("RATE_LIMITED: too many requests; retry after `Retry-After` seconds");
+        limited["headers"] = json!({
+            "Retry-After": {"description": "Seconds until a retry may succeed", "schema": {"type": "integer", "minimum": 0}},
+            "RateLimit": {"description": "The remaining quota (IETF RateLimit header fields)", "schema": {"type": "string"}},
+            "RateLimit-Policy": {"description": "The quota policy (IETF RateLimit header fields)", "schema": {"type": "string"}}
+        });
+        standard.push(("429", limited));
+        let responses = &mut op["responses"];
+        for (status, response) in standard {
+            if responses.get(status).is_none() {
+                responses[status] = response;
+            }
+        }
+        let mut parameters = op.get("parameters").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        for p in &mut parameters {
+            let is_id = p["in"] == "path" && p["name"].as_str().is_some_and(|n| n.ends_with("Id"));
+            if is_id {
+                p["schema"] = json!({"type": "string", "format": "uuid", "pattern": ID_PATTERN});
+            }
+        }
+        if route.method == "POST" {
+            parameters.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Makes a retry safe: the same key and request from the same caller within a day gets the first answer again",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+            }));
+        }
+        if !parameters.is_empty() {
+            op["parameters"] = json!(parameters);
+        }
+    }
+    open_composed_schemas(doc);
+}
+
+/// A schema composed with `allOf` from a closed one (`additionalProperties: false`, as every
+/// input type is) would forbid its own extra fields: such parts are inlined, opened.
+fn open_composed_schemas(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc.pointer("/components/schemas").and_then(|s| s.as_object()).cloned() else { return };
+    let Some(target) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) else { return };
+    for schema in target.values_mut() {
+        let Some(parts) = schema.get_mut("allOf").and_then(|a| a.as_array_mut()) else { continue };
+        for part in parts {
+            let Some(name) = part
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .map(|r| r.trim_start_matches("#/components/schemas/").to_string())
+            else {
+                continue;
+            };
+            if let Some(mut referenced) = schemas.get(&name).cloned().filter(|s| s["additionalProperties"] == false) {
+                if let Some(o) = referenced.as_object_mut() {
+                    o.remove("additionalProperties");
+                }
+                *part = referenced;
+            }
+        }
+    }
 }
 
 /// The document as served. `document()` generates it from the derives; the text is kept in
@@ -171,7 +281,7 @@ mod tests {
 
     #[test]
     fn the_committed_document_is_current() {
-        let fresh = document().to_json().unwrap() + "\n";
+        let fresh = serde_json::to_string(&document()).unwrap() + "\n";
         if std::env::var_os("HERALD_WRITE_OPENAPI").is_some() {
             std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"), &fresh).unwrap();
             return;
@@ -184,7 +294,7 @@ mod tests {
 
     #[test]
     fn every_route_is_documented() {
-        let doc = serde_json::to_value(document()).unwrap();
+        let doc = document();
         assert_eq!(doc["openapi"], "3.1.0");
         for route in ROUTES {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
@@ -200,7 +310,7 @@ mod tests {
 
     #[test]
     fn lists_document_their_paging() {
-        let doc = serde_json::to_value(document()).unwrap();
+        let doc = document();
         let lists = [
             "members",
             "invites",
@@ -234,8 +344,50 @@ mod tests {
     }
 
     #[test]
+    fn operation_ids_are_unique_and_named_after_their_route() {
+        let doc = document();
+        let mut seen = std::collections::BTreeSet::new();
+        for route in ROUTES {
+            let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{} {} has no operationId", route.method, route.path));
+            assert!(seen.insert(id.to_string()), "operationId {id} appears twice");
+        }
+        assert_eq!(doc["paths"]["/api/v1/workspaces/{workspaceId}/posts"]["post"]["operationId"], "createPost");
+        assert_eq!(doc["paths"]["/api/v1/workspaces"]["post"]["operationId"], "createWorkspace");
+    }
+
+    #[test]
+    fn every_operation_documents_the_kits_statuses() {
+        let doc = document();
+        for route in ROUTES {
+            let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
+            for status in ["400", "429"] {
+                assert!(op["responses"][status].is_object(), "{} {}: no {status}", route.method, route.path);
+            }
+            if route.method == "POST" {
+                assert!(op["responses"]["422"].is_object() && op["responses"]["409"].is_object());
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                assert!(params.iter().any(|p| p["name"] == "Idempotency-Key"), "{} {}", route.method, route.path);
+            }
+            for p in op["parameters"].as_array().cloned().unwrap_or_default() {
+                if p["in"] == "query" {
+                    let name = p["name"].as_str().unwrap_or_default();
+                    assert!(
+                        !name.contains('_'),
+                        "{} {}: query parameter {name} is not camelCase",
+                        route.method,
+                        route.path
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_documented_operation_is_routed() {
-        let doc = serde_json::to_value(document()).unwrap();
+        let doc = document();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for method in ops.as_object().unwrap().keys() {
                 assert!(

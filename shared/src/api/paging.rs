@@ -23,7 +23,7 @@ pub struct Page<T> {
 
 /// The paging parameters every list takes.
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct PageQuery {
     /// The `nextCursor` of the page before; absent for the first page.

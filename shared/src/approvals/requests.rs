@@ -581,7 +581,7 @@ async fn read_back(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
 }
 
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct ApprovalQuery {
     /// pending (default), approved, rejected or cancelled.

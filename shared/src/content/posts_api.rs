@@ -25,7 +25,7 @@ pub struct PostPage {
 }
 
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct PostQuery {
     /// Full-text search over title, body and tags: every word must match, the last one as a prefix.
@@ -47,8 +47,10 @@ struct PostQuery {
     sort: Option<String>,
     cursor: Option<String>,
     /// Offset paging, instead of a cursor.
+    #[param(minimum = 0, maximum = 1000000)]
     offset: Option<u32>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

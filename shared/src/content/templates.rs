@@ -160,7 +160,7 @@ pub struct BlockPage {
 }
 
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct BlockQuery {
     /// template, snippet, hashtag_group or signature
@@ -170,7 +170,9 @@ struct BlockQuery {
     tag: Option<String>,
     include_archived: Option<bool>,
     /// 1 to 200, default 100.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
+    #[param(minimum = 0, maximum = 100000)]
     offset: Option<u32>,
 }
 

@@ -428,7 +428,7 @@ pub async fn put_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
 }
 
 #[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct MediaQuery {
     /// Only assets in exactly this folder.
@@ -441,6 +441,7 @@ struct MediaQuery {
     status: Option<String>,
     cursor: Option<String>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
