@@ -447,3 +447,51 @@ async fn pending_invitations_page_for_those_who_may_invite() {
     refuses_bad_paging(&api, &owner, &ws_path(&ws, "/invites")).await;
     api.get(&ws_path(&ws, "/invites")).bearer(&guest.access).send().await.expect_error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_pending_invitation_can_be_revoked_or_resent_under_a_fresh_token() {
+    let api = Api::new();
+    let owner = signup(&api, "revoke-invites").await;
+    let ws = create_workspace(&api, &owner, "Revoke invites").await;
+    let admin = add_member(&api, &owner, &ws, "admin").await;
+    let invite = |email: &str, role: &str, by: &User| {
+        api.post(&ws_path(&ws, "/invites")).bearer(&by.access).json(json!({"email": email, "role": role})).send()
+    };
+    // Revoked: the token stops working.
+    let guest = signup(&api, "revoked-guest").await;
+    let sent = invite(&guest.email, "editor", &owner).await.data();
+    let token = invite_token(&api, &guest.email).await;
+    let id = sent["id"].as_str().unwrap();
+    let revoked = api.delete(&ws_path(&ws, &format!("/invites/{id}"))).bearer(&owner.access).send().await;
+    assert_eq!(revoked.data()["email"], guest.email.as_str());
+    api.post("/api/v1/invites/accept")
+        .bearer(&guest.access)
+        .json(json!({"token": token}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.delete(&ws_path(&ws, &format!("/invites/{id}"))).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+    // Resent: a fresh token works, the old one does not.
+    let other = signup(&api, "resent-guest").await;
+    let sent = invite(&other.email, "writer", &admin).await.data();
+    let old = invite_token(&api, &other.email).await;
+    let id = sent["id"].as_str().unwrap();
+    let resent = api.post(&ws_path(&ws, &format!("/invites/{id}/resend"))).bearer(&owner.access).send().await;
+    assert_eq!(resent.status, 200, "{}", String::from_utf8_lossy(&resent.body));
+    let fresh = invite_token(&api, &other.email).await;
+    assert_ne!(fresh, old);
+    api.post("/api/v1/invites/accept").bearer(&other.access).json(json!({"token": old})).send().await.expect_error(404, "NOT_FOUND");
+    api.post("/api/v1/invites/accept").bearer(&other.access).json(json!({"token": fresh})).send().await.data();
+    // An admin cannot withdraw an invitation of a role it may not grant.
+    let boss = signup(&api, "boss-guest").await;
+    let sent = invite(&boss.email, "owner", &owner).await.data();
+    let id = sent["id"].as_str().unwrap();
+    api.delete(&ws_path(&ws, &format!("/invites/{id}"))).bearer(&admin.access).send().await.expect_error(403, "FORBIDDEN");
+    // Another workspace's invitation is not here.
+    let elsewhere = create_workspace(&api, &owner, "Elsewhere").await;
+    api.delete(&format!("/api/v1/workspaces/{elsewhere}/invites/{id}"))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+}

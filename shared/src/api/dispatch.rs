@@ -26,6 +26,8 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         RemoveMember => workspaces::api::remove_member(ctx, call).await,
         ListInvites => workspaces::api::list_invites(ctx, call).await,
         CreateInvite => workspaces::api::invite(ctx, call).await,
+        RevokeInvite => workspaces::api::revoke_invite(ctx, call).await,
+        ResendInvite => workspaces::api::resend_invite(ctx, call).await,
         AcceptInvite => workspaces::api::accept_invite(ctx, call).await,
         DevMailbox => mail::mailbox(ctx, call).await,
         Tick => maintenance::tick_route(ctx, call).await,

@@ -27,6 +27,8 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         workspaces::api::remove_member,
         workspaces::api::list_invites,
         workspaces::api::invite,
+        workspaces::api::revoke_invite,
+        workspaces::api::resend_invite,
         workspaces::api::accept_invite,
         mail::mailbox,
         maintenance::tick_route,

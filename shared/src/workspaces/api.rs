@@ -273,6 +273,29 @@ pub async fn invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     Ok(json::ok(201, view))
 }
 
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/invites/{inviteId}", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("inviteId" = String, Path)),
+    responses(
+        (status = 200, description = "Withdrawn: its token no longer works", body = Envelope<InviteView>),
+        (status = 403, description = "FORBIDDEN: the caller may not invite, or may not grant the invitation's role", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: no pending invitation with this id here", body = ErrorEnvelope),
+    ))]
+pub async fn revoke_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, invites::revoke(ctx, call, call.params.get("inviteId")?).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/invites/{inviteId}/resend", tag = "members", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("inviteId" = String, Path)),
+    responses(
+        (status = 200, description = "Sent again under a fresh token and expiry; the previous token no longer works", body = Envelope<InviteView>),
+        (status = 403, description = "FORBIDDEN: the caller may not invite, or may not grant the invitation's role", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: no pending invitation with this id here", body = ErrorEnvelope),
+        (status = 503, description = "SERVICE_UNAVAILABLE: mail cannot be sent; the invitation is unchanged", body = ErrorEnvelope),
+    ))]
+pub async fn resend_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    Ok(json::ok(200, invites::resend(ctx, call, call.params.get("inviteId")?).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/invites/accept", tag = "members", security(("bearer" = [])),
     request_body = AcceptInviteInput,
     responses(

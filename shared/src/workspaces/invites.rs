@@ -54,14 +54,6 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
             return Err(AppError::Conflict("this person is already a member".into()));
         }
     }
-    let workspace = ctx
-        .db
-        .query_one("SELECT name FROM workspaces WHERE id = ?1", &params![inviter.workspace_id.as_str()])
-        .await?
-        .ok_or_else(|| AppError::not_found("workspace"))?
-        .text("name")?;
-    let inviter_name = users::by_id(ctx.db, inviter_id).await?.map(|u| u.view.name).unwrap_or_default();
-
     let token = tokens::opaque_token(ctx.random.bytes());
     let id = ctx.new_id();
     let now = ctx.clock.now_ms();
@@ -83,18 +75,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
         )
         .await?;
 
-    let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
-    let message = MailMessage {
-        to: email.as_str().to_string(),
-        subject: format!("{inviter_name} invited you to {workspace} on Herald"),
-        text: format!(
-            "{inviter_name} invited you to join the workspace \"{workspace}\" as {role}.\n\n\
-             Accept the invitation: {link}\n\nOr send this token to POST /api/v1/invites/accept:\n{token}\n\n\
-             The invitation expires on {}.\n",
-            rfc3339(expires),
-            role = role.as_str(),
-        ),
-    };
+    let message = invitation_mail(ctx, &inviter.workspace_id, inviter_id, email.as_str(), role, &token, expires).await?;
     if let Err(err) = ctx.mail.send(&message).await {
         // An invitation nobody can receive must not linger.
         ctx.db.execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()]).await?;
@@ -117,6 +98,131 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
         after: serde_json::to_value(&view).ok(),
     };
     ctx.db.batch(&[activity::record(ctx, call, &inviter.workspace_id, change)]).await?;
+    Ok(view)
+}
+
+/// The mail that carries an invitation's token.
+async fn invitation_mail(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    inviter_id: &str,
+    email: &str,
+    role: Role,
+    token: &str,
+    expires: i64,
+) -> Result<MailMessage, AppError> {
+    let workspace = ctx
+        .db
+        .query_one("SELECT name FROM workspaces WHERE id = ?1", &params![workspace_id])
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?
+        .text("name")?;
+    let inviter_name = users::by_id(ctx.db, inviter_id).await?.map(|u| u.view.name).unwrap_or_default();
+    let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
+    Ok(MailMessage {
+        to: email.to_string(),
+        subject: format!("{inviter_name} invited you to {workspace} on Herald"),
+        text: format!(
+            "{inviter_name} invited you to join the workspace \"{workspace}\" as {role}.\n\n\
+             Accept the invitation: {link}\n\nOr send this token to POST /api/v1/invites/accept:\n{token}\n\n\
+             The invitation expires on {}.\n",
+            rfc3339(expires),
+            role = role.as_str(),
+        ),
+    })
+}
+
+/// A pending invitation of this workspace that the caller may manage: one whose role the
+/// caller may grant (an admin does not touch an owner's invitation of an admin).
+async fn manageable(ctx: &Context<'_>, call: &Call<'_>, invite_id: &str) -> Result<InviteView, AppError> {
+    let member = call.member()?;
+    let row = ctx
+        .db
+        .query_one(
+            "SELECT id, workspace_id, email, role, expires_at, created_at FROM invites \
+             WHERE workspace_id = ?1 AND id = ?2 AND accepted_at IS NULL",
+            &params![member.workspace_id.as_str(), invite_id],
+        )
+        .await?
+        .ok_or_else(|| AppError::not_found("invitation"))?;
+    let view = InviteView {
+        id: row.text("id")?,
+        workspace_id: row.text("workspace_id")?,
+        email: row.text("email")?,
+        role: role_of(&row)?,
+        expires_at: rfc3339(row.int("expires_at")?),
+        created_at: rfc3339(row.int("created_at")?),
+    };
+    if !member.role.may_grant(view.role) {
+        return Err(AppError::Forbidden(format!(
+            "a {} cannot manage an invitation as {}",
+            member.role.as_str(),
+            view.role.as_str()
+        )));
+    }
+    Ok(view)
+}
+
+/// Withdraws a pending invitation: its token stops working at once.
+pub async fn revoke(ctx: &Context<'_>, call: &Call<'_>, invite_id: &str) -> Result<InviteView, AppError> {
+    let view = manageable(ctx, call, invite_id).await?;
+    let change = Change {
+        action: "invite.revoke",
+        entity_type: "invite",
+        entity_id: &view.id,
+        before: serde_json::to_value(&view).ok(),
+        after: None,
+    };
+    let ws = view.workspace_id.as_str();
+    let results = ctx
+        .db
+        .batch(&[
+            Statement::new(
+                "DELETE FROM invites WHERE workspace_id = ?1 AND id = ?2 AND accepted_at IS NULL",
+                params![ws, view.id.as_str()],
+            ),
+            activity::record(ctx, call, ws, change),
+        ])
+        .await?;
+    if results.first().copied().unwrap_or(0) == 0 {
+        // Accepted or withdrawn in between: nothing to revoke any more.
+        return Err(AppError::not_found("invitation"));
+    }
+    Ok(view)
+}
+
+/// Sends a pending invitation again under a fresh token and a fresh expiry; the old token stops
+/// working. The caller becomes its inviter (accepting checks the inviter's rights).
+pub async fn resend(ctx: &Context<'_>, call: &Call<'_>, invite_id: &str) -> Result<InviteView, AppError> {
+    let mut view = manageable(ctx, call, invite_id).await?;
+    let caller = call.caller()?.user_id.as_str();
+    let token = tokens::opaque_token(ctx.random.bytes());
+    let now = ctx.clock.now_ms();
+    let expires = now + ctx.config.invite_ttl_secs * 1000;
+    let message = invitation_mail(ctx, &view.workspace_id, caller, &view.email, view.role, &token, expires).await?;
+    // Mail first: if it cannot be sent, the old token still works and nothing changed. The new
+    // token works only once stored, and is stored only for an invitation still pending.
+    ctx.mail.send(&message).await?;
+    let stored = ctx
+        .db
+        .execute(
+            "UPDATE invites SET token_hash = ?3, expires_at = ?4, invited_by = ?5 \
+             WHERE workspace_id = ?1 AND id = ?2 AND accepted_at IS NULL",
+            &params![view.workspace_id.as_str(), view.id.as_str(), tokens::token_hash(&token), expires, caller],
+        )
+        .await?;
+    if stored == 0 {
+        return Err(AppError::not_found("invitation"));
+    }
+    view.expires_at = rfc3339(expires);
+    let change = Change {
+        action: "invite.resend",
+        entity_type: "invite",
+        entity_id: &view.id,
+        before: None,
+        after: serde_json::to_value(&view).ok(),
+    };
+    ctx.db.batch(&[activity::record(ctx, call, &view.workspace_id, change)]).await?;
     Ok(view)
 }
 
