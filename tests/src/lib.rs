@@ -421,7 +421,9 @@ pub async fn mail_token(api: &Api, email: &str, route: &str) -> String {
     mails
         .iter()
         .filter_map(|m| m["text"].as_str())
-        .find_map(|text| text.find(&marker).map(|at| text[at + marker.len()..].lines().next().unwrap_or("").trim().to_string()))
+        .find_map(|text| {
+            text.find(&marker).map(|at| text[at + marker.len()..].lines().next().unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| panic!("no mail to {email} with a token for {route}: {mails:?}"))
 }
 

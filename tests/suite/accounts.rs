@@ -131,7 +131,10 @@ async fn forgot_password_answers_the_same_for_an_unknown_address() {
     assert_eq!((known.status, other.status), (202, 202));
     let (known, other) = (known.json(), other.json());
     assert_eq!(known["message"], other["message"]);
-    assert_eq!((known["data"]["email"].as_str(), other["data"]["email"].as_str()), (Some(&*user.email), Some(&*unknown)));
+    assert_eq!(
+        (known["data"]["email"].as_str(), other["data"]["email"].as_str()),
+        (Some(&*user.email), Some(&*unknown))
+    );
     assert_eq!(mails_for(&api, &user.email, RESET).await, 1);
     assert!(mailbox(&api, &unknown).await.is_empty());
     let r = api.post("/api/v1/auth/forgot-password").json(json!({"email": "not an address"})).send().await;
@@ -267,7 +270,10 @@ async fn sessions_are_listed_and_revoked_one_or_all() {
     let stranger = signup(&api, "stranger").await;
     let path = format!("/api/v1/users/me/sessions/{first}");
     api.delete(&path).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
-    assert_eq!(api.get("/api/v1/users/me/sessions").bearer(&stranger.access).send().await.data().as_array().unwrap().len(), 1);
+    assert_eq!(
+        api.get("/api/v1/users/me/sessions").bearer(&stranger.access).send().await.data().as_array().unwrap().len(),
+        1
+    );
 
     let r = api.delete(&path).bearer(phone_access).send().await;
     assert_eq!(r.data()["revoked"], 1);
@@ -384,7 +390,8 @@ impl Host {
     }
 
     async fn token(&self, email: &str, route: &str) -> String {
-        let (_, mails) = self.send("GET", &format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40")), None, None).await;
+        let (_, mails) =
+            self.send("GET", &format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40")), None, None).await;
         let marker = format!("{route}:\n");
         let text = mails["data"]
             .as_array()
@@ -447,14 +454,19 @@ async fn a_reset_link_expires_after_an_hour_and_the_limit_after_one() {
     for _ in 0..4 {
         assert_eq!(forgot().await.0, 202);
     }
-    let (_, mails) = host.send("GET", &format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40")), None, None).await;
+    let (_, mails) =
+        host.send("GET", &format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40")), None, None).await;
     assert_eq!(mails["data"].as_array().unwrap().len(), 4, "the first, then three: {mails}");
     host.advance(HOUR + 1);
     assert_eq!(forgot().await.0, 202);
-    let (_, mails) = host.send("GET", &format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40")), None, None).await;
+    let (_, mails) =
+        host.send("GET", &format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40")), None, None).await;
     assert_eq!(mails["data"].as_array().unwrap().len(), 5);
     let fresh = host.token(&email, RESET).await;
-    assert_eq!(host.send("POST", RESET, None, Some(json!({"token": fresh, "newPassword": "a brand new secret"}))).await.0, 200);
+    assert_eq!(
+        host.send("POST", RESET, None, Some(json!({"token": fresh, "newPassword": "a brand new secret"}))).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -470,9 +482,13 @@ async fn an_unverified_member_cannot_be_attached_to_a_client() {
     let invite = json!({"email": cleo_email, "role": "client"});
     assert_eq!(host.send("POST", &format!("/api/v1/workspaces/{ws}/invites"), Some(&owner), Some(invite)).await.0, 201);
     let token = host.token(&cleo_email, "/api/v1/invites/accept").await;
-    assert_eq!(host.send("POST", "/api/v1/invites/accept", Some(&cleo_access), Some(json!({"token": token}))).await.0, 200);
-    let (_, client) =
-        host.send("POST", &format!("/api/v1/workspaces/{ws}/clients"), Some(&owner), Some(json!({"name": "Acme"}))).await;
+    assert_eq!(
+        host.send("POST", "/api/v1/invites/accept", Some(&cleo_access), Some(json!({"token": token}))).await.0,
+        200
+    );
+    let (_, client) = host
+        .send("POST", &format!("/api/v1/workspaces/{ws}/clients"), Some(&owner), Some(json!({"name": "Acme"})))
+        .await;
     let client = client["data"]["id"].as_str().unwrap().to_string();
 
     host.verification.set(true);

@@ -38,7 +38,8 @@ async fn verifying_the_address_signs_in_with_tokens_and_a_secure_cookie() {
 async fn without_verification_signup_signs_in_and_a_taken_address_is_a_conflict() {
     let api = Api::local(herald::ports::Environment::Test);
     let email = unique_email("dup");
-    let r = api.post("/api/v1/auth/signup").json(json!({"email": email, "password": PASSWORD, "name": "Dup"})).send().await;
+    let r =
+        api.post("/api/v1/auth/signup").json(json!({"email": email, "password": PASSWORD, "name": "Dup"})).send().await;
     assert_eq!(r.status, 201);
     assert_eq!(r.data()["user"]["emailVerified"], false);
     assert!(r.data()["accessToken"].is_string());

@@ -113,8 +113,8 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
     // Every mail at one fixed time: found by what they say, not by their order.
     let mails = || {
         let mailbox = call(request("GET", "/api/v1/dev/mailbox?to=ada%40example.test", None, None));
-        let texts = json_of(&mailbox)["data"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string());
-        texts.collect::<Vec<_>>()
+        let mails = json_of(&mailbox)["data"].as_array().cloned().unwrap();
+        mails.iter().map(|m| m["text"].as_str().unwrap().to_string()).collect::<Vec<_>>()
     };
     let text = mails().into_iter().find(|t| t.contains("verify-email:\n")).unwrap();
     let token = text.split("verify-email:\n").nth(1).unwrap().split_whitespace().next().unwrap().to_string();

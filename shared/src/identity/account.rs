@@ -45,9 +45,15 @@ async fn notify(ctx: &Context<'_>, message: MailMessage) {
 
 /// Sign-up with a new address: the account, unverified, and its verification mail. An account
 /// whose mail cannot be sent is removed, so the address stays free.
-pub(super) async fn create_unverified(ctx: &Context<'_>, email: &Email, name: &str, hash: &str) -> Result<(), AppError> {
+pub(super) async fn create_unverified(
+    ctx: &Context<'_>,
+    email: &Email,
+    name: &str,
+    hash: &str,
+) -> Result<(), AppError> {
     let id = ctx.new_id();
-    let new_user = users::NewUser { id: &id, email: email.as_str(), name, password_hash: hash, now_ms: ctx.clock.now_ms() };
+    let new_user =
+        users::NewUser { id: &id, email: email.as_str(), name, password_hash: hash, now_ms: ctx.clock.now_ms() };
     match ctx.db.batch(&[users::insert(&new_user)]).await {
         Ok(_) => {}
         // Lost a race with another sign-up for this address: that one's mail is on its way.
@@ -77,12 +83,7 @@ async fn me(ctx: &Context<'_>, call: &Call<'_>) -> Result<users::StoredUser, App
     users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(|| AppError::not_found("user"))
 }
 
-async fn check_password(
-    ctx: &Context<'_>,
-    user: &users::StoredUser,
-    given: &str,
-    field: &str,
-) -> Result<(), AppError> {
+async fn check_password(ctx: &Context<'_>, user: &users::StoredUser, given: &str, field: &str) -> Result<(), AppError> {
     let matches = match &user.password_hash {
         Some(stored) => ctx.hasher.verify(given, stored).await,
         None => false,

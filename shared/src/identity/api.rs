@@ -46,8 +46,13 @@ pub async fn signup(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         }
         let id = ctx.new_id();
         let mut issued = sessions::start(ctx, &id, &sessions::device_of(call.req));
-        let new_user =
-            users::NewUser { id: &id, email: email.as_str(), name: &name, password_hash: &hash, now_ms: ctx.clock.now_ms() };
+        let new_user = users::NewUser {
+            id: &id,
+            email: email.as_str(),
+            name: &name,
+            password_hash: &hash,
+            now_ms: ctx.clock.now_ms(),
+        };
         let mut writes = vec![users::insert(&new_user)];
         writes.append(&mut issued.statements);
         ctx.db.batch(&writes).await.map_err(|e| match AppError::from(e) {

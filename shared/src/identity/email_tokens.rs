@@ -48,7 +48,12 @@ pub struct Issued {
 /// Stores a new token of `purpose` for `user_id`, to be mailed to `email`. `None` when the
 /// account already had its mails of that purpose this hour: counted in the same batch as the
 /// insert, which the count undoes.
-pub async fn issue(ctx: &Context<'_>, user_id: &str, purpose: Purpose, email: &str) -> Result<Option<Issued>, AppError> {
+pub async fn issue(
+    ctx: &Context<'_>,
+    user_id: &str,
+    purpose: Purpose,
+    email: &str,
+) -> Result<Option<Issued>, AppError> {
     let token = tokens::opaque_token(ctx.random.bytes());
     let id = ctx.new_id();
     let now = ctx.clock.now_ms();
@@ -137,7 +142,10 @@ pub fn spend(pending: &Pending, nonce: &str, now: i64, to_current_address: bool)
             ),
             params![pending.id.as_str(), now, nonce],
         ),
-        Statement::guard("SELECT 1 FROM email_tokens WHERE id = ?1 AND used_by = ?2", params![pending.id.as_str(), nonce]),
+        Statement::guard(
+            "SELECT 1 FROM email_tokens WHERE id = ?1 AND used_by = ?2",
+            params![pending.id.as_str(), nonce],
+        ),
     ]
 }
 

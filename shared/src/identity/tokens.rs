@@ -44,8 +44,7 @@ pub fn issue_session_access(
 ) -> Result<String, AppError> {
     let opts = time_options(now_ms)?;
     let custom = AccessClaims { sub: user_id.to_string(), iss: ISSUER.into(), sid: session_id.map(str::to_string) };
-    let claims = Claims::new(custom)
-        .set_duration_and_issuance(&opts, Duration::seconds(ttl_secs));
+    let claims = Claims::new(custom).set_duration_and_issuance(&opts, Duration::seconds(ttl_secs));
     let header = Header::empty().with_token_type("JWT");
     Hs256.token(&header, &claims, &Hs256Key::new(secret)).map_err(|e| AppError::Internal(format!("jwt sign: {e}")))
 }
