@@ -28,6 +28,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The account has not proved its address yet, and this needs it (SPEC IAM-1).
+    #[error("{0}")]
+    EmailNotVerified(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -68,6 +71,7 @@ impl AppError {
             AppError::Validation(_) => 400,
             AppError::Unauthorized(_) => 401,
             AppError::Forbidden(_) => 403,
+            AppError::EmailNotVerified(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::IdempotencyKeyReused => 422,
@@ -86,6 +90,7 @@ impl AppError {
             AppError::Validation(_) => "VALIDATION_ERROR",
             AppError::Unauthorized(_) => "UNAUTHORIZED",
             AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::EmailNotVerified(_) => "EMAIL_NOT_VERIFIED",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict(_) => "CONFLICT",
             AppError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",

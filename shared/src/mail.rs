@@ -118,7 +118,11 @@ pub struct CaughtMail {
         (status = 404, description = "NOT_FOUND outside development", body = ErrorEnvelope),
     ))]
 pub async fn mailbox(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let rows = match call.req.query_param("to").map(|t| t.trim().to_lowercase()) {
+    // Addresses are written to in their normalized form: look them up the same way.
+    let to = call.req.query_param("to").map(|t| {
+        crate::identity::model::Email::parse(&t).map_or_else(|_| t.trim().to_lowercase(), |e| e.as_str().to_string())
+    });
+    let rows = match to {
         Some(to) => {
             ctx.db
                 .query(

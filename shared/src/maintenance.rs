@@ -40,6 +40,15 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         .db
         .execute("DELETE FROM idempotency_keys WHERE created_at < ?1", &params![now - crate::api::IDEMPOTENCY_TTL_MS])
         .await?;
+    // Mailed tokens live a day at most and count towards the hour's mail limit: a day later
+    // nobody needs them. A session whose refresh tokens are all purged is gone.
+    ctx.db.execute("DELETE FROM email_tokens WHERE expires_at < ?1", &params![now - 24 * 3600 * 1000]).await?;
+    ctx.db
+        .execute(
+            "DELETE FROM sessions WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = sessions.id)",
+            &[],
+        )
+        .await?;
     // OAuth states live ten minutes; a day later nobody needs them.
     ctx.db.execute("DELETE FROM oauth_states WHERE expires_at < ?1", &params![now - 24 * 3600 * 1000]).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;

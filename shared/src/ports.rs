@@ -152,6 +152,10 @@ pub struct Config {
     /// in front is configured to set it (`x-forwarded-for`: its last entry, the proxy's own).
     /// Rate limits and the activity log use it; no other header can forge an address.
     pub trusted_ip_header: Option<String>,
+    /// Whether a new account must prove its address before it may join anything
+    /// (`REQUIRE_EMAIL_VERIFICATION`, on unless `0`, `false` or `off`). On, sign-up answers the
+    /// same for a new and a taken address and hands out no tokens; off, it signs in at once.
+    pub require_email_verification: bool,
 }
 
 impl Config {
@@ -174,6 +178,17 @@ impl Config {
             public_url: None,
             platform_timeout_ms: 30_000,
             trusted_ip_header: None,
+            require_email_verification: true,
+        }
+    }
+
+    /// Reads the account settings through `get`, by their names on the Worker
+    /// (`REQUIRE_EMAIL_VERIFICATION`); an empty value is unset.
+    pub fn read_accounts(&mut self, get: impl Fn(&str) -> Option<String>) {
+        if let Some(v) = get("REQUIRE_EMAIL_VERIFICATION").map(|v| v.trim().to_ascii_lowercase()) {
+            if matches!(v.as_str(), "0" | "false" | "off" | "no") {
+                self.require_email_verification = false;
+            }
         }
     }
 }

@@ -51,6 +51,9 @@ pub fn test_config(environment: Environment) -> Config {
     config.token_keys = herald::ports::KeyRing::parse(TEST_TOKEN_KEYS).expect("test token keys");
     // The fake platforms and the local PDS listen on loopback.
     config.allow_private_hosts = true;
+    // Accounts prove their address through the development mailbox; other environments have
+    // no mailbox to read it from, so there sign-up signs in at once (REQUIRE_EMAIL_VERIFICATION=0).
+    config.require_email_verification = environment == Environment::Development;
     // Retries in a test come within a second, not after 30.
     config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     // X is the process's fake X (the Worker under test is given the same, see test.sh).
@@ -406,12 +409,22 @@ pub struct User {
     pub refresh: String,
 }
 
+/// Signs up a new account with a unique address and signs it in. Where addresses must be
+/// verified (the default), that goes through the development mailbox, as a person would.
 pub async fn signup(api: &Api, label: &str) -> User {
     let email = unique_email(label);
     let r =
         api.post("/api/v1/auth/signup").json(json!({"email": email, "password": PASSWORD, "name": label})).send().await;
-    assert_eq!(r.status, 201, "signup: {}", String::from_utf8_lossy(&r.body));
-    let d = r.data();
+    let d = match r.status {
+        201 => r.data(),
+        202 => {
+            let token = mail_token(api, &email, "/api/v1/auth/verify-email").await;
+            let r = api.post("/api/v1/auth/verify-email").json(json!({"token": token})).send().await;
+            assert_eq!(r.status, 200, "verify: {}", String::from_utf8_lossy(&r.body));
+            r.data()
+        }
+        _ => panic!("signup: {} {}", r.status, String::from_utf8_lossy(&r.body)),
+    };
     User {
         id: d["user"]["id"].as_str().expect("user id").into(),
         email,
@@ -420,20 +433,35 @@ pub async fn signup(api: &Api, label: &str) -> User {
     }
 }
 
+/// The mails to `email` in the development mailbox, newest first.
+pub async fn mailbox(api: &Api, email: &str) -> Vec<Json> {
+    let r = api.get(&format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40").replace('+', "%2B"))).send().await;
+    r.data().as_array().cloned().unwrap_or_default()
+}
+
+/// The token that the newest mail to `email` says to send to `route` (the line after
+/// "POST {route}:").
+pub async fn mail_token(api: &Api, email: &str, route: &str) -> String {
+    let mails = mailbox(api, email).await;
+    let marker = format!("{route}:\n");
+    mails
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .find_map(|text| {
+            text.find(&marker).map(|at| text[at + marker.len()..].lines().next().unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no mail to {email} with a token for {route}: {mails:?}"))
+}
+
 pub async fn create_workspace(api: &Api, owner: &User, name: &str) -> String {
     let r = api.post("/api/v1/workspaces").bearer(&owner.access).json(json!({"name": name})).send().await;
     assert_eq!(r.status, 201, "create workspace: {}", String::from_utf8_lossy(&r.body));
     r.data()["id"].as_str().expect("workspace id").into()
 }
 
-/// The invitation token from the newest mail to `email` in the development mailbox.
+/// The invitation token from the newest invitation mail to `email` in the development mailbox.
 pub async fn invite_token(api: &Api, email: &str) -> String {
-    let r = api.get(&format!("/api/v1/dev/mailbox?to={}", email.replace('@', "%40"))).send().await;
-    let mails = r.data();
-    let text = mails[0]["text"].as_str().unwrap_or_else(|| panic!("no mail to {email}: {mails}"));
-    let marker = "/api/v1/invites/accept:\n";
-    let start = text.find(marker).expect("token in the mail") + marker.len();
-    text[start..].lines().next().expect("token line").trim().to_string()
+    mail_token(api, email, "/api/v1/invites/accept").await
 }
 
 /// Invites a new user with `role` (as `inviter`), who signs up and accepts.

@@ -1,6 +1,7 @@
 //! Herald's black-box API suite. Runs in process by default; with `HERALD_BASE_URL` set it
 //! runs unchanged against that server (the real Worker under `wrangler dev`).
 
+mod accounts;
 mod agency;
 mod approvals;
 mod bluesky;

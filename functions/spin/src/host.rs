@@ -169,6 +169,7 @@ async fn read_variables() -> Variables {
             ("PUBLISH_RETRY_BASE_MS", var("publish_retry_base_ms").await),
             ("PUBLIC_URL", var("public_url").await),
             ("TRUSTED_IP_HEADER", var("trusted_ip_header").await),
+            ("REQUIRE_EMAIL_VERIFICATION", var("require_email_verification").await),
             ("OAUTH_X_CLIENT_ID", var("oauth_x_client_id").await),
             ("OAUTH_X_CLIENT_SECRET", var("oauth_x_client_secret").await),
             ("OAUTH_LINKEDIN_CLIENT_ID", var("oauth_linkedin_client_id").await),

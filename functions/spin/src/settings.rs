@@ -21,8 +21,9 @@ pub struct Variables {
     pub database_url: Option<String>,
     /// The owner's connection for the migrate route on Postgres; `database_url` when unset.
     pub migration_database_url: Option<String>,
-    /// The publishing settings by their Worker names (`TOKEN_KEYS`, `OAUTH_X_CLIENT_ID`, …),
-    /// read from the variables of the same name in lower case.
+    /// The publishing and account settings by their Worker names (`TOKEN_KEYS`,
+    /// `OAUTH_X_CLIENT_ID`, `REQUIRE_EMAIL_VERIFICATION`, …), read from the variables of the same
+    /// name in lower case.
     pub publishing: Vec<(&'static str, Option<String>)>,
 }
 
@@ -62,6 +63,7 @@ impl Variables {
         {
             eprintln!("{problem}");
         }
+        config.read_accounts(|name| self.publishing.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone()));
         Some(config)
     }
 

@@ -11,6 +11,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
+use crate::identity::users;
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
 use crate::validate::{self, rfc3339, Fields};
@@ -312,7 +313,7 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     responses(
         (status = 200, description = "The Client member now sees this client", body = Envelope<ClientView>),
         (status = 400, description = "VALIDATION_ERROR: not a member with the Client role", body = ErrorEnvelope),
-        (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN; EMAIL_NOT_VERIFIED: the member has not verified their email address (when verification is on)", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn attach(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
@@ -324,6 +325,12 @@ pub async fn attach(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         Some(_) => return Err(AppError::field("userId", "only members with the client role are attached to clients")),
         None => return Err(AppError::field("userId", "is not a member of this workspace")),
     }
+    let user = users::by_id(ctx.db, &input.user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    crate::identity::account::require_verified(
+        ctx,
+        &user.view,
+        "this member has not verified their email address yet: a client's work is shown only to a proved address",
+    )?;
     let write = Statement::new(
         "INSERT INTO client_members (workspace_id, client_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (client_id, user_id) DO NOTHING",

@@ -13,6 +13,8 @@ use crate::workspaces::permissions::Role;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: String,
+    /// The session the access token was issued to (`None` for tokens older than sessions).
+    pub session_id: Option<String>,
 }
 
 /// The caller's membership of the workspace in the path.
@@ -92,8 +94,8 @@ fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| AppError::Unauthorized("expected a Bearer token".into()))?;
-    let user_id = tokens::verify_access(&ctx.config.jwt_secret, token.trim(), ctx.clock.now_ms())?;
-    Ok(Caller { user_id })
+    let claims = tokens::verify_access_claims(&ctx.config.jwt_secret, token.trim(), ctx.clock.now_ms())?;
+    Ok(Caller { user_id: claims.sub, session_id: claims.sid })
 }
 
 /// A workspace the caller does not belong to, or that is archived, does not exist for them.

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::model::*;
-use super::{sessions, users};
+use super::{account, sessions, users};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -11,7 +11,7 @@ use crate::validate::{self, Fields};
 
 const PREFERENCES_MAX_BYTES: usize = 16 * 1024;
 
-fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Response {
+pub(super) fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Response {
     let cookie = sessions::cookie(ctx, &session.refresh_token);
     json::ok(status, session).with_header("set-cookie", cookie)
 }
@@ -19,10 +19,13 @@ fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Respons
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth",
     request_body = SignupInput,
     responses(
-        (status = 201, description = "Account created and signed in; the refresh token is also set as an HTTP-only cookie", body = Envelope<AuthSession>),
+        (status = 201, description = "Only when REQUIRE_EMAIL_VERIFICATION is off: account created and signed in; the refresh token is also set as an HTTP-only cookie", body = Envelope<AuthSession>),
+        (status = 202, description = "Verification on (the default): the same answer whether the address is new or already has an account. A new account gets a verification mail (POST /api/v1/auth/verify-email signs it in); the owner of an existing one gets a mail saying so, with a password reset link. No token is returned", body = Envelope<SignupPending>),
         (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
-        (status = 409, description = "CONFLICT: the email is taken", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: only with verification off, the email is taken", body = ErrorEnvelope),
         (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
+        (status = 502, description = "EXTERNAL_API_ERROR: the mail provider failed (nothing is kept)", body = ErrorEnvelope),
+        (status = 503, description = "SERVICE_UNAVAILABLE: verification is on and no mail provider is configured", body = ErrorEnvelope),
     ))]
 pub async fn signup(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: SignupInput = json::parse(&call.req.body)?;
@@ -33,28 +36,46 @@ pub async fn signup(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(f.error());
     };
-    if users::by_email(ctx.db, email.as_str()).await?.is_some() {
-        return Err(AppError::Conflict("an account with this email already exists".into()));
-    }
+    // Hashed whether or not the address is taken, so timing does not tell which it was.
     let salt: [u8; 16] = ctx.random.bytes();
     let hash = ctx.hasher.hash(password.as_str(), &salt).await?;
-    let id = ctx.new_id();
-    let now = ctx.clock.now_ms();
-    let issued = sessions::mint(ctx, &id, &ctx.new_id());
-    let new_user = users::NewUser { id: &id, email: email.as_str(), name: &name, password_hash: &hash, now_ms: now };
-    ctx.db.batch(&[users::insert(&new_user), issued.insert]).await.map_err(|e| match AppError::from(e) {
-        // Lost a race with another signup for the same address.
-        AppError::Conflict(_) => AppError::Conflict("an account with this email already exists".into()),
-        other => other,
-    })?;
-    let user = users::by_id(ctx.db, &id).await?.ok_or_else(|| AppError::Internal("new user vanished".into()))?;
-    Ok(with_session(ctx, 201, sessions::session(ctx, user.view, issued.token)?))
+    let existing = users::by_email(ctx.db, &email).await?;
+    if !ctx.config.require_email_verification {
+        if existing.is_some() {
+            return Err(AppError::Conflict("an account with this email already exists".into()));
+        }
+        let id = ctx.new_id();
+        let mut issued = sessions::start(ctx, &id, &sessions::device_of(call.req));
+        let new_user = users::NewUser {
+            id: &id,
+            email: email.as_str(),
+            name: &name,
+            password_hash: &hash,
+            now_ms: ctx.clock.now_ms(),
+        };
+        let mut writes = vec![users::insert(&new_user)];
+        writes.append(&mut issued.statements);
+        ctx.db.batch(&writes).await.map_err(|e| match AppError::from(e) {
+            // Lost a race with another signup for the same address.
+            AppError::Conflict(_) => AppError::Conflict("an account with this email already exists".into()),
+            other => other,
+        })?;
+        let user = users::by_id(ctx.db, &id).await?.ok_or_else(|| AppError::Internal("new user vanished".into()))?;
+        return Ok(with_session(ctx, 201, sessions::session(ctx, user.view, issued)?));
+    }
+    match existing {
+        Some(owner) => account::tell_owner_of_signup(ctx, &owner.view).await?,
+        None => account::create_unverified(ctx, &email, &name, &hash).await?,
+    }
+    let pending = SignupPending { email: email.as_str().to_string(), verification_required: true };
+    let message = "Check your mail: we sent a link to finish signing up.".to_string();
+    Ok(json::ok_with_message(202, pending, Some(message)))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginInput,
     responses(
-        (status = 200, description = "Signed in", body = Envelope<AuthSession>),
+        (status = 200, description = "Signed in, in a new session named after the User-Agent. An account whose address is not verified yet signs in too (user.emailVerified is false): it cannot accept invitations or be attached to a client until it is", body = Envelope<AuthSession>),
         (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHORIZED: wrong email or password", body = ErrorEnvelope),
     ))]
@@ -62,7 +83,7 @@ pub async fn login(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     let input: LoginInput = json::parse(&call.req.body)?;
     let refused = || AppError::Unauthorized("invalid email or password".into());
     let email = Email::parse(&input.email).map_err(|_| refused())?;
-    let user = users::by_email(ctx.db, email.as_str()).await?;
+    let user = users::by_email(ctx.db, &email).await?;
     let Some((user, stored)) = user.and_then(|u| u.password_hash.clone().map(|h| (u, h))) else {
         // Spend the same effort as a real check, so timing does not reveal which emails exist.
         let _ = ctx.hasher.hash(&input.password, &[0u8; 16]).await;
@@ -76,9 +97,9 @@ pub async fn login(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         let upgraded = ctx.hasher.hash(&input.password, &salt).await?;
         users::set_password_hash(ctx.db, &user.view.id, &upgraded, ctx.clock.now_ms()).await?;
     }
-    let issued = sessions::mint(ctx, &user.view.id, &ctx.new_id());
-    ctx.db.batch(&[issued.insert]).await?;
-    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued.token)?))
+    let issued = sessions::start(ctx, &user.view.id, &sessions::device_of(call.req));
+    ctx.db.batch(&issued.statements).await?;
+    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
 }
 
 fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
@@ -102,9 +123,9 @@ pub async fn refresh(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let user = users::by_id(ctx.db, &user_id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
-    let issued = sessions::mint(ctx, &user_id, &family_id);
-    ctx.db.batch(&[issued.insert]).await?;
-    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued.token)?))
+    let issued = sessions::rotate(ctx, &user_id, &family_id);
+    ctx.db.batch(&issued.statements).await?;
+    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",

@@ -4,29 +4,49 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
 
-/// A normalised email address (trimmed, lower-cased).
+/// An email address in the one form addresses are compared and sent to: trimmed, the local
+/// part lower-cased, the domain mapped by IDNA (UTS 46) to ASCII, which also lower-cases and
+/// folds compatibility forms. So `Ada@EXAMPLE.com`, `ada@ＥＸＡＭＰＬＥ.com` and `ada@example.com` are
+/// one account, and `exämple.com` is `xn--exmple-cua.com`. The local part is otherwise kept as
+/// given: its meaning belongs to the receiving server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
+pub struct Email {
+    normalized: String,
+    /// How an address was stored before domains were IDNA-encoded (trimmed and lower-cased),
+    /// when that differs: accounts made then are still found under it.
+    legacy: Option<String>,
+}
 
 impl Email {
     pub fn parse(input: &str) -> Result<Email, String> {
-        let email = input.trim().to_lowercase();
+        let given = input.trim();
         let invalid = || "must be a valid email address".to_string();
-        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if given.len() > 1024 || given.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
-        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-        let domain_ok = domain.contains('.')
-            && !domain.contains('@')
-            && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-        if local.is_empty() || local.len() > 64 || !domain_ok {
+        let (local, domain) = given.split_once('@').ok_or_else(invalid)?;
+        let local = local.to_lowercase();
+        if local.is_empty() || local.len() > 64 || domain.contains('@') {
             return Err(invalid());
         }
-        Ok(Email(email))
+        // STD3 rules, hyphen placement and DNS lengths: the strict form, as mail needs.
+        let domain = idna::domain_to_ascii_strict(domain).map_err(|_| invalid())?;
+        let domain_ok = domain.contains('.') && domain.split('.').all(|label| !label.is_empty());
+        let normalized = format!("{local}@{domain}");
+        if !domain_ok || normalized.len() > 254 {
+            return Err(invalid());
+        }
+        let legacy = Some(given.to_lowercase()).filter(|l| *l != normalized);
+        Ok(Email { normalized, legacy })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.normalized
+    }
+
+    /// The form an account made before normalization may be stored under, when it differs.
+    pub fn legacy(&self) -> Option<&str> {
+        self.legacy.as_deref()
     }
 }
 
@@ -96,6 +116,8 @@ pub struct UpdateMeInput {
 pub struct UserView {
     pub id: String,
     pub email: String,
+    /// Whether the owner proved the address (a verification or reset link, or an address change).
+    pub email_verified: bool,
     pub name: String,
     pub timezone: String,
     pub locale: String,
@@ -122,6 +144,86 @@ pub struct LoggedOut {
     pub logged_out: bool,
 }
 
+/// What sign-up answers when addresses must be verified: the same for a new address and for one
+/// that already has an account (whose owner is told by mail instead), so sign-up does not
+/// reveal who has an account.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignupPending {
+    /// The address as it is compared and written to (normalized).
+    pub email: String,
+    pub verification_required: bool,
+}
+
+/// A mail went out, or would have if the address had an account: the answer does not say.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailAccepted {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    /// The token from the mail.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordInput {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResetPasswordInput {
+    pub token: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChangePasswordInput {
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChangeEmailInput {
+    pub new_email: String,
+    /// The current password.
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordUpdated {
+    pub password_updated: bool,
+}
+
+/// A signed-in device: one refresh-token family.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: String,
+    /// The User-Agent it signed in with (truncated), empty when none was sent.
+    pub device: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    /// Whether the caller's access token belongs to this session.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsRevoked {
+    pub revoked: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,9 +231,25 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(Email::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in
-            ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com", "ada@-x.com"]
-        {
+        assert_eq!(Email::parse("ada@exämple.com").unwrap().as_str(), "ada@xn--exmple-cua.com");
+        assert_eq!(Email::parse("ada@EXÄMPLE.com").unwrap().as_str(), "ada@xn--exmple-cua.com");
+        assert_eq!(Email::parse("ada@xn--exmple-cua.com").unwrap().as_str(), "ada@xn--exmple-cua.com");
+        assert_eq!(Email::parse("ada@ＥＸＡＭＰＬＥ.com").unwrap().as_str(), "ada@example.com");
+        assert_eq!(Email::parse("ada@exämple.com").unwrap().legacy(), Some("ada@exämple.com"));
+        assert_eq!(Email::parse("Ada@example.com").unwrap().legacy(), None);
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@-x.com",
+            "ada@exa_mple.com",
+            "ada@example.com.",
+            "ada@xn--a.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -2,47 +2,89 @@
 //! login form a family; presenting a spent token means it was stolen or replayed, so the
 //! whole family dies (SPEC IAM-1).
 
-use super::model::{AuthSession, UserView};
+use super::model::{AuthSession, SessionView, UserView};
 use super::tokens;
-use crate::api::Context;
+use crate::api::{Context, Request};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::Statement;
+use crate::sql::{Row, Statement};
+use crate::validate::rfc3339;
 
 pub const COOKIE: &str = "herald_refresh";
 
-/// A refresh token to hand out and the statement that stores its hash.
+/// How much of a User-Agent is kept to name a session's device.
+const DEVICE_MAX_CHARS: usize = 200;
+
+/// A refresh token to hand out, its session, and the statements that store them.
 pub struct Issued {
     pub token: String,
-    pub insert: Statement,
+    pub session_id: String,
+    pub statements: Vec<Statement>,
 }
 
-/// Mints a refresh token in `family_id` (a new family for a fresh login).
-pub fn mint(ctx: &Context<'_>, user_id: &str, family_id: &str) -> Issued {
-    let token = tokens::opaque_token(ctx.random.bytes());
-    let now = ctx.clock.now_ms();
-    let insert = Statement::new(
+fn insert_token(ctx: &Context<'_>, user_id: &str, session_id: &str, token: &str, now: i64) -> Statement {
+    Statement::new(
         "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             ctx.new_id(),
             user_id,
-            family_id,
-            tokens::token_hash(&token),
+            session_id,
+            tokens::token_hash(token),
             now + ctx.config.refresh_ttl_secs * 1000,
             now
         ],
-    );
-    Issued { token, insert }
+    )
 }
 
-pub fn session(ctx: &Context<'_>, user: UserView, refresh_token: String) -> Result<AuthSession, AppError> {
-    let access_token =
-        tokens::issue_access(&ctx.config.jwt_secret, &user.id, ctx.clock.now_ms(), ctx.config.access_ttl_secs)?;
+/// A new session (a login) on `device`, with its first refresh token.
+pub fn start(ctx: &Context<'_>, user_id: &str, device: &str) -> Issued {
+    let token = tokens::opaque_token(ctx.random.bytes());
+    let session_id = ctx.new_id();
+    let now = ctx.clock.now_ms();
+    let statements = vec![
+        Statement::new(
+            "INSERT INTO sessions (id, user_id, device, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![session_id.as_str(), user_id, device, now],
+        ),
+        insert_token(ctx, user_id, &session_id, &token, now),
+    ];
+    Issued { token, session_id, statements }
+}
+
+/// The successor of a refresh token of `session_id` that was just spent: the session was
+/// used now (a family from before sessions existed gets its row here).
+pub fn rotate(ctx: &Context<'_>, user_id: &str, session_id: &str) -> Issued {
+    let token = tokens::opaque_token(ctx.random.bytes());
+    let now = ctx.clock.now_ms();
+    let statements = vec![
+        Statement::new(
+            "INSERT INTO sessions (id, user_id, device, created_at, last_used_at) VALUES (?1, ?2, '', ?3, ?3) \
+             ON CONFLICT (id) DO UPDATE SET last_used_at = excluded.last_used_at",
+            params![session_id, user_id, now],
+        ),
+        insert_token(ctx, user_id, session_id, &token, now),
+    ];
+    Issued { token, session_id: session_id.to_string(), statements }
+}
+
+/// The device a request comes from, as its User-Agent says (truncated).
+pub fn device_of(req: &Request) -> String {
+    req.header("user-agent").unwrap_or_default().trim().chars().take(DEVICE_MAX_CHARS).collect()
+}
+
+pub fn session(ctx: &Context<'_>, user: UserView, issued: Issued) -> Result<AuthSession, AppError> {
+    let access_token = tokens::issue_session_access(
+        &ctx.config.jwt_secret,
+        &user.id,
+        Some(&issued.session_id),
+        ctx.clock.now_ms(),
+        ctx.config.access_ttl_secs,
+    )?;
     Ok(AuthSession {
         user,
         access_token,
-        refresh_token,
+        refresh_token: issued.token,
         expires_in: ctx.config.access_ttl_secs,
         token_type: "Bearer".into(),
     })
@@ -118,4 +160,65 @@ pub async fn revoke_by_token(ctx: &Context<'_>, token: &str) -> Result<(), AppEr
         revoke_family(ctx, &row.text("family_id")?).await?;
     }
     Ok(())
+}
+
+/// A session is live while one of its refresh tokens can still be spent.
+const LIVE: &str = "EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = s.id AND t.used_at IS NULL \
+                    AND t.revoked_at IS NULL AND t.expires_at > ?2)";
+
+/// The live sessions of `user_id`, newest use first; `current` marks the caller's.
+pub async fn list(ctx: &Context<'_>, user_id: &str, current: Option<&str>) -> Result<Vec<SessionView>, AppError> {
+    let rows = ctx
+        .db
+        .query(
+            &format!(
+                "SELECT s.id AS id, s.device AS device, s.created_at AS created_at, s.last_used_at AS last_used_at \
+                 FROM sessions s WHERE s.user_id = ?1 AND {LIVE} ORDER BY s.last_used_at DESC, s.id DESC LIMIT 200"
+            ),
+            &params![user_id, ctx.clock.now_ms()],
+        )
+        .await?;
+    rows.iter().map(|r| view(r, current)).collect()
+}
+
+fn view(r: &Row, current: Option<&str>) -> Result<SessionView, AppError> {
+    let id = r.text("id")?;
+    Ok(SessionView {
+        current: current == Some(id.as_str()),
+        device: r.text("device")?,
+        created_at: rfc3339(r.int("created_at")?),
+        last_used_at: rfc3339(r.int("last_used_at")?),
+        id,
+    })
+}
+
+/// Revokes session `session_id` of `user_id`; false when it is not theirs or not live.
+pub async fn revoke(ctx: &Context<'_>, user_id: &str, session_id: &str) -> Result<bool, AppError> {
+    let changed = ctx
+        .db
+        .execute(
+            "UPDATE refresh_tokens SET revoked_at = ?3 WHERE family_id = ?1 AND user_id = ?2 AND revoked_at IS NULL \
+             AND used_at IS NULL AND expires_at > ?3",
+            &params![session_id, user_id, ctx.clock.now_ms()],
+        )
+        .await?;
+    if changed > 0 {
+        // Its spent tokens too, so that a replay of one is refused as revoked.
+        revoke_family(ctx, session_id).await?;
+    }
+    Ok(changed > 0)
+}
+
+/// Revokes every session of `user_id` except `keep` (the caller's own, when it stays).
+pub fn revoke_all(user_id: &str, keep: Option<&str>, now: i64) -> Statement {
+    match keep {
+        Some(keep) => Statement::new(
+            "UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND family_id <> ?2 AND revoked_at IS NULL",
+            params![user_id, keep, now],
+        ),
+        None => Statement::new(
+            "UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+            params![user_id, now],
+        ),
+    }
 }

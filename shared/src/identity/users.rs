@@ -2,13 +2,14 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::model::UserView;
+use super::model::{Email, UserView};
 use crate::error::AppError;
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
 
-const COLUMNS: &str = "id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at";
+const COLUMNS: &str =
+    "id, email, email_verified_at, name, password_hash, timezone, locale, preferences, created_at, updated_at";
 
 pub struct StoredUser {
     pub view: UserView,
@@ -24,6 +25,7 @@ fn decode(row: &Row) -> Result<StoredUser, DbError> {
         view: UserView {
             id: row.text("id")?,
             email: row.text("email")?,
+            email_verified: row.opt_int("email_verified_at")?.is_some(),
             name: row.text("name")?,
             timezone: row.text("timezone")?,
             locale: row.text("locale")?,
@@ -59,9 +61,11 @@ pub async fn by_id(db: &dyn Sql, id: &str) -> Result<Option<StoredUser>, AppErro
     }
 }
 
-pub async fn by_email(db: &dyn Sql, email: &str) -> Result<Option<StoredUser>, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
-    match db.query_one(&sql, &params![email]).await? {
+/// The account of `email`, also when it was stored before addresses were normalized.
+pub async fn by_email(db: &dyn Sql, email: &Email) -> Result<Option<StoredUser>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1 OR email = ?2 ORDER BY email = ?1 DESC LIMIT 1");
+    let legacy = email.legacy().unwrap_or(email.as_str());
+    match db.query_one(&sql, &params![email.as_str(), legacy]).await? {
         Some(row) => Ok(Some(decode(&row)?)),
         None => Ok(None),
     }
@@ -89,4 +93,24 @@ pub async fn update_profile(db: &dyn Sql, id: &str, c: ProfileChange, now_ms: i6
     )
     .await?;
     Ok(())
+}
+
+/// The owner proved the address (a verification or reset link); the first proof is kept.
+pub fn mark_verified(id: &str, now_ms: i64) -> Statement {
+    Statement::new(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?2), updated_at = ?2 WHERE id = ?1",
+        params![id, now_ms],
+    )
+}
+
+pub fn set_password(id: &str, hash: &str, now_ms: i64) -> Statement {
+    Statement::new("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now_ms])
+}
+
+/// A confirmed address change: the new address was proved by the link sent to it.
+pub fn set_email(id: &str, email: &str, now_ms: i64) -> Statement {
+    Statement::new(
+        "UPDATE users SET email = ?2, email_verified_at = ?3, updated_at = ?3 WHERE id = ?1",
+        params![id, email, now_ms],
+    )
 }

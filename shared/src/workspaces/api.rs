@@ -302,7 +302,7 @@ pub async fn resend_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         (status = 200, description = "Joined; the workspace with the new role", body = Envelope<WorkspaceView>),
         (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
-        (status = 403, description = "FORBIDDEN: the invitation is for another address", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: the invitation is for another address; EMAIL_NOT_VERIFIED: the caller has not verified their address yet (when verification is on)", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND: unknown, expired or withdrawn invitation (its inviter was removed, or may no longer grant the role)", body = ErrorEnvelope),
         (status = 409, description = "CONFLICT: already used, or already a member", body = ErrorEnvelope),
     ))]

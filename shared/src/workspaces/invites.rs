@@ -49,7 +49,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
     if !inviter.role.may_grant(role) {
         return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
     }
-    if let Some(user) = users::by_email(ctx.db, email.as_str()).await? {
+    if let Some(user) = users::by_email(ctx.db, &email).await? {
         if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
             return Err(AppError::Conflict("this person is already a member".into()));
         }
@@ -260,6 +260,12 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
     if user.view.email != row.text("email")? {
         return Err(AppError::Forbidden("this invitation was sent to another email address".into()));
     }
+    // Whoever took the address first must not take what is sent to it (SPEC IAM-1).
+    crate::identity::account::require_verified(
+        ctx,
+        &user.view,
+        "verify your email address before accepting invitations sent to it",
+    )?;
     if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
         return Err(AppError::Conflict("you are already a member of this workspace".into()));
     }
