@@ -176,3 +176,22 @@ async fn profile_updates_are_validated_and_merged() {
     let me = api.get("/api/v1/users/me").bearer(&user.access).send().await.data();
     assert_eq!(me["name"], "Grace");
 }
+
+#[tokio::test]
+async fn two_refreshes_racing_with_one_token_mint_at_most_one_successor() {
+    let api = Api::new();
+    let user = signup(&api, "refresh-race").await;
+    let send = || api.post("/api/v1/auth/refresh").json(json!({"refreshToken": user.refresh})).send();
+    let (a, b) = tokio::join!(send(), send());
+    let statuses = [a.status, b.status];
+    assert!(statuses.contains(&401), "a token spent twice is a reuse: {statuses:?}");
+    // Whatever won, the reuse revoked the family: no successor keeps working.
+    for r in [a, b].into_iter().filter(|r| r.status == 200) {
+        let next = r.data()["refreshToken"].as_str().unwrap().to_string();
+        api.post("/api/v1/auth/refresh")
+            .json(json!({"refreshToken": next}))
+            .send()
+            .await
+            .expect_error(401, "UNAUTHORIZED");
+    }
+}

@@ -470,7 +470,11 @@ async fn a_pending_invitation_can_be_revoked_or_resent_under_a_fresh_token() {
         .send()
         .await
         .expect_error(404, "NOT_FOUND");
-    api.delete(&ws_path(&ws, &format!("/invites/{id}"))).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+    api.delete(&ws_path(&ws, &format!("/invites/{id}")))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
     // Resent: a fresh token works, the old one does not.
     let other = signup(&api, "resent-guest").await;
     let sent = invite(&other.email, "writer", &admin).await.data();
@@ -480,13 +484,22 @@ async fn a_pending_invitation_can_be_revoked_or_resent_under_a_fresh_token() {
     assert_eq!(resent.status, 200, "{}", String::from_utf8_lossy(&resent.body));
     let fresh = invite_token(&api, &other.email).await;
     assert_ne!(fresh, old);
-    api.post("/api/v1/invites/accept").bearer(&other.access).json(json!({"token": old})).send().await.expect_error(404, "NOT_FOUND");
+    api.post("/api/v1/invites/accept")
+        .bearer(&other.access)
+        .json(json!({"token": old}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
     api.post("/api/v1/invites/accept").bearer(&other.access).json(json!({"token": fresh})).send().await.data();
     // An admin cannot withdraw an invitation of a role it may not grant.
     let boss = signup(&api, "boss-guest").await;
     let sent = invite(&boss.email, "owner", &owner).await.data();
     let id = sent["id"].as_str().unwrap();
-    api.delete(&ws_path(&ws, &format!("/invites/{id}"))).bearer(&admin.access).send().await.expect_error(403, "FORBIDDEN");
+    api.delete(&ws_path(&ws, &format!("/invites/{id}")))
+        .bearer(&admin.access)
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
     // Another workspace's invitation is not here.
     let elsewhere = create_workspace(&api, &owner, "Elsewhere").await;
     api.delete(&format!("/api/v1/workspaces/{elsewhere}/invites/{id}"))

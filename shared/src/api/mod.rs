@@ -168,16 +168,29 @@ impl Response {
 
 /// Serves one request. Never panics on input and never lets an internal cause out.
 pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
+    let started = ctx.clock.now_ms();
     let request_id = request_id(ctx, &req);
     let origin = req.header("origin").map(str::to_string);
+    let mut seen = Seen::default();
     let mut response = if req.method == "OPTIONS" {
         cors::preflight(ctx.config, &req)
     } else {
-        match serve(ctx, &req).await {
+        match serve(ctx, &req, &mut seen).await {
             Ok(r) => r,
             Err(err) => error_response(&err, &request_id, &req),
         }
     };
+    // One line per request (SPEC PL-7): the route's pattern, never the raw path (review and
+    // media-link tokens live in paths), and never a body, a header or a secret.
+    tracing::info!(
+        method = %req.method,
+        route = seen.route.unwrap_or("unmatched"),
+        status = response.status,
+        latency_ms = ctx.clock.now_ms().saturating_sub(started),
+        request_id = %request_id,
+        workspace = %seen.workspace.as_deref().unwrap_or("-"),
+        "request"
+    );
     response.headers.push(("x-request-id".into(), request_id));
     // Answers carry tenants' data and tokens: no cache, shared or private, keeps them, unless a
     // handler chose otherwise for its own answer.
@@ -189,8 +202,17 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
     response
 }
 
-async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
+/// What the request log may say about a request, as serving learns it.
+#[derive(Default)]
+struct Seen {
+    route: Option<&'static str>,
+    workspace: Option<String>,
+}
+
+async fn serve(ctx: &Context<'_>, req: &Request, seen: &mut Seen) -> Result<Response, AppError> {
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+    seen.route = Some(route.path);
+    seen.workspace = params.get("workspaceId").ok().map(str::to_string);
     check_text_inputs(req)?;
     let limit = routes::body_limit(ctx.config, route);
     let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());

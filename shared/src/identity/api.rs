@@ -119,12 +119,13 @@ fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
     ))]
 pub async fn refresh(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let token = refresh_token_of(call)?.ok_or_else(|| AppError::Unauthorized("a refresh token is required".into()))?;
-    let (user_id, family_id) = sessions::spend(ctx, &token).await?;
-    let user = users::by_id(ctx.db, &user_id)
+    let old = sessions::spendable(ctx, &token).await?;
+    let user = users::by_id(ctx.db, &old.user_id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
-    let issued = sessions::rotate(ctx, &user_id, &family_id);
-    ctx.db.batch(&issued.statements).await?;
+    let issued = sessions::rotate(ctx, &old.user_id, &old.family_id);
+    // The old token is spent and its successor stored in one batch: never one without the other.
+    sessions::spend_and_rotate(ctx, &old, &issued).await?;
     Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
 }
 

@@ -107,7 +107,16 @@ fn spent() -> AppError {
 }
 
 /// Spends `token` and answers its user and family, so a successor can be minted.
-pub async fn spend(ctx: &Context<'_>, token: &str) -> Result<(String, String), AppError> {
+/// A refresh token that may be spent, read before the batch that spends it.
+pub struct Spendable {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+}
+
+/// Reads `token`: unknown, expired, spent or revoked answers 401, and presenting a spent or
+/// revoked one revokes its whole family (a stolen token was replayed).
+pub async fn spendable(ctx: &Context<'_>, token: &str) -> Result<Spendable, AppError> {
     let now = ctx.clock.now_ms();
     let row = ctx
         .db
@@ -125,19 +134,35 @@ pub async fn spend(ctx: &Context<'_>, token: &str) -> Result<(String, String), A
     if row.int("expires_at")? <= now {
         return Err(spent());
     }
-    // Two requests racing with the same token: only one update wins; the loser is a reuse.
-    let changed = ctx
-        .db
-        .execute(
+    Ok(Spendable { id, user_id, family_id })
+}
+
+/// Spends `old` and stores `issued` (its successor) in one atomic batch. Two requests racing
+/// with the same token: the guard lets only the batch whose update spent it commit (no other
+/// successor in the family since that instant); the loser's batch writes nothing and is a
+/// reuse, which revokes the family.
+pub async fn spend_and_rotate(ctx: &Context<'_>, old: &Spendable, issued: &Issued) -> Result<(), AppError> {
+    let now = ctx.clock.now_ms();
+    let mut statements = vec![
+        Statement::new(
             "UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL",
-            &params![id, now],
-        )
-        .await?;
-    if changed != 1 {
-        revoke_family(ctx, &family_id).await?;
-        return Err(spent());
+            params![old.id.as_str(), now],
+        ),
+        Statement::guard(
+            "SELECT 1 FROM refresh_tokens o WHERE o.id = ?1 AND o.used_at = ?2 AND NOT EXISTS \
+             (SELECT 1 FROM refresh_tokens n WHERE n.family_id = ?3 AND n.created_at >= ?2)",
+            params![old.id.as_str(), now, old.family_id.as_str()],
+        ),
+    ];
+    statements.extend(issued.statements.iter().cloned());
+    match ctx.db.batch(&statements).await {
+        Ok(_) => Ok(()),
+        Err(crate::sql::DbError::Constraint(_)) => {
+            revoke_family(ctx, &old.family_id).await?;
+            Err(spent())
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok((user_id, family_id))
 }
 
 pub async fn revoke_family(ctx: &Context<'_>, family_id: &str) -> Result<(), AppError> {

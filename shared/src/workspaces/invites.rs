@@ -75,7 +75,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
         )
         .await?;
 
-    let message = invitation_mail(ctx, &inviter.workspace_id, inviter_id, email.as_str(), role, &token, expires).await?;
+    let message =
+        invitation_mail(ctx, &inviter.workspace_id, inviter_id, email.as_str(), role, &token, expires).await?;
     if let Err(err) = ctx.mail.send(&message).await {
         // An invitation nobody can receive must not linger.
         ctx.db.execute("DELETE FROM invites WHERE id = ?1", &params![id.as_str()]).await?;
