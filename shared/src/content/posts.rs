@@ -27,7 +27,7 @@ pub struct TargetInput {
     /// account's own (two pages of one platform get different texts). Without it the target
     /// is the platform's, for every account of the platform that has none of its own.
     pub account_id: Option<String>,
-    /// This platform's own text; the post's body when absent.
+    /// This target's own text; the post's body when absent.
     pub text: Option<String>,
     /// Platform-specific options (e.g. `{"replySettings":"following"}`), kept as given.
     #[schema(value_type = Option<Object>)]
