@@ -1277,3 +1277,252 @@ async fn a_private_post_is_published_now_with_the_text_the_request_brings_and_st
         }
     }
 }
+
+/// Connects accounts `{prefix}{n}` of one Mastodon instance; answers their ids, in order.
+async fn connect_many(api: &Api, owner: &User, ws: &str, fake: &FakeMastodon, prefix: &str, ns: &[u32]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in ns {
+        let r = connect(api, owner, ws, fake, &format!("{prefix}{n}")).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        ids.push(r.data()["id"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
+#[tokio::test]
+async fn two_accounts_of_one_platform_publish_their_own_texts_and_the_others_the_platforms() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("own-");
+    let owner = signup(&api, "own-targets").await;
+    let ws = create_workspace(&api, &owner, "Own targets").await;
+    let accounts = connect_many(&api, &owner, &ws, &fake, "own-", &[1, 2, 3]).await;
+    let unique = unique_email("own");
+    let (shop, blog, everyone) =
+        (format!("For the shop {unique}"), format!("For the blog {unique}"), format!("For everyone {unique}"));
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Two pages", "body": "The body", "targets": [
+            {"platform": "mastodon", "accountId": accounts[0], "text": shop},
+            {"platform": "mastodon", "accountId": accounts[1], "text": blog},
+            {"platform": "mastodon", "text": everyone},
+        ]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data()["id"].as_str().unwrap().to_string();
+    let read = api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data();
+    let targets: Vec<(Value, Value)> =
+        read["targets"].as_array().unwrap().iter().map(|t| (t["accountId"].clone(), t["text"].clone())).collect();
+    assert_eq!(
+        targets,
+        [(json!(accounts[0]), json!(shop)), (json!(accounts[1]), json!(blog)), (Value::Null, json!(everyone))]
+    );
+    let version = api.get(&w(&ws, &format!("/posts/{post}/versions/1"))).bearer(&owner.access).send().await.data();
+    assert_eq!(version["targets"][1]["accountId"], json!(accounts[1]), "versions keep each target's account");
+
+    // Each account publishes its own target; the third, without one, the platform's.
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": accounts})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let ids: Vec<&str> = read["targets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let scheduled: Vec<(Value, Value)> =
+        r.data().as_array().unwrap().iter().map(|p| (p["accountId"].clone(), p["targetId"].clone())).collect();
+    for (account, target) in [(0, 0), (1, 1), (2, 2)] {
+        assert!(scheduled.contains(&(json!(accounts[account]), json!(ids[target]))), "{scheduled:?}");
+    }
+    let done = settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    assert!(done.iter().all(|p| p["status"] == "published"), "{done:#?}");
+    let mut sent: Vec<(String, String)> = fake.statuses().into_iter().map(|s| (s.account, s.text)).collect();
+    sent.sort();
+    assert_eq!(sent, [("1".to_string(), shop), ("2".to_string(), blog), ("3".to_string(), everyone)]);
+}
+
+#[tokio::test]
+async fn an_account_without_a_target_of_its_own_needs_its_platforms() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("alone-");
+    let owner = signup(&api, "own-alone").await;
+    let ws = create_workspace(&api, &owner, "Alone").await;
+    let accounts = connect_many(&api, &owner, &ws, &fake, "alone-", &[1, 2]).await;
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Only one", "body": "Body", "targets": [{"platform": "mastodon", "accountId": accounts[0]}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data()["id"].as_str().unwrap().to_string();
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [accounts[0], accounts[1]]})).await;
+    assert_eq!(r.fields(), ["accountIds[1]"]);
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": [accounts[0]]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    settle(&api, &owner, &ws, std::slice::from_ref(&post)).await;
+    let sent: Vec<(String, String)> = fake.statuses().into_iter().map(|s| (s.account, s.text)).collect();
+    assert_eq!(sent, [("1".to_string(), "Body".to_string())], "a target without text sends the body");
+}
+
+#[tokio::test]
+async fn a_target_names_a_connected_account_of_the_workspace_on_its_platform_once() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("check-");
+    let owner = signup(&api, "own-checks").await;
+    let ws = create_workspace(&api, &owner, "Checks").await;
+    let accounts = connect_many(&api, &owner, &ws, &fake, "check-", &[1, 2]).await;
+    let stranger = signup(&api, "own-checks-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Theirs").await;
+    let foreign = connect_many(&api, &stranger, &theirs, &fake, "check-", &[3]).await;
+    let r = api.delete(&w(&ws, &format!("/social-accounts/{}", accounts[1]))).bearer(&owner.access).send().await;
+    assert_eq!(r.data()["status"], "disconnected");
+    let create = |targets: Value| {
+        api.post(&w(&ws, "/posts"))
+            .bearer(&owner.access)
+            .json(json!({"title": "T", "body": "B", "targets": targets}))
+            .send()
+    };
+    let own = |id: &str| json!({"platform": "mastodon", "accountId": id});
+
+    // Another workspace's account, a disconnected one, an unknown one, and one of another platform.
+    let r =
+        create(json!([own(&foreign[0]), own(&accounts[1]), own("nope"), {"platform": "x", "accountId": accounts[0]}]))
+            .await;
+    assert_eq!(
+        r.fields(),
+        ["targets[0].accountId", "targets[1].accountId", "targets[2].accountId", "targets[3].accountId"]
+    );
+    let details = r.json()["details"].clone();
+    assert!(details[1]["message"].as_str().unwrap().contains("disconnected"), "{details}");
+    assert!(details[3]["message"].as_str().unwrap().contains("mastodon"), "{details}");
+    // One target per account, and one platform target per platform.
+    let r =
+        create(json!([own(&accounts[0]), {"platform": "mastodon"}, own(&accounts[0]), {"platform": "mastodon"}])).await;
+    assert_eq!(r.fields(), ["targets[2].accountId", "targets[3].platform"]);
+    // Per-account texts meet their platform's limits like any target's.
+    let long = "a".repeat(501);
+    let r = create(json!([{"platform": "mastodon", "accountId": accounts[0], "text": long}])).await;
+    assert_eq!(r.fields(), ["targets[0].text"]);
+    // Nothing of it was written; an update is checked the same way.
+    let r = create(json!([own(&accounts[0])])).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data()["id"].as_str().unwrap().to_string();
+    let r = api
+        .request("PATCH", &w(&ws, &format!("/posts/{post}")))
+        .bearer(&owner.access)
+        .json(json!({"targets": [own(&foreign[0])]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["targets[0].accountId"]);
+}
+
+#[tokio::test]
+async fn editing_one_accounts_text_sends_an_approved_post_back_to_review() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("review-");
+    let owner = signup(&api, "own-review").await;
+    let ws = create_workspace(&api, &owner, "Own review").await;
+    let accounts = connect_many(&api, &owner, &ws, &fake, "review-", &[1, 2]).await;
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let r = api
+        .request("PUT", &w(&ws, "/approval-workflow"))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let targets = |second: &str| {
+        json!([
+            {"platform": "mastodon", "accountId": accounts[0], "text": "First page"},
+            {"platform": "mastodon", "accountId": accounts[1], "text": second},
+        ])
+    };
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Reviewed", "body": "Body", "targets": targets("Second page")}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let created = r.data();
+    let post = created["id"].as_str().unwrap().to_string();
+    let r = api.post(&w(&ws, &format!("/posts/{post}/submit"))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let history = api.get(&w(&ws, &format!("/posts/{post}/approvals"))).bearer(&owner.access).send().await.data()
+        ["items"]
+        .clone();
+    let request = history[0]["id"].as_str().unwrap().to_string();
+    let r =
+        api.post(&w(&ws, &format!("/approvals/{request}/approve"))).bearer(&editor.access).json(json!({})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let approved = api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&owner.access).send().await.data();
+    assert_eq!(approved["status"], "approved");
+
+    // The same targets again change nothing.
+    let patch = |t: Value, version: &Value| {
+        api.request("PATCH", &w(&ws, &format!("/posts/{post}")))
+            .bearer(&owner.access)
+            .json(json!({"targets": t, "version": version}))
+            .send()
+    };
+    let r = patch(targets("Second page"), &approved["version"]).await;
+    assert_eq!((r.status, r.data()["status"].as_str()), (200, Some("approved")), "{}", r.json());
+    assert_eq!(r.data()["version"], approved["version"]);
+    // One account's text changes: a new version, back to review, the target keeping its id.
+    let r = patch(targets("Second page, edited"), &approved["version"]).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let edited = r.data();
+    assert_eq!(edited["status"], "in_review");
+    assert_eq!(edited["version"], approved["version"].as_i64().unwrap() + 1);
+    assert_ne!(edited["contentHash"], approved["contentHash"]);
+    assert_eq!(edited["targets"][1]["id"], created["targets"][1]["id"]);
+    assert_eq!(edited["targets"][1]["text"], "Second page, edited");
+    let diff =
+        api.get(&w(&ws, &format!("/posts/{post}/versions/diff?from=1&to=2"))).bearer(&owner.access).send().await.data();
+    assert_eq!(diff["targetsChanged"], true);
+    // Moving a target to the other account is an edit too.
+    let moved = json!([{"platform": "mastodon", "accountId": accounts[1], "text": "First page"}]);
+    let r = patch(moved, &edited["version"]).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["version"], edited["version"].as_i64().unwrap() + 1);
+    assert_ne!(r.data()["targets"][0]["id"], created["targets"][0]["id"], "another account's target is another target");
+    assert!(fake.statuses().is_empty());
+}
+
+#[tokio::test]
+async fn a_private_post_is_published_now_with_each_accounts_own_text() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("quiet-");
+    let owner = signup(&api, "own-private").await;
+    let ws = create_workspace(&api, &owner, "Own private").await;
+    let r = api.patch(&w(&ws, "")).bearer(&owner.access).json(json!({"settings": {"privacyMode": true}})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let accounts = connect_many(&api, &owner, &ws, &fake, "quiet-", &[1, 2]).await;
+    let (one, two) = (format!("QUIET-ONE-{}", unique_email("q")), format!("QUIET-TWO-{}", unique_email("q")));
+    let texts = json!([
+        {"platform": "mastodon", "accountId": accounts[0], "text": one},
+        {"platform": "mastodon", "accountId": accounts[1], "text": two},
+    ]);
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Quiet pages", "body": "B", "targets": texts}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data()["id"].as_str().unwrap().to_string();
+    let publish_now =
+        |b: Value| api.post(&w(&ws, &format!("/posts/{post}/publish-now"))).bearer(&owner.access).json(b).send();
+    // The texts swapped between the accounts are not what was written.
+    let swapped = json!([
+        {"platform": "mastodon", "accountId": accounts[0], "text": two},
+        {"platform": "mastodon", "accountId": accounts[1], "text": one},
+    ]);
+    publish_now(json!({"accountIds": accounts, "body": "B", "targets": swapped})).await.expect_error(409, "CONFLICT");
+    let r =
+        publish_now(json!({"accountIds": accounts, "body": "B", "targets": [{"platform": "mastodon", "text": one}]}))
+            .await;
+    assert_eq!(r.fields(), ["targets[0].platform"], "the post has no platform target");
+    let r = publish_now(json!({"accountIds": accounts, "body": "B", "targets": texts})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let mut sent: Vec<(String, String)> = fake.statuses().into_iter().map(|s| (s.account, s.text)).collect();
+    sent.sort();
+    assert_eq!(sent, [("1".to_string(), one), ("2".to_string(), two)]);
+}

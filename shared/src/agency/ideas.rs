@@ -620,7 +620,7 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
             before
                 .platforms
                 .iter()
-                .map(|p| TargetInput { platform: p.clone(), text: None, options: None, media: None })
+                .map(|p| TargetInput { platform: p.clone(), account_id: None, text: None, options: None, media: None })
                 .collect(),
         ),
         version: None,

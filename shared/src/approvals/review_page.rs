@@ -48,6 +48,8 @@ pub struct Item {
     pub changes_requested: bool,
     pub media: Vec<MediaItem>,
     pub comments: Vec<Comment>,
+    /// The handles of the accounts that have a target of their own: (account id, handle).
+    pub accounts: Vec<(String, String)>,
 }
 
 /// One campaign idea as the page shows it.
@@ -293,7 +295,13 @@ fn render_item(out: &mut String, token: &str, item: &Item) {
         out.push_str(&text_or_note(body));
     }
     for t in &p.targets {
-        out.push_str(&format!("<h3>{}</h3>", platform_name(t.platform)));
+        match t.account_id.as_deref() {
+            None => out.push_str(&format!("<h3>{}</h3>", platform_name(t.platform))),
+            Some(account) => {
+                let handle = item.accounts.iter().find(|(id, _)| id == account).map_or("one account", |(_, h)| h);
+                out.push_str(&format!("<h3>{} · {}</h3>", platform_name(t.platform), escape(handle)));
+            }
+        }
         // Under privacy mode neither the target's text nor the body is stored.
         let text = if p.private { None } else { t.text.as_deref().or(body).or(Some("")) };
         out.push_str(&text_or_note(text));
@@ -427,7 +435,16 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Ite
             .map(|r| r.text("status"))
             .transpose()?
             .is_some_and(|s| s == "rejected");
+    let mut accounts = Vec::new();
+    for id in post.targets.iter().filter_map(|t| t.account_id.as_ref()) {
+        match crate::publishing::accounts::load(db, ws, id).await {
+            Ok(a) => accounts.push((id.clone(), a.view.handle)),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(Item {
+        accounts,
         media: media_of(db, ws, &post).await?,
         comments: client_comments(db, ws, &post.id, tz).await?,
         decidable,
@@ -521,6 +538,7 @@ mod tests {
         TargetView {
             id: format!("t-{platform}"),
             platform,
+            account_id: None,
             text: text.map(str::to_string),
             options: Map::new(),
             media: media.iter().map(|m| m.to_string()).collect(),
@@ -548,6 +566,7 @@ mod tests {
             changes_requested: false,
             media: Vec::new(),
             comments: Vec::new(),
+            accounts: Vec::new(),
         }
     }
 
@@ -568,6 +587,23 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;"));
         assert!(html.contains("Ada &lt;Agency&gt;") && html.contains("Zoë &amp; Co"));
         assert!(html.contains("<img src=\"/review/tok_en-1/media/m1\" alt=\"&lt;script&gt;"));
+    }
+
+    #[test]
+    fn each_accounts_own_target_is_headed_by_its_handle() {
+        let own = |account: &str, text: &str| TargetView {
+            id: format!("t-{account}"),
+            account_id: Some(account.into()),
+            ..target(Platform::Mastodon, Some(text), &[])
+        };
+        let targets =
+            vec![target(Platform::Mastodon, None, &[]), own("a1", "For the shop"), own("a2", "For <the> blog")];
+        let mut it = item(post("p1", "Launch", Some("Body"), targets), false);
+        it.accounts = vec![("a1".into(), "@shop".into())];
+        let html = page(vec![it]);
+        assert!(html.contains("<h3>Mastodon</h3><p class=\"text\">Body</p>"), "{html}");
+        assert!(html.contains("<h3>Mastodon · @shop</h3><p class=\"text\">For the shop</p>"), "{html}");
+        assert!(html.contains("<h3>Mastodon · one account</h3><p class=\"text\">For &lt;the&gt; blog</p>"), "{html}");
     }
 
     #[test]

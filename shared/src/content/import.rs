@@ -103,7 +103,7 @@ pub async fn import(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
             targets: cell("platforms").map(|p| {
                 list(p)
                     .into_iter()
-                    .map(|platform| TargetInput { platform, text: None, options: None, media: None })
+                    .map(|platform| TargetInput { platform, account_id: None, text: None, options: None, media: None })
                     .collect()
             }),
             version: None,

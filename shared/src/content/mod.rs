@@ -1,4 +1,4 @@
-//! Content: posts, their per-platform targets and the rules a target's text and media must meet (SPEC CT).
+//! Content: posts, their targets (per platform or per account) and the rules a target's text and media must meet (SPEC CT).
 pub mod diff;
 pub mod import;
 pub mod platforms;

@@ -23,7 +23,11 @@ const MAX_TARGETS: usize = 20;
 pub struct TargetInput {
     /// x, linkedin, facebook, instagram, threads, tiktok, bluesky or mastodon
     pub platform: String,
-    /// This platform's own text; the post's body when absent.
+    /// A connected social account of the workspace, on this platform: the target is that
+    /// account's own (two pages of one platform get different texts). Without it the target
+    /// is the platform's, for every account of the platform that has none of its own.
+    pub account_id: Option<String>,
+    /// This target's own text; the post's body when absent.
     pub text: Option<String>,
     /// Platform-specific options (e.g. `{"replySettings":"following"}`), kept as given.
     #[schema(value_type = Option<Object>)]
@@ -51,6 +55,10 @@ pub struct PostInput {
 pub struct TargetView {
     pub id: String,
     pub platform: Platform,
+    /// The account this target is for; null for the platform's target, used by every account
+    /// of the platform without one of its own.
+    #[serde(default)]
+    pub account_id: Option<String>,
     /// The target's own text, or null when it uses the post's body (always null under privacy mode).
     pub text: Option<String>,
     #[schema(value_type = Object)]
@@ -96,8 +104,36 @@ impl Content {
         h.update([0]);
         h.update(self.body.as_bytes());
         h.update([0]);
-        h.update(serde_json::to_vec(&self.targets).unwrap_or_default());
+        let targets: Vec<HashedTarget<'_>> = self.targets.iter().map(HashedTarget::from).collect();
+        h.update(serde_json::to_vec(&targets).unwrap_or_default());
         hex::encode(h.finalize())
+    }
+}
+
+/// A target as the content hash reads it: a platform's target hashes exactly as it did before
+/// targets could name an account, so hashes kept under privacy mode stay valid.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HashedTarget<'a> {
+    id: &'a str,
+    platform: Platform,
+    text: &'a Option<String>,
+    options: &'a Map<String, Json>,
+    media: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a TargetView> for HashedTarget<'a> {
+    fn from(t: &'a TargetView) -> Self {
+        HashedTarget {
+            id: &t.id,
+            platform: t.platform,
+            text: &t.text,
+            options: &t.options,
+            media: &t.media,
+            account_id: t.account_id.as_deref(),
+        }
     }
 }
 
@@ -141,7 +177,7 @@ pub async fn targets_of(
         values.extend(chunk.iter().map(Value::from));
         let ids = placeholders(2, chunk.len());
         let sql = format!(
-            "SELECT id, post_id, platform, text, options FROM post_targets WHERE workspace_id = ?1 \
+            "SELECT id, post_id, platform, account_id, text, options FROM post_targets WHERE workspace_id = ?1 \
              AND post_id IN ({ids}) ORDER BY post_id, position"
         );
         rows.extend(db.query(&sql, &values).await?);
@@ -165,7 +201,15 @@ pub async fn targets_of(
                 Json::Object(m) => m,
                 _ => Map::new(),
             };
-            Ok((r.text("post_id")?, TargetView { id, platform, text: r.opt_text("text")?, options, media: assets }))
+            let target = TargetView {
+                id,
+                platform,
+                account_id: r.opt_text("account_id")?,
+                text: r.opt_text("text")?,
+                options,
+                media: assets,
+            };
+            Ok((r.text("post_id")?, target))
         })
         .collect()
 }
@@ -234,9 +278,29 @@ pub async fn parse_targets(
             errors.push(FieldError::new(at("platform"), format!("`{}` is not a supported platform", t.platform)));
             continue;
         };
-        if out.iter().any(|o| o.platform == platform) {
-            errors.push(FieldError::new(at("platform"), "each platform may be targeted once"));
-            continue;
+        let account_id = match t.account_id.as_deref().map(str::trim) {
+            None => None,
+            Some(id) => match target_account(ctx, workspace_id, id, platform).await? {
+                Ok(()) => Some(id.to_string()),
+                Err(m) => {
+                    errors.push(FieldError::new(at("accountId"), m));
+                    continue;
+                }
+            },
+        };
+        match &account_id {
+            Some(id) if out.iter().any(|o| o.account_id.as_ref() == Some(id)) => {
+                errors.push(FieldError::new(at("accountId"), "each account may be targeted once"));
+                continue;
+            }
+            None if out.iter().any(|o| o.platform == platform && o.account_id.is_none()) => {
+                errors.push(FieldError::new(
+                    at("platform"),
+                    "each platform may be targeted once without an accountId (give each account its own with accountId)",
+                ));
+                continue;
+            }
+            _ => {}
         }
         let options = match t.options.map(|o| validate::object(o, 8 * 1024)) {
             Some(Err(m)) => {
@@ -261,10 +325,38 @@ pub async fn parse_targets(
         for e in platforms::validate_target(platform, &text, &infos) {
             errors.push(FieldError::new(format!("targets[{i}].{}", e.field), e.message));
         }
-        let id = existing.iter().find(|e| e.platform == platform).map_or_else(|| ctx.new_id(), |e| e.id.clone());
-        out.push(TargetView { id, platform, text: t.text, options, media: media_ids });
+        let id = existing
+            .iter()
+            .find(|e| e.platform == platform && e.account_id == account_id)
+            .map_or_else(|| ctx.new_id(), |e| e.id.clone());
+        out.push(TargetView { id, platform, account_id, text: t.text, options, media: media_ids });
     }
     Ok(out)
+}
+
+/// Whether `id` is an account a target on `platform` may name: a connected account of this
+/// workspace (one that needs reconnecting still is), on that platform. `Err` says why not.
+async fn target_account(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    id: &str,
+    platform: Platform,
+) -> Result<Result<(), String>, AppError> {
+    if id.is_empty() {
+        return Ok(Err("must be a social account id".into()));
+    }
+    let account = match crate::publishing::accounts::load(ctx.db, workspace_id, id).await {
+        Ok(a) => a,
+        Err(AppError::NotFound(_)) => return Ok(Err("is not a connected account of this workspace".into())),
+        Err(e) => return Err(e),
+    };
+    Ok(if account.view.status == "disconnected" {
+        Err("is disconnected: connect it again first".into())
+    } else if account.platform() != platform {
+        Err(format!("is a {} account, not {}", account.platform().as_str(), platform.as_str()))
+    } else {
+        Ok(())
+    })
 }
 
 /// The statements that replace a post's targets.
@@ -282,14 +374,15 @@ pub fn write_targets(
     for (i, t) in targets.iter().enumerate() {
         let options = serde_json::to_string(&t.options).unwrap_or_else(|_| "{}".into());
         out.push(Statement::new(
-            "INSERT INTO post_targets (id, workspace_id, post_id, position, platform, text, options, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            "INSERT INTO post_targets (id, workspace_id, post_id, position, platform, account_id, text, options, \
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
             params![
                 t.id.as_str(),
                 workspace_id,
                 post_id,
                 i as i64,
                 t.platform.as_str(),
+                t.account_id.clone(),
                 if keep_text { t.text.clone() } else { None },
                 options,
                 now
@@ -419,4 +512,41 @@ pub fn parse_tags(input: Vec<String>) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(account_id: Option<&str>, text: Option<&str>) -> TargetView {
+        TargetView {
+            id: "t1".into(),
+            platform: Platform::Mastodon,
+            account_id: account_id.map(str::to_string),
+            text: text.map(str::to_string),
+            options: Map::new(),
+            media: vec!["m1".into()],
+        }
+    }
+
+    #[test]
+    fn a_platform_targets_hash_is_what_it_was_before_targets_named_accounts() {
+        let content = Content { title: "T".into(), body: "B".into(), targets: vec![target(None, Some("own"))] };
+        // The hash of this content as computed before `accountId` existed: hashes kept under
+        // privacy mode must still match the text sent again.
+        let mut h = Sha256::new();
+        h.update(b"T\0B\0");
+        h.update(br#"[{"id":"t1","platform":"mastodon","text":"own","options":{},"media":["m1"]}]"#);
+        assert_eq!(content.hash(), hex::encode(h.finalize()));
+    }
+
+    #[test]
+    fn an_accounts_target_hashes_its_account_and_its_text() {
+        let hash = |t: TargetView| Content { title: "T".into(), body: "B".into(), targets: vec![t] }.hash();
+        let platform = hash(target(None, Some("x")));
+        let a1 = hash(target(Some("a1"), Some("x")));
+        assert_ne!(platform, a1);
+        assert_ne!(a1, hash(target(Some("a2"), Some("x"))));
+        assert_ne!(a1, hash(target(Some("a1"), Some("y"))));
+    }
 }

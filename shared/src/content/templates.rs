@@ -1071,7 +1071,13 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let targets = rendered
         .platform_texts
         .into_iter()
-        .map(|(platform, text)| posts::TargetInput { platform, text: Some(text), options: None, media: None })
+        .map(|(platform, text)| posts::TargetInput {
+            platform,
+            account_id: None,
+            text: Some(text),
+            options: None,
+            media: None,
+        })
         .collect::<Vec<_>>();
     // The same path as POST /posts: its validation (platform limits included), version 1,
     // activity entry, all in one batch.

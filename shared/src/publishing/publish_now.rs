@@ -20,21 +20,24 @@ use crate::sql::Statement;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PublishNowInput {
-    /// The accounts to publish to; each must be connected and match one of the post's
-    /// platforms (1 to 20).
+    /// The accounts to publish to (1 to 20); each must be connected and have a target: its
+    /// own, else its platform's.
     #[serde(default)]
     pub account_ids: Vec<String>,
     /// The post's body, exactly as written: Herald kept only the hash of the post's content.
     pub body: String,
-    /// The texts of the targets that have their own, exactly as written.
+    /// The texts of the targets that have their own, exactly as written (an account's target
+    /// named by its `accountId`).
     #[serde(default)]
     pub targets: Vec<TargetText>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TargetText {
     pub platform: String,
+    /// The account of a target that has one; absent for the platform's target.
+    pub account_id: Option<String>,
     pub text: String,
 }
 
@@ -43,12 +46,20 @@ pub struct TargetText {
 fn content_with(post: &PostView, input: &PublishNowInput, errors: &mut Vec<FieldError>) -> (Content, Vec<TargetView>) {
     let mut targets = post.targets.clone();
     for (i, given) in input.targets.iter().enumerate() {
-        match targets.iter_mut().find(|t| t.platform.as_str() == given.platform.trim()) {
+        let account = given.account_id.as_deref().map(str::trim);
+        let field = if account.is_some() { "accountId" } else { "platform" };
+        match targets
+            .iter_mut()
+            .find(|t| t.platform.as_str() == given.platform.trim() && t.account_id.as_deref() == account)
+        {
             Some(t) if t.text.is_none() => t.text = Some(given.text.clone()),
-            Some(_) => errors.push(FieldError::new(format!("targets[{i}].platform"), "is named twice")),
+            Some(_) => errors.push(FieldError::new(format!("targets[{i}].{field}"), "is named twice")),
             None => errors.push(FieldError::new(
-                format!("targets[{i}].platform"),
-                format!("the post has no {} target", given.platform.trim()),
+                format!("targets[{i}].{field}"),
+                match account {
+                    Some(_) => format!("the post has no {} target for this account", given.platform.trim()),
+                    None => format!("the post has no {} target", given.platform.trim()),
+                },
             )),
         }
     }

@@ -12,7 +12,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
-use crate::content::posts::{self, PostView};
+use crate::content::posts::{self, PostView, TargetView};
 use crate::content::posts_api::save_edit;
 use crate::content::status::{Event, PostStatus};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
@@ -29,8 +29,8 @@ const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScheduleInput {
-    /// The accounts to publish to; each must be connected and match one of the post's
-    /// platforms (1 to 20).
+    /// The accounts to publish to (1 to 20); each must be connected and have a target: its
+    /// own (a target with its `accountId`), else its platform's (a target without one).
     #[serde(default)]
     pub account_ids: Vec<String>,
     /// When: RFC 3339 with an offset (`2026-12-01T09:00:00Z`), a wall-clock time
@@ -157,7 +157,13 @@ async fn pending_count(ctx: &Context<'_>, ws: &str, post_id: &str) -> Result<(i6
     Ok((get("waiting"), get("in_flight")))
 }
 
-/// The accounts named, each with the post's target on its platform: 1 to 20 connected, active
+/// The target an account publishes: its own when the post has one, else its platform's.
+pub fn target_for<'a>(post: &'a PostView, account: &accounts::Account) -> Option<&'a TargetView> {
+    let own = post.targets.iter().find(|t| t.account_id.as_deref() == Some(account.view.id.as_str()));
+    own.or_else(|| post.targets.iter().find(|t| t.platform == account.platform() && t.account_id.is_none()))
+}
+
+/// The accounts named, each with the post's target for it (its own, else its platform's): 1 to 20 connected, active
 /// accounts. Problems go to `errors`, field by field.
 pub(super) async fn account_pairs(
     ctx: &Context<'_>,
@@ -181,11 +187,12 @@ pub(super) async fn account_pairs(
         match accounts::load(ctx.db, ws, id).await {
             Ok(a) if a.view.status != "active" => errors
                 .push(FieldError::new(field, format!("is {}: reconnect it first", a.view.status.replace('_', " ")))),
-            Ok(a) => match post.targets.iter().find(|t| t.platform == a.platform()) {
+            Ok(a) => match target_for(post, &a) {
                 Some(t) => pairs.push((t.id.clone(), a)),
-                None => {
-                    errors.push(FieldError::new(field, format!("the post has no {} target", a.platform().as_str())))
-                }
+                None => errors.push(FieldError::new(
+                    field,
+                    format!("the post has no {} target for this account", a.platform().as_str()),
+                )),
             },
             Err(AppError::NotFound(_)) => {
                 errors.push(FieldError::new(field, "is not a connected account of this workspace"))
