@@ -7,6 +7,7 @@ use async_trait::async_trait;
 pub use crate::identity::password::PasswordHasher;
 pub use crate::mail::Mail;
 pub use crate::publishing::sealed::KeyRing;
+pub use crate::ratelimit::RateLimiter;
 pub use crate::sql::Sql;
 
 pub trait Clock {
@@ -152,6 +153,8 @@ pub struct Config {
     /// in front is configured to set it (`x-forwarded-for`: its last entry, the proxy's own).
     /// Rate limits and the activity log use it; no other header can forge an address.
     pub trusted_ip_header: Option<String>,
+    /// Inbound rate limits per class of route (SPEC PL-5).
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl Config {
@@ -174,6 +177,7 @@ impl Config {
             public_url: None,
             platform_timeout_ms: 30_000,
             trusted_ip_header: None,
+            rate_limits: Default::default(),
         }
     }
 }
@@ -185,7 +189,9 @@ pub const OAUTH_PLATFORMS: [&str; 6] = ["x", "linkedin", "facebook", "instagram"
 impl Config {
     /// Reads the publishing settings through `get`, by their names on the Worker (`TOKEN_KEYS`,
     /// `PLATFORM_ALLOW_PRIVATE`, `PLATFORM_URLS`, `PUBLISH_RETRY_BASE_MS`, `PUBLIC_URL`, the
-    /// OAuth clients); an empty value is unset. Answers what to log when `TOKEN_KEYS` is unusable.
+    /// OAuth clients), and the request settings beside them (`TRUSTED_IP_HEADER`, the
+    /// `RATE_LIMIT_*` policies); an empty value is unset. Answers what to log when `TOKEN_KEYS`
+    /// or a rate limit is unusable.
     pub fn read_publishing(&mut self, get: impl Fn(&str) -> Option<String>) -> Option<String> {
         let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut problem = None;
@@ -219,6 +225,10 @@ impl Config {
         self.public_url = get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
         if let Some(ms) = get("PLATFORM_TIMEOUT_MS").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v > 0) {
             self.platform_timeout_ms = ms;
+        }
+        let limits = self.rate_limits.read(&get);
+        if !limits.is_empty() {
+            problem = Some(problem.into_iter().chain(limits).collect::<Vec<_>>().join("; "));
         }
         problem
     }

@@ -7,6 +7,7 @@ mod cors;
 mod dispatch;
 mod idempotency;
 pub mod json;
+pub mod limits;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
@@ -31,6 +32,8 @@ pub struct Context<'a> {
     pub http: &'a dyn crate::ports::Http,
     /// The publish queue.
     pub jobs: &'a dyn crate::ports::Jobs,
+    /// The counters of inbound rate limits.
+    pub limiter: &'a dyn crate::ports::RateLimiter,
     pub config: &'a Config,
 }
 
@@ -170,14 +173,18 @@ impl Response {
 pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
     let request_id = request_id(ctx, &req);
     let origin = req.header("origin").map(str::to_string);
+    let mut limited = None;
     let mut response = if req.method == "OPTIONS" {
         cors::preflight(ctx.config, &req)
     } else {
-        match serve(ctx, &req).await {
+        match serve(ctx, &req, &mut limited).await {
             Ok(r) => r,
             Err(err) => error_response(&err, &request_id, &req),
         }
     };
+    if let Some(applied) = &limited {
+        limits::decorate(&mut response, applied);
+    }
     response.headers.push(("x-request-id".into(), request_id));
     // Answers carry tenants' data and tokens: no cache, shared or private, keeps them, unless a
     // handler chose otherwise for its own answer.
@@ -189,8 +196,21 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
     response
 }
 
-async fn serve(ctx: &Context<'_>, req: &Request) -> Result<Response, AppError> {
+/// `limited` receives the rate limit the request was counted against, for the answer's headers
+/// whatever it turns out to be.
+async fn serve(
+    ctx: &Context<'_>,
+    req: &Request,
+    limited: &mut Option<limits::Applied>,
+) -> Result<Response, AppError> {
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+    *limited = limits::check(ctx, req, route).await;
+    if let Some(applied) = limited.as_ref().filter(|a| !a.decision.allowed) {
+        return Err(AppError::RateLimited(format!(
+            "too many requests; try again in {} seconds",
+            applied.decision.reset_secs
+        )));
+    }
     check_text_inputs(req)?;
     let limit = routes::body_limit(ctx.config, route);
     let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());

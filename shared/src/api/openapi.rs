@@ -126,7 +126,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         collab::comments::create_on_idea,
         collab::comments::delete_on_idea,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RateLimited),
 )]
 pub struct ApiDoc;
 
@@ -139,6 +139,50 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// Every rate-limited operation (`limits::Class::of`) may answer 429, with the headers that
+/// say when to come back; added here once rather than on each handler.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::{Content, Object, Ref, ResponseBuilder, Type};
+        let text = |description: &str| {
+            HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(description)).build()
+        };
+        let response = ResponseBuilder::new()
+            .description(
+                "RATE_LIMITED: too many requests from this address (sign-up, login, refresh, invitation accept, \
+                 review decisions) or by this user (signed-in calls); try again after Retry-After",
+            )
+            .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorEnvelope"))))
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Some(Object::with_type(Type::Integer)))
+                    .description(Some("Seconds until the window resets"))
+                    .build(),
+            )
+            .header("RateLimit-Policy", text("The policy, e.g. `\"auth\";q=10;w=60` (draft-ietf-httpapi-ratelimit-headers)"))
+            .header("RateLimit", text("Where the caller stands, e.g. `\"auth\";r=0;t=42`"))
+            .build();
+        for route in super::routes::ROUTES.iter().filter(|r| super::limits::Class::of(r).is_some()) {
+            let Some(item) = openapi.paths.paths.get_mut(route.path) else { continue };
+            let operation = match route.method {
+                "GET" => item.get.as_mut(),
+                "POST" => item.post.as_mut(),
+                "PUT" => item.put.as_mut(),
+                "PATCH" => item.patch.as_mut(),
+                "DELETE" => item.delete.as_mut(),
+                _ => None,
+            };
+            if let Some(operation) = operation {
+                operation.responses.responses.entry("429".into()).or_insert_with(|| response.clone().into());
+            }
+        }
     }
 }
 
@@ -194,6 +238,16 @@ mod tests {
                 route.path
             );
         }
+    }
+
+    #[test]
+    fn limited_operations_document_429() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let login = &doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["429"];
+        assert_eq!(login["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorEnvelope");
+        assert!(login["headers"]["Retry-After"].is_object());
+        assert!(doc["paths"]["/api/v1/workspaces"]["get"]["responses"]["429"].is_object());
+        assert!(doc["paths"]["/health"]["get"]["responses"].get("429").is_none());
     }
 
     #[test]
