@@ -226,7 +226,7 @@ impl Config {
         if let Some(ms) = get("PLATFORM_TIMEOUT_MS").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v > 0) {
             self.platform_timeout_ms = ms;
         }
-        let limits = self.rate_limits.read(&get);
+        let limits = self.rate_limits.read(get);
         if !limits.is_empty() {
             problem = Some(problem.into_iter().chain(limits).collect::<Vec<_>>().join("; "));
         }

@@ -67,9 +67,11 @@ impl RateLimits {
     /// unusable, which keeps its default.
     pub fn read(&mut self, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
         let mut problems = Vec::new();
-        for (name, slot) in
-            [("RATE_LIMIT_AUTH", &mut self.auth), ("RATE_LIMIT_USER", &mut self.user), ("RATE_LIMIT_PUBLIC", &mut self.public)]
-        {
+        for (name, slot) in [
+            ("RATE_LIMIT_AUTH", &mut self.auth),
+            ("RATE_LIMIT_USER", &mut self.user),
+            ("RATE_LIMIT_PUBLIC", &mut self.public),
+        ] {
             let Some(text) = get(name).filter(|t| !t.trim().is_empty()) else { continue };
             match Policy::parse(&text) {
                 Ok(policy) => *slot = policy,

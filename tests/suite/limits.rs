@@ -88,7 +88,8 @@ async fn sign_up_login_and_refresh_share_one_budget_per_address() {
         .send()
         .await;
     assert_eq!(tenth.status, 201);
-    let eleventh = api.post("/api/v1/auth/refresh").from_address(&ip).json(json!({"refreshToken": refresh})).send().await;
+    let eleventh =
+        api.post("/api/v1/auth/refresh").from_address(&ip).json(json!({"refreshToken": refresh})).send().await;
     eleventh.expect_error(429, "RATE_LIMITED");
     assert!(eleventh.header("retry-after").is_some());
 }

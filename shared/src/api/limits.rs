@@ -43,7 +43,13 @@ impl Class {
     pub fn of(route: &Route) -> Option<Class> {
         use RouteId::*;
         match route.id {
-            Signup | Login | Refresh | AcceptInvite | ReviewApprove | ReviewRequestChanges | ReviewIdeaApprove
+            Signup
+            | Login
+            | Refresh
+            | AcceptInvite
+            | ReviewApprove
+            | ReviewRequestChanges
+            | ReviewIdeaApprove
             | ReviewIdeaRequestChanges => Some(Class::Auth),
             Health | Tick | DevMailbox => None,
             _ => match route.access {
@@ -85,7 +91,11 @@ fn key(ctx: &Context<'_>, req: &Request, class: Class) -> String {
     let ip = || {
         let ip = req.client_ip(ctx.config).unwrap_or_default();
         let ip: String = ip.chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect();
-        if ip.is_empty() { "unknown".to_string() } else { ip }
+        if ip.is_empty() {
+            "unknown".to_string()
+        } else {
+            ip
+        }
     };
     match class {
         // A request without a valid token is not anybody's: it counts against its address.

@@ -198,11 +198,7 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 
 /// `limited` receives the rate limit the request was counted against, for the answer's headers
 /// whatever it turns out to be.
-async fn serve(
-    ctx: &Context<'_>,
-    req: &Request,
-    limited: &mut Option<limits::Applied>,
-) -> Result<Response, AppError> {
+async fn serve(ctx: &Context<'_>, req: &Request, limited: &mut Option<limits::Applied>) -> Result<Response, AppError> {
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
     *limited = limits::check(ctx, req, route).await;
     if let Some(applied) = limited.as_ref().filter(|a| !a.decision.allowed) {

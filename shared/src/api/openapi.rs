@@ -166,7 +166,10 @@ impl Modify for RateLimited {
                     .description(Some("Seconds until the window resets"))
                     .build(),
             )
-            .header("RateLimit-Policy", text("The policy, e.g. `\"auth\";q=10;w=60` (draft-ietf-httpapi-ratelimit-headers)"))
+            .header(
+                "RateLimit-Policy",
+                text("The policy, e.g. `\"auth\";q=10;w=60` (draft-ietf-httpapi-ratelimit-headers)"),
+            )
             .header("RateLimit", text("Where the caller stands, e.g. `\"auth\";r=0;t=42`"))
             .build();
         for route in super::routes::ROUTES.iter().filter(|r| super::limits::Class::of(r).is_some()) {
