@@ -5,6 +5,10 @@
 #     GET /api/v1/workspaces, in the same run, plus a login's latency;
 #   - in-process time per request for the same routes;
 #   - a version diff of two 4,000-word bodies (edited, and unrelated: bounded), in process;
+#   - in-process time per request for the same routes, the authenticated one with and without
+#     its per-user rate limit, and the in-process limiter's check alone (ns per call);
+#   (the Worker under load gets a per-user limit one user cannot reach: the load comes from one
+#   user, and such a policy has no binding, so the Worker counts it in the isolate)
 #   - listing 50 posts out of 10,000 with a filter and a search term;
 #   - all of it over D1/SQLite and over PostgreSQL (in process, and through Hyperdrive), in one run;
 #   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine);
@@ -58,7 +62,7 @@ worker() {
   port=$(free_port)
   setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false --var ENVIRONMENT:development \
     --var "JWT_SECRET:$(random_secret)" --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
-    --var "PLATFORM_ALLOW_PRIVATE:1" --test-scheduled "$@" >"$state/$label.log" 2>&1 &
+    --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60" --test-scheduled "$@" >"$state/$label.log" 2>&1 &
   pids+=($!)
   wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }
   "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"

@@ -85,6 +85,7 @@ start_worker() {
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
     --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
     "${oauth_vars[@]}" --var "PUBLIC_URL:http://127.0.0.1:$port" --var "PLATFORM_TIMEOUT_MS:5000" \
+    --var "RATE_LIMIT_USER:1000/60" \
     --test-scheduled "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then

@@ -16,6 +16,7 @@ pub mod maintenance;
 pub mod media;
 pub mod ports;
 pub mod publishing;
+pub mod ratelimit;
 pub mod sql;
 pub mod validate;
 pub mod workspaces;

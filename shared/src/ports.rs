@@ -7,6 +7,7 @@ use async_trait::async_trait;
 pub use crate::identity::password::PasswordHasher;
 pub use crate::mail::Mail;
 pub use crate::publishing::sealed::KeyRing;
+pub use crate::ratelimit::RateLimiter;
 pub use crate::sql::Sql;
 
 pub trait Clock {
@@ -156,6 +157,8 @@ pub struct Config {
     /// (`REQUIRE_EMAIL_VERIFICATION`, on unless `0`, `false` or `off`). On, sign-up answers the
     /// same for a new and a taken address and hands out no tokens; off, it signs in at once.
     pub require_email_verification: bool,
+    /// Inbound rate limits per class of route (SPEC PL-5).
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl Config {
@@ -179,6 +182,7 @@ impl Config {
             platform_timeout_ms: 30_000,
             trusted_ip_header: None,
             require_email_verification: true,
+            rate_limits: Default::default(),
         }
     }
 
@@ -200,7 +204,9 @@ pub const OAUTH_PLATFORMS: [&str; 6] = ["x", "linkedin", "facebook", "instagram"
 impl Config {
     /// Reads the publishing settings through `get`, by their names on the Worker (`TOKEN_KEYS`,
     /// `PLATFORM_ALLOW_PRIVATE`, `PLATFORM_URLS`, `PUBLISH_RETRY_BASE_MS`, `PUBLIC_URL`, the
-    /// OAuth clients); an empty value is unset. Answers what to log when `TOKEN_KEYS` is unusable.
+    /// OAuth clients), and the request settings beside them (`TRUSTED_IP_HEADER`, the
+    /// `RATE_LIMIT_*` policies); an empty value is unset. Answers what to log when `TOKEN_KEYS`
+    /// or a rate limit is unusable.
     pub fn read_publishing(&mut self, get: impl Fn(&str) -> Option<String>) -> Option<String> {
         let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut problem = None;
@@ -234,6 +240,10 @@ impl Config {
         self.public_url = get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
         if let Some(ms) = get("PLATFORM_TIMEOUT_MS").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v > 0) {
             self.platform_timeout_ms = ms;
+        }
+        let limits = self.rate_limits.read(get);
+        if !limits.is_empty() {
+            problem = Some(problem.into_iter().chain(limits).collect::<Vec<_>>().join("; "));
         }
         problem
     }

@@ -48,6 +48,10 @@ pub fn test_config(environment: Environment) -> Config {
     config.tick_secret = Some(TEST_TICK_SECRET.into());
     // As behind a proxy that sets X-Forwarded-For (the Worker trusts CF-Connecting-IP instead).
     config.trusted_ip_header = Some("x-forwarded-for".into());
+    // The suite's requests come from many addresses (see `Api::send`), so the per-address
+    // classes keep their defaults; one user's calls may pass 100 a minute (publishing tests
+    // poll), so the per-user class is raised (the Worker under test gets the same, see test.sh).
+    config.rate_limits.user = Some(herald::ratelimit::Policy { limit: TEST_USER_LIMIT, window_secs: 60 });
     config.token_keys = herald::ports::KeyRing::parse(TEST_TOKEN_KEYS).expect("test token keys");
     // The fake platforms and the local PDS listen on loopback.
     config.allow_private_hosts = true;
@@ -70,6 +74,9 @@ pub fn test_config(environment: Environment) -> Config {
 }
 
 pub const TEST_RETRY_BASE_MS: i64 = 300;
+
+/// Requests a minute per user on the targets under test (`RATE_LIMIT_USER` on the Worker).
+pub const TEST_USER_LIMIT: u32 = 1000;
 
 /// The keys the tests seal platform credentials with (the Worker gets the same in .dev.vars).
 pub const TEST_TOKEN_KEYS: &str = "test1:aGVyYWxkLXRlc3QtdG9rZW4ta2V5LTMyLWJ5dGVzISE";
@@ -107,6 +114,8 @@ struct LocalHost {
     mail_provider: Option<(String, String)>,
     /// Media storage: in memory unless a test brings an S3-compatible store.
     blobs: Box<dyn herald::ports::Blobs>,
+    /// Rate-limit counters, as long-lived as the host.
+    limiter: herald::ratelimit::MemoryRateLimiter,
 }
 
 enum Target {
@@ -144,6 +153,7 @@ impl Api {
                 hasher: Argon2Hasher::new(HashProfile::FreePlan),
                 mail_provider: None,
                 blobs: Box::new(herald_native::MemoryBlobs::process_wide(Some(in_process_presigning()))),
+                limiter: herald::ratelimit::MemoryRateLimiter::new(),
             })),
         }
     }
@@ -164,6 +174,13 @@ impl Api {
             host.mail_provider = Some((base_url.to_string(), api_key.to_string()));
         }
         api
+    }
+
+    /// Changes the in-process host's configuration (benchmarks); nothing on a remote target.
+    pub fn configure(&mut self, change: impl FnOnce(&mut Config)) {
+        if let Target::Local(host) = &mut self.target {
+            change(&mut host.config);
+        }
     }
 
     /// Whether `needle` is stored anywhere in the database, when the harness can look (the
@@ -225,7 +242,12 @@ impl Api {
         self.request("DELETE", path)
     }
 
-    async fn send(&self, call: Call<'_>) -> Resp {
+    async fn send(&self, mut call: Call<'_>) -> Resp {
+        // Each request comes from an address of its own unless the test names one: the suite
+        // stands for many clients, and only the rate-limit tests play a single one.
+        if !call.headers.iter().any(|(k, _)| ADDRESS_HEADERS.contains(&k.to_ascii_lowercase().as_str())) {
+            call = call.from_address(&random_address("10"));
+        }
         match &self.target {
             Target::Local(host) => {
                 let db = host.db.sql().await;
@@ -257,6 +279,7 @@ impl Api {
                     blobs,
                     http: &http,
                     jobs: &herald::ports::NoQueue,
+                    limiter: &host.limiter,
                     config: &host.config,
                 };
                 let mut req = Request::new(&call.method, &call.path);
@@ -307,6 +330,12 @@ pub struct Call<'a> {
 impl<'a> Call<'a> {
     pub fn bearer(self, token: &str) -> Self {
         self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// Sent from `ip`, in the header each target trusts: X-Forwarded-For in process (as behind
+    /// a proxy), CF-Connecting-IP on the Worker (which `wrangler dev` passes through as given).
+    pub fn from_address(self, ip: &str) -> Self {
+        self.header("x-forwarded-for", ip).header("cf-connecting-ip", ip)
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -392,6 +421,18 @@ pub fn unique_email(label: &str) -> String {
     getrandom_fill(&mut r);
     let suffix: String = r.iter().map(|b| format!("{b:02x}")).collect();
     format!("{label}-{suffix}@example.test")
+}
+
+/// The headers that name a client's address on some target.
+const ADDRESS_HEADERS: [&str; 2] = ["x-forwarded-for", "cf-connecting-ip"];
+
+/// A random IPv4 address under `first` (e.g. `"10"`, or `"198.18"` for the rate-limit tests).
+pub fn random_address(first: &str) -> String {
+    let mut r = [0u8; 3];
+    getrandom_fill(&mut r);
+    let octets = 4 - first.split('.').count();
+    let rest: Vec<String> = r[..octets].iter().map(|b| b.to_string()).collect();
+    format!("{first}.{}", rest.join("."))
 }
 
 fn getrandom_fill(buf: &mut [u8]) {

@@ -342,6 +342,7 @@ struct Host {
     verifying: herald::ports::Config,
     not_verifying: herald::ports::Config,
     verification: Cell<bool>,
+    limiter: herald::ratelimit::MemoryRateLimiter,
 }
 
 impl Host {
@@ -357,6 +358,7 @@ impl Host {
             verifying,
             not_verifying,
             verification: Cell::new(true),
+            limiter: herald::ratelimit::MemoryRateLimiter::new(),
         }
     }
 
@@ -375,6 +377,7 @@ impl Host {
             blobs: &self.blobs,
             http: &herald::ports::NoHttp,
             jobs: &herald::ports::NoQueue,
+            limiter: &self.limiter,
             config: if self.verification.get() { &self.verifying } else { &self.not_verifying },
         };
         let mut req = herald::Request::new(method, path);

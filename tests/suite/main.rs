@@ -8,6 +8,7 @@ mod bluesky;
 mod comments;
 mod ideas;
 mod identity;
+mod limits;
 mod media;
 mod platform;
 mod posts;

@@ -459,6 +459,7 @@ impl ClockHost {
             blobs: &self.blobs,
             http: &herald::ports::NoHttp,
             jobs: &herald::ports::NoQueue,
+            limiter: &herald::ratelimit::Unlimited,
             config: &self.config,
         };
         let mut req = herald::Request::new(method, path);

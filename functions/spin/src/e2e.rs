@@ -85,6 +85,7 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
         blobs: &blobs,
         http: &herald::ports::NoHttp,
         jobs: &herald::ports::NoQueue,
+        limiter: &herald::ratelimit::Unlimited,
         config: &config,
     };
     let call = |req: Request| block_on(herald::handle(&ctx, req));

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use herald::identity::password::Argon2Hasher;
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
+use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
 use herald::sql::{DbError, Row, Sql, Value};
 use herald::AppError;
 use http_body_util::{BodyExt, Full};
@@ -120,6 +121,27 @@ impl Raw for SpinPg {
     }
 }
 
+/// Rate-limit counters in Spin's default key-value store (`key_value_stores = ["default"]`),
+/// one entry per caller (`window:count`, overwritten as windows pass). A read then a write:
+/// requests of one caller served at the same instant may count from the same value, so a burst
+/// can pass the limit by as many as run at once.
+struct KvLimiter;
+
+#[async_trait(?Send)]
+impl RateLimiter for KvLimiter {
+    async fn check(&self, key: &str, policy: Policy, now_ms: i64) -> Result<Decision, String> {
+        let store = spin_sdk::key_value::Store::open_default().await.map_err(|e| format!("{e:?}"))?;
+        let key = format!("ratelimit:{key}");
+        let stored = store.get(&key).await.map_err(|e| format!("{e:?}"))?;
+        let stored = stored.and_then(|bytes| String::from_utf8(bytes).ok()).and_then(|text| Window::decode(&text));
+        let (decision, next) = herald::ratelimit::step(stored, policy, now_ms);
+        if let Some(next) = next {
+            store.set(&key, next.encode()).await.map_err(|e| format!("{e:?}"))?;
+        }
+        Ok(decision)
+    }
+}
+
 enum Db {
     Sqlite(SqliteSql<SpinSqlite>),
     Pg(PgSql<SpinPg>),
@@ -170,6 +192,9 @@ async fn read_variables() -> Variables {
             ("PUBLIC_URL", var("public_url").await),
             ("TRUSTED_IP_HEADER", var("trusted_ip_header").await),
             ("REQUIRE_EMAIL_VERIFICATION", var("require_email_verification").await),
+            ("RATE_LIMIT_AUTH", var("rate_limit_auth").await),
+            ("RATE_LIMIT_USER", var("rate_limit_user").await),
+            ("RATE_LIMIT_PUBLIC", var("rate_limit_public").await),
             ("OAUTH_X_CLIENT_ID", var("oauth_x_client_id").await),
             ("OAUTH_X_CLIENT_SECRET", var("oauth_x_client_secret").await),
             ("OAUTH_LINKEDIN_CLIENT_ID", var("oauth_linkedin_client_id").await),
@@ -280,6 +305,7 @@ async fn with_context<T>(
         http: &SpinHttp,
         // No queues on Spin: the tick publishes what it claims (the table is the outbox).
         jobs: &herald::ports::NoQueue,
+        limiter: &KvLimiter,
         config,
     };
     work(&ctx).await

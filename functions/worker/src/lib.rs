@@ -2,6 +2,7 @@
 //! only translates between workerd and the domain; the adapters of the ports live beside it.
 
 mod d1;
+mod limits;
 mod platform;
 mod r2;
 
@@ -109,6 +110,7 @@ struct Host {
     mail_provider: Option<(String, String, String)>,
     blobs: R2Blobs,
     jobs: QueueJobs,
+    limiter: limits::WorkerLimiter,
 }
 
 /// The publish queue (binding PUBLISH_QUEUE); without the binding the cron publishes inline.
@@ -166,6 +168,7 @@ impl Host {
             config,
             blobs,
             jobs,
+            limiter: limits::WorkerLimiter { env: env.clone() },
         })
     }
 
@@ -194,6 +197,7 @@ impl Host {
             blobs: &self.blobs,
             http: &self.http,
             jobs: &self.jobs,
+            limiter: &self.limiter,
             config: &self.config,
         };
         work(&ctx).await

@@ -88,7 +88,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
+pub(super) fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {
     let header = req.header("authorization").ok_or_else(|| AppError::Unauthorized("authentication required".into()))?;
     let token = header
         .strip_prefix("Bearer ")

@@ -7,6 +7,7 @@ mod cors;
 mod dispatch;
 mod idempotency;
 pub mod json;
+pub mod limits;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
@@ -31,6 +32,8 @@ pub struct Context<'a> {
     pub http: &'a dyn crate::ports::Http,
     /// The publish queue.
     pub jobs: &'a dyn crate::ports::Jobs,
+    /// The counters of inbound rate limits.
+    pub limiter: &'a dyn crate::ports::RateLimiter,
     pub config: &'a Config,
 }
 
@@ -180,6 +183,9 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
             Err(err) => error_response(&err, &request_id, &req),
         }
     };
+    if let Some(applied) = &seen.limited {
+        limits::decorate(&mut response, applied);
+    }
     // One line per request (SPEC PL-7): the route's pattern, never the raw path (review and
     // media-link tokens live in paths), and never a body, a header or a secret.
     tracing::info!(
@@ -207,12 +213,22 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 struct Seen {
     route: Option<&'static str>,
     workspace: Option<String>,
+    /// The rate limit the request was counted against, for the answer's headers whatever it
+    /// turns out to be.
+    limited: Option<limits::Applied>,
 }
 
 async fn serve(ctx: &Context<'_>, req: &Request, seen: &mut Seen) -> Result<Response, AppError> {
     let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
     seen.route = Some(route.path);
     seen.workspace = params.get("workspaceId").ok().map(str::to_string);
+    seen.limited = limits::check(ctx, req, route).await;
+    if let Some(applied) = seen.limited.as_ref().filter(|a| !a.decision.allowed) {
+        return Err(AppError::RateLimited(format!(
+            "too many requests; try again in {} seconds",
+            applied.decision.reset_secs
+        )));
+    }
     check_text_inputs(req)?;
     let limit = routes::body_limit(ctx.config, route);
     let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());

@@ -140,7 +140,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         collab::comments::create_on_idea,
         collab::comments::delete_on_idea,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RateLimited),
 )]
 pub struct ApiDoc;
 
@@ -153,6 +153,53 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// Every rate-limited operation (`limits::Class::of`) may answer 429, with the headers that
+/// say when to come back; added here once rather than on each handler.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::{Content, Object, Ref, ResponseBuilder, Type};
+        let text = |description: &str| {
+            HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(description)).build()
+        };
+        let response = ResponseBuilder::new()
+            .description(
+                "RATE_LIMITED: too many requests from this address (sign-up, login, refresh, invitation accept, \
+                 review decisions) or by this user (signed-in calls); try again after Retry-After",
+            )
+            .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorEnvelope"))))
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Some(Object::with_type(Type::Integer)))
+                    .description(Some("Seconds until the window resets"))
+                    .build(),
+            )
+            .header(
+                "RateLimit-Policy",
+                text("The policy, e.g. `\"auth\";q=10;w=60` (draft-ietf-httpapi-ratelimit-headers)"),
+            )
+            .header("RateLimit", text("Where the caller stands, e.g. `\"auth\";r=0;t=42`"))
+            .build();
+        for route in super::routes::ROUTES.iter().filter(|r| super::limits::Class::of(r).is_some()) {
+            let Some(item) = openapi.paths.paths.get_mut(route.path) else { continue };
+            let operation = match route.method {
+                "GET" => item.get.as_mut(),
+                "POST" => item.post.as_mut(),
+                "PUT" => item.put.as_mut(),
+                "PATCH" => item.patch.as_mut(),
+                "DELETE" => item.delete.as_mut(),
+                _ => None,
+            };
+            if let Some(operation) = operation {
+                operation.responses.responses.entry("429".into()).or_insert_with(|| response.clone().into());
+            }
+        }
     }
 }
 
@@ -176,7 +223,7 @@ const ID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 /// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
 /// of every POST, and each status the kit itself may answer (400 for a malformed parameter or
 /// header, 401/403/404 from the access rule, 409/422 from idempotency, 413 from the body
-/// limit, 429 from the rate limiter), in the error envelope.
+/// limit), in the error envelope; 429 comes from [`RateLimited`].
 fn conventions(doc: &mut serde_json::Value) {
     use super::routes::{Access, ROUTES};
     use serde_json::json;
@@ -217,13 +264,6 @@ fn conventions(doc: &mut serde_json::Value) {
         if matches!(route.method, "POST" | "PUT" | "PATCH") {
             standard.push(("413", error("PAYLOAD_TOO_LARGE: the body is over this route's limit")));
         }
-        let mut limited = error("RATE_LIMITED: too many requests; retry after `Retry-After` seconds");
-        limited["headers"] = json!({
-            "Retry-After": {"description": "Seconds until a retry may succeed", "schema": {"type": "integer", "minimum": 0}},
-            "RateLimit": {"description": "The remaining quota (IETF RateLimit header fields)", "schema": {"type": "string"}},
-            "RateLimit-Policy": {"description": "The quota policy (IETF RateLimit header fields)", "schema": {"type": "string"}}
-        });
-        standard.push(("429", limited));
         let responses = &mut op["responses"];
         for (status, response) in standard {
             if responses.get(status).is_none() {
@@ -375,7 +415,7 @@ mod tests {
         let doc = document();
         for route in ROUTES {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
-            for status in ["400", "429"] {
+            for status in ["400"] {
                 assert!(op["responses"][status].is_object(), "{} {}: no {status}", route.method, route.path);
             }
             if route.method == "POST" {
@@ -395,6 +435,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn limited_operations_document_429() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let login = &doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["429"];
+        assert_eq!(login["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorEnvelope");
+        assert!(login["headers"]["Retry-After"].is_object());
+        assert!(doc["paths"]["/api/v1/workspaces"]["get"]["responses"]["429"].is_object());
+        assert!(doc["paths"]["/health"]["get"]["responses"].get("429").is_none());
     }
 
     #[test]

@@ -138,9 +138,9 @@ pub async fn spendable(ctx: &Context<'_>, token: &str) -> Result<Spendable, AppE
 }
 
 /// Spends `old` and stores `issued` (its successor) in one atomic batch. Two requests racing
-/// with the same token: the guard lets only the batch whose update spent it commit (no other
-/// successor in the family since that instant); the loser's batch writes nothing and is a
-/// reuse, which revokes the family.
+/// with the same token: the guard lets only the batch whose update spent it commit (the family
+/// has no other live token yet); the loser's batch writes nothing and is a reuse, which
+/// revokes the family.
 pub async fn spend_and_rotate(ctx: &Context<'_>, old: &Spendable, issued: &Issued) -> Result<(), AppError> {
     let now = ctx.clock.now_ms();
     let mut statements = vec![
@@ -150,7 +150,8 @@ pub async fn spend_and_rotate(ctx: &Context<'_>, old: &Spendable, issued: &Issue
         ),
         Statement::guard(
             "SELECT 1 FROM refresh_tokens o WHERE o.id = ?1 AND o.used_at = ?2 AND NOT EXISTS \
-             (SELECT 1 FROM refresh_tokens n WHERE n.family_id = ?3 AND n.created_at >= ?2)",
+             (SELECT 1 FROM refresh_tokens n WHERE n.family_id = ?3 AND n.id <> ?1 \
+              AND n.used_at IS NULL AND n.revoked_at IS NULL)",
             params![old.id.as_str(), now, old.family_id.as_str()],
         ),
     ];

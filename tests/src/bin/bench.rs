@@ -1,7 +1,8 @@
 //! Prints latency and throughput figures; never asserts on them.
 //!
 //! bench in-process <label>                   time per request of the domain in process (over
-//!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL)
+//!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL),
+//!                                             with and without the rate limit, and the limiter's check alone
 //! bench load <base-url> <secs> <n> <label>   requests/s and p50/p99 under n concurrent clients
 //! bench diff                                a version diff of two 4,000-word bodies in process:
 //!                                             the diff alone and the whole route, for an edited
@@ -14,6 +15,7 @@
 use std::time::{Duration, Instant};
 
 use herald::ports::Environment;
+use herald::ratelimit::{MemoryRateLimiter, Policy};
 use herald_tests::{create_workspace, signup, Api};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -28,15 +30,24 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// A per-user policy no benchmark reaches: the limiter does all its work and refuses nothing.
+const UNREACHABLE: Policy = Policy { limit: u32::MAX, window_secs: 60 };
+
 async fn in_process(store: &str) {
-    let api = Api::local(Environment::Development);
+    let mut api = Api::local(Environment::Development);
+    api.configure(|c| c.rate_limits.user = Some(UNREACHABLE));
     let user = signup(&api, "bench").await;
     for i in 0..5 {
         create_workspace(&api, &user, &format!("Bench {i}")).await;
     }
-    for (label, path, auth) in
-        [("GET /health", "/health", false), ("GET /api/v1/workspaces", "/api/v1/workspaces", true)]
-    {
+    // The same authenticated route without, then with, the per-user limit (its check verifies
+    // the token a second time and counts in memory); /health has no limit.
+    for (label, path, auth, limited) in [
+        ("GET /health", "/health", false, false),
+        ("GET /api/v1/workspaces (no limit)", "/api/v1/workspaces", true, false),
+        ("GET /api/v1/workspaces", "/api/v1/workspaces", true, true),
+    ] {
+        api.configure(|c| c.rate_limits.user = limited.then_some(UNREACHABLE));
         let mut times = Vec::with_capacity(5000);
         for _ in 0..5000 {
             let call = api.get(path);
@@ -49,13 +60,28 @@ async fn in_process(store: &str) {
         times.sort();
         let mean = times.iter().sum::<Duration>() / times.len() as u32;
         println!(
-            "in-process {store:<9} {label:<28} n={}  mean {}  p50 {}  p99 {}",
+            "in-process {store:<9} {label:<34} n={}  mean {}  p50 {}  p99 {}",
             times.len(),
             ms(mean),
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99))
         );
     }
+    limiter_alone(store);
+}
+
+/// The in-process store's check on its own: 1,000,000 checks over 1,000 callers.
+fn limiter_alone(store: &str) {
+    let limiter = MemoryRateLimiter::new();
+    let keys: Vec<String> = (0..1000).map(|i| format!("user:0190aaaa-0000-7000-8000-{i:012}")).collect();
+    let now_ms = 1_700_000_000_000;
+    let n = 1_000_000;
+    let t = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(limiter.check_now(&keys[i % keys.len()], UNREACHABLE, now_ms));
+    }
+    let per_check = t.elapsed().as_nanos() as f64 / n as f64;
+    println!("in-process {store:<9} {:<34} n={n}  {per_check:.0} ns per check", "rate limiter check (memory store)");
 }
 
 async fn load(base: &str, secs: u64, clients: usize, store: &str) {
