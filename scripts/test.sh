@@ -85,7 +85,7 @@ start_worker() {
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
     --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
     "${oauth_vars[@]}" --var "PUBLIC_URL:http://127.0.0.1:$port" --var "PLATFORM_TIMEOUT_MS:5000" \
-    --var "RATE_LIMIT_USER:1000/60" \
+    --var "RATE_LIMIT_USER:${worker_user_limit:-1000/60}" \
     --test-scheduled "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
@@ -113,6 +113,22 @@ grep -q '"role": "editor"' <<<"$members" && grep -q '"role": "owner"' <<<"$membe
 log "   the review page in a real headless Chromium (Debian's chromium), against the same Worker"
 bash scripts/browser-test.sh "http://127.0.0.1:$port"
 
+# fuzz_worker <label> [wrangler args…]: the property-based run over the served document, on a
+# Worker of its own whose per-user limit is off (its one user sends thousands of requests a
+# minute; auth routes stay limited and may answer their documented 429).
+fuzz_worker() {
+  local label=$1; shift
+  kill -- "-${pids[-1]}" 2>/dev/null || true
+  worker_user_limit=off start_worker "$state/fuzz-$label.log" "$@"
+  bash scripts/fuzz.sh "http://127.0.0.1:$port" "$label" || { log "Worker log:"; tail -30 "$state/fuzz-$label.log"; return 1; }
+  kill -- "-${pids[-1]}" 2>/dev/null || true
+}
+
+log "   the property-based run over the OpenAPI document (schemathesis), against the Worker over D1"
+CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/fuzz-d1" >"$state/fuzz-migrate.log" 2>&1 \
+  || { cat "$state/fuzz-migrate.log"; exit 1; }
+fuzz_worker d1 --persist-to "$state/fuzz-d1"
+
 log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
@@ -139,5 +155,8 @@ kill -- "-$refuse_pid" 2>/dev/null || true
 
 start_worker "$state/pg.log" --env postgres --persist-to "$state/pg"
 suite_against "$port" "$state/pg.log"
+
+log "   the property-based run over the OpenAPI document, against the Worker over PostgreSQL (Hyperdrive)"
+fuzz_worker hyperdrive-pg --env postgres --persist-to "$state/pg"
 
 log "all tests passed"

@@ -210,7 +210,10 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         return unavailable("the server is not configured or its database is unreachable");
     };
     let url = req.url()?;
-    let mut domain = herald::Request::new(req.method().as_ref(), url.path());
+    // The method as sent: workers-rs maps any method it does not know to GET, which would let
+    // `QUERY /…` or `PROPFIND /…` act as a GET instead of answering 405.
+    let method = req.inner().method();
+    let mut domain = herald::Request::new(&method, url.path());
     domain.query = url.query().unwrap_or_default().to_string();
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.

@@ -131,7 +131,7 @@ pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) ->
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
     let paging = paging::by_key(call.req)?;
-    let archived = call.req.query_param("includeArchived").is_some_and(|v| v == "true");
+    let archived = call.req.query_flag("includeArchived")?;
     let (name, after) = paging.after.clone().unwrap_or_default();
     let sql = format!(
         "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = 1 OR archived_at IS NULL) \

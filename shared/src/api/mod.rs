@@ -108,6 +108,27 @@ impl Request {
         (!ip.is_empty()).then(|| ip.chars().take(64).collect())
     }
 
+    /// A boolean query parameter: absent is false; `true` or `false` once, anything else is a
+    /// field error (so `?mine=yes` is refused rather than read as false).
+    pub fn query_flag(&self, name: &str) -> Result<bool, AppError> {
+        let mut values = self
+            .query
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| percent_decode(v));
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(AppError::field(name, "must be given once"));
+        }
+        match first.as_deref() {
+            None => Ok(false),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(_) => Err(AppError::field(name, "must be true or false")),
+        }
+    }
+
     /// A query parameter, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query

@@ -251,7 +251,7 @@ fn conventions(doc: &mut serde_json::Value) {
         if matches!(route.access, Access::Workspace(_)) {
             standard.push(("403", error("FORBIDDEN: the caller's role may not do this")));
         }
-        if has_path_params || matches!(route.access, Access::Workspace(_)) {
+        if has_path_params || matches!(route.access, Access::Workspace(_) | Access::Scheduler | Access::Development) {
             standard.push(("404", error("NOT_FOUND: no such resource here (also a workspace the caller is not in)")));
         }
         if route.method == "POST" {
@@ -295,24 +295,39 @@ fn conventions(doc: &mut serde_json::Value) {
 /// input type is) would forbid its own extra fields: such parts are inlined, opened.
 fn open_composed_schemas(doc: &mut serde_json::Value) {
     let Some(schemas) = doc.pointer("/components/schemas").and_then(|s| s.as_object()).cloned() else { return };
-    let Some(target) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) else { return };
-    for schema in target.values_mut() {
-        let Some(parts) = schema.get_mut("allOf").and_then(|a| a.as_array_mut()) else { continue };
-        for part in parts {
-            let Some(name) = part
-                .get("$ref")
-                .and_then(|r| r.as_str())
-                .map(|r| r.trim_start_matches("#/components/schemas/").to_string())
-            else {
-                continue;
-            };
-            if let Some(mut referenced) = schemas.get(&name).cloned().filter(|s| s["additionalProperties"] == false) {
-                if let Some(o) = referenced.as_object_mut() {
-                    o.remove("additionalProperties");
+    open_all_of(doc, &schemas);
+}
+
+/// Every `allOf` anywhere in `value` (component schemas, and envelopes that inline one).
+fn open_all_of(value: &mut serde_json::Value, schemas: &serde_json::Map<String, serde_json::Value>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(parts) = map.get_mut("allOf").and_then(|a| a.as_array_mut()) {
+                for part in parts.iter_mut() {
+                    let name = part
+                        .get("$ref")
+                        .and_then(|r| r.as_str())
+                        .map(|r| r.trim_start_matches("#/components/schemas/").to_string());
+                    let opened = name
+                        .and_then(|n| schemas.get(&n).cloned())
+                        .filter(|s| s["additionalProperties"] == false)
+                        .map(|mut s| {
+                            if let Some(o) = s.as_object_mut() {
+                                o.remove("additionalProperties");
+                            }
+                            s
+                        });
+                    if let Some(opened) = opened {
+                        *part = opened;
+                    }
                 }
-                *part = referenced;
+            }
+            for v in map.values_mut() {
+                open_all_of(v, schemas);
             }
         }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| open_all_of(v, schemas)),
+        _ => {}
     }
 }
 

@@ -464,7 +464,9 @@ impl Params {
 /// has) when the path exists under other methods, 400 when an id in the path is not an id.
 pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route, Params), AppError> {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-    let mut allowed: Vec<&'static str> = Vec::new();
+    // Methods the path takes where its ids are ids, and where they are not: `PATCH
+    // /posts/import` is a 405 (the literal path takes POST), not a malformed `postId`.
+    let (mut allowed, mut allowed_any, mut bad_id) = (Vec::new(), Vec::new(), None);
     for route in ROUTES {
         if route.access == Development && config.environment != Environment::Development {
             continue;
@@ -473,16 +475,30 @@ pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route
             continue;
         }
         if let Some(params) = matches(route.path, path) {
+            let ids = params.check_ids();
             if route.method == method || (method == "HEAD" && route.method == "GET") {
-                params.check_ids()?;
-                return Ok((route, params));
+                match ids {
+                    Ok(()) => return Ok((route, params)),
+                    Err(e) => {
+                        bad_id.get_or_insert(e);
+                        continue;
+                    }
+                }
             }
-            allowed.push(route.method);
+            allowed_any.push(route.method);
+            if ids.is_ok() {
+                allowed.push(route.method);
+            }
         }
     }
-    if allowed.is_empty() {
-        return Err(AppError::NotFound(format!("no route for {method} {path}")));
-    }
+    let allowed = match (allowed.is_empty(), bad_id) {
+        (false, _) => allowed,
+        (true, Some(e)) => return Err(e),
+        (true, None) if !allowed_any.is_empty() => allowed_any,
+        (true, None) => return Err(AppError::NotFound(format!("no route for {method} {path}"))),
+    };
+    let mut allowed: Vec<&'static str> = allowed;
+    allowed.dedup();
     if allowed.contains(&"GET") {
         allowed.push("HEAD");
     }
@@ -548,6 +564,17 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_literal_path_under_another_method_is_not_allowed_rather_than_a_bad_id() {
+        let c = cfg(Environment::Production);
+        let path = "/api/v1/workspaces/0190aaaa-0000-7000-8000-000000000001/posts/import";
+        match find(&c, "PATCH", path) {
+            Err(AppError::MethodNotAllowed(allow)) => assert_eq!(allow, "POST, OPTIONS"),
+            other => panic!("{other:?}"),
+        }
+        assert!(find(&c, "POST", path).is_ok());
     }
 
     #[test]

@@ -599,7 +599,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let member = call.member()?;
     let paging = paging::by_id(call.req)?;
     let status = call.req.query_param("status").unwrap_or_else(|| "pending".into());
-    let mine = call.req.query_param("mine").is_some_and(|m| m == "true");
+    let mine = call.req.query_flag("mine")?;
     let me = if mine { call.caller()?.user_id.clone() } else { String::new() };
     // `mine` is decided here, before the limit, so a page is never emptied by others' items.
     // The pattern finds an id in the stored JSON array of ids: no user text, 40 bytes.

@@ -145,7 +145,7 @@ async fn unread(ctx: &Context<'_>, ws: &str, user: &str) -> Result<i64, AppError
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let ws = &call.member()?.workspace_id;
     let me = &call.caller()?.user_id;
-    let only_unread = call.req.query_param("unread").is_some_and(|u| u == "true");
+    let only_unread = call.req.query_flag("unread")?;
     let crate::api::paging::ById { limit, after } = crate::api::paging::by_id(call.req)?;
     let rows = ctx
         .db

@@ -514,7 +514,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let archived = call.req.query_param("includeArchived").is_some_and(|v| v == "true");
+    let archived = call.req.query_flag("includeArchived")?;
     let sql = format!(
         "SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = '' OR kind = ?3) \
          AND (?4 = '' OR client_id = ?4) AND (?5 = 1 OR archived_at IS NULL) \
