@@ -11,7 +11,10 @@ Fails (exit 1, every problem listed) unless:
     exists (run this after building) and is a component exporting wasi:http/handler;
   * every variable the component's Rust code reads — `variables::get("name")`, or a `var("name")`
     wrapper around it — is declared under [variables] and in the component's `variables`, and
-    every `{{ template }}` in the component names a declared variable.
+    every `{{ template }}` in the component names a declared variable;
+  * the production manifest reaches out only over https (besides templated hosts and
+    postgres://), and the development manifest beside it (`spin.dev.toml`, when present) is the
+    same manifest word for word except that its components may also reach loopback over http.
 """
 
 import argparse
@@ -169,10 +172,44 @@ def variables_read(crate: Path, app_dir: Path, problems: list[str], cid: str) ->
     return found
 
 
+LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):(\*|\d+)$")
+
+
+def outbound_problems(manifest: dict, dev: dict | None) -> list[str]:
+    """The production manifest is https-only; the development one differs only by loopback."""
+    problems = []
+    for cid, c in manifest.get("component", {}).items():
+        for host in c.get("allowed_outbound_hosts", []):
+            templated = TEMPLATE.fullmatch(host.strip()) is not None
+            if not (templated or host.startswith("https://") or host.startswith("postgres://")):
+                problems.append(f"component {cid}: allowed_outbound_hosts has {host!r}: production reaches out over https only")
+    if dev is None:
+        return problems
+
+    def without_hosts(m: dict) -> dict:
+        m = {k: v for k, v in m.items()}
+        m["component"] = {
+            cid: {k: v for k, v in c.items() if k != "allowed_outbound_hosts"} for cid, c in m.get("component", {}).items()
+        }
+        return m
+
+    if without_hosts(manifest) != without_hosts(dev):
+        problems.append("spin.dev.toml differs from spin.toml in more than allowed_outbound_hosts: copy the change over")
+    for cid, c in dev.get("component", {}).items():
+        prod = manifest.get("component", {}).get(cid, {}).get("allowed_outbound_hosts", [])
+        hosts = c.get("allowed_outbound_hosts", [])
+        if missing := [h for h in prod if h not in hosts]:
+            problems.append(f"spin.dev.toml: component {cid} lacks {missing} of spin.toml")
+        if extra := [h for h in hosts if h not in prod and not LOOPBACK.match(h)]:
+            problems.append(f"spin.dev.toml: component {cid} may add only loopback hosts, not {extra}")
+    return problems
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--manifest", default="spin.toml", type=Path)
     parser.add_argument("--builds", action="store_true", help="print each component's workdir and build command")
+    parser.add_argument("--dev-manifest", type=Path, help="the development manifest (default: spin.dev.toml beside it)")
     opts = parser.parse_args()
 
     manifest_path = opts.manifest.resolve()
@@ -197,6 +234,9 @@ def main() -> int:
             problems.append(f"variable {name}: Spin variable names are lowercase letters, digits and single underscores")
         if bool(spec.get("required", False)) == ("default" in spec):
             problems.append(f"variable {name}: give either a default or required = true (one of them)")
+
+    dev_path = opts.dev_manifest or app_dir / "spin.dev.toml"
+    problems += outbound_problems(manifest, load_toml(dev_path) if dev_path.is_file() else None)
 
     triggers = manifest.get("trigger", {}).get("http", [])
     if not triggers:

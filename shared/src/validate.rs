@@ -116,10 +116,15 @@ pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
     }
 }
 
-/// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API.
+/// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API:
+/// UTC with exactly three fraction digits (`2026-12-04T20:29:29.300Z`), so timestamps keep one
+/// length and sort as text the way they sort in time.
 pub fn rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_millisecond(ms).map(|t| format!("{t:.3}")).unwrap_or_default()
 }
+
+/// The form [`rfc3339`] writes, as the OpenAPI document states it for every `…At` property.
+pub const RFC3339_PATTERN: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$";
 
 #[cfg(test)]
 mod tests {
@@ -151,6 +156,28 @@ mod tests {
         assert!(name("   ").is_err());
         assert!(name(&"x".repeat(101)).is_err());
         assert!(name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn timestamps_always_carry_milliseconds() {
+        let second = 1_796_416_169_000; // 2026-12-04T20:29:29Z
+        assert_eq!(rfc3339(second), "2026-12-04T20:29:29.000Z");
+        assert_eq!(rfc3339(second + 300), "2026-12-04T20:29:29.300Z");
+        assert_eq!(rfc3339(second + 230), "2026-12-04T20:29:29.230Z");
+        assert_eq!(rfc3339(second + 999), "2026-12-04T20:29:29.999Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn timestamps_sort_as_text_as_they_sort_in_time() {
+        let second = 1_796_416_169_000;
+        let times = [second + 999, second, second + 300, second + 1_000, second + 230, second + 3, second + 30];
+        let mut by_time = times;
+        by_time.sort();
+        let mut by_text: Vec<String> = times.iter().map(|&t| rfc3339(t)).collect();
+        by_text.sort();
+        assert_eq!(by_text, by_time.iter().map(|&t| rfc3339(t)).collect::<Vec<_>>());
+        assert!(by_text.iter().all(|t| t.len() == 24));
     }
 
     #[test]

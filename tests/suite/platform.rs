@@ -279,3 +279,33 @@ async fn a_nul_in_any_kind_of_input_is_refused_with_its_field() {
     let listed = api.get(&w("/posts")).bearer(&owner.access).send().await.data();
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, the one form of every time in an answer.
+fn is_api_time(t: &str) -> bool {
+    let shape = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    t.len() == shape.len()
+        && t.bytes().zip(shape.iter()).all(|(c, &s)| if s == b'd' { c.is_ascii_digit() } else { c == s })
+}
+
+#[tokio::test]
+async fn times_in_answers_always_carry_milliseconds() {
+    let api = Api::new();
+    let owner = signup(&api, "millisecond-times").await;
+    let ws = create_workspace(&api, &owner, "Millisecond times").await;
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Timed"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data();
+    let workspace = api.get(&format!("/api/v1/workspaces/{ws}")).bearer(&owner.access).send().await.data();
+    for (what, view) in [("post", &post), ("workspace", &workspace)] {
+        for field in ["createdAt", "updatedAt"] {
+            let t = view[field].as_str().unwrap_or_default();
+            assert!(is_api_time(t), "{what}.{field} is {t:?}");
+        }
+    }
+    assert!(!is_api_time("2026-12-04T20:29:29.3Z") && !is_api_time("2026-12-04T20:29:29Z"));
+}

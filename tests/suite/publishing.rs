@@ -216,7 +216,7 @@ async fn a_scheduled_post_is_published_once_by_the_cron() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.data()[0]["dueAt"], next_year("06-01T07:00:00Z"), "09:00 in Paris in summer");
+    assert_eq!(r.data()[0]["dueAt"], next_year("06-01T07:00:00.000Z"), "09:00 in Paris in summer");
     schedule(&api, &owner, &ws, &post, json!({"accountIds": [account_id]})).await.expect_error(409, "CONFLICT");
     api.run_cron().await;
     assert_eq!(publications(&api, &owner, &ws, &post).await[0]["status"], "scheduled", "not due yet");
@@ -226,7 +226,7 @@ async fn a_scheduled_post_is_published_once_by_the_cron() {
         .json(json!({"at": next_year("06-02T10:30:00+02:00")}))
         .send()
         .await;
-    assert_eq!(r.data()[0]["dueAt"], next_year("06-02T08:30:00Z"));
+    assert_eq!(r.data()[0]["dueAt"], next_year("06-02T08:30:00.000Z"));
     let r = api.delete(&w(&ws, &format!("/posts/{post}/schedule"))).bearer(&owner.access).send().await;
     assert_eq!(r.data()[0]["status"], "cancelled");
     let status =
@@ -606,7 +606,7 @@ async fn under_a_workflow_only_approved_posts_are_scheduled_and_an_edit_withdraw
     )
     .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.data()[0]["dueAt"], next_year("03-01T15:00:00Z"), "New York keeps standard time until mid-March");
+    assert_eq!(r.data()[0]["dueAt"], next_year("03-01T15:00:00.000Z"), "New York keeps standard time until mid-March");
     // The approved text changes: the schedule is withdrawn and the post goes back to review.
     let current = api.get(&w(&ws, &format!("/posts/{post}"))).bearer(&writer.access).send().await.data();
     let r = api
@@ -704,7 +704,7 @@ async fn posting_slots_give_the_next_free_slot_and_repeats_schedule_each_occurre
     );
     let next = api.get(&w(&ws, &format!("/social-accounts/{id}/next-slot"))).bearer(&owner.access).send().await.data();
     let first = next["at"].as_str().unwrap().to_string();
-    assert!(first.ends_with("T00:00:00Z"), "09:00 in Tokyo is 00:00 UTC: {first}");
+    assert!(first.ends_with("T00:00:00.000Z"), "09:00 in Tokyo is 00:00 UTC: {first}");
 
     // Two posts into the next free slots: the second takes the slot after the first's.
     let one = post_for_mastodon(&api, &owner, &ws, "Slot one").await;
@@ -714,7 +714,7 @@ async fn posting_slots_give_the_next_free_slot_and_repeats_schedule_each_occurre
     assert_eq!(a[0]["dueAt"], first.as_str());
     assert_eq!(a[0]["timezone"], "Asia/Tokyo");
     let (t1, t2) = (a[0]["dueAt"].as_str().unwrap().to_string(), b[0]["dueAt"].as_str().unwrap().to_string());
-    assert!(t2 > t1 && t2.ends_with("T00:00:00Z"), "{t1} then {t2}");
+    assert!(t2 > t1 && t2.ends_with("T00:00:00.000Z"), "{t1} then {t2}");
 
     // A weekly repeat: four publications a week apart, each 09:00 in New York, starting the
     // Sunday before the clocks change (the second Sunday of March).
@@ -729,10 +729,10 @@ async fn posting_slots_give_the_next_free_slot_and_repeats_schedule_each_occurre
     assert_eq!(
         due,
         [
-            format!("{}T14:00:00Z", sunday(-1)),
-            format!("{}T13:00:00Z", sunday(0)),
-            format!("{}T13:00:00Z", sunday(1)),
-            format!("{}T13:00:00Z", sunday(2))
+            format!("{}T14:00:00.000Z", sunday(-1)),
+            format!("{}T13:00:00.000Z", sunday(0)),
+            format!("{}T13:00:00.000Z", sunday(1)),
+            format!("{}T13:00:00.000Z", sunday(2))
         ],
         "the clocks change on the second Sunday of March"
     );
@@ -1002,7 +1002,7 @@ async fn rescheduling_a_repeating_post_moves_the_whole_series_and_keeps_its_spac
     let y = &day[..4];
     assert_eq!(
         due(&r.data()),
-        [format!("{y}-06-01T00:00:00Z"), format!("{y}-06-08T00:00:00Z"), format!("{y}-06-15T00:00:00Z")]
+        [format!("{y}-06-01T00:00:00.000Z"), format!("{y}-06-08T00:00:00.000Z"), format!("{y}-06-15T00:00:00.000Z")]
     );
 
     // Moved a day and an hour later, read in the series' own zone: still weekly, never collapsed.
@@ -1011,7 +1011,8 @@ async fn rescheduling_a_repeating_post_moves_the_whole_series_and_keeps_its_spac
     };
     let r = patch(json!({"at": next_year("06-02T10:00")})).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let moved = [format!("{y}-06-02T01:00:00Z"), format!("{y}-06-09T01:00:00Z"), format!("{y}-06-16T01:00:00Z")];
+    let moved =
+        [format!("{y}-06-02T01:00:00.000Z"), format!("{y}-06-09T01:00:00.000Z"), format!("{y}-06-16T01:00:00.000Z")];
     assert_eq!(due(&r.data()), moved);
     assert!(r.data().as_array().unwrap().iter().all(|p| p["timezone"] == "Asia/Tokyo"));
 
@@ -1103,7 +1104,7 @@ async fn publications_stay_behind_the_workspace_and_client_walls() {
     for p in [&my_post, &their_post] {
         let list = publications(&api, &owner, &ws, p).await;
         assert_eq!((list.len(), list[0]["status"].as_str()), (1, Some("scheduled")));
-        assert_eq!(list[0]["dueAt"], format!("{}T09:00:00Z", next_year("06-01")));
+        assert_eq!(list[0]["dueAt"], format!("{}T09:00:00.000Z", next_year("06-01")));
     }
 }
 

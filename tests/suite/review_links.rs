@@ -498,7 +498,7 @@ async fn a_review_link_expires_at_its_time() {
         .send("POST", &w(&ws, "/review-links"), Some(&access), Some(json!({"postIds": [post], "expiresInMinutes": 10})))
         .await;
     assert_eq!(status, 201, "{link}");
-    assert_eq!(link["data"]["expiresAt"], "2027-01-15T08:10:00Z");
+    assert_eq!(link["data"]["expiresAt"], "2027-01-15T08:10:00.000Z");
     let path = link["data"]["path"].as_str().unwrap().to_string();
     let ten_minutes = 10 * 60_000;
 

@@ -46,14 +46,7 @@ struct SpinHttp;
 #[async_trait(?Send)]
 impl Http for SpinHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let other = |e: http::Error| HttpError::Other(e.to_string());
-        let method =
-            http::Method::from_bytes(request.method.as_bytes()).map_err(|e| HttpError::Other(e.to_string()))?;
-        let mut builder = http::Request::builder().method(method).uri(&request.url);
-        for (k, v) in &request.headers {
-            builder = builder.header(k, v);
-        }
-        let outgoing = builder.body(Body::new(Bytes::from(request.body))).map_err(other)?;
+        let outgoing = crate::outbound::request(request)?;
         // The host does not say whether the request left before it failed: possibly sent.
         let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
         let status = response.status().as_u16();

@@ -4,11 +4,13 @@
 //! Everything that does not need a Spin host is plain code, compiled and tested natively:
 //! reading the variables into a `Config` ([`settings`]), mapping values, rows and errors
 //! between the SDK and the Sql port ([`values`]), the transaction logic of both adapters
-//! ([`db`]) and the migrations with their route ([`migrations`]). The host glue
+//! ([`db`]), the migrations with their route ([`migrations`]) and the outbound request with
+//! its `Content-Length` ([`outbound`]). The host glue
 //! (`host`, wasm32 only) opens the connections, reads the variables and calls `herald::handle`.
 
 pub mod db;
 pub mod migrations;
+pub mod outbound;
 pub mod settings;
 pub mod values;
 

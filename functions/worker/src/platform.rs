@@ -38,6 +38,8 @@ impl Http for FetchHttp {
         }
         let mut init = RequestInit::new();
         init.with_method(Method::from(request.method.clone())).with_headers(headers);
+        // A Uint8Array is a body of known length: fetch sends it with its Content-Length (and
+        // an empty POST with `Content-Length: 0`), never chunked.
         if !request.body.is_empty() {
             init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
         }

@@ -8,7 +8,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Herald API", description = "Content and social-media operations: plan, approve, schedule, publish, measure."),
+    info(title = "Herald API", description = "Content and social-media operations: plan, approve, schedule, publish, measure.\n\nEvery time in an answer is UTC with milliseconds, always in one form: `2026-12-04T20:29:29.300Z` (so times compare as text the way they compare in time)."),
     paths(
         health::health,
         identity::api::signup,
@@ -289,6 +289,41 @@ fn conventions(doc: &mut serde_json::Value) {
         }
     }
     open_composed_schemas(doc);
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
+        schemas.values_mut().for_each(timestamp_formats);
+    }
+}
+
+/// Every time a response carries (`createdAt`, `dueAt`, the other `…At`, a next slot's `at`,
+/// `pausedUntil`) is written by `validate::rfc3339`: stated as `date-time` with its exact
+/// pattern. Input schemas (closed, `additionalProperties: false`) accept more forms and keep
+/// their own description.
+fn timestamp_formats(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Some(object) = schema.as_object_mut() else {
+        if let Some(items) = schema.as_array_mut() {
+            items.iter_mut().for_each(timestamp_formats);
+        }
+        return;
+    };
+    if object.get("additionalProperties") == Some(&Value::Bool(false)) {
+        return;
+    }
+    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for (name, property) in properties.iter_mut() {
+            let is_time = name.ends_with("At") || matches!(name.as_str(), "at" | "pausedUntil");
+            let is_text = match &property["type"] {
+                Value::String(t) => t == "string",
+                Value::Array(ts) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if is_time && is_text {
+                property["format"] = "date-time".into();
+                property["pattern"] = crate::validate::RFC3339_PATTERN.into();
+            }
+        }
+    }
+    object.values_mut().for_each(timestamp_formats);
 }
 
 /// A schema composed with `allOf` from a closed one (`additionalProperties: false`, as every
@@ -357,6 +392,23 @@ mod tests {
             DOCUMENT == fresh,
             "shared/openapi.json is stale: HERALD_WRITE_OPENAPI=1 cargo test -p herald openapi rewrites it"
         );
+    }
+
+    #[test]
+    fn response_times_state_their_one_form() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, property) in
+            [("PostView", "createdAt"), ("PostView", "updatedAt"), ("InviteView", "expiresAt"), ("NextSlot", "at")]
+        {
+            let p = &schemas[schema]["properties"][property];
+            assert_eq!(p["format"], "date-time", "{schema}.{property}");
+            assert_eq!(p["pattern"], crate::validate::RFC3339_PATTERN, "{schema}.{property}");
+        }
+        let nested = &schemas["Envelope_Vec_PublicationView"]["properties"]["data"]["items"]["properties"];
+        assert_eq!(nested["publishedAt"]["pattern"], crate::validate::RFC3339_PATTERN);
+        // Inputs accept more than the one form: their `at` is left as it is.
+        assert!(schemas["ScheduleInput"]["properties"]["at"].get("pattern").is_none());
     }
 
     #[test]

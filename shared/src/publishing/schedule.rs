@@ -603,9 +603,13 @@ mod tests {
         let first = due_ms("2026-03-27T09:00", "Europe/Paris").unwrap();
         let days: Vec<String> =
             occurrences(first, "Europe/Paris", "day", 3).unwrap().into_iter().map(rfc3339).collect();
-        assert_eq!(days, ["2026-03-27T08:00:00Z", "2026-03-28T08:00:00Z", "2026-03-29T07:00:00Z"], "09:00 each day");
+        assert_eq!(
+            days,
+            ["2026-03-27T08:00:00.000Z", "2026-03-28T08:00:00.000Z", "2026-03-29T07:00:00.000Z"],
+            "09:00 each day"
+        );
         let months = occurrences(due_ms("2027-01-31T12:00:00Z", "UTC").unwrap(), "UTC", "month", 2).unwrap();
-        assert_eq!(rfc3339(months[1]), "2027-02-28T12:00:00Z", "clamped to the month's end");
+        assert_eq!(rfc3339(months[1]), "2027-02-28T12:00:00.000Z", "clamped to the month's end");
         assert!(occurrences(first, "UTC", "fortnight", 2).is_err());
     }
 
@@ -620,7 +624,7 @@ mod tests {
             weekly.iter().map(|d| rfc3339(shift(*d, first, to, "Europe/Paris").unwrap())).collect();
         assert_eq!(
             moved,
-            ["2026-03-21T09:00:00Z", "2026-03-28T09:00:00Z", "2026-04-04T08:00:00Z"],
+            ["2026-03-21T09:00:00.000Z", "2026-03-28T09:00:00.000Z", "2026-04-04T08:00:00.000Z"],
             "10:00 each Saturday"
         );
         assert!(shift(first, first, to, "Mars/Olympus").is_err());

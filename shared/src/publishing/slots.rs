@@ -174,12 +174,12 @@ mod tests {
         let monday = jiff::Timestamp::from_second(1_774_260_000).unwrap().as_millisecond();
         let slots = [slot("mon", "09:00"), slot("mon", "17:30"), slot("wed", "09:00")];
         let first = next_free(&slots, "Europe/Paris", &[], monday).unwrap();
-        assert_eq!(rfc3339(first), "2026-03-23T16:30:00Z", "17:30 in Paris, UTC+1");
+        assert_eq!(rfc3339(first), "2026-03-23T16:30:00.000Z", "17:30 in Paris, UTC+1");
         let second = next_free(&slots, "Europe/Paris", &[first], monday).unwrap();
-        assert_eq!(rfc3339(second), "2026-03-25T08:00:00Z", "Wednesday 09:00");
+        assert_eq!(rfc3339(second), "2026-03-25T08:00:00.000Z", "Wednesday 09:00");
         // After the switch to summer time (29 March) Monday 09:00 is 07:00 UTC.
         let later = next_free(&slots, "Europe/Paris", &[first, second], second).unwrap();
-        assert_eq!(rfc3339(later), "2026-03-30T07:00:00Z");
+        assert_eq!(rfc3339(later), "2026-03-30T07:00:00.000Z");
         assert_eq!(next_free(&[], "UTC", &[], monday), None);
         assert_eq!(parse_time("24:00"), None);
         assert_eq!(parse_time("9:00"), None);
