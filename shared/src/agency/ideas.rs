@@ -568,7 +568,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", tag = "ideas", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body = IdeaDecisionInput,
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body(content = Option<IdeaDecisionInput>, description = "Optional"),
     responses((status = 200, description = "GENERATED → AGENCY_APPROVED by an internal approver; AGENCY_APPROVED → CLIENT_APPROVED by the client", body = Envelope<IdeaView>),
               (status = 403, description = "FORBIDDEN: not an approver of this stage", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
@@ -578,7 +578,7 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", tag = "ideas", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body = IdeaDecisionInput,
+    params(("workspaceId" = String, Path), ("ideaId" = String, Path)), request_body(content = Option<IdeaDecisionInput>, description = "Optional"),
     responses((status = 200, description = "GENERATED → REJECTED, or AGENCY_APPROVED → CLIENT_REJECTED, with the comment", body = Envelope<IdeaView>),
               (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),

@@ -439,7 +439,7 @@ fn conflict(e: AppError) -> AppError {
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", tag = "approvals", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body = DecisionInput,
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body(content = Option<DecisionInput>, description = "Optional: a comment"),
     responses((status = 200, description = "The approval after this vote; the stage closes by its rule and the next one opens, or the post is approved", body = Envelope<RequestView>),
               (status = 403, description = "FORBIDDEN: not an approver of this stage, or approving one's own post", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
@@ -516,7 +516,7 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", tag = "approvals", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body = DecisionInput,
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body(content = Option<DecisionInput>, description = "Optional: a comment"),
     responses((status = 200, description = "Rejected: the post is back in draft with the comment", body = Envelope<RequestView>),
               (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),

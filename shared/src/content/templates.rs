@@ -1015,7 +1015,7 @@ async fn render_block(
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/templates/{templateId}/render", tag = "templates", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("templateId" = String, Path)), request_body = RenderInput,
+    params(("workspaceId" = String, Path), ("templateId" = String, Path)), request_body(content = Option<RenderInput>, description = "Optional: the values to fill"),
     responses(
         (status = 200, description = "The block rendered: given values, then the built-ins {{client.name}}, {{campaign.name}}, {{workspace.name}} and {{date}} (today in the workspace's time zone), and includes of other active blocks; `\\{{` writes a literal `{{`", body = Envelope<Rendered>),
         (status = 400, description = "VALIDATION_ERROR: an unknown variable at `variables.NAME`; a missing block, a cycle or a too deep include at the text it is in", body = ErrorEnvelope),
@@ -1029,7 +1029,7 @@ pub async fn render(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts", tag = "templates", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("templateId" = String, Path)), request_body = PostFromTemplateInput,
+    params(("workspaceId" = String, Path), ("templateId" = String, Path)), request_body(content = Option<PostFromTemplateInput>, description = "Optional"),
     responses(
         (status = 201, description = "A draft post made from the template rendered strictly, exactly as POST /posts would make it", body = Envelope<posts::PostView>),
         (status = 400, description = "VALIDATION_ERROR: as for render, plus the post's own title and body rules; `templateId` when the block is not a template", body = ErrorEnvelope),

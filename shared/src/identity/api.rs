@@ -112,7 +112,7 @@ fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
-    request_body(content = RefreshInput, description = "Optional when the refresh cookie is sent"),
+    request_body(content = Option<RefreshInput>, description = "Optional when the refresh cookie is sent"),
     responses(
         (status = 200, description = "A new access token and a new refresh token; the presented one is spent", body = Envelope<AuthSession>),
         (status = 401, description = "UNAUTHORIZED: unknown, expired or spent token (a spent one revokes its whole family)", body = ErrorEnvelope),
@@ -130,7 +130,7 @@ pub async fn refresh(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    request_body(content = RefreshInput, description = "Optional when the refresh cookie is sent"),
+    request_body(content = Option<RefreshInput>, description = "Optional when the refresh cookie is sent"),
     responses(
         (status = 200, description = "The session's refresh tokens are revoked and the cookie cleared", body = Envelope<LoggedOut>),
         (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
