@@ -411,11 +411,16 @@ async fn record(
         Outcome::Reconnect { reason, status } => ("reconnect", *status, Some(reason.clone())),
         Outcome::Pending { remote_id, reason } => ("pending", None, Some(format!("{reason} ({remote_id})"))),
     };
-    let mut statements = vec![Statement::new(
+    // The attempt is logged only if this batch's guarded update moved the publication (it set
+    // `updated_at` to `now`): two ticks settling one publication at once leave one entry.
+    let log_attempt = Statement::new(
         "INSERT INTO publication_attempts (id, workspace_id, publication_id, number, started_at, finished_at, outcome, http_status, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         SELECT CAST(?1 AS TEXT), p.workspace_id, p.id, CAST(?4 AS BIGINT), CAST(?5 AS BIGINT), CAST(?6 AS BIGINT), \
+         CAST(?7 AS TEXT), CAST(?8 AS BIGINT), CAST(?9 AS TEXT) FROM publications p \
+         WHERE p.workspace_id = ?2 AND p.id = ?3 AND p.updated_at = ?6",
         params![ctx.new_id(), ws, p.id.as_str(), attempts, started, now, outcome_name, http_status.map(i64::from), detail],
-    )];
+    );
+    let mut statements = Vec::with_capacity(4);
     let set = |status: &str, reason: Option<String>, next: Option<i64>| {
         Statement::new(
             "UPDATE publications SET status = ?3, reason = ?4, next_attempt_at = ?5, updated_at = ?6 \
@@ -465,6 +470,7 @@ async fn record(
             ));
         }
     }
+    statements.push(log_attempt);
     if let Some(creds) = &attempt.credentials {
         // Renewed tokens are stored with the outcome, in the same batch: never half-rotated.
         let plain = serde_json::to_vec(creds).map_err(|e| AppError::Internal(e.to_string()))?;
