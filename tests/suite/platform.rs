@@ -263,6 +263,14 @@ async fn a_nul_in_any_kind_of_input_is_refused_with_its_field() {
         .send()
         .await;
     assert!(field(&r).starts_with("mentions"));
+    // And one that is merely not an id is refused as such, naming its place.
+    let r = api
+        .post(&w(&format!("/posts/{post_id}/comments")))
+        .bearer(&owner.access)
+        .json(json!({"body": "hi", "mentions": [owner.id, "not-an-id"]}))
+        .send()
+        .await;
+    assert_eq!(field(&r), "mentions[1]");
     // The query string.
     assert_eq!(field(&api.get(&w("/posts?q=a%00b")).bearer(&owner.access).send().await), "q");
     assert_eq!(field(&api.get(&w("/posts?tag=%01")).bearer(&owner.access).send().await), "tag");

@@ -161,6 +161,11 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     let mut mentions: Vec<String> = Vec::new();
     for (i, id) in input.mentions.unwrap_or_default().into_iter().enumerate() {
+        // An id is parsed as an id before it goes near a query.
+        if !crate::api::routes::is_id(&id) {
+            errors.push(FieldError::new(format!("mentions[{i}]"), "must be a user id (a lower-case UUID)"));
+            continue;
+        }
         match members::role_in(ctx.db, &member.workspace_id, &id).await? {
             None => errors.push(FieldError::new(format!("mentions[{i}]"), "is not a member of this workspace")),
             // Mentioning someone in a comment they cannot read would leak it to them.
