@@ -167,3 +167,89 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |e| &e.id);
     Ok(json::ok(200, ActivityPage { items, next_cursor }))
 }
+
+/// A change to the account itself (its profile, password or address): it spans every
+/// workspace the user is in, so it is logged once, in the account's own log.
+pub struct AccountChange<'a> {
+    /// `profile.update`, `password.change`, `password.reset`, `email.change`, `email.verify`.
+    pub action: &'a str,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+}
+
+/// The statement that records `change` in `user_id`'s account log, to run in the change's batch.
+/// `call` gives the address and user agent (a reset comes from no signed-in caller).
+pub fn record_account(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, change: AccountChange<'_>) -> Statement {
+    let to_text = |v: Option<Json>| v.map(|v| v.to_string());
+    let user_agent = call.req.header("user-agent").map(|ua| ua.chars().take(512).collect::<String>());
+    Statement::new(
+        "INSERT INTO account_activity (id, user_id, action, ip, user_agent, before_state, after_state, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            ctx.new_id(),
+            user_id,
+            change.action,
+            call.req.client_ip(ctx.config),
+            user_agent,
+            to_text(change.before),
+            to_text(change.after),
+            ctx.clock.now_ms()
+        ],
+    )
+}
+
+/// One entry of the account's log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountEntry {
+    pub id: String,
+    /// `profile.update`, `password.change`, `password.reset`, `email.change` or `email.verify`.
+    pub action: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The fields that changed, as they were (never a password or token).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Json>,
+    /// The same fields, as they became.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Json>,
+    pub created_at: String,
+}
+
+fn decode_account(r: &Row) -> Result<AccountEntry, AppError> {
+    let parse = |col: &str| -> Result<Option<Json>, AppError> {
+        Ok(r.opt_text(col)?.and_then(|t| serde_json::from_str(&t).ok()))
+    };
+    Ok(AccountEntry {
+        id: r.text("id")?,
+        action: r.text("action")?,
+        ip: r.opt_text("ip")?,
+        user_agent: r.opt_text("user_agent")?,
+        before: parse("before_state")?,
+        after: parse("after_state")?,
+        created_at: rfc3339(r.int("created_at")?),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me/activity", tag = "users", security(("bearer" = [])),
+    params(crate::api::paging::PageQuery),
+    responses(
+        (status = 200, description = "Changes to the caller's own account (profile, password, address), newest first", body = Envelope<crate::api::paging::Page<AccountEntry>>),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn list_account(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let user_id = &call.caller()?.user_id;
+    let crate::api::paging::ById { limit, after } = crate::api::paging::by_id(call.req)?;
+    let rows = ctx
+        .db
+        .query(
+            "SELECT id, action, ip, user_agent, before_state, after_state, created_at FROM account_activity \
+             WHERE user_id = ?1 AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3",
+            &params![user_id.as_str(), after, limit + 1],
+        )
+        .await?;
+    let mut items = rows.iter().map(decode_account).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |e| &e.id);
+    Ok(json::ok(200, crate::api::paging::Page { items, next_cursor }))
+}

@@ -504,3 +504,68 @@ async fn an_unverified_member_cannot_be_attached_to_a_client() {
     let (status, r) = host.send("POST", &attach, Some(&owner), Some(json!({"userId": cleo}))).await;
     assert_eq!(status, 200, "{r}");
 }
+
+#[tokio::test]
+async fn the_account_log_keeps_profile_password_and_address_changes_and_only_its_owner_reads_it() {
+    let api = Api::new();
+    let user = signup(&api, "logged").await;
+    let other = signup(&api, "other-logger").await;
+    let log = |u: &User| api.get("/api/v1/users/me/activity?limit=100").bearer(&u.access).send();
+    let actions = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
+    };
+    // Where addresses are verified, sign-up proved it: the log starts there.
+    let first = actions(&log(&user).await.data());
+    assert!(first.is_empty() || first == ["email.verify"], "{first:?}");
+    let with_first =
+        |later: &[&str]| -> Vec<String> { later.iter().map(|a| a.to_string()).chain(first.clone()).collect() };
+
+    let edit = |body: Value| {
+        api.patch("/api/v1/users/me").bearer(&user.access).json(body).header("user-agent", "LogTest/1").send()
+    };
+    assert_eq!(edit(json!({"name": "Renamed", "locale": "en", "timezone": "Europe/Paris"})).await.status, 200);
+    // Setting what is already there changes nothing and is not logged.
+    assert_eq!(edit(json!({"name": "Renamed"})).await.status, 200);
+    let page = log(&user).await.data();
+    assert_eq!(actions(&page), with_first(&["profile.update"]));
+    let entry = &page["items"][0];
+    assert_eq!(entry["before"], json!({"name": "logged", "timezone": "UTC"}), "only the changed fields: {entry}");
+    assert_eq!(entry["after"], json!({"name": "Renamed", "timezone": "Europe/Paris"}));
+    assert_eq!(entry["userAgent"], "LogTest/1");
+    assert!(entry["createdAt"].as_str().unwrap().ends_with('Z'));
+
+    let r = api
+        .post("/api/v1/users/me/password")
+        .bearer(&user.access)
+        .json(json!({"currentPassword": PASSWORD, "newPassword": "a changed secret"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let new_email = unique_email("logged-moved");
+    let r = api
+        .post("/api/v1/users/me/email")
+        .bearer(&user.access)
+        .json(json!({"newEmail": new_email, "password": "a changed secret"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 202);
+    let token = mail_token(&api, &new_email, CONFIRM).await;
+    assert_eq!(api.post(CONFIRM).json(json!({"token": token})).send().await.status, 200);
+
+    let page = log(&user).await.data();
+    assert_eq!(actions(&page), with_first(&["email.change", "password.change", "profile.update"]));
+    assert_eq!(page["items"][0]["before"], json!({"email": user.email}));
+    assert_eq!(page["items"][0]["after"], json!({"email": new_email}));
+    let text = page.to_string();
+    assert!(
+        !text.contains("a changed secret") && !text.contains(PASSWORD) && !text.contains(&token),
+        "no secret is logged"
+    );
+
+    // The wall: another account sees only its own log.
+    assert_eq!(actions(&log(&other).await.data()), first);
+    api.get("/api/v1/users/me/activity").send().await.expect_error(401, "UNAUTHORIZED");
+    let all = walk_pages(&api, &user, "/api/v1/users/me/activity", 1).await;
+    assert_eq!(all.len(), 3 + first.len());
+    refuses_bad_paging(&api, &user, "/api/v1/users/me/activity").await;
+}

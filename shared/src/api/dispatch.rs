@@ -24,6 +24,7 @@ pub async fn dispatch(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         ChangePassword => identity::account::change_password(ctx, call).await,
         ChangeEmail => identity::account::change_email(ctx, call).await,
         ListSessions => identity::sessions_api::list(ctx, call).await,
+        ListAccountActivity => activity::list_account(ctx, call).await,
         RevokeSessions => identity::sessions_api::revoke_all(ctx, call).await,
         RevokeSession => identity::sessions_api::revoke(ctx, call).await,
         ListWorkspaces => workspaces::api::list(ctx, call).await,

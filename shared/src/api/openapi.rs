@@ -25,6 +25,7 @@ use crate::{activity, agency, approvals, collab, content, health, identity, mail
         identity::account::change_password,
         identity::account::change_email,
         identity::sessions_api::list,
+        crate::activity::list_account,
         identity::sessions_api::revoke_all,
         identity::sessions_api::revoke,
         workspaces::api::list,

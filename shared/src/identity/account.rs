@@ -6,12 +6,15 @@ use super::api::with_session;
 use super::email_tokens::{self as et, Purpose};
 use super::model::*;
 use super::{mails, sessions, users};
+use serde_json::json;
+
+use crate::activity;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::mail::MailMessage;
 use crate::params;
-use crate::sql::DbError;
+use crate::sql::{DbError, Statement};
 
 /// Refuses, when verification is on, an account that has not proved its address: it may not
 /// take what was sent to that address (an invitation) nor be shown a client's work.
@@ -108,6 +111,7 @@ pub async fn verify_email(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
     let mut issued = sessions::start(ctx, &pending.user_id, &sessions::device_of(call.req));
     let mut writes = et::spend(&pending, &ctx.new_id(), now, true).to_vec();
     writes.push(users::mark_verified(&pending.user_id, now));
+    writes.push(logged(ctx, call, &pending.user_id, "email.verify", None, Some(json!({ "email": pending.email }))));
     writes.append(&mut issued.statements);
     ctx.db.batch(&writes).await.map_err(et::spend_failed)?;
     let user = users::by_id(ctx.db, &pending.user_id).await?.ok_or_else(et::invalid)?;
@@ -172,6 +176,7 @@ pub async fn reset_password(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respon
         users::mark_verified(&pending.user_id, now),
         sessions::revoke_all(&pending.user_id, None, now),
         et::spend_all(&pending.user_id, Purpose::Reset, now),
+        logged(ctx, call, &pending.user_id, "password.reset", None, None),
     ]);
     ctx.db.batch(&writes).await.map_err(et::spend_failed)?;
     notify(ctx, mails::password_changed(&pending.email)).await;
@@ -200,6 +205,7 @@ pub async fn change_password(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respo
             users::set_password(id, &hash, now),
             sessions::revoke_all(id, keep, now),
             et::spend_all(id, Purpose::Reset, now),
+            logged(ctx, call, id, "password.change", None, None),
         ])
         .await?;
     notify(ctx, mails::password_changed(&user.view.email)).await;
@@ -248,6 +254,8 @@ pub async fn confirm_email(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let now = ctx.clock.now_ms();
     let mut writes = et::spend(&pending, &ctx.new_id(), now, false).to_vec();
     writes.push(users::set_email(&pending.user_id, &pending.email, now));
+    let (was, becomes) = (json!({ "email": before.view.email }), json!({ "email": pending.email }));
+    writes.push(logged(ctx, call, &pending.user_id, "email.change", Some(was), Some(becomes)));
     ctx.db.batch(&writes).await.map_err(|e| match e {
         DbError::Unique(_) => AppError::Conflict("this address now belongs to another account".into()),
         other => et::spend_failed(other),
@@ -255,4 +263,16 @@ pub async fn confirm_email(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     notify(ctx, mails::address_changed(&before.view.email, &pending.email)).await;
     let user = users::by_id(ctx.db, &pending.user_id).await?.ok_or_else(et::invalid)?;
     Ok(json::ok(200, user.view))
+}
+
+/// The account-log entry of a change to the account, to run in the change's batch.
+fn logged(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    user_id: &str,
+    action: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Statement {
+    activity::record_account(ctx, call, user_id, activity::AccountChange { action, before, after })
 }

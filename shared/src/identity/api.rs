@@ -4,6 +4,7 @@ use serde_json::Value as Json;
 
 use super::model::*;
 use super::{account, sessions, users};
+use crate::activity;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -173,7 +174,7 @@ pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
     let current = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
     let preferences = match patch {
         Some(patch) => {
-            let mut merged = current.view.preferences;
+            let mut merged = current.view.preferences.clone();
             validate::merge_patch(&mut merged, patch);
             let text = serde_json::to_string(&Json::Object(merged)).map_err(|e| AppError::Internal(e.to_string()))?;
             if text.len() > PREFERENCES_MAX_BYTES {
@@ -187,7 +188,32 @@ pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
         None => None,
     };
     let change = users::ProfileChange { name, timezone, locale, preferences };
-    users::update_profile(ctx.db, user_id, change, ctx.clock.now_ms()).await?;
+    let logged = profile_change(&current.view, &change);
+    let mut writes = vec![users::update_profile(user_id, change, ctx.clock.now_ms())];
+    if let Some((before, after)) = logged {
+        let entry = activity::AccountChange { action: "profile.update", before: Some(before), after: Some(after) };
+        writes.push(activity::record_account(ctx, call, user_id, entry));
+    }
+    ctx.db.batch(&writes).await?;
     let user = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
     Ok(json::ok(200, user.view))
+}
+
+/// The fields `change` really changes, as they were and as they become; none when it changes
+/// nothing (an edit that sets what is already there is not logged).
+fn profile_change(current: &UserView, change: &users::ProfileChange) -> Option<(Json, Json)> {
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let mut compare = |field: &str, was: Json, becomes: Option<Json>| {
+        if let Some(becomes) = becomes.filter(|b| *b != was) {
+            before.insert(field.to_string(), was);
+            after.insert(field.to_string(), becomes);
+        }
+    };
+    compare("name", Json::from(current.name.clone()), change.name.clone().map(Json::from));
+    compare("timezone", Json::from(current.timezone.clone()), change.timezone.clone().map(Json::from));
+    compare("locale", Json::from(current.locale.clone()), change.locale.clone().map(Json::from));
+    let preferences = change.preferences.as_deref().and_then(|p| serde_json::from_str::<Json>(p).ok());
+    compare("preferences", Json::Object(current.preferences.clone()), preferences);
+    (!after.is_empty()).then(|| (Json::Object(before), Json::Object(after)))
 }

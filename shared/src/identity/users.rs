@@ -84,15 +84,13 @@ pub struct ProfileChange {
     pub preferences: Option<String>,
 }
 
-pub async fn update_profile(db: &dyn Sql, id: &str, c: ProfileChange, now_ms: i64) -> Result<(), AppError> {
-    db.execute(
+pub fn update_profile(id: &str, c: ProfileChange, now_ms: i64) -> Statement {
+    Statement::new(
         "UPDATE users SET name = COALESCE(?2, name), timezone = COALESCE(?3, timezone), \
          locale = COALESCE(?4, locale), preferences = COALESCE(?5, preferences), updated_at = ?6 \
          WHERE id = ?1",
-        &params![id, c.name, c.timezone, c.locale, c.preferences, now_ms],
+        params![id, c.name, c.timezone, c.locale, c.preferences, now_ms],
     )
-    .await?;
-    Ok(())
 }
 
 /// The owner proved the address (a verification or reset link); the first proof is kept.
