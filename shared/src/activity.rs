@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
+use crate::api::routes::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
@@ -253,3 +255,7 @@ pub async fn list_account(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
     let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |e| &e.id);
     Ok(json::ok(200, crate::api::paging::Page { items, next_cursor }))
 }
+
+/// What `list` checks of its query, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] =
+    &[query(RouteId::ActivityList, "since", Rule::DateTime), query(RouteId::ActivityList, "until", Rule::DateTime)];

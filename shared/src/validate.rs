@@ -126,6 +126,18 @@ pub fn rfc3339(ms: i64) -> String {
 /// The form [`rfc3339`] writes, as the OpenAPI document states it for every `…At` property.
 pub const RFC3339_PATTERN: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$";
 
+/// Text in a JSON body, as the document states it: no control character but tab and newline
+/// (what `json::is_refused_char` refuses).
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$";
+
+/// A query value: no control character but tab (a newline is refused there too).
+pub const QUERY_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000A-\u001F\u007F-\u009F]*$";
+
+/// One line of text with at least one visible character (a name, a title): no control
+/// character at all, and not only spaces.
+pub const LINE_PATTERN: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+
 #[cfg(test)]
 mod tests {
     use super::*;

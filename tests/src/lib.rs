@@ -354,6 +354,12 @@ impl<'a> Call<'a> {
         self.header("content-type", content_type)
     }
 
+    /// A body sent as is, with whatever headers the caller set.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
     pub fn raw(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self.header("content-type", "application/json")

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{client_limit, clients, labels, opt_text};
 use crate::activity::{self, Change};
+use crate::api::documented::{field, required, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -36,6 +37,7 @@ pub struct CampaignInput {
     pub start_date: Option<String>,
     /// `YYYY-MM-DD`, not before the start.
     pub end_date: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::json::object")]
     pub budget: Option<Budget>,
     pub brand_tone: Option<String>,
     pub themes: Option<Vec<String>>,
@@ -409,3 +411,21 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     ctx.db.batch(&[archive, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))
 }
+
+/// What `apply` and its parsers check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("CampaignInput", "name", Rule::Line(100)),
+    field("CampaignInput", "clientId", Rule::IdOrEmpty),
+    field("CampaignInput", "objective", Rule::Text(2000)),
+    field("CampaignInput", "startDate", Rule::Date),
+    field("CampaignInput", "endDate", Rule::Date),
+    field("CampaignInput", "brandTone", Rule::Text(500)),
+    field("CampaignInput", "themes", Rule::Items(0, 50, &Rule::NonBlank(100))),
+    field("CampaignInput", "targetPlatforms", Rule::Each(&Rule::OneOf(&PLATFORMS))),
+    field("CampaignInput", "postsPlanned", Rule::Range(0, 10_000)),
+    field("CampaignInput", "reelsPlanned", Rule::Range(0, 10_000)),
+    field("CampaignInput", "status", Rule::OneOf(&STATUSES)),
+    field("Budget", "amountCents", Rule::Range(0, 1_000_000_000_000)),
+    field("Budget", "currency", Rule::Pattern("^[A-Za-z]{3}$", 3)),
+    required(crate::api::routes::RouteId::CreateCampaign, &["name"]),
+];

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::{client_limit, labels, opt_text};
 use crate::activity::{self, Change};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -48,6 +49,7 @@ pub struct ClientInput {
     pub name: String,
     pub website: Option<String>,
     pub industry: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::json::object")]
     pub brand_profile: Option<BrandProfile>,
 }
 
@@ -58,6 +60,7 @@ pub struct ClientPatch {
     pub website: Option<String>,
     pub industry: Option<String>,
     /// Replaces the whole brand profile.
+    #[serde(default, deserialize_with = "crate::api::json::object")]
     pub brand_profile: Option<BrandProfile>,
 }
 
@@ -382,3 +385,20 @@ pub async fn detach(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, client))
 }
+
+/// What the client parsers check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("ClientInput", "name", Rule::Line(100)),
+    field("ClientInput", "website", Rule::Text(500)),
+    field("ClientInput", "industry", Rule::Text(100)),
+    field("ClientPatch", "name", Rule::Line(100)),
+    field("ClientPatch", "website", Rule::Text(500)),
+    field("ClientPatch", "industry", Rule::Text(100)),
+    field("BrandProfile", "tone", Rule::Text(500)),
+    field("BrandProfile", "voice", Rule::Text(500)),
+    field("BrandProfile", "themes", Rule::Items(0, 50, &Rule::NonBlank(100))),
+    field("BrandProfile", "audience", Rule::Text(1000)),
+    field("BrandProfile", "wordsToUse", Rule::Items(0, 200, &Rule::NonBlank(100))),
+    field("BrandProfile", "wordsToAvoid", Rule::Items(0, 200, &Rule::NonBlank(100))),
+    field("AttachInput", "userId", Rule::Id),
+];

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{campaigns, client_limit, labels, opt_text};
 use crate::activity::{self, Change};
+use crate::api::documented::{field, required, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -520,11 +521,7 @@ pub async fn apply(
 }
 
 async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
-    let input: IdeaDecisionInput = if call.req.body.iter().all(u8::is_ascii_whitespace) {
-        IdeaDecisionInput::default()
-    } else {
-        json::parse(&call.req.body)?
-    };
+    let input: IdeaDecisionInput = json::parse_optional(&call.req.body)?;
     let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     if !approve && comment.is_none() {
         return Err(AppError::field("comment", "say what should change"));
@@ -634,6 +631,19 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     ctx.db.batch(&[w, g]).await.map_err(raced)?;
     Ok(json::ok(201, post))
 }
+
+/// What `parse` and the decisions check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("IdeaInput", "kind", Rule::OneOf(&["post", "reel"])),
+    field("IdeaInput", "title", Rule::Line(300)),
+    field("IdeaInput", "hook", Rule::Text(500)),
+    field("IdeaInput", "caption", Rule::Text(5000)),
+    field("IdeaInput", "hashtags", Rule::Items(0, 30, &Rule::NonBlank(100))),
+    field("IdeaInput", "platforms", Rule::Items(0, 8, &Rule::OneOf(&campaigns::PLATFORMS))),
+    field("IdeaDecisionInput", "comment", Rule::Text(5000)),
+    required(crate::api::routes::RouteId::CreateIdea, &["title"]),
+    required(crate::api::routes::RouteId::RejectIdea, &["comment"]),
+];
 
 #[cfg(test)]
 mod tests {

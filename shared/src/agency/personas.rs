@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use super::{client_limit, clients, labels, opt_text};
 use crate::activity::{self, Change};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -46,6 +47,7 @@ pub struct PersonaInput {
     pub name: String,
     /// The client this persona belongs to; none means the whole workspace.
     pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::json::object")]
     pub profile: Option<PersonaProfile>,
 }
 
@@ -54,6 +56,7 @@ pub struct PersonaInput {
 pub struct PersonaPatch {
     pub name: Option<String>,
     /// Replaces the whole profile.
+    #[serde(default, deserialize_with = "crate::api::json::object")]
     pub profile: Option<PersonaProfile>,
 }
 
@@ -227,3 +230,16 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, before))
 }
+
+/// What the persona parsers check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("PersonaInput", "name", Rule::Line(100)),
+    field("PersonaInput", "clientId", Rule::Id),
+    field("PersonaPatch", "name", Rule::Line(100)),
+    field("PersonaProfile", "description", Rule::Text(2000)),
+    field("PersonaProfile", "demographics", Rule::Text(1000)),
+    field("PersonaProfile", "goals", Rule::Items(0, 50, &Rule::NonBlank(100))),
+    field("PersonaProfile", "painPoints", Rule::Items(0, 50, &Rule::NonBlank(100))),
+    field("PersonaProfile", "interests", Rule::Items(0, 50, &Rule::NonBlank(100))),
+    field("PersonaProfile", "channels", Rule::Items(0, 20, &Rule::NonBlank(100))),
+];

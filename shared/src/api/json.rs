@@ -1,6 +1,8 @@
 //! JSON in and out: the success envelope, and parsing of request bodies into typed inputs
 //! with field-level details for every failure (SPEC PL-1, PL-2).
 
+use std::marker::PhantomData;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -40,14 +42,147 @@ pub fn ok_with_message<T: Serialize>(status: u16, data: T, message: Option<Strin
 /// Parses a JSON body into `T`. Malformed JSON, a wrong type, a missing or unknown field each
 /// come back as a VALIDATION_ERROR naming the field.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::field("body", "a JSON body is required"));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(AppError::field("body", "a JSON body is required")),
+        // A struct would also be filled from an array, by position.
+        Some(b'[') => return Err(AppError::field("body", "must be a JSON object")),
+        Some(_) => {}
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
-    de.end().map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            de.end().map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
+            value
+        }
+        // JSON has one number type: `2.0` is the integer 2 to any client (and to JSON Schema).
+        // Only when a float met an integer field is the body read again with such numbers made
+        // integers, so the common path pays nothing.
+        Err(e) if e.inner().to_string().starts_with("invalid type: floating point") => {
+            let mut tree: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
+            integral_floats_as_integers(&mut tree);
+            serde_path_to_error::deserialize(tree).map_err(field_error)?
+        }
+        Err(e) => return Err(field_error(e)),
+    };
     refuse_control_characters(body)?;
     Ok(value)
+}
+
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// Parses an optional JSON body: none at all, or a JSON `null` (how a generated client sends
+/// an optional body it was not given), is `T::default()`.
+pub fn parse_optional<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, AppError> {
+    let text = body.trim_ascii();
+    if text.is_empty() || text == b"null" {
+        Ok(T::default())
+    } else {
+        parse(body)
+    }
+}
+
+/// For an optional field holding a struct (`#[serde(default, deserialize_with = "json::object")]`):
+/// serde would also fill a struct from a JSON array, by position; Herald's inputs are objects.
+/// Field paths in errors stay whole (`brandProfile.mood`).
+pub fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    d.deserialize_option(Maybe(Object::<T>(PhantomData)))
+}
+
+/// For a list of structs: each item must be a JSON object (see [`object`]).
+pub fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::de::DeserializeSeed::deserialize(List::<T>(PhantomData), d)
+}
+
+/// For an optional list of structs (see [`object`]).
+pub fn opt_objects<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    d.deserialize_option(Maybe(List::<T>(PhantomData)))
+}
+
+/// Null, or what the seed reads.
+struct Maybe<S>(S);
+
+impl<'de, S: serde::de::DeserializeSeed<'de>> serde::de::Visitor<'de> for Maybe<S> {
+    type Value = Option<S::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object, a list of them, or null")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
+    }
+}
+
+/// A list whose items are read as objects.
+struct List<T>(PhantomData<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::DeserializeSeed<'de> for List<T> {
+    type Value = Vec<T>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for List<T> {
+    type Value = Vec<T>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of JSON objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element_seed(Object::<T>(PhantomData))? {
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
+/// A struct read only from a JSON object.
+struct Object<T>(PhantomData<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::DeserializeSeed<'de> for Object<T> {
+    type Value = T;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
 }
 
 /// Whether `c` may not come in as text: control characters, except tab and newline.
@@ -151,6 +286,50 @@ mod tests {
             Err(AppError::Validation(d)) => d,
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Nested {
+        #[serde(default, deserialize_with = "object")]
+        inner: Option<Inner>,
+        #[serde(default, deserialize_with = "objects")]
+        list: Vec<Inner>,
+        #[serde(default, deserialize_with = "opt_objects")]
+        maybe: Option<Vec<Inner>>,
+    }
+
+    #[test]
+    fn an_integral_float_is_an_integer_and_a_fraction_is_not() {
+        let ok = parse::<Input>(br#"{"name":"a","inner":{"count":2.0}}"#).unwrap();
+        assert_eq!(ok.inner.map(|i| i.count), Some(2));
+        let d = details(r#"{"name":"a","inner":{"count":2.5}}"#);
+        assert_eq!(d[0].field, "inner.count");
+        // Trailing text after an integral float is still malformed.
+        assert_eq!(details(r#"{"name":"a","inner":{"count":2.0}} x"#)[0].field, "body");
+    }
+
+    #[test]
+    fn arrays_never_stand_for_objects() {
+        assert_eq!(details(r#"["a", null]"#)[0].field, "body");
+        let nested = |body: &str| match parse::<Nested>(body.as_bytes()) {
+            Err(AppError::Validation(d)) => d[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(nested(r#"{"inner":[3]}"#), "inner");
+        assert_eq!(nested(r#"{"list":[[3]]}"#), "list[0]");
+        assert_eq!(nested(r#"{"maybe":[{"count":1},[3]]}"#), "maybe[1]");
+        assert_eq!(nested(r#"{"inner":{"count":1,"evil":2}}"#), "inner.evil", "paths stay whole");
+        let ok = parse::<Nested>(br#"{"inner":{"count":3},"list":[{"count":4}]}"#).unwrap();
+        assert_eq!((ok.inner.map(|i| i.count), ok.list.len()), (Some(3), 1));
+    }
+
+    #[test]
+    fn an_optional_body_may_be_absent_or_null() {
+        assert!(parse_optional::<Nested>(b"").unwrap().inner.is_none());
+        assert!(parse_optional::<Nested>(b" null ").unwrap().inner.is_none());
+        assert!(parse_optional::<Nested>(br#"{"inner":{"count":1}}"#).unwrap().inner.is_some());
+        assert!(parse_optional::<Nested>(b"[]").is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod access;
 pub use access::Call;
 mod cors;
 mod dispatch;
+pub mod documented;
 mod idempotency;
 pub mod json;
 pub mod limits;

@@ -218,7 +218,7 @@ pub fn document() -> serde_json::Value {
     doc
 }
 
-const ID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+use super::documented::ID_PATTERN;
 
 /// What the kit does for every route, stated on every operation: a unique operation id named
 /// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
@@ -292,6 +292,105 @@ fn conventions(doc: &mut serde_json::Value) {
     open_composed_schemas(doc);
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
         schemas.values_mut().for_each(timestamp_formats);
+        for schema in schemas.values_mut().filter(|s| s["additionalProperties"] == false) {
+            text_patterns(schema, crate::validate::TEXT_PATTERN);
+        }
+        let text = serde_json::json!({"type": "string", "pattern": crate::validate::TEXT_PATTERN});
+        let any = serde_json::json!({"$ref": "#/components/schemas/JsonValue"});
+        schemas.insert(
+            "JsonValue".into(),
+            serde_json::json!({
+                "description": "Any JSON value whose texts, keys included, hold no control character but tab and newline",
+                "anyOf": [
+                    {"type": ["null", "boolean", "number"]},
+                    text,
+                    {"type": "array", "items": any},
+                    {"type": "object", "propertyNames": text, "additionalProperties": any}
+                ]
+            }),
+        );
+    }
+    if let Some(paths) = doc.pointer_mut("/paths").and_then(|p| p.as_object_mut()) {
+        let parameters = paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("parameters").and_then(|p| p.as_array_mut()))
+            .flatten();
+        for p in parameters.filter(|p| p["in"] == "query") {
+            text_patterns(&mut p["schema"], crate::validate::QUERY_TEXT_PATTERN);
+        }
+    }
+    let unknown = super::documented::apply_all(doc, INPUTS);
+    debug_assert!(unknown.is_empty(), "documented rows the document does not have: {unknown:?}");
+}
+
+/// Each area's table of what its input parsers check.
+const INPUTS: &[&[super::documented::Documented]] = &[
+    identity::model::DOCUMENTED,
+    workspaces::model::DOCUMENTED,
+    agency::campaigns::DOCUMENTED,
+    agency::clients::DOCUMENTED,
+    agency::personas::DOCUMENTED,
+    agency::ideas::DOCUMENTED,
+    content::posts::DOCUMENTED,
+    content::posts_api::DOCUMENTED,
+    content::templates::DOCUMENTED,
+    activity::DOCUMENTED,
+    crate::media::model::DOCUMENTED,
+    collab::comments::DOCUMENTED,
+    approvals::review_links::DOCUMENTED,
+    approvals::requests::DOCUMENTED,
+    crate::publishing::schedule::DOCUMENTED,
+    crate::publishing::slots::DOCUMENTED,
+    crate::publishing::publish_now::DOCUMENTED,
+    crate::publishing::oauth::DOCUMENTED,
+    crate::publishing::accounts::DOCUMENTED,
+];
+
+/// Herald refuses control characters in every text it takes (`json::is_refused_char`, and
+/// newlines in query values): every free-text string of an input says so with `pattern`,
+/// unless it already has a pattern, a format or an enumeration of its own. Walks arrays'
+/// items, maps' values and alternatives, not references (each input schema gets its turn).
+fn text_patterns(schema: &mut serde_json::Value, pattern: &str) {
+    use serde_json::Value;
+    let Some(object) = schema.as_object_mut() else { return };
+    let is_text = match object.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_text && !["pattern", "format", "enum", "const", "$ref"].iter().any(|k| object.contains_key(*k)) {
+        object.insert("pattern".into(), pattern.into());
+    }
+    let is_map = match object.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    let free = match object.get("additionalProperties") {
+        None | Some(Value::Bool(true)) => true,
+        Some(Value::Object(o)) => o.is_empty(),
+        _ => false,
+    };
+    if is_map && !object.contains_key("properties") {
+        object.insert("propertyNames".into(), serde_json::json!({"type": "string", "pattern": pattern}));
+        if free {
+            object.insert("additionalProperties".into(), serde_json::json!({"$ref": "#/components/schemas/JsonValue"}));
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = object.get_mut(key) {
+            text_patterns(inner, pattern);
+        }
+    }
+    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        properties.values_mut().for_each(|p| text_patterns(p, pattern));
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(parts) = object.get_mut(key).and_then(|p| p.as_array_mut()) {
+            parts.iter_mut().for_each(|p| text_patterns(p, pattern));
+        }
     }
 }
 
@@ -408,8 +507,43 @@ mod tests {
         }
         let nested = &schemas["Envelope_Vec_PublicationView"]["properties"]["data"]["items"]["properties"];
         assert_eq!(nested["publishedAt"]["pattern"], crate::validate::RFC3339_PATTERN);
-        // Inputs accept more than the one form: their `at` is left as it is.
-        assert!(schemas["ScheduleInput"]["properties"]["at"].get("pattern").is_none());
+        // Inputs accept more than the one form.
+        assert_ne!(schemas["ScheduleInput"]["properties"]["at"]["pattern"], crate::validate::RFC3339_PATTERN);
+    }
+
+    #[test]
+    fn inputs_state_what_their_parsers_check() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let zone = &schemas["UpdateMeInput"]["properties"]["timezone"]["enum"];
+        assert!(zone
+            .as_array()
+            .is_some_and(|z| z.contains(&"Europe/Paris".into()) && z.contains(&serde_json::Value::Null)));
+        assert_eq!(schemas["CampaignInput"]["properties"]["postsPlanned"]["maximum"], 10_000);
+        assert_eq!(schemas["SignupInput"]["properties"]["name"]["pattern"], crate::validate::LINE_PATTERN);
+        // Free text anywhere in an input refuses control characters, map keys included.
+        assert_eq!(schemas["BlockInput"]["properties"]["body"]["pattern"], crate::validate::TEXT_PATTERN);
+        assert_eq!(
+            schemas["UpdateMeInput"]["properties"]["preferences"]["additionalProperties"]["$ref"],
+            "#/components/schemas/JsonValue"
+        );
+        // A create requires what the shared input leaves optional, and drops what only updates take.
+        let create = &doc["paths"]["/api/v1/workspaces/{workspaceId}/posts"]["post"]["requestBody"];
+        let body = &create["content"]["application/json"]["schema"];
+        assert!(body["required"].as_array().is_some_and(|r| r.contains(&"title".into())));
+        assert!(body["properties"].get("version").is_none() && body["additionalProperties"] == false);
+        let reject =
+            &doc["paths"]["/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject"]["post"]["requestBody"];
+        assert_eq!(reject["required"], true);
+        assert_eq!(reject["content"]["application/json"]["schema"]["properties"]["comment"]["minLength"], 1);
+        let since = doc["paths"]["/api/v1/workspaces/{workspaceId}/activity"]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "since").cloned())
+            .unwrap_or_default();
+        assert_eq!(since["schema"]["format"], "date-time");
+        let mut doc = document();
+        let stale = [crate::api::documented::field("NoSuchInput", "name", crate::api::documented::Rule::Id)];
+        assert_eq!(crate::api::documented::apply_all(&mut doc, &[&stale]), ["NoSuchInput.name"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::workflow::{self, Rule, StageApprovers, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
+use crate::api::documented::{self as doc, field, required, Documented};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Member, Response};
@@ -445,11 +446,7 @@ fn conflict(e: AppError) -> AppError {
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: already decided, or the post changed", body = ErrorEnvelope)))]
 pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let input: DecisionInput = if call.req.body.iter().all(u8::is_ascii_whitespace) {
-        DecisionInput::default()
-    } else {
-        json::parse(&call.req.body)?
-    };
+    let input: DecisionInput = json::parse_optional(&call.req.body)?;
     let ws = call.member()?.workspace_id.clone();
     let (request, post) = load_request(ctx, call).await?;
     let me = may_decide(call, &request, &post)?;
@@ -660,3 +657,9 @@ fn last_shown(rows: &mut Vec<Row>, limit: i64) -> Result<Option<String>, AppErro
     rows.truncate(limit as usize);
     Ok(rows.last().map(|r| r.text("id")).transpose()?)
 }
+
+/// What the decisions check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("DecisionInput", "comment", doc::Rule::Text(5000)),
+    required(crate::api::routes::RouteId::RejectApproval, &["comment"]),
+];

@@ -28,6 +28,7 @@ use utoipa::ToSchema;
 use super::workflow::{self, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::{client_limit, ideas};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{percent_decode, Call, Context, Member, Response};
 use crate::content::posts::{self, PostView};
@@ -777,6 +778,16 @@ pub async fn media(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         ctx.blobs.get(&key).await?.ok_or_else(|| AppError::Internal(format!("media object {key} is missing")))?;
     Ok(Response::new(200, &row.text("content_type")?, bytes).with_header("cache-control", no_store))
 }
+
+/// What `create` checks, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("ReviewLinkInput", "expiresInHours", Rule::Range(1, MAX_HOURS)),
+    field("ReviewLinkInput", "expiresInMinutes", Rule::Range(1, MAX_MINUTES)),
+    field("ReviewLinkInput", "postIds", Rule::Items(0, MAX_POSTS, &Rule::Id)),
+    field("ReviewLinkInput", "ideaIds", Rule::Items(0, MAX_POSTS, &Rule::Id)),
+    field("ReviewLinkInput", "reviewerName", Rule::Line(100)),
+    field("ReviewLinkInput", "reviewerEmail", Rule::Email),
+];
 
 #[cfg(test)]
 mod tests {

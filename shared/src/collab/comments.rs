@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::notifications::{self, Notice};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -302,3 +303,7 @@ pub async fn create_on_idea(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respon
 pub async fn delete_on_idea(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     delete(ctx, call).await
 }
+
+/// What `create` checks, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] =
+    &[field("CommentInput", "body", Rule::NonBlank(5000)), field("CommentInput", "mentions", Rule::Each(&Rule::Id))];

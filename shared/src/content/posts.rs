@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::platforms::{self, MediaInfo, Platform};
 use super::status::PostStatus;
+use crate::api::documented::{field, omitted, required, Documented, Rule};
 use crate::api::{Call, Context, Member};
 use crate::error::{AppError, FieldError};
 use crate::params;
@@ -45,6 +46,7 @@ pub struct PostInput {
     pub client_id: Option<String>,
     pub tags: Option<Vec<String>>,
     /// Replaces every target.
+    #[serde(default, deserialize_with = "crate::api::json::opt_objects")]
     pub targets: Option<Vec<TargetInput>>,
     /// On update: the version the edit was made from. A stale one answers 409.
     pub version: Option<i64>,
@@ -513,6 +515,24 @@ pub fn parse_tags(input: Vec<String>) -> Result<Vec<String>, String> {
     }
     Ok(out)
 }
+
+/// What the post parsers check (`parse_title`, `parse_body`, `parse_tags`, `parse_targets`),
+/// as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("PostInput", "title", Rule::Line(300)),
+    field("PostInput", "body", Rule::Text(MAX_BODY_CHARS)),
+    field("PostInput", "campaignId", Rule::IdOrEmpty),
+    field("PostInput", "clientId", Rule::IdOrEmpty),
+    field("PostInput", "tags", Rule::Items(0, 30, &Rule::NonBlank(100))),
+    field("PostInput", "targets", Rule::Items(0, MAX_TARGETS, &Rule::Keep)),
+    field("PostInput", "version", Rule::Range(1, i64::MAX)),
+    field("TargetInput", "platform", Rule::OneOf(&crate::agency::campaigns::PLATFORMS)),
+    field("TargetInput", "accountId", Rule::Id),
+    field("TargetInput", "text", Rule::Text(MAX_BODY_CHARS)),
+    field("TargetInput", "media", Rule::Each(&Rule::Id)),
+    required(crate::api::routes::RouteId::CreatePost, &["title"]),
+    omitted(crate::api::routes::RouteId::CreatePost, &["version"]),
+];
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,9 @@ use super::posts::{self, Content, PostInput, PostView, COLUMNS, VISIBLE};
 use super::status::{Event, PostStatus};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
+use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
+use crate::api::routes::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
@@ -551,3 +553,30 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 pub async fn unarchive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     transition(ctx, call, Event::Unarchive, "post.unarchive").await
 }
+
+/// What `list` checks of its query, as the OpenAPI document states it (empty means no filter).
+pub const DOCUMENTED: &[Documented] = &[
+    query(
+        RouteId::ListPosts,
+        "status",
+        Rule::OneOf(&[
+            "",
+            "draft",
+            "in_review",
+            "approved",
+            "scheduled",
+            "publishing",
+            "published",
+            "failed",
+            "archived",
+        ]),
+    ),
+    query(
+        RouteId::ListPosts,
+        "platform",
+        Rule::OneOf(&["", "x", "linkedin", "facebook", "instagram", "threads", "tiktok", "bluesky", "mastodon"]),
+    ),
+    query(RouteId::ListPosts, "from", Rule::DateTime),
+    query(RouteId::ListPosts, "to", Rule::DateTime),
+    query(RouteId::ListPosts, "sort", Rule::OneOf(&["newest", "oldest", "updated", "title"])),
+];

@@ -21,7 +21,9 @@ use super::posts_api;
 use super::render::{self, IncludeKind, Included, Lookup, Piece, Report};
 use crate::activity::{self, Change};
 use crate::agency::{campaigns, client_limit, clients};
+use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
+use crate::api::routes::RouteId;
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
@@ -773,15 +775,6 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 
 // ── Rendering ───────────────────────────────────────────────────────────────────────────
 
-/// A template without variables renders from an empty request: no body means no options.
-fn optional_body<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        json::parse(body)
-    }
-}
-
 /// The values given by the caller, checked: names as variables are named, scalar values.
 fn given_values(input: Option<BTreeMap<String, Json>>, errors: &mut Vec<FieldError>) -> BTreeMap<String, String> {
     let input = input.unwrap_or_default();
@@ -1022,7 +1015,7 @@ async fn render_block(
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn render(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let input: RenderInput = optional_body(&call.req.body)?;
+    let input: RenderInput = json::parse_optional(&call.req.body)?;
     let member = call.member()?;
     let block = load(ctx, &member.workspace_id, &client_limit(call, member)?, call.params.get("templateId")?).await?;
     Ok(json::ok(200, render_block(ctx, call, &block, input, false).await?))
@@ -1038,7 +1031,7 @@ pub async fn render(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 409, description = "CONFLICT: the template is archived", body = ErrorEnvelope),
     ))]
 pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let input: PostFromTemplateInput = optional_body(&call.req.body)?;
+    let input: PostFromTemplateInput = json::parse_optional(&call.req.body)?;
     let member = call.member()?;
     let block = load(ctx, &member.workspace_id, &client_limit(call, member)?, call.params.get("templateId")?).await?;
     if block.kind != BlockKind::Template {
@@ -1097,6 +1090,17 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     .await?;
     Ok(json::ok(201, post))
 }
+
+/// What the template parsers check, as the OpenAPI document states it (which fields each kind
+/// takes is in the field descriptions).
+pub const DOCUMENTED: &[Documented] = &[
+    field("BlockInput", "kind", Rule::OneOf(&["template", "snippet", "hashtag_group", "signature"])),
+    field("BlockInput", "name", Rule::Pattern(BLOCK_NAME_PATTERN, 64)),
+    field("BlockPatch", "name", Rule::Pattern(BLOCK_NAME_PATTERN, 64)),
+    query(RouteId::ListTemplates, "kind", Rule::OneOf(&["", "template", "snippet", "hashtag_group", "signature"])),
+];
+
+const BLOCK_NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$";
 
 #[cfg(test)]
 mod tests {

@@ -104,11 +104,7 @@ pub async fn login(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
 }
 
 fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
-    let body_token = if call.req.body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        json::parse::<RefreshInput>(&call.req.body)?.refresh_token
-    };
+    let body_token = json::parse_optional::<RefreshInput>(&call.req.body)?.refresh_token;
     Ok(body_token.or_else(|| call.req.cookie(sessions::COOKIE).map(str::to_string)).filter(|t| !t.is_empty()))
 }
 

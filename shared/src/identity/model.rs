@@ -1,5 +1,6 @@
 //! Identity's values and the shapes the API speaks.
 
+use crate::api::documented::{field, Documented, Rule};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
@@ -223,6 +224,22 @@ pub struct SessionView {
 pub struct SessionsRevoked {
     pub revoked: u64,
 }
+
+/// What the identity parsers check (`Email::parse`, `Password::parse`, `validate::name`,
+/// `validate::timezone`, `validate::locale`), as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("SignupInput", "email", Rule::Email),
+    field("SignupInput", "name", Rule::Line(100)),
+    field("SignupInput", "password", Rule::Secret(8, 128)),
+    field("LoginInput", "email", Rule::Email),
+    field("UpdateMeInput", "name", Rule::Line(100)),
+    field("UpdateMeInput", "timezone", Rule::TimeZone),
+    field("UpdateMeInput", "locale", Rule::Locale),
+    field("ForgotPasswordInput", "email", Rule::Email),
+    field("ResetPasswordInput", "newPassword", Rule::Secret(8, 128)),
+    field("ChangePasswordInput", "newPassword", Rule::Secret(8, 128)),
+    field("ChangeEmailInput", "newEmail", Rule::Email),
+];
 
 #[cfg(test)]
 mod tests {

@@ -300,10 +300,7 @@ async fn finish(
 }
 
 fn parse_complete(body: &[u8], media_type: MediaType) -> Result<CompleteInput, AppError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(CompleteInput::default());
-    }
-    let input: CompleteInput = json::parse(body)?;
+    let input: CompleteInput = json::parse_optional(body)?;
     let mut f = Fields::default();
     let width = f.take_opt("width", input.width, model::parse_pixels);
     let height = f.take_opt("height", input.height, model::parse_pixels);

@@ -49,7 +49,7 @@ pub fn link(ctx: &Context<'_>, workspace_id: &str, media_id: &str, secs: i64) ->
 /// Whether `sig` signs the link, and it has not expired.
 pub fn valid(secret: &[u8], workspace_id: &str, media_id: &str, expires: i64, sig: &str, now_ms: i64) -> bool {
     let Ok(given) = B64.decode(sig.trim()) else { return false };
-    expires * 1000 > now_ms
+    expires.saturating_mul(1000) > now_ms
         && expires <= now_ms / 1000 + MAX_LINK_SECS
         && mac(secret, workspace_id, media_id, expires).verify_slice(&given).is_ok()
 }

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::agency::{labels, opt_text};
+use crate::api::documented::{field, query, Documented, Rule};
+use crate::api::routes::RouteId;
 
 const MIB: i64 = 1024 * 1024;
 
@@ -263,6 +265,52 @@ pub struct MediaUsage {
     pub status: String,
     pub targets: Vec<UsageTarget>,
 }
+
+/// What the media parsers check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("UploadInput", "filename", Rule::Pattern(FILE_NAME_PATTERN, 255)),
+    field("UploadInput", "contentType", Rule::OneOf(&CONTENT_TYPES)),
+    field("UploadInput", "sizeBytes", Rule::Range(1, VIDEO_MAX_BYTES)),
+    field("UploadInput", "width", Rule::Range(1, 100_000)),
+    field("UploadInput", "height", Rule::Range(1, 100_000)),
+    field("UploadInput", "durationMs", Rule::Range(1, 86_400_000)),
+    field("UploadInput", "altText", Rule::Text(1000)),
+    field("UploadInput", "tags", Rule::Items(0, 30, &Rule::Line(100))),
+    field("UploadInput", "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
+    field("UploadInput", "method", Rule::OneOf(&["presigned", "stream"])),
+    field("CompleteInput", "width", Rule::Range(1, 100_000)),
+    field("CompleteInput", "height", Rule::Range(1, 100_000)),
+    field("CompleteInput", "durationMs", Rule::Range(1, 86_400_000)),
+    field("MediaPatch", "altText", Rule::Text(1000)),
+    field("MediaPatch", "tags", Rule::Items(0, 30, &Rule::Line(100))),
+    field("MediaPatch", "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
+    query(RouteId::ListMedia, "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
+    query(
+        RouteId::ListMedia,
+        "type",
+        Rule::OneOf(&[
+            "",
+            "image",
+            "video",
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "video/mp4",
+            "video/quicktime",
+        ]),
+    ),
+    query(RouteId::ListMedia, "status", Rule::OneOf(&["", "pending", "ready"])),
+];
+
+const CONTENT_TYPES: [&str; 6] = ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"];
+
+/// A bare file name: no slash, not only dots or spaces, no control character.
+const FILE_NAME_PATTERN: &str =
+    r"^[^/\\\u0000-\u001F\u007F-\u009F]*[^\s./\\\u0000-\u001F\u007F-\u009F][^/\\\u0000-\u001F\u007F-\u009F]*$";
+
+/// Empty (the root), or segments of 1 to 100 characters, none `.` or `..`, between slashes.
+const FOLDER_PATTERN: &str = r"^/*([^/\u0000-\u001F\u007F-\u009F]*[^\s./\u0000-\u001F\u007F-\u009F][^/\u0000-\u001F\u007F-\u009F]*/)*([^/\u0000-\u001F\u007F-\u009F]*[^\s./\u0000-\u001F\u007F-\u009F][^/\u0000-\u001F\u007F-\u009F]*)?/*$";
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{bluesky, mastodon, server_url, Credentials};
 use crate::activity::{self, Change};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::content::platforms::Platform;
@@ -410,3 +411,11 @@ pub async fn disconnect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
         .await?;
     Ok(json::ok(200, load(ctx.db, &ws, &account.view.id).await?.view))
 }
+
+/// What `connect` checks of every input, as the OpenAPI document states it (which credentials
+/// each platform needs is in the field descriptions).
+pub const DOCUMENTED: &[Documented] = &[field(
+    "ConnectInput",
+    "platform",
+    Rule::OneOf(&["bluesky", "mastodon", "facebook", "instagram", "threads", "tiktok"]),
+)];

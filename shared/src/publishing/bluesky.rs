@@ -25,7 +25,7 @@ fn xrpc(service: &str, method: &str) -> String {
 fn rate_limited(r: &HttpResponse, now_ms: i64) -> Outcome {
     let until_ms = header(r, "ratelimit-reset")
         .and_then(|v| v.trim().parse::<i64>().ok())
-        .map(|s| s * 1000)
+        .map(|s| s.saturating_mul(1000))
         .filter(|t| *t > now_ms)
         .unwrap_or(now_ms + 60_000);
     Outcome::RateLimited { reason: describe(r), until_ms }

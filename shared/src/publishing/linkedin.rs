@@ -24,7 +24,7 @@ fn versioned(mut r: HttpRequest) -> HttpRequest {
 
 fn rate_limited(r: &HttpResponse, now_ms: i64) -> Outcome {
     let after = header(r, "retry-after").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(60);
-    Outcome::RateLimited { reason: describe(r), until_ms: now_ms + after * 1000 }
+    Outcome::RateLimited { reason: describe(r), until_ms: now_ms.saturating_add(after.clamp(0, 86_400) * 1000) }
 }
 
 fn author(member_id: &str) -> String {

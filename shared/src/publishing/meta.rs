@@ -78,13 +78,13 @@ fn classify(r: &HttpResponse, now: i64, irreversible: bool) -> Option<Outcome> {
         }
     };
     if let Some(minutes) = usage_pause(r).filter(|_| r.status >= 400) {
-        return Some(Outcome::RateLimited { reason, until_ms: now + minutes * 60_000 });
+        return Some(Outcome::RateLimited { reason, until_ms: now.saturating_add(minutes.clamp(0, 24 * 60) * 60_000) });
     }
     match (r.status, code) {
         (200..=299, _) => None,
         (429, _) | (_, Some(4 | 17 | 32 | 613)) => {
             let minutes = usage_pause(r).unwrap_or(60);
-            Some(Outcome::RateLimited { reason, until_ms: now + minutes * 60_000 })
+            Some(Outcome::RateLimited { reason, until_ms: now.saturating_add(minutes.clamp(0, 24 * 60) * 60_000) })
         }
         (401, _) | (_, Some(190)) => Some(Outcome::Reconnect { reason, status: Some(r.status) }),
         (s, _) if s >= 500 && irreversible => Some(Outcome::Unconfirmed { reason, status: Some(s) }),

@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use super::accounts::{self, Account, AccountView, Verified};
 use super::{body_json, describe, json_request, Credentials, Outcome};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::content::platforms::Platform;
@@ -405,7 +406,8 @@ async fn token_request(ctx: &Context<'_>, provider: &Provider, trade: Trade<'_>)
         _ => None,
     };
     let access = text("access_token").ok_or((502, "the token endpoint answered without access_token".to_string()))?;
-    let expires_at = v.get("expires_in").and_then(Value::as_i64).map(|s| ctx.clock.now_ms() + s * 1000);
+    let expires_at =
+        v.get("expires_in").and_then(Value::as_i64).map(|s| ctx.clock.now_ms().saturating_add(s.saturating_mul(1000)));
     Ok(Grant {
         access,
         refresh: text("refresh_token"),
@@ -754,6 +756,13 @@ async fn renew(
         }
     }
 }
+
+/// What `start` checks of its input, as the OpenAPI document states it (the redirect's origin
+/// is checked against the configuration).
+pub const DOCUMENTED: &[Documented] = &[
+    field("OAuthStartInput", "platform", Rule::OneOf(&["x", "linkedin", "facebook", "instagram", "threads", "tiktok"])),
+    field("OAuthStartInput", "redirectUri", Rule::Url(2000)),
+];
 
 #[cfg(test)]
 mod tests {

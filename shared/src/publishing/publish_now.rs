@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::engine::{self, Message};
 use super::schedule::{account_pairs, approve_on_the_way, list_of, PublicationView};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::content::posts::{self, Content, PostView, TargetView};
@@ -28,7 +29,7 @@ pub struct PublishNowInput {
     pub body: String,
     /// The texts of the targets that have their own, exactly as written (an account's target
     /// named by its `accountId`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::objects")]
     pub targets: Vec<TargetText>,
 }
 
@@ -148,3 +149,12 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let list = list_of(ctx, &ws, &post.id, true).await?;
     Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id.as_str())).collect::<Vec<_>>()))
 }
+
+/// What `publish_now` checks, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("PublishNowInput", "accountIds", Rule::Items(1, 20, &Rule::Id)),
+    field("PublishNowInput", "body", Rule::Text(crate::content::posts::MAX_BODY_CHARS)),
+    field("TargetText", "platform", Rule::OneOf(&crate::agency::campaigns::PLATFORMS)),
+    field("TargetText", "accountId", Rule::Id),
+    field("TargetText", "text", Rule::Text(crate::content::posts::MAX_BODY_CHARS)),
+];

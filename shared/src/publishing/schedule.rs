@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts;
+use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
+use crate::api::routes::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
 use crate::content::posts::{self, PostView, TargetView};
@@ -40,6 +42,7 @@ pub struct ScheduleInput {
     /// IANA time zone of a wall-clock `at` and of `repeat`; UTC by default.
     pub timezone: Option<String>,
     /// Publish again at a fixed interval (wall-clock in the time zone, so 09:00 stays 09:00).
+    #[serde(default, deserialize_with = "crate::api::json::object")]
     pub repeat: Option<Repeat>,
 }
 
@@ -574,6 +577,38 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let (items, next_cursor) = paging::page(&rows, paging.limit, decode, |r| Ok(r.text("id")?))?;
     Ok(json::ok(200, Page { items, next_cursor }))
 }
+
+/// An RFC 3339 time with an offset, a wall-clock time, or `next-free-slot` (`due_ms`).
+const WHEN_PATTERN: &str = r"^next-free-slot$|^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$";
+
+/// What scheduling checks, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("ScheduleInput", "accountIds", Rule::Items(1, 20, &Rule::Id)),
+    field("ScheduleInput", "timezone", Rule::TimeZone),
+    field("RescheduleInput", "timezone", Rule::TimeZone),
+    field("ScheduleInput", "at", Rule::Pattern(WHEN_PATTERN, 64)),
+    field("RescheduleInput", "at", Rule::Pattern(WHEN_PATTERN, 64)),
+    field("Repeat", "every", Rule::OneOf(&["day", "week", "month"])),
+    field("Repeat", "count", Rule::Range(2, 52)),
+    query(RouteId::ListPublications, "from", Rule::DateTime),
+    query(RouteId::ListPublications, "to", Rule::DateTime),
+    query(
+        RouteId::ListPublications,
+        "status",
+        Rule::OneOf(&[
+            "",
+            "scheduled",
+            "queued",
+            "publishing",
+            "retrying",
+            "unconfirmed",
+            "published",
+            "failed",
+            "dead",
+            "cancelled",
+        ]),
+    ),
+];
 
 #[cfg(test)]
 mod tests {

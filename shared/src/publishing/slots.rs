@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::accounts::{self, AccountView};
 use crate::activity::{self, Change};
+use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
@@ -33,6 +34,7 @@ pub struct SlotsInput {
     /// IANA time zone the times are in.
     pub timezone: String,
     /// At most 100.
+    #[serde(deserialize_with = "crate::api::json::objects")]
     pub slots: Vec<Slot>,
 }
 
@@ -159,6 +161,14 @@ pub async fn next_for(db: &dyn Sql, ws: &str, account: &AccountView, now: i64) -
         AppError::Conflict(format!("{} has no free slot in the next {HORIZON_DAYS} days", account.handle))
     })
 }
+
+/// What `put` checks, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("SlotsInput", "timezone", Rule::TimeZone),
+    field("SlotsInput", "slots", Rule::Items(0, 100, &Rule::Keep)),
+    field("Slot", "day", Rule::OneOf(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
+    field("Slot", "time", Rule::Pattern("^([01][0-9]|2[0-3]):[0-5][0-9]$", 5)),
+];
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
 
 use super::permissions::Role;
+use crate::api::documented::{field, Documented, Rule};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -98,3 +99,17 @@ pub struct AcceptInviteInput {
 pub struct Removed {
     pub removed: bool,
 }
+
+/// What the workspace parsers check, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] = &[
+    field("CreateWorkspaceInput", "name", Rule::Line(100)),
+    field("CreateWorkspaceInput", "timezone", Rule::TimeZone),
+    field("UpdateWorkspaceInput", "name", Rule::Line(100)),
+    field("UpdateWorkspaceInput", "timezone", Rule::TimeZone),
+    field("UpdateMemberInput", "role", Rule::OneOf(&ROLE_NAMES)),
+    field("CreateInviteInput", "email", Rule::Email),
+    field("CreateInviteInput", "role", Rule::OneOf(&ROLE_NAMES)),
+];
+
+/// Every role, by name.
+const ROLE_NAMES: [&str; 6] = ["owner", "admin", "editor", "writer", "viewer", "client"];
