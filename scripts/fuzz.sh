@@ -31,11 +31,14 @@ workspace=$(curl -sf -X POST "$api/workspaces" -H 'content-type: application/jso
 
 report=$(mktemp -d)
 export HERALD_FUZZ_WORKSPACE=$workspace
+# Left out: archiving the fuzzed workspace would end the run early, and connecting an account
+# calls the platform the input names (any host): no test reaches the internet. The suite covers
+# both against local servers.
 set +e
 "$FUZZ_VENV/bin/st" --config-file "$ROOT/tests/fuzz/schemathesis.toml" --no-color run "$api/openapi.json" \
   --url "$base" -H "Authorization: Bearer $token" \
   ${FUZZ_CHECKS:+--checks "$FUZZ_CHECKS"} \
-  --exclude-operation-id archiveWorkspace \
+  --exclude-operation-id archiveWorkspace --exclude-operation-id connectAccount \
   --max-examples "${FUZZ_EXAMPLES:-8}" --seed 20261204 --no-shrink --workers 2 \
   --phases examples,coverage,fuzzing --request-timeout 30 \
   --report junit --report-junit-path "$report/junit.xml" >"$report/out.txt" 2>&1

@@ -99,6 +99,13 @@ pub const fn required(route: RouteId, fields: &'static [&'static str]) -> Docume
     Documented::Required { route, fields }
 }
 
+/// The `TimeZone` component: every IANA name Herald's time-zone database knows.
+pub fn time_zones() -> Json {
+    let mut zones: Vec<Json> = jiff::tz::db().available().map(|name| json!(name.as_str())).collect();
+    zones.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    json!({"type": "string", "description": "An IANA time zone such as Europe/Paris", "enum": zones})
+}
+
 /// Writes `rule` into `property` (a derived schema, maybe nullable), keeping its description.
 pub fn apply(property: &mut Json, rule: Rule) {
     let Some(object) = property.as_object_mut() else { return };
@@ -134,12 +141,12 @@ pub fn apply(property: &mut Json, rule: Rule) {
         Rule::Email => text(json!({"format": "email", "maxLength": 254})),
         Rule::Url(max) => text(json!({"format": "uri", "maxLength": max, "pattern": "^https?://[^\\s]+$"})),
         Rule::TimeZone => {
-            let mut zones: Vec<Json> = jiff::tz::db().available().map(|name| json!(name.as_str())).collect();
-            zones.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            let zone = json!({"$ref": "#/components/schemas/TimeZone"});
             if nullable {
-                zones.push(Json::Null);
+                json!({"oneOf": [zone, {"type": "null"}]})
+            } else {
+                zone
             }
-            text(json!({"enum": zones}))
         }
         Rule::Locale => text(json!({"maxLength": 35, "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"})),
         Rule::Secret(min, max) => text(json!({"minLength": min, "maxLength": max, "pattern": NON_BLANK_PATTERN})),

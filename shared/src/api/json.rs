@@ -61,7 +61,11 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             let mut tree: serde_json::Value =
                 serde_json::from_slice(body).map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
             integral_floats_as_integers(&mut tree);
-            serde_path_to_error::deserialize(tree).map_err(field_error)?
+            // Read again as text, through the same deserializer: one instance of the code per
+            // input type, not a second one over `Value`.
+            let text = serde_json::to_vec(&tree).map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut de = serde_json::Deserializer::from_slice(&text);
+            serde_path_to_error::deserialize(&mut de).map_err(field_error)?
         }
         Err(e) => return Err(field_error(e)),
     };

@@ -297,6 +297,7 @@ fn conventions(doc: &mut serde_json::Value) {
         }
         let text = serde_json::json!({"type": "string", "pattern": crate::validate::TEXT_PATTERN});
         let any = serde_json::json!({"$ref": "#/components/schemas/JsonValue"});
+        schemas.insert("TimeZone".into(), super::documented::time_zones());
         schemas.insert(
             "JsonValue".into(),
             serde_json::json!({
