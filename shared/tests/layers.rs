@@ -1,0 +1,543 @@
+//! What may import what in the domain crate (ARCHITECTURE.md, "Layers"), read from the source:
+//! every `use` line and every `crate::`/`super::` path of every module (test modules aside)
+//! is an edge between two modules. The kit imports no area and no part of the app; an area
+//! imports the kit and areas below it; only the app sees every area. The crate has no import
+//! cycle. Edges that break a rule today are listed in `KNOWN` and are to go: the test fails on
+//! a new one, and on a listed one that no longer occurs (strike it from the list).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The layer of a module, by its path: the kit first, then the areas in the order they may
+/// build on each other, then the app.
+fn rank(module: &str) -> (u8, &'static str) {
+    let top = module.split("::").next().unwrap_or_default();
+    match module {
+        "error" | "sql" | "sql::pg" | "validate" | "ports" | "ratelimit" | "api" | "api::json" | "api::paging"
+        | "api::documented" => (0, "kit"),
+        "api::dispatch" | "api::openapi" | "api::routes" | "api::access" | "api::idempotency" | "api::limits"
+        | "api::cors" | "" => (10, "app"),
+        _ => match top {
+            "mail" | "activity" => (1, "area"),
+            "identity" => (2, "area"),
+            "workspaces" => (3, "area"),
+            "agency" => (4, "area"),
+            "content" => (5, "area"),
+            "media" => (6, "area"),
+            "approvals" | "collab" => (7, "area"),
+            "publishing" => (8, "area"),
+            "health" | "maintenance" => (9, "area"),
+            _ => (10, "app"),
+        },
+    }
+}
+
+/// Imports that break a rule today, each `from -> to`. Shrinks as the structure issue lands.
+const KNOWN: &[&str] = &[
+    "activity -> api",
+    "activity -> api::documented",
+    "activity -> api::routes",
+    "agency -> api",
+    "agency::campaigns -> activity",
+    "agency::campaigns -> agency::clients",
+    "agency::campaigns -> api",
+    "agency::campaigns -> api::documented",
+    "agency::campaigns -> api::routes",
+    "agency::clients -> activity",
+    "agency::clients -> api",
+    "agency::clients -> api::documented",
+    "agency::clients -> identity::account",
+    "agency::clients -> identity::users",
+    "agency::clients -> workspaces::members",
+    "agency::ideas -> api::routes",
+    "agency::ideas -> approvals::workflow",
+    "agency::ideas -> collab::notifications",
+    "agency::ideas -> content::posts",
+    "agency::ideas -> content::posts_api",
+    "api -> api::access",
+    "api -> api::cors",
+    "api -> api::dispatch",
+    "api -> api::idempotency",
+    "api -> api::limits",
+    "api -> api::routes",
+    "api -> ports",
+    "api::access -> api::routes",
+    "api::cors -> ports",
+    "api::dispatch -> activity",
+    "api::dispatch -> agency",
+    "api::dispatch -> api::access",
+    "api::dispatch -> api::openapi",
+    "api::dispatch -> api::routes",
+    "api::dispatch -> health",
+    "api::dispatch -> mail",
+    "api::dispatch -> maintenance",
+    "api::dispatch -> media::handlers",
+    "api::dispatch -> media::links",
+    "api::dispatch -> publishing::accounts",
+    "api::dispatch -> publishing::oauth",
+    "api::dispatch -> publishing::publish_now",
+    "api::dispatch -> publishing::schedule",
+    "api::dispatch -> publishing::slots",
+    "api::documented -> api::routes",
+    "api::idempotency -> api::access",
+    "api::idempotency -> api::dispatch",
+    "api::limits -> api::access",
+    "api::limits -> api::routes",
+    "api::openapi -> activity",
+    "api::openapi -> agency",
+    "api::openapi -> api::documented",
+    "api::openapi -> api::limits",
+    "api::openapi -> api::routes",
+    "api::openapi -> health",
+    "api::openapi -> mail",
+    "api::openapi -> maintenance",
+    "api::openapi -> media::handlers",
+    "api::openapi -> media::links",
+    "api::openapi -> media::model",
+    "api::openapi -> publishing::accounts",
+    "api::openapi -> publishing::oauth",
+    "api::openapi -> publishing::publish_now",
+    "api::openapi -> publishing::schedule",
+    "api::openapi -> publishing::slots",
+    "api::routes -> media::model",
+    "api::routes -> ports",
+    "approvals::requests -> activity",
+    "approvals::requests -> agency",
+    "approvals::requests -> api",
+    "approvals::requests -> api::documented",
+    "approvals::requests -> api::routes",
+    "approvals::requests -> approvals::workflow",
+    "approvals::requests -> collab::notifications",
+    "approvals::requests -> content::posts",
+    "approvals::requests -> content::posts_api",
+    "approvals::review_links -> collab::notifications",
+    "approvals::review_page -> publishing::accounts",
+    "approvals::workflow -> activity",
+    "approvals::workflow -> agency",
+    "approvals::workflow -> agency::clients",
+    "approvals::workflow -> api",
+    "approvals::workflow -> workspaces::members",
+    "collab::comments -> api::routes",
+    "collab::notifications -> api",
+    "collab::notifications -> identity::users",
+    "collab::notifications -> mail",
+    "content::posts -> agency",
+    "content::posts -> agency::campaigns",
+    "content::posts -> agency::clients",
+    "content::posts -> api",
+    "content::posts -> api::documented",
+    "content::posts -> api::routes",
+    "content::posts -> publishing::accounts",
+    "content::posts_api -> activity",
+    "content::posts_api -> agency",
+    "content::posts_api -> api",
+    "content::posts_api -> api::documented",
+    "content::posts_api -> api::routes",
+    "content::posts_api -> approvals::requests",
+    "content::posts_api -> content::posts",
+    "content::templates -> api::routes",
+    "health -> api",
+    "identity::account -> activity",
+    "identity::account -> api",
+    "identity::account -> identity::api",
+    "identity::account -> identity::email_tokens",
+    "identity::account -> identity::mails",
+    "identity::account -> identity::model",
+    "identity::account -> identity::sessions",
+    "identity::account -> identity::users",
+    "identity::account -> mail",
+    "identity::api -> activity",
+    "identity::api -> api",
+    "identity::api -> identity::account",
+    "identity::api -> identity::model",
+    "identity::api -> identity::sessions",
+    "identity::api -> identity::users",
+    "identity::email_tokens -> api",
+    "identity::mails -> mail",
+    "identity::model -> api::documented",
+    "identity::sessions -> api",
+    "identity::sessions -> identity::model",
+    "identity::users -> identity::model",
+    "mail -> api",
+    "mail -> identity::model",
+    "mail -> ports",
+    "maintenance -> api",
+    "maintenance -> publishing::engine",
+    "media::handlers -> activity",
+    "media::handlers -> agency",
+    "media::handlers -> api",
+    "media::handlers -> media::model",
+    "media::handlers -> media::store",
+    "media::handlers -> ports",
+    "media::links -> api",
+    "media::links -> media::handlers",
+    "media::links -> media::store",
+    "media::model -> agency",
+    "media::model -> api::documented",
+    "media::model -> api::routes",
+    "media::store -> media::model",
+    "ports -> identity::password",
+    "ports -> mail",
+    "ports -> publishing::sealed",
+    "publishing::accounts -> activity",
+    "publishing::accounts -> api",
+    "publishing::accounts -> api::documented",
+    "publishing::accounts -> publishing::bluesky",
+    "publishing::accounts -> publishing::mastodon",
+    "publishing::accounts -> publishing::meta",
+    "publishing::accounts -> publishing::oauth",
+    "publishing::accounts -> publishing::slots",
+    "publishing::accounts -> publishing::tiktok",
+    "publishing::bluesky -> api",
+    "publishing::bluesky -> ports",
+    "publishing::bluesky -> publishing::accounts",
+    "publishing::engine -> api",
+    "publishing::engine -> collab::notifications",
+    "publishing::engine -> content::posts",
+    "publishing::engine -> media::links",
+    "publishing::engine -> publishing::accounts",
+    "publishing::engine -> publishing::bluesky",
+    "publishing::engine -> publishing::linkedin",
+    "publishing::engine -> publishing::mastodon",
+    "publishing::engine -> publishing::meta",
+    "publishing::engine -> publishing::oauth",
+    "publishing::engine -> publishing::tiktok",
+    "publishing::engine -> publishing::x",
+    "publishing::linkedin -> api",
+    "publishing::linkedin -> ports",
+    "publishing::mastodon -> api",
+    "publishing::mastodon -> ports",
+    "publishing::mastodon -> publishing::accounts",
+    "publishing::meta -> api",
+    "publishing::meta -> ports",
+    "publishing::oauth -> api",
+    "publishing::oauth -> api::documented",
+    "publishing::oauth -> ports",
+    "publishing::oauth -> publishing::accounts",
+    "publishing::oauth -> publishing::engine",
+    "publishing::oauth -> publishing::meta",
+    "publishing::oauth -> publishing::tiktok",
+    "publishing::publish_now -> agency::campaigns",
+    "publishing::publish_now -> api",
+    "publishing::publish_now -> api::documented",
+    "publishing::publish_now -> content::posts",
+    "publishing::publish_now -> content::posts_api",
+    "publishing::publish_now -> publishing::engine",
+    "publishing::publish_now -> publishing::schedule",
+    "publishing::schedule -> agency",
+    "publishing::schedule -> api",
+    "publishing::schedule -> api::documented",
+    "publishing::schedule -> api::routes",
+    "publishing::schedule -> approvals::workflow",
+    "publishing::schedule -> content::posts",
+    "publishing::schedule -> content::posts_api",
+    "publishing::schedule -> publishing::accounts",
+    "publishing::schedule -> publishing::slots",
+    "publishing::sealed -> ports",
+    "publishing::slots -> activity",
+    "publishing::slots -> api",
+    "publishing::slots -> api::documented",
+    "publishing::slots -> publishing::accounts",
+    "publishing::tiktok -> api",
+    "publishing::tiktok -> ports",
+    "publishing::x -> api",
+    "publishing::x -> ports",
+    "workspaces::invites -> activity",
+    "workspaces::invites -> api",
+    "workspaces::invites -> identity::account",
+    "workspaces::invites -> identity::model",
+    "workspaces::invites -> identity::users",
+    "workspaces::invites -> mail",
+    "workspaces::invites -> workspaces::members",
+    "workspaces::invites -> workspaces::model",
+    "workspaces::invites -> workspaces::store",
+    "workspaces::members -> activity",
+    "workspaces::members -> api",
+    "workspaces::members -> workspaces::invites",
+    "workspaces::members -> workspaces::model",
+    "workspaces::members -> workspaces::store",
+    "workspaces::model -> api::documented",
+    "workspaces::store -> workspaces::model",
+];
+
+fn modules(src: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read the source folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let relative = path.strip_prefix(src).expect("under src").with_extension("");
+            let mut parts: Vec<String> =
+                relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+                parts.pop();
+            }
+            let text = std::fs::read_to_string(&path).expect("read a source file");
+            // Test modules may reach anywhere.
+            let text = text.split("\n#[cfg(test)]\nmod tests").next().unwrap_or_default().to_string();
+            out.insert(parts.join("::"), text);
+        }
+    }
+    out
+}
+
+/// `use a::{b, c::{d, e}}` → `a::b`, `a::c::d`, `a::c::e`.
+fn expand(tree: &str) -> Vec<String> {
+    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(open) = tree.find('{') else {
+        return vec![tree.split(" as ").next().unwrap_or_default().to_string()];
+    };
+    let prefix = &tree[..open];
+    let inner = &tree[open + 1..tree.len().saturating_sub(1)];
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .flat_map(|p| {
+            expand(p).into_iter().map(move |e| {
+                if e == "self" {
+                    prefix.trim_end_matches("::").to_string()
+                } else {
+                    format!("{prefix}{e}")
+                }
+            })
+        })
+        .collect()
+}
+
+/// Every path a module names: its `use` trees, and `crate::…`/`super::…` paths in code.
+fn paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("use ") {
+        let before = &rest[..at];
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        let is_statement = before[line_start..].trim().is_empty() || before[line_start..].trim() == "pub";
+        let after = &rest[at + 4..];
+        let end = after.find(';').unwrap_or(after.len());
+        if is_statement {
+            out.extend(expand(&after[..end]));
+        }
+        rest = &after[end.min(after.len())..];
+    }
+    let bytes = text.as_bytes();
+    for start in ["crate::", "super::"] {
+        let mut from = 0;
+        while let Some(i) = text[from..].find(start) {
+            let i = from + i;
+            let boundary =
+                i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b':');
+            let end = text[i..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .map_or(text.len(), |e| i + e);
+            if boundary {
+                out.push(text[i..end].trim_end_matches(':').to_string());
+            }
+            from = end.max(i + 1);
+        }
+    }
+    out
+}
+
+/// The module a path names, from `module`: the longest known module it starts with.
+fn resolve(module: &str, path: &str, known: &BTreeMap<String, String>) -> Option<String> {
+    let mut parts: Vec<&str> = path.split("::").collect();
+    let mut base: Vec<&str> = if module.is_empty() { vec![] } else { module.split("::").collect() };
+    match parts.first().copied() {
+        Some("crate") => {
+            base.clear();
+            parts.remove(0);
+        }
+        Some("super") => {
+            while parts.first() == Some(&"super") {
+                base.pop();
+                parts.remove(0);
+            }
+        }
+        Some("self") => {
+            parts.remove(0);
+        }
+        // A child module named from its parent (`dispatch::dispatch` in `api/mod.rs`).
+        Some(first) if known.contains_key(&join(&base, &[first])) => {}
+        _ => return None,
+    }
+    let full: Vec<&str> = base.iter().chain(parts.iter()).copied().collect();
+    (1..=full.len()).rev().map(|k| full[..k].join("::")).find(|m| known.contains_key(m))
+}
+
+fn join(base: &[&str], more: &[&str]) -> String {
+    base.iter().chain(more.iter()).copied().collect::<Vec<_>>().join("::")
+}
+
+fn edges(known: &BTreeMap<String, String>) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (module, text) in known {
+        let mut named = paths(text);
+        // Child modules used by name from their parent (`json::parse` after `mod json;`).
+        for child in known.keys().filter(|k| {
+            k.rsplit_once("::").map_or(module.is_empty() && !k.is_empty() && !k.contains("::"), |(p, _)| p == module)
+        }) {
+            let name = child.rsplit("::").next().unwrap_or_default();
+            if text.contains(&format!("{name}::")) {
+                named.push(format!("self::{name}"));
+            }
+        }
+        for path in named {
+            if let Some(target) = resolve(module, &path, known) {
+                let inside = target == *module || module.starts_with(&format!("{target}::"));
+                if !inside {
+                    out.insert((module.clone(), target));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Strongly connected groups of more than one module (Tarjan).
+fn cycles(nodes: &[String], edges: &BTreeSet<(String, String)>) -> Vec<Vec<String>> {
+    struct State<'a> {
+        next: usize,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on: BTreeSet<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'a>(v: &'a str, adj: &BTreeMap<&'a str, Vec<&'a str>>, s: &mut State<'a>) {
+        s.index.insert(v, s.next);
+        s.low.insert(v, s.next);
+        s.next += 1;
+        s.stack.push(v);
+        s.on.insert(v);
+        for &w in adj.get(v).into_iter().flatten() {
+            if !s.index.contains_key(w) {
+                visit(w, adj, s);
+                let low = s.low[v].min(s.low[w]);
+                s.low.insert(v, low);
+            } else if s.on.contains(w) {
+                let low = s.low[v].min(s.index[w]);
+                s.low.insert(v, low);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut group = Vec::new();
+            while let Some(w) = s.stack.pop() {
+                s.on.remove(w);
+                group.push(w.to_string());
+                if w == v {
+                    break;
+                }
+            }
+            if group.len() > 1 {
+                group.sort();
+                s.found.push(group);
+            }
+        }
+    }
+    let mut adj: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b) in edges {
+        adj.entry(a.as_str()).or_default().push(b.as_str());
+    }
+    let mut s = State {
+        next: 0,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for n in nodes {
+        if !s.index.contains_key(n.as_str()) {
+            visit(n, &adj, &mut s);
+        }
+    }
+    s.found
+}
+
+#[test]
+fn imports_follow_the_layers_and_form_no_cycle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let known = modules(&src);
+    let edges = edges(&known);
+    let upward: Vec<String> = edges
+        .iter()
+        .filter(|(a, b)| {
+            let ((ra, la), (rb, _)) = (rank(a), rank(b));
+            rb > ra || (la == "area" && rb == ra && a.split("::").next() != b.split("::").next())
+        })
+        .map(|(a, b)| format!("{a} -> {b}"))
+        .collect();
+    let nodes: Vec<String> = known.keys().cloned().collect();
+    let groups = cycles(&nodes, &edges);
+    let in_cycles: usize = groups.iter().map(Vec::len).sum();
+    println!(
+        "{} modules, {} imports between them, {} upward, {} modules in import cycles ({:?})",
+        known.len(),
+        edges.len(),
+        upward.len(),
+        in_cycles,
+        groups.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    // Every import inside a cycle counts against the rule too, until the cycle is broken.
+    let mut breaking: BTreeSet<String> = upward.into_iter().collect();
+    for group in &groups {
+        for (a, b) in edges.iter().filter(|(a, b)| group.contains(a) && group.contains(b)) {
+            breaking.insert(format!("{a} -> {b}"));
+        }
+    }
+    let new: Vec<&String> = breaking.iter().filter(|u| !KNOWN.contains(&u.as_str())).collect();
+    let gone: Vec<&&str> = KNOWN.iter().filter(|k| !breaking.contains(**k)).collect();
+    assert!(new.is_empty(), "imports against the layers or in a cycle (ARCHITECTURE.md): {new:#?}");
+    assert!(gone.is_empty(), "no longer imported, strike from KNOWN: {gone:#?}");
+}
+
+#[test]
+fn the_reader_sees_nested_use_trees_child_modules_and_inline_paths() {
+    let mut known = BTreeMap::new();
+    known.insert(
+        "api".to_string(),
+        "mod dispatch;\nuse crate::{error::AppError, content::{posts, status}};\nfn f() { dispatch::run(); }"
+            .to_string(),
+    );
+    known.insert("api::dispatch".to_string(), "fn run() { crate::media::handlers::list(); }".to_string());
+    for m in ["error", "content", "content::posts", "content::status", "media", "media::handlers"] {
+        known.insert(m.to_string(), String::new());
+    }
+    let found: Vec<String> = edges(&known).into_iter().map(|(a, b)| format!("{a} -> {b}")).collect();
+    assert_eq!(
+        found,
+        [
+            "api -> api::dispatch",
+            "api -> content::posts",
+            "api -> content::status",
+            "api -> error",
+            "api::dispatch -> media::handlers"
+        ]
+    );
+    // The kit's `api` reaching the app's dispatch is against the layers.
+    assert!(rank("api::dispatch").0 > rank("api").0);
+    let nodes: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+    let ring: BTreeSet<(String, String)> =
+        [("a", "b"), ("b", "a"), ("b", "c")].iter().map(|(x, y)| (x.to_string(), y.to_string())).collect();
+    assert_eq!(cycles(&nodes, &ring), [vec!["a".to_string(), "b".to_string()]]);
+}
