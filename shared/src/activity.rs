@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::routes::RouteId;
+use crate::api::route::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;

@@ -1,10 +1,11 @@
 //! Herald's domain crate: everything that does not depend on where it runs.
 //! Runtimes (Cloudflare Workers, Spin, native test hosts) supply the ports in [`ports`]
-//! and hand requests to [`api::handle`].
+//! and hand requests to [`app::handle`].
 
 pub mod activity;
 pub mod agency;
 pub mod api;
+pub mod app;
 pub mod approvals;
 pub mod collab;
 pub mod content;
@@ -21,5 +22,6 @@ pub mod sql;
 pub mod validate;
 pub mod workspaces;
 
-pub use api::{handle, Context, Request, Response};
+pub use api::{Context, Request, Response};
+pub use app::handle;
 pub use error::AppError;

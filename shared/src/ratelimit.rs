@@ -1,6 +1,6 @@
 //! Inbound rate limits (SPEC PL-5): the port a host's counter store sits behind, the policies
 //! read from the configuration, and the fixed-window arithmetic every store shares. Which
-//! routes count against which policy is the API's business (`api::limits`).
+//! routes count against which policy is the API's business (`app::limits`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,7 +1,7 @@
 //! The platform's promises: envelope, validation details, body limits, request ids, security
 //! headers, CORS, health, the OpenAPI document and the development mailbox.
 
-use herald::api::routes::ROUTES;
+use herald::app::routes::ROUTES;
 use herald::ports::Environment;
 use herald_tests::*;
 use serde_json::json;
@@ -206,7 +206,7 @@ async fn the_scheduler_tick_needs_its_token() {
 async fn without_a_tick_secret_the_tick_route_does_not_exist() {
     let mut config = herald_tests::test_config(Environment::Development);
     config.tick_secret = None;
-    assert!(herald::api::routes::find(&config, "POST", "/api/v1/internal/tick").is_err());
+    assert!(herald::app::routes::find(&config, "POST", "/api/v1/internal/tick").is_err());
 }
 
 #[test]

@@ -233,7 +233,7 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut domain = herald::Request::new(parts.method.as_str(), path_and_query);
     domain.headers = header_pairs(&parts.headers);
-    let max_body = herald::api::routes::body_limit_for(config, &domain.method, &domain.path);
+    let max_body = herald::app::routes::body_limit_for(config, &domain.method, &domain.path);
     let declared = domain.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_none_or(|l| l <= max_body) {
         while let Some(Ok(frame)) = body.frame().await {

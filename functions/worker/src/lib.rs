@@ -218,7 +218,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
-    let limit = herald::api::routes::body_limit_for(&host.config, &domain.method, &domain.path);
+    let limit = herald::app::routes::body_limit_for(&host.config, &domain.method, &domain.path);
     if herald::media::streams_body(&domain.method, &domain.path) {
         // A media file goes to R2 as it arrives, never whole in memory.
         host.blobs.hold_body(req.inner().body());

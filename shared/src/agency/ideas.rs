@@ -641,8 +641,8 @@ pub const DOCUMENTED: &[Documented] = &[
     field("IdeaInput", "hashtags", Rule::Items(0, 30, &Rule::NonBlank(100))),
     field("IdeaInput", "platforms", Rule::Items(0, 8, &Rule::OneOf(&campaigns::PLATFORMS))),
     field("IdeaDecisionInput", "comment", Rule::Text(5000)),
-    required(crate::api::routes::RouteId::CreateIdea, &["title"]),
-    required(crate::api::routes::RouteId::RejectIdea, &["comment"]),
+    required(crate::api::route::RouteId::CreateIdea, &["title"]),
+    required(crate::api::route::RouteId::RejectIdea, &["comment"]),
 ];
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ pub mod clients;
 pub mod ideas;
 pub mod personas;
 
+use crate::api::permissions::Role;
 use crate::api::{Call, Member};
 use crate::error::AppError;
-use crate::workspaces::permissions::Role;
 
 /// The user whose client attachments limit what the caller sees, or "" when nothing is limited.
 /// Queries use it as `(?N = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?N))`.

@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(nested(r#"{"maybe":[{"count":1},[3]]}"#), "maybe[1]");
         assert_eq!(nested(r#"{"inner":{"count":1,"evil":2}}"#), "inner.evil", "paths stay whole");
         let ok = parse::<Nested>(br#"{"inner":{"count":3},"list":[{"count":4}]}"#).unwrap();
-        assert_eq!((ok.inner.map(|i| i.count), ok.list.len()), (Some(3), 1));
+        assert_eq!((ok.inner.map(|i| i.count), ok.list.len(), ok.maybe.is_none()), (Some(3), 1, true));
     }
 
     #[test]

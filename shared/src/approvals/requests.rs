@@ -13,6 +13,7 @@ use crate::agency::client_limit;
 use crate::api::documented::{self as doc, field, required, Documented};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
+use crate::api::permissions::Role;
 use crate::api::{Call, Context, Member, Response};
 use crate::collab::notifications::{self, Notice};
 use crate::content::posts::{self, PostView};
@@ -22,7 +23,6 @@ use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
-use crate::workspaces::permissions::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -661,5 +661,5 @@ fn last_shown(rows: &mut Vec<Row>, limit: i64) -> Result<Option<String>, AppErro
 /// What the decisions check, as the OpenAPI document states it.
 pub const DOCUMENTED: &[Documented] = &[
     field("DecisionInput", "comment", doc::Rule::Text(5000)),
-    required(crate::api::routes::RouteId::RejectApproval, &["comment"]),
+    required(crate::api::route::RouteId::RejectApproval, &["comment"]),
 ];

@@ -30,6 +30,7 @@ use crate::activity::{self, Change};
 use crate::agency::{client_limit, ideas};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
+use crate::api::permissions::{Permission, Role};
 use crate::api::{percent_decode, Call, Context, Member, Response};
 use crate::content::posts::{self, PostView};
 use crate::content::posts_api::save_edit;
@@ -40,7 +41,6 @@ use crate::identity::tokens;
 use crate::params;
 use crate::sql::{DbError, Row, Scope, Sql, Statement};
 use crate::validate::{self, rfc3339};
-use crate::workspaces::permissions::{Permission, Role};
 
 /// A week, unless the creator says otherwise.
 pub const DEFAULT_HOURS: i64 = 168;

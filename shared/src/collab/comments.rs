@@ -12,6 +12,7 @@ use crate::agency::client_limit;
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
+use crate::api::permissions::Role;
 use crate::api::{Call, Context, Response};
 use crate::content::posts;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
@@ -19,7 +20,6 @@ use crate::params;
 use crate::sql::{Row, Statement};
 use crate::validate::rfc3339;
 use crate::workspaces::members;
-use crate::workspaces::permissions::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -163,7 +163,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let mut mentions: Vec<String> = Vec::new();
     for (i, id) in input.mentions.unwrap_or_default().into_iter().enumerate() {
         // An id is parsed as an id before it goes near a query.
-        if !crate::api::routes::is_id(&id) {
+        if !crate::api::route::is_id(&id) {
             errors.push(FieldError::new(format!("mentions[{i}]"), "must be a user id (a lower-case UUID)"));
             continue;
         }

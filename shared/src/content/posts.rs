@@ -530,8 +530,8 @@ pub const DOCUMENTED: &[Documented] = &[
     field("TargetInput", "accountId", Rule::Id),
     field("TargetInput", "text", Rule::Text(MAX_BODY_CHARS)),
     field("TargetInput", "media", Rule::Each(&Rule::Id)),
-    required(crate::api::routes::RouteId::CreatePost, &["title"]),
-    omitted(crate::api::routes::RouteId::CreatePost, &["version"]),
+    required(crate::api::route::RouteId::CreatePost, &["title"]),
+    omitted(crate::api::route::RouteId::CreatePost, &["version"]),
 ];
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::activity::{self, Change};
 use crate::agency::client_limit;
 use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::routes::RouteId;
+use crate::api::route::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;

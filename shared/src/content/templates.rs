@@ -23,7 +23,7 @@ use crate::activity::{self, Change};
 use crate::agency::{campaigns, client_limit, clients};
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::routes::RouteId;
+use crate::api::route::RouteId;
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;

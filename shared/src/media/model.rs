@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::agency::{labels, opt_text};
 use crate::api::documented::{field, query, Documented, Rule};
-use crate::api::routes::RouteId;
+use crate::api::route::RouteId;
 
 const MIB: i64 = 1024 * 1024;
 

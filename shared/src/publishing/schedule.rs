@@ -11,7 +11,7 @@ use super::accounts;
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
-use crate::api::routes::RouteId;
+use crate::api::route::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
 use crate::content::posts::{self, PostView, TargetView};

@@ -5,5 +5,5 @@ pub mod api;
 pub mod invites;
 pub mod members;
 pub mod model;
-pub mod permissions;
+pub use crate::api::permissions;
 pub mod store;

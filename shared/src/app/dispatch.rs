@@ -1,8 +1,9 @@
 //! From a matched route to its handler.
 
-use super::access::Call;
+use super::openapi;
 use super::routes::RouteId::*;
-use super::{openapi, Context, Response};
+use crate::api::Call;
+use crate::api::{Context, Response};
 use crate::error::AppError;
 use crate::{activity, agency, approvals, collab, content, health, identity, mail, maintenance, workspaces};
 

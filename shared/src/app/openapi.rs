@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::Response;
+use crate::api::Response;
 use crate::{activity, agency, approvals, collab, content, health, identity, mail, maintenance, workspaces};
 
 #[derive(OpenApi)]
@@ -218,7 +218,7 @@ pub fn document() -> serde_json::Value {
     doc
 }
 
-use super::documented::ID_PATTERN;
+use crate::api::documented::ID_PATTERN;
 
 /// What the kit does for every route, stated on every operation: a unique operation id named
 /// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
@@ -297,7 +297,7 @@ fn conventions(doc: &mut serde_json::Value) {
         }
         let text = serde_json::json!({"type": "string", "pattern": crate::validate::TEXT_PATTERN});
         let any = serde_json::json!({"$ref": "#/components/schemas/JsonValue"});
-        schemas.insert("TimeZone".into(), super::documented::time_zones());
+        schemas.insert("TimeZone".into(), crate::app::documented::time_zones());
         schemas.insert(
             "JsonValue".into(),
             serde_json::json!({
@@ -322,12 +322,12 @@ fn conventions(doc: &mut serde_json::Value) {
             text_patterns(&mut p["schema"], crate::validate::QUERY_TEXT_PATTERN);
         }
     }
-    let unknown = super::documented::apply_all(doc, INPUTS);
+    let unknown = crate::app::documented::apply_all(doc, INPUTS);
     debug_assert!(unknown.is_empty(), "documented rows the document does not have: {unknown:?}");
 }
 
 /// Each area's table of what its input parsers check.
-const INPUTS: &[&[super::documented::Documented]] = &[
+const INPUTS: &[&[crate::api::documented::Documented]] = &[
     identity::model::DOCUMENTED,
     workspaces::model::DOCUMENTED,
     agency::campaigns::DOCUMENTED,
@@ -480,7 +480,7 @@ pub fn serve() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::routes::ROUTES;
+    use crate::app::routes::ROUTES;
 
     #[test]
     fn the_committed_document_is_current() {
@@ -543,7 +543,7 @@ mod tests {
         assert_eq!(since["schema"]["format"], "date-time");
         let mut doc = document();
         let stale = [crate::api::documented::field("NoSuchInput", "name", crate::api::documented::Rule::Id)];
-        assert_eq!(crate::api::documented::apply_all(&mut doc, &[&stale]), ["NoSuchInput.name"]);
+        assert_eq!(crate::app::documented::apply_all(&mut doc, &[&stale]), ["NoSuchInput.name"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! CORS against an allow-list of origins (SPEC PL-6). Browsers from other origins get no
 //! CORS headers and so cannot read answers.
 
-use super::{Request, Response};
+use crate::api::{Request, Response};
 use crate::ports::Config;
 
 /// How an origin is allowed: a listed origin may send credentials (the refresh cookie); `*`

@@ -1,165 +1,10 @@
 //! The route table: every endpoint, its path under `/api/v1` (SPEC PL-3) and what a caller
 //! needs to reach it (SPEC IAM-9). The OpenAPI test checks this table against the document.
 
+use crate::api::permissions::Permission;
+pub use crate::api::route::{is_id, Access, Params, Route, RouteId};
 use crate::error::AppError;
 use crate::ports::{Config, Environment};
-use crate::workspaces::permissions::Permission;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteId {
-    Health,
-    OpenApi,
-    Signup,
-    Login,
-    Refresh,
-    Logout,
-    GetMe,
-    UpdateMe,
-    VerifyEmail,
-    ResendVerification,
-    ForgotPassword,
-    ResetPassword,
-    ConfirmEmail,
-    ChangePassword,
-    ChangeEmail,
-    ListSessions,
-    RevokeSessions,
-    RevokeSession,
-    ListAccountActivity,
-    ListWorkspaces,
-    CreateWorkspace,
-    GetWorkspace,
-    UpdateWorkspace,
-    ArchiveWorkspace,
-    ListMembers,
-    UpdateMember,
-    RemoveMember,
-    ListInvites,
-    CreateInvite,
-    RevokeInvite,
-    ResendInvite,
-    AcceptInvite,
-    DevMailbox,
-    Tick,
-    ActivityList,
-    ListClients,
-    CreateClient,
-    GetClient,
-    UpdateClient,
-    ArchiveClient,
-    AttachClientMember,
-    DetachClientMember,
-    ListPersonas,
-    CreatePersona,
-    GetPersona,
-    UpdatePersona,
-    DeletePersona,
-    ListCampaigns,
-    CreateCampaign,
-    GetCampaign,
-    UpdateCampaign,
-    ArchiveCampaign,
-    ListPosts,
-    CreatePost,
-    GetPost,
-    UpdatePost,
-    DeletePost,
-    ArchivePost,
-    UnarchivePost,
-    ListVersions,
-    DiffVersions,
-    GetVersion,
-    RestoreVersion,
-    ListMedia,
-    CreateMediaUpload,
-    GetMedia,
-    UpdateMedia,
-    DeleteMedia,
-    CompleteMedia,
-    PutMediaContent,
-    GetMediaContent,
-    MediaLink,
-    GetMediaUsage,
-    ImportPosts,
-    ListTemplates,
-    CreateTemplate,
-    GetTemplate,
-    UpdateTemplate,
-    ArchiveTemplate,
-    RenderTemplate,
-    TemplateToPost,
-    GetWorkflow,
-    PutWorkflow,
-    GetClientWorkflow,
-    PutClientWorkflow,
-    SubmitPost,
-    ListApprovals,
-    GetApproval,
-    ApproveApproval,
-    RejectApproval,
-    PostApprovals,
-    ListComments,
-    CreateComment,
-    DeleteComment,
-    ListNotifications,
-    ReadNotification,
-    ReadAllNotifications,
-    ListReviewLinks,
-    CreateReviewLink,
-    RevokeReviewLink,
-    ReviewPage,
-    ReviewApprove,
-    ReviewRequestChanges,
-    ReviewIdeaApprove,
-    ReviewIdeaRequestChanges,
-    ReviewMedia,
-    ListIdeas,
-    CreateIdea,
-    GetIdea,
-    UpdateIdea,
-    ApproveIdea,
-    RejectIdea,
-    IdeaToPost,
-    ListAccounts,
-    ConnectAccount,
-    OAuthStart,
-    OAuthCallback,
-    GetAccount,
-    PutSlots,
-    NextSlot,
-    DisconnectAccount,
-    SchedulePost,
-    PublishNow,
-    ReschedulePost,
-    CancelSchedule,
-    PostPublications,
-    ListPublications,
-    ListIdeaComments,
-    CreateIdeaComment,
-    DeleteIdeaComment,
-}
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    /// Any signed-in user.
-    User,
-    /// A member of the workspace in the path whose role grants the permission.
-    Workspace(Permission),
-    /// Exists only when `ENVIRONMENT=development`.
-    Development,
-    /// For schedulers: `Authorization: Bearer <TICK_SECRET>`; exists only when that is set.
-    Scheduler,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub id: RouteId,
-    pub access: Access,
-}
 
 const fn r(method: &'static str, path: &'static str, id: RouteId, access: Access) -> Route {
     Route { method, path, id, access }
@@ -437,31 +282,6 @@ pub fn body_limit_for(config: &Config, method: &str, path: &str) -> usize {
     find(config, method, path).map_or(config.max_body_bytes, |(route, _)| body_limit(config, route))
 }
 
-/// Path parameters, by name.
-#[derive(Debug, Default, Clone)]
-pub struct Params(Vec<(&'static str, String)>);
-
-impl Params {
-    /// Path parameters named `…Id` are ids; anything else is refused with the parameter named,
-    /// before it reaches a query.
-    fn check_ids(&self) -> Result<(), AppError> {
-        for (name, value) in &self.0 {
-            if name.ends_with("Id") && !is_id(value) {
-                return Err(AppError::field(*name, "must be an id (a lower-case UUID)"));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn get(&self, name: &str) -> Result<&str, AppError> {
-        self.0
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| AppError::Internal(format!("route has no parameter {name}")))
-    }
-}
-
 /// Finds the route for a request: 404 when no path matches, 405 (with the methods the path
 /// has) when the path exists under other methods, 400 when an id in the path is not an id.
 pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route, Params), AppError> {
@@ -506,15 +326,6 @@ pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route
     }
     allowed.push("OPTIONS");
     Err(AppError::MethodNotAllowed(allowed.join(", ")))
-}
-
-/// Whether `s` is an id as Herald writes them: a hyphenated lower-case UUID.
-pub fn is_id(s: &str) -> bool {
-    s.len() == 36
-        && s.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-        })
 }
 
 fn matches(pattern: &'static str, path: &str) -> Option<Params> {

@@ -1,47 +1,13 @@
 //! Authentication and authorization, done once for every route from the route table:
 //! handlers receive a caller who is known and allowed (SPEC IAM-9, IAM-10).
 
-use super::routes::{Access, Params, Route};
-use super::{Context, Request};
+use crate::api::permissions::Role;
+use crate::api::route::{Access, Params, Route};
+use crate::api::{Call, Caller, Context, Member, Request};
 use crate::error::AppError;
 use crate::identity::tokens;
 use crate::params;
 use crate::sql::Scope;
-use crate::workspaces::permissions::Role;
-
-/// The signed-in user.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: String,
-    /// The session the access token was issued to (`None` for tokens older than sessions).
-    pub session_id: Option<String>,
-}
-
-/// The caller's membership of the workspace in the path.
-#[derive(Debug, Clone)]
-pub struct Member {
-    pub workspace_id: String,
-    pub role: Role,
-}
-
-/// A request that passed the route's access rule.
-pub struct Call<'r> {
-    pub req: &'r Request,
-    pub route: &'static Route,
-    pub params: Params,
-    pub caller: Option<Caller>,
-    pub member: Option<Member>,
-}
-
-impl Call<'_> {
-    pub fn caller(&self) -> Result<&Caller, AppError> {
-        self.caller.as_ref().ok_or_else(|| AppError::Internal("route has no caller".into()))
-    }
-
-    pub fn member(&self) -> Result<&Member, AppError> {
-        self.member.as_ref().ok_or_else(|| AppError::Internal("route has no workspace".into()))
-    }
-}
 
 pub async fn authorize<'r>(
     ctx: &Context<'_>,

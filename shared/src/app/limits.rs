@@ -5,7 +5,7 @@
 
 use super::access;
 use super::routes::{Access, Route, RouteId};
-use super::{Context, Request, Response};
+use crate::api::{Context, Request, Response};
 use crate::ratelimit::{Decision, Policy, RateLimits};
 
 /// A class of route: one policy, one way of naming the caller.
@@ -130,7 +130,7 @@ pub fn decorate(response: &mut Response, applied: &Applied) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::routes::ROUTES;
+    use crate::app::routes::ROUTES;
 
     fn class(id: RouteId) -> Option<Class> {
         ROUTES.iter().find(|r| r.id == id).and_then(Class::of)

@@ -17,13 +17,14 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::access::Call;
-use super::{dispatch, Context, Response};
+use super::dispatch;
+use crate::api::Call;
+use crate::api::{Context, Response};
 use crate::error::AppError;
 use crate::params;
 use crate::sql::DbError;
 
-pub const TTL_MS: i64 = 24 * 3600 * 1000;
+pub const TTL_MS: i64 = crate::api::IDEMPOTENCY_TTL_MS;
 /// Response headers worth replaying.
 const KEPT_HEADERS: [&str; 2] = ["content-type", "set-cookie"];
 /// Request headers that identify an anonymous caller.

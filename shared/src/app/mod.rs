@@ -1,0 +1,164 @@
+//! The app: puts the areas together. A runtime turns its request into a [`Request`], calls
+//! [`handle`] with its adapters in a [`Context`], and sends back the [`Response`]. Routing,
+//! authorization, rate limits, idempotency, CORS, security headers, dispatch to the areas'
+//! handlers and the OpenAPI document live here; the kit (`crate::api`) and the areas never
+//! import this module.
+
+pub mod access;
+mod cors;
+mod dispatch;
+pub mod documented;
+pub mod idempotency;
+pub mod limits;
+pub mod openapi;
+pub mod routes;
+
+use crate::api::{json, percent_decode, Context, Request, Response};
+use crate::error::AppError;
+
+/// Serves one request. Never panics on input and never lets an internal cause out.
+pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
+    let started = ctx.clock.now_ms();
+    let request_id = request_id(ctx, &req);
+    let origin = req.header("origin").map(str::to_string);
+    let mut seen = Seen::default();
+    let mut response = if req.method == "OPTIONS" {
+        cors::preflight(ctx.config, &req)
+    } else {
+        match serve(ctx, &req, &mut seen).await {
+            Ok(r) => r,
+            Err(err) => error_response(&err, &request_id, &req),
+        }
+    };
+    if let Some(applied) = &seen.limited {
+        limits::decorate(&mut response, applied);
+    }
+    // One line per request (SPEC PL-7): the route's pattern, never the raw path (review and
+    // media-link tokens live in paths), and never a body, a header or a secret.
+    tracing::info!(
+        method = %req.method,
+        route = seen.route.unwrap_or("unmatched"),
+        status = response.status,
+        latency_ms = ctx.clock.now_ms().saturating_sub(started),
+        request_id = %request_id,
+        workspace = %seen.workspace.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response.headers.push(("x-request-id".into(), request_id));
+    // Answers carry tenants' data and tokens: no cache, shared or private, keeps them, unless a
+    // handler chose otherwise for its own answer.
+    if response.header("cache-control").is_none() {
+        response.headers.push(("cache-control".into(), "no-store".into()));
+    }
+    security_headers(&mut response);
+    cors::decorate(ctx.config, origin.as_deref(), &mut response);
+    response
+}
+
+/// What the request log may say about a request, as serving learns it.
+#[derive(Default)]
+struct Seen {
+    route: Option<&'static str>,
+    workspace: Option<String>,
+    /// The rate limit the request was counted against, for the answer's headers whatever it
+    /// turns out to be.
+    limited: Option<limits::Applied>,
+}
+
+async fn serve(ctx: &Context<'_>, req: &Request, seen: &mut Seen) -> Result<Response, AppError> {
+    let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+    seen.route = Some(route.path);
+    seen.workspace = params.get("workspaceId").ok().map(str::to_string);
+    seen.limited = limits::check(ctx, req, route).await;
+    if let Some(applied) = seen.limited.as_ref().filter(|a| !a.decision.allowed) {
+        return Err(AppError::RateLimited(format!(
+            "too many requests; try again in {} seconds",
+            applied.decision.reset_secs
+        )));
+    }
+    check_text_inputs(req)?;
+    let limit = routes::body_limit(ctx.config, route);
+    let declared = req.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+    if req.body.len() > limit || declared.is_some_and(|l| l > limit) {
+        return Err(AppError::PayloadTooLarge(limit));
+    }
+    // A handle may serve many requests: nothing of the previous caller's scope survives.
+    ctx.db.set_scope(crate::sql::Scope::default());
+    let call = access::authorize(ctx, req, route, params).await?;
+    if req.method == "POST" {
+        if let Some(key) = req.header("idempotency-key") {
+            return idempotency::replay_or_run(ctx, &call, key).await;
+        }
+    }
+    dispatch::dispatch(ctx, &call).await
+}
+
+/// Every query parameter and header comes in as text without control characters (tab allowed
+/// in headers), checked once here so that no database sees them (JSON bodies: `json::parse`;
+/// path parameters: `routes::find`, which parses ids as ids).
+fn check_text_inputs(req: &Request) -> Result<(), AppError> {
+    let refused = |s: &str| s.chars().any(json::is_refused_char) || s.contains('\n');
+    for pair in req.query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (percent_decode(name), percent_decode(value));
+        if refused(&name) || refused(&value) {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            return Err(AppError::field(shown, "must not contain control characters"));
+        }
+    }
+    for (name, value) in &req.headers {
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            return Err(AppError::field(format!("header {shown}"), "must not contain control characters"));
+        }
+    }
+    Ok(())
+}
+
+fn error_response(err: &AppError, request_id: &str, req: &Request) -> Response {
+    match err {
+        AppError::Internal(cause) | AppError::ExternalApi(cause) => {
+            tracing::error!(request_id, method = %req.method, path = %req.path, %cause, "request failed")
+        }
+        _ => {}
+    }
+    let response = json::to_response(err.status(), &err.envelope(request_id));
+    match err {
+        AppError::MethodNotAllowed(allow) => response.with_header("allow", allow.as_str()),
+        _ => response,
+    }
+}
+
+/// The caller's `X-Request-Id` when it is sane, a fresh UUIDv7 otherwise (SPEC PL-7).
+fn request_id(ctx: &Context<'_>, req: &Request) -> String {
+    match req.header("x-request-id") {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            id.to_string()
+        }
+        _ => format!("req_{}", ctx.new_id()),
+    }
+}
+
+/// SPEC PL-6. The API serves JSON, so the policy forbids everything a page could load.
+fn security_headers(r: &mut Response) {
+    let csp = if r.header("content-type").is_some_and(|t| t.starts_with("text/html")) {
+        // The review page: its own inline style, its media from this origin, forms only to itself.
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    for (k, v) in [
+        ("content-security-policy", csp),
+        ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        r.headers.push((k.into(), v.into()));
+    }
+}
