@@ -18,6 +18,7 @@ pub mod media;
 pub mod ports;
 pub mod publishing;
 pub mod ratelimit;
+pub mod sealed;
 pub mod sql;
 pub mod validate;
 pub mod workspaces;

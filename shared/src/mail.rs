@@ -14,17 +14,7 @@ use crate::ports::{Http, HttpRequest};
 use crate::sql::Sql;
 use crate::validate::rfc3339;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MailMessage {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-}
-
-#[async_trait(?Send)]
-pub trait Mail {
-    async fn send(&self, message: &MailMessage) -> Result<(), AppError>;
-}
+pub use crate::ports::{Mail, MailMessage};
 
 /// Keeps every message in `dev_mailbox`. Only for `ENVIRONMENT=development`.
 pub struct DevMailbox<'a> {
@@ -120,7 +110,7 @@ pub struct CaughtMail {
 pub async fn mailbox(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     // Addresses are written to in their normalized form: look them up the same way.
     let to = call.req.query_param("to").map(|t| {
-        crate::identity::model::Email::parse(&t).map_or_else(|_| t.trim().to_lowercase(), |e| e.as_str().to_string())
+        crate::validate::Email::parse(&t).map_or_else(|_| t.trim().to_lowercase(), |e| e.as_str().to_string())
     });
     let rows = match to {
         Some(to) => {

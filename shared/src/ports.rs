@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 
-pub use crate::identity::password::PasswordHasher;
-pub use crate::mail::Mail;
-pub use crate::publishing::sealed::KeyRing;
+use crate::error::AppError;
+
 pub use crate::ratelimit::RateLimiter;
+pub use crate::sealed::KeyRing;
 pub use crate::sql::Sql;
 
 pub trait Clock {
@@ -130,7 +130,7 @@ pub struct Config {
     pub tick_secret: Option<String>,
     /// The keys platform credentials are sealed under (`TOKEN_KEYS`); none means accounts
     /// cannot be connected (503).
-    pub token_keys: crate::publishing::sealed::KeyRing,
+    pub token_keys: crate::sealed::KeyRing,
     /// Whether account servers (a PDS, a Mastodon instance) may be on loopback or private
     /// addresses and plain http: development and tests only (`PLATFORM_ALLOW_PRIVATE`).
     pub allow_private_hosts: bool,
@@ -211,7 +211,7 @@ impl Config {
         let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut problem = None;
         if let Some(keys) = get("TOKEN_KEYS") {
-            match crate::publishing::sealed::KeyRing::parse(&keys) {
+            match crate::sealed::KeyRing::parse(&keys) {
                 Ok(ring) => self.token_keys = ring,
                 Err(e) => problem = Some(format!("TOKEN_KEYS is unusable, accounts cannot be connected: {e}")),
             }
@@ -316,4 +316,28 @@ pub trait Blobs {
 
     /// A URL that lets its bearer GET `key` until `expires_secs` after `now_ms`.
     fn presign_get(&self, key: &str, expires_secs: u32, now_ms: i64) -> Result<String, BlobError>;
+}
+
+/// Password hashing (the identity area supplies Argon2id, `identity::password`).
+#[async_trait(?Send)]
+pub trait PasswordHasher {
+    /// Hashes `password` with the given random salt into a PHC string.
+    async fn hash(&self, password: &str, salt: &[u8]) -> Result<String, AppError>;
+    /// True when `password` matches the PHC string `stored`.
+    async fn verify(&self, password: &str, stored: &str) -> bool;
+    /// True when `stored` was made with other parameters than this hasher's.
+    fn needs_rehash(&self, stored: &str) -> bool;
+}
+
+/// A mail to send (the `mail` module has the development catcher and an HTTP provider).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailMessage {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+#[async_trait(?Send)]
+pub trait Mail {
+    async fn send(&self, message: &MailMessage) -> Result<(), AppError>;
 }

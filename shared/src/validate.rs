@@ -116,6 +116,52 @@ pub fn merge_patch(target: &mut Map<String, Json>, patch: Map<String, Json>) {
     }
 }
 
+/// An email address in the one form addresses are compared and sent to: trimmed, the local
+/// part lower-cased, the domain mapped by IDNA (UTS 46) to ASCII, which also lower-cases and
+/// folds compatibility forms. So `Ada@EXAMPLE.com`, `ada@ＥＸＡＭＰＬＥ.com` and `ada@example.com` are
+/// one account, and `exämple.com` is `xn--exmple-cua.com`. The local part is otherwise kept as
+/// given: its meaning belongs to the receiving server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    normalized: String,
+    /// How an address was stored before domains were IDNA-encoded (trimmed and lower-cased),
+    /// when that differs: accounts made then are still found under it.
+    legacy: Option<String>,
+}
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Email, String> {
+        let given = input.trim();
+        let invalid = || "must be a valid email address".to_string();
+        if given.len() > 1024 || given.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = given.split_once('@').ok_or_else(invalid)?;
+        let local = local.to_lowercase();
+        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+            return Err(invalid());
+        }
+        // STD3 rules, hyphen placement and DNS lengths: the strict form, as mail needs.
+        let domain = idna::domain_to_ascii_strict(domain).map_err(|_| invalid())?;
+        let domain_ok = domain.contains('.') && domain.split('.').all(|label| !label.is_empty());
+        let normalized = format!("{local}@{domain}");
+        if !domain_ok || normalized.len() > 254 {
+            return Err(invalid());
+        }
+        let legacy = Some(given.to_lowercase()).filter(|l| *l != normalized);
+        Ok(Email { normalized, legacy })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.normalized
+    }
+
+    /// The form an account made before normalization may be stored under, when it differs.
+    pub fn legacy(&self) -> Option<&str> {
+        self.legacy.as_deref()
+    }
+}
+
 /// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API:
 /// UTC with exactly three fraction digits (`2026-12-04T20:29:29.300Z`), so timestamps keep one
 /// length and sort as text the way they sort in time.

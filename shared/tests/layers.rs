@@ -13,7 +13,7 @@ use std::path::Path;
 fn rank(module: &str) -> (u8, &'static str) {
     let top = module.split("::").next().unwrap_or_default();
     match module {
-        "error" | "sql" | "sql::pg" | "validate" | "ports" | "ratelimit" => (0, "kit"),
+        "error" | "sql" | "sql::pg" | "validate" | "ports" | "ratelimit" | "sealed" => (0, "kit"),
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
         m if m.is_empty() || m == "app" || m.starts_with("app::") => (11, "app"),
         _ => match top {
@@ -38,19 +38,10 @@ const KNOWN: &[&str] = &[
     "agency::ideas -> collab::notifications",
     "agency::ideas -> content::posts",
     "agency::ideas -> content::posts_api",
-    "api -> ports",
     "approvals::requests -> content::posts_api",
     "approvals::review_page -> publishing::accounts",
     "content::posts -> publishing::accounts",
     "content::posts_api -> approvals::requests",
-    "identity::account -> identity::api",
-    "identity::api -> identity::account",
-    "mail -> api",
-    "mail -> identity::model",
-    "mail -> ports",
-    "ports -> identity::password",
-    "ports -> mail",
-    "ports -> publishing::sealed",
     "publishing::accounts -> publishing::bluesky",
     "publishing::accounts -> publishing::mastodon",
     "publishing::accounts -> publishing::oauth",
@@ -64,10 +55,7 @@ const KNOWN: &[&str] = &[
     "publishing::mastodon -> publishing::accounts",
     "publishing::oauth -> publishing::accounts",
     "publishing::oauth -> publishing::engine",
-    "publishing::sealed -> ports",
     "publishing::slots -> publishing::accounts",
-    "workspaces::invites -> workspaces::members",
-    "workspaces::members -> workspaces::invites",
 ];
 
 fn modules(src: &Path) -> BTreeMap<String, String> {

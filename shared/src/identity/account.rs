@@ -2,7 +2,6 @@
 //! changing the address. Every token travels by mail only; the answers that anyone may ask for
 //! (sign-up, forgotten password) say the same whether or not the address has an account.
 
-use super::api::with_session;
 use super::email_tokens::{self as et, Purpose};
 use super::model::*;
 use super::{mails, sessions, users};
@@ -115,7 +114,7 @@ pub async fn verify_email(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
     writes.append(&mut issued.statements);
     ctx.db.batch(&writes).await.map_err(et::spend_failed)?;
     let user = users::by_id(ctx.db, &pending.user_id).await?.ok_or_else(et::invalid)?;
-    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
+    Ok(sessions::with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/resend-verification", tag = "auth", security(("bearer" = [])),

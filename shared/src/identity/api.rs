@@ -12,11 +12,6 @@ use crate::validate::{self, Fields};
 
 const PREFERENCES_MAX_BYTES: usize = 16 * 1024;
 
-pub(super) fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Response {
-    let cookie = sessions::cookie(ctx, &session.refresh_token);
-    json::ok(status, session).with_header("set-cookie", cookie)
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth",
     request_body = SignupInput,
     responses(
@@ -62,7 +57,7 @@ pub async fn signup(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
             other => other,
         })?;
         let user = users::by_id(ctx.db, &id).await?.ok_or_else(|| AppError::Internal("new user vanished".into()))?;
-        return Ok(with_session(ctx, 201, sessions::session(ctx, user.view, issued)?));
+        return Ok(sessions::with_session(ctx, 201, sessions::session(ctx, user.view, issued)?));
     }
     match existing {
         Some(owner) => account::tell_owner_of_signup(ctx, &owner.view).await?,
@@ -100,7 +95,7 @@ pub async fn login(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     }
     let issued = sessions::start(ctx, &user.view.id, &sessions::device_of(call.req));
     ctx.db.batch(&issued.statements).await?;
-    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
+    Ok(sessions::with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
 }
 
 fn refresh_token_of(call: &Call<'_>) -> Result<Option<String>, AppError> {
@@ -123,7 +118,7 @@ pub async fn refresh(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let issued = sessions::rotate(ctx, &old.user_id, &old.family_id);
     // The old token is spent and its successor stored in one batch: never one without the other.
     sessions::spend_and_rotate(ctx, &old, &issued).await?;
-    Ok(with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
+    Ok(sessions::with_session(ctx, 200, sessions::session(ctx, user.view, issued)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",

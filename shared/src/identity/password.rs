@@ -8,16 +8,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 
 use crate::error::AppError;
-
-#[async_trait(?Send)]
-pub trait PasswordHasher {
-    /// Hashes `password` with the given random salt into a PHC string.
-    async fn hash(&self, password: &str, salt: &[u8]) -> Result<String, AppError>;
-    /// True when `password` matches the PHC string `stored`.
-    async fn verify(&self, password: &str, stored: &str) -> bool;
-    /// True when `stored` was made with other parameters than this hasher's.
-    fn needs_rehash(&self, stored: &str) -> bool;
-}
+pub use crate::ports::PasswordHasher;
 
 /// Argon2id cost profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

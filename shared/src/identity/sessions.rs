@@ -4,7 +4,7 @@
 
 use super::model::{AuthSession, SessionView, UserView};
 use super::tokens;
-use crate::api::{Context, Request};
+use crate::api::{json, Context, Request, Response};
 use crate::error::AppError;
 use crate::params;
 use crate::sql::{Row, Statement};
@@ -247,4 +247,10 @@ pub fn revoke_all(user_id: &str, keep: Option<&str>, now: i64) -> Statement {
             params![user_id, now],
         ),
     }
+}
+
+/// An answer that signs in: the session, and the refresh token as an HTTP-only cookie too.
+pub fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Response {
+    let cookie = cookie(ctx, &session.refresh_token);
+    json::ok(status, session).with_header("set-cookie", cookie)
 }

@@ -296,7 +296,8 @@ pub async fn store(
         None => verified.credentials,
     };
     let plain = serde_json::to_vec(&credentials).map_err(|e| AppError::Internal(e.to_string()))?;
-    let sealed = ctx.config.token_keys.seal(ctx.random, &plain, &id).map_err(|e| AppError::Internal(e.to_string()))?;
+    let sealed =
+        ctx.config.token_keys.seal(ctx.random.bytes(), &plain, &id).map_err(|e| AppError::Internal(e.to_string()))?;
     let key_id = ctx.config.token_keys.current_id().unwrap_or_default().to_string();
     let write = match &existing {
         None => Statement::new(
@@ -386,7 +387,7 @@ pub async fn disconnect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     let empty = ctx
         .config
         .token_keys
-        .seal(ctx.random, b"{}", &account.view.id)
+        .seal(ctx.random.bytes(), b"{}", &account.view.id)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let change = Change {
         action: "social_account.disconnect",

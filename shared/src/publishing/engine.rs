@@ -477,7 +477,7 @@ async fn record(
         let sealed = ctx
             .config
             .token_keys
-            .seal(ctx.random, &plain, &p.account_id)
+            .seal(ctx.random.bytes(), &plain, &p.account_id)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         statements.push(Statement::new(
             "UPDATE social_accounts SET credentials = ?3, key_id = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2",

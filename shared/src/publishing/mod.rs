@@ -19,7 +19,7 @@ pub mod meta;
 pub mod oauth;
 pub mod publish_now;
 pub mod schedule;
-pub mod sealed;
+pub use crate::sealed;
 pub mod slots;
 pub mod tiktok;
 pub mod x;

@@ -240,7 +240,7 @@ pub async fn start(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     let sealed = ctx
         .config
         .token_keys
-        .seal(ctx.random, verifier.as_bytes(), &state_hash)
+        .seal(ctx.random.bytes(), verifier.as_bytes(), &state_hash)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let now = ctx.clock.now_ms();
     let redirect = input.redirect_uri.trim().to_string();
@@ -708,7 +708,7 @@ async fn renew(
             let sealed = ctx
                 .config
                 .token_keys
-                .seal(ctx.random, &plain, &account.view.id)
+                .seal(ctx.random.bytes(), &plain, &account.view.id)
                 .map_err(|e| Outcome::Retry { reason: e.to_string(), status: None, after_ms: None })?;
             // Stored now, access and refresh together, and only over what we read: a
             // concurrent refresh wins and this attempt uses its grant instead.

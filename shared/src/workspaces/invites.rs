@@ -3,7 +3,6 @@
 //! whoever sent it: accepting checks, inside the writing statement, that the inviter is still a
 //! member who may invite and grant that role; removing or demoting them revokes what they sent.
 
-use super::members;
 use super::model::InviteView;
 use super::permissions::{Permission, Role};
 use super::store::role_of;
@@ -50,7 +49,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
         return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
     }
     if let Some(user) = users::by_email(ctx.db, &email).await? {
-        if members::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
+        if super::store::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
             return Err(AppError::Conflict("this person is already a member".into()));
         }
     }
@@ -267,7 +266,7 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
         &user.view,
         "verify your email address before accepting invitations sent to it",
     )?;
-    if members::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
+    if super::store::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
         return Err(AppError::Conflict("you are already a member of this workspace".into()));
     }
     // The inviter's standing is read here for a clear answer, and checked again by the update.

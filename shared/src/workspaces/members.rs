@@ -60,18 +60,7 @@ pub async fn one(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Opti
     db.query_one(&sql, &params![workspace_id, user_id]).await?.as_ref().map(decode).transpose()
 }
 
-pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
-    match db
-        .query_one(
-            "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
-            &params![workspace_id, user_id],
-        )
-        .await?
-    {
-        Some(row) => Ok(Some(role_of(&row)?)),
-        None => Ok(None),
-    }
-}
+pub use super::store::role_in;
 
 const LAST_OWNER_GUARD: &str = "(role <> 'owner' OR (SELECT COUNT(*) FROM memberships o \
      WHERE o.workspace_id = ?1 AND o.role = 'owner') > 1)";

@@ -103,3 +103,17 @@ pub fn archive(workspace_id: &str, now_ms: i64) -> [Statement; 2] {
         Statement::guard("SELECT 1 FROM workspaces WHERE id = ?1 AND archived_at = ?2", params![workspace_id, now_ms]),
     ]
 }
+
+/// The role of `user_id` in the workspace, if a member.
+pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
+    match db
+        .query_one(
+            "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
+            &params![workspace_id, user_id],
+        )
+        .await?
+    {
+        Some(row) => Ok(Some(role_of(&row)?)),
+        None => Ok(None),
+    }
+}

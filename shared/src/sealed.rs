@@ -3,15 +3,13 @@
 //! use the first key of `TOKEN_KEYS`, and any key still listed opens what it sealed.
 //!
 //! A sealed value is `v1.{key id}.{base64url(12-byte nonce ‖ ciphertext ‖ tag)}`. The nonce is
-//! random (the Random port) and the associated data binds the value to the row it belongs to
+//! random (from the Random port) and the associated data binds the value to the row it belongs to
 //! (an account id, an OAuth state), so a sealed token copied into another row does not open.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-
-use crate::ports::Random;
 
 /// The keys tokens are sealed under: the first seals, every one opens.
 #[derive(Clone, Default)]
@@ -75,10 +73,11 @@ impl KeyRing {
         self.keys.first().map(|(id, _)| id.as_str())
     }
 
-    pub fn seal(&self, random: &dyn Random, plaintext: &[u8], bound_to: &str) -> Result<String, SealError> {
+    /// Seals `plaintext` for the row `bound_to`, under a fresh random `nonce` (from the Random
+    /// port: `ctx.random.bytes()`).
+    pub fn seal(&self, nonce: [u8; 12], plaintext: &[u8], bound_to: &str) -> Result<String, SealError> {
         let (id, key) = self.keys.first().ok_or(SealError::NoKey)?;
         let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| SealError::NoKey)?;
-        let nonce: [u8; 12] = random.bytes();
         let sealed = cipher
             .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: bound_to.as_bytes() })
             .map_err(|_| SealError::Malformed)?;
@@ -117,6 +116,7 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::Random;
 
     struct Counter(std::cell::Cell<u8>);
     impl Random for Counter {
@@ -128,6 +128,10 @@ mod tests {
         }
     }
 
+    fn nonce(random: &dyn Random) -> [u8; 12] {
+        random.bytes()
+    }
+
     fn key(byte: u8) -> String {
         B64.encode([byte; 32])
     }
@@ -136,7 +140,7 @@ mod tests {
     fn sealed_tokens_open_only_with_their_key_and_their_row() {
         let random = Counter(std::cell::Cell::new(0));
         let ring = KeyRing::parse(&format!("k2:{},k1:{}", key(2), key(1))).unwrap();
-        let sealed = ring.seal(&random, b"refresh-token-secret", "acct-1").unwrap();
+        let sealed = ring.seal(nonce(&random), b"refresh-token-secret", "acct-1").unwrap();
         assert!(sealed.starts_with("v1.k2."), "the first key seals");
         assert!(!sealed.contains("refresh-token-secret"));
         assert_eq!(ring.open(&sealed, "acct-1").unwrap(), b"refresh-token-secret");
@@ -146,20 +150,20 @@ mod tests {
         altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
         assert_eq!(ring.open(std::str::from_utf8(&altered).unwrap(), "acct-1"), Err(SealError::Altered));
         // Two seals of the same text differ (fresh nonce).
-        assert_ne!(ring.seal(&random, b"x", "a").unwrap(), ring.seal(&random, b"x", "a").unwrap());
+        assert_ne!(ring.seal(nonce(&random), b"x", "a").unwrap(), ring.seal(nonce(&random), b"x", "a").unwrap());
     }
 
     #[test]
     fn keys_rotate_old_seals_still_open_and_unknown_keys_are_named() {
         let random = Counter(std::cell::Cell::new(9));
         let old = KeyRing::parse(&format!("k1:{}", key(1))).unwrap();
-        let sealed = old.seal(&random, b"token", "a").unwrap();
+        let sealed = old.seal(nonce(&random), b"token", "a").unwrap();
         let rotated = KeyRing::parse(&format!("k2:{}, k1:{}", key(2), key(1))).unwrap();
         assert_eq!(rotated.open(&sealed, "a").unwrap(), b"token");
         assert_eq!(KeyRing::key_id_of(&sealed), Some("k1"));
         let retired = KeyRing::parse(&format!("k2:{}", key(2))).unwrap();
         assert_eq!(retired.open(&sealed, "a"), Err(SealError::UnknownKey("k1".into())));
-        assert_eq!(KeyRing::default().seal(&random, b"x", "a"), Err(SealError::NoKey));
+        assert_eq!(KeyRing::default().seal(nonce(&random), b"x", "a"), Err(SealError::NoKey));
         assert_eq!(rotated.open("v1.k2.short", "a"), Err(SealError::Malformed));
     }
 
