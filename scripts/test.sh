@@ -144,12 +144,14 @@ setsid "$WRANGLER" dev functions/worker/build/index.js --env postgres --port "$r
 refuse_pid=$!; pids+=("$refuse_pid")
 refused=""
 for _ in $(seq 240); do
-  refused=$(curl -s -o "$state/refuse.json" -w '%{http_code}' "http://127.0.0.1:$refuse_port/health" 2>/dev/null || true)
+  refused=$(curl -s -D "$state/refuse.headers" -o "$state/refuse.json" -w '%{http_code}' "http://127.0.0.1:$refuse_port/health" 2>/dev/null || true)
   [ "$refused" != "000" ] && [ -n "$refused" ] && break
   sleep 0.5
 done
 for _ in $(seq 20); do grep -q "no Postgres driver" "$state/refuse.log" && break; sleep 0.5; done
+# The answer is the domain's, with its request id and security headers.
 if [ "$refused" != 503 ] || ! grep -q '"SERVICE_UNAVAILABLE"' "$state/refuse.json" \
+  || ! grep -q '"requestId":"req_' "$state/refuse.json" || ! grep -qi '^x-content-type-options: nosniff' "$state/refuse.headers" \
   || ! grep -q "no Postgres driver" "$state/refuse.log"; then
   log "the D1 build answered $refused over a HYPERDRIVE binding:"; cat "$state/refuse.json" >&2; tail -20 "$state/refuse.log" >&2
   exit 1

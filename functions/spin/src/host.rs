@@ -216,14 +216,14 @@ fn init_logging() {
 }
 
 fn new_request_id() -> String {
-    let ms = u64::try_from(SystemClock.now_ms()).unwrap_or(0);
-    let rand: [u8; 10] = (&WasiRandom as &dyn Random).bytes();
-    format!("req_{}", uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid())
+    format!("req_{}", herald::api::new_id(&SystemClock, &WasiRandom))
 }
 
 fn unavailable(request_id: &str, message: &str) -> herald::Response {
     let err = AppError::ServiceUnavailable(message.into());
-    migrations::decorate(migrations::error_response(&err, request_id), request_id)
+    let mut response = herald::app::error_response(&err, request_id, None);
+    herald::app::finish(&mut response, request_id.to_string());
+    response
 }
 
 /// The request as the domain sees it. A body declared too large is not read at all, and an
@@ -305,7 +305,7 @@ async fn with_context<T>(
 }
 
 async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) -> herald::Response {
-    let request_id = migrations::request_id(domain, new_request_id);
+    let request_id = herald::app::request_id(domain, new_request_id);
     migrations::serve(domain, tick_secret, &request_id, SystemClock.now_ms(), async || match vars.migration_url() {
         Some(url) => Ok((Box::new(SpinPg::open(url).await?) as Box<dyn Raw>, Dialect::Postgres)),
         None => Ok((Box::new(SpinSqlite::open().await?) as Box<dyn Raw>, Dialect::Sqlite)),

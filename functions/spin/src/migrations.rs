@@ -216,31 +216,12 @@ pub fn is_migrate_request(req: &Request, tick_secret: Option<&str>) -> bool {
     tick_secret.is_some() && req.method == "POST" && path == ROUTE
 }
 
-/// Compares secrets without an early exit that would time the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 pub fn authorize(req: &Request, tick_secret: &str) -> Result<(), AppError> {
     let given = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
-    if tick_secret.is_empty() || !constant_time_eq(tick_secret.as_bytes(), given.trim().as_bytes()) {
+    if tick_secret.is_empty() || !herald::api::constant_time_eq(tick_secret.as_bytes(), given.trim().as_bytes()) {
         return Err(AppError::Unauthorized("a valid scheduler token is required".into()));
     }
     Ok(())
-}
-
-/// The caller's `X-Request-Id` when it is sane (the rule of `herald::handle`), else `fresh()`.
-pub fn request_id(req: &Request, fresh: impl FnOnce() -> String) -> String {
-    match req.header("x-request-id") {
-        Some(id)
-            if !id.is_empty()
-                && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            id.to_string()
-        }
-        _ => fresh(),
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -274,34 +255,11 @@ pub async fn serve<'c>(
         })
     }
     .await;
-    let response = match result {
+    let mut response = match result {
         Ok(report) => json::ok(200, report),
-        Err(err) => error_response(&err, request_id),
+        Err(err) => herald::app::error_response(&err, request_id, Some(req)),
     };
-    decorate(response, request_id)
-}
-
-/// The envelope of `err`; internal causes go to the log with the request id, never out.
-pub fn error_response(err: &AppError, request_id: &str) -> Response {
-    if let AppError::Internal(cause) | AppError::ExternalApi(cause) = err {
-        tracing::error!(request_id, %cause, "request failed");
-    }
-    json::to_response(err.status(), &err.envelope(request_id))
-}
-
-/// The headers `herald::handle` puts on every answer, for the answers given outside it.
-pub fn decorate(mut response: Response, request_id: &str) -> Response {
-    response.headers.push(("x-request-id".into(), request_id.into()));
-    for (k, v) in [
-        ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
-        ("strict-transport-security", "max-age=31536000; includeSubDomains"),
-        ("x-frame-options", "DENY"),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-        ("cache-control", "no-store"),
-    ] {
-        response.headers.push((k.into(), v.into()));
-    }
+    herald::app::finish(&mut response, request_id.to_string());
     response
 }
 
@@ -513,10 +471,10 @@ mod tests {
     #[test]
     fn request_ids_follow_herald_rules() {
         let mut req = post(None);
-        assert_eq!(request_id(&req, || "fresh".into()), "fresh");
+        assert_eq!(herald::app::request_id(&req, || "fresh".into()), "fresh");
         req.headers.push(("X-Request-Id".into(), "abc-123_x".into()));
-        assert_eq!(request_id(&req, || "fresh".into()), "abc-123_x");
+        assert_eq!(herald::app::request_id(&req, || "fresh".into()), "abc-123_x");
         req.headers[0].1 = "bad id!".into();
-        assert_eq!(request_id(&req, || "fresh".into()), "fresh");
+        assert_eq!(herald::app::request_id(&req, || "fresh".into()), "fresh");
     }
 }

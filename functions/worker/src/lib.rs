@@ -57,12 +57,22 @@ fn config(env: &Env) -> Option<Config> {
     Some(config)
 }
 
+/// An answer given before the domain can serve: the envelope, a request id and the headers
+/// every answer carries (`herald::app::finish`).
 fn unavailable(message: &str) -> Result<Response> {
-    let body = herald::AppError::ServiceUnavailable(message.into()).envelope("none");
-    let bytes = serde_json::to_vec(&body).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let request_id = format!("req_{}", herald::api::new_id(&JsClock, &JsRandom));
+    let mut answer =
+        herald::app::error_response(&herald::AppError::ServiceUnavailable(message.into()), &request_id, None);
+    herald::app::finish(&mut answer, request_id);
+    to_worker(answer)
+}
+
+fn to_worker(answer: herald::Response) -> Result<Response> {
     let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    Ok(Response::from_bytes(bytes)?.with_status(503).with_headers(headers))
+    for (k, v) in &answer.headers {
+        headers.append(k, v)?;
+    }
+    Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
 }
 
 /// Postgres through Hyperdrive when the Worker has a HYPERDRIVE binding, D1 otherwise.
@@ -227,11 +237,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     }
 
     let answer = host.run(async |ctx| herald::handle(ctx, domain).await).await;
-    let headers = Headers::new();
-    for (k, v) in &answer.headers {
-        headers.append(k, v)?;
-    }
-    Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
+    to_worker(answer)
 }
 
 /// The body, read until it passes `limit` (one byte over is enough for the domain to answer

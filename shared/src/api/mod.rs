@@ -58,13 +58,19 @@ impl Context<'_> {
     /// A new UUIDv7: time-ordered, and within one process strictly increasing even inside one
     /// millisecond, so ids sort by creation and suit cursors.
     pub fn new_id(&self) -> String {
-        let (ms, counter) = next_tick(u64::try_from(self.clock.now_ms()).unwrap_or(0));
-        let mut rand: [u8; 10] = self.random.bytes();
-        // The first 12 bits become rand_a: the counter.
-        rand[0] = (counter >> 8) as u8 & 0x0F;
-        rand[1] = counter as u8;
-        uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
+        new_id(self.clock, self.random)
     }
+}
+
+/// A fresh id (UUIDv7, increasing within the process) from the clock and random ports; shells
+/// use it for the request ids of answers they give outside `app::handle`.
+pub fn new_id(clock: &dyn Clock, random: &dyn Random) -> String {
+    let (ms, counter) = next_tick(u64::try_from(clock.now_ms()).unwrap_or(0));
+    let mut rand: [u8; 10] = random.bytes();
+    // The first 12 bits become rand_a: the counter.
+    rand[0] = (counter >> 8) as u8 & 0x0F;
+    rand[1] = counter as u8;
+    uuid::Builder::from_unix_timestamp_millis(ms, &rand).into_uuid().to_string()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -188,6 +194,11 @@ impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+}
+
+/// Compares secrets without an early exit that would time the first differing byte.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

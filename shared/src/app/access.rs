@@ -21,7 +21,7 @@ pub async fn authorize<'r>(
         Access::Scheduler => {
             let expected = ctx.config.tick_secret.as_deref().unwrap_or_default();
             let given = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
-            if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.trim().as_bytes()) {
+            if expected.is_empty() || !crate::api::constant_time_eq(expected.as_bytes(), given.trim().as_bytes()) {
                 return Err(AppError::Unauthorized("a valid scheduler token is required".into()));
             }
         }
@@ -47,11 +47,6 @@ pub async fn authorize<'r>(
         }
     }
     Ok(call)
-}
-
-/// Compares secrets without an early exit that would time the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub(super) fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {

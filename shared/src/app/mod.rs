@@ -19,7 +19,7 @@ use crate::error::AppError;
 /// Serves one request. Never panics on input and never lets an internal cause out.
 pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
     let started = ctx.clock.now_ms();
-    let request_id = request_id(ctx, &req);
+    let request_id = request_id(&req, || format!("req_{}", ctx.new_id()));
     let origin = req.header("origin").map(str::to_string);
     let mut seen = Seen::default();
     let mut response = if req.method == "OPTIONS" {
@@ -27,7 +27,7 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
     } else {
         match serve(ctx, &req, &mut seen).await {
             Ok(r) => r,
-            Err(err) => error_response(&err, &request_id, &req),
+            Err(err) => error_response(&err, &request_id, Some(&req)),
         }
     };
     if let Some(applied) = &seen.limited {
@@ -44,15 +44,20 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
         workspace = %seen.workspace.as_deref().unwrap_or("-"),
         "request"
     );
+    finish(&mut response, request_id);
+    cors::decorate(ctx.config, origin.as_deref(), &mut response);
+    response
+}
+
+/// What every answer carries, also those a runtime gives outside [`handle`] (a shell's own
+/// routes, a server that is not configured): its request id, `no-store` unless the answer chose
+/// otherwise (answers carry tenants' data and tokens), and the security headers.
+pub fn finish(response: &mut Response, request_id: String) {
     response.headers.push(("x-request-id".into(), request_id));
-    // Answers carry tenants' data and tokens: no cache, shared or private, keeps them, unless a
-    // handler chose otherwise for its own answer.
     if response.header("cache-control").is_none() {
         response.headers.push(("cache-control".into(), "no-store".into()));
     }
-    security_headers(&mut response);
-    cors::decorate(ctx.config, origin.as_deref(), &mut response);
-    response
+    security_headers(response);
 }
 
 /// What the request log may say about a request, as serving learns it.
@@ -115,12 +120,14 @@ fn check_text_inputs(req: &Request) -> Result<(), AppError> {
     Ok(())
 }
 
-fn error_response(err: &AppError, request_id: &str, req: &Request) -> Response {
-    match err {
-        AppError::Internal(cause) | AppError::ExternalApi(cause) => {
-            tracing::error!(request_id, method = %req.method, path = %req.path, %cause, "request failed")
+/// The envelope of `err`; an internal cause goes to the log with the request id (and the
+/// request's method and path when there is one), never out.
+pub fn error_response(err: &AppError, request_id: &str, req: Option<&Request>) -> Response {
+    if let AppError::Internal(cause) | AppError::ExternalApi(cause) = err {
+        match req {
+            Some(req) => tracing::error!(request_id, method = %req.method, path = %req.path, %cause, "request failed"),
+            None => tracing::error!(request_id, %cause, "request failed"),
         }
-        _ => {}
     }
     let response = json::to_response(err.status(), &err.envelope(request_id));
     match err {
@@ -129,8 +136,8 @@ fn error_response(err: &AppError, request_id: &str, req: &Request) -> Response {
     }
 }
 
-/// The caller's `X-Request-Id` when it is sane, a fresh UUIDv7 otherwise (SPEC PL-7).
-fn request_id(ctx: &Context<'_>, req: &Request) -> String {
+/// The caller's `X-Request-Id` when it is sane, else `fresh()` (a UUIDv7, SPEC PL-7).
+pub fn request_id(req: &Request, fresh: impl FnOnce() -> String) -> String {
     match req.header("x-request-id") {
         Some(id)
             if !id.is_empty()
@@ -139,7 +146,7 @@ fn request_id(ctx: &Context<'_>, req: &Request) -> String {
         {
             id.to_string()
         }
-        _ => format!("req_{}", ctx.new_id()),
+        _ => fresh(),
     }
 }
 
