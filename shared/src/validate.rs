@@ -162,6 +162,32 @@ impl Email {
     }
 }
 
+/// Trimmed optional text of at most `max` characters; empty means absent.
+pub fn opt_text(input: Option<String>, max: usize) -> Result<Option<String>, String> {
+    match input.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > max => Err(format!("must be at most {max} characters")),
+        other => Ok(other),
+    }
+}
+
+/// A list of short labels (themes, words, goals): at most `max_items`, each 1–100 characters.
+pub fn labels(input: Vec<String>, max_items: usize) -> Result<Vec<String>, String> {
+    if input.len() > max_items {
+        return Err(format!("must have at most {max_items} items"));
+    }
+    input
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .map(|s| {
+            if s.is_empty() || s.chars().count() > 100 {
+                Err("items must be 1 to 100 characters".to_string())
+            } else {
+                Ok(s)
+            }
+        })
+        .collect()
+}
+
 /// Milliseconds since the epoch as RFC 3339 text, the form every timestamp takes in the API:
 /// UTC with exactly three fraction digits (`2026-12-04T20:29:29.300Z`), so timestamps keep one
 /// length and sort as text the way they sort in time.

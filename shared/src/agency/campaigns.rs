@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{client_limit, clients, labels, opt_text};
+use super::{client_limit, clients};
 use crate::activity::{self, Change};
 use crate::api::documented::{field, required, Documented, Rule};
 use crate::api::json::{self, Envelope};
@@ -12,7 +12,7 @@ use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
-use crate::validate::{self, rfc3339, Fields};
+use crate::validate::{self, labels, opt_text, rfc3339, Fields};
 
 /// The platforms a campaign may target.
 pub const PLATFORMS: [&str; 8] = ["x", "linkedin", "facebook", "instagram", "threads", "tiktok", "bluesky", "mastodon"];

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{client_limit, labels, opt_text};
+use super::client_limit;
 use crate::activity::{self, Change};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
@@ -15,7 +15,7 @@ use crate::error::{AppError, ErrorEnvelope};
 use crate::identity::users;
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
-use crate::validate::{self, rfc3339, Fields};
+use crate::validate::{self, labels, opt_text, rfc3339, Fields};
 use crate::workspaces::{members, permissions::Role};
 
 /// How a client's brand speaks (used by writers and by AI generation).

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{campaigns, client_limit, labels, opt_text};
+use super::{campaigns, client_limit};
 use crate::activity::{self, Change};
 use crate::api::documented::{field, required, Documented, Rule};
 use crate::api::json::{self, Envelope};
@@ -21,7 +21,7 @@ use crate::content::posts_api::create_one;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
-use crate::validate::rfc3339;
+use crate::validate::{labels, opt_text, rfc3339};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

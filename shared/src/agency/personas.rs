@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{client_limit, clients, labels, opt_text};
+use super::{client_limit, clients};
 use crate::activity::{self, Change};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
@@ -12,7 +12,7 @@ use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
-use crate::validate::{self, rfc3339, Fields};
+use crate::validate::{self, labels, opt_text, rfc3339, Fields};
 
 /// Everything about a persona besides its name and client.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]

@@ -9,7 +9,7 @@ use crate::api::route::RouteId;
 /// A lower-case UUID, as every id is written.
 pub const ID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
-/// Text with at least one visible character (tab and newline allowed), as `agency::labels`
+/// Text with at least one visible character (tab and newline allowed), as `validate::labels`
 /// and the other trimmed-text parsers want it.
 pub const NON_BLANK_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$";
 

@@ -507,7 +507,7 @@ pub fn parse_body(input: String) -> Result<String, String> {
 
 pub fn parse_tags(input: Vec<String>) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
-    for t in crate::agency::labels(input, 30)? {
+    for t in crate::validate::labels(input, 30)? {
         let t = t.to_lowercase();
         if !out.contains(&t) {
             out.push(t);

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::agency::{labels, opt_text};
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::route::RouteId;
+use crate::validate::{labels, opt_text};
 
 const MIB: i64 = 1024 * 1024;
 
