@@ -135,7 +135,7 @@ async fn a_post_with_an_image_and_facets_reaches_a_real_pds_once() {
         api.run_cron().await;
         tokio::time::sleep(Duration::from_millis(800)).await;
         let list = api.get(&w(&ws, &format!("/posts/{post}/publications"))).bearer(&owner.access).send().await.data();
-        let p = list[0].clone();
+        let p = list["items"][0].clone();
         if p["status"] == "published" || p["status"] == "failed" || p["status"] == "dead" {
             break p;
         }

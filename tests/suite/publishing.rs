@@ -37,8 +37,8 @@ async fn schedule(api: &Api, user: &User, ws: &str, post: &str, body: Value) -> 
 }
 
 async fn publications(api: &Api, user: &User, ws: &str, post: &str) -> Vec<Value> {
-    let r = api.get(&w(ws, &format!("/posts/{post}/publications"))).bearer(&user.access).send().await;
-    r.data().as_array().unwrap().clone()
+    let r = api.get(&w(ws, &format!("/posts/{post}/publications?limit=100"))).bearer(&user.access).send().await;
+    r.data()["items"].as_array().unwrap().clone()
 }
 
 /// A valid 1×1 PNG, ready in the workspace's media library.
@@ -1202,6 +1202,19 @@ async fn publications_page_and_filter_by_due_time() {
     let r = api.get(&w(&ws, "/publications?from=yesterday&to=soon")).bearer(&owner.access).send().await;
     assert_eq!(r.fields(), ["from", "to"]);
     refuses_bad_paging(&api, &owner, &w(&ws, "/publications")).await;
+
+    // A post's own publications page too: a repeating schedule makes several, each with its log.
+    let post = post_for_mastodon(&api, &owner, &ws, "Weekly").await;
+    let at = next_year("04-01T09:00:00Z");
+    let body = json!({"accountIds": [account["id"]], "at": at, "repeat": {"every": "week", "count": 5}});
+    assert_eq!(schedule(&api, &owner, &ws, &post, body).await.status, 201);
+    let path = w(&ws, &format!("/posts/{post}/publications"));
+    let paged = walk_pages(&api, &owner, &path, 2).await;
+    assert_eq!(paged.len(), 5);
+    let due: Vec<&str> = paged.iter().map(|p| p["dueAt"].as_str().unwrap()).collect();
+    assert!(due.windows(2).all(|w| w[0] < w[1]), "in due order: {due:?}");
+    assert!(paged.iter().all(|p| p["attemptLog"].is_array()));
+    refuses_bad_paging(&api, &owner, &path).await;
 }
 
 #[tokio::test]

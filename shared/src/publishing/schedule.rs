@@ -470,27 +470,34 @@ pub fn shift(due: i64, first: i64, new_first: i64, tz: &str) -> Result<i64, Stri
     landed.to_zoned(zone.clone()).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
 }
 
-async fn attempts_of(ctx: &Context<'_>, ws: &str, publication_id: &str) -> Result<Vec<AttemptView>, AppError> {
-    let rows = ctx
-        .db
-        .query(
-            "SELECT number, started_at, finished_at, outcome, http_status, detail FROM publication_attempts \
-             WHERE workspace_id = ?1 AND publication_id = ?2 ORDER BY started_at, id",
-            &params![ws, publication_id],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AttemptView {
+/// The attempt logs of `publications`, oldest attempt first: one query per chunk of ids, not
+/// one per publication (D1 counts queries per invocation).
+async fn attach_attempts(ctx: &Context<'_>, ws: &str, publications: &mut [PublicationView]) -> Result<(), AppError> {
+    let mut logs: std::collections::BTreeMap<String, Vec<AttemptView>> = std::collections::BTreeMap::new();
+    let ids: Vec<String> = publications.iter().map(|p| p.id.clone()).collect();
+    for chunk in ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT publication_id, number, started_at, finished_at, outcome, http_status, detail \
+             FROM publication_attempts WHERE workspace_id = ?1 AND publication_id IN ({}) ORDER BY started_at, id",
+            crate::sql::placeholders(2, chunk.len())
+        );
+        let mut values = vec![crate::sql::Value::from(ws)];
+        values.extend(chunk.iter().map(|id| crate::sql::Value::from(id.as_str())));
+        for r in ctx.db.query(&sql, &values).await? {
+            logs.entry(r.text("publication_id")?).or_default().push(AttemptView {
                 number: r.int("number")?,
                 started_at: rfc3339(r.int("started_at")?),
                 finished_at: rfc3339(r.int("finished_at")?),
                 outcome: r.text("outcome")?,
                 http_status: r.opt_int("http_status")?,
                 detail: r.opt_text("detail")?,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    for p in publications.iter_mut() {
+        p.attempt_log = Some(logs.remove(&p.id).unwrap_or_default());
+    }
+    Ok(())
 }
 
 pub(super) async fn list_of(
@@ -502,19 +509,19 @@ pub(super) async fn list_of(
     let sql = format!("SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY id");
     let mut out = ctx.db.query(&sql, &params![ws, post_id]).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     if with_attempts {
-        for p in &mut out {
-            p.attempt_log = Some(attempts_of(ctx, ws, &p.id).await?);
-        }
+        attach_attempts(ctx, ws, &mut out).await?;
     }
     Ok(out)
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", tag = "publishing", security(("bearer" = [])),
-    params(("workspaceId" = String, Path), ("postId" = String, Path)),
-    responses((status = 200, description = "The post's publications, each with its attempt log", body = Envelope<Vec<PublicationView>>),
+    params(("workspaceId" = String, Path), ("postId" = String, Path), PageQuery),
+    responses((status = 200, description = "The post's publications in the order they were made (a repeating schedule's by due time), each with its attempt log", body = Envelope<Page<PublicationView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
+    let paging::ById { limit, after } = paging::by_id(call.req)?;
     let post = posts::load(
         ctx.db,
         &member.workspace_id,
@@ -522,7 +529,15 @@ pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         call.params.get("postId")?,
     )
     .await?;
-    Ok(json::ok(200, list_of(ctx, &member.workspace_id, &post.id, true).await?))
+    let sql = format!(
+        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id > ?3) \
+         ORDER BY id LIMIT ?4"
+    );
+    let rows = ctx.db.query(&sql, &params![member.workspace_id.as_str(), post.id.as_str(), after, limit + 1]).await?;
+    let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = paging::next_cursor(&mut items, limit, |p| &p.id);
+    attach_attempts(ctx, &member.workspace_id, &mut items).await?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 /// An RFC 3339 time of the query, in milliseconds.

@@ -300,7 +300,7 @@ async fn publish(base: &str, targets: usize, accounts: usize) {
             async move { api.get(&path).bearer(&user.access).send().await }
         });
         for r in join_all(calls).await {
-            published += r.data().as_array().unwrap().iter().filter(|p| p["status"] == "published").count();
+            published += r.data()["items"].as_array().unwrap().iter().filter(|p| p["status"] == "published").count();
         }
     }
     let losses = scheduled - published.min(scheduled);
