@@ -92,7 +92,7 @@ struct CampaignQuery {
 
 const COLUMNS: &str = "id, name, client_id, objective, start_date, end_date, budget_cents, currency, brand_tone, \
      themes, target_platforms, posts_planned, reels_planned, status, created_by, created_at, updated_at";
-const VISIBLE: &str = "(?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
+const VISIBLE: &str = crate::client_visible!("client_id", "?2");
 
 fn decode(r: &Row) -> Result<CampaignView, AppError> {
     let list =

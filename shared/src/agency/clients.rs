@@ -98,7 +98,7 @@ fn decode(r: &Row) -> Result<ClientView, AppError> {
 }
 
 const COLUMNS: &str = "id, name, website, industry, brand_profile, archived_at, created_at, updated_at";
-const VISIBLE: &str = "(?2 = '' OR id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
+const VISIBLE: &str = crate::client_visible!("id", "?2");
 
 /// A client of the workspace the caller may see, or 404.
 pub async fn visible(

@@ -169,10 +169,8 @@ pub async fn load(ctx: &Context<'_>, call: &Call<'_>) -> Result<IdeaView, AppErr
 /// An idea of `workspace_id` with every decision; `client_user` (when not empty) limits it to
 /// the clients that Client member belongs to.
 pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &str) -> Result<IdeaView, AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 \
-         AND (?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))"
-    );
+    let visible = crate::client_visible!("client_id", "?2");
+    let sql = format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 AND {visible}");
     let row = db
         .query_one(&sql, &params![workspace_id, client_user, id])
         .await?

@@ -82,7 +82,7 @@ fn decode(r: &Row) -> Result<PersonaView, AppError> {
     })
 }
 
-const VISIBLE: &str = "(?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
+const VISIBLE: &str = crate::client_visible!("client_id", "?2");
 
 async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) -> Result<PersonaView, AppError> {
     let sql = format!(

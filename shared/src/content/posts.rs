@@ -142,7 +142,7 @@ impl<'a> From<&'a TargetView> for HashedTarget<'a> {
 pub const COLUMNS: &str =
     "id, title, body, content_hash, status, campaign_id, client_id, tags, author_id, version, private, \
      created_at, updated_at";
-pub const VISIBLE: &str = "(?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
+pub const VISIBLE: &str = crate::client_visible!("client_id", "?2");
 
 pub fn decode(r: &Row, targets: Vec<TargetView>) -> Result<PostView, AppError> {
     let status =

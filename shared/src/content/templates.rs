@@ -225,7 +225,7 @@ pub struct Rendered {
 
 const COLUMNS: &str =
     "id, kind, name, title, body, platform_texts, hashtags, client_id, tags, created_by, archived_at, created_at, updated_at";
-const VISIBLE: &str = "(?2 = '' OR client_id IN (SELECT client_id FROM client_members WHERE user_id = ?2))";
+const VISIBLE: &str = crate::client_visible!("client_id", "?2");
 
 fn decode(r: &Row) -> Result<BlockView, AppError> {
     let kind =

@@ -221,14 +221,18 @@ pub async fn list(db: &dyn Sql, workspace_id: &str, f: &Filters) -> Result<Vec<M
 pub async fn usage(db: &dyn Sql, workspace_id: &str, id: &str, limit_to: &str) -> Result<Vec<MediaUsage>, AppError> {
     let rows = db
         .query(
-            "SELECT p.id AS post_id, p.title AS title, p.status AS status, m.target_id AS target_id, \
+            concat!(
+                "SELECT p.id AS post_id, p.title AS title, p.status AS status, m.target_id AS target_id, \
              t.platform AS platform, m.position AS position \
              FROM post_target_media m \
              JOIN posts p ON p.id = m.post_id AND p.workspace_id = m.workspace_id \
              JOIN post_targets t ON t.id = m.target_id AND t.workspace_id = m.workspace_id \
              WHERE m.workspace_id = ?1 AND m.asset_id = ?2 AND p.deleted_at IS NULL \
-             AND (?3 = '' OR p.client_id IN (SELECT client_id FROM client_members WHERE user_id = ?3)) \
-             ORDER BY p.id DESC, t.position, m.position",
+             AND ",
+                crate::client_visible!("p.client_id", "?3"),
+                " \
+             ORDER BY p.id DESC, t.position, m.position"
+            ),
             &params![workspace_id, id, limit_to],
         )
         .await?;
