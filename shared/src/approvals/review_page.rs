@@ -437,7 +437,7 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Ite
             .is_some_and(|s| s == "rejected");
     let mut accounts = Vec::new();
     for id in post.targets.iter().filter_map(|t| t.account_id.as_ref()) {
-        match crate::publishing::accounts::load(db, ws, id).await {
+        match crate::publishing::store::load(db, ws, id).await {
             Ok(a) => accounts.push((id.clone(), a.view.handle)),
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),

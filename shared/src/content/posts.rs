@@ -347,7 +347,7 @@ async fn target_account(
     if id.is_empty() {
         return Ok(Err("must be a social account id".into()));
     }
-    let account = match crate::publishing::accounts::load(ctx.db, workspace_id, id).await {
+    let account = match crate::publishing::store::load(ctx.db, workspace_id, id).await {
         Ok(a) => a,
         Err(AppError::NotFound(_)) => return Ok(Err("is not a connected account of this workspace".into())),
         Err(e) => return Err(e),

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::accounts::{self, Account};
+use super::store::{self as accounts, Account};
 use super::{bluesky, mastodon, Attempt, Draft, MediaFile, Outcome};
 use crate::api::Context;
 use crate::content::platforms::Platform;
@@ -495,31 +495,9 @@ async fn record(
     ));
     ctx.db.batch(&statements).await?;
     if let Outcome::Reconnect { .. } = attempt.outcome {
-        notify_reconnect(ctx, &p.workspace_id, &p.account_id).await;
+        super::store::notify_reconnect(ctx, &p.workspace_id, &p.account_id).await;
     }
     Ok(())
-}
-
-/// Tells the workspace's owners and admins that an account must be connected again.
-pub(super) async fn notify_reconnect(ctx: &Context<'_>, workspace_id: &str, account_id: &str) {
-    let Ok(account) = accounts::load(ctx.db, workspace_id, account_id).await else { return };
-    let owners = ctx
-        .db
-        .query(
-            "SELECT user_id FROM memberships WHERE workspace_id = ?1 AND role IN ('owner', 'admin')",
-            &params![workspace_id],
-        )
-        .await
-        .unwrap_or_default();
-    let recipients: Vec<String> = owners.iter().filter_map(|r| r.text("user_id").ok()).collect();
-    let notice = crate::collab::notifications::Notice {
-        kind: "account.needs_reconnect",
-        title: format!("Reconnect {} on {}", account.view.handle, account.platform().as_str()),
-        body: "Publishing to this account stopped: its grant was revoked or its password changed.".into(),
-        subject_type: "social_account",
-        subject_id: &account.view.id,
-    };
-    crate::collab::notifications::notify_from(ctx, "", workspace_id, &recipients, notice).await;
 }
 
 /// Settles a few unconfirmed publications by reading their platform.

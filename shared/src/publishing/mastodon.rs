@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::accounts::Verified;
+use super::store::Verified;
 use super::{body_json, describe, header, json_request, transport, Attempt, Credentials, Draft, Outcome};
 use crate::api::Context;
 use crate::error::AppError;

@@ -21,6 +21,7 @@ pub mod publish_now;
 pub mod schedule;
 pub use crate::sealed;
 pub mod slots;
+pub mod store;
 pub mod tiktok;
 pub mod x;
 

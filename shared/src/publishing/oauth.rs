@@ -22,7 +22,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::accounts::{self, Account, AccountView, Verified};
+use super::store::{self as accounts, Account, AccountView, Verified};
 use super::{body_json, describe, json_request, Credentials, Outcome};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
@@ -426,7 +426,7 @@ async fn profile(
     let api = base_for(ctx, platform, provider.api);
     let failed = |m: String| AppError::ExternalApi(format!("{} profile: {m}", platform.as_str()));
     if platform == Platform::TikTok {
-        return accounts::tiktok_user(ctx, &api, access).await.map_err(|e| failed(e.unwrap_or("token refused".into())));
+        return super::tiktok::user(ctx, &api, access).await.map_err(|e| failed(e.unwrap_or("token refused".into())));
     }
     let url = match platform {
         Platform::X => format!("{api}/2/users/me"),
@@ -620,7 +620,7 @@ pub async fn renew_idle(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
                         &params![ws.as_str(), account.view.id.as_str(), reason.as_str(), now],
                     )
                     .await?;
-                super::engine::notify_reconnect(ctx, &ws, &account.view.id).await;
+                super::store::notify_reconnect(ctx, &ws, &account.view.id).await;
             }
             Err(other) => tracing::warn!(account = %account.view.id, outcome = ?other, "renewal postponed"),
         }

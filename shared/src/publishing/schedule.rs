@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::accounts;
+use super::store as accounts;
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};

@@ -129,3 +129,25 @@ pub async fn status(ctx: &Context<'_>, api: &str, token: &str, publish_id: &str)
         },
     })
 }
+
+/// TikTok's `GET /v2/user/info/`: (open_id, display name, display name).
+pub(super) async fn user(
+    ctx: &Context<'_>,
+    api: &str,
+    token: &str,
+) -> Result<(String, String, Option<String>), Option<String>> {
+    let url = format!("{api}/v2/user/info/?fields=open_id,display_name");
+    let r = ctx.http.send(json_request("GET", url, Some(token), None)).await.map_err(|e| Some(e.to_string()))?;
+    if r.status == 401 {
+        return Err(None);
+    }
+    let v = body_json(&r);
+    let user = &v["data"]["user"];
+    match (r.status, user["open_id"].as_str()) {
+        (200, Some(id)) => {
+            let name = user["display_name"].as_str().map(str::to_string);
+            Ok((id.to_string(), name.clone().unwrap_or_else(|| id.to_string()), name))
+        }
+        _ => Err(Some(describe(&r))),
+    }
+}

@@ -1,0 +1,232 @@
+//! Connected social accounts as stored: the account and its view, reading them, storing a
+//! verified one (its credentials sealed), posting slots, and telling owners when one must be
+//! connected again. The platform adapters, the OAuth flows, the engine and the connect handlers
+//! build on this module; it builds on none of them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Credentials;
+use crate::activity::{self, Change};
+use crate::api::{Call, Context};
+use crate::content::platforms::Platform;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement};
+use crate::validate::rfc3339;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    /// mon … sun
+    pub day: String,
+    /// HH:MM, 24-hour, in the account's slot time zone.
+    pub time: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    pub id: String,
+    pub platform: Platform,
+    /// The platform's id of the account (a DID, an account id).
+    pub external_id: String,
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub service_url: String,
+    /// `app_password`, `token` or `oauth`.
+    pub auth_kind: String,
+    /// `active`, `needs_reconnect` (publishing stops until it is connected again) or
+    /// `disconnected`.
+    pub status: String,
+    /// A platform rate limit: nothing is sent for the account before then.
+    pub paused_until: Option<String>,
+    pub last_error: Option<String>,
+    /// Posting times for "next free slot".
+    pub slots: Vec<Slot>,
+    pub slot_timezone: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An account as stored, its credentials still sealed.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub view: AccountView,
+    pub workspace_id: String,
+    pub credentials: String,
+    pub paused_until: Option<i64>,
+    pub access_expires_at: Option<i64>,
+}
+
+impl Account {
+    pub fn platform(&self) -> Platform {
+        self.view.platform
+    }
+
+    pub fn open(&self, ctx: &Context<'_>) -> Result<Credentials, AppError> {
+        let bytes = ctx
+            .config
+            .token_keys
+            .open(&self.credentials, &self.view.id)
+            .map_err(|e| AppError::Internal(format!("account {} credentials: {e}", self.view.id)))?;
+        serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(format!("account credentials unreadable: {e}")))
+    }
+}
+
+pub const COLUMNS: &str = "id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
+     credentials, status, paused_until, last_error, created_at, updated_at, access_expires_at, slots, slot_timezone";
+
+pub fn decode(r: &Row) -> Result<Account, AppError> {
+    let platform = r.text("platform")?;
+    let paused_until = r.opt_int("paused_until")?;
+    Ok(Account {
+        view: AccountView {
+            id: r.text("id")?,
+            platform: Platform::parse(&platform)
+                .ok_or_else(|| AppError::Internal(format!("stored platform {platform} unknown")))?,
+            external_id: r.text("external_id")?,
+            handle: r.text("handle")?,
+            display_name: r.opt_text("display_name")?,
+            service_url: r.text("service_url")?,
+            auth_kind: r.text("auth_kind")?,
+            status: r.text("status")?,
+            paused_until: paused_until.map(rfc3339),
+            last_error: r.opt_text("last_error")?,
+            slots: serde_json::from_str(&r.text("slots")?).unwrap_or_default(),
+            slot_timezone: r.text("slot_timezone")?,
+            created_at: rfc3339(r.int("created_at")?),
+            updated_at: rfc3339(r.int("updated_at")?),
+        },
+        workspace_id: r.text("workspace_id")?,
+        credentials: r.text("credentials")?,
+        paused_until,
+        access_expires_at: r.opt_int("access_expires_at")?,
+    })
+}
+
+pub async fn load(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Account, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND id = ?2");
+    let row =
+        db.query_one(&sql, &params![workspace_id, id]).await?.ok_or_else(|| AppError::not_found("social account"))?;
+    decode(&row)
+}
+
+/// Who the platform says the credentials belong to.
+pub struct Verified {
+    pub external_id: String,
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub service_url: String,
+    pub auth_kind: &'static str,
+    pub credentials: Credentials,
+    /// When the access token expires (OAuth grants).
+    pub access_expires_at: Option<i64>,
+}
+
+/// Stores a verified account: a new one (201), or the same platform account connected again
+/// (200): its credentials are replaced, keeping a stored refresh token the new grant lacks.
+pub async fn store(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    platform: Platform,
+    verified: Verified,
+) -> Result<(u16, AccountView), AppError> {
+    let ws = call.member()?.workspace_id.clone();
+    let me = call.caller()?.user_id.clone();
+    let platform = platform.as_str();
+    let now = ctx.clock.now_ms();
+    let existing = ctx
+        .db
+        .query_one(
+            &format!(
+                "SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND platform = ?2 AND external_id = ?3"
+            ),
+            &params![ws.as_str(), platform, verified.external_id.as_str()],
+        )
+        .await?
+        .map(|r| decode(&r))
+        .transpose()?;
+    let id = existing.as_ref().map(|a| a.view.id.clone()).unwrap_or_else(|| ctx.new_id());
+    let credentials = match &existing {
+        Some(a) => verified.credentials.merged_over(&a.open(ctx).unwrap_or_default()),
+        None => verified.credentials,
+    };
+    let plain = serde_json::to_vec(&credentials).map_err(|e| AppError::Internal(e.to_string()))?;
+    let sealed =
+        ctx.config.token_keys.seal(ctx.random.bytes(), &plain, &id).map_err(|e| AppError::Internal(e.to_string()))?;
+    let key_id = ctx.config.token_keys.current_id().unwrap_or_default().to_string();
+    let write = match &existing {
+        None => Statement::new(
+            "INSERT INTO social_accounts (id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
+             credentials, key_id, status, created_by, created_at, updated_at, access_expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?12, ?12, ?13)",
+            params![
+                id.as_str(),
+                ws.as_str(),
+                platform,
+                verified.external_id.as_str(),
+                verified.handle.as_str(),
+                verified.display_name.clone(),
+                verified.service_url.as_str(),
+                verified.auth_kind,
+                sealed,
+                key_id,
+                me.as_str(),
+                now,
+                verified.access_expires_at
+            ],
+        ),
+        Some(_) => Statement::new(
+            "UPDATE social_accounts SET handle = ?3, display_name = ?4, service_url = ?5, auth_kind = ?6, credentials = ?7, \
+             key_id = ?8, status = 'active', last_error = NULL, paused_until = NULL, updated_at = ?9, access_expires_at = ?10 \
+             WHERE workspace_id = ?1 AND id = ?2",
+            params![
+                ws.as_str(),
+                id.as_str(),
+                verified.handle.as_str(),
+                verified.display_name.clone(),
+                verified.service_url.as_str(),
+                verified.auth_kind,
+                sealed,
+                key_id,
+                now,
+                verified.access_expires_at
+            ],
+        ),
+    };
+    let change = Change {
+        action: if existing.is_some() { "social_account.reconnect" } else { "social_account.connect" },
+        entity_type: "social_account",
+        entity_id: &id,
+        before: None,
+        after: Some(
+            serde_json::json!({ "platform": platform, "handle": verified.handle, "externalId": verified.external_id }),
+        ),
+    };
+    ctx.db.batch(&[write, activity::record(ctx, call, &ws, change)]).await?;
+    let account = load(ctx.db, &ws, &id).await?;
+    Ok((if existing.is_some() { 200 } else { 201 }, account.view))
+}
+
+/// Tells the workspace's owners and admins that an account must be connected again.
+pub async fn notify_reconnect(ctx: &Context<'_>, workspace_id: &str, account_id: &str) {
+    let Ok(account) = load(ctx.db, workspace_id, account_id).await else { return };
+    let owners = ctx
+        .db
+        .query(
+            "SELECT user_id FROM memberships WHERE workspace_id = ?1 AND role IN ('owner', 'admin')",
+            &params![workspace_id],
+        )
+        .await
+        .unwrap_or_default();
+    let recipients: Vec<String> = owners.iter().filter_map(|r| r.text("user_id").ok()).collect();
+    let notice = crate::collab::notifications::Notice {
+        kind: "account.needs_reconnect",
+        title: format!("Reconnect {} on {}", account.view.handle, account.platform().as_str()),
+        body: "Publishing to this account stopped: its grant was revoked or its password changed.".into(),
+        subject_type: "social_account",
+        subject_id: &account.view.id,
+    };
+    crate::collab::notifications::notify_from(ctx, "", workspace_id, &recipients, notice).await;
+}
