@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use herald::identity::password::Argon2Hasher;
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
+use herald::media::s3::S3Blobs;
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
 use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
 use herald::sql::{DbError, Row, Sql, Value};
@@ -200,6 +201,11 @@ async fn read_variables() -> Variables {
             ("OAUTH_THREADS_CLIENT_SECRET", var("oauth_threads_client_secret").await),
             ("OAUTH_TIKTOK_CLIENT_ID", var("oauth_tiktok_client_id").await),
             ("OAUTH_TIKTOK_CLIENT_SECRET", var("oauth_tiktok_client_secret").await),
+            ("S3_ENDPOINT", var("s3_endpoint").await),
+            ("S3_REGION", var("s3_region").await),
+            ("S3_BUCKET", var("s3_bucket").await),
+            ("S3_ACCESS_KEY_ID", var("s3_access_key_id").await),
+            ("S3_SECRET_ACCESS_KEY", var("s3_secret_access_key").await),
         ],
     }
 }
@@ -287,14 +293,26 @@ async fn with_context<T>(
         (None, Environment::Development) => &catcher,
         (None, _) => &NoMail,
     };
-    let blobs = herald::media::NoBlobs;
+    // Media in any S3-compatible store (R2's S3 API, MinIO, AWS), over outbound HTTP with SigV4.
+    let s3 = match vars.s3() {
+        Some(Ok(settings)) => Some(S3Blobs { http: SpinHttp, clock: SystemClock, settings }),
+        Some(Err(e)) => {
+            tracing::error!(cause = %e, "the s3_* variables are unusable: no media");
+            None
+        }
+        None => None,
+    };
+    let blobs: &dyn herald::ports::Blobs = match &s3 {
+        Some(store) => store,
+        None => &herald::media::NoBlobs,
+    };
     let ctx = herald::Context {
         db,
         clock: &SystemClock,
         random: &WasiRandom,
         hasher: &hasher,
         mail,
-        blobs: &blobs,
+        blobs,
         http: &SpinHttp,
         // No queues on Spin: the tick publishes what it claims (the table is the outbox).
         jobs: &herald::ports::NoQueue,

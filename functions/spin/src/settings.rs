@@ -21,9 +21,9 @@ pub struct Variables {
     pub database_url: Option<String>,
     /// The owner's connection for the migrate route on Postgres; `database_url` when unset.
     pub migration_database_url: Option<String>,
-    /// The publishing and account settings by their Worker names (`TOKEN_KEYS`,
-    /// `OAUTH_X_CLIENT_ID`, `REQUIRE_EMAIL_VERIFICATION`, …), read from the variables of the same
-    /// name in lower case.
+    /// The publishing, account and media settings by their Worker names (`TOKEN_KEYS`,
+    /// `OAUTH_X_CLIENT_ID`, `REQUIRE_EMAIL_VERIFICATION`, `S3_ENDPOINT`, …), read from the
+    /// variables of the same name in lower case.
     pub publishing: Vec<(&'static str, Option<String>)>,
 }
 
@@ -44,6 +44,14 @@ pub fn present(value: Option<String>) -> Option<String> {
 }
 
 impl Variables {
+    /// The S3-compatible media store of the `s3_*` variables: `None` unless the endpoint, the
+    /// bucket and both keys are set (the Worker's `S3_*` rule).
+    pub fn s3(&self) -> Option<Result<herald::media::s3::S3Settings, String>> {
+        herald::media::s3::S3Settings::from_vars(|name| {
+            self.publishing.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone())
+        })
+    }
+
     /// `None` when the component cannot run safely: no JWT key of at least 32 bytes.
     pub fn config(&self) -> Option<Config> {
         let environment = Environment::parse(self.environment.as_deref().unwrap_or_default());
