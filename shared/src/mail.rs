@@ -27,12 +27,12 @@ pub struct DevMailbox<'a> {
 impl Mail for DevMailbox<'_> {
     async fn send(&self, m: &MailMessage) -> Result<(), AppError> {
         let now = self.clock.now_ms();
-        let rand: [u8; 10] = self.random.bytes();
-        let id = uuid::Builder::from_unix_timestamp_millis(u64::try_from(now).unwrap_or(0), &rand).into_uuid();
+        // Increasing within the process, so two mails of one millisecond list newest first.
+        let id = crate::api::new_id(self.clock, self.random);
         self.db
             .execute(
                 "INSERT INTO dev_mailbox (id, to_address, subject, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                &params![id.to_string(), m.to.as_str(), m.subject.as_str(), m.text.as_str(), now],
+                &params![id, m.to.as_str(), m.subject.as_str(), m.text.as_str(), now],
             )
             .await?;
         Ok(())
