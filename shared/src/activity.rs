@@ -32,9 +32,7 @@ pub fn snapshot<T: Serialize>(view: &T) -> Json {
 
 /// The statement that records `change` in `workspace_id`, to run in the change's own batch.
 pub fn record(ctx: &Context<'_>, call: &Call<'_>, workspace_id: &str, change: Change<'_>) -> Statement {
-    let to_text = |v: Option<Json>| v.map(|v| v.to_string());
     let actor = call.caller.as_ref().map(|c| c.user_id.clone());
-    let user_agent = call.req.header("user-agent").map(|ua| ua.chars().take(512).collect::<String>());
     Statement::new(
         "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, user_agent, \
          before_state, after_state, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -46,9 +44,9 @@ pub fn record(ctx: &Context<'_>, call: &Call<'_>, workspace_id: &str, change: Ch
             change.entity_type,
             change.entity_id,
             call.req.client_ip(ctx.config),
-            user_agent,
-            to_text(change.before),
-            to_text(change.after),
+            user_agent(call),
+            change.before.map(|v| v.to_string()),
+            change.after.map(|v| v.to_string()),
             ctx.clock.now_ms()
         ],
     )
@@ -101,10 +99,17 @@ struct ActivityQuery {
     limit: Option<u32>,
 }
 
+/// The caller's user agent as both logs keep it: at most 512 characters.
+fn user_agent(call: &Call<'_>) -> Option<String> {
+    call.req.header("user-agent").map(|ua| ua.chars().take(512).collect())
+}
+
+/// A before or after state as stored: JSON text, or nothing.
+fn stored_state(r: &Row, column: &str) -> Result<Option<Json>, AppError> {
+    Ok(r.opt_text(column)?.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
 fn decode(r: &Row) -> Result<ActivityEntry, AppError> {
-    let parse = |col: &str| -> Result<Option<Json>, AppError> {
-        Ok(r.opt_text(col)?.and_then(|t| serde_json::from_str(&t).ok()))
-    };
     Ok(ActivityEntry {
         id: r.text("id")?,
         actor_id: r.opt_text("actor_id")?,
@@ -113,8 +118,8 @@ fn decode(r: &Row) -> Result<ActivityEntry, AppError> {
         entity_id: r.text("entity_id")?,
         ip: r.opt_text("ip")?,
         user_agent: r.opt_text("user_agent")?,
-        before: parse("before_state")?,
-        after: parse("after_state")?,
+        before: stored_state(r, "before_state")?,
+        after: stored_state(r, "after_state")?,
         created_at: rfc3339(r.int("created_at")?),
     })
 }
@@ -182,8 +187,6 @@ pub struct AccountChange<'a> {
 /// The statement that records `change` in `user_id`'s account log, to run in the change's batch.
 /// `call` gives the address and user agent (a reset comes from no signed-in caller).
 pub fn record_account(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, change: AccountChange<'_>) -> Statement {
-    let to_text = |v: Option<Json>| v.map(|v| v.to_string());
-    let user_agent = call.req.header("user-agent").map(|ua| ua.chars().take(512).collect::<String>());
     Statement::new(
         "INSERT INTO account_activity (id, user_id, action, ip, user_agent, before_state, after_state, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -192,9 +195,9 @@ pub fn record_account(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, change:
             user_id,
             change.action,
             call.req.client_ip(ctx.config),
-            user_agent,
-            to_text(change.before),
-            to_text(change.after),
+            user_agent(call),
+            change.before.map(|v| v.to_string()),
+            change.after.map(|v| v.to_string()),
             ctx.clock.now_ms()
         ],
     )
@@ -219,16 +222,13 @@ pub struct AccountEntry {
 }
 
 fn decode_account(r: &Row) -> Result<AccountEntry, AppError> {
-    let parse = |col: &str| -> Result<Option<Json>, AppError> {
-        Ok(r.opt_text(col)?.and_then(|t| serde_json::from_str(&t).ok()))
-    };
     Ok(AccountEntry {
         id: r.text("id")?,
         action: r.text("action")?,
         ip: r.opt_text("ip")?,
         user_agent: r.opt_text("user_agent")?,
-        before: parse("before_state")?,
-        after: parse("after_state")?,
+        before: stored_state(r, "before_state")?,
+        after: stored_state(r, "after_state")?,
         created_at: rfc3339(r.int("created_at")?),
     })
 }

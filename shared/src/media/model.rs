@@ -132,9 +132,15 @@ pub fn parse_alt_text(input: Option<String>) -> Result<Option<String>, String> {
     opt_text(input, 1000)
 }
 
+/// The largest width or height, in pixels.
+pub const MAX_PIXELS: i64 = 100_000;
+
+/// The longest video, in milliseconds (a day).
+pub const MAX_DURATION_MS: i64 = 86_400_000;
+
 /// A width or height in pixels.
 pub fn parse_pixels(n: i64) -> Result<i64, String> {
-    if (1..=100_000).contains(&n) {
+    if (1..=MAX_PIXELS).contains(&n) {
         Ok(n)
     } else {
         Err("must be 1 to 100000 pixels".into())
@@ -143,7 +149,7 @@ pub fn parse_pixels(n: i64) -> Result<i64, String> {
 
 /// A video's length, at most a day.
 pub fn parse_duration(n: i64) -> Result<i64, String> {
-    if (1..=86_400_000).contains(&n) {
+    if (1..=MAX_DURATION_MS).contains(&n) {
         Ok(n)
     } else {
         Err("must be 1 to 86400000 milliseconds".into())
@@ -271,16 +277,16 @@ pub const DOCUMENTED: &[Documented] = &[
     field("UploadInput", "filename", Rule::Pattern(FILE_NAME_PATTERN, 255)),
     field("UploadInput", "contentType", Rule::OneOf(&CONTENT_TYPES)),
     field("UploadInput", "sizeBytes", Rule::Range(1, VIDEO_MAX_BYTES)),
-    field("UploadInput", "width", Rule::Range(1, 100_000)),
-    field("UploadInput", "height", Rule::Range(1, 100_000)),
-    field("UploadInput", "durationMs", Rule::Range(1, 86_400_000)),
+    field("UploadInput", "width", PIXELS),
+    field("UploadInput", "height", PIXELS),
+    field("UploadInput", "durationMs", DURATION),
     field("UploadInput", "altText", Rule::Text(1000)),
     field("UploadInput", "tags", Rule::Items(0, 30, &Rule::Line(100))),
     field("UploadInput", "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
     field("UploadInput", "method", Rule::OneOf(&["presigned", "stream"])),
-    field("CompleteInput", "width", Rule::Range(1, 100_000)),
-    field("CompleteInput", "height", Rule::Range(1, 100_000)),
-    field("CompleteInput", "durationMs", Rule::Range(1, 86_400_000)),
+    field("CompleteInput", "width", PIXELS),
+    field("CompleteInput", "height", PIXELS),
+    field("CompleteInput", "durationMs", DURATION),
     field("MediaPatch", "altText", Rule::Text(1000)),
     field("MediaPatch", "tags", Rule::Items(0, 30, &Rule::Line(100))),
     field("MediaPatch", "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
@@ -302,6 +308,9 @@ pub const DOCUMENTED: &[Documented] = &[
     ),
     query(RouteId::ListMedia, "status", Rule::OneOf(&["", "pending", "ready"])),
 ];
+
+const PIXELS: Rule = Rule::Range(1, MAX_PIXELS);
+const DURATION: Rule = Rule::Range(1, MAX_DURATION_MS);
 
 const CONTENT_TYPES: [&str; 6] = ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"];
 
