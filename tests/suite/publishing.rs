@@ -1224,6 +1224,31 @@ async fn publications_page_and_filter_by_due_time() {
     refuses_bad_paging(&api, &owner, &path).await;
 }
 
+/// A post's publications at their largest page with more rows than that: two accounts, 52
+/// weekly occurrences each (104), so a page's attempt logs are read in chunks of ids under D1's
+/// 100 bound parameters (the in-process SQLite target enforces them).
+#[tokio::test]
+async fn a_posts_publications_page_past_a_full_page_of_100() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("tok-hundred-");
+    let owner = signup(&api, "hundred-publications").await;
+    let ws = create_workspace(&api, &owner, "Hundred publications").await;
+    let mut accounts = Vec::new();
+    for n in 1..=2 {
+        let r = connect(&api, &owner, &ws, &fake, &format!("tok-hundred-{n}")).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        accounts.push(r.data()["id"].clone());
+    }
+    let post = post_for_mastodon(&api, &owner, &ws, "Every week").await;
+    let at = next_year("01-05T09:00:00Z");
+    let body = json!({"accountIds": accounts, "at": at, "repeat": {"every": "week", "count": 52}});
+    let r = schedule(&api, &owner, &ws, &post, body).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let paged = walk_pages(&api, &owner, &w(&ws, &format!("/posts/{post}/publications")), 100).await;
+    assert_eq!(paged.len(), 104);
+    assert!(paged.iter().all(|p| p["attemptLog"].is_array()));
+}
+
 #[tokio::test]
 async fn a_private_post_is_published_now_with_the_text_the_request_brings_and_stored_nowhere() {
     let api = Api::new();
