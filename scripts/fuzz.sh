@@ -59,7 +59,7 @@ printf 'fuzz        %-12s %s (%s)\n' "$label" "$summary" "${cases_line:-cases: s
 if [ "$status" != 0 ]; then
   log "fuzz against $label failed:"
   # The failures themselves, then the summary.
-  awk '/FAILURES/ { f = 1 } /SUMMARY/ { f = 0 } f' "$report/out.txt" | head -400 >&2
+  awk '/ERRORS|FAILURES/ { f = 1 } /SUMMARY/ { f = 0 } f' "$report/out.txt" | head -400 >&2
   tail -40 "$report/out.txt" >&2
   rm -rf "$report"; exit 1
 fi

@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::route::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
@@ -258,4 +257,16 @@ pub async fn list_account(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
 
 /// What `list` checks of its query, as the OpenAPI document states it.
 pub const DOCUMENTED: &[Documented] =
-    &[query(RouteId::ActivityList, "since", Rule::DateTime), query(RouteId::ActivityList, "until", Rule::DateTime)];
+    &[query("activityList", "since", Rule::DateTime), query("activityList", "until", Rule::DateTime)];
+
+use crate::route;
+
+/// The activity logs: a workspace's and a user's own.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "activity",
+    routes: &[
+        route!(GET "/api/v1/users/me/activity", listAccountActivity, User, list_account),
+        route!(GET "/api/v1/workspaces/{workspaceId}/activity", activityList, Workspace(ActivityRead), list),
+    ],
+    inputs: &[DOCUMENTED],
+};

@@ -32,3 +32,12 @@ pub async fn health(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, App
         }
     }
 }
+
+use crate::route;
+
+/// The health check.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "health",
+    routes: &[route!(GET "/health", health, Public, health).unlimited()],
+    inputs: &[],
+};

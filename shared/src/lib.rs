@@ -26,3 +26,5 @@ pub mod workspaces;
 pub use api::{Context, Request, Response};
 pub use app::handle;
 pub use error::AppError;
+#[doc(hidden)]
+pub use pastey::paste as __paste;

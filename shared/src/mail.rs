@@ -146,3 +146,12 @@ pub async fn mailbox(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok(json::ok(200, mails))
 }
+
+use crate::route;
+
+/// The development mailbox.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "mail",
+    routes: &[route!(GET "/api/v1/dev/mailbox", devMailbox, Development, mailbox)],
+    inputs: &[],
+};

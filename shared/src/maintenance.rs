@@ -63,3 +63,12 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
 pub async fn tick_route(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, AppError> {
     Ok(json::ok(200, tick(ctx).await?))
 }
+
+use crate::route;
+
+/// The scheduler's tick.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "maintenance",
+    routes: &[route!(POST "/api/v1/internal/tick", tick, Scheduler, tick_route)],
+    inputs: &[],
+};

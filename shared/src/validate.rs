@@ -40,18 +40,21 @@ impl Fields {
 
 /// A person's or a workspace's display name: 1 to 100 characters, no control characters.
 pub fn name(input: &str) -> Result<String, String> {
+    line(input, 100)
+}
+
+/// The longest title (of a post, an idea).
+pub const TITLE_MAX_CHARS: usize = 300;
+
+/// One line of text (a name, a title): trimmed, 1 to `max` characters, no control characters.
+pub fn line(input: &str, max: usize) -> Result<String, String> {
     let trimmed = input.trim();
-    let count = trimmed.chars().count();
-    if count == 0 {
-        return Err("must not be empty".into());
+    match trimmed.chars().count() {
+        0 => Err("must not be empty".into()),
+        n if n > max => Err(format!("must be at most {max} characters")),
+        _ if trimmed.chars().any(char::is_control) => Err("must not contain control characters".into()),
+        _ => Ok(trimmed.to_string()),
     }
-    if count > 100 {
-        return Err("must be at most 100 characters".into());
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(trimmed.to_string())
 }
 
 /// An IANA time-zone name such as `Europe/Paris`; offsets are refused because daylight saving

@@ -1,7 +1,7 @@
 //! The platform's promises: envelope, validation details, body limits, request ids, security
 //! headers, CORS, health, the OpenAPI document and the development mailbox.
 
-use herald::app::routes::ROUTES;
+use herald::app::routes;
 use herald::ports::Environment;
 use herald_tests::*;
 use serde_json::json;
@@ -114,7 +114,7 @@ async fn openapi_documents_every_route() {
     assert_eq!(r.status, 200);
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    for route in ROUTES {
+    for route in routes::all() {
         let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
         assert!(op["responses"].is_object(), "{} {} missing from the served document", route.method, route.path);
     }

@@ -6,6 +6,7 @@ mod limits;
 mod platform;
 mod r2;
 
+use herald::app::routes::Reading;
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment};
@@ -228,12 +229,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     domain.headers = req.headers().entries().collect();
     // A body declared too large is not read at all; the domain answers 413 from the header.
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
-    let limit = herald::app::routes::body_limit_for(&host.config, &domain.method, &domain.path);
-    if herald::media::streams_body(&domain.method, &domain.path) {
+    match herald::app::routes::reading(&host.config, &domain.method, &domain.path) {
         // A media file goes to R2 as it arrives, never whole in memory.
-        host.blobs.hold_body(req.inner().body());
-    } else if declared.is_none_or(|l| l <= limit) {
-        domain.body = read_at_most(&mut req, limit).await;
+        Reading::Stream => host.blobs.hold_body(req.inner().body()),
+        Reading::Buffer(limit) if declared.is_none_or(|l| l <= limit) => {
+            domain.body = read_at_most(&mut req, limit).await;
+        }
+        Reading::Buffer(_) => {}
     }
 
     let answer = host.run(async |ctx| herald::handle(ctx, domain).await).await;

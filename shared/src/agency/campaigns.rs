@@ -427,5 +427,5 @@ pub const DOCUMENTED: &[Documented] = &[
     field("CampaignInput", "status", Rule::OneOf(&STATUSES)),
     field("Budget", "amountCents", Rule::Range(0, 1_000_000_000_000)),
     field("Budget", "currency", Rule::Pattern("^[A-Za-z]{3}$", 3)),
-    required(crate::api::route::RouteId::CreateCampaign, &["name"]),
+    required("createCampaign", &["name"]),
 ];

@@ -37,3 +37,34 @@ pub fn client_limit(call: &Call<'_>, member: &Member) -> Result<String, AppError
 }
 
 pub use crate::validate::{labels, opt_text};
+
+use crate::route;
+
+/// Clients, personas, campaigns and ideas.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "agency",
+    routes: &[
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients", listClients, Workspace(ClientsRead), clients::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/clients", createClient, Workspace(ClientsManage), clients::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}", getClient, Workspace(ClientsRead), clients::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/clients/{clientId}", updateClient, Workspace(ClientsManage), clients::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/clients/{clientId}", archiveClient, Workspace(ClientsManage), clients::archive),
+        route!(POST "/api/v1/workspaces/{workspaceId}/clients/{clientId}/members", attachClientMember, Workspace(ClientsManage), clients::attach),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/clients/{clientId}/members/{userId}", detachClientMember, Workspace(ClientsManage), clients::detach),
+        route!(GET "/api/v1/workspaces/{workspaceId}/personas", listPersonas, Workspace(PersonasRead), personas::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/personas", createPersona, Workspace(PersonasManage), personas::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/personas/{personaId}", getPersona, Workspace(PersonasRead), personas::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/personas/{personaId}", updatePersona, Workspace(PersonasManage), personas::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/personas/{personaId}", deletePersona, Workspace(PersonasManage), personas::delete),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns", listCampaigns, Workspace(CampaignsRead), campaigns::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns", createCampaign, Workspace(CampaignsWrite), campaigns::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", getCampaign, Workspace(CampaignsRead), campaigns::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", updateCampaign, Workspace(CampaignsWrite), campaigns::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", archiveCampaign, Workspace(CampaignsArchive), campaigns::archive),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", listIdeas, Workspace(IdeasRead), ideas::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", createIdea, Workspace(IdeasWrite), ideas::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", getIdea, Workspace(IdeasRead), ideas::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", updateIdea, Workspace(IdeasWrite), ideas::update),
+    ],
+    inputs: &[campaigns::DOCUMENTED, clients::DOCUMENTED, personas::DOCUMENTED, ideas::DOCUMENTED],
+};

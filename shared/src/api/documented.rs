@@ -4,8 +4,6 @@
 //! (`scripts/fuzz.sh`) holds the two together: a request the schema allows must not be refused
 //! as invalid, and one it forbids must be.
 
-use crate::api::route::RouteId;
-
 /// A lower-case UUID, as every id is written.
 pub const ID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
@@ -65,17 +63,17 @@ pub enum Documented {
         rule: Rule,
     },
     Required {
-        route: RouteId,
+        route: &'static str,
         fields: &'static [&'static str],
     },
     Query {
-        route: RouteId,
+        route: &'static str,
         name: &'static str,
         rule: Rule,
     },
     /// Fields one operation refuses though its input type has them (an update's `version`).
     Omitted {
-        route: RouteId,
+        route: &'static str,
         fields: &'static [&'static str],
     },
 }
@@ -84,14 +82,14 @@ pub const fn field(schema: &'static str, field: &'static str, rule: Rule) -> Doc
     Documented::Field { schema, field, rule }
 }
 
-pub const fn query(route: RouteId, name: &'static str, rule: Rule) -> Documented {
+pub const fn query(route: &'static str, name: &'static str, rule: Rule) -> Documented {
     Documented::Query { route, name, rule }
 }
 
-pub const fn omitted(route: RouteId, fields: &'static [&'static str]) -> Documented {
+pub const fn omitted(route: &'static str, fields: &'static [&'static str]) -> Documented {
     Documented::Omitted { route, fields }
 }
 
-pub const fn required(route: RouteId, fields: &'static [&'static str]) -> Documented {
+pub const fn required(route: &'static str, fields: &'static [&'static str]) -> Documented {
     Documented::Required { route, fields }
 }

@@ -1,143 +1,14 @@
-//! A route as the kit knows it: its id, method, path and access rule, the path parameters a
-//! request brought, and what an id looks like. The table of every route is the app's
-//! (`crate::app::routes`).
+//! A route as the kit knows it: one row with its method, path, operation id, access rule, body
+//! mode, rate limit and handler; the path parameters a request brought; and what an id looks
+//! like. Each area declares its rows; the app puts them together (`crate::app::routes`).
 
+use std::future::Future;
+use std::pin::Pin;
+
+use super::documented::Documented;
 use super::permissions::Permission;
+use super::{Call, Context, Response};
 use crate::error::AppError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteId {
-    Health,
-    OpenApi,
-    Signup,
-    Login,
-    Refresh,
-    Logout,
-    GetMe,
-    UpdateMe,
-    VerifyEmail,
-    ResendVerification,
-    ForgotPassword,
-    ResetPassword,
-    ConfirmEmail,
-    ChangePassword,
-    ChangeEmail,
-    ListSessions,
-    RevokeSessions,
-    RevokeSession,
-    ListAccountActivity,
-    ListWorkspaces,
-    CreateWorkspace,
-    GetWorkspace,
-    UpdateWorkspace,
-    ArchiveWorkspace,
-    ListMembers,
-    UpdateMember,
-    RemoveMember,
-    ListInvites,
-    CreateInvite,
-    RevokeInvite,
-    ResendInvite,
-    AcceptInvite,
-    DevMailbox,
-    Tick,
-    ActivityList,
-    ListClients,
-    CreateClient,
-    GetClient,
-    UpdateClient,
-    ArchiveClient,
-    AttachClientMember,
-    DetachClientMember,
-    ListPersonas,
-    CreatePersona,
-    GetPersona,
-    UpdatePersona,
-    DeletePersona,
-    ListCampaigns,
-    CreateCampaign,
-    GetCampaign,
-    UpdateCampaign,
-    ArchiveCampaign,
-    ListPosts,
-    CreatePost,
-    GetPost,
-    UpdatePost,
-    DeletePost,
-    ArchivePost,
-    UnarchivePost,
-    ListVersions,
-    DiffVersions,
-    GetVersion,
-    RestoreVersion,
-    ListMedia,
-    CreateMediaUpload,
-    GetMedia,
-    UpdateMedia,
-    DeleteMedia,
-    CompleteMedia,
-    PutMediaContent,
-    GetMediaContent,
-    MediaLink,
-    GetMediaUsage,
-    ImportPosts,
-    ListTemplates,
-    CreateTemplate,
-    GetTemplate,
-    UpdateTemplate,
-    ArchiveTemplate,
-    RenderTemplate,
-    TemplateToPost,
-    GetWorkflow,
-    PutWorkflow,
-    GetClientWorkflow,
-    PutClientWorkflow,
-    SubmitPost,
-    ListApprovals,
-    GetApproval,
-    ApproveApproval,
-    RejectApproval,
-    PostApprovals,
-    ListComments,
-    CreateComment,
-    DeleteComment,
-    ListNotifications,
-    ReadNotification,
-    ReadAllNotifications,
-    ListReviewLinks,
-    CreateReviewLink,
-    RevokeReviewLink,
-    ReviewPage,
-    ReviewApprove,
-    ReviewRequestChanges,
-    ReviewIdeaApprove,
-    ReviewIdeaRequestChanges,
-    ReviewMedia,
-    ListIdeas,
-    CreateIdea,
-    GetIdea,
-    UpdateIdea,
-    ApproveIdea,
-    RejectIdea,
-    IdeaToPost,
-    ListAccounts,
-    ConnectAccount,
-    OAuthStart,
-    OAuthCallback,
-    GetAccount,
-    PutSlots,
-    NextSlot,
-    DisconnectAccount,
-    SchedulePost,
-    PublishNow,
-    ReschedulePost,
-    CancelSchedule,
-    PostPublications,
-    ListPublications,
-    ListIdeaComments,
-    CreateIdeaComment,
-    DeleteIdeaComment,
-}
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,12 +24,119 @@ pub enum Access {
     Scheduler,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// How a route takes its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// Read whole, up to the host's JSON limit (`Config::max_body_bytes`).
+    Json,
+    /// Read whole, up to this many bytes or the JSON limit, whichever is larger.
+    Large(usize),
+    /// Passed on as it arrives (to object storage), up to this many bytes; never whole in memory.
+    Stream(usize),
+}
+
+/// Which inbound rate limit counts a route's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Per caller when signed in, per address when public (from its access rule).
+    ByAccess,
+    /// Per address, tight: the request carries a credential someone could guess at.
+    Credential,
+    /// Not counted: called by load balancers, schedulers, or guarded by a secret of its own.
+    None,
+}
+
+/// What serves a route. The areas write `async fn(&Context, &Call) -> Result<Response,
+/// AppError>`; [`route!`](crate::route) boxes it into this.
+pub type Handler =
+    for<'a> fn(&'a Context<'a>, &'a Call<'a>) -> Pin<Box<dyn Future<Output = Result<Response, AppError>> + 'a>>;
+
+/// Adds a route's operation (from its handler's `#[utoipa::path]`) and the schemas it names
+/// to the document.
+pub type Doc = fn(&mut utoipa::openapi::OpenApi);
+
+/// One endpoint, declared once by its area with [`route!`](crate::route): the router, the
+/// access check, the body limit, the rate limit and the OpenAPI document all read this row.
+#[derive(Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
-    pub id: RouteId,
+    /// The OpenAPI `operationId`, e.g. `listPosts`.
+    pub name: &'static str,
     pub access: Access,
+    pub body: Body,
+    pub limit: Limit,
+    pub handler: Handler,
+    pub doc: Doc,
+}
+
+impl Route {
+    /// Takes its body as `body` says rather than as JSON.
+    pub const fn body(self, body: Body) -> Route {
+        Route { body, ..self }
+    }
+
+    /// Counted against the credential limit (per address): logins, token redemptions.
+    pub const fn credential(self) -> Route {
+        Route { limit: Limit::Credential, ..self }
+    }
+
+    /// Not rate limited (see [`Limit::None`]).
+    pub const fn unlimited(self) -> Route {
+        Route { limit: Limit::None, ..self }
+    }
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({})", self.method, self.path, self.name)
+    }
+}
+
+/// Documents the operation `P` (the struct `#[utoipa::path]` makes for a handler) and its schemas.
+pub fn document<P>(api: &mut utoipa::openapi::OpenApi)
+where
+    P: utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t>,
+{
+    let mut operation = P::operation();
+    operation.tags.get_or_insert_with(Vec::new).extend(P::tags().into_iter().map(str::to_string));
+    api.paths.add_path_operation(P::path(), P::methods(), operation);
+    let mut schemas = Vec::new();
+    P::schemas(&mut schemas);
+    api.components.get_or_insert_with(Default::default).schemas.extend(schemas);
+}
+
+/// A route row: `route!(GET "/api/v1/workspaces/{workspaceId}/posts", listPosts,
+/// Workspace(PostsRead), posts_api::list)` — method, path, operation id, access rule and the
+/// handler (a function annotated with `#[utoipa::path]`, named from here).
+#[macro_export]
+macro_rules! route {
+    ($method:ident $path:literal, $name:ident, $access:ident $(($permission:ident))?, $module:ident :: $handler:ident) => {
+        $crate::route!(@row $method $path, $name, $access $(($permission))?, $module::$handler, $module::[<__path_ $handler>])
+    };
+    ($method:ident $path:literal, $name:ident, $access:ident $(($permission:ident))?, $handler:ident) => {
+        $crate::route!(@row $method $path, $name, $access $(($permission))?, $handler, [<__path_ $handler>])
+    };
+    (@row $method:ident $path:literal, $name:ident, $access:ident $(($permission:ident))?, $handler:path, $($doc:tt)+) => {
+        $crate::api::route::Route {
+            method: stringify!($method),
+            path: $path,
+            name: stringify!($name),
+            access: $crate::api::route::Access::$access $(($crate::api::permissions::Permission::$permission))?,
+            body: $crate::api::route::Body::Json,
+            limit: $crate::api::route::Limit::ByAccess,
+            handler: |ctx, call| ::std::boxed::Box::pin($handler(ctx, call)),
+            doc: |api| $crate::__paste! { $crate::api::route::document::<$($doc)+>(api) },
+        }
+    };
+}
+
+/// An area as the app sees it: its routes and the tables of what its input parsers check (for
+/// the document's constraints).
+pub struct Area {
+    pub name: &'static str,
+    pub routes: &'static [Route],
+    pub inputs: &'static [&'static [Documented]],
 }
 
 /// Path parameters, by name.

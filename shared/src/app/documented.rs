@@ -5,7 +5,7 @@
 use serde_json::{json, Value as Json};
 
 use crate::api::documented::{Documented, Rule, ID_PATTERN, NON_BLANK_PATTERN};
-use crate::api::route::RouteId;
+use crate::api::route::{Area, Route};
 use crate::validate::{LINE_PATTERN, TEXT_PATTERN};
 
 /// The `TimeZone` component: every IANA name Herald's time-zone database knows.
@@ -90,9 +90,10 @@ fn merge(target: &mut Json, extra: Json) {
 /// Applies every table to the document: field rules to the component schemas, then each
 /// operation's required fields to a copy of its input schema. Answers the rows that name a
 /// schema, field or route the document does not have (the OpenAPI tests report them).
-pub fn apply_all(doc: &mut Json, tables: &[&[Documented]]) -> Vec<String> {
+pub fn apply_all(doc: &mut Json, areas: &[Area]) -> Vec<String> {
     let mut unknown = Vec::new();
-    let rows = || tables.iter().flat_map(|t| t.iter());
+    let rows = || areas.iter().flat_map(|area| area.inputs.iter()).flat_map(|table| table.iter());
+    let routes = || areas.iter().flat_map(|area| area.routes.iter());
     for row in rows() {
         if let Documented::Field { schema, field, rule } = row {
             match doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{field}")) {
@@ -103,7 +104,7 @@ pub fn apply_all(doc: &mut Json, tables: &[&[Documented]]) -> Vec<String> {
     }
     for row in rows() {
         if let Documented::Query { route, name, rule } = row {
-            match parameter(doc, *route, name) {
+            match parameter(doc, routes(), route, name) {
                 Some(p) => apply(&mut p["schema"], *rule),
                 None => unknown.push(format!("{route:?}?{name}")),
             }
@@ -111,8 +112,8 @@ pub fn apply_all(doc: &mut Json, tables: &[&[Documented]]) -> Vec<String> {
     }
     for row in rows() {
         let done = match row {
-            Documented::Required { route, fields } => Some((route, variant(doc, *route, fields, &[]))),
-            Documented::Omitted { route, fields } => Some((route, variant(doc, *route, &[], fields))),
+            Documented::Required { route, fields } => Some((route, variant(doc, routes(), route, fields, &[]))),
+            Documented::Omitted { route, fields } => Some((route, variant(doc, routes(), route, &[], fields))),
             _ => None,
         };
         if let Some((route, None)) = done {
@@ -122,21 +123,33 @@ pub fn apply_all(doc: &mut Json, tables: &[&[Documented]]) -> Vec<String> {
     unknown
 }
 
-fn operation_pointer(route: RouteId) -> Option<String> {
-    let found = super::routes::ROUTES.iter().find(|r| r.id == route)?;
+fn operation_pointer<'r>(mut routes: impl Iterator<Item = &'r Route>, route: &str) -> Option<String> {
+    let found = routes.find(|r| r.name == route)?;
     Some(format!("/paths/{}/{}", found.path.replace('~', "~0").replace('/', "~1"), found.method.to_ascii_lowercase()))
 }
 
-fn parameter<'d>(doc: &'d mut Json, route: RouteId, name: &str) -> Option<&'d mut Json> {
-    let parameters = doc.pointer_mut(&format!("{}/parameters", operation_pointer(route)?))?.as_array_mut()?;
+fn parameter<'d, 'r>(
+    doc: &'d mut Json,
+    routes: impl Iterator<Item = &'r Route>,
+    route: &str,
+    name: &str,
+) -> Option<&'d mut Json> {
+    let parameters = doc.pointer_mut(&format!("{}/parameters", operation_pointer(routes, route)?))?.as_array_mut()?;
     parameters.iter_mut().find(|p| p["in"] == "query" && p["name"] == name)
 }
 
 /// The request body of `route` becomes its input schema (inlined, or its inlined variant from
 /// an earlier row) with `required` fields required (no longer nullable, and a text not blank:
 /// Herald trims text and reads a blank one as absent) and `omitted` fields removed.
-fn variant(doc: &mut Json, route: RouteId, required: &[&str], omitted: &[&str]) -> Option<()> {
-    let pointer = format!("{}/requestBody/content/application~1json/schema", operation_pointer(route)?);
+fn variant<'r>(
+    doc: &mut Json,
+    routes: impl Iterator<Item = &'r Route>,
+    route: &str,
+    required: &[&str],
+    omitted: &[&str],
+) -> Option<()> {
+    let operation = operation_pointer(routes, route)?;
+    let pointer = format!("{operation}/requestBody/content/application~1json/schema");
     let body = doc.pointer(&pointer)?;
     // An optional body is documented as `oneOf` null or the input; a required field makes it required.
     let reference = body
@@ -177,7 +190,7 @@ fn variant(doc: &mut Json, route: RouteId, required: &[&str], omitted: &[&str]) 
     schema["required"] = Json::Array(all);
     *doc.pointer_mut(&pointer)? = schema;
     if !required.is_empty() {
-        doc.pointer_mut(&format!("{}/requestBody", operation_pointer(route)?))?["required"] = json!(true);
+        doc.pointer_mut(&format!("{operation}/requestBody"))?["required"] = json!(true);
     }
     Some(())
 }

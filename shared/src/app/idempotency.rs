@@ -17,7 +17,6 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::dispatch;
 use crate::api::Call;
 use crate::api::{Context, Response};
 use crate::error::AppError;
@@ -127,7 +126,7 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
         Err(DbError::Unique(_)) => return replay(ctx, &scope, key, &hash, &material).await,
         Err(e) => return Err(e.into()),
     }
-    match dispatch::dispatch(ctx, call).await {
+    match (call.route.handler)(ctx, call).await {
         Ok(response) => {
             let stored = Stored {
                 headers: response

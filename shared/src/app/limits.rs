@@ -4,7 +4,7 @@
 //! refused call costs a counter lookup and nothing else.
 
 use super::access;
-use super::routes::{Access, Route, RouteId};
+use crate::api::route::{Access, Limit, Route};
 use crate::api::{Context, Request, Response};
 use crate::ratelimit::{Decision, Policy, RateLimits};
 
@@ -41,28 +41,11 @@ impl Class {
     /// guard: the health check (load balancers), the scheduler's tick (a secret), the
     /// development mailbox.
     pub fn of(route: &Route) -> Option<Class> {
-        use RouteId::*;
-        match route.id {
-            Signup
-            | Login
-            | Refresh
-            | VerifyEmail
-            | ForgotPassword
-            | ResetPassword
-            | ConfirmEmail
-            | ChangePassword
-            | ChangeEmail
-            | AcceptInvite
-            | ReviewApprove
-            | ReviewRequestChanges
-            | ReviewIdeaApprove
-            | ReviewIdeaRequestChanges => Some(Class::Auth),
-            Health | Tick | DevMailbox => None,
-            _ => match route.access {
-                Access::Public => Some(Class::Public),
-                Access::User | Access::Workspace(_) => Some(Class::User),
-                Access::Development | Access::Scheduler => None,
-            },
+        match (route.limit, route.access) {
+            (Limit::None, _) | (_, Access::Development | Access::Scheduler) => None,
+            (Limit::Credential, _) => Some(Class::Auth),
+            (Limit::ByAccess, Access::Public) => Some(Class::Public),
+            (Limit::ByAccess, Access::User | Access::Workspace(_)) => Some(Class::User),
         }
     }
 }
@@ -130,22 +113,21 @@ pub fn decorate(response: &mut Response, applied: &Applied) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::routes::ROUTES;
 
-    fn class(id: RouteId) -> Option<Class> {
-        ROUTES.iter().find(|r| r.id == id).and_then(Class::of)
+    fn class(name: &str) -> Option<Class> {
+        crate::app::routes::all().find(|r| r.name == name).and_then(Class::of)
     }
 
     #[test]
     fn guessing_routes_are_limited_per_address_and_the_rest_per_caller() {
-        for id in [RouteId::Signup, RouteId::Login, RouteId::Refresh, RouteId::AcceptInvite, RouteId::ReviewApprove] {
-            assert_eq!(class(id), Some(Class::Auth), "{id:?}");
+        for name in ["signup", "login", "refresh", "acceptInvite", "reviewApprove"] {
+            assert_eq!(class(name), Some(Class::Auth), "{name}");
         }
-        assert_eq!(class(RouteId::ListWorkspaces), Some(Class::User));
-        assert_eq!(class(RouteId::CreatePost), Some(Class::User));
-        assert_eq!(class(RouteId::ReviewPage), Some(Class::Public));
-        assert_eq!(class(RouteId::Health), None);
-        assert_eq!(class(RouteId::Tick), None);
+        assert_eq!(class("listWorkspaces"), Some(Class::User));
+        assert_eq!(class("createPost"), Some(Class::User));
+        assert_eq!(class("reviewPage"), Some(Class::Public));
+        assert_eq!(class("health"), None);
+        assert_eq!(class("tick"), None);
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 pub mod access;
 mod cors;
-mod dispatch;
 pub mod documented;
 pub mod idempotency;
 pub mod limits;
@@ -95,7 +94,7 @@ async fn serve(ctx: &Context<'_>, req: &Request, seen: &mut Seen) -> Result<Resp
             return idempotency::replay_or_run(ctx, &call, key).await;
         }
     }
-    dispatch::dispatch(ctx, &call).await
+    (call.route.handler)(ctx, &call).await
 }
 
 /// Every query parameter and header comes in as text without control characters (tab allowed

@@ -3,146 +3,17 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::api::route::Area;
 use crate::api::Response;
-use crate::{activity, agency, approvals, collab, content, health, identity, mail, maintenance, workspaces};
+use crate::api::{Call, Context};
+use crate::error::AppError;
+use crate::route;
 
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "Herald API", description = "Content and social-media operations: plan, approve, schedule, publish, measure.\n\nEvery time in an answer is UTC with milliseconds, always in one form: `2026-12-04T20:29:29.300Z` (so times compare as text the way they compare in time)."),
-    paths(
-        health::health,
-        identity::api::signup,
-        identity::api::login,
-        identity::api::refresh,
-        identity::api::logout,
-        identity::api::get_me,
-        identity::api::update_me,
-        identity::account::verify_email,
-        identity::account::resend_verification,
-        identity::account::forgot_password,
-        identity::account::reset_password,
-        identity::account::confirm_email,
-        identity::account::change_password,
-        identity::account::change_email,
-        identity::sessions_api::list,
-        crate::activity::list_account,
-        identity::sessions_api::revoke_all,
-        identity::sessions_api::revoke,
-        workspaces::api::list,
-        workspaces::api::create,
-        workspaces::api::get,
-        workspaces::api::update,
-        workspaces::api::archive,
-        workspaces::api::list_members,
-        workspaces::api::update_member,
-        workspaces::api::remove_member,
-        workspaces::api::list_invites,
-        workspaces::api::invite,
-        workspaces::api::revoke_invite,
-        workspaces::api::resend_invite,
-        workspaces::api::accept_invite,
-        mail::mailbox,
-        maintenance::tick_route,
-        activity::list,
-        agency::clients::list,
-        agency::clients::create,
-        agency::clients::get,
-        agency::clients::update,
-        agency::clients::archive,
-        agency::clients::attach,
-        agency::clients::detach,
-        agency::personas::list,
-        agency::personas::create,
-        agency::personas::get,
-        agency::personas::update,
-        agency::personas::delete,
-        agency::campaigns::list,
-        agency::campaigns::create,
-        agency::campaigns::get,
-        agency::campaigns::update,
-        agency::campaigns::archive,
-        openapi_json,
-        content::posts_api::list,
-        content::posts_api::create,
-        content::import::import,
-        content::posts_api::get,
-        content::posts_api::update,
-        content::posts_api::delete,
-        content::posts_api::archive,
-        content::posts_api::unarchive,
-        content::versions::list,
-        content::versions::compare,
-        content::versions::get,
-        content::versions::restore,
-        crate::media::handlers::list,
-        crate::media::handlers::create_upload,
-        crate::media::handlers::get,
-        crate::media::handlers::update,
-        crate::media::handlers::delete,
-        crate::media::handlers::complete,
-        crate::media::handlers::put_content,
-        crate::media::handlers::get_content,
-        crate::media::links::serve,
-        crate::media::handlers::usage,
-        content::templates::list,
-        content::templates::create,
-        content::templates::get,
-        content::templates::update,
-        content::templates::archive,
-        content::templates::render,
-        content::templates::to_post,
-        approvals::workflow::get,
-        approvals::workflow::put,
-        approvals::workflow::get_for_client,
-        approvals::workflow::put_for_client,
-        approvals::requests::submit,
-        approvals::requests::list,
-        approvals::requests::get,
-        approvals::requests::approve,
-        approvals::requests::reject,
-        approvals::requests::history,
-        collab::comments::list,
-        collab::comments::create,
-        collab::comments::delete,
-        collab::notifications::list,
-        collab::notifications::mark_read,
-        collab::notifications::mark_all_read,
-        approvals::review_links::create,
-        approvals::review_links::list,
-        approvals::review_links::revoke,
-        approvals::review_page::page,
-        approvals::review_links::approve,
-        approvals::review_links::request_changes,
-        approvals::review_ideas::approve,
-        approvals::review_ideas::request_changes,
-        approvals::review_links::media,
-        agency::ideas::list,
-        agency::ideas::create,
-        agency::ideas::get,
-        agency::ideas::update,
-        agency::ideas::approve,
-        agency::ideas::reject,
-        agency::ideas::to_post,
-        crate::publishing::accounts::list,
-        crate::publishing::accounts::connect,
-        crate::publishing::oauth::start,
-        crate::publishing::oauth::callback,
-        crate::publishing::accounts::get,
-        crate::publishing::slots::put,
-        crate::publishing::slots::next,
-        crate::publishing::accounts::disconnect,
-        crate::publishing::schedule::schedule,
-        crate::publishing::publish_now::publish_now,
-        crate::publishing::schedule::reschedule,
-        crate::publishing::schedule::cancel,
-        crate::publishing::schedule::of_post,
-        crate::publishing::schedule::list,
-        collab::comments::list_on_idea,
-        collab::comments::create_on_idea,
-        collab::comments::delete_on_idea,
-    ),
-    modifiers(&BearerAuth, &RateLimited),
-)]
+#[openapi(info(
+    title = "Herald API",
+    description = "Content and social-media operations: plan, approve, schedule, publish, measure.\n\nEvery time in an answer is UTC with milliseconds, always in one form: `2026-12-04T20:29:29.300Z` (so times compare as text the way they compare in time)."
+))]
 pub struct ApiDoc;
 
 struct BearerAuth;
@@ -159,7 +30,7 @@ impl Modify for BearerAuth {
 
 /// Every rate-limited operation (`limits::Class::of`) may answer 429, with the headers that
 /// say when to come back; added here once rather than on each handler.
-struct RateLimited;
+struct RateLimited(&'static [Area]);
 
 impl Modify for RateLimited {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -187,7 +58,7 @@ impl Modify for RateLimited {
             )
             .header("RateLimit", text("Where the caller stands, e.g. `\"auth\";r=0;t=42`"))
             .build();
-        for route in super::routes::ROUTES.iter().filter(|r| super::limits::Class::of(r).is_some()) {
+        for route in self.0.iter().flat_map(|a| a.routes).filter(|r| super::limits::Class::of(r).is_some()) {
             let Some(item) = openapi.paths.paths.get_mut(route.path) else { continue };
             let operation = match route.method {
                 "GET" => item.get.as_mut(),
@@ -207,14 +78,28 @@ impl Modify for RateLimited {
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "platform",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-#[allow(dead_code)]
-fn openapi_json() {}
+pub async fn openapi_json(_: &Context<'_>, _: &Call<'_>) -> Result<Response, AppError> {
+    Ok(serve())
+}
 
-/// The document: the handlers' annotations, then the conventions every operation shares,
-/// written once here from the route table rather than on each handler.
-pub fn document() -> serde_json::Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    conventions(&mut doc);
+/// The document's own route.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "openapi",
+    routes: &[route!(GET "/api/v1/openapi.json", openApi, Public, openapi_json)],
+    inputs: &[],
+};
+
+/// The document: each route's operation from its handler's annotation, then the conventions
+/// every operation shares, written once here from the route rows rather than on each handler.
+pub fn document(areas: &'static [Area]) -> serde_json::Value {
+    let mut api = ApiDoc::openapi();
+    for route in areas.iter().flat_map(|a| a.routes) {
+        (route.doc)(&mut api);
+    }
+    BearerAuth.modify(&mut api);
+    RateLimited(areas).modify(&mut api);
+    let mut doc = serde_json::to_value(api).unwrap_or_default();
+    conventions(&mut doc, areas);
     doc
 }
 
@@ -225,24 +110,21 @@ use crate::api::documented::ID_PATTERN;
 /// of every POST, and each status the kit itself may answer (400 for a malformed parameter or
 /// header, 401/403/404 from the access rule, 409/422 from idempotency, 413 from the body
 /// limit), in the error envelope; 429 comes from [`RateLimited`].
-fn conventions(doc: &mut serde_json::Value) {
-    use super::routes::{Access, ROUTES};
+fn conventions(doc: &mut serde_json::Value, areas: &[Area]) {
+    use crate::api::route::Access;
     use serde_json::json;
     let error = |description: &str| {
         json!({"description": description,
                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}})
     };
-    for route in ROUTES {
+    for route in areas.iter().flat_map(|a| a.routes) {
         let method = route.method.to_ascii_lowercase();
         let Some(op) =
             doc.pointer_mut(&format!("/paths/{}/{method}", route.path.replace('~', "~0").replace('/', "~1")))
         else {
             continue;
         };
-        let name = format!("{:?}", route.id);
-        let mut chars = name.chars();
-        let id: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
-        op["operationId"] = json!(id);
+        op["operationId"] = json!(route.name);
         let has_path_params = route.path.contains('{');
         let mut standard: Vec<(&str, serde_json::Value)> =
             vec![("400", error("VALIDATION_ERROR: a malformed parameter, header or body; `details` names each field"))];
@@ -322,32 +204,9 @@ fn conventions(doc: &mut serde_json::Value) {
             text_patterns(&mut p["schema"], crate::validate::QUERY_TEXT_PATTERN);
         }
     }
-    let unknown = crate::app::documented::apply_all(doc, INPUTS);
+    let unknown = crate::app::documented::apply_all(doc, areas);
     debug_assert!(unknown.is_empty(), "documented rows the document does not have: {unknown:?}");
 }
-
-/// Each area's table of what its input parsers check.
-const INPUTS: &[&[crate::api::documented::Documented]] = &[
-    identity::model::DOCUMENTED,
-    workspaces::model::DOCUMENTED,
-    agency::campaigns::DOCUMENTED,
-    agency::clients::DOCUMENTED,
-    agency::personas::DOCUMENTED,
-    agency::ideas::DOCUMENTED,
-    content::posts::DOCUMENTED,
-    content::posts_api::DOCUMENTED,
-    content::templates::DOCUMENTED,
-    activity::DOCUMENTED,
-    crate::media::model::DOCUMENTED,
-    collab::comments::DOCUMENTED,
-    approvals::review_links::DOCUMENTED,
-    approvals::requests::DOCUMENTED,
-    crate::publishing::schedule::DOCUMENTED,
-    crate::publishing::slots::DOCUMENTED,
-    crate::publishing::publish_now::DOCUMENTED,
-    crate::publishing::oauth::DOCUMENTED,
-    crate::publishing::accounts::DOCUMENTED,
-];
 
 /// Herald refuses control characters in every text it takes (`json::is_refused_char`, and
 /// newlines in query values): every free-text string of an input says so with `pattern`,
@@ -480,7 +339,11 @@ pub fn serve() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::routes::ROUTES;
+    use crate::app::routes::{all, AREAS};
+
+    fn document() -> serde_json::Value {
+        super::document(AREAS)
+    }
 
     #[test]
     fn the_committed_document_is_current() {
@@ -542,15 +405,17 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(since["schema"]["format"], "date-time");
         let mut doc = document();
-        let stale = [crate::api::documented::field("NoSuchInput", "name", crate::api::documented::Rule::Id)];
-        assert_eq!(crate::app::documented::apply_all(&mut doc, &[&stale]), ["NoSuchInput.name"]);
+        const STALE: &[crate::api::documented::Documented] =
+            &[crate::api::documented::field("NoSuchInput", "name", crate::api::documented::Rule::Id)];
+        let stale = [Area { name: "stale", routes: &[], inputs: &[STALE] }];
+        assert_eq!(crate::app::documented::apply_all(&mut doc, &stale), ["NoSuchInput.name"]);
     }
 
     #[test]
     fn every_route_is_documented() {
         let doc = document();
         assert_eq!(doc["openapi"], "3.1.0");
-        for route in ROUTES {
+        for route in all() {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
             assert!(op.is_object(), "{} {} is missing from the OpenAPI document", route.method, route.path);
             assert!(
@@ -601,7 +466,7 @@ mod tests {
     fn operation_ids_are_unique_and_named_after_their_route() {
         let doc = document();
         let mut seen = std::collections::BTreeSet::new();
-        for route in ROUTES {
+        for route in all() {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
             let id = op["operationId"]
                 .as_str()
@@ -615,7 +480,7 @@ mod tests {
     #[test]
     fn every_operation_documents_the_kits_statuses() {
         let doc = document();
-        for route in ROUTES {
+        for route in all() {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
             for status in ["400"] {
                 assert!(op["responses"][status].is_object(), "{} {}: no {status}", route.method, route.path);
@@ -655,10 +520,24 @@ mod tests {
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for method in ops.as_object().unwrap().keys() {
                 assert!(
-                    ROUTES.iter().any(|r| r.path == path && r.method.eq_ignore_ascii_case(method)),
+                    all().any(|r| r.path == path && r.method.eq_ignore_ascii_case(method)),
                     "{method} {path} is documented but not routed"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn each_row_documents_its_own_operation() {
+        for route in all() {
+            let mut api = utoipa::openapi::OpenApi::default();
+            (route.doc)(&mut api);
+            let doc = serde_json::to_value(&api).unwrap();
+            let paths = doc["paths"].as_object().unwrap();
+            let methods: Vec<&String> = paths.values().flat_map(|ops| ops.as_object().unwrap().keys()).collect();
+            assert_eq!(paths.len(), 1, "{route:?}");
+            assert!(paths.contains_key(route.path), "{route:?} documents {:?}", paths.keys());
+            assert_eq!(methods, [&route.method.to_ascii_lowercase()], "{route:?}");
         }
     }
 }

@@ -659,7 +659,5 @@ fn last_shown(rows: &mut Vec<Row>, limit: i64) -> Result<Option<String>, AppErro
 }
 
 /// What the decisions check, as the OpenAPI document states it.
-pub const DOCUMENTED: &[Documented] = &[
-    field("DecisionInput", "comment", doc::Rule::Text(5000)),
-    required(crate::api::route::RouteId::RejectApproval, &["comment"]),
-];
+pub const DOCUMENTED: &[Documented] =
+    &[field("DecisionInput", "comment", doc::Rule::Text(5000)), required("rejectApproval", &["comment"])];

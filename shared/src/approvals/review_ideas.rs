@@ -9,8 +9,9 @@
 //! The form's hidden `revision` is the idea's `updatedAt` as the page showed it: a decision on
 //! an idea that changed since is refused (409), as a post's `version` is.
 
+use super::ideas::Decided;
 use super::review_links::{self, acting, vote_comment};
-use crate::agency::ideas::{self, Decided, IdeaStatus, IdeaView};
+use crate::agency::ideas::{self, IdeaStatus, IdeaView};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 
@@ -79,7 +80,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     }
     let stored = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
     let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored), all_of: Vec::new() };
-    ideas::apply(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
+    super::ideas::apply(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
         AppError::Conflict(_) => {
             AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
         }

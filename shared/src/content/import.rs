@@ -12,6 +12,8 @@ use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 
 pub const MAX_ROWS: usize = 500;
+/// A CSV import may be larger than a JSON request.
+pub const MAX_BYTES: usize = 1024 * 1024;
 const COLUMNS: [&str; 6] = ["title", "body", "tags", "campaign_id", "client_id", "platforms"];
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -483,15 +483,9 @@ pub async fn resolve_links(
     Ok((campaign, client))
 }
 
-/// A title is one line: no control characters at all.
+/// A title is one line of at most 300 characters: no control characters at all.
 pub fn parse_title(input: &str) -> Result<String, String> {
-    let t = input.trim();
-    match t.chars().count() {
-        0 => Err("must not be empty".into()),
-        n if n > 300 => Err("must be at most 300 characters".into()),
-        _ if t.chars().any(char::is_control) => Err("must not contain control characters".into()),
-        _ => Ok(t.to_string()),
-    }
+    crate::validate::line(input, crate::validate::TITLE_MAX_CHARS)
 }
 
 /// A body may hold tabs and newlines, and no other control character.
@@ -530,8 +524,8 @@ pub const DOCUMENTED: &[Documented] = &[
     field("TargetInput", "accountId", Rule::Id),
     field("TargetInput", "text", Rule::Text(MAX_BODY_CHARS)),
     field("TargetInput", "media", Rule::Each(&Rule::Id)),
-    required(crate::api::route::RouteId::CreatePost, &["title"]),
-    omitted(crate::api::route::RouteId::CreatePost, &["version"]),
+    required("createPost", &["title"]),
+    omitted("createPost", &["version"]),
 ];
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use crate::activity::{self, Change};
 use crate::agency::client_limit;
 use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::route::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
@@ -557,7 +556,7 @@ pub async fn unarchive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
 /// What `list` checks of its query, as the OpenAPI document states it (empty means no filter).
 pub const DOCUMENTED: &[Documented] = &[
     query(
-        RouteId::ListPosts,
+        "listPosts",
         "status",
         Rule::OneOf(&[
             "",
@@ -572,11 +571,11 @@ pub const DOCUMENTED: &[Documented] = &[
         ]),
     ),
     query(
-        RouteId::ListPosts,
+        "listPosts",
         "platform",
         Rule::OneOf(&["", "x", "linkedin", "facebook", "instagram", "threads", "tiktok", "bluesky", "mastodon"]),
     ),
-    query(RouteId::ListPosts, "from", Rule::DateTime),
-    query(RouteId::ListPosts, "to", Rule::DateTime),
-    query(RouteId::ListPosts, "sort", Rule::OneOf(&["newest", "oldest", "updated", "title"])),
+    query("listPosts", "from", Rule::DateTime),
+    query("listPosts", "to", Rule::DateTime),
+    query("listPosts", "sort", Rule::OneOf(&["newest", "oldest", "updated", "title"])),
 ];

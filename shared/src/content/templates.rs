@@ -23,7 +23,6 @@ use crate::activity::{self, Change};
 use crate::agency::{campaigns, client_limit, clients};
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::route::RouteId;
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
@@ -1097,7 +1096,7 @@ pub const DOCUMENTED: &[Documented] = &[
     field("BlockInput", "kind", Rule::OneOf(&["template", "snippet", "hashtag_group", "signature"])),
     field("BlockInput", "name", Rule::Pattern(BLOCK_NAME_PATTERN, 64)),
     field("BlockPatch", "name", Rule::Pattern(BLOCK_NAME_PATTERN, 64)),
-    query(RouteId::ListTemplates, "kind", Rule::OneOf(&["", "template", "snippet", "hashtag_group", "signature"])),
+    query("listTemplates", "kind", Rule::OneOf(&["", "template", "snippet", "hashtag_group", "signature"])),
 ];
 
 const BLOCK_NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$";

@@ -19,16 +19,6 @@ use async_trait::async_trait;
 
 use crate::ports::{BlobError, BlobInfo, Blobs};
 
-/// The one route whose body is not JSON and not bound by `max_body_bytes`: it carries the file.
-pub fn streams_body(method: &str, path: &str) -> bool {
-    if !method.eq_ignore_ascii_case("PUT") {
-        return false;
-    }
-    let path = path.strip_suffix('/').unwrap_or(path);
-    let parts: Vec<&str> = path.split('/').collect();
-    matches!(parts.as_slice(), ["", "api", "v1", "workspaces", w, "media", m, "content"] if !w.is_empty() && !m.is_empty())
-}
-
 /// A host without object storage: every operation answers 503.
 pub struct NoBlobs;
 
@@ -58,17 +48,22 @@ impl Blobs for NoBlobs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+use crate::route;
 
-    #[test]
-    fn only_the_content_put_streams() {
-        assert!(streams_body("PUT", "/api/v1/workspaces/w/media/m/content"));
-        assert!(streams_body("put", "/api/v1/workspaces/w/media/m/content/"));
-        assert!(!streams_body("GET", "/api/v1/workspaces/w/media/m/content"));
-        assert!(!streams_body("PUT", "/api/v1/workspaces/w/media/m"));
-        assert!(!streams_body("PUT", "/api/v1/workspaces//media/m/content"));
-        assert!(!streams_body("PUT", "/api/v1/workspaces/w/media/m/content/x"));
-    }
-}
+/// The media library, uploads and signed links.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "media",
+    routes: &[
+        route!(GET "/api/v1/workspaces/{workspaceId}/media", listMedia, Workspace(MediaRead), handlers::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/media/uploads", createMediaUpload, Workspace(MediaWrite), handlers::create_upload),
+        route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}", getMedia, Workspace(MediaRead), handlers::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/media/{mediaId}", updateMedia, Workspace(MediaWrite), handlers::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/media/{mediaId}", deleteMedia, Workspace(MediaWrite), handlers::delete),
+        route!(POST "/api/v1/workspaces/{workspaceId}/media/{mediaId}/complete", completeMedia, Workspace(MediaWrite), handlers::complete),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", putMediaContent, Workspace(MediaWrite), handlers::put_content).body(crate::api::route::Body::Stream(model::VIDEO_MAX_BYTES as usize)),
+        route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", getMediaContent, Workspace(MediaRead), handlers::get_content),
+        route!(GET "/api/v1/media-links/{workspaceId}/{mediaId}", mediaLink, Public, links::serve),
+        route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", getMediaUsage, Workspace(MediaRead), handlers::usage),
+    ],
+    inputs: &[model::DOCUMENTED],
+};

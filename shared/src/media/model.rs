@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::documented::{field, query, Documented, Rule};
-use crate::api::route::RouteId;
 use crate::validate::{labels, opt_text};
 
 const MIB: i64 = 1024 * 1024;
@@ -290,9 +289,9 @@ pub const DOCUMENTED: &[Documented] = &[
     field("MediaPatch", "altText", Rule::Text(1000)),
     field("MediaPatch", "tags", Rule::Items(0, 30, &Rule::Line(100))),
     field("MediaPatch", "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
-    query(RouteId::ListMedia, "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
+    query("listMedia", "folder", Rule::Pattern(FOLDER_PATTERN, 200)),
     query(
-        RouteId::ListMedia,
+        "listMedia",
         "type",
         Rule::OneOf(&[
             "",
@@ -306,7 +305,7 @@ pub const DOCUMENTED: &[Documented] = &[
             "video/quicktime",
         ]),
     ),
-    query(RouteId::ListMedia, "status", Rule::OneOf(&["", "pending", "ready"])),
+    query("listMedia", "status", Rule::OneOf(&["", "pending", "ready"])),
 ];
 
 const PIXELS: Rule = Rule::Range(1, MAX_PIXELS);

@@ -354,6 +354,36 @@ pub fn transport(e: &HttpError, irreversible: bool) -> Outcome {
     }
 }
 
+use crate::route;
+
+/// Social accounts, posting slots, scheduling and publications.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "publishing",
+    routes: &[
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts", listAccounts, Workspace(AccountsRead), accounts::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts", connectAccount, Workspace(AccountsManage), accounts::connect),
+        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/start", oAuthStart, Workspace(AccountsManage), oauth::start),
+        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", oAuthCallback, Workspace(AccountsManage), oauth::callback),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), accounts::get),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", putSlots, Workspace(AccountsManage), slots::put),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), slots::next),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", disconnectAccount, Workspace(AccountsManage), accounts::disconnect),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", schedulePost, Workspace(PostsSchedule), schedule::schedule),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/publish-now", publishNow, Workspace(PostsSchedule), publish_now::publish_now),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", reschedulePost, Workspace(PostsSchedule), schedule::reschedule),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", cancelSchedule, Workspace(PostsSchedule), schedule::cancel),
+        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", postPublications, Workspace(PostsRead), schedule::of_post),
+        route!(GET "/api/v1/workspaces/{workspaceId}/publications", listPublications, Workspace(PostsRead), schedule::list),
+    ],
+    inputs: &[
+        schedule::DOCUMENTED,
+        slots::DOCUMENTED,
+        publish_now::DOCUMENTED,
+        oauth::DOCUMENTED,
+        accounts::DOCUMENTED,
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

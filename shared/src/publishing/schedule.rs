@@ -11,7 +11,6 @@ use super::store as accounts;
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
-use crate::api::route::RouteId;
 use crate::api::{Call, Context, Response};
 use crate::approvals::workflow::{self, Stages};
 use crate::content::posts::{self, PostView, TargetView};
@@ -605,10 +604,10 @@ pub const DOCUMENTED: &[Documented] = &[
     field("RescheduleInput", "at", Rule::Pattern(WHEN_PATTERN, 64)),
     field("Repeat", "every", Rule::OneOf(&["day", "week", "month"])),
     field("Repeat", "count", Rule::Range(2, 52)),
-    query(RouteId::ListPublications, "from", Rule::DateTime),
-    query(RouteId::ListPublications, "to", Rule::DateTime),
+    query("listPublications", "from", Rule::DateTime),
+    query("listPublications", "to", Rule::DateTime),
     query(
-        RouteId::ListPublications,
+        "listPublications",
         "status",
         Rule::OneOf(&[
             "",
