@@ -1,6 +1,7 @@
 //! The Spin glue: variables in, connections opened, `herald::handle` called, the answer sent.
 //! Everything with logic in it lives in the plain modules beside this one.
 
+use herald::app::routes::Reading;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -239,7 +240,10 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut domain = herald::Request::new(parts.method.as_str(), path_and_query);
     domain.headers = header_pairs(&parts.headers);
-    let max_body = herald::app::routes::body_limit_for(config, &domain.method, &domain.path);
+    // Spin's shell reads a streamed body (a media file) whole too, up to its route's limit.
+    let max_body = match herald::app::routes::reading(config, &domain.method, &domain.path) {
+        Reading::Buffer(limit) | Reading::Stream(limit) => limit,
+    };
     let declared = domain.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_none_or(|l| l <= max_body) {
         while let Some(Ok(frame)) = body.frame().await {

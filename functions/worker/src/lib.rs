@@ -231,7 +231,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
     match herald::app::routes::reading(&host.config, &domain.method, &domain.path) {
         // A media file goes to R2 as it arrives, never whole in memory.
-        Reading::Stream => host.blobs.hold_body(req.inner().body()),
+        Reading::Stream(_) => host.blobs.hold_body(req.inner().body()),
         Reading::Buffer(limit) if declared.is_none_or(|l| l <= limit) => {
             domain.body = read_at_most(&mut req, limit).await;
         }

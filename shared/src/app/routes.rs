@@ -45,15 +45,16 @@ pub fn body_limit(config: &Config, route: &Route) -> usize {
 pub enum Reading {
     /// Read at most this many bytes (one more is enough for the domain to answer 413).
     Buffer(usize),
-    /// Pass the stream on as it arrives (`Body::Stream`); never whole in memory.
-    Stream,
+    /// Pass the stream on as it arrives (`Body::Stream`), up to this many bytes; never whole
+    /// in memory.
+    Stream(usize),
 }
 
 /// Looks the route up once for the host: its body mode, or the JSON limit when no route
 /// matches (the domain then answers 404 or 405 without needing the body).
 pub fn reading(config: &Config, method: &str, path: &str) -> Reading {
     match find(config, method, path) {
-        Ok((route, _)) if matches!(route.body, Body::Stream(_)) => Reading::Stream,
+        Ok((Route { body: Body::Stream(limit), .. }, _)) => Reading::Stream(*limit),
         Ok((route, _)) => Reading::Buffer(body_limit(config, route)),
         Err(_) => Reading::Buffer(config.max_body_bytes),
     }
@@ -195,8 +196,11 @@ mod tests {
         let c = cfg(Environment::Production);
         let (w, m) = ("0190aaaa-0000-7000-8000-000000000001", "0190aaaa-0000-7000-8000-000000000002");
         let content = format!("/api/v1/workspaces/{w}/media/{m}/content");
-        assert_eq!(reading(&c, "PUT", &content), Reading::Stream);
-        assert_eq!(reading(&c, "PUT", &format!("{content}/")), Reading::Stream);
+        assert_eq!(reading(&c, "PUT", &content), Reading::Stream(crate::media::model::VIDEO_MAX_BYTES as usize));
+        assert_eq!(
+            reading(&c, "PUT", &format!("{content}/")),
+            Reading::Stream(crate::media::model::VIDEO_MAX_BYTES as usize)
+        );
         assert_eq!(reading(&c, "GET", &content), Reading::Buffer(c.max_body_bytes));
         assert_eq!(reading(&c, "PUT", &format!("/api/v1/workspaces/{w}/media/{m}")), Reading::Buffer(c.max_body_bytes));
         assert_eq!(reading(&c, "PUT", &format!("{content}/x")), Reading::Buffer(c.max_body_bytes));
