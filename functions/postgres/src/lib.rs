@@ -10,6 +10,7 @@ use std::error::Error;
 use async_trait::async_trait;
 use bytes::BytesMut;
 use futures_util::future::{join_all, try_join_all};
+use herald::sql::migrate::Migrate;
 use herald::sql::pg::{rewrite_placeholders, scope_settings};
 use herald::sql::{DbError, Row, Scope, Sql, Statement as Stmt, Value};
 use serde_json::{Map, Number, Value as Json};
@@ -223,6 +224,30 @@ impl Sql for PgSql {
             runs.into_iter().map(|r| r.map_err(map_err)).collect::<Result<Vec<u64>, DbError>>()
         })
         .await
+    }
+}
+
+/// The migration runner's connection: the client itself, outside the scoped transactions (the
+/// runner frames its own).
+#[async_trait(?Send)]
+impl Migrate for PgSql {
+    fn dialect(&self) -> herald::sql::Dialect {
+        herald::sql::Dialect::Postgres
+    }
+
+    async fn script(&self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).await.map_err(map_err)
+    }
+
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let bound = bind(params);
+        self.client.execute(sql, &as_refs(&bound)).await.map_err(map_err)
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let bound = bind(params);
+        let rows = self.client.query(sql, &as_refs(&bound)).await.map_err(map_err)?;
+        rows.iter().map(decode).collect()
     }
 }
 

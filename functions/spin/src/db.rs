@@ -6,8 +6,9 @@ use std::cell::RefCell;
 
 use async_trait::async_trait;
 use futures::lock::Mutex;
+use herald::sql::migrate::Migrate;
 use herald::sql::pg::{rewrite_placeholders, scope_settings, SET_SCOPE_SQL};
-use herald::sql::{DbError, Row, Scope, Sql, Statement, Value};
+use herald::sql::{split_statements, DbError, Dialect, Row, Scope, Sql, Statement, Value};
 
 /// One connection, statement by statement; SQL goes through unchanged.
 #[async_trait(?Send)]
@@ -102,6 +103,34 @@ impl<R: Raw> Sql for SqliteSql<R> {
     }
 }
 
+/// The migration runner's connection. Spin runs one statement per call: scripts are cut
+/// into their statements.
+async fn script<R: Raw + ?Sized>(raw: &R, sql: &str) -> Result<(), DbError> {
+    for statement in split_statements(sql) {
+        raw.exec(statement, &[]).await?;
+    }
+    Ok(())
+}
+
+#[async_trait(?Send)]
+impl<R: Raw> Migrate for SqliteSql<R> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn script(&self, sql: &str) -> Result<(), DbError> {
+        script(&self.raw, sql).await
+    }
+
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        self.raw.exec(sql, params).await
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        self.raw.rows(sql, params).await
+    }
+}
+
 /// Postgres: `?N` rewritten to `$N`; every statement and every batch in a transaction that
 /// first applies the scope's settings, which row-level security reads.
 pub struct PgSql<R> {
@@ -161,6 +190,26 @@ impl<R: Raw> Sql for PgSql<R> {
         self.begin().await?;
         let result = run_all(&self.raw, statements, rewrite_placeholders).await;
         finish(&self.raw, result).await
+    }
+}
+
+/// The runner frames its own transactions: statements go to the connection as they are.
+#[async_trait(?Send)]
+impl<R: Raw> Migrate for PgSql<R> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn script(&self, sql: &str) -> Result<(), DbError> {
+        script(&self.raw, sql).await
+    }
+
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        self.raw.exec(sql, params).await
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        self.raw.rows(sql, params).await
     }
 }
 

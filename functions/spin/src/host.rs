@@ -10,13 +10,14 @@ use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::media::s3::S3Blobs;
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
 use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
+use herald::sql::migrate::Migrate;
 use herald::sql::{DbError, Row, Sql, Value};
 use herald::AppError;
 use http_body_util::{BodyExt, Full};
 use spin_sdk::http::body::IncomingBodyExt;
 
 use crate::db::{PgSql, Raw, SqliteSql};
-use crate::migrations::{self, Dialect};
+use crate::migrations;
 use crate::settings::{present, MailProvider, Variables};
 use crate::values::{pg_param, pg_row, pg_sdk_error, sqlite_error, sqlite_param, sqlite_row};
 
@@ -324,9 +325,9 @@ async fn with_context<T>(
 
 async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) -> herald::Response {
     let request_id = herald::app::request_id(domain, new_request_id);
-    migrations::serve(domain, tick_secret, &request_id, SystemClock.now_ms(), async || match vars.migration_url() {
-        Some(url) => Ok((Box::new(SpinPg::open(url).await?) as Box<dyn Raw>, Dialect::Postgres)),
-        None => Ok((Box::new(SpinSqlite::open().await?) as Box<dyn Raw>, Dialect::Sqlite)),
+    migrations::serve(domain, tick_secret, &request_id, async || match vars.migration_url() {
+        Some(url) => Ok(Box::new(PgSql::new(SpinPg::open(url).await?)) as Box<dyn Migrate>),
+        None => Ok(Box::new(SqliteSql::new(SpinSqlite::open().await?)) as Box<dyn Migrate>),
     })
     .await
 }
