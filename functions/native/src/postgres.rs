@@ -16,5 +16,5 @@ pub async fn connect_client(url: &str) -> Result<Client, DbError> {
 }
 
 pub async fn connect(url: &str) -> Result<PgSql, DbError> {
-    Ok(PgSql::new(connect_client(url).await?))
+    Ok(herald_postgres::pg_sql(connect_client(url).await?))
 }

@@ -21,7 +21,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 
-use super::pg::rewrite_placeholders;
+use super::pg::{decode_row, rewrite_placeholders, PgConnection, PgSql};
 use super::{DbError, Dialect, Row, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +189,29 @@ impl<T: Migrate + ?Sized> Migrate for &T {
 
     async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         (**self).rows(sql, params).await
+    }
+}
+
+/// Postgres through the one Sql implementation's connection, outside its scoped
+/// transactions: the runner frames its own.
+#[async_trait(?Send)]
+impl<C: PgConnection> Migrate for PgSql<C> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn script(&self, sql: &str) -> Result<(), DbError> {
+        Ok(self.connection().simple(sql).await?)
+    }
+
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let statement = self.connection().prepare(sql).await?;
+        Ok(self.connection().execute(&statement, params).await?)
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let statement = self.connection().prepare(sql).await?;
+        self.connection().query(&statement, params).await?.into_iter().map(decode_row).collect()
     }
 }
 
