@@ -51,6 +51,7 @@ pub enum Limit {
 pub type Handler =
     for<'a> fn(&'a Context<'a>, &'a Call<'a>) -> Pin<Box<dyn Future<Output = Result<Response, AppError>> + 'a>>;
 
+#[cfg(any(test, feature = "openapi"))]
 /// Adds a route's operation (from its handler's `#[utoipa::path]`) and the schemas it names
 /// to the document.
 pub type Doc = fn(&mut utoipa::openapi::OpenApi);
@@ -67,6 +68,8 @@ pub struct Route {
     pub body: Body,
     pub limit: Limit,
     pub handler: Handler,
+    /// Only where the document is generated: a serving build links no generator.
+    #[cfg(any(test, feature = "openapi"))]
     pub doc: Doc,
 }
 
@@ -93,6 +96,7 @@ impl std::fmt::Debug for Route {
     }
 }
 
+#[cfg(any(test, feature = "openapi"))]
 /// Documents the operation `P` (the struct `#[utoipa::path]` makes for a handler) and its schemas.
 pub fn document<P>(api: &mut utoipa::openapi::OpenApi)
 where
@@ -126,6 +130,7 @@ macro_rules! route {
             body: $crate::api::route::Body::Json,
             limit: $crate::api::route::Limit::ByAccess,
             handler: |ctx, call| ::std::boxed::Box::pin($handler(ctx, call)),
+            #[cfg(any(test, feature = "openapi"))]
             doc: |api| $crate::__paste! { $crate::api::route::document::<$($doc)+>(api) },
         }
     };

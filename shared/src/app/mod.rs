@@ -6,6 +6,7 @@
 
 pub mod access;
 mod cors;
+#[cfg(any(test, feature = "openapi"))]
 pub mod documented;
 pub mod idempotency;
 pub mod limits;

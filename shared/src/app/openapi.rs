@@ -1,79 +1,9 @@
 //! The OpenAPI 3.1 document, derived from the handlers' annotations (SPEC PL-4).
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
-
-use crate::api::route::Area;
 use crate::api::Response;
 use crate::api::{Call, Context};
 use crate::error::AppError;
 use crate::route;
-
-#[derive(OpenApi)]
-#[openapi(info(
-    title = "Herald API",
-    description = "Content and social-media operations: plan, approve, schedule, publish, measure.\n\nEvery time in an answer is UTC with milliseconds, always in one form: `2026-12-04T20:29:29.300Z` (so times compare as text the way they compare in time)."
-))]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
-    }
-}
-
-/// Every rate-limited operation (`limits::Class::of`) may answer 429, with the headers that
-/// say when to come back; added here once rather than on each handler.
-struct RateLimited(&'static [Area]);
-
-impl Modify for RateLimited {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::header::HeaderBuilder;
-        use utoipa::openapi::{Content, Object, Ref, ResponseBuilder, Type};
-        let text = |description: &str| {
-            HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(description)).build()
-        };
-        let response = ResponseBuilder::new()
-            .description(
-                "RATE_LIMITED: too many requests from this address (sign-up, login, refresh, invitation accept, \
-                 review decisions) or by this user (signed-in calls); try again after Retry-After",
-            )
-            .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorEnvelope"))))
-            .header(
-                "Retry-After",
-                HeaderBuilder::new()
-                    .schema(Some(Object::with_type(Type::Integer)))
-                    .description(Some("Seconds until the window resets"))
-                    .build(),
-            )
-            .header(
-                "RateLimit-Policy",
-                text("The policy, e.g. `\"auth\";q=10;w=60` (draft-ietf-httpapi-ratelimit-headers)"),
-            )
-            .header("RateLimit", text("Where the caller stands, e.g. `\"auth\";r=0;t=42`"))
-            .build();
-        for route in self.0.iter().flat_map(|a| a.routes).filter(|r| super::limits::Class::of(r).is_some()) {
-            let Some(item) = openapi.paths.paths.get_mut(route.path) else { continue };
-            let operation = match route.method {
-                "GET" => item.get.as_mut(),
-                "POST" => item.post.as_mut(),
-                "PUT" => item.put.as_mut(),
-                "PATCH" => item.patch.as_mut(),
-                "DELETE" => item.delete.as_mut(),
-                _ => None,
-            };
-            if let Some(operation) = operation {
-                operation.responses.responses.entry("429".into()).or_insert_with(|| response.clone().into());
-            }
-        }
-    }
-}
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "platform",
@@ -89,98 +19,183 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     inputs: &[],
 };
 
-/// The document: each route's operation from its handler's annotation, then the conventions
-/// every operation shares, written once here from the route rows rather than on each handler.
-pub fn document(areas: &'static [Area]) -> serde_json::Value {
-    let mut api = ApiDoc::openapi();
-    for route in areas.iter().flat_map(|a| a.routes) {
-        (route.doc)(&mut api);
+/// Generating the document: only where it is checked or written (tests, the `openapi`
+/// feature); a build that serves carries the text (`DOCUMENT`), not the generator.
+#[cfg(any(test, feature = "openapi"))]
+pub use generate::{document, ApiDoc};
+
+#[cfg(any(test, feature = "openapi"))]
+mod generate {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    use utoipa::{Modify, OpenApi};
+
+    use crate::api::route::Area;
+
+    #[derive(OpenApi)]
+    #[openapi(info(
+        title = "Herald API",
+        description = "Content and social-media operations: plan, approve, schedule, publish, measure.\n\nEvery time in an answer is UTC with milliseconds, always in one form: `2026-12-04T20:29:29.300Z` (so times compare as text the way they compare in time)."
+    ))]
+    pub struct ApiDoc;
+
+    struct BearerAuth;
+
+    impl Modify for BearerAuth {
+        fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+            let components = openapi.components.get_or_insert_with(Default::default);
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            );
+        }
     }
-    BearerAuth.modify(&mut api);
-    RateLimited(areas).modify(&mut api);
-    let mut doc = serde_json::to_value(api).unwrap_or_default();
-    conventions(&mut doc, areas);
-    doc
-}
 
-use crate::api::documented::ID_PATTERN;
+    /// Every rate-limited operation (`limits::Class::of`) may answer 429, with the headers that
+    /// say when to come back; added here once rather than on each handler.
+    struct RateLimited(&'static [Area]);
 
-/// What the kit does for every route, stated on every operation: a unique operation id named
-/// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
-/// of every POST, and each status the kit itself may answer (400 for a malformed parameter or
-/// header, 401/403/404 from the access rule, 409/422 from idempotency, 413 from the body
-/// limit), in the error envelope; 429 comes from [`RateLimited`].
-fn conventions(doc: &mut serde_json::Value, areas: &[Area]) {
-    use crate::api::route::Access;
-    use serde_json::json;
-    let error = |description: &str| {
-        json!({"description": description,
+    impl Modify for RateLimited {
+        fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+            use utoipa::openapi::header::HeaderBuilder;
+            use utoipa::openapi::{Content, Object, Ref, ResponseBuilder, Type};
+            let text = |description: &str| {
+                HeaderBuilder::new()
+                    .schema(Some(Object::with_type(Type::String)))
+                    .description(Some(description))
+                    .build()
+            };
+            let response = ResponseBuilder::new()
+                .description(
+                    "RATE_LIMITED: too many requests from this address (sign-up, login, refresh, invitation accept, \
+                 review decisions) or by this user (signed-in calls); try again after Retry-After",
+                )
+                .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorEnvelope"))))
+                .header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(Object::with_type(Type::Integer)))
+                        .description(Some("Seconds until the window resets"))
+                        .build(),
+                )
+                .header(
+                    "RateLimit-Policy",
+                    text("The policy, e.g. `\"auth\";q=10;w=60` (draft-ietf-httpapi-ratelimit-headers)"),
+                )
+                .header("RateLimit", text("Where the caller stands, e.g. `\"auth\";r=0;t=42`"))
+                .build();
+            for route in self.0.iter().flat_map(|a| a.routes).filter(|r| crate::app::limits::Class::of(r).is_some()) {
+                let Some(item) = openapi.paths.paths.get_mut(route.path) else { continue };
+                let operation = match route.method {
+                    "GET" => item.get.as_mut(),
+                    "POST" => item.post.as_mut(),
+                    "PUT" => item.put.as_mut(),
+                    "PATCH" => item.patch.as_mut(),
+                    "DELETE" => item.delete.as_mut(),
+                    _ => None,
+                };
+                if let Some(operation) = operation {
+                    operation.responses.responses.entry("429".into()).or_insert_with(|| response.clone().into());
+                }
+            }
+        }
+    }
+
+    /// The document: each route's operation from its handler's annotation, then the conventions
+    /// every operation shares, written once here from the route rows rather than on each handler.
+    pub fn document(areas: &'static [Area]) -> serde_json::Value {
+        let mut api = ApiDoc::openapi();
+        for route in areas.iter().flat_map(|a| a.routes) {
+            (route.doc)(&mut api);
+        }
+        BearerAuth.modify(&mut api);
+        RateLimited(areas).modify(&mut api);
+        let mut doc = serde_json::to_value(api).unwrap_or_default();
+        conventions(&mut doc, areas);
+        doc
+    }
+
+    use crate::api::documented::ID_PATTERN;
+
+    /// What the kit does for every route, stated on every operation: a unique operation id named
+    /// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
+    /// of every POST, and each status the kit itself may answer (400 for a malformed parameter or
+    /// header, 401/403/404 from the access rule, 409/422 from idempotency, 413 from the body
+    /// limit), in the error envelope; 429 comes from [`RateLimited`].
+    fn conventions(doc: &mut serde_json::Value, areas: &[Area]) {
+        use crate::api::route::Access;
+        use serde_json::json;
+        let error = |description: &str| {
+            json!({"description": description,
                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}})
-    };
-    for route in areas.iter().flat_map(|a| a.routes) {
-        let method = route.method.to_ascii_lowercase();
-        let Some(op) =
-            doc.pointer_mut(&format!("/paths/{}/{method}", route.path.replace('~', "~0").replace('/', "~1")))
-        else {
-            continue;
         };
-        op["operationId"] = json!(route.name);
-        let has_path_params = route.path.contains('{');
-        let mut standard: Vec<(&str, serde_json::Value)> =
-            vec![("400", error("VALIDATION_ERROR: a malformed parameter, header or body; `details` names each field"))];
-        if matches!(route.access, Access::User | Access::Workspace(_) | Access::Scheduler) {
-            standard.push(("401", error("UNAUTHORIZED: no valid access token")));
-        }
-        if matches!(route.access, Access::Workspace(_)) {
-            standard.push(("403", error("FORBIDDEN: the caller's role may not do this")));
-        }
-        if has_path_params || matches!(route.access, Access::Workspace(_) | Access::Scheduler | Access::Development) {
-            standard.push(("404", error("NOT_FOUND: no such resource here (also a workspace the caller is not in)")));
-        }
-        if route.method == "POST" {
-            standard.push(("409", error("CONFLICT: a request with this Idempotency-Key is in progress, or the resource's state forbids this")));
-            standard.push((
+        for route in areas.iter().flat_map(|a| a.routes) {
+            let method = route.method.to_ascii_lowercase();
+            let Some(op) =
+                doc.pointer_mut(&format!("/paths/{}/{method}", route.path.replace('~', "~0").replace('/', "~1")))
+            else {
+                continue;
+            };
+            op["operationId"] = json!(route.name);
+            let has_path_params = route.path.contains('{');
+            let mut standard: Vec<(&str, serde_json::Value)> = vec![(
+                "400",
+                error("VALIDATION_ERROR: a malformed parameter, header or body; `details` names each field"),
+            )];
+            if matches!(route.access, Access::User | Access::Workspace(_) | Access::Scheduler) {
+                standard.push(("401", error("UNAUTHORIZED: no valid access token")));
+            }
+            if matches!(route.access, Access::Workspace(_)) {
+                standard.push(("403", error("FORBIDDEN: the caller's role may not do this")));
+            }
+            if has_path_params || matches!(route.access, Access::Workspace(_) | Access::Scheduler | Access::Development)
+            {
+                standard
+                    .push(("404", error("NOT_FOUND: no such resource here (also a workspace the caller is not in)")));
+            }
+            if route.method == "POST" {
+                standard.push(("409", error("CONFLICT: a request with this Idempotency-Key is in progress, or the resource's state forbids this")));
+                standard.push((
                 "422",
                 error("IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used for another request or by another caller"),
             ));
-        }
-        if matches!(route.method, "POST" | "PUT" | "PATCH") {
-            standard.push(("413", error("PAYLOAD_TOO_LARGE: the body is over this route's limit")));
-        }
-        let responses = &mut op["responses"];
-        for (status, response) in standard {
-            if responses.get(status).is_none() {
-                responses[status] = response;
             }
-        }
-        let mut parameters = op.get("parameters").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-        for p in &mut parameters {
-            let is_id = p["in"] == "path" && p["name"].as_str().is_some_and(|n| n.ends_with("Id"));
-            if is_id {
-                p["schema"] = json!({"type": "string", "format": "uuid", "pattern": ID_PATTERN});
+            if matches!(route.method, "POST" | "PUT" | "PATCH") {
+                standard.push(("413", error("PAYLOAD_TOO_LARGE: the body is over this route's limit")));
             }
-        }
-        if route.method == "POST" {
-            parameters.push(json!({
+            let responses = &mut op["responses"];
+            for (status, response) in standard {
+                if responses.get(status).is_none() {
+                    responses[status] = response;
+                }
+            }
+            let mut parameters = op.get("parameters").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+            for p in &mut parameters {
+                let is_id = p["in"] == "path" && p["name"].as_str().is_some_and(|n| n.ends_with("Id"));
+                if is_id {
+                    p["schema"] = json!({"type": "string", "format": "uuid", "pattern": ID_PATTERN});
+                }
+            }
+            if route.method == "POST" {
+                parameters.push(json!({
                 "name": "Idempotency-Key", "in": "header", "required": false,
                 "description": "Makes a retry safe: the same key and request from the same caller within a day gets the first answer again",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
             }));
+            }
+            if !parameters.is_empty() {
+                op["parameters"] = json!(parameters);
+            }
         }
-        if !parameters.is_empty() {
-            op["parameters"] = json!(parameters);
-        }
-    }
-    open_composed_schemas(doc);
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
-        schemas.values_mut().for_each(timestamp_formats);
-        for schema in schemas.values_mut().filter(|s| s["additionalProperties"] == false) {
-            text_patterns(schema, crate::validate::TEXT_PATTERN);
-        }
-        let text = serde_json::json!({"type": "string", "pattern": crate::validate::TEXT_PATTERN});
-        let any = serde_json::json!({"$ref": "#/components/schemas/JsonValue"});
-        schemas.insert("TimeZone".into(), crate::app::documented::time_zones());
-        schemas.insert(
+        open_composed_schemas(doc);
+        if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
+            schemas.values_mut().for_each(timestamp_formats);
+            for schema in schemas.values_mut().filter(|s| s["additionalProperties"] == false) {
+                text_patterns(schema, crate::validate::TEXT_PATTERN);
+            }
+            let text = serde_json::json!({"type": "string", "pattern": crate::validate::TEXT_PATTERN});
+            let any = serde_json::json!({"$ref": "#/components/schemas/JsonValue"});
+            schemas.insert("TimeZone".into(), crate::app::documented::time_zones());
+            schemas.insert(
             "JsonValue".into(),
             serde_json::json!({
                 "description": "Any JSON value whose texts, keys included, hold no control character but tab and newline",
@@ -192,137 +207,141 @@ fn conventions(doc: &mut serde_json::Value, areas: &[Area]) {
                 ]
             }),
         );
-    }
-    if let Some(paths) = doc.pointer_mut("/paths").and_then(|p| p.as_object_mut()) {
-        let parameters = paths
-            .values_mut()
-            .filter_map(|item| item.as_object_mut())
-            .flat_map(|item| item.values_mut())
-            .filter_map(|op| op.get_mut("parameters").and_then(|p| p.as_array_mut()))
-            .flatten();
-        for p in parameters.filter(|p| p["in"] == "query") {
-            text_patterns(&mut p["schema"], crate::validate::QUERY_TEXT_PATTERN);
         }
+        if let Some(paths) = doc.pointer_mut("/paths").and_then(|p| p.as_object_mut()) {
+            let parameters = paths
+                .values_mut()
+                .filter_map(|item| item.as_object_mut())
+                .flat_map(|item| item.values_mut())
+                .filter_map(|op| op.get_mut("parameters").and_then(|p| p.as_array_mut()))
+                .flatten();
+            for p in parameters.filter(|p| p["in"] == "query") {
+                text_patterns(&mut p["schema"], crate::validate::QUERY_TEXT_PATTERN);
+            }
+        }
+        let unknown = crate::app::documented::apply_all(doc, areas);
+        debug_assert!(unknown.is_empty(), "documented rows the document does not have: {unknown:?}");
     }
-    let unknown = crate::app::documented::apply_all(doc, areas);
-    debug_assert!(unknown.is_empty(), "documented rows the document does not have: {unknown:?}");
-}
 
-/// Herald refuses control characters in every text it takes (`json::is_refused_char`, and
-/// newlines in query values): every free-text string of an input says so with `pattern`,
-/// unless it already has a pattern, a format or an enumeration of its own. Walks arrays'
-/// items, maps' values and alternatives, not references (each input schema gets its turn).
-fn text_patterns(schema: &mut serde_json::Value, pattern: &str) {
-    use serde_json::Value;
-    let Some(object) = schema.as_object_mut() else { return };
-    let is_text = match object.get("type") {
-        Some(Value::String(t)) => t == "string",
-        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
-        _ => false,
-    };
-    if is_text && !["pattern", "format", "enum", "const", "$ref"].iter().any(|k| object.contains_key(*k)) {
-        object.insert("pattern".into(), pattern.into());
-    }
-    let is_map = match object.get("type") {
-        Some(Value::String(t)) => t == "object",
-        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
-        _ => false,
-    };
-    let free = match object.get("additionalProperties") {
-        None | Some(Value::Bool(true)) => true,
-        Some(Value::Object(o)) => o.is_empty(),
-        _ => false,
-    };
-    if is_map && !object.contains_key("properties") {
-        object.insert("propertyNames".into(), serde_json::json!({"type": "string", "pattern": pattern}));
-        if free {
-            object.insert("additionalProperties".into(), serde_json::json!({"$ref": "#/components/schemas/JsonValue"}));
+    /// Herald refuses control characters in every text it takes (`json::is_refused_char`, and
+    /// newlines in query values): every free-text string of an input says so with `pattern`,
+    /// unless it already has a pattern, a format or an enumeration of its own. Walks arrays'
+    /// items, maps' values and alternatives, not references (each input schema gets its turn).
+    fn text_patterns(schema: &mut serde_json::Value, pattern: &str) {
+        use serde_json::Value;
+        let Some(object) = schema.as_object_mut() else { return };
+        let is_text = match object.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        if is_text && !["pattern", "format", "enum", "const", "$ref"].iter().any(|k| object.contains_key(*k)) {
+            object.insert("pattern".into(), pattern.into());
         }
-    }
-    for key in ["items", "additionalProperties"] {
-        if let Some(inner) = object.get_mut(key) {
-            text_patterns(inner, pattern);
+        let is_map = match object.get("type") {
+            Some(Value::String(t)) => t == "object",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+            _ => false,
+        };
+        let free = match object.get("additionalProperties") {
+            None | Some(Value::Bool(true)) => true,
+            Some(Value::Object(o)) => o.is_empty(),
+            _ => false,
+        };
+        if is_map && !object.contains_key("properties") {
+            object.insert("propertyNames".into(), serde_json::json!({"type": "string", "pattern": pattern}));
+            if free {
+                object.insert(
+                    "additionalProperties".into(),
+                    serde_json::json!({"$ref": "#/components/schemas/JsonValue"}),
+                );
+            }
         }
-    }
-    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        properties.values_mut().for_each(|p| text_patterns(p, pattern));
-    }
-    for key in ["oneOf", "anyOf", "allOf"] {
-        if let Some(parts) = object.get_mut(key).and_then(|p| p.as_array_mut()) {
-            parts.iter_mut().for_each(|p| text_patterns(p, pattern));
+        for key in ["items", "additionalProperties"] {
+            if let Some(inner) = object.get_mut(key) {
+                text_patterns(inner, pattern);
+            }
         }
-    }
-}
-
-/// Every time a response carries (`createdAt`, `dueAt`, the other `…At`, a next slot's `at`,
-/// `pausedUntil`) is written by `validate::rfc3339`: stated as `date-time` with its exact
-/// pattern. Input schemas (closed, `additionalProperties: false`) accept more forms and keep
-/// their own description.
-fn timestamp_formats(schema: &mut serde_json::Value) {
-    use serde_json::Value;
-    let Some(object) = schema.as_object_mut() else {
-        if let Some(items) = schema.as_array_mut() {
-            items.iter_mut().for_each(timestamp_formats);
+        if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            properties.values_mut().for_each(|p| text_patterns(p, pattern));
         }
-        return;
-    };
-    if object.get("additionalProperties") == Some(&Value::Bool(false)) {
-        return;
-    }
-    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        for (name, property) in properties.iter_mut() {
-            let is_time = name.ends_with("At") || matches!(name.as_str(), "at" | "pausedUntil");
-            let is_text = match &property["type"] {
-                Value::String(t) => t == "string",
-                Value::Array(ts) => ts.iter().any(|t| t == "string"),
-                _ => false,
-            };
-            if is_time && is_text {
-                property["format"] = "date-time".into();
-                property["pattern"] = crate::validate::RFC3339_PATTERN.into();
+        for key in ["oneOf", "anyOf", "allOf"] {
+            if let Some(parts) = object.get_mut(key).and_then(|p| p.as_array_mut()) {
+                parts.iter_mut().for_each(|p| text_patterns(p, pattern));
             }
         }
     }
-    object.values_mut().for_each(timestamp_formats);
-}
 
-/// A schema composed with `allOf` from a closed one (`additionalProperties: false`, as every
-/// input type is) would forbid its own extra fields: such parts are inlined, opened.
-fn open_composed_schemas(doc: &mut serde_json::Value) {
-    let Some(schemas) = doc.pointer("/components/schemas").and_then(|s| s.as_object()).cloned() else { return };
-    open_all_of(doc, &schemas);
-}
-
-/// Every `allOf` anywhere in `value` (component schemas, and envelopes that inline one).
-fn open_all_of(value: &mut serde_json::Value, schemas: &serde_json::Map<String, serde_json::Value>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let Some(parts) = map.get_mut("allOf").and_then(|a| a.as_array_mut()) {
-                for part in parts.iter_mut() {
-                    let name = part
-                        .get("$ref")
-                        .and_then(|r| r.as_str())
-                        .map(|r| r.trim_start_matches("#/components/schemas/").to_string());
-                    let opened = name
-                        .and_then(|n| schemas.get(&n).cloned())
-                        .filter(|s| s["additionalProperties"] == false)
-                        .map(|mut s| {
-                            if let Some(o) = s.as_object_mut() {
-                                o.remove("additionalProperties");
-                            }
-                            s
-                        });
-                    if let Some(opened) = opened {
-                        *part = opened;
-                    }
+    /// Every time a response carries (`createdAt`, `dueAt`, the other `…At`, a next slot's `at`,
+    /// `pausedUntil`) is written by `validate::rfc3339`: stated as `date-time` with its exact
+    /// pattern. Input schemas (closed, `additionalProperties: false`) accept more forms and keep
+    /// their own description.
+    fn timestamp_formats(schema: &mut serde_json::Value) {
+        use serde_json::Value;
+        let Some(object) = schema.as_object_mut() else {
+            if let Some(items) = schema.as_array_mut() {
+                items.iter_mut().for_each(timestamp_formats);
+            }
+            return;
+        };
+        if object.get("additionalProperties") == Some(&Value::Bool(false)) {
+            return;
+        }
+        if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            for (name, property) in properties.iter_mut() {
+                let is_time = name.ends_with("At") || matches!(name.as_str(), "at" | "pausedUntil");
+                let is_text = match &property["type"] {
+                    Value::String(t) => t == "string",
+                    Value::Array(ts) => ts.iter().any(|t| t == "string"),
+                    _ => false,
+                };
+                if is_time && is_text {
+                    property["format"] = "date-time".into();
+                    property["pattern"] = crate::validate::RFC3339_PATTERN.into();
                 }
             }
-            for v in map.values_mut() {
-                open_all_of(v, schemas);
-            }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| open_all_of(v, schemas)),
-        _ => {}
+        object.values_mut().for_each(timestamp_formats);
+    }
+
+    /// A schema composed with `allOf` from a closed one (`additionalProperties: false`, as every
+    /// input type is) would forbid its own extra fields: such parts are inlined, opened.
+    fn open_composed_schemas(doc: &mut serde_json::Value) {
+        let Some(schemas) = doc.pointer("/components/schemas").and_then(|s| s.as_object()).cloned() else { return };
+        open_all_of(doc, &schemas);
+    }
+
+    /// Every `allOf` anywhere in `value` (component schemas, and envelopes that inline one).
+    fn open_all_of(value: &mut serde_json::Value, schemas: &serde_json::Map<String, serde_json::Value>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(parts) = map.get_mut("allOf").and_then(|a| a.as_array_mut()) {
+                    for part in parts.iter_mut() {
+                        let name = part
+                            .get("$ref")
+                            .and_then(|r| r.as_str())
+                            .map(|r| r.trim_start_matches("#/components/schemas/").to_string());
+                        let opened = name
+                            .and_then(|n| schemas.get(&n).cloned())
+                            .filter(|s| s["additionalProperties"] == false)
+                            .map(|mut s| {
+                                if let Some(o) = s.as_object_mut() {
+                                    o.remove("additionalProperties");
+                                }
+                                s
+                            });
+                        if let Some(opened) = opened {
+                            *part = opened;
+                        }
+                    }
+                }
+                for v in map.values_mut() {
+                    open_all_of(v, schemas);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| open_all_of(v, schemas)),
+            _ => {}
+        }
     }
 }
 
@@ -407,7 +426,7 @@ mod tests {
         let mut doc = document();
         const STALE: &[crate::api::documented::Documented] =
             &[crate::api::documented::field("NoSuchInput", "name", crate::api::documented::Rule::Id)];
-        let stale = [Area { name: "stale", routes: &[], inputs: &[STALE] }];
+        let stale = [crate::api::route::Area { name: "stale", routes: &[], inputs: &[STALE] }];
         assert_eq!(crate::app::documented::apply_all(&mut doc, &stale), ["NoSuchInput.name"]);
     }
 
