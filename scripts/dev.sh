@@ -14,14 +14,6 @@ if ! grep -q '^TOKEN_KEYS=' .dev.vars; then
   log "adding a fresh local TOKEN_KEYS (seals connected accounts' credentials) to .dev.vars"
   printf 'TOKEN_KEYS="local1:%s"\n' "$(head -c 32 /dev/urandom | base64 -w0)" >> .dev.vars
 fi
-# A local database migrated before wrangler.toml named the ledger (migrations_table) keeps it
-# as wrangler's default d1_migrations, which has the same shape: renamed once.
-ledgers=$(CI=1 "$WRANGLER" d1 execute DB --local --json \
-  --command "SELECT name FROM sqlite_master WHERE name IN ('d1_migrations', 'schema_migrations')" 2>/dev/null || true)
-if grep -q '"d1_migrations"' <<<"$ledgers" && ! grep -q '"schema_migrations"' <<<"$ledgers"; then
-  log "renaming the local ledger d1_migrations to schema_migrations (once)"
-  CI=1 "$WRANGLER" d1 execute DB --local --command "ALTER TABLE d1_migrations RENAME TO schema_migrations" >/dev/null
-fi
 log "applying D1 migrations to the local database (.wrangler/state)"
 CI=1 "$WRANGLER" d1 migrations apply DB --local
 log "serving Herald at http://localhost:8787 (Ctrl-C stops)"

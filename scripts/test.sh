@@ -4,7 +4,7 @@
 #   2. the domain crate compiled for wasm32-unknown-unknown and wasm32-wasip2 (it stays runtime-free),
 #      and the Spin component built and checked against spin.toml;
 #   3. the suite in process over PostgreSQL (as the application role, under row-level security),
-#      the second-wall test, the migration runner's own tests, and migrations run twice at once;
+#      the second-wall test, and migrations run twice at once;
 #   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
 #      README's walkthrough as written;
 #   5. the suite against the real Worker over PostgreSQL through Hyperdrive's local connection
@@ -56,8 +56,6 @@ bash scripts/check-spin.sh
 
 log "3. the suite in process over PostgreSQL, and row-level security"
 cargo build --quiet -p herald-native --bin herald-migrate
-log "   the migration runner over PostgreSQL: applied once, concurrent runs, earlier ledgers adopted"
-HERALD_PG_ADMIN_URL=$PG_ADMIN HERALD_REQUIRE_POSTGRES=1 cargo test --quiet -p herald-native --test migrate
 pg_url=$(fresh_postgres_db "herald_test_inproc_$run_id")
 HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 HERALD_TEST_S3_ENDPOINT=$s3_endpoint \
   cargo test --quiet -p herald-tests --test suite --test row_level_security --test presigned_urls

@@ -138,7 +138,7 @@ async fn a_failed_batch_writes_nothing_and_the_connection_goes_on() {
     use herald::params;
     use herald::sql::{DbError, Sql, Statement};
     let Some(client) = app_client().await else { return };
-    let db = herald_postgres::pg_sql(client);
+    let db = herald_postgres::PgSql::new(client);
     db.execute("CREATE TEMP TABLE pipeline_probe (id TEXT PRIMARY KEY, n BIGINT NOT NULL)", &[]).await.unwrap();
     let insert =
         |id: &str, n: i64| Statement::new("INSERT INTO pipeline_probe (id, n) VALUES (?1, ?2)", params![id, n]);

@@ -142,7 +142,9 @@ impl Api {
     pub fn local(environment: Environment) -> Api {
         let db = match test_database_url() {
             Some(url) => Store::Postgres(url, tokio::sync::OnceCell::new()),
-            None => Store::Sqlite(SqliteDb::in_memory().expect("migrations apply to a fresh database")),
+            None => {
+                Store::Sqlite(SqliteDb::in_memory(&migrations_dir()).expect("migrations apply to a fresh database"))
+            }
         };
         Api {
             target: Target::Local(Box::new(LocalHost {

@@ -351,7 +351,7 @@ impl Host {
         let mut not_verifying = verifying.clone();
         not_verifying.require_email_verification = false;
         Host {
-            db: herald_native::SqliteDb::in_memory().expect("migrations apply"),
+            db: herald_native::SqliteDb::in_memory(&migrations_dir()).expect("migrations apply"),
             clock: MovableClock(AtomicI64::new(now)),
             hasher: herald::identity::password::Argon2Hasher::new(herald::identity::password::HashProfile::FreePlan),
             blobs: herald_native::MemoryBlobs::new(None),

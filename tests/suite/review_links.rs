@@ -441,7 +441,7 @@ struct ClockHost {
 impl ClockHost {
     fn new(now: i64) -> ClockHost {
         ClockHost {
-            db: herald_native::SqliteDb::in_memory().expect("migrations apply"),
+            db: herald_native::SqliteDb::in_memory(&migrations_dir()).expect("migrations apply"),
             clock: MovableClock(AtomicI64::new(now)),
             hasher: herald::identity::password::Argon2Hasher::new(herald::identity::password::HashProfile::FreePlan),
             blobs: herald_native::MemoryBlobs::new(None),

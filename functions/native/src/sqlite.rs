@@ -2,14 +2,11 @@
 //! and a batch runs in one transaction like D1's. The connection has D1's limits, far tighter
 //! than SQLite's defaults, so the in-process suite fails where the Worker would.
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
-use herald::sql::migrate::Migrate;
-use herald::sql::{DbError, Dialect, Row, Sql, Statement, Value};
+use herald::sql::{DbError, Row, Sql, Statement, Value};
 use rusqlite::limits::Limit;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
@@ -82,19 +79,18 @@ fn run_execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, Db
 }
 
 impl SqliteDb {
-    /// A private in-memory database with every migration of `migrations/d1` applied.
-    pub fn in_memory() -> Result<Self, DbError> {
-        let db = Self::setup(Connection::open_in_memory().map_err(map_err)?)?;
-        ready(herald::sql::migrate::run(&db))??;
-        Ok(db)
+    /// A private in-memory database with every migration of `dir` applied.
+    pub fn in_memory(migrations: &Path) -> Result<Self, DbError> {
+        let conn = Connection::open_in_memory().map_err(map_err)?;
+        Self::setup(conn, migrations)
     }
 
-    /// The database in the file at `path`, as it is: `herald-migrate sqlite:PATH` migrates one.
-    pub fn open(path: &Path) -> Result<Self, DbError> {
-        Self::setup(Connection::open(path).map_err(map_err)?)
+    pub fn open(path: &Path, migrations: &Path) -> Result<Self, DbError> {
+        let conn = Connection::open(path).map_err(map_err)?;
+        Self::setup(conn, migrations)
     }
 
-    fn setup(conn: Connection) -> Result<Self, DbError> {
+    fn setup(conn: Connection, migrations: &Path) -> Result<Self, DbError> {
         // D1's documented limits (developers.cloudflare.com/d1/platform/limits).
         for (limit, value) in [
             (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 100),
@@ -103,41 +99,23 @@ impl SqliteDb {
         ] {
             conn.set_limit(limit, value).map_err(map_err)?;
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON").map_err(map_err)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;").map_err(map_err)?;
+        let mut files: Vec<_> = std::fs::read_dir(migrations)
+            .map_err(|e| DbError::Other(format!("{}: {e}", migrations.display())))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let sql = std::fs::read_to_string(&file).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
+            conn.execute_batch(&sql).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
+        }
         Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, DbError> {
         self.conn.lock().map_err(|_| DbError::Other("connection mutex poisoned".into()))
-    }
-}
-
-/// The result of a future that never waits: every call on this adapter is synchronous.
-fn ready<F: Future>(future: F) -> Result<F::Output, DbError> {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(value) => Ok(value),
-        Poll::Pending => Err(DbError::Other("a SQLite call waited".into())),
-    }
-}
-
-/// The migration runner's connection: the same one, statement by statement.
-#[async_trait(?Send)]
-impl Migrate for SqliteDb {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    async fn script(&self, sql: &str) -> Result<(), DbError> {
-        self.conn()?.execute_batch(sql).map_err(map_err)
-    }
-
-    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        run_execute(&*self.conn()?, sql, params)
-    }
-
-    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        run_query(&*self.conn()?, sql, params)
     }
 }
 

@@ -1,61 +1,56 @@
-//! tokio-postgres under the domain's one Postgres implementation of the Sql port
-//! (`herald::sql::pg::PgSql`). How the client is connected is the host's business (a TCP
-//! socket natively, a Worker socket through Hyperdrive); this crate only adapts the client to
-//! `PgConnection`: statements prepared by the server, values encoded by the types the domain
-//! binds them to, rows read into values, errors into their SQLSTATE and message.
+//! The Sql port over a tokio-postgres client. How the client is connected is the host's
+//! business (a TCP socket natively, a Worker socket through Hyperdrive); everything after
+//! that is here, once. Every statement and batch runs in a transaction that first sets the
+//! tenant settings row-level security reads.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::error::Error;
 
 use async_trait::async_trait;
 use bytes::BytesMut;
-use herald::sql::pg::{bind, Bound, PgConnection, PgError, PgRow, PgType, PgValue};
-use herald::sql::{DbError, Value};
+use futures_util::future::{join_all, try_join_all};
+use herald::sql::pg::{rewrite_placeholders, scope_settings};
+use herald::sql::{DbError, Row, Scope, Sql, Statement as Stmt, Value};
+use serde_json::{Map, Number, Value as Json};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, Statement};
 
-/// The Sql port over a tokio-postgres client.
-pub type PgSql = herald::sql::pg::PgSql<TokioPg>;
-
-/// A tokio-postgres client as a `PgConnection`. Requests polled together are pipelined.
-pub struct TokioPg(pub Client);
-
-/// The Sql port over `client`.
-pub fn pg_sql(client: Client) -> PgSql {
-    PgSql::new(TokioPg(client))
+pub struct PgSql {
+    client: Client,
+    scope: RefCell<Scope>,
+    prepared: RefCell<HashMap<String, Statement>>,
+    /// One transaction at a time on this connection.
+    lock: tokio::sync::Mutex<()>,
 }
 
-fn pg_type(ty: &Type) -> PgType {
-    match *ty {
-        Type::BOOL => PgType::Bool,
-        Type::INT2 => PgType::Int2,
-        Type::INT4 => PgType::Int4,
-        Type::INT8 => PgType::Int8,
-        Type::FLOAT4 => PgType::Float4,
-        Type::FLOAT8 => PgType::Float8,
-        Type::TEXT => PgType::Text,
-        Type::VARCHAR => PgType::Varchar,
-        Type::BPCHAR => PgType::Bpchar,
-        Type::NAME => PgType::Name,
-        Type::UNKNOWN => PgType::Unknown,
-        ref other => PgType::Other(other.name().to_string()),
-    }
-}
-
-/// A domain value, encoded as the domain binds it to the parameter's inferred type.
+/// A domain value bound to whatever type Postgres inferred for the parameter.
 #[derive(Debug)]
 struct Param<'a>(&'a Value);
 
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
-        match bind(self.0, Some(&pg_type(ty)))? {
-            Bound::Null => Ok(IsNull::Yes),
-            Bound::Bool(v) => v.to_sql(ty, out),
-            Bound::Int2(v) => v.to_sql(ty, out),
-            Bound::Int4(v) => v.to_sql(ty, out),
-            Bound::Int8(v) => v.to_sql(ty, out),
-            Bound::Float4(v) => v.to_sql(ty, out),
-            Bound::Float8(v) => v.to_sql(ty, out),
-            Bound::Text(v) => v.as_ref().to_sql(ty, out),
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
+                _ => Err(format!("cannot bind an integer to {ty}").into()),
+            },
+            Value::Real(f) => match *ty {
+                Type::FLOAT8 => f.to_sql(ty, out),
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                _ => Err(format!("cannot bind a real to {ty}").into()),
+            },
+            Value::Text(s) => match *ty {
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => s.as_str().to_sql(ty, out),
+                _ => Err(format!("cannot bind text to {ty}").into()),
+            },
         }
     }
 
@@ -66,45 +61,121 @@ impl ToSql for Param<'_> {
     to_sql_checked!();
 }
 
-fn pg_error(e: tokio_postgres::Error) -> PgError {
-    let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
-    PgError::new(e.code().map(|c| c.code().to_string()), message)
-}
-
-/// A tokio-postgres error as the domain classifies it.
 pub fn map_err(e: tokio_postgres::Error) -> DbError {
-    pg_error(e).into()
-}
-
-/// One column of `row`, read by its type.
-fn read(row: &tokio_postgres::Row, i: usize, ty: &Type) -> PgValue {
-    fn got<T>(r: Result<Option<T>, tokio_postgres::Error>, f: impl FnOnce(T) -> PgValue) -> PgValue {
-        match r {
-            Ok(Some(v)) => f(v),
-            Ok(None) => PgValue::Null,
-            Err(e) => PgValue::Unreadable(e.to_string()),
-        }
-    }
-    match pg_type(ty) {
-        PgType::Bool => got(row.try_get::<_, Option<bool>>(i), PgValue::Bool),
-        PgType::Int2 => got(row.try_get::<_, Option<i16>>(i), |v| PgValue::Int(v.into())),
-        PgType::Int4 => got(row.try_get::<_, Option<i32>>(i), |v| PgValue::Int(v.into())),
-        PgType::Int8 => got(row.try_get::<_, Option<i64>>(i), PgValue::Int),
-        PgType::Float4 => got(row.try_get::<_, Option<f32>>(i), |v| PgValue::Float(v.into())),
-        PgType::Float8 => got(row.try_get::<_, Option<f64>>(i), PgValue::Float),
-        PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name => {
-            got(row.try_get::<_, Option<String>>(i), PgValue::Text)
-        }
-        other => PgValue::Unreadable(format!("unsupported type {other}")),
+    let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbError::Unique(message),
+        Some(c) if c.code().starts_with("23") => DbError::Constraint(message),
+        _ => DbError::Other(message),
     }
 }
 
-fn values(row: &tokio_postgres::Row) -> PgRow {
-    row.columns().iter().enumerate().map(|(i, col)| (col.name().to_string(), read(row, i, col.type_()))).collect()
+fn decode(row: &tokio_postgres::Row) -> Result<Row, DbError> {
+    let mut map = Map::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let err = |e: tokio_postgres::Error| DbError::Decode(col.name().into(), e.to_string());
+        let value = match *col.type_() {
+            Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(err)?.map(Json::Bool),
+            Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(err)?.map(|v| Json::Number(v.into())),
+            Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(err)?.map(|v| Json::Number(v.into())),
+            Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(err)?.map(|v| Json::Number(v.into())),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(i)
+                .map_err(err)?
+                .and_then(|v| Number::from_f64(v.into()))
+                .map(Json::Number),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(err)?.and_then(Number::from_f64).map(Json::Number),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                row.try_get::<_, Option<String>>(i).map_err(err)?.map(Json::String)
+            }
+            ref other => return Err(DbError::Decode(col.name().into(), format!("unsupported type {other}"))),
+        };
+        map.insert(col.name().to_string(), value.unwrap_or(Json::Null));
+    }
+    Ok(Row(map))
 }
 
-fn params(values: &[Value]) -> Vec<Param<'_>> {
-    values.iter().map(Param).collect()
+/// Single quotes doubled: the settings are ids and hashes, but nothing is trusted.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl PgSql {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            scope: RefCell::new(Scope::default()),
+            prepared: RefCell::new(HashMap::new()),
+            lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    async fn prepare(&self, sql: &str) -> Result<Statement, DbError> {
+        if let Some(s) = self.prepared.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let statement = self.client.prepare(&rewrite_placeholders(sql)).await.map_err(map_err)?;
+        self.prepared.borrow_mut().insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// BEGIN and the tenant settings, as one simple query.
+    async fn begin(&self) -> Result<(), DbError> {
+        let scope = self.scope.borrow().clone();
+        let sets: Vec<String> = scope_settings(&scope)
+            .iter()
+            .map(|(k, v)| format!("set_config({}, {}, true)", literal(k), literal(v)))
+            .collect();
+        self.client.batch_execute(&format!("BEGIN; SELECT {}", sets.join(", "))).await.map_err(map_err)
+    }
+
+    /// Runs `work` over `sqls`, prepared, in a transaction that first sets the tenant scope —
+    /// in as few round trips as tokio-postgres's pipelining allows (requests polled together
+    /// on one connection travel together): one when every statement is already prepared
+    /// (BEGIN, the statements and COMMIT at once), else two (BEGIN with the prepares, then the
+    /// statements with COMMIT; a Hyperdrive connection is new for every invocation). After a
+    /// failed statement Postgres answers the COMMIT with a rollback, so the first error is
+    /// the outcome and nothing was written.
+    async fn transaction<T, F, Fut>(&self, sqls: &[&str], work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(Vec<Statement>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DbError>>,
+    {
+        let _one = self.lock.lock().await;
+        let cached: Option<Vec<Statement>> = {
+            let prepared = self.prepared.borrow();
+            sqls.iter().map(|s| prepared.get(*s).cloned()).collect()
+        };
+        let (result, committed) = match cached {
+            Some(statements) => {
+                let (began, result, committed) =
+                    futures_util::join!(self.begin(), work(statements), self.client.batch_execute("COMMIT"));
+                (began.and(result), committed)
+            }
+            None => {
+                let (began, prepared) =
+                    futures_util::join!(self.begin(), try_join_all(sqls.iter().map(|s| self.prepare(s))));
+                match began.and(prepared) {
+                    Ok(statements) => futures_util::join!(work(statements), self.client.batch_execute("COMMIT")),
+                    Err(e) => (Err(e), Ok(())),
+                }
+            }
+        };
+        match (result, committed) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) => {
+                // Rolled back by the COMMIT already, unless it never ran: said again.
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+            (Ok(_), Err(e)) => Err(map_err(e)),
+        }
+    }
+}
+
+/// Each value bound to the type Postgres inferred for its parameter.
+fn bind(params: &[Value]) -> Vec<Param<'_>> {
+    params.iter().map(Param).collect()
 }
 
 fn as_refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
@@ -112,27 +183,46 @@ fn as_refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 #[async_trait(?Send)]
-impl PgConnection for TokioPg {
-    type Prepared = Statement;
-    const PIPELINED: bool = true;
-
-    async fn prepare(&self, sql: &str) -> Result<Statement, PgError> {
-        self.0.prepare(sql).await.map_err(pg_error)
+impl Sql for PgSql {
+    fn dialect(&self) -> herald::sql::Dialect {
+        herald::sql::Dialect::Postgres
     }
 
-    async fn simple(&self, sql: &str) -> Result<(), PgError> {
-        self.0.batch_execute(sql).await.map_err(pg_error)
+    fn set_scope(&self, scope: Scope) {
+        *self.scope.borrow_mut() = scope;
     }
 
-    async fn query(&self, statement: &Statement, values: &[Value]) -> Result<Vec<PgRow>, PgError> {
-        let bound = params(values);
-        let rows = self.0.query(statement, &as_refs(&bound)).await.map_err(pg_error)?;
-        Ok(rows.iter().map(self::values).collect())
+    fn scope(&self) -> Scope {
+        self.scope.borrow().clone()
     }
 
-    async fn execute(&self, statement: &Statement, values: &[Value]) -> Result<u64, PgError> {
-        let bound = params(values);
-        self.0.execute(statement, &as_refs(&bound)).await.map_err(pg_error)
+    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let bound = bind(params);
+        let refs = as_refs(&bound);
+        self.transaction(&[sql], |st| async move {
+            let rows = self.client.query(&st[0], &refs).await.map_err(map_err)?;
+            rows.iter().map(decode).collect()
+        })
+        .await
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let bound = bind(params);
+        let refs = as_refs(&bound);
+        self.transaction(&[sql], |st| async move { self.client.execute(&st[0], &refs).await.map_err(map_err) }).await
+    }
+
+    async fn batch(&self, statements: &[Stmt]) -> Result<Vec<u64>, DbError> {
+        let sqls: Vec<&str> = statements.iter().map(|s| s.sql.as_ref()).collect();
+        let bound: Vec<Vec<Param<'_>>> = statements.iter().map(|s| bind(&s.params)).collect();
+        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = bound.iter().map(|b| as_refs(b)).collect();
+        // Every statement in flight at once, in order; after the first failure the others
+        // fail too (the transaction is aborted) and the first error is the one reported.
+        self.transaction(&sqls, |prepared| async move {
+            let runs = join_all(prepared.iter().zip(&refs).map(|(st, r)| self.client.execute(st, r))).await;
+            runs.into_iter().map(|r| r.map_err(map_err)).collect::<Result<Vec<u64>, DbError>>()
+        })
+        .await
     }
 }
 
@@ -141,19 +231,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn integers_encode_at_the_inferred_width() {
-        let mut out = BytesMut::new();
-        assert!(Param(&Value::Int(7)).to_sql(&Type::INT4, &mut out).is_ok());
-        assert_eq!(&out[..], &7i32.to_be_bytes());
-        assert!(Param(&Value::Int(i64::MAX)).to_sql(&Type::INT4, &mut out).is_err());
-        assert!(Param(&Value::Text("x".into())).to_sql(&Type::INT8, &mut out).is_err());
-        assert!(matches!(Param(&Value::Null).to_sql(&Type::INT8, &mut out), Ok(IsNull::Yes)));
+    fn literals_are_quoted() {
+        assert_eq!(literal("a'b"), "'a''b'");
     }
 
     #[test]
-    fn driver_types_map_onto_the_domains() {
-        assert_eq!(pg_type(&Type::INT8), PgType::Int8);
-        assert_eq!(pg_type(&Type::BPCHAR), PgType::Bpchar);
-        assert_eq!(pg_type(&Type::TIMESTAMPTZ), PgType::Other("timestamptz".into()));
+    fn integers_bind_to_the_inferred_width() {
+        let mut out = BytesMut::new();
+        assert!(Param(&Value::Int(7)).to_sql(&Type::INT4, &mut out).is_ok());
+        assert!(Param(&Value::Int(i64::MAX)).to_sql(&Type::INT4, &mut out).is_err());
+        assert!(Param(&Value::Text("x".into())).to_sql(&Type::INT8, &mut out).is_err());
+        assert!(matches!(Param(&Value::Null).to_sql(&Type::INT8, &mut out), Ok(IsNull::Yes)));
     }
 }

@@ -13,10 +13,9 @@ use herald::{Context, Request, Response};
 use serde_json::{json, Value as Json};
 
 use crate::db::tests::Rusqlite;
-use crate::db::SqliteSql;
-use crate::migrations;
+use crate::db::{Raw, SqliteSql};
+use crate::migrations::{self, Dialect};
 use crate::settings::Variables;
-use herald::sql::migrate::Migrate;
 
 struct FixedClock;
 
@@ -95,9 +94,9 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
         // Migrate through the route, as an operator would.
         let req = request("POST", migrations::ROUTE, Some(TICK), None);
         assert!(migrations::is_migrate_request(&req, config.tick_secret.as_deref()));
-        let r = migrations::serve(&req, TICK, "req_m", async || {
+        let r = migrations::serve(&req, TICK, "req_m", FixedClock.now_ms(), async || {
             // On Spin the route opens its own connection; here it borrows the test's.
-            Ok(Box::new(&db) as Box<dyn Migrate + '_>)
+            Ok((Box::new(db.raw()) as Box<dyn Raw + '_>, Dialect::Sqlite))
         })
         .await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

@@ -11,18 +11,15 @@ use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::media::s3::S3Blobs;
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
 use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
-use herald::sql::migrate::Migrate;
-use herald::sql::pg::{PgConnection, PgError, PgRow, PgSql};
 use herald::sql::{DbError, Row, Sql, Value};
 use herald::AppError;
 use http_body_util::{BodyExt, Full};
 use spin_sdk::http::body::IncomingBodyExt;
-use spin_sdk::pg::ParameterValue;
 
-use crate::db::{Raw, SqliteSql};
-use crate::migrations;
+use crate::db::{PgSql, Raw, SqliteSql};
+use crate::migrations::{self, Dialect};
 use crate::settings::{present, MailProvider, Variables};
-use crate::values::{pg_error, pg_param, pg_row, pg_sdk_error, sqlite_error, sqlite_param, sqlite_row};
+use crate::values::{pg_param, pg_row, pg_sdk_error, sqlite_error, sqlite_param, sqlite_row};
 
 type Body = Full<Bytes>;
 
@@ -92,47 +89,30 @@ impl Raw for SpinSqlite {
     }
 }
 
-/// Spin's Postgres, under the domain's one Postgres implementation. The host lends one pooled
-/// connection for the resource's lifetime, so the transactions of `PgSql` hold. It prepares
-/// nothing the guest can keep and runs one statement per call: requests go one after another.
+/// Spin's Postgres: the host lends one pooled connection for the resource's lifetime, so
+/// the transactions of `PgSql` hold.
 struct SpinPg(spin_sdk::pg::Connection);
 
 impl SpinPg {
     async fn open(url: &str) -> Result<Self, DbError> {
-        spin_sdk::pg::Connection::open(url).await.map(Self).map_err(|e| pg_sdk_error(e).into())
-    }
-
-    fn params(values: &[Value]) -> Result<Vec<ParameterValue>, PgError> {
-        values.iter().map(pg_param).collect::<Result<_, _>>().map_err(|e| PgError::new(None, e.to_string()))
+        spin_sdk::pg::Connection::open(url).await.map(Self).map_err(pg_sdk_error)
     }
 }
 
 #[async_trait(?Send)]
-impl PgConnection for SpinPg {
-    type Prepared = String;
-    const PIPELINED: bool = false;
-
-    async fn prepare(&self, sql: &str) -> Result<String, PgError> {
-        Ok(sql.to_string())
+impl Raw for SpinPg {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let params: Vec<_> = params.iter().map(pg_param).collect();
+        self.0.execute(sql, params).await.map_err(pg_sdk_error)
     }
 
-    async fn simple(&self, sql: &str) -> Result<(), PgError> {
-        for statement in herald::sql::split_statements(sql) {
-            self.0.execute(statement, Vec::new()).await.map_err(pg_sdk_error)?;
-        }
-        Ok(())
-    }
-
-    async fn query(&self, sql: &String, values: &[Value]) -> Result<Vec<PgRow>, PgError> {
-        let result = self.0.query(sql.as_str(), Self::params(values)?).await.map_err(pg_sdk_error)?;
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let params: Vec<_> = params.iter().map(pg_param).collect();
+        let result = self.0.query(sql, params).await.map_err(pg_sdk_error)?;
         let (columns, rows, done) = result.into_inner();
         let rows = rows.collect().await;
-        done.await.map_err(pg_error)?;
-        Ok(rows.into_iter().map(|r| pg_row(&columns, r)).collect())
-    }
-
-    async fn execute(&self, sql: &String, values: &[Value]) -> Result<u64, PgError> {
-        self.0.execute(sql.as_str(), Self::params(values)?).await.map_err(pg_sdk_error)
+        done.await.map_err(crate::values::pg_error)?;
+        rows.into_iter().map(|r| pg_row(&columns, r)).collect()
     }
 }
 
@@ -348,9 +328,9 @@ async fn with_context<T>(
 
 async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) -> herald::Response {
     let request_id = herald::app::request_id(domain, new_request_id);
-    migrations::serve(domain, tick_secret, &request_id, async || match vars.migration_url() {
-        Some(url) => Ok(Box::new(PgSql::new(SpinPg::open(url).await?)) as Box<dyn Migrate>),
-        None => Ok(Box::new(SqliteSql::new(SpinSqlite::open().await?)) as Box<dyn Migrate>),
+    migrations::serve(domain, tick_secret, &request_id, SystemClock.now_ms(), async || match vars.migration_url() {
+        Some(url) => Ok((Box::new(SpinPg::open(url).await?) as Box<dyn Raw>, Dialect::Postgres)),
+        None => Ok((Box::new(SpinSqlite::open().await?) as Box<dyn Raw>, Dialect::Sqlite)),
     })
     .await
 }

@@ -1,10 +1,9 @@
 //! Between the Sql port and the SDK's types: parameters out, rows in, errors mapped onto
 //! `DbError`. Pure functions over the SDK's plain data types, tested natively.
 
-use herald::sql::pg::{bind, Bound, PgError, PgRow, PgValue};
 use herald::sql::{DbError, Row, Value};
-use serde_json::{Number, Value as Json};
-use spin_sdk::pg::{Column, DbValue, ParameterValue, PgError as SdkPgError, QueryError};
+use serde_json::{Map, Number, Value as Json};
+use spin_sdk::pg::{Column, DbValue, ParameterValue, PgError, QueryError};
 use spin_sdk::sqlite;
 
 // ── SQLite ──────────────────────────────────────────────────────────────────────────────
@@ -55,90 +54,108 @@ pub fn classify_sqlite(message: &str) -> DbError {
 }
 
 // ── Postgres ────────────────────────────────────────────────────────────────────────────
-// The domain's PgSql binds, decodes and classifies; these only translate its types to the
-// SDK's and back.
 
-/// A value as the domain binds it. Spin's pg cannot say what type Postgres inferred for a
-/// parameter, so the domain binds without one: integers as BIGINT (the schema's integers all
-/// are), reals as DOUBLE PRECISION, text as TEXT.
-pub fn pg_param(v: &Value) -> Result<ParameterValue, DbError> {
-    Ok(match bind(v, None).map_err(DbError::Other)? {
-        Bound::Null => ParameterValue::DbNull,
-        Bound::Bool(b) => ParameterValue::Boolean(b),
-        Bound::Int2(i) => ParameterValue::Int16(i),
-        Bound::Int4(i) => ParameterValue::Int32(i),
-        Bound::Int8(i) => ParameterValue::Int64(i),
-        Bound::Float4(f) => ParameterValue::Floating32(f),
-        Bound::Float8(f) => ParameterValue::Floating64(f),
-        Bound::Text(s) => ParameterValue::Str(s.into_owned()),
-    })
-}
-
-fn array<T>(items: Vec<Option<T>>, f: impl Fn(T) -> PgValue) -> PgValue {
-    PgValue::Array(items.into_iter().map(|x| x.map_or(PgValue::Null, &f)).collect())
-}
-
-/// One value as the SDK hands it over: dates and times as ISO 8601 text, decimals and uuids
-/// as text (`Row::opt_int` parses whole decimals), JSONB as its bytes.
-pub fn pg_value(v: DbValue) -> PgValue {
+/// Integers go as BIGINT: Herald's Postgres schema stores every integer as BIGINT.
+pub fn pg_param(v: &Value) -> ParameterValue {
     match v {
-        DbValue::DbNull => PgValue::Null,
-        DbValue::Boolean(b) => PgValue::Bool(b),
-        DbValue::Int8(i) => PgValue::Int(i.into()),
-        DbValue::Int16(i) => PgValue::Int(i.into()),
-        DbValue::Int32(i) => PgValue::Int(i.into()),
-        DbValue::Int64(i) => PgValue::Int(i),
-        DbValue::Floating32(f) => PgValue::Float(f.into()),
-        DbValue::Floating64(f) => PgValue::Float(f),
-        DbValue::Str(s) | DbValue::Uuid(s) | DbValue::Decimal(s) => PgValue::Text(s),
-        DbValue::Binary(b) => PgValue::Bytes(b),
-        DbValue::Date((y, m, d)) => PgValue::Text(format!("{y:04}-{m:02}-{d:02}")),
-        DbValue::Time((h, mi, s, ns)) => PgValue::Text(format!("{h:02}:{mi:02}:{s:02}.{ns:09}")),
-        DbValue::Datetime((y, m, d, h, mi, s, ns)) => {
-            PgValue::Text(format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ns:09}Z"))
-        }
-        DbValue::Timestamp(t) => PgValue::Int(t),
-        DbValue::Jsonb(bytes) => PgValue::Jsonb(bytes),
-        DbValue::ArrayInt32(xs) => array(xs, |x| PgValue::Int(x.into())),
-        DbValue::ArrayInt64(xs) => array(xs, PgValue::Int),
-        DbValue::ArrayStr(xs) | DbValue::ArrayDecimal(xs) => array(xs, PgValue::Text),
-        DbValue::RangeInt32(_) | DbValue::RangeInt64(_) | DbValue::RangeDecimal(_) => {
-            PgValue::Unreadable("range types are not supported".into())
-        }
-        DbValue::Interval(_) => PgValue::Unreadable("intervals are not supported".into()),
-        DbValue::Unsupported(_) => PgValue::Unreadable("unsupported Postgres type".into()),
+        Value::Null => ParameterValue::DbNull,
+        Value::Int(i) => ParameterValue::Int64(*i),
+        Value::Real(f) => ParameterValue::Floating64(*f),
+        Value::Text(s) => ParameterValue::Str(s.clone()),
     }
 }
 
-pub fn pg_row(columns: &[Column], values: Vec<DbValue>) -> PgRow {
-    columns.iter().map(|c| c.name.clone()).zip(values.into_iter().map(pg_value)).collect()
+fn number(f: f64) -> Json {
+    Number::from_f64(f).map_or(Json::Null, Json::Number)
 }
 
-/// The host's error: its SQLSTATE and message when the server answered (the detail, which
-/// may quote a row's values, is left out), else the host's text.
-pub fn pg_error(e: SdkPgError) -> PgError {
+fn array<T>(items: Vec<Option<T>>, f: impl Fn(T) -> Json) -> Json {
+    Json::Array(items.into_iter().map(|x| x.map_or(Json::Null, &f)).collect())
+}
+
+/// One Postgres value as the JSON every adapter hands the domain: numbers as numbers, text
+/// as strings, dates and times as ISO 8601 text, decimals as text (`Row::opt_int` parses
+/// them), JSONB as the document.
+pub fn pg_json(column: &str, v: DbValue) -> Result<Json, DbError> {
+    let decode = |what: &str| DbError::Decode(column.into(), what.into());
+    Ok(match v {
+        DbValue::DbNull => Json::Null,
+        DbValue::Boolean(b) => Json::Bool(b),
+        DbValue::Int8(i) => Json::Number(i.into()),
+        DbValue::Int16(i) => Json::Number(i.into()),
+        DbValue::Int32(i) => Json::Number(i.into()),
+        DbValue::Int64(i) => Json::Number(i.into()),
+        DbValue::Floating32(f) => number(f.into()),
+        DbValue::Floating64(f) => number(f),
+        DbValue::Str(s) | DbValue::Uuid(s) | DbValue::Decimal(s) => Json::String(s),
+        DbValue::Binary(b) => Json::Array(b.into_iter().map(|x| Json::Number(x.into())).collect()),
+        DbValue::Date((y, m, d)) => Json::String(format!("{y:04}-{m:02}-{d:02}")),
+        DbValue::Time((h, mi, s, ns)) => Json::String(format!("{h:02}:{mi:02}:{s:02}.{ns:09}")),
+        DbValue::Datetime((y, m, d, h, mi, s, ns)) => {
+            Json::String(format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ns:09}Z"))
+        }
+        DbValue::Timestamp(t) => Json::Number(t.into()),
+        DbValue::Jsonb(bytes) => serde_json::from_slice(&bytes).map_err(|e| decode(&format!("invalid JSONB: {e}")))?,
+        DbValue::ArrayInt32(xs) => array(xs, |x| Json::Number(x.into())),
+        DbValue::ArrayInt64(xs) => array(xs, |x| Json::Number(x.into())),
+        DbValue::ArrayStr(xs) | DbValue::ArrayDecimal(xs) => array(xs, Json::String),
+        DbValue::RangeInt32(_) | DbValue::RangeInt64(_) | DbValue::RangeDecimal(_) => {
+            return Err(decode("range types are not supported"))
+        }
+        DbValue::Interval(_) => return Err(decode("intervals are not supported")),
+        DbValue::Unsupported(_) => return Err(decode("unsupported Postgres type")),
+    })
+}
+
+pub fn pg_row(columns: &[Column], values: Vec<DbValue>) -> Result<Row, DbError> {
+    let mut map = Map::with_capacity(columns.len());
+    for (column, value) in columns.iter().zip(values) {
+        map.insert(column.name.clone(), pg_json(&column.name, value)?);
+    }
+    Ok(Row(map))
+}
+
+/// SQLSTATE 23505 is a unique violation; the rest of class 23 are other constraints.
+pub fn pg_error(e: PgError) -> DbError {
     match e {
-        SdkPgError::QueryFailed(QueryError::DbError(db)) => PgError::new(Some(db.code), db.message),
-        SdkPgError::QueryFailed(QueryError::Text(text)) => PgError::new(None, text),
-        SdkPgError::ConnectionFailed(m) => PgError::new(None, format!("connection failed: {m}")),
-        SdkPgError::BadParameter(m) => PgError::new(None, format!("bad parameter: {m}")),
-        SdkPgError::ValueConversionFailed(m) => PgError::new(None, format!("value conversion failed: {m}")),
-        SdkPgError::Other(m) => PgError::new(None, m),
+        PgError::QueryFailed(QueryError::DbError(db)) => {
+            let message = match db.detail {
+                Some(detail) => format!("{} ({detail})", db.message),
+                None => db.message,
+            };
+            if db.code == "23505" {
+                DbError::Unique(message)
+            } else if db.code.starts_with("23") {
+                DbError::Constraint(message)
+            } else {
+                DbError::Other(format!("{} [{}]", message, db.code))
+            }
+        }
+        PgError::QueryFailed(QueryError::Text(text)) => {
+            if text.contains("duplicate key value violates unique constraint") {
+                DbError::Unique(text)
+            } else {
+                DbError::Other(text)
+            }
+        }
+        PgError::ConnectionFailed(m) => DbError::Other(format!("connection failed: {m}")),
+        PgError::BadParameter(m) => DbError::Other(format!("bad parameter: {m}")),
+        PgError::ValueConversionFailed(m) => DbError::Other(format!("value conversion failed: {m}")),
+        PgError::Other(m) => DbError::Other(m),
     }
 }
 
 /// The SDK wraps the host's error, and adds its own decode error.
-pub fn pg_sdk_error(e: spin_sdk::pg::Error) -> PgError {
+pub fn pg_sdk_error(e: spin_sdk::pg::Error) -> DbError {
     match e {
         spin_sdk::pg::Error::PgError(e) => pg_error(e),
-        spin_sdk::pg::Error::Decode(m) => PgError::new(None, format!("decode: {m}")),
+        spin_sdk::pg::Error::Decode(m) => DbError::Other(format!("decode: {m}")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald::sql::pg::decode_row;
     use serde_json::json;
     use spin_sdk::pg::{DbDataType, DbError as PgDbError};
 
@@ -186,19 +203,14 @@ mod tests {
 
     #[test]
     fn pg_params_map_ints_to_bigint() {
-        assert!(matches!(pg_param(&Value::Null), Ok(ParameterValue::DbNull)));
-        assert!(matches!(pg_param(&Value::Int(5)), Ok(ParameterValue::Int64(5))));
-        assert!(matches!(pg_param(&Value::Real(2.0)), Ok(ParameterValue::Floating64(f)) if f == 2.0));
-        assert!(matches!(pg_param(&Value::Text("x".into())), Ok(ParameterValue::Str(s)) if s == "x"));
+        assert!(matches!(pg_param(&Value::Null), ParameterValue::DbNull));
+        assert!(matches!(pg_param(&Value::Int(5)), ParameterValue::Int64(5)));
+        assert!(matches!(pg_param(&Value::Real(2.0)), ParameterValue::Floating64(f) if f == 2.0));
+        assert!(matches!(pg_param(&Value::Text("x".into())), ParameterValue::Str(s) if s == "x"));
     }
 
     fn col(name: &str, data_type: DbDataType) -> Column {
         Column { name: name.into(), data_type }
-    }
-
-    /// Through the SDK's values and the domain's decoding, as the component reads a row.
-    fn row(columns: &[Column], values: Vec<DbValue>) -> Result<Row, DbError> {
-        decode_row(pg_row(columns, values))
     }
 
     #[test]
@@ -212,9 +224,8 @@ mod tests {
             col("doc", DbDataType::Jsonb),
             col("day", DbDataType::Date),
             col("gone", DbDataType::Str),
-            col("ids", DbDataType::ArrayInt64),
         ];
-        let row = row(
+        let row = pg_row(
             &columns,
             vec![
                 DbValue::Str("w1".into()),
@@ -225,7 +236,6 @@ mod tests {
                 DbValue::Jsonb(br#"{"a":1}"#.to_vec()),
                 DbValue::Date((2026, 1, 2)),
                 DbValue::DbNull,
-                DbValue::ArrayInt64(vec![Some(1), None]),
             ],
         )
         .unwrap();
@@ -237,19 +247,18 @@ mod tests {
         assert_eq!(row.json("doc").unwrap(), json!({"a": 1}));
         assert_eq!(row.text("day").unwrap(), "2026-01-02");
         assert_eq!(row.opt_text("gone").unwrap(), None);
-        assert_eq!(row.0["ids"], json!([1, null]));
     }
 
     #[test]
     fn pg_unsupported_values_are_decode_errors() {
-        let err = row(&[col("x", DbDataType::Other("money".into()))], vec![DbValue::Unsupported(vec![1])]);
+        let err = pg_row(&[col("x", DbDataType::Other("money".into()))], vec![DbValue::Unsupported(vec![1])]);
         assert!(matches!(err, Err(DbError::Decode(c, _)) if c == "x"));
-        let bad_json = row(&[col("doc", DbDataType::Jsonb)], vec![DbValue::Jsonb(b"{".to_vec())]);
+        let bad_json = pg_json("doc", DbValue::Jsonb(b"{".to_vec()));
         assert!(matches!(bad_json, Err(DbError::Decode(_, _))));
     }
 
-    fn db_error(code: &str) -> SdkPgError {
-        SdkPgError::QueryFailed(QueryError::DbError(PgDbError {
+    fn db_error(code: &str) -> PgError {
+        PgError::QueryFailed(QueryError::DbError(PgDbError {
             as_text: String::new(),
             severity: "ERROR".into(),
             code: code.into(),
@@ -259,22 +268,16 @@ mod tests {
         }))
     }
 
-    fn classified(e: SdkPgError) -> DbError {
-        pg_error(e).into()
-    }
-
     #[test]
     fn pg_sqlstates_are_classified() {
-        let unique = classified(db_error("23505"));
-        assert!(matches!(&unique, DbError::Unique(m) if !m.contains("a@b.test")), "the detail stays out: {unique:?}");
-        assert!(matches!(classified(db_error("23503")), DbError::Constraint(_)));
-        assert!(matches!(classified(db_error("42P01")), DbError::Other(m) if m.contains("42P01")));
-        let text = SdkPgError::QueryFailed(QueryError::Text(
+        assert!(matches!(pg_error(db_error("23505")), DbError::Unique(_)));
+        assert!(matches!(pg_error(db_error("23503")), DbError::Constraint(_)));
+        assert!(matches!(pg_error(db_error("42P01")), DbError::Other(m) if m.contains("42P01")));
+        let text = PgError::QueryFailed(QueryError::Text(
             "db error: ERROR: duplicate key value violates unique constraint \"x\"".into(),
         ));
-        assert!(matches!(classified(text), DbError::Unique(_)));
-        assert!(matches!(classified(SdkPgError::ConnectionFailed("refused".into())), DbError::Other(_)));
-        let sdk = DbError::from(pg_sdk_error(spin_sdk::pg::Error::PgError(db_error("23505"))));
-        assert!(matches!(sdk, DbError::Unique(_)));
+        assert!(matches!(pg_error(text), DbError::Unique(_)));
+        assert!(matches!(pg_error(PgError::ConnectionFailed("refused".into())), DbError::Other(_)));
+        assert!(matches!(pg_sdk_error(spin_sdk::pg::Error::PgError(db_error("23505"))), DbError::Unique(_)));
     }
 }

@@ -109,7 +109,7 @@ async fn postgres(hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
             tracing::error!(cause = %e, "postgres connection ended");
         }
     });
-    Ok(Box::new(herald_postgres::pg_sql(client)))
+    Ok(Box::new(herald_postgres::PgSql::new(client)))
 }
 
 /// The adapters of one invocation; the domain borrows them through a `Context`.

@@ -2,11 +2,7 @@
 //! dialect shared by SQLite/D1 and Postgres; adapters rewrite what they must. D1 has no
 //! interactive transactions, so multi-row writes go through [`Sql::batch`], which is atomic.
 
-pub mod migrate;
 pub mod pg;
-mod split;
-
-pub use split::split_statements;
 
 use std::borrow::Cow;
 
