@@ -2,6 +2,7 @@
 //! Runtimes (Cloudflare Workers, Spin, native test hosts) supply the ports in [`ports`]
 //! and hand requests to [`app::handle`].
 
+pub mod accounts;
 pub mod activity;
 pub mod agency;
 pub mod api;
@@ -15,12 +16,14 @@ pub mod identity;
 pub mod mail;
 pub mod maintenance;
 pub mod media;
+pub mod platforms;
 pub mod ports;
 pub mod publishing;
 pub mod ratelimit;
 pub mod sealed;
 pub mod sql;
 pub mod validate;
+pub mod workflows;
 pub mod workspaces;
 
 pub use api::{Context, Request, Response};

@@ -15,30 +15,26 @@ fn rank(module: &str) -> (u8, &'static str) {
     match module {
         "error" | "sql" | "sql::pg" | "validate" | "ports" | "ratelimit" | "sealed" => (0, "kit"),
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
-        m if m.is_empty() || m == "app" || m.starts_with("app::") => (11, "app"),
+        m if m.is_empty() || m == "app" || m.starts_with("app::") => (12, "app"),
         _ => match top {
-            "mail" | "activity" => (1, "area"),
+            "mail" | "activity" | "platforms" => (1, "area"),
             "identity" => (2, "area"),
             "workspaces" => (3, "area"),
             "agency" => (4, "area"),
-            "content" => (5, "area"),
-            "media" => (6, "area"),
-            "collab" => (7, "area"),
-            "approvals" => (8, "area"),
-            "publishing" => (9, "area"),
-            "health" | "maintenance" => (10, "area"),
-            _ => (11, "app"),
+            "accounts" | "workflows" => (5, "area"),
+            "content" => (6, "area"),
+            "media" => (7, "area"),
+            "collab" => (8, "area"),
+            "approvals" => (9, "area"),
+            "publishing" => (10, "area"),
+            "health" | "maintenance" => (11, "area"),
+            _ => (12, "app"),
         },
     }
 }
 
 /// Imports that break a rule today, each `from -> to`. Shrinks as the structure issue lands.
-const KNOWN: &[&str] = &[
-    "approvals::requests -> content::posts_api",
-    "approvals::review_page -> publishing::store",
-    "content::posts -> publishing::store",
-    "content::posts_api -> approvals::requests",
-];
+const KNOWN: &[&str] = &[];
 
 fn modules(src: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

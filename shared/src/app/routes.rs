@@ -6,7 +6,8 @@ pub use crate::api::route::{is_id, Access, Area, Body, Limit, Params, Route};
 use crate::error::AppError;
 use crate::ports::{Config, Environment};
 use crate::{
-    activity, agency, approvals, collab, content, health, identity, mail, maintenance, media, publishing, workspaces,
+    activity, agency, approvals, collab, content, health, identity, mail, maintenance, media, publishing, workflows,
+    workspaces,
 };
 
 /// Every area of this build, in the order a request is matched against their rows.
@@ -19,6 +20,7 @@ pub const AREAS: &[Area] = &[
     mail::AREA,
     maintenance::AREA,
     agency::AREA,
+    workflows::AREA,
     content::AREA,
     media::AREA,
     approvals::AREA,

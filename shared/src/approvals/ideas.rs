@@ -7,7 +7,6 @@ use crate::agency::ideas::{load, raced, write, IdeaDecisionInput, IdeaEvent, Ide
 use crate::api::documented::{field, required, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
-use crate::approvals::workflow::{self, Stages};
 use crate::collab::notifications::{self, Notice};
 use crate::content::posts::{PostInput, PostView, TargetInput};
 use crate::content::posts_api::create_one;
@@ -15,6 +14,7 @@ use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{DbError, Statement};
 use crate::validate::rfc3339;
+use crate::workflows::{self as workflow, Stages};
 use serde_json::json;
 
 /// Who decided an idea's stage, and how.

@@ -1,23 +1,18 @@
-//! Approvals (SPEC AP-1, AP-2, AP-4): a configurable workflow per workspace or client, the
-//! requests and votes that move a post through it, and their history.
+//! Approvals (SPEC AP-2, AP-4): the requests and votes that move a post through its workflow
+//! (the workflows area), their history, and review links for clients.
 
 pub mod ideas;
 pub mod requests;
 pub mod review_ideas;
 pub mod review_links;
 pub mod review_page;
-pub mod workflow;
 
 use crate::route;
 
-/// Approval workflows, requests and review links.
+/// Approval requests, review links and idea decisions.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "approvals",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/approval-workflow", getWorkflow, Workspace(WorkspaceRead), workflow::get),
-        route!(PUT "/api/v1/workspaces/{workspaceId}/approval-workflow", putWorkflow, Workspace(WorkflowManage), workflow::put),
-        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", getClientWorkflow, Workspace(WorkspaceRead), workflow::get_for_client),
-        route!(PUT "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", putClientWorkflow, Workspace(WorkflowManage), workflow::put_for_client),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), requests::submit),
         route!(GET "/api/v1/workspaces/{workspaceId}/approvals", listApprovals, Workspace(ApprovalsRead), requests::list),
         route!(GET "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", getApproval, Workspace(ApprovalsRead), requests::get),

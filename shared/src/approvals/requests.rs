@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::workflow::{self, Rule, StageApprovers, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
 use crate::api::documented::{self as doc, field, required, Documented};
@@ -23,22 +22,8 @@ use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    Internal,
-    Client,
-}
-
-impl Stage {
-    fn as_str(self) -> &'static str {
-        match self {
-            Stage::Internal => "internal",
-            Stage::Client => "client",
-        }
-    }
-}
+use crate::workflows::opening::{approvers_of, open_first, open_stage, Stage};
+use crate::workflows::{self as workflow, Rule, Stages, Workflow};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -75,101 +60,6 @@ pub struct RequestView {
 pub struct DecisionInput {
     /// Required to reject: what should change.
     pub comment: Option<String>,
-}
-
-/// How a post enters review: its next status, and the statements that record it.
-pub struct Opening {
-    pub status: PostStatus,
-    pub statements: Vec<Statement>,
-}
-
-/// Who may decide a stage. Without self-approval, the post's author and its submitter are
-/// left out — also so that an "all" rule never waits on someone who may not decide.
-async fn approvers_of(
-    db: &dyn Sql,
-    workspace_id: &str,
-    wf: &Workflow,
-    stage: Stage,
-    post: &PostView,
-    submitter: &str,
-) -> Result<Vec<String>, AppError> {
-    let spec: &StageApprovers = if stage == Stage::Client { &wf.client } else { &wf.internal };
-    let mut ids = workflow::eligible(db, workspace_id, spec, stage == Stage::Client, post.client_id.as_deref()).await?;
-    if !wf.allow_self_approval {
-        ids.retain(|u| *u != post.author_id && u != submitter);
-    }
-    Ok(ids)
-}
-
-fn open_stage(
-    ctx: &Context<'_>,
-    workspace_id: &str,
-    post_id: &str,
-    stage: Stage,
-    rule: Rule,
-    approvers: &[String],
-    post_version: i64,
-    submitter: &str,
-) -> Statement {
-    Statement::new(
-        "INSERT INTO approval_requests (id, workspace_id, post_id, stage, status, rule, approvers, post_version, \
-         submitted_by, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9)",
-        params![
-            ctx.new_id(),
-            workspace_id,
-            post_id,
-            stage.as_str(),
-            rule.as_str(),
-            serde_json::to_string(approvers).unwrap_or_else(|_| "[]".into()),
-            post_version,
-            submitter,
-            ctx.clock.now_ms()
-        ],
-    )
-}
-
-/// Opens the first stage for `post` at `version`, or approves at once without a workflow.
-async fn open_first(
-    ctx: &Context<'_>,
-    workspace_id: &str,
-    post: &PostView,
-    version: i64,
-    submitter: &str,
-) -> Result<Opening, AppError> {
-    let wf = workflow::effective(ctx.db, workspace_id, post.client_id.as_deref()).await?;
-    if wf.stages == Stages::None {
-        return Ok(Opening { status: PostStatus::Approved, statements: Vec::new() });
-    }
-    let approvers = approvers_of(ctx.db, workspace_id, &wf, Stage::Internal, post, submitter).await?;
-    if approvers.is_empty() {
-        return Err(AppError::Conflict(
-            "nobody may approve this post's internal stage: the workflow names no other member".into(),
-        ));
-    }
-    let open =
-        open_stage(ctx, workspace_id, &post.id, Stage::Internal, wf.internal.rule, &approvers, version, submitter);
-    Ok(Opening { status: PostStatus::InReview, statements: vec![open] })
-}
-
-/// After an edit of a post in review or approved — of its content, or of what selects its
-/// workflow (client, campaign): open reviews are cancelled and the first stage of the workflow
-/// that governs `after` (its client's) opens again, for `after.version`.
-pub async fn restart(
-    ctx: &Context<'_>,
-    workspace_id: &str,
-    after: &PostView,
-    submitter: &str,
-) -> Result<Opening, AppError> {
-    let mut opening = open_first(ctx, workspace_id, after, after.version, submitter).await?;
-    opening.statements.insert(
-        0,
-        Statement::new(
-            "UPDATE approval_requests SET status = 'cancelled', closed_at = ?3 \
-             WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'",
-            params![workspace_id, after.id.as_str(), ctx.clock.now_ms()],
-        ),
-    );
-    Ok(opening)
 }
 
 /// Tells the approvers of the post's open stage that it waits for them.
@@ -318,8 +208,8 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let before = posts::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
     let in_review = before.status.apply(Event::Submit).map_err(|e| AppError::Conflict(e.to_string()))?;
     let submitter = call.caller()?.user_id.clone();
-    let opening = open_first(ctx, &member.workspace_id, &before, before.version, &submitter).await?;
-    let status = if opening.status == PostStatus::Approved {
+    let opening = open_first(ctx, &member.workspace_id, &before.review_subject(), &submitter).await?;
+    let status = if !opening.in_review {
         in_review.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?
     } else {
         in_review
@@ -481,7 +371,8 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
             request.stage == Stage::Internal && wf.stages == Stages::InternalThenClient && post.client_id.is_some();
         if next_stage {
             // A client without any account is still asked: the stage then waits for a review link.
-            let approvers = approvers_of(ctx.db, &ws, &wf, Stage::Client, &post, &request.submitted_by).await?;
+            let approvers =
+                approvers_of(ctx.db, &ws, &wf, Stage::Client, &post.review_subject(), &request.submitted_by).await?;
             statements.push(open_stage(
                 ctx,
                 &ws,

@@ -25,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::workflow::{self, Stages, Workflow};
 use crate::activity::{self, Change};
 use crate::agency::{client_limit, ideas};
 use crate::api::documented::{field, Documented, Rule};
@@ -41,6 +40,7 @@ use crate::identity::tokens;
 use crate::params;
 use crate::sql::{DbError, Row, Scope, Sql, Statement};
 use crate::validate::{self, rfc3339};
+use crate::workflows::{self as workflow, Stages, Workflow};
 
 /// A week, unless the creator says otherwise.
 pub const DEFAULT_HOURS: i64 = 168;

@@ -11,11 +11,11 @@ use super::review_ideas;
 use super::review_links::{self, Link};
 use crate::agency::ideas::{self, IdeaStatus, IdeaView};
 use crate::api::{Call, Context, Response};
-use crate::content::platforms::Platform;
 use crate::content::posts::{self, PostView};
 use crate::content::status::PostStatus;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
+use crate::platforms::Platform;
 use crate::sql::Sql;
 use crate::validate::rfc3339;
 
@@ -418,7 +418,7 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Ite
     // Only a post with a client stage ever waits for the link; others are the team's alone.
     let has_client_stage = post.status == PostStatus::InReview
         && review_links::link_stage(
-            &super::workflow::effective(db, ws, post.client_id.as_deref()).await?,
+            &crate::workflows::effective(db, ws, post.client_id.as_deref()).await?,
             post.client_id.is_some(),
         )
         .is_some();
@@ -437,7 +437,7 @@ async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Ite
             .is_some_and(|s| s == "rejected");
     let mut accounts = Vec::new();
     for id in post.targets.iter().filter_map(|t| t.account_id.as_ref()) {
-        match crate::publishing::store::load(db, ws, id).await {
+        match crate::accounts::store::load(db, ws, id).await {
             Ok(a) => accounts.push((id.clone(), a.view.handle)),
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),

@@ -7,14 +7,15 @@ use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::platforms::{self, MediaInfo, Platform};
 use super::status::PostStatus;
 use crate::api::documented::{field, omitted, required, Documented, Rule};
 use crate::api::{Call, Context, Member};
 use crate::error::{AppError, FieldError};
 use crate::params;
+use crate::platforms::{self, MediaInfo, Platform};
 use crate::sql::{placeholders, Row, Sql, Statement, Value, MAX_IDS_PER_STATEMENT};
 use crate::validate::{self, rfc3339};
+use crate::workflows::opening::Subject;
 
 pub const MAX_BODY_CHARS: usize = 65_535;
 const MAX_TARGETS: usize = 20;
@@ -89,6 +90,18 @@ pub struct PostView {
     pub targets: Vec<TargetView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl PostView {
+    /// What opens this post's review, at its version.
+    pub fn review_subject(&self) -> Subject<'_> {
+        Subject {
+            post_id: &self.id,
+            client_id: self.client_id.as_deref(),
+            author_id: &self.author_id,
+            version: self.version,
+        }
+    }
 }
 
 /// The content that versions record.
@@ -347,7 +360,7 @@ async fn target_account(
     if id.is_empty() {
         return Ok(Err("must be a social account id".into()));
     }
-    let account = match crate::publishing::store::load(ctx.db, workspace_id, id).await {
+    let account = match crate::accounts::store::load(ctx.db, workspace_id, id).await {
         Ok(a) => a,
         Err(AppError::NotFound(_)) => return Ok(Err("is not a connected account of this workspace".into())),
         Err(e) => return Err(e),

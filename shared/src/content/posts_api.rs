@@ -3,7 +3,6 @@
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::platforms::Platform;
 use super::posts::{self, Content, PostInput, PostView, COLUMNS, VISIBLE};
 use super::status::{Event, PostStatus};
 use crate::activity::{self, Change};
@@ -13,7 +12,9 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
+use crate::platforms::Platform;
 use crate::sql::{DbError, Dialect, Statement, Value};
+use crate::workflows::opening::restart;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -334,9 +335,8 @@ pub async fn save_edit(
             let submitter = call.caller()?.user_id.clone();
             let version = if content.is_some() { before.version + 1 } else { before.version };
             let as_edited = PostView { version, ..after.clone() };
-            let restart =
-                crate::approvals::requests::restart(ctx, &member.workspace_id, &as_edited, &submitter).await?;
-            (restart.status, restart.statements)
+            let restart = restart(ctx, &member.workspace_id, &as_edited.review_subject(), &submitter).await?;
+            (if restart.in_review { PostStatus::InReview } else { PostStatus::Approved }, restart.statements)
         } else {
             (next, Vec::new())
         };

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::platforms::Platform;
 use super::posts::{self, MAX_BODY_CHARS};
 use super::posts_api;
 use super::render::{self, IncludeKind, Included, Lookup, Piece, Report};
@@ -26,6 +25,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
+use crate::platforms::Platform;
 use crate::sql::{DbError, Row, Statement};
 use crate::validate::rfc3339;
 

@@ -8,15 +8,16 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::store::{self, decode, load, AccountView, Verified, COLUMNS};
 use super::{bluesky, mastodon, server_url, Credentials};
+use crate::accounts::store::{self, decode, load, Verified, COLUMNS};
+use crate::accounts::AccountView;
 use crate::activity::{self, Change};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
-use crate::content::platforms::Platform;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
+use crate::platforms::Platform;
 use crate::sql::Statement;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -18,13 +18,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::store::{self as accounts, Account};
 use super::{bluesky, mastodon, Attempt, Draft, MediaFile, Outcome};
+use crate::accounts::{store as accounts, Account};
 use crate::api::Context;
-use crate::content::platforms::Platform;
 use crate::content::posts;
 use crate::error::AppError;
 use crate::params;
+use crate::platforms::Platform;
 use crate::sql::{Dialect, Row, Scope, Statement};
 
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -495,7 +495,7 @@ async fn record(
     ));
     ctx.db.batch(&statements).await?;
     if let Outcome::Reconnect { .. } = attempt.outcome {
-        super::store::notify_reconnect(ctx, &p.workspace_id, &p.account_id).await;
+        super::reconnect::notify(ctx, &p.workspace_id, &p.account_id).await;
     }
     Ok(())
 }

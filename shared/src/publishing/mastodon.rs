@@ -7,8 +7,8 @@
 
 use serde_json::{json, Value};
 
-use super::store::Verified;
 use super::{body_json, describe, header, json_request, transport, Attempt, Credentials, Draft, Outcome};
+use crate::accounts::store::Verified;
 use crate::api::Context;
 use crate::error::AppError;
 use crate::ports::HttpResponse;

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::read_back;
 use super::{body_json, describe, header, json_request, transport, Attempt, Draft, Outcome};
 use crate::api::Context;
-use crate::content::platforms::Platform;
+use crate::platforms::Platform;
 use crate::ports::{HttpRequest, HttpResponse};
 
 pub const GRAPH_VERSION: &str = "v23.0";

@@ -18,41 +18,16 @@ pub mod mastodon;
 pub mod meta;
 pub mod oauth;
 pub mod publish_now;
+pub mod reconnect;
 pub mod schedule;
 pub use crate::sealed;
 pub mod slots;
-pub mod store;
 pub mod tiktok;
 pub mod x;
 
-use serde::{Deserialize, Serialize};
+pub use crate::accounts::Credentials;
 
 use crate::ports::{HttpError, HttpRequest, HttpResponse};
-
-/// What a connected account's sealed credentials hold. Every field is optional: a platform
-/// uses some of them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Credentials {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_password: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-}
-
-impl Credentials {
-    /// A reconnect's credentials over the stored ones: a grant that brings no refresh token
-    /// never erases the one stored.
-    pub fn merged_over(self, stored: &Credentials) -> Credentials {
-        Credentials {
-            app_password: self.app_password.or_else(|| stored.app_password.clone()),
-            access_token: self.access_token.or_else(|| stored.access_token.clone()),
-            refresh_token: self.refresh_token.or_else(|| stored.refresh_token.clone()),
-        }
-    }
-}
 
 /// The origin (and path, without a trailing slash) of an account's server, checked: https,
 /// and no loopback, private or link-local address unless `allow_private` (development and

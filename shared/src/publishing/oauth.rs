@@ -22,16 +22,17 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::store::{self as accounts, Account, AccountView, Verified};
 use super::{body_json, describe, json_request, Credentials, Outcome};
+use crate::accounts::store::{self as accounts, Verified};
+use crate::accounts::{Account, AccountView};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
-use crate::content::platforms::Platform;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::identity::tokens;
 use crate::media::sigv4::uri_encode;
 use crate::params;
+use crate::platforms::Platform;
 use crate::ports::HttpRequest;
 use crate::sql::Statement;
 use crate::validate::rfc3339;
@@ -620,7 +621,7 @@ pub async fn renew_idle(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
                         &params![ws.as_str(), account.view.id.as_str(), reason.as_str(), now],
                     )
                     .await?;
-                super::store::notify_reconnect(ctx, &ws, &account.view.id).await;
+                super::reconnect::notify(ctx, &ws, &account.view.id).await;
             }
             Err(other) => tracing::warn!(account = %account.view.id, outcome = ?other, "renewal postponed"),
         }

@@ -7,12 +7,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::store as accounts;
+use crate::accounts::store as accounts;
 use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
-use crate::approvals::workflow::{self, Stages};
 use crate::content::posts::{self, PostView, TargetView};
 use crate::content::posts_api::save_edit;
 use crate::content::status::{Event, PostStatus};
@@ -20,6 +19,7 @@ use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
 use crate::sql::{Row, Statement};
 use crate::validate::{self, rfc3339};
+use crate::workflows::{self as workflow, Stages};
 
 /// A schedule may not be more than this far back (a clock skew allowance); further back is
 /// a mistake, not "now".
@@ -160,7 +160,7 @@ async fn pending_count(ctx: &Context<'_>, ws: &str, post_id: &str) -> Result<(i6
 }
 
 /// The target an account publishes: its own when the post has one, else its platform's.
-pub fn target_for<'a>(post: &'a PostView, account: &accounts::Account) -> Option<&'a TargetView> {
+pub fn target_for<'a>(post: &'a PostView, account: &crate::accounts::Account) -> Option<&'a TargetView> {
     let own = post.targets.iter().find(|t| t.account_id.as_deref() == Some(account.view.id.as_str()));
     own.or_else(|| post.targets.iter().find(|t| t.platform == account.platform() && t.account_id.is_none()))
 }
@@ -173,7 +173,7 @@ pub(super) async fn account_pairs(
     post: &PostView,
     account_ids: &[String],
     errors: &mut Vec<FieldError>,
-) -> Result<Vec<(String, accounts::Account)>, AppError> {
+) -> Result<Vec<(String, crate::accounts::Account)>, AppError> {
     let mut ids: Vec<String> = Vec::new();
     for id in account_ids.iter().map(|a| a.trim().to_string()) {
         if !ids.contains(&id) {

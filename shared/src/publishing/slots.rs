@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::store::{self as accounts, AccountView};
+use crate::accounts::{store as accounts, AccountView};
 use crate::activity::{self, Change};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
@@ -19,7 +19,7 @@ pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /// How far ahead a free slot is looked for.
 pub const HORIZON_DAYS: i64 = 62;
 
-pub use super::store::Slot;
+pub use crate::accounts::Slot;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

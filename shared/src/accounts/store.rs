@@ -1,78 +1,14 @@
-//! Connected social accounts as stored: the account and its view, reading them, storing a
-//! verified one (its credentials sealed), posting slots, and telling owners when one must be
-//! connected again. The platform adapters, the OAuth flows, the engine and the connect handlers
-//! build on this module; it builds on none of them.
+//! Connected social accounts as stored: reading them, and storing a verified one (its
+//! credentials sealed).
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::Credentials;
+use super::{Account, AccountView, Credentials};
 use crate::activity::{self, Change};
 use crate::api::{Call, Context};
-use crate::content::platforms::Platform;
 use crate::error::AppError;
 use crate::params;
+use crate::platforms::Platform;
 use crate::sql::{Row, Sql, Statement};
 use crate::validate::rfc3339;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Slot {
-    /// mon … sun
-    pub day: String,
-    /// HH:MM, 24-hour, in the account's slot time zone.
-    pub time: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountView {
-    pub id: String,
-    pub platform: Platform,
-    /// The platform's id of the account (a DID, an account id).
-    pub external_id: String,
-    pub handle: String,
-    pub display_name: Option<String>,
-    pub service_url: String,
-    /// `app_password`, `token` or `oauth`.
-    pub auth_kind: String,
-    /// `active`, `needs_reconnect` (publishing stops until it is connected again) or
-    /// `disconnected`.
-    pub status: String,
-    /// A platform rate limit: nothing is sent for the account before then.
-    pub paused_until: Option<String>,
-    pub last_error: Option<String>,
-    /// Posting times for "next free slot".
-    pub slots: Vec<Slot>,
-    pub slot_timezone: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-/// An account as stored, its credentials still sealed.
-#[derive(Debug, Clone)]
-pub struct Account {
-    pub view: AccountView,
-    pub workspace_id: String,
-    pub credentials: String,
-    pub paused_until: Option<i64>,
-    pub access_expires_at: Option<i64>,
-}
-
-impl Account {
-    pub fn platform(&self) -> Platform {
-        self.view.platform
-    }
-
-    pub fn open(&self, ctx: &Context<'_>) -> Result<Credentials, AppError> {
-        let bytes = ctx
-            .config
-            .token_keys
-            .open(&self.credentials, &self.view.id)
-            .map_err(|e| AppError::Internal(format!("account {} credentials: {e}", self.view.id)))?;
-        serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(format!("account credentials unreadable: {e}")))
-    }
-}
 
 pub const COLUMNS: &str = "id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
      credentials, status, paused_until, last_error, created_at, updated_at, access_expires_at, slots, slot_timezone";
@@ -207,26 +143,4 @@ pub async fn store(
     ctx.db.batch(&[write, activity::record(ctx, call, &ws, change)]).await?;
     let account = load(ctx.db, &ws, &id).await?;
     Ok((if existing.is_some() { 200 } else { 201 }, account.view))
-}
-
-/// Tells the workspace's owners and admins that an account must be connected again.
-pub async fn notify_reconnect(ctx: &Context<'_>, workspace_id: &str, account_id: &str) {
-    let Ok(account) = load(ctx.db, workspace_id, account_id).await else { return };
-    let owners = ctx
-        .db
-        .query(
-            "SELECT user_id FROM memberships WHERE workspace_id = ?1 AND role IN ('owner', 'admin')",
-            &params![workspace_id],
-        )
-        .await
-        .unwrap_or_default();
-    let recipients: Vec<String> = owners.iter().filter_map(|r| r.text("user_id").ok()).collect();
-    let notice = crate::collab::notifications::Notice {
-        kind: "account.needs_reconnect",
-        title: format!("Reconnect {} on {}", account.view.handle, account.platform().as_str()),
-        body: "Publishing to this account stopped: its grant was revoked or its password changed.".into(),
-        subject_type: "social_account",
-        subject_id: &account.view.id,
-    };
-    crate::collab::notifications::notify_from(ctx, "", workspace_id, &recipients, notice).await;
 }

@@ -1,6 +1,9 @@
 //! The approval workflow of a workspace, optionally overridden per client (SPEC AP-1): which
 //! stages a post passes — none, internal, or internal then client — and, per stage, who
-//! approves and whether any one of them or all of them must.
+//! approves and whether any one of them or all of them must. Opening a post's review by it is
+//! in `opening`; approvals and content build on this area.
+
+pub mod opening;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -267,3 +270,17 @@ pub async fn put(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
 pub async fn put_for_client(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     put(ctx, call).await
 }
+
+use crate::route;
+
+/// The approval workflow settings, the workspace's and each client's.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "workflows",
+    routes: &[
+        route!(GET "/api/v1/workspaces/{workspaceId}/approval-workflow", getWorkflow, Workspace(WorkspaceRead), get),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/approval-workflow", putWorkflow, Workspace(WorkflowManage), put),
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", getClientWorkflow, Workspace(WorkspaceRead), get_for_client),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", putClientWorkflow, Workspace(WorkflowManage), put_for_client),
+    ],
+    inputs: &[],
+};
