@@ -7,7 +7,8 @@
 Fails (exit 1, every problem listed) unless:
   * every [[trigger.http]] names a component that exists;
   * every component has a cargo build command, and its `source` is the file that command
-    produces (target dir, target triple, profile and the crate's library name), and the file
+    produces (target dir, target triple, profile and the crate's library name, or where a
+    `cp` after the build puts that file), and the file
     exists (run this after building) and is a component exporting wasi:http/handler;
   * every variable the component's Rust code reads — `variables::get("name")`, or a `var("name")`
     wrapper around it — is declared under [variables] and in the component's `variables`, and
@@ -68,6 +69,16 @@ def cargo_segment(command: str) -> list[str] | None:
         if len(words) >= 2 and words[0] == "cargo" and words[1] == "build":
             return tokens
     return None
+
+
+def copied_to(command: str, built: Path, workdir: Path) -> Path:
+    """Where the build's file ends up: `built`, or the destination of a later `cp built dest`."""
+    out = built
+    for segment in re.split(r"&&|;", command):
+        words = shlex.split(segment)
+        if len(words) == 3 and words[0] == "cp" and (workdir / words[1]).resolve() == out.resolve():
+            out = workdir / words[2]
+    return out
 
 
 def expected_output(tokens: list[str], workdir: Path, problems: list[str], cid: str) -> tuple[Path, Path] | None:
@@ -273,6 +284,7 @@ def main() -> int:
         if found is None:
             continue
         out, crate = found
+        out = copied_to(build["command"], out, workdir)
         src = (app_dir / source).resolve()
         if out.resolve() != src:
             problems.append(

@@ -83,6 +83,35 @@ impl Jobs for NoQueue {
     }
 }
 
+/// A host without object storage: every operation answers 503.
+pub struct NoBlobs;
+
+fn no_storage() -> BlobError {
+    BlobError::Unavailable("media storage is not configured on this server".into())
+}
+
+#[async_trait(?Send)]
+impl Blobs for NoBlobs {
+    async fn put(&self, _: &str, _: &str, _: Vec<u8>) -> Result<(), BlobError> {
+        Err(no_storage())
+    }
+    async fn get(&self, _: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        Err(no_storage())
+    }
+    async fn head(&self, _: &str) -> Result<Option<BlobInfo>, BlobError> {
+        Err(no_storage())
+    }
+    async fn delete(&self, _: &str) -> Result<(), BlobError> {
+        Err(no_storage())
+    }
+    fn presign_put(&self, _: &str, _: &str, _: u64, _: u32, _: i64) -> Result<String, BlobError> {
+        Err(no_storage())
+    }
+    fn presign_get(&self, _: &str, _: u32, _: i64) -> Result<String, BlobError> {
+        Err(no_storage())
+    }
+}
+
 /// No outbound HTTP (hosts and tests that reach no platform).
 pub struct NoHttp;
 

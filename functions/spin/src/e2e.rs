@@ -75,7 +75,7 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
     let random = CountingRandom(Cell::new(7));
     let hasher = Argon2Hasher::new(HashProfile::FreePlan);
     let mail = DevMailbox { db: &db, clock: &FixedClock, random: &random };
-    let blobs = herald::media::NoBlobs;
+    let blobs = herald::ports::NoBlobs;
     let ctx = Context {
         db: &db,
         clock: &FixedClock,

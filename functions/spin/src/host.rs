@@ -2,12 +2,15 @@
 //! Everything with logic in it lives in the plain modules beside this one.
 
 use herald::app::routes::Reading;
+
+use crate::components::SERVED;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use herald::identity::password::Argon2Hasher;
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
+#[cfg(feature = "blobs")]
 use herald::media::s3::S3Blobs;
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
 use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
@@ -241,7 +244,7 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
     let mut domain = herald::Request::new(parts.method.as_str(), path_and_query);
     domain.headers = header_pairs(&parts.headers);
     // Spin's shell reads a streamed body (a media file) whole too, up to its route's limit.
-    let max_body = match herald::app::routes::reading(config, &domain.method, &domain.path) {
+    let max_body = match herald::app::routes::reading_in(config, SERVED, &domain.method, &domain.path) {
         Reading::Buffer(limit) | Reading::Stream(limit) => limit,
     };
     let declared = domain.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
@@ -297,7 +300,9 @@ async fn with_context<T>(
         (None, Environment::Development) => &catcher,
         (None, _) => &NoMail,
     };
-    // Media in any S3-compatible store (R2's S3 API, MinIO, AWS), over outbound HTTP with SigV4.
+    // Media in any S3-compatible store (R2's S3 API, MinIO, AWS), over outbound HTTP with SigV4,
+    // for the components that handle media.
+    #[cfg(feature = "blobs")]
     let s3 = match vars.s3() {
         Some(Ok(settings)) => Some(S3Blobs { http: SpinHttp, clock: SystemClock, settings }),
         Some(Err(e)) => {
@@ -306,10 +311,13 @@ async fn with_context<T>(
         }
         None => None,
     };
+    #[cfg(feature = "blobs")]
     let blobs: &dyn herald::ports::Blobs = match &s3 {
         Some(store) => store,
-        None => &herald::media::NoBlobs,
+        None => &herald::ports::NoBlobs,
     };
+    #[cfg(not(feature = "blobs"))]
+    let blobs: &dyn herald::ports::Blobs = &herald::ports::NoBlobs;
     let ctx = herald::Context {
         db,
         clock: &SystemClock,
@@ -355,7 +363,7 @@ async fn serve(req: spin_sdk::http::Request) -> herald::Response {
             return unavailable(&request_id, "the database is not available");
         }
     };
-    with_context(&config, db.sql(), &vars, async |ctx| herald::handle(ctx, domain).await).await
+    with_context(&config, db.sql(), &vars, async |ctx| herald::app::handle_with(ctx, domain, SERVED).await).await
 }
 
 #[spin_sdk::http_service]

@@ -8,6 +8,7 @@
 //! its `Content-Length` ([`outbound`]). The host glue
 //! (`host`, wasm32 only) opens the connections, reads the variables and calls `herald::handle`.
 
+pub mod components;
 pub mod db;
 pub mod migrations;
 pub mod outbound;

@@ -46,6 +46,7 @@ pub fn present(value: Option<String>) -> Option<String> {
 impl Variables {
     /// The S3-compatible media store of the `s3_*` variables: `None` unless the endpoint, the
     /// bucket and both keys are set (the Worker's `S3_*` rule).
+    #[cfg(any(test, feature = "blobs"))]
     pub fn s3(&self) -> Option<Result<herald::media::s3::S3Settings, String>> {
         herald::media::s3::S3Settings::from_vars(|name| {
             self.publishing.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone())

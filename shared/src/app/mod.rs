@@ -16,8 +16,16 @@ pub mod routes;
 use crate::api::{json, percent_decode, Context, Request, Response};
 use crate::error::AppError;
 
-/// Serves one request. Never panics on input and never lets an internal cause out.
+/// Serves one request with every area of this build. Never panics on input and never lets an
+/// internal cause out.
 pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
+    handle_with(ctx, req, routes::AREAS).await
+}
+
+/// Serves one request with the routes of `areas` only: a host that serves a part of the API
+/// (one Spin component per area) names its part, and the handlers of the others are left out
+/// of its build.
+pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [routes::Area]) -> Response {
     let started = ctx.clock.now_ms();
     let request_id = request_id(&req, || format!("req_{}", ctx.new_id()));
     let origin = req.header("origin").map(str::to_string);
@@ -25,7 +33,7 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
     let mut response = if req.method == "OPTIONS" {
         cors::preflight(ctx.config, &req)
     } else {
-        match serve(ctx, &req, &mut seen).await {
+        match serve(ctx, &req, areas, &mut seen).await {
             Ok(r) => r,
             Err(err) => error_response(&err, &request_id, Some(&req)),
         }
@@ -70,8 +78,13 @@ struct Seen {
     limited: Option<limits::Applied>,
 }
 
-async fn serve(ctx: &Context<'_>, req: &Request, seen: &mut Seen) -> Result<Response, AppError> {
-    let (route, params) = routes::find(ctx.config, &req.method, &req.path)?;
+async fn serve(
+    ctx: &Context<'_>,
+    req: &Request,
+    areas: &'static [routes::Area],
+    seen: &mut Seen,
+) -> Result<Response, AppError> {
+    let (route, params) = routes::find_in(ctx.config, areas, &req.method, &req.path)?;
     seen.route = Some(route.path);
     seen.workspace = params.get("workspaceId").ok().map(str::to_string);
     seen.limited = limits::check(ctx, req, route).await;

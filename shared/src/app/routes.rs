@@ -5,10 +5,7 @@
 pub use crate::api::route::{is_id, Access, Area, Body, Limit, Params, Route};
 use crate::error::AppError;
 use crate::ports::{Config, Environment};
-use crate::{
-    activity, agency, approvals, collab, content, health, identity, mail, maintenance, media, publishing, workflows,
-    workspaces,
-};
+use crate::{activity, health, identity, mail};
 
 /// Every area of this build, in the order a request is matched against their rows.
 pub const AREAS: &[Area] = &[
@@ -16,16 +13,25 @@ pub const AREAS: &[Area] = &[
     super::openapi::AREA,
     identity::AREA,
     activity::AREA,
-    workspaces::AREA,
+    #[cfg(feature = "workspaces")]
+    crate::workspaces::AREA,
     mail::AREA,
-    maintenance::AREA,
-    agency::AREA,
-    workflows::AREA,
-    content::AREA,
-    media::AREA,
-    approvals::AREA,
-    collab::AREA,
-    publishing::AREA,
+    #[cfg(feature = "maintenance")]
+    crate::maintenance::AREA,
+    #[cfg(feature = "agency")]
+    crate::agency::AREA,
+    #[cfg(feature = "workflows")]
+    crate::workflows::AREA,
+    #[cfg(feature = "content")]
+    crate::content::AREA,
+    #[cfg(feature = "media")]
+    crate::media::AREA,
+    #[cfg(feature = "approvals")]
+    crate::approvals::AREA,
+    #[cfg(feature = "collab")]
+    crate::collab::AREA,
+    #[cfg(feature = "publishing")]
+    crate::publishing::AREA,
 ];
 
 /// Every route this build serves.
@@ -55,7 +61,12 @@ pub enum Reading {
 /// Looks the route up once for the host: its body mode, or the JSON limit when no route
 /// matches (the domain then answers 404 or 405 without needing the body).
 pub fn reading(config: &Config, method: &str, path: &str) -> Reading {
-    match find(config, method, path) {
+    reading_in(config, AREAS, method, path)
+}
+
+/// [`reading`] among the routes of `areas` (what [`crate::app::handle_with`] serves).
+pub fn reading_in(config: &Config, areas: &'static [Area], method: &str, path: &str) -> Reading {
+    match find_in(config, areas, method, path) {
         Ok((Route { body: Body::Stream(limit), .. }, _)) => Reading::Stream(*limit),
         Ok((route, _)) => Reading::Buffer(body_limit(config, route)),
         Err(_) => Reading::Buffer(config.max_body_bytes),
@@ -65,11 +76,21 @@ pub fn reading(config: &Config, method: &str, path: &str) -> Reading {
 /// Finds the route for a request: 404 when no path matches, 405 (with the methods the path
 /// has) when the path exists under other methods, 400 when an id in the path is not an id.
 pub fn find(config: &Config, method: &str, path: &str) -> Result<(&'static Route, Params), AppError> {
+    find_in(config, AREAS, method, path)
+}
+
+/// [`find`] among the routes of `areas`.
+pub fn find_in(
+    config: &Config,
+    areas: &'static [Area],
+    method: &str,
+    path: &str,
+) -> Result<(&'static Route, Params), AppError> {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     // Methods the path takes where its ids are ids, and where they are not: `PATCH
     // /posts/import` is a 405 (the literal path takes POST), not a malformed `postId`.
     let (mut allowed, mut allowed_any, mut bad_id) = (Vec::new(), Vec::new(), None);
-    for route in all() {
+    for route in areas.iter().flat_map(|area| area.routes.iter()) {
         if route.access == Access::Development && config.environment != Environment::Development {
             continue;
         }
