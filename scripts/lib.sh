@@ -104,6 +104,14 @@ random_secret() {
   head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48
 }
 
+# spin_host: prints the Spin binary to run: HERALD_SPIN, else `spin` on PATH, else the team
+# kit's build beside the repository (tests only; users install Spin from its releases).
+spin_host() {
+  local bin=${HERALD_SPIN:-$(command -v spin || true)}
+  [ -n "$bin" ] || bin=$ROOT/../shared/tools/spin/spin
+  [ -x "$bin" ] && echo "$bin"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

@@ -2,7 +2,8 @@
 # Installs what is missing and runs every test:
 #   1. unit tests and the black-box suite in process over SQLite;
 #   2. the domain crate compiled for wasm32-unknown-unknown and wasm32-wasip2 (it stays runtime-free),
-#      and the Spin component built and checked against spin.toml;
+#      the Spin components built and checked against spin.toml, and the suite against them
+#      under a real Spin host;
 #   3. the suite in process over PostgreSQL (as the application role, under row-level security),
 #      the second-wall test, and migrations run twice at once;
 #   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
@@ -51,8 +52,18 @@ HERALD_TEST_S3_ENDPOINT=$s3_endpoint HERALD_REQUIRE_S3=1 cargo test --quiet -p h
 log "2. the domain crate builds for every target"
 cargo check --quiet -p herald --target wasm32-unknown-unknown
 cargo check --quiet -p herald --target wasm32-wasip2
-log "   the Spin component builds for wasm32-wasip2 and agrees with spin.toml"
+log "   the Spin components (one per area) build for wasm32-wasip2 and agree with spin.toml"
 bash scripts/check-spin.sh
+log "   the suite against the Spin components under a real Spin host (SQLite, media in moto)"
+# Two tests wait on issue 22: Spin's shell reads a streamed upload whole before the domain sees
+# it (so a second upload cannot be told "in progress"), and a hung platform call comes back as
+# a protocol error rather than a timeout.
+if spin_host >/dev/null; then
+  bash scripts/spin-suite.sh "$state" --skip media::a_body_that_is_not_an_image_is_refused_and_never_breaks_the_asset \
+    --skip publishing::under_injected_faults_every_publication_ends_published_once_or_failed_with_a_reason
+else
+  log "   SKIPPED: no Spin host (install Spin 4.0+ from its releases, or set HERALD_SPIN)"
+fi
 
 log "3. the suite in process over PostgreSQL, and row-level security"
 cargo build --quiet -p herald-native --bin herald-migrate
