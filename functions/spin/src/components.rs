@@ -78,7 +78,8 @@ mod tests {
         out
     }
 
-    const BEGIN: &str = "# ── Routes (generated from the route rows: HERALD_WRITE_SPIN=1 cargo test -p herald-spin components) ──\n";
+    const BEGIN: &str =
+        "# ── Routes (generated from the route rows: HERALD_WRITE_SPIN=1 cargo test -p herald-spin components) ──\n";
     const END: &str = "# ── end of generated routes ──\n";
 
     #[test]
@@ -131,8 +132,7 @@ mod tests {
                 let section = text.split(&format!("[component.{name}]\n")).nth(1).unwrap_or_default();
                 let section = section.split("\n[component.").next().unwrap_or_default();
                 assert!(section.contains(&source), "{file}: component {name} must load {source}");
-                let build_section =
-                    text.split(&format!("[component.{name}.build]\n")).nth(1).unwrap_or_default();
+                let build_section = text.split(&format!("[component.{name}.build]\n")).nth(1).unwrap_or_default();
                 assert!(build_section.contains(&build), "{file}: component {name} must build with `{build}`");
             }
         }

@@ -13,7 +13,7 @@ use crate::api::{Call, Context, Member};
 use crate::error::{AppError, FieldError};
 use crate::params;
 use crate::platforms::{self, MediaInfo, Platform};
-use crate::sql::{placeholders, Row, Sql, Statement, Value, MAX_IDS_PER_STATEMENT};
+use crate::sql::{placeholders, Dialect, Row, Sql, Statement, Value, MAX_IDS_PER_STATEMENT};
 use crate::validate::{self, rfc3339};
 use crate::workflows::opening::Subject;
 
@@ -540,6 +540,207 @@ pub const DOCUMENTED: &[Documented] = &[
     required("createPost", &["title"]),
     omitted("createPost", &["version"]),
 ];
+
+/// How a list is ordered: by creation either way (a cursor pages these), by last update, or by
+/// title (pages by offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Newest,
+    Oldest,
+    Updated,
+    Title,
+}
+
+impl Sort {
+    fn parse(s: &str) -> Option<Sort> {
+        Some(match s {
+            "newest" => Sort::Newest,
+            "oldest" => Sort::Oldest,
+            "updated" => Sort::Updated,
+            "title" => Sort::Title,
+            _ => return None,
+        })
+    }
+
+    /// Whether a cursor (the last id seen) pages this order.
+    pub fn by_id(self) -> bool {
+        matches!(self, Sort::Newest | Sort::Oldest)
+    }
+}
+
+/// What a post list asks for, from its query string: every value parsed to its type, every
+/// problem reported at once.
+#[derive(Debug, Clone)]
+pub struct PostFilter {
+    /// Search words (at most ten), matched as prefixes of the last one.
+    pub words: Vec<String>,
+    pub status: Option<PostStatus>,
+    pub platform: Option<Platform>,
+    /// Empty: any.
+    pub campaign_id: String,
+    pub client_id: String,
+    pub tag: String,
+    pub author_id: String,
+    /// Created in [from, to), in milliseconds.
+    pub from: i64,
+    pub to: i64,
+    pub sort: Sort,
+    /// After this id (a cursor); empty from the start.
+    pub cursor: String,
+    pub offset: i64,
+    /// Pages by offset (asked for, or the sort has no cursor).
+    pub by_offset: bool,
+    pub limit: i64,
+}
+
+impl PostFilter {
+    pub fn parse(query: impl Fn(&str) -> Option<String>) -> Result<PostFilter, AppError> {
+        let text = |n: &str| query(n).unwrap_or_default();
+        let mut errors = Vec::new();
+        let status = text("status");
+        let status = match PostStatus::parse(&status) {
+            None if !status.is_empty() => {
+                errors.push(FieldError::new("status", "is not a post status"));
+                None
+            }
+            parsed => parsed,
+        };
+        let platform = text("platform");
+        let platform = match Platform::parse(&platform) {
+            None if !platform.is_empty() => {
+                errors.push(FieldError::new("platform", "is not a supported platform"));
+                None
+            }
+            parsed => parsed,
+        };
+        let mut time = |name: &str, default: i64| match query(name) {
+            None => default,
+            Some(t) => t.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_else(|_| {
+                errors.push(FieldError::new(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00Z"));
+                default
+            }),
+        };
+        let (from, to) = (time("from", 0), time("to", i64::MAX));
+        let limit = query("limit").map_or(Some(50), |l| l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)));
+        let offset = query("offset").map(|o| o.parse::<i64>().ok().filter(|o| (0..=1_000_000).contains(o)));
+        let sort = Sort::parse(&query("sort").unwrap_or_else(|| "newest".into())).unwrap_or_else(|| {
+            errors.push(FieldError::new("sort", "must be newest, oldest, updated or title"));
+            Sort::Newest
+        });
+        let cursor = text("cursor");
+        if limit.is_none() {
+            errors.push(FieldError::new("limit", "must be 1 to 100"));
+        }
+        if offset.is_some_and(|o| o.is_none()) {
+            errors.push(FieldError::new("offset", "must be 0 to 1000000"));
+        }
+        if !cursor.is_empty() && !sort.by_id() {
+            errors.push(FieldError::new("cursor", "works with sort newest or oldest; use offset for other sorts"));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok(PostFilter {
+            words: search_words(&text("q")),
+            status,
+            platform,
+            campaign_id: text("campaignId"),
+            client_id: text("clientId"),
+            tag: text("tag").to_lowercase(),
+            author_id: text("authorId"),
+            from,
+            to,
+            sort,
+            cursor,
+            by_offset: offset.is_some() || !sort.by_id(),
+            offset: offset.flatten().unwrap_or(0),
+            limit: limit.unwrap_or(50),
+        })
+    }
+}
+
+/// One page of the posts `filter` asks for, that the caller (limited to `client_limit`'s
+/// clients when not empty) may see, with their targets; and whether more follow.
+pub async fn list(
+    db: &dyn Sql,
+    workspace_id: &str,
+    client_limit: &str,
+    filter: &PostFilter,
+) -> Result<(Vec<PostView>, bool), AppError> {
+    let order = match filter.sort {
+        Sort::Newest => "id DESC",
+        Sort::Oldest => "id ASC",
+        Sort::Updated => "updated_at DESC, id DESC",
+        Sort::Title => "title ASC, id ASC",
+    };
+    let after = if filter.sort == Sort::Oldest { "id > ?12" } else { "id < ?12" };
+    let search = match (filter.words.is_empty(), db.dialect()) {
+        (true, _) => "",
+        (false, Dialect::Sqlite) => "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)",
+        (false, Dialect::Postgres) => "AND search @@ to_tsquery('simple', ?14)",
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND deleted_at IS NULL \
+         AND (?3 = '' OR status = ?3) AND (?4 = '' OR campaign_id = ?4) AND (?5 = '' OR client_id = ?5) \
+         AND (?6 = '' OR id IN (SELECT post_id FROM post_targets WHERE workspace_id = ?1 AND platform = ?6)) \
+         AND (?7 = '' OR id IN (SELECT post_id FROM post_tags WHERE workspace_id = ?1 AND tag = ?7)) \
+         AND (?8 = '' OR author_id = ?8) \
+         AND created_at >= ?9 AND created_at < ?10 AND (?12 = '' OR {after}) {search} \
+         ORDER BY {order} LIMIT ?11 OFFSET ?13"
+    );
+    let mut values: Vec<Value> = params![
+        workspace_id,
+        client_limit,
+        filter.status.map_or("", PostStatus::as_str),
+        filter.campaign_id.as_str(),
+        filter.client_id.as_str(),
+        filter.platform.map_or("", Platform::as_str),
+        filter.tag.as_str(),
+        filter.author_id.as_str(),
+        filter.from,
+        filter.to,
+        filter.limit + 1,
+        filter.cursor.as_str(),
+        filter.offset
+    ];
+    if !filter.words.is_empty() {
+        values.push(search_query(&filter.words, db.dialect()).into());
+    }
+    let rows = db.query(&sql, &values).await?;
+    // The row past the page only says whether there is a next page.
+    let page = &rows[..rows.len().min(filter.limit as usize)];
+    let ids: Vec<String> = page.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
+    let mut targets = targets_of(db, workspace_id, &ids).await?;
+    let mut items = Vec::with_capacity(page.len());
+    for row in page {
+        let id = row.text("id")?;
+        let mine = targets.iter().filter(|(p, _)| *p == id).map(|(_, t)| t.clone()).collect();
+        targets.retain(|(p, _)| *p != id);
+        items.push(decode(row, mine)?);
+    }
+    Ok((items, rows.len() > page.len()))
+}
+
+/// The words of a search (at most ten), lower-cased; everything but letters and digits
+/// separates them, so no search syntax of either engine can be injected.
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(10).map(str::to_lowercase).collect()
+}
+
+/// Every word must match; the last one may be a prefix (search as you type).
+fn search_query(words: &[String], dialect: Dialect) -> String {
+    let last = words.len().saturating_sub(1);
+    let terms = words.iter().enumerate().map(|(i, w)| match (dialect, i == last) {
+        (Dialect::Sqlite, true) => format!("\"{w}\"*"),
+        (Dialect::Sqlite, false) => format!("\"{w}\""),
+        (Dialect::Postgres, true) => format!("{w}:*"),
+        (Dialect::Postgres, false) => w.clone(),
+    });
+    match dialect {
+        Dialect::Sqlite => terms.collect::<Vec<_>>().join(" "),
+        Dialect::Postgres => terms.collect::<Vec<_>>().join(" & "),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::posts::{self, Content, PostInput, PostView, COLUMNS, VISIBLE};
+use super::posts::{self, Content, PostFilter, PostInput, PostView};
 use super::status::{Event, PostStatus};
 use crate::activity::{self, Change};
 use crate::agency::client_limit;
@@ -12,8 +12,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
-use crate::platforms::Platform;
-use crate::sql::{DbError, Dialect, Statement, Value};
+use crate::sql::{DbError, Statement};
 use crate::workflows::opening::restart;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,37 +55,6 @@ struct PostQuery {
     limit: Option<u32>,
 }
 
-/// The words of a search, lower-cased; everything but letters and digits separates them, so
-/// no search syntax of either engine can be injected.
-fn search_words(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(10).map(str::to_lowercase).collect()
-}
-
-/// Every word must match; the last one may be a prefix (search as you type).
-fn search_query(words: &[String], dialect: Dialect) -> String {
-    let last = words.len().saturating_sub(1);
-    let terms = words.iter().enumerate().map(|(i, w)| match (dialect, i == last) {
-        (Dialect::Sqlite, true) => format!("\"{w}\"*"),
-        (Dialect::Sqlite, false) => format!("\"{w}\""),
-        (Dialect::Postgres, true) => format!("{w}:*"),
-        (Dialect::Postgres, false) => w.clone(),
-    });
-    match dialect {
-        Dialect::Sqlite => terms.collect::<Vec<_>>().join(" "),
-        Dialect::Postgres => terms.collect::<Vec<_>>().join(" & "),
-    }
-}
-
-fn time(call: &Call<'_>, name: &str, default: i64, errors: &mut Vec<FieldError>) -> i64 {
-    match call.req.query_param(name) {
-        None => default,
-        Some(t) => t.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_else(|_| {
-            errors.push(FieldError::new(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00Z"));
-            default
-        }),
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts", tag = "posts", security(("bearer" = [])),
     params(("workspaceId" = String, Path), PostQuery),
     responses((status = 200, description = "Posts matching every filter", body = Envelope<PostPage>),
@@ -94,98 +62,11 @@ fn time(call: &Call<'_>, name: &str, default: i64, errors: &mut Vec<FieldError>)
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let q = |n: &str| call.req.query_param(n).unwrap_or_default();
-    let mut errors = Vec::new();
-    let status = q("status");
-    if !status.is_empty() && PostStatus::parse(&status).is_none() {
-        errors.push(FieldError::new("status", "is not a post status"));
-    }
-    let platform = q("platform");
-    if !platform.is_empty() && Platform::parse(&platform).is_none() {
-        errors.push(FieldError::new("platform", "is not a supported platform"));
-    }
-    let from = time(call, "from", 0, &mut errors);
-    let to = time(call, "to", i64::MAX, &mut errors);
-    let limit =
-        call.req.query_param("limit").map_or(Some(50), |l| l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)));
-    let offset = call.req.query_param("offset").map(|o| o.parse::<i64>().ok().filter(|o| (0..=1_000_000).contains(o)));
-    let sort = call.req.query_param("sort").unwrap_or_else(|| "newest".into());
-    let order = match sort.as_str() {
-        "newest" => "id DESC",
-        "oldest" => "id ASC",
-        "updated" => "updated_at DESC, id DESC",
-        "title" => "title ASC, id ASC",
-        _ => {
-            errors.push(FieldError::new("sort", "must be newest, oldest, updated or title"));
-            "id DESC"
-        }
-    };
-    let cursor = q("cursor");
-    if limit.is_none() {
-        errors.push(FieldError::new("limit", "must be 1 to 100"));
-    }
-    if offset.is_some_and(|o| o.is_none()) {
-        errors.push(FieldError::new("offset", "must be 0 to 1000000"));
-    }
-    if !cursor.is_empty() && !matches!(sort.as_str(), "newest" | "oldest") {
-        errors.push(FieldError::new("cursor", "works with sort newest or oldest; use offset for other sorts"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let limit = limit.unwrap_or(50);
-    let offset = offset.flatten().unwrap_or(0);
-    let after = if sort == "oldest" { "id > ?12" } else { "id < ?12" };
-    let words = search_words(&q("q"));
-    let search = match (words.is_empty(), ctx.db.dialect()) {
-        (true, _) => String::new(),
-        (false, Dialect::Sqlite) => "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)".to_string(),
-        (false, Dialect::Postgres) => "AND search @@ to_tsquery('simple', ?14)".to_string(),
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND deleted_at IS NULL \
-         AND (?3 = '' OR status = ?3) AND (?4 = '' OR campaign_id = ?4) AND (?5 = '' OR client_id = ?5) \
-         AND (?6 = '' OR id IN (SELECT post_id FROM post_targets WHERE workspace_id = ?1 AND platform = ?6)) \
-         AND (?7 = '' OR id IN (SELECT post_id FROM post_tags WHERE workspace_id = ?1 AND tag = ?7)) \
-         AND (?8 = '' OR author_id = ?8) \
-         AND created_at >= ?9 AND created_at < ?10 AND (?12 = '' OR {after}) {search} \
-         ORDER BY {order} LIMIT ?11 OFFSET ?13"
-    );
-    let mut values: Vec<Value> = params![
-        member.workspace_id.as_str(),
-        client_limit(call, member)?,
-        status,
-        q("campaignId"),
-        q("clientId"),
-        platform,
-        q("tag").to_lowercase(),
-        q("authorId"),
-        from,
-        to,
-        limit + 1,
-        cursor,
-        offset
-    ];
-    if !words.is_empty() {
-        values.push(search_query(&words, ctx.db.dialect()).into());
-    }
-    let rows = ctx.db.query(&sql, &values).await?;
-    // The row past the page only says whether there is a next page.
-    let ids: Vec<String> = rows.iter().take(limit as usize).map(|r| r.text("id")).collect::<Result<_, _>>()?;
-    let mut targets = posts::targets_of(ctx.db, &member.workspace_id, &ids).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id = row.text("id")?;
-        let mine = targets.iter().filter(|(p, _)| *p == id).map(|(_, t)| t.clone()).collect();
-        targets.retain(|(p, _)| *p != id);
-        items.push(posts::decode(row, mine)?);
-    }
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let using_offset = call.req.query_param("offset").is_some() || !matches!(sort.as_str(), "newest" | "oldest");
+    let filter = PostFilter::parse(|name| call.req.query_param(name))?;
+    let (items, more) = posts::list(ctx.db, &member.workspace_id, &client_limit(call, member)?, &filter).await?;
     let page = PostPage {
-        next_cursor: (more && !using_offset).then(|| items.last().map(|p| p.id.clone())).flatten(),
-        next_offset: (more && using_offset).then_some(offset + limit),
+        next_cursor: (more && !filter.by_offset).then(|| items.last().map(|p| p.id.clone())).flatten(),
+        next_offset: (more && filter.by_offset).then_some(filter.offset + filter.limit),
         items,
     };
     Ok(json::ok(200, page))

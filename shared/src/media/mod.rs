@@ -15,7 +15,6 @@ pub mod s3;
 pub mod sigv4;
 mod store;
 
-
 use crate::route;
 
 /// The media library, uploads and signed links.
