@@ -889,6 +889,7 @@ async fn facebook_instagram_threads_and_tiktok_connect_through_their_logins_and_
 
     let asset = ready_jpeg(&api, &owner, &ws).await;
     let mut tiktok_refreshes = 0;
+    let mut meta_renewals = 0;
     for round in 0..2 {
         let mut posts = Vec::new();
         for (i, platform) in ["facebook", "instagram", "threads", "tiktok"].into_iter().enumerate() {
@@ -908,10 +909,17 @@ async fn facebook_instagram_threads_and_tiktok_connect_through_their_logins_and_
             let written = fake.tweets_of(owner_id).into_iter().filter(|t| &t.text == text).count();
             assert_eq!(written, 1, "round {round}, {platform}: once");
         }
-        // Instagram's and Threads' tokens were renewed once, in the first round, and the renewed
-        // 60-day tokens were stored; TikTok refreshed every time, each time with the refresh
-        // token the previous refresh rotated in (the fake takes each only once).
-        assert_eq!(fake.refreshes_of(&user), 2, "round {round}");
+        // Instagram's and Threads' tokens were renewed by the first round, and the renewed
+        // 60-day tokens were stored, so the second round renews nothing. Against a served
+        // target the suite shares one database, and another test's cron tick may renew an idle
+        // 3-day token before the fake grants 60 days: then the first round renews it again.
+        // TikTok refreshed every time, each time with the refresh token the previous refresh
+        // rotated in (the fake takes each only once).
+        if round == 0 {
+            meta_renewals = fake.refreshes_of(&user);
+            assert!(meta_renewals >= 2, "Instagram and Threads renewed: {meta_renewals}");
+        }
+        assert_eq!(fake.refreshes_of(&user), meta_renewals, "round {round}: renewed tokens were stored");
         assert!(fake.refreshes_of(&tt) > tiktok_refreshes, "round {round}");
         tiktok_refreshes = fake.refreshes_of(&tt);
     }
