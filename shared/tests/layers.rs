@@ -319,3 +319,176 @@ fn the_reader_sees_nested_use_trees_child_modules_and_inline_paths() {
         [("a", "b"), ("b", "a"), ("b", "c")].iter().map(|(x, y)| (x.to_string(), y.to_string())).collect();
     assert_eq!(cycles(&nodes, &ring), [vec!["a".to_string(), "b".to_string()]]);
 }
+
+// ── Rooms ─────────────────────────────────────────────────────────────────────────────────
+// Every area has the same rooms (ARCHITECTURE.md, "Rooms"): its HTTP handlers in a `handlers`
+// module, the only SQL for its tables in a `store` module, the types between them in `model`.
+
+/// Modules with SQL that are not stores today. Shrinks as the structure issue lands; a module
+/// that no longer has SQL must be struck.
+const SQL_OUTSIDE_STORES: &[&str] = &[
+    "activity",
+    "agency::campaigns",
+    "agency::clients",
+    "agency::ideas",
+    "agency::personas",
+    "app::access",
+    "app::idempotency",
+    "approvals::ideas",
+    "approvals::requests",
+    "approvals::review_links",
+    "approvals::review_page",
+    "collab::comments",
+    "collab::notifications",
+    "content::posts",
+    "content::posts_api",
+    "content::templates",
+    "content::versions",
+    "health",
+    "identity::account",
+    "identity::email_tokens",
+    "identity::sessions",
+    "identity::users",
+    "mail",
+    "maintenance",
+    "media::handlers",
+    "publishing::accounts",
+    "publishing::engine",
+    "publishing::oauth",
+    "publishing::publish_now",
+    "publishing::reconnect",
+    "publishing::schedule",
+    "publishing::slots",
+    "workflows",
+    "workflows::opening",
+    "workspaces::invites",
+    "workspaces::members",
+];
+
+/// Modules that serve route rows but are not handler rooms today. Shrinks likewise.
+const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
+    "activity",
+    "agency::campaigns",
+    "agency::clients",
+    "agency::ideas",
+    "agency::personas",
+    "approvals::ideas",
+    "approvals::requests",
+    "approvals::review_ideas",
+    "approvals::review_links",
+    "approvals::review_page",
+    "collab::comments",
+    "collab::notifications",
+    "content::import",
+    "content::posts_api",
+    "content::templates",
+    "content::versions",
+    "health",
+    "identity::account",
+    "identity::api",
+    "identity::sessions_api",
+    "mail",
+    "maintenance",
+    "media::links",
+    "publishing::accounts",
+    "publishing::oauth",
+    "publishing::publish_now",
+    "publishing::schedule",
+    "publishing::slots",
+    "workflows",
+    "workspaces::api",
+];
+
+/// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.
+fn in_room(module: &str, room: &str) -> bool {
+    module.split("::").any(|part| part == room)
+}
+
+/// Whether `text` holds a SQL statement literal.
+fn has_sql(text: &str) -> bool {
+    ["\"SELECT ", "\"INSERT INTO ", "\"UPDATE ", "\"DELETE FROM ", "\"WITH ", "\"INSERT OR "]
+        .iter()
+        .any(|start| text.contains(start))
+}
+
+/// The handler paths of every `route!` row of `text` (its last argument).
+fn route_handlers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("route!(") {
+        let after = &rest[at + "route!(".len()..];
+        let mut depth = 1;
+        let end = after
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map_or(after.len(), |(i, _)| i);
+        if let Some(handler) = after[..end].rsplit(',').next() {
+            out.push(handler.trim().to_string());
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// The module a route row's handler lives in, from the module that declares the row.
+fn handler_module(declaring: &str, handler: &str) -> String {
+    let mut parts: Vec<&str> = if declaring.is_empty() { vec![] } else { declaring.split("::").collect() };
+    let mut path: Vec<&str> = handler.split("::").collect();
+    path.pop();
+    parts.extend(path);
+    parts.join("::")
+}
+
+fn ratchet(label: &str, found: &BTreeSet<String>, known: &[&str]) {
+    let new: Vec<&String> = found.iter().filter(|m| !known.contains(&m.as_str())).collect();
+    let gone: Vec<&&str> = known.iter().filter(|k| !found.contains(**k)).collect();
+    assert!(new.is_empty(), "{label} (ARCHITECTURE.md, \"Rooms\"): {new:#?}");
+    assert!(gone.is_empty(), "no longer {label}, strike from the list: {gone:#?}");
+}
+
+#[test]
+fn sql_lives_in_stores_and_handlers_in_handler_rooms() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let known = modules(&src);
+    let with_sql: BTreeSet<String> = known
+        .iter()
+        .filter(|(m, text)| has_sql(text) && !in_room(m, "store") && m.split("::").next() != Some("sql"))
+        .map(|(m, _)| m.clone())
+        .collect();
+    let handler_modules: BTreeSet<String> = known
+        .iter()
+        .flat_map(|(m, text)| route_handlers(text).into_iter().map(move |h| handler_module(m, &h)))
+        // The kit's own macro, and the app, which serves its document: neither is an area.
+        .filter(|m| !matches!(m.split("::").next(), Some("api" | "app")))
+        .collect();
+    let outside: BTreeSet<String> = handler_modules.iter().filter(|m| !in_room(m, "handlers")).cloned().collect();
+    let stores = known.keys().filter(|m| in_room(m, "store")).count();
+    println!(
+        "{} modules with SQL outside a store ({stores} stores); {} of {} handler modules outside a handlers room",
+        with_sql.len(),
+        outside.len(),
+        handler_modules.len()
+    );
+    ratchet("SQL outside a store", &with_sql, SQL_OUTSIDE_STORES);
+    ratchet("route handlers outside a handlers room", &outside, HANDLERS_OUTSIDE_ROOMS);
+}
+
+#[test]
+fn the_room_reader_finds_sql_and_route_rows() {
+    assert!(has_sql("let s = \"SELECT id FROM posts\";"));
+    assert!(!has_sql("// SELECT in a comment is not code\nlet s = \"selected\";"));
+    let rows = "route!(GET \"/a/{id}\", getA, Workspace(PostsRead), handlers::get),\n\
+                route!(POST \"/a\", makeA, Public, make).body(Body::Large(5)),\n\
+                route!(GET \"/b\", getB, Public, handlers::posts::list)";
+    assert_eq!(route_handlers(rows), ["handlers::get", "make", "handlers::posts::list"]);
+    assert_eq!(handler_module("content", "handlers::posts::list"), "content::handlers::posts");
+    assert_eq!(handler_module("health", "health"), "health");
+    assert!(in_room("content::store::posts", "store") && !in_room("content::stores", "store"));
+}

@@ -115,6 +115,9 @@ where
 /// handler (a function annotated with `#[utoipa::path]`, named from here).
 #[macro_export]
 macro_rules! route {
+    ($method:ident $path:literal, $name:ident, $access:ident $(($permission:ident))?, $module:ident :: $room:ident :: $handler:ident) => {
+        $crate::route!(@row $method $path, $name, $access $(($permission))?, $module::$room::$handler, $module::$room::[<__path_ $handler>])
+    };
     ($method:ident $path:literal, $name:ident, $access:ident $(($permission:ident))?, $module:ident :: $handler:ident) => {
         $crate::route!(@row $method $path, $name, $access $(($permission))?, $module::$handler, $module::[<__path_ $handler>])
     };
