@@ -345,10 +345,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "content::templates",
     "content::versions",
     "health",
-    "identity::account",
-    "identity::email_tokens",
-    "identity::sessions",
-    "identity::users",
     "mail",
     "maintenance",
     "media::handlers",
@@ -361,8 +357,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "publishing::slots",
     "workflows",
     "workflows::opening",
-    "workspaces::invites",
-    "workspaces::members",
 ];
 
 /// Modules that serve route rows but are not handler rooms today. Shrinks likewise.
@@ -384,9 +378,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "content::templates",
     "content::versions",
     "health",
-    "identity::account",
-    "identity::api",
-    "identity::sessions_api",
     "mail",
     "maintenance",
     "media::links",
@@ -396,7 +387,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "publishing::schedule",
     "publishing::slots",
     "workflows",
-    "workspaces::api",
 ];
 
 /// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.

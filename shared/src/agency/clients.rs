@@ -329,7 +329,7 @@ pub async fn attach(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         None => return Err(AppError::field("userId", "is not a member of this workspace")),
     }
     let user = users::by_id(ctx.db, &input.user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
-    crate::identity::account::require_verified(
+    crate::identity::require_verified(
         ctx,
         &user.view,
         "this member has not verified their email address yet: a client's work is shown only to a proved address",

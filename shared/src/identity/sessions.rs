@@ -3,12 +3,11 @@
 //! whole family dies (SPEC IAM-1).
 
 use super::model::{AuthSession, SessionView, UserView};
+use super::store::sessions as store;
 use super::tokens;
 use crate::api::{json, Context, Request, Response};
 use crate::error::AppError;
-use crate::params;
-use crate::sql::{Row, Statement};
-use crate::validate::rfc3339;
+use crate::sql::Statement;
 
 pub const COOKIE: &str = "herald_refresh";
 
@@ -23,18 +22,14 @@ pub struct Issued {
 }
 
 fn insert_token(ctx: &Context<'_>, user_id: &str, session_id: &str, token: &str, now: i64) -> Statement {
-    Statement::new(
-        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            ctx.new_id(),
-            user_id,
-            session_id,
-            tokens::token_hash(token),
-            now + ctx.config.refresh_ttl_secs * 1000,
-            now
-        ],
-    )
+    store::insert_token(store::NewToken {
+        id: ctx.new_id(),
+        user_id,
+        session_id,
+        token_hash: tokens::token_hash(token),
+        expires_at: now + ctx.config.refresh_ttl_secs * 1000,
+        now,
+    })
 }
 
 /// A new session (a login) on `device`, with its first refresh token.
@@ -42,29 +37,17 @@ pub fn start(ctx: &Context<'_>, user_id: &str, device: &str) -> Issued {
     let token = tokens::opaque_token(ctx.random.bytes());
     let session_id = ctx.new_id();
     let now = ctx.clock.now_ms();
-    let statements = vec![
-        Statement::new(
-            "INSERT INTO sessions (id, user_id, device, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![session_id.as_str(), user_id, device, now],
-        ),
-        insert_token(ctx, user_id, &session_id, &token, now),
-    ];
+    let statements =
+        vec![store::open(&session_id, user_id, device, now), insert_token(ctx, user_id, &session_id, &token, now)];
     Issued { token, session_id, statements }
 }
 
 /// The successor of a refresh token of `session_id` that was just spent: the session was
-/// used now (a family from before sessions existed gets its row here).
+/// used now.
 pub fn rotate(ctx: &Context<'_>, user_id: &str, session_id: &str) -> Issued {
     let token = tokens::opaque_token(ctx.random.bytes());
     let now = ctx.clock.now_ms();
-    let statements = vec![
-        Statement::new(
-            "INSERT INTO sessions (id, user_id, device, created_at, last_used_at) VALUES (?1, ?2, '', ?3, ?3) \
-             ON CONFLICT (id) DO UPDATE SET last_used_at = excluded.last_used_at",
-            params![session_id, user_id, now],
-        ),
-        insert_token(ctx, user_id, session_id, &token, now),
-    ];
+    let statements = vec![store::touch(session_id, user_id, now), insert_token(ctx, user_id, session_id, &token, now)];
     Issued { token, session_id: session_id.to_string(), statements }
 }
 
@@ -117,24 +100,15 @@ pub struct Spendable {
 /// Reads `token`: unknown, expired, spent or revoked answers 401, and presenting a spent or
 /// revoked one revokes its whole family (a stolen token was replayed).
 pub async fn spendable(ctx: &Context<'_>, token: &str) -> Result<Spendable, AppError> {
-    let now = ctx.clock.now_ms();
-    let row = ctx
-        .db
-        .query_one(
-            "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1",
-            &params![tokens::token_hash(token)],
-        )
-        .await?
-        .ok_or_else(spent)?;
-    let (id, user_id, family_id) = (row.text("id")?, row.text("user_id")?, row.text("family_id")?);
-    if row.opt_int("used_at")?.is_some() || row.opt_int("revoked_at")?.is_some() {
-        revoke_family(ctx, &family_id).await?;
+    let stored = store::token(ctx.db, &tokens::token_hash(token)).await?.ok_or_else(spent)?;
+    if stored.dead {
+        revoke_family(ctx, &stored.family_id).await?;
         return Err(spent());
     }
-    if row.int("expires_at")? <= now {
+    if stored.expires_at <= ctx.clock.now_ms() {
         return Err(spent());
     }
-    Ok(Spendable { id, user_id, family_id })
+    Ok(Spendable { id: stored.id, user_id: stored.user_id, family_id: stored.family_id })
 }
 
 /// Spends `old` and stores `issued` (its successor) in one atomic batch. Two requests racing
@@ -142,19 +116,7 @@ pub async fn spendable(ctx: &Context<'_>, token: &str) -> Result<Spendable, AppE
 /// has no other live token yet); the loser's batch writes nothing and is a reuse, which
 /// revokes the family.
 pub async fn spend_and_rotate(ctx: &Context<'_>, old: &Spendable, issued: &Issued) -> Result<(), AppError> {
-    let now = ctx.clock.now_ms();
-    let mut statements = vec![
-        Statement::new(
-            "UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL",
-            params![old.id.as_str(), now],
-        ),
-        Statement::guard(
-            "SELECT 1 FROM refresh_tokens o WHERE o.id = ?1 AND o.used_at = ?2 AND NOT EXISTS \
-             (SELECT 1 FROM refresh_tokens n WHERE n.family_id = ?3 AND n.id <> ?1 \
-              AND n.used_at IS NULL AND n.revoked_at IS NULL)",
-            params![old.id.as_str(), now, old.family_id.as_str()],
-        ),
-    ];
+    let mut statements = store::spend(&old.id, &old.family_id, ctx.clock.now_ms()).to_vec();
     statements.extend(issued.statements.iter().cloned());
     match ctx.db.batch(&statements).await {
         Ok(_) => Ok(()),
@@ -167,67 +129,25 @@ pub async fn spend_and_rotate(ctx: &Context<'_>, old: &Spendable, issued: &Issue
 }
 
 pub async fn revoke_family(ctx: &Context<'_>, family_id: &str) -> Result<(), AppError> {
-    ctx.db
-        .execute(
-            "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
-            &params![family_id, ctx.clock.now_ms()],
-        )
-        .await?;
-    Ok(())
+    store::revoke_family(ctx.db, family_id, ctx.clock.now_ms()).await
 }
 
 /// Logout: the family of `token`, if it exists, is revoked.
 pub async fn revoke_by_token(ctx: &Context<'_>, token: &str) -> Result<(), AppError> {
-    let row = ctx
-        .db
-        .query_one("SELECT family_id FROM refresh_tokens WHERE token_hash = ?1", &params![tokens::token_hash(token)])
-        .await?;
-    if let Some(row) = row {
-        revoke_family(ctx, &row.text("family_id")?).await?;
+    if let Some(family) = store::family_of(ctx.db, &tokens::token_hash(token)).await? {
+        revoke_family(ctx, &family).await?;
     }
     Ok(())
 }
 
-/// A session is live while one of its refresh tokens can still be spent.
-const LIVE: &str = "EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = s.id AND t.used_at IS NULL \
-                    AND t.revoked_at IS NULL AND t.expires_at > ?2)";
-
 /// The live sessions of `user_id`, newest use first; `current` marks the caller's.
 pub async fn list(ctx: &Context<'_>, user_id: &str, current: Option<&str>) -> Result<Vec<SessionView>, AppError> {
-    let rows = ctx
-        .db
-        .query(
-            &format!(
-                "SELECT s.id AS id, s.device AS device, s.created_at AS created_at, s.last_used_at AS last_used_at \
-                 FROM sessions s WHERE s.user_id = ?1 AND {LIVE} ORDER BY s.last_used_at DESC, s.id DESC LIMIT 200"
-            ),
-            &params![user_id, ctx.clock.now_ms()],
-        )
-        .await?;
-    rows.iter().map(|r| view(r, current)).collect()
-}
-
-fn view(r: &Row, current: Option<&str>) -> Result<SessionView, AppError> {
-    let id = r.text("id")?;
-    Ok(SessionView {
-        current: current == Some(id.as_str()),
-        device: r.text("device")?,
-        created_at: rfc3339(r.int("created_at")?),
-        last_used_at: rfc3339(r.int("last_used_at")?),
-        id,
-    })
+    store::live(ctx.db, user_id, ctx.clock.now_ms(), current).await
 }
 
 /// Revokes session `session_id` of `user_id`; false when it is not theirs or not live.
 pub async fn revoke(ctx: &Context<'_>, user_id: &str, session_id: &str) -> Result<bool, AppError> {
-    let changed = ctx
-        .db
-        .execute(
-            "UPDATE refresh_tokens SET revoked_at = ?3 WHERE family_id = ?1 AND user_id = ?2 AND revoked_at IS NULL \
-             AND used_at IS NULL AND expires_at > ?3",
-            &params![session_id, user_id, ctx.clock.now_ms()],
-        )
-        .await?;
+    let changed = store::revoke_live(ctx.db, user_id, session_id, ctx.clock.now_ms()).await?;
     if changed > 0 {
         // Its spent tokens too, so that a replay of one is refused as revoked.
         revoke_family(ctx, session_id).await?;
@@ -235,19 +155,7 @@ pub async fn revoke(ctx: &Context<'_>, user_id: &str, session_id: &str) -> Resul
     Ok(changed > 0)
 }
 
-/// Revokes every session of `user_id` except `keep` (the caller's own, when it stays).
-pub fn revoke_all(user_id: &str, keep: Option<&str>, now: i64) -> Statement {
-    match keep {
-        Some(keep) => Statement::new(
-            "UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND family_id <> ?2 AND revoked_at IS NULL",
-            params![user_id, keep, now],
-        ),
-        None => Statement::new(
-            "UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-            params![user_id, now],
-        ),
-    }
-}
+pub use store::revoke_all;
 
 /// An answer that signs in: the session, and the refresh token as an HTTP-only cookie too.
 pub fn with_session(ctx: &Context<'_>, status: u16, session: AuthSession) -> Response {

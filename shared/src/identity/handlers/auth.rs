@@ -1,13 +1,14 @@
-//! Identity's handlers: parse → call the use case → respond.
+//! Signing up, in and out, and the profile.
 
 use serde_json::Value as Json;
 
-use super::model::*;
-use super::{account, sessions, users};
+use super::account;
 use crate::activity;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
+use crate::identity::model::*;
+use crate::identity::{sessions, users};
 use crate::validate::{self, Fields};
 
 const PREFERENCES_MAX_BYTES: usize = 16 * 1024;

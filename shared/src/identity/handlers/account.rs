@@ -2,9 +2,9 @@
 //! changing the address. Every token travels by mail only; the answers that anyone may ask for
 //! (sign-up, forgotten password) say the same whether or not the address has an account.
 
-use super::email_tokens::{self as et, Purpose};
-use super::model::*;
-use super::{mails, sessions, users};
+use crate::identity::email_tokens::{self as et, Purpose};
+use crate::identity::model::*;
+use crate::identity::{mails, sessions, users};
 use serde_json::json;
 
 use crate::activity;
@@ -12,17 +12,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::mail::MailMessage;
-use crate::params;
 use crate::sql::{DbError, Statement};
-
-/// Refuses, when verification is on, an account that has not proved its address: it may not
-/// take what was sent to that address (an invitation) nor be shown a client's work.
-pub fn require_verified(ctx: &Context<'_>, user: &UserView, refusal: &str) -> Result<(), AppError> {
-    if ctx.config.require_email_verification && !user.email_verified {
-        return Err(AppError::EmailNotVerified(refusal.to_string()));
-    }
-    Ok(())
-}
 
 fn limited() -> AppError {
     AppError::RateLimited(format!("at most {} of these mails an hour: try again later", et::MAILS_PER_HOUR))
@@ -66,7 +56,7 @@ pub(super) async fn create_unverified(
         .await?
         .ok_or_else(|| AppError::Internal("a new account is over its mail limit".into()))?;
     if let Err(err) = ctx.mail.send(&mails::verification(&ctx.config.app_url, email.as_str(), &issued.token)).await {
-        ctx.db.execute("DELETE FROM users WHERE id = ?1 AND email_verified_at IS NULL", &params![id.as_str()]).await?;
+        users::forget_unverified(ctx.db, &id).await?;
         return Err(err);
     }
     Ok(())

@@ -1,11 +1,11 @@
 //! The caller's sessions: list them, revoke one or all (SPEC IAM-1). A revoked session's
 //! refresh token no longer works; access tokens it already holds end with their short life.
 
-use super::model::{SessionView, SessionsRevoked};
-use super::sessions;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
+use crate::identity::model::{SessionView, SessionsRevoked};
+use crate::identity::sessions;
 
 #[utoipa::path(get, path = "/api/v1/users/me/sessions", tag = "users", security(("bearer" = [])),
     responses(

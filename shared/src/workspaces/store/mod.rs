@@ -1,5 +1,9 @@
-//! The `workspaces` and `memberships` tables. Every read names the caller, so a workspace
-//! one does not belong to is simply not found.
+//! The area's store: the only SQL on `workspaces` (here), `memberships` (`members`) and
+//! `invites` (`invites`). Every read of a workspace names the caller, so a workspace one does
+//! not belong to is simply not found.
+
+pub mod invites;
+pub mod members;
 
 use serde_json::{Map, Value as Json};
 
@@ -116,4 +120,17 @@ pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<
         Some(row) => Ok(Some(role_of(&row)?)),
         None => Ok(None),
     }
+}
+
+/// The workspace's name, whoever asks (an invitation mail names it).
+pub async fn name_of(db: &dyn Sql, workspace_id: &str) -> Result<Option<String>, AppError> {
+    let row = db.query_one("SELECT name FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
+    Ok(row.map(|r| r.text("name")).transpose()?)
+}
+
+/// Whether the workspace exists and is not archived.
+pub async fn is_live(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError> {
+    let row =
+        db.query_one("SELECT id FROM workspaces WHERE id = ?1 AND archived_at IS NULL", &params![workspace_id]).await?;
+    Ok(row.is_some())
 }

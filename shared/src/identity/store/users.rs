@@ -1,9 +1,9 @@
-//! The `users` table.
+//! The only SQL on `users`.
 
 use serde_json::{Map, Value as Json};
 
-use super::model::{Email, UserView};
 use crate::error::AppError;
+use crate::identity::model::{Email, UserView};
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
 use crate::validate::rfc3339;
@@ -111,4 +111,10 @@ pub fn set_email(id: &str, email: &str, now_ms: i64) -> Statement {
         "UPDATE users SET email = ?2, email_verified_at = ?3, updated_at = ?3 WHERE id = ?1",
         params![id, email, now_ms],
     )
+}
+
+/// Removes an account that never proved its address (its verification mail could not go).
+pub async fn forget_unverified(db: &dyn Sql, id: &str) -> Result<(), AppError> {
+    db.execute("DELETE FROM users WHERE id = ?1 AND email_verified_at IS NULL", &params![id]).await?;
+    Ok(())
 }
