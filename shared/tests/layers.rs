@@ -340,14 +340,9 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "approvals::review_page",
     "collab::comments",
     "collab::notifications",
-    "content::posts",
-    "content::posts_api",
-    "content::templates",
-    "content::versions",
     "health",
     "mail",
     "maintenance",
-    "media::handlers",
     "publishing::accounts",
     "publishing::engine",
     "publishing::oauth",
@@ -355,8 +350,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "publishing::reconnect",
     "publishing::schedule",
     "publishing::slots",
-    "workflows",
-    "workflows::opening",
 ];
 
 /// Modules that serve route rows but are not handler rooms today. Shrinks likewise.
@@ -373,20 +366,14 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "approvals::review_page",
     "collab::comments",
     "collab::notifications",
-    "content::import",
-    "content::posts_api",
-    "content::templates",
-    "content::versions",
     "health",
     "mail",
     "maintenance",
-    "media::links",
     "publishing::accounts",
     "publishing::oauth",
     "publishing::publish_now",
     "publishing::schedule",
     "publishing::slots",
-    "workflows",
 ];
 
 /// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.

@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(reading(&c, "PUT", &format!("/api/v1/workspaces/{w}/media/{m}")), Reading::Buffer(c.max_body_bytes));
         assert_eq!(reading(&c, "PUT", &format!("{content}/x")), Reading::Buffer(c.max_body_bytes));
         let import = format!("/api/v1/workspaces/{w}/posts/import");
-        assert_eq!(reading(&c, "POST", &import), Reading::Buffer(crate::content::import::MAX_BYTES));
+        assert_eq!(reading(&c, "POST", &import), Reading::Buffer(crate::content::handlers::import::MAX_BYTES));
     }
 
     #[test]

@@ -15,9 +15,10 @@ use crate::api::paging::{self, Page, PageQuery};
 use crate::api::permissions::Role;
 use crate::api::{Call, Context, Member, Response};
 use crate::collab::notifications::{self, Notice};
-use crate::content::posts::{self, PostView};
-use crate::content::posts_api::save_edit;
+use crate::content::editing::save_edit;
+use crate::content::posts::PostView;
 use crate::content::status::{Event, PostStatus};
+use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::sql::{DbError, Row, Sql, Statement};
@@ -205,7 +206,7 @@ fn for_reader(member: &Member, requests: Vec<RequestView>) -> Vec<RequestView> {
               (status = 409, description = "CONFLICT: only drafts are submitted, or nobody may approve", body = ErrorEnvelope)))]
 pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
-    let before = posts::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
+    let before = post_store::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
     let in_review = before.status.apply(Event::Submit).map_err(|e| AppError::Conflict(e.to_string()))?;
     let submitter = call.caller()?.user_id.clone();
     let opening = open_first(ctx, &member.workspace_id, &before.review_subject(), &submitter).await?;
@@ -233,7 +234,7 @@ async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<(RequestView
         .ok_or_else(|| AppError::not_found("approval"))?;
     let request = with_votes(ctx.db, &member.workspace_id, vec![row]).await?.remove(0);
     // A Client member reaches only its clients' posts.
-    let post = posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, &request.post_id)
+    let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, &request.post_id)
         .await
         .map_err(|_| AppError::not_found("approval"))?;
     Ok((request, post))
@@ -497,7 +498,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
          AND (?4 = '' OR (approvers LIKE ?5 AND NOT EXISTS (SELECT 1 FROM approval_votes v \
               WHERE v.workspace_id = ?1 AND v.request_id = approval_requests.id AND v.user_id = ?4))) \
          AND (?6 = '' OR id > ?6) ORDER BY id LIMIT ?7",
-        posts::VISIBLE.replace("?2", "?3")
+        post_store::VISIBLE.replace("?2", "?3")
     );
     let values = params![
         member.workspace_id.as_str(),
@@ -526,8 +527,8 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
 pub async fn history(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
     let paging = paging::by_id(call.req)?;
-    let post =
-        posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?;
+    let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?)
+        .await?;
     let sql = format!(
         "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
          AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4"

@@ -31,9 +31,10 @@ use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::permissions::{Permission, Role};
 use crate::api::{percent_decode, Call, Context, Member, Response};
-use crate::content::posts::{self, PostView};
-use crate::content::posts_api::save_edit;
+use crate::content::editing::save_edit;
+use crate::content::posts::PostView;
 use crate::content::status::{Event, PostStatus};
+use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::identity::model::Email;
 use crate::identity::tokens;
@@ -380,7 +381,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     } else {
         let limit = client_limit(call, member)?;
         for (i, id) in post_ids.iter().enumerate() {
-            match posts::load(ctx.db, &member.workspace_id, &limit, id).await {
+            match post_store::load(ctx.db, &member.workspace_id, &limit, id).await {
                 Ok(_) => {}
                 Err(AppError::NotFound(_)) => {
                     errors.push(FieldError::new(format!("postIds[{i}]"), "is not a post of this workspace"))
@@ -645,7 +646,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
         })?;
     let version = version.parse::<i64>().ok();
     let ws = link.workspace_id.clone();
-    let post = posts::load(ctx.db, &ws, "", post_id).await?;
+    let post = post_store::load(ctx.db, &ws, "", post_id).await?;
     if Some(post.version) != version {
         return Err(AppError::Conflict("the post changed since the page showed it: reload the page".into()));
     }

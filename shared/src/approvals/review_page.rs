@@ -11,8 +11,9 @@ use super::review_ideas;
 use super::review_links::{self, Link};
 use crate::agency::ideas::{self, IdeaStatus, IdeaView};
 use crate::api::{Call, Context, Response};
-use crate::content::posts::{self, PostView};
+use crate::content::posts::PostView;
 use crate::content::status::PostStatus;
+use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::params;
 use crate::platforms::Platform;
@@ -470,7 +471,7 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let mut items = Vec::with_capacity(link.post_ids.len());
     for id in &link.post_ids {
         // A post deleted since the link was made is simply no longer shown.
-        match posts::load(ctx.db, &link.workspace_id, "", id).await {
+        match post_store::load(ctx.db, &link.workspace_id, "", id).await {
             Ok(post) => items.push(item(ctx.db, &link, post, &timezone).await?),
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),

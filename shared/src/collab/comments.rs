@@ -14,7 +14,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::permissions::Role;
 use crate::api::{Call, Context, Response};
-use crate::content::posts;
+use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
 use crate::sql::{Row, Statement};
@@ -79,7 +79,7 @@ struct Subject {
 async fn subject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Subject, AppError> {
     let member = call.member()?;
     if let Ok(post_id) = call.params.get("postId") {
-        let post = posts::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, post_id).await?;
+        let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, post_id).await?;
         let (id, title, client_id) = (post.id, post.title, post.client_id);
         return Ok(Subject { kind: "post", id, title, table: "comments", column: "post_id", client_id });
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use utoipa::IntoParams;
 
+use super::links;
 use super::model::{
     self, CompleteInput, MediaPage, MediaPatch, MediaType, MediaUsage, MediaView, UploadCreated, UploadInput,
     UploadInstructions,
@@ -16,7 +17,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::ports::BlobError;
-use crate::sql::{Statement, Value};
+use crate::sql::Scope;
 use crate::validate::{rfc3339, Fields};
 
 /// How long a presigned upload URL works.
@@ -33,30 +34,6 @@ impl From<BlobError> for AppError {
             BlobError::Failed(m) => AppError::ExternalApi(m),
         }
     }
-}
-
-/// The columns `activity::record` fills, in the order of its parameters ?1…?11.
-const LOG_COLUMNS: &str = "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
-     user_agent, before_state, after_state, created_at)";
-/// The entry, written only if the statement before it in the batch made the asset ready at ?11.
-const LOG_IF_READY: &str = "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
-     user_agent, before_state, after_state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, updated_at \
-     FROM media_assets WHERE workspace_id = ?2 AND id = ?6 AND status = 'ready' AND updated_at = ?11";
-/// The entry, written only if the statement before it in the batch deleted the asset at ?11.
-const LOG_IF_DELETED: &str =
-    "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
-     user_agent, before_state, after_state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, deleted_at \
-     FROM media_assets WHERE workspace_id = ?2 AND id = ?6 AND deleted_at = ?11";
-
-/// Turns `activity::record`'s entry into one that exists only if a guarded write in the same
-/// batch happened at `now`: a write that loses a race leaves no entry claiming it.
-fn log_if(record: Statement, sql: &'static str, now: i64) -> Result<Statement, AppError> {
-    if !record.sql.starts_with(LOG_COLUMNS) || record.params.len() != 11 {
-        return Err(AppError::Internal("activity::record no longer has the expected shape".into()));
-    }
-    let mut params = record.params;
-    params[10] = Value::Int(now);
-    Ok(Statement::new(sql, params))
 }
 
 fn kind(v: &MediaView) -> Result<MediaType, AppError> {
@@ -283,7 +260,7 @@ async fn finish(
         before: Some(activity::snapshot(&before)),
         after: Some(activity::snapshot(&after)),
     };
-    let log = log_if(activity::record(ctx, call, ws, change), LOG_IF_READY, now)?;
+    let log = store::log_if(activity::record(ctx, call, ws, change), store::LOG_IF_READY, now)?;
     let ready = store::mark_ready(ws, &after, &upload.key, &upload.claim, now);
     match ctx.db.batch(&[ready, log]).await {
         Ok(changed) if changed.first() == Some(&1) => Ok(after),
@@ -615,7 +592,7 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         before: Some(activity::snapshot(&before)),
         after: None,
     };
-    let log = log_if(activity::record(ctx, call, &member.workspace_id, change), LOG_IF_DELETED, now)?;
+    let log = store::log_if(activity::record(ctx, call, &member.workspace_id, change), store::LOG_IF_DELETED, now)?;
     let changed = ctx.db.batch(&[store::soft_delete(&member.workspace_id, &before.id, now), log]).await?;
     if changed.first() == Some(&0) {
         // Attached, or deleted, between the check and the write.
@@ -637,4 +614,37 @@ pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
             .await?;
     let posts = store::usage(ctx.db, &member.workspace_id, &stored.view.id, &client_limit(call, member)?).await?;
     Ok(json::ok(200, posts))
+}
+
+#[utoipa::path(get, path = "/api/v1/media-links/{workspaceId}/{mediaId}", tag = "media",
+    params(("workspaceId" = String, Path), ("mediaId" = String, Path),
+           ("expires" = i64, Query, description = "Unix seconds after which the link stops working"),
+           ("signature" = String, Query, description = "What Herald signed the link with")),
+    responses(
+        (status = 200, description = "The file, for a platform that pulls media by URL", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 302, description = "Larger files: a presigned GET URL in Location"),
+        (status = 404, description = "NOT_FOUND: no such link, a wrong signature, or an expired link", body = ErrorEnvelope),
+    ))]
+pub async fn serve_link(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let ws = call.params.get("workspaceId")?;
+    let id = call.params.get("mediaId")?;
+    let expires = call.req.query_param("expires").and_then(|e| e.parse::<i64>().ok()).unwrap_or(0);
+    let sig = call.req.query_param("signature").unwrap_or_default();
+    if !links::valid(&ctx.config.jwt_secret, ws, id, expires, &sig, ctx.clock.now_ms()) {
+        return Err(AppError::not_found("media link"));
+    }
+    // The signature vouches for the workspace: the queries below run inside it.
+    ctx.db.set_scope(Scope { workspace_id: Some(ws.to_string()), ..Scope::default() });
+    let stored = store::find(ctx.db, ws, id).await?;
+    if stored.view.status != "ready" {
+        return Err(AppError::not_found("media link"));
+    }
+    if stored.view.size_bytes > SERVE_MAX_BYTES {
+        let url = ctx.blobs.presign_get(&stored.key, 3600, ctx.clock.now_ms())?;
+        return Ok(Response::empty(302).with_header("location", url).with_header("cache-control", "no-store"));
+    }
+    let bytes = ctx.blobs.get(&stored.key).await?.ok_or_else(|| AppError::not_found("media link"))?;
+    let age = (expires - ctx.clock.now_ms() / 1000).clamp(0, 3600);
+    Ok(Response::new(200, &stored.view.content_type, bytes)
+        .with_header("cache-control", format!("public, max-age={age}")))
 }

@@ -12,10 +12,7 @@ use base64::Engine;
 use hmac::{KeyInit, Mac};
 use sha2::Sha256;
 
-use super::store;
-use crate::api::{Call, Context, Response};
-use crate::error::{AppError, ErrorEnvelope};
-use crate::sql::Scope;
+use crate::api::Context;
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -52,39 +49,6 @@ pub fn valid(secret: &[u8], workspace_id: &str, media_id: &str, expires: i64, si
     expires.saturating_mul(1000) > now_ms
         && expires <= now_ms / 1000 + MAX_LINK_SECS
         && mac(secret, workspace_id, media_id, expires).verify_slice(&given).is_ok()
-}
-
-#[utoipa::path(get, path = "/api/v1/media-links/{workspaceId}/{mediaId}", tag = "media",
-    params(("workspaceId" = String, Path), ("mediaId" = String, Path),
-           ("expires" = i64, Query, description = "Unix seconds after which the link stops working"),
-           ("signature" = String, Query, description = "What Herald signed the link with")),
-    responses(
-        (status = 200, description = "The file, for a platform that pulls media by URL", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 302, description = "Larger files: a presigned GET URL in Location"),
-        (status = 404, description = "NOT_FOUND: no such link, a wrong signature, or an expired link", body = ErrorEnvelope),
-    ))]
-pub async fn serve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let ws = call.params.get("workspaceId")?;
-    let id = call.params.get("mediaId")?;
-    let expires = call.req.query_param("expires").and_then(|e| e.parse::<i64>().ok()).unwrap_or(0);
-    let sig = call.req.query_param("signature").unwrap_or_default();
-    if !valid(&ctx.config.jwt_secret, ws, id, expires, &sig, ctx.clock.now_ms()) {
-        return Err(AppError::not_found("media link"));
-    }
-    // The signature vouches for the workspace: the queries below run inside it.
-    ctx.db.set_scope(Scope { workspace_id: Some(ws.to_string()), ..Scope::default() });
-    let stored = store::find(ctx.db, ws, id).await?;
-    if stored.view.status != "ready" {
-        return Err(AppError::not_found("media link"));
-    }
-    if stored.view.size_bytes > super::handlers::SERVE_MAX_BYTES {
-        let url = ctx.blobs.presign_get(&stored.key, 3600, ctx.clock.now_ms())?;
-        return Ok(Response::empty(302).with_header("location", url).with_header("cache-control", "no-store"));
-    }
-    let bytes = ctx.blobs.get(&stored.key).await?.ok_or_else(|| AppError::not_found("media link"))?;
-    let age = (expires - ctx.clock.now_ms() / 1000).clamp(0, 3600);
-    Ok(Response::new(200, &stored.view.content_type, bytes)
-        .with_header("cache-control", format!("public, max-age={age}")))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/media/{mediaId}/complete", completeMedia, Workspace(MediaWrite), handlers::complete),
         route!(PUT "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", putMediaContent, Workspace(MediaWrite), handlers::put_content).body(crate::api::route::Body::Stream(model::VIDEO_MAX_BYTES as usize)),
         route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", getMediaContent, Workspace(MediaRead), handlers::get_content),
-        route!(GET "/api/v1/media-links/{workspaceId}/{mediaId}", mediaLink, Public, links::serve),
+        route!(GET "/api/v1/media-links/{workspaceId}/{mediaId}", mediaLink, Public, handlers::serve_link),
         route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", getMediaUsage, Workspace(MediaRead), handlers::usage),
     ],
     inputs: &[model::DOCUMENTED],

@@ -256,3 +256,28 @@ pub async fn usage(db: &dyn Sql, workspace_id: &str, id: &str, limit_to: &str) -
     }
     Ok(out)
 }
+
+/// The columns `activity::record` fills, in the order of its parameters ?1…?11.
+const LOG_COLUMNS: &str = "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
+     user_agent, before_state, after_state, created_at)";
+/// The entry, written only if the statement before it in the batch made the asset ready at ?11.
+pub const LOG_IF_READY: &str =
+    "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
+     user_agent, before_state, after_state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, updated_at \
+     FROM media_assets WHERE workspace_id = ?2 AND id = ?6 AND status = 'ready' AND updated_at = ?11";
+/// The entry, written only if the statement before it in the batch deleted the asset at ?11.
+pub const LOG_IF_DELETED: &str =
+    "INSERT INTO activity_log (id, workspace_id, actor_id, action, entity_type, entity_id, ip, \
+     user_agent, before_state, after_state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, deleted_at \
+     FROM media_assets WHERE workspace_id = ?2 AND id = ?6 AND deleted_at = ?11";
+
+/// Turns `activity::record`'s entry into one that exists only if a guarded write in the same
+/// batch happened at `now`: a write that loses a race leaves no entry claiming it.
+pub fn log_if(record: Statement, sql: &'static str, now: i64) -> Result<Statement, AppError> {
+    if !record.sql.starts_with(LOG_COLUMNS) || record.params.len() != 11 {
+        return Err(AppError::Internal("activity::record no longer has the expected shape".into()));
+    }
+    let mut params = record.params;
+    params[10] = Value::Int(now);
+    Ok(Statement::new(sql, params))
+}

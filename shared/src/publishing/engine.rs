@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use super::{bluesky, mastodon, Attempt, Draft, MediaFile, Outcome};
 use crate::accounts::{store as accounts, Account};
 use crate::api::Context;
-use crate::content::posts;
+use crate::content::store::posts as post_store;
 use crate::error::AppError;
 use crate::params;
 use crate::platforms::Platform;
@@ -292,7 +292,7 @@ async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Resu
         }
         _ => return Err(fail("the account was disconnected".into())),
     }
-    let post = match posts::load(ctx.db, &p.workspace_id, "", &p.post_id).await {
+    let post = match post_store::load(ctx.db, &p.workspace_id, "", &p.post_id).await {
         Ok(post) => post,
         Err(AppError::NotFound(_)) => return Err(fail("the post was deleted".into())),
         Err(e) => return Err(retry(e)),

@@ -12,8 +12,9 @@ use super::schedule::{account_pairs, approve_on_the_way, list_of, PublicationVie
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
+use crate::content::editing::save_edit;
 use crate::content::posts::{self, Content, PostView, TargetView};
-use crate::content::posts_api::save_edit;
+use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
 use crate::sql::Statement;
@@ -80,7 +81,7 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let input: PublishNowInput = json::parse(&call.req.body)?;
     let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
-    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
     let mut errors = Vec::new();
     if let Err(m) = posts::parse_body(input.body.clone()) {
         errors.push(FieldError::new("body", m));

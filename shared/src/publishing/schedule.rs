@@ -12,9 +12,10 @@ use crate::api::documented::{field, query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
-use crate::content::posts::{self, PostView, TargetView};
-use crate::content::posts_api::save_edit;
+use crate::content::editing::save_edit;
+use crate::content::posts::{PostView, TargetView};
 use crate::content::status::{Event, PostStatus};
+use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::params;
 use crate::sql::{Row, Statement};
@@ -244,7 +245,7 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     let input: ScheduleInput = json::parse(&call.req.body)?;
     let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
-    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
     let now = ctx.clock.now_ms();
     let mut errors = Vec::new();
     let tz = match input.timezone.as_deref() {
@@ -359,7 +360,7 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
               (status = 409, description = "CONFLICT: nothing is scheduled, or publishing already started", body = ErrorEnvelope)))]
 pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let ws = call.member()?.workspace_id.clone();
-    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
     let (waiting, in_flight) = pending_count(ctx, &ws, &post.id).await?;
     if in_flight > 0 {
         return Err(AppError::Conflict("publishing has already started; it cannot be cancelled now".into()));
@@ -408,7 +409,7 @@ pub struct RescheduleInput {
 pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: RescheduleInput = json::parse(&call.req.body)?;
     let ws = call.member()?.workspace_id.clone();
-    let post = posts::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
     let tz = match input.timezone.as_deref() {
         Some(t) => Some(validate::timezone(t).map_err(|m| AppError::field("timezone", m))?),
         None => None,
@@ -521,7 +522,7 @@ pub(super) async fn list_of(
 pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let member = call.member()?;
     let paging::ById { limit, after } = paging::by_id(call.req)?;
-    let post = posts::load(
+    let post = post_store::load(
         ctx.db,
         &member.workspace_id,
         &crate::agency::client_limit(call, member)?,
@@ -584,7 +585,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
          AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) \
          AND due_at >= ?4 AND due_at < ?5 AND (?6 = '' OR id < ?6) ORDER BY id DESC LIMIT ?7",
-        posts::VISIBLE
+        post_store::VISIBLE
     );
     let values = params![ws, limit_to.as_str(), status, from, to, paging.after.as_str(), paging.limit + 1];
     let rows = ctx.db.query(&sql, &values).await?;

@@ -5,10 +5,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::store;
 use super::{effective, eligible, Rule, StageApprovers, Stages, Workflow};
 use crate::api::Context;
 use crate::error::AppError;
-use crate::params;
 use crate::sql::{Sql, Statement};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -71,21 +71,17 @@ pub fn open_stage(
     post_version: i64,
     submitter: &str,
 ) -> Statement {
-    Statement::new(
-        "INSERT INTO approval_requests (id, workspace_id, post_id, stage, status, rule, approvers, post_version, \
-         submitted_by, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9)",
-        params![
-            ctx.new_id(),
-            workspace_id,
-            post_id,
-            stage.as_str(),
-            rule.as_str(),
-            serde_json::to_string(approvers).unwrap_or_else(|_| "[]".into()),
-            post_version,
-            submitter,
-            ctx.clock.now_ms()
-        ],
-    )
+    store::open_request(store::NewRequest {
+        id: ctx.new_id(),
+        workspace_id,
+        post_id,
+        stage: stage.as_str(),
+        rule: rule.as_str(),
+        approvers: serde_json::to_string(approvers).unwrap_or_else(|_| "[]".into()),
+        post_version,
+        submitter,
+        now: ctx.clock.now_ms(),
+    })
 }
 
 /// Opens the first stage for `post` at its version, or approves at once without a workflow.
@@ -128,13 +124,6 @@ pub async fn restart(
     submitter: &str,
 ) -> Result<Opening, AppError> {
     let mut opening = open_first(ctx, workspace_id, after, submitter).await?;
-    opening.statements.insert(
-        0,
-        Statement::new(
-            "UPDATE approval_requests SET status = 'cancelled', closed_at = ?3 \
-             WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'",
-            params![workspace_id, after.post_id, ctx.clock.now_ms()],
-        ),
-    );
+    opening.statements.insert(0, store::cancel_pending(workspace_id, after.post_id, ctx.clock.now_ms()));
     Ok(opening)
 }

@@ -134,3 +134,15 @@ pub async fn is_live(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError>
         db.query_one("SELECT id FROM workspaces WHERE id = ?1 AND archived_at IS NULL", &params![workspace_id]).await?;
     Ok(row.is_some())
 }
+
+/// Whether the workspace keeps no post bodies (privacy mode on).
+pub async fn privacy_mode(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError> {
+    let row = db.query_one("SELECT settings FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
+    Ok(row.map(|r| r.json("settings")).transpose()?.is_some_and(|s| s["privacyMode"] == Json::Bool(true)))
+}
+
+/// The workspace's name and time zone, whoever asks (a template renders them).
+pub async fn name_and_timezone(db: &dyn Sql, workspace_id: &str) -> Result<Option<(String, String)>, AppError> {
+    let row = db.query_one("SELECT name, timezone FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
+    Ok(row.map(|r| Ok::<_, DbError>((r.text("name")?, r.text("timezone")?))).transpose()?)
+}

@@ -5,10 +5,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::posts::{PostInput, TargetInput};
-use super::posts_api::create_one;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
+use crate::content::editing::create_one;
+use crate::content::posts::{PostInput, TargetInput};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 
 pub const MAX_ROWS: usize = 500;

@@ -1,0 +1,368 @@
+//! The only SQL on `posts`, their targets, tags and versions. Content also reads what it
+//! needs of the media library (`media_assets`, below it in no layer it may import) and
+//! cancels the publications of a post edited after it was scheduled.
+
+use serde_json::{Map, Value as Json};
+
+use crate::api::Context;
+use crate::content::posts::{Content, PostFilter, PostView, Sort, TargetView};
+use crate::content::status::PostStatus;
+use crate::error::AppError;
+use crate::params;
+use crate::platforms::{MediaInfo, Platform};
+use crate::sql::{placeholders, Dialect, Row, Sql, Statement, Value, MAX_IDS_PER_STATEMENT};
+use crate::validate::rfc3339;
+
+pub const COLUMNS: &str =
+    "id, title, body, content_hash, status, campaign_id, client_id, tags, author_id, version, private, \
+     created_at, updated_at";
+pub const VISIBLE: &str = crate::client_visible!("client_id", "?2");
+
+pub fn decode(r: &Row, targets: Vec<TargetView>) -> Result<PostView, AppError> {
+    let status =
+        PostStatus::parse(&r.text("status")?).ok_or_else(|| AppError::Internal("stored status is unknown".into()))?;
+    Ok(PostView {
+        id: r.text("id")?,
+        title: r.text("title")?,
+        body: r.opt_text("body")?,
+        content_hash: r.text("content_hash")?,
+        status,
+        campaign_id: r.opt_text("campaign_id")?,
+        client_id: r.opt_text("client_id")?,
+        tags: serde_json::from_value(r.json("tags")?).unwrap_or_default(),
+        author_id: r.text("author_id")?,
+        version: r.int("version")?,
+        private: r.int("private")? != 0,
+        targets,
+        created_at: rfc3339(r.int("created_at")?),
+        updated_at: rfc3339(r.int("updated_at")?),
+    })
+}
+
+/// The targets of some posts, in order, with their media in order.
+pub async fn targets_of(
+    db: &dyn Sql,
+    workspace_id: &str,
+    post_ids: &[String],
+) -> Result<Vec<(String, TargetView)>, AppError> {
+    // A page's ids go in chunks: D1 refuses a statement binding more than 100 parameters.
+    let mut rows = Vec::new();
+    let mut media = Vec::new();
+    for chunk in post_ids.chunks(MAX_IDS_PER_STATEMENT) {
+        let mut values: Vec<Value> = vec![workspace_id.into()];
+        values.extend(chunk.iter().map(Value::from));
+        let ids = placeholders(2, chunk.len());
+        let sql = format!(
+            "SELECT id, post_id, platform, account_id, text, options FROM post_targets WHERE workspace_id = ?1 \
+             AND post_id IN ({ids}) ORDER BY post_id, position"
+        );
+        rows.extend(db.query(&sql, &values).await?);
+        let sql = format!(
+            "SELECT target_id, asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN ({ids}) \
+             ORDER BY target_id, position"
+        );
+        media.extend(db.query(&sql, &values).await?);
+    }
+    rows.iter()
+        .map(|r| {
+            let id = r.text("id")?;
+            let platform = Platform::parse(&r.text("platform")?)
+                .ok_or_else(|| AppError::Internal("stored platform is unknown".into()))?;
+            let assets = media
+                .iter()
+                .filter(|m| m.text("target_id").is_ok_and(|t| t == id))
+                .map(|m| m.text("asset_id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let options = match r.json("options")? {
+                Json::Object(m) => m,
+                _ => Map::new(),
+            };
+            let target = TargetView {
+                id,
+                platform,
+                account_id: r.opt_text("account_id")?,
+                text: r.opt_text("text")?,
+                options,
+                media: assets,
+            };
+            Ok((r.text("post_id")?, target))
+        })
+        .collect()
+}
+
+pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &str) -> Result<PostView, AppError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
+    let row = db
+        .query_one(&sql, &params![workspace_id, limit_to, post_id])
+        .await?
+        .ok_or_else(|| AppError::not_found("post"))?;
+    let targets = targets_of(db, workspace_id, &[post_id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
+    decode(&row, targets)
+}
+
+/// What the media library knows of each asset, in order; `None` for an id that is not a
+/// ready asset of the workspace.
+pub async fn describe_media(
+    db: &dyn Sql,
+    workspace_id: &str,
+    ids: &[String],
+) -> Result<Vec<Option<MediaInfo>>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = db
+            .query_one(
+                "SELECT content_type, size_bytes, width, height, duration_ms FROM media_assets \
+                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'ready' AND deleted_at IS NULL",
+                &params![workspace_id, id.as_str()],
+            )
+            .await?;
+        out.push(match row {
+            None => None,
+            Some(r) => Some(MediaInfo {
+                mime: r.text("content_type")?,
+                bytes: u64::try_from(r.int("size_bytes")?).unwrap_or(0),
+                width: r.opt_int("width")?.and_then(|w| u32::try_from(w).ok()),
+                height: r.opt_int("height")?.and_then(|h| u32::try_from(h).ok()),
+                duration_seconds: r.opt_int("duration_ms")?.map(|ms| ms as f64 / 1000.0),
+            }),
+        });
+    }
+    Ok(out)
+}
+
+/// The statements that replace a post's targets.
+pub fn write_targets(
+    workspace_id: &str,
+    post_id: &str,
+    targets: &[TargetView],
+    keep_text: bool,
+    now: i64,
+) -> Vec<Statement> {
+    let mut out = vec![Statement::new(
+        "DELETE FROM post_targets WHERE workspace_id = ?1 AND post_id = ?2",
+        params![workspace_id, post_id],
+    )];
+    for (i, t) in targets.iter().enumerate() {
+        let options = serde_json::to_string(&t.options).unwrap_or_else(|_| "{}".into());
+        out.push(Statement::new(
+            "INSERT INTO post_targets (id, workspace_id, post_id, position, platform, account_id, text, options, \
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                t.id.as_str(),
+                workspace_id,
+                post_id,
+                i as i64,
+                t.platform.as_str(),
+                t.account_id.clone(),
+                if keep_text { t.text.clone() } else { None },
+                options,
+                now
+            ],
+        ));
+        for (j, asset) in t.media.iter().enumerate() {
+            out.push(Statement::new(
+                "INSERT INTO post_target_media (workspace_id, post_id, target_id, asset_id, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![workspace_id, post_id, t.id.as_str(), asset.as_str(), j as i64],
+            ));
+        }
+    }
+    out
+}
+
+/// The statements that replace a post's rows in `post_tags`, which the tag filter reads.
+pub fn write_tags(workspace_id: &str, post_id: &str, tags: &[String]) -> Vec<Statement> {
+    let mut out = vec![Statement::new(
+        "DELETE FROM post_tags WHERE workspace_id = ?1 AND post_id = ?2",
+        params![workspace_id, post_id],
+    )];
+    out.extend(tags.iter().map(|tag| {
+        Statement::new(
+            "INSERT INTO post_tags (workspace_id, post_id, tag) VALUES (?1, ?2, ?3)",
+            params![workspace_id, post_id, tag.as_str()],
+        )
+    }));
+    out
+}
+
+/// The statement that records version `number` of a post.
+pub fn write_version(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    post_id: &str,
+    number: i64,
+    content: &Content,
+    keep_text: bool,
+    author_id: &str,
+    note: Option<String>,
+) -> Statement {
+    let stored_targets: Vec<TargetView> = content
+        .targets
+        .iter()
+        .map(|t| TargetView { text: if keep_text { t.text.clone() } else { None }, ..t.clone() })
+        .collect();
+    Statement::new(
+        "INSERT INTO post_versions (id, workspace_id, post_id, number, title, body, targets, content_hash, author_id, note, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            ctx.new_id(),
+            workspace_id,
+            post_id,
+            number,
+            content.title.as_str(),
+            if keep_text { Some(content.body.clone()) } else { None },
+            serde_json::to_string(&stored_targets).unwrap_or_else(|_| "[]".into()),
+            content.hash(),
+            author_id,
+            note,
+            ctx.clock.now_ms()
+        ],
+    )
+}
+
+/// One page of the posts `filter` asks for, that the caller (limited to `client_limit`'s
+/// clients when not empty) may see, with their targets; and whether more follow.
+pub async fn list(
+    db: &dyn Sql,
+    workspace_id: &str,
+    client_limit: &str,
+    filter: &PostFilter,
+) -> Result<(Vec<PostView>, bool), AppError> {
+    let order = match filter.sort {
+        Sort::Newest => "id DESC",
+        Sort::Oldest => "id ASC",
+        Sort::Updated => "updated_at DESC, id DESC",
+        Sort::Title => "title ASC, id ASC",
+    };
+    let after = if filter.sort == Sort::Oldest { "id > ?12" } else { "id < ?12" };
+    let search = match (filter.words.is_empty(), db.dialect()) {
+        (true, _) => "",
+        (false, Dialect::Sqlite) => "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)",
+        (false, Dialect::Postgres) => "AND search @@ to_tsquery('simple', ?14)",
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND deleted_at IS NULL \
+         AND (?3 = '' OR status = ?3) AND (?4 = '' OR campaign_id = ?4) AND (?5 = '' OR client_id = ?5) \
+         AND (?6 = '' OR id IN (SELECT post_id FROM post_targets WHERE workspace_id = ?1 AND platform = ?6)) \
+         AND (?7 = '' OR id IN (SELECT post_id FROM post_tags WHERE workspace_id = ?1 AND tag = ?7)) \
+         AND (?8 = '' OR author_id = ?8) \
+         AND created_at >= ?9 AND created_at < ?10 AND (?12 = '' OR {after}) {search} \
+         ORDER BY {order} LIMIT ?11 OFFSET ?13"
+    );
+    let mut values: Vec<Value> = params![
+        workspace_id,
+        client_limit,
+        filter.status.map_or("", PostStatus::as_str),
+        filter.campaign_id.as_str(),
+        filter.client_id.as_str(),
+        filter.platform.map_or("", Platform::as_str),
+        filter.tag.as_str(),
+        filter.author_id.as_str(),
+        filter.from,
+        filter.to,
+        filter.limit + 1,
+        filter.cursor.as_str(),
+        filter.offset
+    ];
+    if !filter.words.is_empty() {
+        values.push(search_query(&filter.words, db.dialect()).into());
+    }
+    let rows = db.query(&sql, &values).await?;
+    // The row past the page only says whether there is a next page.
+    let page = &rows[..rows.len().min(filter.limit as usize)];
+    let ids: Vec<String> = page.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
+    let mut targets = targets_of(db, workspace_id, &ids).await?;
+    let mut items = Vec::with_capacity(page.len());
+    for row in page {
+        let id = row.text("id")?;
+        let mine = targets.iter().filter(|(p, _)| *p == id).map(|(_, t)| t.clone()).collect();
+        targets.retain(|(p, _)| *p != id);
+        items.push(decode(row, mine)?);
+    }
+    Ok((items, rows.len() > page.len()))
+}
+
+/// Every word must match; the last one may be a prefix (search as you type).
+fn search_query(words: &[String], dialect: Dialect) -> String {
+    let last = words.len().saturating_sub(1);
+    let terms = words.iter().enumerate().map(|(i, w)| match (dialect, i == last) {
+        (Dialect::Sqlite, true) => format!("\"{w}\"*"),
+        (Dialect::Sqlite, false) => format!("\"{w}\""),
+        (Dialect::Postgres, true) => format!("{w}:*"),
+        (Dialect::Postgres, false) => w.clone(),
+    });
+    match dialect {
+        Dialect::Sqlite => terms.collect::<Vec<_>>().join(" "),
+        Dialect::Postgres => terms.collect::<Vec<_>>().join(" & "),
+    }
+}
+
+/// A new post, a draft at version 1 (its tags, targets and first version go in the same batch).
+pub fn insert(workspace_id: &str, post: &PostView, now: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO posts (id, workspace_id, campaign_id, client_id, title, body, content_hash, status, tags, author_id, \
+         version, private, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?9, 1, ?10, ?11, ?11)",
+        params![
+            post.id.as_str(),
+            workspace_id,
+            post.campaign_id.clone(),
+            post.client_id.clone(),
+            post.title.as_str(),
+            post.body.clone(),
+            post.content_hash.as_str(),
+            serde_json::to_string(&post.tags).unwrap_or_else(|_| "[]".into()),
+            post.author_id.as_str(),
+            i64::from(post.private),
+            now
+        ],
+    )
+}
+
+/// Writes `after` over `before`: the update applies only while the post is still at
+/// `before`'s version and status (a concurrent change wins), and the guard after it fails the
+/// whole batch when it did not.
+pub fn update(workspace_id: &str, before: &PostView, after: &PostView, now: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE posts SET title = ?3, body = ?4, content_hash = ?5, status = ?6, campaign_id = ?7, client_id = ?8, \
+             tags = ?9, version = ?10, updated_at = ?11 \
+             WHERE workspace_id = ?1 AND id = ?2 AND version = ?12 AND status = ?13 AND deleted_at IS NULL",
+            params![
+                workspace_id,
+                after.id.as_str(),
+                after.title.as_str(),
+                after.body.clone(),
+                after.content_hash.as_str(),
+                after.status.as_str(),
+                after.campaign_id.clone(),
+                after.client_id.clone(),
+                serde_json::to_string(&after.tags).unwrap_or_else(|_| "[]".into()),
+                after.version,
+                now,
+                before.version,
+                before.status.as_str()
+            ],
+        ),
+        Statement::guard(
+            "SELECT 1 FROM posts WHERE workspace_id = ?1 AND id = ?2 AND version = ?3 AND status = ?4 AND updated_at = ?5",
+            params![workspace_id, after.id.as_str(), after.version, after.status.as_str(), now],
+        ),
+    ]
+}
+
+/// Cancels the post's publications still to go out: approved text is what was scheduled.
+pub fn cancel_scheduled(workspace_id: &str, post_id: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE publications SET status = 'cancelled', reason = 'the post was edited after it was scheduled', \
+         updated_at = ?3 WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'retrying')",
+        params![workspace_id, post_id, now],
+    )
+}
+
+/// Soft-deletes the post.
+pub fn delete(workspace_id: &str, post_id: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE posts SET deleted_at = ?3, updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+        params![workspace_id, post_id, now],
+    )
+}

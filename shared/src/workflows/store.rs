@@ -1,0 +1,95 @@
+//! The only SQL on `approval_workflows`, and the statements that open and cancel a post's
+//! review requests (`approval_requests`, which approvals then decides), so that content can
+//! open or restart a review without importing approvals.
+
+use crate::api::permissions::Role;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Sql, Statement};
+
+/// The workspace's own workflow (client `''`) and `client_id`'s, as stored: (client, config).
+pub async fn configs(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    let rows = db
+        .query(
+            "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND (client_id = '' OR client_id = ?2)",
+            &params![workspace_id, client_id],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.text("client_id")?, r.text("config")?))).collect()
+}
+
+/// The workflow stored for exactly `client_id` (`''`: the workspace's own).
+pub async fn config(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<Option<String>, AppError> {
+    let row = db
+        .query_one(
+            "SELECT config FROM approval_workflows WHERE workspace_id = ?1 AND client_id = ?2",
+            &params![workspace_id, client_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.text("config")).transpose()?)
+}
+
+/// Stores the workflow of `client_id` (`''`: the workspace's own), replacing any.
+pub fn save(workspace_id: &str, client_id: &str, config: String, updated_by: &str, now: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO approval_workflows (workspace_id, client_id, config, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (workspace_id, client_id) DO UPDATE SET config = excluded.config, updated_by = excluded.updated_by, \
+         updated_at = excluded.updated_at",
+        params![workspace_id, client_id, config, updated_by, now],
+    )
+}
+
+/// Every member with their role and whether they are attached to `client_id`.
+pub async fn members_for(
+    db: &dyn Sql,
+    workspace_id: &str,
+    client_id: &str,
+) -> Result<Vec<(String, Role, bool)>, AppError> {
+    let rows = db
+        .query(
+            "SELECT m.user_id AS user_id, m.role AS role, \
+             CASE WHEN EXISTS (SELECT 1 FROM client_members c WHERE c.workspace_id = m.workspace_id \
+                  AND c.user_id = m.user_id AND c.client_id = ?2) THEN 1 ELSE 0 END AS attached \
+             FROM memberships m WHERE m.workspace_id = ?1 ORDER BY m.user_id",
+            &params![workspace_id, client_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let role =
+                Role::parse(&r.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
+            Ok((r.text("user_id")?, role, r.int("attached")? == 1))
+        })
+        .collect()
+}
+
+/// A pending review request for one stage of a post's version.
+pub struct NewRequest<'a> {
+    pub id: String,
+    pub workspace_id: &'a str,
+    pub post_id: &'a str,
+    pub stage: &'a str,
+    pub rule: &'a str,
+    /// JSON list of user ids.
+    pub approvers: String,
+    pub post_version: i64,
+    pub submitter: &'a str,
+    pub now: i64,
+}
+
+pub fn open_request(r: NewRequest<'_>) -> Statement {
+    Statement::new(
+        "INSERT INTO approval_requests (id, workspace_id, post_id, stage, status, rule, approvers, post_version, \
+         submitted_by, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9)",
+        params![r.id, r.workspace_id, r.post_id, r.stage, r.rule, r.approvers, r.post_version, r.submitter, r.now],
+    )
+}
+
+/// Cancels the post's pending requests (its review starts again).
+pub fn cancel_pending(workspace_id: &str, post_id: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE approval_requests SET status = 'cancelled', closed_at = ?3 \
+         WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'",
+        params![workspace_id, post_id, now],
+    )
+}
