@@ -343,13 +343,9 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "health",
     "mail",
     "maintenance",
-    "publishing::accounts",
     "publishing::engine",
     "publishing::oauth",
-    "publishing::publish_now",
-    "publishing::reconnect",
     "publishing::schedule",
-    "publishing::slots",
 ];
 
 /// Modules that serve route rows but are not handler rooms today. Shrinks likewise.
@@ -369,11 +365,8 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "health",
     "mail",
     "maintenance",
-    "publishing::accounts",
     "publishing::oauth",
-    "publishing::publish_now",
     "publishing::schedule",
-    "publishing::slots",
 ];
 
 /// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.

@@ -144,3 +144,27 @@ pub async fn store(
     let account = load(ctx.db, &ws, &id).await?;
     Ok((if existing.is_some() { 200 } else { 201 }, account.view))
 }
+
+/// The workspace's accounts that are not disconnected, oldest first.
+pub async fn connected(db: &dyn Sql, workspace_id: &str) -> Result<Vec<AccountView>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND status <> 'disconnected' ORDER BY id LIMIT 500"
+    );
+    db.query(&sql, &params![workspace_id]).await?.iter().map(|r| decode(r).map(|a| a.view)).collect()
+}
+
+/// Disconnects the account: `sealed_empty` (an empty grant, sealed) replaces its credentials.
+pub fn disconnect(workspace_id: &str, id: &str, sealed_empty: String, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE social_accounts SET status = 'disconnected', credentials = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace_id, id, sealed_empty, now],
+    )
+}
+
+/// Replaces the account's posting slots (`slots`: their JSON) and their time zone.
+pub fn set_slots(workspace_id: &str, id: &str, slots: String, timezone: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE social_accounts SET slots = ?3, slot_timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace_id, id, slots, timezone, now],
+    )
+}

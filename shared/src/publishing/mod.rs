@@ -10,18 +10,17 @@
 //! readable reason), or `dead` (retries exhausted: the dead-letter list). `cancelled` when the
 //! schedule is withdrawn.
 
-pub mod accounts;
 pub mod bluesky;
 pub mod engine;
+pub mod handlers;
 pub mod linkedin;
 pub mod mastodon;
 pub mod meta;
 pub mod oauth;
-pub mod publish_now;
 pub mod reconnect;
 pub mod schedule;
 pub use crate::sealed;
-pub mod slots;
+pub mod store;
 pub mod tiktok;
 pub mod x;
 
@@ -335,16 +334,16 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "publishing",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts", listAccounts, Workspace(AccountsRead), accounts::list),
-        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts", connectAccount, Workspace(AccountsManage), accounts::connect),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts", listAccounts, Workspace(AccountsRead), handlers::accounts::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts", connectAccount, Workspace(AccountsManage), handlers::accounts::connect),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/start", oAuthStart, Workspace(AccountsManage), oauth::start),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", oAuthCallback, Workspace(AccountsManage), oauth::callback),
-        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), accounts::get),
-        route!(PUT "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", putSlots, Workspace(AccountsManage), slots::put),
-        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), slots::next),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", disconnectAccount, Workspace(AccountsManage), accounts::disconnect),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), handlers::accounts::get),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", putSlots, Workspace(AccountsManage), handlers::slots::put),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), handlers::slots::next),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", disconnectAccount, Workspace(AccountsManage), handlers::accounts::disconnect),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", schedulePost, Workspace(PostsSchedule), schedule::schedule),
-        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/publish-now", publishNow, Workspace(PostsSchedule), publish_now::publish_now),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/publish-now", publishNow, Workspace(PostsSchedule), handlers::publish_now::publish_now),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", reschedulePost, Workspace(PostsSchedule), schedule::reschedule),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", cancelSchedule, Workspace(PostsSchedule), schedule::cancel),
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", postPublications, Workspace(PostsRead), schedule::of_post),
@@ -352,10 +351,10 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     ],
     inputs: &[
         schedule::DOCUMENTED,
-        slots::DOCUMENTED,
-        publish_now::DOCUMENTED,
+        handlers::slots::DOCUMENTED,
+        handlers::publish_now::DOCUMENTED,
         oauth::DOCUMENTED,
-        accounts::DOCUMENTED,
+        handlers::accounts::DOCUMENTED,
     ],
 };
 

@@ -302,7 +302,7 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     let mut planned = Vec::new();
     for (i, (target_id, account)) in pairs.iter().enumerate() {
         let (first, zone) = if slot_mode {
-            match super::slots::next_for(ctx.db, &ws, &account.view, now).await {
+            match super::handlers::slots::next_for(ctx.db, &ws, &account.view, now).await {
                 Ok(at) => (at, account.view.slot_timezone.clone()),
                 Err(AppError::Conflict(m)) => {
                     errors.push(FieldError::new(format!("accountIds[{i}]"), m));

@@ -11,8 +11,7 @@ use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::params;
-use crate::sql::{Sql, Statement};
+use crate::sql::Sql;
 use crate::validate::{self, rfc3339};
 
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -64,17 +63,7 @@ pub fn next_free(slots: &[Slot], tz: &str, taken: &[i64], after_ms: i64) -> Opti
     None
 }
 
-/// Due times the account already has from `from_ms` on (anything not cancelled or ended badly).
-pub async fn taken(db: &dyn Sql, ws: &str, account_id: &str, from_ms: i64) -> Result<Vec<i64>, AppError> {
-    let rows = db
-        .query(
-            "SELECT due_at FROM publications WHERE workspace_id = ?1 AND account_id = ?2 AND due_at >= ?3 \
-             AND status NOT IN ('cancelled', 'failed', 'dead')",
-            &params![ws, account_id, from_ms],
-        )
-        .await?;
-    rows.iter().map(|r| r.int("due_at").map_err(AppError::from)).collect()
-}
+pub use crate::publishing::store::taken;
 
 #[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("accountId" = String, Path)), request_body = SlotsInput,
@@ -121,10 +110,7 @@ pub async fn put(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
     };
     ctx.db
         .batch(&[
-            Statement::new(
-                "UPDATE social_accounts SET slots = ?3, slot_timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2",
-                params![ws.as_str(), account.view.id.as_str(), json_slots, tz.as_str(), now],
-            ),
+            accounts::set_slots(&ws, &account.view.id, json_slots, &tz, now),
             activity::record(ctx, call, &ws, change),
         ])
         .await?;

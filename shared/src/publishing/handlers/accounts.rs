@@ -8,17 +8,16 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{bluesky, mastodon, server_url, Credentials};
-use crate::accounts::store::{self, decode, load, Verified, COLUMNS};
+use crate::accounts::store::{self, load, Verified};
 use crate::accounts::AccountView;
 use crate::activity::{self, Change};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::params;
 use crate::platforms::Platform;
-use crate::sql::Statement;
+use crate::publishing::store as publications;
+use crate::publishing::{bluesky, mastodon, server_url, Credentials};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -98,12 +97,16 @@ async fn verify(ctx: &Context<'_>, input: &ConnectInput) -> Result<Verified, App
             if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
             }
-            let default = if p == Platform::TikTok { super::tiktok::DEFAULT_API } else { super::meta::default_api(p) };
-            let api = super::oauth::base_for(ctx, p, default);
-            let who = if p == Platform::TikTok {
-                super::tiktok::user(ctx, &api, &token).await
+            let default = if p == Platform::TikTok {
+                crate::publishing::tiktok::DEFAULT_API
             } else {
-                super::meta::verify(ctx, p, &api, &token, id.as_deref()).await
+                crate::publishing::meta::default_api(p)
+            };
+            let api = crate::publishing::oauth::base_for(ctx, p, default);
+            let who = if p == Platform::TikTok {
+                crate::publishing::tiktok::user(ctx, &api, &token).await
+            } else {
+                crate::publishing::meta::verify(ctx, p, &api, &token, id.as_deref()).await
             };
             let (external_id, handle, display_name) = who.map_err(|e| match e {
                 None => AppError::field("accessToken", format!("{} refused this token", p.as_str())),
@@ -152,9 +155,7 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let ws = call.member()?.workspace_id.as_str();
-    let sql = format!("SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND status <> 'disconnected' ORDER BY id LIMIT 500");
-    let rows = ctx.db.query(&sql, &params![ws]).await?;
-    Ok(json::ok(200, rows.iter().map(|r| decode(r).map(|a| a.view)).collect::<Result<Vec<_>, _>>()?))
+    Ok(json::ok(200, store::connected(ctx.db, ws).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", tag = "publishing", security(("bearer" = [])),
@@ -192,15 +193,8 @@ pub async fn disconnect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     };
     ctx.db
         .batch(&[
-            Statement::new(
-                "UPDATE social_accounts SET status = 'disconnected', credentials = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2",
-                params![ws.as_str(), account.view.id.as_str(), empty, now],
-            ),
-            Statement::new(
-                "UPDATE publications SET status = 'cancelled', reason = 'the account was disconnected', updated_at = ?3 \
-                 WHERE workspace_id = ?1 AND account_id = ?2 AND status IN ('scheduled', 'retrying')",
-                params![ws.as_str(), account.view.id.as_str(), now],
-            ),
+            store::disconnect(&ws, &account.view.id, empty, now),
+            publications::cancel_for_account(&ws, &account.view.id, now),
             activity::record(ctx, call, &ws, change),
         ])
         .await?;

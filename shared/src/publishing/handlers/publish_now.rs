@@ -7,8 +7,6 @@ use futures_util::future::join_all;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::engine::{self, Message};
-use super::schedule::{account_pairs, approve_on_the_way, list_of, PublicationView};
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
@@ -16,8 +14,9 @@ use crate::content::editing::save_edit;
 use crate::content::posts::{self, Content, PostView, TargetView};
 use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::params;
-use crate::sql::Statement;
+use crate::publishing::engine::{self, Message};
+use crate::publishing::schedule::{account_pairs, approve_on_the_way, list_of, PublicationView};
+use crate::publishing::store as publications;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -112,22 +111,17 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let mut sends = Vec::new();
     for (target_id, account) in &pairs {
         let id = ctx.new_id();
-        statements.push(Statement::new(
-            "INSERT INTO publications (id, workspace_id, post_id, target_id, account_id, platform, due_at, timezone, status, \
-             claim_id, claimed_at, created_by, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'UTC', 'queued', ?8, ?7, ?9, ?7, ?7)",
-            params![
-                id.as_str(),
-                ws.as_str(),
-                post.id.as_str(),
-                target_id.as_str(),
-                account.view.id.as_str(),
-                account.platform().as_str(),
-                now,
-                claim.as_str(),
-                me.as_str()
-            ],
-        ));
+        statements.push(publications::insert_claimed(publications::Claimed {
+            id: &id,
+            workspace_id: &ws,
+            post_id: &post.id,
+            target_id,
+            account_id: &account.view.id,
+            platform: account.platform().as_str(),
+            claim: &claim,
+            created_by: &me,
+            now,
+        }));
         let text = targets
             .iter()
             .find(|t| &t.id == target_id)

@@ -1,0 +1,5 @@
+//! Publishing's handlers: connecting accounts, their posting slots, publishing now.
+
+pub mod accounts;
+pub mod publish_now;
+pub mod slots;
