@@ -345,7 +345,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "maintenance",
     "publishing::engine",
     "publishing::oauth",
-    "publishing::schedule",
 ];
 
 /// Modules that serve route rows but are not handler rooms today. Shrinks likewise.
@@ -366,7 +365,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "mail",
     "maintenance",
     "publishing::oauth",
-    "publishing::schedule",
 ];
 
 /// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.

@@ -1,9 +1,12 @@
-//! The only SQL on `publications` outside the engine and the schedules (which move here in
-//! turn): cancelling an account's, the times an account is taken, a publication claimed at once.
+//! The only SQL on `publications` and their attempts outside the engine: scheduling,
+//! cancelling and moving them, reading them, the times an account is taken.
 
+use crate::content::store::posts as post_store;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Sql, Statement};
+use crate::publishing::schedule::{AttemptView, PublicationView};
+use crate::sql::{Row, Sql, Statement};
+use crate::validate::rfc3339;
 
 /// Cancels the account's publications still to go out (it was disconnected).
 pub fn cancel_for_account(workspace_id: &str, account_id: &str, now: i64) -> Statement {
@@ -47,4 +50,198 @@ pub fn insert_claimed(p: Claimed<'_>) -> Statement {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'UTC', 'queued', ?8, ?7, ?9, ?7, ?7)",
         params![p.id, p.workspace_id, p.post_id, p.target_id, p.account_id, p.platform, p.now, p.claim, p.created_by],
     )
+}
+
+const COLUMNS: &str =
+    "id, post_id, target_id, account_id, platform, due_at, timezone, status, attempts, next_attempt_at, \
+     reason, remote_id, remote_url, published_at";
+
+pub fn decode(r: &Row) -> Result<PublicationView, AppError> {
+    Ok(PublicationView {
+        id: r.text("id")?,
+        post_id: r.text("post_id")?,
+        target_id: r.text("target_id")?,
+        account_id: r.text("account_id")?,
+        platform: r.text("platform")?,
+        due_at: rfc3339(r.int("due_at")?),
+        timezone: r.text("timezone")?,
+        status: r.text("status")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.opt_int("next_attempt_at")?.map(rfc3339),
+        reason: r.opt_text("reason")?,
+        remote_id: r.opt_text("remote_id")?,
+        remote_url: r.opt_text("remote_url")?,
+        published_at: r.opt_int("published_at")?.map(rfc3339),
+        attempt_log: None,
+    })
+}
+
+/// How many of the post's publications wait (scheduled or retrying) and how many are under way.
+pub async fn pending_count(db: &dyn Sql, ws: &str, post_id: &str) -> Result<(i64, i64), AppError> {
+    let row = db
+        .query_one(
+            "SELECT SUM(CASE WHEN status IN ('scheduled', 'retrying') THEN 1 ELSE 0 END) AS waiting, \
+             SUM(CASE WHEN status IN ('queued', 'publishing', 'unconfirmed') THEN 1 ELSE 0 END) AS in_flight \
+             FROM publications WHERE workspace_id = ?1 AND post_id = ?2",
+            &params![ws, post_id],
+        )
+        .await?;
+    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten()).unwrap_or(0);
+    Ok((get("waiting"), get("in_flight")))
+}
+
+/// The attempt logs of `publications`, oldest attempt first: one query per chunk of ids, not
+/// one per publication (D1 counts queries per invocation).
+pub async fn attach_attempts(db: &dyn Sql, ws: &str, publications: &mut [PublicationView]) -> Result<(), AppError> {
+    let mut logs: std::collections::BTreeMap<String, Vec<AttemptView>> = std::collections::BTreeMap::new();
+    let ids: Vec<String> = publications.iter().map(|p| p.id.clone()).collect();
+    for chunk in ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT publication_id, number, started_at, finished_at, outcome, http_status, detail \
+             FROM publication_attempts WHERE workspace_id = ?1 AND publication_id IN ({}) ORDER BY started_at, id",
+            crate::sql::placeholders(2, chunk.len())
+        );
+        let mut values = vec![crate::sql::Value::from(ws)];
+        values.extend(chunk.iter().map(|id| crate::sql::Value::from(id.as_str())));
+        for r in db.query(&sql, &values).await? {
+            logs.entry(r.text("publication_id")?).or_default().push(AttemptView {
+                number: r.int("number")?,
+                started_at: rfc3339(r.int("started_at")?),
+                finished_at: rfc3339(r.int("finished_at")?),
+                outcome: r.text("outcome")?,
+                http_status: r.opt_int("http_status")?,
+                detail: r.opt_text("detail")?,
+            });
+        }
+    }
+    for p in publications.iter_mut() {
+        p.attempt_log = Some(logs.remove(&p.id).unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// The post's publications in the order they were made, with their attempt logs if asked.
+pub async fn list_of(
+    db: &dyn Sql,
+    ws: &str,
+    post_id: &str,
+    with_attempts: bool,
+) -> Result<Vec<PublicationView>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY id");
+    let mut out = db.query(&sql, &params![ws, post_id]).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    if with_attempts {
+        attach_attempts(db, ws, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// A publication to schedule: one (target, account) at one time.
+pub struct Scheduled<'a> {
+    pub id: &'a str,
+    pub workspace_id: &'a str,
+    pub post_id: &'a str,
+    pub target_id: &'a str,
+    pub account_id: &'a str,
+    pub platform: &'a str,
+    pub due_at: i64,
+    pub timezone: &'a str,
+    pub created_by: &'a str,
+    pub now: i64,
+}
+
+pub fn insert_scheduled(p: Scheduled<'_>) -> Statement {
+    Statement::new(
+        "INSERT INTO publications (id, workspace_id, post_id, target_id, account_id, platform, due_at, timezone, status, \
+         created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'scheduled', ?9, ?10, ?10)",
+        params![p.id, p.workspace_id, p.post_id, p.target_id, p.account_id, p.platform, p.due_at, p.timezone, p.created_by, p.now],
+    )
+}
+
+/// Cancels the post's waiting publications, then a guard that fails the batch when one was
+/// claimed meanwhile (publishing has started).
+pub fn cancel_waiting(workspace_id: &str, post_id: &str, now: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE publications SET status = 'cancelled', reason = 'the schedule was cancelled', updated_at = ?3 \
+             WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'retrying')",
+            params![workspace_id, post_id, now],
+        ),
+        Statement::guard(
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+             AND status IN ('queued', 'publishing', 'unconfirmed'))",
+            params![workspace_id, post_id],
+        ),
+    ]
+}
+
+/// A scheduled publication as a reschedule moves it: its id, its series (target, account),
+/// due time and time zone.
+pub type Waiting = (String, (String, String), i64, String);
+
+/// The post's publications still scheduled, by due time.
+pub async fn waiting(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<Waiting>, AppError> {
+    let rows = db
+        .query(
+            "SELECT id, target_id, account_id, due_at, timezone FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+             AND status = 'scheduled' ORDER BY due_at, id",
+            &params![workspace_id, post_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let series = (r.text("target_id")?, r.text("account_id")?);
+            Ok((r.text("id")?, series, r.int("due_at")?, r.text("timezone")?))
+        })
+        .collect()
+}
+
+/// Moves a publication that is still scheduled (one row changed when it was).
+pub fn move_due(workspace_id: &str, id: &str, due_at: i64, timezone: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE publications SET due_at = ?3, timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 \
+         AND status = 'scheduled'",
+        params![workspace_id, id, due_at, timezone, now],
+    )
+}
+
+/// The post's publications after the id `after`, in id order, `limit` + 1 of them at most.
+pub async fn page_of_post(
+    db: &dyn Sql,
+    workspace_id: &str,
+    post_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<PublicationView>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id > ?3) \
+         ORDER BY id LIMIT ?4"
+    );
+    db.query(&sql, &params![workspace_id, post_id, after, limit + 1]).await?.iter().map(decode).collect()
+}
+
+/// What a list of the workspace's publications selects (empty: everything).
+pub struct Filter<'a> {
+    /// A Client member's clients: only the publications of their posts.
+    pub limit_to: &'a str,
+    pub status: &'a str,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// The workspace's publications before the id `after`, newest first, `limit` + 1 at most.
+pub async fn page(
+    db: &dyn Sql,
+    workspace_id: &str,
+    f: &Filter<'_>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<PublicationView>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
+         AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) \
+         AND due_at >= ?4 AND due_at < ?5 AND (?6 = '' OR id < ?6) ORDER BY id DESC LIMIT ?7",
+        post_store::VISIBLE
+    );
+    let values = params![workspace_id, f.limit_to, f.status, f.from, f.to, after, limit + 1];
+    db.query(&sql, &values).await?.iter().map(decode).collect()
 }

@@ -2,4 +2,5 @@
 
 pub mod accounts;
 pub mod publish_now;
+pub mod schedule;
 pub mod slots;

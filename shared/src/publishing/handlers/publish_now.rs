@@ -15,8 +15,10 @@ use crate::content::posts::{self, Content, PostView, TargetView};
 use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::publishing::engine::{self, Message};
-use crate::publishing::schedule::{account_pairs, approve_on_the_way, list_of, PublicationView};
+use crate::publishing::handlers::schedule::{account_pairs, approve_on_the_way};
+use crate::publishing::schedule::PublicationView;
 use crate::publishing::store as publications;
+use crate::publishing::store::list_of;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -141,7 +143,7 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
         }
     }
     let created: Vec<&str> = sends.iter().map(|(m, _)| m.publication_id.as_str()).collect();
-    let list = list_of(ctx, &ws, &post.id, true).await?;
+    let list = list_of(ctx.db, &ws, &post.id, true).await?;
     Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id.as_str())).collect::<Vec<_>>()))
 }
 
