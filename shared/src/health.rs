@@ -21,11 +21,11 @@ pub struct Health {
         (status = 503, description = "SERVICE_UNAVAILABLE: the database does not answer", body = ErrorEnvelope),
     ))]
 pub async fn health(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, AppError> {
-    match ctx.db.query_one("SELECT 1 AS ok", &[]).await {
-        Ok(Some(row)) if row.int("ok").ok() == Some(1) => {
+    match crate::api::store::answers(ctx.db).await {
+        Ok(true) => {
             Ok(json::ok(200, Health { status: "ok".into(), database: "ok".into(), time: rfc3339(ctx.clock.now_ms()) }))
         }
-        Ok(_) => Err(AppError::ServiceUnavailable("database answered unexpectedly".into())),
+        Ok(false) => Err(AppError::ServiceUnavailable("database answered unexpectedly".into())),
         Err(e) => {
             tracing::error!(cause = %e, "health check: database unreachable");
             Err(AppError::ServiceUnavailable("database unreachable".into()))

@@ -9,6 +9,7 @@ pub mod json;
 pub mod paging;
 pub mod permissions;
 pub mod route;
+pub mod store;
 
 use crate::error::AppError;
 use crate::ports::{Clock, Config, Mail, PasswordHasher, Random, Sql};

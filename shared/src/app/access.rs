@@ -1,12 +1,10 @@
 //! Authentication and authorization, done once for every route from the route table:
 //! handlers receive a caller who is known and allowed (SPEC IAM-9, IAM-10).
 
-use crate::api::permissions::Role;
 use crate::api::route::{Access, Params, Route};
 use crate::api::{Call, Caller, Context, Member, Request};
 use crate::error::AppError;
 use crate::identity::tokens;
-use crate::params;
 use crate::sql::Scope;
 
 pub async fn authorize<'r>(
@@ -61,15 +59,8 @@ pub(super) fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, A
 
 /// A workspace the caller does not belong to, or that is archived, does not exist for them.
 async fn membership(ctx: &Context<'_>, workspace_id: &str, user_id: &str) -> Result<Member, AppError> {
-    let row = ctx
-        .db
-        .query_one(
-            "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
-             WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
-            &params![workspace_id, user_id],
-        )
+    let role = crate::api::store::active_role(ctx.db, workspace_id, user_id)
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?;
-    let role = Role::parse(&row.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
     Ok(Member { workspace_id: workspace_id.to_string(), role })
 }

@@ -17,10 +17,10 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::api::store;
 use crate::api::Call;
 use crate::api::{Context, Response};
 use crate::error::AppError;
-use crate::params;
 use crate::sql::DbError;
 
 pub const TTL_MS: i64 = crate::api::IDEMPOTENCY_TTL_MS;
@@ -107,20 +107,8 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
     let material = request_material(call, &scope);
     let hash = request_hash(&material);
     let now = ctx.clock.now_ms();
-    ctx.db
-        .execute(
-            "DELETE FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2 AND created_at <= ?3",
-            &params![scope.as_str(), key, now - TTL_MS],
-        )
-        .await?;
-    let reserved = ctx
-        .db
-        .execute(
-            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, headers, body, created_at) \
-             VALUES (?1, ?2, ?3, 0, '[]', '', ?4)",
-            &params![scope.as_str(), key, hash.as_str(), now],
-        )
-        .await;
+    store::expire_key(ctx.db, &scope, key, now - TTL_MS).await?;
+    let reserved = store::reserve_key(ctx.db, &scope, key, &hash, now).await;
     match reserved {
         Ok(_) => {}
         Err(DbError::Unique(_)) => return replay(ctx, &scope, key, &hash, &material).await,
@@ -138,22 +126,12 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
                 body: String::from_utf8_lossy(&response.body).into_owned(),
             };
             let sealed = seal(ctx, &material, &stored)?;
-            ctx.db
-                .execute(
-                    "UPDATE idempotency_keys SET status = ?3, headers = '[]', body = ?4 WHERE scope = ?1 AND idem_key = ?2",
-                    &params![scope.as_str(), key, i64::from(response.status), sealed],
-                )
-                .await?;
+            store::answer_key(ctx.db, &scope, key, response.status, sealed).await?;
             Ok(response)
         }
         Err(err) => {
             // Nothing was done; the key is free for a corrected retry.
-            ctx.db
-                .execute(
-                    "DELETE FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2",
-                    &params![scope.as_str(), key],
-                )
-                .await?;
+            store::release_key(ctx.db, &scope, key).await?;
             Err(err)
         }
     }
@@ -161,24 +139,16 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
 
 async fn replay(ctx: &Context<'_>, scope: &str, key: &str, hash: &str, material: &[u8]) -> Result<Response, AppError> {
     let in_progress = || AppError::Conflict("a request with this Idempotency-Key is in progress".into());
-    let row = ctx
-        .db
-        .query_one(
-            "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2",
-            &params![scope, key],
-        )
-        .await?
-        .ok_or_else(in_progress)?;
-    if row.text("request_hash")? != hash {
+    let (request_hash, status, body) = store::key(ctx.db, scope, key).await?.ok_or_else(in_progress)?;
+    if request_hash != hash {
         return Err(AppError::IdempotencyKeyReused);
     }
-    let status = row.int("status")?;
     if status == 0 {
         return Err(in_progress());
     }
     // Only this exact request opens the answer; anything else (an answer stored before answers
     // were sealed) is refused rather than served.
-    let stored = open(ctx, material, &row.text("body")?).ok_or(AppError::IdempotencyKeyReused)?;
+    let stored = open(ctx, material, &body).ok_or(AppError::IdempotencyKeyReused)?;
     let mut response = Response {
         status: u16::try_from(status).unwrap_or(500),
         headers: stored.headers,

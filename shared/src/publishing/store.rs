@@ -245,3 +245,8 @@ pub async fn page(
     let values = params![workspace_id, f.limit_to, f.status, f.from, f.to, after, limit + 1];
     db.query(&sql, &values).await?.iter().map(decode).collect()
 }
+
+/// Purges the OAuth states that expired before `before`.
+pub async fn purge_oauth_states(db: &dyn Sql, before: i64) -> Result<u64, AppError> {
+    Ok(db.execute("DELETE FROM oauth_states WHERE expires_at < ?1", &params![before]).await?)
+}

@@ -92,3 +92,8 @@ pub fn spend_all(user_id: &str, purpose: &str, now: i64) -> Statement {
         params![user_id, purpose, now],
     )
 }
+
+/// Purges the tokens that expired before `before`.
+pub async fn purge(db: &dyn Sql, before: i64) -> Result<u64, AppError> {
+    Ok(db.execute("DELETE FROM email_tokens WHERE expires_at < ?1", &params![before]).await?)
+}

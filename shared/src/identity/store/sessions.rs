@@ -155,3 +155,15 @@ pub fn revoke_all(user_id: &str, keep: Option<&str>, now: i64) -> Statement {
         ),
     }
 }
+
+/// Purges the refresh tokens that expired before `before`, then the sessions left without
+/// any; how many tokens.
+pub async fn purge(db: &dyn Sql, before: i64) -> Result<u64, AppError> {
+    let purged = db.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", &params![before]).await?;
+    db.execute(
+        "DELETE FROM sessions WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = sessions.id)",
+        &[],
+    )
+    .await?;
+    Ok(purged)
+}

@@ -200,6 +200,11 @@ pub fn revoke_sent(workspace_id: &str, inviter: &str, now_role: Option<Role>) ->
     )
 }
 
+/// Purges the invitations never accepted that expired before `before`; how many.
+pub async fn purge_expired(db: &dyn Sql, before: i64) -> Result<u64, AppError> {
+    Ok(db.execute("DELETE FROM invites WHERE accepted_at IS NULL AND expires_at < ?1", &params![before]).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
