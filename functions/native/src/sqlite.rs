@@ -99,15 +99,12 @@ impl Raw for RawSqlite<'_> {
     }
 }
 
-/// Runs `work` to completion: rusqlite never waits, so the runner's futures are ready at once.
-fn ready<T>(work: impl std::future::Future<Output = T>) -> T {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut work = std::pin::pin!(work);
-    loop {
-        if let std::task::Poll::Ready(v) = work.as_mut().poll(&mut cx) {
-            return v;
-        }
+/// Runs the runner over rusqlite, which never waits: its future is ready on the first poll.
+fn ready(work: impl std::future::Future<Output = Result<Report, DbError>>) -> Result<Report, DbError> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(work).poll(&mut cx) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(DbError::Other("the SQLite migration runner waited".into())),
     }
 }
 
