@@ -141,6 +141,28 @@ mod tests {
     }
 
     #[test]
+    fn the_route_adopts_the_ledger_it_kept_before() {
+        let db = fresh_sqlite();
+        let auth = format!("Bearer {SECRET}");
+        let migrate = || {
+            block_on(serve(&post(Some(&auth)), SECRET, "req_4", async || {
+                Ok((Box::new(&db) as Box<dyn Raw + '_>, Dialect::Sqlite))
+            }))
+        };
+        assert_eq!(migrate().status, 200);
+        // What an older component left: its own ledger, versions without `.sql`.
+        db.0.execute_batch(
+            "CREATE TABLE spin_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL); \
+             INSERT INTO spin_migrations SELECT replace(name, '.sql', ''), 0 FROM schema_migrations; \
+             DROP TABLE schema_migrations;",
+        )
+        .unwrap();
+        let b = body(&migrate());
+        assert_eq!(b["data"]["adopted"], serde_json::json!(["spin_migrations"]));
+        assert_eq!(b["data"]["applied"], serde_json::json!([]), "nothing applied twice");
+    }
+
+    #[test]
     fn database_failures_answer_the_envelope_without_the_cause() {
         let auth = format!("Bearer {SECRET}");
         let r = block_on(serve(&post(Some(&auth)), SECRET, "req_3", async || {
