@@ -15,6 +15,7 @@ if ! grep -q '^TOKEN_KEYS=' .dev.vars; then
   printf 'TOKEN_KEYS="local1:%s"\n' "$(head -c 32 /dev/urandom | base64 -w0)" >> .dev.vars
 fi
 log "applying D1 migrations to the local database (.wrangler/state)"
+adopt_d1_ledger --local
 CI=1 "$WRANGLER" d1 migrations apply DB --local
 log "serving Herald at http://localhost:8787 (Ctrl-C stops)"
 # --test-scheduled: GET /__scheduled?cron=*+*+*+*+* fires the cron (publishing what is due).

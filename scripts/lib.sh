@@ -175,3 +175,20 @@ fresh_postgres_db() {
   psql -q "$PG_ADMIN" -c "ALTER ROLE herald_app PASSWORD '$PG_APP_PASSWORD'" >/dev/null
   echo "postgres://herald_app:$PG_APP_PASSWORD@$PG_HOST:$PG_PORT/$name"
 }
+
+# ── D1's migration ledger ──────────────────────────────────────────────────────────────
+# adopt_d1_ledger [wrangler d1 args…] (--local [--persist-to DIR] or --remote): a D1 database
+# migrated while wrangler.toml named no migrations_table keeps wrangler's default ledger,
+# d1_migrations. wrangler now keeps schema_migrations (the ledger of every host,
+# herald::sql::migrate); this copies the old entries into it, as the runner adopts an old ledger
+# (shared/src/sql/migrate.rs checks these statements are its own), so nothing applies twice.
+D1_LEDGER_SQL="CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)"
+D1_ADOPT_SQL="INSERT INTO schema_migrations (name, applied_at) SELECT o.name, o.applied_at FROM d1_migrations AS o WHERE NOT EXISTS (SELECT 1 FROM schema_migrations AS s WHERE s.name = o.name) ORDER BY o.id"
+adopt_d1_ledger() {
+  local found
+  found=$(CI=1 "$WRANGLER" d1 execute DB "$@" --json \
+    --command "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'd1_migrations'") || return 1
+  grep -q '"d1_migrations"' <<<"$found" || return 0
+  log "adopting the old D1 ledger d1_migrations into schema_migrations"
+  CI=1 "$WRANGLER" d1 execute DB "$@" --command "$D1_LEDGER_SQL; $D1_ADOPT_SQL; DROP TABLE d1_migrations" >/dev/null
+}

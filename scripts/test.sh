@@ -5,7 +5,7 @@
 #      the Spin components built and checked against spin.toml, and the suite against them
 #      under a real Spin host;
 #   3. the suite in process over PostgreSQL (as the application role, under row-level security),
-#      the second-wall test, and migrations run twice at once;
+#      the second-wall test, and migrations run twice at once and adopting the old ledgers;
 #   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
 #      README's walkthrough as written;
 #   5. the suite against the real Worker over PostgreSQL through Hyperdrive's local connection
@@ -70,6 +70,8 @@ cargo build --quiet -p herald-native --bin herald-migrate
 pg_url=$(fresh_postgres_db "herald_test_inproc_$run_id")
 HERALD_TEST_DATABASE_URL=$pg_url HERALD_REQUIRE_POSTGRES=1 HERALD_TEST_S3_ENDPOINT=$s3_endpoint \
   cargo test --quiet -p herald-tests --test suite --test row_level_security --test presigned_urls
+log "   the one migration runner on Postgres: two runs at once, the old ledgers adopted"
+HERALD_TEST_PG_ADMIN_URL=$PG_ADMIN HERALD_REQUIRE_POSTGRES=1 cargo test --quiet -p herald-native --test migrate
 
 test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" "tests/src/${2:-lib}.rs"; }
 secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)

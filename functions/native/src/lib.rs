@@ -10,7 +10,7 @@ mod sqlite;
 pub use blobs::{s3_blobs, MemoryBlobs};
 pub use http::ReqwestHttp;
 
-pub use sqlite::SqliteDb;
+pub use sqlite::{migrate_file, migrations_in, SqliteDb};
 
 use herald::ports::{Clock, Random};
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use herald::sql::{DbError, Row, Sql, Statement, Value};
+use herald::sql::migrate::{self, Migration, Report};
+use herald::sql::{DbError, Dialect, Raw, Row, Sql, Statement, Value};
 use rusqlite::limits::Limit;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
@@ -78,6 +79,63 @@ fn run_execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, Db
     stmt.execute(refs.as_slice()).map(|n| n as u64).map_err(map_err)
 }
 
+/// One rusqlite connection, statement by statement, for the migration runner.
+struct RawSqlite<'a>(&'a Connection);
+
+#[async_trait(?Send)]
+impl Raw for RawSqlite<'_> {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let mut stmt = self.0.prepare(sql).map_err(map_err)?;
+        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&dyn ToSql> = bound.iter().map(|p| p as &dyn ToSql).collect();
+        // Stepped through, not `execute`: a statement may answer rows (a PRAGMA).
+        let mut rows = stmt.query(refs.as_slice()).map_err(map_err)?;
+        while rows.next().map_err(map_err)?.is_some() {}
+        Ok(self.0.changes())
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        run_query(self.0, sql, params)
+    }
+}
+
+/// Runs the runner over rusqlite, which never waits: its future is ready on the first poll.
+fn ready(work: impl std::future::Future<Output = Result<Report, DbError>>) -> Result<Report, DbError> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(work).poll(&mut cx) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(DbError::Other("the SQLite migration runner waited".into())),
+    }
+}
+
+/// Every `*.sql` file of `dir`, in name order: the migrations of a folder given at run time.
+pub fn migrations_in(dir: &Path) -> Result<Vec<Migration>, DbError> {
+    let read = |p: &Path, e: std::io::Error| DbError::Other(format!("{}: {e}", p.display()));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| read(dir, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let sql = std::fs::read_to_string(&file).map_err(|e| read(&file, e))?;
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            Ok(Migration::new(name, sql))
+        })
+        .collect()
+}
+
+/// Applies `list` to the SQLite file at `path` with the one runner. Safe to run twice and
+/// concurrently (each migration takes the write lock up front).
+pub fn migrate_file(path: &Path, list: &[Migration]) -> Result<Report, DbError> {
+    let conn = Connection::open(path).map_err(map_err)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;").map_err(map_err)?;
+    ready(migrate::apply(&RawSqlite(&conn), Dialect::Sqlite, list))
+}
+
 impl SqliteDb {
     /// A private in-memory database with every migration of `dir` applied.
     pub fn in_memory(migrations: &Path) -> Result<Self, DbError> {
@@ -100,17 +158,7 @@ impl SqliteDb {
             conn.set_limit(limit, value).map_err(map_err)?;
         }
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;").map_err(map_err)?;
-        let mut files: Vec<_> = std::fs::read_dir(migrations)
-            .map_err(|e| DbError::Other(format!("{}: {e}", migrations.display())))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .collect();
-        files.sort();
-        for file in files {
-            let sql = std::fs::read_to_string(&file).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
-            conn.execute_batch(&sql).map_err(|e| DbError::Other(format!("{}: {e}", file.display())))?;
-        }
+        ready(migrate::apply(&RawSqlite(&conn), Dialect::Sqlite, &migrations_in(migrations)?))?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 

@@ -1,98 +1,116 @@
-//! The Sql port over a tokio-postgres client. How the client is connected is the host's
-//! business (a TCP socket natively, a Worker socket through Hyperdrive); everything after
-//! that is here, once. Every statement and batch runs in a transaction that first sets the
-//! tenant settings row-level security reads.
+//! The Sql port over Postgres, once, for every host: placeholders rewritten, one transaction at
+//! a time on the connection, each statement and batch in a transaction that first sets the
+//! tenant settings row-level security reads. What speaks the protocol is a [`PgConnection`]:
+//! tokio-postgres (the default feature, `tokio_pg`; native hosts and the Worker through
+//! Hyperdrive) or Spin's pg (implemented in functions/spin).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::error::Error;
 
 use async_trait::async_trait;
-use bytes::BytesMut;
-use futures_util::future::{join_all, try_join_all};
+use futures_util::lock::Mutex;
 use herald::sql::pg::{rewrite_placeholders, scope_settings};
-use herald::sql::{DbError, Row, Scope, Sql, Statement as Stmt, Value};
-use serde_json::{Map, Number, Value as Json};
-use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
-use tokio_postgres::{Client, Statement};
+use herald::sql::{DbError, Raw, Row, Scope, Sql, Statement, Value};
 
-pub struct PgSql {
-    client: Client,
-    scope: RefCell<Scope>,
-    prepared: RefCell<HashMap<String, Statement>>,
-    /// One transaction at a time on this connection.
-    lock: tokio::sync::Mutex<()>,
+#[cfg(feature = "tokio-postgres")]
+mod tokio_pg;
+#[cfg(feature = "tokio-postgres")]
+pub use tokio_pg::{map_err, TokioPg};
+
+/// One statement of a transaction, with `$N` placeholders.
+pub enum Step<'a> {
+    /// Its rows are wanted.
+    Query(String, &'a [Value]),
+    /// The number of rows it changed is wanted.
+    Execute(String, &'a [Value]),
 }
 
-/// A domain value bound to whatever type Postgres inferred for the parameter.
-#[derive(Debug)]
-struct Param<'a>(&'a Value);
+/// What one [`Step`] answered.
+pub enum Answer {
+    Rows(Vec<Row>),
+    Changed(u64),
+}
 
-impl ToSql for Param<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
-        match self.0 {
-            Value::Null => Ok(IsNull::Yes),
-            Value::Int(i) => match *ty {
-                Type::INT8 => i.to_sql(ty, out),
-                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
-                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
-                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
-                Type::BOOL => (*i != 0).to_sql(ty, out),
-                Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
-                _ => Err(format!("cannot bind an integer to {ty}").into()),
-            },
-            Value::Real(f) => match *ty {
-                Type::FLOAT8 => f.to_sql(ty, out),
-                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
-                _ => Err(format!("cannot bind a real to {ty}").into()),
-            },
-            Value::Text(s) => match *ty {
-                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => s.as_str().to_sql(ty, out),
-                _ => Err(format!("cannot bind text to {ty}").into()),
-            },
+/// A Postgres driver: statements one by one (the [`Raw`] the migration runner also drives) and
+/// a whole transaction, which a driver that pipelines sends in as few round trips as it can.
+#[async_trait(?Send)]
+pub trait PgConnection: Raw {
+    /// `BEGIN`, then `setup` (no parameters), then every step, then `COMMIT`: one transaction.
+    /// The first failure rolls it back and is the answer.
+    async fn transaction(&self, setup: &str, steps: &[Step<'_>]) -> Result<Vec<Answer>, DbError> {
+        one_by_one(self, setup, steps).await
+    }
+}
+
+/// [`PgConnection::transaction`] a statement at a time.
+pub async fn one_by_one<C: Raw + ?Sized>(conn: &C, setup: &str, steps: &[Step<'_>]) -> Result<Vec<Answer>, DbError> {
+    conn.exec("BEGIN", &[]).await?;
+    let work = async {
+        conn.exec(setup, &[]).await?;
+        let mut answers = Vec::with_capacity(steps.len());
+        for step in steps {
+            answers.push(match step {
+                Step::Query(sql, params) => Answer::Rows(conn.rows(sql, params).await?),
+                Step::Execute(sql, params) => Answer::Changed(conn.exec(sql, params).await?),
+            });
+        }
+        Ok(answers)
+    };
+    match work.await {
+        Ok(answers) => {
+            conn.exec("COMMIT", &[]).await?;
+            Ok(answers)
+        }
+        Err(e) => {
+            let _ = conn.exec("ROLLBACK", &[]).await;
+            Err(e)
         }
     }
-
-    fn accepts(_: &Type) -> bool {
-        true
-    }
-
-    to_sql_checked!();
 }
 
-pub fn map_err(e: tokio_postgres::Error) -> DbError {
-    let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
-    match e.code() {
-        Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbError::Unique(message),
-        Some(c) if c.code().starts_with("23") => DbError::Constraint(message),
-        _ => DbError::Other(message),
+// Written twice only for the default driver: `PgSql` alone names the tokio-postgres one.
+/// The Sql port over one Postgres connection.
+#[cfg(feature = "tokio-postgres")]
+pub struct PgSql<C: PgConnection = TokioPg> {
+    conn: C,
+    scope: RefCell<Scope>,
+    /// One transaction at a time on this connection.
+    lock: Mutex<()>,
+}
+
+/// The Sql port over one Postgres connection.
+#[cfg(not(feature = "tokio-postgres"))]
+pub struct PgSql<C: PgConnection> {
+    conn: C,
+    scope: RefCell<Scope>,
+    /// One transaction at a time on this connection.
+    lock: Mutex<()>,
+}
+
+impl<C: PgConnection> PgSql<C> {
+    pub fn over(conn: C) -> Self {
+        Self { conn, scope: RefCell::new(Scope::default()), lock: Mutex::new(()) }
+    }
+
+    /// The connection, for what runs outside the port's transactions (the migration runner).
+    pub fn connection(&self) -> &C {
+        &self.conn
+    }
+
+    /// Runs `steps` in one transaction under the current scope.
+    async fn run(&self, steps: &[Step<'_>]) -> Result<Vec<Answer>, DbError> {
+        let _one = self.lock.lock().await;
+        let setup = set_scope(&self.scope.borrow());
+        self.conn.transaction(&setup, steps).await
     }
 }
 
-fn decode(row: &tokio_postgres::Row) -> Result<Row, DbError> {
-    let mut map = Map::with_capacity(row.len());
-    for (i, col) in row.columns().iter().enumerate() {
-        let err = |e: tokio_postgres::Error| DbError::Decode(col.name().into(), e.to_string());
-        let value = match *col.type_() {
-            Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(err)?.map(Json::Bool),
-            Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(err)?.map(|v| Json::Number(v.into())),
-            Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(err)?.map(|v| Json::Number(v.into())),
-            Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(err)?.map(|v| Json::Number(v.into())),
-            Type::FLOAT4 => row
-                .try_get::<_, Option<f32>>(i)
-                .map_err(err)?
-                .and_then(|v| Number::from_f64(v.into()))
-                .map(Json::Number),
-            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(err)?.and_then(Number::from_f64).map(Json::Number),
-            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
-                row.try_get::<_, Option<String>>(i).map_err(err)?.map(Json::String)
-            }
-            ref other => return Err(DbError::Decode(col.name().into(), format!("unsupported type {other}"))),
-        };
-        map.insert(col.name().to_string(), value.unwrap_or(Json::Null));
-    }
-    Ok(Row(map))
+/// The tenant settings as one statement without parameters.
+fn set_scope(scope: &Scope) -> String {
+    let sets: Vec<String> = scope_settings(scope)
+        .iter()
+        .map(|(k, v)| format!("set_config({}, {}, true)", literal(k), literal(v)))
+        .collect();
+    format!("SELECT {}", sets.join(", "))
 }
 
 /// Single quotes doubled: the settings are ids and hashes, but nothing is trusted.
@@ -100,90 +118,12 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-impl PgSql {
-    pub fn new(client: Client) -> Self {
-        Self {
-            client,
-            scope: RefCell::new(Scope::default()),
-            prepared: RefCell::new(HashMap::new()),
-            lock: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    async fn prepare(&self, sql: &str) -> Result<Statement, DbError> {
-        if let Some(s) = self.prepared.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let statement = self.client.prepare(&rewrite_placeholders(sql)).await.map_err(map_err)?;
-        self.prepared.borrow_mut().insert(sql.to_string(), statement.clone());
-        Ok(statement)
-    }
-
-    /// BEGIN and the tenant settings, as one simple query.
-    async fn begin(&self) -> Result<(), DbError> {
-        let scope = self.scope.borrow().clone();
-        let sets: Vec<String> = scope_settings(&scope)
-            .iter()
-            .map(|(k, v)| format!("set_config({}, {}, true)", literal(k), literal(v)))
-            .collect();
-        self.client.batch_execute(&format!("BEGIN; SELECT {}", sets.join(", "))).await.map_err(map_err)
-    }
-
-    /// Runs `work` over `sqls`, prepared, in a transaction that first sets the tenant scope —
-    /// in as few round trips as tokio-postgres's pipelining allows (requests polled together
-    /// on one connection travel together): one when every statement is already prepared
-    /// (BEGIN, the statements and COMMIT at once), else two (BEGIN with the prepares, then the
-    /// statements with COMMIT; a Hyperdrive connection is new for every invocation). After a
-    /// failed statement Postgres answers the COMMIT with a rollback, so the first error is
-    /// the outcome and nothing was written.
-    async fn transaction<T, F, Fut>(&self, sqls: &[&str], work: F) -> Result<T, DbError>
-    where
-        F: FnOnce(Vec<Statement>) -> Fut,
-        Fut: std::future::Future<Output = Result<T, DbError>>,
-    {
-        let _one = self.lock.lock().await;
-        let cached: Option<Vec<Statement>> = {
-            let prepared = self.prepared.borrow();
-            sqls.iter().map(|s| prepared.get(*s).cloned()).collect()
-        };
-        let (result, committed) = match cached {
-            Some(statements) => {
-                let (began, result, committed) =
-                    futures_util::join!(self.begin(), work(statements), self.client.batch_execute("COMMIT"));
-                (began.and(result), committed)
-            }
-            None => {
-                let (began, prepared) =
-                    futures_util::join!(self.begin(), try_join_all(sqls.iter().map(|s| self.prepare(s))));
-                match began.and(prepared) {
-                    Ok(statements) => futures_util::join!(work(statements), self.client.batch_execute("COMMIT")),
-                    Err(e) => (Err(e), Ok(())),
-                }
-            }
-        };
-        match (result, committed) {
-            (Ok(v), Ok(())) => Ok(v),
-            (Err(e), _) => {
-                // Rolled back by the COMMIT already, unless it never ran: said again.
-                let _ = self.client.batch_execute("ROLLBACK").await;
-                Err(e)
-            }
-            (Ok(_), Err(e)) => Err(map_err(e)),
-        }
-    }
-}
-
-/// Each value bound to the type Postgres inferred for its parameter.
-fn bind(params: &[Value]) -> Vec<Param<'_>> {
-    params.iter().map(Param).collect()
-}
-
-fn as_refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
-    bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+fn unexpected() -> DbError {
+    DbError::Other("the Postgres driver answered another kind of result".into())
 }
 
 #[async_trait(?Send)]
-impl Sql for PgSql {
+impl<C: PgConnection> Sql for PgSql<C> {
     fn dialect(&self) -> herald::sql::Dialect {
         herald::sql::Dialect::Postgres
     }
@@ -197,37 +137,38 @@ impl Sql for PgSql {
     }
 
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let bound = bind(params);
-        let refs = as_refs(&bound);
-        self.transaction(&[sql], |st| async move {
-            let rows = self.client.query(&st[0], &refs).await.map_err(map_err)?;
-            rows.iter().map(decode).collect()
-        })
-        .await
+        match self.run(&[Step::Query(rewrite_placeholders(sql), params)]).await?.pop() {
+            Some(Answer::Rows(rows)) => Ok(rows),
+            _ => Err(unexpected()),
+        }
     }
 
     async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let bound = bind(params);
-        let refs = as_refs(&bound);
-        self.transaction(&[sql], |st| async move { self.client.execute(&st[0], &refs).await.map_err(map_err) }).await
+        match self.run(&[Step::Execute(rewrite_placeholders(sql), params)]).await?.pop() {
+            Some(Answer::Changed(n)) => Ok(n),
+            _ => Err(unexpected()),
+        }
     }
 
-    async fn batch(&self, statements: &[Stmt]) -> Result<Vec<u64>, DbError> {
-        let sqls: Vec<&str> = statements.iter().map(|s| s.sql.as_ref()).collect();
-        let bound: Vec<Vec<Param<'_>>> = statements.iter().map(|s| bind(&s.params)).collect();
-        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = bound.iter().map(|b| as_refs(b)).collect();
-        // Every statement in flight at once, in order; after the first failure the others
-        // fail too (the transaction is aborted) and the first error is the one reported.
-        self.transaction(&sqls, |prepared| async move {
-            let runs = join_all(prepared.iter().zip(&refs).map(|(st, r)| self.client.execute(st, r))).await;
-            runs.into_iter().map(|r| r.map_err(map_err)).collect::<Result<Vec<u64>, DbError>>()
-        })
-        .await
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
+        let steps: Vec<Step<'_>> =
+            statements.iter().map(|s| Step::Execute(rewrite_placeholders(&s.sql), &s.params)).collect();
+        self.run(&steps)
+            .await?
+            .into_iter()
+            .map(|a| match a {
+                Answer::Changed(n) => Ok(n),
+                Answer::Rows(_) => Err(unexpected()),
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+    use herald::params;
+
     use super::*;
 
     #[test]
@@ -235,12 +176,83 @@ mod tests {
         assert_eq!(literal("a'b"), "'a''b'");
     }
 
+    /// Records what reaches the connection; fails the statements that contain `fail_on`.
+    #[derive(Default)]
+    struct Recorder {
+        log: RefCell<Vec<(String, Vec<Value>)>>,
+        fail_on: Option<&'static str>,
+    }
+
+    impl Recorder {
+        fn answer(&self, sql: &str, params: &[Value]) -> Result<(), DbError> {
+            self.log.borrow_mut().push((sql.to_string(), params.to_vec()));
+            match self.fail_on {
+                Some(f) if sql.contains(f) => Err(DbError::Unique("boom".into())),
+                _ => Ok(()),
+            }
+        }
+
+        fn statements(&self) -> Vec<String> {
+            self.log.borrow().iter().map(|(s, _)| s.clone()).collect()
+        }
+    }
+
+    #[async_trait(?Send)]
+    impl Raw for Recorder {
+        async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+            self.answer(sql, params).map(|()| 1)
+        }
+
+        async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+            self.answer(sql, params).map(|()| Vec::new())
+        }
+    }
+
+    impl PgConnection for Recorder {}
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        f.now_or_never().expect("the recorder never waits")
+    }
+
     #[test]
-    fn integers_bind_to_the_inferred_width() {
-        let mut out = BytesMut::new();
-        assert!(Param(&Value::Int(7)).to_sql(&Type::INT4, &mut out).is_ok());
-        assert!(Param(&Value::Int(i64::MAX)).to_sql(&Type::INT4, &mut out).is_err());
-        assert!(Param(&Value::Text("x".into())).to_sql(&Type::INT8, &mut out).is_err());
-        assert!(matches!(Param(&Value::Null).to_sql(&Type::INT8, &mut out), Ok(IsNull::Yes)));
+    fn statements_run_in_a_scoped_transaction() {
+        let db = PgSql::over(Recorder::default());
+        db.set_scope(Scope { user_id: Some("u1".into()), workspace_id: Some("w1".into()), ..Default::default() });
+        run(db.query("SELECT * FROM t WHERE a = ?1 AND b = '?2'", &params!["x"])).unwrap();
+        let log = db.conn.log.borrow();
+        let sql: Vec<&str> = log.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(sql[0], "BEGIN");
+        assert!(sql[1].contains("set_config('app.user_id', 'u1', true), set_config('app.workspace_id', 'w1', true)"));
+        assert_eq!(sql[2..], ["SELECT * FROM t WHERE a = $1 AND b = '?2'", "COMMIT"]);
+        assert_eq!(log[2].1, params!["x"]);
+    }
+
+    #[test]
+    fn batches_roll_back_on_the_first_failure() {
+        let db = PgSql::over(Recorder { fail_on: Some("second"), ..Default::default() });
+        db.set_scope(Scope { system: true, ..Default::default() });
+        let result = run(db.batch(&[
+            Statement::new("UPDATE first SET a = ?1", params![1]),
+            Statement::new("UPDATE second SET a = ?1", params![2]),
+            Statement::new("UPDATE third SET a = ?1", params![3]),
+        ]));
+        assert!(matches!(result, Err(DbError::Unique(_))));
+        let statements = db.conn.statements();
+        assert!(statements[1].contains("set_config('app.system', 'on', true)"));
+        assert_eq!(
+            statements[2..],
+            ["UPDATE first SET a = $1", "UPDATE second SET a = $1", "ROLLBACK"].map(String::from)
+        );
+    }
+
+    #[test]
+    fn the_scope_is_kept_until_changed() {
+        let db = PgSql::over(Recorder::default());
+        assert_eq!(db.scope(), Scope::default());
+        let s = Scope { invite_token_hash: Some("h'".into()), ..Default::default() };
+        db.set_scope(s.clone());
+        assert_eq!(db.scope(), s);
+        run(db.execute("DELETE FROM t", &[])).unwrap();
+        assert!(db.conn.statements()[1].contains("set_config('app.invite_token_hash', 'h''', true)"));
     }
 }

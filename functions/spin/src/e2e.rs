@@ -13,9 +13,10 @@ use herald::{Context, Request, Response};
 use serde_json::{json, Value as Json};
 
 use crate::db::tests::Rusqlite;
-use crate::db::{Raw, SqliteSql};
-use crate::migrations::{self, Dialect};
+use crate::db::SqliteSql;
+use crate::migrations;
 use crate::settings::Variables;
+use herald::sql::{Dialect, Raw};
 
 struct FixedClock;
 
@@ -94,7 +95,7 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
         // Migrate through the route, as an operator would.
         let req = request("POST", migrations::ROUTE, Some(TICK), None);
         assert!(migrations::is_migrate_request(&req, config.tick_secret.as_deref()));
-        let r = migrations::serve(&req, TICK, "req_m", FixedClock.now_ms(), async || {
+        let r = migrations::serve(&req, TICK, "req_m", async || {
             // On Spin the route opens its own connection; here it borrows the test's.
             Ok((Box::new(db.raw()) as Box<dyn Raw + '_>, Dialect::Sqlite))
         })

@@ -14,13 +14,15 @@ use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::media::s3::S3Blobs;
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
 use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
-use herald::sql::{DbError, Row, Sql, Value};
+use herald::sql::{DbError, Dialect, Raw, Row, Sql, Value};
 use herald::AppError;
 use http_body_util::{BodyExt, Full};
 use spin_sdk::http::body::IncomingBodyExt;
 
-use crate::db::{PgSql, Raw, SqliteSql};
-use crate::migrations::{self, Dialect};
+use herald_postgres::{PgConnection, PgSql};
+
+use crate::db::SqliteSql;
+use crate::migrations;
 use crate::settings::{present, MailProvider, Variables};
 use crate::values::{pg_param, pg_row, pg_sdk_error, sqlite_error, sqlite_param, sqlite_row};
 
@@ -92,8 +94,8 @@ impl Raw for SpinSqlite {
     }
 }
 
-/// Spin's Postgres: the host lends one pooled connection for the resource's lifetime, so
-/// the transactions of `PgSql` hold.
+/// Spin's Postgres, a driver of herald-postgres's `PgSql`: the host lends one pooled connection
+/// for the resource's lifetime, so the transactions of `PgSql` hold.
 struct SpinPg(spin_sdk::pg::Connection);
 
 impl SpinPg {
@@ -118,6 +120,9 @@ impl Raw for SpinPg {
         rows.into_iter().map(|r| pg_row(&columns, r)).collect()
     }
 }
+
+/// A statement at a time: Spin's pg runs one per call.
+impl PgConnection for SpinPg {}
 
 /// Rate-limit counters in Spin's default key-value store (`key_value_stores = ["default"]`),
 /// one entry per caller (`window:count`, overwritten as windows pass). A read then a write:
@@ -148,7 +153,7 @@ enum Db {
 impl Db {
     async fn open(vars: &Variables) -> Result<Db, DbError> {
         Ok(match &vars.database_url {
-            Some(url) => Db::Pg(PgSql::new(SpinPg::open(url).await?)),
+            Some(url) => Db::Pg(PgSql::over(SpinPg::open(url).await?)),
             None => Db::Sqlite(SqliteSql::new(SpinSqlite::open().await?)),
         })
     }
@@ -336,7 +341,7 @@ async fn with_context<T>(
 
 async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) -> herald::Response {
     let request_id = herald::app::request_id(domain, new_request_id);
-    migrations::serve(domain, tick_secret, &request_id, SystemClock.now_ms(), async || match vars.migration_url() {
+    migrations::serve(domain, tick_secret, &request_id, async || match vars.migration_url() {
         Some(url) => Ok((Box::new(SpinPg::open(url).await?) as Box<dyn Raw>, Dialect::Postgres)),
         None => Ok((Box::new(SpinSqlite::open().await?) as Box<dyn Raw>, Dialect::Sqlite)),
     })

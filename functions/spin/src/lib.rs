@@ -3,10 +3,11 @@
 //!
 //! Everything that does not need a Spin host is plain code, compiled and tested natively:
 //! reading the variables into a `Config` ([`settings`]), mapping values, rows and errors
-//! between the SDK and the Sql port ([`values`]), the transaction logic of both adapters
-//! ([`db`]), the migrations with their route ([`migrations`]) and the outbound request with
-//! its `Content-Length` ([`outbound`]). The host glue
-//! (`host`, wasm32 only) opens the connections, reads the variables and calls `herald::handle`.
+//! between the SDK and the Sql port ([`values`]), the SQLite adapter's transactions ([`db`];
+//! Postgres is herald-postgres's `PgSql` over Spin's pg), the migrate route over the one runner
+//! ([`migrations`]) and the outbound request with its `Content-Length` ([`outbound`]). The host
+//! glue (`host`, wasm32 only) opens the connections, reads the variables and calls
+//! `herald::handle`.
 
 pub mod components;
 pub mod db;

@@ -2,7 +2,9 @@
 //! dialect shared by SQLite/D1 and Postgres; adapters rewrite what they must. D1 has no
 //! interactive transactions, so multi-row writes go through [`Sql::batch`], which is atomic.
 
+pub mod migrate;
 pub mod pg;
+pub mod split;
 
 use std::borrow::Cow;
 
@@ -195,5 +197,29 @@ pub trait Sql {
 
     async fn query_one(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params).await?.into_iter().next())
+    }
+}
+
+/// One connection, statement by statement: SQL goes through as given (in the connection's own
+/// placeholders), with no transaction and no scope of its own. The migration runner drives one;
+/// adapters build the [`Sql`] port over one.
+#[async_trait(?Send)]
+pub trait Raw {
+    /// Runs one statement; answers the rows it changed.
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
+
+    /// Runs one statement; answers its rows.
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+}
+
+/// A borrowed connection is a connection.
+#[async_trait(?Send)]
+impl<T: Raw + ?Sized> Raw for &T {
+    async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        (**self).exec(sql, params).await
+    }
+
+    async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        (**self).rows(sql, params).await
     }
 }

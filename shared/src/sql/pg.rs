@@ -48,12 +48,6 @@ pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 5] {
     ]
 }
 
-/// One statement that applies [`scope_settings`] with parameters `$1…$5`.
-pub const SET_SCOPE_SQL: &str =
-    "SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true), \
-     set_config('app.invite_token_hash', $3, true), set_config('app.system', $4, true), \
-     set_config('app.review_token_hash', $5, true)";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +71,5 @@ mod tests {
         assert_eq!(s[4], ("app.review_token_hash", String::new()));
         let r = scope_settings(&Scope { review_token_hash: Some("h".into()), ..Default::default() });
         assert_eq!(r[4].1, "h");
-        assert_eq!(SET_SCOPE_SQL.matches("set_config(").count(), r.len(), "one parameter per setting");
     }
 }
