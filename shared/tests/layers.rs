@@ -337,7 +337,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "approvals::review_page",
     "collab::comments",
     "collab::notifications",
-    "mail",
     "publishing::engine",
     "publishing::oauth",
 ];
@@ -356,7 +355,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "collab::comments",
     "collab::notifications",
     "health",
-    "mail",
     "maintenance",
     "publishing::oauth",
 ];

@@ -6,13 +6,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::json::{self, Envelope};
-use crate::api::{Call, Context, Response};
-use crate::error::{AppError, ErrorEnvelope};
-use crate::params;
+use crate::error::AppError;
 use crate::ports::{Http, HttpRequest};
 use crate::sql::Sql;
-use crate::validate::rfc3339;
+
+pub mod handlers;
+pub mod store;
 
 pub use crate::ports::{Mail, MailMessage};
 
@@ -29,13 +28,7 @@ impl Mail for DevMailbox<'_> {
         let now = self.clock.now_ms();
         // Increasing within the process, so two mails of one millisecond list newest first.
         let id = crate::api::new_id(self.clock, self.random);
-        self.db
-            .execute(
-                "INSERT INTO dev_mailbox (id, to_address, subject, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                &params![id, m.to.as_str(), m.subject.as_str(), m.text.as_str(), now],
-            )
-            .await?;
-        Ok(())
+        store::keep(self.db, &id, m, now).await
     }
 }
 
@@ -101,57 +94,11 @@ pub struct CaughtMail {
     pub created_at: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/dev/mailbox", tag = "development",
-    params(("to" = Option<String>, Query, description = "Only messages to this address")),
-    responses(
-        (status = 200, description = "Mail caught by the development mailbox, newest first. This route exists only when ENVIRONMENT=development.", body = Envelope<Vec<CaughtMail>>),
-        (status = 404, description = "NOT_FOUND outside development", body = ErrorEnvelope),
-    ))]
-pub async fn mailbox(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    // Addresses are written to in their normalized form: look them up the same way.
-    let to = call.req.query_param("to").map(|t| {
-        crate::validate::Email::parse(&t).map_or_else(|_| t.trim().to_lowercase(), |e| e.as_str().to_string())
-    });
-    let rows = match to {
-        Some(to) => {
-            ctx.db
-                .query(
-                    "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
-                     WHERE to_address = ?1 ORDER BY created_at DESC, id DESC LIMIT 200",
-                    &params![to],
-                )
-                .await?
-        }
-        None => {
-            ctx.db
-                .query(
-                    "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
-                     ORDER BY created_at DESC, id DESC LIMIT 200",
-                    &[],
-                )
-                .await?
-        }
-    };
-    let mails = rows
-        .iter()
-        .map(|r| {
-            Ok(CaughtMail {
-                id: r.text("id")?,
-                to: r.text("to_address")?,
-                subject: r.text("subject")?,
-                text: r.text("body")?,
-                created_at: rfc3339(r.int("created_at")?),
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    Ok(json::ok(200, mails))
-}
-
 use crate::route;
 
 /// The development mailbox.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "mail",
-    routes: &[route!(GET "/api/v1/dev/mailbox", devMailbox, Development, mailbox)],
+    routes: &[route!(GET "/api/v1/dev/mailbox", devMailbox, Development, handlers::mailbox)],
     inputs: &[],
 };
