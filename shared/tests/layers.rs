@@ -354,8 +354,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "approvals::review_page",
     "collab::comments",
     "collab::notifications",
-    "health",
-    "maintenance",
     "publishing::oauth",
 ];
 

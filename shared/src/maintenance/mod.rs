@@ -4,10 +4,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::json::{self, Envelope};
-use crate::api::{Call, Context, Response};
-use crate::error::{AppError, ErrorEnvelope};
+use crate::api::Context;
+use crate::error::AppError;
 use crate::sql::Scope;
+
+pub mod handlers;
 
 /// Spent or expired refresh tokens are kept this long, so a replay is still recognised
 /// as reuse (and revokes its family) rather than as an unknown token.
@@ -41,20 +42,11 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged, publishing })
 }
 
-#[utoipa::path(post, path = "/api/v1/internal/tick", tag = "platform", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Ran the scheduled work once. Authorized by the TICK_SECRET bearer token; the route exists only when TICK_SECRET is set.", body = Envelope<TickReport>),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
-    ))]
-pub async fn tick_route(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, AppError> {
-    Ok(json::ok(200, tick(ctx).await?))
-}
-
 use crate::route;
 
 /// The scheduler's tick.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "maintenance",
-    routes: &[route!(POST "/api/v1/internal/tick", tick, Scheduler, tick_route)],
+    routes: &[route!(POST "/api/v1/internal/tick", tick, Scheduler, handlers::tick_route)],
     inputs: &[],
 };

@@ -1,19 +1,10 @@
-//! `GET /health`: the service answers and its database does (SPEC PL-7).
+//! The health check's handler.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
+use super::Health;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::validate::rfc3339;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    pub status: String,
-    pub database: String,
-    pub time: String,
-}
 
 #[utoipa::path(get, path = "/health", tag = "platform",
     responses(
@@ -32,12 +23,3 @@ pub async fn health(ctx: &Context<'_>, _call: &Call<'_>) -> Result<Response, App
         }
     }
 }
-
-use crate::route;
-
-/// The health check.
-pub const AREA: crate::api::route::Area = crate::api::route::Area {
-    name: "health",
-    routes: &[route!(GET "/health", health, Public, health).unlimited()],
-    inputs: &[],
-};
