@@ -338,7 +338,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "collab::comments",
     "collab::notifications",
     "publishing::engine",
-    "publishing::oauth",
 ];
 
 /// Modules that serve route rows but are not handler rooms today. Shrinks likewise.
@@ -354,7 +353,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "approvals::review_page",
     "collab::comments",
     "collab::notifications",
-    "publishing::oauth",
 ];
 
 /// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.

@@ -168,3 +168,82 @@ pub fn set_slots(workspace_id: &str, id: &str, slots: String, timezone: &str, no
         params![workspace_id, id, slots, timezone, now],
     )
 }
+
+/// Active OAuth accounts of Instagram and Threads whose long-lived token expires by `by`,
+/// soonest first, at most `limit` (every workspace: the tick's renewal).
+pub async fn long_lived_expiring(db: &dyn Sql, by: i64, limit: i64) -> Result<Vec<Account>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM social_accounts WHERE status = 'active' AND auth_kind = 'oauth' \
+         AND platform IN ('instagram', 'threads') AND access_expires_at <= ?1 ORDER BY access_expires_at LIMIT ?2"
+    );
+    db.query(&sql, &params![by, limit]).await?.iter().map(decode).collect()
+}
+
+/// The account must be connected again (its grant was refused): only an active one turns.
+pub fn needs_reconnect(workspace_id: &str, id: &str, reason: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE social_accounts SET status = 'needs_reconnect', last_error = ?3, updated_at = ?4 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status = 'active'",
+        params![workspace_id, id, reason, now],
+    )
+}
+
+/// Takes the account's renewal lease until `until`, only over the credentials read and when no
+/// live lease is held; 1 when taken.
+pub async fn take_renewal_lease(
+    db: &dyn Sql,
+    workspace_id: &str,
+    id: &str,
+    credentials: &str,
+    until: i64,
+    now: i64,
+) -> Result<u64, crate::sql::DbError> {
+    db.execute(
+        "UPDATE social_accounts SET renewal_lease_until = ?3 WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?4 \
+         AND (renewal_lease_until IS NULL OR renewal_lease_until < ?5)",
+        &params![workspace_id, id, until, credentials, now],
+    )
+    .await
+}
+
+/// Gives back the lease taken until `until` (a renewal that failed).
+pub async fn release_renewal_lease(
+    db: &dyn Sql,
+    workspace_id: &str,
+    id: &str,
+    until: i64,
+) -> Result<u64, crate::sql::DbError> {
+    db.execute(
+        "UPDATE social_accounts SET renewal_lease_until = NULL WHERE workspace_id = ?1 AND id = ?2 \
+         AND renewal_lease_until = ?3",
+        &params![workspace_id, id, until],
+    )
+    .await
+}
+
+/// A renewed grant, sealed, to store over the one `account` was read with.
+pub struct Renewed {
+    pub sealed: String,
+    pub key_id: String,
+    pub access_expires_at: Option<i64>,
+    pub now: i64,
+}
+
+/// Stores the renewed grant, access and refresh together, and frees the lease — only over the
+/// credentials `account` was read with (a concurrent renewal wins); 1 when stored.
+pub async fn store_renewed(db: &dyn Sql, account: &Account, r: Renewed) -> Result<u64, crate::sql::DbError> {
+    db.execute(
+        "UPDATE social_accounts SET credentials = ?3, key_id = ?4, access_expires_at = ?5, updated_at = ?6, \
+         renewal_lease_until = NULL WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?7",
+        &params![
+            account.workspace_id.as_str(),
+            account.view.id.as_str(),
+            r.sealed,
+            r.key_id,
+            r.access_expires_at,
+            r.now,
+            account.credentials.as_str()
+        ],
+    )
+    .await
+}

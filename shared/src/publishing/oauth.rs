@@ -31,10 +31,9 @@ use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::identity::tokens;
 use crate::media::sigv4::uri_encode;
-use crate::params;
 use crate::platforms::Platform;
 use crate::ports::HttpRequest;
-use crate::sql::Statement;
+use crate::publishing::store as publications;
 use crate::validate::rfc3339;
 
 /// A state lives ten minutes.
@@ -157,7 +156,7 @@ pub fn base_for(ctx: &Context<'_>, platform: Platform, default: &str) -> String 
         .map_or_else(|| default.to_string(), |(_, url)| url.trim_end_matches('/').to_string())
 }
 
-fn client(ctx: &Context<'_>, platform: Platform) -> Option<(String, String)> {
+pub fn client(ctx: &Context<'_>, platform: Platform) -> Option<(String, String)> {
     ctx.config.oauth_clients.iter().find(|c| c.0 == platform.as_str()).map(|c| (c.1.clone(), c.2.clone()))
 }
 
@@ -165,7 +164,7 @@ pub fn challenge(verifier: &str) -> String {
     B64.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
@@ -200,7 +199,7 @@ pub struct OAuthCallbackInput {
     pub code: String,
 }
 
-fn redirect_allowed(ctx: &Context<'_>, uri: &str) -> bool {
+pub fn redirect_allowed(ctx: &Context<'_>, uri: &str) -> bool {
     let starts = |base: &str| {
         let base = base.trim_end_matches('/');
         !base.is_empty() && (uri == base || uri.starts_with(&format!("{base}/")))
@@ -209,7 +208,7 @@ fn redirect_allowed(ctx: &Context<'_>, uri: &str) -> bool {
     secure && (starts(&ctx.config.app_url) || ctx.config.allowed_origins.iter().any(|o| starts(o)))
 }
 
-fn oauth_platform(name: &str) -> Result<(Platform, &'static Provider), AppError> {
+pub fn oauth_platform(name: &str) -> Result<(Platform, &'static Provider), AppError> {
     Platform::parse(name).and_then(|p| provider(p).map(|pr| (p, pr))).ok_or_else(|| {
         AppError::field("platform", "must be x, linkedin, facebook, instagram, threads or tiktok (OAuth platforms)")
     })
@@ -245,13 +244,17 @@ pub async fn start(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let now = ctx.clock.now_ms();
     let redirect = input.redirect_uri.trim().to_string();
-    ctx.db
-        .execute(
-            "INSERT INTO oauth_states (state_hash, workspace_id, user_id, platform, verifier, redirect_uri, expires_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            &params![state_hash.as_str(), ws.as_str(), me.as_str(), platform.as_str(), sealed, redirect.as_str(), now + STATE_TTL_MS, now],
-        )
-        .await?;
+    let state_row = publications::NewOAuthState {
+        state_hash: &state_hash,
+        workspace_id: &ws,
+        user_id: &me,
+        platform: platform.as_str(),
+        sealed_verifier: sealed,
+        redirect_uri: &redirect,
+        expires_at: now + STATE_TTL_MS,
+        now,
+    };
+    publications::insert_oauth_state(ctx.db, state_row).await?;
     let client_param = if provider.flow == Flow::TikTok { "client_key" } else { "client_id" };
     let code_challenge = challenge(&verifier);
     let mut query = vec![
@@ -270,7 +273,8 @@ pub async fn start(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
 }
 
 /// What a token call trades.
-enum Trade<'a> {
+/// What a token call trades.
+pub enum Trade<'a> {
     /// The authorization code.
     Code { code: &'a str, redirect: &'a str, verifier: &'a str },
     /// A refresh token (Standard, TikTok).
@@ -282,12 +286,12 @@ enum Trade<'a> {
 }
 
 /// A token endpoint's answer.
-struct Grant {
-    access: String,
-    refresh: Option<String>,
-    expires_at: Option<i64>,
+pub struct Grant {
+    pub access: String,
+    pub refresh: Option<String>,
+    pub expires_at: Option<i64>,
     /// The account the platform names in the answer (Instagram's `user_id`, TikTok's `open_id`).
-    user_id: Option<String>,
+    pub user_id: Option<String>,
 }
 
 /// The request a trade makes, as the platform documents it.
@@ -378,7 +382,7 @@ fn token_call(ctx: &Context<'_>, provider: &Provider, id: &str, secret: &str, tr
 }
 
 /// Trades with the platform's token endpoint; a refusal answers (status, description).
-async fn token_request(ctx: &Context<'_>, provider: &Provider, trade: Trade<'_>) -> Result<Grant, (u16, String)> {
+pub async fn token_request(ctx: &Context<'_>, provider: &Provider, trade: Trade<'_>) -> Result<Grant, (u16, String)> {
     let (id, secret) = client(ctx, provider.platform).ok_or((503, "no OAuth client configured".to_string()))?;
     let request = token_call(ctx, provider, &id, &secret, &trade);
     let r = ctx.http.send(request).await.map_err(|e| (0, e.to_string()))?;
@@ -418,7 +422,7 @@ async fn token_request(ctx: &Context<'_>, provider: &Provider, trade: Trade<'_>)
 }
 
 /// Who a token belongs to: (id, handle, name).
-async fn profile(
+pub async fn profile(
     ctx: &Context<'_>,
     provider: &Provider,
     access: &str,
@@ -462,7 +466,7 @@ async fn profile(
 
 /// The Facebook Pages a long-lived user token was granted, each as an account with its Page
 /// token (which does not expire).
-async fn pages(ctx: &Context<'_>, provider: &Provider, user_token: &str) -> Result<Vec<Verified>, AppError> {
+pub async fn pages(ctx: &Context<'_>, provider: &Provider, user_token: &str) -> Result<Vec<Verified>, AppError> {
     let api = base_for(ctx, provider.platform, provider.api);
     let url = format!("{api}/{}/me/accounts?fields=id,name,access_token&limit=100", super::meta::GRAPH_VERSION);
     let r = ctx
@@ -512,41 +516,21 @@ pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     let me = call.caller()?.user_id.clone();
     let state_hash = tokens::token_hash(input.state.trim());
     let now = ctx.clock.now_ms();
-    let row = ctx
-        .db
-        .query_one(
-            "SELECT platform, verifier, redirect_uri, expires_at, used_at, user_id FROM oauth_states \
-             WHERE workspace_id = ?1 AND state_hash = ?2",
-            &params![ws.as_str(), state_hash.as_str()],
-        )
-        .await?;
     let bad_state = || AppError::field("state", "is unknown, used or expired: start the connection again");
-    let row = row.ok_or_else(bad_state)?;
-    if row.opt_int("used_at")?.is_some() || row.int("expires_at")? <= now || row.text("user_id")? != me {
+    let row = publications::oauth_state(ctx.db, &ws, &state_hash).await?.ok_or_else(bad_state)?;
+    if row.used || row.expires_at <= now || row.user_id != me {
         return Err(bad_state());
     }
     // Spent before the exchange: a replayed state finds it used, even mid-exchange.
-    ctx.db
-        .batch(&[
-            Statement::new(
-                "UPDATE oauth_states SET used_at = ?3 WHERE workspace_id = ?1 AND state_hash = ?2 AND used_at IS NULL",
-                params![ws.as_str(), state_hash.as_str(), now],
-            ),
-            Statement::guard(
-                "SELECT 1 FROM oauth_states WHERE workspace_id = ?1 AND state_hash = ?2 AND used_at = ?3",
-                params![ws.as_str(), state_hash.as_str(), now],
-            ),
-        ])
-        .await
-        .map_err(|_| bad_state())?;
-    let (platform, provider) = oauth_platform(&row.text("platform")?)?;
+    ctx.db.batch(&publications::spend_oauth_state(&ws, &state_hash, now)).await.map_err(|_| bad_state())?;
+    let (platform, provider) = oauth_platform(&row.platform)?;
     let verifier = ctx
         .config
         .token_keys
-        .open(&row.text("verifier")?, &state_hash)
+        .open(&row.sealed_verifier, &state_hash)
         .map_err(|e| AppError::Internal(format!("oauth verifier: {e}")))?;
     let verifier = String::from_utf8_lossy(&verifier).to_string();
-    let redirect = row.text("redirect_uri")?;
+    let redirect = row.redirect_uri;
     let code = input.code.trim();
     if code.is_empty() || code.len() > 2048 {
         return Err(AppError::Validation(vec![FieldError::new("code", "is required")]));
@@ -594,6 +578,7 @@ pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
 }
 
 /// Accounts renewed per tick when nothing publishes to them.
+/// Accounts renewed per tick when nothing publishes to them.
 const RENEW_BATCH: i64 = 20;
 
 /// Renews the long-lived tokens (Instagram, Threads) of accounts that publish nothing before they
@@ -601,26 +586,15 @@ const RENEW_BATCH: i64 = 20;
 /// publish would; anything else is tried again next tick.
 pub async fn renew_idle(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
     ctx.db.set_scope(crate::sql::Scope { system: true, ..Default::default() });
-    let sql = format!(
-        "SELECT {} FROM social_accounts WHERE status = 'active' AND auth_kind = 'oauth'          AND platform IN ('instagram', 'threads') AND access_expires_at <= ?1 ORDER BY access_expires_at LIMIT ?2",
-        accounts::COLUMNS
-    );
-    let due = ctx.db.query(&sql, &params![now + LONG_LIVED_REFRESH_AHEAD_MS, RENEW_BATCH]).await?;
+    let due = accounts::long_lived_expiring(ctx.db, now + LONG_LIVED_REFRESH_AHEAD_MS, RENEW_BATCH).await?;
     let mut renewed = 0;
-    for row in &due {
-        let account = accounts::decode(row)?;
+    for account in &due {
         let ws = account.workspace_id.clone();
         ctx.db.set_scope(crate::sql::Scope { workspace_id: Some(ws.clone()), ..Default::default() });
         match fresh(ctx, &account).await {
             Ok(_) => renewed += 1,
             Err(Outcome::Reconnect { reason, .. }) => {
-                ctx.db
-                    .execute(
-                        "UPDATE social_accounts SET status = 'needs_reconnect', last_error = ?3, updated_at = ?4 \
-                         WHERE workspace_id = ?1 AND id = ?2 AND status = 'active'",
-                        &params![ws.as_str(), account.view.id.as_str(), reason.as_str(), now],
-                    )
-                    .await?;
+                ctx.db.batch(&[accounts::needs_reconnect(&ws, &account.view.id, &reason, now)]).await?;
                 super::reconnect::notify(ctx, &ws, &account.view.id).await;
             }
             Err(other) => tracing::warn!(account = %account.view.id, outcome = ?other, "renewal postponed"),
@@ -657,15 +631,10 @@ pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, 
     // and read as a revoked grant. Taken only over the credentials read; it lapses by itself.
     let (ws, id) = (account.workspace_id.as_str(), account.view.id.as_str());
     let lease_until = now + RENEWAL_LEASE_MS;
-    let leased = ctx
-        .db
-        .execute(
-            "UPDATE social_accounts SET renewal_lease_until = ?3 WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?4 \
-             AND (renewal_lease_until IS NULL OR renewal_lease_until < ?5)",
-            &params![ws, id, lease_until, account.credentials.as_str(), now],
-        )
-        .await
-        .map_err(|e| Outcome::Retry { reason: format!("could not take the renewal lease: {e}"), status: None, after_ms: None })?;
+    let leased =
+        accounts::take_renewal_lease(ctx.db, ws, id, &account.credentials, lease_until, now).await.map_err(|e| {
+            Outcome::Retry { reason: format!("could not take the renewal lease: {e}"), status: None, after_ms: None }
+        })?;
     if leased == 0 {
         return Err(Outcome::Retry {
             reason: "the grant is being renewed for another publication".into(),
@@ -675,14 +644,7 @@ pub async fn fresh(ctx: &Context<'_>, account: &Account) -> Result<Credentials, 
     }
     let renewed = renew(ctx, account, provider, trade, &creds, now).await;
     if renewed.is_err() {
-        let _ = ctx
-            .db
-            .execute(
-                "UPDATE social_accounts SET renewal_lease_until = NULL WHERE workspace_id = ?1 AND id = ?2 \
-                 AND renewal_lease_until = ?3",
-                &params![ws, id, lease_until],
-            )
-            .await;
+        let _ = accounts::release_renewal_lease(ctx.db, ws, id, lease_until).await;
     }
     renewed
 }
@@ -713,23 +675,17 @@ async fn renew(
                 .map_err(|e| Outcome::Retry { reason: e.to_string(), status: None, after_ms: None })?;
             // Stored now, access and refresh together, and only over what we read: a
             // concurrent refresh wins and this attempt uses its grant instead.
-            let stored = ctx
-                .db
-                .execute(
-                    "UPDATE social_accounts SET credentials = ?3, key_id = ?4, access_expires_at = ?5, updated_at = ?6, \
-                     renewal_lease_until = NULL WHERE workspace_id = ?1 AND id = ?2 AND credentials = ?7",
-                    &params![
-                        account.workspace_id.as_str(),
-                        account.view.id.as_str(),
-                        sealed,
-                        ctx.config.token_keys.current_id().unwrap_or_default(),
-                        grant.expires_at,
-                        now,
-                        account.credentials.as_str()
-                    ],
-                )
-                .await
-                .map_err(|e| Outcome::Retry { reason: format!("could not store the refreshed grant: {e}"), status: None, after_ms: None })?;
+            let renewed_grant = accounts::Renewed {
+                sealed,
+                key_id: ctx.config.token_keys.current_id().unwrap_or_default().to_string(),
+                access_expires_at: grant.expires_at,
+                now,
+            };
+            let stored = accounts::store_renewed(ctx.db, account, renewed_grant).await.map_err(|e| Outcome::Retry {
+                reason: format!("could not store the refreshed grant: {e}"),
+                status: None,
+                after_ms: None,
+            })?;
             if stored == 1 {
                 Ok(renewed)
             } else {

@@ -250,3 +250,69 @@ pub async fn page(
 pub async fn purge_oauth_states(db: &dyn Sql, before: i64) -> Result<u64, AppError> {
     Ok(db.execute("DELETE FROM oauth_states WHERE expires_at < ?1", &params![before]).await?)
 }
+
+/// An OAuth connection under way: the state's hash (never the state), the PKCE verifier sealed
+/// to it, and where the platform sends the person back.
+pub struct NewOAuthState<'a> {
+    pub state_hash: &'a str,
+    pub workspace_id: &'a str,
+    pub user_id: &'a str,
+    pub platform: &'a str,
+    pub sealed_verifier: String,
+    pub redirect_uri: &'a str,
+    pub expires_at: i64,
+    pub now: i64,
+}
+
+pub async fn insert_oauth_state(db: &dyn Sql, s: NewOAuthState<'_>) -> Result<(), AppError> {
+    db.execute(
+        "INSERT INTO oauth_states (state_hash, workspace_id, user_id, platform, verifier, redirect_uri, expires_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &params![s.state_hash, s.workspace_id, s.user_id, s.platform, s.sealed_verifier, s.redirect_uri, s.expires_at, s.now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// An OAuth state as stored.
+pub struct OAuthState {
+    pub platform: String,
+    pub sealed_verifier: String,
+    pub redirect_uri: String,
+    pub expires_at: i64,
+    pub used: bool,
+    pub user_id: String,
+}
+
+pub async fn oauth_state(db: &dyn Sql, workspace_id: &str, state_hash: &str) -> Result<Option<OAuthState>, AppError> {
+    let row = db
+        .query_one(
+            "SELECT platform, verifier, redirect_uri, expires_at, used_at, user_id FROM oauth_states \
+             WHERE workspace_id = ?1 AND state_hash = ?2",
+            &params![workspace_id, state_hash],
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(OAuthState {
+        platform: row.text("platform")?,
+        sealed_verifier: row.text("verifier")?,
+        redirect_uri: row.text("redirect_uri")?,
+        expires_at: row.int("expires_at")?,
+        used: row.opt_int("used_at")?.is_some(),
+        user_id: row.text("user_id")?,
+    }))
+}
+
+/// Spends the state at `now`, then a guard that fails the batch unless this spent it.
+pub fn spend_oauth_state(workspace_id: &str, state_hash: &str, now: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE oauth_states SET used_at = ?3 WHERE workspace_id = ?1 AND state_hash = ?2 AND used_at IS NULL",
+            params![workspace_id, state_hash, now],
+        ),
+        Statement::guard(
+            "SELECT 1 FROM oauth_states WHERE workspace_id = ?1 AND state_hash = ?2 AND used_at = ?3",
+            params![workspace_id, state_hash, now],
+        ),
+    ]
+}
