@@ -1,11 +1,17 @@
 //! The agency side (SPEC AG-1, AG-2, AG-3): an agency's clients with their brand profiles,
 //! personas, and campaigns. A member with the Client role sees only the clients they are
 //! attached to, and only what belongs to those clients.
+//!
+//! Its rooms: `handlers` (one module per resource), `model` (the types and their parsers),
+//! `store` (the only SQL on the area's tables); `clients`, `campaigns` and `ideas` keep their
+//! rules and the paths other areas use.
 
 pub mod campaigns;
 pub mod clients;
+pub mod handlers;
 pub mod ideas;
-pub mod personas;
+pub mod model;
+pub mod store;
 
 use crate::api::permissions::Role;
 use crate::api::{Call, Member};
@@ -44,27 +50,32 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "agency",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/clients", listClients, Workspace(ClientsRead), clients::list),
-        route!(POST "/api/v1/workspaces/{workspaceId}/clients", createClient, Workspace(ClientsManage), clients::create),
-        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}", getClient, Workspace(ClientsRead), clients::get),
-        route!(PATCH "/api/v1/workspaces/{workspaceId}/clients/{clientId}", updateClient, Workspace(ClientsManage), clients::update),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/clients/{clientId}", archiveClient, Workspace(ClientsManage), clients::archive),
-        route!(POST "/api/v1/workspaces/{workspaceId}/clients/{clientId}/members", attachClientMember, Workspace(ClientsManage), clients::attach),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/clients/{clientId}/members/{userId}", detachClientMember, Workspace(ClientsManage), clients::detach),
-        route!(GET "/api/v1/workspaces/{workspaceId}/personas", listPersonas, Workspace(PersonasRead), personas::list),
-        route!(POST "/api/v1/workspaces/{workspaceId}/personas", createPersona, Workspace(PersonasManage), personas::create),
-        route!(GET "/api/v1/workspaces/{workspaceId}/personas/{personaId}", getPersona, Workspace(PersonasRead), personas::get),
-        route!(PATCH "/api/v1/workspaces/{workspaceId}/personas/{personaId}", updatePersona, Workspace(PersonasManage), personas::update),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/personas/{personaId}", deletePersona, Workspace(PersonasManage), personas::delete),
-        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns", listCampaigns, Workspace(CampaignsRead), campaigns::list),
-        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns", createCampaign, Workspace(CampaignsWrite), campaigns::create),
-        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", getCampaign, Workspace(CampaignsRead), campaigns::get),
-        route!(PATCH "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", updateCampaign, Workspace(CampaignsWrite), campaigns::update),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", archiveCampaign, Workspace(CampaignsArchive), campaigns::archive),
-        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", listIdeas, Workspace(IdeasRead), ideas::list),
-        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", createIdea, Workspace(IdeasWrite), ideas::create),
-        route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", getIdea, Workspace(IdeasRead), ideas::get),
-        route!(PATCH "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", updateIdea, Workspace(IdeasWrite), ideas::update),
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients", listClients, Workspace(ClientsRead), handlers::clients::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/clients", createClient, Workspace(ClientsManage), handlers::clients::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}", getClient, Workspace(ClientsRead), handlers::clients::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/clients/{clientId}", updateClient, Workspace(ClientsManage), handlers::clients::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/clients/{clientId}", archiveClient, Workspace(ClientsManage), handlers::clients::archive),
+        route!(POST "/api/v1/workspaces/{workspaceId}/clients/{clientId}/members", attachClientMember, Workspace(ClientsManage), handlers::clients::attach),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/clients/{clientId}/members/{userId}", detachClientMember, Workspace(ClientsManage), handlers::clients::detach),
+        route!(GET "/api/v1/workspaces/{workspaceId}/personas", listPersonas, Workspace(PersonasRead), handlers::personas::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/personas", createPersona, Workspace(PersonasManage), handlers::personas::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/personas/{personaId}", getPersona, Workspace(PersonasRead), handlers::personas::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/personas/{personaId}", updatePersona, Workspace(PersonasManage), handlers::personas::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/personas/{personaId}", deletePersona, Workspace(PersonasManage), handlers::personas::delete),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns", listCampaigns, Workspace(CampaignsRead), handlers::campaigns::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns", createCampaign, Workspace(CampaignsWrite), handlers::campaigns::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", getCampaign, Workspace(CampaignsRead), handlers::campaigns::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", updateCampaign, Workspace(CampaignsWrite), handlers::campaigns::update),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", archiveCampaign, Workspace(CampaignsArchive), handlers::campaigns::archive),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", listIdeas, Workspace(IdeasRead), handlers::ideas::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", createIdea, Workspace(IdeasWrite), handlers::ideas::create),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", getIdea, Workspace(IdeasRead), handlers::ideas::get),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", updateIdea, Workspace(IdeasWrite), handlers::ideas::update),
     ],
-    inputs: &[campaigns::DOCUMENTED, clients::DOCUMENTED, personas::DOCUMENTED, ideas::DOCUMENTED],
+    inputs: &[
+        model::campaigns::DOCUMENTED,
+        model::clients::DOCUMENTED,
+        model::personas::DOCUMENTED,
+        model::ideas::DOCUMENTED,
+    ],
 };

@@ -1,0 +1,7 @@
+//! The agency's handlers: parse → call the rules and the store → respond. Access was checked
+//! from the route table before any of these runs.
+
+pub mod campaigns;
+pub mod clients;
+pub mod ideas;
+pub mod personas;

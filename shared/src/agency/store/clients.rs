@@ -1,0 +1,138 @@
+//! The only SQL on `clients` and `client_members`.
+
+use crate::agency::model::clients::ClientView;
+use crate::api::paging::{self, ByKey, Page};
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement};
+use crate::validate::rfc3339;
+
+fn decode(r: &Row) -> Result<ClientView, AppError> {
+    Ok(ClientView {
+        id: r.text("id")?,
+        name: r.text("name")?,
+        website: r.opt_text("website")?,
+        industry: r.opt_text("industry")?,
+        brand_profile: serde_json::from_value(r.json("brand_profile")?).unwrap_or_default(),
+        archived: r.opt_int("archived_at")?.is_some(),
+        created_at: rfc3339(r.int("created_at")?),
+        updated_at: rfc3339(r.int("updated_at")?),
+    })
+}
+
+const COLUMNS: &str = "id, name, website, industry, brand_profile, archived_at, created_at, updated_at";
+const VISIBLE: &str = crate::client_visible!("id", "?2");
+
+/// A client of the workspace the caller may see, or 404.
+pub async fn visible(
+    db: &dyn Sql,
+    workspace_id: &str,
+    limit_to: &str,
+    client_id: &str,
+) -> Result<ClientView, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3");
+    let row = db.query_one(&sql, &params![workspace_id, limit_to, client_id]).await?;
+    decode(&row.ok_or_else(|| AppError::not_found("client"))?)
+}
+
+/// For references from other resources: the client exists in the workspace and is active.
+pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<(), String> {
+    let row = db
+        .query_one(
+            "SELECT id FROM clients WHERE workspace_id = ?1 AND id = ?2 AND archived_at IS NULL",
+            &params![workspace_id, client_id],
+        )
+        .await
+        .map_err(|_| "could not be checked".to_string())?;
+    row.map(|_| ()).ok_or_else(|| "is not an active client of this workspace".to_string())
+}
+
+/// Clients by name the caller may see, one page after `paging`'s (name, id).
+pub async fn page(
+    db: &dyn Sql,
+    workspace_id: &str,
+    limit_to: &str,
+    archived: bool,
+    paging: &ByKey,
+) -> Result<Page<ClientView>, AppError> {
+    let (name, after) = paging.after.clone().unwrap_or_default();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = 1 OR archived_at IS NULL) \
+         AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) ORDER BY name, id LIMIT ?6"
+    );
+    let values = params![workspace_id, limit_to, i64::from(archived), after, name, paging.limit + 1];
+    let rows = db.query(&sql, &values).await?;
+    let (items, next_cursor) =
+        paging::page(&rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
+    Ok(Page { items, next_cursor })
+}
+
+fn profile_text(c: &ClientView) -> Result<String, AppError> {
+    serde_json::to_string(&c.brand_profile).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+pub fn insert(workspace_id: &str, c: &ClientView, now_ms: i64) -> Result<Statement, AppError> {
+    Ok(Statement::new(
+        "INSERT INTO clients (id, workspace_id, name, website, industry, brand_profile, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![
+            c.id.as_str(),
+            workspace_id,
+            c.name.as_str(),
+            c.website.clone(),
+            c.industry.clone(),
+            profile_text(c)?,
+            now_ms
+        ],
+    ))
+}
+
+pub fn update(workspace_id: &str, c: &ClientView, now_ms: i64) -> Result<Statement, AppError> {
+    Ok(Statement::new(
+        "UPDATE clients SET name = ?3, website = ?4, industry = ?5, brand_profile = ?6, updated_at = ?7 \
+         WHERE workspace_id = ?1 AND id = ?2",
+        params![
+            workspace_id,
+            c.id.as_str(),
+            c.name.as_str(),
+            c.website.clone(),
+            c.industry.clone(),
+            profile_text(c)?,
+            now_ms
+        ],
+    ))
+}
+
+pub fn archive(workspace_id: &str, client_id: &str, now_ms: i64) -> Statement {
+    Statement::new(
+        "UPDATE clients SET archived_at = ?3, updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND archived_at IS NULL",
+        params![workspace_id, client_id, now_ms],
+    )
+}
+
+/// Whether `user_id` is attached to the client.
+pub async fn is_attached(db: &dyn Sql, workspace_id: &str, client_id: &str, user_id: &str) -> Result<bool, AppError> {
+    let row = db
+        .query_one(
+            "SELECT user_id FROM client_members WHERE workspace_id = ?1 AND client_id = ?2 AND user_id = ?3",
+            &params![workspace_id, client_id, user_id],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Attaching twice is harmless.
+pub fn attach(workspace_id: &str, client_id: &str, user_id: &str, now_ms: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO client_members (workspace_id, client_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (client_id, user_id) DO NOTHING",
+        params![workspace_id, client_id, user_id, now_ms],
+    )
+}
+
+pub fn detach(workspace_id: &str, client_id: &str, user_id: &str) -> Statement {
+    Statement::new(
+        "DELETE FROM client_members WHERE workspace_id = ?1 AND client_id = ?2 AND user_id = ?3",
+        params![workspace_id, client_id, user_id],
+    )
+}
