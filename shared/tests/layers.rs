@@ -331,8 +331,6 @@ const SQL_OUTSIDE_STORES: &[&str] = &[
     "approvals::requests",
     "approvals::review_links",
     "approvals::review_page",
-    "collab::comments",
-    "collab::notifications",
     "publishing::engine",
 ];
 
@@ -343,8 +341,6 @@ const HANDLERS_OUTSIDE_ROOMS: &[&str] = &[
     "approvals::review_ideas",
     "approvals::review_links",
     "approvals::review_page",
-    "collab::comments",
-    "collab::notifications",
 ];
 
 /// A module that is a room of the given kind: `area::store`, or a file inside `area/store/`.

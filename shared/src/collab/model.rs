@@ -1,0 +1,124 @@
+//! Collaboration's types: comments and what they are on, notices and notifications, with the
+//! `DOCUMENTED` table of what a comment's parser checks.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::documented::{field, Documented, Rule};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// The agency's team only.
+    Internal,
+    /// Also the client's members.
+    Client,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Internal => "internal",
+            Visibility::Client => "client",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    pub body: String,
+    /// Defaults to internal; Client members always write client-visible comments.
+    pub visibility: Option<Visibility>,
+    /// Members to notify. Each must be able to read the comment where it is: a Client member
+    /// only a client-visible one, on its own client's post or idea.
+    pub mentions: Option<Vec<String>>,
+}
+
+/// A comment as its input parsed for its author and subject: what is written.
+pub struct NewComment {
+    pub body: String,
+    pub visibility: Visibility,
+    /// Members of the workspace, each once, who may read the comment.
+    pub mentions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentView {
+    pub id: String,
+    /// `post` or `idea`.
+    pub subject_type: String,
+    pub subject_id: String,
+    pub author_id: String,
+    pub body: String,
+    pub visibility: Visibility,
+    pub mentions: Vec<String>,
+    pub created_at: String,
+}
+
+/// What kind of thing is commented on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    Post,
+    Idea,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Post => "post",
+            SubjectKind::Idea => "idea",
+        }
+    }
+}
+
+/// What is commented on: a post or an idea the caller may see.
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub id: String,
+    pub title: String,
+    /// The client whose Client members see it; none: no Client member does.
+    pub client_id: Option<String>,
+}
+
+/// One notice to several recipients.
+pub struct Notice<'a> {
+    /// e.g. `approval.requested`, `approval.approved`, `approval.rejected`, `comment.mention`.
+    pub kind: &'a str,
+    pub title: String,
+    pub body: String,
+    pub subject_type: &'a str,
+    pub subject_id: &'a str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationView {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub read: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub items: Vec<NotificationView>,
+    pub unread: i64,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Marked {
+    pub marked: u64,
+}
+
+/// What `comments::parse` checks, as the OpenAPI document states it.
+pub const DOCUMENTED: &[Documented] =
+    &[field("CommentInput", "body", Rule::NonBlank(5000)), field("CommentInput", "mentions", Rule::Each(&Rule::Id))];

@@ -1,0 +1,107 @@
+//! The only SQL on `notifications`. Every read and mark names the recipient: a member never
+//! reaches another's notifications.
+
+use crate::collab::model::{Notice, NotificationView};
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement};
+use crate::validate::rfc3339;
+
+fn decode(r: &Row) -> Result<NotificationView, AppError> {
+    Ok(NotificationView {
+        id: r.text("id")?,
+        kind: r.text("kind")?,
+        title: r.text("title")?,
+        body: r.text("body")?,
+        subject_type: r.text("subject_type")?,
+        subject_id: r.text("subject_id")?,
+        read: r.opt_int("read_at")?.is_some(),
+        created_at: rfc3339(r.int("created_at")?),
+    })
+}
+
+pub fn insert(id: String, workspace_id: &str, user_id: &str, notice: &Notice<'_>, now_ms: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, subject_type, subject_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            id,
+            workspace_id,
+            user_id,
+            notice.kind,
+            notice.title.as_str(),
+            notice.body.as_str(),
+            notice.subject_type,
+            notice.subject_id,
+            now_ms
+        ],
+    )
+}
+
+/// The user's notifications, newest first, only unread ones when `only_unread`, after the id
+/// `after` (none when empty): one more than `limit`, which tells whether a next page exists.
+pub async fn list(
+    db: &dyn Sql,
+    workspace_id: &str,
+    user_id: &str,
+    only_unread: bool,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<NotificationView>, AppError> {
+    let rows = db
+        .query(
+            "SELECT id, kind, title, body, subject_type, subject_id, read_at, created_at FROM notifications \
+             WHERE workspace_id = ?1 AND user_id = ?2 AND (?3 = 0 OR read_at IS NULL) AND (?4 = '' OR id < ?4) \
+             ORDER BY id DESC LIMIT ?5",
+            &params![workspace_id, user_id, i64::from(only_unread), after, limit + 1],
+        )
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+pub async fn unread(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<i64, AppError> {
+    let row = db
+        .query_one(
+            "SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = ?1 AND user_id = ?2 AND read_at IS NULL",
+            &params![workspace_id, user_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0))
+}
+
+/// Whether the user has the notification.
+pub async fn exists(db: &dyn Sql, workspace_id: &str, user_id: &str, id: &str) -> Result<bool, AppError> {
+    let row = db
+        .query_one(
+            "SELECT id FROM notifications WHERE workspace_id = ?1 AND user_id = ?2 AND id = ?3",
+            &params![workspace_id, user_id, id],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Marks one notification read; how many were unread (0 or 1).
+pub async fn mark_read(
+    db: &dyn Sql,
+    workspace_id: &str,
+    user_id: &str,
+    id: &str,
+    now_ms: i64,
+) -> Result<u64, AppError> {
+    Ok(db
+        .execute(
+            "UPDATE notifications SET read_at = ?4 WHERE workspace_id = ?1 AND user_id = ?2 AND id = ?3 AND read_at IS NULL",
+            &params![workspace_id, user_id, id, now_ms],
+        )
+        .await?)
+}
+
+/// Marks every unread notification of the user read; how many there were.
+pub async fn mark_all_read(db: &dyn Sql, workspace_id: &str, user_id: &str, now_ms: i64) -> Result<u64, AppError> {
+    Ok(db
+        .execute(
+            "UPDATE notifications SET read_at = ?3 WHERE workspace_id = ?1 AND user_id = ?2 AND read_at IS NULL",
+            &params![workspace_id, user_id, now_ms],
+        )
+        .await?)
+}
