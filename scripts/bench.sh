@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Prints Herald's figures (nothing here asserts on them):
-#   - the Worker's wasm size, raw and gzipped;
+#   - the size, raw and gzip -9, of every function and component: the HTTP API Worker and the
+#     publisher Worker, each over D1 and Postgres, and the Spin components (scripts/check-spin.sh);
+#   - for each Worker setup (D1, Hyperdrive) the time from starting `wrangler dev` (both Workers,
+#     custom builds up to date) to the API's first 200 from /health and to the publisher's first
+#     answer (its cron fired through wrangler's local explorer, the handler's outcome ok);
 #   - requests/s and p50/p99 under `wrangler dev` for GET /health and an authenticated
 #     GET /api/v1/workspaces, in the same run, plus a login's latency;
 #   - in-process time per request for the same routes;
@@ -12,7 +16,7 @@
 #   - listing 50 posts out of 10,000 with a filter and a search term;
 #   - all of it over D1/SQLite and over PostgreSQL (in process, and through Hyperdrive), in one run;
 #   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine);
-#   - scheduled publishing on the Worker: BENCH_TARGETS (10,000) publications due in the same
+#   - scheduled publishing on the publisher Worker: BENCH_TARGETS (10,000) publications due in the same
 #     minute across BENCH_ACCOUNTS (100) accounts of a local Mastodon-contract server, one cron
 #     fire, the local queue delivering: time to drain, publishes/s, duplicates and losses.
 # BENCH_SECONDS and BENCH_CLIENTS tune the load (default 10 s, 8 clients).
@@ -20,13 +24,25 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
 ensure_node_tools
-bash scripts/build-worker.sh
-bash scripts/build-worker.sh postgres
+workers=(d1 postgres publisher publisher-postgres)
+for variant in "${workers[@]}"; do bash scripts/build-worker.sh "$variant"; done
+log "building the Spin components (scripts/check-spin.sh)"
+bash scripts/check-spin.sh >/dev/null
 
-for variant in d1 postgres; do
-  wasm=$(worker_out "$variant")/index_bg.wasm
-  raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
-  awk -v v="$variant" -v r="$raw" -v g="$gz" 'BEGIN { printf "size        Worker wasm (%-8s)       raw %d bytes (%.0f KiB), gzip -9 %d bytes (%.0f KiB)\n", v, r, r/1024, g, g/1024 }'
+size() { # label wasm
+  local raw gz; raw=$(stat -c %s "$2"); gz=$(gzip -9c "$2" | wc -c)
+  awk -v v="$1" -v r="$raw" -v g="$gz" 'BEGIN { printf "size        %-30s raw %9d bytes (%5.0f KiB), gzip -9 %9d bytes (%5.0f KiB)\n", v, r, r/1024, g, g/1024 }'
+}
+for variant in "${workers[@]}"; do
+  case $variant in
+    d1|postgres) size "Worker API ($variant)" "$(worker_out "$variant")/index_bg.wasm" ;;
+    publisher) size "Worker publisher (d1)" "$(worker_out "$variant")/index_bg.wasm" ;;
+    publisher-postgres) size "Worker publisher (postgres)" "$(worker_out "$variant")/index_bg.wasm" ;;
+  esac
+done
+# The components' build commands put them under the repository's target/ (see spin.toml).
+for component in $(python3 scripts/check_spin_manifest.py --manifest spin.toml --builds | cut -f1); do
+  size "Spin component $component" "$ROOT/target/spin/$component.wasm"
 done
 
 log "building the benchmark and the wasm hasher (release)"
@@ -56,15 +72,48 @@ bench_pg=$(fresh_postgres_db "herald_bench_inproc_$$" 2>/dev/null)
 HERALD_TEST_DATABASE_URL=$bench_pg "$bench" in-process postgres
 HERALD_TEST_DATABASE_URL=$bench_pg "$bench" posts postgres
 
-# worker <label> [wrangler args…]: serves the Worker, loads it, stops it.
+# Sessions register their Workers here, not in the user's registry: a cron is dispatched to
+# this run's publisher, never to a parallel session's Worker of the same name.
+export WRANGLER_REGISTRY_PATH=$state/registry
+
+# first_answer <started> <url> [curl args…]: seconds from <started> (date +%s.%N) until <url>
+# answers 200 (and, from the local explorer, the scheduled handler's outcome is ok); "none" after
+# 120 s. Polled every 50 ms.
+first_answer() {
+  local started=$1 url=$2; shift 2
+  local deadline=$((SECONDS + 120)) code
+  while [ $SECONDS -lt $deadline ]; do
+    code=$(curl -s -o "$state/answer" -w '%{http_code}' "$@" "$url" 2>/dev/null || true)
+    if [ "$code" = 200 ] && { ! grep -q '"outcome"' "$state/answer" || grep -q '"outcome":"ok"' "$state/answer"; }; then
+      awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f s", b - a }'; return
+    fi
+    sleep 0.05
+  done
+  echo none
+}
+
+# worker <label> <publisher name> [wrangler args…]: serves both Workers in one `wrangler dev`
+# (the publisher gets the same --var settings through a copy of its configuration), times their
+# first answers, loads the API, publishes through the publisher, stops them.
 worker() {
-  local label=$1 port; shift
+  local label=$1 publisher=$2 port; shift 2
   port=$(free_port)
-  setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false --var ENVIRONMENT:development \
-    --var "JWT_SECRET:$(random_secret)" --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
-    --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60" --test-scheduled "$@" >"$state/$label.log" 2>&1 &
+  local vars=(--var ENVIRONMENT:development --var "JWT_SECRET:$(random_secret)" \
+    --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
+    --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60")
+  python3 scripts/publisher_config.py "$state/publisher-$label.json" "${vars[@]}"
+  local started; started=$(date +%s.%N)
+  setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$label.json" --port "$port" --ip 127.0.0.1 \
+    --show-interactive-dev-session=false "${vars[@]}" "$@" >"$state/$label.log" 2>&1 &
   pids+=($!)
-  wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }
+  local api_first; api_first=$(first_answer "$started" "http://127.0.0.1:$port/health")
+  [ "$api_first" != none ] || { cat "$state/$label.log"; exit 1; }
+  local publisher_first; publisher_first=$(first_answer "$started" \
+    "http://127.0.0.1:$port/cdn-cgi/local/explorer/api/local/scheduled?worker=$publisher" \
+    -X POST -H 'content-type: application/json' -d '{"cron":"* * * * *"}')
+  printf 'startup     %-14s wrangler dev to the API'"'"'s first 200 from /health %s; to the publisher'"'"'s first scheduled answer %s\n' \
+    "$label" "$api_first" "$publisher_first"
+  export HERALD_PUBLISHER_WORKER=$publisher
   "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"
   "$bench" posts "$label" "http://127.0.0.1:$port"
   "$bench" publish "http://127.0.0.1:$port" "${BENCH_TARGETS:-10000}" "${BENCH_ACCOUNTS:-100}"
@@ -72,7 +121,8 @@ worker() {
 }
 
 CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null 2>&1
-worker d1 --persist-to "$state/d1"
+worker d1 herald-publisher --persist-to "$state/d1"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_bench_worker_$$" 2>/dev/null)
-worker hyperdrive-pg --env postgres --persist-to "$state/pg"
+# Under --env postgres wrangler names each Worker after its environment.
+worker hyperdrive-pg herald-publisher-postgres --env postgres --persist-to "$state/pg"

@@ -71,21 +71,33 @@ sudo_if_needed() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Builds the Worker offline: worker-build is given local wasm-bindgen, esbuild and wasm-opt.
-# build_worker [d1|postgres]: the default D1 build into functions/worker/build; `postgres`
-# (the Hyperdrive driver compiled in, for `wrangler --env postgres`) into build-postgres.
+# Builds a Worker offline: worker-build is given local wasm-bindgen, esbuild and wasm-opt.
+# build_worker [variant]: the HTTP API Worker, `d1` (the default, into functions/worker/build)
+# or `postgres` (the Hyperdrive driver compiled in, for `wrangler --env postgres`, into
+# build-postgres); the publishing engine's Worker, `publisher` or `publisher-postgres` (into
+# build-publisher and build-publisher-postgres), which is refused if it links the HTTP API.
 build_worker() {
   local variant=${1:-d1}
   local out; out=$(worker_out "$variant")
-  local extra=()
-  [ "$variant" = postgres ] && extra=(-- --features postgres)
+  local features=()
+  case $variant in
+    d1) ;;
+    postgres) features=(-- --features postgres) ;;
+    publisher) features=(-- --no-default-features --features publisher) ;;
+    publisher-postgres) features=(-- --no-default-features --features publisher,postgres) ;;
+  esac
   ensure_rust; ensure_node_tools; ensure_worker_build
   log "building the Worker ($variant)"
   (cd "$ROOT/functions/worker" && \
     WASM_BINDGEN_BIN="$TOOLS_BIN/wasm-bindgen" \
     ESBUILD_BIN="$NODE_DIR/node_modules/@esbuild/linux-x64/bin/esbuild" \
     WASM_OPT_BIN="$NODE_DIR/node_modules/binaryen/bin/wasm-opt" \
-    worker-build --release --out-dir "$(basename "$out")" "${extra[@]}" >&2)
+    worker-build --release --out-dir "$(basename "$out")" "${features[@]}" >&2)
+  # The publisher's guard reads the function names, so it runs before they are stripped; a
+  # refused build is removed, so no later step (or wrangler) picks it up.
+  if [[ $variant == publisher* ]] && ! python3 "$ROOT/scripts/check_publisher_wasm.py" "$out/index_bg.wasm" "$ROOT/shared/openapi.json"; then
+    rm -rf "$out"; return 1
+  fi
   # Without the debugging names (stack traces only): 8 % of the module.
   python3 "$ROOT/scripts/strip_wasm.py" "$out/index_bg.wasm"
 }
@@ -95,7 +107,9 @@ worker_out() {
   case ${1:-d1} in
     d1) echo "$ROOT/functions/worker/build" ;;
     postgres) echo "$ROOT/functions/worker/build-postgres" ;;
-    *) log "unknown Worker variant '$1' (d1 or postgres)"; return 1 ;;
+    publisher) echo "$ROOT/functions/worker/build-publisher" ;;
+    publisher-postgres) echo "$ROOT/functions/worker/build-publisher-postgres" ;;
+    *) log "unknown Worker variant '$1' (d1, postgres, publisher or publisher-postgres)"; return 1 ;;
   esac
 }
 

@@ -6,10 +6,11 @@
 #      under a real Spin host;
 #   3. the suite in process over PostgreSQL (as the application role, under row-level security),
 #      the second-wall test, and migrations run twice at once and adopting the old ledgers;
-#   4. the suite against the real Worker under `wrangler dev` over a fresh local D1, and this
+#   4. the suite against the real Workers under `wrangler dev` over a fresh local D1 (the HTTP API
+#      Worker and the publisher Worker, whose cron the suite fires, in one session), and this
 #      README's walkthrough as written;
-#   5. the suite against the real Worker over PostgreSQL through Hyperdrive's local connection
-#      (the Worker's postgres build: the default D1 build carries no Postgres driver).
+#   5. the suite against the real Workers over PostgreSQL through Hyperdrive's local connection
+#      (their postgres builds: the default D1 builds carry no Postgres driver).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
@@ -80,6 +81,7 @@ retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' t
 [ -n "$secret" ] && [ -n "$tick_secret" ] && [ -n "$token_keys" ] && [ -n "$retry_base" ] || { log "could not read the test secrets from tests/src/lib.rs"; exit 1; }
 
 bash scripts/build-worker.sh
+bash scripts/build-worker.sh publisher
 
 # The OAuth clients the fake platforms know (tests/src/fakes.rs).
 oauth_vars=()
@@ -89,17 +91,27 @@ for p in X LINKEDIN FACEBOOK INSTAGRAM THREADS TIKTOK; do
   oauth_vars+=(--var "OAUTH_${p}_CLIENT_ID:$id" --var "OAUTH_${p}_CLIENT_SECRET:$client_secret")
 done
 
-# start_worker <log> [wrangler args…]: serves the Worker on a free port, kept in $port.
+# Each wrangler dev session registers its Workers here, not in the user's registry, so that a
+# parallel run's Workers (same names) are never the ones a cron is dispatched to.
+export WRANGLER_REGISTRY_PATH=$state/registry
+# The suite fires the publisher Worker's cron (tests/src/lib.rs, fire_worker_cron).
+export HERALD_PUBLISHER_WORKER=herald-publisher
+
+# start_worker <log> [wrangler args…]: serves the two Workers in one `wrangler dev` (the HTTP API
+# on a free port, kept in $port, and the publisher beside it); the publisher gets the same
+# settings through a copy of its configuration (--var reaches the first Worker only).
 start_worker() {
   local log_file=$1; shift
   port=$(free_port)
-  setsid "$WRANGLER" dev --port "$port" --ip 127.0.0.1 --show-interactive-dev-session=false --var ENVIRONMENT:development \
+  local vars=(--var ENVIRONMENT:development \
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
     --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
     "${oauth_vars[@]}" --var "PUBLIC_URL:http://127.0.0.1:$port" --var "PLATFORM_TIMEOUT_MS:5000" \
-    --var "RATE_LIMIT_USER:${worker_user_limit:-1000/60}" \
-    --test-scheduled "$@" >"$log_file" 2>&1 &
+    --var "RATE_LIMIT_USER:${worker_user_limit:-1000/60}")
+  python3 scripts/publisher_config.py "$state/publisher-$port.json" "${vars[@]}"
+  setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$port.json" --port "$port" --ip 127.0.0.1 \
+    --show-interactive-dev-session=false "${vars[@]}" "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
     log "wrangler dev did not come up"; cat "$log_file" >&2; return 1
@@ -149,6 +161,7 @@ log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
 bash scripts/build-worker.sh postgres
+bash scripts/build-worker.sh publisher-postgres
 
 log "   the default (D1) build, given a HYPERDRIVE binding, refuses instead of serving D1 in its place"
 refuse_port=$(free_port)
@@ -171,6 +184,8 @@ if [ "$refused" != 503 ] || ! grep -q '"SERVICE_UNAVAILABLE"' "$state/refuse.jso
 fi
 kill -- "-$refuse_pid" 2>/dev/null || true
 
+# Under --env postgres wrangler names each Worker after its environment.
+export HERALD_PUBLISHER_WORKER=herald-publisher-postgres
 start_worker "$state/pg.log" --env postgres --persist-to "$state/pg"
 suite_against "$port" "$state/pg.log"
 

@@ -9,14 +9,16 @@
 //!                                             pair and for an unrelated one (bounded)
 //! bench publish <base-url> <targets> <accounts>  schedules <targets> publications due in the same
 //!                                             minute across <accounts> accounts of a local
-//!                                             Mastodon-contract server, fires the cron, and prints
-//!                                             time to drain, publishes/s, duplicates and losses
+//!                                             Mastodon-contract server, fires the cron (the
+//!                                             publisher Worker's when HERALD_PUBLISHER_WORKER names
+//!                                             it), and prints time to drain, publishes/s,
+//!                                             duplicates and losses
 
 use std::time::{Duration, Instant};
 
 use herald::ports::Environment;
 use herald::ratelimit::{MemoryRateLimiter, Policy};
-use herald_tests::{create_workspace, signup, Api};
+use herald_tests::{create_workspace, fire_worker_cron, signup, Api};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -276,8 +278,9 @@ async fn publish(base: &str, targets: usize, accounts: usize) {
         // The cron fires once a minute in production; here once, then again only if work is left
         // after a minute (a claim batch not sent, a retry due).
         if fired == 0 || started.elapsed().as_secs() / 60 >= fired {
-            let r = reqwest::Client::new().get(format!("{base}/__scheduled?cron=*+*+*+*+*")).send().await;
-            assert!(r.is_ok_and(|r| r.status().is_success()), "the cron answers");
+            if let Err(e) = fire_worker_cron(&reqwest::Client::new(), base).await {
+                panic!("{e}");
+            }
             fired += 1;
         }
         if fake.status_count() >= scheduled {
@@ -288,8 +291,9 @@ async fn publish(base: &str, targets: usize, accounts: usize) {
     }
     // A minute's grace: late duplicates would show now.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let r = reqwest::Client::new().get(format!("{base}/__scheduled?cron=*+*+*+*+*")).send().await;
-    assert!(r.is_ok());
+    if let Err(e) = fire_worker_cron(&reqwest::Client::new(), base).await {
+        panic!("{e}");
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut published = 0;
     for chunk in posts.chunks(8) {

@@ -1,0 +1,182 @@
+//! What both Workers share: the environment read into a `Config`, the database (D1, or Postgres
+//! through Hyperdrive), the publish queue, and the `Host` that lends one invocation's adapters to
+//! the domain. Each Worker brings the adapters only it needs (the API its password hasher and
+//! rate limiter), so the publisher links neither.
+
+use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
+use herald::ports::{Config, Environment, PasswordHasher};
+use herald::ratelimit::RateLimiter;
+use herald::sql::Sql;
+use worker::{Env, Result};
+
+use crate::d1::D1Sql;
+use crate::platform::{FetchHttp, JsClock, JsRandom};
+use crate::r2::R2Blobs;
+
+pub fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+}
+
+pub fn secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name).ok().map(|v| v.to_string()).or_else(|| var(env, name)).filter(|v| !v.is_empty())
+}
+
+/// Reads settings and secrets; `None` when the Worker cannot run safely (no JWT key).
+fn config(env: &Env) -> Option<Config> {
+    let environment = Environment::parse(&var(env, "ENVIRONMENT").unwrap_or_default());
+    let jwt_secret = secret(env, "JWT_SECRET").filter(|s| s.len() >= 32)?;
+    let mut config = Config::new(environment, jwt_secret.into_bytes());
+    if let Some(origins) = var(env, "ALLOWED_ORIGINS") {
+        config.allowed_origins = origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+    }
+    if let Some(url) = var(env, "APP_URL") {
+        config.app_url = url;
+    }
+    config.tick_secret = secret(env, "TICK_SECRET").filter(|s| s.len() >= 16);
+    // Secrets (TOKEN_KEYS, the OAuth client secrets) or plain vars alike.
+    if let Some(problem) = config.read_publishing(|name| secret(env, name)) {
+        tracing::error!("{problem}");
+    }
+    config.read_accounts(|name| var(env, name));
+    // Cloudflare sets CF-Connecting-IP on every request it hands a Worker.
+    config.trusted_ip_header.get_or_insert_with(|| "cf-connecting-ip".into());
+    Some(config)
+}
+
+/// Postgres through Hyperdrive when the Worker has a HYPERDRIVE binding, D1 otherwise.
+async fn database(env: &Env) -> Result<Box<dyn Sql>> {
+    let Ok(hyperdrive) = env.hyperdrive("HYPERDRIVE") else {
+        return Ok(Box::new(D1Sql::new(env.d1("DB")?)));
+    };
+    postgres(hyperdrive).await
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
+    // Refusing beats quietly serving D1 while the operator meant Postgres.
+    Err(worker::Error::RustError(
+        "HYPERDRIVE is bound but this build has no Postgres driver: build with `scripts/build-worker.sh postgres`"
+            .into(),
+    ))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres(hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
+    let mut config = tokio_postgres::Config::new();
+    config.user(hyperdrive.user()).password(hyperdrive.password()).dbname(hyperdrive.database());
+    // The hop to Hyperdrive stays inside the runtime; Hyperdrive itself speaks TLS to the
+    // database. tokio-postgres therefore never asks for TLS on this socket.
+    let socket = worker::Socket::builder().connect(hyperdrive.host(), hyperdrive.port())?;
+    let (client, connection) = config
+        .connect_raw(socket, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| worker::Error::RustError(format!("postgres: {}", herald_postgres::map_err(e))))?;
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = connection.await {
+            tracing::error!(cause = %e, "postgres connection ended");
+        }
+    });
+    Ok(Box::new(herald_postgres::PgSql::new(client)))
+}
+
+/// The adapters of one invocation; the domain borrows them through a `Context`.
+pub struct Host {
+    pub config: Config,
+    pub db: Box<dyn Sql>,
+    hasher: Box<dyn PasswordHasher>,
+    http: FetchHttp,
+    mail_provider: Option<(String, String, String)>,
+    pub blobs: R2Blobs,
+    jobs: QueueJobs,
+    limiter: Box<dyn RateLimiter>,
+}
+
+/// The publish queue (binding PUBLISH_QUEUE); without the binding the cron publishes inline.
+struct QueueJobs(Option<worker::Queue>);
+
+#[async_trait::async_trait(?Send)]
+impl herald::ports::Jobs for QueueJobs {
+    fn has_queue(&self) -> bool {
+        self.0.is_some()
+    }
+
+    async fn send(&self, messages: &[String]) -> std::result::Result<(), String> {
+        let Some(queue) = &self.0 else { return Err("no PUBLISH_QUEUE binding".into()) };
+        queue.send_batch(messages.to_vec()).await.map_err(|e| e.to_string())
+    }
+}
+
+impl Host {
+    /// `None` (after logging why) when the Worker cannot serve. `hasher` and `limiter` are the
+    /// Worker's own: the API hashes passwords and counts requests, the publisher does neither.
+    pub async fn new(env: &Env, hasher: Box<dyn PasswordHasher>, limiter: Box<dyn RateLimiter>) -> Option<Host> {
+        let Some(config) = config(env) else {
+            tracing::error!("JWT_SECRET is missing or shorter than 32 bytes");
+            return None;
+        };
+        let db = match database(env).await {
+            Ok(db) => db,
+            Err(e) => {
+                tracing::error!(cause = %e, "no database");
+                return None;
+            }
+        };
+        let mail_provider = secret(env, "MAIL_API_KEY").map(|key| {
+            let url = var(env, "MAIL_API_URL").unwrap_or_else(|| "https://api.resend.com".into());
+            let from = var(env, "MAIL_FROM").unwrap_or_else(|| "Herald <no-reply@herald.invalid>".into());
+            (url, key, from)
+        });
+        // Presigned URLs for the bucket's S3-compatible endpoint, when configured.
+        let presign_as = match herald::media::s3::S3Settings::from_vars(|name| secret(env, name)) {
+            Some(Ok(settings)) => Some(settings),
+            Some(Err(e)) => {
+                tracing::error!(cause = %e, "the S3_* settings are unusable: no presigned uploads");
+                None
+            }
+            None => None,
+        };
+        let blobs = R2Blobs::new(env.bucket("MEDIA").ok(), presign_as);
+        let jobs = QueueJobs(env.queue("PUBLISH_QUEUE").ok());
+        Some(Host {
+            db,
+            hasher,
+            http: FetchHttp { timeout_ms: config.platform_timeout_ms },
+            mail_provider,
+            config,
+            blobs,
+            jobs,
+            limiter,
+        })
+    }
+
+    /// Runs `work` with a Context over this host's adapters.
+    pub async fn run<T>(&self, work: impl AsyncFnOnce(&herald::Context<'_>) -> T) -> T {
+        let db = self.db.as_ref();
+        let catcher = DevMailbox { db, clock: &JsClock, random: &JsRandom };
+        let provider = self.mail_provider.as_ref().map(|(base_url, api_key, from)| HttpMail {
+            http: &self.http,
+            base_url: base_url.clone(),
+            api_key: api_key.clone(),
+            from: from.clone(),
+        });
+        // A configured provider, else the mail catcher in development, else refuse to send.
+        let mail: &dyn Mail = match (&provider, self.config.environment) {
+            (Some(p), _) => p,
+            (None, Environment::Development) => &catcher,
+            (None, _) => &NoMail,
+        };
+        let ctx = herald::Context {
+            db,
+            clock: &JsClock,
+            random: &JsRandom,
+            hasher: self.hasher.as_ref(),
+            mail,
+            blobs: &self.blobs,
+            http: &self.http,
+            jobs: &self.jobs,
+            limiter: self.limiter.as_ref(),
+            config: &self.config,
+        };
+        work(&ctx).await
+    }
+}
