@@ -127,13 +127,21 @@ pub struct Api {
     target: Target,
 }
 
+/// The client of a served target. A connection idle longer than the server keeps it (Node's
+/// HTTP server, in front of workerd under `wrangler dev`, closes idle ones after 5 s) is not
+/// reused: a test that waits out a rate-limit window would otherwise send its next request on
+/// a connection the server is closing, and read an incomplete answer.
+fn remote_client() -> reqwest::Client {
+    reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(2)).build().expect("a default HTTP client builds")
+}
+
 impl Api {
     /// The target chosen by the environment: `HERALD_BASE_URL` or in process.
     pub fn new() -> Api {
         match std::env::var("HERALD_BASE_URL") {
-            Ok(base) if !base.is_empty() => Api {
-                target: Target::Remote { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() },
-            },
+            Ok(base) if !base.is_empty() => {
+                Api { target: Target::Remote { base: base.trim_end_matches('/').to_string(), http: remote_client() } }
+            }
             _ => Api::local(Environment::Development),
         }
     }
