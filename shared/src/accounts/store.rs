@@ -188,6 +188,23 @@ pub fn needs_reconnect(workspace_id: &str, id: &str, reason: &str, now: i64) -> 
     )
 }
 
+/// The platform rate-limited the account: nothing is sent through it until `until`.
+pub fn pause(workspace_id: &str, id: &str, until: i64, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE social_accounts SET paused_until = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace_id, id, until, now],
+    )
+}
+
+/// Stores credentials a publish renewed (sealed under key `key_id`), in the batch of its
+/// outcome: never half-rotated.
+pub fn set_credentials(workspace_id: &str, id: &str, sealed: String, key_id: String, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE social_accounts SET credentials = ?3, key_id = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace_id, id, sealed, key_id, now],
+    )
+}
+
 /// Takes the account's renewal lease until `until`, only over the credentials read and when no
 /// live lease is held; 1 when taken.
 pub async fn take_renewal_lease(

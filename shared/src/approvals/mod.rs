@@ -1,11 +1,13 @@
 //! Approvals (SPEC AP-2, AP-4): the requests and votes that move a post through its workflow
 //! (the workflows area), their history, and review links for clients.
 
+pub mod handlers;
 pub mod ideas;
 pub mod requests;
-pub mod review_ideas;
 pub mod review_links;
 pub mod review_page;
+pub mod reviewing;
+pub mod store;
 
 use crate::route;
 
@@ -13,24 +15,24 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "approvals",
     routes: &[
-        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), requests::submit),
-        route!(GET "/api/v1/workspaces/{workspaceId}/approvals", listApprovals, Workspace(ApprovalsRead), requests::list),
-        route!(GET "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", getApproval, Workspace(ApprovalsRead), requests::get),
-        route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", approveApproval, Workspace(ApprovalsDecide), requests::approve),
-        route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", rejectApproval, Workspace(ApprovalsDecide), requests::reject),
-        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", postApprovals, Workspace(ApprovalsRead), requests::history),
-        route!(GET "/api/v1/workspaces/{workspaceId}/review-links", listReviewLinks, Workspace(ReviewLinksManage), review_links::list),
-        route!(POST "/api/v1/workspaces/{workspaceId}/review-links", createReviewLink, Workspace(ReviewLinksManage), review_links::create),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/review-links/{linkId}", revokeReviewLink, Workspace(ReviewLinksManage), review_links::revoke),
-        route!(GET "/review/{token}", reviewPage, Public, review_page::page),
-        route!(POST "/review/{token}/posts/{postId}/approve", reviewApprove, Public, review_links::approve).credential(),
-        route!(POST "/review/{token}/posts/{postId}/request-changes", reviewRequestChanges, Public, review_links::request_changes).credential(),
-        route!(POST "/review/{token}/ideas/{ideaId}/approve", reviewIdeaApprove, Public, review_ideas::approve).credential(),
-        route!(POST "/review/{token}/ideas/{ideaId}/request-changes", reviewIdeaRequestChanges, Public, review_ideas::request_changes).credential(),
-        route!(GET "/review/{token}/media/{mediaId}", reviewMedia, Public, review_links::media),
-        route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", approveIdea, Workspace(IdeasDecide), ideas::approve),
-        route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", rejectIdea, Workspace(IdeasDecide), ideas::reject),
-        route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", ideaToPost, Workspace(PostsWrite), ideas::to_post),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), handlers::requests::submit),
+        route!(GET "/api/v1/workspaces/{workspaceId}/approvals", listApprovals, Workspace(ApprovalsRead), handlers::requests::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", getApproval, Workspace(ApprovalsRead), handlers::requests::get),
+        route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", approveApproval, Workspace(ApprovalsDecide), handlers::requests::approve),
+        route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", rejectApproval, Workspace(ApprovalsDecide), handlers::requests::reject),
+        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", postApprovals, Workspace(ApprovalsRead), handlers::requests::history),
+        route!(GET "/api/v1/workspaces/{workspaceId}/review-links", listReviewLinks, Workspace(ReviewLinksManage), handlers::review_links::list),
+        route!(POST "/api/v1/workspaces/{workspaceId}/review-links", createReviewLink, Workspace(ReviewLinksManage), handlers::review_links::create),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/review-links/{linkId}", revokeReviewLink, Workspace(ReviewLinksManage), handlers::review_links::revoke),
+        route!(GET "/review/{token}", reviewPage, Public, handlers::review_page::page),
+        route!(POST "/review/{token}/posts/{postId}/approve", reviewApprove, Public, handlers::review_links::approve).credential(),
+        route!(POST "/review/{token}/posts/{postId}/request-changes", reviewRequestChanges, Public, handlers::review_links::request_changes).credential(),
+        route!(POST "/review/{token}/ideas/{ideaId}/approve", reviewIdeaApprove, Public, handlers::review_ideas::approve).credential(),
+        route!(POST "/review/{token}/ideas/{ideaId}/request-changes", reviewIdeaRequestChanges, Public, handlers::review_ideas::request_changes).credential(),
+        route!(GET "/review/{token}/media/{mediaId}", reviewMedia, Public, handlers::review_links::media),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/approve", approveIdea, Workspace(IdeasDecide), handlers::ideas::approve),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", rejectIdea, Workspace(IdeasDecide), handlers::ideas::reject),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", ideaToPost, Workspace(PostsWrite), handlers::ideas::to_post),
     ],
     inputs: &[review_links::DOCUMENTED, requests::DOCUMENTED, ideas::DOCUMENTED],
 };

@@ -7,17 +7,11 @@
 //! Errors (an unknown, altered, expired or revoked link; a refused decision) answer the JSON
 //! error envelope with their status, like every other route.
 
-use super::review_ideas;
-use super::review_links::{self, Link};
-use crate::agency::ideas::{self, IdeaStatus, IdeaView};
-use crate::api::{Call, Context, Response};
+use super::review_links;
+use crate::agency::ideas::{IdeaStatus, IdeaView};
 use crate::content::posts::PostView;
 use crate::content::status::PostStatus;
-use crate::content::store::posts as post_store;
-use crate::error::{AppError, ErrorEnvelope};
-use crate::params;
 use crate::platforms::Platform;
-use crate::sql::Sql;
 use crate::validate::rfc3339;
 
 /// A file a post shows.
@@ -144,7 +138,7 @@ fn idea_status_text(item: &IdeaItem) -> &'static str {
 
 /// "2026-11-30 08:40 CET (Europe/Paris)", in the workspace's zone and naming it, so a client
 /// reads the link's expiry and comment times as the agency means them; "… UTC" for UTC.
-fn human_time(ms: i64, timezone: &str) -> String {
+pub fn human_time(ms: i64, timezone: &str) -> String {
     let zoned = jiff::Timestamp::from_millisecond(ms)
         .ok()
         .and_then(|t| jiff::tz::TimeZone::get(timezone).ok().map(|tz| t.to_zoned(tz)));
@@ -355,159 +349,6 @@ pub fn render(page: &Page<'_>) -> String {
     }
     out.push_str("</main></body></html>");
     out
-}
-
-async fn media_of(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<Vec<MediaItem>, AppError> {
-    let mut out: Vec<MediaItem> = Vec::new();
-    for id in post.targets.iter().flat_map(|t| t.media.iter()) {
-        if out.iter().any(|m| m.id == *id) {
-            continue;
-        }
-        let row = db
-            .query_one(
-                "SELECT id, filename, content_type, alt_text FROM media_assets \
-                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'ready' AND deleted_at IS NULL",
-                &params![workspace_id, id.as_str()],
-            )
-            .await?;
-        if let Some(r) = row {
-            out.push(MediaItem {
-                id: r.text("id")?,
-                filename: r.text("filename")?,
-                content_type: r.text("content_type")?,
-                alt_text: r.opt_text("alt_text")?,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// A post's (or an idea's) client-visible comments, oldest first; internal ones never leave
-/// the team.
-async fn client_comments(db: &dyn Sql, workspace_id: &str, post_id: &str, tz: &str) -> Result<Vec<Comment>, AppError> {
-    comments_in(db, workspace_id, "comments", "post_id", post_id, tz).await
-}
-
-async fn comments_in(
-    db: &dyn Sql,
-    workspace_id: &str,
-    table: &str,
-    column: &str,
-    id: &str,
-    tz: &str,
-) -> Result<Vec<Comment>, AppError> {
-    let sql = format!(
-        "SELECT c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
-         JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} = ?2 \
-         AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id"
-    );
-    let rows = db.query(&sql, &params![workspace_id, id]).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Comment {
-                author: r.text("author")?,
-                body: r.text("body")?,
-                created_at: human_time(r.int("created_at")?, tz),
-            })
-        })
-        .collect()
-}
-
-async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Item, AppError> {
-    let ws = &link.workspace_id;
-    let decidable = review_links::decidable(db, ws, &post).await?.is_some();
-    // Only a post with a client stage ever waits for the link; others are the team's alone.
-    let has_client_stage = post.status == PostStatus::InReview
-        && review_links::link_stage(
-            &crate::workflows::effective(db, ws, post.client_id.as_deref()).await?,
-            post.client_id.is_some(),
-        )
-        .is_some();
-    let waiting_for_team =
-        !decidable && has_client_stage && review_links::pending_request(db, ws, &post.id).await?.is_some();
-    let changes_requested = post.status == PostStatus::Draft
-        && db
-            .query_one(
-                "SELECT status FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
-                 ORDER BY created_at DESC, id DESC LIMIT 1",
-                &params![ws.as_str(), post.id.as_str()],
-            )
-            .await?
-            .map(|r| r.text("status"))
-            .transpose()?
-            .is_some_and(|s| s == "rejected");
-    let mut accounts = Vec::new();
-    for id in post.targets.iter().filter_map(|t| t.account_id.as_ref()) {
-        match crate::accounts::store::load(db, ws, id).await {
-            Ok(a) => accounts.push((id.clone(), a.view.handle)),
-            Err(AppError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(Item {
-        accounts,
-        media: media_of(db, ws, &post).await?,
-        comments: client_comments(db, ws, &post.id, tz).await?,
-        decidable,
-        waiting_for_team,
-        changes_requested,
-        post,
-    })
-}
-
-#[utoipa::path(get, path = "/review/{token}", tag = "review",
-    params(("token" = String, Path, description = "The review link's token")),
-    responses((status = 200, description = "The review page: an HTML document (no account, no JavaScript needed)", content_type = "text/html"),
-              (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link", body = ErrorEnvelope)))]
-pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let link = review_links::open(ctx, call).await?;
-    let timezone = ctx
-        .db
-        .query_one("SELECT timezone FROM workspaces WHERE id = ?1", &params![link.workspace_id.as_str()])
-        .await?
-        .map(|r| r.text("timezone"))
-        .transpose()?
-        .unwrap_or_else(|| "UTC".into());
-    let mut items = Vec::with_capacity(link.post_ids.len());
-    for id in &link.post_ids {
-        // A post deleted since the link was made is simply no longer shown.
-        match post_store::load(ctx.db, &link.workspace_id, "", id).await {
-            Ok(post) => items.push(item(ctx.db, &link, post, &timezone).await?),
-            Err(AppError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut idea_items = Vec::with_capacity(link.idea_ids.len());
-    for id in &link.idea_ids {
-        match ideas::load_in(ctx.db, &link.workspace_id, "", id).await {
-            Ok(idea) => idea_items.push(IdeaItem {
-                decidable: review_ideas::decidable(&idea),
-                waiting_for_team: review_ideas::waiting_for_team(&idea),
-                comments: comments_in(ctx.db, &link.workspace_id, "idea_comments", "idea_id", &idea.id, &timezone)
-                    .await?,
-                idea,
-            }),
-            Err(AppError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let shared_by = crate::identity::users::by_id(ctx.db, &link.created_by)
-        .await?
-        .map(|u| u.view.name)
-        .unwrap_or_else(|| "the team".into());
-    let page = Page {
-        token: call.params.get("token")?,
-        shared_by,
-        reviewer_name: link.reviewer_name.clone(),
-        expires_at: link.expires_at,
-        timezone,
-        items,
-        ideas: idea_items,
-        decided: call.req.query_param("decided"),
-    };
-    Ok(Response::new(200, "text/html; charset=utf-8", render(&page).into_bytes())
-        .with_header("cache-control", "no-store")
-        .with_header("x-robots-tag", "noindex, nofollow"))
 }
 
 #[cfg(test)]

@@ -18,14 +18,14 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::store::engine::{self as store, AttemptRow, Publication};
 use super::{bluesky, mastodon, Attempt, Draft, MediaFile, Outcome};
 use crate::accounts::{store as accounts, Account};
 use crate::api::Context;
 use crate::content::store::posts as post_store;
 use crate::error::AppError;
-use crate::params;
 use crate::platforms::Platform;
-use crate::sql::{Dialect, Row, Scope, Statement};
+use crate::sql::{Dialect, Scope};
 
 pub const MAX_ATTEMPTS: i64 = 5;
 /// A claim whose message did not arrive in this time is claimed again.
@@ -70,52 +70,26 @@ pub struct PublishReport {
     pub renewed: u64,
 }
 
-const DUE: &str = "((status = 'scheduled' AND due_at <= ?2) OR (status = 'retrying' AND next_attempt_at <= ?2) \
-     OR (status = 'queued' AND claimed_at < ?3))";
-
 /// The scheduled half: what the cron runs every minute.
 pub async fn tick(ctx: &Context<'_>) -> Result<PublishReport, AppError> {
     let now = ctx.clock.now_ms();
     let mut report = PublishReport::default();
     ctx.db.set_scope(Scope { system: true, ..Scope::default() });
-    report.stalled = ctx
-        .db
-        .execute(
-            "UPDATE publications SET status = 'unconfirmed', reason = 'the publisher stopped without an answer', \
-             updated_at = ?1 WHERE status = 'publishing' AND updated_at < ?2",
-            &params![now, now - STALE_PUBLISHING_MS],
-        )
-        .await?;
+    report.stalled = store::mark_stalled(ctx.db, now, now - STALE_PUBLISHING_MS).await?;
     report.reconciled = reconcile_some(ctx, now).await?;
     report.renewed = super::oauth::renew_idle(ctx, now).await?;
     ctx.db.set_scope(Scope { system: true, ..Scope::default() });
     let claim_id = ctx.new_id();
-    let claim = format!(
-        "UPDATE publications SET status = 'queued', claim_id = ?1, claimed_at = ?2, updated_at = ?2 \
-         WHERE id IN (SELECT id FROM publications WHERE {DUE} ORDER BY due_at LIMIT ?4) AND {DUE}"
-    );
     let limit = if ctx.jobs.has_queue() { CLAIM_BATCH } else { INLINE_CLAIM_BATCH };
-    report.claimed = ctx.db.execute(&claim, &params![claim_id.as_str(), now, now - STALE_QUEUED_MS, limit]).await?;
+    report.claimed = store::claim_due(ctx.db, &claim_id, now, now - STALE_QUEUED_MS, limit).await?;
     if report.claimed == 0 {
         return Ok(report);
     }
-    let rows = ctx
-        .db
-        .query(
-            "SELECT id, workspace_id FROM publications WHERE claim_id = ?1 ORDER BY due_at",
-            &params![claim_id.as_str()],
-        )
-        .await?;
-    let messages = rows
-        .iter()
-        .map(|r| {
-            Ok(Message {
-                publication_id: r.text("id")?,
-                workspace_id: r.text("workspace_id")?,
-                claim_id: claim_id.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let messages: Vec<Message> = store::claimed(ctx.db, &claim_id)
+        .await?
+        .into_iter()
+        .map(|(publication_id, workspace_id)| Message { publication_id, workspace_id, claim_id: claim_id.clone() })
+        .collect();
     if ctx.jobs.has_queue() {
         for chunk in messages.chunks(SEND_BATCH) {
             let bodies: Vec<String> = chunk.iter().filter_map(|m| serde_json::to_string(m).ok()).collect();
@@ -184,24 +158,12 @@ fn only_now(outcome: Outcome) -> Outcome {
 async fn consume_with(ctx: &Context<'_>, m: &Message, text: Option<&str>) -> Result<Consumed, AppError> {
     ctx.db.set_scope(Scope { workspace_id: Some(m.workspace_id.clone()), ..Scope::default() });
     let now = ctx.clock.now_ms();
-    let taken = ctx
-        .db
-        .execute(
-            "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4 \
-             WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 AND status = 'queued'",
-            &params![m.workspace_id.as_str(), m.publication_id.as_str(), m.claim_id.as_str(), now],
-        )
-        .await?;
+    let taken = store::take(ctx.db, &m.workspace_id, &m.publication_id, &m.claim_id, now).await?;
     if taken == 0 {
         return Ok(Consumed::Skipped);
     }
-    let publication = load(ctx, &m.workspace_id, &m.publication_id).await?;
-    ctx.db
-        .execute(
-            "UPDATE posts SET status = 'publishing', updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND status = 'scheduled'",
-            &params![m.workspace_id.as_str(), publication.post_id.as_str(), now],
-        )
-        .await?;
+    let publication = store::load(ctx.db, &m.workspace_id, &m.publication_id).await?;
+    store::post_publishing(ctx.db, &m.workspace_id, &publication.post_id, now).await?;
     let attempt = match prepare(ctx, &publication, text).await {
         Ok((account, draft)) if account.paused_until.is_some_and(|t| t > now) => {
             let until = account.paused_until.unwrap_or(now);
@@ -224,46 +186,6 @@ async fn consume_with(ctx: &Context<'_>, m: &Message, text: Option<&str>) -> Res
     let published = matches!(attempt.outcome, Outcome::Published { .. });
     record(ctx, &publication, attempt, now, "publish").await?;
     Ok(if published { Consumed::Published } else { Consumed::Recorded })
-}
-
-/// A publication as the engine needs it.
-#[derive(Debug, Clone)]
-pub struct Publication {
-    pub id: String,
-    pub workspace_id: String,
-    pub post_id: String,
-    pub target_id: String,
-    pub account_id: String,
-    pub attempts: i64,
-    pub created_at: i64,
-    /// What the platform named it while processing (TikTok's publish_id).
-    pub remote_id: Option<String>,
-}
-
-async fn load(ctx: &Context<'_>, ws: &str, id: &str) -> Result<Publication, AppError> {
-    let row = ctx
-        .db
-        .query_one(
-            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id FROM publications \
-             WHERE workspace_id = ?1 AND id = ?2",
-            &params![ws, id],
-        )
-        .await?
-        .ok_or_else(|| AppError::not_found("publication"))?;
-    decode(&row)
-}
-
-fn decode(r: &Row) -> Result<Publication, AppError> {
-    Ok(Publication {
-        id: r.text("id")?,
-        workspace_id: r.text("workspace_id")?,
-        post_id: r.text("post_id")?,
-        target_id: r.text("target_id")?,
-        account_id: r.text("account_id")?,
-        attempts: r.int("attempts")?,
-        created_at: r.int("created_at")?,
-        remote_id: r.opt_text("remote_id")?,
-    })
 }
 
 /// The text and files a publication sends.
@@ -312,18 +234,10 @@ async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Resu
     };
     let mut media = Vec::new();
     for asset in &target.media {
-        let row = ctx
-            .db
-            .query_one(
-                "SELECT object_key, content_type, filename, alt_text FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
-                 AND status = 'ready' AND deleted_at IS NULL",
-                &params![p.workspace_id.as_str(), asset.as_str()],
-            )
+        let (key, content_type, filename, alt) = store::ready_file(ctx.db, &p.workspace_id, asset)
             .await
-            .map_err(|e| retry(e.into()))?
+            .map_err(retry)?
             .ok_or_else(|| fail(format!("the media {asset} was deleted")))?;
-        let text_of = |c: &str| row.text(c).map_err(|e| retry(e.into()));
-        let key = text_of("object_key")?;
         let bytes = ctx
             .blobs
             .get(&key)
@@ -338,9 +252,9 @@ async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Resu
                 .ok()
                 .or_else(|| crate::media::links::link(ctx, &account.workspace_id, asset, 3600)),
             bytes,
-            content_type: text_of("content_type")?,
-            filename: text_of("filename")?,
-            alt: row.opt_text("alt_text").ok().flatten().unwrap_or_default(),
+            content_type,
+            filename,
+            alt: alt.unwrap_or_default(),
         });
     }
     Ok((account, Prepared { text, media }))
@@ -376,15 +290,7 @@ pub fn backoff_ms(attempts: i64, jitter: u32, first: i64) -> i64 {
 }
 
 async fn record_pause(ctx: &Context<'_>, p: &Publication, until: i64) -> Result<(), AppError> {
-    let now = ctx.clock.now_ms();
-    ctx.db
-        .execute(
-            "UPDATE publications SET status = 'retrying', attempts = attempts - 1, next_attempt_at = ?3, \
-             reason = 'the account is paused by a rate limit', updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2 AND status = 'publishing'",
-            &params![p.workspace_id.as_str(), p.id.as_str(), until, now],
-        )
-        .await?;
-    Ok(())
+    store::pause(ctx.db, p, until, ctx.clock.now_ms()).await
 }
 
 /// Writes an attempt's outcome: the attempt row, the publication, the account (rate limit,
@@ -411,29 +317,22 @@ async fn record(
         Outcome::Reconnect { reason, status } => ("reconnect", *status, Some(reason.clone())),
         Outcome::Pending { remote_id, reason } => ("pending", None, Some(format!("{reason} ({remote_id})"))),
     };
-    // The attempt is logged only if this batch's guarded update moved the publication (it set
-    // `updated_at` to `now`): two ticks settling one publication at once leave one entry.
-    let log_attempt = Statement::new(
-        "INSERT INTO publication_attempts (id, workspace_id, publication_id, number, started_at, finished_at, outcome, http_status, detail) \
-         SELECT CAST(?1 AS TEXT), p.workspace_id, p.id, CAST(?4 AS BIGINT), CAST(?5 AS BIGINT), CAST(?6 AS BIGINT), \
-         CAST(?7 AS TEXT), CAST(?8 AS BIGINT), CAST(?9 AS TEXT) FROM publications p \
-         WHERE p.workspace_id = ?2 AND p.id = ?3 AND p.updated_at = ?6",
-        params![ctx.new_id(), ws, p.id.as_str(), attempts, started, now, outcome_name, http_status.map(i64::from), detail],
+    let log_attempt = store::log_attempt(
+        p,
+        AttemptRow {
+            id: ctx.new_id(),
+            number: attempts,
+            started_at: started,
+            finished_at: now,
+            outcome: outcome_name,
+            http_status: http_status.map(i64::from),
+            detail,
+        },
     );
     let mut statements = Vec::with_capacity(4);
-    let set = |status: &str, reason: Option<String>, next: Option<i64>| {
-        Statement::new(
-            "UPDATE publications SET status = ?3, reason = ?4, next_attempt_at = ?5, updated_at = ?6 \
-             WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
-            params![ws, p.id.as_str(), status, reason, next, now],
-        )
-    };
+    let set = |status: &str, reason: Option<String>, next: Option<i64>| store::settle(p, status, reason, next, now);
     match &attempt.outcome {
-        Outcome::Published { remote_id, url } => statements.push(Statement::new(
-            "UPDATE publications SET status = 'published', remote_id = ?3, remote_url = ?4, reason = NULL, published_at = ?5, \
-             updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
-            params![ws, p.id.as_str(), remote_id.as_str(), url.clone(), now],
-        )),
+        Outcome::Published { remote_id, url } => statements.push(store::published(p, remote_id, url.clone(), now)),
         Outcome::Retry { reason, after_ms, .. } if attempts >= MAX_ATTEMPTS => {
             let _ = after_ms;
             statements.push(set("dead", Some(format!("gave up after {attempts} attempts: {reason}")), None));
@@ -444,30 +343,15 @@ async fn record(
             statements.push(set("retrying", Some(reason.clone()), Some(next)));
         }
         Outcome::RateLimited { reason, until_ms } => {
-            statements.push(Statement::new(
-                "UPDATE publications SET status = 'retrying', attempts = attempts - 1, reason = ?3, next_attempt_at = ?4, updated_at = ?5 \
-                 WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
-                params![ws, p.id.as_str(), format!("rate limited: {reason}"), *until_ms, now],
-            ));
-            statements.push(Statement::new(
-                "UPDATE social_accounts SET paused_until = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2",
-                params![ws, p.account_id.as_str(), *until_ms, now],
-            ));
+            statements.push(store::rate_limited(p, format!("rate limited: {reason}"), *until_ms, now));
+            statements.push(accounts::pause(ws, &p.account_id, *until_ms, now));
         }
         Outcome::Unconfirmed { reason, .. } => statements.push(set("unconfirmed", Some(reason.clone()), None)),
-        Outcome::Pending { remote_id, reason } => statements.push(Statement::new(
-            "UPDATE publications SET status = 'unconfirmed', remote_id = ?3, reason = ?4, updated_at = ?5 \
-             WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
-            params![ws, p.id.as_str(), remote_id.as_str(), reason.as_str(), now],
-        )),
+        Outcome::Pending { remote_id, reason } => statements.push(store::processing(p, remote_id, reason, now)),
         Outcome::Failed { reason, .. } => statements.push(set("failed", Some(reason.clone()), None)),
         Outcome::Reconnect { reason, .. } => {
             statements.push(set("failed", Some(format!("the account must be reconnected: {reason}")), None));
-            statements.push(Statement::new(
-                "UPDATE social_accounts SET status = 'needs_reconnect', last_error = ?3, updated_at = ?4 \
-                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'active'",
-                params![ws, p.account_id.as_str(), reason.as_str(), now],
-            ));
+            statements.push(accounts::needs_reconnect(ws, &p.account_id, reason, now));
         }
     }
     statements.push(log_attempt);
@@ -479,20 +363,10 @@ async fn record(
             .token_keys
             .seal(ctx.random.bytes(), &plain, &p.account_id)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        statements.push(Statement::new(
-            "UPDATE social_accounts SET credentials = ?3, key_id = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2",
-            params![ws, p.account_id.as_str(), sealed, ctx.config.token_keys.current_id().unwrap_or_default(), now],
-        ));
+        let key_id = ctx.config.token_keys.current_id().unwrap_or_default().to_string();
+        statements.push(accounts::set_credentials(ws, &p.account_id, sealed, key_id, now));
     }
-    // The post follows its publications: published when all are, failed when any ended
-    // failed, and only once none is still in flight (publishing → published | failed).
-    statements.push(Statement::new(
-        "UPDATE posts SET status = CASE WHEN EXISTS (SELECT 1 FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
-         AND status IN ('failed', 'dead')) THEN 'failed' ELSE 'published' END, updated_at = ?3 \
-         WHERE workspace_id = ?1 AND id = ?2 AND status IN ('scheduled', 'publishing') AND NOT EXISTS (SELECT 1 FROM publications \
-         WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'queued', 'publishing', 'retrying', 'unconfirmed'))",
-        params![ws, p.post_id.as_str(), now],
-    ));
+    statements.push(store::post_follows(ws, &p.post_id, now));
     ctx.db.batch(&statements).await?;
     if let Outcome::Reconnect { .. } = attempt.outcome {
         super::reconnect::notify(ctx, &p.workspace_id, &p.account_id).await;
@@ -502,17 +376,9 @@ async fn record(
 
 /// Settles a few unconfirmed publications by reading their platform.
 async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
-    let rows = ctx
-        .db
-        .query(
-            "SELECT id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id FROM publications \
-             WHERE status = 'unconfirmed' ORDER BY updated_at LIMIT 20",
-            &[],
-        )
-        .await?;
+    let unconfirmed = store::unconfirmed(ctx.db, 20).await?;
     let mut settled = 0;
-    for row in &rows {
-        let p = decode(row)?;
+    for p in unconfirmed {
         ctx.db.set_scope(Scope { workspace_id: Some(p.workspace_id.clone()), ..Scope::default() });
         let (account, prepared) = match prepare(ctx, &p, None).await {
             Ok(prepared) => prepared,
@@ -587,16 +453,8 @@ async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
 
 /// When the publication was first tried and when its last try ended (`now` without tries).
 async fn attempt_span(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<(i64, i64), AppError> {
-    let row = ctx
-        .db
-        .query_one(
-            "SELECT MIN(started_at) AS first, MAX(finished_at) AS last FROM publication_attempts \
-             WHERE workspace_id = ?1 AND publication_id = ?2",
-            &params![p.workspace_id.as_str(), p.id.as_str()],
-        )
-        .await?;
-    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten()).unwrap_or(now);
-    Ok((get("first"), get("last")))
+    let (first, last) = store::attempt_span(ctx.db, p).await?;
+    Ok((first.unwrap_or(now), last.unwrap_or(now)))
 }
 
 #[cfg(test)]

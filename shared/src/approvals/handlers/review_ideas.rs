@@ -2,17 +2,18 @@
 //! part of an idea — an idea of a client's campaign once the agency approved it
 //! (AGENCY_APPROVED → CLIENT_APPROVED or CLIENT_REJECTED), and nothing else: the agency stage
 //! (and the only stage of an idea without a client) is the team's, decided by its approvers in
-//! person. The decision goes through the same state machine and
-//! the same write as a member's (`ideas::apply`), names the link's creator, who answers for
-//! the link, and carries the link's id.
+//! person. The decision goes through the same state machine and the same write as a member's
+//! (`reviewing::decide_idea`), names the link's creator, who answers for the link, and carries
+//! the link's id.
 //!
 //! The form's hidden `revision` is the idea's `updatedAt` as the page showed it: a decision on
 //! an idea that changed since is refused (409), as a post's `version` is.
 
-use super::ideas::Decided;
-use super::review_links::{self, acting, vote_comment};
-use crate::agency::ideas::{self, IdeaStatus, IdeaView};
+use crate::agency::ideas;
 use crate::api::{Call, Context, Response};
+use crate::approvals::ideas::{decidable_by_link, Decided};
+use crate::approvals::review_links::{acting, decision_form, vote_comment};
+use crate::approvals::reviewing::{decide_idea, open_link};
 use crate::error::{AppError, ErrorEnvelope};
 
 /// The form an idea's Approve or Request changes button sends.
@@ -23,16 +24,6 @@ pub struct IdeaReviewForm {
     revision: String,
     /// Required to request changes, optional to approve (at most 5000 characters).
     comment: Option<String>,
-}
-
-/// Whether a review link may decide `idea` in its current status: only at the client stage.
-pub fn decidable(idea: &IdeaView) -> bool {
-    idea.client_id.is_some() && idea.status == IdeaStatus::AgencyApproved
-}
-
-/// An idea in review by the agency first: the link's reader decides once they approved it.
-pub fn waiting_for_team(idea: &IdeaView) -> bool {
-    idea.client_id.is_some() && idea.status == IdeaStatus::Generated
 }
 
 #[utoipa::path(post, path = "/review/{token}/ideas/{ideaId}/approve", tag = "review",
@@ -58,29 +49,24 @@ pub async fn request_changes(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respo
 }
 
 async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
-    let link = review_links::open(ctx, call).await?;
+    let link = open_link(ctx, call).await?;
     let idea_id = call.params.get("ideaId")?;
     if !link.idea_ids.iter().any(|i| i == idea_id) {
         return Err(AppError::not_found("idea"));
     }
-    let (comment, revision) = review_links::decision_form(
-        &call.req.body,
-        approve,
-        "revision",
-        "the idea's updatedAt the page showed",
-        |_| true,
-    )?;
+    let (comment, revision) =
+        decision_form(&call.req.body, approve, "revision", "the idea's updatedAt the page showed", |_| true)?;
     let ws = link.workspace_id.clone();
     let before = ideas::load_in(ctx.db, &ws, "", idea_id).await?;
     if before.updated_at != revision {
         return Err(AppError::Conflict("the idea changed since the page showed it: reload the page".into()));
     }
-    if !decidable(&before) {
+    if !decidable_by_link(&before) {
         return Err(AppError::Conflict("this idea is not waiting for your review".into()));
     }
     let stored = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
     let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored), all_of: Vec::new() };
-    super::ideas::apply(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
+    decide_idea(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
         AppError::Conflict(_) => {
             AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
         }

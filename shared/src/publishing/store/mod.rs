@@ -1,5 +1,8 @@
-//! The only SQL on `publications` and their attempts outside the engine: scheduling,
-//! cancelling and moving them, reading them, the times an account is taken.
+//! The only SQL on `publications` and their attempts: scheduling, cancelling and moving
+//! them, reading them, the times an account is taken, OAuth states; what the engine claims
+//! and records is in `engine`.
+
+pub mod engine;
 
 use crate::content::store::posts as post_store;
 use crate::error::AppError;

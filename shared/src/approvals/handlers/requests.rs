@@ -1,0 +1,299 @@
+//! Submitting a post for approval and deciding its requests (SPEC AP-2, AP-4).
+
+use serde_json::json;
+use utoipa::IntoParams;
+
+use crate::activity::{self, Change};
+use crate::agency::client_limit;
+use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
+use crate::api::{Call, Context, Response};
+use crate::approvals::requests::{conflict, db_conflict, for_reader, DecisionInput, RequestView};
+use crate::approvals::reviewing::{approvers_now, notify_pending};
+use crate::approvals::store::requests as store;
+use crate::collab::notifications::{self, Notice};
+use crate::content::editing::save_edit;
+use crate::content::posts::PostView;
+use crate::content::status::{Event, PostStatus};
+use crate::content::store::posts as post_store;
+use crate::error::{AppError, ErrorEnvelope};
+use crate::sql::Statement;
+use crate::workflows::opening::{approvers_of, open_first, open_stage, Stage};
+use crate::workflows::{self as workflow, Rule, Stages};
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path)),
+    responses((status = 200, description = "In review at the workflow's first stage — or approved at once when the workspace has no workflow", body = Envelope<PostView>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: only drafts are submitted, or nobody may approve", body = ErrorEnvelope)))]
+pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let before = post_store::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
+    let in_review = before.status.apply(Event::Submit).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let submitter = call.caller()?.user_id.clone();
+    let opening = open_first(ctx, &member.workspace_id, &before.review_subject(), &submitter).await?;
+    let status = if !opening.in_review {
+        in_review.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?
+    } else {
+        in_review
+    };
+    let after = PostView { status, ..before.clone() };
+    let (view, _) = save_edit(ctx, call, &before, after, None, None, "post.submit", opening.statements).await?;
+    notify_pending(ctx, call, &member.workspace_id, &view).await;
+    let message =
+        (status == PostStatus::Approved).then(|| "the workspace has no approval workflow: approved".to_string());
+    Ok(json::ok_with_message(200, view, message))
+}
+
+/// One request as stored (approvers as they stand now), with its post the caller may see.
+/// One request as stored (approvers as they stand now), with its post the caller may see.
+async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<(RequestView, PostView), AppError> {
+    let member = call.member()?;
+    let stored = store::one(ctx.db, &member.workspace_id, call.params.get("approvalId")?)
+        .await?
+        .ok_or_else(|| AppError::not_found("approval"))?;
+    let request = approvers_now(ctx.db, &member.workspace_id, vec![stored]).await?.remove(0);
+    // A Client member reaches only its clients' posts.
+    let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, &request.post_id)
+        .await
+        .map_err(|_| AppError::not_found("approval"))?;
+    Ok((request, post))
+}
+
+/// Checks that the caller may decide `request`, still open, for the post as it stands.
+fn may_decide(call: &Call<'_>, request: &RequestView, post: &PostView) -> Result<String, AppError> {
+    let me = call.caller()?.user_id.clone();
+    if request.status != "pending" {
+        return Err(AppError::Conflict(format!("this approval is already {}", request.status)));
+    }
+    if post.status != PostStatus::InReview || post.version != request.post_version {
+        return Err(AppError::Conflict("the post changed since this approval opened".into()));
+    }
+    if !request.approvers.contains(&me) {
+        let why = if me == post.author_id || me == request.submitted_by {
+            "the workflow does not let you approve your own post"
+        } else {
+            "you are not an approver of this stage"
+        };
+        return Err(AppError::Forbidden(why.into()));
+    }
+    if request.votes.iter().any(|v| v.user_id == me) {
+        return Err(AppError::Conflict("you have already decided on this approval".into()));
+    }
+    Ok(me)
+}
+
+/// Fails the decision's batch unless the voter still holds the role they decided with (and, at
+/// the client stage, is still attached to the post's client): a removal or demotion racing the
+/// vote wins.
+/// Fails the decision's batch unless the voter still holds the role they decided with (and, at
+/// the client stage, is still attached to the post's client): a removal or demotion racing the
+/// vote wins.
+fn still_entitled(
+    call: &Call<'_>,
+    ws: &str,
+    request: &RequestView,
+    post: &PostView,
+    me: &str,
+) -> Result<Statement, AppError> {
+    let role = call.member()?.role;
+    let client =
+        if request.stage == Stage::Client { post.client_id.clone().unwrap_or_default() } else { String::new() };
+    Ok(store::still_entitled(ws, me, role.as_str(), &client))
+}
+
+fn vote(
+    ctx: &Context<'_>,
+    ws: &str,
+    request: &RequestView,
+    me: &str,
+    decision: &str,
+    comment: Option<String>,
+) -> Statement {
+    store::vote(ctx.new_id(), ws, &request.id, me, decision, comment, ctx.clock.now_ms(), None)
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body(content = Option<DecisionInput>, description = "Optional: a comment"),
+    responses((status = 200, description = "The approval after this vote; the stage closes by its rule and the next one opens, or the post is approved", body = Envelope<RequestView>),
+              (status = 403, description = "FORBIDDEN: not an approver of this stage, or approving one's own post", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT: already decided, or the post changed", body = ErrorEnvelope)))]
+pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: DecisionInput = json::parse_optional(&call.req.body)?;
+    let ws = call.member()?.workspace_id.clone();
+    let (request, post) = load_request(ctx, call).await?;
+    let me = may_decide(call, &request, &post)?;
+    let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    // Votes of approvers who since dropped out no longer count towards an "all" rule.
+    let approvals =
+        request.votes.iter().filter(|v| v.decision == "approve" && request.approvers.contains(&v.user_id)).count() + 1;
+    let stage_done = request.rule == Rule::Any || approvals >= request.approvers.len();
+    let mut statements = vec![
+        vote(ctx, &ws, &request, &me, "approve", comment.clone()),
+        still_entitled(call, &ws, &request, &post, &me)?,
+    ];
+    let change = Change {
+        action: "approval.approve",
+        entity_type: "approval",
+        entity_id: &request.id,
+        before: None,
+        after: Some(json!({ "userId": me, "comment": comment, "stageDone": stage_done })),
+    };
+    if !stage_done {
+        statements.push(store::still_pending(&ws, &request.id));
+        statements.push(activity::record(ctx, call, &ws, change));
+        ctx.db.batch(&statements).await.map_err(db_conflict)?;
+    } else {
+        statements.extend(store::close(&ws, &request.id, "approved", ctx.clock.now_ms()));
+        statements.push(activity::record(ctx, call, &ws, change));
+        let wf = workflow::effective(ctx.db, &ws, post.client_id.as_deref()).await?;
+        let next_stage =
+            request.stage == Stage::Internal && wf.stages == Stages::InternalThenClient && post.client_id.is_some();
+        if next_stage {
+            // A client without any account is still asked: the stage then waits for a review link.
+            let approvers =
+                approvers_of(ctx.db, &ws, &wf, Stage::Client, &post.review_subject(), &request.submitted_by).await?;
+            statements.push(open_stage(
+                ctx,
+                &ws,
+                &post.id,
+                Stage::Client,
+                wf.client.rule,
+                &approvers,
+                post.version,
+                &request.submitted_by,
+            ));
+            ctx.db.batch(&statements).await.map_err(db_conflict)?;
+            notify_pending(ctx, call, &ws, &post).await;
+        } else {
+            let status = post.status.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?;
+            let after = PostView { status, ..post.clone() };
+            save_edit(ctx, call, &post, after, None, None, "post.approve", statements).await.map_err(conflict)?;
+            let notice = Notice {
+                kind: "approval.approved",
+                title: format!("\"{}\" is approved", post.title),
+                body: format!("\"{}\" passed its review and is ready to schedule.", post.title),
+                subject_type: "post",
+                subject_id: &post.id,
+            };
+            notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice)
+                .await;
+        }
+    }
+    read_back(ctx, call).await
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)), request_body(content = Option<DecisionInput>, description = "Optional: a comment"),
+    responses((status = 200, description = "Rejected: the post is back in draft with the comment", body = Envelope<RequestView>),
+              (status = 400, description = "VALIDATION_ERROR: a comment is required", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+              (status = 409, description = "CONFLICT", body = ErrorEnvelope)))]
+pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: DecisionInput = json::parse(&call.req.body)?;
+    let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let Some(comment) = comment else {
+        return Err(AppError::field("comment", "say what should change"));
+    };
+    if comment.chars().count() > 5000 {
+        return Err(AppError::field("comment", "must be at most 5000 characters"));
+    }
+    let ws = call.member()?.workspace_id.clone();
+    let (request, post) = load_request(ctx, call).await?;
+    let me = may_decide(call, &request, &post)?;
+    let mut statements = vec![
+        vote(ctx, &ws, &request, &me, "reject", Some(comment.clone())),
+        still_entitled(call, &ws, &request, &post, &me)?,
+    ];
+    statements.extend(store::close(&ws, &request.id, "rejected", ctx.clock.now_ms()));
+    statements.push(activity::record(
+        ctx,
+        call,
+        &ws,
+        Change {
+            action: "approval.reject",
+            entity_type: "approval",
+            entity_id: &request.id,
+            before: None,
+            after: Some(json!({ "userId": me, "comment": comment })),
+        },
+    ));
+    let status = post.status.apply(Event::Reject).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let after = PostView { status, ..post.clone() };
+    save_edit(ctx, call, &post, after, None, None, "post.reject", statements).await.map_err(conflict)?;
+    let notice = Notice {
+        kind: "approval.rejected",
+        title: format!("Changes requested on \"{}\"", post.title),
+        body: comment,
+        subject_type: "post",
+        subject_id: &post.id,
+    };
+    notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice).await;
+    read_back(ctx, call).await
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("approvalId" = String, Path)),
+    responses((status = 200, description = "One approval with its votes", body = Envelope<RequestView>),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    read_back(ctx, call).await
+}
+
+/// The request as the caller may read it.
+async fn read_back(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (request, _) = load_request(ctx, call).await?;
+    let shown = for_reader(call.member()?, vec![request]);
+    Ok(json::ok(200, shown.into_iter().next()))
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct ApprovalQuery {
+    /// pending (default), approved, rejected or cancelled.
+    status: Option<String>,
+    /// Only approvals the caller may decide.
+    mine: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/approvals", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ApprovalQuery, PageQuery),
+    responses((status = 200, description = "Approvals, oldest first (a review queue)", body = Envelope<Page<RequestView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let paging = paging::by_id(call.req)?;
+    let status = call.req.query_param("status").unwrap_or_else(|| "pending".into());
+    let mine = call.req.query_flag("mine")?;
+    let me = if mine { call.caller()?.user_id.clone() } else { String::new() };
+    let limit = client_limit(call, member)?;
+    let (stored, next_cursor) =
+        store::queue(ctx.db, &member.workspace_id, &status, &limit, &me, &paging.after, paging.limit).await?;
+    let mut items = approvers_now(ctx.db, &member.workspace_id, stored).await?;
+    if mine {
+        // Who may decide now: a member demoted out of the workflow no longer waits on it.
+        items.retain(|r| r.approvers.contains(&me));
+    }
+    Ok(json::ok(200, Page { items: for_reader(member, items), next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", tag = "approvals", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("postId" = String, Path), PageQuery),
+    responses((status = 200, description = "The approval history: every stage opened, every vote with who, when, decision and comment; newest first. A Client member sees the internal stage's outcome only, without its approvers or votes", body = Envelope<Page<RequestView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn history(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let member = call.member()?;
+    let paging = paging::by_id(call.req)?;
+    let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?)
+        .await?;
+    let (stored, next_cursor) =
+        store::history(ctx.db, &member.workspace_id, &post.id, &paging.after, paging.limit).await?;
+    let items = for_reader(member, approvers_now(ctx.db, &member.workspace_id, stored).await?);
+    Ok(json::ok(200, Page { items, next_cursor }))
+}

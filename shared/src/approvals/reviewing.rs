@@ -1,0 +1,208 @@
+//! The steps approvals' handlers share: opening a review link, whether a link may decide a
+//! post, who may decide a pending stage now, telling approvers that a post waits for them, and
+//! recording a decision on an idea.
+
+use serde_json::json;
+
+use super::ideas::{event_of, Decided};
+use super::requests::RequestView;
+use super::review_links::{link_stage, refused, state, Link, LinkState};
+use super::store::requests::{self as request_store, Stored};
+use super::store::{ideas as idea_store, review_links as link_store};
+use crate::activity::{self, Change};
+use crate::agency::ideas::{raced, write, IdeaStatus, IdeaView};
+use crate::api::permissions::{Permission, Role};
+use crate::api::{Call, Context};
+use crate::collab::notifications::{self, Notice};
+use crate::content::posts::PostView;
+use crate::content::status::PostStatus;
+use crate::error::AppError;
+use crate::identity::tokens;
+use crate::sql::{Scope, Sql};
+use crate::validate::rfc3339;
+use crate::workflows::{self as workflow, opening::Stage, Workflow};
+
+/// The live link named by the `token` in the path, with its posts and ideas, or 404. Leaves
+/// the database scoped to the link's workspace.
+pub async fn open_link(ctx: &Context<'_>, call: &Call<'_>) -> Result<Link, AppError> {
+    let token = call.params.get("token")?;
+    if token.is_empty() || token.len() > 128 {
+        return Err(refused());
+    }
+    // Only the hash is looked up: knowing the token is what lets the caller find the link.
+    let hash = tokens::token_hash(token);
+    ctx.db.set_scope(Scope { review_token_hash: Some(hash.clone()), ..Scope::default() });
+    let link = link_store::by_token_hash(ctx.db, &hash).await?.ok_or_else(refused)?;
+    ctx.db.set_scope(Scope {
+        workspace_id: Some(link.workspace_id.clone()),
+        review_token_hash: Some(hash),
+        ..Scope::default()
+    });
+    if state(link.expires_at, link.revoked_at, ctx.clock.now_ms()) != LinkState::Active {
+        return Err(refused());
+    }
+    // The creator must still be a member, of a live workspace, allowed to make links.
+    let allowed = link_store::creator_role(ctx.db, &link)
+        .await?
+        .and_then(|role| Role::parse(&role))
+        .is_some_and(|role| Permission::ReviewLinksManage.granted_to(role));
+    if !allowed {
+        return Err(refused());
+    }
+    link_store::with_items(ctx.db, link).await
+}
+
+/// Whether a link may decide `post` now: it is in review, and its pending request is at the
+/// stage links decide, for the post's current version. Answers the request's id.
+pub async fn decidable(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<Option<String>, AppError> {
+    if post.status != PostStatus::InReview {
+        return Ok(None);
+    }
+    let Some((id, stage, version)) = request_store::pending_request(db, workspace_id, &post.id).await? else {
+        return Ok(None);
+    };
+    let wf = workflow::effective(db, workspace_id, post.client_id.as_deref()).await?;
+    Ok((link_stage(&wf, post.client_id.is_some()) == Some(stage.as_str()) && version == post.version).then_some(id))
+}
+
+/// Who may decide a stage of a client's posts now, read once per list.
+struct Eligible {
+    client: Option<String>,
+    stage: Stage,
+    wf: Workflow,
+    ids: Vec<String>,
+}
+
+/// Requests as they stand now. The approvers of a pending stage are those named when it opened
+/// who may still decide it: a member removed, demoted out of the workflow's roles, or detached
+/// from the client drops out (and an "all" rule stops waiting for them).
+pub async fn approvers_now(
+    db: &dyn Sql,
+    workspace_id: &str,
+    stored: Vec<Stored>,
+) -> Result<Vec<RequestView>, AppError> {
+    let mut out = Vec::with_capacity(stored.len());
+    let mut eligible_now: Vec<Eligible> = Vec::new();
+    for Stored { mut request, post_client_id: client, post_author_id: author } in stored {
+        if request.status == "pending" {
+            let cached = eligible_now.iter().position(|e| e.client == client && e.stage == request.stage);
+            let at = match cached {
+                Some(at) => at,
+                None => {
+                    let wf = workflow::effective(db, workspace_id, client.as_deref()).await?;
+                    let spec = if request.stage == Stage::Client { &wf.client } else { &wf.internal };
+                    let ids =
+                        workflow::eligible(db, workspace_id, spec, request.stage == Stage::Client, client.as_deref())
+                            .await?;
+                    eligible_now.push(Eligible { client: client.clone(), stage: request.stage, wf, ids });
+                    eligible_now.len() - 1
+                }
+            };
+            let Eligible { wf, ids, .. } = &eligible_now[at];
+            let submitter = request.submitted_by.clone();
+            request
+                .approvers
+                .retain(|u| ids.contains(u) && (wf.allow_self_approval || (*u != author && *u != submitter)));
+        }
+        out.push(request);
+    }
+    Ok(out)
+}
+
+/// Tells the approvers of the post's open stage that it waits for them.
+pub async fn notify_pending(ctx: &Context<'_>, call: &Call<'_>, ws: &str, post: &PostView) {
+    let pending = match request_store::pending_of(ctx.db, ws, &post.id).await {
+        Ok(pending) => pending,
+        Err(e) => return tracing::warn!(cause = %e, "pending approval unreadable"),
+    };
+    for request in pending {
+        let notice = Notice {
+            kind: "approval.requested",
+            title: format!("\"{}\" waits for your approval", post.title),
+            body: format!("\"{}\" is in review at the {} stage.", post.title, request.stage.as_str()),
+            subject_type: "post",
+            subject_id: &post.id,
+        };
+        notifications::notify(ctx, call, ws, &request.approvers, notice).await;
+    }
+}
+
+/// Records a decision already authorised on `before`'s current stage: the new status, the
+/// decision row and the activity entry in one batch (a concurrent decision makes it a 409),
+/// then notifies the author, and the client's approvers when it is their turn.
+pub async fn decide_idea(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    ws: &str,
+    before: &IdeaView,
+    approve: bool,
+    decided: Decided<'_>,
+) -> Result<IdeaView, AppError> {
+    let client_stage = before.status == IdeaStatus::AgencyApproved;
+    let mut next = before.status.apply(event_of(before.status, approve)).map_err(AppError::Conflict)?;
+    let stage = if client_stage { "client" } else { "agency" };
+    if approve && !decided.all_of.is_empty() {
+        let given = idea_store::approved_by(ctx.db, ws, &before.id, stage, before.stage_opened_at).await?;
+        if given.iter().any(|u| u == decided.by) {
+            return Err(AppError::Conflict("you have already approved this stage of the idea".into()));
+        }
+        if decided.all_of.iter().any(|u| u != decided.by && !given.contains(u)) {
+            // Recorded; the stage stays open for the others.
+            next = before.status;
+        }
+    }
+    let comment = decided.comment.clone();
+    let now = ctx.clock.now_ms();
+    let mut idea = before.clone();
+    idea.status = next;
+    idea.updated_at = rfc3339(now);
+    if next != before.status {
+        idea.stage_opened_at = now;
+    }
+    let decision = idea_store::decision(
+        ctx.new_id(),
+        ws,
+        &idea.id,
+        decided.by,
+        stage,
+        if approve { "approve" } else { "reject" },
+        comment.clone(),
+        now,
+        decided.link_id,
+    );
+    let change = Change {
+        action: if approve { "idea.approve" } else { "idea.reject" },
+        entity_type: "idea",
+        entity_id: &idea.id,
+        before: Some(json!({ "status": before.status.as_str() })),
+        after: Some(json!({ "status": idea.status.as_str(), "comment": comment, "reviewLinkId": decided.link_id })),
+    };
+    let [w, g] = write(ws, &idea, before, now);
+    ctx.db.batch(&[w, g, decision, activity::record(ctx, call, ws, change)]).await.map_err(raced)?;
+    if next == before.status {
+        return Ok(idea);
+    }
+    // Tell the author, and the client when it is their turn.
+    let verdict = if approve { "approved" } else { "sent back" };
+    let notice = Notice {
+        kind: if approve { "idea.approved" } else { "idea.rejected" },
+        title: format!("Your idea \"{}\" was {verdict} ({stage} stage)", idea.title),
+        body: comment.clone().unwrap_or_default(),
+        subject_type: "idea",
+        subject_id: &idea.id,
+    };
+    notifications::notify(ctx, call, ws, std::slice::from_ref(&idea.created_by), notice).await;
+    if idea.status == IdeaStatus::AgencyApproved && idea.client_id.is_some() {
+        let wf = workflow::effective(ctx.db, ws, before.client_id.as_deref()).await?;
+        let client_approvers = workflow::eligible(ctx.db, ws, &wf.client, true, idea.client_id.as_deref()).await?;
+        let notice = Notice {
+            kind: "idea.requested",
+            title: format!("A new idea waits for your approval: \"{}\"", idea.title),
+            body: idea.hook.clone().or_else(|| idea.caption.clone()).unwrap_or_default(),
+            subject_type: "idea",
+            subject_id: &idea.id,
+        };
+        notifications::notify(ctx, call, ws, &client_approvers, notice).await;
+    }
+    Ok(idea)
+}

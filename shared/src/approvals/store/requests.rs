@@ -1,0 +1,240 @@
+//! Approval requests and their votes.
+
+use crate::approvals::requests::{RequestView, VoteView};
+use crate::content::store::posts as post_store;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement};
+use crate::validate::rfc3339;
+use crate::workflows::opening::Stage;
+use crate::workflows::Rule;
+
+/// A request as stored, with its votes and who wrote and who owns its post: the approvers
+/// are those named when the stage opened (see `reviewing::approvers_now`).
+pub struct Stored {
+    pub request: RequestView,
+    pub post_client_id: Option<String>,
+    pub post_author_id: String,
+}
+
+const COLUMNS: &str =
+    "id, post_id, stage, status, rule, approvers, post_version, submitted_by, created_at, closed_at, \
+     (SELECT p.client_id FROM posts p WHERE p.workspace_id = approval_requests.workspace_id \
+      AND p.id = approval_requests.post_id) AS post_client_id, \
+     (SELECT p.author_id FROM posts p WHERE p.workspace_id = approval_requests.workspace_id \
+      AND p.id = approval_requests.post_id) AS post_author_id";
+
+fn decode(r: &Row, votes: Vec<VoteView>) -> Result<RequestView, AppError> {
+    Ok(RequestView {
+        id: r.text("id")?,
+        post_id: r.text("post_id")?,
+        stage: if r.text("stage")? == "client" { Stage::Client } else { Stage::Internal },
+        status: r.text("status")?,
+        rule: if r.text("rule")? == "all" { Rule::All } else { Rule::Any },
+        approvers: serde_json::from_str(&r.text("approvers")?).unwrap_or_default(),
+        post_version: r.int("post_version")?,
+        submitted_by: r.text("submitted_by")?,
+        votes,
+        created_at: rfc3339(r.int("created_at")?),
+        closed_at: r.opt_int("closed_at")?.map(rfc3339),
+    })
+}
+
+async fn votes_of(db: &dyn Sql, workspace_id: &str, request_id: &str) -> Result<Vec<VoteView>, AppError> {
+    let rows = db
+        .query(
+            "SELECT user_id, decision, comment, created_at FROM approval_votes \
+             WHERE workspace_id = ?1 AND request_id = ?2 ORDER BY created_at, id",
+            &params![workspace_id, request_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VoteView {
+                user_id: r.text("user_id")?,
+                decision: r.text("decision")?,
+                comment: r.opt_text("comment")?,
+                created_at: rfc3339(r.int("created_at")?),
+            })
+        })
+        .collect()
+}
+
+async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: &[Row]) -> Result<Vec<Stored>, AppError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let votes = votes_of(db, workspace_id, &r.text("id")?).await?;
+        out.push(Stored {
+            request: decode(r, votes)?,
+            post_client_id: r.opt_text("post_client_id")?,
+            post_author_id: r.opt_text("post_author_id")?.unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps the first `limit` rows of `limit + 1` fetched; the id of the last one shown is the
+/// next page's cursor when there was more.
+fn last_shown(rows: &mut Vec<Row>, limit: i64) -> Result<Option<String>, AppError> {
+    if rows.len() as i64 <= limit {
+        return Ok(None);
+    }
+    rows.truncate(limit as usize);
+    Ok(rows.last().map(|r| r.text("id")).transpose()?)
+}
+
+/// The post's pending requests, without their votes.
+pub async fn pending_of(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<RequestView>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'"
+    );
+    let rows = db.query(&sql, &params![workspace_id, post_id]).await?;
+    rows.iter().map(|r| decode(r, Vec::new())).collect()
+}
+
+/// One request with its votes.
+pub async fn one(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<Stored>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND id = ?2");
+    let Some(row) = db.query_one(&sql, &params![workspace_id, id]).await? else { return Ok(None) };
+    Ok(with_votes(db, workspace_id, &[row]).await?.pop())
+}
+
+/// A page of the review queue: requests in `status` on posts the client limit shows, oldest
+/// first after the cursor `after`. With `me`, only those naming `me` as an approver that
+/// `me` has not voted on yet — decided here, before the limit, so a page is never emptied by
+/// others' items. Answers the page and the next cursor.
+pub async fn queue(
+    db: &dyn Sql,
+    workspace_id: &str,
+    status: &str,
+    client_limit: &str,
+    me: &str,
+    after: &str,
+    limit: i64,
+) -> Result<(Vec<Stored>, Option<String>), AppError> {
+    // The pattern finds an id in the stored JSON array of ids: no user text, 40 bytes.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND status = ?2 \
+         AND post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND deleted_at IS NULL AND {}) \
+         AND (?4 = '' OR (approvers LIKE ?5 AND NOT EXISTS (SELECT 1 FROM approval_votes v \
+              WHERE v.workspace_id = ?1 AND v.request_id = approval_requests.id AND v.user_id = ?4))) \
+         AND (?6 = '' OR id > ?6) ORDER BY id LIMIT ?7",
+        post_store::VISIBLE.replace("?2", "?3")
+    );
+    let values = params![workspace_id, status, client_limit, me, format!("%\"{me}\"%"), after, limit + 1];
+    let mut rows = db.query(&sql, &values).await?;
+    let next_cursor = last_shown(&mut rows, limit)?;
+    Ok((with_votes(db, workspace_id, &rows).await?, next_cursor))
+}
+
+/// A post's requests, newest first before the cursor `after`, and the next cursor.
+pub async fn history(
+    db: &dyn Sql,
+    workspace_id: &str,
+    post_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<(Vec<Stored>, Option<String>), AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
+         AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4"
+    );
+    let mut rows = db.query(&sql, &params![workspace_id, post_id, after, limit + 1]).await?;
+    let next_cursor = last_shown(&mut rows, limit)?;
+    Ok((with_votes(db, workspace_id, &rows).await?, next_cursor))
+}
+
+/// A post's pending request, if any: (id, stage, post version).
+pub async fn pending_request(
+    db: &dyn Sql,
+    workspace_id: &str,
+    post_id: &str,
+) -> Result<Option<(String, String, i64)>, AppError> {
+    let row = db
+        .query_one(
+            "SELECT id, stage, post_version FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
+             AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT 1",
+            &params![workspace_id, post_id],
+        )
+        .await?;
+    match row {
+        Some(r) => Ok(Some((r.text("id")?, r.text("stage")?, r.int("post_version")?))),
+        None => Ok(None),
+    }
+}
+
+/// The status of the post's latest request, if it ever had one.
+pub async fn last_status(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Option<String>, AppError> {
+    Ok(db
+        .query_one(
+            "SELECT status FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+            &params![workspace_id, post_id],
+        )
+        .await?
+        .map(|r| r.text("status"))
+        .transpose()?)
+}
+
+/// Whether `user_id` has voted on the request.
+pub async fn has_voted(db: &dyn Sql, workspace_id: &str, request_id: &str, user_id: &str) -> Result<bool, AppError> {
+    Ok(db
+        .query_one(
+            "SELECT 1 AS one FROM approval_votes WHERE workspace_id = ?1 AND request_id = ?2 AND user_id = ?3",
+            &params![workspace_id, request_id, user_id],
+        )
+        .await?
+        .is_some())
+}
+
+/// A vote on a request; `link_id` when it came through a review link.
+#[allow(clippy::too_many_arguments)]
+pub fn vote(
+    id: String,
+    workspace_id: &str,
+    request_id: &str,
+    user_id: &str,
+    decision: &str,
+    comment: Option<String>,
+    at: i64,
+    link_id: Option<&str>,
+) -> Statement {
+    Statement::new(
+        "INSERT INTO approval_votes (id, workspace_id, request_id, user_id, decision, comment, created_at, review_link_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![id, workspace_id, request_id, user_id, decision, comment, at, link_id],
+    )
+}
+
+/// Closes a request; the guard fails the batch when someone closed it first.
+pub fn close(workspace_id: &str, request_id: &str, status: &str, at: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE approval_requests SET status = ?3, closed_at = ?4 WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending'",
+            params![workspace_id, request_id, status, at],
+        ),
+        Statement::guard(
+            "SELECT 1 FROM approval_requests WHERE workspace_id = ?1 AND id = ?2 AND status = ?3 AND closed_at = ?4",
+            params![workspace_id, request_id, status, at],
+        ),
+    ]
+}
+
+/// Fails the batch unless the request is still pending.
+pub fn still_pending(workspace_id: &str, request_id: &str) -> Statement {
+    Statement::guard(
+        "SELECT 1 FROM approval_requests WHERE workspace_id = ?1 AND id = ?2 AND status = 'pending'",
+        params![workspace_id, request_id],
+    )
+}
+
+/// Fails the batch unless `user_id` still holds `role` in the workspace and, for a Client
+/// member, is still attached to `client_id` (`""` at the internal stage).
+pub fn still_entitled(workspace_id: &str, user_id: &str, role: &str, client_id: &str) -> Statement {
+    Statement::guard(
+        "SELECT 1 FROM memberships m WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND m.role = ?3 \
+         AND (m.role <> 'client' OR EXISTS (SELECT 1 FROM client_members c WHERE c.workspace_id = ?1 \
+              AND c.user_id = ?2 AND c.client_id = ?4))",
+        params![workspace_id, user_id, role, client_id],
+    )
+}

@@ -1,0 +1,54 @@
+//! What the review page reads beside posts and ideas: their files and client-visible comments.
+
+use crate::approvals::review_page::MediaItem;
+use crate::error::AppError;
+use crate::params;
+use crate::sql::Sql;
+
+/// A ready, live file of the workspace.
+pub async fn media(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<MediaItem>, AppError> {
+    let row = db
+        .query_one(
+            "SELECT id, filename, content_type, alt_text FROM media_assets \
+             WHERE workspace_id = ?1 AND id = ?2 AND status = 'ready' AND deleted_at IS NULL",
+            &params![workspace_id, id],
+        )
+        .await?;
+    match row {
+        Some(r) => Ok(Some(MediaItem {
+            id: r.text("id")?,
+            filename: r.text("filename")?,
+            content_type: r.text("content_type")?,
+            alt_text: r.opt_text("alt_text")?,
+        })),
+        None => Ok(None),
+    }
+}
+
+/// What a comment is about: a post, or an idea.
+#[derive(Debug, Clone, Copy)]
+pub enum On {
+    Post,
+    Idea,
+}
+
+/// The client-visible comments on a post or an idea, oldest first, as (author's name, body,
+/// time in ms); internal ones never leave the team.
+pub async fn client_comments(
+    db: &dyn Sql,
+    workspace_id: &str,
+    on: On,
+    id: &str,
+) -> Result<Vec<(String, String, i64)>, AppError> {
+    let (table, column) = match on {
+        On::Post => ("comments", "post_id"),
+        On::Idea => ("idea_comments", "idea_id"),
+    };
+    let sql = format!(
+        "SELECT c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
+         JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} = ?2 \
+         AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id"
+    );
+    let rows = db.query(&sql, &params![workspace_id, id]).await?;
+    rows.iter().map(|r| Ok((r.text("author")?, r.text("body")?, r.int("created_at")?))).collect()
+}

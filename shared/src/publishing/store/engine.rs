@@ -1,0 +1,238 @@
+//! The engine's SQL: claiming due publications, taking a claim, recording what an attempt
+//! did, and reading what the reconciler needs. Every write that settles a publication is
+//! guarded by its status, so two workers settling one publication leave one outcome.
+
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement};
+
+/// A publication as the engine needs it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub id: String,
+    pub workspace_id: String,
+    pub post_id: String,
+    pub target_id: String,
+    pub account_id: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    /// What the platform named it while processing (TikTok's publish_id).
+    pub remote_id: Option<String>,
+}
+
+const COLUMNS: &str = "id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id";
+
+fn decode(r: &Row) -> Result<Publication, AppError> {
+    Ok(Publication {
+        id: r.text("id")?,
+        workspace_id: r.text("workspace_id")?,
+        post_id: r.text("post_id")?,
+        target_id: r.text("target_id")?,
+        account_id: r.text("account_id")?,
+        attempts: r.int("attempts")?,
+        created_at: r.int("created_at")?,
+        remote_id: r.opt_text("remote_id")?,
+    })
+}
+
+/// What a tick may claim at `?2` (now): scheduled and due, retrying and due, or queued by a
+/// claim older than `?3` whose message was lost.
+const DUE: &str = "((status = 'scheduled' AND due_at <= ?2) OR (status = 'retrying' AND next_attempt_at <= ?2) \
+     OR (status = 'queued' AND claimed_at < ?3))";
+
+/// Publishers that went silent (publishing since before `stale_before`) become unconfirmed.
+pub async fn mark_stalled(db: &dyn Sql, now: i64, stale_before: i64) -> Result<u64, AppError> {
+    Ok(db
+        .execute(
+            "UPDATE publications SET status = 'unconfirmed', reason = 'the publisher stopped without an answer', \
+             updated_at = ?1 WHERE status = 'publishing' AND updated_at < ?2",
+            &params![now, stale_before],
+        )
+        .await?)
+}
+
+/// Claims at most `limit` due publications, earliest first, under `claim_id`: queued, so no
+/// other tick takes them; a claim older than `lost_before` is taken again.
+pub async fn claim_due(db: &dyn Sql, claim_id: &str, now: i64, lost_before: i64, limit: i64) -> Result<u64, AppError> {
+    let claim = format!(
+        "UPDATE publications SET status = 'queued', claim_id = ?1, claimed_at = ?2, updated_at = ?2 \
+         WHERE id IN (SELECT id FROM publications WHERE {DUE} ORDER BY due_at LIMIT ?4) AND {DUE}"
+    );
+    Ok(db.execute(&claim, &params![claim_id, now, lost_before, limit]).await?)
+}
+
+/// What a claim took, earliest due first: (publication id, workspace id).
+pub async fn claimed(db: &dyn Sql, claim_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    let rows = db
+        .query("SELECT id, workspace_id FROM publications WHERE claim_id = ?1 ORDER BY due_at", &params![claim_id])
+        .await?;
+    rows.iter().map(|r| Ok((r.text("id")?, r.text("workspace_id")?))).collect()
+}
+
+/// Takes a queued publication under its claim to publish it (one attempt more); 0 when the
+/// claim is no longer this one's (a duplicate or stale message).
+pub async fn take(db: &dyn Sql, workspace_id: &str, id: &str, claim_id: &str, now: i64) -> Result<u64, AppError> {
+    Ok(db
+        .execute(
+            "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4 \
+             WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 AND status = 'queued'",
+            &params![workspace_id, id, claim_id, now],
+        )
+        .await?)
+}
+
+/// A scheduled post starts publishing with its first publication.
+pub async fn post_publishing(db: &dyn Sql, workspace_id: &str, post_id: &str, now: i64) -> Result<(), AppError> {
+    db.execute(
+        "UPDATE posts SET status = 'publishing', updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND status = 'scheduled'",
+        &params![workspace_id, post_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One publication of the workspace, or 404.
+pub async fn load(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Publication, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND id = ?2");
+    let row =
+        db.query_one(&sql, &params![workspace_id, id]).await?.ok_or_else(|| AppError::not_found("publication"))?;
+    decode(&row)
+}
+
+/// At most `limit` unconfirmed publications, in every workspace, longest unsettled first.
+pub async fn unconfirmed(db: &dyn Sql, limit: i64) -> Result<Vec<Publication>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM publications WHERE status = 'unconfirmed' ORDER BY updated_at LIMIT ?1");
+    db.query(&sql, &params![limit]).await?.iter().map(decode).collect()
+}
+
+/// A ready, live file to send: (object key, content type, filename, alt text).
+pub type ReadyFile = (String, String, String, Option<String>);
+
+/// The file `asset_id` when it is ready and not deleted.
+pub async fn ready_file(db: &dyn Sql, workspace_id: &str, asset_id: &str) -> Result<Option<ReadyFile>, AppError> {
+    let row = db
+        .query_one(
+            "SELECT object_key, content_type, filename, alt_text FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
+             AND status = 'ready' AND deleted_at IS NULL",
+            &params![workspace_id, asset_id],
+        )
+        .await?;
+    match row {
+        Some(r) => {
+            Ok(Some((r.text("object_key")?, r.text("content_type")?, r.text("filename")?, r.opt_text("alt_text")?)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A publication paused by its account's rate limit waits until `until` without spending an
+/// attempt.
+pub async fn pause(db: &dyn Sql, p: &Publication, until: i64, now: i64) -> Result<(), AppError> {
+    db.execute(
+        "UPDATE publications SET status = 'retrying', attempts = attempts - 1, next_attempt_at = ?3, \
+         reason = 'the account is paused by a rate limit', updated_at = ?4 WHERE workspace_id = ?1 AND id = ?2 AND status = 'publishing'",
+        &params![p.workspace_id.as_str(), p.id.as_str(), until, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One attempt of the publication, as its log keeps it.
+pub struct AttemptRow<'a> {
+    pub id: String,
+    pub number: i64,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub outcome: &'a str,
+    pub http_status: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// Logs an attempt only if its batch's guarded update moved the publication (that update set
+/// `updated_at` to `finished_at`): two ticks settling one publication at once leave one entry.
+pub fn log_attempt(p: &Publication, a: AttemptRow<'_>) -> Statement {
+    Statement::new(
+        "INSERT INTO publication_attempts (id, workspace_id, publication_id, number, started_at, finished_at, outcome, http_status, detail) \
+         SELECT CAST(?1 AS TEXT), p.workspace_id, p.id, CAST(?4 AS BIGINT), CAST(?5 AS BIGINT), CAST(?6 AS BIGINT), \
+         CAST(?7 AS TEXT), CAST(?8 AS BIGINT), CAST(?9 AS TEXT) FROM publications p \
+         WHERE p.workspace_id = ?2 AND p.id = ?3 AND p.updated_at = ?6",
+        params![
+            a.id,
+            p.workspace_id.as_str(),
+            p.id.as_str(),
+            a.number,
+            a.started_at,
+            a.finished_at,
+            a.outcome,
+            a.http_status,
+            a.detail
+        ],
+    )
+}
+
+/// Settles a publication in flight (publishing or unconfirmed) as `status`.
+pub fn settle(
+    p: &Publication,
+    status: &str,
+    reason: Option<String>,
+    next_attempt_at: Option<i64>,
+    now: i64,
+) -> Statement {
+    Statement::new(
+        "UPDATE publications SET status = ?3, reason = ?4, next_attempt_at = ?5, updated_at = ?6 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+        params![p.workspace_id.as_str(), p.id.as_str(), status, reason, next_attempt_at, now],
+    )
+}
+
+/// Settles a publication in flight as published, where the platform put it.
+pub fn published(p: &Publication, remote_id: &str, url: Option<String>, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE publications SET status = 'published', remote_id = ?3, remote_url = ?4, reason = NULL, published_at = ?5, \
+         updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+        params![p.workspace_id.as_str(), p.id.as_str(), remote_id, url, now],
+    )
+}
+
+/// A rate-limited publication waits until `until` without spending the attempt.
+pub fn rate_limited(p: &Publication, reason: String, until: i64, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE publications SET status = 'retrying', attempts = attempts - 1, reason = ?3, next_attempt_at = ?4, updated_at = ?5 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+        params![p.workspace_id.as_str(), p.id.as_str(), reason, until, now],
+    )
+}
+
+/// The platform took it and is still processing it as `remote_id`: unconfirmed until it says.
+pub fn processing(p: &Publication, remote_id: &str, reason: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE publications SET status = 'unconfirmed', remote_id = ?3, reason = ?4, updated_at = ?5 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status IN ('publishing', 'unconfirmed')",
+        params![p.workspace_id.as_str(), p.id.as_str(), remote_id, reason, now],
+    )
+}
+
+/// The post follows its publications: published when all are, failed when any ended failed,
+/// and only once none is still in flight (publishing → published | failed).
+pub fn post_follows(workspace_id: &str, post_id: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE posts SET status = CASE WHEN EXISTS (SELECT 1 FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+         AND status IN ('failed', 'dead')) THEN 'failed' ELSE 'published' END, updated_at = ?3 \
+         WHERE workspace_id = ?1 AND id = ?2 AND status IN ('scheduled', 'publishing') AND NOT EXISTS (SELECT 1 FROM publications \
+         WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'queued', 'publishing', 'retrying', 'unconfirmed'))",
+        params![workspace_id, post_id, now],
+    )
+}
+
+/// When the publication was first tried and when its last try ended, if it was tried.
+pub async fn attempt_span(db: &dyn Sql, p: &Publication) -> Result<(Option<i64>, Option<i64>), AppError> {
+    let row = db
+        .query_one(
+            "SELECT MIN(started_at) AS first, MAX(finished_at) AS last FROM publication_attempts \
+             WHERE workspace_id = ?1 AND publication_id = ?2",
+            &params![p.workspace_id.as_str(), p.id.as_str()],
+        )
+        .await?;
+    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten());
+    Ok((get("first"), get("last")))
+}
