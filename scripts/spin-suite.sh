@@ -4,6 +4,8 @@
 #   spin-suite.sh <state dir> [suite filter…]
 # Needs the components built (scripts/check-spin.sh) and a Spin 4.0+ host: `spin` on PATH, or
 # HERALD_SPIN, or the team kit's build beside the repository (../shared/tools/spin/spin).
+# Over Postgres instead when HERALD_SPIN_DATABASE_URL (the application role's URL) and
+# HERALD_SPIN_MIGRATION_DATABASE_URL (the owner's) are set.
 # Expects HERALD_TEST_X_PORT (the suite's fake platforms) like scripts/test.sh sets it; prints
 # the Spin log's tail when the suite fails.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,6 +28,12 @@ for p in x linkedin facebook instagram threads tiktok; do
 done
 vars+=(--variable "platform_urls=$(for p in x linkedin facebook instagram threads tiktok; do
   printf '%s=http://127.0.0.1:%s,' "$p" "${HERALD_TEST_X_PORT:?}"; done)")
+
+if [ -n "${HERALD_SPIN_DATABASE_URL:-}" ]; then
+  vars+=(--variable "database_url=$HERALD_SPIN_DATABASE_URL"
+    --variable "migration_database_url=${HERALD_SPIN_MIGRATION_DATABASE_URL:?and the owner URL}"
+    --variable "database_host=$(sed -E 's|^[a-z]+://([^@/]*@)?([^/?]+).*|\2|' <<<"$HERALD_SPIN_DATABASE_URL")")
+fi
 
 s3_endpoint=$(bash scripts/moto.sh "$state/spin-moto.log" "$state/spin-moto.pid")
 moto_pid=$(cat "$state/spin-moto.pid")

@@ -24,7 +24,7 @@ use herald_postgres::{PgConnection, PgSql};
 use crate::db::SqliteSql;
 use crate::migrations;
 use crate::settings::{present, MailProvider, Variables};
-use crate::values::{pg_param, pg_row, pg_sdk_error, sqlite_error, sqlite_param, sqlite_row};
+use crate::values::{pg_param, pg_row, pg_sdk_error, pg_typed, sqlite_error, sqlite_param, sqlite_row};
 
 type Body = Full<Bytes>;
 
@@ -107,13 +107,15 @@ impl SpinPg {
 #[async_trait(?Send)]
 impl Raw for SpinPg {
     async fn exec(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let sql = pg_typed(sql, params);
         let params: Vec<_> = params.iter().map(pg_param).collect();
-        self.0.execute(sql, params).await.map_err(pg_sdk_error)
+        self.0.execute(&sql, params).await.map_err(pg_sdk_error)
     }
 
     async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let sql = pg_typed(sql, params);
         let params: Vec<_> = params.iter().map(pg_param).collect();
-        let result = self.0.query(sql, params).await.map_err(pg_sdk_error)?;
+        let result = self.0.query(&sql, params).await.map_err(pg_sdk_error)?;
         let (columns, rows, done) = result.into_inner();
         let rows = rows.collect().await;
         done.await.map_err(crate::values::pg_error)?;

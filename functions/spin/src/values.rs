@@ -55,6 +55,13 @@ pub fn classify_sqlite(message: &str) -> DbError {
 
 // ── Postgres ────────────────────────────────────────────────────────────────────────────
 
+/// `sql` with every integer parameter's placeholder cast to BIGINT (`$3::int8`). Spin's pg
+/// sends an integer as BIGINT whatever type Postgres infers for its placeholder, and refuses
+/// where it infers INTEGER (`$3 = 0`); the other drivers adapt the value to the inferred type.
+pub fn pg_typed(sql: &str, params: &[Value]) -> String {
+    herald::sql::pg::cast_placeholders(sql, |i| matches!(params.get(i), Some(Value::Int(_))).then_some("int8"))
+}
+
 /// Integers go as BIGINT: Herald's Postgres schema stores every integer as BIGINT.
 pub fn pg_param(v: &Value) -> ParameterValue {
     match v {
@@ -199,6 +206,15 @@ mod tests {
         assert!(matches!(fk, DbError::Constraint(_)));
         assert!(matches!(sqlite_error(sqlite::Error::Io("no such table: x".into())), DbError::Other(_)));
         assert!(matches!(sqlite_error(sqlite::Error::AccessDenied), DbError::Other(_)));
+    }
+
+    #[test]
+    fn integer_placeholders_are_cast_to_bigint() {
+        let params = [Value::Int(1), Value::Text("a".into()), Value::Null, Value::Int(0)];
+        assert_eq!(
+            pg_typed("UPDATE t SET n = $1 WHERE s = $2 AND m = $3 AND ($4 = 0)", &params),
+            "UPDATE t SET n = $1::int8 WHERE s = $2 AND m = $3 AND ($4::int8 = 0)"
+        );
     }
 
     #[test]

@@ -36,6 +36,51 @@ pub fn rewrite_placeholders(sql: &str) -> String {
     out
 }
 
+/// `sql` (with `$N` placeholders) with `::type` after every placeholder `cast` names a type
+/// for, by its index from 0; quoted text and comments untouched. For drivers that send a
+/// parameter's own type rather than adapting it to the one Postgres infers: an integer sent as
+/// BIGINT where Postgres infers INTEGER (`$3 = 0`) is refused, `$3::int8 = 0` is not.
+pub fn cast_placeholders(sql: &str, cast: impl Fn(usize) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push(c);
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(d as usize);
+                    out.push(chars.next().unwrap_or_default());
+                }
+                if let Some(ty) = n.checked_sub(1).and_then(&cast) {
+                    out.push_str("::");
+                    out.push_str(ty);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The settings to apply, with `set_config(name, value, true)`, at the start of every
 /// transaction: names and values, empty when unset.
 pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 5] {
@@ -51,6 +96,17 @@ pub fn scope_settings(scope: &Scope) -> [(&'static str, String); 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_take_the_casts_named_for_them_and_only_outside_quotes() {
+        // Parameters 1, 3 and 11 are integers.
+        let cast = |i: usize| [0, 2, 10].contains(&i).then_some("int8");
+        assert_eq!(
+            cast_placeholders("SELECT '$1', x FROM t WHERE a = $1 AND b = $2 AND ($3 = 0 OR c = $11) -- $1\n", cast),
+            "SELECT '$1', x FROM t WHERE a = $1::int8 AND b = $2 AND ($3::int8 = 0 OR c = $11::int8) -- $1\n"
+        );
+        assert_eq!(cast_placeholders("SELECT $$x$$, $0, $12", cast), "SELECT $$x$$, $0, $12");
+    }
 
     #[test]
     fn placeholders_become_dollars_outside_literals() {
