@@ -11,6 +11,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 state=${1:?state dir}
+mkdir -p "$state"
 shift
 
 spin_bin=$(spin_host) || { log "no Spin host (install Spin 4.0+ from its releases, or set HERALD_SPIN)"; exit 1; }
@@ -19,7 +20,7 @@ test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" "tests/src/${
 retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' tests/src/lib.rs)
 vars=(--variable "jwt_secret=$(test_const TEST_JWT_SECRET)" --variable "tick_secret=$(test_const TEST_TICK_SECRET)"
   --variable "token_keys=$(test_const TEST_TOKEN_KEYS)" --variable platform_allow_private=1
-  --variable "publish_retry_base_ms=$retry_base" --variable allowed_origins=https://app.example.test
+  --variable "publish_retry_base_ms=$retry_base" --variable platform_timeout_ms=5000 --variable allowed_origins=https://app.example.test
   --variable rate_limit_user=1000/60 --variable password_hash_profile=free-plan
   --variable trusted_ip_header=x-forwarded-for)
 for p in x linkedin facebook instagram threads tiktok; do
@@ -54,6 +55,8 @@ curl -fsS -X POST "http://127.0.0.1:$port/api/v1/internal/migrate" \
   -H "authorization: Bearer $(test_const TEST_TICK_SECRET)" >"$state/spin-migrate.json" \
   || { log "the migrate route failed"; cat "$state/spin-migrate.json" "$state/spin.log" >&2; exit 1; }
 
-HERALD_BASE_URL="http://127.0.0.1:$port" HERALD_SCHEDULER=tick \
+target_db=sqlite
+[ -z "${HERALD_SPIN_DATABASE_URL:-}" ] || target_db=postgres
+HERALD_BASE_URL="http://127.0.0.1:$port" HERALD_SCHEDULER=tick HERALD_TARGET_DB=$target_db \
   cargo test --quiet -p herald-tests --test suite -- "$@" \
   || { log "Spin log:"; tail -50 "$state/spin.log"; ls "$state/spin/logs" 2>/dev/null; exit 1; }

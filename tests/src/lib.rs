@@ -229,6 +229,18 @@ impl Api {
         matches!(self.target, Target::Remote { .. })
     }
 
+    /// Whether the target's tick publishes over Postgres itself, one publication after another
+    /// (one connection carries one tenant scope at a time): in process over Postgres, and a host
+    /// without a queue over Postgres (Spin, `HERALD_SCHEDULER=tick` with `HERALD_TARGET_DB=postgres`).
+    /// The Worker's queue consumer and the tick over SQLite publish a batch in parallel.
+    pub fn publishes_one_at_a_time(&self) -> bool {
+        let env = |name: &str, value: &str| std::env::var(name).is_ok_and(|v| v == value);
+        match self.target {
+            Target::Remote { .. } => env("HERALD_SCHEDULER", "tick") && env("HERALD_TARGET_DB", "postgres"),
+            _ => test_database_url().is_some(),
+        }
+    }
+
     pub fn request(&self, method: &str, path: &str) -> Call<'_> {
         Call {
             api: self,

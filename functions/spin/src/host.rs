@@ -47,19 +47,33 @@ impl Random for WasiRandom {
     }
 }
 
-/// Outbound HTTP through Spin; the host allows only `allowed_outbound_hosts`.
-struct SpinHttp;
+/// Outbound HTTP through Spin; the host allows only `allowed_outbound_hosts`. An exchange,
+/// answer and body, gets `timeout_ms` (`platform_timeout_ms`, as the Worker's fetch does);
+/// past it the call is dropped and answers `Timeout`.
+struct SpinHttp {
+    timeout_ms: u64,
+}
 
 #[async_trait(?Send)]
 impl Http for SpinHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let outgoing = crate::outbound::request(request)?;
         // The host does not say whether the request left before it failed: possibly sent.
-        let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
-        let status = response.status().as_u16();
-        let headers = header_pairs(response.headers());
-        let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
-        Ok(HttpResponse { status, headers, body: body.to_vec() })
+        let exchange = Box::pin(async {
+            let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
+            let status = response.status().as_u16();
+            let headers = header_pairs(response.headers());
+            let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
+            Ok(HttpResponse { status, headers, body: body.to_vec() })
+        });
+        let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(self.timeout_ms)));
+        match futures::future::select(exchange, timer).await {
+            futures::future::Either::Left((answer, _)) => answer,
+            futures::future::Either::Right(((), pending)) => {
+                drop(pending);
+                Err(HttpError::Timeout)
+            }
+        }
     }
 }
 
@@ -194,6 +208,7 @@ async fn read_variables() -> Variables {
             ("PLATFORM_ALLOW_PRIVATE", var("platform_allow_private").await),
             ("PLATFORM_URLS", var("platform_urls").await),
             ("PUBLISH_RETRY_BASE_MS", var("publish_retry_base_ms").await),
+            ("PLATFORM_TIMEOUT_MS", var("platform_timeout_ms").await),
             ("PUBLIC_URL", var("public_url").await),
             ("TRUSTED_IP_HEADER", var("trusted_ip_header").await),
             ("REQUIRE_EMAIL_VERIFICATION", var("require_email_verification").await),
@@ -294,9 +309,10 @@ async fn with_context<T>(
     work: impl AsyncFnOnce(&herald::Context<'_>) -> T,
 ) -> T {
     let hasher = Argon2Hasher::new(vars.hash_profile());
+    let http = SpinHttp { timeout_ms: config.platform_timeout_ms };
     let catcher = DevMailbox { db, clock: &SystemClock, random: &WasiRandom };
     let provider = vars.mail_provider().map(|MailProvider { base_url, api_key, from }| HttpMail {
-        http: &SpinHttp,
+        http: &http,
         base_url,
         api_key,
         from,
@@ -311,7 +327,7 @@ async fn with_context<T>(
     // for the components that handle media.
     #[cfg(feature = "blobs")]
     let s3 = match vars.s3() {
-        Some(Ok(settings)) => Some(S3Blobs { http: SpinHttp, clock: SystemClock, settings }),
+        Some(Ok(settings)) => Some(S3Blobs { http: SpinHttp { timeout_ms: config.platform_timeout_ms }, clock: SystemClock, settings }),
         Some(Err(e)) => {
             tracing::error!(cause = %e, "the s3_* variables are unusable: no media");
             None
@@ -332,7 +348,7 @@ async fn with_context<T>(
         hasher: &hasher,
         mail,
         blobs,
-        http: &SpinHttp,
+        http: &http,
         // No queues on Spin: the tick publishes what it claims (the table is the outbox).
         jobs: &herald::ports::NoQueue,
         limiter: &KvLimiter,
