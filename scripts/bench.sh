@@ -6,7 +6,9 @@
 #     custom builds up to date) to the API's first 200 from /health and to the publisher's first
 #     answer (its cron fired through wrangler's local explorer, the handler's outcome ok);
 #   - requests/s and p50/p99 under `wrangler dev` for GET /health and an authenticated
-#     GET /api/v1/workspaces, in the same run, plus a login's latency;
+#     GET /api/v1/workspaces, in the same run, plus a login's latency; the same, and the list of
+#     50 posts of 10,000, against the eight Spin components under a real Spin host (over its
+#     SQLite and over PostgreSQL), with the Spin process's resident memory after the load;
 #   - in-process time per request for the same routes;
 #   - a version diff of two 4,000-word bodies (edited, and unrelated: bounded), in process;
 #   - in-process time per request for the same routes, the authenticated one with and without
@@ -57,7 +59,7 @@ state=$(mktemp -d); pids=()
 cleanup() {
   set +e
   for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null; done
-  for db in herald_bench_inproc_$$ herald_bench_worker_$$; do
+  for db in herald_bench_inproc_$$ herald_bench_worker_$$ herald_bench_spin_$$; do
     psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
   done
   rm -rf "$state"
@@ -126,3 +128,33 @@ export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_bench_worker_$$" 2>/dev/null)
 # Under --env postgres wrangler names each Worker after its environment.
 worker hyperdrive-pg herald-publisher-postgres --env postgres --persist-to "$state/pg"
+
+# spin_bench <label> [spin up args…]: the eight components under a real Spin host (production
+# manifest), migrated through the migrate route, then the same load and list as the Workers'.
+spin_bench() {
+  local label=$1 port tick; shift
+  port=$(free_port); tick=$(random_secret)
+  mkdir -p "$state/$label"
+  setsid "$spin_bin" up -f spin.toml --state-dir "$state/$label" --listen "127.0.0.1:$port" \
+    --variable "jwt_secret=$(random_secret)" --variable "tick_secret=$tick" \
+    --variable "rate_limit_user=1000000000/60" "$@" >"$state/$label.log" 2>&1 &
+  pids+=($!)
+  local spin_pid=$!
+  wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }
+  curl -fsS -X POST "http://127.0.0.1:$port/api/v1/internal/migrate" -H "authorization: Bearer $tick" >/dev/null
+  "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"
+  "$bench" posts "$label" "http://127.0.0.1:$port"
+  awk -v l="$label" -v k="$(ps -o rss= -p "$spin_pid")" \
+    'BEGIN { printf "memory      %-14s the Spin process (spin up, eight components) resident after the load: %.0f MiB\n", l, k/1024 }'
+  kill -- "-$spin_pid" 2>/dev/null
+}
+
+if spin_bin=$(spin_host); then
+  spin_bench spin-sqlite
+  spin_owner="postgres://postgres@$PG_HOST:$PG_PORT/herald_bench_spin_$$?sslmode=disable"
+  spin_app="$(fresh_postgres_db "herald_bench_spin_$$" 2>/dev/null)?sslmode=disable"
+  spin_bench spin-pg --variable "database_url=$spin_app" --variable "migration_database_url=$spin_owner" \
+    --variable "database_host=$PG_HOST:$PG_PORT"
+else
+  log "no Spin host (install Spin 4.0+ from its releases, or set HERALD_SPIN): no Spin figures"
+fi

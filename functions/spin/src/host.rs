@@ -327,7 +327,9 @@ async fn with_context<T>(
     // for the components that handle media.
     #[cfg(feature = "blobs")]
     let s3 = match vars.s3() {
-        Some(Ok(settings)) => Some(S3Blobs { http: SpinHttp { timeout_ms: config.platform_timeout_ms }, clock: SystemClock, settings }),
+        Some(Ok(settings)) => {
+            Some(S3Blobs { http: SpinHttp { timeout_ms: config.platform_timeout_ms }, clock: SystemClock, settings })
+        }
         Some(Err(e)) => {
             tracing::error!(cause = %e, "the s3_* variables are unusable: no media");
             None

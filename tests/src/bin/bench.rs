@@ -86,6 +86,15 @@ fn limiter_alone(store: &str) {
     println!("in-process {store:<9} {:<34} n={n}  {per_check:.0} ns per check", "rate limiter check (memory store)");
 }
 
+/// What serves a run labelled `store`: the Spin components (`spin-…`) or the Workers.
+fn served(store: &str) -> &'static str {
+    if store.starts_with("spin") {
+        "spin"
+    } else {
+        "worker"
+    }
+}
+
 async fn load(base: &str, secs: u64, clients: usize, store: &str) {
     std::env::set_var("HERALD_BASE_URL", base);
     let api = Api::new();
@@ -131,7 +140,8 @@ async fn load(base: &str, secs: u64, clients: usize, store: &str) {
         let mut times: Vec<Duration> = results.into_iter().flat_map(|(t, _)| t).collect();
         times.sort();
         println!(
-            "worker {store:<13} {label:<28} {clients} clients {secs}s  {:.0} req/s  p50 {}  p99 {}  errors {errors}",
+            "{} {store:<13} {label:<28} {clients} clients {secs}s  {:.0} req/s  p50 {}  p99 {}  errors {errors}",
+            served(store),
             times.len() as f64 / elapsed.as_secs_f64(),
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99))
@@ -151,7 +161,8 @@ async fn load(base: &str, secs: u64, clients: usize, store: &str) {
     }
     times.sort();
     println!(
-        "worker {store:<13} {:<28} sequential n=20  p50 {}  p99 {}",
+        "{} {store:<13} {:<28} sequential n=20  p50 {}  p99 {}",
+        served(store),
         "POST /api/v1/auth/login",
         ms(percentile(&times, 0.5)),
         ms(percentile(&times, 0.99))
@@ -198,7 +209,10 @@ async fn posts(store: &str, base: Option<&str>) {
         assert_eq!(r.data()["items"].as_array().map(Vec::len), Some(50));
     }
     times.sort();
-    let kind = if base.is_some() { "worker" } else { "in-process" };
+    let kind = match base {
+        Some(_) => served(store),
+        None => "in-process",
+    };
     println!(
         "{kind} {store:<13} list 50 of 10,000 posts (tag + status + search)  n=200  p50 {}  p99 {}  (seeded in {:.1} s)",
         ms(percentile(&times, 0.5)),
