@@ -2,45 +2,14 @@
 //! native and in the Worker, spin-sdk's pg on Spin): placeholder rewriting and the
 //! tenant settings that row-level security reads.
 
+use std::iter::Peekable;
+use std::str::Chars;
+
 use super::Scope;
 
-/// Rewrites `?N` placeholders to Postgres's `$N`, leaving string literals, quoted identifiers
-/// and comments alone.
-pub fn rewrite_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => {
-                out.push(c);
-                for d in chars.by_ref() {
-                    out.push(d);
-                    if d == c {
-                        break;
-                    }
-                }
-            }
-            '-' if chars.peek() == Some(&'-') => {
-                out.push(c);
-                for d in chars.by_ref() {
-                    out.push(d);
-                    if d == '\n' {
-                        break;
-                    }
-                }
-            }
-            '?' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// `sql` (with `$N` placeholders) with `::type` after every placeholder `cast` names a type
-/// for, by its index from 0; quoted text and comments untouched. For drivers that send a
-/// parameter's own type rather than adapting it to the one Postgres infers: an integer sent as
-/// BIGINT where Postgres infers INTEGER (`$3 = 0`) is refused, `$3::int8 = 0` is not.
-pub fn cast_placeholders(sql: &str, cast: impl Fn(usize) -> Option<&'static str>) -> String {
+/// Copies `sql` with string literals, quoted identifiers and `--` comments as they are, and
+/// every other character through `code` (which may read on from the same characters).
+fn outside_quotes(sql: &str, mut code: impl FnMut(char, &mut Peekable<Chars<'_>>, &mut String)) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -63,22 +32,42 @@ pub fn cast_placeholders(sql: &str, cast: impl Fn(usize) -> Option<&'static str>
                     }
                 }
             }
-            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
-                out.push(c);
-                let mut n = 0usize;
-                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                    n = n.saturating_mul(10).saturating_add(d as usize);
-                    out.push(chars.next().unwrap_or_default());
-                }
-                if let Some(ty) = n.checked_sub(1).and_then(&cast) {
-                    out.push_str("::");
-                    out.push_str(ty);
-                }
-            }
-            _ => out.push(c),
+            _ => code(c, &mut chars, &mut out),
         }
     }
     out
+}
+
+/// Rewrites `?N` placeholders to Postgres's `$N`, leaving string literals, quoted identifiers
+/// and comments alone.
+pub fn rewrite_placeholders(sql: &str) -> String {
+    outside_quotes(sql, |c, chars, out| match c {
+        '?' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+        _ => out.push(c),
+    })
+}
+
+/// `sql` (with `$N` placeholders) with `::type` after every placeholder `cast` names a type
+/// for, by its index from 0; quoted text and comments untouched. For drivers that send a
+/// parameter's own type rather than adapting it to the one Postgres infers: an integer sent as
+/// BIGINT where Postgres infers INTEGER (`$3 = 0`) is refused, `$3::int8 = 0` is not.
+pub fn cast_placeholders(sql: &str, cast: impl Fn(usize) -> Option<&'static str>) -> String {
+    outside_quotes(sql, |c, chars, out| {
+        out.push(c);
+        if c != '$' {
+            return;
+        }
+        let mut n: Option<usize> = None;
+        while let Some(d) = chars.next_if(char::is_ascii_digit) {
+            out.push(d);
+            let digit = d.to_digit(10).unwrap_or_default() as usize;
+            n = Some(n.unwrap_or_default().saturating_mul(10).saturating_add(digit));
+        }
+        if let Some(ty) = n.and_then(|n| n.checked_sub(1)).and_then(&cast) {
+            out.push_str("::");
+            out.push_str(ty);
+        }
+    })
 }
 
 /// The settings to apply, with `set_config(name, value, true)`, at the start of every
