@@ -8,6 +8,7 @@
 pub mod fake_http;
 pub mod fakes;
 mod slow;
+pub mod trips;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -265,7 +266,15 @@ impl Api {
         self.request("DELETE", path)
     }
 
-    async fn send(&self, mut call: Call<'_>) -> Resp {
+    async fn send(&self, call: Call<'_>) -> Resp {
+        let (method, path) = (call.method.clone(), call.path.clone());
+        let started = std::time::Instant::now();
+        let r = self.send_once(call).await;
+        trips::check(&method, &path, &r, started.elapsed());
+        r
+    }
+
+    async fn send_once(&self, mut call: Call<'_>) -> Resp {
         // Each request comes from an address of its own unless the test names one: the suite
         // stands for many clients, and only the rate-limit tests play a single one.
         if !call.headers.iter().any(|(k, _)| ADDRESS_HEADERS.contains(&k.to_ascii_lowercase().as_str())) {

@@ -443,6 +443,41 @@ async fn csv_import_reports_every_row_and_a_bad_row_stops_nothing() {
 }
 
 #[tokio::test]
+async fn an_import_of_the_largest_file_stays_within_d1s_queries_per_invocation() {
+    // D1 allows a Worker invocation 50 queries on the free plan: the rows share their reads and
+    // are written in batches, whatever they name.
+    let (api, owner, ws) = setup("import-max").await;
+    let campaign =
+        api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Bulk"})).send().await.data();
+    let cid = campaign["id"].as_str().unwrap();
+    // 400 rows in the campaign, 100 naming clients that do not exist (more ids than a statement binds).
+    let csv: String = std::iter::once("title,body,campaignId,clientId,platforms\n".to_string())
+        .chain((0..400).map(|i| format!("Row {i:03},hello,{cid},,mastodon;bluesky\n")))
+        .chain((0..100).map(|i| format!("Stray {i:03},hello,,{},\n", uuid_like(i))))
+        .collect();
+    let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", csv.clone()).send().await;
+    let trips: u32 = r.header("x-db-round-trips").and_then(|t| t.parse().ok()).expect("round trips are counted");
+    assert!(trips <= 50, "{trips} round trips");
+    let report = r.data();
+    assert_eq!((report["created"].as_u64(), report["failed"].as_u64()), (Some(400), Some(100)), "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    assert!(rows[400..].iter().all(|r| r["errors"][0]["field"] == "clientId"));
+    let page =
+        api.get(&w(&ws, &format!("/posts?limit=100&campaignId={cid}"))).bearer(&owner.access).send().await.data();
+    assert_eq!(page["items"].as_array().unwrap().len(), 100);
+    assert!(page["items"].as_array().unwrap().iter().all(|p| p["targets"].as_array().map(Vec::len) == Some(2)));
+    // One row more than the limit is refused whole.
+    let over = format!("{csv}Extra,hello,,,\n");
+    let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", over).send().await;
+    assert_eq!(r.fields(), ["body"]);
+}
+
+/// A well-formed id that names nothing.
+fn uuid_like(i: u32) -> String {
+    format!("{i:08x}-0000-4000-8000-000000000000")
+}
+
+#[tokio::test]
 async fn a_full_page_of_posts_with_targets_lists_within_d1_limits() {
     // D1 binds at most 100 parameters per statement: a page of 100 posts must not bind one per post.
     let (api, owner, ws) = setup("full-page").await;

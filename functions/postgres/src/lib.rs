@@ -162,6 +162,19 @@ impl<C: PgConnection> Sql for PgSql<C> {
             })
             .collect()
     }
+
+    async fn reads(&self, statements: &[Statement]) -> Result<Vec<Vec<Row>>, DbError> {
+        let steps: Vec<Step<'_>> =
+            statements.iter().map(|s| Step::Query(rewrite_placeholders(&s.sql), &s.params)).collect();
+        self.run(&steps)
+            .await?
+            .into_iter()
+            .map(|a| match a {
+                Answer::Rows(rows) => Ok(rows),
+                Answer::Changed(_) => Err(unexpected()),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

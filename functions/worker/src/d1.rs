@@ -68,4 +68,13 @@ impl Sql for D1Sql {
         let results = self.db.batch(prepared).await.map_err(map_err)?;
         results.iter().map(changes).collect()
     }
+
+    async fn reads(&self, statements: &[Statement]) -> Result<Vec<Vec<Row>>, DbError> {
+        let prepared = statements.iter().map(|s| self.prepare(&s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
+        let results = self.db.batch(prepared).await.map_err(map_err)?;
+        results
+            .iter()
+            .map(|r| Ok(r.results::<Map<String, Json>>().map_err(map_err)?.into_iter().map(Row).collect()))
+            .collect()
+    }
 }

@@ -68,6 +68,9 @@ pub struct Route {
     pub body: Body,
     pub limit: Limit,
     pub handler: Handler,
+    /// The most round trips to the database one call may take (issue 21), counted by the app
+    /// and checked by the suite on every call it makes.
+    pub trips: u8,
     /// Only where the document is generated: a serving build links no generator.
     #[cfg(any(test, feature = "openapi"))]
     pub doc: Doc,
@@ -82,6 +85,11 @@ impl Route {
     /// Counted against the credential limit (per address): logins, token redemptions.
     pub const fn credential(self) -> Route {
         Route { limit: Limit::Credential, ..self }
+    }
+
+    /// May take up to `trips` round trips to the database.
+    pub const fn trips(self, trips: u8) -> Route {
+        Route { trips, ..self }
     }
 
     /// Not rate limited (see [`Limit::None`]).
@@ -133,11 +141,15 @@ macro_rules! route {
             body: $crate::api::route::Body::Json,
             limit: $crate::api::route::Limit::ByAccess,
             handler: |ctx, call| ::std::boxed::Box::pin($handler(ctx, call)),
+            trips: $crate::api::route::DEFAULT_TRIPS,
             #[cfg(any(test, feature = "openapi"))]
             doc: |api| $crate::__paste! { $crate::api::route::document::<$($doc)+>(api) },
         }
     };
 }
+
+/// A route's budget of round trips unless its row says otherwise.
+pub const DEFAULT_TRIPS: u8 = 2;
 
 /// An area as the app sees it: its routes and the tables of what its input parsers check (for
 /// the document's constraints).

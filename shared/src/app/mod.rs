@@ -27,6 +27,8 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 /// of its build.
 pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [routes::Area]) -> Response {
     let started = ctx.clock.now_ms();
+    let counted = crate::sql::Counted::new(ctx.db);
+    let ctx = &Context { db: &counted, ..*ctx };
     let request_id = request_id(&req, || format!("req_{}", ctx.new_id()));
     let origin = req.header("origin").map(str::to_string);
     let mut seen = Seen::default();
@@ -48,14 +50,20 @@ pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [route
         route = seen.route.unwrap_or("unmatched"),
         status = response.status,
         latency_ms = ctx.clock.now_ms().saturating_sub(started),
+        db_round_trips = counted.trips(),
         request_id = %request_id,
         workspace = %seen.workspace.as_deref().unwrap_or("-"),
         "request"
     );
+    response.headers.push((ROUND_TRIPS_HEADER.into(), counted.trips().to_string()));
     finish(&mut response, request_id);
     cors::decorate(ctx.config, origin.as_deref(), &mut response);
     response
 }
+
+/// How many round trips to the database serving the request took (each route has a budget of
+/// them: `Route::trips`).
+pub const ROUND_TRIPS_HEADER: &str = "x-db-round-trips";
 
 /// What every answer carries, also those a runtime gives outside [`handle`] (a shell's own
 /// routes, a server that is not configured): its request id, `no-store` unless the answer chose

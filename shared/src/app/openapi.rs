@@ -136,6 +136,9 @@ mod generate {
                 continue;
             };
             op["operationId"] = json!(route.name);
+            // The most round trips to the database a call may take; each answer says how many it
+            // took in `x-db-round-trips`.
+            op["x-db-round-trips"] = json!(route.trips);
             let has_path_params = route.path.contains('{');
             let mut standard: Vec<(&str, serde_json::Value)> = vec![(
                 "400",

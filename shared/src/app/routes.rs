@@ -159,6 +159,20 @@ mod tests {
         Config::new(env, b"k".to_vec())
     }
 
+    /// D1 allows one Worker invocation 50 queries on the free plan (1,000 on the paid one); a
+    /// route's budget of round trips stays inside it, whatever the data. Only the scheduler's
+    /// tick, which runs where there is no such limit, works through all that is due.
+    #[test]
+    fn every_routes_round_trips_fit_in_one_d1_invocation() {
+        const D1_FREE_QUERIES_PER_INVOCATION: u8 = 50;
+        let over: Vec<_> = AREAS
+            .iter()
+            .flat_map(|a| a.routes)
+            .filter(|r| r.access != Access::Scheduler && r.trips > D1_FREE_QUERIES_PER_INVOCATION)
+            .collect();
+        assert!(over.is_empty(), "{over:?}");
+    }
+
     #[test]
     fn paths_match_with_parameters() {
         let (w, u) = ("0190aaaa-0000-7000-8000-000000000001", "0190aaaa-0000-7000-8000-000000000002");

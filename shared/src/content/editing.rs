@@ -16,9 +16,105 @@ use crate::sql::{DbError, Statement};
 use crate::validate;
 use crate::workflows::opening::restart;
 
+/// What creating posts needs to know beyond their input: whether the workspace keeps texts
+/// private, and which of the clients and campaigns the posts name exist for the caller. Read
+/// in one round trip, for one post or for every row of an import.
+pub struct Known {
+    private: bool,
+    /// The active clients among those named.
+    clients: Vec<String>,
+    /// The campaigns among those named that the caller may see.
+    campaigns: Vec<crate::agency::model::campaigns::CampaignView>,
+}
+
+impl Known {
+    /// Reads what posts naming `client_ids` and `campaign_ids` need to know.
+    pub async fn read(
+        db: &dyn Sql,
+        member: &Member,
+        call: &Call<'_>,
+        client_ids: &[String],
+        campaign_ids: &[String],
+    ) -> Result<Known, AppError> {
+        let unique = |ids: &[String]| {
+            let mut ids: Vec<String> = ids.iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let (client_ids, campaign_ids) = (unique(client_ids), unique(campaign_ids));
+        let limit_to = crate::agency::client_limit(call, member)?;
+        let clients = crate::agency::store::clients::active_among(&member.workspace_id, &client_ids);
+        let campaigns = crate::agency::store::campaigns::visible_among(&member.workspace_id, &limit_to, &campaign_ids);
+        let mut reads = vec![crate::workspaces::store::privacy_mode_read(&member.workspace_id)];
+        let (n_clients, n_campaigns) = (clients.len(), campaigns.len());
+        reads.extend(clients);
+        reads.extend(campaigns);
+        let answers = db.reads(&reads).await?;
+        let mut known = Known {
+            private: crate::workspaces::store::privacy_mode_of(answers.first().map_or(&[][..], Vec::as_slice))?,
+            clients: Vec::new(),
+            campaigns: Vec::new(),
+        };
+        for rows in answers.iter().skip(1).take(n_clients) {
+            known.clients.extend(crate::agency::store::clients::ids_of(rows)?);
+        }
+        for rows in answers.iter().skip(1 + n_clients).take(n_campaigns) {
+            known.campaigns.extend(crate::agency::store::campaigns::decode_all(rows)?);
+        }
+        Ok(known)
+    }
+
+    /// Campaign and client of a post must agree: a campaign's client is the post's client.
+    pub fn links(
+        &self,
+        campaign_id: Option<String>,
+        client_id: Option<String>,
+        errors: &mut Vec<FieldError>,
+    ) -> (Option<String>, Option<String>) {
+        let mut client = client_id.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        let campaign = campaign_id.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        if let Some(c) = &client {
+            if !self.clients.contains(c) {
+                errors.push(FieldError::new("clientId", "is not an active client of this workspace"));
+            }
+        }
+        if let Some(id) = &campaign {
+            match self.campaigns.iter().find(|c| c.id == *id) {
+                Some(c) if c.status == "archived" => errors.push(FieldError::new("campaignId", "is archived")),
+                Some(c) => match (&client, &c.client_id) {
+                    (Some(given), Some(of_campaign)) if given != of_campaign => {
+                        errors.push(FieldError::new("clientId", "differs from the campaign's client"))
+                    }
+                    (None, Some(of_campaign)) => client = Some(of_campaign.clone()),
+                    _ => {}
+                },
+                None => errors.push(FieldError::new("campaignId", "is not a campaign of this workspace")),
+            }
+        }
+        (campaign, client)
+    }
+}
+
 /// Creates one post as version 1, in draft, with its targets, version and activity entry in
-/// one atomic batch. Shared by the API and the CSV import.
+/// one atomic batch. Shared by the API, templates and ideas.
 pub async fn create_one(ctx: &Context<'_>, call: &Call<'_>, input: PostInput) -> Result<PostView, AppError> {
+    let member = call.member()?;
+    let known = Known::read(ctx.db, member, call, input.client_id.as_slice(), input.campaign_id.as_slice()).await?;
+    let (view, batch) = draft(ctx, call, input, &known).await?;
+    ctx.db.batch(&batch).await?;
+    Ok(view)
+}
+
+/// A new post from `input`, checked against what is `known`, and the statements that store it
+/// (the post, its tags, targets, first version and activity entry), to be run as one batch.
+/// Reads nothing unless a target names an account or media.
+pub async fn draft(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    input: PostInput,
+    known: &Known,
+) -> Result<(PostView, Vec<Statement>), AppError> {
     let member = call.member()?;
     let author = call.caller()?.user_id.clone();
     let mut errors = Vec::new();
@@ -44,14 +140,13 @@ pub async fn create_one(ctx: &Context<'_>, call: &Call<'_>, input: PostInput) ->
         errors.push(FieldError::new("tags", m));
         Vec::new()
     });
-    let (campaign_id, client_id) =
-        resolve_links(ctx.db, member, call, input.campaign_id, input.client_id, &mut errors).await?;
+    let (campaign_id, client_id) = known.links(input.campaign_id, input.client_id, &mut errors);
     let targets =
         parse_targets(ctx, &member.workspace_id, &body, input.targets.unwrap_or_default(), &[], &mut errors).await?;
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let private = crate::workspaces::store::privacy_mode(ctx.db, &member.workspace_id).await?;
+    let private = known.private;
     let keep = !private;
     let content = Content { title, body, targets };
     let now = ctx.clock.now_ms();
@@ -88,8 +183,7 @@ pub async fn create_one(ctx: &Context<'_>, call: &Call<'_>, input: PostInput) ->
         after: Some(activity::snapshot(&view)),
     };
     batch.push(activity::record(ctx, call, &member.workspace_id, change));
-    ctx.db.batch(&batch).await?;
-    Ok(view)
+    Ok((view, batch))
 }
 
 /// Applies a new content and status to a post as the next version, atomically; answers the
@@ -202,6 +296,28 @@ pub async fn parse_targets(
         errors.push(FieldError::new("targets", format!("must have at most {MAX_TARGETS} targets")));
         return Ok(Vec::new());
     }
+    // Every account and asset the targets name, read in one round trip.
+    let account_ids: Vec<String> =
+        input.iter().filter_map(|t| t.account_id.as_deref().map(str::trim)).map(str::to_string).collect();
+    let media_ids: Vec<String> = input.iter().flat_map(|t| t.media.iter().flatten().cloned()).collect();
+    let (accounts, media) = if account_ids.is_empty() && media_ids.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let accounts = crate::accounts::store::among(workspace_id, &account_ids);
+        let n_accounts = accounts.len();
+        let mut reads = accounts;
+        reads.extend(store::describe_media(workspace_id, &media_ids));
+        let answers = ctx.db.reads(&reads).await?;
+        let mut accounts = Vec::new();
+        for row in answers.iter().take(n_accounts).flatten() {
+            accounts.push(crate::accounts::store::decode(row)?);
+        }
+        let mut media = Vec::new();
+        for rows in answers.iter().skip(n_accounts) {
+            media.extend(store::media_of(rows)?);
+        }
+        (accounts, media)
+    };
     let mut out: Vec<TargetView> = Vec::new();
     for (i, t) in input.into_iter().enumerate() {
         let at = |f: &str| format!("targets[{i}].{f}");
@@ -211,7 +327,7 @@ pub async fn parse_targets(
         };
         let account_id = match t.account_id.as_deref().map(str::trim) {
             None => None,
-            Some(id) => match target_account(ctx, workspace_id, id, platform).await? {
+            Some(id) => match target_account(&accounts, id, platform) {
                 Ok(()) => Some(id.to_string()),
                 Err(m) => {
                     errors.push(FieldError::new(at("accountId"), m));
@@ -242,16 +358,16 @@ pub async fn parse_targets(
             None => Map::new(),
         };
         let media_ids = t.media.unwrap_or_default();
-        let media = store::describe_media(ctx.db, workspace_id, &media_ids).await?;
-        for (j, found) in media.iter().enumerate() {
-            if found.is_none() {
-                errors.push(FieldError::new(
+        let mut infos = Vec::with_capacity(media_ids.len());
+        for (j, id) in media_ids.iter().enumerate() {
+            match media.iter().find(|(found, _)| found == id) {
+                Some((_, info)) => infos.push(info.clone()),
+                None => errors.push(FieldError::new(
                     at(&format!("media[{j}]")),
                     "is not a ready asset of this workspace's media library",
-                ));
+                )),
             }
         }
-        let infos: Vec<_> = media.into_iter().flatten().collect();
         let text = t.text.clone().unwrap_or_else(|| body.to_string());
         for e in platforms::validate_target(platform, &text, &infos) {
             errors.push(FieldError::new(format!("targets[{i}].{}", e.field), e.message));
@@ -266,28 +382,22 @@ pub async fn parse_targets(
 }
 
 /// Whether `id` is an account a target on `platform` may name: a connected account of this
-/// workspace (one that needs reconnecting still is), on that platform. `Err` says why not.
-async fn target_account(
-    ctx: &Context<'_>,
-    workspace_id: &str,
-    id: &str,
-    platform: Platform,
-) -> Result<Result<(), String>, AppError> {
+/// workspace (one that needs reconnecting still is), among `accounts`, on that platform. `Err`
+/// says why not.
+fn target_account(accounts: &[crate::accounts::Account], id: &str, platform: Platform) -> Result<(), String> {
     if id.is_empty() {
-        return Ok(Err("must be a social account id".into()));
+        return Err("must be a social account id".into());
     }
-    let account = match crate::accounts::store::load(ctx.db, workspace_id, id).await {
-        Ok(a) => a,
-        Err(AppError::NotFound(_)) => return Ok(Err("is not a connected account of this workspace".into())),
-        Err(e) => return Err(e),
+    let Some(account) = accounts.iter().find(|a| a.view.id == id) else {
+        return Err("is not a connected account of this workspace".into());
     };
-    Ok(if account.view.status == "disconnected" {
+    if account.view.status == "disconnected" {
         Err("is disconnected: connect it again first".into())
     } else if account.platform() != platform {
         Err(format!("is a {} account, not {}", account.platform().as_str(), platform.as_str()))
     } else {
         Ok(())
-    })
+    }
 }
 
 /// Campaign and client of a post must agree: a campaign's client is the post's client.
@@ -299,26 +409,6 @@ pub async fn resolve_links(
     client_id: Option<String>,
     errors: &mut Vec<FieldError>,
 ) -> Result<(Option<String>, Option<String>), AppError> {
-    let limit_to = crate::agency::client_limit(call, member)?;
-    let mut client = client_id.filter(|c| !c.trim().is_empty());
-    let campaign = campaign_id.filter(|c| !c.trim().is_empty());
-    if let Some(c) = &client {
-        if let Err(m) = crate::agency::clients::ensure_active(db, &member.workspace_id, c).await {
-            errors.push(FieldError::new("clientId", m));
-        }
-    }
-    if let Some(id) = &campaign {
-        match crate::agency::campaigns::visible(db, &member.workspace_id, &limit_to, id).await {
-            Ok(c) if c.status == "archived" => errors.push(FieldError::new("campaignId", "is archived")),
-            Ok(c) => match (&client, c.client_id) {
-                (Some(given), Some(of_campaign)) if *given != of_campaign => {
-                    errors.push(FieldError::new("clientId", "differs from the campaign's client"))
-                }
-                (None, Some(of_campaign)) => client = Some(of_campaign),
-                _ => {}
-            },
-            Err(_) => errors.push(FieldError::new("campaignId", "is not a campaign of this workspace")),
-        }
-    }
-    Ok((campaign, client))
+    let known = Known::read(db, member, call, client_id.as_slice(), campaign_id.as_slice()).await?;
+    Ok(known.links(campaign_id, client_id, errors))
 }

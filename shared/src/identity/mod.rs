@@ -30,21 +30,25 @@ pub fn require_verified(ctx: &Context<'_>, user: &UserView, refusal: &str) -> Re
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "identity",
     routes: &[
-        route!(POST "/api/v1/auth/signup", signup, Public, handlers::auth::signup).credential(),
-        route!(POST "/api/v1/auth/login", login, Public, handlers::auth::login).credential(),
-        route!(POST "/api/v1/auth/refresh", refresh, Public, handlers::auth::refresh).credential(),
+        route!(POST "/api/v1/auth/signup", signup, Public, handlers::auth::signup).trips(3).credential(),
+        route!(POST "/api/v1/auth/login", login, Public, handlers::auth::login).trips(5).credential(),
+        route!(POST "/api/v1/auth/refresh", refresh, Public, handlers::auth::refresh).trips(6).credential(),
         route!(POST "/api/v1/auth/logout", logout, Public, handlers::auth::logout),
         route!(GET "/api/v1/users/me", getMe, User, handlers::auth::get_me),
-        route!(PATCH "/api/v1/users/me", updateMe, User, handlers::auth::update_me),
-        route!(POST "/api/v1/auth/verify-email", verifyEmail, Public, handlers::account::verify_email).credential(),
+        route!(PATCH "/api/v1/users/me", updateMe, User, handlers::auth::update_me).trips(3),
+        route!(POST "/api/v1/auth/verify-email", verifyEmail, Public, handlers::account::verify_email)
+            .trips(3)
+            .credential(),
         route!(POST "/api/v1/auth/resend-verification", resendVerification, User, handlers::account::resend_verification),
         route!(POST "/api/v1/auth/forgot-password", forgotPassword, Public, handlers::account::forgot_password)
             .credential(),
         route!(POST "/api/v1/auth/reset-password", resetPassword, Public, handlers::account::reset_password)
             .credential(),
-        route!(POST "/api/v1/auth/confirm-email", confirmEmail, Public, handlers::account::confirm_email).credential(),
+        route!(POST "/api/v1/auth/confirm-email", confirmEmail, Public, handlers::account::confirm_email)
+            .trips(4)
+            .credential(),
         route!(POST "/api/v1/users/me/password", changePassword, User, handlers::account::change_password).credential(),
-        route!(POST "/api/v1/users/me/email", changeEmail, User, handlers::account::change_email).credential(),
+        route!(POST "/api/v1/users/me/email", changeEmail, User, handlers::account::change_email).trips(3).credential(),
         route!(GET "/api/v1/users/me/sessions", listSessions, User, handlers::sessions::list),
         route!(DELETE "/api/v1/users/me/sessions", revokeSessions, User, handlers::sessions::revoke_all),
         route!(DELETE "/api/v1/users/me/sessions/{sessionId}", revokeSession, User, handlers::sessions::revoke),

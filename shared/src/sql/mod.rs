@@ -198,6 +198,17 @@ pub trait Sql {
     async fn query_one(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params).await?.into_iter().next())
     }
+
+    /// Runs independent reads in one round trip where the database can (a D1 batch, one
+    /// Postgres transaction sent together); answers the rows of each, in order. A database
+    /// in the same process reads them one after another.
+    async fn reads(&self, statements: &[Statement]) -> Result<Vec<Vec<Row>>, DbError> {
+        let mut out = Vec::with_capacity(statements.len());
+        for s in statements {
+            out.push(self.query(&s.sql, &s.params).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// One connection, statement by statement: SQL goes through as given (in the connection's own
@@ -221,5 +232,68 @@ impl<T: Raw + ?Sized> Raw for &T {
 
     async fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         (**self).rows(sql, params).await
+    }
+}
+
+/// A handle that counts its round trips: each query, execute and batch is one trip to the
+/// database (on D1, one fetch; a batch of many statements is still one). The app counts every
+/// request's trips (`x-db-round-trips`) and each route has a budget of them.
+pub struct Counted<'a> {
+    inner: &'a dyn Sql,
+    trips: std::cell::Cell<u32>,
+}
+
+impl<'a> Counted<'a> {
+    pub fn new(inner: &'a dyn Sql) -> Self {
+        Self { inner, trips: std::cell::Cell::new(0) }
+    }
+
+    /// The round trips made so far.
+    pub fn trips(&self) -> u32 {
+        self.trips.get()
+    }
+
+    fn count(&self) {
+        self.trips.set(self.trips.get().saturating_add(1));
+    }
+}
+
+#[async_trait(?Send)]
+impl Sql for Counted<'_> {
+    fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
+
+    fn set_scope(&self, scope: Scope) {
+        self.inner.set_scope(scope)
+    }
+
+    fn scope(&self) -> Scope {
+        self.inner.scope()
+    }
+
+    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        self.count();
+        self.inner.query(sql, params).await
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        self.count();
+        self.inner.execute(sql, params).await
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
+        self.count();
+        self.inner.batch(statements).await
+    }
+
+    async fn query_one(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
+        self.count();
+        self.inner.query_one(sql, params).await
+    }
+
+    async fn reads(&self, statements: &[Statement]) -> Result<Vec<Vec<Row>>, DbError> {
+        self.count();
+        self.inner.reads(statements).await
     }
 }

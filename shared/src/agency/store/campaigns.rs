@@ -47,6 +47,30 @@ pub async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str)
     )
 }
 
+/// The reads that find which of `ids` are campaigns of the workspace the caller (limited to
+/// `limit_to`'s clients when not empty) may see, to send with others in one round trip
+/// (`Sql::reads`); [`decode_all`] reads their answers.
+pub fn visible_among(workspace_id: &str, limit_to: &str, ids: &[String]) -> Vec<Statement> {
+    ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut values = params![workspace_id, limit_to];
+            values.extend(chunk.iter().map(Value::from));
+            Statement::new(
+                format!(
+                    "SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE} AND id IN ({})",
+                    crate::sql::placeholders(3, chunk.len())
+                ),
+                values,
+            )
+        })
+        .collect()
+}
+
+/// The campaigns [`visible_among`]'s reads found.
+pub fn decode_all(rows: &[Row]) -> Result<Vec<CampaignView>, AppError> {
+    rows.iter().map(decode).collect()
+}
+
 /// What a campaign list asks for; an empty text asks for nothing.
 pub struct CampaignFilter {
     /// Archived campaigns are listed only when this asks for them.

@@ -101,34 +101,41 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &st
     decode(&row, targets)
 }
 
-/// What the media library knows of each asset, in order; `None` for an id that is not a
-/// ready asset of the workspace.
-pub async fn describe_media(
-    db: &dyn Sql,
-    workspace_id: &str,
-    ids: &[String],
-) -> Result<Vec<Option<MediaInfo>>, AppError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let row = db
-            .query_one(
-                "SELECT content_type, size_bytes, width, height, duration_ms FROM media_assets \
-                 WHERE workspace_id = ?1 AND id = ?2 AND status = 'ready' AND deleted_at IS NULL",
-                &params![workspace_id, id.as_str()],
+/// The reads that find which of `ids` are ready assets of the workspace's media library, to
+/// send with others in one round trip (`Sql::reads`); [`media_of`] reads their answers.
+pub fn describe_media(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
+    ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut values = params![workspace_id];
+            values.extend(chunk.iter().map(Value::from));
+            Statement::new(
+                format!(
+                    "SELECT id, content_type, size_bytes, width, height, duration_ms FROM media_assets \
+                     WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({})",
+                    crate::sql::placeholders(2, chunk.len())
+                ),
+                values,
             )
-            .await?;
-        out.push(match row {
-            None => None,
-            Some(r) => Some(MediaInfo {
-                mime: r.text("content_type")?,
-                bytes: u64::try_from(r.int("size_bytes")?).unwrap_or(0),
-                width: r.opt_int("width")?.and_then(|w| u32::try_from(w).ok()),
-                height: r.opt_int("height")?.and_then(|h| u32::try_from(h).ok()),
-                duration_seconds: r.opt_int("duration_ms")?.map(|ms| ms as f64 / 1000.0),
-            }),
-        });
-    }
-    Ok(out)
+        })
+        .collect()
+}
+
+/// What the media library knows of each asset [`describe_media`]'s reads found, by id.
+pub fn media_of(rows: &[Row]) -> Result<Vec<(String, MediaInfo)>, AppError> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.text("id")?,
+                MediaInfo {
+                    mime: r.text("content_type")?,
+                    bytes: u64::try_from(r.int("size_bytes")?).unwrap_or(0),
+                    width: r.opt_int("width")?.and_then(|w| u32::try_from(w).ok()),
+                    height: r.opt_int("height")?.and_then(|h| u32::try_from(h).ok()),
+                    duration_seconds: r.opt_int("duration_ms")?.map(|ms| ms as f64 / 1000.0),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The statements that replace a post's targets.

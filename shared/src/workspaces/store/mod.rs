@@ -137,8 +137,17 @@ pub async fn is_live(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError>
 
 /// Whether the workspace keeps no post bodies (privacy mode on).
 pub async fn privacy_mode(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError> {
-    let row = db.query_one("SELECT settings FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
-    Ok(row.map(|r| r.json("settings")).transpose()?.is_some_and(|s| s["privacyMode"] == Json::Bool(true)))
+    privacy_mode_of(&db.query(&privacy_mode_read(workspace_id).sql, &params![workspace_id]).await?)
+}
+
+/// The read behind [`privacy_mode`], to send with others in one round trip (`Sql::reads`).
+pub fn privacy_mode_read(workspace_id: &str) -> Statement {
+    Statement::new("SELECT settings FROM workspaces WHERE id = ?1", params![workspace_id])
+}
+
+/// What [`privacy_mode_read`] answered.
+pub fn privacy_mode_of(rows: &[Row]) -> Result<bool, AppError> {
+    Ok(rows.first().map(|r| r.json("settings")).transpose()?.is_some_and(|s| s["privacyMode"] == Json::Bool(true)))
 }
 
 /// The workspace's name and time zone, whoever asks (a template renders them).
