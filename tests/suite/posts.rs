@@ -274,6 +274,13 @@ async fn a_client_member_sees_only_its_clients_posts() {
     let list = api.get(&w(&ws, "/posts")).bearer(&client.access).send().await.data();
     let titles: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Visible"]);
+    let seen = api
+        .get(&w(&ws, &format!("/posts/{}", visible["id"].as_str().unwrap())))
+        .bearer(&client.access)
+        .send()
+        .await
+        .data();
+    assert_eq!(seen["title"], "Visible");
     let hidden_path = w(&ws, &format!("/posts/{}", hidden["id"].as_str().unwrap()));
     api.get(&hidden_path).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
     api.get(&format!("{hidden_path}/versions")).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
@@ -305,6 +312,12 @@ async fn another_workspace_cannot_reach_a_post() {
     }
     let list = api.get(&w(&their_ws, "/posts")).bearer(&stranger.access).send().await.data();
     assert!(list["items"].as_array().unwrap().is_empty());
+    // The list checks membership in the same round trip as its reads: a stranger learns nothing.
+    for query in ["", "?status=draft", "?q=private", "?limit=100&sort=title"] {
+        let r = api.get(&format!("{}{query}", w(&ws, "/posts"))).bearer(&stranger.access).send().await;
+        r.expect_error(404, "NOT_FOUND");
+        assert!(!String::from_utf8_lossy(&r.body).contains("private words"));
+    }
     let still = api.get(&w(&ws, &format!("/posts/{id}"))).bearer(&owner.access).send().await.data();
     assert_eq!(still["body"], "private words");
 }

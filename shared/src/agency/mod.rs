@@ -36,6 +36,26 @@ macro_rules! client_visible {
     };
 }
 
+/// [`client_visible!`] for a statement that runs before the caller's role is known (in the same
+/// round trip as the membership check): `$workspace` and `$user` are the workspace and the
+/// caller; a Client member of that workspace sees only its clients' rows.
+#[macro_export]
+macro_rules! client_visible_to {
+    ($column:literal, $workspace:literal, $user:literal) => {
+        concat!(
+            "(NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ",
+            $workspace,
+            " AND user_id = ",
+            $user,
+            " AND role = 'client') OR ",
+            $column,
+            " IN (SELECT client_id FROM client_members WHERE user_id = ",
+            $user,
+            "))"
+        )
+    };
+}
+
 /// The user whose client attachments limit what the caller sees, or "" when nothing is limited:
 /// the parameter of [`client_visible!`].
 pub fn client_limit(call: &Call<'_>, member: &Member) -> Result<String, AppError> {

@@ -38,4 +38,23 @@ impl Call<'_> {
     pub fn member(&self) -> Result<&Member, AppError> {
         self.member.as_ref().ok_or_else(|| AppError::Internal("route has no workspace".into()))
     }
+
+    /// On a route that folds the membership check into its handler's reads
+    /// (`Route::folds_membership`): the read to send first, with the others, in one round trip.
+    pub fn membership_read(&self) -> Result<crate::sql::Statement, AppError> {
+        Ok(crate::api::store::active_role_read(self.params.get("workspaceId")?, &self.caller()?.user_id))
+    }
+
+    /// The caller as a member, from what [`Call::membership_read`] answered: a workspace the
+    /// caller is not in (or that is archived) does not exist for them, and a role without the
+    /// route's permission is refused, as the access check would have.
+    pub fn admit(&self, rows: &[crate::sql::Row]) -> Result<Member, AppError> {
+        let role = crate::api::store::role_of(rows)?.ok_or_else(|| AppError::not_found("workspace"))?;
+        if let crate::api::route::Access::Workspace(permission) = self.route.access {
+            if !permission.granted_to(role) {
+                return Err(AppError::Forbidden(format!("the {} role may not do this", role.as_str())));
+            }
+        }
+        Ok(Member { workspace_id: self.params.get("workspaceId")?.to_string(), role })
+    }
 }

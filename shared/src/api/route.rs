@@ -71,6 +71,9 @@ pub struct Route {
     /// The most round trips to the database one call may take (issue 21), counted by the app
     /// and checked by the suite on every call it makes.
     pub trips: u8,
+    /// The handler reads the caller's membership with its own reads, in the same round trip,
+    /// and admits the caller itself (`Call::admit`): the access check makes no round trip.
+    pub folds_membership: bool,
     /// Only where the document is generated: a serving build links no generator.
     #[cfg(any(test, feature = "openapi"))]
     pub doc: Doc,
@@ -85,6 +88,11 @@ impl Route {
     /// Counted against the credential limit (per address): logins, token redemptions.
     pub const fn credential(self) -> Route {
         Route { limit: Limit::Credential, ..self }
+    }
+
+    /// Checks membership inside the handler's own first round trip (see `folds_membership`).
+    pub const fn folds_membership(self) -> Route {
+        Route { folds_membership: true, ..self }
     }
 
     /// May take up to `trips` round trips to the database.
@@ -142,6 +150,7 @@ macro_rules! route {
             limit: $crate::api::route::Limit::ByAccess,
             handler: |ctx, call| ::std::boxed::Box::pin($handler(ctx, call)),
             trips: $crate::api::route::DEFAULT_TRIPS,
+            folds_membership: false,
             #[cfg(any(test, feature = "openapi"))]
             doc: |api| $crate::__paste! { $crate::api::route::document::<$($doc)+>(api) },
         }

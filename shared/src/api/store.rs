@@ -5,7 +5,7 @@
 use crate::api::permissions::Role;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{DbError, Sql};
+use crate::sql::{DbError, Row, Sql, Statement};
 
 /// Whether the database answers a trivial query as it should.
 pub async fn answers(db: &dyn Sql) -> Result<bool, DbError> {
@@ -14,14 +14,23 @@ pub async fn answers(db: &dyn Sql) -> Result<bool, DbError> {
 
 /// The role of `user_id` in a workspace that is not archived; `None` when not a member.
 pub async fn active_role(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
-             WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
-            &params![workspace_id, user_id],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(None) };
+    let read = active_role_read(workspace_id, user_id);
+    role_of(&db.query(&read.sql, &read.params).await?)
+}
+
+/// The read behind [`active_role`], for a handler that sends it with its own reads in one
+/// round trip (`Route::folds_membership`).
+pub fn active_role_read(workspace_id: &str, user_id: &str) -> Statement {
+    Statement::new(
+        "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+         WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
+        params![workspace_id, user_id],
+    )
+}
+
+/// What [`active_role_read`] answered.
+pub fn role_of(rows: &[Row]) -> Result<Option<Role>, AppError> {
+    let Some(row) = rows.first() else { return Ok(None) };
     Role::parse(&row.text("role")?).map(Some).ok_or_else(|| AppError::Internal("stored role is unknown".into()))
 }
 

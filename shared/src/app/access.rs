@@ -36,12 +36,16 @@ pub async fn authorize<'r>(
                 workspace_id: Some(workspace_id.clone()),
                 ..Scope::default()
             });
-            let member = membership(ctx, &workspace_id, &caller.user_id).await?;
-            if !permission.granted_to(member.role) {
-                return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
+            // A route that folds the check into its handler's reads admits the caller there
+            // (`Call::admit`), in the same round trip as its data.
+            if !route.folds_membership {
+                let member = membership(ctx, &workspace_id, &caller.user_id).await?;
+                if !permission.granted_to(member.role) {
+                    return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
+                }
+                call.member = Some(member);
             }
             call.caller = Some(caller);
-            call.member = Some(member);
         }
     }
     Ok(call)

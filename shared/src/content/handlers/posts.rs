@@ -4,7 +4,6 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::activity::{self, Change};
-use crate::agency::client_limit;
 use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
@@ -60,9 +59,12 @@ struct PostQuery {
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
     let filter = PostFilter::parse(|name| call.req.query_param(name))?;
-    let (items, more) = store::list(ctx.db, &member.workspace_id, &client_limit(call, member)?, &filter).await?;
+    // The membership check, the page and its targets: one round trip.
+    let workspace_id = call.params.get("workspaceId")?;
+    let (membership, items, more) =
+        store::list(ctx.db, call.membership_read()?, workspace_id, &call.caller()?.user_id, &filter).await?;
+    call.admit(&membership)?;
     let page = PostPage {
         next_cursor: (more && !filter.by_offset).then(|| items.last().map(|p| p.id.clone())).flatten(),
         next_offset: (more && filter.by_offset).then_some(filter.offset + filter.limit),
@@ -86,11 +88,12 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     responses((status = 200, description = "The post", body = Envelope<PostView>),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    Ok(json::ok(
-        200,
-        store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await?,
-    ))
+    // The membership check and the post with its targets: one round trip.
+    let (workspace_id, post_id) = (call.params.get("workspaceId")?, call.params.get("postId")?);
+    let (membership, post) =
+        store::load_after(ctx.db, call.membership_read()?, workspace_id, &call.caller()?.user_id, post_id).await?;
+    call.admit(&membership)?;
+    Ok(json::ok(200, post.ok_or_else(|| AppError::not_found("post"))?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}", tag = "posts", security(("bearer" = [])),

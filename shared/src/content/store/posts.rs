@@ -39,30 +39,33 @@ pub fn decode(r: &Row, targets: Vec<TargetView>) -> Result<PostView, AppError> {
     })
 }
 
-/// The targets of some posts, in order, with their media in order.
-pub async fn targets_of(
-    db: &dyn Sql,
-    workspace_id: &str,
-    post_ids: &[String],
-) -> Result<Vec<(String, TargetView)>, AppError> {
-    // A page's ids go in chunks: D1 refuses a statement binding more than 100 parameters.
-    let mut rows = Vec::new();
-    let mut media = Vec::new();
-    for chunk in post_ids.chunks(MAX_IDS_PER_STATEMENT) {
-        let mut values: Vec<Value> = vec![workspace_id.into()];
-        values.extend(chunk.iter().map(Value::from));
-        let ids = placeholders(2, chunk.len());
-        let sql = format!(
-            "SELECT id, post_id, platform, account_id, text, options FROM post_targets WHERE workspace_id = ?1 \
-             AND post_id IN ({ids}) ORDER BY post_id, position"
-        );
-        rows.extend(db.query(&sql, &values).await?);
-        let sql = format!(
-            "SELECT target_id, asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN ({ids}) \
-             ORDER BY target_id, position"
-        );
-        media.extend(db.query(&sql, &values).await?);
-    }
+/// What the caller sees of posts when the statement runs in the same round trip as their
+/// membership check, before their role is known: `?1` the workspace, `?2` the caller.
+pub const VISIBLE_TO_CALLER: &str = crate::client_visible_to!("client_id", "?1", "?2");
+
+/// The reads of the targets, and of their media, of the posts `post_ids` names: a list of
+/// placeholders or a subquery, over `values` (`?1` being the workspace).
+fn targets_reads(post_ids: &str, values: Vec<Value>) -> [Statement; 2] {
+    [
+        Statement::new(
+            format!(
+                "SELECT id, post_id, platform, account_id, text, options FROM post_targets WHERE workspace_id = ?1 \
+                 AND post_id IN ({post_ids}) ORDER BY post_id, position"
+            ),
+            values.clone(),
+        ),
+        Statement::new(
+            format!(
+                "SELECT target_id, asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN ({post_ids}) \
+                 ORDER BY target_id, position"
+            ),
+            values,
+        ),
+    ]
+}
+
+/// The targets [`targets_reads`] found, with their post ids, in order, with their media in order.
+fn decode_targets(rows: &[Row], media: &[Row]) -> Result<Vec<(String, TargetView)>, AppError> {
     rows.iter()
         .map(|r| {
             let id = r.text("id")?;
@@ -90,15 +93,81 @@ pub async fn targets_of(
         .collect()
 }
 
+/// The targets of some posts, in order, with their media in order: one round trip.
+pub async fn targets_of(
+    db: &dyn Sql,
+    workspace_id: &str,
+    post_ids: &[String],
+) -> Result<Vec<(String, TargetView)>, AppError> {
+    // A page's ids go in chunks: D1 refuses a statement binding more than 100 parameters.
+    let reads: Vec<Statement> = post_ids
+        .chunks(MAX_IDS_PER_STATEMENT)
+        .flat_map(|chunk| {
+            let mut values: Vec<Value> = vec![workspace_id.into()];
+            values.extend(chunk.iter().map(Value::from));
+            targets_reads(&placeholders(2, chunk.len()), values)
+        })
+        .collect();
+    if reads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let answers = db.reads(&reads).await?;
+    let (mut rows, mut media) = (Vec::new(), Vec::new());
+    for pair in answers.chunks(2) {
+        rows.extend(pair.first().into_iter().flatten().cloned());
+        media.extend(pair.get(1).into_iter().flatten().cloned());
+    }
+    decode_targets(&rows, &media)
+}
+
+/// The posts `filter` (a `WHERE` clause over `values`, `ORDER BY` and `LIMIT` included) selects,
+/// each with its targets, after the rows of `first` (a membership check) when given: one
+/// round trip.
+async fn read_posts(
+    db: &dyn Sql,
+    first: Option<Statement>,
+    filter: &str,
+    values: Vec<Value>,
+) -> Result<(Vec<Row>, Vec<PostView>), AppError> {
+    let mut reads: Vec<Statement> = first.into_iter().collect();
+    let skip = reads.len();
+    reads.push(Statement::new(format!("SELECT {COLUMNS} FROM posts WHERE {filter}"), values.clone()));
+    reads.extend(targets_reads(&format!("SELECT id FROM posts WHERE {filter}"), values));
+    let mut answers = db.reads(&reads).await?.into_iter();
+    let first_rows = if skip == 1 { answers.next().unwrap_or_default() } else { Vec::new() };
+    let (posts, targets, media) =
+        (answers.next().unwrap_or_default(), answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
+    let mut targets = decode_targets(&targets, &media)?;
+    let mut items = Vec::with_capacity(posts.len());
+    for row in &posts {
+        let id = row.text("id")?;
+        let mine = targets.iter().filter(|(p, _)| *p == id).map(|(_, t)| t.clone()).collect();
+        targets.retain(|(p, _)| *p != id);
+        items.push(decode(row, mine)?);
+    }
+    Ok((first_rows, items))
+}
+
+/// One post of the workspace that the caller (limited to `limit_to`'s clients when not empty)
+/// may see, with its targets, or 404: one round trip.
 pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &str) -> Result<PostView, AppError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
-    let row = db
-        .query_one(&sql, &params![workspace_id, limit_to, post_id])
-        .await?
-        .ok_or_else(|| AppError::not_found("post"))?;
-    let targets = targets_of(db, workspace_id, &[post_id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
-    decode(&row, targets)
+    let filter = format!("workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
+    let (_, posts) = read_posts(db, None, &filter, params![workspace_id, limit_to, post_id]).await?;
+    posts.into_iter().next().ok_or_else(|| AppError::not_found("post"))
+}
+
+/// [`load`] for `viewer`, after `membership` (the caller's membership check), in one round
+/// trip: what the check answered, and the post if the viewer may see it.
+pub async fn load_after(
+    db: &dyn Sql,
+    membership: Statement,
+    workspace_id: &str,
+    viewer: &str,
+    post_id: &str,
+) -> Result<(Vec<Row>, Option<PostView>), AppError> {
+    let filter = format!("workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3 AND deleted_at IS NULL");
+    let (membership, posts) = read_posts(db, Some(membership), &filter, params![workspace_id, viewer, post_id]).await?;
+    Ok((membership, posts.into_iter().next()))
 }
 
 /// The reads that find which of `ids` are ready assets of the workspace's media library, to
@@ -227,14 +296,16 @@ pub fn write_version(
     )
 }
 
-/// One page of the posts `filter` asks for, that the caller (limited to `client_limit`'s
-/// clients when not empty) may see, with their targets; and whether more follow.
+/// One page of the posts `filter` asks for that `viewer` may see, with their targets, and
+/// whether more follow; read in one round trip after `membership` (the caller's membership
+/// check), whose rows come first.
 pub async fn list(
     db: &dyn Sql,
+    membership: Statement,
     workspace_id: &str,
-    client_limit: &str,
+    viewer: &str,
     filter: &PostFilter,
-) -> Result<(Vec<PostView>, bool), AppError> {
+) -> Result<(Vec<Row>, Vec<PostView>, bool), AppError> {
     let order = match filter.sort {
         Sort::Newest => "id DESC",
         Sort::Oldest => "id ASC",
@@ -247,8 +318,9 @@ pub async fn list(
         (false, Dialect::Sqlite) => "AND rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?14)",
         (false, Dialect::Postgres) => "AND search @@ to_tsquery('simple', ?14)",
     };
+    // The targets are read by the same filter, in the same round trip.
     let sql = format!(
-        "SELECT {COLUMNS} FROM posts WHERE workspace_id = ?1 AND {VISIBLE} AND deleted_at IS NULL \
+        "workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND deleted_at IS NULL \
          AND (?3 = '' OR status = ?3) AND (?4 = '' OR campaign_id = ?4) AND (?5 = '' OR client_id = ?5) \
          AND (?6 = '' OR id IN (SELECT post_id FROM post_targets WHERE workspace_id = ?1 AND platform = ?6)) \
          AND (?7 = '' OR id IN (SELECT post_id FROM post_tags WHERE workspace_id = ?1 AND tag = ?7)) \
@@ -258,7 +330,7 @@ pub async fn list(
     );
     let mut values: Vec<Value> = params![
         workspace_id,
-        client_limit,
+        viewer,
         filter.status.map_or("", PostStatus::as_str),
         filter.campaign_id.as_str(),
         filter.client_id.as_str(),
@@ -274,19 +346,11 @@ pub async fn list(
     if !filter.words.is_empty() {
         values.push(search_query(&filter.words, db.dialect()).into());
     }
-    let rows = db.query(&sql, &values).await?;
+    let (membership, mut items) = read_posts(db, Some(membership), &sql, values).await?;
     // The row past the page only says whether there is a next page.
-    let page = &rows[..rows.len().min(filter.limit as usize)];
-    let ids: Vec<String> = page.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
-    let mut targets = targets_of(db, workspace_id, &ids).await?;
-    let mut items = Vec::with_capacity(page.len());
-    for row in page {
-        let id = row.text("id")?;
-        let mine = targets.iter().filter(|(p, _)| *p == id).map(|(_, t)| t.clone()).collect();
-        targets.retain(|(p, _)| *p != id);
-        items.push(decode(row, mine)?);
-    }
-    Ok((items, rows.len() > page.len()))
+    let more = items.len() > filter.limit as usize;
+    items.truncate(filter.limit as usize);
+    Ok((membership, items, more))
 }
 
 /// Every word must match; the last one may be a prefix (search as you type).
