@@ -10,6 +10,8 @@
 #     50 posts of 10,000, against the eight Spin components under a real Spin host (over its
 #     SQLite and over PostgreSQL), with the Spin process's resident memory after the load;
 #   - in-process time per request for the same routes;
+#   - for every route the suite exercises, its round trips to the database (the most one call
+#     took, and its budget) and the median time of a call, in process;
 #   - a version diff of two 4,000-word bodies (edited, and unrelated: bounded), in process;
 #   - in-process time per request for the same routes, the authenticated one with and without
 #     its per-user rate limit, and the in-process limiter's check alone (ns per call);
@@ -66,6 +68,13 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
+
+# Round trips to the database per route: the whole suite in process, every call logged
+# (tests/src/trips.rs), summed up per route with its budget and median time.
+rm -f "$state/routes.log"
+HERALD_ROUTE_LOG=$state/routes.log cargo test --quiet --release -p herald-tests --test suite >"$state/suite.log" 2>&1 \
+  || { tail -30 "$state/suite.log"; exit 1; }
+python3 scripts/route_trips.py "$state/routes.log" in-process
 
 "$bench" in-process sqlite
 "$bench" diff

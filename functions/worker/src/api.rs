@@ -6,7 +6,8 @@ use herald::app::routes::Reading;
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use worker::{event, Env, Headers, Request, Response, Result};
 
-use crate::host::{var, Host};
+use crate::d1::BOOKMARK_HEADER;
+use crate::host::{var, D1Access, Host};
 use crate::limits::WorkerLimiter;
 use crate::platform::{JsClock, JsRandom};
 
@@ -33,13 +34,15 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     let profile =
         var(&env, "PASSWORD_HASH_PROFILE").and_then(|p| HashProfile::parse(&p)).unwrap_or(HashProfile::FreePlan);
     let limiter = WorkerLimiter { env: env.clone() };
-    let Some(host) = Host::new(&env, Box::new(Argon2Hasher::new(profile)), Box::new(limiter)).await else {
-        return unavailable("the server is not configured or its database is unreachable");
-    };
-    let url = req.url()?;
     // The method as sent: workers-rs maps any method it does not know to GET, which would let
     // `QUERY /…` or `PROPFIND /…` act as a GET instead of answering 405.
     let method = req.inner().method();
+    let bookmark = req.headers().get(BOOKMARK_HEADER)?;
+    let access = D1Access::Session { bookmark, read_only: matches!(method.as_str(), "GET" | "HEAD") };
+    let Some(host) = Host::new(&env, access, Box::new(Argon2Hasher::new(profile)), Box::new(limiter)).await else {
+        return unavailable("the server is not configured or its database is unreachable");
+    };
+    let url = req.url()?;
     let mut domain = herald::Request::new(&method, url.path());
     domain.query = url.query().unwrap_or_default().to_string();
     domain.headers = req.headers().entries().collect();
@@ -54,7 +57,10 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         Reading::Buffer(_) => {}
     }
 
-    let answer = host.run(async |ctx| herald::handle(ctx, domain).await).await;
+    let mut answer = host.run(async |ctx| herald::handle(ctx, domain).await).await;
+    if let Some(bookmark) = host.db.bookmark() {
+        answer.headers.push((BOOKMARK_HEADER.into(), bookmark));
+    }
     to_worker(answer)
 }
 

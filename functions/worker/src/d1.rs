@@ -5,20 +5,75 @@ use async_trait::async_trait;
 use herald::sql::{DbError, Row, Sql, Statement, Value};
 use serde_json::{Map, Value as Json};
 use wasm_bindgen::JsValue;
-use worker::d1::{D1Database, D1PreparedStatement, D1Result};
+use worker::d1::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result};
+
+/// The database itself, or a session of it (D1's read replication): reads go to the nearest
+/// replica, and a session started from a bookmark sees at least what that bookmark saw.
+enum Conn {
+    Db(D1Database),
+    #[cfg_attr(not(feature = "api"), allow(dead_code))]
+    Session(D1DatabaseSession),
+}
 
 pub struct D1Sql {
-    db: D1Database,
+    conn: Conn,
 }
+
+/// The header a client sends back with the bookmark of its last answer, so that its next
+/// request reads at least what its last one wrote, from whichever replica serves it.
+#[cfg(feature = "api")]
+pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
 
 impl D1Sql {
     pub fn new(db: D1Database) -> Self {
-        Self { db }
+        Self { conn: Conn::Db(db) }
+    }
+
+    /// A session for one request: from the client's `bookmark` when it sent a sane one, else
+    /// from any replica for a read (`GET`, `HEAD`) and from the primary for anything else (a
+    /// write's checks read the latest data).
+    #[cfg(feature = "api")]
+    pub fn session(db: D1Database, bookmark: Option<&str>, read_only: bool) -> Self {
+        let sane = bookmark.filter(|b| {
+            !b.is_empty()
+                && b.len() <= 256
+                && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                && !b.starts_with("first-")
+        });
+        let start = sane.unwrap_or(if read_only { "first-unconstrained" } else { "first-primary" });
+        match db.with_session(Some(start)) {
+            Ok(session) => Self { conn: Conn::Session(session) },
+            Err(e) => {
+                tracing::warn!(cause = %e, "no D1 session: reading from the primary");
+                Self { conn: Conn::Db(db) }
+            }
+        }
+    }
+
+    /// The session's bookmark after the request, for the client to send back.
+    #[cfg(feature = "api")]
+    pub fn bookmark(&self) -> Option<String> {
+        match &self.conn {
+            Conn::Session(s) => s.get_bookmark().ok().flatten(),
+            Conn::Db(_) => None,
+        }
     }
 
     fn prepare(&self, sql: &str, params: &[Value]) -> Result<D1PreparedStatement, DbError> {
         let values: Vec<JsValue> = params.iter().map(to_js).collect();
-        self.db.prepare(sql).bind(&values).map_err(map_err)
+        let statement = match &self.conn {
+            Conn::Db(db) => db.prepare(sql),
+            Conn::Session(s) => s.prepare(sql),
+        };
+        statement.bind(&values).map_err(map_err)
+    }
+
+    async fn run_batch(&self, statements: &[Statement]) -> Result<Vec<D1Result>, DbError> {
+        let prepared = statements.iter().map(|s| self.prepare(&s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
+        match &self.conn {
+            Conn::Db(db) => db.batch(prepared).await.map_err(map_err),
+            Conn::Session(s) => s.batch(prepared).await.map_err(map_err),
+        }
     }
 }
 
@@ -64,15 +119,12 @@ impl Sql for D1Sql {
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, DbError> {
-        let prepared = statements.iter().map(|s| self.prepare(&s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
-        let results = self.db.batch(prepared).await.map_err(map_err)?;
-        results.iter().map(changes).collect()
+        self.run_batch(statements).await?.iter().map(changes).collect()
     }
 
     async fn reads(&self, statements: &[Statement]) -> Result<Vec<Vec<Row>>, DbError> {
-        let prepared = statements.iter().map(|s| self.prepare(&s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
-        let results = self.db.batch(prepared).await.map_err(map_err)?;
-        results
+        self.run_batch(statements)
+            .await?
             .iter()
             .map(|r| Ok(r.results::<Map<String, Json>>().map_err(map_err)?.into_iter().map(Row).collect()))
             .collect()

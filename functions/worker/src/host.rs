@@ -43,12 +43,52 @@ fn config(env: &Env) -> Option<Config> {
     Some(config)
 }
 
+/// How a request reaches D1: a session of its read replication (the API: reads from the
+/// nearest replica, consistent with the client's bookmark), or the database itself (the
+/// publisher's cron and queue, which write).
+pub enum D1Access {
+    #[cfg_attr(not(feature = "publisher"), allow(dead_code))]
+    Direct,
+    /// The client's bookmark, if any, and whether the request only reads.
+    #[cfg(feature = "api")]
+    Session { bookmark: Option<String>, read_only: bool },
+}
+
 /// Postgres through Hyperdrive when the Worker has a HYPERDRIVE binding, D1 otherwise.
-async fn database(env: &Env) -> Result<Box<dyn Sql>> {
+async fn database(env: &Env, access: D1Access) -> Result<Database> {
     let Ok(hyperdrive) = env.hyperdrive("HYPERDRIVE") else {
-        return Ok(Box::new(D1Sql::new(env.d1("DB")?)));
+        let db = env.d1("DB")?;
+        return Ok(Database::D1(match access {
+            D1Access::Direct => D1Sql::new(db),
+            #[cfg(feature = "api")]
+            D1Access::Session { bookmark, read_only } => D1Sql::session(db, bookmark.as_deref(), read_only),
+        }));
     };
-    postgres(hyperdrive).await
+    Ok(Database::Other(postgres(hyperdrive).await?))
+}
+
+/// The database of one invocation.
+pub enum Database {
+    D1(D1Sql),
+    Other(Box<dyn Sql>),
+}
+
+impl Database {
+    pub fn sql(&self) -> &dyn Sql {
+        match self {
+            Database::D1(d1) => d1,
+            Database::Other(other) => other.as_ref(),
+        }
+    }
+
+    /// D1's session bookmark after the request, for the client to send back.
+    #[cfg(feature = "api")]
+    pub fn bookmark(&self) -> Option<String> {
+        match self {
+            Database::D1(d1) => d1.bookmark(),
+            Database::Other(_) => None,
+        }
+    }
 }
 
 #[cfg(not(feature = "postgres"))]
@@ -82,7 +122,7 @@ async fn postgres(hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
 /// The adapters of one invocation; the domain borrows them through a `Context`.
 pub struct Host {
     pub config: Config,
-    pub db: Box<dyn Sql>,
+    pub db: Database,
     hasher: Box<dyn PasswordHasher>,
     http: FetchHttp,
     mail_provider: Option<(String, String, String)>,
@@ -109,12 +149,17 @@ impl herald::ports::Jobs for QueueJobs {
 impl Host {
     /// `None` (after logging why) when the Worker cannot serve. `hasher` and `limiter` are the
     /// Worker's own: the API hashes passwords and counts requests, the publisher does neither.
-    pub async fn new(env: &Env, hasher: Box<dyn PasswordHasher>, limiter: Box<dyn RateLimiter>) -> Option<Host> {
+    pub async fn new(
+        env: &Env,
+        access: D1Access,
+        hasher: Box<dyn PasswordHasher>,
+        limiter: Box<dyn RateLimiter>,
+    ) -> Option<Host> {
         let Some(config) = config(env) else {
             tracing::error!("JWT_SECRET is missing or shorter than 32 bytes");
             return None;
         };
-        let db = match database(env).await {
+        let db = match database(env, access).await {
             Ok(db) => db,
             Err(e) => {
                 tracing::error!(cause = %e, "no database");
@@ -151,7 +196,7 @@ impl Host {
 
     /// Runs `work` with a Context over this host's adapters.
     pub async fn run<T>(&self, work: impl AsyncFnOnce(&herald::Context<'_>) -> T) -> T {
-        let db = self.db.as_ref();
+        let db = self.db.sql();
         let catcher = DevMailbox { db, clock: &JsClock, random: &JsRandom };
         let provider = self.mail_provider.as_ref().map(|(base_url, api_key, from)| HttpMail {
             http: &self.http,

@@ -8,7 +8,7 @@ use herald::ratelimit::Unlimited;
 use herald::AppError;
 use worker::{event, Env, MessageBatch, MessageExt, Result, ScheduleContext, ScheduledEvent};
 
-use crate::host::Host;
+use crate::host::{D1Access, Host};
 
 /// The publisher's password hasher: it has no password to hash, and a call would be a bug in
 /// the engine, so it refuses rather than link Argon2 for nothing.
@@ -31,7 +31,7 @@ impl herald::ports::PasswordHasher for NoPasswords {
 
 /// The adapters of one invocation; no inbound request, so nothing to rate-limit.
 async fn engine_host(env: &Env) -> Option<Host> {
-    Host::new(env, Box::new(NoPasswords), Box::new(Unlimited)).await
+    Host::new(env, D1Access::Direct, Box::new(NoPasswords), Box::new(Unlimited)).await
 }
 
 /// The cron trigger (every minute, see wrangler.publisher.toml): the same work as the tick route.
@@ -55,7 +55,7 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: worker::Context) -> 
     };
     // The batch's publications go out together (SPEC PB-7): one post's targets in parallel.
     let messages = batch.messages()?;
-    if host.db.dialect() != herald::sql::Dialect::Postgres {
+    if host.db.sql().dialect() != herald::sql::Dialect::Postgres {
         // D1 takes concurrent statements.
         futures_util::future::join_all(messages.iter().map(|m| consume_one(&host, m))).await;
         return Ok(());

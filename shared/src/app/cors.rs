@@ -23,6 +23,10 @@ fn allowed<'o>(config: &Config, origin: Option<&'o str>) -> Option<Allowed<'o>> 
     }
 }
 
+/// What a browser's script may read of an answer: its request id, its round trips to the
+/// database, and (on the Worker over D1) the session bookmark to send back with the next request.
+const EXPOSED: &str = "x-request-id, x-db-round-trips, x-d1-bookmark";
+
 pub fn preflight(config: &Config, req: &Request) -> Response {
     let mut r = Response::empty(204);
     if allowed(config, req.header("origin")).is_some() {
@@ -30,7 +34,7 @@ pub fn preflight(config: &Config, req: &Request) -> Response {
             ("access-control-allow-methods".into(), "GET, POST, PATCH, PUT, DELETE, OPTIONS".into()),
             (
                 "access-control-allow-headers".into(),
-                "authorization, content-type, idempotency-key, x-request-id".into(),
+                "authorization, content-type, idempotency-key, x-request-id, x-d1-bookmark".into(),
             ),
             ("access-control-max-age".into(), "600".into()),
         ]);
@@ -43,12 +47,12 @@ pub fn decorate(config: &Config, origin: Option<&str>, r: &mut Response) {
         Some(Allowed::WithCredentials(origin)) => r.headers.extend([
             ("access-control-allow-origin".into(), origin.to_string()),
             ("access-control-allow-credentials".into(), "true".into()),
-            ("access-control-expose-headers".into(), "x-request-id".into()),
+            ("access-control-expose-headers".into(), EXPOSED.into()),
             ("vary".into(), "Origin".into()),
         ]),
         Some(Allowed::AnyWithoutCredentials) => r.headers.extend([
             ("access-control-allow-origin".into(), "*".to_string()),
-            ("access-control-expose-headers".into(), "x-request-id".into()),
+            ("access-control-expose-headers".into(), EXPOSED.into()),
             ("vary".into(), "Origin".into()),
         ]),
         None => {}
