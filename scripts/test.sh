@@ -126,8 +126,8 @@ start_worker() {
   fi
 }
 
-suite_against() { # port log
-  HERALD_BASE_URL="http://127.0.0.1:$1" cargo test --quiet -p herald-tests --test suite \
+suite_against() { # port log database
+  HERALD_BASE_URL="http://127.0.0.1:$1" HERALD_TARGET_DB=$3 cargo test --quiet -p herald-tests --test suite \
     || { log "Worker log:"; tail -50 "$2"; return 1; }
 }
 
@@ -135,7 +135,7 @@ log "4. the suite against the Worker under wrangler dev over local D1"
 CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/d1" >"$state/migrate.log" 2>&1 \
   || { cat "$state/migrate.log"; exit 1; }
 start_worker "$state/d1.log" --persist-to "$state/d1"
-suite_against "$port" "$state/d1.log"
+suite_against "$port" "$state/d1.log" d1
 
 log "   the README walkthrough, as written, against the same Worker"
 awk '/^```sh walkthrough/ { f = 1; next } /^```/ { f = 0 } f' README.md > "$state/walkthrough.sh"
@@ -195,7 +195,7 @@ kill -- "-$refuse_pid" 2>/dev/null || true
 # Under --env postgres wrangler names each Worker after its environment.
 export HERALD_PUBLISHER_WORKER=herald-publisher-postgres
 start_worker "$state/pg.log" --env postgres --persist-to "$state/pg"
-suite_against "$port" "$state/pg.log"
+suite_against "$port" "$state/pg.log" postgres
 
 log "   the property-based run over the OpenAPI document, against the Worker over PostgreSQL (Hyperdrive)"
 fuzz_worker hyperdrive-pg --env postgres --persist-to "$state/pg"

@@ -15,6 +15,32 @@ async fn health_checks_the_database() {
     assert_eq!((d["status"].as_str(), d["database"].as_str()), (Some("ok"), Some("ok")));
 }
 
+/// D1's read replication (issue 21): on the Worker over D1 every answer carries its session's
+/// bookmark, and a client that sends it back reads at least what it wrote; a malformed bookmark
+/// is ignored. Elsewhere (in process, Postgres, Spin) there is no bookmark.
+#[tokio::test]
+async fn a_d1_session_bookmark_comes_back_and_may_be_sent_again() {
+    let api = Api::new();
+    let on_d1 = api.is_remote() && std::env::var("HERALD_TARGET_DB").is_ok_and(|db| db == "d1");
+    let owner = signup(&api, "bookmark").await;
+    let r = api.post("/api/v1/workspaces").bearer(&owner.access).json(json!({"name": "Bookmarked"})).send().await;
+    assert_eq!(r.status, 201);
+    let Some(bookmark) = r.header("x-d1-bookmark").map(str::to_string) else {
+        assert!(!on_d1, "a write on D1 answers with its session's bookmark");
+        return;
+    };
+    assert!(on_d1, "only D1 has bookmarks");
+    assert!(!bookmark.is_empty() && bookmark.len() <= 256, "{bookmark}");
+    let r = api.get("/api/v1/workspaces").bearer(&owner.access).header("x-d1-bookmark", &bookmark).send().await;
+    assert_eq!(r.status, 200);
+    assert!(r.data().as_array().unwrap().iter().any(|w| w["name"] == "Bookmarked"), "{}", r.data());
+    assert!(r.header("x-d1-bookmark").is_some_and(|b| !b.is_empty()));
+    for bad in ["not a bookmark!", &"0".repeat(300), "first-primary", ""] {
+        let r = api.get("/api/v1/workspaces").bearer(&owner.access).header("x-d1-bookmark", bad).send().await;
+        assert_eq!(r.status, 200, "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn malformed_json_is_a_validation_error_on_the_body() {
     let api = Api::new();

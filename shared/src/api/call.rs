@@ -45,6 +45,22 @@ impl Call<'_> {
         Ok(crate::api::store::active_role_read(self.params.get("workspaceId")?, &self.caller()?.user_id))
     }
 
+    /// On a route that folds its membership check (`Route::folds_membership`): sends the
+    /// membership read and `reads` in one round trip, admits the caller (404 or 403 as the access
+    /// check would), and answers the rows of each of `reads`, in order.
+    pub async fn admitted_reads(
+        &self,
+        db: &dyn crate::sql::Sql,
+        reads: Vec<crate::sql::Statement>,
+    ) -> Result<(Member, Vec<Vec<crate::sql::Row>>), AppError> {
+        let mut all = Vec::with_capacity(reads.len() + 1);
+        all.push(self.membership_read()?);
+        all.extend(reads);
+        let mut answers = db.reads(&all).await?;
+        let membership = if answers.is_empty() { Vec::new() } else { answers.remove(0) };
+        Ok((self.admit(&membership)?, answers))
+    }
+
     /// The caller as a member, from what [`Call::membership_read`] answered: a workspace the
     /// caller is not in (or that is archived) does not exist for them, and a role without the
     /// route's permission is refused, as the access check would have.

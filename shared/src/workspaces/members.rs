@@ -16,7 +16,7 @@ pub fn parse_role(input: &str) -> Result<Role, String> {
     Role::parse(input.trim()).ok_or_else(|| "must be one of owner, admin, editor, writer, viewer, client".to_string())
 }
 
-pub use super::store::members::{list, one, page};
+pub use super::store::members::{list, one, page_of, page_read};
 pub use super::store::role_in;
 
 pub async fn change_role(ctx: &Context<'_>, call: &Call<'_>, target_user: &str, role: Role) -> Result<(), AppError> {

@@ -16,10 +16,10 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     routes: &[
         route!(GET "/api/v1/workspaces", listWorkspaces, User, handlers::list),
         route!(POST "/api/v1/workspaces", createWorkspace, User, handlers::create).trips(3),
-        route!(GET "/api/v1/workspaces/{workspaceId}", getWorkspace, Workspace(WorkspaceRead), handlers::get),
+        route!(GET "/api/v1/workspaces/{workspaceId}", getWorkspace, Workspace(WorkspaceRead), handlers::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}", updateWorkspace, Workspace(WorkspaceUpdate), handlers::update).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}", archiveWorkspace, Workspace(WorkspaceArchive), handlers::archive).trips(3),
-        route!(GET "/api/v1/workspaces/{workspaceId}/members", listMembers, Workspace(MembersRead), handlers::list_members),
+        route!(GET "/api/v1/workspaces/{workspaceId}/members", listMembers, Workspace(MembersRead), handlers::list_members).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/members/{userId}", updateMember, Workspace(MembersManage), handlers::update_member).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/members/{userId}", removeMember, Workspace(WorkspaceRead), handlers::remove_member).trips(3),
         route!(GET "/api/v1/workspaces/{workspaceId}/invites", listInvites, Workspace(MembersInvite), handlers::list_invites),

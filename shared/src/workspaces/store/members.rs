@@ -23,17 +23,25 @@ fn decode(r: &Row) -> Result<MemberView, AppError> {
 }
 
 /// Members in the order they joined, one page after the member `after` (join time, user id).
-pub async fn page(db: &dyn Sql, workspace_id: &str, paging: &ByKey) -> Result<Page<MemberView>, AppError> {
+/// The read of one page of members, oldest first, after `paging`'s (joined, user id): to send
+/// with others in one round trip (`Sql::reads`); [`page_of`] reads its answer.
+pub fn page_read(workspace_id: &str, paging: &ByKey) -> Result<Statement, AppError> {
     let (at, after) = match &paging.after {
         Some((key, id)) => (int_key(key)?, id.as_str()),
         None => (0, ""),
     };
-    let sql = format!(
-        "{MEMBER} AND (?2 = '' OR m.created_at > ?3 OR (m.created_at = ?3 AND m.user_id > ?2)) \
-         ORDER BY m.created_at, m.user_id LIMIT ?4"
-    );
-    let rows = db.query(&sql, &params![workspace_id, after, at, paging.limit + 1]).await?;
-    let (items, next_cursor) = paging::page(&rows, paging.limit, decode, |r| {
+    Ok(Statement::new(
+        format!(
+            "{MEMBER} AND (?2 = '' OR m.created_at > ?3 OR (m.created_at = ?3 AND m.user_id > ?2)) \
+             ORDER BY m.created_at, m.user_id LIMIT ?4"
+        ),
+        params![workspace_id, after, at, paging.limit + 1],
+    ))
+}
+
+/// The page [`page_read`] found.
+pub fn page_of(rows: &[Row], paging: &ByKey) -> Result<Page<MemberView>, AppError> {
+    let (items, next_cursor) = paging::page(rows, paging.limit, decode, |r| {
         Ok(paging::keyed(&r.int("created_at")?.to_string(), &r.text("user_id")?))
     })?;
     Ok(Page { items, next_cursor })

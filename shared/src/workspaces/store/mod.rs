@@ -75,9 +75,21 @@ pub async fn list_for(db: &dyn Sql, user_id: &str) -> Result<Vec<WorkspaceView>,
 }
 
 pub async fn get_for(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<WorkspaceView, AppError> {
-    let sql = format!("{SELECT} WHERE w.id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL");
-    let row = db.query_one(&sql, &params![workspace_id, user_id]).await?;
-    decode(&row.ok_or_else(|| AppError::not_found("workspace"))?)
+    let read = get_for_read(workspace_id, user_id);
+    view_of(&db.query(&read.sql, &read.params).await?)
+}
+
+/// The read behind [`get_for`], to send with others in one round trip (`Sql::reads`).
+pub fn get_for_read(workspace_id: &str, user_id: &str) -> Statement {
+    Statement::new(
+        format!("{SELECT} WHERE w.id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL"),
+        params![workspace_id, user_id],
+    )
+}
+
+/// What [`get_for_read`] answered: the workspace, or 404.
+pub fn view_of(rows: &[Row]) -> Result<WorkspaceView, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("workspace"))?)
 }
 
 pub struct WorkspaceChange {
