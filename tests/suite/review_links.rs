@@ -796,3 +796,62 @@ async fn a_review_link_never_decides_an_internal_stage_for_its_maker() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(post_of(&api, &owner, &ws, &pid).await["status"], "approved");
 }
+
+/// The largest link (50 posts and ideas) is made and shown in a fixed number of round trips to
+/// the database, well inside D1's 50 queries per invocation on the free plan, whatever it holds.
+#[tokio::test]
+async fn the_largest_link_is_made_and_shown_in_a_few_round_trips() {
+    let a = agency("link-max").await;
+    let waiting = at_client_stage(&a, "Waiting for Acme", json!({"body": "ready"})).await;
+    let csv: String = std::iter::once("title,body,clientId,platforms\n".to_string())
+        .chain((0..47).map(|i| format!("Bulk {i:02},hello,{},mastodon;bluesky\n", a.client_id)))
+        .collect();
+    let r = a.api.post(&w(&a.ws, "/posts/import")).bearer(&a.owner.access).typed("text/csv", csv).send().await;
+    let mut post_ids: Vec<String> =
+        r.data()["rows"].as_array().unwrap().iter().map(|row| row["postId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(post_ids.len(), 47);
+    post_ids.push(waiting.clone());
+    let campaign = a
+        .api
+        .post(&w(&a.ws, "/campaigns"))
+        .bearer(&a.owner.access)
+        .json(json!({"name": "Ideas", "clientId": a.client_id}))
+        .send()
+        .await
+        .data();
+    let mut idea_ids = Vec::new();
+    for title in ["Reel idea", "Carousel idea"] {
+        let idea = a
+            .api
+            .post(&w(&a.ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap())))
+            .bearer(&a.owner.access)
+            .json(json!({"kind": "post", "title": title}))
+            .send()
+            .await;
+        assert_eq!(idea.status, 201, "{}", String::from_utf8_lossy(&idea.body));
+        idea_ids.push(idea.data()["id"].as_str().unwrap().to_string());
+    }
+    let r = create_link(&a.api, &a.editor, &a.ws, json!({"postIds": post_ids, "ideaIds": idea_ids})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let trips: u32 = r.header("x-db-round-trips").and_then(|t| t.parse().ok()).unwrap();
+    assert!(trips <= 10, "{trips} round trips to make the link");
+    let token = r.data()["token"].as_str().unwrap().to_string();
+    let mut too_many = idea_ids.clone();
+    too_many.push("00000000-0000-4000-8000-000000000051".to_string());
+    let one_more = create_link(&a.api, &a.editor, &a.ws, json!({"postIds": post_ids, "ideaIds": too_many})).await;
+    assert_eq!(one_more.fields(), ["postIds"], "51 items are refused");
+
+    let r = a.api.get(&format!("/review/{token}")).send().await;
+    assert_eq!(r.status, 200);
+    let trips: u32 = r.header("x-db-round-trips").and_then(|t| t.parse().ok()).unwrap();
+    assert!(trips <= 10, "{trips} round trips to show the page");
+    let html = String::from_utf8(r.body).unwrap();
+    for i in 0..47 {
+        assert!(html.contains(&format!("Bulk {i:02}")), "post {i} is shown");
+    }
+    assert!(html.contains("Waiting for Acme") && html.contains("Reel idea") && html.contains("Carousel idea"));
+    // The one post at the client stage is the one the link may decide.
+    let form = format!("version={}", version(&a.api, &a, &waiting).await);
+    assert_decided(&decide(&a.api, &token, &waiting, "approve", &form).await, &token, &waiting);
+    assert_eq!(post_of(&a.api, &a.owner, &a.ws, &waiting).await["status"], "approved");
+}

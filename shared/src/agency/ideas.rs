@@ -6,8 +6,8 @@
 //! `store::ideas`; approvals decides ideas through here.
 
 pub use super::model::ideas::*;
-pub use super::store::ideas::load_in;
 pub(crate) use super::store::ideas::write;
+pub use super::store::ideas::{load_in, load_many};
 
 use super::client_limit;
 use crate::api::{Call, Context};

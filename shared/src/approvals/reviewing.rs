@@ -58,11 +58,18 @@ pub async fn decidable(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Res
     if post.status != PostStatus::InReview {
         return Ok(None);
     }
-    let Some((id, stage, version)) = request_store::pending_request(db, workspace_id, &post.id).await? else {
+    let Some(pending) = request_store::pending_request(db, workspace_id, &post.id).await? else {
         return Ok(None);
     };
     let wf = workflow::effective(db, workspace_id, post.client_id.as_deref()).await?;
-    Ok((link_stage(&wf, post.client_id.is_some()) == Some(stage.as_str()) && version == post.version).then_some(id))
+    Ok(decidable_from(post, Some(&pending), link_stage(&wf, post.client_id.is_some())).then_some(pending.0))
+}
+
+/// [`decidable`] from what was read already: the post's newest pending request (id, stage,
+/// version) and the stage links decide under its workflow.
+pub fn decidable_from(post: &PostView, pending: Option<&(String, String, i64)>, link_stage: Option<&str>) -> bool {
+    post.status == PostStatus::InReview
+        && pending.is_some_and(|(_, stage, version)| link_stage == Some(stage.as_str()) && *version == post.version)
 }
 
 /// Who may decide a stage of a client's posts now, read once per list.

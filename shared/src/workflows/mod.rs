@@ -105,7 +105,12 @@ pub struct WorkflowView {
 
 /// The workflow that governs a post of `client_id`: the client's own, else the workspace's.
 pub async fn effective(db: &dyn Sql, workspace_id: &str, client_id: Option<&str>) -> Result<Workflow, AppError> {
-    let stored = store::configs(db, workspace_id, client_id.unwrap_or_default()).await?;
+    effective_among(&store::configs(db, workspace_id, client_id.unwrap_or_default()).await?, client_id)
+}
+
+/// [`effective`] from stored (client id, config) pairs that include the workspace's own (`''`)
+/// and the client's, when stored (`store::configs_read` reads them for many clients at once).
+pub fn effective_among(stored: &[(String, String)], client_id: Option<&str>) -> Result<Workflow, AppError> {
     let pick = |c: &str| stored.iter().find(|(of, _)| of == c);
     match client_id.and_then(pick).or_else(|| pick("")) {
         Some((_, config)) => read(config),

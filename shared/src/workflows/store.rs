@@ -5,7 +5,7 @@
 use crate::api::permissions::Role;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Sql, Statement};
+use crate::sql::{Row, Sql, Statement};
 
 /// The workspace's own workflow (client `''`) and `client_id`'s, as stored: (client, config).
 pub async fn configs(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<Vec<(String, String)>, AppError> {
@@ -15,6 +15,29 @@ pub async fn configs(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Resul
             &params![workspace_id, client_id],
         )
         .await?;
+    rows.iter().map(|r| Ok((r.text("client_id")?, r.text("config")?))).collect()
+}
+
+/// The read of the workflows stored for the workspace and for the clients `client_ids` (at most
+/// 90), to send with others in one round trip (`Sql::reads`); [`configs_of`] reads its answer.
+pub fn configs_read(workspace_id: &str, client_ids: &[String]) -> Statement {
+    let mut values = params![workspace_id];
+    values.extend(client_ids.iter().map(crate::sql::Value::from));
+    let clients = if client_ids.is_empty() {
+        String::new()
+    } else {
+        format!(" OR client_id IN ({})", crate::sql::placeholders(2, client_ids.len()))
+    };
+    Statement::new(
+        format!(
+            "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND (client_id = ''{clients})"
+        ),
+        values,
+    )
+}
+
+/// The (client id, config) pairs [`configs_read`] found.
+pub fn configs_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
     rows.iter().map(|r| Ok((r.text("client_id")?, r.text("config")?))).collect()
 }
 

@@ -65,6 +65,56 @@ pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &s
     decode(&row, decisions)
 }
 
+/// The ideas `ids` of `workspace_id` that still exist, each with every decision, in one round
+/// trip, in no particular order (the review page).
+pub async fn load_many(db: &dyn Sql, workspace_id: &str, ids: &[String]) -> Result<Vec<IdeaView>, AppError> {
+    let mut reads = Vec::new();
+    for chunk in ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
+        let mut values = params![workspace_id];
+        values.extend(chunk.iter().map(crate::sql::Value::from));
+        let list = crate::sql::placeholders(2, chunk.len());
+        reads.push(Statement::new(
+            format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id IN ({list})"),
+            values.clone(),
+        ));
+        reads.push(Statement::new(
+            format!(
+                "SELECT idea_id, user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
+                 WHERE workspace_id = ?1 AND idea_id IN ({list}) ORDER BY created_at, id"
+            ),
+            values,
+        ));
+    }
+    if reads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let answers = db.reads(&reads).await?;
+    let mut out = Vec::new();
+    for pair in answers.chunks(2) {
+        let (ideas, decisions) =
+            (pair.first().map_or(&[][..], Vec::as_slice), pair.get(1).map_or(&[][..], Vec::as_slice));
+        for row in ideas {
+            let id = row.text("id")?;
+            let mine = decisions
+                .iter()
+                .filter(|d| d.text("idea_id").is_ok_and(|i| i == id))
+                .map(|d| {
+                    Ok(IdeaDecision {
+                        user_id: d.text("user_id")?,
+                        stage: d.text("stage")?,
+                        decision: d.text("decision")?,
+                        comment: d.opt_text("comment")?,
+                        review_link_id: d.opt_text("review_link_id")?,
+                        created_at: rfc3339(d.int("created_at")?),
+                    })
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            out.push(decode(row, mine)?);
+        }
+    }
+    Ok(out)
+}
+
 /// A campaign's ideas, oldest first, in `status` when it is not empty, one page after
 /// `paging`'s id; listed without their decisions.
 pub async fn page(

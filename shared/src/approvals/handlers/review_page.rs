@@ -5,64 +5,106 @@
 use crate::agency::ideas;
 use crate::api::{Call, Context, Response};
 use crate::approvals::ideas::{decidable_by_link, waiting_for_team};
-use crate::approvals::review_links::{link_stage, Link};
+use crate::approvals::review_links::link_stage;
 use crate::approvals::review_page::{human_time, render, Comment, IdeaItem, Item, MediaItem, Page};
-use crate::approvals::reviewing::{decidable, open_link};
+use crate::approvals::reviewing::{decidable_from, open_link};
 use crate::approvals::store::requests as request_store;
 use crate::approvals::store::review_page::{self as store, On};
 use crate::content::posts::PostView;
 use crate::content::status::PostStatus;
 use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::sql::Sql;
+use crate::sql::{Row, Sql, Statement};
+use crate::workflows::store as workflow_store;
 
-/// The post's files, each once, in the order its targets use them.
-async fn media_of(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<Vec<MediaItem>, AppError> {
-    let mut out: Vec<MediaItem> = Vec::new();
-    for id in post.targets.iter().flat_map(|t| t.media.iter()) {
-        if out.iter().any(|m| m.id == *id) {
-            continue;
-        }
-        if let Some(item) = store::media(db, workspace_id, id).await? {
-            out.push(item);
-        }
-    }
-    Ok(out)
+/// What the page shows beside its posts and ideas, read for all of them in one round trip.
+struct Around {
+    requests: Vec<Row>,
+    workflows: Vec<(String, String)>,
+    accounts: Vec<crate::accounts::Account>,
+    media: Vec<MediaItem>,
+    post_comments: Vec<Row>,
+    idea_comments: Vec<Row>,
 }
 
-/// A post's (or an idea's) client-visible comments, oldest first, with times in `tz`.
-async fn comments(db: &dyn Sql, workspace_id: &str, on: On, id: &str, tz: &str) -> Result<Vec<Comment>, AppError> {
-    Ok(store::client_comments(db, workspace_id, on, id)
-        .await?
-        .into_iter()
-        .map(|(author, body, at)| Comment { author, body, created_at: human_time(at, tz) })
-        .collect())
+impl Around {
+    async fn read(
+        db: &dyn Sql,
+        workspace_id: &str,
+        posts: &[PostView],
+        idea_ids: &[String],
+    ) -> Result<Around, AppError> {
+        let post_ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+        let mut clients: Vec<String> = posts.iter().filter_map(|p| p.client_id.clone()).collect();
+        clients.sort();
+        clients.dedup();
+        let mut account_ids: Vec<String> =
+            posts.iter().flat_map(|p| p.targets.iter().filter_map(|t| t.account_id.clone())).collect();
+        account_ids.sort();
+        account_ids.dedup();
+        let mut media_ids: Vec<String> =
+            posts.iter().flat_map(|p| p.targets.iter().flat_map(|t| t.media.clone())).collect();
+        media_ids.sort();
+        media_ids.dedup();
+        // Each kind of read is a list of statements (empty when there is nothing to ask).
+        let max = crate::sql::MAX_IDS_PER_STATEMENT;
+        let kinds: Vec<Vec<Statement>> = vec![
+            post_ids.chunks(max).map(|c| request_store::of_posts(workspace_id, c)).collect(),
+            vec![workflow_store::configs_read(workspace_id, &clients)],
+            crate::accounts::store::among(workspace_id, &account_ids),
+            media_ids.chunks(max).map(|c| store::media_read(workspace_id, c)).collect(),
+            post_ids.chunks(max).map(|c| store::comments_read(workspace_id, On::Post, c)).collect(),
+            idea_ids.chunks(max).map(|c| store::comments_read(workspace_id, On::Idea, c)).collect(),
+        ];
+        let sizes: Vec<usize> = kinds.iter().map(Vec::len).collect();
+        let answers = db.reads(&kinds.into_iter().flatten().collect::<Vec<_>>()).await?;
+        let mut answers = answers.into_iter();
+        let mut next = |n: usize| -> Vec<Row> { answers.by_ref().take(n).flatten().collect() };
+        let requests = next(sizes[0]);
+        let workflows = workflow_store::configs_of(&next(sizes[1]))?;
+        let accounts = next(sizes[2]).iter().map(crate::accounts::store::decode).collect::<Result<Vec<_>, _>>()?;
+        let media = store::media_of(&next(sizes[3]))?;
+        let post_comments = next(sizes[4]);
+        let idea_comments = next(sizes[5]);
+        Ok(Around { requests, workflows, accounts, media, post_comments, idea_comments })
+    }
+}
+
+/// Comments as the page shows them, with times in `tz`.
+fn shown(comments: Vec<(String, String, i64)>, tz: &str) -> Vec<Comment> {
+    comments.into_iter().map(|(author, body, at)| Comment { author, body, created_at: human_time(at, tz) }).collect()
 }
 
 /// One post as the page shows it.
-async fn item(db: &dyn Sql, link: &Link, post: PostView, tz: &str) -> Result<Item, AppError> {
-    let ws = &link.workspace_id;
-    let decidable = decidable(db, ws, &post).await?.is_some();
+fn item(around: &Around, post: PostView, tz: &str) -> Result<Item, AppError> {
+    let (pending, last_status) = request_store::latest_of(&around.requests, &post.id)?;
+    let wf = crate::workflows::effective_among(&around.workflows, post.client_id.as_deref())?;
+    let stage = link_stage(&wf, post.client_id.is_some());
+    let decidable = decidable_from(&post, pending.as_ref(), stage);
     // Only a post with a client stage ever waits for the link; others are the team's alone.
-    let has_client_stage = post.status == PostStatus::InReview
-        && link_stage(&crate::workflows::effective(db, ws, post.client_id.as_deref()).await?, post.client_id.is_some())
-            .is_some();
-    let waiting_for_team =
-        !decidable && has_client_stage && request_store::pending_request(db, ws, &post.id).await?.is_some();
-    let changes_requested = post.status == PostStatus::Draft
-        && request_store::last_status(db, ws, &post.id).await?.is_some_and(|s| s == "rejected");
-    let mut accounts = Vec::new();
-    for id in post.targets.iter().filter_map(|t| t.account_id.as_ref()) {
-        match crate::accounts::store::load(db, ws, id).await {
-            Ok(a) => accounts.push((id.clone(), a.view.handle)),
-            Err(AppError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+    let has_client_stage = post.status == PostStatus::InReview && stage.is_some();
+    let waiting_for_team = !decidable && has_client_stage && pending.is_some();
+    let changes_requested = post.status == PostStatus::Draft && last_status.is_some_and(|s| s == "rejected");
+    let accounts = post
+        .targets
+        .iter()
+        .filter_map(|t| t.account_id.as_ref())
+        .filter_map(|id| around.accounts.iter().find(|a| a.view.id == *id).map(|a| (id.clone(), a.view.handle.clone())))
+        .collect();
+    // The post's files, each once, in the order its targets use them.
+    let mut media: Vec<MediaItem> = Vec::new();
+    for id in post.targets.iter().flat_map(|t| t.media.iter()) {
+        if media.iter().any(|m| m.id == *id) {
+            continue;
+        }
+        if let Some(found) = around.media.iter().find(|m| m.id == *id) {
+            media.push(found.clone());
         }
     }
     Ok(Item {
         accounts,
-        media: media_of(db, ws, &post).await?,
-        comments: comments(db, ws, On::Post, &post.id, tz).await?,
+        media,
+        comments: shown(store::comments_of(&around.post_comments, &post.id)?, tz),
         decidable,
         waiting_for_team,
         changes_requested,
@@ -79,28 +121,27 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let timezone = crate::workspaces::store::name_and_timezone(ctx.db, &link.workspace_id)
         .await?
         .map_or_else(|| "UTC".into(), |(_, tz)| tz);
-    let mut items = Vec::with_capacity(link.post_ids.len());
-    for id in &link.post_ids {
-        // A post deleted since the link was made is simply no longer shown.
-        match post_store::load(ctx.db, &link.workspace_id, "", id).await {
-            Ok(post) => items.push(item(ctx.db, &link, post, &timezone).await?),
-            Err(AppError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut idea_items = Vec::with_capacity(link.idea_ids.len());
-    for id in &link.idea_ids {
-        match ideas::load_in(ctx.db, &link.workspace_id, "", id).await {
-            Ok(idea) => idea_items.push(IdeaItem {
+    // The posts, then all that the page shows beside them: a fixed number of round trips
+    // however many posts and ideas the link holds (D1 counts them per invocation). A post or
+    // idea deleted since the link was made is simply no longer shown.
+    let mut posts = post_store::load_many(ctx.db, &link.workspace_id, &link.post_ids).await?;
+    posts.sort_by_key(|p| link.post_ids.iter().position(|id| *id == p.id));
+    let mut ideas = ideas::load_many(ctx.db, &link.workspace_id, &link.idea_ids).await?;
+    ideas.sort_by_key(|i| link.idea_ids.iter().position(|id| *id == i.id));
+    let idea_ids: Vec<String> = ideas.iter().map(|i| i.id.clone()).collect();
+    let around = Around::read(ctx.db, &link.workspace_id, &posts, &idea_ids).await?;
+    let items = posts.into_iter().map(|post| item(&around, post, &timezone)).collect::<Result<Vec<_>, _>>()?;
+    let idea_items = ideas
+        .into_iter()
+        .map(|idea| {
+            Ok(IdeaItem {
                 decidable: decidable_by_link(&idea),
                 waiting_for_team: waiting_for_team(&idea),
-                comments: comments(ctx.db, &link.workspace_id, On::Idea, &idea.id, &timezone).await?,
+                comments: shown(store::comments_of(&around.idea_comments, &idea.id)?, &timezone),
                 idea,
-            }),
-            Err(AppError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
     let shared_by = crate::identity::users::by_id(ctx.db, &link.created_by)
         .await?
         .map(|u| u.view.name)

@@ -163,6 +163,33 @@ pub async fn pending_request(
     }
 }
 
+/// The read of every request of the posts `post_ids` (at most 90), newest first per post, to
+/// send with others in one round trip (`Sql::reads`); [`latest_of`] reads its answer.
+pub fn of_posts(workspace_id: &str, post_ids: &[String]) -> Statement {
+    let mut values = params![workspace_id];
+    values.extend(post_ids.iter().map(crate::sql::Value::from));
+    Statement::new(
+        format!(
+            "SELECT id, post_id, stage, post_version, status FROM approval_requests WHERE workspace_id = ?1 \
+             AND post_id IN ({}) ORDER BY post_id, created_at DESC, id DESC",
+            crate::sql::placeholders(2, post_ids.len())
+        ),
+        values,
+    )
+}
+
+/// What [`of_posts`] found for `post_id`: its newest pending request (id, stage, version), as
+/// [`pending_request`] answers, and the status of its newest request, as [`last_status`] does.
+pub fn latest_of(rows: &[Row], post_id: &str) -> Result<(Option<(String, String, i64)>, Option<String>), AppError> {
+    let mine: Vec<&Row> = rows.iter().filter(|r| r.text("post_id").is_ok_and(|p| p == post_id)).collect();
+    let last = mine.first().map(|r| r.text("status")).transpose()?;
+    let pending = match mine.iter().find(|r| r.text("status").is_ok_and(|s| s == "pending")) {
+        Some(r) => Some((r.text("id")?, r.text("stage")?, r.int("post_version")?)),
+        None => None,
+    };
+    Ok((pending, last))
+}
+
 /// The status of the post's latest request, if it ever had one.
 pub async fn last_status(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Option<String>, AppError> {
     Ok(db
