@@ -604,3 +604,49 @@ async fn a_reviewers_queue_pages_and_finds_what_waits_behind_others_work() {
     assert_eq!(ids(&walk_pages(&api, &owner, &w(&ws, "/approvals"), 2).await), ids(&waiting), "the whole queue");
     refuses_bad_paging(&api, &b, &w(&ws, "/approvals?mine=true")).await;
 }
+
+/// The queue's largest page (100 requests on posts of several clients, each with a vote) is one
+/// fixed set of round trips: the votes, workflows and members are read for the whole page at
+/// once, not per request (D1 allows 50 queries per invocation on the free plan).
+#[tokio::test]
+async fn the_queues_largest_page_reads_votes_and_workflows_once() {
+    let api = Api::new();
+    let owner = signup(&api, "queue-max").await;
+    let ws = create_workspace(&api, &owner, "Queue max").await;
+    let a = add_member(&api, &owner, &ws, "editor").await;
+    let b = add_member(&api, &owner, &ws, "editor").await;
+    workflow(&api, &owner, &ws, json!({"stages": "internal", "internal": {"userIds": [a.id, b.id], "rule": "all"}}))
+        .await;
+    let mut clients = Vec::new();
+    for name in ["North", "South", "East"] {
+        let c = api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": name})).send().await.data();
+        clients.push(c["id"].as_str().unwrap().to_string());
+    }
+    let csv: String = std::iter::once("title,clientId\n".to_string())
+        .chain((0..101).map(|i| format!("Queued {i:03},{}\n", clients[i % 3])))
+        .collect();
+    let r = api.post(&w(&ws, "/posts/import")).bearer(&owner.access).typed("text/csv", csv).send().await;
+    let posts: Vec<String> =
+        r.data()["rows"].as_array().unwrap().iter().map(|row| row["postId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(posts.len(), 101);
+    for post in &posts {
+        assert_eq!(submit(&api, &owner, &ws, post).await.status, 200);
+    }
+    let page = api.get(&w(&ws, "/approvals?limit=100")).bearer(&owner.access).send().await.data();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 100);
+    assert!(page["nextCursor"].is_string());
+    // A votes on the first ten: they still wait, for B, and show A's vote.
+    for approval in &items[..10] {
+        assert_eq!(decide(&api, &a, &ws, approval, "approve", json!({})).await.status, 200);
+    }
+    let r = api.get(&w(&ws, "/approvals?limit=100")).bearer(&owner.access).send().await;
+    let trips: u32 = r.header("x-db-round-trips").and_then(|t| t.parse().ok()).unwrap();
+    assert!(trips <= 5, "{trips} round trips");
+    let items = r.data()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 100);
+    assert_eq!(items.iter().filter(|r| r["votes"].as_array().is_some_and(|v| v.len() == 1)).count(), 10);
+    assert!(items.iter().all(|r| r["approvers"].as_array().is_some_and(|v| v.len() == 2 || v.len() == 1)));
+    let mine = api.get(&w(&ws, "/approvals?mine=true&limit=100")).bearer(&a.access).send().await.data();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 91, "A has decided ten of 101");
+}

@@ -18,9 +18,9 @@ use crate::content::posts::PostView;
 use crate::content::status::PostStatus;
 use crate::error::AppError;
 use crate::identity::tokens;
-use crate::sql::{Scope, Sql};
+use crate::sql::{Row, Scope, Sql};
 use crate::validate::rfc3339;
-use crate::workflows::{self as workflow, opening::Stage, Workflow};
+use crate::workflows::{self as workflow, opening::Stage};
 
 /// The live link named by the `token` in the path, with its posts and ideas, or 404. Leaves
 /// the database scoped to the link's workspace.
@@ -72,40 +72,42 @@ pub fn decidable_from(post: &PostView, pending: Option<&(String, String, i64)>, 
         && pending.is_some_and(|(_, stage, version)| link_stage == Some(stage.as_str()) && *version == post.version)
 }
 
-/// Who may decide a stage of a client's posts now, read once per list.
-struct Eligible {
-    client: Option<String>,
-    stage: Stage,
-    wf: Workflow,
-    ids: Vec<String>,
-}
-
 /// Requests as they stand now. The approvers of a pending stage are those named when it opened
 /// who may still decide it: a member removed, demoted out of the workflow's roles, or detached
-/// from the client drops out (and an "all" rule stops waiting for them).
+/// from the client drops out (and an "all" rule stops waiting for them). The workflows and
+/// members this needs are read for the whole list in one round trip.
 pub async fn approvers_now(
     db: &dyn Sql,
     workspace_id: &str,
     stored: Vec<Stored>,
 ) -> Result<Vec<RequestView>, AppError> {
+    let pending: Vec<&Stored> = stored.iter().filter(|s| s.request.status == "pending").collect();
+    if pending.is_empty() {
+        return Ok(stored.into_iter().map(|s| s.request).collect());
+    }
+    let mut clients: Vec<String> = pending.iter().filter_map(|s| s.post_client_id.clone()).collect();
+    clients.sort();
+    clients.dedup();
+    let mut reads = Vec::new();
+    for chunk in clients.chunks(crate::sql::MAX_IDS_PER_STATEMENT).chain(clients.is_empty().then_some(&[][..])) {
+        reads.push(workflow::store::configs_read(workspace_id, chunk));
+    }
+    let n_configs = reads.len();
+    reads.extend(workflow::store::members_reads(workspace_id, &[]));
+    for chunk in clients.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
+        reads.extend(workflow::store::members_reads(workspace_id, chunk).into_iter().skip(1));
+    }
+    let answers = db.reads(&reads).await?;
+    let configs = workflow::store::configs_of(&answers.iter().take(n_configs).flatten().cloned().collect::<Vec<_>>())?;
+    let members = answers.get(n_configs).cloned().unwrap_or_default();
+    let attachments: Vec<Row> = answers.iter().skip(n_configs + 1).flatten().cloned().collect();
     let mut out = Vec::with_capacity(stored.len());
-    let mut eligible_now: Vec<Eligible> = Vec::new();
     for Stored { mut request, post_client_id: client, post_author_id: author } in stored {
         if request.status == "pending" {
-            let cached = eligible_now.iter().position(|e| e.client == client && e.stage == request.stage);
-            let at = match cached {
-                Some(at) => at,
-                None => {
-                    let wf = workflow::effective(db, workspace_id, client.as_deref()).await?;
-                    let spec = if request.stage == Stage::Client { &wf.client } else { &wf.internal };
-                    let ids =
-                        workflow::eligible(db, workspace_id, spec, request.stage == Stage::Client, client.as_deref())
-                            .await?;
-                    eligible_now.push(Eligible { client: client.clone(), stage: request.stage, wf, ids });
-                    eligible_now.len() - 1
-                }
-            };
-            let Eligible { wf, ids, .. } = &eligible_now[at];
+            let wf = workflow::effective_among(&configs, client.as_deref())?;
+            let spec = if request.stage == Stage::Client { &wf.client } else { &wf.internal };
+            let here = workflow::store::members_among(&members, &attachments, client.as_deref().unwrap_or_default())?;
+            let ids = workflow::eligible_among(here, spec, request.stage == Stage::Client);
             let submitter = request.submitted_by.clone();
             request
                 .approvers

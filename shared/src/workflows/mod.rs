@@ -131,8 +131,18 @@ pub async fn eligible(
     client_stage: bool,
     client_id: Option<&str>,
 ) -> Result<Vec<String>, AppError> {
+    let members = store::members_for(db, workspace_id, client_id.unwrap_or_default()).await?;
+    Ok(eligible_among(members, approvers, client_stage))
+}
+
+/// [`eligible`] among `members` (user id, role, attached to the post's client) read already.
+pub fn eligible_among(
+    members: Vec<(String, Role, bool)>,
+    approvers: &StageApprovers,
+    client_stage: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
-    for (user, role, attached) in store::members_for(db, workspace_id, client_id.unwrap_or_default()).await? {
+    for (user, role, attached) in members {
         // A Client member decides only for the clients it is attached to.
         if role == Role::Client && !attached {
             continue;
@@ -144,7 +154,7 @@ pub async fn eligible(
             out.push(user);
         }
     }
-    Ok(out)
+    out
 }
 
 pub fn parse(input: Workflow, members: &[String]) -> Result<Workflow, AppError> {

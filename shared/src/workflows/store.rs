@@ -63,6 +63,49 @@ pub fn save(workspace_id: &str, client_id: &str, config: String, updated_by: &st
 }
 
 /// Every member with their role and whether they are attached to `client_id`.
+/// The reads of every member of the workspace (user id, role) and of which of them are attached
+/// to the clients `client_ids` (at most 90), to send with others in one round trip
+/// (`Sql::reads`); [`members_among`] reads their answers.
+pub fn members_reads(workspace_id: &str, client_ids: &[String]) -> Vec<Statement> {
+    let mut reads = vec![Statement::new(
+        "SELECT user_id, role FROM memberships WHERE workspace_id = ?1 ORDER BY user_id",
+        params![workspace_id],
+    )];
+    if !client_ids.is_empty() {
+        let mut values = params![workspace_id];
+        values.extend(client_ids.iter().map(crate::sql::Value::from));
+        reads.push(Statement::new(
+            format!(
+                "SELECT user_id, client_id FROM client_members WHERE workspace_id = ?1 AND client_id IN ({})",
+                crate::sql::placeholders(2, client_ids.len())
+            ),
+            values,
+        ));
+    }
+    reads
+}
+
+/// From what [`members_reads`] found: each member (user id, role, attached to `client_id`), as
+/// [`members_for`] answers.
+pub fn members_among(
+    members: &[Row],
+    attachments: &[Row],
+    client_id: &str,
+) -> Result<Vec<(String, Role, bool)>, AppError> {
+    members
+        .iter()
+        .map(|r| {
+            let user = r.text("user_id")?;
+            let role =
+                Role::parse(&r.text("role")?).ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
+            let attached = attachments.iter().any(|a| {
+                a.text("user_id").is_ok_and(|u| u == user) && a.text("client_id").is_ok_and(|c| c == client_id)
+            });
+            Ok((user, role, attached))
+        })
+        .collect()
+}
+
 pub async fn members_for(
     db: &dyn Sql,
     workspace_id: &str,
