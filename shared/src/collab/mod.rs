@@ -16,9 +16,9 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "collab",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", listComments, Workspace(CommentsRead), handlers::comments::list).trips(5),
-        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", createComment, Workspace(CommentsWrite), handlers::comments::create).trips(9),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments/{commentId}", deleteComment, Workspace(CommentsWrite), handlers::comments::delete).trips(5),
+        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", listComments, Workspace(CommentsRead), handlers::comments::list).trips(3),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", createComment, Workspace(CommentsWrite), handlers::comments::create).trips(7),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments/{commentId}", deleteComment, Workspace(CommentsWrite), handlers::comments::delete).trips(3),
         route!(GET "/api/v1/workspaces/{workspaceId}/notifications", listNotifications, Workspace(NotificationsRead), handlers::notifications::list).trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/notifications/read-all", readAllNotifications, Workspace(NotificationsRead), handlers::notifications::mark_all_read),
         route!(POST "/api/v1/workspaces/{workspaceId}/notifications/{notificationId}/read", readNotification, Workspace(NotificationsRead), handlers::notifications::mark_read).trips(3),
