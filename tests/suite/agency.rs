@@ -261,6 +261,10 @@ async fn another_workspace_cannot_reach_campaigns_or_clients() {
         .await
         .expect_error(404, "NOT_FOUND");
     api.get(&w(&ws, &format!("/campaigns/{id}"))).bearer(&other.access).send().await.expect_error(404, "NOT_FOUND");
+    // The lists check membership in the same round trip as their reads: a stranger sees nothing.
+    for list in ["/campaigns", "/clients", "/campaigns?status=archived", "/clients?includeArchived=true"] {
+        api.get(&w(&ws, list)).bearer(&other.access).send().await.expect_error(404, "NOT_FOUND");
+    }
     let still = api.get(&w(&ws, &format!("/campaigns/{id}"))).bearer(&owner.access).send().await.data();
     assert_eq!((still["name"].as_str(), still["status"].as_str()), (Some("Private"), Some("draft")));
     let client = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Acme"})).await;

@@ -70,7 +70,7 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "agency",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/clients", listClients, Workspace(ClientsRead), handlers::clients::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients", listClients, Workspace(ClientsRead), handlers::clients::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/clients", createClient, Workspace(ClientsManage), handlers::clients::create),
         route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}", getClient, Workspace(ClientsRead), handlers::clients::get),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/clients/{clientId}", updateClient, Workspace(ClientsManage), handlers::clients::update).trips(3),
@@ -82,7 +82,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/personas/{personaId}", getPersona, Workspace(PersonasRead), handlers::personas::get),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/personas/{personaId}", updatePersona, Workspace(PersonasManage), handlers::personas::update),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/personas/{personaId}", deletePersona, Workspace(PersonasManage), handlers::personas::delete),
-        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns", listCampaigns, Workspace(CampaignsRead), handlers::campaigns::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns", listCampaigns, Workspace(CampaignsRead), handlers::campaigns::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/campaigns", createCampaign, Workspace(CampaignsWrite), handlers::campaigns::create).trips(5),
         route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", getCampaign, Workspace(CampaignsRead), handlers::campaigns::get),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", updateCampaign, Workspace(CampaignsWrite), handlers::campaigns::update).trips(3),

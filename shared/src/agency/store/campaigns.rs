@@ -9,6 +9,8 @@ use crate::validate::rfc3339;
 const COLUMNS: &str = "id, name, client_id, objective, start_date, end_date, budget_cents, currency, brand_tone, \
      themes, target_platforms, posts_planned, reels_planned, status, created_by, created_at, updated_at";
 const VISIBLE: &str = crate::client_visible!("client_id", "?2");
+/// What `?2`, the caller, sees of the campaigns of `?1`, before their role is known.
+const VISIBLE_TO_CALLER: &str = crate::client_visible_to!("client_id", "?1", "?2");
 
 fn decode(r: &Row) -> Result<CampaignView, AppError> {
     let list =
@@ -81,28 +83,24 @@ pub struct CampaignFilter {
     pub limit: i64,
 }
 
-/// Campaigns the caller may see, newest first, one more than the limit (which tells whether a
-/// next page exists).
-pub async fn list(
-    db: &dyn Sql,
-    workspace_id: &str,
-    limit_to: &str,
-    filter: &CampaignFilter,
-) -> Result<Vec<CampaignView>, AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE} \
-         AND ((?3 = '' AND status <> 'archived') OR status = ?3) AND (?4 = '' OR client_id = ?4) \
-         AND (?5 = '' OR id < ?5) ORDER BY id DESC LIMIT ?6"
-    );
-    let values = params![
-        workspace_id,
-        limit_to,
-        filter.status.as_str(),
-        filter.client_id.as_str(),
-        filter.cursor.as_str(),
-        filter.limit + 1
-    ];
-    db.query(&sql, &values).await?.iter().map(decode).collect()
+/// The read of the campaigns `viewer` may see (sent in the same round trip as its membership
+/// check), newest first, one more than the limit (which tells whether a next page exists).
+pub fn list_read(workspace_id: &str, viewer: &str, filter: &CampaignFilter) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} \
+             AND ((?3 = '' AND status <> 'archived') OR status = ?3) AND (?4 = '' OR client_id = ?4) \
+             AND (?5 = '' OR id < ?5) ORDER BY id DESC LIMIT ?6"
+        ),
+        params![
+            workspace_id,
+            viewer,
+            filter.status.as_str(),
+            filter.client_id.as_str(),
+            filter.cursor.as_str(),
+            filter.limit + 1
+        ],
+    )
 }
 
 /// The 16 values the insert and the update of `c` both bind.

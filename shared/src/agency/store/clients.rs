@@ -22,6 +22,8 @@ fn decode(r: &Row) -> Result<ClientView, AppError> {
 
 const COLUMNS: &str = "id, name, website, industry, brand_profile, archived_at, created_at, updated_at";
 const VISIBLE: &str = crate::client_visible!("id", "?2");
+/// What `?2`, the caller, sees of the clients of `?1`, before their role is known.
+const VISIBLE_TO_CALLER: &str = crate::client_visible_to!("id", "?1", "?2");
 
 /// A client of the workspace the caller may see, or 404.
 pub async fn visible(
@@ -70,23 +72,24 @@ pub fn ids_of(rows: &[Row]) -> Result<Vec<String>, AppError> {
     Ok(rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?)
 }
 
-/// Clients by name the caller may see, one page after `paging`'s (name, id).
-pub async fn page(
-    db: &dyn Sql,
-    workspace_id: &str,
-    limit_to: &str,
-    archived: bool,
-    paging: &ByKey,
-) -> Result<Page<ClientView>, AppError> {
+/// The read of one page of the clients by name that `viewer` may see (sent in the same round trip
+/// as its membership check), after `paging`'s (name, id); [`page_of`] reads its answer.
+pub fn page_read(workspace_id: &str, viewer: &str, archived: bool, paging: &ByKey) -> Statement {
     let (name, after) = paging.after.clone().unwrap_or_default();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = 1 OR archived_at IS NULL) \
-         AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) ORDER BY name, id LIMIT ?6"
-    );
-    let values = params![workspace_id, limit_to, i64::from(archived), after, name, paging.limit + 1];
-    let rows = db.query(&sql, &values).await?;
+    Statement::new(
+        format!(
+            "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} \
+             AND (?3 = 1 OR archived_at IS NULL) AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) \
+             ORDER BY name, id LIMIT ?6"
+        ),
+        params![workspace_id, viewer, i64::from(archived), after, name, paging.limit + 1],
+    )
+}
+
+/// The page [`page_read`] found.
+pub fn page_of(rows: &[Row], paging: &ByKey) -> Result<Page<ClientView>, AppError> {
     let (items, next_cursor) =
-        paging::page(&rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
+        paging::page(rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
     Ok(Page { items, next_cursor })
 }
 
