@@ -310,6 +310,14 @@ async fn another_workspace_cannot_reach_an_asset() {
         .expect_error(404, "NOT_FOUND");
     let listed = api.get(&w(&theirs, "/media")).bearer(&stranger.access).send().await.data();
     assert_eq!(listed["items"], json!([]));
+    // The library checks membership in the same round trip as its read: a stranger sees nothing.
+    for query in ["", "?type=image", "?status=pending", "?limit=100"] {
+        api.get(&format!("{}{query}", w(&ws, "/media")))
+            .bearer(&stranger.access)
+            .send()
+            .await
+            .expect_error(404, "NOT_FOUND");
+    }
 }
 
 #[tokio::test]

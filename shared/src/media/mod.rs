@@ -21,7 +21,7 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "media",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/media", listMedia, Workspace(MediaRead), handlers::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/media", listMedia, Workspace(MediaRead), handlers::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/media/uploads", createMediaUpload, Workspace(MediaWrite), handlers::create_upload),
         route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}", getMedia, Workspace(MediaRead), handlers::get).trips(3),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/media/{mediaId}", updateMedia, Workspace(MediaWrite), handlers::update).trips(3),

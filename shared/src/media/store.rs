@@ -172,8 +172,9 @@ pub struct Filters {
     pub status: String,
     pub cursor: String,
     pub limit: i64,
-    /// A Client member, who sees only assets used by its clients' posts; or "".
-    pub limit_to: String,
+    /// The caller: a Client member sees only assets used by its clients' posts (decided in the
+    /// statement, which runs in the same round trip as the membership check).
+    pub viewer: String,
 }
 
 /// Assets a Client member may see: those its clients' live posts use.
@@ -192,14 +193,17 @@ pub async fn find_visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: 
     find(db, workspace_id, id).await
 }
 
-/// Newest first; empty filters match everything.
-pub async fn list(db: &dyn Sql, workspace_id: &str, f: &Filters) -> Result<Vec<MediaView>, AppError> {
+/// The read of the assets `f` asks for, newest first (empty filters match everything), to send
+/// in the same round trip as the membership check; [`list_of`] reads its answer.
+pub fn list_read(workspace_id: &str, f: &Filters) -> Statement {
     let sql = format!(
         "SELECT {COLUMNS} FROM media_assets WHERE workspace_id = ?1 AND deleted_at IS NULL \
          AND (?2 = '' OR folder = ?2) \
          AND (?3 = '' OR id IN (SELECT asset_id FROM media_tags WHERE workspace_id = ?1 AND tag = ?3)) \
          AND (?4 = '' OR content_type = ?4) AND (?5 = '' OR content_type LIKE ?5) \
-         AND (?6 = '' OR status = ?6) AND (?7 = '' OR id < ?7) AND (?9 = '' OR id IN ({CLIENT_ASSETS})) \
+         AND (?6 = '' OR status = ?6) AND (?7 = '' OR id < ?7) \
+         AND (NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?9 AND role = 'client') \
+              OR id IN ({CLIENT_ASSETS})) \
          ORDER BY id DESC LIMIT ?8"
     );
     let values: Vec<Value> = params![
@@ -211,9 +215,14 @@ pub async fn list(db: &dyn Sql, workspace_id: &str, f: &Filters) -> Result<Vec<M
         f.status.as_str(),
         f.cursor.as_str(),
         f.limit,
-        f.limit_to.as_str()
+        f.viewer.as_str()
     ];
-    db.query(&sql, &values).await?.iter().map(|r| decode(r).map(|s| s.view)).collect()
+    Statement::new(sql, values)
+}
+
+/// The assets [`list_read`] found.
+pub fn list_of(rows: &[Row]) -> Result<Vec<MediaView>, AppError> {
+    rows.iter().map(|r| decode(r).map(|s| s.view)).collect()
 }
 
 /// The live posts whose targets use the asset, with those targets. `limit_to` is the Client
