@@ -65,6 +65,17 @@ pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [route
 /// them: `Route::trips`).
 pub const ROUND_TRIPS_HEADER: &str = "x-db-round-trips";
 
+/// Whether `b` is a D1 session bookmark as D1 writes them (four groups of hexadecimal digits,
+/// 8-8-8-32): the Worker ignores anything else a client sends in `x-d1-bookmark`.
+pub fn is_d1_bookmark(b: &str) -> bool {
+    let groups: Vec<&str> = b.split('-').collect();
+    groups.len() == 4
+        && groups.iter().zip([8, 8, 8, 32]).all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The pattern of [`is_d1_bookmark`], for the API document.
+pub const D1_BOOKMARK_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{32}$";
+
 /// What every answer carries, also those a runtime gives outside [`handle`] (a shell's own
 /// routes, a server that is not configured): its request id, `no-store` unless the answer chose
 /// otherwise (answers carry tenants' data and tokens), and the security headers.
@@ -188,5 +199,26 @@ fn security_headers(r: &mut Response) {
         ("referrer-policy", "no-referrer"),
     ] {
         r.headers.push((k.into(), v.into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn d1_bookmarks_are_four_groups_of_hex_digits() {
+        assert!(is_d1_bookmark("00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683"));
+        for bad in [
+            "",
+            "0-0",
+            "first-primary",
+            "first-unconstrained",
+            "00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf89168",
+            "00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683-0",
+            "0000008g-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683",
+        ] {
+            assert!(!is_d1_bookmark(bad), "{bad}");
+        }
     }
 }
