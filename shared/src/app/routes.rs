@@ -173,6 +173,16 @@ mod tests {
         assert!(over.is_empty(), "{over:?}");
     }
 
+    /// A route that checks membership inside its handler's reads only reads: a write's checks
+    /// and idempotency need the caller admitted before anything runs.
+    #[test]
+    fn only_workspace_reads_fold_their_membership_check() {
+        for route in AREAS.iter().flat_map(|a| a.routes).filter(|r| r.folds_membership) {
+            assert_eq!(route.method, "GET", "{route:?}");
+            assert!(matches!(route.access, Access::Workspace(_)), "{route:?}");
+        }
+    }
+
     #[test]
     fn paths_match_with_parameters() {
         let (w, u) = ("0190aaaa-0000-7000-8000-000000000001", "0190aaaa-0000-7000-8000-000000000002");
