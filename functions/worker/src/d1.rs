@@ -22,7 +22,7 @@ pub struct D1Sql {
 /// The header a client sends back with the bookmark of its last answer, so that its next
 /// request reads at least what its last one wrote, from whichever replica serves it.
 #[cfg(feature = "api")]
-pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
+pub use herald::app::BOOKMARK_HEADER;
 
 impl D1Sql {
     pub fn new(db: D1Database) -> Self {

@@ -65,8 +65,11 @@ pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [route
 /// them: `Route::trips`).
 pub const ROUND_TRIPS_HEADER: &str = "x-db-round-trips";
 
+/// The header a client sends back with the bookmark of its last answer (the Worker over D1).
+pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
+
 /// Whether `b` is a D1 session bookmark as D1 writes them (four groups of hexadecimal digits,
-/// 8-8-8-32): the Worker ignores anything else a client sends in `x-d1-bookmark`.
+/// 8-8-8-32): anything else in `x-d1-bookmark` is refused (400) on every host.
 pub fn is_d1_bookmark(b: &str) -> bool {
     let groups: Vec<&str> = b.split('-').collect();
     groups.len() == 4
@@ -148,6 +151,13 @@ fn check_text_inputs(req: &Request) -> Result<(), AppError> {
             let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
             return Err(AppError::field(format!("header {shown}"), "must not contain control characters"));
         }
+    }
+    // A D1 bookmark is D1's own text, handed out by an earlier answer, or nothing (every host).
+    if req.header(BOOKMARK_HEADER).is_some_and(|b| !is_d1_bookmark(b)) {
+        return Err(AppError::field(
+            format!("header {BOOKMARK_HEADER}"),
+            "must be a bookmark as an earlier answer gave it (four groups of 8, 8, 8 and 32 hexadecimal digits)",
+        ));
     }
     Ok(())
 }

@@ -192,7 +192,8 @@ mod generate {
             "name": "x-d1-bookmark", "in": "header", "required": false,
             "description": "On the Worker over D1: the bookmark of the caller's last answer (its `x-d1-bookmark` header), so \
                 this request reads at least what that one saw or wrote, from whichever replica serves it; anything \
-                else is ignored. Every answer on the Worker over D1 carries its own.",
+                else is refused (400). Every answer on the Worker over D1 carries its own; other hosts accept it and \
+                have no use for it.",
             "schema": {"type": "string", "pattern": crate::app::D1_BOOKMARK_PATTERN}
         });
         open_composed_schemas(doc);
