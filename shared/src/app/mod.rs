@@ -76,9 +76,6 @@ pub fn is_d1_bookmark(b: &str) -> bool {
         && groups.iter().zip([8, 8, 8, 32]).all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// The pattern of [`is_d1_bookmark`], for the API document.
-pub const D1_BOOKMARK_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{32}$";
-
 /// What every answer carries, also those a runtime gives outside [`handle`] (a shell's own
 /// routes, a server that is not configured): its request id, `no-store` unless the answer chose
 /// otherwise (answers carry tenants' data and tokens), and the security headers.

@@ -185,17 +185,10 @@ mod generate {
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
             }));
             }
-            parameters.push(json!({"$ref": "#/components/parameters/D1Bookmark"}));
-            op["parameters"] = json!(parameters);
+            if !parameters.is_empty() {
+                op["parameters"] = json!(parameters);
+            }
         }
-        doc["components"]["parameters"]["D1Bookmark"] = json!({
-            "name": "x-d1-bookmark", "in": "header", "required": false,
-            "description": "On the Worker over D1: the bookmark of the caller's last answer (its `x-d1-bookmark` header), so \
-                this request reads at least what that one saw or wrote, from whichever replica serves it; anything \
-                else is refused (400). Every answer on the Worker over D1 carries its own; other hosts accept it and \
-                have no use for it.",
-            "schema": {"type": "string", "pattern": crate::app::D1_BOOKMARK_PATTERN}
-        });
         open_composed_schemas(doc);
         if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
             schemas.values_mut().for_each(timestamp_formats);
