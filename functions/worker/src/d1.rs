@@ -34,7 +34,7 @@ impl D1Sql {
     /// write's checks read the latest data).
     #[cfg(feature = "api")]
     pub fn session(db: D1Database, bookmark: Option<&str>, read_only: bool) -> Self {
-        let sane = bookmark.filter(|b| herald::app::is_d1_bookmark(b));
+        let sane = bookmark.filter(|b| herald::app::is_d1_bookmark(b.trim()));
         let start = sane.unwrap_or(if read_only { "first-unconstrained" } else { "first-primary" });
         match db.with_session(Some(start)) {
             Ok(session) => Self { conn: Conn::Session(session) },
