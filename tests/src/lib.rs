@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use herald::identity::password::{Argon2Hasher, HashProfile};
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
-use herald::ports::{Config, Environment};
+use herald::ports::{Clock, Config, Environment};
 use herald::sql::Sql;
 use herald::{Context, Request};
 use herald_native::{OsRandom, ReqwestHttp, SqliteDb, SystemClock};
@@ -250,6 +250,7 @@ impl Api {
             headers: Vec::new(),
             body: Vec::new(),
             slow: None,
+            at: None,
         }
     }
 
@@ -302,9 +303,14 @@ impl Api {
                     Some(s) => s,
                     None => host.blobs.as_ref(),
                 };
+                let fixed = call.at.map(FixedClock);
+                let clock: &dyn Clock = match &fixed {
+                    Some(f) => f,
+                    None => &SystemClock,
+                };
                 let ctx = Context {
                     db,
-                    clock: &SystemClock,
+                    clock,
                     random: &OsRandom,
                     hasher: &host.hasher,
                     mail,
@@ -357,6 +363,7 @@ pub struct Call<'a> {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     slow: Option<Duration>,
+    at: Option<i64>,
 }
 
 impl<'a> Call<'a> {
@@ -402,6 +409,13 @@ impl<'a> Call<'a> {
     /// object storage wait `delay` first, as they would for a body still arriving.
     pub fn slow(mut self, delay: Duration) -> Self {
         self.slow = Some(delay);
+        self
+    }
+
+    /// In process, the server's clock reads `ms` for this request, so several calls can happen
+    /// in the same millisecond; remote targets keep their own clock.
+    pub fn at(mut self, ms: i64) -> Self {
+        self.at = Some(ms);
         self
     }
 
@@ -635,5 +649,14 @@ pub async fn fire_worker_cron(http: &reqwest::Client, base: &str) -> Result<(), 
     match outcome {
         Some(outcome) if outcome != "ok" => Err(format!("cron: the scheduled handler ended {outcome}: {body}")),
         _ => Ok(()),
+    }
+}
+
+/// A clock stopped at one millisecond (`Call::at`).
+struct FixedClock(i64);
+
+impl Clock for FixedClock {
+    fn now_ms(&self) -> i64 {
+        self.0
     }
 }

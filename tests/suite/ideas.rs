@@ -156,21 +156,28 @@ async fn ideas_take_comments_and_their_decisions_notify() {
     );
 }
 
-#[tokio::test]
-async fn an_all_rule_holds_an_idea_stage_until_every_approver_has_approved() {
-    let (api, owner, ws, client_user, _client, campaign) = setup().await;
-    let editor = add_member(&api, &owner, &ws, "editor").await;
-    let writer = add_member(&api, &owner, &ws, "writer").await;
+/// A writer's idea whose agency stage needs both the owner and an editor: (editor, writer,
+/// the idea's path).
+async fn idea_under_an_all_rule(api: &Api, owner: &User, ws: &str, campaign: &Value) -> (User, User, String) {
+    let editor = add_member(api, owner, ws, "editor").await;
+    let writer = add_member(api, owner, ws, "writer").await;
     let r = api
-        .request("PUT", &w(&ws, "/approval-workflow"))
+        .request("PUT", &w(ws, "/approval-workflow"))
         .bearer(&owner.access)
         .json(json!({"stages": "internal_then_client", "internal": {"userIds": [owner.id, editor.id], "rule": "all"}}))
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let path = w(&ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
+    let path = w(ws, &format!("/campaigns/{}/ideas", campaign["id"].as_str().unwrap()));
     let idea = api.post(&path).bearer(&writer.access).json(json!({"title": "Needs both"})).send().await.data();
-    let idea_path = w(&ws, &format!("/ideas/{}", idea["id"].as_str().unwrap()));
+    let idea_path = w(ws, &format!("/ideas/{}", idea["id"].as_str().unwrap()));
+    (editor, writer, idea_path)
+}
+
+#[tokio::test]
+async fn an_all_rule_holds_an_idea_stage_until_every_approver_has_approved() {
+    let (api, owner, ws, client_user, _client, campaign) = setup().await;
+    let (editor, writer, idea_path) = idea_under_an_all_rule(&api, &owner, &ws, &campaign).await;
 
     let first = api.post(&format!("{idea_path}/approve")).bearer(&owner.access).send().await;
     assert_eq!(first.data()["status"], "GENERATED", "one of two approvers: the stage stays open");
@@ -201,6 +208,24 @@ async fn an_all_rule_holds_an_idea_stage_until_every_approver_has_approved() {
             ("client", client_user.id.as_str())
         ]
     );
+}
+
+#[tokio::test]
+async fn a_rework_in_the_same_millisecond_as_an_approval_still_opens_a_new_round() {
+    let (api, owner, ws, _client_user, _client, campaign) = setup().await;
+    let (editor, writer, idea_path) = idea_under_an_all_rule(&api, &owner, &ws, &campaign).await;
+    // In process every call below happens at one millisecond: only the order tells the
+    // approval of the old wording from one of the new.
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let r = api.post(&format!("{idea_path}/approve")).bearer(&owner.access).at(at).send().await;
+    assert_eq!(r.data()["status"], "GENERATED");
+    let r =
+        api.request("PATCH", &idea_path).bearer(&writer.access).at(at).json(json!({"hook": "Reworded"})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = api.post(&format!("{idea_path}/approve")).bearer(&editor.access).at(at).send().await;
+    assert_eq!(r.data()["status"], "GENERATED", "the owner's approval was for the old wording");
+    let r = api.post(&format!("{idea_path}/approve")).bearer(&owner.access).at(at).send().await;
+    assert_eq!(r.data()["status"], "AGENCY_APPROVED", "the owner approves the new wording: both have");
 }
 
 #[tokio::test]

@@ -51,19 +51,9 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Account,
 /// The reads that find which of `ids` are accounts of the workspace, to send with others in one
 /// round trip (`Sql::reads`); [`decode`] reads each row they answer.
 pub fn among(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
-    ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT)
-        .map(|chunk| {
-            let mut values = params![workspace_id];
-            values.extend(chunk.iter().map(crate::sql::Value::from));
-            Statement::new(
-                format!(
-                    "SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND id IN ({})",
-                    crate::sql::placeholders(2, chunk.len())
-                ),
-                values,
-            )
-        })
-        .collect()
+    crate::sql::in_chunks(&params![workspace_id], ids, |list| {
+        format!("SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND id IN ({list})")
+    })
 }
 
 /// Who the platform says the credentials belong to.

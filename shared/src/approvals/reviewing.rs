@@ -88,15 +88,9 @@ pub async fn approvers_now(
     let mut clients: Vec<String> = pending.iter().filter_map(|s| s.post_client_id.clone()).collect();
     clients.sort();
     clients.dedup();
-    let mut reads = Vec::new();
-    for chunk in clients.chunks(crate::sql::MAX_IDS_PER_STATEMENT).chain(clients.is_empty().then_some(&[][..])) {
-        reads.push(workflow::store::configs_read(workspace_id, chunk));
-    }
+    let mut reads = workflow::store::configs_reads(workspace_id, &clients);
     let n_configs = reads.len();
-    reads.extend(workflow::store::members_reads(workspace_id, &[]));
-    for chunk in clients.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
-        reads.extend(workflow::store::members_reads(workspace_id, chunk).into_iter().skip(1));
-    }
+    reads.extend(workflow::store::members_reads(workspace_id, &clients));
     let answers = db.reads(&reads).await?;
     let configs = workflow::store::configs_of(&answers.iter().take(n_configs).flatten().cloned().collect::<Vec<_>>())?;
     let members = answers.get(n_configs).cloned().unwrap_or_default();
@@ -151,7 +145,7 @@ pub async fn decide_idea(
     let mut next = before.status.apply(event_of(before.status, approve)).map_err(AppError::Conflict)?;
     let stage = if client_stage { "client" } else { "agency" };
     if approve && !decided.all_of.is_empty() {
-        let given = idea_store::approved_by(ctx.db, ws, &before.id, stage, before.stage_opened_at).await?;
+        let given = idea_store::approved_by(ctx.db, ws, &before.id, stage, before.stage_round).await?;
         if given.iter().any(|u| u == decided.by) {
             return Err(AppError::Conflict("you have already approved this stage of the idea".into()));
         }
@@ -167,6 +161,7 @@ pub async fn decide_idea(
     idea.updated_at = rfc3339(now);
     if next != before.status {
         idea.stage_opened_at = now;
+        idea.stage_round = before.stage_round + 1;
     }
     let decision = idea_store::decision(
         ctx.new_id(),
@@ -177,6 +172,7 @@ pub async fn decide_idea(
         if approve { "approve" } else { "reject" },
         comment.clone(),
         now,
+        before.stage_round,
         decided.link_id,
     );
     let change = Change {

@@ -21,6 +21,19 @@ pub fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A read over a list of ids, as statements D1 takes: one per chunk of at most
+/// [`MAX_IDS_PER_STATEMENT`] ids. `leading` binds `?1…?k`, the chunk's ids follow, and `sql`
+/// writes each statement around its chunk's placeholders (`?k+1, …`). No ids, no statements.
+pub fn in_chunks(leading: &[Value], ids: &[String], sql: impl Fn(&str) -> String) -> Vec<Statement> {
+    ids.chunks(MAX_IDS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut values = leading.to_vec();
+            values.extend(chunk.iter().map(Value::from));
+            Statement::new(sql(&placeholders(leading.len() + 1, chunk.len())), values)
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,

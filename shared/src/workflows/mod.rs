@@ -109,7 +109,7 @@ pub async fn effective(db: &dyn Sql, workspace_id: &str, client_id: Option<&str>
 }
 
 /// [`effective`] from stored (client id, config) pairs that include the workspace's own (`''`)
-/// and the client's, when stored (`store::configs_read` reads them for many clients at once).
+/// and the client's, when stored (`store::configs_reads` reads them for many clients at once).
 pub fn effective_among(stored: &[(String, String)], client_id: Option<&str>) -> Result<Workflow, AppError> {
     let pick = |c: &str| stored.iter().find(|(of, _)| of == c);
     match client_id.and_then(pick).or_else(|| pick("")) {

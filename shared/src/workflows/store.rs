@@ -18,25 +18,21 @@ pub async fn configs(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Resul
     rows.iter().map(|r| Ok((r.text("client_id")?, r.text("config")?))).collect()
 }
 
-/// The read of the workflows stored for the workspace and for the clients `client_ids` (at most
-/// 90), to send with others in one round trip (`Sql::reads`); [`configs_of`] reads its answer.
-pub fn configs_read(workspace_id: &str, client_ids: &[String]) -> Statement {
-    let mut values = params![workspace_id];
-    values.extend(client_ids.iter().map(crate::sql::Value::from));
-    let clients = if client_ids.is_empty() {
-        String::new()
-    } else {
-        format!(" OR client_id IN ({})", crate::sql::placeholders(2, client_ids.len()))
-    };
-    Statement::new(
-        format!(
-            "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND (client_id = ''{clients})"
-        ),
-        values,
-    )
+/// The reads of the workflows stored for the workspace and for the clients `client_ids`, to send
+/// with others in one round trip (`Sql::reads`); [`configs_of`] reads their answers, together.
+pub fn configs_reads(workspace_id: &str, client_ids: &[String]) -> Vec<Statement> {
+    let ws = params![workspace_id];
+    let mut reads = vec![Statement::new(
+        "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND client_id = ''",
+        ws.clone(),
+    )];
+    reads.extend(crate::sql::in_chunks(&ws, client_ids, |list| {
+        format!("SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND client_id IN ({list})")
+    }));
+    reads
 }
 
-/// The (client id, config) pairs [`configs_read`] found.
+/// The (client id, config) pairs [`configs_reads`] found.
 pub fn configs_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
     rows.iter().map(|r| Ok((r.text("client_id")?, r.text("config")?))).collect()
 }
@@ -62,26 +58,18 @@ pub fn save(workspace_id: &str, client_id: &str, config: String, updated_by: &st
     )
 }
 
-/// Every member with their role and whether they are attached to `client_id`.
-/// The reads of every member of the workspace (user id, role) and of which of them are attached
-/// to the clients `client_ids` (at most 90), to send with others in one round trip
-/// (`Sql::reads`); [`members_among`] reads their answers.
+/// The reads of every member of the workspace (user id, role), first, and of which of them are
+/// attached to the clients `client_ids`, to send with others in one round trip (`Sql::reads`);
+/// [`members_among`] reads their answers (the first, then the others together).
 pub fn members_reads(workspace_id: &str, client_ids: &[String]) -> Vec<Statement> {
+    let ws = params![workspace_id];
     let mut reads = vec![Statement::new(
         "SELECT user_id, role FROM memberships WHERE workspace_id = ?1 ORDER BY user_id",
-        params![workspace_id],
+        ws.clone(),
     )];
-    if !client_ids.is_empty() {
-        let mut values = params![workspace_id];
-        values.extend(client_ids.iter().map(crate::sql::Value::from));
-        reads.push(Statement::new(
-            format!(
-                "SELECT user_id, client_id FROM client_members WHERE workspace_id = ?1 AND client_id IN ({})",
-                crate::sql::placeholders(2, client_ids.len())
-            ),
-            values,
-        ));
-    }
+    reads.extend(crate::sql::in_chunks(&ws, client_ids, |list| {
+        format!("SELECT user_id, client_id FROM client_members WHERE workspace_id = ?1 AND client_id IN ({list})")
+    }));
     reads
 }
 

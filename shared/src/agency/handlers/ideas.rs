@@ -57,6 +57,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
         stage_opened_at: now,
+        stage_round: 0,
     };
     let mut errors = Vec::new();
     if input.title.is_none() {
@@ -108,6 +109,7 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     idea.updated_at = rfc3339(now);
     // A reworked idea is proposed afresh: approvals given to the old wording no longer count.
     idea.stage_opened_at = now;
+    idea.stage_round = before.stage_round + 1;
     let change = Change {
         action: "idea.update",
         entity_type: "idea",

@@ -113,10 +113,14 @@ pub struct IdeaView {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
-    /// When the idea entered its current status (or was last reworked): under an "all" rule,
-    /// the approvals of the current stage are those given since.
+    /// When the idea entered its current status (or was last reworked).
     #[serde(skip)]
     pub stage_opened_at: i64,
+    /// Which opening of the stage this is: it rises each time the idea enters a status or is
+    /// reworked. Under an "all" rule the stage's approvals are the decisions of this round,
+    /// never those of an earlier wording, even one decided in the same millisecond.
+    #[serde(skip)]
+    pub stage_round: i64,
 }
 
 /// Applies `input` onto `base`, adding every invalid field to `errors`.

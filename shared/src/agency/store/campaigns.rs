@@ -53,19 +53,9 @@ pub async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str)
 /// `limit_to`'s clients when not empty) may see, to send with others in one round trip
 /// (`Sql::reads`); [`decode_all`] reads their answers.
 pub fn visible_among(workspace_id: &str, limit_to: &str, ids: &[String]) -> Vec<Statement> {
-    ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT)
-        .map(|chunk| {
-            let mut values = params![workspace_id, limit_to];
-            values.extend(chunk.iter().map(Value::from));
-            Statement::new(
-                format!(
-                    "SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE} AND id IN ({})",
-                    crate::sql::placeholders(3, chunk.len())
-                ),
-                values,
-            )
-        })
-        .collect()
+    crate::sql::in_chunks(&params![workspace_id, limit_to], ids, |list| {
+        format!("SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE} AND id IN ({list})")
+    })
 }
 
 /// The campaigns [`visible_among`]'s reads found.

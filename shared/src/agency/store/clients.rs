@@ -52,19 +52,9 @@ pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) ->
 /// The reads that find which of `ids` are active clients of the workspace, to send with
 /// others in one round trip (`Sql::reads`); [`ids_of`] reads their answers.
 pub fn active_among(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
-    ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT)
-        .map(|chunk| {
-            let mut values = params![workspace_id];
-            values.extend(chunk.iter().map(crate::sql::Value::from));
-            Statement::new(
-                format!(
-                    "SELECT id FROM clients WHERE workspace_id = ?1 AND archived_at IS NULL AND id IN ({})",
-                    crate::sql::placeholders(2, chunk.len())
-                ),
-                values,
-            )
-        })
-        .collect()
+    crate::sql::in_chunks(&params![workspace_id], ids, |list| {
+        format!("SELECT id FROM clients WHERE workspace_id = ?1 AND archived_at IS NULL AND id IN ({list})")
+    })
 }
 
 /// The ids [`active_among`]'s reads found.

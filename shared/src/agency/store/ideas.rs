@@ -4,11 +4,11 @@ use crate::agency::model::ideas::{IdeaDecision, IdeaStatus, IdeaView};
 use crate::api::paging::{self, ById, Page};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Row, Sql, Statement};
+use crate::sql::{in_chunks, Row, Sql, Statement};
 use crate::validate::rfc3339;
 
 const COLUMNS: &str = "id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, post_id, \
-     created_by, created_at, updated_at, stage_opened_at";
+     created_by, created_at, updated_at, stage_opened_at, stage_round";
 
 fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
     let list =
@@ -31,86 +31,71 @@ fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
         created_at: rfc3339(r.int("created_at")?),
         updated_at: rfc3339(r.int("updated_at")?),
         stage_opened_at: r.int("stage_opened_at")?,
+        stage_round: r.int("stage_round")?,
     })
 }
 
-/// An idea of `workspace_id` with every decision; `client_user` (when not empty) limits it to
-/// the clients that Client member belongs to.
+fn decision_of(d: &Row) -> Result<IdeaDecision, AppError> {
+    Ok(IdeaDecision {
+        user_id: d.text("user_id")?,
+        stage: d.text("stage")?,
+        decision: d.text("decision")?,
+        comment: d.opt_text("comment")?,
+        review_link_id: d.opt_text("review_link_id")?,
+        created_at: rfc3339(d.int("created_at")?),
+    })
+}
+
+/// An idea of `workspace_id` with every decision, in one round trip; `client_user` (when not
+/// empty) limits it to the clients that Client member belongs to.
 pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &str) -> Result<IdeaView, AppError> {
     let visible = crate::client_visible!("client_id", "?2");
-    let sql = format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 AND {visible}");
-    let row = db
-        .query_one(&sql, &params![workspace_id, client_user, id])
-        .await?
-        .ok_or_else(|| AppError::not_found("idea"))?;
-    let decisions = db
-        .query(
+    let reads = [
+        Statement::new(
+            format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 AND {visible}"),
+            params![workspace_id, client_user, id],
+        ),
+        // Used only when the idea above was found, so visible to the caller.
+        Statement::new(
             "SELECT user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
              WHERE workspace_id = ?1 AND idea_id = ?2 ORDER BY created_at, id",
-            &params![workspace_id, row.text("id")?],
-        )
-        .await?
-        .iter()
-        .map(|d| {
-            Ok(IdeaDecision {
-                user_id: d.text("user_id")?,
-                stage: d.text("stage")?,
-                decision: d.text("decision")?,
-                comment: d.opt_text("comment")?,
-                review_link_id: d.opt_text("review_link_id")?,
-                created_at: rfc3339(d.int("created_at")?),
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    decode(&row, decisions)
+            params![workspace_id, id],
+        ),
+    ];
+    let mut answers = db.reads(&reads).await?.into_iter();
+    let (ideas, decisions) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
+    let row = ideas.first().ok_or_else(|| AppError::not_found("idea"))?;
+    decode(row, decisions.iter().map(decision_of).collect::<Result<Vec<_>, AppError>>()?)
 }
 
 /// The ideas `ids` of `workspace_id` that still exist, each with every decision, in one round
 /// trip, in no particular order (the review page).
 pub async fn load_many(db: &dyn Sql, workspace_id: &str, ids: &[String]) -> Result<Vec<IdeaView>, AppError> {
-    let mut reads = Vec::new();
-    for chunk in ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
-        let mut values = params![workspace_id];
-        values.extend(chunk.iter().map(crate::sql::Value::from));
-        let list = crate::sql::placeholders(2, chunk.len());
-        reads.push(Statement::new(
-            format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id IN ({list})"),
-            values.clone(),
-        ));
-        reads.push(Statement::new(
-            format!(
-                "SELECT idea_id, user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
-                 WHERE workspace_id = ?1 AND idea_id IN ({list}) ORDER BY created_at, id"
-            ),
-            values,
-        ));
-    }
+    let ws = params![workspace_id];
+    let mut reads =
+        in_chunks(&ws, ids, |list| format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id IN ({list})"));
+    let n_ideas = reads.len();
+    reads.extend(in_chunks(&ws, ids, |list| {
+        format!(
+            "SELECT idea_id, user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
+             WHERE workspace_id = ?1 AND idea_id IN ({list}) ORDER BY created_at, id"
+        )
+    }));
     if reads.is_empty() {
         return Ok(Vec::new());
     }
     let answers = db.reads(&reads).await?;
-    let mut out = Vec::new();
-    for pair in answers.chunks(2) {
-        let (ideas, decisions) =
-            (pair.first().map_or(&[][..], Vec::as_slice), pair.get(1).map_or(&[][..], Vec::as_slice));
-        for row in ideas {
-            let id = row.text("id")?;
-            let mine = decisions
-                .iter()
-                .filter(|d| d.text("idea_id").is_ok_and(|i| i == id))
-                .map(|d| {
-                    Ok(IdeaDecision {
-                        user_id: d.text("user_id")?,
-                        stage: d.text("stage")?,
-                        decision: d.text("decision")?,
-                        comment: d.opt_text("comment")?,
-                        review_link_id: d.opt_text("review_link_id")?,
-                        created_at: rfc3339(d.int("created_at")?),
-                    })
-                })
-                .collect::<Result<Vec<_>, AppError>>()?;
-            out.push(decode(row, mine)?);
-        }
+    let ideas: Vec<&Row> = answers.iter().take(n_ideas).flatten().collect();
+    let decisions: Vec<&Row> = answers.iter().skip(n_ideas).flatten().collect();
+    let mut out = Vec::with_capacity(ideas.len());
+    for row in ideas {
+        let id = row.text("id")?;
+        let mine = decisions
+            .iter()
+            .filter(|d| d.text("idea_id").is_ok_and(|i| i == id))
+            .map(|d| decision_of(d))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        out.push(decode(row, mine)?);
     }
     Ok(out)
 }
@@ -157,13 +142,14 @@ pub fn insert(workspace_id: &str, idea: &IdeaView, now_ms: i64) -> Statement {
     )
 }
 
-/// The change of `before` into `idea`, applied only while the stored status is still the one
-/// read, with a guard that fails the batch otherwise.
+/// The change of `before` into `idea`, applied only while the stored status and stage round
+/// are still the ones read, with a guard that fails the batch otherwise.
 pub(crate) fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [Statement; 2] {
     [
         Statement::new(
             "UPDATE ideas SET kind = ?3, title = ?4, hook = ?5, caption = ?6, hashtags = ?7, platforms = ?8, status = ?9, \
-             post_id = ?10, updated_at = ?11, stage_opened_at = ?13 WHERE workspace_id = ?1 AND id = ?2 AND status = ?12",
+             post_id = ?10, updated_at = ?11, stage_opened_at = ?13, stage_round = ?14 \
+             WHERE workspace_id = ?1 AND id = ?2 AND status = ?12 AND stage_round = ?15",
             params![
                 ws,
                 idea.id.as_str(),
@@ -177,13 +163,15 @@ pub(crate) fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [
                 idea.post_id.clone(),
                 now,
                 before.status.as_str(),
-                idea.stage_opened_at
+                idea.stage_opened_at,
+                idea.stage_round,
+                before.stage_round
             ],
         ),
-        // A concurrent decision wins; this one aborts.
+        // A concurrent decision or rework wins; this one aborts.
         Statement::guard(
-            "SELECT 1 FROM ideas WHERE workspace_id = ?1 AND id = ?2 AND status = ?3 AND updated_at = ?4",
-            params![ws, idea.id.as_str(), idea.status.as_str(), now],
+            "SELECT 1 FROM ideas WHERE workspace_id = ?1 AND id = ?2 AND status = ?3 AND updated_at = ?4 AND stage_round = ?5",
+            params![ws, idea.id.as_str(), idea.status.as_str(), now, idea.stage_round],
         ),
     ]
 }

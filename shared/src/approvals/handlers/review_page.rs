@@ -47,14 +47,13 @@ impl Around {
         media_ids.sort();
         media_ids.dedup();
         // Each kind of read is a list of statements (empty when there is nothing to ask).
-        let max = crate::sql::MAX_IDS_PER_STATEMENT;
         let kinds: Vec<Vec<Statement>> = vec![
-            post_ids.chunks(max).map(|c| request_store::of_posts(workspace_id, c)).collect(),
-            vec![workflow_store::configs_read(workspace_id, &clients)],
+            request_store::of_posts(workspace_id, &post_ids),
+            workflow_store::configs_reads(workspace_id, &clients),
             crate::accounts::store::among(workspace_id, &account_ids),
-            media_ids.chunks(max).map(|c| store::media_read(workspace_id, c)).collect(),
-            post_ids.chunks(max).map(|c| store::comments_read(workspace_id, On::Post, c)).collect(),
-            idea_ids.chunks(max).map(|c| store::comments_read(workspace_id, On::Idea, c)).collect(),
+            store::media_reads(workspace_id, &media_ids),
+            store::comments_reads(workspace_id, On::Post, &post_ids),
+            store::comments_reads(workspace_id, On::Idea, &idea_ids),
         ];
         let sizes: Vec<usize> = kinds.iter().map(Vec::len).collect();
         let answers = db.reads(&kinds.into_iter().flatten().collect::<Vec<_>>()).await?;

@@ -4,19 +4,19 @@ use crate::error::AppError;
 use crate::params;
 use crate::sql::{DbError, Sql, Statement};
 
-/// Who approved the idea's `stage` since it opened at `since` (ms).
+/// Who approved the idea's `stage` in its current `round` (`IdeaView::stage_round`).
 pub async fn approved_by(
     db: &dyn Sql,
     workspace_id: &str,
     idea_id: &str,
     stage: &str,
-    since: i64,
+    round: i64,
 ) -> Result<Vec<String>, AppError> {
     Ok(db
         .query(
             "SELECT DISTINCT user_id FROM idea_decisions WHERE workspace_id = ?1 AND idea_id = ?2 AND stage = ?3 \
-             AND decision = 'approve' AND created_at >= ?4",
-            &params![workspace_id, idea_id, stage, since],
+             AND decision = 'approve' AND stage_round = ?4",
+            &params![workspace_id, idea_id, stage, round],
         )
         .await?
         .iter()
@@ -24,7 +24,8 @@ pub async fn approved_by(
         .collect::<Result<Vec<_>, DbError>>()?)
 }
 
-/// One decision on an idea's stage: `approve` or `reject`, by a user, perhaps through a link.
+/// One decision on an idea's stage in its `round`: `approve` or `reject`, by a user, perhaps
+/// through a link.
 #[allow(clippy::too_many_arguments)]
 pub fn decision(
     id: String,
@@ -35,11 +36,12 @@ pub fn decision(
     decision: &str,
     comment: Option<String>,
     at: i64,
+    round: i64,
     link_id: Option<&str>,
 ) -> Statement {
     Statement::new(
         "INSERT INTO idea_decisions (id, workspace_id, idea_id, user_id, stage, decision, comment, created_at, \
-         review_link_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![id, workspace_id, idea_id, user_id, stage, decision, comment, at, link_id],
+         stage_round, review_link_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![id, workspace_id, idea_id, user_id, stage, decision, comment, at, round, link_id],
     )
 }

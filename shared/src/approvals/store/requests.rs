@@ -53,21 +53,12 @@ fn decode_vote(r: &Row) -> Result<VoteView, AppError> {
 /// hundred requests is one round trip, not a hundred).
 async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: &[Row]) -> Result<Vec<Stored>, AppError> {
     let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
-    let reads: Vec<Statement> = ids
-        .chunks(crate::sql::MAX_IDS_PER_STATEMENT)
-        .map(|chunk| {
-            let mut values = params![workspace_id];
-            values.extend(chunk.iter().map(crate::sql::Value::from));
-            Statement::new(
-                format!(
-                    "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
-                     WHERE workspace_id = ?1 AND request_id IN ({}) ORDER BY created_at, id",
-                    crate::sql::placeholders(2, chunk.len())
-                ),
-                values,
-            )
-        })
-        .collect();
+    let reads = crate::sql::in_chunks(&params![workspace_id], &ids, |list| {
+        format!(
+            "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
+             WHERE workspace_id = ?1 AND request_id IN ({list}) ORDER BY created_at, id"
+        )
+    });
     let votes: Vec<Row> =
         if reads.is_empty() { Vec::new() } else { db.reads(&reads).await?.into_iter().flatten().collect() };
     let mut out = Vec::with_capacity(rows.len());
@@ -178,17 +169,13 @@ pub async fn pending_request(
 
 /// The read of every request of the posts `post_ids` (at most 90), newest first per post, to
 /// send with others in one round trip (`Sql::reads`); [`latest_of`] reads its answer.
-pub fn of_posts(workspace_id: &str, post_ids: &[String]) -> Statement {
-    let mut values = params![workspace_id];
-    values.extend(post_ids.iter().map(crate::sql::Value::from));
-    Statement::new(
+pub fn of_posts(workspace_id: &str, post_ids: &[String]) -> Vec<Statement> {
+    crate::sql::in_chunks(&params![workspace_id], post_ids, |list| {
         format!(
             "SELECT id, post_id, stage, post_version, status FROM approval_requests WHERE workspace_id = ?1 \
-             AND post_id IN ({}) ORDER BY post_id, created_at DESC, id DESC",
-            crate::sql::placeholders(2, post_ids.len())
-        ),
-        values,
-    )
+             AND post_id IN ({list}) ORDER BY post_id, created_at DESC, id DESC"
+        )
+    })
 }
 
 /// What [`of_posts`] found for `post_id`: its newest pending request (id, stage, version), as

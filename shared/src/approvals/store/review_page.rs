@@ -3,7 +3,7 @@
 use crate::approvals::review_page::MediaItem;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{placeholders, Row, Sql, Statement, Value};
+use crate::sql::{in_chunks, Row, Sql, Statement};
 
 /// A ready, live file of the workspace.
 pub async fn media(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<MediaItem>, AppError> {
@@ -25,22 +25,18 @@ pub async fn media(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<
     }
 }
 
-/// The read of the ready, live files among `ids` (at most 90), to send with others in one round
-/// trip (`Sql::reads`); [`media_of`] reads its answer.
-pub fn media_read(workspace_id: &str, ids: &[String]) -> Statement {
-    let mut values = params![workspace_id];
-    values.extend(ids.iter().map(Value::from));
-    Statement::new(
+/// The reads of the ready, live files among `ids`, to send with others in one round trip
+/// (`Sql::reads`); [`media_of`] reads their answers.
+pub fn media_reads(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
+    in_chunks(&params![workspace_id], ids, |list| {
         format!(
             "SELECT id, filename, content_type, alt_text FROM media_assets \
-             WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({})",
-            placeholders(2, ids.len())
-        ),
-        values,
-    )
+             WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({list})"
+        )
+    })
 }
 
-/// The files [`media_read`] found.
+/// The files [`media_reads`] found.
 pub fn media_of(rows: &[Row]) -> Result<Vec<MediaItem>, AppError> {
     rows.iter()
         .map(|r| {
@@ -61,27 +57,23 @@ pub enum On {
     Idea,
 }
 
-/// The read of the client-visible comments on the posts or ideas `ids` (at most 90), oldest
-/// first, to send with others in one round trip (`Sql::reads`); [`comments_of`] reads its answer.
-pub fn comments_read(workspace_id: &str, on: On, ids: &[String]) -> Statement {
+/// The reads of the client-visible comments on the posts or ideas `ids`, oldest first, to send
+/// with others in one round trip (`Sql::reads`); [`comments_of`] reads their answers.
+pub fn comments_reads(workspace_id: &str, on: On, ids: &[String]) -> Vec<Statement> {
     let (table, column) = match on {
         On::Post => ("comments", "post_id"),
         On::Idea => ("idea_comments", "idea_id"),
     };
-    let mut values = params![workspace_id];
-    values.extend(ids.iter().map(Value::from));
-    Statement::new(
+    in_chunks(&params![workspace_id], ids, |list| {
         format!(
             "SELECT c.{column} AS about, c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
-             JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} IN ({}) \
-             AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id",
-            placeholders(2, ids.len())
-        ),
-        values,
-    )
+             JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} IN ({list}) \
+             AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id"
+        )
+    })
 }
 
-/// The comments [`comments_read`] found about `id`, as (author's name, body, time in ms).
+/// The comments [`comments_reads`] found about `id`, as (author's name, body, time in ms).
 pub fn comments_of(rows: &[Row], id: &str) -> Result<Vec<(String, String, i64)>, AppError> {
     rows.iter()
         .filter(|r| r.text("about").is_ok_and(|a| a == id))

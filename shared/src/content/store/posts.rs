@@ -186,20 +186,12 @@ pub async fn load_after(
 /// The reads that find which of `ids` are ready assets of the workspace's media library, to
 /// send with others in one round trip (`Sql::reads`); [`media_of`] reads their answers.
 pub fn describe_media(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
-    ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT)
-        .map(|chunk| {
-            let mut values = params![workspace_id];
-            values.extend(chunk.iter().map(Value::from));
-            Statement::new(
-                format!(
-                    "SELECT id, content_type, size_bytes, width, height, duration_ms FROM media_assets \
-                     WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({})",
-                    crate::sql::placeholders(2, chunk.len())
-                ),
-                values,
-            )
-        })
-        .collect()
+    crate::sql::in_chunks(&params![workspace_id], ids, |list| {
+        format!(
+            "SELECT id, content_type, size_bytes, width, height, duration_ms FROM media_assets \
+             WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({list})"
+        )
+    })
 }
 
 /// What the media library knows of each asset [`describe_media`]'s reads found, by id.

@@ -93,20 +93,20 @@ pub async fn pending_count(db: &dyn Sql, ws: &str, post_id: &str) -> Result<(i64
     Ok((get("waiting"), get("in_flight")))
 }
 
-/// The attempt logs of `publications`, oldest attempt first: one query per chunk of ids, not
-/// one per publication (D1 counts queries per invocation).
+/// The attempt logs of `publications`, oldest attempt first: one round trip, not one query per
+/// publication (D1 counts queries per invocation).
 pub async fn attach_attempts(db: &dyn Sql, ws: &str, publications: &mut [PublicationView]) -> Result<(), AppError> {
     let mut logs: std::collections::BTreeMap<String, Vec<AttemptView>> = std::collections::BTreeMap::new();
     let ids: Vec<String> = publications.iter().map(|p| p.id.clone()).collect();
-    for chunk in ids.chunks(crate::sql::MAX_IDS_PER_STATEMENT) {
-        let sql = format!(
+    let reads = crate::sql::in_chunks(&crate::params![ws], &ids, |list| {
+        format!(
             "SELECT publication_id, number, started_at, finished_at, outcome, http_status, detail \
-             FROM publication_attempts WHERE workspace_id = ?1 AND publication_id IN ({}) ORDER BY started_at, id",
-            crate::sql::placeholders(2, chunk.len())
-        );
-        let mut values = vec![crate::sql::Value::from(ws)];
-        values.extend(chunk.iter().map(|id| crate::sql::Value::from(id.as_str())));
-        for r in db.query(&sql, &values).await? {
+             FROM publication_attempts WHERE workspace_id = ?1 AND publication_id IN ({list}) ORDER BY started_at, id"
+        )
+    });
+    let answers = if reads.is_empty() { Vec::new() } else { db.reads(&reads).await? };
+    for rows in answers {
+        for r in rows {
             logs.entry(r.text("publication_id")?).or_default().push(AttemptView {
                 number: r.int("number")?,
                 started_at: rfc3339(r.int("started_at")?),
