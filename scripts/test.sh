@@ -90,6 +90,8 @@ retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' t
 
 bash scripts/build-worker.sh
 bash scripts/build-worker.sh publisher
+worker_fits d1
+worker_fits publisher
 
 # The OAuth clients the fake platforms know (tests/src/fakes.rs).
 oauth_vars=()
@@ -170,6 +172,8 @@ export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
 bash scripts/build-worker.sh postgres
 bash scripts/build-worker.sh publisher-postgres
+worker_fits postgres report
+worker_fits publisher-postgres
 
 log "   the default (D1) build, given a HYPERDRIVE binding, refuses instead of serving D1 in its place"
 refuse_port=$(free_port)

@@ -12,12 +12,12 @@ macro_rules! components {
         $(
             /// The areas this component serves.
             #[cfg(feature = $name)]
-            pub const SERVED: &[Area] = &[$($area),+];
+            pub static SERVED: &[Area] = &[$($area),+];
         )+
 
         /// Every route: a build that names no component.
         #[cfg(not(any($(feature = $name),+)))]
-        pub const SERVED: &[Area] = herald::app::routes::AREAS;
+        pub static SERVED: &[Area] = herald::app::routes::AREAS;
 
         /// Each component with the areas it serves (the table above, for the manifest check).
         #[cfg(test)]

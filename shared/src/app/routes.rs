@@ -7,8 +7,10 @@ use crate::error::AppError;
 use crate::ports::{Config, Environment};
 use crate::{activity, health, identity, mail};
 
-/// Every area of this build, in the order a request is matched against their rows.
-pub const AREAS: &[Area] = &[
+/// Every area of this build, in the order a request is matched against their rows. A static,
+/// not a const: a const's handler pointers are compiled again in every crate that uses it,
+/// which put a second copy of every handler into the Worker.
+pub static AREAS: &[Area] = &[
     health::AREA,
     super::openapi::AREA,
     identity::AREA,
