@@ -198,8 +198,8 @@ pub async fn decide_idea(
     };
     notifications::notify(ctx, call, ws, std::slice::from_ref(&idea.created_by), notice).await;
     if idea.status == IdeaStatus::AgencyApproved && idea.client_id.is_some() {
-        let wf = workflow::effective(ctx.db, ws, before.client_id.as_deref()).await?;
-        let client_approvers = workflow::eligible(ctx.db, ws, &wf.client, true, idea.client_id.as_deref()).await?;
+        let (wf, members) = workflow::governing(ctx.db, ws, idea.client_id.as_deref()).await?;
+        let client_approvers = workflow::eligible_among(members, &wf.client, true);
         let notice = Notice {
             kind: "idea.requested",
             title: format!("A new idea waits for your approval: \"{}\"", idea.title),

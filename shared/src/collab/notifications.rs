@@ -25,7 +25,7 @@ pub async fn notify_from(
     recipients: &[String],
     notice: Notice<'_>,
 ) {
-    let mut to: Vec<&String> = recipients.iter().filter(|r| r.as_str() != actor).collect();
+    let mut to: Vec<String> = recipients.iter().filter(|r| r.as_str() != actor).cloned().collect();
     to.sort();
     to.dedup();
     if to.is_empty() {
@@ -40,17 +40,16 @@ pub async fn notify_from(
         tracing::error!(cause = %e, kind = notice.kind, "notifications not recorded");
         return;
     }
-    for user in to {
-        match users::by_id(ctx.db, user).await {
-            Ok(Some(u)) => {
-                let message =
-                    MailMessage { to: u.view.email, subject: notice.title.clone(), text: format!("{}\n", notice.body) };
-                if let Err(e) = ctx.mail.send(&message).await {
-                    tracing::warn!(cause = %e, kind = notice.kind, "notification mail not sent");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(cause = %e, "notification recipient unreadable"),
+    // Every recipient's address in one round trip, however many they are.
+    let addresses = match ctx.db.reads(&users::emails_among(&to)).await {
+        Ok(answers) => answers.into_iter().flatten().collect::<Vec<_>>(),
+        Err(e) => return tracing::warn!(cause = %e, "notification recipients unreadable"),
+    };
+    for row in addresses {
+        let Ok(email) = row.text("email") else { continue };
+        let message = MailMessage { to: email, subject: notice.title.clone(), text: format!("{}\n", notice.body) };
+        if let Err(e) = ctx.mail.send(&message).await {
+            tracing::warn!(cause = %e, kind = notice.kind, "notification mail not sent");
         }
     }
 }

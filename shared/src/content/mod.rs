@@ -19,7 +19,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/posts", createPost, Workspace(PostsWrite), handlers::posts::create).trips(4),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/import", importPosts, Workspace(PostsWrite), handlers::import::import).trips(12).body(crate::api::route::Body::Large(handlers::import::MAX_BYTES)),
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}", getPost, Workspace(PostsRead), handlers::posts::get).folds_membership().trips(1),
-        route!(PATCH "/api/v1/workspaces/{workspaceId}/posts/{postId}", updatePost, Workspace(PostsWrite), handlers::posts::update).trips(6),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/posts/{postId}", updatePost, Workspace(PostsWrite), handlers::posts::update).trips(5),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}", deletePost, Workspace(PostsDelete), handlers::posts::delete).trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/archive", archivePost, Workspace(PostsDelete), handlers::posts::archive).trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/unarchive", unarchivePost, Workspace(PostsDelete), handlers::posts::unarchive).trips(3),

@@ -123,19 +123,23 @@ fn read(config: &str) -> Result<Workflow, AppError> {
     serde_json::from_str(config).map_err(|e| AppError::Internal(format!("stored workflow unreadable: {e}")))
 }
 
-/// The members of `workspace_id` who may decide `approvers` for a post of `client_id`.
-pub async fn eligible(
+/// The workflow that governs a post (or idea) of `client_id`, as [`effective`] answers, and
+/// every member with their role and whether they are attached to that client, as
+/// [`store::members_for_of`] answers: one round trip.
+pub async fn governing(
     db: &dyn Sql,
     workspace_id: &str,
-    approvers: &StageApprovers,
-    client_stage: bool,
     client_id: Option<&str>,
-) -> Result<Vec<String>, AppError> {
-    let members = store::members_for(db, workspace_id, client_id.unwrap_or_default()).await?;
-    Ok(eligible_among(members, approvers, client_stage))
+) -> Result<(Workflow, Vec<(String, Role, bool)>), AppError> {
+    let client = client_id.unwrap_or_default();
+    let reads = [store::configs_for_read(workspace_id, client), store::members_for_read(workspace_id, client)];
+    let mut answers = db.reads(&reads).await?.into_iter();
+    let (configs, members) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
+    Ok((effective_among(&store::configs_of(&configs)?, client_id)?, store::members_for_of(&members)?))
 }
 
-/// [`eligible`] among `members` (user id, role, attached to the post's client) read already.
+/// Who may decide a stage with `approvers`, among `members` (user id, role, attached to the
+/// post's client: [`governing`] reads them).
 pub fn eligible_among(
     members: Vec<(String, Role, bool)>,
     approvers: &StageApprovers,

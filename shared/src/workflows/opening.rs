@@ -6,10 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::store;
-use super::{effective, eligible, Rule, StageApprovers, Stages, Workflow};
+use super::{eligible_among, governing, Rule, StageApprovers, Stages, Workflow};
+use crate::api::permissions::Role;
 use crate::api::Context;
 use crate::error::AppError;
-use crate::sql::{Sql, Statement};
+use crate::sql::Statement;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -45,20 +46,21 @@ pub struct Subject<'a> {
 
 /// Who may decide a stage. Without self-approval, the post's author and its submitter are
 /// left out — also so that an "all" rule never waits on someone who may not decide.
-pub async fn approvers_of(
-    db: &dyn Sql,
-    workspace_id: &str,
+/// `members` are every member with their role and whether they are attached to the post's
+/// client, as [`super::governing`] answers with `wf`.
+pub fn approvers_of(
+    members: Vec<(String, Role, bool)>,
     wf: &Workflow,
     stage: Stage,
     post: &Subject<'_>,
     submitter: &str,
-) -> Result<Vec<String>, AppError> {
+) -> Vec<String> {
     let spec: &StageApprovers = if stage == Stage::Client { &wf.client } else { &wf.internal };
-    let mut ids = eligible(db, workspace_id, spec, stage == Stage::Client, post.client_id).await?;
+    let mut ids = eligible_among(members, spec, stage == Stage::Client);
     if !wf.allow_self_approval {
         ids.retain(|u| u != post.author_id && u != submitter);
     }
-    Ok(ids)
+    ids
 }
 
 pub fn open_stage(
@@ -91,11 +93,11 @@ pub async fn open_first(
     post: &Subject<'_>,
     submitter: &str,
 ) -> Result<Opening, AppError> {
-    let wf = effective(ctx.db, workspace_id, post.client_id).await?;
+    let (wf, members) = governing(ctx.db, workspace_id, post.client_id).await?;
     if wf.stages == Stages::None {
         return Ok(Opening { in_review: false, statements: Vec::new() });
     }
-    let approvers = approvers_of(ctx.db, workspace_id, &wf, Stage::Internal, post, submitter).await?;
+    let approvers = approvers_of(members, &wf, Stage::Internal, post, submitter);
     if approvers.is_empty() {
         return Err(AppError::Conflict(
             "nobody may approve this post's internal stage: the workflow names no other member".into(),

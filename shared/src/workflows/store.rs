@@ -9,13 +9,16 @@ use crate::sql::{Row, Sql, Statement};
 
 /// The workspace's own workflow (client `''`) and `client_id`'s, as stored: (client, config).
 pub async fn configs(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<Vec<(String, String)>, AppError> {
-    let rows = db
-        .query(
-            "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND (client_id = '' OR client_id = ?2)",
-            &params![workspace_id, client_id],
-        )
-        .await?;
-    rows.iter().map(|r| Ok((r.text("client_id")?, r.text("config")?))).collect()
+    let read = configs_for_read(workspace_id, client_id);
+    configs_of(&db.query(&read.sql, &read.params).await?)
+}
+
+/// [`configs`]' read, to send with others in one round trip; [`configs_of`] reads its answer.
+pub fn configs_for_read(workspace_id: &str, client_id: &str) -> Statement {
+    Statement::new(
+        "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND (client_id = '' OR client_id = ?2)",
+        params![workspace_id, client_id],
+    )
 }
 
 /// The reads of the workflows stored for the workspace and for the clients `client_ids`, to send
@@ -74,7 +77,7 @@ pub fn members_reads(workspace_id: &str, client_ids: &[String]) -> Vec<Statement
 }
 
 /// From what [`members_reads`] found: each member (user id, role, attached to `client_id`), as
-/// [`members_for`] answers.
+/// [`members_for_of`] answers.
 pub fn members_among(
     members: &[Row],
     attachments: &[Row],
@@ -94,20 +97,20 @@ pub fn members_among(
         .collect()
 }
 
-pub async fn members_for(
-    db: &dyn Sql,
-    workspace_id: &str,
-    client_id: &str,
-) -> Result<Vec<(String, Role, bool)>, AppError> {
-    let rows = db
-        .query(
-            "SELECT m.user_id AS user_id, m.role AS role, \
-             CASE WHEN EXISTS (SELECT 1 FROM client_members c WHERE c.workspace_id = m.workspace_id \
-                  AND c.user_id = m.user_id AND c.client_id = ?2) THEN 1 ELSE 0 END AS attached \
-             FROM memberships m WHERE m.workspace_id = ?1 ORDER BY m.user_id",
-            &params![workspace_id, client_id],
-        )
-        .await?;
+/// The read of every member of the workspace with their role and whether they are attached to
+/// `client_id`, to send with others in one round trip; [`members_for_of`] reads its answer.
+pub fn members_for_read(workspace_id: &str, client_id: &str) -> Statement {
+    Statement::new(
+        "SELECT m.user_id AS user_id, m.role AS role, \
+         CASE WHEN EXISTS (SELECT 1 FROM client_members c WHERE c.workspace_id = m.workspace_id \
+              AND c.user_id = m.user_id AND c.client_id = ?2) THEN 1 ELSE 0 END AS attached \
+         FROM memberships m WHERE m.workspace_id = ?1 ORDER BY m.user_id",
+        params![workspace_id, client_id],
+    )
+}
+
+/// The members [`members_for_read`] found.
+pub fn members_for_of(rows: &[Row]) -> Result<Vec<(String, Role, bool)>, AppError> {
     rows.iter()
         .map(|r| {
             let role =

@@ -24,11 +24,11 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     // Nothing to decide in this status: 409, before asking who may decide.
     before.status.apply(event_of(before.status, approve)).map_err(AppError::Conflict)?;
     // The same workflow as posts decides who may decide each stage.
-    let wf = workflow::effective(ctx.db, &ws, before.client_id.as_deref()).await?;
+    let (wf, members) = workflow::governing(ctx.db, &ws, before.client_id.as_deref()).await?;
     let spec = if client_stage { &wf.client } else { &wf.internal };
     let internal_default = workflow::Workflow::default().internal;
     let spec = if !client_stage && wf.stages == Stages::None { &internal_default } else { spec };
-    let mut allowed = workflow::eligible(ctx.db, &ws, spec, client_stage, before.client_id.as_deref()).await?;
+    let mut allowed = workflow::eligible_among(members, spec, client_stage);
     if !wf.allow_self_approval {
         allowed.retain(|u| *u != before.created_by);
     }

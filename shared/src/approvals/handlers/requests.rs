@@ -148,13 +148,12 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     } else {
         statements.extend(store::close(&ws, &request.id, "approved", ctx.clock.now_ms()));
         statements.push(activity::record(ctx, call, &ws, change));
-        let wf = workflow::effective(ctx.db, &ws, post.client_id.as_deref()).await?;
+        let (wf, members) = workflow::governing(ctx.db, &ws, post.client_id.as_deref()).await?;
         let next_stage =
             request.stage == Stage::Internal && wf.stages == Stages::InternalThenClient && post.client_id.is_some();
         if next_stage {
             // A client without any account is still asked: the stage then waits for a review link.
-            let approvers =
-                approvers_of(ctx.db, &ws, &wf, Stage::Client, &post.review_subject(), &request.submitted_by).await?;
+            let approvers = approvers_of(members, &wf, Stage::Client, &post.review_subject(), &request.submitted_by);
             statements.push(open_stage(
                 ctx,
                 &ws,

@@ -53,16 +53,25 @@ fn decode_vote(r: &Row) -> Result<VoteView, AppError> {
 /// hundred requests is one round trip, not a hundred).
 async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: &[Row]) -> Result<Vec<Stored>, AppError> {
     let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
-    let reads = crate::sql::in_chunks(&params![workspace_id], &ids, |list| {
+    let reads = votes_reads(workspace_id, &ids);
+    let votes: Vec<Row> =
+        if reads.is_empty() { Vec::new() } else { db.reads(&reads).await?.into_iter().flatten().collect() };
+    assemble(rows, &ids, &votes)
+}
+
+fn votes_reads(workspace_id: &str, request_ids: &[String]) -> Vec<Statement> {
+    crate::sql::in_chunks(&params![workspace_id], request_ids, |list| {
         format!(
             "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
              WHERE workspace_id = ?1 AND request_id IN ({list}) ORDER BY created_at, id"
         )
-    });
-    let votes: Vec<Row> =
-        if reads.is_empty() { Vec::new() } else { db.reads(&reads).await?.into_iter().flatten().collect() };
+    })
+}
+
+/// The requests `rows` (their `ids`) each with its own of `votes`.
+fn assemble(rows: &[Row], ids: &[String], votes: &[Row]) -> Result<Vec<Stored>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
-    for (r, id) in rows.iter().zip(&ids) {
+    for (r, id) in rows.iter().zip(ids) {
         let mine = votes
             .iter()
             .filter(|v| v.text("request_id").is_ok_and(|of| of == *id))
@@ -96,11 +105,18 @@ pub async fn pending_of(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Resu
     rows.iter().map(|r| decode(r, Vec::new())).collect()
 }
 
-/// One request with its votes.
+/// One request with its votes: one round trip.
 pub async fn one(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<Stored>, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND id = ?2");
-    let Some(row) = db.query_one(&sql, &params![workspace_id, id]).await? else { return Ok(None) };
-    Ok(with_votes(db, workspace_id, &[row]).await?.pop())
+    let ids = [id.to_string()];
+    let mut reads = vec![Statement::new(
+        format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND id = ?2"),
+        params![workspace_id, id],
+    )];
+    reads.extend(votes_reads(workspace_id, &ids));
+    let mut answers = db.reads(&reads).await?.into_iter();
+    let rows = answers.next().unwrap_or_default();
+    let votes: Vec<Row> = answers.flatten().collect();
+    Ok(assemble(&rows, &ids, &votes)?.pop())
 }
 
 /// A page of the review queue: requests in `status` on posts the client limit shows, oldest

@@ -61,6 +61,12 @@ pub async fn by_id(db: &dyn Sql, id: &str) -> Result<Option<StoredUser>, AppErro
     }
 }
 
+/// The reads of the addresses of the users `ids` (`id`, `email`), to send in one round trip
+/// (`Sql::reads`).
+pub fn emails_among(ids: &[String]) -> Vec<crate::sql::Statement> {
+    crate::sql::in_chunks(&[], ids, |list| format!("SELECT id, email FROM users WHERE id IN ({list})"))
+}
+
 /// The account of `email`, also when it was stored before addresses were normalized.
 pub async fn by_email(db: &dyn Sql, email: &Email) -> Result<Option<StoredUser>, AppError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1 OR email = ?2 ORDER BY email = ?1 DESC LIMIT 1");
