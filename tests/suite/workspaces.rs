@@ -126,6 +126,9 @@ async fn invitation_is_mailed_accepted_once_and_for_its_address_only() {
     accept(&invitee).send().await.expect_error(409, "CONFLICT");
     assert_eq!(role_of(&api, &owner, &ws, &invitee.id).await.as_deref(), Some("editor"));
     assert_eq!(role_of(&api, &owner, &ws, &outsider.id).await, None);
+    // The mail named who invited and to what.
+    let sent = mailbox(&api, &invitee.email).await;
+    assert!(sent.iter().any(|m| m["subject"] == "inviter invited you to Invites on Herald"), "{sent:?}");
 
     api.post("/api/v1/invites/accept")
         .bearer(&outsider.access)
@@ -140,7 +143,8 @@ async fn invitation_is_mailed_accepted_once_and_for_its_address_only() {
         .json(json!({"email": invitee.email, "role": "viewer"}))
         .send()
         .await;
-    again.expect_error(409, "CONFLICT");
+    let refused = again.expect_error(409, "CONFLICT");
+    assert!(refused["error"].as_str().is_some_and(|m| m.contains("already a member")), "{refused}");
 }
 
 #[tokio::test]

@@ -15,10 +15,10 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "approvals",
     routes: &[
-        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), handlers::requests::submit).trips(7),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), handlers::requests::submit).trips(6),
         route!(GET "/api/v1/workspaces/{workspaceId}/approvals", listApprovals, Workspace(ApprovalsRead), handlers::requests::list).trips(4),
         route!(GET "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", getApproval, Workspace(ApprovalsRead), handlers::requests::get).trips(3),
-        route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", approveApproval, Workspace(ApprovalsDecide), handlers::requests::approve).trips(11),
+        route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", approveApproval, Workspace(ApprovalsDecide), handlers::requests::approve).trips(10),
         route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", rejectApproval, Workspace(ApprovalsDecide), handlers::requests::reject).trips(9),
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", postApprovals, Workspace(ApprovalsRead), handlers::requests::history).trips(5),
         route!(GET "/api/v1/workspaces/{workspaceId}/review-links", listReviewLinks, Workspace(ReviewLinksManage), handlers::review_links::list).trips(3),

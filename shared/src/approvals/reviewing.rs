@@ -112,22 +112,23 @@ pub async fn approvers_now(
     Ok(out)
 }
 
-/// Tells the approvers of the post's open stage that it waits for them.
-pub async fn notify_pending(ctx: &Context<'_>, call: &Call<'_>, ws: &str, post: &PostView) {
-    let pending = match request_store::pending_of(ctx.db, ws, &post.id).await {
-        Ok(pending) => pending,
-        Err(e) => return tracing::warn!(cause = %e, "pending approval unreadable"),
+/// Tells `approvers`, whom the post's `stage` just opened for, that it waits for them.
+pub async fn notify_pending(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    ws: &str,
+    post: &PostView,
+    stage: Stage,
+    approvers: &[String],
+) {
+    let notice = Notice {
+        kind: "approval.requested",
+        title: format!("\"{}\" waits for your approval", post.title),
+        body: format!("\"{}\" is in review at the {} stage.", post.title, stage.as_str()),
+        subject_type: "post",
+        subject_id: &post.id,
     };
-    for request in pending {
-        let notice = Notice {
-            kind: "approval.requested",
-            title: format!("\"{}\" waits for your approval", post.title),
-            body: format!("\"{}\" is in review at the {} stage.", post.title, request.stage.as_str()),
-            subject_type: "post",
-            subject_id: &post.id,
-        };
-        notifications::notify(ctx, call, ws, &request.approvers, notice).await;
-    }
+    notifications::notify(ctx, call, ws, approvers, notice).await;
 }
 
 /// Records a decision already authorised on `before`'s current stage: the new status, the

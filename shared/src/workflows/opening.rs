@@ -33,6 +33,8 @@ impl Stage {
 pub struct Opening {
     pub in_review: bool,
     pub statements: Vec<Statement>,
+    /// Who the opened stage asks (none when the post is not in review).
+    pub approvers: Vec<String>,
 }
 
 /// The post a review opens for: what selects its workflow and who may not approve it.
@@ -95,7 +97,7 @@ pub async fn open_first(
 ) -> Result<Opening, AppError> {
     let (wf, members) = governing(ctx.db, workspace_id, post.client_id).await?;
     if wf.stages == Stages::None {
-        return Ok(Opening { in_review: false, statements: Vec::new() });
+        return Ok(Opening { in_review: false, statements: Vec::new(), approvers: Vec::new() });
     }
     let approvers = approvers_of(members, &wf, Stage::Internal, post, submitter);
     if approvers.is_empty() {
@@ -113,7 +115,7 @@ pub async fn open_first(
         post.version,
         submitter,
     );
-    Ok(Opening { in_review: true, statements: vec![open] })
+    Ok(Opening { in_review: true, statements: vec![open], approvers })
 }
 
 /// After an edit of a post in review or approved — of its content, or of what selects its

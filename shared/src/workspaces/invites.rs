@@ -29,11 +29,15 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
     if !inviter.role.may_grant(role) {
         return Err(AppError::Forbidden(format!("a {} cannot invite a {}", inviter.role.as_str(), role.as_str())));
     }
-    if let Some(user) = users::by_email(ctx.db, &email).await? {
-        if store::role_in(ctx.db, &inviter.workspace_id, &user.view.id).await?.is_some() {
-            return Err(AppError::Conflict("this person is already a member".into()));
-        }
+    // Whether the address is a member's, and the names the mail needs: one round trip.
+    let mut reads = store::invites::mail_reads(&inviter.workspace_id, inviter_id);
+    let legacy = email.legacy().unwrap_or(email.as_str());
+    reads.push(store::invites::member_by_email_read(&inviter.workspace_id, email.as_str(), legacy));
+    let answers = ctx.db.reads(&reads).await?;
+    if answers.get(2).is_some_and(|rows| !rows.is_empty()) {
+        return Err(AppError::Conflict("this person is already a member".into()));
     }
+    let names = store::invites::names_of(&answers)?.ok_or_else(|| AppError::not_found("workspace"))?;
     let token = tokens::opaque_token(ctx.random.bytes());
     let id = ctx.new_id();
     let now = ctx.clock.now_ms();
@@ -50,8 +54,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
     };
     store::invites::insert(ctx.db, new).await?;
 
-    let message =
-        invitation_mail(ctx, &inviter.workspace_id, inviter_id, email.as_str(), role, &token, expires).await?;
+    let message = invitation_mail(ctx, &names, email.as_str(), role, &token, expires);
     if let Err(err) = ctx.mail.send(&message).await {
         // An invitation nobody can receive must not linger.
         store::invites::forget(ctx.db, &id).await?;
@@ -77,20 +80,18 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
     Ok(view)
 }
 
-/// The mail that carries an invitation's token.
-async fn invitation_mail(
+/// The mail that carries an invitation's token; `names` are the workspace's and the inviter's
+/// (`store::invites::names_of`).
+fn invitation_mail(
     ctx: &Context<'_>,
-    workspace_id: &str,
-    inviter_id: &str,
+    (workspace, inviter_name): &(String, String),
     email: &str,
     role: Role,
     token: &str,
     expires: i64,
-) -> Result<MailMessage, AppError> {
-    let workspace = store::name_of(ctx.db, workspace_id).await?.ok_or_else(|| AppError::not_found("workspace"))?;
-    let inviter_name = users::by_id(ctx.db, inviter_id).await?.map(|u| u.view.name).unwrap_or_default();
+) -> MailMessage {
     let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
-    Ok(MailMessage {
+    MailMessage {
         to: email.to_string(),
         subject: format!("{inviter_name} invited you to {workspace} on Herald"),
         text: format!(
@@ -100,7 +101,7 @@ async fn invitation_mail(
             rfc3339(expires),
             role = role.as_str(),
         ),
-    })
+    }
 }
 
 /// A pending invitation of this workspace that the caller may manage: one whose role the
@@ -148,7 +149,9 @@ pub async fn resend(ctx: &Context<'_>, call: &Call<'_>, invite_id: &str) -> Resu
     let token = tokens::opaque_token(ctx.random.bytes());
     let now = ctx.clock.now_ms();
     let expires = now + ctx.config.invite_ttl_secs * 1000;
-    let message = invitation_mail(ctx, &view.workspace_id, caller, &view.email, view.role, &token, expires).await?;
+    let answers = ctx.db.reads(&store::invites::mail_reads(&view.workspace_id, caller)).await?;
+    let names = store::invites::names_of(&answers)?.ok_or_else(|| AppError::not_found("workspace"))?;
+    let message = invitation_mail(ctx, &names, &view.email, view.role, &token, expires);
     // Mail first: if it cannot be sent, the old token still works and nothing changed. The new
     // token works only once stored, and is stored only for an invitation still pending.
     ctx.mail.send(&message).await?;

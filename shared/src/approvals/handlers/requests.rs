@@ -40,7 +40,7 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     let after = PostView { status, ..before.clone() };
     let (view, _) = save_edit(ctx, call, &before, after, None, None, "post.submit", opening.statements).await?;
-    notify_pending(ctx, call, &member.workspace_id, &view).await;
+    notify_pending(ctx, call, &member.workspace_id, &view, Stage::Internal, &opening.approvers).await;
     let message =
         (status == PostStatus::Approved).then(|| "the workspace has no approval workflow: approved".to_string());
     Ok(json::ok_with_message(200, view, message))
@@ -165,7 +165,7 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 &request.submitted_by,
             ));
             ctx.db.batch(&statements).await.map_err(db_conflict)?;
-            notify_pending(ctx, call, &ws, &post).await;
+            notify_pending(ctx, call, &ws, &post, Stage::Client, &approvers).await;
         } else {
             let status = post.status.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?;
             let after = PostView { status, ..post.clone() };

@@ -96,15 +96,6 @@ fn last_shown(rows: &mut Vec<Row>, limit: i64) -> Result<Option<String>, AppErro
     Ok(rows.last().map(|r| r.text("id")).transpose()?)
 }
 
-/// The post's pending requests, without their votes.
-pub async fn pending_of(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<RequestView>, AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending'"
-    );
-    let rows = db.query(&sql, &params![workspace_id, post_id]).await?;
-    rows.iter().map(|r| decode(r, Vec::new())).collect()
-}
-
 /// One request with its votes: one round trip.
 pub async fn one(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<Stored>, AppError> {
     let ids = [id.to_string()];

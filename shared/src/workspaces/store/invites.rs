@@ -23,6 +23,35 @@ fn decode(r: &Row) -> Result<InviteView, AppError> {
     })
 }
 
+/// The reads an invitation's mail needs, to send in one round trip: the workspace's name, then
+/// the inviter's; [`names_of`] reads their answers.
+pub fn mail_reads(workspace_id: &str, inviter_id: &str) -> Vec<Statement> {
+    vec![
+        Statement::new("SELECT name FROM workspaces WHERE id = ?1", params![workspace_id]),
+        Statement::new("SELECT name FROM users WHERE id = ?1", params![inviter_id]),
+    ]
+}
+
+/// The workspace's name and the inviter's from [`mail_reads`]' answers (an inviter without a
+/// name reads as empty); none when the workspace is gone.
+pub fn names_of(answers: &[Vec<Row>]) -> Result<Option<(String, String)>, AppError> {
+    let name = |i: usize| -> Result<Option<String>, AppError> {
+        Ok(answers.get(i).and_then(|rows| rows.first()).map(|r| r.text("name")).transpose()?)
+    };
+    Ok(name(0)?.map(|workspace| (workspace, name(1).ok().flatten().unwrap_or_default())))
+}
+
+/// The read that finds whether the account of an address (`email`, or the `legacy` form it had
+/// before addresses were normalized, as `users::by_email` picks) is a member of the workspace:
+/// a row when it is.
+pub fn member_by_email_read(workspace_id: &str, email: &str, legacy: &str) -> Statement {
+    Statement::new(
+        "SELECT 1 AS one FROM memberships WHERE workspace_id = ?1 AND user_id = \
+         (SELECT id FROM users WHERE email = ?2 OR email = ?3 ORDER BY email = ?2 DESC LIMIT 1)",
+        params![workspace_id, email, legacy],
+    )
+}
+
 /// The invitations still waiting to be accepted at `now`, oldest first, one page after the id
 /// `after`.
 pub async fn pending(db: &dyn Sql, workspace_id: &str, now: i64, paging: &ById) -> Result<Page<InviteView>, AppError> {

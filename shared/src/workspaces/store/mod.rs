@@ -134,12 +134,6 @@ pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<
     }
 }
 
-/// The workspace's name, whoever asks (an invitation mail names it).
-pub async fn name_of(db: &dyn Sql, workspace_id: &str) -> Result<Option<String>, AppError> {
-    let row = db.query_one("SELECT name FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
-    Ok(row.map(|r| r.text("name")).transpose()?)
-}
-
 /// Whether the workspace exists and is not archived.
 pub async fn is_live(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError> {
     let row =
