@@ -181,15 +181,25 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
     let invite = store::invites::by_token_hash(ctx.db, &hash).await?.ok_or_else(invalid)?;
     let workspace_id = invite.workspace_id.clone();
     ctx.db.set_scope(Scope { workspace_id: Some(workspace_id.clone()), ..ctx.db.scope() });
-    if !store::is_live(ctx.db, &workspace_id).await? || invite.expires_at <= now {
+    // Everything the answer depends on, in one round trip, in the order it is checked below.
+    let answers = ctx
+        .db
+        .reads(&[
+            store::live_read(&workspace_id),
+            users::by_id_read(user_id),
+            store::role_read(&workspace_id, user_id),
+            // The inviter's standing is read here for a clear answer, and checked again by the update.
+            store::invites::inviter_stands_read(&invite.id, invite.role),
+        ])
+        .await?;
+    let found = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    if found(0).is_empty() || invite.expires_at <= now {
         return Err(invalid());
     }
     if invite.accepted {
         return Err(AppError::Conflict("this invitation has already been used".into()));
     }
-    let user = users::by_id(ctx.db, user_id)
-        .await?
-        .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
+    let user = users::first_of(found(1))?.ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
     if user.view.email != invite.email {
         return Err(AppError::Forbidden("this invitation was sent to another email address".into()));
     }
@@ -199,11 +209,10 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
         &user.view,
         "verify your email address before accepting invitations sent to it",
     )?;
-    if store::role_in(ctx.db, &workspace_id, user_id).await?.is_some() {
+    if !found(2).is_empty() {
         return Err(AppError::Conflict("you are already a member of this workspace".into()));
     }
-    // The inviter's standing is read here for a clear answer, and checked again by the update.
-    if !store::invites::inviter_still_stands(ctx.db, &invite.id, invite.role).await? {
+    if found(3).is_empty() {
         return Err(revoked());
     }
     let [spend, join, joined] = store::invites::spend(&invite.id, &workspace_id, invite.role, user_id, now);

@@ -26,7 +26,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/invites", createInvite, Workspace(MembersInvite), handlers::invite).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/invites/{inviteId}", revokeInvite, Workspace(MembersInvite), handlers::revoke_invite).trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/invites/{inviteId}/resend", resendInvite, Workspace(MembersInvite), handlers::resend_invite).trips(5),
-        route!(POST "/api/v1/invites/accept", acceptInvite, User, handlers::accept_invite).trips(7).credential(),
+        route!(POST "/api/v1/invites/accept", acceptInvite, User, handlers::accept_invite).trips(4).credential(),
     ],
     inputs: &[model::DOCUMENTED],
 };

@@ -54,11 +54,18 @@ pub fn insert(u: &NewUser<'_>) -> Statement {
 }
 
 pub async fn by_id(db: &dyn Sql, id: &str) -> Result<Option<StoredUser>, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    match db.query_one(&sql, &params![id]).await? {
-        Some(row) => Ok(Some(decode(&row)?)),
-        None => Ok(None),
-    }
+    let read = by_id_read(id);
+    first_of(&db.query(&read.sql, &read.params).await?)
+}
+
+/// [`by_id`]'s read, to send with others in one round trip; [`first_of`] reads its answer.
+pub fn by_id_read(id: &str) -> Statement {
+    Statement::new(format!("SELECT {COLUMNS} FROM users WHERE id = ?1"), params![id])
+}
+
+/// The user [`by_id_read`] found, if any.
+pub fn first_of(rows: &[Row]) -> Result<Option<StoredUser>, AppError> {
+    Ok(rows.first().map(decode).transpose()?)
 }
 
 /// The reads of the addresses of the users `ids` (`id`, `email`), to send in one round trip

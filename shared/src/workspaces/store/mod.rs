@@ -122,23 +122,22 @@ pub fn archive(workspace_id: &str, now_ms: i64) -> [Statement; 2] {
 
 /// The role of `user_id` in the workspace, if a member.
 pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
-    match db
-        .query_one(
-            "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
-            &params![workspace_id, user_id],
-        )
-        .await?
-    {
-        Some(row) => Ok(Some(role_of(&row)?)),
-        None => Ok(None),
-    }
+    let read = role_read(workspace_id, user_id);
+    db.query(&read.sql, &read.params).await?.first().map(role_of).transpose()
 }
 
-/// Whether the workspace exists and is not archived.
-pub async fn is_live(db: &dyn Sql, workspace_id: &str) -> Result<bool, AppError> {
-    let row =
-        db.query_one("SELECT id FROM workspaces WHERE id = ?1 AND archived_at IS NULL", &params![workspace_id]).await?;
-    Ok(row.is_some())
+/// [`role_in`]'s read, to send with others in one round trip (`role_of` reads a row).
+pub fn role_read(workspace_id: &str, user_id: &str) -> Statement {
+    Statement::new(
+        "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
+        params![workspace_id, user_id],
+    )
+}
+
+/// The read that answers a row when the workspace exists and is not archived, to send with
+/// others in one round trip.
+pub fn live_read(workspace_id: &str) -> Statement {
+    Statement::new("SELECT id FROM workspaces WHERE id = ?1 AND archived_at IS NULL", params![workspace_id])
 }
 
 /// Whether the workspace keeps no post bodies (privacy mode on).
