@@ -146,13 +146,25 @@ pub async fn history(
     after: &str,
     limit: i64,
 ) -> Result<(Vec<Stored>, Option<String>), AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
-         AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4"
-    );
-    let mut rows = db.query(&sql, &params![workspace_id, post_id, after, limit + 1]).await?;
+    // The page and its votes in one round trip: the votes' read selects the same page.
+    let page = "FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id < ?3) \
+                ORDER BY id DESC LIMIT ?4";
+    let values = params![workspace_id, post_id, after, limit + 1];
+    let reads = [
+        Statement::new(format!("SELECT {COLUMNS} {page}"), values.clone()),
+        Statement::new(
+            format!(
+                "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
+                 WHERE workspace_id = ?1 AND request_id IN (SELECT id {page}) ORDER BY created_at, id"
+            ),
+            values,
+        ),
+    ];
+    let mut answers = db.reads(&reads).await?.into_iter();
+    let (mut rows, votes) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
     let next_cursor = last_shown(&mut rows, limit)?;
-    Ok((with_votes(db, workspace_id, &rows).await?, next_cursor))
+    let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
+    Ok((assemble(&rows, &ids, &votes)?, next_cursor))
 }
 
 /// A post's pending request, if any: (id, stage, post version).
