@@ -314,6 +314,36 @@ async fn under_injected_faults_every_publication_ends_published_once_or_failed_w
 }
 
 #[tokio::test]
+async fn a_post_schedules_to_twenty_accounts_at_once_within_its_round_trips() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("many-token-");
+    let owner = signup(&api, "many-accounts").await;
+    let ws = create_workspace(&api, &owner, "Many accounts").await;
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        let r = connect(&api, &owner, &ws, &fake, &format!("many-token-{n}")).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        ids.push(r.data()["id"].as_str().unwrap().to_string());
+    }
+    let post = post_for_mastodon(&api, &owner, &ws, "To every account").await;
+    // The harness fails any call over its route's budget: the accounts are read together, not
+    // one round trip each. A 21st account and a stranger's are refused by position.
+    let mut too_many = ids.clone();
+    too_many.push("01900000-0000-7000-8000-000000000000".into());
+    let r =
+        schedule(&api, &owner, &ws, &post, json!({"accountIds": too_many, "at": next_year("01-01T09:00:00Z")})).await;
+    assert_eq!(r.fields(), ["accountIds"]);
+    let mut stranger = ids[..19].to_vec();
+    stranger.push("01900000-0000-7000-8000-000000000000".into());
+    let r =
+        schedule(&api, &owner, &ws, &post, json!({"accountIds": stranger, "at": next_year("01-01T09:00:00Z")})).await;
+    assert_eq!(r.fields(), ["accountIds[19]"]);
+    let r = schedule(&api, &owner, &ws, &post, json!({"accountIds": ids, "at": next_year("01-01T09:00:00Z")})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data().as_array().map(Vec::len), Some(20), "one publication per account");
+}
+
+#[tokio::test]
 async fn a_rate_limit_pauses_the_account_and_a_revoked_token_asks_for_a_reconnect() {
     let api = Api::new();
     let fake = FakeMastodon::start("tok-limits");

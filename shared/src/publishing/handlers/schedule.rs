@@ -16,7 +16,7 @@ use crate::validate;
 use crate::workflows::{self as workflow, Stages};
 
 /// The accounts named, each with the post's target for it (its own, else its platform's): 1 to 20 connected, active
-/// accounts. Problems go to `errors`, field by field.
+/// accounts, read in one round trip. Problems go to `errors`, field by field.
 pub async fn account_pairs(
     ctx: &Context<'_>,
     ws: &str,
@@ -33,23 +33,24 @@ pub async fn account_pairs(
     if ids.is_empty() || ids.len() > 20 {
         errors.push(FieldError::new("accountIds", "name 1 to 20 connected accounts"));
     }
+    ids.truncate(20);
+    let reads = accounts::among(ws, &ids);
+    let found = if reads.is_empty() { Vec::new() } else { ctx.db.reads(&reads).await? };
+    let found = found.iter().flatten().map(accounts::decode).collect::<Result<Vec<_>, _>>()?;
     let mut pairs = Vec::new();
-    for (i, id) in ids.iter().enumerate().take(20) {
+    for (i, id) in ids.iter().enumerate() {
         let field = format!("accountIds[{i}]");
-        match accounts::load(ctx.db, ws, id).await {
-            Ok(a) if a.view.status != "active" => errors
+        match found.iter().find(|a| a.view.id == *id) {
+            Some(a) if a.view.status != "active" => errors
                 .push(FieldError::new(field, format!("is {}: reconnect it first", a.view.status.replace('_', " ")))),
-            Ok(a) => match target_for(post, &a) {
-                Some(t) => pairs.push((t.id.clone(), a)),
+            Some(a) => match target_for(post, a) {
+                Some(t) => pairs.push((t.id.clone(), a.clone())),
                 None => errors.push(FieldError::new(
                     field,
                     format!("the post has no {} target for this account", a.platform().as_str()),
                 )),
             },
-            Err(AppError::NotFound(_)) => {
-                errors.push(FieldError::new(field, "is not a connected account of this workspace"))
-            }
-            Err(e) => return Err(e),
+            None => errors.push(FieldError::new(field, "is not a connected account of this workspace")),
         }
     }
     Ok(pairs)
