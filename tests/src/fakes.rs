@@ -107,6 +107,12 @@ impl FakeMastodon {
         self.state.lock().unwrap().faults.extend_from_slice(faults);
     }
 
+    /// An hour passes at the instance: it forgets every `Idempotency-Key` it was sent (Mastodon
+    /// keeps one for an hour), so a call repeated now would post again.
+    pub fn forget_keys(&self) {
+        self.state.lock().unwrap().keys.clear();
+    }
+
     /// Each publish call waits up to 2 s for `n` of them to be in flight at once, so that
     /// calls made together are seen together (and calls made one after another are not).
     pub fn rendezvous(&self, n: usize) {

@@ -1609,3 +1609,79 @@ async fn a_private_post_is_published_now_with_each_accounts_own_text() {
     sent.sort();
     assert_eq!(sent, [("1".to_string(), one), ("2".to_string(), two)]);
 }
+
+/// A tick that dies mid-call: in process, the tick's request is dropped while the platform
+/// holds its answer (the status already made), as a killed publisher would leave it.
+async fn tick_killed_mid_call(api: &Api, at: i64) {
+    let tick = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(at).send();
+    assert!(tokio::time::timeout(Duration::from_millis(1500), tick).await.is_err(), "the tick was to hang on the call");
+}
+
+/// Issue 24: the attempt is recorded before the call, so a publisher killed mid-call is visible
+/// as such, is recovered by replaying its idempotency key inside Mastodon's window, and past the
+/// window ends failed with its reason instead of posting a second time.
+#[tokio::test]
+async fn a_publisher_killed_mid_call_is_recovered_inside_the_idempotency_window_and_never_posts_twice() {
+    let api = Api::new();
+    if api.is_remote() {
+        // Killing a remote host's publisher mid-call is scripts/crash-test.sh's part.
+        return;
+    }
+    let fake = FakeMastodon::start("tok-crash");
+    let owner = signup(&api, "crash").await;
+    let ws = create_workspace(&api, &owner, "Crash").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-crash").await.data();
+    let account_id = account["id"].as_str().unwrap();
+    let rfc = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let get = |post: String, at: i64| {
+        let api = &api;
+        let owner = &owner;
+        let ws = ws.clone();
+        async move {
+            let r = api.get(&w(&ws, &format!("/posts/{post}/publications"))).bearer(&owner.access).at(at).send().await;
+            r.data()["items"][0].clone()
+        }
+    };
+
+    // Inside the window: the replay with the same key answers the status the lost call made.
+    let first = post_for_mastodon(&api, &owner, &ws, "Killed mid-call, recovered").await;
+    assert_eq!(schedule(&api, &owner, &ws, &first, json!({"accountIds": [account_id]})).await.status, 201);
+    fake.inject(&[Fault::HangAfter(30)]);
+    let t0 = jiff::Timestamp::now().as_millisecond();
+    tick_killed_mid_call(&api, t0).await;
+    assert_eq!(fake.status_count(), 1, "the platform made the status before the publisher died");
+    let p = get(first.clone(), t0 + 1_000).await;
+    assert_eq!((p["status"].as_str(), p["attempts"].as_i64()), (Some("publishing"), Some(1)), "{p:#}");
+    assert_eq!(p["lastAttemptAt"], rfc(t0), "recorded before the call: {p:#}");
+    let recover_at = p["recoverAt"].as_str().expect("a publication in flight says when it is taken over").to_string();
+    let recover_ms = recover_at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    assert!(recover_ms > t0 && recover_ms <= t0 + 120_000, "taken over within two minutes: {p:#}");
+    assert_eq!(p["recovering"], false);
+    assert_eq!(get(first.clone(), recover_ms + 1).await["recovering"], true, "past recoverAt a stuck one shows");
+    let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(recover_ms + 1).send().await;
+    assert_eq!(r.status, 200);
+    let report = &r.data()["publishing"];
+    assert_eq!((report["stalled"].as_i64(), report["reconciled"].as_i64()), (Some(1), Some(1)), "{report}");
+    let p = get(first.clone(), recover_ms + 2).await;
+    assert_eq!((p["status"].as_str(), p["recovering"].as_bool()), (Some("published"), Some(false)), "{p:#}");
+    assert_eq!(p["remoteId"], fake.statuses()[0].id.as_str());
+    assert_eq!((fake.status_count(), fake.replays()), (1, 1), "settled by the key, never posted twice");
+    let outcomes: Vec<Value> = p["attemptLog"].as_array().unwrap().iter().map(|a| a["outcome"].clone()).collect();
+    assert_eq!(outcomes, [json!("unconfirmed"), json!("reconciled")], "the killed attempt is in the log");
+
+    // Past the window: Mastodon no longer knows the key, and a replay would post again.
+    let second = post_for_mastodon(&api, &owner, &ws, "Killed mid-call, too late").await;
+    assert_eq!(schedule(&api, &owner, &ws, &second, json!({"accountIds": [account_id]})).await.status, 201);
+    fake.inject(&[Fault::HangAfter(30)]);
+    let t1 = jiff::Timestamp::now().as_millisecond();
+    tick_killed_mid_call(&api, t1).await;
+    assert_eq!(fake.status_count(), 2);
+    fake.forget_keys();
+    let late = t1 + 56 * 60_000;
+    let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(late).send().await;
+    assert_eq!(r.status, 200, "{}", r.json());
+    let p = get(second, jiff::Timestamp::now().as_millisecond()).await;
+    assert_eq!(p["status"], "failed", "{p:#}");
+    assert!(p["reason"].as_str().unwrap().contains("never confirmed"), "{p:#}");
+    assert_eq!(fake.status_count(), 2, "no second post past the idempotency window");
+}

@@ -12,9 +12,15 @@
 //! 3. `unconfirmed` is settled by reading the platform (a record key or an idempotency key
 //!    the publication owns), never by posting again blindly.
 //!
-//! A publisher that dies mid-call leaves `publishing` behind: the tick turns it `unconfirmed`
-//! after a while, and a queued claim whose message never came is claimed again.
+//! Recovery after a crash rests on what was written before any platform call: the statement
+//! that takes a publication to `publishing` records when its attempt started (and its first
+//! one). A publisher that dies mid-call leaves `publishing` behind: once its attempt is older
+//! than the longest a live one takes ([`publishing_lease_ms`]) the tick turns it `unconfirmed`
+//! and settles it by reading the platform, counting the platform's idempotency window from the
+//! first try. A queued claim whose messages were lost (no progress for [`queued_lease_ms`]) is
+//! claimed again.
 
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,13 +31,66 @@ use crate::api::Context;
 use crate::content::store::posts as post_store;
 use crate::error::AppError;
 use crate::platforms::Platform;
+use crate::ports::Config;
 use crate::sql::{Dialect, Scope};
 
 pub const MAX_ATTEMPTS: i64 = 5;
-/// A claim whose message did not arrive in this time is claimed again.
-pub const STALE_QUEUED_MS: i64 = 5 * 60_000;
-/// A publisher silent this long died: its publication's outcome is unknown.
-pub const STALE_PUBLISHING_MS: i64 = 10 * 60_000;
+
+/// How long a claim may make no progress (none of its publications taken or settled) before
+/// its messages count as lost and it is claimed again: a consumer batch's calls run together,
+/// each within the platform timeout, so a live queue moves at least this often (the timeout,
+/// plus a margin for the batch's database work and delivery). 45 s with the default 30 s timeout.
+pub fn queued_lease_ms(config: &Config) -> i64 {
+    timeout_ms(config) + 15_000
+}
+
+/// How long an attempt may stay `publishing` before its publisher counts as dead and its outcome
+/// as unknown: an attempt makes a few platform calls (files, then the post), each within the
+/// platform timeout. 90 s with the default 30 s timeout; never under 30 s.
+pub fn publishing_lease_ms(config: &Config) -> i64 {
+    (3 * timeout_ms(config)).max(30_000)
+}
+
+fn timeout_ms(config: &Config) -> i64 {
+    i64::try_from(config.platform_timeout_ms).unwrap_or(i64::MAX / 4).min(10 * 60_000)
+}
+
+/// Unconfirmed publications settled per tick at most: each takes a few database statements and
+/// one or two platform calls, within a Worker invocation's subrequest limit (1,000 on the paid
+/// plan). After a crash, N stalled publications are settled within N / 100 minutes.
+pub const RECONCILE_PER_TICK: i64 = 100;
+/// Accounts whose unconfirmed publications are settled at once (each account's one after another).
+pub const RECONCILE_AT_ONCE: usize = 8;
+
+/// How many unconfirmed publications of one account a tick settles: what its platform lets an
+/// account call per minute with room to spare for the account's own publishing (README,
+/// "Crash recovery").
+pub fn reconcile_per_account(platform: Platform) -> i64 {
+    match platform {
+        // 300 calls per 5 minutes per account: the replay is a call.
+        Platform::Mastodon => 30,
+        // Reads of the account's repository, 3,000 per 5 minutes per address.
+        Platform::Bluesky => 30,
+        // The user timeline: 900 reads per 15 minutes per user (Basic and Pro).
+        Platform::X => 10,
+        // The Graph APIs: 200 calls per hour per user.
+        Platform::Facebook | Platform::Instagram | Platform::Threads => 3,
+        // The member's posts: a daily application quota.
+        Platform::LinkedIn => 5,
+        // The publish status: 30 a minute per user.
+        Platform::TikTok => 10,
+    }
+}
+
+/// [`reconcile_per_account`] as an SQL expression over a `platform` column.
+fn per_account_sql() -> String {
+    let mut sql = String::from("CASE platform");
+    for p in Platform::ALL {
+        sql.push_str(&format!(" WHEN '{}' THEN {}", p.as_str(), reconcile_per_account(p)));
+    }
+    sql.push_str(" ELSE 1 END");
+    sql
+}
 /// An unconfirmed publication nobody could settle in this time fails, saying so: it is never
 /// left in flight for ever, and never posted again blindly.
 pub const UNCONFIRMED_GIVE_UP_MS: i64 = 24 * 3_600_000;
@@ -75,13 +134,13 @@ pub async fn tick(ctx: &Context<'_>) -> Result<PublishReport, AppError> {
     let now = ctx.clock.now_ms();
     let mut report = PublishReport::default();
     ctx.db.set_scope(Scope { system: true, ..Scope::default() });
-    report.stalled = store::mark_stalled(ctx.db, now, now - STALE_PUBLISHING_MS).await?;
+    report.stalled = store::mark_stalled(ctx.db, now, now - publishing_lease_ms(ctx.config)).await?;
     report.reconciled = reconcile_some(ctx, now).await?;
     report.renewed = super::oauth::renew_idle(ctx, now).await?;
     ctx.db.set_scope(Scope { system: true, ..Scope::default() });
     let claim_id = ctx.new_id();
     let limit = if ctx.jobs.has_queue() { CLAIM_BATCH } else { INLINE_CLAIM_BATCH };
-    report.claimed = store::claim_due(ctx.db, &claim_id, now, now - STALE_QUEUED_MS, limit).await?;
+    report.claimed = store::claim_due(ctx.db, &claim_id, now, now - queued_lease_ms(ctx.config), limit).await?;
     if report.claimed == 0 {
         return Ok(report);
     }
@@ -374,87 +433,112 @@ async fn record(
     Ok(())
 }
 
-/// Settles a few unconfirmed publications by reading their platform.
+/// Settles unconfirmed publications by reading their platform: those nearest the end of their
+/// platform's idempotency window first, within each platform's rate limits, accounts in parallel
+/// (over Postgres one after another: one connection carries one tenant scope at a time).
 async fn reconcile_some(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
-    let unconfirmed = store::unconfirmed(ctx.db, 20).await?;
-    let mut settled = 0;
-    for p in unconfirmed {
-        ctx.db.set_scope(Scope { workspace_id: Some(p.workspace_id.clone()), ..Scope::default() });
-        let (account, prepared) = match prepare(ctx, &p, None).await {
-            Ok(prepared) => prepared,
-            Err(_) => {
-                // Nothing to read the platform with (a private post's text is not kept; the
-                // post, its target or the account is gone): said once the wait is over, rather
-                // than left in flight for ever.
-                let (first, _) = attempt_span(ctx, &p, now).await?;
-                if now - first > UNCONFIRMED_GIVE_UP_MS {
-                    let reason = "the platform never confirmed whether it was published, and Herald cannot check it: \
-                         look at the account before publishing it again";
-                    let outcome = Outcome::Failed { reason: reason.into(), status: None };
-                    record(ctx, &p, Attempt { outcome, credentials: None }, now, "reconcile").await?;
+    let unconfirmed = store::unconfirmed(ctx.db, RECONCILE_PER_TICK, &per_account_sql()).await?;
+    let mut by_account: Vec<Vec<(Publication, Option<i64>)>> = Vec::new();
+    for item in unconfirmed {
+        match by_account.iter_mut().find(|g| g[0].0.account_id == item.0.account_id) {
+            Some(group) => group.push(item),
+            None => by_account.push(vec![item]),
+        }
+    }
+    let at_once = if ctx.db.dialect() == Dialect::Postgres { 1 } else { RECONCILE_AT_ONCE };
+    let results: Vec<Result<u64, AppError>> = futures_util::stream::iter(by_account)
+        .map(|group| async move {
+            let mut settled = 0;
+            for (p, last) in group {
+                if reconcile_one(ctx, &p, last, now).await? {
                     settled += 1;
                 }
-                continue;
             }
-        };
-        let creds = if account.view.auth_kind == "oauth" {
-            super::oauth::fresh(ctx, &account).await.ok()
-        } else {
-            account.open(ctx).ok()
-        };
-        let Some(creds) = creds else { continue };
-        let draft = prepared.as_draft(&p);
-        let service = account.view.service_url.as_str();
-        let (first, last) = attempt_span(ctx, &p, now).await?;
-        let token = creds.access_token.clone().unwrap_or_default();
-        let owner = account.view.external_id.as_str();
-        // Absent this long after the last try: never written (ten retry periods).
-        let grace = ctx.config.publish_retry_base_ms * 10;
-        let outcome = match account.platform() {
-            Platform::Bluesky => bluesky::reconcile(ctx, service, owner, &p.id, p.created_at).await,
-            Platform::Mastodon => mastodon::reconcile(ctx, service, &creds, &draft, first).await,
-            Platform::X => super::x::reconcile(ctx, service, &token, owner, &draft, first, last, grace).await,
-            Platform::LinkedIn => super::linkedin::reconcile(ctx, service, &token, owner, &draft, last, grace).await,
-            // Still processing: nothing new to record.
-            Platform::TikTok => match &p.remote_id {
-                Some(id) => match super::tiktok::status(ctx, service, &token, id).await {
-                    Some(Outcome::Pending { .. }) => None,
-                    other => other,
-                },
-                None => None,
-            },
-            pl @ (Platform::Facebook | Platform::Instagram | Platform::Threads) => {
-                super::meta::reconcile(ctx, pl, service, &token, owner, &draft, last, grace).await
-            }
-        };
-        let give_up = match account.platform() {
-            Platform::Mastodon => mastodon::IDEMPOTENCY_WINDOW_MS,
-            _ => UNCONFIRMED_GIVE_UP_MS,
-        };
-        let outcome = match outcome {
-            Some(o) => o,
-            None if now - first > give_up => Outcome::Failed {
-                reason: "the platform never confirmed whether it was published: check the account before publishing it again"
-                    .into(),
-                status: None,
-            },
-            None => continue,
-        };
-        // Known not written: the next tick sends it again (as a retry, counted).
-        let outcome = match outcome {
-            Outcome::Retry { reason, status, .. } => Outcome::Retry { reason, status, after_ms: Some(0) },
-            other => other,
-        };
-        record(ctx, &p, Attempt { outcome, credentials: None }, now, "reconcile").await?;
-        settled += 1;
+            Ok(settled)
+        })
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
+    let mut settled = 0;
+    for r in results {
+        settled += r?;
     }
     Ok(settled)
 }
 
-/// When the publication was first tried and when its last try ended (`now` without tries).
-async fn attempt_span(ctx: &Context<'_>, p: &Publication, now: i64) -> Result<(i64, i64), AppError> {
-    let (first, last) = store::attempt_span(ctx.db, p).await?;
-    Ok((first.unwrap_or(now), last.unwrap_or(now)))
+/// Settles one unconfirmed publication if its platform can say what became of it; true when it
+/// recorded an outcome.
+async fn reconcile_one(ctx: &Context<'_>, p: &Publication, last: Option<i64>, now: i64) -> Result<bool, AppError> {
+    ctx.db.set_scope(Scope { workspace_id: Some(p.workspace_id.clone()), ..Scope::default() });
+    // Its first try, recorded before any call: the idempotency window runs from there.
+    let first = p.first_attempt_at.or(p.attempt_started_at).unwrap_or(p.created_at);
+    let last = last.or(p.attempt_started_at).unwrap_or(first);
+    let (account, prepared) = match prepare(ctx, p, None).await {
+        Ok(prepared) => prepared,
+        Err(_) => {
+            // Nothing to read the platform with (a private post's text is not kept; the post,
+            // its target or the account is gone): said once the wait is over, rather than left
+            // in flight for ever.
+            if now - first > UNCONFIRMED_GIVE_UP_MS {
+                let reason = "the platform never confirmed whether it was published, and Herald cannot check it: \
+                     look at the account before publishing it again";
+                let outcome = Outcome::Failed { reason: reason.into(), status: None };
+                record(ctx, p, Attempt { outcome, credentials: None }, now, "reconcile").await?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+    };
+    let creds = if account.view.auth_kind == "oauth" {
+        super::oauth::fresh(ctx, &account).await.ok()
+    } else {
+        account.open(ctx).ok()
+    };
+    let Some(creds) = creds else { return Ok(false) };
+    let draft = prepared.as_draft(p);
+    let service = account.view.service_url.as_str();
+    let token = creds.access_token.clone().unwrap_or_default();
+    let owner = account.view.external_id.as_str();
+    // Absent this long after the last try: never written (ten retry periods).
+    let grace = ctx.config.publish_retry_base_ms * 10;
+    let outcome = match account.platform() {
+        Platform::Bluesky => bluesky::reconcile(ctx, service, owner, &p.id, p.created_at).await,
+        Platform::Mastodon => mastodon::reconcile(ctx, service, &creds, &draft, first).await,
+        Platform::X => super::x::reconcile(ctx, service, &token, owner, &draft, first, last, grace).await,
+        Platform::LinkedIn => super::linkedin::reconcile(ctx, service, &token, owner, &draft, last, grace).await,
+        // Still processing: nothing new to record.
+        Platform::TikTok => match &p.remote_id {
+            Some(id) => match super::tiktok::status(ctx, service, &token, id).await {
+                Some(Outcome::Pending { .. }) => None,
+                other => other,
+            },
+            None => None,
+        },
+        pl @ (Platform::Facebook | Platform::Instagram | Platform::Threads) => {
+            super::meta::reconcile(ctx, pl, service, &token, owner, &draft, last, grace).await
+        }
+    };
+    let give_up = match account.platform() {
+        Platform::Mastodon => mastodon::IDEMPOTENCY_WINDOW_MS,
+        _ => UNCONFIRMED_GIVE_UP_MS,
+    };
+    let outcome = match outcome {
+        Some(o) => o,
+        None if now - first > give_up => Outcome::Failed {
+            reason:
+                "the platform never confirmed whether it was published: check the account before publishing it again"
+                    .into(),
+            status: None,
+        },
+        None => return Ok(false),
+    };
+    // Known not written: the next tick sends it again (as a retry, counted).
+    let outcome = match outcome {
+        Outcome::Retry { reason, status, .. } => Outcome::Retry { reason, status, after_ms: Some(0) },
+        other => other,
+    };
+    record(ctx, p, Attempt { outcome, credentials: None }, now, "reconcile").await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -89,7 +89,17 @@ pub struct PublicationView {
     /// (retries exhausted: the dead-letter list) or cancelled.
     pub status: String,
     pub attempts: i64,
+    /// When a retrying publication is tried again.
     pub next_attempt_at: Option<String>,
+    /// When its latest attempt started (recorded before any call to the platform).
+    pub last_attempt_at: Option<String>,
+    /// While it is queued or publishing: when the engine takes it over if nothing is heard by
+    /// then (a queued claim whose queue stopped is claimed again; an attempt whose publisher
+    /// stopped is settled by reading the platform).
+    pub recover_at: Option<String>,
+    /// True while the engine is recovering it: its queue or publisher stopped answering (past
+    /// `recoverAt`), or its outcome is unconfirmed and is being read back from the platform.
+    pub recovering: bool,
     /// Why it is retrying, unconfirmed, failed, dead or cancelled.
     pub reason: Option<String>,
     pub remote_id: Option<String>,

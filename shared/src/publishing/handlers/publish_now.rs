@@ -143,7 +143,7 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
         }
     }
     let created: Vec<&str> = sends.iter().map(|(m, _)| m.publication_id.as_str()).collect();
-    let list = list_of(ctx.db, &ws, &post.id, true).await?;
+    let list = list_of(ctx.db, &ws, &post.id, true, &crate::publishing::store::Leases::of(ctx)).await?;
     Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id.as_str())).collect::<Vec<_>>()))
 }
 

@@ -195,7 +195,7 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     }
     let after = PostView { status, ..post.clone() };
     save_edit(ctx, call, &post, after, None, None, "post.schedule", statements).await?;
-    let list = publications::list_of(ctx.db, &ws, &post.id, false).await?;
+    let list = publications::list_of(ctx.db, &ws, &post.id, false, &publications::Leases::of(ctx)).await?;
     Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id)).collect::<Vec<_>>()))
 }
 
@@ -222,7 +222,7 @@ pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     save_edit(ctx, call, &post, after, None, None, "post.unschedule", statements)
         .await
         .map_err(|_| AppError::Conflict("publishing started meanwhile; it cannot be cancelled now".into()))?;
-    Ok(json::ok(200, publications::list_of(ctx.db, &ws, &post.id, false).await?))
+    Ok(json::ok(200, publications::list_of(ctx.db, &ws, &post.id, false, &publications::Leases::of(ctx)).await?))
 }
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = RescheduleInput,
@@ -263,7 +263,7 @@ pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     if moved == 0 {
         return Err(AppError::Conflict("publishing started meanwhile: nothing waits to be published".into()));
     }
-    Ok(json::ok(200, publications::list_of(ctx.db, &ws, &post.id, false).await?))
+    Ok(json::ok(200, publications::list_of(ctx.db, &ws, &post.id, false, &publications::Leases::of(ctx)).await?))
 }
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path), PageQuery),
@@ -280,7 +280,15 @@ pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         call.params.get("postId")?,
     )
     .await?;
-    let mut items = publications::page_of_post(ctx.db, &member.workspace_id, &post.id, &after, limit).await?;
+    let mut items = publications::page_of_post(
+        ctx.db,
+        &member.workspace_id,
+        &post.id,
+        &after,
+        limit,
+        &publications::Leases::of(ctx),
+    )
+    .await?;
     let next_cursor = paging::next_cursor(&mut items, limit, |p| &p.id);
     publications::attach_attempts(ctx.db, &member.workspace_id, &mut items).await?;
     Ok(json::ok(200, Page { items, next_cursor }))
@@ -328,7 +336,8 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         return Err(AppError::Validation(errors));
     };
     let filter = publications::Filter { limit_to: &limit_to, status: &status, from, to };
-    let mut items = publications::page(ctx.db, ws, &filter, &paging.after, paging.limit).await?;
+    let mut items =
+        publications::page(ctx.db, ws, &filter, &paging.after, paging.limit, &publications::Leases::of(ctx)).await?;
     let next_cursor = paging::next_cursor(&mut items, paging.limit, |p| &p.id);
     Ok(json::ok(200, Page { items, next_cursor }))
 }

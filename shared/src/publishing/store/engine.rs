@@ -18,9 +18,14 @@ pub struct Publication {
     pub created_at: i64,
     /// What the platform named it while processing (TikTok's publish_id).
     pub remote_id: Option<String>,
+    /// When its first attempt started (recorded as it was taken, before any call).
+    pub first_attempt_at: Option<i64>,
+    /// When its latest attempt started.
+    pub attempt_started_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id";
+const COLUMNS: &str =
+    "id, workspace_id, post_id, target_id, account_id, attempts, created_at, remote_id, first_attempt_at, attempt_started_at";
 
 fn decode(r: &Row) -> Result<Publication, AppError> {
     Ok(Publication {
@@ -32,23 +37,41 @@ fn decode(r: &Row) -> Result<Publication, AppError> {
         attempts: r.int("attempts")?,
         created_at: r.int("created_at")?,
         remote_id: r.opt_text("remote_id")?,
+        first_attempt_at: r.opt_int("first_attempt_at")?,
+        attempt_started_at: r.opt_int("attempt_started_at")?,
     })
 }
 
 /// What a tick may claim at `?2` (now): scheduled and due, retrying and due, or queued by a
-/// claim older than `?3` whose message was lost.
+/// claim older than `?3` that has made no progress since `?3`: none of its publications was
+/// taken or settled since, so its messages were lost (a crash between claim and send, or a
+/// local queue that died with its process). A claim whose queue is still draining is left be.
 const DUE: &str = "((status = 'scheduled' AND due_at <= ?2) OR (status = 'retrying' AND next_attempt_at <= ?2) \
-     OR (status = 'queued' AND claimed_at < ?3))";
+     OR (status = 'queued' AND claimed_at < ?3 AND NOT EXISTS (SELECT 1 FROM publications m \
+     WHERE m.claim_id = publications.claim_id AND m.updated_at >= ?3 AND m.status <> 'queued')))";
 
-/// Publishers that went silent (publishing since before `stale_before`) become unconfirmed.
+/// Publishers that went silent (an attempt started before `stale_before` and still publishing)
+/// become unconfirmed, their attempt logged as such: the two in one batch.
 pub async fn mark_stalled(db: &dyn Sql, now: i64, stale_before: i64) -> Result<u64, AppError> {
-    Ok(db
-        .execute(
+    let stalled = "status = 'publishing' AND COALESCE(attempt_started_at, updated_at) < ?2";
+    let log = Statement::new(
+        format!(
+            "INSERT INTO publication_attempts (id, workspace_id, publication_id, number, started_at, finished_at, outcome, detail) \
+             SELECT 'stalled_' || id || '_' || CAST(attempts AS TEXT), workspace_id, id, attempts, \
+             COALESCE(attempt_started_at, updated_at), CAST(?1 AS BIGINT), 'unconfirmed', \
+             'the publisher stopped without an answer' FROM publications WHERE {stalled} ON CONFLICT (id) DO NOTHING"
+        ),
+        params![now, stale_before],
+    );
+    let mark = Statement::new(
+        format!(
             "UPDATE publications SET status = 'unconfirmed', reason = 'the publisher stopped without an answer', \
-             updated_at = ?1 WHERE status = 'publishing' AND updated_at < ?2",
-            &params![now, stale_before],
-        )
-        .await?)
+             updated_at = ?1 WHERE {stalled}"
+        ),
+        params![now, stale_before],
+    );
+    let counts = db.batch(&[log, mark]).await?;
+    Ok(counts.last().copied().unwrap_or(0))
 }
 
 /// Claims at most `limit` due publications, earliest first, under `claim_id`: queued, so no
@@ -69,12 +92,14 @@ pub async fn claimed(db: &dyn Sql, claim_id: &str) -> Result<Vec<(String, String
     rows.iter().map(|r| Ok((r.text("id")?, r.text("workspace_id")?))).collect()
 }
 
-/// Takes a queued publication under its claim to publish it (one attempt more); 0 when the
-/// claim is no longer this one's (a duplicate or stale message).
+/// Takes a queued publication under its claim to publish it (one attempt more), recording when
+/// the attempt starts (and, the first time, when the first did) before any platform call; 0 when
+/// the claim is no longer this one's (a duplicate or stale message).
 pub async fn take(db: &dyn Sql, workspace_id: &str, id: &str, claim_id: &str, now: i64) -> Result<u64, AppError> {
     Ok(db
         .execute(
-            "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4 \
+            "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4, \
+             attempt_started_at = ?4, first_attempt_at = COALESCE(first_attempt_at, ?4) \
              WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 AND status = 'queued'",
             &params![workspace_id, id, claim_id, now],
         )
@@ -99,10 +124,23 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Publicat
     decode(&row)
 }
 
-/// At most `limit` unconfirmed publications, in every workspace, longest unsettled first.
-pub async fn unconfirmed(db: &dyn Sql, limit: i64) -> Result<Vec<Publication>, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM publications WHERE status = 'unconfirmed' ORDER BY updated_at LIMIT ?1");
-    db.query(&sql, &params![limit]).await?.iter().map(decode).collect()
+/// Unconfirmed publications to settle now, in every workspace, oldest first try first (the
+/// nearest to the end of its platform's idempotency window): at most `limit`, and at most
+/// `per_account` (an SQL expression over `platform`) of any one account, so reading a platform
+/// back stays within its rate limits. Each comes with when its last try ended, if one did.
+pub async fn unconfirmed(
+    db: &dyn Sql,
+    limit: i64,
+    per_account: &str,
+) -> Result<Vec<(Publication, Option<i64>)>, AppError> {
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT MAX(a.finished_at) FROM publication_attempts a WHERE a.workspace_id = u.workspace_id \
+         AND a.publication_id = u.id) AS last_finished FROM (SELECT {COLUMNS}, platform, updated_at, \
+         ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY COALESCE(first_attempt_at, updated_at), id) AS turn \
+         FROM publications WHERE status = 'unconfirmed') u WHERE u.turn <= {per_account} \
+         ORDER BY COALESCE(u.first_attempt_at, u.updated_at), u.id LIMIT ?1"
+    );
+    db.query(&sql, &params![limit]).await?.iter().map(|r| Ok((decode(r)?, r.opt_int("last_finished")?))).collect()
 }
 
 /// A ready, live file to send: (object key, content type, filename, alt text).
@@ -222,17 +260,4 @@ pub fn post_follows(workspace_id: &str, post_id: &str, now: i64) -> Statement {
          WHERE workspace_id = ?1 AND post_id = ?2 AND status IN ('scheduled', 'queued', 'publishing', 'retrying', 'unconfirmed'))",
         params![workspace_id, post_id, now],
     )
-}
-
-/// When the publication was first tried and when its last try ended, if it was tried.
-pub async fn attempt_span(db: &dyn Sql, p: &Publication) -> Result<(Option<i64>, Option<i64>), AppError> {
-    let row = db
-        .query_one(
-            "SELECT MIN(started_at) AS first, MAX(finished_at) AS last FROM publication_attempts \
-             WHERE workspace_id = ?1 AND publication_id = ?2",
-            &params![p.workspace_id.as_str(), p.id.as_str()],
-        )
-        .await?;
-    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten());
-    Ok((get("first"), get("last")))
 }

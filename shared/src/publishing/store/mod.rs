@@ -57,9 +57,35 @@ pub fn insert_claimed(p: Claimed<'_>) -> Statement {
 
 const COLUMNS: &str =
     "id, post_id, target_id, account_id, platform, due_at, timezone, status, attempts, next_attempt_at, \
-     reason, remote_id, remote_url, published_at";
+     reason, remote_id, remote_url, published_at, claimed_at, attempt_started_at";
 
-pub fn decode(r: &Row) -> Result<PublicationView, AppError> {
+/// When the engine takes over publications in flight that nobody answers for, at `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct Leases {
+    pub now: i64,
+    pub queued_ms: i64,
+    pub publishing_ms: i64,
+}
+
+impl Leases {
+    pub fn of(ctx: &crate::api::Context<'_>) -> Leases {
+        Leases {
+            now: ctx.clock.now_ms(),
+            queued_ms: crate::publishing::engine::queued_lease_ms(ctx.config),
+            publishing_ms: crate::publishing::engine::publishing_lease_ms(ctx.config),
+        }
+    }
+}
+
+pub fn decode(r: &Row, leases: &Leases) -> Result<PublicationView, AppError> {
+    let status = r.text("status")?;
+    let started = r.opt_int("attempt_started_at")?;
+    let recover_at = match status.as_str() {
+        "queued" => r.opt_int("claimed_at")?.map(|t| t + leases.queued_ms),
+        "publishing" => started.map(|t| t + leases.publishing_ms),
+        _ => None,
+    };
+    let recovering = status == "unconfirmed" || recover_at.is_some_and(|t| t < leases.now);
     Ok(PublicationView {
         id: r.text("id")?,
         post_id: r.text("post_id")?,
@@ -68,9 +94,12 @@ pub fn decode(r: &Row) -> Result<PublicationView, AppError> {
         platform: r.text("platform")?,
         due_at: rfc3339(r.int("due_at")?),
         timezone: r.text("timezone")?,
-        status: r.text("status")?,
+        status,
         attempts: r.int("attempts")?,
         next_attempt_at: r.opt_int("next_attempt_at")?.map(rfc3339),
+        last_attempt_at: started.map(rfc3339),
+        recover_at: recover_at.map(rfc3339),
+        recovering,
         reason: r.opt_text("reason")?,
         remote_id: r.opt_text("remote_id")?,
         remote_url: r.opt_text("remote_url")?,
@@ -129,9 +158,15 @@ pub async fn list_of(
     ws: &str,
     post_id: &str,
     with_attempts: bool,
+    leases: &Leases,
 ) -> Result<Vec<PublicationView>, AppError> {
     let sql = format!("SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 ORDER BY id");
-    let mut out = db.query(&sql, &params![ws, post_id]).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let mut out = db
+        .query(&sql, &params![ws, post_id])
+        .await?
+        .iter()
+        .map(|r| decode(r, leases))
+        .collect::<Result<Vec<_>, _>>()?;
     if with_attempts {
         attach_attempts(db, ws, &mut out).await?;
     }
@@ -214,12 +249,13 @@ pub async fn page_of_post(
     post_id: &str,
     after: &str,
     limit: i64,
+    leases: &Leases,
 ) -> Result<Vec<PublicationView>, AppError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id > ?3) \
          ORDER BY id LIMIT ?4"
     );
-    db.query(&sql, &params![workspace_id, post_id, after, limit + 1]).await?.iter().map(decode).collect()
+    db.query(&sql, &params![workspace_id, post_id, after, limit + 1]).await?.iter().map(|r| decode(r, leases)).collect()
 }
 
 /// What a list of the workspace's publications selects (empty: everything).
@@ -238,6 +274,7 @@ pub async fn page(
     f: &Filter<'_>,
     after: &str,
     limit: i64,
+    leases: &Leases,
 ) -> Result<Vec<PublicationView>, AppError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
@@ -246,7 +283,7 @@ pub async fn page(
         post_store::VISIBLE
     );
     let values = params![workspace_id, f.limit_to, f.status, f.from, f.to, after, limit + 1];
-    db.query(&sql, &values).await?.iter().map(decode).collect()
+    db.query(&sql, &values).await?.iter().map(|r| decode(r, leases)).collect()
 }
 
 /// Purges the OAuth states that expired before `before`.
