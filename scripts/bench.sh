@@ -22,7 +22,10 @@
 #   - the CPU time of one password hash in wasm, per profile, in V8 (workerd's engine);
 #   - scheduled publishing on the publisher Worker: BENCH_TARGETS (10,000) publications due in the same
 #     minute across BENCH_ACCOUNTS (100) accounts of a local Mastodon-contract server, one cron
-#     fire, the local queue delivering: time to drain, publishes/s, duplicates and losses.
+#     fire, the local queue delivering: time to drain, publishes/s, duplicates and losses;
+#   - crash recovery (scripts/crash.sh): BENCH_CRASH_TARGETS (1,000) publications on 20 accounts,
+#     both Workers killed with SIGKILL as the claim answers, while the queue delivers, and during
+#     platform calls, restarted on the same state: time to recover, duplicates, losses, stuck.
 # BENCH_SECONDS and BENCH_CLIENTS tune the load (default 10 s, 8 clients).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -134,6 +137,10 @@ worker() {
 
 CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null 2>&1
 worker d1 herald-publisher --persist-to "$state/d1"
+log "crash recovery on the Workers over local D1: killed as the claim answers, while the queue delivers, during platform calls"
+for scenario in claimed delivering calls; do
+  bash scripts/crash.sh "$state/crash-$scenario" "$scenario" "${BENCH_CRASH_TARGETS:-1000}" 20 || log "crash ($scenario) failed"
+done
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_bench_worker_$$" 2>/dev/null)
 # Under --env postgres wrangler names each Worker after its environment.

@@ -8,7 +8,7 @@
 #      the second-wall test, and migrations run twice at once and adopting the old ledgers;
 #   4. the suite against the real Workers under `wrangler dev` over a fresh local D1 (the HTTP API
 #      Worker and the publisher Worker, whose cron the suite fires, in one session), and this
-#      README's walkthrough as written;
+#      README's walkthrough as written; then both killed mid-drain and restarted (scripts/crash.sh);
 #   5. the suite against the real Workers over PostgreSQL through Hyperdrive's local connection
 #      (their postgres builds: the default D1 builds carry no Postgres driver).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -166,6 +166,9 @@ log "   the property-based run over the OpenAPI document (schemathesis), against
 CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$state/fuzz-d1" >"$state/fuzz-migrate.log" 2>&1 \
   || { cat "$state/fuzz-migrate.log"; exit 1; }
 fuzz_worker d1 --persist-to "$state/fuzz-d1"
+
+log "   crash recovery: both Workers killed (SIGKILL) mid-drain with platform calls in flight, restarted on the same state"
+bash scripts/crash.sh "$state/crash" calls 400 20
 
 log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE

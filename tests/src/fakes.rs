@@ -60,6 +60,8 @@ struct State {
     most_in_flight: usize,
     /// Each publish call waits (up to 2 s) until this many are in flight together.
     rendezvous: usize,
+    /// New statuses are answered this long after they are made.
+    answer_after_ms: u64,
 }
 
 /// A fake Mastodon instance on 127.0.0.1.
@@ -111,6 +113,17 @@ impl FakeMastodon {
     /// keeps one for an hour), so a call repeated now would post again.
     pub fn forget_keys(&self) {
         self.state.lock().unwrap().keys.clear();
+    }
+
+    /// Every new status is made at once and answered `ms` later (0: at once), so that calls
+    /// are in flight for a while: a publisher killed meanwhile never hears of what it made.
+    pub fn answer_after(&self, ms: u64) {
+        self.state.lock().unwrap().answer_after_ms = ms;
+    }
+
+    /// Calls to `/api/v1/statuses` in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.state.lock().unwrap().in_flight
     }
 
     /// Each publish call waits up to 2 s for `n` of them to be in flight at once, so that
@@ -328,6 +341,7 @@ async fn publish_status(
         }
         _ => {}
     }
+    let replay = known.is_some();
     let id = match known {
         Some(id) => id,
         None => {
@@ -351,6 +365,10 @@ async fn publish_status(
             id
         }
     };
+    let delay = state.lock().unwrap().answer_after_ms;
+    if delay > 0 && !replay {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     match fault {
         Some(Fault::ErrorAfter) => respond(stream, 500, &[], &json!({"error": "Internal Server Error"})).await,
         Some(Fault::HangAfter(secs)) => tokio::time::sleep(Duration::from_secs(secs)).await,

@@ -5,6 +5,7 @@
 //!   over Postgres through Hyperdrive).
 //! Tests speak HTTP-shaped requests only and never touch storage directly.
 
+pub mod drain;
 pub mod fake_http;
 pub mod fakes;
 mod slow;

@@ -222,69 +222,20 @@ async fn posts(store: &str, base: Option<&str>) {
 }
 
 async fn publish(base: &str, targets: usize, accounts: usize) {
-    use futures_util::future::join_all;
+    use herald_tests::drain::schedule_due_together;
     use herald_tests::fakes::FakeMastodon;
-    use serde_json::json;
     std::env::set_var("HERALD_BASE_URL", base);
     let api = Api::new();
     let fake = FakeMastodon::start_many("bench-token-");
-    let user = signup(&api, "bench-publish").await;
-    let ws = create_workspace(&api, &user, "Bench publish").await;
-    let w = |rest: &str| format!("/api/v1/workspaces/{ws}{rest}");
     let setup = Instant::now();
-    let mut ids = Vec::new();
-    for n in 0..accounts {
-        let r = api
-            .post(&w("/social-accounts"))
-            .bearer(&user.access)
-            .json(json!({"platform": "mastodon", "instanceUrl": fake.base, "accessToken": format!("bench-token-{n}")}))
-            .send()
-            .await;
-        assert_eq!(r.status, 201, "connect: {}", String::from_utf8_lossy(&r.body));
-        ids.push(r.data()["id"].as_str().unwrap().to_string());
-    }
-    // Each post goes to `per_post` accounts: one publication per (target, account).
-    let per_post = accounts.min(20);
-    let post_count = targets.div_ceil(per_post);
-    let mut posts = Vec::new();
-    for chunk in 0..post_count.div_ceil(500) {
-        let mut csv = String::from("title,body,platforms\n");
-        for i in chunk * 500..((chunk + 1) * 500).min(post_count) {
-            csv.push_str(&format!("Bench {i},Benchmark post number {i},mastodon\n"));
-        }
-        let r = api.post(&w("/posts/import")).bearer(&user.access).typed("text/csv", csv).send().await;
-        assert_eq!(r.status, 200, "import: {}", String::from_utf8_lossy(&r.body));
-        for row in r.data()["rows"].as_array().unwrap() {
-            posts.push(row["postId"].as_str().expect("imported").to_string());
-        }
-    }
-    let due = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(45 + (post_count as i64) / 20);
-    let at = due.to_string();
-    let mut scheduled = 0;
-    for batch in posts.chunks(8).enumerate().collect::<Vec<_>>() {
-        let (b, chunk) = batch;
-        let calls = chunk.iter().enumerate().map(|(k, post)| {
-            let i = b * 8 + k;
-            let chosen: Vec<&String> = (0..per_post).map(|j| &ids[(i * per_post + j) % accounts]).collect();
-            let body = json!({"accountIds": chosen, "at": at});
-            let path = w(&format!("/posts/{post}/schedule"));
-            let api = &api;
-            let user = &user;
-            async move { api.post(&path).bearer(&user.access).json(body).send().await }
-        });
-        for r in join_all(calls).await {
-            assert_eq!(r.status, 201, "schedule: {}", String::from_utf8_lossy(&r.body));
-            scheduled += r.data().as_array().map_or(0, Vec::len);
-        }
-    }
-    let setup = setup.elapsed();
-    let wait = (due.as_millisecond() - jiff::Timestamp::now().as_millisecond()).max(0) as u64;
+    let due = schedule_due_together(&api, &fake, "bench-token-", targets, accounts, Duration::from_secs(45)).await;
+    let scheduled = due.count;
     eprintln!(
-        "==> {scheduled} publications on {accounts} accounts due at {at} (set up in {:.1} s); waiting {} s",
-        setup.as_secs_f64(),
-        wait / 1000
+        "==> {scheduled} publications on {accounts} accounts due at {} (set up in {:.1} s)",
+        due.due,
+        setup.elapsed().as_secs_f64()
     );
-    tokio::time::sleep(Duration::from_millis(wait + 200)).await;
+    due.wait_until_due().await;
     let started = Instant::now();
     let mut fired = 0;
     let mut drained = None;
@@ -303,24 +254,13 @@ async fn publish(base: &str, targets: usize, accounts: usize) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // A minute's grace: late duplicates would show now.
+    // A grace: late duplicates would show now.
     tokio::time::sleep(Duration::from_secs(3)).await;
     if let Err(e) = fire_worker_cron(&reqwest::Client::new(), base).await {
         panic!("{e}");
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut published = 0;
-    for chunk in posts.chunks(8) {
-        let calls = chunk.iter().map(|post| {
-            let path = w(&format!("/posts/{post}/publications"));
-            let api = &api;
-            let user = &user;
-            async move { api.get(&path).bearer(&user.access).send().await }
-        });
-        for r in join_all(calls).await {
-            published += r.data()["items"].as_array().unwrap().iter().filter(|p| p["status"] == "published").count();
-        }
-    }
+    let published = due.count_in(&api, "published").await;
     let losses = scheduled - published.min(scheduled);
     match drained {
         Some(t) => println!(
