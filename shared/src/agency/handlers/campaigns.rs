@@ -3,7 +3,7 @@
 use crate::activity::{self, Change};
 use crate::agency::model::campaigns::*;
 use crate::agency::store::campaigns::CampaignFilter;
-use crate::agency::{campaigns, client_limit, store};
+use crate::agency::{campaigns, store};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -74,12 +74,15 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     responses((status = 200, description = "The campaign", body = Envelope<CampaignView>),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    Ok(json::ok(
-        200,
-        campaigns::visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("campaignId")?)
-            .await?,
-    ))
+    // The membership check and the campaign: one round trip.
+    let read = store::campaigns::one_read(
+        call.params.get("workspaceId")?,
+        &call.caller()?.user_id,
+        call.params.get("campaignId")?,
+    );
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    let found = store::campaigns::decode_all(answers.first().map_or(&[][..], Vec::as_slice))?;
+    Ok(json::ok(200, found.into_iter().next().ok_or_else(|| AppError::not_found("campaign"))?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", tag = "campaigns", security(("bearer" = [])),

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::activity::{self, Change};
 use crate::agency::model::clients::*;
-use crate::agency::{client_limit, clients, store};
+use crate::agency::{clients, store};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -76,11 +76,14 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 404, description = "NOT_FOUND, also for a client a Client member is not attached to", body = ErrorEnvelope),
     ))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let view =
-        clients::visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("clientId")?)
-            .await?;
-    Ok(json::ok(200, view))
+    // The membership check and the client: one round trip.
+    let read = store::clients::one_read(
+        call.params.get("workspaceId")?,
+        &call.caller()?.user_id,
+        call.params.get("clientId")?,
+    );
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    Ok(json::ok(200, store::clients::one_of(answers.first().map_or(&[][..], Vec::as_slice))?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/clients/{clientId}", tag = "clients", security(("bearer" = [])),

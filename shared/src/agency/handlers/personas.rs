@@ -2,7 +2,7 @@
 
 use crate::activity::{self, Change};
 use crate::agency::model::personas::*;
-use crate::agency::{client_limit, clients, store};
+use crate::agency::{clients, store};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -15,11 +15,12 @@ use crate::validate::{self, rfc3339, Fields};
               (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
     let paging = paging::by_key(call.req)?;
     let client = call.req.query_param("clientId").unwrap_or_default();
-    let limit_to = client_limit(call, member)?;
-    Ok(json::ok(200, store::personas::page(ctx.db, &member.workspace_id, &limit_to, &client, &paging).await?))
+    // The membership check and the page: one round trip.
+    let read = store::personas::page_read(call.params.get("workspaceId")?, &call.caller()?.user_id, &client, &paging);
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    Ok(json::ok(200, store::personas::page_of(answers.first().map_or(&[][..], Vec::as_slice), &paging)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/personas", tag = "personas", security(("bearer" = [])),
@@ -66,12 +67,14 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     responses((status = 200, description = "The persona", body = Envelope<PersonaView>),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let limit_to = client_limit(call, member)?;
-    Ok(json::ok(
-        200,
-        store::personas::visible(ctx.db, &member.workspace_id, &limit_to, call.params.get("personaId")?).await?,
-    ))
+    // The membership check and the persona: one round trip.
+    let read = store::personas::one_read(
+        call.params.get("workspaceId")?,
+        &call.caller()?.user_id,
+        call.params.get("personaId")?,
+    );
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    Ok(json::ok(200, store::personas::one_of(answers.first().map_or(&[][..], Vec::as_slice))?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/personas/{personaId}", tag = "personas", security(("bearer" = [])),

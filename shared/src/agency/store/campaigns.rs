@@ -49,6 +49,15 @@ pub async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str)
     )
 }
 
+/// The read of campaign `id` as the caller `viewer` may see it, to send with the membership
+/// check in one round trip; [`decode_all`] reads its answer.
+pub fn one_read(workspace_id: &str, viewer: &str, id: &str) -> Statement {
+    Statement::new(
+        format!("SELECT {COLUMNS} FROM campaigns WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3"),
+        params![workspace_id, viewer, id],
+    )
+}
+
 /// The reads that find which of `ids` are campaigns of the workspace the caller (limited to
 /// `limit_to`'s clients when not empty) may see, to send with others in one round trip
 /// (`Sql::reads`); [`decode_all`] reads their answers.

@@ -37,6 +37,20 @@ pub async fn visible(
     decode(&row.ok_or_else(|| AppError::not_found("client"))?)
 }
 
+/// The read of client `id` as `viewer` may see it, to send with the membership check in one
+/// round trip; [`one_of`] reads its answer.
+pub fn one_read(workspace_id: &str, viewer: &str, client_id: &str) -> Statement {
+    Statement::new(
+        format!("SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3"),
+        params![workspace_id, viewer, client_id],
+    )
+}
+
+/// The client [`one_read`] found, or 404.
+pub fn one_of(rows: &[Row]) -> Result<ClientView, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("client"))?)
+}
+
 /// For references from other resources: the client exists in the workspace and is active.
 pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<(), String> {
     let row = db

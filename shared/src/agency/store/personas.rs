@@ -30,25 +30,44 @@ pub async fn visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str)
     decode(&row.ok_or_else(|| AppError::not_found("persona"))?)
 }
 
-/// Personas by name the caller may see, of one client when `client` is not empty, one page
-/// after `paging`'s (name, id).
-pub async fn page(
-    db: &dyn Sql,
-    workspace_id: &str,
-    limit_to: &str,
-    client: &str,
-    paging: &ByKey,
-) -> Result<Page<PersonaView>, AppError> {
+/// What `?2`, the caller, sees of the personas of `?1`, before their role is known.
+const VISIBLE_TO_CALLER: &str = crate::client_visible_to!("client_id", "?1", "?2");
+
+/// The read of persona `id` as `viewer` may see it, to send with the membership check in one
+/// round trip; [`one_of`] reads its answer.
+pub fn one_read(workspace_id: &str, viewer: &str, id: &str) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT id, name, client_id, profile, created_at, updated_at FROM personas \
+             WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3"
+        ),
+        params![workspace_id, viewer, id],
+    )
+}
+
+/// The persona [`one_read`] found, or 404.
+pub fn one_of(rows: &[Row]) -> Result<PersonaView, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("persona"))?)
+}
+
+/// The read of one page of personas by name that `viewer` may see, of one client when `client`
+/// is not empty, after `paging`'s (name, id); [`page_of`] reads its answer.
+pub fn page_read(workspace_id: &str, viewer: &str, client: &str, paging: &ByKey) -> Statement {
     let (name, after) = paging.after.clone().unwrap_or_default();
-    let sql = format!(
-        "SELECT id, name, client_id, profile, created_at, updated_at FROM personas \
-         WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = '' OR client_id = ?3) \
-         AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) ORDER BY name, id LIMIT ?6"
-    );
-    let values = params![workspace_id, limit_to, client, after, name, paging.limit + 1];
-    let rows = db.query(&sql, &values).await?;
+    Statement::new(
+        format!(
+            "SELECT id, name, client_id, profile, created_at, updated_at FROM personas \
+             WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND (?3 = '' OR client_id = ?3) \
+             AND (?4 = '' OR name > ?5 OR (name = ?5 AND id > ?4)) ORDER BY name, id LIMIT ?6"
+        ),
+        params![workspace_id, viewer, client, after, name, paging.limit + 1],
+    )
+}
+
+/// The page [`page_read`] found.
+pub fn page_of(rows: &[Row], paging: &ByKey) -> Result<Page<PersonaView>, AppError> {
     let (items, next_cursor) =
-        paging::page(&rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
+        paging::page(rows, paging.limit, decode, |r| Ok(paging::keyed(&r.text("name")?, &r.text("id")?)))?;
     Ok(Page { items, next_cursor })
 }
 
