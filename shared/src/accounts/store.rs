@@ -153,12 +153,20 @@ pub async fn store(
     Ok((if existing.is_some() { 200 } else { 201 }, account.view))
 }
 
-/// The workspace's accounts that are not disconnected, oldest first.
-pub async fn connected(db: &dyn Sql, workspace_id: &str) -> Result<Vec<AccountView>, AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND status <> 'disconnected' ORDER BY id LIMIT 500"
-    );
-    db.query(&sql, &params![workspace_id]).await?.iter().map(|r| decode(r).map(|a| a.view)).collect()
+/// The read of the workspace's accounts that are not disconnected, oldest first, to send with the
+/// membership check in one round trip; [`views_of`] reads its answer.
+pub fn connected_read(workspace_id: &str) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND status <> 'disconnected' ORDER BY id LIMIT 500"
+        ),
+        params![workspace_id],
+    )
+}
+
+/// The accounts [`connected_read`] (or [`among`]) found, as the API shows them.
+pub fn views_of(rows: &[Row]) -> Result<Vec<AccountView>, AppError> {
+    rows.iter().map(|r| decode(r).map(|a| a.view)).collect()
 }
 
 /// Disconnects the account: `sealed_empty` (an empty grant, sealed) replaces its credentials.

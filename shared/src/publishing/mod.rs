@@ -334,11 +334,11 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "publishing",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts", listAccounts, Workspace(AccountsRead), handlers::accounts::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts", listAccounts, Workspace(AccountsRead), handlers::accounts::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts", connectAccount, Workspace(AccountsManage), handlers::accounts::connect).trips(4),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/start", oAuthStart, Workspace(AccountsManage), handlers::oauth::start),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", oAuthCallback, Workspace(AccountsManage), handlers::oauth::callback).trips(9),
-        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), handlers::accounts::get),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), handlers::accounts::get).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", putSlots, Workspace(AccountsManage), handlers::slots::put).trips(4),
         route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), handlers::slots::next).trips(3),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", disconnectAccount, Workspace(AccountsManage), handlers::accounts::disconnect).trips(4),
@@ -347,7 +347,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(PATCH "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", reschedulePost, Workspace(PostsSchedule), handlers::schedule::reschedule).trips(7),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", cancelSchedule, Workspace(PostsSchedule), handlers::schedule::cancel).trips(7),
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", postPublications, Workspace(PostsRead), handlers::schedule::of_post).trips(4),
-        route!(GET "/api/v1/workspaces/{workspaceId}/publications", listPublications, Workspace(PostsRead), handlers::schedule::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/publications", listPublications, Workspace(PostsRead), handlers::schedule::list).folds_membership().trips(1),
     ],
     inputs: &[
         schedule::DOCUMENTED,

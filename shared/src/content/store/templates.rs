@@ -11,6 +11,8 @@ use crate::validate::rfc3339;
 const COLUMNS: &str =
     "id, kind, name, title, body, platform_texts, hashtags, client_id, tags, created_by, archived_at, created_at, updated_at";
 const VISIBLE: &str = crate::client_visible!("client_id", "?2");
+/// What `?2`, the caller, sees of the blocks of `?1`, before their role is known.
+const VISIBLE_TO_CALLER: &str = crate::client_visible_to!("client_id", "?1", "?2");
 
 fn decode(r: &Row) -> Result<BlockView, AppError> {
     let kind =
@@ -39,6 +41,20 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) ->
     let sql = format!("SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3");
     let row = db.query_one(&sql, &params![workspace_id, limit_to, id]).await?;
     decode(&row.ok_or_else(|| AppError::not_found("template"))?)
+}
+
+/// The read of block `id` as `viewer` may see it (archived too), to send with the membership
+/// check in one round trip; [`one_of`] reads its answer.
+pub fn load_read(workspace_id: &str, viewer: &str, id: &str) -> Statement {
+    Statement::new(
+        format!("SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3"),
+        params![workspace_id, viewer, id],
+    )
+}
+
+/// The block [`load_read`] found, or 404.
+pub fn one_of(rows: &[Row]) -> Result<BlockView, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("template"))?)
 }
 
 /// The statements that store a block: its row, then its rows in `content_block_tags`, which the
@@ -95,7 +111,6 @@ fn write_block(member: &Member, v: &BlockView, now: i64, insert: bool) -> Statem
 /// One page of blocks in kind, name and id order, from `offset`, with one more row when
 /// another page follows. Empty filters select everything.
 pub struct BlockFilter<'a> {
-    pub limit_to: &'a str,
     pub kind: &'a str,
     pub client_id: &'a str,
     pub include_archived: bool,
@@ -104,24 +119,23 @@ pub struct BlockFilter<'a> {
     pub offset: i64,
 }
 
-pub async fn list(db: &dyn Sql, workspace_id: &str, f: &BlockFilter<'_>) -> Result<Vec<BlockView>, AppError> {
+/// The read of one page of blocks `viewer` may see, to send with the membership check in one
+/// round trip; [`list_of`] reads its answer.
+pub fn list_read(workspace_id: &str, viewer: &str, f: &BlockFilter<'_>) -> Statement {
     let sql = format!(
-        "SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE} AND (?3 = '' OR kind = ?3) \
+        "SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND (?3 = '' OR kind = ?3) \
          AND (?4 = '' OR client_id = ?4) AND (?5 = 1 OR archived_at IS NULL) \
          AND (?6 = '' OR id IN (SELECT block_id FROM content_block_tags WHERE workspace_id = ?1 AND tag = ?6)) \
          ORDER BY kind, name, id LIMIT ?7 OFFSET ?8"
     );
-    let values = params![
-        workspace_id,
-        f.limit_to,
-        f.kind,
-        f.client_id,
-        i64::from(f.include_archived),
-        f.tag,
-        f.limit + 1,
-        f.offset
-    ];
-    db.query(&sql, &values).await?.iter().map(decode).collect()
+    let values =
+        params![workspace_id, viewer, f.kind, f.client_id, i64::from(f.include_archived), f.tag, f.limit + 1, f.offset];
+    Statement::new(sql, values)
+}
+
+/// The blocks [`list_read`] found.
+pub fn list_of(rows: &[Row]) -> Result<Vec<BlockView>, AppError> {
+    rows.iter().map(decode).collect()
 }
 
 /// Fails the batch unless the block was updated at `now` and is still active.

@@ -154,8 +154,10 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     responses((status = 200, description = "The workspace's accounts, oldest first; never their credentials", body = Envelope<Vec<AccountView>>),
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let ws = call.member()?.workspace_id.as_str();
-    Ok(json::ok(200, store::connected(ctx.db, ws).await?))
+    // The membership check and the accounts: one round trip.
+    let read = store::connected_read(call.params.get("workspaceId")?);
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    Ok(json::ok(200, store::views_of(answers.first().map_or(&[][..], Vec::as_slice))?))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", tag = "publishing", security(("bearer" = [])),
@@ -163,8 +165,11 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     responses((status = 200, description = "The account", body = Envelope<AccountView>),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let ws = call.member()?.workspace_id.as_str();
-    Ok(json::ok(200, load(ctx.db, ws, call.params.get("accountId")?).await?.view))
+    // The membership check and the account: one round trip.
+    let reads = store::among(call.params.get("workspaceId")?, &[call.params.get("accountId")?.to_string()]);
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let found = store::views_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    Ok(json::ok(200, found.into_iter().next().ok_or_else(|| AppError::not_found("social account"))?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", tag = "publishing", security(("bearer" = [])),

@@ -260,30 +260,28 @@ pub async fn page_of_post(
 
 /// What a list of the workspace's publications selects (empty: everything).
 pub struct Filter<'a> {
-    /// A Client member's clients: only the publications of their posts.
-    pub limit_to: &'a str,
     pub status: &'a str,
     pub from: i64,
     pub to: i64,
 }
 
-/// The workspace's publications before the id `after`, newest first, `limit` + 1 at most.
-pub async fn page(
-    db: &dyn Sql,
-    workspace_id: &str,
-    f: &Filter<'_>,
-    after: &str,
-    limit: i64,
-    leases: &Leases,
-) -> Result<Vec<PublicationView>, AppError> {
+/// The read of the workspace's publications before the id `after`, newest first, `limit` + 1
+/// at most, that `viewer` may see (a Client member: those of their clients' posts), to send with
+/// the membership check in one round trip; [`page_of`] reads its answer.
+pub fn page_read(workspace_id: &str, viewer: &str, f: &Filter<'_>, after: &str, limit: i64) -> Statement {
     let sql = format!(
         "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND (?3 = '' OR status = ?3) \
-         AND (?2 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) \
+         AND (NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND role = 'client') \
+         OR post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND {})) \
          AND due_at >= ?4 AND due_at < ?5 AND (?6 = '' OR id < ?6) ORDER BY id DESC LIMIT ?7",
-        post_store::VISIBLE
+        post_store::VISIBLE_TO_CALLER
     );
-    let values = params![workspace_id, f.limit_to, f.status, f.from, f.to, after, limit + 1];
-    db.query(&sql, &values).await?.iter().map(|r| decode(r, leases)).collect()
+    Statement::new(sql, params![workspace_id, viewer, f.status, f.from, f.to, after, limit + 1])
+}
+
+/// The publications [`page_read`] found.
+pub fn page_of(rows: &[Row], leases: &Leases) -> Result<Vec<PublicationView>, AppError> {
+    rows.iter().map(|r| decode(r, leases)).collect()
 }
 
 /// Purges the OAuth states that expired before `before`.
