@@ -152,7 +152,9 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "activity",
     routes: &[
         route!(GET "/api/v1/users/me/activity", listAccountActivity, User, handlers::list_account),
-        route!(GET "/api/v1/workspaces/{workspaceId}/activity", activityList, Workspace(ActivityRead), handlers::list),
+        route!(GET "/api/v1/workspaces/{workspaceId}/activity", activityList, Workspace(ActivityRead), handlers::list)
+            .folds_membership()
+            .trips(1),
     ],
     inputs: &[DOCUMENTED],
 };

@@ -57,25 +57,22 @@ pub struct Filter<'a> {
     pub until: i64,
 }
 
-/// Entries before the id `before` (empty: the newest), newest first, `limit` + 1 at most.
-pub async fn page(
-    db: &dyn Sql,
-    workspace_id: &str,
-    f: &Filter<'_>,
-    before: &str,
-    limit: i64,
-) -> Result<Vec<ActivityEntry>, AppError> {
+/// The read of the entries before the id `before` (empty: the newest), newest first, `limit` + 1
+/// at most, to send with the membership check in one round trip; [`page_of`] reads its answer.
+pub fn page_read(workspace_id: &str, f: &Filter<'_>, before: &str, limit: i64) -> Statement {
     // Empty text means "no filter": one statement, typed parameters, on every dialect.
-    let rows = db
-        .query(
-            "SELECT id, actor_id, action, entity_type, entity_id, ip, user_agent, before_state, after_state, created_at \
-             FROM activity_log WHERE workspace_id = ?1 \
-             AND (?2 = '' OR actor_id = ?2) AND (?3 = '' OR entity_type = ?3) AND (?4 = '' OR entity_id = ?4) \
-             AND (?5 = '' OR action = ?5) AND created_at >= ?6 AND created_at < ?7 AND (?8 = '' OR id < ?8) \
-             ORDER BY id DESC LIMIT ?9",
-            &params![workspace_id, f.actor_id, f.entity_type, f.entity_id, f.action, f.since, f.until, before, limit + 1],
-        )
-        .await?;
+    Statement::new(
+        "SELECT id, actor_id, action, entity_type, entity_id, ip, user_agent, before_state, after_state, created_at \
+         FROM activity_log WHERE workspace_id = ?1 \
+         AND (?2 = '' OR actor_id = ?2) AND (?3 = '' OR entity_type = ?3) AND (?4 = '' OR entity_id = ?4) \
+         AND (?5 = '' OR action = ?5) AND created_at >= ?6 AND created_at < ?7 AND (?8 = '' OR id < ?8) \
+         ORDER BY id DESC LIMIT ?9",
+        params![workspace_id, f.actor_id, f.entity_type, f.entity_id, f.action, f.since, f.until, before, limit + 1],
+    )
+}
+
+/// The entries [`page_read`] found.
+pub fn page_of(rows: &[Row]) -> Result<Vec<ActivityEntry>, AppError> {
     rows.iter().map(decode).collect()
 }
 

@@ -251,7 +251,7 @@ pub async fn remove_member(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     ))]
 pub async fn list_invites(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let paging = paging::by_id(call.req)?;
-    Ok(json::ok(200, invites::pending(ctx, &call.member()?.workspace_id, &paging).await?))
+    Ok(json::ok(200, invites::pending(ctx, call, &paging).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/invites", tag = "members", security(("bearer" = [])),

@@ -19,9 +19,12 @@ use crate::validate::rfc3339;
 
 pub use super::store::invites::revoke_sent;
 
-/// The invitations still waiting to be accepted, oldest first, one page after the id `after`.
-pub async fn pending(ctx: &Context<'_>, workspace_id: &str, paging: &ById) -> Result<Page<InviteView>, AppError> {
-    store::invites::pending(ctx.db, workspace_id, ctx.clock.now_ms(), paging).await
+/// The invitations still waiting to be accepted, oldest first, one page after the id `after`: the
+/// membership check and the page in one round trip.
+pub async fn pending(ctx: &Context<'_>, call: &Call<'_>, paging: &ById) -> Result<Page<InviteView>, AppError> {
+    let read = store::invites::pending_read(call.params.get("workspaceId")?, ctx.clock.now_ms(), paging);
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    store::invites::pending_of(answers.first().map_or(&[][..], Vec::as_slice), paging)
 }
 
 pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role) -> Result<InviteView, AppError> {

@@ -22,7 +22,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/members", listMembers, Workspace(MembersRead), handlers::list_members).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/members/{userId}", updateMember, Workspace(MembersManage), handlers::update_member).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/members/{userId}", removeMember, Workspace(WorkspaceRead), handlers::remove_member).trips(3),
-        route!(GET "/api/v1/workspaces/{workspaceId}/invites", listInvites, Workspace(MembersInvite), handlers::list_invites),
+        route!(GET "/api/v1/workspaces/{workspaceId}/invites", listInvites, Workspace(MembersInvite), handlers::list_invites).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/invites", createInvite, Workspace(MembersInvite), handlers::invite).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/invites/{inviteId}", revokeInvite, Workspace(MembersInvite), handlers::revoke_invite).trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/invites/{inviteId}/resend", resendInvite, Workspace(MembersInvite), handlers::resend_invite).trips(5),

@@ -52,15 +52,20 @@ pub fn member_by_email_read(workspace_id: &str, email: &str, legacy: &str) -> St
     )
 }
 
-/// The invitations still waiting to be accepted at `now`, oldest first, one page after the id
-/// `after`.
-pub async fn pending(db: &dyn Sql, workspace_id: &str, now: i64, paging: &ById) -> Result<Page<InviteView>, AppError> {
+/// The read of the invitations still waiting to be accepted at `now`, oldest first, one page
+/// after the id `after`, to send with the membership check in one round trip; [`pending_of`]
+/// reads its answer.
+pub fn pending_read(workspace_id: &str, now: i64, paging: &ById) -> Statement {
     let sql = format!(
         "{VIEW} WHERE workspace_id = ?1 AND accepted_at IS NULL AND expires_at > ?2 AND (?3 = '' OR id > ?3) \
          ORDER BY id LIMIT ?4"
     );
-    let rows = db.query(&sql, &params![workspace_id, now, paging.after.as_str(), paging.limit + 1]).await?;
-    let (items, next_cursor) = paging::page(&rows, paging.limit, decode, |r| Ok(r.text("id")?))?;
+    Statement::new(sql, params![workspace_id, now, paging.after.as_str(), paging.limit + 1])
+}
+
+/// The page [`pending_read`] found.
+pub fn pending_of(rows: &[Row], paging: &ById) -> Result<Page<InviteView>, AppError> {
+    let (items, next_cursor) = paging::page(rows, paging.limit, decode, |r| Ok(r.text("id")?))?;
     Ok(Page { items, next_cursor })
 }
 
