@@ -49,11 +49,22 @@ fn decision_of(d: &Row) -> Result<IdeaDecision, AppError> {
 /// An idea of `workspace_id` with every decision, in one round trip; `client_user` (when not
 /// empty) limits it to the clients that Client member belongs to.
 pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &str) -> Result<IdeaView, AppError> {
-    let visible = crate::client_visible!("client_id", "?2");
-    let reads = [
+    let answers = db.reads(&reads_of(workspace_id, client_user, id, crate::client_visible!("client_id", "?2"))).await?;
+    idea_of(&answers)
+}
+
+/// The reads of idea `id` (as the caller `viewer` may see it, before their role is known) and
+/// its decisions, to send with the membership check in one round trip; [`idea_of`] reads their
+/// answers.
+pub fn load_reads(workspace_id: &str, viewer: &str, id: &str) -> [Statement; 2] {
+    reads_of(workspace_id, viewer, id, crate::client_visible_to!("client_id", "?1", "?2"))
+}
+
+fn reads_of(workspace_id: &str, who: &str, id: &str, visible: &str) -> [Statement; 2] {
+    [
         Statement::new(
             format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id = ?3 AND {visible}"),
-            params![workspace_id, client_user, id],
+            params![workspace_id, who, id],
         ),
         // Used only when the idea above was found, so visible to the caller.
         Statement::new(
@@ -61,10 +72,13 @@ pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &s
              WHERE workspace_id = ?1 AND idea_id = ?2 ORDER BY created_at, id",
             params![workspace_id, id],
         ),
-    ];
-    let mut answers = db.reads(&reads).await?.into_iter();
-    let (ideas, decisions) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
-    let row = ideas.first().ok_or_else(|| AppError::not_found("idea"))?;
+    ]
+}
+
+/// The idea, with its decisions, that [`load_reads`] (or `load_in`'s reads) found, or 404.
+pub fn idea_of(answers: &[Vec<Row>]) -> Result<IdeaView, AppError> {
+    let row = answers.first().and_then(|rows| rows.first()).ok_or_else(|| AppError::not_found("idea"))?;
+    let decisions = answers.get(1).map_or(&[][..], Vec::as_slice);
     decode(row, decisions.iter().map(decision_of).collect::<Result<Vec<_>, AppError>>()?)
 }
 
