@@ -488,10 +488,11 @@ fn list_types() -> String {
         (status = 404, description = "NOT_FOUND, also for another workspace's asset", body = ErrorEnvelope),
     ))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let stored =
-        store::find_visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("mediaId")?)
-            .await?;
+    // The membership check and the asset: one round trip.
+    let read =
+        store::visible_read(call.params.get("workspaceId")?, &call.caller()?.user_id, call.params.get("mediaId")?);
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    let stored = store::visible_of(answers.first().map_or(&[][..], Vec::as_slice))?;
     let mut view = stored.view;
     if view.status == "ready" {
         view.download_url = ctx.blobs.presign_get(&stored.key, DOWNLOAD_URL_SECS, ctx.clock.now_ms()).ok();
@@ -509,10 +510,11 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         (status = 503, description = "SERVICE_UNAVAILABLE: no object storage, or too large to serve without presigning", body = ErrorEnvelope),
     ))]
 pub async fn get_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let stored =
-        store::find_visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("mediaId")?)
-            .await?;
+    // The membership check and the asset: one round trip.
+    let read =
+        store::visible_read(call.params.get("workspaceId")?, &call.caller()?.user_id, call.params.get("mediaId")?);
+    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
+    let stored = store::visible_of(answers.first().map_or(&[][..], Vec::as_slice))?;
     if stored.view.status != "ready" {
         return Err(AppError::Conflict("the file is not uploaded yet".into()));
     }

@@ -193,6 +193,24 @@ pub async fn find_visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: 
     find(db, workspace_id, id).await
 }
 
+/// The read of asset `id` as `viewer` may see it (a Client member: only what its clients' live
+/// posts use), to send in the same round trip as the membership check; [`visible_of`] reads its
+/// answer.
+pub fn visible_read(workspace_id: &str, viewer: &str, id: &str) -> Statement {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM media_assets WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL \
+         AND (NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ?1 AND user_id = ?3 AND role = 'client') \
+              OR id IN ({}))",
+        CLIENT_ASSETS.replace("?9", "?3")
+    );
+    Statement::new(sql, params![workspace_id, id, viewer])
+}
+
+/// The asset [`visible_read`] found, or 404.
+pub fn visible_of(rows: &[Row]) -> Result<Stored, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("media asset"))?)
+}
+
 /// The read of the assets `f` asks for, newest first (empty filters match everything), to send
 /// in the same round trip as the membership check; [`list_of`] reads its answer.
 pub fn list_read(workspace_id: &str, f: &Filters) -> Statement {
