@@ -189,9 +189,9 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "workflows",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/approval-workflow", getWorkflow, Workspace(WorkspaceRead), handlers::get),
+        route!(GET "/api/v1/workspaces/{workspaceId}/approval-workflow", getWorkflow, Workspace(WorkspaceRead), handlers::get).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/approval-workflow", putWorkflow, Workspace(WorkflowManage), handlers::put).trips(4),
-        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", getClientWorkflow, Workspace(WorkspaceRead), handlers::get_for_client).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", getClientWorkflow, Workspace(WorkspaceRead), handlers::get_for_client).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", putClientWorkflow, Workspace(WorkflowManage), handlers::put_for_client).trips(5),
     ],
     inputs: &[],

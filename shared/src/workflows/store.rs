@@ -42,13 +42,22 @@ pub fn configs_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
 
 /// The workflow stored for exactly `client_id` (`''`: the workspace's own).
 pub async fn config(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<Option<String>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT config FROM approval_workflows WHERE workspace_id = ?1 AND client_id = ?2",
-            &params![workspace_id, client_id],
-        )
-        .await?;
-    Ok(row.map(|r| r.text("config")).transpose()?)
+    let rows = db.reads(&[config_read(workspace_id, client_id)]).await?;
+    config_of(rows.first().map_or(&[][..], Vec::as_slice))
+}
+
+/// The read of the workflow stored for `client_id` (`''`: the workspace's own), to send with
+/// others in one round trip; [`config_of`] reads its answer.
+pub fn config_read(workspace_id: &str, client_id: &str) -> Statement {
+    Statement::new(
+        "SELECT config FROM approval_workflows WHERE workspace_id = ?1 AND client_id = ?2",
+        params![workspace_id, client_id],
+    )
+}
+
+/// The stored workflow [`config_read`] found, if any.
+pub fn config_of(rows: &[Row]) -> Result<Option<String>, AppError> {
+    Ok(rows.first().map(|r| r.text("config")).transpose()?)
 }
 
 /// Stores the workflow of `client_id` (`''`: the workspace's own), replacing any.
