@@ -38,35 +38,30 @@ pub fn insert(id: String, workspace_id: &str, user_id: &str, notice: &Notice<'_>
     )
 }
 
-/// The user's notifications, newest first, only unread ones when `only_unread`, after the id
-/// `after` (none when empty): one more than `limit`, which tells whether a next page exists.
-pub async fn list(
-    db: &dyn Sql,
-    workspace_id: &str,
-    user_id: &str,
-    only_unread: bool,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<NotificationView>, AppError> {
-    let rows = db
-        .query(
+/// The reads of the user's notifications, newest first, only unread ones when `only_unread`,
+/// after the id `after` (none when empty): one more than `limit`, which tells whether a next page
+/// exists; and of how many are unread. Sent with the membership check in one round trip;
+/// [`list_of`] reads their answers.
+pub fn list_reads(workspace_id: &str, user_id: &str, only_unread: bool, after: &str, limit: i64) -> [Statement; 2] {
+    [
+        Statement::new(
             "SELECT id, kind, title, body, subject_type, subject_id, read_at, created_at FROM notifications \
              WHERE workspace_id = ?1 AND user_id = ?2 AND (?3 = 0 OR read_at IS NULL) AND (?4 = '' OR id < ?4) \
              ORDER BY id DESC LIMIT ?5",
-            &params![workspace_id, user_id, i64::from(only_unread), after, limit + 1],
-        )
-        .await?;
-    rows.iter().map(decode).collect()
+            params![workspace_id, user_id, i64::from(only_unread), after, limit + 1],
+        ),
+        Statement::new(
+            "SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = ?1 AND user_id = ?2 AND read_at IS NULL",
+            params![workspace_id, user_id],
+        ),
+    ]
 }
 
-pub async fn unread(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<i64, AppError> {
-    let row = db
-        .query_one(
-            "SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = ?1 AND user_id = ?2 AND read_at IS NULL",
-            &params![workspace_id, user_id],
-        )
-        .await?;
-    Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0))
+/// The page and the unread count [`list_reads`] found.
+pub fn list_of(answers: &[Vec<Row>]) -> Result<(Vec<NotificationView>, i64), AppError> {
+    let items = answers.first().map_or(&[][..], Vec::as_slice).iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let unread = answers.get(1).and_then(|rows| rows.first()).map(|r| r.int("n")).transpose()?.unwrap_or(0);
+    Ok((items, unread))
 }
 
 /// Whether the user has the notification.
