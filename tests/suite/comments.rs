@@ -52,6 +52,16 @@ async fn a_client_member_never_sees_an_internal_comment() {
     assert_eq!(bodies, ["Ready for you", "Looks great"]);
     let all = api.get(&path).bearer(&owner.access).send().await.data()["items"].clone();
     assert_eq!(all.as_array().unwrap().len(), 3);
+    // A post of no client is behind the Client member's wall, thread and all; a deleted post
+    // has no thread for anyone.
+    let internal_post = api.post(&w(&ws, "/posts")).bearer(&owner.access).json(json!({"title": "Ours"})).send().await;
+    let internal_post = internal_post.data()["id"].as_str().unwrap().to_string();
+    let ours = w(&ws, &format!("/posts/{internal_post}/comments"));
+    api.post(&ours).bearer(&owner.access).json(json!({"body": "Just us", "visibility": "client"})).send().await;
+    assert_eq!(api.get(&ours).bearer(&owner.access).send().await.data()["items"].as_array().unwrap().len(), 1);
+    api.get(&ours).bearer(&client_user.access).send().await.expect_error(404, "NOT_FOUND");
+    api.delete(&w(&ws, &format!("/posts/{internal_post}"))).bearer(&owner.access).send().await;
+    api.get(&ours).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
     let internal_id = internal["id"].as_str().unwrap();
     api.delete(&format!("{path}/{internal_id}"))
         .bearer(&client_user.access)

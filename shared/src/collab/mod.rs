@@ -16,13 +16,13 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "collab",
     routes: &[
-        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", listComments, Workspace(CommentsRead), handlers::comments::list).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", listComments, Workspace(CommentsRead), handlers::comments::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments", createComment, Workspace(CommentsWrite), handlers::comments::create).trips(7),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/comments/{commentId}", deleteComment, Workspace(CommentsWrite), handlers::comments::delete).trips(3),
         route!(GET "/api/v1/workspaces/{workspaceId}/notifications", listNotifications, Workspace(NotificationsRead), handlers::notifications::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/notifications/read-all", readAllNotifications, Workspace(NotificationsRead), handlers::notifications::mark_all_read),
         route!(POST "/api/v1/workspaces/{workspaceId}/notifications/{notificationId}/read", readNotification, Workspace(NotificationsRead), handlers::notifications::mark_read).trips(3),
-        route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", listIdeaComments, Workspace(CommentsRead), handlers::comments::list_on_idea).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", listIdeaComments, Workspace(CommentsRead), handlers::comments::list_on_idea).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", createIdeaComment, Workspace(CommentsWrite), handlers::comments::create_on_idea).trips(7),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments/{commentId}", deleteIdeaComment, Workspace(CommentsWrite), handlers::comments::delete_on_idea),
     ],

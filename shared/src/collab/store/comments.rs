@@ -29,24 +29,51 @@ fn decode(r: &Row, subject: &Subject) -> Result<CommentView, AppError> {
     })
 }
 
-/// The comments on `on`, oldest first, only client-visible ones when `client_only`, one page
-/// after `paging`'s id.
-pub async fn page(
-    db: &dyn Sql,
+/// The reads for a page of the thread on the post or idea `subject_id` as the caller `viewer`
+/// sees it, to send with the membership check in one round trip: the subject (behind a Client
+/// member's wall), then its comments that are not deleted (a Client member's: client-visible
+/// ones only), after the id `after`. [`page_of`] reads their answers.
+pub fn page_reads(
     workspace_id: &str,
-    on: &Subject,
-    client_only: bool,
+    viewer: &str,
+    kind: SubjectKind,
+    subject_id: &str,
     paging: &ById,
-) -> Result<Page<CommentView>, AppError> {
-    let (table, column) = thread(on.kind);
-    let sql = format!(
-        "SELECT id, author_id, body, visibility, mentions, created_at FROM {table} \
-         WHERE workspace_id = ?1 AND {column} = ?2 AND deleted_at IS NULL AND (?3 = 0 OR visibility = 'client') \
-         AND (?4 = '' OR id > ?4) ORDER BY id LIMIT ?5"
-    );
-    let values = params![workspace_id, on.id.as_str(), i64::from(client_only), paging.after.as_str(), paging.limit + 1];
-    let rows = db.query(&sql, &values).await?;
-    let (items, next_cursor) = paging::page(&rows, paging.limit, |r| decode(r, on), |r| Ok(r.text("id")?))?;
+) -> [Statement; 2] {
+    let (table, column) = thread(kind);
+    let subjects = match kind {
+        SubjectKind::Post => "posts",
+        SubjectKind::Idea => "ideas",
+    };
+    let deleted = if kind == SubjectKind::Post { " AND deleted_at IS NULL" } else { "" };
+    [
+        Statement::new(
+            format!(
+                "SELECT id, title, client_id FROM {subjects} WHERE workspace_id = ?1 AND id = ?3{deleted} AND {}",
+                crate::client_visible_to!("client_id", "?1", "?2")
+            ),
+            params![workspace_id, viewer, subject_id],
+        ),
+        Statement::new(
+            format!(
+                "SELECT id, author_id, body, visibility, mentions, created_at FROM {table} \
+                 WHERE workspace_id = ?1 AND {column} = ?3 AND deleted_at IS NULL \
+                 AND (visibility = 'client' OR NOT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = ?1 \
+                 AND user_id = ?2 AND role = 'client')) AND (?4 = '' OR id > ?4) ORDER BY id LIMIT ?5"
+            ),
+            params![workspace_id, viewer, subject_id, paging.after.as_str(), paging.limit + 1],
+        ),
+    ]
+}
+
+/// The page [`page_reads`] found, or 404 when the caller does not see its subject.
+pub fn page_of(kind: SubjectKind, answers: &[Vec<Row>], paging: &ById) -> Result<Page<CommentView>, AppError> {
+    let found = answers.first().and_then(|rows| rows.first());
+    let missing = || AppError::not_found(if kind == SubjectKind::Post { "post" } else { "idea" });
+    let row = found.ok_or_else(missing)?;
+    let on = Subject { kind, id: row.text("id")?, title: row.text("title")?, client_id: row.opt_text("client_id")? };
+    let rows = answers.get(1).map_or(&[][..], Vec::as_slice);
+    let (items, next_cursor) = paging::page(rows, paging.limit, |r| decode(r, &on), |r| Ok(r.text("id")?))?;
     Ok(Page { items, next_cursor })
 }
 
