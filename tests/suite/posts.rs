@@ -284,6 +284,10 @@ async fn a_client_member_sees_only_its_clients_posts() {
     let hidden_path = w(&ws, &format!("/posts/{}", hidden["id"].as_str().unwrap()));
     api.get(&hidden_path).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
     api.get(&format!("{hidden_path}/versions")).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
+    for version in ["/versions/1", "/versions/diff?from=1&to=1"] {
+        api.get(&format!("{hidden_path}{version}")).bearer(&owner.access).send().await.data();
+        api.get(&format!("{hidden_path}{version}")).bearer(&client.access).send().await.expect_error(404, "NOT_FOUND");
+    }
     api.patch(&hidden_path)
         .bearer(&client.access)
         .json(json!({"title": "x"}))

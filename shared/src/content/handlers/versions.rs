@@ -1,7 +1,6 @@
 //! Post versions (SPEC CT-2): immutable and numbered; list, read one, diff two, and restore one
 //! as a new version.
 
-use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -13,12 +12,6 @@ use crate::content::store::versions as store;
 use crate::content::versions::{TitleChange, VersionDiff, VersionSummary, VersionView};
 use crate::error::{AppError, ErrorEnvelope};
 
-/// The post must be visible to the caller before any of its versions is.
-async fn post_id(ctx: &Context<'_>, call: &Call<'_>) -> Result<posts::PostView, AppError> {
-    let member = call.member()?;
-    post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?).await
-}
-
 async fn version(
     ctx: &Context<'_>,
     workspace_id: &str,
@@ -26,8 +19,40 @@ async fn version(
     number: &str,
     field: &str,
 ) -> Result<VersionView, AppError> {
-    let n: i64 = number.parse().map_err(|_| AppError::field(field, "must be a version number"))?;
+    let n = self::number(number, field)?;
     store::one(ctx.db, workspace_id, post_id, n).await?.ok_or_else(|| AppError::not_found("version"))
+}
+
+/// A version number from the request's `field`.
+fn number(text: &str, field: &str) -> Result<i64, AppError> {
+    text.parse().map_err(|_| AppError::field(field, "must be a version number"))
+}
+
+/// The read that finds the post in the path if the caller may see it, then `reads` of it (given
+/// the workspace and the post ids).
+fn visible_and(
+    call: &Call<'_>,
+    reads: impl FnOnce(&str, &str) -> Vec<crate::sql::Statement>,
+) -> Result<Vec<crate::sql::Statement>, AppError> {
+    let (ws, post) = (call.params.get("workspaceId")?, call.params.get("postId")?);
+    let mut all = vec![post_store::visible_read(ws, &call.caller()?.user_id, post)];
+    all.extend(reads(ws, post));
+    Ok(all)
+}
+
+/// Sends the membership check with `reads` ([`visible_and`]'s) in one round trip, admits the
+/// caller, answers 404 for a post they do not see, and gives the answers of the reads after it.
+async fn admitted(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    reads: Vec<crate::sql::Statement>,
+) -> Result<Vec<Vec<crate::sql::Row>>, AppError> {
+    let (_, mut answers) = call.admitted_reads(ctx.db, reads).await?;
+    if answers.is_empty() {
+        return Err(AppError::not_found("post"));
+    }
+    post_store::found(&answers.remove(0))?;
+    Ok(answers)
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions", tag = "posts", security(("bearer" = [])),
@@ -41,9 +66,11 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         Some((number, _)) => paging::int_key(number)?,
         None => i64::MAX,
     };
-    let post = post_id(ctx, call).await?;
-    let rows = store::summaries(ctx.db, &call.member()?.workspace_id, &post.id, before, paging.limit).await?;
-    let (items, next_cursor) = paging::page(&rows, paging.limit, store::summary, |r| {
+    // The membership check, the post behind the caller's wall and the page: one round trip.
+    let reads = visible_and(call, |ws, post| vec![store::summaries_read(ws, post, before, paging.limit)])?;
+    let answers = admitted(ctx, call, reads).await?;
+    let rows = answers.first().map_or(&[][..], Vec::as_slice);
+    let (items, next_cursor) = paging::page(rows, paging.limit, store::summary, |r| {
         Ok(paging::keyed(&r.int("number")?.to_string(), &r.text("id")?))
     })?;
     Ok(json::ok(200, Page { items, next_cursor }))
@@ -55,9 +82,11 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let post = post_id(ctx, call).await?;
-    let v = version(ctx, &call.member()?.workspace_id, &post.id, call.params.get("number")?, "number").await?;
-    Ok(json::ok(200, v))
+    let n = number(call.params.get("number")?, "number")?;
+    // The membership check, the post behind the caller's wall and the version: one round trip.
+    let reads = visible_and(call, |ws, post| vec![store::one_read(ws, post, n)])?;
+    let answers = admitted(ctx, call, reads).await?;
+    Ok(json::ok(200, store::one_of(answers.first().map_or(&[][..], Vec::as_slice))?))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/versions/diff", tag = "posts", security(("bearer" = [])),
@@ -67,11 +96,23 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn compare(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let post = post_id(ctx, call).await?;
-    let ws = &call.member()?.workspace_id;
     let (from, to) = (call.req.query_param("from").unwrap_or_default(), call.req.query_param("to").unwrap_or_default());
-    let a = version(ctx, ws, &post.id, &from, "from").await?;
-    let b = version(ctx, ws, &post.id, &to, "to").await?;
+    let (from, to) = match (number(&from, "from"), number(&to, "to")) {
+        (Ok(from), Ok(to)) => (from, to),
+        (from, to) => {
+            // Both named at once when both are wrong.
+            let errors = [from.err(), to.err()].into_iter().flatten().flat_map(|e| match e {
+                AppError::Validation(fields) => fields,
+                _ => Vec::new(),
+            });
+            return Err(AppError::Validation(errors.collect()));
+        }
+    };
+    // The membership check, the post behind the caller's wall and both versions: one round trip.
+    let reads = visible_and(call, |ws, post| vec![store::one_read(ws, post, from), store::one_read(ws, post, to)])?;
+    let answers = admitted(ctx, call, reads).await?;
+    let a = store::one_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let b = store::one_of(answers.get(1).map_or(&[][..], Vec::as_slice))?;
     let body = diff::diff(a.body.as_deref().unwrap_or_default(), b.body.as_deref().unwrap_or_default());
     Ok(json::ok(
         200,

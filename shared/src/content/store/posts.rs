@@ -156,6 +156,26 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &st
     posts.into_iter().next().ok_or_else(|| AppError::not_found("post"))
 }
 
+/// The read that finds post `post_id` if it exists and `viewer` may see it (a Client member:
+/// only its clients' posts), to send with the membership check and the reads that depend on it
+/// in one round trip; [`found`] reads its answer.
+pub fn visible_read(workspace_id: &str, viewer: &str, post_id: &str) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT id FROM posts WHERE workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3 AND deleted_at IS NULL"
+        ),
+        params![workspace_id, viewer, post_id],
+    )
+}
+
+/// Whether [`visible_read`] found the post: 404 when not.
+pub fn found(rows: &[Row]) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Err(AppError::not_found("post"));
+    }
+    Ok(())
+}
+
 /// The posts `ids` of the workspace that still exist, with their targets, in no particular
 /// order: one round trip per 90 ids (the review page).
 pub async fn load_many(db: &dyn Sql, workspace_id: &str, ids: &[String]) -> Result<Vec<PostView>, AppError> {

@@ -4,7 +4,7 @@
 use crate::content::versions::{VersionSummary, VersionView};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Row, Sql};
+use crate::sql::{Row, Sql, Statement};
 use crate::validate::rfc3339;
 
 fn decode(r: &Row) -> Result<VersionView, AppError> {
@@ -43,21 +43,28 @@ pub async fn one(
     row.as_ref().map(decode).transpose()
 }
 
-/// The versions of the post numbered below `before`, newest first, at most `limit` + 1 (the
-/// one past the page says whether another follows), as summaries: a body (up to a post's whole
-/// text, per version) is read one at a time.
-pub async fn summaries(
-    db: &dyn Sql,
-    workspace_id: &str,
-    post_id: &str,
-    before: i64,
-    limit: i64,
-) -> Result<Vec<Row>, AppError> {
-    Ok(db
-        .query(
-            "SELECT id, number, title, content_hash, author_id, note, created_at FROM post_versions \
-             WHERE workspace_id = ?1 AND post_id = ?2 AND number < ?3 ORDER BY number DESC LIMIT ?4",
-            &params![workspace_id, post_id, before, limit + 1],
-        )
-        .await?)
+/// The read of version `number` of the post, to send with the membership and visibility checks
+/// in one round trip; [`one_of`] reads its answer.
+pub fn one_read(workspace_id: &str, post_id: &str, number: i64) -> Statement {
+    Statement::new(
+        "SELECT number, title, body, targets, content_hash, author_id, note, created_at FROM post_versions \
+         WHERE workspace_id = ?1 AND post_id = ?2 AND number = ?3",
+        params![workspace_id, post_id, number],
+    )
+}
+
+/// The version [`one_read`] found, or 404.
+pub fn one_of(rows: &[Row]) -> Result<VersionView, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("version"))?)
+}
+
+/// The read of the post's versions numbered below `before`, newest first, `limit` + 1 at most
+/// (without their bodies: [`summary`] reads each row), to send with the membership and
+/// visibility checks in one round trip.
+pub fn summaries_read(workspace_id: &str, post_id: &str, before: i64, limit: i64) -> Statement {
+    Statement::new(
+        "SELECT id, number, title, content_hash, author_id, note, created_at FROM post_versions \
+         WHERE workspace_id = ?1 AND post_id = ?2 AND number < ?3 ORDER BY number DESC LIMIT ?4",
+        params![workspace_id, post_id, before, limit + 1],
+    )
 }
