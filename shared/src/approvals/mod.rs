@@ -21,7 +21,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", approveApproval, Workspace(ApprovalsDecide), handlers::requests::approve).trips(10),
         route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/reject", rejectApproval, Workspace(ApprovalsDecide), handlers::requests::reject).trips(9),
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", postApprovals, Workspace(ApprovalsRead), handlers::requests::history).trips(4),
-        route!(GET "/api/v1/workspaces/{workspaceId}/review-links", listReviewLinks, Workspace(ReviewLinksManage), handlers::review_links::list).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/review-links", listReviewLinks, Workspace(ReviewLinksManage), handlers::review_links::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/review-links", createReviewLink, Workspace(ReviewLinksManage), handlers::review_links::create).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/review-links/{linkId}", revokeReviewLink, Workspace(ReviewLinksManage), handlers::review_links::revoke).trips(4),
         route!(GET "/review/{token}", reviewPage, Public, handlers::review_page::page).trips(8),

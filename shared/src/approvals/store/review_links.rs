@@ -62,22 +62,31 @@ pub async fn one(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<Li
     }
 }
 
-/// The workspace's links, newest first (at most 200), each with its posts and ideas.
-pub async fn newest(db: &dyn Sql, workspace_id: &str) -> Result<Vec<Link>, AppError> {
-    let sql = format!("SELECT {LINK_COLUMNS} FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200");
-    let rows = db.query(&sql, &params![workspace_id]).await?;
-    let items = db
-        .query(
+/// The reads of the workspace's links, newest first (at most 200), and of their posts and
+/// ideas, to send with the membership check in one round trip; [`newest_of`] reads their answers.
+pub fn newest_reads(workspace_id: &str) -> [Statement; 2] {
+    [
+        Statement::new(
+            format!("SELECT {LINK_COLUMNS} FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200"),
+            params![workspace_id],
+        ),
+        Statement::new(
             "SELECT 'post' AS kind, link_id, post_id AS item, position FROM review_link_items WHERE workspace_id = ?1 \
              AND link_id IN (SELECT id FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200) \
              UNION ALL SELECT 'idea' AS kind, link_id, idea_id AS item, position FROM review_link_ideas WHERE workspace_id = ?1 \
              AND link_id IN (SELECT id FROM review_links WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 200) \
              ORDER BY link_id, kind DESC, position",
-            &params![workspace_id],
-        )
-        .await?;
+            params![workspace_id],
+        ),
+    ]
+}
+
+/// The links, each with its posts and ideas, that [`newest_reads`] found.
+pub fn newest_of(answers: &[Vec<Row>]) -> Result<Vec<Link>, AppError> {
+    let rows = answers.first().map_or(&[][..], Vec::as_slice);
+    let items = answers.get(1).map_or(&[][..], Vec::as_slice);
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         let id = r.text("id")?;
         let of = |kind: &str| {
             items
