@@ -415,6 +415,14 @@ async fn a_client_member_sees_only_assets_its_clients_posts_use() {
         .send()
         .await
         .expect_error(404, "NOT_FOUND");
+    api.get(&w(&ws, &format!("/media/{hidden}/content")))
+        .bearer(&member.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let used = api.get(&w(&ws, &format!("/media/{shown}/usage"))).bearer(&member.access).send().await.data();
+    assert_eq!(used.as_array().map(Vec::len), Some(1), "the client's post that uses it: {used}");
+    assert_eq!(used[0]["title"], "Acme post");
     let all = api.get(&w(&ws, "/media")).bearer(&owner.access).send().await.data();
     assert_eq!(all["items"].as_array().unwrap().len(), 2, "the agency sees its whole library");
 }

@@ -12,7 +12,6 @@ use super::model::{
 use super::probe::{self, PREFIX_BYTES};
 use super::store::{self, Filters, Stored};
 use crate::activity::{self, Change};
-use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -612,12 +611,12 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let stored =
-        store::find_visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("mediaId")?)
-            .await?;
-    let posts = store::usage(ctx.db, &member.workspace_id, &stored.view.id, &client_limit(call, member)?).await?;
-    Ok(json::ok(200, posts))
+    // The membership check, the asset behind the caller's wall and its usage: one round trip.
+    let (ws, id, viewer) = (call.params.get("workspaceId")?, call.params.get("mediaId")?, &call.caller()?.user_id);
+    let reads = vec![store::visible_read(ws, viewer, id), store::usage_read(ws, id, viewer)];
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    store::visible_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    Ok(json::ok(200, store::usage_of(answers.get(1).map_or(&[][..], Vec::as_slice))?))
 }
 
 #[utoipa::path(get, path = "/api/v1/media-links/{workspaceId}/{mediaId}", tag = "media",

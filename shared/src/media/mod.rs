@@ -30,7 +30,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(PUT "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", putMediaContent, Workspace(MediaWrite), handlers::put_content).trips(4).body(crate::api::route::Body::Stream(model::VIDEO_MAX_BYTES as usize)),
         route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/content", getMediaContent, Workspace(MediaRead), handlers::get_content).folds_membership().trips(1),
         route!(GET "/api/v1/media-links/{workspaceId}/{mediaId}", mediaLink, Public, handlers::serve_link),
-        route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", getMediaUsage, Workspace(MediaRead), handlers::usage).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", getMediaUsage, Workspace(MediaRead), handlers::usage).folds_membership().trips(1),
     ],
     inputs: &[model::DOCUMENTED],
 };

@@ -182,17 +182,6 @@ const CLIENT_ASSETS: &str = "SELECT ptm.asset_id FROM post_target_media ptm JOIN
      WHERE ptm.workspace_id = ?1 AND p.deleted_at IS NULL \
      AND p.client_id IN (SELECT client_id FROM client_members WHERE user_id = ?9)";
 
-/// [`find`] for readers: a Client member finds only what its clients' posts use.
-pub async fn find_visible(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) -> Result<Stored, AppError> {
-    if !limit_to.is_empty() {
-        let sql = CLIENT_ASSETS.replace("?9", "?2") + " AND ptm.asset_id = ?3";
-        if db.query_one(&sql, &params![workspace_id, limit_to, id]).await?.is_none() {
-            return Err(AppError::not_found("media asset"));
-        }
-    }
-    find(db, workspace_id, id).await
-}
-
 /// The read of asset `id` as `viewer` may see it (a Client member: only what its clients' live
 /// posts use), to send in the same round trip as the membership check; [`visible_of`] reads its
 /// answer.
@@ -243,28 +232,30 @@ pub fn list_of(rows: &[Row]) -> Result<Vec<MediaView>, AppError> {
     rows.iter().map(|r| decode(r).map(|s| s.view)).collect()
 }
 
-/// The live posts whose targets use the asset, with those targets. `limit_to` is the Client
-/// member whose clients' posts alone are shown, or "".
-pub async fn usage(db: &dyn Sql, workspace_id: &str, id: &str, limit_to: &str) -> Result<Vec<MediaUsage>, AppError> {
-    let rows = db
-        .query(
-            concat!(
-                "SELECT p.id AS post_id, p.title AS title, p.status AS status, m.target_id AS target_id, \
+/// The read of the live posts whose targets use the asset, with those targets, as `viewer` sees
+/// them (a Client member: its clients' posts alone), to send with the membership check and the
+/// asset's own read in one round trip; [`usage_of`] reads its answer.
+pub fn usage_read(workspace_id: &str, id: &str, viewer: &str) -> Statement {
+    Statement::new(
+        concat!(
+            "SELECT p.id AS post_id, p.title AS title, p.status AS status, m.target_id AS target_id, \
              t.platform AS platform, m.position AS position \
              FROM post_target_media m \
              JOIN posts p ON p.id = m.post_id AND p.workspace_id = m.workspace_id \
              JOIN post_targets t ON t.id = m.target_id AND t.workspace_id = m.workspace_id \
              WHERE m.workspace_id = ?1 AND m.asset_id = ?2 AND p.deleted_at IS NULL \
              AND ",
-                crate::client_visible!("p.client_id", "?3"),
-                " \
-             ORDER BY p.id DESC, t.position, m.position"
-            ),
-            &params![workspace_id, id, limit_to],
-        )
-        .await?;
+            crate::client_visible_to!("p.client_id", "?1", "?3"),
+            " ORDER BY p.id DESC, t.position, m.position"
+        ),
+        params![workspace_id, id, viewer],
+    )
+}
+
+/// The posts [`usage_read`] found, each with its targets that use the asset.
+pub fn usage_of(rows: &[Row]) -> Result<Vec<MediaUsage>, AppError> {
     let mut out: Vec<MediaUsage> = Vec::new();
-    for r in &rows {
+    for r in rows {
         let post_id = r.text("post_id")?;
         let target = UsageTarget {
             target_id: r.text("target_id")?,
