@@ -231,6 +231,12 @@ impl Api {
         matches!(self.target, Target::Remote { .. })
     }
 
+    /// Whether the suite's other tests write to the same database at the same time (a remote
+    /// target, or Postgres in process); in process over SQLite each client has its own.
+    pub fn shares_its_database(&self) -> bool {
+        self.is_remote() || test_database_url().is_some()
+    }
+
     /// Whether the target's tick publishes over Postgres itself, one publication after another
     /// (one connection carries one tenant scope at a time): in process over Postgres, and a host
     /// without a queue over Postgres (Spin, `HERALD_SCHEDULER=tick` with `HERALD_TARGET_DB=postgres`).

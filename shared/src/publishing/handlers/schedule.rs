@@ -271,26 +271,18 @@ pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
               (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn of_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
     let paging::ById { limit, after } = paging::by_id(call.req)?;
-    let post = post_store::load(
-        ctx.db,
-        &member.workspace_id,
-        &crate::agency::client_limit(call, member)?,
-        call.params.get("postId")?,
-    )
-    .await?;
-    let mut items = publications::page_of_post(
-        ctx.db,
-        &member.workspace_id,
-        &post.id,
-        &after,
-        limit,
-        &publications::Leases::of(ctx),
-    )
-    .await?;
+    // The membership check, the post behind the caller's wall, the page and its attempts: one
+    // round trip.
+    let (ws, post) = (call.params.get("workspaceId")?, call.params.get("postId")?);
+    let mut reads = vec![post_store::visible_read(ws, &call.caller()?.user_id, post)];
+    reads.extend(publications::page_of_post_reads(ws, post, &after, limit));
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    post_store::found(answer(0))?;
+    let mut items = publications::page_of(answer(1), &publications::Leases::of(ctx))?;
     let next_cursor = paging::next_cursor(&mut items, limit, |p| &p.id);
-    publications::attach_attempts(ctx.db, &member.workspace_id, &mut items).await?;
+    publications::attach_logs(answer(2).iter(), &mut items)?;
     Ok(json::ok(200, Page { items, next_cursor }))
 }
 

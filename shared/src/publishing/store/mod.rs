@@ -125,7 +125,6 @@ pub async fn pending_count(db: &dyn Sql, ws: &str, post_id: &str) -> Result<(i64
 /// The attempt logs of `publications`, oldest attempt first: one round trip, not one query per
 /// publication (D1 counts queries per invocation).
 pub async fn attach_attempts(db: &dyn Sql, ws: &str, publications: &mut [PublicationView]) -> Result<(), AppError> {
-    let mut logs: std::collections::BTreeMap<String, Vec<AttemptView>> = std::collections::BTreeMap::new();
     let ids: Vec<String> = publications.iter().map(|p| p.id.clone()).collect();
     let reads = crate::sql::in_chunks(&crate::params![ws], &ids, |list| {
         format!(
@@ -134,17 +133,25 @@ pub async fn attach_attempts(db: &dyn Sql, ws: &str, publications: &mut [Publica
         )
     });
     let answers = if reads.is_empty() { Vec::new() } else { db.reads(&reads).await? };
-    for rows in answers {
-        for r in rows {
-            logs.entry(r.text("publication_id")?).or_default().push(AttemptView {
-                number: r.int("number")?,
-                started_at: rfc3339(r.int("started_at")?),
-                finished_at: rfc3339(r.int("finished_at")?),
-                outcome: r.text("outcome")?,
-                http_status: r.opt_int("http_status")?,
-                detail: r.opt_text("detail")?,
-            });
-        }
+    attach_logs(answers.iter().flatten(), publications)
+}
+
+/// Gives each of `publications` its attempts among `rows` (attempt rows with their
+/// `publication_id`, oldest first): its whole log.
+pub fn attach_logs<'r>(
+    rows: impl Iterator<Item = &'r Row>,
+    publications: &mut [PublicationView],
+) -> Result<(), AppError> {
+    let mut logs: std::collections::BTreeMap<String, Vec<AttemptView>> = std::collections::BTreeMap::new();
+    for r in rows {
+        logs.entry(r.text("publication_id")?).or_default().push(AttemptView {
+            number: r.int("number")?,
+            started_at: rfc3339(r.int("started_at")?),
+            finished_at: rfc3339(r.int("finished_at")?),
+            outcome: r.text("outcome")?,
+            http_status: r.opt_int("http_status")?,
+            detail: r.opt_text("detail")?,
+        });
     }
     for p in publications.iter_mut() {
         p.attempt_log = Some(logs.remove(&p.id).unwrap_or_default());
@@ -242,20 +249,28 @@ pub fn move_due(workspace_id: &str, id: &str, due_at: i64, timezone: &str, now: 
     )
 }
 
-/// The post's publications after the id `after`, in id order, `limit` + 1 of them at most.
-pub async fn page_of_post(
-    db: &dyn Sql,
-    workspace_id: &str,
-    post_id: &str,
-    after: &str,
-    limit: i64,
-    leases: &Leases,
-) -> Result<Vec<PublicationView>, AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id > ?3) \
-         ORDER BY id LIMIT ?4"
-    );
-    db.query(&sql, &params![workspace_id, post_id, after, limit + 1]).await?.iter().map(|r| decode(r, leases)).collect()
+/// The reads of the post's publications after the id `after`, in id order, `limit` + 1 of them
+/// at most, and of their attempts (oldest first), to send with the membership and visibility
+/// checks in one round trip; [`page_of`] reads the first answer, [`attach_logs`] the second.
+pub fn page_of_post_reads(workspace_id: &str, post_id: &str, after: &str, limit: i64) -> [Statement; 2] {
+    let page = "SELECT id FROM publications WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id > ?3) \
+         ORDER BY id LIMIT ?4";
+    [
+        Statement::new(
+            format!(
+                "SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id > ?3) \
+                 ORDER BY id LIMIT ?4"
+            ),
+            params![workspace_id, post_id, after, limit + 1],
+        ),
+        Statement::new(
+            format!(
+                "SELECT publication_id, number, started_at, finished_at, outcome, http_status, detail \
+                 FROM publication_attempts WHERE workspace_id = ?1 AND publication_id IN ({page}) ORDER BY started_at, id"
+            ),
+            params![workspace_id, post_id, after, limit + 1],
+        ),
+    ]
 }
 
 /// What a list of the workspace's publications selects (empty: everything).
