@@ -45,6 +45,13 @@ async fn an_idea_goes_from_generated_through_agency_and_client_to_a_draft_post()
         .data();
     assert_eq!((idea["status"].as_str(), idea["clientId"].as_str()), (Some("GENERATED"), client["id"].as_str()));
     let id = idea["id"].as_str().unwrap();
+    // The client's member lists its campaign's ideas, and not those of a campaign of no client.
+    let listed = api.get(&path).bearer(&client_user.access).send().await.data();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1), "{listed}");
+    let internal = api.post(&w(&ws, "/campaigns")).bearer(&owner.access).json(json!({"name": "Internal"})).send().await;
+    let internal = w(&ws, &format!("/campaigns/{}/ideas", internal.data()["id"].as_str().unwrap()));
+    assert_eq!(api.get(&internal).bearer(&owner.access).send().await.status, 200);
+    api.get(&internal).bearer(&client_user.access).send().await.expect_error(404, "NOT_FOUND");
     let idea_path = w(&ws, &format!("/ideas/{id}"));
     api.post(&format!("{idea_path}/approve")).bearer(&client_user.access).send().await.expect_error(403, "FORBIDDEN");
     api.post(&format!("{idea_path}/approve")).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");

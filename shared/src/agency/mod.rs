@@ -87,7 +87,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", getCampaign, Workspace(CampaignsRead), handlers::campaigns::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", updateCampaign, Workspace(CampaignsWrite), handlers::campaigns::update).trips(3),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", archiveCampaign, Workspace(CampaignsArchive), handlers::campaigns::archive).trips(3),
-        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", listIdeas, Workspace(IdeasRead), handlers::ideas::list).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", listIdeas, Workspace(IdeasRead), handlers::ideas::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", createIdea, Workspace(IdeasWrite), handlers::ideas::create).trips(3),
         route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", getIdea, Workspace(IdeasRead), handlers::ideas::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", updateIdea, Workspace(IdeasWrite), handlers::ideas::update).trips(3),

@@ -3,7 +3,7 @@
 
 use crate::activity::{self, Change};
 use crate::agency::model::ideas::*;
-use crate::agency::{campaigns, client_limit, ideas, store};
+use crate::agency::{campaigns, ideas, store};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
@@ -16,14 +16,19 @@ use crate::validate::rfc3339;
               (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
     let paging = paging::by_id(call.req)?;
-    let campaign =
-        campaigns::visible(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("campaignId")?)
-            .await?;
     let status = call.req.query_param("status").unwrap_or_default().to_lowercase();
-    let page = store::ideas::page(ctx.db, &member.workspace_id, &campaign.id, &status, &paging).await?;
-    Ok(json::ok(200, page))
+    // The membership check, the campaign behind the caller's wall and the page: one round trip.
+    let (ws, campaign) = (call.params.get("workspaceId")?, call.params.get("campaignId")?);
+    let reads = vec![
+        store::campaigns::one_read(ws, &call.caller()?.user_id, campaign),
+        store::ideas::page_read(ws, campaign, &status, &paging),
+    ];
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    if store::campaigns::decode_all(answers.first().map_or(&[][..], Vec::as_slice))?.is_empty() {
+        return Err(AppError::not_found("campaign"));
+    }
+    Ok(json::ok(200, store::ideas::page_of(answers.get(1).map_or(&[][..], Vec::as_slice), &paging)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}/ideas", tag = "ideas", security(("bearer" = [])),

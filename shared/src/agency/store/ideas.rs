@@ -114,22 +114,22 @@ pub async fn load_many(db: &dyn Sql, workspace_id: &str, ids: &[String]) -> Resu
     Ok(out)
 }
 
-/// A campaign's ideas, oldest first, in `status` when it is not empty, one page after
-/// `paging`'s id; listed without their decisions.
-pub async fn page(
-    db: &dyn Sql,
-    workspace_id: &str,
-    campaign_id: &str,
-    status: &str,
-    paging: &ById,
-) -> Result<Page<IdeaView>, AppError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND campaign_id = ?2 AND (?3 = '' OR status = ?3) \
-         AND (?4 = '' OR id > ?4) ORDER BY id LIMIT ?5"
-    );
-    let values = params![workspace_id, campaign_id, status, paging.after.as_str(), paging.limit + 1];
-    let rows = db.query(&sql, &values).await?;
-    let (items, next_cursor) = paging::page(&rows, paging.limit, |r| decode(r, Vec::new()), |r| Ok(r.text("id")?))?;
+/// The read of a campaign's ideas, oldest first, in `status` when it is not empty, one page
+/// after `paging`'s id, listed without their decisions: to send with the membership check and
+/// the campaign's own read in one round trip; [`page_of`] reads its answer.
+pub fn page_read(workspace_id: &str, campaign_id: &str, status: &str, paging: &ById) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND campaign_id = ?2 AND (?3 = '' OR status = ?3) \
+             AND (?4 = '' OR id > ?4) ORDER BY id LIMIT ?5"
+        ),
+        params![workspace_id, campaign_id, status, paging.after.as_str(), paging.limit + 1],
+    )
+}
+
+/// The page [`page_read`] found (without the ideas' decisions).
+pub fn page_of(rows: &[Row], paging: &ById) -> Result<Page<IdeaView>, AppError> {
+    let (items, next_cursor) = paging::page(rows, paging.limit, |r| decode(r, Vec::new()), |r| Ok(r.text("id")?))?;
     Ok(Page { items, next_cursor })
 }
 
