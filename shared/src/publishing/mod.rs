@@ -340,7 +340,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", oAuthCallback, Workspace(AccountsManage), handlers::oauth::callback).trips(9),
         route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), handlers::accounts::get).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", putSlots, Workspace(AccountsManage), handlers::slots::put).trips(4),
-        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), handlers::slots::next).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), handlers::slots::next).folds_membership().trips(1),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", disconnectAccount, Workspace(AccountsManage), handlers::accounts::disconnect).trips(4),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", schedulePost, Workspace(PostsSchedule), handlers::schedule::schedule).trips(11),
         route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/publish-now", publishNow, Workspace(PostsSchedule), handlers::publish_now::publish_now).trips(27),

@@ -150,9 +150,18 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     let mut statements = Vec::new();
     let mut created = Vec::new();
     let mut planned = Vec::new();
+    // In slot mode, the times every account has taken: one round trip for all of them.
+    let taken = if slot_mode && !pairs.is_empty() {
+        let reads: Vec<_> =
+            pairs.iter().map(|(_, a)| crate::publishing::store::taken_read(&ws, &a.view.id, now)).collect();
+        ctx.db.reads(&reads).await?
+    } else {
+        Vec::new()
+    };
     for (i, (target_id, account)) in pairs.iter().enumerate() {
         let (first, zone) = if slot_mode {
-            match crate::publishing::handlers::slots::next_for(ctx.db, &ws, &account.view, now).await {
+            let times = crate::publishing::store::taken_of(taken.get(i).map_or(&[][..], Vec::as_slice))?;
+            match crate::publishing::handlers::slots::next_for(&account.view, &times, now) {
                 Ok(at) => (at, account.view.slot_timezone.clone()),
                 Err(AppError::Conflict(m)) => {
                     errors.push(FieldError::new(format!("accountIds[{i}]"), m));

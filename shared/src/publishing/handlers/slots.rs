@@ -11,7 +11,6 @@ use crate::api::documented::{field, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::sql::Sql;
 use crate::validate::{self, rfc3339};
 
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -62,8 +61,6 @@ pub fn next_free(slots: &[Slot], tz: &str, taken: &[i64], after_ms: i64) -> Opti
     }
     None
 }
-
-pub use crate::publishing::store::taken;
 
 #[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("accountId" = String, Path)), request_body = SlotsInput,
@@ -123,20 +120,26 @@ pub async fn put(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: the account has no slots, or none free in the next 62 days", body = ErrorEnvelope)))]
 pub async fn next(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let ws = call.member()?.workspace_id.clone();
-    let account = accounts::load(ctx.db, &ws, call.params.get("accountId")?).await?;
+    let (ws, id) = (call.params.get("workspaceId")?, call.params.get("accountId")?);
     let now = ctx.clock.now_ms();
-    let at = next_for(ctx.db, &ws, &account.view, now).await?;
+    // The membership check, the account and its taken times: one round trip.
+    let mut reads = accounts::among(ws, &[id.to_string()]);
+    reads.push(crate::publishing::store::taken_read(ws, id, now));
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let account = accounts::decode(
+        answers.first().and_then(|rows| rows.first()).ok_or_else(|| AppError::not_found("social account"))?,
+    )?;
+    let taken = crate::publishing::store::taken_of(answers.get(1).map_or(&[][..], Vec::as_slice))?;
+    let at = next_for(&account.view, &taken, now)?;
     Ok(json::ok(200, NextSlot { at: rfc3339(at), timezone: account.view.slot_timezone.clone() }))
 }
 
-/// The account's next free slot after `now`, or why there is none.
-pub async fn next_for(db: &dyn Sql, ws: &str, account: &AccountView, now: i64) -> Result<i64, AppError> {
+/// The account's next free slot after `now`, given the times it has `taken`, or why there is none.
+pub fn next_for(account: &AccountView, taken: &[i64], now: i64) -> Result<i64, AppError> {
     if account.slots.is_empty() {
         return Err(AppError::Conflict(format!("{} has no posting slots", account.handle)));
     }
-    let taken = taken(db, ws, &account.id, now).await?;
-    next_free(&account.slots, &account.slot_timezone, &taken, now).ok_or_else(|| {
+    next_free(&account.slots, &account.slot_timezone, taken, now).ok_or_else(|| {
         AppError::Conflict(format!("{} has no free slot in the next {HORIZON_DAYS} days", account.handle))
     })
 }

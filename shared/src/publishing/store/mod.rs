@@ -20,15 +20,19 @@ pub fn cancel_for_account(workspace_id: &str, account_id: &str, now: i64) -> Sta
     )
 }
 
-/// Due times the account already has from `from_ms` on (anything not cancelled or ended badly).
-pub async fn taken(db: &dyn Sql, ws: &str, account_id: &str, from_ms: i64) -> Result<Vec<i64>, AppError> {
-    let rows = db
-        .query(
-            "SELECT due_at FROM publications WHERE workspace_id = ?1 AND account_id = ?2 AND due_at >= ?3 \
-             AND status NOT IN ('cancelled', 'failed', 'dead')",
-            &params![ws, account_id, from_ms],
-        )
-        .await?;
+/// The read of the due times the account already has from `from_ms` on (anything not
+/// cancelled or ended badly), to send with others in one round trip; [`taken_of`] reads its
+/// answer.
+pub fn taken_read(ws: &str, account_id: &str, from_ms: i64) -> Statement {
+    Statement::new(
+        "SELECT due_at FROM publications WHERE workspace_id = ?1 AND account_id = ?2 AND due_at >= ?3 \
+         AND status NOT IN ('cancelled', 'failed', 'dead')",
+        params![ws, account_id, from_ms],
+    )
+}
+
+/// The times [`taken_read`] found.
+pub fn taken_of(rows: &[Row]) -> Result<Vec<i64>, AppError> {
     rows.iter().map(|r| r.int("due_at").map_err(AppError::from)).collect()
 }
 
