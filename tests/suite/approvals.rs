@@ -542,6 +542,50 @@ async fn a_client_member_sees_the_client_stage_but_never_internal_votes() {
 }
 
 #[tokio::test]
+async fn an_approval_is_read_only_from_behind_its_posts_wall() {
+    let api = Api::new();
+    let owner = signup(&api, "approval-wall").await;
+    let ws = create_workspace(&api, &owner, "Approval wall").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let client_user = add_member(&api, &owner, &ws, "client").await;
+    let (mine, theirs) = (client_with_workflow(&api, &owner, &ws).await, client_with_workflow(&api, &owner, &ws).await);
+    attach_to_client(&api, &owner, &ws, &mine, &client_user.id).await;
+    let ours = draft(&api, &writer, &ws, json!({"title": "For us", "clientId": mine})).await;
+    let other = draft(&api, &writer, &ws, json!({"title": "For another client", "clientId": theirs})).await;
+    for post in [&ours, &other] {
+        assert_eq!(submit(&api, &writer, &ws, post).await.status, 200);
+    }
+    let (ours_approval, other_approval) =
+        (pending(&api, &owner, &ws, &ours).await, pending(&api, &owner, &ws, &other).await);
+    let one = |user: &User, ws: &str, approval: &Value| {
+        let path = w(ws, &format!("/approvals/{}", approval["id"].as_str().unwrap()));
+        api.get(&path).bearer(&user.access).send()
+    };
+    // The client member reads its client's approval, never another client's, by any route.
+    let r = one(&client_user, &ws, &ours_approval).await;
+    assert_eq!((r.status, r.data()["postId"].as_str()), (200, Some(ours.as_str())));
+    assert_eq!(one(&client_user, &ws, &other_approval).await.status, 404);
+    let history = api.get(&w(&ws, &format!("/posts/{other}/approvals"))).bearer(&client_user.access).send().await;
+    assert_eq!(history.status, 404);
+    let queue = api.get(&w(&ws, "/approvals")).bearer(&client_user.access).send().await;
+    let listed: Vec<String> =
+        queue.data()["items"].as_array().unwrap().iter().map(|r| r["postId"].as_str().unwrap().into()).collect();
+    assert_eq!(listed, vec![ours.clone()], "the queue shows only the client's own posts");
+    // The team sees both in its queue.
+    let queue = api.get(&w(&ws, "/approvals")).bearer(&writer.access).send().await;
+    assert_eq!(queue.data()["items"].as_array().unwrap().len(), 2);
+    // Someone of another workspace finds nothing, through its own workspace or through this one.
+    let stranger = signup(&api, "approval-stranger").await;
+    let elsewhere = create_workspace(&api, &stranger, "Elsewhere").await;
+    assert_eq!(one(&stranger, &elsewhere, &ours_approval).await.status, 404);
+    assert_eq!(one(&stranger, &ws, &ours_approval).await.status, 404);
+    let history = api.get(&w(&elsewhere, &format!("/posts/{ours}/approvals"))).bearer(&stranger.access).send().await;
+    assert_eq!(history.status, 404);
+    let queue = api.get(&w(&elsewhere, "/approvals")).bearer(&stranger.access).send().await;
+    assert_eq!(queue.data()["items"], json!([]));
+}
+
+#[tokio::test]
 async fn the_approval_history_pages_newest_first() {
     let api = Api::new();
     let owner = signup(&api, "paged-history").await;

@@ -75,26 +75,15 @@ pub fn decidable_from(post: &PostView, pending: Option<&(String, String, i64)>, 
 /// Requests as they stand now. The approvers of a pending stage are those named when it opened
 /// who may still decide it: a member removed, demoted out of the workflow's roles, or detached
 /// from the client drops out (and an "all" rule stops waiting for them). The workflows and
-/// members this needs are read for the whole list in one round trip.
-pub async fn approvers_now(
-    db: &dyn Sql,
-    workspace_id: &str,
-    stored: Vec<Stored>,
-) -> Result<Vec<RequestView>, AppError> {
-    let pending: Vec<&Stored> = stored.iter().filter(|s| s.request.status == "pending").collect();
-    if pending.is_empty() {
-        return Ok(stored.into_iter().map(|s| s.request).collect());
-    }
-    let mut clients: Vec<String> = pending.iter().filter_map(|s| s.post_client_id.clone()).collect();
-    clients.sort();
-    clients.dedup();
-    let mut reads = workflow::store::configs_reads(workspace_id, &clients);
-    let n_configs = reads.len();
-    reads.extend(workflow::store::members_reads(workspace_id, &clients));
-    let answers = db.reads(&reads).await?;
-    let configs = workflow::store::configs_of(&answers.iter().take(n_configs).flatten().cloned().collect::<Vec<_>>())?;
-    let members = answers.get(n_configs).cloned().unwrap_or_default();
-    let attachments: Vec<Row> = answers.iter().skip(n_configs + 1).flatten().cloned().collect();
+/// members this needs are read with the list, in the same round trip
+/// (`request_store::page_reads`, whose answers these are): the first `limit` requests, and the
+/// next page's cursor when there were more.
+pub fn requests_of(answers: Vec<Vec<Row>>, limit: i64) -> Result<(Vec<RequestView>, Option<String>), AppError> {
+    let mut answers = answers.into_iter();
+    let mut next = || answers.next().unwrap_or_default();
+    let (rows, votes, configs, members, attachments) = (next(), next(), next(), next(), next());
+    let (stored, next_cursor) = request_store::page_of(rows, &votes, limit)?;
+    let configs = workflow::store::configs_of(&configs)?;
     let mut out = Vec::with_capacity(stored.len());
     for Stored { mut request, post_client_id: client, post_author_id: author } in stored {
         if request.status == "pending" {
@@ -109,7 +98,7 @@ pub async fn approvers_now(
         }
         out.push(request);
     }
-    Ok(out)
+    Ok((out, next_cursor))
 }
 
 /// Tells `approvers`, whom the post's `stage` just opened for, that it waits for them.

@@ -5,7 +5,7 @@
 use crate::api::permissions::Role;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Row, Sql, Statement};
+use crate::sql::{Row, Sql, Statement, Value};
 
 /// The workspace's own workflow (client `''`) and `client_id`'s, as stored: (client, config).
 pub async fn configs(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<Vec<(String, String)>, AppError> {
@@ -70,22 +70,32 @@ pub fn save(workspace_id: &str, client_id: &str, config: String, updated_by: &st
     )
 }
 
-/// The reads of every member of the workspace (user id, role), first, and of which of them are
-/// attached to the clients `client_ids`, to send with others in one round trip (`Sql::reads`);
-/// [`members_among`] reads their answers (the first, then the others together).
-pub fn members_reads(workspace_id: &str, client_ids: &[String]) -> Vec<Statement> {
-    let ws = params![workspace_id];
-    let mut reads = vec![Statement::new(
-        "SELECT user_id, role FROM memberships WHERE workspace_id = ?1 ORDER BY user_id",
-        ws.clone(),
-    )];
-    reads.extend(crate::sql::in_chunks(&ws, client_ids, |list| {
-        format!("SELECT user_id, client_id FROM client_members WHERE workspace_id = ?1 AND client_id IN ({list})")
-    }));
-    reads
+/// The reads of what decides who may approve posts of the clients `clients` selects (a
+/// `SELECT` of client ids over `values`, `?1` being the workspace): the workflows stored for the
+/// workspace and those clients, every member with their role, and which of them are attached to
+/// those clients, to send with others in one round trip. [`configs_of`] reads the first answer,
+/// [`members_among`] the two others.
+pub fn governing_reads(clients: &str, values: Vec<Value>) -> [Statement; 3] {
+    let workspace: Vec<Value> = values.first().cloned().into_iter().collect();
+    [
+        Statement::new(
+            format!(
+                "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 \
+                 AND (client_id = '' OR client_id IN ({clients}))"
+            ),
+            values.clone(),
+        ),
+        Statement::new("SELECT user_id, role FROM memberships WHERE workspace_id = ?1 ORDER BY user_id", workspace),
+        Statement::new(
+            format!(
+                "SELECT user_id, client_id FROM client_members WHERE workspace_id = ?1 AND client_id IN ({clients})"
+            ),
+            values,
+        ),
+    ]
 }
 
-/// From what [`members_reads`] found: each member (user id, role, attached to `client_id`), as
+/// From what [`governing_reads`] found: each member (user id, role, attached to `client_id`), as
 /// [`members_for_of`] answers.
 pub fn members_among(
     members: &[Row],

@@ -9,7 +9,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::approvals::requests::{conflict, db_conflict, for_reader, DecisionInput, RequestView};
-use crate::approvals::reviewing::{approvers_now, notify_pending};
+use crate::approvals::reviewing::{notify_pending, requests_of};
 use crate::approvals::store::requests as store;
 use crate::collab::notifications::{self, Notice};
 use crate::content::editing::save_edit;
@@ -50,10 +50,9 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 /// One request as stored (approvers as they stand now), with its post the caller may see.
 async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<(RequestView, PostView), AppError> {
     let member = call.member()?;
-    let stored = store::one(ctx.db, &member.workspace_id, call.params.get("approvalId")?)
-        .await?
-        .ok_or_else(|| AppError::not_found("approval"))?;
-    let request = approvers_now(ctx.db, &member.workspace_id, vec![stored]).await?.remove(0);
+    let reads = store::one_reads(&member.workspace_id, &call.caller()?.user_id, call.params.get("approvalId")?);
+    let (mut requests, _) = requests_of(ctx.db.reads(&reads).await?, 1)?;
+    let request = requests.pop().ok_or_else(|| AppError::not_found("approval"))?;
     // A Client member reaches only its clients' posts.
     let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, &request.post_id)
         .await
@@ -242,11 +241,15 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
     read_back(ctx, call).await
 }
 
-/// The request as the caller may read it.
+/// The request as the caller may read it: the membership check, the request, its votes and who
+/// may decide it now, in one round trip.
 async fn read_back(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let (request, _) = load_request(ctx, call).await?;
-    let shown = for_reader(call.member()?, vec![request]);
-    Ok(json::ok(200, shown.into_iter().next()))
+    let reads =
+        store::one_reads(call.params.get("workspaceId")?, &call.caller()?.user_id, call.params.get("approvalId")?);
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let (requests, _) = requests_of(answers, 1)?;
+    let shown = for_reader(&member, requests).into_iter().next();
+    Ok(json::ok(200, shown.ok_or_else(|| AppError::not_found("approval"))?))
 }
 
 #[derive(Debug, IntoParams)]
@@ -265,20 +268,20 @@ struct ApprovalQuery {
               (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
     let paging = paging::by_id(call.req)?;
     let status = call.req.query_param("status").unwrap_or_else(|| "pending".into());
     let mine = call.req.query_flag("mine")?;
-    let me = if mine { call.caller()?.user_id.clone() } else { String::new() };
-    let limit = client_limit(call, member)?;
-    let (stored, next_cursor) =
-        store::queue(ctx.db, &member.workspace_id, &status, &limit, &me, &paging.after, paging.limit).await?;
-    let mut items = approvers_now(ctx.db, &member.workspace_id, stored).await?;
+    let caller = call.caller()?.user_id.clone();
+    let me = if mine { caller.clone() } else { String::new() };
+    // The membership check, the page, its votes and who may decide it now: one round trip.
+    let reads = store::queue_reads(call.params.get("workspaceId")?, &status, &caller, &me, &paging.after, paging.limit);
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let (mut items, next_cursor) = requests_of(answers, paging.limit)?;
     if mine {
         // Who may decide now: a member demoted out of the workflow no longer waits on it.
         items.retain(|r| r.approvers.contains(&me));
     }
-    Ok(json::ok(200, Page { items: for_reader(member, items), next_cursor }))
+    Ok(json::ok(200, Page { items: for_reader(&member, items), next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/approvals", tag = "approvals", security(("bearer" = [])),
@@ -287,12 +290,15 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
               (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn history(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
     let paging = paging::by_id(call.req)?;
-    let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("postId")?)
-        .await?;
-    let (stored, next_cursor) =
-        store::history(ctx.db, &member.workspace_id, &post.id, &paging.after, paging.limit).await?;
-    let items = for_reader(member, approvers_now(ctx.db, &member.workspace_id, stored).await?);
-    Ok(json::ok(200, Page { items, next_cursor }))
+    let (workspace_id, post_id) = (call.params.get("workspaceId")?, call.params.get("postId")?);
+    // The membership check, the post behind the caller's wall, the page, its votes and who may
+    // decide it now: one round trip.
+    let mut reads = vec![post_store::visible_read(workspace_id, &call.caller()?.user_id, post_id)];
+    reads.extend(store::history_reads(workspace_id, post_id, &paging.after, paging.limit));
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let mut answers = answers.into_iter();
+    post_store::found(&answers.next().unwrap_or_default())?;
+    let (items, next_cursor) = requests_of(answers.collect(), paging.limit)?;
+    Ok(json::ok(200, Page { items: for_reader(&member, items), next_cursor }))
 }

@@ -1,16 +1,15 @@
 //! Approval requests and their votes.
 
 use crate::approvals::requests::{RequestView, VoteView};
-use crate::content::store::posts as post_store;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Row, Sql, Statement};
+use crate::sql::{Row, Sql, Statement, Value};
 use crate::validate::rfc3339;
 use crate::workflows::opening::Stage;
 use crate::workflows::Rule;
 
 /// A request as stored, with its votes and who wrote and who owns its post: the approvers
-/// are those named when the stage opened (see `reviewing::approvers_now`).
+/// are those named when the stage opened (see `reviewing::requests_of`).
 pub struct Stored {
     pub request: RequestView,
     pub post_client_id: Option<String>,
@@ -49,25 +48,6 @@ fn decode_vote(r: &Row) -> Result<VoteView, AppError> {
     })
 }
 
-/// The requests `rows` with their votes, read for all of them in one round trip (a page of a
-/// hundred requests is one round trip, not a hundred).
-async fn with_votes(db: &dyn Sql, workspace_id: &str, rows: &[Row]) -> Result<Vec<Stored>, AppError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
-    let reads = votes_reads(workspace_id, &ids);
-    let votes: Vec<Row> =
-        if reads.is_empty() { Vec::new() } else { db.reads(&reads).await?.into_iter().flatten().collect() };
-    assemble(rows, &ids, &votes)
-}
-
-fn votes_reads(workspace_id: &str, request_ids: &[String]) -> Vec<Statement> {
-    crate::sql::in_chunks(&params![workspace_id], request_ids, |list| {
-        format!(
-            "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
-             WHERE workspace_id = ?1 AND request_id IN ({list}) ORDER BY created_at, id"
-        )
-    })
-}
-
 /// The requests `rows` (their `ids`) each with its own of `votes`.
 fn assemble(rows: &[Row], ids: &[String], votes: &[Row]) -> Result<Vec<Stored>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
@@ -96,75 +76,73 @@ fn last_shown(rows: &mut Vec<Row>, limit: i64) -> Result<Option<String>, AppErro
     Ok(rows.last().map(|r| r.text("id")).transpose()?)
 }
 
-/// One request with its votes: one round trip.
-pub async fn one(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<Stored>, AppError> {
-    let ids = [id.to_string()];
-    let mut reads = vec![Statement::new(
-        format!("SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND id = ?2"),
-        params![workspace_id, id],
-    )];
-    reads.extend(votes_reads(workspace_id, &ids));
-    let mut answers = db.reads(&reads).await?.into_iter();
-    let rows = answers.next().unwrap_or_default();
-    let votes: Vec<Row> = answers.flatten().collect();
-    Ok(assemble(&rows, &ids, &votes)?.pop())
-}
-
-/// A page of the review queue: requests in `status` on posts the client limit shows, oldest
-/// first after the cursor `after`. With `me`, only those naming `me` as an approver that
-/// `me` has not voted on yet — decided here, before the limit, so a page is never emptied by
-/// others' items. Answers the page and the next cursor.
-pub async fn queue(
-    db: &dyn Sql,
-    workspace_id: &str,
-    status: &str,
-    client_limit: &str,
-    me: &str,
-    after: &str,
-    limit: i64,
-) -> Result<(Vec<Stored>, Option<String>), AppError> {
-    // The pattern finds an id in the stored JSON array of ids: no user text, 40 bytes.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM approval_requests WHERE workspace_id = ?1 AND status = ?2 \
-         AND post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND deleted_at IS NULL AND {}) \
-         AND (?4 = '' OR (approvers LIKE ?5 AND NOT EXISTS (SELECT 1 FROM approval_votes v \
-              WHERE v.workspace_id = ?1 AND v.request_id = approval_requests.id AND v.user_id = ?4))) \
-         AND (?6 = '' OR id > ?6) ORDER BY id LIMIT ?7",
-        post_store::VISIBLE.replace("?2", "?3")
-    );
-    let values = params![workspace_id, status, client_limit, me, format!("%\"{me}\"%"), after, limit + 1];
-    let mut rows = db.query(&sql, &values).await?;
-    let next_cursor = last_shown(&mut rows, limit)?;
-    Ok((with_votes(db, workspace_id, &rows).await?, next_cursor))
-}
-
-/// A post's requests, newest first before the cursor `after`, and the next cursor.
-pub async fn history(
-    db: &dyn Sql,
-    workspace_id: &str,
-    post_id: &str,
-    after: &str,
-    limit: i64,
-) -> Result<(Vec<Stored>, Option<String>), AppError> {
-    // The page and its votes in one round trip: the votes' read selects the same page.
-    let page = "FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id < ?3) \
-                ORDER BY id DESC LIMIT ?4";
-    let values = params![workspace_id, post_id, after, limit + 1];
-    let reads = [
+/// The reads of the requests `page` selects (`FROM approval_requests WHERE …`, with its order
+/// and limit, over `values`, `?1` being the workspace), of their votes, and of who may decide
+/// them now (`workflows::store::governing_reads`), to send with others in one round trip;
+/// [`page_of`] reads the first two answers, `reviewing::requests_of` all of them.
+pub fn page_reads(page: &str, values: Vec<Value>) -> Vec<Statement> {
+    let mut reads = vec![
         Statement::new(format!("SELECT {COLUMNS} {page}"), values.clone()),
         Statement::new(
             format!(
                 "SELECT request_id, user_id, decision, comment, created_at FROM approval_votes \
                  WHERE workspace_id = ?1 AND request_id IN (SELECT id {page}) ORDER BY created_at, id"
             ),
-            values,
+            values.clone(),
         ),
     ];
-    let mut answers = db.reads(&reads).await?.into_iter();
-    let (mut rows, votes) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
+    let clients =
+        format!("SELECT p.client_id FROM posts p WHERE p.workspace_id = ?1 AND p.id IN (SELECT post_id {page})");
+    reads.extend(crate::workflows::store::governing_reads(&clients, values));
+    reads
+}
+
+/// The requests [`page_reads`] found (`rows`, then `votes`), the first `limit` of them, and the
+/// next page's cursor when there were more.
+pub fn page_of(mut rows: Vec<Row>, votes: &[Row], limit: i64) -> Result<(Vec<Stored>, Option<String>), AppError> {
     let next_cursor = last_shown(&mut rows, limit)?;
     let ids: Vec<String> = rows.iter().map(|r| r.text("id")).collect::<Result<_, _>>()?;
-    Ok((assemble(&rows, &ids, &votes)?, next_cursor))
+    Ok((assemble(&rows, &ids, votes)?, next_cursor))
+}
+
+/// The page of the review queue [`queue`] reads, for `viewer` (a Client member sees only its
+/// clients' posts' requests), as [`page_reads`] to send with the membership check.
+pub fn queue_reads(
+    workspace_id: &str,
+    status: &str,
+    viewer: &str,
+    me: &str,
+    after: &str,
+    limit: i64,
+) -> Vec<Statement> {
+    let page = format!(
+        "FROM approval_requests WHERE workspace_id = ?1 AND status = ?2 \
+         AND post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND deleted_at IS NULL AND {}) \
+         AND (?4 = '' OR (approvers LIKE ?5 AND NOT EXISTS (SELECT 1 FROM approval_votes v \
+              WHERE v.workspace_id = ?1 AND v.request_id = approval_requests.id AND v.user_id = ?4))) \
+         AND (?6 = '' OR id > ?6) ORDER BY id LIMIT ?7",
+        crate::client_visible_to!("client_id", "?1", "?3")
+    );
+    // The pattern finds an id in the stored JSON array of ids: no user text, 40 bytes.
+    page_reads(&page, params![workspace_id, status, viewer, me, format!("%\"{me}\"%"), after, limit + 1])
+}
+
+/// A post's requests, newest first before the cursor `after`, as [`page_reads`].
+pub fn history_reads(workspace_id: &str, post_id: &str, after: &str, limit: i64) -> Vec<Statement> {
+    page_reads(
+        "FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4",
+        params![workspace_id, post_id, after, limit + 1],
+    )
+}
+
+/// Request `id`, if it is on a post of the workspace that `viewer` may see, as [`page_reads`].
+pub fn one_reads(workspace_id: &str, viewer: &str, id: &str) -> Vec<Statement> {
+    let page = format!(
+        "FROM approval_requests WHERE workspace_id = ?1 AND id = ?2 \
+         AND post_id IN (SELECT id FROM posts WHERE workspace_id = ?1 AND deleted_at IS NULL AND {})",
+        crate::client_visible_to!("client_id", "?1", "?3")
+    );
+    page_reads(&page, params![workspace_id, id, viewer])
 }
 
 /// A post's pending request, if any: (id, stage, post version).
