@@ -275,6 +275,19 @@ async fn another_workspace_cannot_reach_campaigns_or_clients() {
         .send()
         .await;
     assert_eq!(r.fields(), ["clientId"], "another workspace's client cannot be referenced");
+    // Nor changed or archived, through either workspace; the stranger's bad input changes nothing.
+    let cid = client["id"].as_str().unwrap();
+    for (path, body) in [
+        (w(&other_ws, &format!("/clients/{cid}")), json!({"name": "Mine"})),
+        (w(&ws, &format!("/clients/{cid}")), json!({"name": "Mine"})),
+        (w(&ws, &format!("/clients/{cid}")), json!({"name": 7})),
+        (w(&ws, &format!("/campaigns/{id}")), json!({"name": ""})),
+    ] {
+        api.patch(&path).bearer(&other.access).json(body).send().await.expect_error(404, "NOT_FOUND");
+        api.delete(&path).bearer(&other.access).send().await.expect_error(404, "NOT_FOUND");
+    }
+    let still = api.get(&w(&ws, &format!("/clients/{cid}"))).bearer(&owner.access).send().await.data();
+    assert_eq!((still["name"].as_str(), still["archived"].as_bool()), (Some("Acme"), Some(false)));
 }
 
 #[tokio::test]

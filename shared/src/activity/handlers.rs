@@ -40,8 +40,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     };
     // The membership check (owners and admins only) and the page: one round trip.
     let read = store::page_read(call.params.get("workspaceId")?, &filter, &text("cursor"), limit);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let mut items = store::page_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, mut items) = call.admitted_one(ctx.db, read, store::page_of).await?;
     let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |e| &e.id);
     Ok(json::ok(200, ActivityPage { items, next_cursor }))
 }

@@ -61,6 +61,19 @@ impl Call<'_> {
         Ok((self.admit(&membership)?, answers))
     }
 
+    /// On a route that folds its membership check (`Route::folds_membership`): the membership
+    /// read and `read` in one round trip; the caller as a member and what `read` found, as `of`
+    /// decodes it (a store's `…_of`, which answers 404 when nothing was found).
+    pub async fn admitted_one<T>(
+        &self,
+        db: &dyn crate::sql::Sql,
+        read: crate::sql::Statement,
+        of: impl FnOnce(&[crate::sql::Row]) -> Result<T, AppError>,
+    ) -> Result<(Member, T), AppError> {
+        let (member, answers) = self.admitted_reads(db, vec![read]).await?;
+        Ok((member, of(answers.first().map_or(&[][..], Vec::as_slice))?))
+    }
+
     /// The caller as a member, from what [`Call::membership_read`] answered: a workspace the
     /// caller is not in (or that is archived) does not exist for them, and a role without the
     /// route's permission is refused, as the access check would have.

@@ -470,8 +470,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     };
     // The membership check and the page: one round trip.
     let read = store::list_read(call.params.get("workspaceId")?, &filters);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let mut items = store::list_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, mut items) = call.admitted_one(ctx.db, read, store::list_of).await?;
     let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |m| &m.id);
     Ok(json::ok(200, MediaPage { items, next_cursor }))
 }
@@ -490,8 +489,7 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
     // The membership check and the asset: one round trip.
     let read =
         store::visible_read(call.params.get("workspaceId")?, &call.caller()?.user_id, call.params.get("mediaId")?);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let stored = store::visible_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, stored) = call.admitted_one(ctx.db, read, store::visible_of).await?;
     let mut view = stored.view;
     if view.status == "ready" {
         view.download_url = ctx.blobs.presign_get(&stored.key, DOWNLOAD_URL_SECS, ctx.clock.now_ms()).ok();
@@ -512,8 +510,7 @@ pub async fn get_content(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     // The membership check and the asset: one round trip.
     let read =
         store::visible_read(call.params.get("workspaceId")?, &call.caller()?.user_id, call.params.get("mediaId")?);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let stored = store::visible_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, stored) = call.admitted_one(ctx.db, read, store::visible_of).await?;
     if stored.view.status != "ready" {
         return Err(AppError::Conflict("the file is not uploaded yet".into()));
     }

@@ -92,8 +92,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     // The membership check and the workspace: one round trip.
     let read = store::get_for_read(call.params.get("workspaceId")?, &call.caller()?.user_id);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    Ok(json::ok(200, store::view_of(answers.first().map_or(&[][..], Vec::as_slice))?))
+    let (_, found) = call.admitted_one(ctx.db, read, store::view_of).await?;
+    Ok(json::ok(200, found))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}", tag = "workspaces", security(("bearer" = [])),

@@ -5,7 +5,7 @@ use crate::agency::model::campaigns::*;
 use crate::agency::store::campaigns::CampaignFilter;
 use crate::agency::{campaigns, store};
 use crate::api::json::{self, Envelope};
-use crate::api::{Call, Context, Response};
+use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::validate::rfc3339;
 
@@ -20,8 +20,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let filter = CampaignFilter { status: q("status"), client_id: q("clientId"), cursor: q("cursor"), limit };
     // The membership check and the page: one round trip.
     let read = store::campaigns::list_read(call.params.get("workspaceId")?, &call.caller()?.user_id, &filter);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let mut items = store::campaigns::decode_all(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, mut items) = call.admitted_one(ctx.db, read, store::campaigns::decode_all).await?;
     let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |c| &c.id);
     Ok(json::ok(200, CampaignPage { items, next_cursor }))
 }
@@ -80,8 +79,7 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         &call.caller()?.user_id,
         call.params.get("campaignId")?,
     );
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let found = store::campaigns::decode_all(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, found) = call.admitted_one(ctx.db, read, store::campaigns::decode_all).await?;
     Ok(json::ok(200, found.into_iter().next().ok_or_else(|| AppError::not_found("campaign"))?))
 }
 
@@ -93,9 +91,9 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: archived campaigns are read-only", body = ErrorEnvelope)))]
 pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (member, before) = admitted_campaign(ctx, call).await?;
+    let member = &member;
     let input: CampaignInput = json::parse(&call.req.body)?;
-    let member = call.member()?;
-    let before = campaigns::visible(ctx.db, &member.workspace_id, "", call.params.get("campaignId")?).await?;
     if before.status == "archived" {
         return Err(AppError::Conflict("an archived campaign cannot be changed".into()));
     }
@@ -121,8 +119,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
               (status = 403, description = "FORBIDDEN: owners, admins and editors only", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let before = campaigns::visible(ctx.db, &member.workspace_id, "", call.params.get("campaignId")?).await?;
+    let (member, before) = admitted_campaign(ctx, call).await?;
+    let member = &member;
     if before.status == "archived" {
         return Ok(json::ok(200, before));
     }
@@ -140,4 +138,11 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     };
     ctx.db.batch(&[archive, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, after))
+}
+
+/// The caller's membership check and the campaign in the path: one round trip.
+async fn admitted_campaign(ctx: &Context<'_>, call: &Call<'_>) -> Result<(Member, CampaignView), AppError> {
+    let (workspace_id, id) = (call.params.get("workspaceId")?, call.params.get("campaignId")?);
+    let read = store::campaigns::one_read(workspace_id, &call.caller()?.user_id, id);
+    call.admitted_one(ctx.db, read, store::campaigns::one_of).await
 }

@@ -7,7 +7,7 @@ use crate::agency::model::clients::*;
 use crate::agency::{clients, store};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
-use crate::api::{Call, Context, Response};
+use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::validate::{self, opt_text, rfc3339, Fields};
 
@@ -82,8 +82,8 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         &call.caller()?.user_id,
         call.params.get("clientId")?,
     );
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    Ok(json::ok(200, store::clients::one_of(answers.first().map_or(&[][..], Vec::as_slice))?))
+    let (_, found) = call.admitted_one(ctx.db, read, store::clients::one_of).await?;
+    Ok(json::ok(200, found))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/clients/{clientId}", tag = "clients", security(("bearer" = [])),
@@ -95,9 +95,9 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (member, before) = admitted_client(ctx, call).await?;
+    let member = &member;
     let input: ClientPatch = json::parse(&call.req.body)?;
-    let member = call.member()?;
-    let before = clients::visible(ctx.db, &member.workspace_id, "", call.params.get("clientId")?).await?;
     let mut f = Fields::default();
     let name = f.take_opt("name", input.name, |n| validate::name(&n));
     let website = f.take("website", opt_text(input.website.clone(), 500));
@@ -138,8 +138,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let before = clients::visible(ctx.db, &member.workspace_id, "", call.params.get("clientId")?).await?;
+    let (member, before) = admitted_client(ctx, call).await?;
+    let member = &member;
     if before.archived {
         return Ok(json::ok(200, before));
     }
@@ -208,4 +208,11 @@ pub async fn detach(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
     Ok(json::ok(200, client))
+}
+
+/// The caller's membership check and the client in the path: one round trip.
+async fn admitted_client(ctx: &Context<'_>, call: &Call<'_>) -> Result<(Member, ClientView), AppError> {
+    let (workspace_id, id) = (call.params.get("workspaceId")?, call.params.get("clientId")?);
+    let read = store::clients::one_read(workspace_id, &call.caller()?.user_id, id);
+    call.admitted_one(ctx.db, read, store::clients::one_of).await
 }

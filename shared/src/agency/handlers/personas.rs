@@ -73,8 +73,8 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         &call.caller()?.user_id,
         call.params.get("personaId")?,
     );
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    Ok(json::ok(200, store::personas::one_of(answers.first().map_or(&[][..], Vec::as_slice))?))
+    let (_, found) = call.admitted_one(ctx.db, read, store::personas::one_of).await?;
+    Ok(json::ok(200, found))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/personas/{personaId}", tag = "personas", security(("bearer" = [])),

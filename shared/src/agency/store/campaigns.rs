@@ -58,6 +58,11 @@ pub fn one_read(workspace_id: &str, viewer: &str, id: &str) -> Statement {
     )
 }
 
+/// The campaign [`one_read`] found, or 404.
+pub fn one_of(rows: &[Row]) -> Result<CampaignView, AppError> {
+    decode(rows.first().ok_or_else(|| AppError::not_found("campaign"))?)
+}
+
 /// The reads that find which of `ids` are campaigns of the workspace the caller (limited to
 /// `limit_to`'s clients when not empty) may see, to send with others in one round trip
 /// (`Sql::reads`); [`decode_all`] reads their answers.

@@ -78,8 +78,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     };
     // The membership check and the page: one round trip.
     let read = store::list_read(call.params.get("workspaceId")?, &call.caller()?.user_id, &filter);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    let mut items = store::list_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    let (_, mut items) = call.admitted_one(ctx.db, read, store::list_of).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     Ok(json::ok(200, BlockPage { items, next_offset: more.then_some(offset + limit) }))
@@ -187,8 +186,8 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
     // The membership check and the block: one round trip.
     let read =
         store::load_read(call.params.get("workspaceId")?, &call.caller()?.user_id, call.params.get("templateId")?);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    Ok(json::ok(200, store::one_of(answers.first().map_or(&[][..], Vec::as_slice))?))
+    let (_, found) = call.admitted_one(ctx.db, read, store::one_of).await?;
+    Ok(json::ok(200, found))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/templates/{templateId}", tag = "templates", security(("bearer" = [])),
@@ -201,9 +200,9 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         (status = 409, description = "CONFLICT: archived, or the new name is taken", body = ErrorEnvelope),
     ))]
 pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (member, before) = admitted_block(ctx, call).await?;
+    let member = &member;
     let input: BlockPatch = json::parse(&call.req.body)?;
-    let member = call.member()?;
-    let before = store::load(ctx.db, &member.workspace_id, "", call.params.get("templateId")?).await?;
     if before.archived {
         return Err(AppError::Conflict(format!(
             "an archived {} cannot be changed",
@@ -290,8 +289,8 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
     ))]
 pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let before = store::load(ctx.db, &member.workspace_id, "", call.params.get("templateId")?).await?;
+    let (member, before) = admitted_block(ctx, call).await?;
+    let member = &member;
     if before.archived {
         return Ok(json::ok(200, before));
     }
@@ -612,4 +611,11 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     )
     .await?;
     Ok(json::ok(201, post))
+}
+
+/// The caller's membership check and the block in the path: one round trip.
+async fn admitted_block(ctx: &Context<'_>, call: &Call<'_>) -> Result<(Member, BlockView), AppError> {
+    let (workspace_id, id) = (call.params.get("workspaceId")?, call.params.get("templateId")?);
+    let read = store::load_read(workspace_id, &call.caller()?.user_id, id);
+    call.admitted_one(ctx.db, read, store::one_of).await
 }

@@ -156,8 +156,8 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     // The membership check and the accounts: one round trip.
     let read = store::connected_read(call.params.get("workspaceId")?);
-    let (_, answers) = call.admitted_reads(ctx.db, vec![read]).await?;
-    Ok(json::ok(200, store::views_of(answers.first().map_or(&[][..], Vec::as_slice))?))
+    let (_, found) = call.admitted_one(ctx.db, read, store::views_of).await?;
+    Ok(json::ok(200, found))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", tag = "publishing", security(("bearer" = [])),
