@@ -81,8 +81,8 @@ build_worker() {
   local out; out=$(worker_out "$variant")
   local features=()
   case $variant in
-    d1) ;;
-    postgres) features=(-- --features postgres) ;;
+    d1) features=(-- --features document-asset) ;;
+    postgres) features=(-- --features postgres,document-asset) ;;
     publisher) features=(-- --no-default-features --features publisher) ;;
     publisher-postgres) features=(-- --no-default-features --features publisher,postgres) ;;
   esac
@@ -95,7 +95,7 @@ build_worker() {
     worker-build --release --out-dir "$(basename "$out")" "${features[@]}" >&2)
   # The publisher's guard reads the function names, so it runs before they are stripped; a
   # refused build is removed, so no later step (or wrangler) picks it up.
-  if [[ $variant == publisher* ]] && ! python3 "$ROOT/scripts/check_publisher_wasm.py" "$out/index_bg.wasm" "$ROOT/shared/openapi.json"; then
+  if [[ $variant == publisher* ]] && ! python3 "$ROOT/scripts/check_publisher_wasm.py" "$out/index_bg.wasm" "$ROOT/public/api/v1/openapi.json"; then
     rm -rf "$out"; return 1
   fi
   # Without the debugging names (stack traces only): 8 % of the module.

@@ -349,10 +349,10 @@ mod generate {
 }
 
 /// The document as served. `document()` generates it from the derives; the text is kept in
-/// `shared/openapi.json` so that a build carries the text and not the generator, which the
+/// `public/api/v1/openapi.json` so that a build carries the text and not the generator, which the
 /// linker then drops (a third of the Worker's wasm). `the_committed_document_is_current` fails
 /// when the file is stale; `HERALD_WRITE_OPENAPI=1 cargo test -p herald openapi` rewrites it.
-pub const DOCUMENT: &str = include_str!("../../openapi.json");
+pub const DOCUMENT: &str = include_str!("../../../public/api/v1/openapi.json");
 
 pub fn serve() -> Response {
     Response::new(200, "application/json; charset=utf-8", DOCUMENT.as_bytes().to_vec())
@@ -371,12 +371,12 @@ mod tests {
     fn the_committed_document_is_current() {
         let fresh = serde_json::to_string(&document()).unwrap() + "\n";
         if std::env::var_os("HERALD_WRITE_OPENAPI").is_some() {
-            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"), &fresh).unwrap();
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/api/v1/openapi.json"), &fresh).unwrap();
             return;
         }
         assert!(
             DOCUMENT == fresh,
-            "shared/openapi.json is stale: HERALD_WRITE_OPENAPI=1 cargo test -p herald openapi rewrites it"
+            "public/api/v1/openapi.json is stale: HERALD_WRITE_OPENAPI=1 cargo test -p herald openapi rewrites it"
         );
     }
 
