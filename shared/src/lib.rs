@@ -40,6 +40,7 @@ pub mod validate;
 pub mod workflows;
 #[cfg(feature = "workspaces")]
 pub mod workspaces;
+pub mod zones;
 
 pub use api::{Context, Request, Response};
 pub use app::handle;

@@ -64,7 +64,7 @@ pub fn timezone(input: &str) -> Result<String, String> {
     if tz.is_empty() || tz.len() > 64 {
         return Err("must be an IANA time zone such as Europe/Paris".into());
     }
-    jiff::tz::db().get(tz).map(|_| tz.to_string()).map_err(|_| format!("unknown IANA time zone `{tz}`"))
+    crate::zones::canonical(tz).map(str::to_string).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))
 }
 
 /// A BCP 47 language tag such as `en`, `pt-BR` or `zh-Hant-TW`.

@@ -139,9 +139,8 @@ fn idea_status_text(item: &IdeaItem) -> &'static str {
 /// "2026-11-30 08:40 CET (Europe/Paris)", in the workspace's zone and naming it, so a client
 /// reads the link's expiry and comment times as the agency means them; "… UTC" for UTC.
 pub fn human_time(ms: i64, timezone: &str) -> String {
-    let zoned = jiff::Timestamp::from_millisecond(ms)
-        .ok()
-        .and_then(|t| jiff::tz::TimeZone::get(timezone).ok().map(|tz| t.to_zoned(tz)));
+    let zoned =
+        jiff::Timestamp::from_millisecond(ms).ok().and_then(|t| crate::zones::get(timezone).map(|tz| t.to_zoned(tz)));
     match zoned {
         Some(z) if timezone == "UTC" => format!("{} UTC", z.strftime("%Y-%m-%d %H:%M")),
         Some(z) => format!("{} ({timezone})", z.strftime("%Y-%m-%d %H:%M %Z")),

@@ -378,7 +378,7 @@ pub fn tags(input: Option<Vec<String>>, errors: &mut Vec<FieldError>) -> Option<
 
 /// `{{date}}`: today in the workspace's time zone.
 pub fn today(now_ms: i64, timezone: &str) -> String {
-    let tz = jiff::tz::db().get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = crate::zones::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::from_millisecond(now_ms).map(|t| t.to_zoned(tz).date().to_string()).unwrap_or_default()
 }
 

@@ -48,7 +48,7 @@ pub struct Repeat {
 
 /// `count` due times from `first`, `every` apart in `tz`'s wall-clock time.
 pub fn occurrences(first: i64, tz: &str, every: &str, count: i64) -> Result<Vec<i64>, String> {
-    let zone = jiff::tz::db().get(tz).map_err(|_| format!("unknown IANA time zone `{tz}`"))?;
+    let zone = crate::zones::get(tz).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))?;
     let start = jiff::Timestamp::from_millisecond(first).map_err(|e| e.to_string())?.to_zoned(zone);
     (0..count)
         .map(|k| {
@@ -119,7 +119,7 @@ pub fn due_ms(at: &str, tz: &str) -> Result<i64, String> {
     let civil: jiff::civil::DateTime = at
         .parse()
         .map_err(|_| "must be RFC 3339 (2026-12-01T09:00:00Z) or a wall-clock time (2026-12-01T09:00)".to_string())?;
-    let zone = jiff::tz::db().get(tz).map_err(|_| format!("unknown IANA time zone `{tz}`"))?;
+    let zone = crate::zones::get(tz).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))?;
     civil.to_zoned(zone).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
 }
 
@@ -142,7 +142,7 @@ pub struct RescheduleInput {
 /// Where occurrence `due` of a series lands when its first occurrence moves from `first` to
 /// `new_first`: the same wall-clock distance in `tz` (days stay days across daylight saving).
 pub fn shift(due: i64, first: i64, new_first: i64, tz: &str) -> Result<i64, String> {
-    let zone = jiff::tz::db().get(tz).map_err(|_| format!("unknown IANA time zone `{tz}`"))?;
+    let zone = crate::zones::get(tz).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))?;
     let civil = |ms: i64| {
         jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(zone.clone()).datetime()).map_err(|e| e.to_string())
     };

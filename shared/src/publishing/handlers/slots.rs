@@ -44,7 +44,7 @@ fn parse_time(t: &str) -> Option<(i8, i8)> {
 
 /// The first slot after `after_ms` not in `taken`, within the horizon.
 pub fn next_free(slots: &[Slot], tz: &str, taken: &[i64], after_ms: i64) -> Option<i64> {
-    let zone = jiff::tz::db().get(tz).ok()?;
+    let zone = crate::zones::get(tz)?;
     let start = jiff::Timestamp::from_millisecond(after_ms).ok()?.to_zoned(zone.clone()).date();
     for offset in 0..HORIZON_DAYS {
         let date = start.checked_add(jiff::Span::new().days(offset)).ok()?;
