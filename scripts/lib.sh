@@ -106,8 +106,8 @@ build_worker() {
 # fetched and compiled on a cold start, so its size is time a user waits.
 WORKER_MAX_GZIP=1048576
 
-# worker_fits <variant> [report]: prints the built Worker's gzipped size; fails when it is over
-# WORKER_MAX_GZIP, unless `report` (a Worker known to be over it, named in README).
+# worker_fits <variant>: prints the built Worker's gzipped size; fails when it is over
+# WORKER_MAX_GZIP.
 worker_fits() {
   local out gz=0 f; out=$(worker_out "$1")
   for f in "$out"/index_bg.wasm "$out"/*.js "$out"/worker/*.mjs; do
@@ -115,8 +115,6 @@ worker_fits() {
   done
   if [ "$gz" -le "$WORKER_MAX_GZIP" ]; then
     log "   the $1 Worker is $gz bytes gzipped (at most $WORKER_MAX_GZIP)"
-  elif [ "${2:-}" = report ]; then
-    log "   the $1 Worker is $gz bytes gzipped: over $WORKER_MAX_GZIP, as README says"
   else
     log "the $1 Worker is $gz bytes gzipped, over the $WORKER_MAX_GZIP-byte limit"; return 1
   fi

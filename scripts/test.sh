@@ -175,7 +175,7 @@ export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
 bash scripts/build-worker.sh postgres
 bash scripts/build-worker.sh publisher-postgres
-worker_fits postgres report
+worker_fits postgres
 worker_fits publisher-postgres
 
 log "   the default (D1) build, given a HYPERDRIVE binding, refuses instead of serving D1 in its place"

@@ -27,7 +27,9 @@ pub struct Call<'r> {
     pub route: &'static Route,
     pub params: Params,
     pub caller: Option<Caller>,
-    pub member: Option<Member>,
+    /// Set by the access check, or by the handler's own admission on a route that folds it
+    /// (`Call::admit`), before anything reads it.
+    pub member: std::sync::OnceLock<Member>,
 }
 
 impl Call<'_> {
@@ -36,7 +38,7 @@ impl Call<'_> {
     }
 
     pub fn member(&self) -> Result<&Member, AppError> {
-        self.member.as_ref().ok_or_else(|| AppError::Internal("route has no workspace".into()))
+        self.member.get().ok_or_else(|| AppError::Internal("route has no workspace".into()))
     }
 
     /// On a route that folds the membership check into its handler's reads
@@ -76,7 +78,8 @@ impl Call<'_> {
 
     /// The caller as a member, from what [`Call::membership_read`] answered: a workspace the
     /// caller is not in (or that is archived) does not exist for them, and a role without the
-    /// route's permission is refused, as the access check would have.
+    /// route's permission is refused, as the access check would have. Admitted, the caller is
+    /// also this call's member (`Call::member`).
     pub fn admit(&self, rows: &[crate::sql::Row]) -> Result<Member, AppError> {
         let role = crate::api::store::role_of(rows)?.ok_or_else(|| AppError::not_found("workspace"))?;
         if let crate::api::route::Access::Workspace(permission) = self.route.access {
@@ -84,6 +87,9 @@ impl Call<'_> {
                 return Err(AppError::Forbidden(format!("the {} role may not do this", role.as_str())));
             }
         }
-        Ok(Member { workspace_id: self.params.get("workspaceId")?.to_string(), role })
+        let member = Member { workspace_id: self.params.get("workspaceId")?.to_string(), role };
+        // The handler's helpers read it as on any other route (`Call::member`).
+        let _ = self.member.set(member.clone());
+        Ok(member)
     }
 }

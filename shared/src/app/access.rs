@@ -13,7 +13,7 @@ pub async fn authorize<'r>(
     route: &'static Route,
     params: Params,
 ) -> Result<Call<'r>, AppError> {
-    let mut call = Call { req, route, params, caller: None, member: None };
+    let mut call = Call { req, route, params, caller: None, member: std::sync::OnceLock::new() };
     match route.access {
         Access::Public | Access::Development => {}
         Access::Scheduler => {
@@ -43,7 +43,7 @@ pub async fn authorize<'r>(
                 if !permission.granted_to(member.role) {
                     return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
                 }
-                call.member = Some(member);
+                let _ = call.member.set(member);
             }
             call.caller = Some(caller);
         }

@@ -265,7 +265,7 @@ pub(crate) fn acting<'r>(call: &Call<'r>, link: &Link) -> Call<'r> {
         route: call.route,
         params: call.params.clone(),
         caller: None,
-        member: Some(Member { workspace_id: link.workspace_id.clone(), role: Role::Client }),
+        member: std::sync::OnceLock::from(Member { workspace_id: link.workspace_id.clone(), role: Role::Client }),
     }
 }
 

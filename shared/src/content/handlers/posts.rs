@@ -6,12 +6,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::activity::{self, Change};
 use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
-use crate::api::{Call, Context, Response};
+use crate::api::{Call, Context, Member, Response};
 use crate::content::editing::{create_one, parse_targets, resolve_links, save_edit};
 use crate::content::posts::{self, Content, PostFilter, PostInput, PostView};
 use crate::content::status::{Event, PostStatus};
 use crate::content::store::posts as store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::sql::DbError;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -104,9 +105,9 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: a stale version, or a post that can no longer be edited", body = ErrorEnvelope)))]
 pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let (member, before) = admitted_post(ctx, call).await?;
+    let member = &member;
     let input: PostInput = json::parse(&call.req.body)?;
-    let member = call.member()?;
-    let before = store::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
     if let Some(v) = input.version {
         if v != before.version {
             return Err(AppError::Conflict(format!("the post is at version {}, not {v}; reload it", before.version)));
@@ -165,15 +166,15 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: the post is being published", body = ErrorEnvelope)))]
 pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let before = store::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
+    let (member, before) = admitted_post(ctx, call).await?;
+    let member = &member;
     if matches!(before.status, PostStatus::Publishing | PostStatus::Scheduled) {
         return Err(AppError::Conflict(format!(
             "a {} post cannot be deleted; unschedule it first",
             before.status.as_str()
         )));
     }
-    let write = store::delete(&member.workspace_id, &before.id, ctx.clock.now_ms());
+    let mut writes = store::delete(&member.workspace_id, &before, ctx.clock.now_ms()).to_vec();
     let change = Change {
         action: "post.delete",
         entity_type: "post",
@@ -181,8 +182,22 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         before: Some(activity::snapshot(&before)),
         after: None,
     };
-    ctx.db.batch(&[write, activity::record(ctx, call, &member.workspace_id, change)]).await?;
+    writes.push(activity::record(ctx, call, &member.workspace_id, change));
+    ctx.db.batch(&writes).await.map_err(|e| match e {
+        DbError::Constraint(_) => AppError::Conflict("the post changed while it was being deleted; reload it".into()),
+        other => other.into(),
+    })?;
     Ok(json::ok(200, before))
+}
+
+/// The caller's membership check and the post in the path, with its targets, as the caller may
+/// see it: one round trip.
+async fn admitted_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<(Member, PostView), AppError> {
+    let (workspace_id, id) = (call.params.get("workspaceId")?, call.params.get("postId")?);
+    let (membership, post) =
+        store::load_after(ctx.db, call.membership_read()?, workspace_id, &call.caller()?.user_id, id).await?;
+    let member = call.admit(&membership)?;
+    Ok((member, post.ok_or_else(|| AppError::not_found("post"))?))
 }
 
 async fn transition(ctx: &Context<'_>, call: &Call<'_>, event: Event, action: &str) -> Result<Response, AppError> {

@@ -455,10 +455,19 @@ pub fn cancel_scheduled(workspace_id: &str, post_id: &str, now: i64) -> Statemen
     )
 }
 
-/// Soft-deletes the post.
-pub fn delete(workspace_id: &str, post_id: &str, now: i64) -> Statement {
-    Statement::new(
-        "UPDATE posts SET deleted_at = ?3, updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-        params![workspace_id, post_id, now],
-    )
+/// Soft-deletes the post if it is still at `before`'s version and status (a post scheduled or
+/// edited meanwhile is not deleted), and the guard after it fails the whole batch when it was not.
+pub fn delete(workspace_id: &str, before: &PostView, now: i64) -> [Statement; 2] {
+    let values = params![workspace_id, before.id.as_str(), now, before.version, before.status.as_str()];
+    [
+        Statement::new(
+            "UPDATE posts SET deleted_at = ?3, updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 \
+             AND version = ?4 AND status = ?5 AND deleted_at IS NULL",
+            values.clone(),
+        ),
+        Statement::guard(
+            "SELECT 1 FROM posts WHERE workspace_id = ?1 AND id = ?2 AND deleted_at = ?3 AND version = ?4 AND status = ?5",
+            values,
+        ),
+    ]
 }
