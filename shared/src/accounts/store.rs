@@ -51,9 +51,16 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Account,
 /// The reads that find which of `ids` are accounts of the workspace, to send with others in one
 /// round trip (`Sql::reads`); [`decode`] reads each row they answer.
 pub fn among(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
-    crate::sql::in_chunks(&params![workspace_id], ids, |list| {
-        format!("SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND id IN ({list})")
-    })
+    crate::sql::in_chunks(&params![workspace_id], ids, among_sql)
+}
+
+/// [`among`] for the accounts a subquery over `values` selects (`?1` being the workspace).
+pub fn among_in(ids: &str, values: Vec<crate::sql::Value>) -> Statement {
+    Statement::new(among_sql(ids), values)
+}
+
+fn among_sql(ids: &str) -> String {
+    format!("SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND id IN ({ids})")
 }
 
 /// Who the platform says the credentials belong to.

@@ -7,7 +7,7 @@
 
 pub use super::model::ideas::*;
 pub(crate) use super::store::ideas::write;
-pub use super::store::ideas::{load_in, load_many};
+pub use super::store::ideas::{among_reads, load_in, load_many, many_of};
 
 use super::client_limit;
 use crate::api::{Call, Context};

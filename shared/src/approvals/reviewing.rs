@@ -25,6 +25,17 @@ use crate::workflows::{self as workflow, opening::Stage};
 /// The live link named by the `token` in the path, with its posts and ideas, or 404. Leaves
 /// the database scoped to the link's workspace.
 pub async fn open_link(ctx: &Context<'_>, call: &Call<'_>) -> Result<Link, AppError> {
+    Ok(open_link_with(ctx, call, |_| Vec::new()).await?.0)
+}
+
+/// [`open_link`], with the reads `more` makes for the link (keyed on it: its workspace and id)
+/// sent in the same round trip as the link's own checks: two round trips in all. Answers the
+/// link and what `more`'s reads found, in order.
+pub async fn open_link_with(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    more: impl FnOnce(&Link) -> Vec<crate::sql::Statement>,
+) -> Result<(Link, Vec<Vec<Row>>), AppError> {
     let token = call.params.get("token")?;
     if token.is_empty() || token.len() > 128 {
         return Err(refused());
@@ -41,15 +52,18 @@ pub async fn open_link(ctx: &Context<'_>, call: &Call<'_>) -> Result<Link, AppEr
     if state(link.expires_at, link.revoked_at, ctx.clock.now_ms()) != LinkState::Active {
         return Err(refused());
     }
+    let mut reads = link_store::opening_reads(&link).to_vec();
+    reads.extend(more(&link));
+    let mut answers = ctx.db.reads(&reads).await?.into_iter();
+    let (role, items) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
+    let (role, link) = link_store::opened(link, &role, &items)?;
     // The creator must still be a member, of a live workspace, allowed to make links.
-    let allowed = link_store::creator_role(ctx.db, &link)
-        .await?
-        .and_then(|role| Role::parse(&role))
-        .is_some_and(|role| Permission::ReviewLinksManage.granted_to(role));
+    let allowed =
+        role.and_then(|role| Role::parse(&role)).is_some_and(|role| Permission::ReviewLinksManage.granted_to(role));
     if !allowed {
         return Err(refused());
     }
-    link_store::with_items(ctx.db, link).await
+    Ok((link, answers.collect()))
 }
 
 /// Whether a link may decide `post` now: it is in review, and its pending request is at the

@@ -70,6 +70,18 @@ pub fn save(workspace_id: &str, client_id: &str, config: String, updated_by: &st
     )
 }
 
+/// The read of the workflows stored for the workspace and for the clients `clients` selects (a
+/// `SELECT` of client ids over `values`, `?1` being the workspace); [`configs_of`] reads its answer.
+pub fn configs_among_read(clients: &str, values: Vec<Value>) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 \
+             AND (client_id = '' OR client_id IN ({clients}))"
+        ),
+        values,
+    )
+}
+
 /// The reads of what decides who may approve posts of the clients `clients` selects (a
 /// `SELECT` of client ids over `values`, `?1` being the workspace): the workflows stored for the
 /// workspace and those clients, every member with their role, and which of them are attached to
@@ -78,13 +90,7 @@ pub fn save(workspace_id: &str, client_id: &str, config: String, updated_by: &st
 pub fn governing_reads(clients: &str, values: Vec<Value>) -> [Statement; 3] {
     let workspace: Vec<Value> = values.first().cloned().into_iter().collect();
     [
-        Statement::new(
-            format!(
-                "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 \
-                 AND (client_id = '' OR client_id IN ({clients}))"
-            ),
-            values.clone(),
-        ),
+        configs_among_read(clients, values.clone()),
         Statement::new("SELECT user_id, role FROM memberships WHERE workspace_id = ?1 ORDER BY user_id", workspace),
         Statement::new(
             format!(

@@ -4,7 +4,7 @@ use crate::agency::model::ideas::{IdeaDecision, IdeaStatus, IdeaView};
 use crate::api::paging::{self, ById, Page};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{in_chunks, Row, Sql, Statement};
+use crate::sql::{in_chunks, Row, Sql, Statement, Value};
 use crate::validate::rfc3339;
 
 const COLUMNS: &str = "id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, post_id, \
@@ -99,8 +99,32 @@ pub async fn load_many(db: &dyn Sql, workspace_id: &str, ids: &[String]) -> Resu
         return Ok(Vec::new());
     }
     let answers = db.reads(&reads).await?;
-    let ideas: Vec<&Row> = answers.iter().take(n_ideas).flatten().collect();
-    let decisions: Vec<&Row> = answers.iter().skip(n_ideas).flatten().collect();
+    let ideas: Vec<Row> = answers.iter().take(n_ideas).flatten().cloned().collect();
+    let decisions: Vec<Row> = answers.iter().skip(n_ideas).flatten().cloned().collect();
+    many_of(&ideas, &decisions)
+}
+
+/// The reads of the ideas of `workspace_id` that `ids` (a subquery over `values`, `?1` being the
+/// workspace) names, and of their decisions, to send with others in one round trip; [`many_of`]
+/// reads their answers.
+pub fn among_reads(ids: &str, values: Vec<Value>) -> [Statement; 2] {
+    [
+        Statement::new(
+            format!("SELECT {COLUMNS} FROM ideas WHERE workspace_id = ?1 AND id IN ({ids})"),
+            values.clone(),
+        ),
+        Statement::new(
+            format!(
+                "SELECT idea_id, user_id, stage, decision, comment, created_at, review_link_id FROM idea_decisions \
+                 WHERE workspace_id = ?1 AND idea_id IN ({ids}) ORDER BY created_at, id"
+            ),
+            values,
+        ),
+    ]
+}
+
+/// The ideas [`among_reads`] (or [`load_many`]) found, each with its decisions.
+pub fn many_of(ideas: &[Row], decisions: &[Row]) -> Result<Vec<IdeaView>, AppError> {
     let mut out = Vec::with_capacity(ideas.len());
     for row in ideas {
         let id = row.text("id")?;

@@ -11,7 +11,7 @@ use crate::approvals::review_links::{
     acting, decision_form, distinct, public_origin, vote_comment, Link, ReviewDecisionForm, ReviewLinkCreated,
     ReviewLinkInput, ReviewLinkView, DEFAULT_HOURS, MAX_HOURS, MAX_MINUTES, MAX_POSTS,
 };
-use crate::approvals::reviewing::{decidable, open_link};
+use crate::approvals::reviewing::{decidable, open_link, open_link_with};
 use crate::approvals::store::{requests as request_store, review_links as store};
 use crate::collab::notifications::{self, Notice};
 use crate::content::editing::save_edit;
@@ -306,9 +306,10 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
               (status = 302, description = "Larger files: a presigned GET URL in Location"),
               (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link, or a file none of its posts uses", body = ErrorEnvelope)))]
 pub async fn media(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let link = open_link(ctx, call).await?;
-    let (key, content_type, size) = store::media_of(ctx.db, &link, call.params.get("mediaId")?)
-        .await?
+    // The link's checks and the file: two round trips.
+    let media_id = call.params.get("mediaId")?;
+    let (_, answers) = open_link_with(ctx, call, |link| vec![store::media_read(link, media_id)]).await?;
+    let (key, content_type, size) = store::media_from(answers.first().map_or(&[][..], Vec::as_slice))?
         .ok_or_else(|| AppError::not_found("media"))?;
     let no_store = "private, no-store";
     if size > crate::media::handlers::SERVE_MAX_BYTES {

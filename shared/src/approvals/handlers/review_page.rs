@@ -2,19 +2,21 @@
 //! client-visible comments and review state, and its ideas — and renders it
 //! (`approvals::review_page`).
 
-use crate::agency::ideas;
+use crate::agency::ideas as idea_store;
 use crate::api::{Call, Context, Response};
 use crate::approvals::ideas::{decidable_by_link, waiting_for_team};
 use crate::approvals::review_links::link_stage;
 use crate::approvals::review_page::{human_time, render, Comment, IdeaItem, Item, MediaItem, Page};
-use crate::approvals::reviewing::{decidable_from, open_link};
+use crate::approvals::reviewing::{decidable_from, open_link_with};
 use crate::approvals::store::requests as request_store;
+use crate::approvals::store::review_links as link_store;
 use crate::approvals::store::review_page::{self as store, On};
 use crate::content::posts::PostView;
 use crate::content::status::PostStatus;
 use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::sql::{Row, Sql, Statement};
+use crate::params;
+use crate::sql::{Row, Statement, Value};
 use crate::workflows::store as workflow_store;
 
 /// What the page shows beside its posts and ideas, read for all of them in one round trip.
@@ -28,43 +30,28 @@ struct Around {
 }
 
 impl Around {
-    async fn read(
-        db: &dyn Sql,
-        workspace_id: &str,
-        posts: &[PostView],
-        idea_ids: &[String],
-    ) -> Result<Around, AppError> {
-        let post_ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
-        let mut clients: Vec<String> = posts.iter().filter_map(|p| p.client_id.clone()).collect();
-        clients.sort();
-        clients.dedup();
-        let mut account_ids: Vec<String> =
-            posts.iter().flat_map(|p| p.targets.iter().filter_map(|t| t.account_id.clone())).collect();
-        account_ids.sort();
-        account_ids.dedup();
-        let mut media_ids: Vec<String> =
-            posts.iter().flat_map(|p| p.targets.iter().flat_map(|t| t.media.clone())).collect();
-        media_ids.sort();
-        media_ids.dedup();
-        // Each kind of read is a list of statements (empty when there is nothing to ask).
-        let kinds: Vec<Vec<Statement>> = vec![
-            request_store::of_posts(workspace_id, &post_ids),
-            workflow_store::configs_reads(workspace_id, &clients),
-            crate::accounts::store::among(workspace_id, &account_ids),
-            store::media_reads(workspace_id, &media_ids),
-            store::comments_reads(workspace_id, On::Post, &post_ids),
-            store::comments_reads(workspace_id, On::Idea, &idea_ids),
-        ];
-        let sizes: Vec<usize> = kinds.iter().map(Vec::len).collect();
-        let answers = db.reads(&kinds.into_iter().flatten().collect::<Vec<_>>()).await?;
-        let mut answers = answers.into_iter();
-        let mut next = |n: usize| -> Vec<Row> { answers.by_ref().take(n).flatten().collect() };
-        let requests = next(sizes[0]);
-        let workflows = workflow_store::configs_of(&next(sizes[1]))?;
-        let accounts = next(sizes[2]).iter().map(crate::accounts::store::decode).collect::<Result<Vec<_>, _>>()?;
-        let media = store::media_of(&next(sizes[3]))?;
-        let post_comments = next(sizes[4]);
-        let idea_comments = next(sizes[5]);
+    /// The reads of all of it for the posts and ideas of the link (`values`: the workspace and
+    /// the link, `?1` and `?2`), by subqueries on the link's items: a fixed number of statements
+    /// however many posts and ideas the link holds.
+    fn reads(values: &[Value]) -> Vec<Statement> {
+        vec![
+            request_store::of_posts_in(link_store::LINK_POSTS, values.to_vec()),
+            workflow_store::configs_among_read(link_store::LINK_CLIENTS, values.to_vec()),
+            crate::accounts::store::among_in(link_store::LINK_ACCOUNTS, values.to_vec()),
+            store::media_in(link_store::LINK_MEDIA, values.to_vec()),
+            store::comments_in(On::Post, link_store::LINK_POSTS, values.to_vec()),
+            store::comments_in(On::Idea, link_store::LINK_IDEAS, values.to_vec()),
+        ]
+    }
+
+    /// What [`Around::reads`] found, in its order.
+    fn of(answers: &mut impl Iterator<Item = Vec<Row>>) -> Result<Around, AppError> {
+        let mut next = || answers.next().unwrap_or_default();
+        let requests = next();
+        let workflows = workflow_store::configs_of(&next())?;
+        let accounts = next().iter().map(crate::accounts::store::decode).collect::<Result<Vec<_>, _>>()?;
+        let media = store::media_of(&next())?;
+        let (post_comments, idea_comments) = (next(), next());
         Ok(Around { requests, workflows, accounts, media, post_comments, idea_comments })
     }
 }
@@ -116,19 +103,33 @@ fn item(around: &Around, post: PostView, tz: &str) -> Result<Item, AppError> {
     responses((status = 200, description = "The review page: an HTML document (no account, no JavaScript needed)", content_type = "text/html"),
               (status = 404, description = "NOT_FOUND: an unknown, altered, expired or revoked link", body = ErrorEnvelope)))]
 pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let link = open_link(ctx, call).await?;
-    let timezone = crate::workspaces::store::name_and_timezone(ctx.db, &link.workspace_id)
-        .await?
-        .map_or_else(|| "UTC".into(), |(_, tz)| tz);
-    // The posts, then all that the page shows beside them: a fixed number of round trips
-    // however many posts and ideas the link holds (D1 counts them per invocation). A post or
-    // idea deleted since the link was made is simply no longer shown.
-    let mut posts = post_store::load_many(ctx.db, &link.workspace_id, &link.post_ids).await?;
+    // The link, then everything the page shows, read by subqueries on the link's items in the
+    // round trip that checks it: two round trips however many posts and ideas the link holds
+    // (D1 counts them per invocation). A post or idea deleted since the link was made is simply
+    // no longer shown.
+    let (link, answers) = open_link_with(ctx, call, |link| {
+        let values = params![link.workspace_id.as_str(), link.id.as_str()];
+        let mut reads = vec![
+            crate::workspaces::store::name_and_timezone_read(&link.workspace_id),
+            crate::identity::users::by_id_read(&link.created_by),
+        ];
+        reads.extend(link_store::posts_reads(values.clone()));
+        reads.extend(idea_store::among_reads(link_store::LINK_IDEAS, values.clone()));
+        reads.extend(Around::reads(&values));
+        reads
+    })
+    .await?;
+    let mut answers = answers.into_iter();
+    let mut next = || answers.next().unwrap_or_default();
+    let timezone = crate::workspaces::store::timezone_of(&next())?.unwrap_or_else(|| "UTC".into());
+    let shared_by = crate::identity::users::first_of(&next())?.map(|u| u.view.name);
+    let (post_rows, targets, media) = (next(), next(), next());
+    let mut posts = post_store::where_of(&post_rows, &targets, &media)?;
     posts.sort_by_key(|p| link.post_ids.iter().position(|id| *id == p.id));
-    let mut ideas = ideas::load_many(ctx.db, &link.workspace_id, &link.idea_ids).await?;
+    let (idea_rows, decisions) = (next(), next());
+    let mut ideas = idea_store::many_of(&idea_rows, &decisions)?;
     ideas.sort_by_key(|i| link.idea_ids.iter().position(|id| *id == i.id));
-    let idea_ids: Vec<String> = ideas.iter().map(|i| i.id.clone()).collect();
-    let around = Around::read(ctx.db, &link.workspace_id, &posts, &idea_ids).await?;
+    let around = Around::of(&mut answers)?;
     let items = posts.into_iter().map(|post| item(&around, post, &timezone)).collect::<Result<Vec<_>, _>>()?;
     let idea_items = ideas
         .into_iter()
@@ -141,10 +142,7 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
-    let shared_by = crate::identity::users::by_id(ctx.db, &link.created_by)
-        .await?
-        .map(|u| u.view.name)
-        .unwrap_or_else(|| "the team".into());
+    let shared_by = shared_by.unwrap_or_else(|| "the team".into());
     let page = Page {
         token: call.params.get("token")?,
         shared_by,

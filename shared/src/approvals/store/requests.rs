@@ -167,12 +167,19 @@ pub async fn pending_request(
 /// The read of every request of the posts `post_ids` (at most 90), newest first per post, to
 /// send with others in one round trip (`Sql::reads`); [`latest_of`] reads its answer.
 pub fn of_posts(workspace_id: &str, post_ids: &[String]) -> Vec<Statement> {
-    crate::sql::in_chunks(&params![workspace_id], post_ids, |list| {
-        format!(
-            "SELECT id, post_id, stage, post_version, status FROM approval_requests WHERE workspace_id = ?1 \
-             AND post_id IN ({list}) ORDER BY post_id, created_at DESC, id DESC"
-        )
-    })
+    crate::sql::in_chunks(&params![workspace_id], post_ids, of_posts_sql)
+}
+
+/// [`of_posts`] for the posts a subquery over `values` selects (`?1` being the workspace).
+pub fn of_posts_in(post_ids: &str, values: Vec<Value>) -> Statement {
+    Statement::new(of_posts_sql(post_ids), values)
+}
+
+fn of_posts_sql(post_ids: &str) -> String {
+    format!(
+        "SELECT id, post_id, stage, post_version, status FROM approval_requests WHERE workspace_id = ?1 \
+         AND post_id IN ({post_ids}) ORDER BY post_id, created_at DESC, id DESC"
+    )
 }
 
 /// What [`of_posts`] found for `post_id`: its newest pending request (id, stage, version), as

@@ -23,23 +23,49 @@ fn decode(r: &Row, post_ids: Vec<String>, idea_ids: Vec<String>) -> Result<Link,
     })
 }
 
-/// A link's posts and ideas, each in order.
-async fn items_of(db: &dyn Sql, workspace_id: &str, link_id: &str) -> Result<(Vec<String>, Vec<String>), AppError> {
-    let rows = db
-        .query(
-            "SELECT 'post' AS kind, post_id AS item, position FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2 \
-             UNION ALL SELECT 'idea' AS kind, idea_id AS item, position FROM review_link_ideas \
-             WHERE workspace_id = ?1 AND link_id = ?2 ORDER BY kind DESC, position",
-            &params![workspace_id, link_id],
-        )
-        .await?;
+/// The reads of a link's live posts with their targets (`values`: the workspace and the link),
+/// as `posts::where_reads`, whose `where_of` reads their answers.
+pub fn posts_reads(values: Vec<crate::sql::Value>) -> [Statement; 3] {
+    crate::content::store::posts::where_reads(
+        &format!("workspace_id = ?1 AND id IN ({LINK_POSTS}) AND deleted_at IS NULL"),
+        values,
+    )
+}
+
+/// The read of a link's posts and ideas, each in order, to send with others in one round trip;
+/// [`items_from`] reads its answer.
+fn items_read(workspace_id: &str, link_id: &str) -> Statement {
+    Statement::new(
+        "SELECT 'post' AS kind, post_id AS item, position FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2 \
+         UNION ALL SELECT 'idea' AS kind, idea_id AS item, position FROM review_link_ideas \
+         WHERE workspace_id = ?1 AND link_id = ?2 ORDER BY kind DESC, position",
+        params![workspace_id, link_id],
+    )
+}
+
+/// The posts and ideas [`items_read`] found.
+fn items_from(rows: &[Row]) -> Result<(Vec<String>, Vec<String>), AppError> {
     let (mut posts, mut ideas) = (Vec::new(), Vec::new());
-    for r in &rows {
+    for r in rows {
         let list = if r.text("kind")? == "post" { &mut posts } else { &mut ideas };
         list.push(r.text("item")?);
     }
     Ok((posts, ideas))
 }
+
+/// The posts a link holds (`?1` the workspace, `?2` the link), for a read's `IN (…)`.
+pub const LINK_POSTS: &str = "SELECT post_id FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2";
+/// The ideas a link holds, as [`LINK_POSTS`].
+pub const LINK_IDEAS: &str = "SELECT idea_id FROM review_link_ideas WHERE workspace_id = ?1 AND link_id = ?2";
+/// The clients of a link's posts, as [`LINK_POSTS`].
+pub const LINK_CLIENTS: &str = "SELECT client_id FROM posts WHERE workspace_id = ?1 AND id IN \
+     (SELECT post_id FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2)";
+/// The accounts a link's posts are for, as [`LINK_POSTS`].
+pub const LINK_ACCOUNTS: &str = "SELECT account_id FROM post_targets WHERE workspace_id = ?1 AND post_id IN \
+     (SELECT post_id FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2)";
+/// The files a link's posts use, as [`LINK_POSTS`].
+pub const LINK_MEDIA: &str = "SELECT asset_id FROM post_target_media WHERE workspace_id = ?1 AND post_id IN \
+     (SELECT post_id FROM review_link_items WHERE workspace_id = ?1 AND link_id = ?2)";
 
 /// The link whose token hashes to `hash`, without its posts and ideas (see [`with_items`]).
 pub async fn by_token_hash(db: &dyn Sql, hash: &str) -> Result<Option<Link>, AppError> {
@@ -49,8 +75,30 @@ pub async fn by_token_hash(db: &dyn Sql, hash: &str) -> Result<Option<Link>, App
 
 /// The link with its posts and ideas.
 pub async fn with_items(db: &dyn Sql, link: Link) -> Result<Link, AppError> {
-    let (post_ids, idea_ids) = items_of(db, &link.workspace_id, &link.id).await?;
+    let read = items_read(&link.workspace_id, &link.id);
+    let (post_ids, idea_ids) = items_from(&db.query(&read.sql, &read.params).await?)?;
     Ok(Link { post_ids, idea_ids, ..link })
+}
+
+/// The reads [`opened`] decides from: the role the link's creator holds in its workspace while
+/// the workspace is live, and the link's posts and ideas, to send with others in one round trip.
+pub fn opening_reads(link: &Link) -> [Statement; 2] {
+    [
+        Statement::new(
+            "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
+            params![link.workspace_id.as_str(), link.created_by.as_str()],
+        ),
+        items_read(&link.workspace_id, &link.id),
+    ]
+}
+
+/// From what [`opening_reads`] found: the creator's role, if still a member of a live
+/// workspace, and the link with its posts and ideas.
+pub fn opened(link: Link, role: &[Row], items: &[Row]) -> Result<(Option<String>, Link), AppError> {
+    let role = role.first().map(|r| r.text("role")).transpose()?;
+    let (post_ids, idea_ids) = items_from(items)?;
+    Ok((role, Link { post_ids, idea_ids, ..link }))
 }
 
 /// A link of the workspace, with its posts and ideas.
@@ -100,19 +148,6 @@ pub fn newest_of(answers: &[Vec<Row>]) -> Result<Vec<Link>, AppError> {
     Ok(out)
 }
 
-/// The role the link's creator holds in its workspace, while the workspace is live.
-pub async fn creator_role(db: &dyn Sql, link: &Link) -> Result<Option<String>, AppError> {
-    Ok(db
-        .query_one(
-            "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
-             WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
-            &params![link.workspace_id.as_str(), link.created_by.as_str()],
-        )
-        .await?
-        .map(|r| r.text("role"))
-        .transpose()?)
-}
-
 /// Stores a new link with its posts and ideas in order; only the token's hash is kept.
 pub fn insert(link: &Link, token_hash: &str) -> Vec<Statement> {
     let mut statements = vec![Statement::new(
@@ -159,19 +194,22 @@ pub fn revoke(workspace_id: &str, link_id: &str, at: i64, by: &str) -> [Statemen
     ]
 }
 
-/// A ready file one of the link's live posts uses: (object key, content type, size).
-pub async fn media_of(db: &dyn Sql, link: &Link, media_id: &str) -> Result<Option<(String, String, i64)>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT object_key, content_type, size_bytes FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
-             AND status = 'ready' AND deleted_at IS NULL AND id IN (SELECT m.asset_id FROM post_target_media m \
-             JOIN review_link_items i ON i.workspace_id = m.workspace_id AND i.post_id = m.post_id \
-             JOIN posts p ON p.id = m.post_id AND p.workspace_id = m.workspace_id \
-             WHERE m.workspace_id = ?1 AND i.link_id = ?3 AND p.deleted_at IS NULL)",
-            &params![link.workspace_id.as_str(), media_id, link.id.as_str()],
-        )
-        .await?;
-    match row {
+/// The read of a ready file one of the link's live posts uses, to send with the link's own
+/// checks in one round trip; [`media_from`] reads its answer.
+pub fn media_read(link: &Link, media_id: &str) -> Statement {
+    Statement::new(
+        "SELECT object_key, content_type, size_bytes FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
+         AND status = 'ready' AND deleted_at IS NULL AND id IN (SELECT m.asset_id FROM post_target_media m \
+         JOIN review_link_items i ON i.workspace_id = m.workspace_id AND i.post_id = m.post_id \
+         JOIN posts p ON p.id = m.post_id AND p.workspace_id = m.workspace_id \
+         WHERE m.workspace_id = ?1 AND i.link_id = ?3 AND p.deleted_at IS NULL)",
+        params![link.workspace_id.as_str(), media_id, link.id.as_str()],
+    )
+}
+
+/// The file [`media_read`] found: (object key, content type, size).
+pub fn media_from(rows: &[Row]) -> Result<Option<(String, String, i64)>, AppError> {
+    match rows.first() {
         Some(r) => Ok(Some((r.text("object_key")?, r.text("content_type")?, r.int("size_bytes")?))),
         None => Ok(None),
     }

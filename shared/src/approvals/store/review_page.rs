@@ -3,7 +3,7 @@
 use crate::approvals::review_page::MediaItem;
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{in_chunks, Row, Sql, Statement};
+use crate::sql::{in_chunks, Row, Sql, Statement, Value};
 
 /// A ready, live file of the workspace.
 pub async fn media(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<MediaItem>, AppError> {
@@ -28,12 +28,19 @@ pub async fn media(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Option<
 /// The reads of the ready, live files among `ids`, to send with others in one round trip
 /// (`Sql::reads`); [`media_of`] reads their answers.
 pub fn media_reads(workspace_id: &str, ids: &[String]) -> Vec<Statement> {
-    in_chunks(&params![workspace_id], ids, |list| {
-        format!(
-            "SELECT id, filename, content_type, alt_text FROM media_assets \
-             WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({list})"
-        )
-    })
+    in_chunks(&params![workspace_id], ids, media_sql)
+}
+
+/// [`media_reads`] for the files a subquery over `values` selects (`?1` being the workspace).
+pub fn media_in(ids: &str, values: Vec<Value>) -> Statement {
+    Statement::new(media_sql(ids), values)
+}
+
+fn media_sql(ids: &str) -> String {
+    format!(
+        "SELECT id, filename, content_type, alt_text FROM media_assets \
+         WHERE workspace_id = ?1 AND status = 'ready' AND deleted_at IS NULL AND id IN ({ids})"
+    )
 }
 
 /// The files [`media_reads`] found.
@@ -60,17 +67,25 @@ pub enum On {
 /// The reads of the client-visible comments on the posts or ideas `ids`, oldest first, to send
 /// with others in one round trip (`Sql::reads`); [`comments_of`] reads their answers.
 pub fn comments_reads(workspace_id: &str, on: On, ids: &[String]) -> Vec<Statement> {
+    in_chunks(&params![workspace_id], ids, |list| comments_sql(on, list))
+}
+
+/// [`comments_reads`] for the posts or ideas a subquery over `values` selects (`?1` being the
+/// workspace).
+pub fn comments_in(on: On, ids: &str, values: Vec<Value>) -> Statement {
+    Statement::new(comments_sql(on, ids), values)
+}
+
+fn comments_sql(on: On, ids: &str) -> String {
     let (table, column) = match on {
         On::Post => ("comments", "post_id"),
         On::Idea => ("idea_comments", "idea_id"),
     };
-    in_chunks(&params![workspace_id], ids, |list| {
-        format!(
-            "SELECT c.{column} AS about, c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
-             JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} IN ({list}) \
-             AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id"
-        )
-    })
+    format!(
+        "SELECT c.{column} AS about, c.body AS body, c.created_at AS created_at, u.name AS author FROM {table} c \
+         JOIN users u ON u.id = c.author_id WHERE c.workspace_id = ?1 AND c.{column} IN ({ids}) \
+         AND c.visibility = 'client' AND c.deleted_at IS NULL ORDER BY c.id"
+    )
 }
 
 /// The comments [`comments_reads`] found about `id`, as (author's name, body, time in ms).

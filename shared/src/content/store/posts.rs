@@ -120,6 +120,14 @@ pub async fn targets_of(
     decode_targets(&rows, &media)
 }
 
+/// The reads of the posts `filter` (a `WHERE` clause over `values`, `ORDER BY` and `LIMIT`
+/// included) selects, and of their targets and the targets' media, to send with others in one
+/// round trip; [`where_of`] reads their answers.
+pub fn where_reads(filter: &str, values: Vec<Value>) -> [Statement; 3] {
+    let [targets, media] = targets_reads(&format!("SELECT id FROM posts WHERE {filter}"), values.clone());
+    [Statement::new(format!("SELECT {COLUMNS} FROM posts WHERE {filter}"), values), targets, media]
+}
+
 /// The posts `filter` (a `WHERE` clause over `values`, `ORDER BY` and `LIMIT` included) selects,
 /// each with its targets, after the rows of `first` (a membership check) when given: one
 /// round trip.
@@ -131,21 +139,26 @@ async fn read_posts(
 ) -> Result<(Vec<Row>, Vec<PostView>), AppError> {
     let mut reads: Vec<Statement> = first.into_iter().collect();
     let skip = reads.len();
-    reads.push(Statement::new(format!("SELECT {COLUMNS} FROM posts WHERE {filter}"), values.clone()));
-    reads.extend(targets_reads(&format!("SELECT id FROM posts WHERE {filter}"), values));
+    reads.extend(where_reads(filter, values));
     let mut answers = db.reads(&reads).await?.into_iter();
     let first_rows = if skip == 1 { answers.next().unwrap_or_default() } else { Vec::new() };
     let (posts, targets, media) =
         (answers.next().unwrap_or_default(), answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
-    let mut targets = decode_targets(&targets, &media)?;
+    Ok((first_rows, where_of(&posts, &targets, &media)?))
+}
+
+/// The posts [`where_reads`] found (`posts`, `targets`, `media`: its answers), in order, each
+/// with its targets.
+pub fn where_of(posts: &[Row], targets: &[Row], media: &[Row]) -> Result<Vec<PostView>, AppError> {
+    let mut targets = decode_targets(targets, media)?;
     let mut items = Vec::with_capacity(posts.len());
-    for row in &posts {
+    for row in posts {
         let id = row.text("id")?;
         let mine = targets.iter().filter(|(p, _)| *p == id).map(|(_, t)| t.clone()).collect();
         targets.retain(|(p, _)| *p != id);
         items.push(decode(row, mine)?);
     }
-    Ok((first_rows, items))
+    Ok(items)
 }
 
 /// One post of the workspace that the caller (limited to `limit_to`'s clients when not empty)

@@ -155,8 +155,20 @@ pub fn privacy_mode_of(rows: &[Row]) -> Result<bool, AppError> {
     Ok(rows.first().map(|r| r.json("settings")).transpose()?.is_some_and(|s| s["privacyMode"] == Json::Bool(true)))
 }
 
+/// [`name_and_timezone`]'s read, to send with others in one round trip; [`timezone_of`] reads
+/// the time zone from its answer.
+pub fn name_and_timezone_read(workspace_id: &str) -> Statement {
+    Statement::new("SELECT name, timezone FROM workspaces WHERE id = ?1", params![workspace_id])
+}
+
+/// The time zone [`name_and_timezone_read`] found, if the workspace was.
+pub fn timezone_of(rows: &[Row]) -> Result<Option<String>, AppError> {
+    Ok(rows.first().map(|r| r.text("timezone")).transpose()?)
+}
+
 /// The workspace's name and time zone, whoever asks (a template renders them).
 pub async fn name_and_timezone(db: &dyn Sql, workspace_id: &str) -> Result<Option<(String, String)>, AppError> {
-    let row = db.query_one("SELECT name, timezone FROM workspaces WHERE id = ?1", &params![workspace_id]).await?;
+    let read = name_and_timezone_read(workspace_id);
+    let row = db.query(&read.sql, &read.params).await?.into_iter().next();
     Ok(row.map(|r| Ok::<_, DbError>((r.text("name")?, r.text("timezone")?))).transpose()?)
 }
