@@ -605,6 +605,48 @@ async fn x_unknown_outcomes_are_settled_by_reading_the_timeline_never_by_posting
     assert!(failed["reason"].as_str().unwrap().contains("duplicate content"), "{failed}");
 }
 
+/// The workflow that governs scheduling is the post's client's when it has one (read through the
+/// post, with it, in one round trip), else the workspace's.
+#[tokio::test]
+async fn a_clients_own_workflow_governs_scheduling_its_posts() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-client-flow");
+    let owner = signup(&api, "client-flow").await;
+    let ws = create_workspace(&api, &owner, "Client flow").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-client-flow").await.data();
+    let client =
+        api.post(&w(&ws, "/clients")).bearer(&owner.access).json(json!({"name": "Strict"})).send().await.data();
+    let cid = client["id"].as_str().unwrap();
+    let r = api
+        .request("PUT", &w(&ws, &format!("/clients/{cid}/approval-workflow")))
+        .bearer(&owner.access)
+        .json(json!({"stages": "internal"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let draft_of = |client: Option<&str>, text: &str| {
+        let body = json!({"title": text, "body": text, "clientId": client, "targets": [{"platform": "mastodon"}]});
+        let (api, owner, ws) = (&api, &owner, &ws);
+        async move {
+            let r = api.post(&w(ws, "/posts")).bearer(&owner.access).json(body).send().await;
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+            r.data()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let strict = draft_of(Some(cid), &format!("Strict {}", unique_email("s"))).await;
+    let free = draft_of(None, &format!("Free {}", unique_email("f"))).await;
+    let at = json!({"accountIds": [account["id"]], "at": next_year("05-01T09:00:00Z")});
+    let r = schedule(&api, &owner, &ws, &strict, at.clone()).await;
+    let body = r.expect_error(409, "CONFLICT");
+    assert!(body["error"].as_str().unwrap().contains("only approved posts"), "{body}");
+    let r = schedule(&api, &owner, &ws, &free, at.clone()).await;
+    assert_eq!(r.status, 201, "no workflow of its own: approved on the way; {}", String::from_utf8_lossy(&r.body));
+    let post = api.get(&w(&ws, &format!("/posts/{free}"))).bearer(&owner.access).send().await.data();
+    assert_eq!(post["status"], "scheduled");
+    // Scheduled once is enough: a second schedule waits for the first to be cancelled.
+    schedule(&api, &owner, &ws, &free, at).await.expect_error(409, "CONFLICT");
+}
+
 #[tokio::test]
 async fn under_a_workflow_only_approved_posts_are_scheduled_and_an_edit_withdraws_the_schedule() {
     let api = Api::new();
@@ -1127,6 +1169,13 @@ async fn publications_stay_behind_the_workspace_and_client_walls() {
         .send()
         .await
         .expect_error(404, "NOT_FOUND");
+    // Moving or cancelling a schedule is not a Client member's to do, even on its own client's
+    // post (the role is checked with the post's read, in one round trip).
+    let own = w(&ws, &format!("/posts/{my_post}/schedule"));
+    let r =
+        api.request("PATCH", &own).bearer(&client.access).json(json!({"at": next_year("07-01T09:00")})).send().await;
+    r.expect_error(403, "FORBIDDEN");
+    api.delete(&own).bearer(&client.access).send().await.expect_error(403, "FORBIDDEN");
 
     // Another tenant reaches nothing: not through this workspace, not through its own.
     let stranger = signup(&api, "walls-stranger").await;

@@ -151,7 +151,7 @@ fn check_text_inputs(req: &Request) -> Result<(), AppError> {
     }
     // A D1 bookmark is D1's own text, handed out by an earlier answer, or nothing (an empty
     // header is nothing: a client without a bookmark yet), on every host.
-    if req.header(BOOKMARK_HEADER).is_some_and(|b| !b.trim().is_empty() && !is_d1_bookmark(b)) {
+    if req.header(BOOKMARK_HEADER).map(str::trim).is_some_and(|b| !b.is_empty() && !is_d1_bookmark(b)) {
         return Err(AppError::field(
             format!("header {BOOKMARK_HEADER}"),
             "must be a bookmark as an earlier answer gave it (four groups of 8, 8, 8 and 32 hexadecimal digits)",

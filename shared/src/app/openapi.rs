@@ -116,6 +116,12 @@ mod generate {
 
     use crate::api::documented::ID_PATTERN;
 
+    /// A D1 session bookmark as D1 writes them (`app::is_d1_bookmark`).
+    const D1_BOOKMARK: &str = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{32}$";
+    /// What the `x-d1-bookmark` request header may hold: a bookmark, or nothing (spaces and tabs
+    /// around it are the header's, not the value's).
+    const BOOKMARK_PATTERN: &str = "^[ \\t]*([0-9A-Fa-f]{8}-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{32})?[ \\t]*$";
+
     /// What the kit does for every route, stated on every operation: a unique operation id named
     /// after the route (`listPosts`), ids in paths as lower-case UUIDs, the Idempotency-Key header
     /// of every POST, and each status the kit itself may answer (400 for a malformed parameter or
@@ -185,10 +191,33 @@ mod generate {
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
             }));
             }
+            // Every routed answer may carry D1's session bookmark (the Worker over D1), and
+            // every routed request may send it back; the document itself is a static asset on
+            // the Worker, outside the routes.
+            if route.name != "openApi" {
+                parameters.push(json!({"$ref": "#/components/parameters/D1Bookmark"}));
+                if let Some(responses) = op["responses"].as_object_mut() {
+                    for response in responses.values_mut() {
+                        response["headers"][crate::app::BOOKMARK_HEADER] =
+                            json!({"$ref": "#/components/headers/D1Bookmark"});
+                    }
+                }
+            }
             if !parameters.is_empty() {
                 op["parameters"] = json!(parameters);
             }
         }
+        let bookmark_schema = json!({"type": "string", "pattern": BOOKMARK_PATTERN});
+        doc["components"]["parameters"]["D1Bookmark"] = json!({
+            "name": crate::app::BOOKMARK_HEADER, "in": "header", "required": false,
+            "description": "The bookmark of the last answer this client had (the Worker over D1): its reads see at least what that answer saw or wrote, wherever D1 serves them from. Empty or absent: no bookmark yet. Other hosts check its form and ignore it",
+            "schema": bookmark_schema,
+        });
+        doc["components"]["headers"]["D1Bookmark"] = json!({
+            "description": "The Worker over D1 only: the D1 session's bookmark after this request; send it back in the next request's x-d1-bookmark to read your own writes from any replica",
+            "required": false,
+            "schema": {"type": "string", "pattern": D1_BOOKMARK},
+        });
         open_composed_schemas(doc);
         if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
             schemas.values_mut().for_each(timestamp_formats);
@@ -506,6 +535,19 @@ mod tests {
             let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
             for status in ["400"] {
                 assert!(op["responses"][status].is_object(), "{} {}: no {status}", route.method, route.path);
+            }
+            if route.name != "openApi" {
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                let bookmark = serde_json::json!({"$ref": "#/components/parameters/D1Bookmark"});
+                assert!(params.contains(&bookmark), "{} {}: no x-d1-bookmark", route.method, route.path);
+                for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                    assert!(
+                        response["headers"]["x-d1-bookmark"].is_object(),
+                        "{} {} {status}",
+                        route.method,
+                        route.path
+                    );
+                }
             }
             if route.method == "POST" {
                 assert!(op["responses"]["422"].is_object() && op["responses"]["409"].is_object());

@@ -21,6 +21,16 @@ pub fn configs_for_read(workspace_id: &str, client_id: &str) -> Statement {
     )
 }
 
+/// The workflows stored for the workspace and for post `post_id`'s client (through the post, so
+/// it goes with the post's own read in one round trip); [`configs_of`] reads its answer.
+pub fn configs_for_post_read(workspace_id: &str, post_id: &str) -> Statement {
+    Statement::new(
+        "SELECT client_id, config FROM approval_workflows WHERE workspace_id = ?1 AND (client_id = '' \
+         OR client_id = (SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2))",
+        params![workspace_id, post_id],
+    )
+}
+
 /// The reads of the workflows stored for the workspace and for the clients `client_ids`, to send
 /// with others in one round trip (`Sql::reads`); [`configs_of`] reads their answers, together.
 pub fn configs_reads(workspace_id: &str, client_ids: &[String]) -> Vec<Statement> {

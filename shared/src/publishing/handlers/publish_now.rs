@@ -12,10 +12,9 @@ use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::content::editing::save_edit;
 use crate::content::posts::{self, Content, PostView, TargetView};
-use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::publishing::engine::{self, Message};
-use crate::publishing::handlers::schedule::{account_pairs, approve_on_the_way};
+use crate::publishing::handlers::schedule::{approved_on_the_way, named_accounts, pairs_of, read_scheduling};
 use crate::publishing::schedule::PublicationView;
 use crate::publishing::store as publications;
 use crate::publishing::store::list_of;
@@ -82,12 +81,16 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let input: PublishNowInput = json::parse(&call.req.body)?;
     let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
-    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    let mut named_errors = Vec::new();
+    let ids = named_accounts(&input.account_ids, &mut named_errors);
+    let read = read_scheduling(ctx, &ws, call.params.get("postId")?, &ids, false, 0).await?;
+    let post = read.post;
     let mut errors = Vec::new();
     if let Err(m) = posts::parse_body(input.body.clone()) {
         errors.push(FieldError::new("body", m));
     }
-    let pairs = account_pairs(ctx, &ws, &post, &input.account_ids, &mut errors).await?;
+    errors.append(&mut named_errors);
+    let pairs = pairs_of(&post, &ids, read.accounts.iter(), &mut errors)?;
     let (content, targets) = content_with(&post, &input, &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -105,7 +108,7 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
                 .into(),
         ));
     }
-    let status = approve_on_the_way(ctx, &ws, &post).await?;
+    let status = approved_on_the_way(&post, read.pending, &read.workflow)?;
     let now = ctx.clock.now_ms();
     // Claimed at once, as the tick would: no tick or queue message can take them meanwhile.
     let claim = ctx.new_id();

@@ -15,15 +15,9 @@ use crate::publishing::store as publications;
 use crate::validate;
 use crate::workflows::{self as workflow, Stages};
 
-/// The accounts named, each with the post's target for it (its own, else its platform's): 1 to 20 connected, active
-/// accounts, read in one round trip. Problems go to `errors`, field by field.
-pub async fn account_pairs(
-    ctx: &Context<'_>,
-    ws: &str,
-    post: &PostView,
-    account_ids: &[String],
-    errors: &mut Vec<FieldError>,
-) -> Result<Vec<(String, crate::accounts::Account)>, AppError> {
+/// The accounts `account_ids` names, each once, at most 20 (1 to 20 must be named: `errors`
+/// says so otherwise).
+pub(crate) fn named_accounts(account_ids: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for id in account_ids.iter().map(|a| a.trim().to_string()) {
         if !ids.contains(&id) {
@@ -34,9 +28,19 @@ pub async fn account_pairs(
         errors.push(FieldError::new("accountIds", "name 1 to 20 connected accounts"));
     }
     ids.truncate(20);
-    let reads = accounts::among(ws, &ids);
-    let found = if reads.is_empty() { Vec::new() } else { ctx.db.reads(&reads).await? };
-    let found = found.iter().flatten().map(accounts::decode).collect::<Result<Vec<_>, _>>()?;
+    ids
+}
+
+/// The accounts named (`ids`, from [`named_accounts`]), each with the post's target for it (its
+/// own, else its platform's), from the rows `accounts::among` found: connected, active accounts
+/// only. Problems go to `errors`, field by field.
+pub(crate) fn pairs_of<'r>(
+    post: &PostView,
+    ids: &[String],
+    rows: impl Iterator<Item = &'r crate::sql::Row>,
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<(String, crate::accounts::Account)>, AppError> {
+    let found = rows.map(accounts::decode).collect::<Result<Vec<_>, _>>()?;
     let mut pairs = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let field = format!("accountIds[{i}]");
@@ -58,13 +62,17 @@ pub async fn account_pairs(
 
 /// The status a post takes when it is scheduled: approved posts (and failed ones, again) are;
 /// without a workflow a draft is approved on the way, as submitting it would be. Refused while
-/// another schedule of the post waits or runs.
-pub async fn approve_on_the_way(ctx: &Context<'_>, ws: &str, post: &PostView) -> Result<PostStatus, AppError> {
-    let (waiting, in_flight) = publications::pending_count(ctx.db, ws, &post.id).await?;
+/// another schedule of the post waits or runs (`pending`: its waiting and in-flight
+/// publications, `publications::pending_of`).
+pub(crate) fn approved_on_the_way(
+    post: &PostView,
+    pending: (i64, i64),
+    wf: &workflow::Workflow,
+) -> Result<PostStatus, AppError> {
+    let (waiting, in_flight) = pending;
     if waiting + in_flight > 0 {
         return Err(AppError::Conflict("the post is already scheduled: cancel or reschedule it".into()));
     }
-    let wf = workflow::effective(ctx.db, ws, post.client_id.as_deref()).await?;
     let approved_path = match post.status {
         PostStatus::Approved => vec![Event::Schedule],
         PostStatus::Draft if wf.stages == Stages::None => vec![Event::Submit, Event::Approve, Event::Schedule],
@@ -84,6 +92,51 @@ pub async fn approve_on_the_way(ctx: &Context<'_>, ws: &str, post: &PostView) ->
     Ok(status)
 }
 
+/// What scheduling reads, in one round trip: the post with its targets, its pending
+/// publications, the workflows that may govern it, the named accounts and (in slot mode) each
+/// one's taken times.
+pub(crate) struct Scheduling {
+    pub post: PostView,
+    pub pending: (i64, i64),
+    pub workflow: workflow::Workflow,
+    pub accounts: Vec<crate::sql::Row>,
+    /// Per account id named, the times it has taken (slot mode only).
+    pub taken: Vec<(String, Vec<i64>)>,
+}
+
+pub(crate) async fn read_scheduling(
+    ctx: &Context<'_>,
+    ws: &str,
+    post_id: &str,
+    ids: &[String],
+    slot_mode: bool,
+    now: i64,
+) -> Result<Scheduling, AppError> {
+    let mut reads = post_store::one_reads(ws, "", post_id).to_vec();
+    reads.push(publications::pending_read(ws, post_id));
+    reads.push(crate::workflows::store::configs_for_post_read(ws, post_id));
+    let account_reads = accounts::among(ws, ids);
+    let n_accounts = account_reads.len();
+    reads.extend(account_reads);
+    if slot_mode {
+        reads.extend(ids.iter().map(|id| publications::taken_read(ws, id, now)));
+    }
+    let mut answers = ctx.db.reads(&reads).await?.into_iter();
+    let mut next = || answers.next().unwrap_or_default();
+    let post = post_store::one_of(&[next(), next(), next()])?;
+    let pending = publications::pending_of(&next());
+    let configs = crate::workflows::store::configs_of(&next())?;
+    let workflow = workflow::effective_among(&configs, post.client_id.as_deref())?;
+    let accounts = (0..n_accounts).flat_map(|_| next()).collect();
+    let mut taken = Vec::new();
+    if slot_mode {
+        for id in ids {
+            taken.push((id.clone(), publications::taken_of(&next())?));
+        }
+    }
+    Ok(Scheduling { post, pending, workflow, accounts, taken })
+}
+
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = ScheduleInput,
     responses((status = 201, description = "Scheduled: one publication per (target, account)", body = Envelope<Vec<PublicationView>>),
@@ -95,14 +148,17 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     let input: ScheduleInput = json::parse(&call.req.body)?;
     let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
-    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
     let now = ctx.clock.now_ms();
+    let slot_mode = input.at.as_deref().map(str::trim) == Some("next-free-slot");
+    let mut named_errors = Vec::new();
+    let ids = named_accounts(&input.account_ids, &mut named_errors);
+    let read = read_scheduling(ctx, &ws, call.params.get("postId")?, &ids, slot_mode, now).await?;
+    let post = read.post;
     let mut errors = Vec::new();
     let tz = match input.timezone.as_deref() {
         Some(t) => validate::timezone(t).map_err(|m| errors.push(FieldError::new("timezone", m))).unwrap_or_default(),
         None => "UTC".to_string(),
     };
-    let slot_mode = input.at.as_deref().map(str::trim) == Some("next-free-slot");
     let due = match input.at.as_deref() {
         None => now,
         Some(_) if slot_mode => now,
@@ -135,7 +191,8 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         }
         Some(r) => Some((r.every.clone(), r.count)),
     };
-    let pairs = account_pairs(ctx, &ws, &post, &input.account_ids, &mut errors).await?;
+    errors.append(&mut named_errors);
+    let pairs = pairs_of(&post, &ids, read.accounts.iter(), &mut errors)?;
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -146,22 +203,14 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
                 .into(),
         ));
     }
-    let status = approve_on_the_way(ctx, &ws, &post).await?;
+    let status = approved_on_the_way(&post, read.pending, &read.workflow)?;
     let mut statements = Vec::new();
     let mut created = Vec::new();
     let mut planned = Vec::new();
-    // In slot mode, the times every account has taken: one round trip for all of them.
-    let taken = if slot_mode && !pairs.is_empty() {
-        let reads: Vec<_> =
-            pairs.iter().map(|(_, a)| crate::publishing::store::taken_read(&ws, &a.view.id, now)).collect();
-        ctx.db.reads(&reads).await?
-    } else {
-        Vec::new()
-    };
     for (i, (target_id, account)) in pairs.iter().enumerate() {
         let (first, zone) = if slot_mode {
-            let times = crate::publishing::store::taken_of(taken.get(i).map_or(&[][..], Vec::as_slice))?;
-            match crate::publishing::handlers::slots::next_for(&account.view, &times, now) {
+            let times = read.taken.iter().find(|(id, _)| *id == account.view.id).map_or(&[][..], |(_, t)| t.as_slice());
+            match crate::publishing::handlers::slots::next_for(&account.view, times, now) {
                 Ok(at) => (at, account.view.slot_timezone.clone()),
                 Err(AppError::Conflict(m)) => {
                     errors.push(FieldError::new(format!("accountIds[{i}]"), m));
@@ -214,9 +263,13 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: nothing is scheduled, or publishing already started", body = ErrorEnvelope)))]
 pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let ws = call.member()?.workspace_id.clone();
-    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
-    let (waiting, in_flight) = publications::pending_count(ctx.db, &ws, &post.id).await?;
+    // The membership check, the post and its pending publications: one round trip.
+    let (ws, post_id) = (call.params.get("workspaceId")?.to_string(), call.params.get("postId")?);
+    let mut reads = post_store::one_reads(&ws, "", post_id).to_vec();
+    reads.push(publications::pending_read(&ws, post_id));
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let post = post_store::one_of(answers.get(..3).unwrap_or_default())?;
+    let (waiting, in_flight) = publications::pending_of(answers.get(3).map_or(&[][..], Vec::as_slice));
     if in_flight > 0 {
         return Err(AppError::Conflict("publishing has already started; it cannot be cancelled now".into()));
     }
@@ -241,14 +294,19 @@ pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
               (status = 409, description = "CONFLICT: nothing waits to be published", body = ErrorEnvelope)))]
 pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: RescheduleInput = json::parse(&call.req.body)?;
-    let ws = call.member()?.workspace_id.clone();
-    let post = post_store::load(ctx.db, &ws, "", call.params.get("postId")?).await?;
+    // The membership check, the post and what of it waits: one round trip.
+    let (ws, post_id) = (call.params.get("workspaceId")?.to_string(), call.params.get("postId")?);
+    let reads =
+        vec![post_store::visible_read(&ws, &call.caller()?.user_id, post_id), publications::waiting_read(&ws, post_id)];
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    post_store::found(answer(0))?;
     let tz = match input.timezone.as_deref() {
         Some(t) => Some(validate::timezone(t).map_err(|m| AppError::field("timezone", m))?),
         None => None,
     };
     let now = ctx.clock.now_ms();
-    let waiting = publications::waiting(ctx.db, &ws, &post.id).await?;
+    let waiting = publications::waiting_of(answer(1))?;
     if waiting.is_empty() {
         return Err(AppError::Conflict("nothing of this post waits to be published".into()));
     }
@@ -272,7 +330,7 @@ pub async fn reschedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     if moved == 0 {
         return Err(AppError::Conflict("publishing started meanwhile: nothing waits to be published".into()));
     }
-    Ok(json::ok(200, publications::list_of(ctx.db, &ws, &post.id, false, &publications::Leases::of(ctx)).await?))
+    Ok(json::ok(200, publications::list_of(ctx.db, &ws, post_id, false, &publications::Leases::of(ctx)).await?))
 }
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path), PageQuery),

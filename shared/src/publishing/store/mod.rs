@@ -112,18 +112,21 @@ pub fn decode(r: &Row, leases: &Leases) -> Result<PublicationView, AppError> {
     })
 }
 
-/// How many of the post's publications wait (scheduled or retrying) and how many are under way.
-pub async fn pending_count(db: &dyn Sql, ws: &str, post_id: &str) -> Result<(i64, i64), AppError> {
-    let row = db
-        .query_one(
-            "SELECT SUM(CASE WHEN status IN ('scheduled', 'retrying') THEN 1 ELSE 0 END) AS waiting, \
-             SUM(CASE WHEN status IN ('queued', 'publishing', 'unconfirmed') THEN 1 ELSE 0 END) AS in_flight \
-             FROM publications WHERE workspace_id = ?1 AND post_id = ?2",
-            &params![ws, post_id],
-        )
-        .await?;
-    let get = |c: &str| row.as_ref().and_then(|r| r.opt_int(c).ok().flatten()).unwrap_or(0);
-    Ok((get("waiting"), get("in_flight")))
+/// The read of how many of a post's publications wait (scheduled or retrying) and how many are
+/// under way, to send with others in one round trip; [`pending_of`] reads its answer.
+pub fn pending_read(ws: &str, post_id: &str) -> Statement {
+    Statement::new(
+        "SELECT SUM(CASE WHEN status IN ('scheduled', 'retrying') THEN 1 ELSE 0 END) AS waiting, \
+         SUM(CASE WHEN status IN ('queued', 'publishing', 'unconfirmed') THEN 1 ELSE 0 END) AS in_flight \
+         FROM publications WHERE workspace_id = ?1 AND post_id = ?2",
+        params![ws, post_id],
+    )
+}
+
+/// How many of a post's publications wait and how many are in flight, from [`pending_read`].
+pub fn pending_of(rows: &[Row]) -> (i64, i64) {
+    let get = |c: &str| rows.first().and_then(|r| r.opt_int(c).ok().flatten()).unwrap_or(0);
+    (get("waiting"), get("in_flight"))
 }
 
 /// The attempt logs of `publications`, oldest attempt first: one round trip, not one query per
@@ -227,15 +230,18 @@ pub fn cancel_waiting(workspace_id: &str, post_id: &str, now: i64) -> [Statement
 /// due time and time zone.
 pub type Waiting = (String, (String, String), i64, String);
 
-/// The post's publications still scheduled, by due time.
-pub async fn waiting(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Result<Vec<Waiting>, AppError> {
-    let rows = db
-        .query(
-            "SELECT id, target_id, account_id, due_at, timezone FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
-             AND status = 'scheduled' ORDER BY due_at, id",
-            &params![workspace_id, post_id],
-        )
-        .await?;
+/// The read of a post's publications still scheduled, by due time (each with its series),
+/// to send with others in one round trip; [`waiting_of`] reads its answer.
+pub fn waiting_read(workspace_id: &str, post_id: &str) -> Statement {
+    Statement::new(
+        "SELECT id, target_id, account_id, due_at, timezone FROM publications WHERE workspace_id = ?1 AND post_id = ?2 \
+         AND status = 'scheduled' ORDER BY due_at, id",
+        params![workspace_id, post_id],
+    )
+}
+
+/// The publications [`waiting_read`] found.
+pub fn waiting_of(rows: &[Row]) -> Result<Vec<Waiting>, AppError> {
     rows.iter()
         .map(|r| {
             let series = (r.text("target_id")?, r.text("account_id")?);
