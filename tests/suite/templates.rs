@@ -441,6 +441,45 @@ async fn templates_make_a_post_body_ready_for_posts() {
         .expect_error(403, "FORBIDDEN");
 }
 
+/// A render names the client and campaign it is for; each must agree with the template's client
+/// and with each other, and each problem is reported at its own field, together.
+#[tokio::test]
+async fn templates_render_for_a_client_and_campaign_that_agree() {
+    let api = Api::new();
+    let owner = signup(&api, "tpl-agree").await;
+    let ws = create_workspace(&api, &owner, "Agree").await;
+    let a = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Alpha"})).await;
+    let b = create(&api, &owner, &w(&ws, "/clients"), json!({"name": "Beta"})).await;
+    let b_campaign =
+        create(&api, &owner, &w(&ws, "/campaigns"), json!({"name": "Beta launch", "clientId": b["id"]})).await;
+    let text = json!({"kind": "template", "title": "T", "body": "{{client.name}} / {{campaign.name}}"});
+    let with = |extra: Value| {
+        let mut body = text.clone();
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let of_a = create(&api, &owner, &w(&ws, "/templates"), with(json!({"name": "alpha", "clientId": a["id"]}))).await;
+    let agency = create(&api, &owner, &w(&ws, "/templates"), with(json!({"name": "agency"}))).await;
+    let render = |t: &Value, body: Value| {
+        api.post(&w(&ws, &format!("/templates/{}/render", id(t)))).bearer(&owner.access).json(body)
+    };
+    // Alpha's template for Beta, or with Beta's campaign: refused at the field that disagrees.
+    let r = render(&of_a, json!({"clientId": b["id"], "strict": false})).send().await;
+    assert_eq!(r.fields(), ["clientId"]);
+    let r = render(&of_a, json!({"campaignId": b_campaign["id"], "strict": false})).send().await;
+    assert_eq!(r.fields(), ["campaignId"]);
+    let r = render(&agency, json!({"clientId": a["id"], "campaignId": b_campaign["id"], "strict": false})).send().await;
+    assert_eq!(r.fields(), ["campaignId"]);
+    let nowhere = "01900000-0000-7000-8000-000000000000";
+    let r = render(&agency, json!({"clientId": nowhere, "campaignId": nowhere, "strict": false})).send().await;
+    assert_eq!(r.fields(), ["clientId", "campaignId"]);
+    // The agency's template takes its client from the campaign; Alpha's keeps Alpha.
+    let r = render(&agency, json!({"campaignId": b_campaign["id"]})).send().await.data();
+    assert_eq!((r["body"].as_str(), &r["clientId"]), (Some("Beta / Beta launch"), &b["id"]));
+    let r = render(&of_a, json!({"strict": false})).send().await.data();
+    assert_eq!((r["body"].as_str(), &r["clientId"]), (Some("Alpha / {{campaign.name}}"), &a["id"]));
+}
+
 #[tokio::test]
 async fn templates_a_client_member_sees_only_its_clients_blocks() {
     let api = Api::new();

@@ -4,7 +4,7 @@
 //! `model::campaigns`, the SQL in `store::campaigns`; other areas reach both through here.
 
 pub use super::model::campaigns::*;
-pub use super::store::campaigns::visible;
+pub use super::store::campaigns::{one_of, one_read, visible};
 
 use super::clients;
 use crate::api::{Context, Member};

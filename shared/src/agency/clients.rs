@@ -3,7 +3,7 @@
 //! `model::clients`, the SQL in `store::clients`; other areas reach both through here.
 
 pub use super::model::clients::*;
-pub use super::store::clients::{ensure_active, visible};
+pub use super::store::clients::{ensure_active, one_of, one_read, owner_of_read, visible};
 
 use crate::api::Context;
 use crate::error::AppError;

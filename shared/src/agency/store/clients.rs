@@ -51,6 +51,19 @@ pub fn one_of(rows: &[Row]) -> Result<ClientView, AppError> {
     decode(rows.first().ok_or_else(|| AppError::not_found("client"))?)
 }
 
+/// The read of the client a row of `table` (a table with `workspace_id` and `client_id`: a
+/// content block, a campaign) belongs to, whatever the caller's wall (the row was found behind
+/// it), to send with the row's own read in one round trip; [`one_of`] reads its answer.
+pub fn owner_of_read(workspace_id: &str, table: &'static str, id: &str) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT {COLUMNS} FROM clients WHERE workspace_id = ?1 \
+             AND id = (SELECT client_id FROM {table} WHERE workspace_id = ?1 AND id = ?2)"
+        ),
+        params![workspace_id, id],
+    )
+}
+
 /// For references from other resources: the client exists in the workspace and is active.
 pub async fn ensure_active(db: &dyn Sql, workspace_id: &str, client_id: &str) -> Result<(), String> {
     let row = db

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use crate::activity::{self, Change};
-use crate::agency::{campaigns, client_limit, clients};
+use crate::agency::{campaigns, clients};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Response};
 use crate::content::editing;
@@ -342,27 +342,60 @@ fn given_values(input: Option<BTreeMap<String, Json>>, errors: &mut Vec<FieldErr
     out
 }
 
-/// The client and campaign a render is for, agreeing with each other and with the template.
 struct RenderFor {
     client: Option<clients::ClientView>,
     campaign: Option<campaigns::CampaignView>,
 }
 
-async fn render_context(
-    ctx: &Context<'_>,
-    call: &Call<'_>,
-    block: &BlockView,
+/// A block to render, read with everything a render reads before its includes: the client and
+/// campaign given (each as the caller may see it), the block's own client, the campaign's
+/// client and the workspace's name and time zone, in one round trip.
+struct ToRender {
+    block: BlockView,
     client_id: Option<String>,
     campaign_id: Option<String>,
-    for_post: bool,
-    errors: &mut Vec<FieldError>,
-) -> Result<RenderFor, AppError> {
-    let member = call.member()?;
-    let ws = member.workspace_id.as_str();
-    let limit = client_limit(call, member)?;
+    /// The answers of `[block, workspace, block's client, client given, campaign given,
+    /// campaign's client]`.
+    answers: Vec<Vec<crate::sql::Row>>,
+}
+
+impl ToRender {
+    fn answer(&self, i: usize) -> &[crate::sql::Row] {
+        self.answers.get(i).map_or(&[][..], Vec::as_slice)
+    }
+}
+
+async fn read_to_render(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    client_id: Option<String>,
+    campaign_id: Option<String>,
+) -> Result<ToRender, AppError> {
+    let ws = call.member()?.workspace_id.as_str();
+    let viewer = call.caller()?.user_id.as_str();
+    let block_id = call.params.get("templateId")?;
+    let client_id = client_id.filter(|c| !c.trim().is_empty());
+    let campaign_id = campaign_id.filter(|c| !c.trim().is_empty());
+    let reads = vec![
+        store::load_read(ws, viewer, block_id),
+        crate::workspaces::store::name_and_timezone_read(ws),
+        clients::owner_of_read(ws, "content_blocks", block_id),
+        clients::one_read(ws, viewer, client_id.as_deref().unwrap_or_default()),
+        campaigns::one_read(ws, viewer, campaign_id.as_deref().unwrap_or_default()),
+        clients::owner_of_read(ws, "campaigns", campaign_id.as_deref().unwrap_or_default()),
+    ];
+    let answers = ctx.db.reads(&reads).await?;
+    let block = store::one_of(answers.first().map_or(&[][..], Vec::as_slice))?;
+    Ok(ToRender { block, client_id, campaign_id, answers })
+}
+
+/// The client and campaign a render is for, from what [`read_to_render`] found: problems with
+/// the ones given go to `errors`.
+fn render_context(read: &ToRender, for_post: bool, errors: &mut Vec<FieldError>) -> Result<RenderFor, AppError> {
+    let block = &read.block;
     let mut client = None;
-    if let Some(id) = client_id.filter(|c| !c.trim().is_empty()) {
-        match clients::visible(ctx.db, ws, &limit, &id).await {
+    if read.client_id.is_some() {
+        match clients::one_of(read.answer(3)) {
             Err(AppError::NotFound(_)) => errors.push(FieldError::new("clientId", "is not a client of this workspace")),
             Err(e) => return Err(e),
             Ok(c) if block.client_id.as_ref().is_some_and(|own| *own != c.id) => {
@@ -371,13 +404,13 @@ async fn render_context(
             Ok(c) => client = Some(c),
         }
     }
-    if let (None, Some(own)) = (&client, &block.client_id) {
+    if let (None, Some(_)) = (&client, &block.client_id) {
         // The block is visible, so its client is too.
-        client = Some(clients::visible(ctx.db, ws, "", own).await?);
+        client = Some(clients::one_of(read.answer(2))?);
     }
     let mut campaign = None;
-    if let Some(id) = campaign_id.filter(|c| !c.trim().is_empty()) {
-        match campaigns::visible(ctx.db, ws, &limit, &id).await {
+    if read.campaign_id.is_some() {
+        match campaigns::one_of(read.answer(4)) {
             Err(AppError::NotFound(_)) => {
                 errors.push(FieldError::new("campaignId", "is not a campaign of this workspace"))
             }
@@ -387,9 +420,7 @@ async fn render_context(
                     (Some(of_campaign), Some(chosen)) if *of_campaign != chosen.id => {
                         errors.push(FieldError::new("campaignId", "belongs to another client"))
                     }
-                    (Some(of_campaign), None) if block.client_id.is_none() => {
-                        client = Some(clients::visible(ctx.db, ws, "", of_campaign).await?)
-                    }
+                    (Some(_), None) if block.client_id.is_none() => client = Some(clients::one_of(read.answer(5))?),
                     _ => {}
                 }
                 if for_post && c.status == "archived" {
@@ -405,20 +436,22 @@ async fn render_context(
     Ok(RenderFor { client, campaign })
 }
 
+/// Renders what [`read_to_render`] read; the blocks its texts include are read together, in a
+/// second round trip.
 async fn render_block(
     ctx: &Context<'_>,
     call: &Call<'_>,
-    block: &BlockView,
+    read: &ToRender,
     input: RenderInput,
     for_post: bool,
 ) -> Result<Rendered, AppError> {
     let member = call.member()?;
+    let block = &read.block;
     let mut errors = Vec::new();
     let given = given_values(input.variables, &mut errors);
-    let found = render_context(ctx, call, block, input.client_id, input.campaign_id, for_post, &mut errors).await?;
-    let (workspace_name, timezone) = crate::workspaces::store::name_and_timezone(ctx.db, &member.workspace_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("workspace"))?;
+    let found = render_context(read, for_post, &mut errors)?;
+    let workspace = read.answer(1).first().ok_or_else(|| AppError::not_found("workspace"))?;
+    let (workspace_name, timezone) = (workspace.text("name")?, workspace.text("timezone")?);
 
     let mut values: BTreeMap<String, Lookup> = BTreeMap::new();
     values.insert("workspace.name".into(), Lookup::Value(workspace_name));
@@ -472,11 +505,15 @@ async fn render_block(
         wanted.truncate(MAX_INCLUDES);
     }
     let client_id = found.client.as_ref().map(|c| c.id.clone()).unwrap_or_default();
+    // Another client's block is never pulled into this client's text.
+    let reads: Vec<_> = wanted
+        .iter()
+        .map(|(kind, name)| store::includable_read(&member.workspace_id, kind.block_kind(), name, &client_id))
+        .collect();
+    let answers = if reads.is_empty() { Vec::new() } else { ctx.db.reads(&reads).await? };
     let mut blocks = BTreeMap::new();
-    for (kind, name) in wanted {
-        // Another client's block is never pulled into this client's text.
-        let found = store::includable(ctx.db, &member.workspace_id, kind.block_kind(), &name, &client_id).await?;
-        let Some((body, hashtags)) = found else { continue };
+    for ((kind, name), rows) in wanted.into_iter().zip(answers.iter()) {
+        let Some((body, hashtags)) = store::includable_of(rows)? else { continue };
         let included = if kind == IncludeKind::Hashtags {
             Included::Hashtags(hashtags)
         } else {
@@ -536,10 +573,8 @@ async fn render_block(
     ))]
 pub async fn render(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: RenderInput = json::parse_optional(&call.req.body)?;
-    let member = call.member()?;
-    let block =
-        store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("templateId")?).await?;
-    Ok(json::ok(200, render_block(ctx, call, &block, input, false).await?))
+    let read = read_to_render(ctx, call, input.client_id.clone(), input.campaign_id.clone()).await?;
+    Ok(json::ok(200, render_block(ctx, call, &read, input, false).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts", tag = "templates", security(("bearer" = [])),
@@ -553,9 +588,8 @@ pub async fn render(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ))]
 pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: PostFromTemplateInput = json::parse_optional(&call.req.body)?;
-    let member = call.member()?;
-    let block =
-        store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, call.params.get("templateId")?).await?;
+    let read = read_to_render(ctx, call, input.client_id.clone(), input.campaign_id.clone()).await?;
+    let block = &read.block;
     if block.kind != BlockKind::Template {
         return Err(AppError::field(
             "templateId",
@@ -571,7 +605,7 @@ pub async fn to_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
         campaign_id: input.campaign_id,
         strict: Some(true),
     };
-    let rendered = render_block(ctx, call, &block, render_input, true).await?;
+    let rendered = render_block(ctx, call, &read, render_input, true).await?;
     // The post's own rules, so the draft does not fail later at POST /posts for these.
     let mut errors = Vec::new();
     let title = posts::parse_title(rendered.title.as_deref().unwrap_or_default())

@@ -5,12 +5,11 @@ use crate::api::Member;
 use crate::content::templates::{BlockKind, BlockView};
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Row, Sql, Statement};
+use crate::sql::{Row, Statement};
 use crate::validate::rfc3339;
 
 const COLUMNS: &str =
     "id, kind, name, title, body, platform_texts, hashtags, client_id, tags, created_by, archived_at, created_at, updated_at";
-const VISIBLE: &str = crate::client_visible!("client_id", "?2");
 /// What `?2`, the caller, sees of the blocks of `?1`, before their role is known.
 const VISIBLE_TO_CALLER: &str = crate::client_visible_to!("client_id", "?1", "?2");
 
@@ -34,13 +33,6 @@ fn decode(r: &Row) -> Result<BlockView, AppError> {
         created_at: rfc3339(r.int("created_at")?),
         updated_at: rfc3339(r.int("updated_at")?),
     })
-}
-
-/// A block of the workspace the caller may see (archived too), or 404.
-pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, id: &str) -> Result<BlockView, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM content_blocks WHERE workspace_id = ?1 AND {VISIBLE} AND id = ?3");
-    let row = db.query_one(&sql, &params![workspace_id, limit_to, id]).await?;
-    decode(&row.ok_or_else(|| AppError::not_found("template"))?)
 }
 
 /// The read of block `id` as `viewer` may see it (archived too), to send with the membership
@@ -153,22 +145,19 @@ pub fn archive(workspace_id: &str, id: &str, now: i64) -> Statement {
     )
 }
 
-/// The active block of `kind` named `name` that a text for `client_id` (empty: none) may
-/// include: the agency's own or that client's, never another client's.
-pub async fn includable(
-    db: &dyn Sql,
-    workspace_id: &str,
-    kind: &str,
-    name: &str,
-    client_id: &str,
-) -> Result<Option<(Option<String>, Vec<String>)>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT body, hashtags FROM content_blocks WHERE workspace_id = ?1 AND kind = ?2 AND name = ?3 \
-             AND archived_at IS NULL AND (client_id IS NULL OR client_id = ?4)",
-            &params![workspace_id, kind, name, client_id],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(None) };
+/// The read of the active block of `kind` named `name` that a text for `client_id` (empty: none)
+/// may include: the agency's own or that client's, never another client's. To send with the
+/// other includes in one round trip; [`includable_of`] reads its answer.
+pub fn includable_read(workspace_id: &str, kind: &str, name: &str, client_id: &str) -> Statement {
+    Statement::new(
+        "SELECT body, hashtags FROM content_blocks WHERE workspace_id = ?1 AND kind = ?2 AND name = ?3 \
+         AND archived_at IS NULL AND (client_id IS NULL OR client_id = ?4)",
+        params![workspace_id, kind, name, client_id],
+    )
+}
+
+/// The body and hashtags of the block [`includable_read`] found, if it found one.
+pub fn includable_of(rows: &[Row]) -> Result<Option<(Option<String>, Vec<String>)>, AppError> {
+    let Some(row) = rows.first() else { return Ok(None) };
     Ok(Some((row.opt_text("body")?, serde_json::from_value(row.json("hashtags")?).unwrap_or_default())))
 }
