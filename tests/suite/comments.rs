@@ -76,6 +76,22 @@ async fn a_client_member_never_sees_an_internal_comment() {
     let mut fields = r.fields();
     fields.sort();
     assert_eq!(fields, ["body", "mentions[0]"]);
+    // Someone of another workspace is no member here, whatever they are there; mentions are
+    // read together, at most 50 of them (a mention each was a round trip each before).
+    let stranger = signup(&api, "comment-stranger").await;
+    create_workspace(&api, &stranger, "Theirs").await;
+    let r = api
+        .post(&path)
+        .bearer(&owner.access)
+        .json(json!({"body": "cc", "mentions": [owner.id, stranger.id, owner.id]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["mentions[1]"]);
+    let many: Vec<&str> = std::iter::repeat(owner.id.as_str()).take(51).collect();
+    let r = api.post(&path).bearer(&owner.access).json(json!({"body": "cc", "mentions": many})).send().await;
+    assert_eq!(r.fields(), ["mentions"]);
+    let r = api.post(&path).bearer(&owner.access).json(json!({"body": "cc", "mentions": many[..50]})).send().await;
+    assert_eq!((r.status, r.data()["mentions"].clone()), (201, json!([owner.id])), "each member once");
 }
 
 #[tokio::test]

@@ -73,6 +73,9 @@ impl SubjectKind {
     }
 }
 
+/// The most members one comment may mention.
+pub const MAX_MENTIONS: usize = 50;
+
 /// What is commented on: a post or an idea the caller may see.
 pub struct Subject {
     pub kind: SubjectKind,
@@ -120,5 +123,7 @@ pub struct Marked {
 }
 
 /// What `comments::parse` checks, as the OpenAPI document states it.
-pub const DOCUMENTED: &[Documented] =
-    &[field("CommentInput", "body", Rule::NonBlank(5000)), field("CommentInput", "mentions", Rule::Each(&Rule::Id))];
+pub const DOCUMENTED: &[Documented] = &[
+    field("CommentInput", "body", Rule::NonBlank(5000)),
+    field("CommentInput", "mentions", Rule::Items(0, MAX_MENTIONS, &Rule::Id)),
+];

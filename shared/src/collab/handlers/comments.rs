@@ -41,8 +41,9 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let input: CommentInput = json::parse(&call.req.body)?;
     let member = call.member()?;
     let me = call.caller()?.user_id.clone();
-    let on = comments::subject(ctx, call).await?;
-    let new = comments::parse(ctx, member, &on, input).await?;
+    let mentioned = input.mentions.clone().unwrap_or_default();
+    let (on, found) = comments::subject_and_mentioned(ctx, call, &mentioned).await?;
+    let (new, addresses) = comments::parse(member, &on, input, &found)?;
     let now = ctx.clock.now_ms();
     let view = CommentView {
         id: ctx.new_id(),
@@ -75,7 +76,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         subject_type: on.kind.as_str(),
         subject_id: &on.id,
     };
-    notifications::notify(ctx, call, &member.workspace_id, &view.mentions, notice).await;
+    notifications::notify_addressed(ctx, call, &member.workspace_id, &addresses, notice).await;
     Ok(json::ok(201, view))
 }
 

@@ -29,6 +29,49 @@ fn decode(r: &Row, subject: &Subject) -> Result<CommentView, AppError> {
     })
 }
 
+/// A member a new comment mentions: their role, address, and whether they are attached to the
+/// subject's client (what a Client member must be to read it).
+pub struct Mentioned {
+    pub user_id: String,
+    pub role: crate::api::permissions::Role,
+    pub email: String,
+    pub sees_subject: bool,
+}
+
+/// The reads of the members of the workspace among `ids`, each with what [`Mentioned`] says, for
+/// a comment on the post or idea `subject_id`: to send with the subject's own read in one round
+/// trip; [`mentioned_of`] reads their answers.
+pub fn mentioned_reads(workspace_id: &str, kind: SubjectKind, subject_id: &str, ids: &[String]) -> Vec<Statement> {
+    let subjects = match kind {
+        SubjectKind::Post => "posts",
+        SubjectKind::Idea => "ideas",
+    };
+    crate::sql::in_chunks(&params![workspace_id, subject_id], ids, |list| {
+        format!(
+            "SELECT m.user_id, m.role, u.email, CASE WHEN EXISTS (SELECT 1 FROM client_members c \
+             WHERE c.workspace_id = ?1 AND c.user_id = m.user_id \
+             AND c.client_id = (SELECT client_id FROM {subjects} WHERE workspace_id = ?1 AND id = ?2)) \
+             THEN 1 ELSE 0 END AS sees_subject \
+             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?1 AND m.user_id IN ({list})"
+        )
+    })
+}
+
+/// The members [`mentioned_reads`] found.
+pub fn mentioned_of<'r>(rows: impl Iterator<Item = &'r Row>) -> Result<Vec<Mentioned>, AppError> {
+    rows.map(|r| {
+        let role = crate::api::permissions::Role::parse(&r.text("role")?)
+            .ok_or_else(|| AppError::Internal("stored role is unknown".into()))?;
+        Ok(Mentioned {
+            user_id: r.text("user_id")?,
+            role,
+            email: r.text("email")?,
+            sees_subject: r.int("sees_subject")? == 1,
+        })
+    })
+    .collect()
+}
+
 /// The reads for a page of the thread on the post or idea `subject_id` as the caller `viewer`
 /// sees it, to send with the membership check in one round trip: the subject (behind a Client
 /// member's wall), then its comments that are not deleted (a Client member's: client-visible
