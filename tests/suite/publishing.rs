@@ -605,6 +605,45 @@ async fn x_unknown_outcomes_are_settled_by_reading_the_timeline_never_by_posting
     assert!(failed["reason"].as_str().unwrap().contains("duplicate content"), "{failed}");
 }
 
+/// Scheduling checks membership in its first read; with an Idempotency-Key the caller is
+/// admitted before the key is reserved or replayed, so a stored answer goes only to a member.
+#[tokio::test]
+async fn a_scheduling_key_replays_only_to_a_member_still_allowed_to_schedule() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("tok-replay-wall");
+    let owner = signup(&api, "replay-wall").await;
+    let ws = create_workspace(&api, &owner, "Replay wall").await;
+    let account = connect(&api, &owner, &ws, &fake, "tok-replay-wall").await.data();
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    let viewer = add_member(&api, &owner, &ws, "viewer").await;
+    let post = post_for_mastodon(&api, &owner, &ws, &format!("Keyed {}", unique_email("k"))).await;
+    let path = w(&ws, &format!("/posts/{post}/schedule"));
+    let body = json!({"accountIds": [account["id"]], "at": next_year("08-01T09:00:00Z")});
+    let send = |user: &User| {
+        api.post(&path).bearer(&user.access).header("idempotency-key", "schedule-once").json(body.clone())
+    };
+    let first = send(&editor).send().await;
+    assert_eq!(first.status, 201, "{}", String::from_utf8_lossy(&first.body));
+    let again = send(&editor).send().await;
+    assert_eq!((again.status, again.data()), (201, first.data()), "the same answer again");
+    send(&viewer).send().await.expect_error(403, "FORBIDDEN");
+    let stranger = signup(&api, "replay-stranger").await;
+    send(&stranger).send().await.expect_error(404, "NOT_FOUND");
+    let r = api.delete(&w(&ws, &format!("/members/{}", editor.id))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    send(&editor).send().await.expect_error(404, "NOT_FOUND");
+    // Without a key the folded check refuses them too.
+    let r = api.post(&path).bearer(&editor.access).json(body.clone()).send().await;
+    r.expect_error(404, "NOT_FOUND");
+    api.post(&path).bearer(&viewer.access).json(body).send().await.expect_error(403, "FORBIDDEN");
+    // Unkeyed, a schedule is three round trips: the membership check with everything it reads,
+    // the write, the answer (a key adds its reservation, its answer and the check on its own).
+    let other = post_for_mastodon(&api, &owner, &ws, &format!("Unkeyed {}", unique_email("u"))).await;
+    let body = json!({"accountIds": [account["id"]], "at": next_year("08-02T09:00:00Z")});
+    let r = schedule(&api, &owner, &ws, &other, body).await;
+    assert_eq!((r.status, r.header("x-db-round-trips")), (201, Some("3")), "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// The workflow that governs scheduling is the post's client's when it has one (read through the
 /// post, with it, in one round trip), else the workspace's.
 #[tokio::test]

@@ -83,7 +83,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(PATCH "/api/v1/workspaces/{workspaceId}/personas/{personaId}", updatePersona, Workspace(PersonasManage), handlers::personas::update),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/personas/{personaId}", deletePersona, Workspace(PersonasManage), handlers::personas::delete),
         route!(GET "/api/v1/workspaces/{workspaceId}/campaigns", listCampaigns, Workspace(CampaignsRead), handlers::campaigns::list).folds_membership().trips(1),
-        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns", createCampaign, Workspace(CampaignsWrite), handlers::campaigns::create).trips(5),
+        route!(POST "/api/v1/workspaces/{workspaceId}/campaigns", createCampaign, Workspace(CampaignsWrite), handlers::campaigns::create).trips(4),
         route!(GET "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", getCampaign, Workspace(CampaignsRead), handlers::campaigns::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", updateCampaign, Workspace(CampaignsWrite), handlers::campaigns::update).folds_membership().trips(2),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/campaigns/{campaignId}", archiveCampaign, Workspace(CampaignsArchive), handlers::campaigns::archive).folds_membership().trips(2),

@@ -34,25 +34,29 @@ pub fn role_of(rows: &[Row]) -> Result<Option<Role>, AppError> {
     Role::parse(&row.text("role")?).map(Some).ok_or_else(|| AppError::Internal("stored role is unknown".into()))
 }
 
-/// Forgets `key` of `scope` if it was stored at or before `before` (expired).
-pub async fn expire_key(db: &dyn Sql, scope: &str, key: &str, before: i64) -> Result<(), DbError> {
-    db.execute(
-        "DELETE FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2 AND created_at <= ?3",
-        &params![scope, key, before],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Reserves `key` for a request (status 0: in progress). A unique violation means the key is
+/// Reserves `key` for a request (status 0: in progress), forgetting it first if it was stored
+/// at or before `expired` (one batch, one round trip). A unique violation means the key is
 /// taken: by this request before (a replay) or by another.
-pub async fn reserve_key(db: &dyn Sql, scope: &str, key: &str, request_hash: &str, now: i64) -> Result<(), DbError> {
-    db.execute(
-        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, headers, body, created_at) \
-         VALUES (?1, ?2, ?3, 0, '[]', '', ?4)",
-        &params![scope, key, request_hash, now],
-    )
-    .await?;
+pub async fn reserve_key(
+    db: &dyn Sql,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+    expired: i64,
+) -> Result<(), DbError> {
+    let statements = [
+        Statement::new(
+            "DELETE FROM idempotency_keys WHERE scope = ?1 AND idem_key = ?2 AND created_at <= ?3",
+            params![scope, key, expired],
+        ),
+        Statement::new(
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, headers, body, created_at) \
+             VALUES (?1, ?2, ?3, 0, '[]', '', ?4)",
+            params![scope, key, request_hash, now],
+        ),
+    ];
+    db.batch(&statements).await?;
     Ok(())
 }
 

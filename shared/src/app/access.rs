@@ -28,7 +28,7 @@ pub async fn authorize<'r>(
             ctx.db.set_scope(Scope { user_id: Some(caller.user_id.clone()), ..Scope::default() });
             call.caller = Some(caller);
         }
-        Access::Workspace(permission) => {
+        Access::Workspace(_) => {
             let caller = authenticate(ctx, req)?;
             let workspace_id = call.params.get("workspaceId")?.to_string();
             ctx.db.set_scope(Scope {
@@ -36,19 +36,32 @@ pub async fn authorize<'r>(
                 workspace_id: Some(workspace_id.clone()),
                 ..Scope::default()
             });
+            call.caller = Some(caller);
             // A route that folds the check into its handler's reads admits the caller there
             // (`Call::admit`), in the same round trip as its data.
             if !route.folds_membership {
-                let member = membership(ctx, &workspace_id, &caller.user_id).await?;
-                if !permission.granted_to(member.role) {
-                    return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
-                }
-                let _ = call.member.set(member);
+                admit(ctx, &call).await?;
             }
-            call.caller = Some(caller);
         }
     }
     Ok(call)
+}
+
+/// The membership check on its own round trip: the caller as a member of the route's workspace
+/// with the route's permission (404 for a workspace they are not in, 403 for a role without
+/// it), made the call's member. Also what a folding POST takes before its Idempotency-Key is
+/// reserved or replayed: a stored answer goes only to a caller who is still a member.
+pub(super) async fn admit(ctx: &Context<'_>, call: &Call<'_>) -> Result<(), AppError> {
+    let Access::Workspace(permission) = call.route.access else { return Ok(()) };
+    if call.member.get().is_some() {
+        return Ok(());
+    }
+    let member = membership(ctx, call.params.get("workspaceId")?, &call.caller()?.user_id).await?;
+    if !permission.granted_to(member.role) {
+        return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
+    }
+    let _ = call.member.set(member);
+    Ok(())
 }
 
 pub(super) fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, AppError> {

@@ -107,8 +107,7 @@ pub async fn replay_or_run(ctx: &Context<'_>, call: &Call<'_>, key: &str) -> Res
     let material = request_material(call, &scope);
     let hash = request_hash(&material);
     let now = ctx.clock.now_ms();
-    store::expire_key(ctx.db, &scope, key, now - TTL_MS).await?;
-    let reserved = store::reserve_key(ctx.db, &scope, key, &hash, now).await;
+    let reserved = store::reserve_key(ctx.db, &scope, key, &hash, now, now - TTL_MS).await;
     match reserved {
         Ok(_) => {}
         Err(DbError::Unique(_)) => return replay(ctx, &scope, key, &hash, &material).await,

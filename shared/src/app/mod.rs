@@ -124,6 +124,10 @@ async fn serve(
     let call = access::authorize(ctx, req, route, params).await?;
     if req.method == "POST" {
         if let Some(key) = req.header("idempotency-key") {
+            // A key is reserved, or its answer replayed, only for a caller admitted first.
+            if call.route.folds_membership {
+                access::admit(ctx, &call).await?;
+            }
             return idempotency::replay_or_run(ctx, &call, key).await;
         }
     }

@@ -32,8 +32,8 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/templates/{templateId}", getTemplate, Workspace(TemplatesRead), handlers::templates::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/templates/{templateId}", updateTemplate, Workspace(TemplatesWrite), handlers::templates::update).folds_membership().trips(2),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/templates/{templateId}", archiveTemplate, Workspace(TemplatesWrite), handlers::templates::archive).folds_membership().trips(2),
-        route!(POST "/api/v1/workspaces/{workspaceId}/templates/{templateId}/render", renderTemplate, Workspace(TemplatesRead), handlers::templates::render).trips(3),
-        route!(POST "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts", templateToPost, Workspace(PostsWrite), handlers::templates::to_post).trips(5),
+        route!(POST "/api/v1/workspaces/{workspaceId}/templates/{templateId}/render", renderTemplate, Workspace(TemplatesRead), handlers::templates::render).folds_membership().trips(2),
+        route!(POST "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts", templateToPost, Workspace(PostsWrite), handlers::templates::to_post).folds_membership().trips(4),
     ],
     inputs: &[posts::DOCUMENTED, handlers::posts::DOCUMENTED, templates::DOCUMENTED],
 };

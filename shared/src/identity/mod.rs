@@ -31,8 +31,8 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "identity",
     routes: &[
         route!(POST "/api/v1/auth/signup", signup, Public, handlers::auth::signup).trips(3).credential(),
-        route!(POST "/api/v1/auth/login", login, Public, handlers::auth::login).trips(5).credential(),
-        route!(POST "/api/v1/auth/refresh", refresh, Public, handlers::auth::refresh).trips(6).credential(),
+        route!(POST "/api/v1/auth/login", login, Public, handlers::auth::login).trips(4).credential(),
+        route!(POST "/api/v1/auth/refresh", refresh, Public, handlers::auth::refresh).trips(5).credential(),
         route!(POST "/api/v1/auth/logout", logout, Public, handlers::auth::logout),
         route!(GET "/api/v1/users/me", getMe, User, handlers::auth::get_me),
         route!(PATCH "/api/v1/users/me", updateMe, User, handlers::auth::update_me).trips(3),

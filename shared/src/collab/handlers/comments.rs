@@ -39,10 +39,10 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: CommentInput = json::parse(&call.req.body)?;
-    let member = call.member()?;
     let me = call.caller()?.user_id.clone();
     let mentioned = input.mentions.clone().unwrap_or_default();
     let (on, found) = comments::subject_and_mentioned(ctx, call, &mentioned).await?;
+    let member = call.member()?;
     let (new, addresses) = comments::parse(member, &on, input, &found)?;
     let now = ctx.clock.now_ms();
     let view = CommentView {

@@ -371,7 +371,7 @@ async fn read_to_render(
     client_id: Option<String>,
     campaign_id: Option<String>,
 ) -> Result<ToRender, AppError> {
-    let ws = call.member()?.workspace_id.as_str();
+    let ws = call.params.get("workspaceId")?;
     let viewer = call.caller()?.user_id.as_str();
     let block_id = call.params.get("templateId")?;
     let client_id = client_id.filter(|c| !c.trim().is_empty());
@@ -384,7 +384,8 @@ async fn read_to_render(
         campaigns::one_read(ws, viewer, campaign_id.as_deref().unwrap_or_default()),
         clients::owner_of_read(ws, "campaigns", campaign_id.as_deref().unwrap_or_default()),
     ];
-    let answers = ctx.db.reads(&reads).await?;
+    // With the membership check: the caller is admitted by the same round trip.
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
     let block = store::one_of(answers.first().map_or(&[][..], Vec::as_slice))?;
     Ok(ToRender { block, client_id, campaign_id, answers })
 }

@@ -164,18 +164,17 @@ pub fn where_of(posts: &[Row], targets: &[Row], media: &[Row]) -> Result<Vec<Pos
 /// One post of the workspace that the caller (limited to `limit_to`'s clients when not empty)
 /// may see, with its targets, or 404: one round trip.
 pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &str) -> Result<PostView, AppError> {
-    let (_, posts) = read_posts(db, None, &one_filter(), params![workspace_id, limit_to, post_id]).await?;
+    let filter = format!("workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL");
+    let (_, posts) = read_posts(db, None, &filter, params![workspace_id, limit_to, post_id]).await?;
     posts.into_iter().next().ok_or_else(|| AppError::not_found("post"))
 }
 
-fn one_filter() -> String {
-    format!("workspace_id = ?1 AND {VISIBLE} AND id = ?3 AND deleted_at IS NULL")
-}
-
-/// [`load`]'s reads (the post, its targets, their media), to send with others in one round
-/// trip; [`one_of`] reads their three answers.
-pub fn one_reads(workspace_id: &str, limit_to: &str, post_id: &str) -> [Statement; 3] {
-    where_reads(&one_filter(), params![workspace_id, limit_to, post_id])
+/// The reads of post `post_id` (the post, its targets, their media) as the caller `viewer` may
+/// see it, before their role is known: to send with the membership check and others in one
+/// round trip; [`one_of`] reads their three answers.
+pub fn one_reads(workspace_id: &str, viewer: &str, post_id: &str) -> [Statement; 3] {
+    let filter = format!("workspace_id = ?1 AND {VISIBLE_TO_CALLER} AND id = ?3 AND deleted_at IS NULL");
+    where_reads(&filter, params![workspace_id, viewer, post_id])
 }
 
 /// The post [`one_reads`] found (`answers`: its three answers, in order), or 404.

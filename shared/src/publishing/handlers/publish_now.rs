@@ -79,11 +79,11 @@ fn content_with(post: &PostView, input: &PublishNowInput, errors: &mut Vec<Field
                   or the text sent is not the post's content (its hash differs)", body = ErrorEnvelope)))]
 pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: PublishNowInput = json::parse(&call.req.body)?;
-    let ws = call.member()?.workspace_id.clone();
+    let ws = call.params.get("workspaceId")?.to_string();
     let me = call.caller()?.user_id.clone();
     let mut named_errors = Vec::new();
     let ids = named_accounts(&input.account_ids, &mut named_errors);
-    let read = read_scheduling(ctx, &ws, call.params.get("postId")?, &ids, false, 0).await?;
+    let read = read_scheduling(ctx, call, &ws, call.params.get("postId")?, &ids, false, 0).await?;
     let post = read.post;
     let mut errors = Vec::new();
     if let Err(m) = posts::parse_body(input.body.clone()) {

@@ -106,13 +106,14 @@ pub(crate) struct Scheduling {
 
 pub(crate) async fn read_scheduling(
     ctx: &Context<'_>,
+    call: &Call<'_>,
     ws: &str,
     post_id: &str,
     ids: &[String],
     slot_mode: bool,
     now: i64,
 ) -> Result<Scheduling, AppError> {
-    let mut reads = post_store::one_reads(ws, "", post_id).to_vec();
+    let mut reads = post_store::one_reads(ws, &call.caller()?.user_id, post_id).to_vec();
     reads.push(publications::pending_read(ws, post_id));
     reads.push(crate::workflows::store::configs_for_post_read(ws, post_id));
     let account_reads = accounts::among(ws, ids);
@@ -121,7 +122,9 @@ pub(crate) async fn read_scheduling(
     if slot_mode {
         reads.extend(ids.iter().map(|id| publications::taken_read(ws, id, now)));
     }
-    let mut answers = ctx.db.reads(&reads).await?.into_iter();
+    // With the membership check: the caller is admitted by the same round trip.
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let mut answers = answers.into_iter();
     let mut next = || answers.next().unwrap_or_default();
     let post = post_store::one_of(&[next(), next(), next()])?;
     let pending = publications::pending_of(&next());
@@ -146,13 +149,13 @@ pub(crate) async fn read_scheduling(
               (status = 409, description = "CONFLICT: not approved, already scheduled, or written under privacy mode", body = ErrorEnvelope)))]
 pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: ScheduleInput = json::parse(&call.req.body)?;
-    let ws = call.member()?.workspace_id.clone();
+    let ws = call.params.get("workspaceId")?.to_string();
     let me = call.caller()?.user_id.clone();
     let now = ctx.clock.now_ms();
     let slot_mode = input.at.as_deref().map(str::trim) == Some("next-free-slot");
     let mut named_errors = Vec::new();
     let ids = named_accounts(&input.account_ids, &mut named_errors);
-    let read = read_scheduling(ctx, &ws, call.params.get("postId")?, &ids, slot_mode, now).await?;
+    let read = read_scheduling(ctx, call, &ws, call.params.get("postId")?, &ids, slot_mode, now).await?;
     let post = read.post;
     let mut errors = Vec::new();
     let tz = match input.timezone.as_deref() {
@@ -265,7 +268,7 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
 pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     // The membership check, the post and its pending publications: one round trip.
     let (ws, post_id) = (call.params.get("workspaceId")?.to_string(), call.params.get("postId")?);
-    let mut reads = post_store::one_reads(&ws, "", post_id).to_vec();
+    let mut reads = post_store::one_reads(&ws, &call.caller()?.user_id, post_id).to_vec();
     reads.push(publications::pending_read(&ws, post_id));
     let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
     let post = post_store::one_of(answers.get(..3).unwrap_or_default())?;
