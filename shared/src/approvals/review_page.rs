@@ -141,9 +141,17 @@ fn idea_status_text(item: &IdeaItem) -> &'static str {
 pub fn human_time(ms: i64, timezone: &str) -> String {
     let zoned =
         jiff::Timestamp::from_millisecond(ms).ok().and_then(|t| crate::zones::get(timezone).map(|tz| t.to_zoned(tz)));
+    // Written out rather than through strftime, whose formatter is 13 KB of the Worker.
+    let minute = |z: &jiff::Zoned| {
+        let t = z.datetime();
+        format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+    };
     match zoned {
-        Some(z) if timezone == "UTC" => format!("{} UTC", z.strftime("%Y-%m-%d %H:%M")),
-        Some(z) => format!("{} ({timezone})", z.strftime("%Y-%m-%d %H:%M %Z")),
+        Some(z) if timezone == "UTC" => format!("{} UTC", minute(&z)),
+        Some(z) => {
+            let info = z.time_zone().to_offset_info(z.timestamp());
+            format!("{} {} ({timezone})", minute(&z), info.abbreviation())
+        }
         None => {
             let t = rfc3339(ms);
             match t.get(..16) {
