@@ -151,6 +151,14 @@ async fn ideas_take_comments_and_their_decisions_notify() {
     assert_eq!(kinds, ["idea.requested", "comment.mention"]);
     let mine = inbox(&writer).await.data();
     assert_eq!(mine["items"][0]["kind"], "idea.approved");
+    // Each notice is mailed too, to the addresses read with the idea.
+    let subjects = |mails: Vec<Value>| -> Vec<String> {
+        mails.iter().filter_map(|m| m["subject"].as_str().map(str::to_string)).collect()
+    };
+    let to_client = subjects(mailbox(&api, &client_user.email).await);
+    assert!(to_client.iter().any(|s| s == "A new idea waits for your approval: \"Roastery tour\""), "{to_client:?}");
+    let to_writer = subjects(mailbox(&api, &writer.email).await);
+    assert!(to_writer.iter().any(|s| s == "Your idea \"Roastery tour\" was approved (agency stage)"), "{to_writer:?}");
     api.post(&format!("{idea_path}/reject"))
         .bearer(&client_user.access)
         .json(json!({"comment": "Not this month"}))

@@ -18,6 +18,18 @@ pub struct Decided<'a> {
     pub all_of: Vec<String>,
 }
 
+/// What a member's decision read with the idea, so that recording it reads nothing more. A
+/// review link's decision (the client stage, closed at once) needs none of it.
+#[derive(Default)]
+pub struct ReadWith {
+    /// Who approved the idea's open stage in its current round.
+    pub approved: Vec<String>,
+    /// Who may decide the client stage, when the idea has a client.
+    pub client_approvers: Option<Vec<String>>,
+    /// (user id, address) of the workspace's members and the idea's author.
+    pub addresses: Option<Vec<(String, String)>>,
+}
+
 /// The event a decision is on an idea in `status`: the client's once the agency approved it,
 /// else the agency's.
 pub fn event_of(status: IdeaStatus, approve: bool) -> IdeaEvent {

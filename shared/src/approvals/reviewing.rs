@@ -4,13 +4,13 @@
 
 use serde_json::json;
 
-use super::ideas::{event_of, Decided};
+use super::ideas::{event_of, Decided, ReadWith};
 use super::requests::RequestView;
 use super::review_links::{link_stage, refused, state, Link, LinkState};
 use super::store::requests::{self as request_store, Stored};
 use super::store::{ideas as idea_store, review_links as link_store};
 use crate::activity::{self, Change};
-use crate::agency::ideas::{raced, write, IdeaStatus, IdeaView};
+use crate::agency::ideas::{raced, write, IdeaDecision, IdeaStatus, IdeaView};
 use crate::api::permissions::{Permission, Role};
 use crate::api::{Call, Context};
 use crate::collab::notifications::{self, Notice};
@@ -144,12 +144,13 @@ pub async fn decide_idea(
     before: &IdeaView,
     approve: bool,
     decided: Decided<'_>,
+    read: ReadWith,
 ) -> Result<IdeaView, AppError> {
     let client_stage = before.status == IdeaStatus::AgencyApproved;
     let mut next = before.status.apply(event_of(before.status, approve)).map_err(AppError::Conflict)?;
     let stage = if client_stage { "client" } else { "agency" };
     if approve && !decided.all_of.is_empty() {
-        let given = idea_store::approved_by(ctx.db, ws, &before.id, stage, before.stage_round).await?;
+        let given = &read.approved;
         if given.iter().any(|u| u == decided.by) {
             return Err(AppError::Conflict("you have already approved this stage of the idea".into()));
         }
@@ -188,6 +189,15 @@ pub async fn decide_idea(
     };
     let [w, g] = write(ws, &idea, before, now);
     ctx.db.batch(&[w, g, decision, activity::record(ctx, call, ws, change)]).await.map_err(raced)?;
+    // The idea as a reload would show it: with this decision last.
+    idea.decisions.push(IdeaDecision {
+        user_id: decided.by.to_string(),
+        stage: stage.to_string(),
+        decision: if approve { "approve" } else { "reject" }.to_string(),
+        comment: comment.clone(),
+        review_link_id: decided.link_id.map(str::to_string),
+        created_at: rfc3339(now),
+    });
     if next == before.status {
         return Ok(idea);
     }
@@ -200,10 +210,22 @@ pub async fn decide_idea(
         subject_type: "idea",
         subject_id: &idea.id,
     };
-    notifications::notify(ctx, call, ws, std::slice::from_ref(&idea.created_by), notice).await;
+    let author = std::slice::from_ref(&idea.created_by);
+    match &read.addresses {
+        Some(known) => {
+            let to: Vec<_> = known.iter().filter(|(id, _)| *id == idea.created_by).cloned().collect();
+            notifications::notify_addressed(ctx, call, ws, &to, notice).await
+        }
+        None => notifications::notify(ctx, call, ws, author, notice).await,
+    }
     if idea.status == IdeaStatus::AgencyApproved && idea.client_id.is_some() {
-        let (wf, members) = workflow::governing(ctx.db, ws, idea.client_id.as_deref()).await?;
-        let client_approvers = workflow::eligible_among(members, &wf.client, true);
+        let client_approvers = match read.client_approvers {
+            Some(approvers) => approvers,
+            None => {
+                let (wf, members) = workflow::governing(ctx.db, ws, idea.client_id.as_deref()).await?;
+                workflow::eligible_among(members, &wf.client, true)
+            }
+        };
         let notice = Notice {
             kind: "idea.requested",
             title: format!("A new idea waits for your approval: \"{}\"", idea.title),
@@ -211,7 +233,13 @@ pub async fn decide_idea(
             subject_type: "idea",
             subject_id: &idea.id,
         };
-        notifications::notify(ctx, call, ws, &client_approvers, notice).await;
+        match &read.addresses {
+            Some(known) => {
+                let to: Vec<_> = known.iter().filter(|(id, _)| client_approvers.contains(id)).cloned().collect();
+                notifications::notify_addressed(ctx, call, ws, &to, notice).await
+            }
+            None => notifications::notify(ctx, call, ws, &client_approvers, notice).await,
+        }
     }
     Ok(idea)
 }

@@ -3,8 +3,9 @@
 use crate::agency::ideas::{load, raced, write, IdeaDecisionInput, IdeaStatus, IdeaView};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
-use crate::approvals::ideas::{event_of, Decided};
+use crate::approvals::ideas::{event_of, Decided, ReadWith};
 use crate::approvals::reviewing::decide_idea;
+use crate::approvals::store::ideas as idea_store;
 use crate::content::editing::create_one;
 use crate::content::posts::{PostInput, PostView, TargetInput};
 use crate::error::{AppError, ErrorEnvelope};
@@ -17,14 +18,27 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     if !approve && comment.is_none() {
         return Err(AppError::field("comment", "say what should change"));
     }
-    let ws = call.member()?.workspace_id.clone();
+    let ws = call.params.get("workspaceId")?.to_string();
     let me = call.caller()?.user_id.clone();
-    let before = load(ctx, call).await?;
+    // The membership check, the idea with its decisions, the workflow and members that decide
+    // who may decide it (the same as for posts), who approved its open stage in this round and
+    // the addresses its notices go to: one round trip.
+    let idea_id = call.params.get("ideaId")?;
+    let mut reads = crate::agency::ideas::load_reads(&ws, &me, idea_id).to_vec();
+    let clients = "SELECT client_id FROM ideas WHERE workspace_id = ?1 AND id = ?2";
+    reads.extend(workflow::store::governing_reads(clients, crate::params![ws.as_str(), idea_id]));
+    reads.push(idea_store::approved_read(&ws, idea_id));
+    reads.push(idea_store::addresses_read(&ws, idea_id));
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let before = crate::agency::ideas::idea_of(answers.get(..2).unwrap_or_default())?;
     let client_stage = before.status == IdeaStatus::AgencyApproved;
     // Nothing to decide in this status: 409, before asking who may decide.
     before.status.apply(event_of(before.status, approve)).map_err(AppError::Conflict)?;
-    // The same workflow as posts decides who may decide each stage.
-    let (wf, members) = workflow::governing(ctx.db, &ws, before.client_id.as_deref()).await?;
+    let client = before.client_id.as_deref();
+    let wf = workflow::effective_among(&workflow::store::configs_of(answer(2))?, client)?;
+    let members = workflow::store::members_among(answer(3), answer(4), client.unwrap_or_default())?;
+    let client_approvers = client.map(|_| workflow::eligible_among(members.clone(), &wf.client, true));
     let spec = if client_stage { &wf.client } else { &wf.internal };
     let internal_default = workflow::Workflow::default().internal;
     let spec = if !client_stage && wf.stages == Stages::None { &internal_default } else { spec };
@@ -40,9 +54,14 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     }
     let all_of = if spec.rule == workflow::Rule::All { allowed } else { Vec::new() };
     let decided = Decided { by: &me, link_id: None, comment, all_of };
-    let after = decide_idea(ctx, call, &ws, &before, approve, decided).await?;
-    let view = load(ctx, call).await?;
-    if after.status == before.status {
+    let stage = if client_stage { "client" } else { "agency" };
+    let read = ReadWith {
+        approved: idea_store::approved_of(answer(5), stage)?,
+        client_approvers,
+        addresses: Some(idea_store::addresses_of(answer(6))?),
+    };
+    let view = decide_idea(ctx, call, &ws, &before, approve, decided, read).await?;
+    if view.status == before.status {
         let message = "approval recorded: this stage needs every approver, and others have yet to approve";
         return Ok(json::ok_with_message(200, view, Some(message.into())));
     }

@@ -66,11 +66,13 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     }
     let stored = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
     let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored), all_of: Vec::new() };
-    decide_idea(ctx, &acting(call, &link), &ws, &before, approve, decided).await.map_err(|e| match e {
-        AppError::Conflict(_) => {
-            AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
+    decide_idea(ctx, &acting(call, &link), &ws, &before, approve, decided, Default::default()).await.map_err(|e| {
+        match e {
+            AppError::Conflict(_) => {
+                AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
+            }
+            other => other,
         }
-        other => other,
     })?;
     let token = call.params.get("token")?;
     Ok(Response::empty(303)

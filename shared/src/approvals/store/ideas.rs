@@ -2,26 +2,43 @@
 
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{DbError, Sql, Statement};
+use crate::sql::{Row, Statement};
 
-/// Who approved the idea's `stage` in its current `round` (`IdeaView::stage_round`).
-pub async fn approved_by(
-    db: &dyn Sql,
-    workspace_id: &str,
-    idea_id: &str,
-    stage: &str,
-    round: i64,
-) -> Result<Vec<String>, AppError> {
-    Ok(db
-        .query(
-            "SELECT DISTINCT user_id FROM idea_decisions WHERE workspace_id = ?1 AND idea_id = ?2 AND stage = ?3 \
-             AND decision = 'approve' AND stage_round = ?4",
-            &params![workspace_id, idea_id, stage, round],
-        )
-        .await?
-        .iter()
-        .map(|r| r.text("user_id"))
-        .collect::<Result<Vec<_>, DbError>>()?)
+/// The read of who approved idea `idea_id` in its current round (`IdeaView::stage_round`, by
+/// subquery), with the stage of each approval, to send with the idea's own read in one round
+/// trip; [`approved_of`] reads it for one stage.
+pub fn approved_read(workspace_id: &str, idea_id: &str) -> Statement {
+    Statement::new(
+        "SELECT DISTINCT user_id, stage FROM idea_decisions WHERE workspace_id = ?1 AND idea_id = ?2 \
+         AND decision = 'approve' AND stage_round = (SELECT stage_round FROM ideas WHERE workspace_id = ?1 AND id = ?2)",
+        params![workspace_id, idea_id],
+    )
+}
+
+/// Who [`approved_read`] found approving `stage`.
+pub fn approved_of(rows: &[Row], stage: &str) -> Result<Vec<String>, AppError> {
+    let mut out = Vec::new();
+    for r in rows {
+        if r.text("stage")? == stage {
+            out.push(r.text("user_id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// The read of the addresses of the workspace's members and of idea `idea_id`'s author (who may
+/// have left), to send with the idea's own read in one round trip; [`addresses_of`] reads it.
+pub fn addresses_read(workspace_id: &str, idea_id: &str) -> Statement {
+    Statement::new(
+        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
+         OR id = (SELECT created_by FROM ideas WHERE workspace_id = ?1 AND id = ?2)",
+        params![workspace_id, idea_id],
+    )
+}
+
+/// (user id, address) of each user [`addresses_read`] found.
+pub fn addresses_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
+    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
 }
 
 /// One decision on an idea's stage in its `round`: `approve` or `reject`, by a user, perhaps
