@@ -177,6 +177,14 @@ async fn submitting_and_deciding_notify_the_right_people() {
     let mine = notifications(&api, &writer, &ws).await;
     assert_eq!(mine["items"][0]["kind"], "approval.approved");
     assert_eq!(mine["unread"], 2);
+    // Each notice is mailed too, to the addresses read with the request.
+    let subjects = |mails: Vec<Value>| -> Vec<String> {
+        mails.iter().filter_map(|m| m["subject"].as_str().map(str::to_string)).collect()
+    };
+    let to_writer = subjects(mailbox(&api, &writer.email).await);
+    for want in ["\"Notify me\" is approved", "Changes requested on \"Notify me\""] {
+        assert!(to_writer.iter().any(|s| s == want), "{want}: {to_writer:?}");
+    }
     assert_eq!(api.post(&w(&ws, "/notifications/read-all")).bearer(&writer.access).send().await.data()["marked"], 2);
     assert_eq!(
         notifications(&api, &owner, &ws).await["items"].as_array().unwrap().len(),

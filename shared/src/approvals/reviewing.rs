@@ -124,14 +124,29 @@ pub async fn notify_pending(
     stage: Stage,
     approvers: &[String],
 ) {
-    let notice = Notice {
+    notifications::notify(ctx, call, ws, approvers, pending_notice(post, stage)).await;
+}
+
+/// [`notify_pending`] to approvers whose addresses were read already (user id, address).
+pub async fn notify_pending_addressed(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    ws: &str,
+    post: &PostView,
+    stage: Stage,
+    approvers: &[(String, String)],
+) {
+    notifications::notify_addressed(ctx, call, ws, approvers, pending_notice(post, stage)).await;
+}
+
+fn pending_notice(post: &PostView, stage: Stage) -> Notice<'_> {
+    Notice {
         kind: "approval.requested",
         title: format!("\"{}\" waits for your approval", post.title),
         body: format!("\"{}\" is in review at the {} stage.", post.title, stage.as_str()),
         subject_type: "post",
         subject_id: &post.id,
-    };
-    notifications::notify(ctx, call, ws, approvers, notice).await;
+    }
 }
 
 /// Records a decision already authorised on `before`'s current stage: the new status, the

@@ -4,12 +4,11 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::activity::{self, Change};
-use crate::agency::client_limit;
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::approvals::requests::{conflict, db_conflict, for_reader, DecisionInput, RequestView};
-use crate::approvals::reviewing::{notify_pending, requests_of};
+use crate::approvals::reviewing::{notify_pending, notify_pending_addressed, requests_of};
 use crate::approvals::store::requests as store;
 use crate::collab::notifications::{self, Notice};
 use crate::content::editing::save_edit;
@@ -46,18 +45,57 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     Ok(json::ok_with_message(200, view, message))
 }
 
-/// One request as stored (approvers as they stand now), with its post the caller may see.
-/// One request as stored (approvers as they stand now), with its post the caller may see.
-async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<(RequestView, PostView), AppError> {
-    let member = call.member()?;
-    let reads = store::one_reads(&member.workspace_id, &call.caller()?.user_id, call.params.get("approvalId")?);
-    let (mut requests, _) = requests_of(ctx.db.reads(&reads).await?, 1)?;
+/// A request to decide, as stored (approvers as they stand now), with what deciding it needs.
+struct ToDecide {
+    request: RequestView,
+    /// Its post, as the caller may see it.
+    post: PostView,
+    /// The workflow and members that say who may decide the post's stages.
+    workflow: workflow::Workflow,
+    members: Vec<(String, crate::api::permissions::Role, bool)>,
+    /// (user id, address) of the workspace's members, the post's author and the submitter.
+    addresses: Vec<(String, String)>,
+}
+
+impl ToDecide {
+    /// The addresses of `users` among those read.
+    fn addressed(&self, users: &[String]) -> Vec<(String, String)> {
+        self.addresses.iter().filter(|(id, _)| users.contains(id)).cloned().collect()
+    }
+}
+
+/// The membership check, the request with its votes, its post (a Client member reaches only its
+/// clients' posts), the workflow and members that govern it and the addresses its notices may
+/// go to: one round trip.
+async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<ToDecide, AppError> {
+    let ws = call.params.get("workspaceId")?;
+    let viewer = call.caller()?.user_id.as_str();
+    let id = call.params.get("approvalId")?;
+    let mut reads = store::one_reads(ws, viewer, id);
+    let own = reads.len();
+    let filter = format!(
+        "workspace_id = ?1 AND {} AND id = (SELECT post_id FROM approval_requests WHERE workspace_id = ?1 AND id = ?3) \
+         AND deleted_at IS NULL",
+        post_store::VISIBLE_TO_CALLER
+    );
+    reads.extend(post_store::where_reads(&filter, crate::params![ws, viewer, id]));
+    reads.push(store::addresses_read(ws, id));
+    let (_, mut answers) = call.admitted_reads(ctx.db, reads).await?;
+    let rest = answers.split_off(own.min(answers.len()));
+    let part = |i: usize| rest.get(i).map_or(&[][..], Vec::as_slice);
+    let governing = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice).to_vec();
+    let (configs, members, attachments) = (governing(2), governing(3), governing(4));
+    let (mut requests, _) = requests_of(answers, 1)?;
     let request = requests.pop().ok_or_else(|| AppError::not_found("approval"))?;
-    // A Client member reaches only its clients' posts.
-    let post = post_store::load(ctx.db, &member.workspace_id, &client_limit(call, member)?, &request.post_id)
-        .await
-        .map_err(|_| AppError::not_found("approval"))?;
-    Ok((request, post))
+    let post = post_store::where_of(part(0), part(1), part(2))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("approval"))?;
+    let client = post.client_id.as_deref();
+    let workflow = workflow::effective_among(&workflow::store::configs_of(&configs)?, client)?;
+    let members = workflow::store::members_among(&members, &attachments, client.unwrap_or_default())?;
+    let addresses = store::addresses_of(part(3))?;
+    Ok(ToDecide { request, post, workflow, members, addresses })
 }
 
 /// Checks that the caller may decide `request`, still open, for the post as it stands.
@@ -121,18 +159,17 @@ fn vote(
               (status = 409, description = "CONFLICT: already decided, or the post changed", body = ErrorEnvelope)))]
 pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: DecisionInput = json::parse_optional(&call.req.body)?;
-    let ws = call.member()?.workspace_id.clone();
-    let (request, post) = load_request(ctx, call).await?;
-    let me = may_decide(call, &request, &post)?;
+    let ws = call.params.get("workspaceId")?.to_string();
+    let read = load_request(ctx, call).await?;
+    let (request, post) = (&read.request, &read.post);
+    let me = may_decide(call, request, post)?;
     let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     // Votes of approvers who since dropped out no longer count towards an "all" rule.
     let approvals =
         request.votes.iter().filter(|v| v.decision == "approve" && request.approvers.contains(&v.user_id)).count() + 1;
     let stage_done = request.rule == Rule::Any || approvals >= request.approvers.len();
-    let mut statements = vec![
-        vote(ctx, &ws, &request, &me, "approve", comment.clone()),
-        still_entitled(call, &ws, &request, &post, &me)?,
-    ];
+    let mut statements =
+        vec![vote(ctx, &ws, request, &me, "approve", comment.clone()), still_entitled(call, &ws, request, post, &me)?];
     let change = Change {
         action: "approval.approve",
         entity_type: "approval",
@@ -147,12 +184,12 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     } else {
         statements.extend(store::close(&ws, &request.id, "approved", ctx.clock.now_ms()));
         statements.push(activity::record(ctx, call, &ws, change));
-        let (wf, members) = workflow::governing(ctx.db, &ws, post.client_id.as_deref()).await?;
+        let (wf, members) = (&read.workflow, read.members.clone());
         let next_stage =
             request.stage == Stage::Internal && wf.stages == Stages::InternalThenClient && post.client_id.is_some();
         if next_stage {
             // A client without any account is still asked: the stage then waits for a review link.
-            let approvers = approvers_of(members, &wf, Stage::Client, &post.review_subject(), &request.submitted_by);
+            let approvers = approvers_of(members, wf, Stage::Client, &post.review_subject(), &request.submitted_by);
             statements.push(open_stage(
                 ctx,
                 &ws,
@@ -164,11 +201,11 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 &request.submitted_by,
             ));
             ctx.db.batch(&statements).await.map_err(db_conflict)?;
-            notify_pending(ctx, call, &ws, &post, Stage::Client, &approvers).await;
+            notify_pending_addressed(ctx, call, &ws, post, Stage::Client, &read.addressed(&approvers)).await;
         } else {
             let status = post.status.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?;
             let after = PostView { status, ..post.clone() };
-            save_edit(ctx, call, &post, after, None, None, "post.approve", statements).await.map_err(conflict)?;
+            save_edit(ctx, call, post, after, None, None, "post.approve", statements).await.map_err(conflict)?;
             let notice = Notice {
                 kind: "approval.approved",
                 title: format!("\"{}\" is approved", post.title),
@@ -176,8 +213,8 @@ pub async fn approve(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
                 subject_type: "post",
                 subject_id: &post.id,
             };
-            notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice)
-                .await;
+            let to = read.addressed(&[post.author_id.clone(), request.submitted_by.clone()]);
+            notifications::notify_addressed(ctx, call, &ws, &to, notice).await;
         }
     }
     read_back(ctx, call).await
@@ -199,12 +236,13 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     if comment.chars().count() > 5000 {
         return Err(AppError::field("comment", "must be at most 5000 characters"));
     }
-    let ws = call.member()?.workspace_id.clone();
-    let (request, post) = load_request(ctx, call).await?;
-    let me = may_decide(call, &request, &post)?;
+    let ws = call.params.get("workspaceId")?.to_string();
+    let read = load_request(ctx, call).await?;
+    let (request, post) = (&read.request, &read.post);
+    let me = may_decide(call, request, post)?;
     let mut statements = vec![
-        vote(ctx, &ws, &request, &me, "reject", Some(comment.clone())),
-        still_entitled(call, &ws, &request, &post, &me)?,
+        vote(ctx, &ws, request, &me, "reject", Some(comment.clone())),
+        still_entitled(call, &ws, request, post, &me)?,
     ];
     statements.extend(store::close(&ws, &request.id, "rejected", ctx.clock.now_ms()));
     statements.push(activity::record(
@@ -221,7 +259,7 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ));
     let status = post.status.apply(Event::Reject).map_err(|e| AppError::Conflict(e.to_string()))?;
     let after = PostView { status, ..post.clone() };
-    save_edit(ctx, call, &post, after, None, None, "post.reject", statements).await.map_err(conflict)?;
+    save_edit(ctx, call, post, after, None, None, "post.reject", statements).await.map_err(conflict)?;
     let notice = Notice {
         kind: "approval.rejected",
         title: format!("Changes requested on \"{}\"", post.title),
@@ -229,7 +267,8 @@ pub async fn reject(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         subject_type: "post",
         subject_id: &post.id,
     };
-    notifications::notify(ctx, call, &ws, &[post.author_id.clone(), request.submitted_by.clone()], notice).await;
+    let to = read.addressed(&[post.author_id.clone(), request.submitted_by.clone()]);
+    notifications::notify_addressed(ctx, call, &ws, &to, notice).await;
     read_back(ctx, call).await
 }
 

@@ -145,6 +145,24 @@ pub fn one_reads(workspace_id: &str, viewer: &str, id: &str) -> Vec<Statement> {
     page_reads(&page, params![workspace_id, id, viewer])
 }
 
+/// The read of the addresses of the workspace's members and of request `id`'s post's author and
+/// submitter (who may have left), to send with the request's own read in one round trip;
+/// [`addresses_of`] reads it.
+pub fn addresses_read(workspace_id: &str, id: &str) -> Statement {
+    Statement::new(
+        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
+         OR id = (SELECT submitted_by FROM approval_requests WHERE workspace_id = ?1 AND id = ?2) \
+         OR id = (SELECT p.author_id FROM posts p JOIN approval_requests r ON r.post_id = p.id \
+                  WHERE r.workspace_id = ?1 AND r.id = ?2 AND p.workspace_id = ?1)",
+        params![workspace_id, id],
+    )
+}
+
+/// (user id, address) of each user [`addresses_read`] found.
+pub fn addresses_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
+    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
+}
+
 /// A post's pending request, if any: (id, stage, post version).
 pub async fn pending_request(
     db: &dyn Sql,
