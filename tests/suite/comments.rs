@@ -185,6 +185,8 @@ async fn submitting_and_deciding_notify_the_right_people() {
     for want in ["\"Notify me\" is approved", "Changes requested on \"Notify me\""] {
         assert!(to_writer.iter().any(|s| s == want), "{want}: {to_writer:?}");
     }
+    let to_editor = subjects(mailbox(&api, &editor.email).await);
+    assert!(to_editor.iter().any(|s| s == "\"Notify me\" waits for your approval"), "{to_editor:?}");
     assert_eq!(api.post(&w(&ws, "/notifications/read-all")).bearer(&writer.access).send().await.data()["marked"], 2);
     assert_eq!(
         notifications(&api, &owner, &ws).await["items"].as_array().unwrap().len(),

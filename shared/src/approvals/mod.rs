@@ -15,7 +15,7 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "approvals",
     routes: &[
-        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), handlers::requests::submit).trips(6),
+        route!(POST "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", submitPost, Workspace(PostsSubmit), handlers::requests::submit).folds_membership().trips(3),
         route!(GET "/api/v1/workspaces/{workspaceId}/approvals", listApprovals, Workspace(ApprovalsRead), handlers::requests::list).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}", getApproval, Workspace(ApprovalsRead), handlers::requests::get).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/approvals/{approvalId}/approve", approveApproval, Workspace(ApprovalsDecide), handlers::requests::approve).folds_membership().trips(4),

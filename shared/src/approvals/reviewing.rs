@@ -115,19 +115,8 @@ pub fn requests_of(answers: Vec<Vec<Row>>, limit: i64) -> Result<(Vec<RequestVie
     Ok((out, next_cursor))
 }
 
-/// Tells `approvers`, whom the post's `stage` just opened for, that it waits for them.
-pub async fn notify_pending(
-    ctx: &Context<'_>,
-    call: &Call<'_>,
-    ws: &str,
-    post: &PostView,
-    stage: Stage,
-    approvers: &[String],
-) {
-    notifications::notify(ctx, call, ws, approvers, pending_notice(post, stage)).await;
-}
-
-/// [`notify_pending`] to approvers whose addresses were read already (user id, address).
+/// Tells `approvers` (user id, address), whom the post's `stage` just opened for, that it waits
+/// for them.
 pub async fn notify_pending_addressed(
     ctx: &Context<'_>,
     call: &Call<'_>,

@@ -96,10 +96,22 @@ pub async fn open_first(
     submitter: &str,
 ) -> Result<Opening, AppError> {
     let (wf, members) = governing(ctx.db, workspace_id, post.client_id).await?;
+    open_first_with(ctx, workspace_id, post, submitter, &wf, members)
+}
+
+/// [`open_first`] under the workflow `wf` and the `members` that govern the post, read already.
+pub fn open_first_with(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    post: &Subject<'_>,
+    submitter: &str,
+    wf: &Workflow,
+    members: Vec<(String, Role, bool)>,
+) -> Result<Opening, AppError> {
     if wf.stages == Stages::None {
         return Ok(Opening { in_review: false, statements: Vec::new(), approvers: Vec::new() });
     }
-    let approvers = approvers_of(members, &wf, Stage::Internal, post, submitter);
+    let approvers = approvers_of(members, wf, Stage::Internal, post, submitter);
     if approvers.is_empty() {
         return Err(AppError::Conflict(
             "nobody may approve this post's internal stage: the workflow names no other member".into(),

@@ -8,7 +8,7 @@ use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
 use crate::approvals::requests::{conflict, db_conflict, for_reader, DecisionInput, RequestView};
-use crate::approvals::reviewing::{notify_pending, notify_pending_addressed, requests_of};
+use crate::approvals::reviewing::{notify_pending_addressed, requests_of};
 use crate::approvals::store::requests as store;
 use crate::collab::notifications::{self, Notice};
 use crate::content::editing::save_edit;
@@ -17,7 +17,7 @@ use crate::content::status::{Event, PostStatus};
 use crate::content::store::posts as post_store;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::sql::Statement;
-use crate::workflows::opening::{approvers_of, open_first, open_stage, Stage};
+use crate::workflows::opening::{approvers_of, open_first_with, open_stage, Stage};
 use crate::workflows::{self as workflow, Rule, Stages};
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/submit", tag = "approvals", security(("bearer" = [])),
@@ -27,11 +27,22 @@ use crate::workflows::{self as workflow, Rule, Stages};
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: only drafts are submitted, or nobody may approve", body = ErrorEnvelope)))]
 pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let member = call.member()?;
-    let before = post_store::load(ctx.db, &member.workspace_id, "", call.params.get("postId")?).await?;
-    let in_review = before.status.apply(Event::Submit).map_err(|e| AppError::Conflict(e.to_string()))?;
+    // The membership check, the post, the workflow and members that govern it (through its
+    // client) and the members' addresses: one round trip.
+    let (ws, post_id) = (call.params.get("workspaceId")?, call.params.get("postId")?);
     let submitter = call.caller()?.user_id.clone();
-    let opening = open_first(ctx, &member.workspace_id, &before.review_subject(), &submitter).await?;
+    let mut reads = post_store::one_reads(ws, &submitter, post_id).to_vec();
+    let clients = "SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2";
+    reads.extend(workflow::store::governing_reads(clients, crate::params![ws, post_id]));
+    reads.push(notifications::member_addresses_read(ws));
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let before = post_store::one_of(answers.get(..3).unwrap_or_default())?;
+    let in_review = before.status.apply(Event::Submit).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let client = before.client_id.as_deref();
+    let wf = workflow::effective_among(&workflow::store::configs_of(answer(3))?, client)?;
+    let members = workflow::store::members_among(answer(4), answer(5), client.unwrap_or_default())?;
+    let opening = open_first_with(ctx, &member.workspace_id, &before.review_subject(), &submitter, &wf, members)?;
     let status = if !opening.in_review {
         in_review.apply(Event::Approve).map_err(|e| AppError::Conflict(e.to_string()))?
     } else {
@@ -39,7 +50,9 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     let after = PostView { status, ..before.clone() };
     let (view, _) = save_edit(ctx, call, &before, after, None, None, "post.submit", opening.statements).await?;
-    notify_pending(ctx, call, &member.workspace_id, &view, Stage::Internal, &opening.approvers).await;
+    let addresses = notifications::addresses_of(answer(6))?;
+    let to: Vec<_> = addresses.into_iter().filter(|(id, _)| opening.approvers.contains(id)).collect();
+    notify_pending_addressed(ctx, call, &member.workspace_id, &view, Stage::Internal, &to).await;
     let message =
         (status == PostStatus::Approved).then(|| "the workspace has no approval workflow: approved".to_string());
     Ok(json::ok_with_message(200, view, message))
