@@ -6,6 +6,7 @@
 pub use super::model::Notice;
 
 use super::store;
+pub use super::store::notifications::{addresses_of, member_addresses_read};
 use crate::api::{Call, Context};
 use crate::identity::users;
 use crate::mail::MailMessage;
@@ -53,20 +54,6 @@ pub async fn notify_addressed(
     }
     let addresses = recipients.iter().filter(|(id, _)| to.contains(id)).map(|(_, email)| email.clone()).collect();
     mail(ctx, addresses, &notice).await
-}
-
-/// The read of the addresses of the workspace's members (whom notices go to), to send with a
-/// change's own reads in one round trip; [`addresses_of`] reads it.
-pub fn member_addresses_read(workspace_id: &str) -> Statement {
-    Statement::new(
-        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1)",
-        crate::params![workspace_id],
-    )
-}
-
-/// (user id, address) of each user an addresses read found.
-pub fn addresses_of(rows: &[crate::sql::Row]) -> Result<Vec<(String, String)>, crate::error::AppError> {
-    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
 }
 
 /// The recipients, each once, never the actor.

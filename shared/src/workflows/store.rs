@@ -111,6 +111,16 @@ pub fn governing_reads(clients: &str, values: Vec<Value>) -> [Statement; 3] {
     ]
 }
 
+/// [`governing_reads`] for post `post_id`'s client (through the post, by subquery).
+pub fn governing_post_reads(workspace_id: &str, post_id: &str) -> [Statement; 3] {
+    governing_reads("SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2", params![workspace_id, post_id])
+}
+
+/// [`governing_reads`] for idea `idea_id`'s client (through the idea, by subquery).
+pub fn governing_idea_reads(workspace_id: &str, idea_id: &str) -> [Statement; 3] {
+    governing_reads("SELECT client_id FROM ideas WHERE workspace_id = ?1 AND id = ?2", params![workspace_id, idea_id])
+}
+
 /// From what [`governing_reads`] found: each member (user id, role, attached to `client_id`), as
 /// [`members_for_of`] answers.
 pub fn members_among(

@@ -25,8 +25,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     // the addresses its notices go to: one round trip.
     let idea_id = call.params.get("ideaId")?;
     let mut reads = crate::agency::ideas::load_reads(&ws, &me, idea_id).to_vec();
-    let clients = "SELECT client_id FROM ideas WHERE workspace_id = ?1 AND id = ?2";
-    reads.extend(workflow::store::governing_reads(clients, crate::params![ws.as_str(), idea_id]));
+    reads.extend(workflow::store::governing_idea_reads(&ws, idea_id));
     reads.push(idea_store::approved_read(&ws, idea_id));
     reads.push(idea_store::addresses_read(&ws, idea_id));
     let (_, answers) = call.admitted_reads(ctx.db, reads).await?;

@@ -32,8 +32,7 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let (ws, post_id) = (call.params.get("workspaceId")?, call.params.get("postId")?);
     let submitter = call.caller()?.user_id.clone();
     let mut reads = post_store::one_reads(ws, &submitter, post_id).to_vec();
-    let clients = "SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2";
-    reads.extend(workflow::store::governing_reads(clients, crate::params![ws, post_id]));
+    reads.extend(workflow::store::governing_post_reads(ws, post_id));
     reads.push(notifications::member_addresses_read(ws));
     let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
     let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
@@ -86,12 +85,7 @@ async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<ToDecide, Ap
     let id = call.params.get("approvalId")?;
     let mut reads = store::one_reads(ws, viewer, id);
     let own = reads.len();
-    let filter = format!(
-        "workspace_id = ?1 AND {} AND id = (SELECT post_id FROM approval_requests WHERE workspace_id = ?1 AND id = ?3) \
-         AND deleted_at IS NULL",
-        post_store::VISIBLE_TO_CALLER
-    );
-    reads.extend(post_store::where_reads(&filter, crate::params![ws, viewer, id]));
+    reads.extend(store::post_reads(ws, viewer, id));
     reads.push(store::addresses_read(ws, id));
     let (_, mut answers) = call.admitted_reads(ctx.db, reads).await?;
     let rest = answers.split_off(own.min(answers.len()));

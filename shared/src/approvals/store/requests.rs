@@ -145,6 +145,17 @@ pub fn one_reads(workspace_id: &str, viewer: &str, id: &str) -> Vec<Statement> {
     page_reads(&page, params![workspace_id, id, viewer])
 }
 
+/// The reads of request `id`'s post as `viewer` may see it (the post, its targets, their
+/// media), to send with the request's own read in one round trip; `posts::where_of` reads them.
+pub fn post_reads(workspace_id: &str, viewer: &str, id: &str) -> [Statement; 3] {
+    let filter = format!(
+        "workspace_id = ?1 AND {} AND id = (SELECT post_id FROM approval_requests WHERE workspace_id = ?1 AND id = ?3) \
+         AND deleted_at IS NULL",
+        crate::content::store::posts::VISIBLE_TO_CALLER
+    );
+    crate::content::store::posts::where_reads(&filter, params![workspace_id, viewer, id])
+}
+
 /// The read of the addresses of the workspace's members and of request `id`'s post's author and
 /// submitter (who may have left), to send with the request's own read in one round trip;
 /// [`addresses_of`] reads it.

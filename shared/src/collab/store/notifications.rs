@@ -100,3 +100,17 @@ pub async fn mark_all_read(db: &dyn Sql, workspace_id: &str, user_id: &str, now_
         )
         .await?)
 }
+
+/// The read of the addresses of the workspace's members (whom notices go to), to send with a
+/// change's own reads in one round trip; [`addresses_of`] reads it.
+pub fn member_addresses_read(workspace_id: &str) -> Statement {
+    Statement::new(
+        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1)",
+        crate::params![workspace_id],
+    )
+}
+
+/// (user id, address) of each user an addresses read found.
+pub fn addresses_of(rows: &[crate::sql::Row]) -> Result<Vec<(String, String)>, crate::error::AppError> {
+    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
+}
