@@ -57,7 +57,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     let read = ReadWith {
         approved: idea_store::approved_of(answer(5), stage)?,
         client_approvers,
-        addresses: Some(idea_store::addresses_of(answer(6))?),
+        addresses: Some(crate::collab::notifications::addresses_of(answer(6))?),
     };
     let view = decide_idea(ctx, call, &ws, &before, approve, decided, read).await?;
     if view.status == before.status {

@@ -101,7 +101,7 @@ async fn load_request(ctx: &Context<'_>, call: &Call<'_>) -> Result<ToDecide, Ap
     let client = post.client_id.as_deref();
     let workflow = workflow::effective_among(&workflow::store::configs_of(&configs)?, client)?;
     let members = workflow::store::members_among(&members, &attachments, client.unwrap_or_default())?;
-    let addresses = store::addresses_of(part(3))?;
+    let addresses = notifications::addresses_of(part(3))?;
     Ok(ToDecide { request, post, workflow, members, addresses })
 }
 

@@ -27,18 +27,14 @@ pub fn approved_of(rows: &[Row], stage: &str) -> Result<Vec<String>, AppError> {
 }
 
 /// The read of the addresses of the workspace's members and of idea `idea_id`'s author (who may
-/// have left), to send with the idea's own read in one round trip; [`addresses_of`] reads it.
+/// have left), to send with the idea's own read in one round trip; `notifications::addresses_of`
+/// reads it.
 pub fn addresses_read(workspace_id: &str, idea_id: &str) -> Statement {
     Statement::new(
         "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
          OR id = (SELECT created_by FROM ideas WHERE workspace_id = ?1 AND id = ?2)",
         params![workspace_id, idea_id],
     )
-}
-
-/// (user id, address) of each user [`addresses_read`] found.
-pub fn addresses_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
-    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
 }
 
 /// One decision on an idea's stage in its `round`: `approve` or `reject`, by a user, perhaps

@@ -158,7 +158,7 @@ pub fn post_reads(workspace_id: &str, viewer: &str, id: &str) -> [Statement; 3] 
 
 /// The read of the addresses of the workspace's members and of request `id`'s post's author and
 /// submitter (who may have left), to send with the request's own read in one round trip;
-/// [`addresses_of`] reads it.
+/// `notifications::addresses_of` reads it.
 pub fn addresses_read(workspace_id: &str, id: &str) -> Statement {
     Statement::new(
         "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
@@ -167,11 +167,6 @@ pub fn addresses_read(workspace_id: &str, id: &str) -> Statement {
                   WHERE r.workspace_id = ?1 AND r.id = ?2 AND p.workspace_id = ?1)",
         params![workspace_id, id],
     )
-}
-
-/// (user id, address) of each user [`addresses_read`] found.
-pub fn addresses_of(rows: &[Row]) -> Result<Vec<(String, String)>, AppError> {
-    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
 }
 
 /// A post's pending request, if any: (id, stage, post version).
