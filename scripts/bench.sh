@@ -115,7 +115,7 @@ worker() {
   port=$(free_port)
   local vars=(--var ENVIRONMENT:development --var "JWT_SECRET:$(random_secret)" \
     --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
-    --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60")
+    --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60" --var "DEFAULT_PLAN:enterprise")
   python3 scripts/publisher_config.py "$state/publisher-$label.json" "${vars[@]}"
   local started; started=$(date +%s.%N)
   setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$label.json" --port "$port" --ip 127.0.0.1 \
@@ -154,7 +154,7 @@ spin_bench() {
   mkdir -p "$state/$label"
   setsid "$spin_bin" up -f spin.toml --state-dir "$state/$label" --listen "127.0.0.1:$port" \
     --variable "jwt_secret=$(random_secret)" --variable "tick_secret=$tick" \
-    --variable "rate_limit_user=1000000000/60" --variable "rate_limit_auth=1000000/60" "$@" >"$state/$label.log" 2>&1 &
+    --variable "rate_limit_user=1000000000/60" --variable "rate_limit_auth=1000000/60" --variable default_plan=enterprise "$@" >"$state/$label.log" 2>&1 &
   pids+=($!)
   local spin_pid=$!
   wait_for_http "http://127.0.0.1:$port/health" 120 || { cat "$state/$label.log"; exit 1; }

@@ -21,7 +21,7 @@ retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' t
 vars=(--variable "jwt_secret=$(test_const TEST_JWT_SECRET)" --variable "tick_secret=$(test_const TEST_TICK_SECRET)"
   --variable "token_keys=$(test_const TEST_TOKEN_KEYS)" --variable platform_allow_private=1
   --variable "publish_retry_base_ms=$retry_base" --variable platform_timeout_ms=5000 --variable allowed_origins=https://app.example.test
-  --variable rate_limit_user=1000/60 --variable password_hash_profile=free-plan
+  --variable rate_limit_user=1000/60 --variable password_hash_profile=free-plan --variable default_plan=enterprise
   --variable trusted_ip_header=x-forwarded-for)
 for p in x linkedin facebook instagram threads tiktok; do
   vars+=(--variable "oauth_${p}_client_id=$(test_const "${p^^}_CLIENT_ID" fakes)"

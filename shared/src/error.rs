@@ -20,6 +20,19 @@ impl FieldError {
     }
 }
 
+/// Why a write was refused by the workspace's plan (SPEC BI-2): the limit it would pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LimitReached {
+    /// `members`, `accounts`, `scheduledPosts`, `aiCredits` or `reviewLinks`.
+    pub metric: String,
+    /// `free`, `pro`, `agency` or `enterprise`.
+    pub plan: String,
+    pub limit: i64,
+    /// What the workspace uses now (of this period, for a metered limit).
+    pub used: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("validation failed")]
@@ -45,6 +58,9 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     RateLimited(String),
+    /// The workspace's plan does not allow more of this (SPEC BI-2).
+    #[error("your plan allows {} {}; upgrade to add more", .0.limit, .0.metric)]
+    PlanLimit(Box<LimitReached>),
     /// The message is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -78,6 +94,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => 405,
             AppError::PayloadTooLarge(_) => 413,
             AppError::RateLimited(_) => 429,
+            AppError::PlanLimit(_) => 402,
             AppError::Internal(_) => 500,
             AppError::ExternalApi(_) => 502,
             AppError::ServiceUnavailable(_) => 503,
@@ -97,6 +114,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::RateLimited(_) => "RATE_LIMITED",
+            AppError::PlanLimit(_) => "PLAN_LIMIT_REACHED",
             AppError::Internal(_) => "INTERNAL_ERROR",
             AppError::ExternalApi(_) => "EXTERNAL_API_ERROR",
             AppError::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
@@ -123,6 +141,10 @@ impl AppError {
                 AppError::Validation(fields) => Some(fields.clone()),
                 _ => None,
             },
+            limit: match self {
+                AppError::PlanLimit(reached) => Some((**reached).clone()),
+                _ => None,
+            },
             request_id: request_id.to_string(),
         }
     }
@@ -146,5 +168,8 @@ pub struct ErrorEnvelope {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<FieldError>>,
+    /// PLAN_LIMIT_REACHED: which limit, on which plan, and what the workspace uses of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitReached>,
     pub request_id: String,
 }

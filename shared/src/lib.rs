@@ -28,6 +28,7 @@ pub mod maintenance;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "platforms")]
+pub mod plans;
 pub mod platforms;
 pub mod ports;
 #[cfg(feature = "publishing")]
@@ -35,6 +36,7 @@ pub mod publishing;
 pub mod ratelimit;
 pub mod sealed;
 pub mod sql;
+pub mod tiers;
 pub mod validate;
 #[cfg(feature = "workflows")]
 pub mod workflows;

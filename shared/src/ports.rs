@@ -188,6 +188,8 @@ pub struct Config {
     pub require_email_verification: bool,
     /// Inbound rate limits per class of route (SPEC PL-5).
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// The tiers' limits and new workspaces' tier (`PLAN_LIMITS`, `DEFAULT_PLAN`; SPEC BI-1).
+    pub plans: crate::tiers::Plans,
 }
 
 impl Config {
@@ -212,17 +214,20 @@ impl Config {
             trusted_ip_header: None,
             require_email_verification: true,
             rate_limits: Default::default(),
+            plans: Default::default(),
         }
     }
 
     /// Reads the account settings through `get`, by their names on the Worker
-    /// (`REQUIRE_EMAIL_VERIFICATION`); an empty value is unset.
-    pub fn read_accounts(&mut self, get: impl Fn(&str) -> Option<String>) {
+    /// (`REQUIRE_EMAIL_VERIFICATION`, and the plans: `PLAN_LIMITS`, `DEFAULT_PLAN`); an empty
+    /// value is unset. Returns what it could not read, for the host's log.
+    pub fn read_accounts(&mut self, get: impl Fn(&str) -> Option<String>) -> Option<String> {
         if let Some(v) = get("REQUIRE_EMAIL_VERIFICATION").map(|v| v.trim().to_ascii_lowercase()) {
             if matches!(v.as_str(), "0" | "false" | "off" | "no") {
                 self.require_email_verification = false;
             }
         }
+        self.plans.read(|name| get(name).filter(|v| !v.trim().is_empty()))
     }
 }
 

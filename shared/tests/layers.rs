@@ -13,11 +13,11 @@ use std::path::Path;
 fn rank(module: &str) -> (u8, &'static str) {
     let top = module.split("::").next().unwrap_or_default();
     match module {
-        "error" | "sql" | "sql::pg" | "validate" | "zones" | "ports" | "ratelimit" | "sealed" => (0, "kit"),
+        "error" | "sql" | "sql::pg" | "validate" | "zones" | "ports" | "ratelimit" | "sealed" | "tiers" => (0, "kit"),
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
         m if m.is_empty() || m == "app" || m.starts_with("app::") => (12, "app"),
         _ => match top {
-            "mail" | "activity" | "platforms" => (1, "area"),
+            "mail" | "activity" | "platforms" | "plans" => (1, "area"),
             "identity" => (2, "area"),
             "workspaces" => (3, "area"),
             "agency" => (4, "area"),

@@ -60,6 +60,10 @@ pub fn test_config(environment: Environment) -> Config {
     // Accounts prove their address through the development mailbox; other environments have
     // no mailbox to read it from, so there sign-up signs in at once (REQUIRE_EMAIL_VERIFICATION=0).
     config.require_email_verification = environment == Environment::Development;
+    // The suite's workspaces hold many members, accounts and publications: they start on the
+    // unlimited tier (the Worker and Spin under test get the same, see test.sh and
+    // spin-suite.sh); the plan tests move a workspace to a lower one.
+    config.plans.default_plan = herald::plans::Plan::Enterprise;
     // Retries in a test come within a second, not after 30.
     config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     // X is the process's fake X (the Worker under test is given the same, see test.sh).

@@ -10,6 +10,7 @@ mod ideas;
 mod identity;
 mod limits;
 mod media;
+mod plans;
 mod platform;
 mod posts;
 mod publishing;

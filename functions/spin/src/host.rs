@@ -212,6 +212,8 @@ async fn read_variables() -> Variables {
             ("PUBLIC_URL", var("public_url").await),
             ("TRUSTED_IP_HEADER", var("trusted_ip_header").await),
             ("REQUIRE_EMAIL_VERIFICATION", var("require_email_verification").await),
+            ("PLAN_LIMITS", var("plan_limits").await),
+            ("DEFAULT_PLAN", var("default_plan").await),
             ("RATE_LIMIT_AUTH", var("rate_limit_auth").await),
             ("RATE_LIMIT_USER", var("rate_limit_user").await),
             ("RATE_LIMIT_PUBLIC", var("rate_limit_public").await),

@@ -72,7 +72,11 @@ impl Variables {
         {
             eprintln!("{problem}");
         }
-        config.read_accounts(|name| self.publishing.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone()));
+        if let Some(problem) =
+            config.read_accounts(|name| self.publishing.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone()))
+        {
+            eprintln!("{problem}");
+        }
         Some(config)
     }
 

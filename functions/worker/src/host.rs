@@ -37,7 +37,9 @@ fn config(env: &Env) -> Option<Config> {
     if let Some(problem) = config.read_publishing(|name| secret(env, name)) {
         tracing::error!("{problem}");
     }
-    config.read_accounts(|name| var(env, name));
+    if let Some(problem) = config.read_accounts(|name| var(env, name)) {
+        tracing::error!("{problem}");
+    }
     // Cloudflare sets CF-Connecting-IP on every request it hands a Worker.
     config.trusted_ip_header.get_or_insert_with(|| "cf-connecting-ip".into());
     Some(config)

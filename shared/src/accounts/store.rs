@@ -155,7 +155,25 @@ pub async fn store(
             serde_json::json!({ "platform": platform, "handle": verified.handle, "externalId": verified.external_id }),
         ),
     };
-    ctx.db.batch(&[write, activity::record(ctx, call, &ws, change)]).await?;
+    // A new account (or a disconnected one back) counts against the plan's limit, held inside
+    // the batch (SPEC BI-2); renewing an active account's credentials never does.
+    let counts = existing.as_ref().is_none_or(|a| a.view.status == "disconnected");
+    let record = activity::record(ctx, call, &ws, change);
+    let outcome = if counts {
+        let hold = crate::plans::store::hold(&ws);
+        let within = crate::plans::store::within(&ctx.config.plans, &ws, crate::plans::Metric::Accounts, now);
+        ctx.db.batch(&[hold, write, within, record]).await
+    } else {
+        ctx.db.batch(&[write, record]).await
+    };
+    if let Err(e) = outcome {
+        return Err(match e {
+            crate::sql::DbError::Constraint(_) if counts => {
+                crate::plans::refusal(ctx, &ws, crate::plans::Metric::Accounts, 1).await?.unwrap_or_else(|| e.into())
+            }
+            other => other.into(),
+        });
+    }
     let account = load(ctx.db, &ws, &id).await?;
     Ok((if existing.is_some() { 200 } else { 201 }, account.view))
 }

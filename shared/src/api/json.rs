@@ -49,7 +49,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         Some(_) => {}
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
+    let value: T = match T::deserialize(&mut de) {
         Ok(value) => {
             de.end().map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
             value
@@ -57,7 +57,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         // JSON has one number type: `2.0` is the integer 2 to any client (and to JSON Schema).
         // Only when a float met an integer field is the body read again with such numbers made
         // integers, so the common path pays nothing.
-        Err(e) if e.inner().to_string().starts_with("invalid type: floating point") => {
+        Err(e) if e.to_string().starts_with("invalid type: floating point") => {
             let mut tree: serde_json::Value =
                 serde_json::from_slice(body).map_err(|e| AppError::field("body", format!("malformed JSON: {e}")))?;
             integral_floats_as_integers(&mut tree);
@@ -65,9 +65,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             // input type, not a second one over `Value`.
             let text = serde_json::to_vec(&tree).map_err(|e| AppError::Internal(e.to_string()))?;
             let mut de = serde_json::Deserializer::from_slice(&text);
-            serde_path_to_error::deserialize(&mut de).map_err(field_error)?
+            T::deserialize(&mut de).map_err(|e| field_error(&text, e))?
         }
-        Err(e) => return Err(field_error(e)),
+        Err(e) => return Err(field_error(body, e)),
     };
     refuse_control_characters(body)?;
     Ok(value)
@@ -229,28 +229,108 @@ fn first_refused(value: &serde_json::Value, path: String) -> Option<String> {
     }
 }
 
-fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
-    let path = err.path().to_string();
-    let inner = err.into_inner();
-    if inner.is_syntax() || inner.is_eof() {
-        return AppError::field("body", format!("malformed JSON: {inner}"));
+/// Names the field an error is about from where in the body serde_json stopped: the keys and
+/// indices open at that point (`inner.count`, `list[0]`). One instance of each input type's
+/// deserializer, with no path-tracking wrapper around it (that wrapper was an eighth of the
+/// Worker's code).
+fn field_error(body: &[u8], err: serde_json::Error) -> AppError {
+    if err.is_syntax() || err.is_eof() {
+        return AppError::field("body", format!("malformed JSON: {err}"));
     }
-    let message = strip_position(&inner.to_string());
+    let path = path_at(body, err.line(), err.column());
+    let message = strip_position(&err.to_string());
     // The path already ends with an unknown field's name.
-    if let Some(name) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-        let field = if path == "." { name.to_string() } else { path };
-        return AppError::field(field, "unknown field");
+    if message.starts_with("unknown field `") {
+        return AppError::field(if path.is_empty() { "body".into() } else { path }, "unknown field");
     }
-    // A missing field is reported at its parent; name the field itself.
+    // A missing field is reported after its parent object; name the field itself.
     if let Some(name) = message.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
         return AppError::field(join(&path, name), "is required");
     }
-    let field = if path == "." { "body".to_string() } else { path };
+    let field = if path.is_empty() { "body".to_string() } else { path };
     AppError::Validation(vec![FieldError::new(field, message)])
 }
 
+/// A container open at some point of a JSON text: an object with the key last read (until the
+/// comma after its value), or an array with the index of the item being read.
+enum Open<'a> {
+    Object(Option<&'a [u8]>),
+    Array(usize),
+}
+
+/// The path of the value being read when serde_json stopped at `line`:`column` (1-based,
+/// serde_json's own count of bytes into the line), in the body it had already read well.
+fn path_at(body: &[u8], line: usize, column: usize) -> String {
+    let line_start = match line {
+        0 => return String::new(),
+        1 => 0,
+        n => match body.iter().enumerate().filter(|(_, &b)| b == b'\n').nth(n - 2) {
+            Some((i, _)) => i + 1,
+            None => return String::new(),
+        },
+    };
+    let end = (line_start + column).min(body.len());
+    let mut open: Vec<Open> = Vec::new();
+    let mut i = 0;
+    // In an object, whether the next string is a key (after `{` or `,`).
+    let mut key_next = false;
+    while i < end {
+        match body[i] {
+            b'{' => {
+                open.push(Open::Object(None));
+                key_next = true;
+            }
+            b'[' => open.push(Open::Array(0)),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b',' => match open.last_mut() {
+                Some(Open::Object(key)) => {
+                    *key = None;
+                    key_next = true;
+                }
+                Some(Open::Array(index)) => *index += 1,
+                None => {}
+            },
+            b'"' => {
+                let start = i + 1;
+                i = start;
+                while i < body.len() && body[i] != b'"' {
+                    i += if body[i] == b'\\' { 2 } else { 1 };
+                }
+                if key_next {
+                    if let Some(Open::Object(key)) = open.last_mut() {
+                        *key = Some(&body[start..i.min(body.len())]);
+                    }
+                    key_next = false;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for step in &open {
+        match step {
+            Open::Object(Some(key)) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&String::from_utf8_lossy(key));
+            }
+            Open::Object(None) => {}
+            Open::Array(index) => {
+                path.push('[');
+                path.push_str(&index.to_string());
+                path.push(']');
+            }
+        }
+    }
+    path
+}
+
 fn join(parent: &str, name: &str) -> String {
-    if parent == "." {
+    if parent.is_empty() {
         name.to_string()
     } else {
         format!("{parent}.{name}")
@@ -347,6 +427,26 @@ mod tests {
     fn unknown_and_missing_fields_are_named() {
         assert_eq!(details(r#"{"name":"a","evil":1}"#)[0].field, "evil");
         assert_eq!(details(r#"{}"#)[0].field, "name");
+        assert_eq!(details(r#"{"name":"a","inner":{}}"#)[0].field, "inner.count");
+        let list = |body: &str| match parse::<Nested>(body.as_bytes()) {
+            Err(AppError::Validation(d)) => (d[0].field.clone(), d[0].message.clone()),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(list(r#"{"list":[{"count":1},{}]}"#), ("list[1].count".into(), "is required".into()));
+        assert_eq!(list(r#"{"list":[{"count":1},{"count":2,"x":[1,{"y":2}]}]}"#).0, "list[1].x");
+        assert_eq!(list(r#"{"maybe":[{"count":1}],"list":[{"count":-1}]}"#).0, "list[0].count");
+    }
+
+    #[test]
+    fn paths_are_found_across_lines_escapes_and_closed_values() {
+        let body = "{\n  \"name\": \"a \\\" , { [ b\",\n  \"inner\": {\"count\":\n \"x\"}\n}";
+        let d = details(body);
+        assert_eq!(d[0].field, "inner.count", "{d:?}");
+        assert_eq!(details("{\"inner\": {\"count\": 1}, \"name\": 7}")[0].field, "name");
+        assert_eq!(details("[1]")[0].field, "body");
+        assert_eq!(path_at(b"{}", 0, 0), "");
+        assert_eq!(path_at(b"{\"a\":[{\"b\":[1,2,", 1, 15), "a[0].b[1]");
+        assert_eq!(path_at(b"{\"a\":[{\"b\":[1,2,", 1, 16), "a[0].b[2]");
     }
 
     #[test]

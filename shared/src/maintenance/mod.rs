@@ -16,6 +16,9 @@ const REFRESH_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Expired, unaccepted invitations are kept this long for the activity trail.
 const INVITE_GRACE_MS: i64 = 30 * DAY_MS;
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Subscriptions moved to their next period a tick: one batch of updates, well inside D1's
+/// limits per invocation; the rest follow a minute later.
+const PERIODS_PER_TICK: i64 = 200;
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -23,6 +26,9 @@ pub struct TickReport {
     pub refresh_tokens_purged: u64,
     pub invites_purged: u64,
     pub idempotency_keys_purged: u64,
+    /// Subscriptions whose period ended and started a new one (their counters start again,
+    /// a pending downgrade applies).
+    pub periods_started: u64,
     /// What the publishing engine did this tick.
     pub publishing: crate::publishing::engine::PublishReport,
 }
@@ -38,8 +44,9 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     // nobody needs them. OAuth states live ten minutes; a day later nobody needs them either.
     crate::identity::store::email_tokens::purge(ctx.db, now - DAY_MS).await?;
     crate::publishing::store::purge_oauth_states(ctx.db, now - DAY_MS).await?;
+    let periods_started = crate::plans::store::roll(ctx.db, now, PERIODS_PER_TICK).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
-    Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged, publishing })
+    Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged, periods_started, publishing })
 }
 
 use crate::route;

@@ -33,9 +33,9 @@ macro_rules! embed {
 
 // The one list of embedded migrations: a test fails when a folder holds a file missing here.
 /// `migrations/d1`, for D1 and SQLite.
-pub const SQLITE: &[Migration] = embed!("d1": "0001_identity_workspaces", "0002_agency_activity", "0003_posts", "0004_media", "0005_templates", "0006_post_search", "0007_approvals", "0008_review_links", "0009_comments_notifications", "0010_ideas", "0011_idea_comments", "0012_review_link_ideas", "0013_publishing", "0014_renewal_lease", "0015_exact_tags", "0016_account_basics", "0017_media_upload_claims", "0018_account_targets", "0019_account_activity", "0020_idea_stage_rounds", "0021_attempt_start");
+pub const SQLITE: &[Migration] = embed!("d1": "0001_identity_workspaces", "0002_agency_activity", "0003_posts", "0004_media", "0005_templates", "0006_post_search", "0007_approvals", "0008_review_links", "0009_comments_notifications", "0010_ideas", "0011_idea_comments", "0012_review_link_ideas", "0013_publishing", "0014_renewal_lease", "0015_exact_tags", "0016_account_basics", "0017_media_upload_claims", "0018_account_targets", "0019_account_activity", "0020_idea_stage_rounds", "0021_attempt_start", "0022_plans");
 /// `migrations/postgres`.
-pub const POSTGRES: &[Migration] = embed!("postgres": "0001_identity_workspaces", "0002_agency_activity", "0003_posts", "0004_media", "0005_templates", "0006_post_search", "0007_approvals", "0008_review_links", "0009_comments_notifications", "0010_ideas", "0011_idea_comments", "0012_review_link_ideas", "0013_publishing", "0014_renewal_lease", "0015_exact_tags", "0016_account_basics", "0017_media_upload_claims", "0018_account_targets", "0019_account_activity", "0020_idea_stage_rounds", "0021_attempt_start");
+pub const POSTGRES: &[Migration] = embed!("postgres": "0001_identity_workspaces", "0002_agency_activity", "0003_posts", "0004_media", "0005_templates", "0006_post_search", "0007_approvals", "0008_review_links", "0009_comments_notifications", "0010_ideas", "0011_idea_comments", "0012_review_link_ideas", "0013_publishing", "0014_renewal_lease", "0015_exact_tags", "0016_account_basics", "0017_media_upload_claims", "0018_account_targets", "0019_account_activity", "0020_idea_stage_rounds", "0021_attempt_start", "0022_plans");
 
 /// The embedded migrations of a dialect.
 pub fn embedded(dialect: Dialect) -> &'static [Migration] {

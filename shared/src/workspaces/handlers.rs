@@ -64,6 +64,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         now_ms: ctx.clock.now_ms(),
     })
     .into();
+    statements.push(crate::plans::store::create(&id, ctx.config.plans.default_plan, ctx.clock.now_ms()));
     // The workspace's first entry in its own log, in the batch that creates it.
     statements.push(activity::record(
         ctx,
@@ -310,6 +311,7 @@ pub async fn resend_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         (status = 403, description = "FORBIDDEN: the invitation is for another address; EMAIL_NOT_VERIFIED: the caller has not verified their address yet (when verification is on)", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND: unknown, expired or withdrawn invitation (its inviter was removed, or may no longer grant the role)", body = ErrorEnvelope),
         (status = 409, description = "CONFLICT: already used, or already a member", body = ErrorEnvelope),
+        (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's plan allows no more members; the invitation stays valid; `limit` says which limit, the plan, the limit and the usage", body = ErrorEnvelope),
     ))]
 pub async fn accept_invite(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: AcceptInviteInput = json::parse(&call.req.body)?;

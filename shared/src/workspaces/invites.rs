@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::identity::model::Email;
 use crate::identity::{tokens, users};
 use crate::mail::MailMessage;
+use crate::plans::Metric;
 use crate::sql::{DbError, Scope};
 use crate::validate::rfc3339;
 
@@ -226,15 +227,18 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
         before: None,
         after: Some(serde_json::json!({ "inviteId": invite.id })),
     };
-    ctx.db.batch(&[spend, join, joined, activity::record(ctx, call, &workspace_id, change)]).await.map_err(
-        |e| match e {
-            DbError::Constraint(_) => {
-                AppError::Conflict("this invitation has already been used, or was withdrawn meanwhile".into())
-            }
-            other => other.into(),
+    // The plan's member limit holds inside the batch that adds the member (SPEC BI-2).
+    let hold = crate::plans::store::hold(&workspace_id);
+    let within = crate::plans::store::within(&ctx.config.plans, &workspace_id, Metric::Members, now);
+    let record = activity::record(ctx, call, &workspace_id, change);
+    match ctx.db.batch(&[hold, spend, join, joined, within, record]).await {
+        Ok(_) => Ok(workspace_id),
+        Err(DbError::Constraint(_)) => match crate::plans::refusal(ctx, &workspace_id, Metric::Members, 1).await? {
+            Some(limit) => Err(limit),
+            None => Err(AppError::Conflict("this invitation has already been used, or was withdrawn meanwhile".into())),
         },
-    )?;
-    Ok(workspace_id)
+        Err(other) => Err(other.into()),
+    }
 }
 
 fn revoked() -> AppError {

@@ -8,7 +8,7 @@ pub mod model;
 pub use crate::api::permissions;
 pub mod store;
 
-use crate::route;
+use crate::{plans, route};
 
 /// Workspaces, members and invitations.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
@@ -27,6 +27,8 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(DELETE "/api/v1/workspaces/{workspaceId}/invites/{inviteId}", revokeInvite, Workspace(MembersInvite), handlers::revoke_invite).trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/invites/{inviteId}/resend", resendInvite, Workspace(MembersInvite), handlers::resend_invite).trips(5),
         route!(POST "/api/v1/invites/accept", acceptInvite, User, handlers::accept_invite).trips(4).credential(),
+        route!(GET "/api/v1/workspaces/{workspaceId}/billing/subscription", getSubscription, Workspace(WorkspaceUpdate), plans::handlers::get).folds_membership().trips(1),
+        route!(PUT "/api/v1/internal/workspaces/{workspaceId}/subscription", changeSubscription, Scheduler, plans::handlers::change).trips(3),
     ],
     inputs: &[model::DOCUMENTED],
 };

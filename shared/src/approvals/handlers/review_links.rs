@@ -30,6 +30,7 @@ use crate::validate;
     params(("workspaceId" = String, Path)), request_body = ReviewLinkInput,
     responses((status = 201, description = "The link, with its token and address: the only time the token is shown", body = Envelope<ReviewLinkCreated>),
               (status = 400, description = "VALIDATION_ERROR: unknown or deleted posts, expiry out of range", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's plan allows no more live review links (revoke or let one expire); `limit` says which limit, the plan, the limit and the usage", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN: owners, admins and editors only", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
@@ -114,7 +115,20 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         after: serde_json::to_value(&view).ok(),
     };
     statements.push(activity::record(ctx, call, &link.workspace_id, change));
-    ctx.db.batch(&statements).await?;
+    // The plan's live links, held inside the batch that adds one (SPEC BI-2).
+    use crate::plans::{store as plans, Metric};
+    statements.insert(0, plans::hold(&link.workspace_id));
+    statements.push(plans::within(&ctx.config.plans, &link.workspace_id, Metric::ReviewLinks, now));
+    if let Err(e) = ctx.db.batch(&statements).await {
+        return Err(match e {
+            crate::sql::DbError::Constraint(_) => {
+                crate::plans::refusal(ctx, &link.workspace_id, Metric::ReviewLinks, 1)
+                    .await?
+                    .unwrap_or_else(|| e.into())
+            }
+            other => other.into(),
+        });
+    }
     let path = format!("/review/{token}");
     let url = format!("{}{path}", public_origin(ctx.config));
     Ok(json::ok(201, ReviewLinkCreated { link: view, token, path, url }))

@@ -134,6 +134,7 @@ async fn verify(ctx: &Context<'_>, input: &ConnectInput) -> Result<Verified, App
     params(("workspaceId" = String, Path)), request_body = ConnectInput,
     responses((status = 201, description = "Connected: the platform accepted the credentials", body = Envelope<AccountView>),
               (status = 200, description = "Reconnected: the account was connected already; its credentials are replaced", body = Envelope<AccountView>),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's plan allows no more connected accounts (reconnecting an active one always passes); `limit` says which limit, the plan, the limit and the usage", body = ErrorEnvelope),
               (status = 400, description = "VALIDATION_ERROR: a missing field, a server that is not public https, or credentials the platform refused (on the credential's field)", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN: owners and admins connect accounts", body = ErrorEnvelope),
               (status = 502, description = "EXTERNAL_API_ERROR: the platform could not be reached or answered oddly", body = ErrorEnvelope),

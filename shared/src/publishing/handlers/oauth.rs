@@ -75,6 +75,7 @@ pub async fn start(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     responses((status = 201, description = "Connected: the account, or every Facebook Page the person granted in Facebook's dialog", body = Envelope<Vec<AccountView>>),
               (status = 200, description = "Reconnected: each grant replaces the stored one (a stored refresh token stays when the new grant has none)", body = Envelope<Vec<AccountView>>),
               (status = 400, description = "VALIDATION_ERROR: an unknown, used, expired or foreign state; a code the platform refused; a Facebook login that granted no Page", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's plan allows no more connected accounts; `limit` says which limit, the plan, the limit and the usage", body = ErrorEnvelope),
               (status = 502, description = "EXTERNAL_API_ERROR", body = ErrorEnvelope)))]
 pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: OAuthCallbackInput = json::parse(&call.req.body)?;

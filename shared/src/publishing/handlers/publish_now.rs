@@ -73,6 +73,7 @@ fn content_with(post: &PostView, input: &PublishNowInput, errors: &mut Vec<Field
     responses((status = 201, description = "Published within the request: one publication per (target, account), each \
                   `published`, `failed` with its reason (send it again), or `unconfirmed` when the platform did not say", body = Envelope<Vec<PublicationView>>),
               (status = 400, description = "VALIDATION_ERROR: accounts that are not connected or match no target, a target the post does not have", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's plan allows no more posts this period (a publication counts once); `limit` says which limit, the plan, the limit and the usage", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN: owners, admins and editors publish", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: not a private post (schedule it instead), not approved, already scheduled, \
@@ -136,7 +137,10 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
         sends.push((message, text));
     }
     let after = PostView { status, ..post.clone() };
-    save_edit(ctx, call, &post, after, None, None, "post.publish_now", statements).await?;
+    let published = sends.len() as i64;
+    statements.extend(super::schedule::counted(ctx, &ws, published, now));
+    let saved = save_edit(ctx, call, &post, after, None, None, "post.publish_now", statements).await;
+    super::schedule::refused_by_plan(ctx, &ws, published, saved).await?;
     // A post's targets go out together (SPEC PB-7), all in this workspace's scope.
     for done in join_all(sends.iter().map(|(m, text)| engine::publish_private(ctx, m, text))).await {
         // Its platform call may have happened: the publication stays in flight for the ticks

@@ -144,6 +144,7 @@ pub(crate) async fn read_scheduling(
     params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = ScheduleInput,
     responses((status = 201, description = "Scheduled: one publication per (target, account)", body = Envelope<Vec<PublicationView>>),
               (status = 400, description = "VALIDATION_ERROR: accounts that are not connected or match no target, a time in the past, an unknown time zone", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's plan allows no more posts scheduled this period (a publication counts once, when scheduled); `limit` says which limit, the plan, the limit and the usage", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN: owners, admins and editors schedule", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: not approved, already scheduled, or written under privacy mode", body = ErrorEnvelope)))]
@@ -255,7 +256,10 @@ pub async fn schedule(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
         created.push(id);
     }
     let after = PostView { status, ..post.clone() };
-    save_edit(ctx, call, &post, after, None, None, "post.schedule", statements).await?;
+    let scheduled = created.len() as i64;
+    statements.extend(counted(ctx, &ws, scheduled, now));
+    let saved = save_edit(ctx, call, &post, after, None, None, "post.schedule", statements).await;
+    refused_by_plan(ctx, &ws, scheduled, saved).await?;
     let list = publications::list_of(ctx.db, &ws, &post.id, false, &publications::Leases::of(ctx)).await?;
     Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id)).collect::<Vec<_>>()))
 }
@@ -403,4 +407,32 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         publications::page_of(answers.first().map_or(&[][..], Vec::as_slice), &publications::Leases::of(ctx))?;
     let next_cursor = paging::next_cursor(&mut items, paging.limit, |p| &p.id);
     Ok(json::ok(200, Page { items, next_cursor }))
+}
+
+/// Counts `n` publications against the plan's posts a period, inside the batch that creates
+/// them (SPEC BI-2): the counter goes up and the guard after it refuses what passes the limit.
+pub fn counted(ctx: &Context<'_>, workspace_id: &str, n: i64, now: i64) -> [crate::sql::Statement; 2] {
+    use crate::plans::{store, Metric};
+    [
+        store::spend(workspace_id, Metric::ScheduledPosts, n),
+        store::within(&ctx.config.plans, workspace_id, Metric::ScheduledPosts, now),
+    ]
+}
+
+/// A batch with [`counted`] in it that failed for a conflict: the plan's limit, when that is why.
+pub async fn refused_by_plan<T>(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    n: i64,
+    saved: Result<T, AppError>,
+) -> Result<T, AppError> {
+    match saved {
+        Err(AppError::Conflict(m)) => {
+            match crate::plans::refusal(ctx, workspace_id, crate::plans::Metric::ScheduledPosts, n).await? {
+                Some(limit) => Err(limit),
+                None => Err(AppError::Conflict(m)),
+            }
+        }
+        other => other,
+    }
 }

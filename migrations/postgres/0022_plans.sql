@@ -1,0 +1,42 @@
+-- The schema of migrations/d1/0022_plans.sql, in Postgres.
+CREATE TABLE subscriptions (
+    workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
+    plan         TEXT NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'pro', 'agency', 'enterprise')),
+    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('trialing', 'active', 'past_due', 'cancelled')),
+    period_start BIGINT NOT NULL,
+    period_end   BIGINT NOT NULL,
+    next_plan    TEXT CHECK (next_plan IN ('free', 'pro', 'agency', 'enterprise')),
+    updated_at   BIGINT NOT NULL
+);
+CREATE INDEX subscriptions_period_end ON subscriptions (period_end);
+
+CREATE TABLE usage_counters (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    period_start BIGINT NOT NULL,
+    metric       TEXT NOT NULL,
+    used         BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (workspace_id, period_start, metric)
+);
+
+-- The owner reads every workspace for the backfill: row-level security is lifted for it inside
+-- this migration's transaction.
+ALTER TABLE workspaces NO FORCE ROW LEVEL SECURITY;
+INSERT INTO subscriptions (workspace_id, plan, status, period_start, period_end, updated_at)
+    SELECT id, 'free', 'active', created_at, created_at, updated_at FROM workspaces;
+ALTER TABLE workspaces FORCE ROW LEVEL SECURITY;
+
+-- A tenant's rows, as everywhere; the tick (app.system) starts new periods for every tenant.
+DO $$
+DECLARE t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['subscriptions', 'usage_counters'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format(
+            'CREATE POLICY %I ON %I USING (app_setting(''app.system'') = ''on'' OR workspace_id = app_setting(''app.workspace_id'')) '
+            'WITH CHECK (app_setting(''app.system'') = ''on'' OR workspace_id = app_setting(''app.workspace_id''))',
+            t || '_tenant', t);
+    END LOOP;
+END
+$$;
+GRANT SELECT, INSERT, UPDATE, DELETE ON subscriptions, usage_counters TO herald_app;

@@ -1,0 +1,190 @@
+//! The only SQL on `subscriptions` and `usage_counters`, and the counts the limits are held
+//! against.
+
+use super::{current_period, period_end, Metric, Plan, Plans};
+use crate::error::AppError;
+use crate::params;
+use crate::sql::{Row, Sql, Statement};
+
+/// How many of `metric` the workspace `?1` has, as a scalar subquery beside `subscriptions s`
+/// (review links count only while live: `?6` is now).
+fn count_sql(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Members => "(SELECT COUNT(*) FROM memberships m WHERE m.workspace_id = s.workspace_id)",
+        Metric::Accounts => {
+            "(SELECT COUNT(*) FROM social_accounts a WHERE a.workspace_id = s.workspace_id AND a.status <> 'disconnected')"
+        }
+        Metric::ReviewLinks => {
+            "(SELECT COUNT(*) FROM review_links r WHERE r.workspace_id = s.workspace_id AND r.revoked_at IS NULL \
+             AND r.expires_at > ?6)"
+        }
+        Metric::ScheduledPosts => {
+            "COALESCE((SELECT u.used FROM usage_counters u WHERE u.workspace_id = s.workspace_id \
+             AND u.period_start = s.period_start AND u.metric = 'scheduledPosts'), 0)"
+        }
+        Metric::AiCredits => {
+            "COALESCE((SELECT u.used FROM usage_counters u WHERE u.workspace_id = s.workspace_id \
+             AND u.period_start = s.period_start AND u.metric = 'aiCredits'), 0)"
+        }
+        Metric::AnalyticsDays => "0",
+    }
+}
+
+/// A new workspace's subscription: `plan`, its first period starting now.
+pub fn create(workspace_id: &str, plan: Plan, now: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO subscriptions (workspace_id, plan, status, period_start, period_end, updated_at) \
+         VALUES (?1, ?2, 'active', ?3, ?4, ?3)",
+        params![workspace_id, plan.as_str(), now, period_end(now)],
+    )
+}
+
+/// Holds the subscription's row for the rest of the batch: on Postgres two batches of one
+/// workspace that both count against a limit take turns (and the second counts what the first
+/// wrote); SQLite and D1 run one batch at a time anyway.
+pub fn hold(workspace_id: &str) -> Statement {
+    Statement::new("UPDATE subscriptions SET updated_at = updated_at WHERE workspace_id = ?1", params![workspace_id])
+}
+
+/// Fails the batch unless the workspace's count of `metric`, as the batch's earlier statements
+/// left it, is within its plan's limit. Goes after the write, behind [`hold`].
+pub fn within(plans: &Plans, workspace_id: &str, metric: Metric, now: i64) -> Statement {
+    let [free, pro, agency, enterprise] = plans.column(metric);
+    Statement::guard(
+        &format!(
+            "SELECT 1 FROM subscriptions s WHERE s.workspace_id = ?1 AND {} <= CASE s.plan WHEN 'free' THEN ?2 \
+             WHEN 'pro' THEN ?3 WHEN 'agency' THEN ?4 ELSE ?5 END",
+            count_sql(metric)
+        ),
+        if metric == Metric::ReviewLinks {
+            params![workspace_id, free, pro, agency, enterprise, now]
+        } else {
+            params![workspace_id, free, pro, agency, enterprise]
+        },
+    )
+}
+
+/// Adds `amount` to the workspace's counter of a metered `metric` in its current period (the
+/// row is held until the batch ends); [`within`] after it refuses what passes the limit.
+pub fn spend(workspace_id: &str, metric: Metric, amount: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO usage_counters (workspace_id, period_start, metric, used) \
+         SELECT ?1, s.period_start, ?2, ?3 FROM subscriptions s WHERE s.workspace_id = ?1 \
+         ON CONFLICT (workspace_id, period_start, metric) DO UPDATE SET used = usage_counters.used + excluded.used",
+        params![workspace_id, metric.as_str(), amount],
+    )
+}
+
+/// The subscription and every count, in one read (`?2` is now).
+pub fn standing_read(workspace_id: &str, now: i64) -> Statement {
+    let counts: Vec<String> =
+        Metric::ALL.iter().map(|m| format!("{} AS {}", count_sql(*m).replace("?6", "?2"), column(*m))).collect();
+    Statement::new(
+        format!(
+            "SELECT s.plan AS plan, s.status AS status, s.period_start AS period_start, s.period_end AS period_end, \
+             s.next_plan AS next_plan, {} FROM subscriptions s WHERE s.workspace_id = ?1",
+            counts.join(", ")
+        ),
+        params![workspace_id, now],
+    )
+}
+
+fn column(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Members => "c_members",
+        Metric::Accounts => "c_accounts",
+        Metric::ScheduledPosts => "c_scheduled",
+        Metric::AiCredits => "c_ai",
+        Metric::ReviewLinks => "c_links",
+        Metric::AnalyticsDays => "c_days",
+    }
+}
+
+/// Where a workspace stands: its subscription and what it uses of each limit.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub plan: Plan,
+    pub status: String,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub next_plan: Option<Plan>,
+    used: Vec<(Metric, i64)>,
+}
+
+impl Standing {
+    pub fn used(&self, metric: Metric) -> i64 {
+        self.used.iter().find(|(m, _)| *m == metric).map_or(0, |(_, n)| *n)
+    }
+}
+
+fn plan_of(row: &Row, col: &str) -> Result<Option<Plan>, AppError> {
+    match row.opt_text(col)? {
+        None => Ok(None),
+        Some(p) => Plan::parse(&p).map(Some).ok_or_else(|| AppError::Internal(format!("stored plan `{p}` is unknown"))),
+    }
+}
+
+/// What [`standing_read`] found; `None` for a workspace without a subscription.
+pub fn standing_of(rows: &[Row]) -> Result<Option<Standing>, AppError> {
+    let Some(row) = rows.first() else { return Ok(None) };
+    let mut used = Vec::with_capacity(Metric::ALL.len());
+    for m in Metric::ALL {
+        used.push((m, row.int(column(m))?));
+    }
+    Ok(Some(Standing {
+        plan: plan_of(row, "plan")?.ok_or_else(|| AppError::Internal("subscription without a plan".into()))?,
+        status: row.text("status")?,
+        period_start: row.int("period_start")?,
+        period_end: row.int("period_end")?,
+        next_plan: plan_of(row, "next_plan")?,
+        used,
+    }))
+}
+
+pub async fn standing(db: &dyn Sql, workspace_id: &str, now: i64) -> Result<Option<Standing>, AppError> {
+    let read = standing_read(workspace_id, now);
+    standing_of(&db.query(&read.sql, &read.params).await?)
+}
+
+/// Moves the workspace to `plan` at once (an upgrade, or an operator's immediate change),
+/// dropping any pending downgrade.
+pub fn change_now(workspace_id: &str, plan: Plan, status: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE subscriptions SET plan = ?2, status = ?3, next_plan = NULL, updated_at = ?4 WHERE workspace_id = ?1",
+        params![workspace_id, plan.as_str(), status, now],
+    )
+}
+
+/// Sets the plan the workspace moves to when its period ends (a downgrade).
+pub fn change_at_period_end(workspace_id: &str, plan: Plan, status: &str, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE subscriptions SET next_plan = ?2, status = ?3, updated_at = ?4 WHERE workspace_id = ?1",
+        params![workspace_id, plan.as_str(), status, now],
+    )
+}
+
+/// Starts the next period of every subscription whose period has ended (at most `limit` a
+/// tick, the longest overdue first), applying pending downgrades; returns how many moved.
+pub async fn roll(db: &dyn Sql, now: i64, limit: i64) -> Result<u64, AppError> {
+    let due = db
+        .query(
+            "SELECT workspace_id, period_start, period_end FROM subscriptions WHERE period_end <= ?1 \
+             ORDER BY period_end, workspace_id LIMIT ?2",
+            &params![now, limit],
+        )
+        .await?;
+    let mut statements = Vec::with_capacity(due.len());
+    for row in &due {
+        let (start, end) = current_period(row.int("period_start")?, row.int("period_end")?, now);
+        // Guarded by the old end: a second tick at once moves nothing twice.
+        statements.push(Statement::new(
+            "UPDATE subscriptions SET plan = COALESCE(next_plan, plan), next_plan = NULL, period_start = ?2, \
+             period_end = ?3, updated_at = ?4 WHERE workspace_id = ?1 AND period_end = ?5",
+            params![row.text("workspace_id")?, start, end, now, row.int("period_end")?],
+        ));
+    }
+    if statements.is_empty() {
+        return Ok(0);
+    }
+    Ok(db.batch(&statements).await?.iter().sum())
+}

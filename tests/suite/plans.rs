@@ -1,0 +1,286 @@
+//! Plans and limits (SPEC BI-1, BI-2): a workspace's subscription with its counters, the
+//! operator's plan changes, and each limit refused inside the batch that would pass it — with
+//! its own code, the limit and the usage — never losing what is already there.
+
+use herald_tests::fakes::FakeMastodon;
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn subscription(api: &Api, user: &User, ws: &str) -> Value {
+    let r = api.get(&w(ws, "/billing/subscription")).bearer(&user.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.data()
+}
+
+fn usage<'a>(sub: &'a Value, metric: &str) -> &'a Value {
+    sub["usage"].as_array().and_then(|u| u.iter().find(|m| m["metric"] == metric)).unwrap_or(&Value::Null)
+}
+
+/// The operator's change of plan (authorized by the operator's secret).
+async fn set_plan(api: &Api, ws: &str, body: Value) -> Resp {
+    api.request("PUT", &format!("/api/v1/internal/workspaces/{ws}/subscription"))
+        .bearer(TEST_TICK_SECRET)
+        .json(body)
+        .send()
+        .await
+}
+
+async fn on_free(api: &Api, ws: &str) {
+    let r = set_plan(api, ws, json!({"plan": "free", "immediately": true})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["plan"], "free");
+}
+
+fn assert_limit(r: &Resp, metric: &str, plan: &str, limit: i64, used: i64) {
+    let body = r.expect_error(402, "PLAN_LIMIT_REACHED");
+    assert_eq!(body["limit"], json!({"metric": metric, "plan": plan, "limit": limit, "used": used}), "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("upgrade")), "{body}");
+}
+
+#[tokio::test]
+async fn a_workspace_shows_its_plan_with_every_counter_and_only_the_operator_changes_it() {
+    let api = Api::new();
+    let owner = signup(&api, "plan-owner").await;
+    let ws = create_workspace(&api, &owner, "Plans").await;
+    // The suite's workspaces start on the unlimited tier (DEFAULT_PLAN).
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!((sub["plan"].as_str(), sub["status"].as_str()), (Some("enterprise"), Some("active")), "{sub}");
+    assert_eq!(usage(&sub, "members"), &json!({"metric": "members", "used": 1, "limit": null}));
+    assert_eq!(usage(&sub, "scheduledPosts")["used"], 0);
+    assert!(sub["periodStart"].as_str() < sub["periodEnd"].as_str(), "{sub}");
+    assert!(sub["nextPlan"].is_null());
+
+    // Owners and admins only; outside the workspace it does not exist.
+    let editor = add_member(&api, &owner, &ws, "editor").await;
+    api.get(&w(&ws, "/billing/subscription")).bearer(&editor.access).send().await.expect_error(403, "FORBIDDEN");
+    let stranger = signup(&api, "plan-stranger").await;
+    api.get(&w(&ws, "/billing/subscription")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+
+    // Only the operator's secret changes a plan.
+    let path = format!("/api/v1/internal/workspaces/{ws}/subscription");
+    let body = json!({"plan": "pro"});
+    api.request("PUT", &path).json(body.clone()).send().await.expect_error(401, "UNAUTHORIZED");
+    api.request("PUT", &path).bearer(&owner.access).json(body).send().await.expect_error(401, "UNAUTHORIZED");
+    let r = set_plan(&api, &ws, json!({"plan": "gold"})).await;
+    assert_eq!(r.fields(), ["plan"]);
+    let r = set_plan(&api, &ws, json!({"plan": "pro", "status": "sleeping"})).await;
+    assert_eq!(r.fields(), ["status"]);
+    let r = set_plan(&api, "01900000-0000-7000-8000-000000000000", json!({"plan": "pro"})).await;
+    r.expect_error(404, "NOT_FOUND");
+
+    // A downgrade waits for the period's end; at once only when asked.
+    let r = set_plan(&api, &ws, json!({"plan": "pro"})).await;
+    assert_eq!((r.data()["plan"].as_str(), r.data()["nextPlan"].as_str()), (Some("enterprise"), Some("pro")));
+    on_free(&api, &ws).await;
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!(usage(&sub, "members"), &json!({"metric": "members", "used": 2, "limit": 3}));
+    assert_eq!(usage(&sub, "accounts")["limit"], 3);
+    assert_eq!(usage(&sub, "scheduledPosts")["limit"], 30);
+    assert_eq!(usage(&sub, "analyticsDays"), &json!({"metric": "analyticsDays", "used": null, "limit": 30}));
+    // An upgrade applies at once and drops a pending downgrade.
+    let r = set_plan(&api, &ws, json!({"plan": "agency", "status": "trialing"})).await;
+    assert_eq!(
+        (r.data()["plan"].as_str(), r.data()["status"].as_str(), r.data()["nextPlan"].is_null()),
+        (Some("agency"), Some("trialing"), true)
+    );
+}
+
+async fn invite(api: &Api, owner: &User, ws: &str, label: &str) -> (User, String) {
+    let member = signup(api, label).await;
+    let r = api
+        .post(&w(ws, "/invites"))
+        .bearer(&owner.access)
+        .json(json!({"email": member.email, "role": "writer"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let token = invite_token(api, &member.email).await;
+    (member, token)
+}
+
+async fn accept(api: &Api, member: &User, token: &str) -> Resp {
+    api.post("/api/v1/invites/accept").bearer(&member.access).json(json!({"token": token})).send().await
+}
+
+#[tokio::test]
+async fn the_member_limit_refuses_the_next_member_once_even_when_two_race_for_the_last_seat() {
+    let api = Api::new();
+    let owner = signup(&api, "seats").await;
+    let ws = create_workspace(&api, &owner, "Seats").await;
+    on_free(&api, &ws).await;
+    add_member(&api, &owner, &ws, "editor").await;
+    // Two invitations accepted at once for the last of three seats: exactly one gets in.
+    let (a, ta) = invite(&api, &owner, &ws, "seat-a").await;
+    let (b, tb) = invite(&api, &owner, &ws, "seat-b").await;
+    let (ra, rb) = tokio::join!(accept(&api, &a, &ta), accept(&api, &b, &tb));
+    let (won, lost, loser, token) = if ra.status == 200 { (ra, rb, b, tb) } else { (rb, ra, a, ta) };
+    assert_eq!(won.status, 200, "{}", String::from_utf8_lossy(&won.body));
+    assert_limit(&lost, "members", "free", 3, 3);
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!(usage(&sub, "members")["used"], 3);
+    // The invitation is not spent: after an upgrade the same token lets them in.
+    let r = set_plan(&api, &ws, json!({"plan": "pro"})).await;
+    assert_eq!(r.data()["plan"], "pro");
+    let r = accept(&api, &loser, &token).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // Over a lower tier nothing is taken away; only new members are refused.
+    on_free(&api, &ws).await;
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!(usage(&sub, "members"), &json!({"metric": "members", "used": 4, "limit": 3}));
+    let (c, tc) = invite(&api, &owner, &ws, "seat-c").await;
+    assert_limit(&accept(&api, &c, &tc).await, "members", "free", 3, 4);
+}
+
+async fn connect(api: &Api, owner: &User, ws: &str, fake: &FakeMastodon, token: &str) -> Resp {
+    api.post(&w(ws, "/social-accounts"))
+        .bearer(&owner.access)
+        .json(json!({"platform": "mastodon", "instanceUrl": fake.base, "accessToken": token}))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn the_account_limit_counts_connected_accounts_and_never_a_reconnect() {
+    let api = Api::new();
+    let fake = FakeMastodon::start_many("plan-acct-");
+    let owner = signup(&api, "plan-accounts").await;
+    let ws = create_workspace(&api, &owner, "Accounts on free").await;
+    on_free(&api, &ws).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let r = connect(&api, &owner, &ws, &fake, &format!("plan-acct-{n}")).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        ids.push(r.data()["id"].as_str().unwrap_or_default().to_string());
+    }
+    assert_limit(&connect(&api, &owner, &ws, &fake, "plan-acct-3").await, "accounts", "free", 3, 3);
+    // Connecting one of the three again renews its credentials: not a new account.
+    let r = connect(&api, &owner, &ws, &fake, "plan-acct-1").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // A disconnected account frees its place.
+    let r = api.delete(&w(&ws, &format!("/social-accounts/{}", ids[0]))).bearer(&owner.access).send().await;
+    assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
+    let r = connect(&api, &owner, &ws, &fake, "plan-acct-3").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // …and coming back counts again.
+    assert_limit(&connect(&api, &owner, &ws, &fake, "plan-acct-0").await, "accounts", "free", 3, 3);
+    let listed = api.get(&w(&ws, "/social-accounts")).bearer(&owner.access).send().await.data();
+    assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
+}
+
+#[tokio::test]
+async fn posts_scheduled_a_period_are_counted_inside_the_scheduling_batch_and_start_again_next_period() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("plan-posts");
+    let owner = signup(&api, "plan-posts").await;
+    let ws = create_workspace(&api, &owner, "Posts on free").await;
+    on_free(&api, &ws).await;
+    let account = connect(&api, &owner, &ws, &fake, "plan-posts").await.data();
+    let account = account["id"].as_str().unwrap_or_default().to_string();
+    let post = |title: &'static str| {
+        let (api, owner, ws) = (&api, &owner, &ws);
+        async move {
+            let r = api
+                .post(&w(ws, "/posts"))
+                .bearer(&owner.access)
+                .json(json!({"title": title, "body": title, "targets": [{"platform": "mastodon"}]}))
+                .send()
+                .await;
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+            r.data()["id"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    let schedule = |post: String, count: i64| {
+        let (api, owner, ws, account) = (&api, &owner, &ws, &account);
+        async move {
+            let mut body = json!({"accountIds": [account], "at": days_ahead(20)});
+            if count > 1 {
+                body["repeat"] = json!({"every": "day", "count": count});
+            }
+            api.post(&w(ws, &format!("/posts/{post}/schedule"))).bearer(&owner.access).json(body).send().await
+        }
+    };
+    // 31 occurrences at once pass the free tier's 30: nothing of it is written.
+    let first = post("Thirty-one").await;
+    assert_limit(&schedule(first.clone(), 31).await, "scheduledPosts", "free", 30, 0);
+    let pubs = api.get(&w(&ws, &format!("/posts/{first}/publications"))).bearer(&owner.access).send().await.data();
+    assert_eq!(pubs["items"].as_array().map(Vec::len), Some(0), "{pubs}");
+    // 30 fit exactly; the next one does not.
+    let r = schedule(first, 30).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let second = post("One more").await;
+    assert_limit(&schedule(second.clone(), 1).await, "scheduledPosts", "free", 30, 30);
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!(usage(&sub, "scheduledPosts"), &json!({"metric": "scheduledPosts", "used": 30, "limit": 30}));
+
+    // The next period's counters start from nothing (the tick starts it; in process the clock
+    // can be moved past the period's end without touching other tests' rows).
+    if api.is_remote() || api.shares_its_database() {
+        return;
+    }
+    let end = sub["periodEnd"].as_str().unwrap_or_default().to_string();
+    let after = jiff_ms(&end) + 1;
+    let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(after).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.data()["periodsStarted"].as_u64() >= Some(1), "{}", r.data());
+    // A month on, the owner signs in again.
+    let login = json!({"email": owner.email, "password": PASSWORD});
+    let access = api.post("/api/v1/auth/login").json(login).at(after).send().await.data()["accessToken"].clone();
+    let access = access.as_str().unwrap_or_default();
+    let sub = api.get(&w(&ws, "/billing/subscription")).bearer(access).at(after).send().await.data();
+    assert_eq!(sub["periodStart"].as_str(), Some(end.as_str()), "{sub}");
+    assert_eq!(usage(&sub, "scheduledPosts")["used"], 0);
+    let mut body = json!({"accountIds": [account], "at": days_ahead(70)});
+    body["repeat"] = json!({"every": "week", "count": 2});
+    let r = api.post(&w(&ws, &format!("/posts/{second}/schedule"))).bearer(access).json(body).at(after).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Now and `days` later, in RFC 3339 (whole seconds).
+fn days_ahead(days: i64) -> String {
+    let t = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * days);
+    jiff::Timestamp::from_second(t.as_second()).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// Milliseconds of an RFC 3339 time the API wrote.
+fn jiff_ms(text: &str) -> i64 {
+    text.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[tokio::test]
+async fn live_review_links_are_limited_and_a_revoked_one_frees_its_place() {
+    let api = Api::new();
+    let owner = signup(&api, "plan-links").await;
+    let ws = create_workspace(&api, &owner, "Links on free").await;
+    on_free(&api, &ws).await;
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Look", "body": "Look at this"}))
+        .send()
+        .await;
+    let post = r.data()["id"].as_str().unwrap_or_default().to_string();
+    let link = |minutes: i64| {
+        let (api, owner, ws, post) = (&api, &owner, &ws, &post);
+        async move {
+            let body = json!({"postIds": [post], "expiresInMinutes": minutes});
+            api.post(&w(ws, "/review-links")).bearer(&owner.access).json(body).send().await
+        }
+    };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = link(60).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        ids.push(r.data()["id"].as_str().unwrap_or_default().to_string());
+    }
+    assert_limit(&link(60).await, "reviewLinks", "free", 3, 3);
+    let r = api.delete(&w(&ws, &format!("/review-links/{}", ids[0]))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = link(60).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!(usage(&sub, "reviewLinks"), &json!({"metric": "reviewLinks", "used": 3, "limit": 3}));
+}
