@@ -52,8 +52,9 @@ pub fn within(plans: &Plans, workspace_id: &str, metric: Metric, now: i64) -> St
     let [free, pro, agency, enterprise] = plans.column(metric);
     Statement::guard(
         &format!(
-            "SELECT 1 FROM subscriptions s WHERE s.workspace_id = ?1 AND {} <= CASE s.plan WHEN 'free' THEN ?2 \
-             WHEN 'pro' THEN ?3 WHEN 'agency' THEN ?4 ELSE ?5 END",
+            "SELECT 1 FROM subscriptions s WHERE s.workspace_id = ?1 AND {} <= CASE s.plan \
+             WHEN 'free' THEN CAST(?2 AS BIGINT) WHEN 'pro' THEN CAST(?3 AS BIGINT) \
+             WHEN 'agency' THEN CAST(?4 AS BIGINT) ELSE CAST(?5 AS BIGINT) END",
             count_sql(metric)
         ),
         if metric == Metric::ReviewLinks {
@@ -69,7 +70,7 @@ pub fn within(plans: &Plans, workspace_id: &str, metric: Metric, now: i64) -> St
 pub fn spend(workspace_id: &str, metric: Metric, amount: i64) -> Statement {
     Statement::new(
         "INSERT INTO usage_counters (workspace_id, period_start, metric, used) \
-         SELECT ?1, s.period_start, ?2, ?3 FROM subscriptions s WHERE s.workspace_id = ?1 \
+         SELECT ?1, s.period_start, ?2, CAST(?3 AS BIGINT) FROM subscriptions s WHERE s.workspace_id = ?1 \
          ON CONFLICT (workspace_id, period_start, metric) DO UPDATE SET used = usage_counters.used + excluded.used",
         params![workspace_id, metric.as_str(), amount],
     )
