@@ -22,12 +22,14 @@ vars=(--variable "jwt_secret=$(test_const TEST_JWT_SECRET)" --variable "tick_sec
   --variable "token_keys=$(test_const TEST_TOKEN_KEYS)" --variable platform_allow_private=1
   --variable "publish_retry_base_ms=$retry_base" --variable platform_timeout_ms=5000 --variable allowed_origins=https://app.example.test
   --variable rate_limit_user=1000/60 --variable password_hash_profile=free-plan --variable default_plan=enterprise
+  --variable "stripe_secret_key=$(test_const TEST_STRIPE_KEY)" --variable "stripe_webhook_secret=$(test_const TEST_STRIPE_WEBHOOK_SECRETS)"
+  --variable "stripe_prices=$(test_const TEST_STRIPE_PRICES)"
   --variable trusted_ip_header=x-forwarded-for)
 for p in x linkedin facebook instagram threads tiktok; do
   vars+=(--variable "oauth_${p}_client_id=$(test_const "${p^^}_CLIENT_ID" fakes)"
     --variable "oauth_${p}_client_secret=$(test_const "${p^^}_CLIENT_SECRET" fakes)")
 done
-vars+=(--variable "platform_urls=$(for p in x linkedin facebook instagram threads tiktok; do
+vars+=(--variable "platform_urls=$(for p in x linkedin facebook instagram threads tiktok stripe; do
   printf '%s=http://127.0.0.1:%s,' "$p" "${HERALD_TEST_X_PORT:?}"; done)")
 
 if [ -n "${HERALD_SPIN_DATABASE_URL:-}" ]; then

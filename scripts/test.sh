@@ -116,9 +116,11 @@ start_worker() {
   local vars=(--var ENVIRONMENT:development \
     --var "JWT_SECRET:$secret" --var "TICK_SECRET:$tick_secret" --var "ALLOWED_ORIGINS:https://app.example.test" \
     --var "TOKEN_KEYS:$token_keys" --var "PLATFORM_ALLOW_PRIVATE:1" --var "PUBLISH_RETRY_BASE_MS:$retry_base" \
-    --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
+    --var "PLATFORM_URLS:$(for p in x linkedin facebook instagram threads tiktok stripe; do printf '%s=http://127.0.0.1:%s,' "$p" "$HERALD_TEST_X_PORT"; done)" \
     "${oauth_vars[@]}" --var "PUBLIC_URL:http://127.0.0.1:$port" --var "PLATFORM_TIMEOUT_MS:5000" \
-    --var "RATE_LIMIT_USER:${worker_user_limit:-1000/60}" --var "DEFAULT_PLAN:enterprise")
+    --var "RATE_LIMIT_USER:${worker_user_limit:-1000/60}" --var "DEFAULT_PLAN:enterprise" \
+    --var "STRIPE_SECRET_KEY:$(test_const TEST_STRIPE_KEY)" --var "STRIPE_WEBHOOK_SECRET:$(test_const TEST_STRIPE_WEBHOOK_SECRETS)" \
+    --var "STRIPE_PRICES:$(test_const TEST_STRIPE_PRICES)")
   python3 scripts/publisher_config.py "$state/publisher-$port.json" "${vars[@]}"
   setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$port.json" --port "$port" --ip 127.0.0.1 \
     --show-interactive-dev-session=false "${vars[@]}" "$@" >"$log_file" 2>&1 &

@@ -8,9 +8,23 @@ CREATE TABLE subscriptions (
     period_start INTEGER NOT NULL,
     period_end   INTEGER NOT NULL,
     next_plan    TEXT CHECK (next_plan IN ('free', 'pro', 'agency', 'enterprise')),
+    -- The payment provider's customer and subscription (Stripe), the creation time of the last
+    -- event applied (an older one arriving late changes nothing), and since when a payment is due.
+    provider_customer     TEXT,
+    provider_subscription TEXT,
+    provider_event_at     INTEGER NOT NULL DEFAULT 0,
+    past_due_since        INTEGER,
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX subscriptions_period_end ON subscriptions (period_end);
+CREATE INDEX subscriptions_customer ON subscriptions (provider_customer);
+
+-- The payment provider's events already handled: a redelivery is recognised and changes nothing.
+CREATE TABLE billing_events (
+    id           TEXT PRIMARY KEY,
+    type         TEXT NOT NULL,
+    received_at  INTEGER NOT NULL
+);
 
 -- What a workspace used of a metered limit in one period (posts scheduled, AI credits). A new
 -- period starts new rows: that is the counters' reset.

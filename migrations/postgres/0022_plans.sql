@@ -6,9 +6,23 @@ CREATE TABLE subscriptions (
     period_start BIGINT NOT NULL,
     period_end   BIGINT NOT NULL,
     next_plan    TEXT CHECK (next_plan IN ('free', 'pro', 'agency', 'enterprise')),
+    -- The payment provider's customer and subscription (Stripe), the creation time of the last
+    -- event applied (an older one arriving late changes nothing), and since when a payment is due.
+    provider_customer     TEXT,
+    provider_subscription TEXT,
+    provider_event_at     BIGINT NOT NULL DEFAULT 0,
+    past_due_since        BIGINT,
     updated_at   BIGINT NOT NULL
 );
 CREATE INDEX subscriptions_period_end ON subscriptions (period_end);
+CREATE INDEX subscriptions_customer ON subscriptions (provider_customer);
+
+-- The payment provider's events already handled: a redelivery is recognised and changes nothing.
+CREATE TABLE billing_events (
+    id           TEXT PRIMARY KEY,
+    type         TEXT NOT NULL,
+    received_at  BIGINT NOT NULL
+);
 
 CREATE TABLE usage_counters (
     workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
@@ -40,3 +54,5 @@ BEGIN
 END
 $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON subscriptions, usage_counters TO herald_app;
+-- Belongs to no tenant (an event names its workspace only inside its payload), like users.
+GRANT SELECT, INSERT, DELETE ON billing_events TO herald_app;

@@ -19,6 +19,7 @@ pub mod approvals;
 pub mod collab;
 #[cfg(feature = "content")]
 pub mod content;
+pub mod encoding;
 pub mod error;
 pub mod health;
 pub mod identity;

@@ -190,6 +190,8 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimits,
     /// The tiers' limits and new workspaces' tier (`PLAN_LIMITS`, `DEFAULT_PLAN`; SPEC BI-1).
     pub plans: crate::tiers::Plans,
+    /// The payment provider (`STRIPE_*`; SPEC BI-3).
+    pub stripe: crate::tiers::Stripe,
 }
 
 impl Config {
@@ -215,6 +217,7 @@ impl Config {
             require_email_verification: true,
             rate_limits: Default::default(),
             plans: Default::default(),
+            stripe: Default::default(),
         }
     }
 
@@ -275,7 +278,8 @@ impl Config {
         if let Some(ms) = get("PLATFORM_TIMEOUT_MS").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v > 0) {
             self.platform_timeout_ms = ms;
         }
-        let limits = self.rate_limits.read(get);
+        let mut limits = self.rate_limits.read(get);
+        limits.extend(self.stripe.read(get));
         if !limits.is_empty() {
             problem = Some(problem.into_iter().chain(limits).collect::<Vec<_>>().join("; "));
         }

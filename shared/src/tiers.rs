@@ -164,6 +164,53 @@ pub fn current_period(mut start: i64, mut end: i64, now: i64) -> (i64, i64) {
     (start, end)
 }
 
+/// The payment provider (Stripe, SPEC BI-3): the API key, the webhook signing secrets (several
+/// while one is rotated) and the price of each paid tier (`STRIPE_SECRET_KEY`,
+/// `STRIPE_WEBHOOK_SECRET`, `STRIPE_PRICES`). Without a key and prices checkout answers 503;
+/// without a signing secret the webhook refuses every event.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Stripe {
+    pub secret_key: Option<String>,
+    pub webhook_secrets: Vec<String>,
+    pub prices: Vec<(Plan, String)>,
+}
+
+impl std::fmt::Debug for Stripe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stripe").field("prices", &self.prices).finish_non_exhaustive()
+    }
+}
+
+impl Stripe {
+    /// Reads the settings; returns what it could not read, for the host's log.
+    pub fn read(&mut self, get: impl Fn(&str) -> Option<String>) -> Option<String> {
+        self.secret_key = get("STRIPE_SECRET_KEY");
+        self.webhook_secrets = get("STRIPE_WEBHOOK_SECRET")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut problems = Vec::new();
+        self.prices.clear();
+        for item in get("STRIPE_PRICES").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item.split_once('=').and_then(|(p, price)| Some((Plan::parse(p.trim())?, price.trim().to_string()))) {
+                Some((plan, price)) if plan != Plan::Free && !price.is_empty() => self.prices.push((plan, price)),
+                _ => problems.push(format!("STRIPE_PRICES: `{item}` is not pro|agency|enterprise=price_…")),
+            }
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
+    pub fn price_of(&self, plan: Plan) -> Option<&str> {
+        self.prices.iter().find(|(p, _)| *p == plan).map(|(_, price)| price.as_str())
+    }
+
+    pub fn plan_of(&self, price: &str) -> Option<Plan> {
+        self.prices.iter().find(|(_, p)| p == price).map(|(plan, _)| *plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

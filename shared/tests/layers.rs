@@ -13,7 +13,8 @@ use std::path::Path;
 fn rank(module: &str) -> (u8, &'static str) {
     let top = module.split("::").next().unwrap_or_default();
     match module {
-        "error" | "sql" | "sql::pg" | "validate" | "zones" | "ports" | "ratelimit" | "sealed" | "tiers" => (0, "kit"),
+        "error" | "sql" | "sql::pg" | "validate" | "zones" | "ports" | "ratelimit" | "sealed" | "tiers"
+        | "encoding" => (0, "kit"),
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
         m if m.is_empty() || m == "app" || m.starts_with("app::") => (12, "app"),
         _ => match top {

@@ -463,6 +463,8 @@ struct XState {
     /// Faults for the next tweet whose text contains the key.
     faults: Vec<(String, Fault)>,
     counter: u64,
+    /// Stripe: the forms of every Checkout and portal session made, by path.
+    stripe_sessions: Vec<(String, HashMap<String, String>)>,
 }
 
 /// A fake X, one per test process (the Worker under test is pointed at its port), shared by
@@ -504,6 +506,16 @@ impl FakeX {
             FakeX { base, state }
         })
         .clone()
+    }
+
+    /// The forms of the Stripe sessions made so far at `path` whose form has `key` = `value`.
+    pub fn stripe_sessions(&self, path: &str, key: &str, value: &str) -> Vec<HashMap<String, String>> {
+        let s = self.state.lock().unwrap();
+        s.stripe_sessions
+            .iter()
+            .filter(|(p, f)| p == path && f.get(key).is_some_and(|v| v == value))
+            .map(|(_, f)| f.clone())
+            .collect()
     }
 
     /// The user consents in the browser: checks the authorize URL as the platform would and
@@ -629,7 +641,7 @@ fn form_of(body: &[u8]) -> HashMap<String, String> {
     String::from_utf8_lossy(body)
         .split('&')
         .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
         .collect()
 }
 
@@ -648,10 +660,48 @@ fn grant(s: &mut XState, user: &str, rotate: bool) -> Value {
     v
 }
 
+/// Stripe's API as documented for Checkout Sessions and the customer portal: form bodies under
+/// the secret key (Bearer), JSON answers with the session's `id` and hosted `url`.
+async fn serve_stripe(stream: &mut TcpStream, req: &Incoming, path: &str, state: &Arc<Mutex<XState>>) {
+    if req.header("authorization") != Some(format!("Bearer {}", crate::TEST_STRIPE_KEY).as_str()) {
+        let error = json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}});
+        return respond(stream, 401, &[], &error).await;
+    }
+    if !req.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+        return respond(stream, 400, &[], &json!({"error": {"type": "invalid_request_error"}})).await;
+    }
+    let form = form_of(&req.body);
+    let missing = if path == "/v1/checkout/sessions" {
+        ["mode", "line_items[0][price]", "success_url"].into_iter().find(|k| !form.contains_key(*k))
+    } else {
+        ["customer"].into_iter().find(|k| !form.contains_key(*k))
+    };
+    if let Some(param) = missing {
+        let error = json!({"error": {"type": "invalid_request_error", "message": format!("Missing required param: {param}."), "param": param}});
+        return respond(stream, 400, &[], &error).await;
+    }
+    let answer = {
+        let mut s = state.lock().unwrap();
+        s.counter += 1;
+        s.stripe_sessions.push((path.to_string(), form));
+        if path == "/v1/checkout/sessions" {
+            let id = format!("cs_test_{}", s.counter);
+            json!({"id": id, "object": "checkout.session", "url": format!("https://checkout.stripe.com/c/pay/{id}")})
+        } else {
+            let id = format!("bps_{}", s.counter);
+            json!({"id": id, "object": "billing_portal.session", "url": format!("https://billing.stripe.com/p/session/{id}")})
+        }
+    };
+    respond(stream, 200, &[], &answer).await
+}
+
 async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()> {
     use base64::Engine;
     let req = read_request(&mut stream).await?;
     let path = req.path.split('?').next().unwrap_or_default().to_string();
+    if path == "/v1/checkout/sessions" || path == "/v1/billing_portal/sessions" {
+        return Some(serve_stripe(&mut stream, &req, &path, &state).await);
+    }
     if path == "/2/oauth2/token" || path == "/oauth/v2/accessToken" {
         let form = form_of(&req.body);
         // X authenticates its confidential clients with Basic; LinkedIn takes the secret in the body.

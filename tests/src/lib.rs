@@ -27,6 +27,11 @@ pub const TEST_JWT_SECRET: &str = "herald-test-secret-0123456789abcdef-not-for-p
 
 /// The scheduler token the suite shares with every target.
 pub const TEST_TICK_SECRET: &str = "herald-test-tick-secret-0123456789";
+pub const TEST_STRIPE_KEY: &str = "sk_test_herald_0123456789";
+/// The signing secret, and an older one still accepted while it is rotated out.
+pub const TEST_STRIPE_WEBHOOK_SECRETS: &str = "whsec_herald_current,whsec_herald_previous";
+pub const TEST_STRIPE_PRICES: &str =
+    "pro=price_herald_pro,agency=price_herald_agency,enterprise=price_herald_enterprise";
 
 pub fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/d1")
@@ -64,11 +69,18 @@ pub fn test_config(environment: Environment) -> Config {
     // unlimited tier (the Worker and Spin under test get the same, see test.sh and
     // spin-suite.sh); the plan tests move a workspace to a lower one.
     config.plans.default_plan = herald::plans::Plan::Enterprise;
+    // Stripe is the fake platform server's too (the Worker and Spin get the same settings).
+    config.stripe.read(|name| match name {
+        "STRIPE_SECRET_KEY" => Some(TEST_STRIPE_KEY.into()),
+        "STRIPE_WEBHOOK_SECRET" => Some(TEST_STRIPE_WEBHOOK_SECRETS.into()),
+        "STRIPE_PRICES" => Some(TEST_STRIPE_PRICES.into()),
+        _ => None,
+    });
     // Retries in a test come within a second, not after 30.
     config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     // X is the process's fake X (the Worker under test is given the same, see test.sh).
     let platforms = fakes::FakeX::get().base;
-    config.platform_urls = ["x", "linkedin", "facebook", "instagram", "threads", "tiktok"]
+    config.platform_urls = ["x", "linkedin", "facebook", "instagram", "threads", "tiktok", "stripe"]
         .iter()
         .map(|p| (p.to_string(), platforms.clone()))
         .collect();

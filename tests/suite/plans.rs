@@ -284,3 +284,182 @@ async fn live_review_links_are_limited_and_a_revoked_one_frees_its_place() {
     let sub = subscription(&api, &owner, &ws).await;
     assert_eq!(usage(&sub, "reviewLinks"), &json!({"metric": "reviewLinks", "used": 3, "limit": 3}));
 }
+
+// ── Payment through Stripe (SPEC BI-3) ───────────────────────────────────────────────────
+
+/// A webhook delivery signed as Stripe signs it: `t=…,v1=HMAC-SHA256(secret, "t.body")`.
+async fn deliver(api: &Api, secret: &str, t: i64, event: &Value) -> Resp {
+    use hmac::{KeyInit, Mac};
+    let body = serde_json::to_vec(event).unwrap_or_default();
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&body);
+    let signature = format!("t={t},v1={}", hex_of(&mac.finalize().into_bytes()));
+    api.post("/api/v1/billing/stripe/webhook")
+        .header("stripe-signature", &signature)
+        .typed("application/json", body)
+        .send()
+        .await
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_secs() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+fn secrets() -> (String, String) {
+    let mut it = TEST_STRIPE_WEBHOOK_SECRETS.split(',');
+    (it.next().unwrap_or_default().to_string(), it.next().unwrap_or_default().to_string())
+}
+
+fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+    json!({"id": id, "object": "event", "type": kind, "created": created, "livemode": false, "data": {"object": object}})
+}
+
+#[tokio::test]
+async fn checkout_and_the_portal_go_through_stripes_hosted_pages() {
+    let api = Api::new();
+    let owner = signup(&api, "stripe-checkout").await;
+    let ws = create_workspace(&api, &owner, "Paying").await;
+    on_free(&api, &ws).await;
+    let admin = add_member(&api, &owner, &ws, "admin").await;
+    // Owners pay; admins see the plan but do not buy.
+    let r = api.post(&w(&ws, "/billing/checkout")).bearer(&admin.access).json(json!({"plan": "pro"})).send().await;
+    r.expect_error(403, "FORBIDDEN");
+    subscription(&api, &admin, &ws).await;
+    let r = api.post(&w(&ws, "/billing/checkout")).bearer(&owner.access).json(json!({"plan": "free"})).send().await;
+    assert_eq!(r.fields(), ["plan"]);
+    // No customer yet: no portal.
+    api.post(&w(&ws, "/billing/portal")).bearer(&owner.access).send().await.expect_error(409, "CONFLICT");
+
+    let r = api.post(&w(&ws, "/billing/checkout")).bearer(&owner.access).json(json!({"plan": "agency"})).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let url = r.data()["url"].as_str().unwrap_or_default().to_string();
+    assert!(url.starts_with("https://checkout.stripe.com/c/pay/cs_test_"), "{url}");
+    let fake = herald_tests::fakes::FakeX::get();
+    let made = fake.stripe_sessions("/v1/checkout/sessions", "client_reference_id", &ws);
+    assert_eq!(made.len(), 1, "{made:?}");
+    let form = &made[0];
+    let field = |k: &str| form.get(k).map(String::as_str);
+    assert_eq!(field("mode"), Some("subscription"));
+    assert_eq!(field("line_items[0][price]"), Some("price_herald_agency"));
+    assert_eq!(field("line_items[0][quantity]"), Some("1"));
+    assert_eq!((field("metadata[workspace_id]"), field("metadata[plan]")), (Some(ws.as_str()), Some("agency")));
+    assert_eq!(field("subscription_data[metadata][workspace_id]"), Some(ws.as_str()));
+    assert!(field("success_url").is_some_and(|u| u.contains(&ws)), "{form:?}");
+    // Nothing changes until Stripe says it was paid.
+    assert_eq!(subscription(&api, &owner, &ws).await["plan"], "free");
+
+    let (current, _) = secrets();
+    let customer = format!("cus_{}", &ws[..8]);
+    let completed = event(
+        &format!("evt_checkout_{ws}"),
+        "checkout.session.completed",
+        now_secs(),
+        json!({"id": "cs_test_1", "object": "checkout.session", "client_reference_id": ws, "customer": customer,
+               "subscription": format!("sub_{ws}"), "metadata": {"workspace_id": ws, "plan": "agency"}}),
+    );
+    let r = deliver(&api, &current, now_secs(), &completed).await;
+    assert_eq!(r.data(), json!({"received": true, "duplicate": false}));
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!((sub["plan"].as_str(), sub["status"].as_str()), (Some("agency"), Some("active")), "{sub}");
+
+    // Now the owner manages it at Stripe, and a second checkout reuses the customer.
+    let r = api.post(&w(&ws, "/billing/portal")).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.data()["url"].as_str().is_some_and(|u| u.starts_with("https://billing.stripe.com/p/session/")));
+    let portal = fake.stripe_sessions("/v1/billing_portal/sessions", "customer", &customer);
+    assert!(portal[0].get("return_url").is_some_and(|u| u.contains(&ws)), "{portal:?}");
+    let r =
+        api.post(&w(&ws, "/billing/checkout")).bearer(&owner.access).json(json!({"plan": "enterprise"})).send().await;
+    assert_eq!(r.status, 201);
+    let made = fake.stripe_sessions("/v1/checkout/sessions", "client_reference_id", &ws);
+    assert_eq!(made.last().and_then(|f| f.get("customer")), Some(&customer));
+}
+
+#[tokio::test]
+async fn stripe_webhooks_are_verified_applied_once_and_in_order() {
+    let api = Api::new();
+    let owner = signup(&api, "stripe-hooks").await;
+    let ws = create_workspace(&api, &owner, "Webhooks").await;
+    on_free(&api, &ws).await;
+    let (current, previous) = secrets();
+    let t = now_secs();
+    let sub_id = format!("sub_{ws}");
+    let updated = |id: &str, created: i64, status: &str, price: &str| {
+        event(
+            id,
+            "customer.subscription.updated",
+            created,
+            json!({"id": sub_id, "object": "subscription", "customer": format!("cus_{ws}"), "status": status,
+                   "metadata": {"workspace_id": ws},
+                   "items": {"data": [{"price": {"id": price}, "current_period_start": t - 100, "current_period_end": t + 2_592_000}]}}),
+        )
+    };
+    let first = updated(&format!("evt_a_{ws}"), t - 10, "active", "price_herald_pro");
+
+    // Refused: a wrong secret, a body changed after signing, no header, an old timestamp.
+    deliver(&api, "whsec_someone_else", t, &first).await.expect_error(400, "VALIDATION_ERROR");
+    let r = api.post("/api/v1/billing/stripe/webhook").json(first.clone()).send().await;
+    assert_eq!(r.fields(), ["Stripe-Signature"]);
+    let r = deliver(&api, &current, t - 301, &first).await;
+    assert_eq!(r.fields(), ["Stripe-Signature"]);
+    let body = serde_json::to_vec(&first).unwrap_or_default();
+    let r = api
+        .post("/api/v1/billing/stripe/webhook")
+        .header("stripe-signature", &format!("t={t},v1={}", "00".repeat(32)))
+        .typed("application/json", body)
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["Stripe-Signature"]);
+    assert_eq!(subscription(&api, &owner, &ws).await["plan"], "free", "nothing applied");
+
+    // Signed with the secret being rotated out: accepted, applied.
+    let r = deliver(&api, &previous, t, &first).await;
+    assert_eq!(r.data(), json!({"received": true, "duplicate": false}));
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!((sub["plan"].as_str(), sub["status"].as_str()), (Some("pro"), Some("active")), "{sub}");
+    assert_eq!(jiff_ms(sub["periodEnd"].as_str().unwrap_or_default()), (t + 2_592_000) * 1000);
+    // The same event again (Stripe redelivers): recognised, nothing changes.
+    let r = deliver(&api, &current, t, &first).await;
+    assert_eq!(r.data(), json!({"received": true, "duplicate": true}));
+
+    // A failed payment: past due. An older event arriving late changes nothing.
+    let failed = event(
+        &format!("evt_b_{ws}"),
+        "invoice.payment_failed",
+        t,
+        json!({"object": "invoice", "customer": format!("cus_{ws}"), "subscription": sub_id, "metadata": {}}),
+    );
+    deliver(&api, &current, t, &failed).await.data();
+    assert_eq!(subscription(&api, &owner, &ws).await["status"], "past_due");
+    let stale = updated(&format!("evt_c_{ws}"), t - 20, "active", "price_herald_agency");
+    assert_eq!(deliver(&api, &current, t, &stale).await.data()["duplicate"], false);
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!((sub["plan"].as_str(), sub["status"].as_str()), (Some("pro"), Some("past_due")), "{sub}");
+    // Paid again, then the subscription ends: back to free, cancelled; nothing deleted.
+    let paid = event(
+        &format!("evt_d_{ws}"),
+        "invoice.paid",
+        t + 1,
+        json!({"object": "invoice", "customer": format!("cus_{ws}")}),
+    );
+    deliver(&api, &current, t, &paid).await.data();
+    assert_eq!(subscription(&api, &owner, &ws).await["status"], "active");
+    let deleted = event(
+        &format!("evt_e_{ws}"),
+        "customer.subscription.deleted",
+        t + 2,
+        json!({"id": sub_id, "object": "subscription", "customer": format!("cus_{ws}"), "status": "canceled", "metadata": {"workspace_id": ws}}),
+    );
+    deliver(&api, &current, t, &deleted).await.data();
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!((sub["plan"].as_str(), sub["status"].as_str()), (Some("free"), Some("cancelled")), "{sub}");
+    // An event of another kind, or for a customer Herald does not know, is recorded and ignored.
+    let other =
+        event(&format!("evt_f_{ws}"), "customer.created", t, json!({"object": "customer", "id": "cus_unknown"}));
+    assert_eq!(deliver(&api, &current, t, &other).await.data()["received"], true);
+}

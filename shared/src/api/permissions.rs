@@ -95,6 +95,7 @@ pub enum Permission {
     AccountsRead,
     AccountsManage,
     PostsSchedule,
+    BillingManage,
 }
 
 use Role::*;
@@ -139,6 +140,8 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::AccountsRead, &[Owner, Admin, Editor, Writer, Viewer]),
     (Permission::AccountsManage, &[Owner, Admin]),
     (Permission::PostsSchedule, &[Owner, Admin, Editor]),
+    // Paying is the owner's (checkout, the provider's portal); owners and admins see the plan.
+    (Permission::BillingManage, &[Owner]),
     (Permission::IdeasRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
     (Permission::IdeasWrite, &[Owner, Admin, Editor, Writer]),
     // Who decides which stage is the workflow's business (agency::ideas).
@@ -146,7 +149,7 @@ const TABLE: &[(Permission, &[Role])] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 35] = [
+    pub const ALL: [Permission; 36] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -182,6 +185,7 @@ impl Permission {
         Permission::AccountsRead,
         Permission::AccountsManage,
         Permission::PostsSchedule,
+        Permission::BillingManage,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

@@ -50,19 +50,7 @@ pub fn timestamps(now_ms: i64) -> (String, String) {
     (date, stamp)
 }
 
-/// RFC 3986 percent-encoding as SigV4 wants it: unreserved characters stay, every other byte
-/// becomes `%XX` in upper case; `/` stays when `keep_slash` (paths).
-pub fn uri_encode(input: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(input.len() * 3);
-    for b in input.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::encoding::uri_encode;
 
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod store;
+pub mod stripe;
 
 pub use crate::tiers::{current_period, period_end, Metric, Plan, Plans, UNLIMITED};
 

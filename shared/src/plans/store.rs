@@ -83,7 +83,8 @@ pub fn standing_read(workspace_id: &str, now: i64) -> Statement {
     Statement::new(
         format!(
             "SELECT s.plan AS plan, s.status AS status, s.period_start AS period_start, s.period_end AS period_end, \
-             s.next_plan AS next_plan, {} FROM subscriptions s WHERE s.workspace_id = ?1",
+             s.next_plan AS next_plan, s.provider_customer AS provider_customer, {} FROM subscriptions s \
+             WHERE s.workspace_id = ?1",
             counts.join(", ")
         ),
         params![workspace_id, now],
@@ -109,6 +110,8 @@ pub struct Standing {
     pub period_start: i64,
     pub period_end: i64,
     pub next_plan: Option<Plan>,
+    /// The payment provider's customer, once the workspace has paid through checkout.
+    pub provider_customer: Option<String>,
     used: Vec<(Metric, i64)>,
 }
 
@@ -138,6 +141,7 @@ pub fn standing_of(rows: &[Row]) -> Result<Option<Standing>, AppError> {
         period_start: row.int("period_start")?,
         period_end: row.int("period_end")?,
         next_plan: plan_of(row, "next_plan")?,
+        provider_customer: row.opt_text("provider_customer")?,
         used,
     }))
 }
@@ -188,4 +192,98 @@ pub async fn roll(db: &dyn Sql, now: i64, limit: i64) -> Result<u64, AppError> {
         return Ok(0);
     }
     Ok(db.batch(&statements).await?.iter().sum())
+}
+
+// ── The payment provider ─────────────────────────────────────────────────────────────────
+
+/// The subscription a provider's event is about: by the workspace its metadata names, else by
+/// its customer (`?2`). Spans tenants: read in the system scope.
+pub fn provider_subject_read(workspace_id: Option<&str>, customer: Option<&str>) -> Statement {
+    Statement::new(
+        "SELECT workspace_id, provider_customer FROM subscriptions \
+         WHERE workspace_id = ?1 OR (?1 IS NULL AND provider_customer = ?2) LIMIT 1",
+        params![workspace_id, customer],
+    )
+}
+
+/// Whether the event `?1` was handled already.
+pub fn event_seen_read(id: &str) -> Statement {
+    Statement::new("SELECT id FROM billing_events WHERE id = ?1", params![id])
+}
+
+/// Records the event as handled, in the batch that applies it: a redelivery racing this one
+/// fails on the key and changes nothing.
+pub fn event_handled(id: &str, kind: &str, now: i64) -> Statement {
+    Statement::new("INSERT INTO billing_events (id, type, received_at) VALUES (?1, ?2, ?3)", params![id, kind, now])
+}
+
+/// The provider's customer paid for `plan` through checkout: at once, as an upgrade.
+pub fn linked(
+    workspace_id: &str,
+    customer: Option<&str>,
+    subscription: Option<&str>,
+    plan: Option<Plan>,
+    event_ms: i64,
+    now: i64,
+) -> Statement {
+    Statement::new(
+        "UPDATE subscriptions SET provider_customer = COALESCE(?2, provider_customer), \
+         provider_subscription = COALESCE(?3, provider_subscription), plan = COALESCE(?4, plan), next_plan = NULL, \
+         status = 'active', past_due_since = NULL, provider_event_at = ?5, updated_at = ?6 \
+         WHERE workspace_id = ?1 AND provider_event_at <= ?5",
+        params![workspace_id, customer, subscription, plan.map(Plan::as_str), event_ms, now],
+    )
+}
+
+/// The provider's state of the subscription: its plan, status and period.
+#[allow(clippy::too_many_arguments)]
+pub fn mirrored(
+    workspace_id: &str,
+    customer: Option<&str>,
+    subscription: &str,
+    plan: Option<Plan>,
+    status: &str,
+    period: Option<(i64, i64)>,
+    event_ms: i64,
+    now: i64,
+) -> Statement {
+    Statement::new(
+        "UPDATE subscriptions SET provider_customer = COALESCE(?2, provider_customer), provider_subscription = ?3, \
+         plan = COALESCE(?4, plan), next_plan = NULL, status = ?5, period_start = COALESCE(?6, period_start), \
+         period_end = COALESCE(?7, period_end), \
+         past_due_since = CASE WHEN ?5 = 'past_due' THEN COALESCE(past_due_since, ?9) ELSE NULL END, \
+         provider_event_at = ?8, updated_at = ?9 WHERE workspace_id = ?1 AND provider_event_at <= ?8",
+        params![
+            workspace_id,
+            customer,
+            subscription,
+            plan.map(Plan::as_str),
+            status,
+            period.map(|p| p.0),
+            period.map(|p| p.1),
+            event_ms,
+            now
+        ],
+    )
+}
+
+/// The subscription ended: the free tier, cancelled.
+pub fn ended(workspace_id: &str, event_ms: i64, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE subscriptions SET plan = 'free', status = 'cancelled', next_plan = NULL, provider_subscription = NULL, \
+         past_due_since = NULL, provider_event_at = ?2, updated_at = ?3 WHERE workspace_id = ?1 AND provider_event_at <= ?2",
+        params![workspace_id, event_ms, now],
+    )
+}
+
+/// A payment failed (`past_due`, since the first failure) or was made (`active` again).
+pub fn payment(workspace_id: &str, failed: bool, event_ms: i64, now: i64) -> Statement {
+    let sql = if failed {
+        "UPDATE subscriptions SET status = 'past_due', past_due_since = COALESCE(past_due_since, ?3), \
+         provider_event_at = ?2, updated_at = ?3 WHERE workspace_id = ?1 AND provider_event_at <= ?2"
+    } else {
+        "UPDATE subscriptions SET status = 'active', past_due_since = NULL, provider_event_at = ?2, updated_at = ?3 \
+         WHERE workspace_id = ?1 AND provider_event_at <= ?2 AND status = 'past_due'"
+    };
+    Statement::new(sql, params![workspace_id, event_ms, now])
 }

@@ -28,7 +28,6 @@ use crate::accounts::Account;
 use crate::api::documented::{field, Documented, Rule};
 use crate::api::Context;
 use crate::error::AppError;
-use crate::media::sigv4::uri_encode;
 use crate::platforms::Platform;
 use crate::ports::HttpRequest;
 
@@ -160,13 +159,7 @@ pub fn challenge(verifier: &str) -> String {
     B64.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
+pub use crate::encoding::form;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -29,6 +29,9 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/invites/accept", acceptInvite, User, handlers::accept_invite).trips(4).credential(),
         route!(GET "/api/v1/workspaces/{workspaceId}/billing/subscription", getSubscription, Workspace(WorkspaceUpdate), plans::handlers::get).folds_membership().trips(1),
         route!(PUT "/api/v1/internal/workspaces/{workspaceId}/subscription", changeSubscription, Scheduler, plans::handlers::change).trips(3),
+        route!(POST "/api/v1/workspaces/{workspaceId}/billing/checkout", createCheckout, Workspace(BillingManage), plans::handlers::checkout).folds_membership().trips(1),
+        route!(POST "/api/v1/workspaces/{workspaceId}/billing/portal", createPortalSession, Workspace(BillingManage), plans::handlers::portal).folds_membership().trips(1),
+        route!(POST "/api/v1/billing/stripe/webhook", stripeWebhook, Public, plans::handlers::webhook).body(crate::api::route::Body::Large(512 * 1024)).unlimited().trips(2),
     ],
     inputs: &[model::DOCUMENTED],
 };
