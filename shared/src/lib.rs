@@ -28,8 +28,8 @@ pub mod mail;
 pub mod maintenance;
 #[cfg(feature = "media")]
 pub mod media;
-#[cfg(feature = "platforms")]
 pub mod plans;
+#[cfg(feature = "platforms")]
 pub mod platforms;
 pub mod ports;
 #[cfg(feature = "publishing")]
