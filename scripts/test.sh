@@ -86,7 +86,9 @@ test_const() { sed -n "s/^pub const $1: &str = \"\(.*\)\";\$/\1/p" "tests/src/${
 secret=$(test_const TEST_JWT_SECRET); tick_secret=$(test_const TEST_TICK_SECRET)
 token_keys=$(test_const TEST_TOKEN_KEYS)
 retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' tests/src/lib.rs)
-[ -n "$secret" ] && [ -n "$tick_secret" ] && [ -n "$token_keys" ] && [ -n "$retry_base" ] || { log "could not read the test secrets from tests/src/lib.rs"; exit 1; }
+[ -n "$secret" ] && [ -n "$tick_secret" ] && [ -n "$token_keys" ] && [ -n "$retry_base" ] \
+  && [ -n "$(test_const TEST_STRIPE_KEY)" ] && [ -n "$(test_const TEST_STRIPE_WEBHOOK_SECRETS)" ] \
+  && [ -n "$(test_const TEST_STRIPE_PRICES)" ] || { log "could not read the test secrets from tests/src/lib.rs (one line each)"; exit 1; }
 
 bash scripts/build-worker.sh
 bash scripts/build-worker.sh publisher

@@ -14,6 +14,9 @@ CREATE TABLE subscriptions (
     provider_subscription TEXT,
     provider_event_at     INTEGER NOT NULL DEFAULT 0,
     past_due_since        INTEGER,
+    -- Who suspended the workspace (workspaces.status): `billing` (past due beyond the grace
+    -- period; a payment lifts it) or `operator` (only the operator lifts it).
+    suspended_for         TEXT CHECK (suspended_for IN ('billing', 'operator')),
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX subscriptions_period_end ON subscriptions (period_end);

@@ -44,6 +44,9 @@ pub enum AppError {
     /// The account has not proved its address yet, and this needs it (SPEC IAM-1).
     #[error("{0}")]
     EmailNotVerified(String),
+    /// The workspace is suspended: it can be read but not changed (SPEC IAM-5).
+    #[error("{0}")]
+    Suspended(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -88,6 +91,7 @@ impl AppError {
             AppError::Unauthorized(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::EmailNotVerified(_) => 403,
+            AppError::Suspended(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::IdempotencyKeyReused => 422,
@@ -108,6 +112,7 @@ impl AppError {
             AppError::Unauthorized(_) => "UNAUTHORIZED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::EmailNotVerified(_) => "EMAIL_NOT_VERIFIED",
+            AppError::Suspended(_) => "WORKSPACE_SUSPENDED",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict(_) => "CONFLICT",
             AppError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",

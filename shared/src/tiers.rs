@@ -173,6 +173,8 @@ pub struct Stripe {
     pub secret_key: Option<String>,
     pub webhook_secrets: Vec<String>,
     pub prices: Vec<(Plan, String)>,
+    /// How long a workspace may stay past due before it is suspended (`PAST_DUE_GRACE_DAYS`, 7).
+    pub grace_days: Option<i64>,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -192,6 +194,12 @@ impl Stripe {
             .filter(|s| !s.is_empty())
             .collect();
         let mut problems = Vec::new();
+        if let Some(days) = get("PAST_DUE_GRACE_DAYS") {
+            match days.trim().parse::<i64>() {
+                Ok(d) if (0..=365).contains(&d) => self.grace_days = Some(d),
+                _ => problems.push(format!("PAST_DUE_GRACE_DAYS: `{days}` is not 0 to 365 days")),
+            }
+        }
         self.prices.clear();
         for item in get("STRIPE_PRICES").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match item.split_once('=').and_then(|(p, price)| Some((Plan::parse(p.trim())?, price.trim().to_string()))) {
@@ -200,6 +208,11 @@ impl Stripe {
             }
         }
         (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
+    /// The grace period of a past-due workspace, in milliseconds.
+    pub fn grace_ms(&self) -> i64 {
+        self.grace_days.unwrap_or(7) * 24 * 3600 * 1000
     }
 
     pub fn price_of(&self, plan: Plan) -> Option<&str> {

@@ -30,8 +30,7 @@ pub const TEST_TICK_SECRET: &str = "herald-test-tick-secret-0123456789";
 pub const TEST_STRIPE_KEY: &str = "sk_test_herald_0123456789";
 /// The signing secret, and an older one still accepted while it is rotated out.
 pub const TEST_STRIPE_WEBHOOK_SECRETS: &str = "whsec_herald_current,whsec_herald_previous";
-pub const TEST_STRIPE_PRICES: &str =
-    "pro=price_herald_pro,agency=price_herald_agency,enterprise=price_herald_enterprise";
+pub const TEST_STRIPE_PRICES: &str = "pro=price_pro,agency=price_agency,enterprise=price_enterprise";
 
 pub fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/d1")

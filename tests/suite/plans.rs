@@ -345,7 +345,7 @@ async fn checkout_and_the_portal_go_through_stripes_hosted_pages() {
     let form = &made[0];
     let field = |k: &str| form.get(k).map(String::as_str);
     assert_eq!(field("mode"), Some("subscription"));
-    assert_eq!(field("line_items[0][price]"), Some("price_herald_agency"));
+    assert_eq!(field("line_items[0][price]"), Some("price_agency"));
     assert_eq!(field("line_items[0][quantity]"), Some("1"));
     assert_eq!((field("metadata[workspace_id]"), field("metadata[plan]")), (Some(ws.as_str()), Some("agency")));
     assert_eq!(field("subscription_data[metadata][workspace_id]"), Some(ws.as_str()));
@@ -399,7 +399,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_in_order() {
                    "items": {"data": [{"price": {"id": price}, "current_period_start": t - 100, "current_period_end": t + 2_592_000}]}}),
         )
     };
-    let first = updated(&format!("evt_a_{ws}"), t - 10, "active", "price_herald_pro");
+    let first = updated(&format!("evt_a_{ws}"), t - 10, "active", "price_pro");
 
     // Refused: a wrong secret, a body changed after signing, no header, an old timestamp.
     deliver(&api, "whsec_someone_else", t, &first).await.expect_error(400, "VALIDATION_ERROR");
@@ -436,7 +436,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_in_order() {
     );
     deliver(&api, &current, t, &failed).await.data();
     assert_eq!(subscription(&api, &owner, &ws).await["status"], "past_due");
-    let stale = updated(&format!("evt_c_{ws}"), t - 20, "active", "price_herald_agency");
+    let stale = updated(&format!("evt_c_{ws}"), t - 20, "active", "price_agency");
     assert_eq!(deliver(&api, &current, t, &stale).await.data()["duplicate"], false);
     let sub = subscription(&api, &owner, &ws).await;
     assert_eq!((sub["plan"].as_str(), sub["status"].as_str()), (Some("pro"), Some("past_due")), "{sub}");
@@ -462,4 +462,126 @@ async fn stripe_webhooks_are_verified_applied_once_and_in_order() {
     let other =
         event(&format!("evt_f_{ws}"), "customer.created", t, json!({"object": "customer", "id": "cus_unknown"}));
     assert_eq!(deliver(&api, &current, t, &other).await.data()["received"], true);
+}
+
+// ── Suspension (SPEC IAM-5) ─────────────────────────────────────────────────────────────
+
+#[tokio::test]
+async fn a_suspended_workspace_is_read_only_and_its_publications_wait_until_it_is_reactivated() {
+    let api = Api::new();
+    let fake = FakeMastodon::start("suspend-token");
+    let owner = signup(&api, "suspended").await;
+    let ws = create_workspace(&api, &owner, "Suspended").await;
+    let account = connect(&api, &owner, &ws, &fake, "suspend-token").await.data();
+    let account = account["id"].as_str().unwrap_or_default().to_string();
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(
+            json!({"title": "Waits", "body": "Waits for the suspension to end", "targets": [{"platform": "mastodon"}]}),
+        )
+        .send()
+        .await;
+    let post = r.data()["id"].as_str().unwrap_or_default().to_string();
+    let due = jiff::Timestamp::now().as_second() + 120;
+    let at = jiff::Timestamp::from_second(due).map(|t| t.to_string()).unwrap_or_default();
+    let r = api
+        .post(&w(&ws, &format!("/posts/{post}/schedule")))
+        .bearer(&owner.access)
+        .json(json!({"accountIds": [account], "at": at}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    let r = set_plan(&api, &ws, json!({"suspended": true})).await;
+    assert_eq!((r.data()["suspended"].as_bool(), r.data()["suspendedFor"].as_str()), (Some(true), Some("operator")));
+    // Read: yes. Change: no, with its own code. Pay: yes.
+    let r = api.get(&w(&ws, "/posts")).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200);
+    api.post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "No", "body": "No"}))
+        .send()
+        .await
+        .expect_error(403, "WORKSPACE_SUSPENDED");
+    api.patch(&w(&ws, ""))
+        .bearer(&owner.access)
+        .json(json!({"name": "Renamed"}))
+        .send()
+        .await
+        .expect_error(403, "WORKSPACE_SUSPENDED");
+    let r = api.post(&w(&ws, "/billing/checkout")).bearer(&owner.access).json(json!({"plan": "pro"})).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    // Its publication waits while suspended, and goes when it is reactivated (in process the
+    // clock moves past its time; elsewhere the tick runs now, before it).
+    let in_process = !api.is_remote() && !api.shares_its_database();
+    if in_process {
+        let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(due * 1000 + 1_000).send().await;
+        assert_eq!(r.status, 200);
+        let pubs = api.get(&w(&ws, &format!("/posts/{post}/publications"))).bearer(&owner.access).send().await.data();
+        assert_eq!(pubs["items"][0]["status"], "scheduled", "{pubs}");
+    }
+    let r = set_plan(&api, &ws, json!({"suspended": false})).await;
+    assert_eq!((r.data()["suspended"].as_bool(), r.data()["suspendedFor"].is_null()), (Some(false), true));
+    let r = api.post(&w(&ws, "/posts")).bearer(&owner.access).json(json!({"title": "Yes", "body": "Yes"})).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    if in_process {
+        let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(due * 1000 + 2_000).send().await;
+        assert_eq!(r.status, 200);
+        let pubs = api.get(&w(&ws, &format!("/posts/{post}/publications"))).bearer(&owner.access).send().await.data();
+        assert_eq!(pubs["items"][0]["status"], "published", "{pubs}");
+    }
+}
+
+#[tokio::test]
+async fn a_workspace_past_due_beyond_the_grace_period_is_suspended_until_it_pays() {
+    let api = Api::new();
+    let owner = signup(&api, "past-due").await;
+    let ws = create_workspace(&api, &owner, "Past due").await;
+    let (current, _) = secrets();
+    let t = now_secs();
+    let customer = format!("cus_due_{}", &ws[..8]);
+    let linked = event(
+        &format!("evt_due_a_{ws}"),
+        "checkout.session.completed",
+        t - 5,
+        json!({"object": "checkout.session", "client_reference_id": ws, "customer": customer, "subscription": "sub_due",
+               "metadata": {"workspace_id": ws, "plan": "pro"}}),
+    );
+    assert_eq!(deliver(&api, &current, t, &linked).await.data()["received"], true);
+    let failed = event(
+        &format!("evt_due_b_{ws}"),
+        "invoice.payment_failed",
+        t - 4,
+        json!({"object": "invoice", "customer": customer}),
+    );
+    deliver(&api, &current, t, &failed).await.data();
+    let sub = subscription(&api, &owner, &ws).await;
+    assert_eq!((sub["status"].as_str(), sub["suspended"].as_bool()), (Some("past_due"), Some(false)), "{sub}");
+    // Only in process can the clock pass the grace period (seven days).
+    if api.is_remote() || api.shares_its_database() {
+        return;
+    }
+    let later = (t + 8 * 86_400) * 1000;
+    let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(later).send().await;
+    assert!(r.data()["workspacesSuspended"].as_u64() >= Some(1), "{}", r.data());
+    let login = json!({"email": owner.email, "password": PASSWORD});
+    let access = api.post("/api/v1/auth/login").json(login).at(later).send().await.data()["accessToken"].clone();
+    let access = access.as_str().unwrap_or_default().to_string();
+    let sub = api.get(&w(&ws, "/billing/subscription")).bearer(&access).at(later).send().await.data();
+    assert_eq!((sub["suspended"].as_bool(), sub["suspendedFor"].as_str()), (Some(true), Some("billing")), "{sub}");
+    api.post(&w(&ws, "/posts"))
+        .bearer(&access)
+        .at(later)
+        .json(json!({"title": "No", "body": "No"}))
+        .send()
+        .await
+        .expect_error(403, "WORKSPACE_SUSPENDED");
+    // Paying lifts it.
+    let paid =
+        event(&format!("evt_due_c_{ws}"), "invoice.paid", t - 3, json!({"object": "invoice", "customer": customer}));
+    deliver(&api, &current, t, &paid).await.data();
+    let sub = api.get(&w(&ws, "/billing/subscription")).bearer(&access).at(later).send().await.data();
+    assert_eq!((sub["status"].as_str(), sub["suspended"].as_bool()), (Some("active"), Some(false)), "{sub}");
 }

@@ -217,6 +217,7 @@ async fn read_variables() -> Variables {
             ("STRIPE_SECRET_KEY", var("stripe_secret_key").await),
             ("STRIPE_WEBHOOK_SECRET", var("stripe_webhook_secret").await),
             ("STRIPE_PRICES", var("stripe_prices").await),
+            ("PAST_DUE_GRACE_DAYS", var("past_due_grace_days").await),
             ("RATE_LIMIT_AUTH", var("rate_limit_auth").await),
             ("RATE_LIMIT_USER", var("rate_limit_user").await),
             ("RATE_LIMIT_PUBLIC", var("rate_limit_public").await),

@@ -87,6 +87,12 @@ impl Call<'_> {
                 return Err(AppError::Forbidden(format!("the {} role may not do this", role.as_str())));
             }
         }
+        if self.route.refused_while_suspended() && crate::api::store::suspended_of(rows) {
+            return Err(AppError::Suspended(
+                "this workspace is suspended: it can be read and exported but not changed until it is reactivated"
+                    .into(),
+            ));
+        }
         let member = Member { workspace_id: self.params.get("workspaceId")?.to_string(), role };
         // The handler's helpers read it as on any other route (`Call::member`).
         let _ = self.member.set(member.clone());

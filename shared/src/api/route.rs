@@ -74,6 +74,8 @@ pub struct Route {
     /// The handler reads the caller's membership with its own reads, in the same round trip,
     /// and admits the caller itself (`Call::admit`): the access check makes no round trip.
     pub folds_membership: bool,
+    /// Served while the workspace is suspended although it changes something (paying, leaving).
+    pub while_suspended: bool,
     /// Only where the document is generated: a serving build links no generator.
     #[cfg(any(test, feature = "openapi"))]
     pub doc: Doc,
@@ -103,6 +105,17 @@ impl Route {
     /// Not rate limited (see [`Limit::None`]).
     pub const fn unlimited(self) -> Route {
         Route { limit: Limit::None, ..self }
+    }
+
+    /// Served in a suspended workspace too (see [`Route::refused_while_suspended`]).
+    pub const fn while_suspended(self) -> Route {
+        Route { while_suspended: true, ..self }
+    }
+
+    /// A suspended workspace can be read (and exported) but not changed (SPEC IAM-5): every
+    /// route of a workspace but GET, unless its row says otherwise.
+    pub fn refused_while_suspended(&self) -> bool {
+        matches!(self.access, Access::Workspace(_)) && self.method != "GET" && !self.while_suspended
     }
 }
 
@@ -151,6 +164,7 @@ macro_rules! route {
             handler: |ctx, call| ::std::boxed::Box::pin($handler(ctx, call)),
             trips: $crate::api::route::DEFAULT_TRIPS,
             folds_membership: false,
+            while_suspended: false,
             #[cfg(any(test, feature = "openapi"))]
             doc: |api| $crate::__paste! { $crate::api::route::document::<$($doc)+>(api) },
         }

@@ -22,10 +22,15 @@ pub async fn active_role(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Res
 /// round trip (`Route::folds_membership`).
 pub fn active_role_read(workspace_id: &str, user_id: &str) -> Statement {
     Statement::new(
-        "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+        "SELECT m.role AS role, w.status AS status FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
          WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
         params![workspace_id, user_id],
     )
+}
+
+/// Whether the workspace [`active_role_read`] found is suspended.
+pub fn suspended_of(rows: &[Row]) -> bool {
+    rows.first().and_then(|r| r.text("status").ok()).is_some_and(|s| s == "suspended")
 }
 
 /// What [`active_role_read`] answered.

@@ -2,7 +2,7 @@
 //! handlers receive a caller who is known and allowed (SPEC IAM-9, IAM-10).
 
 use crate::api::route::{Access, Params, Route};
-use crate::api::{Call, Caller, Context, Member, Request};
+use crate::api::{Call, Caller, Context, Request};
 use crate::error::AppError;
 use crate::identity::tokens;
 use crate::sql::Scope;
@@ -52,15 +52,12 @@ pub async fn authorize<'r>(
 /// it), made the call's member. Also what a folding POST takes before its Idempotency-Key is
 /// reserved or replayed: a stored answer goes only to a caller who is still a member.
 pub(super) async fn admit(ctx: &Context<'_>, call: &Call<'_>) -> Result<(), AppError> {
-    let Access::Workspace(permission) = call.route.access else { return Ok(()) };
-    if call.member.get().is_some() {
+    if !matches!(call.route.access, Access::Workspace(_)) || call.member.get().is_some() {
         return Ok(());
     }
-    let member = membership(ctx, call.params.get("workspaceId")?, &call.caller()?.user_id).await?;
-    if !permission.granted_to(member.role) {
-        return Err(AppError::Forbidden(format!("the {} role may not do this", member.role.as_str())));
-    }
-    let _ = call.member.set(member);
+    // The same read and the same checks as a route that folds them (`Call::admit`).
+    let read = call.membership_read()?;
+    call.admit(&ctx.db.query(&read.sql, &read.params).await?)?;
     Ok(())
 }
 
@@ -72,12 +69,4 @@ pub(super) fn authenticate(ctx: &Context<'_>, req: &Request) -> Result<Caller, A
         .ok_or_else(|| AppError::Unauthorized("expected a Bearer token".into()))?;
     let claims = tokens::verify_access_claims(&ctx.config.jwt_secret, token.trim(), ctx.clock.now_ms())?;
     Ok(Caller { user_id: claims.sub, session_id: claims.sid })
-}
-
-/// A workspace the caller does not belong to, or that is archived, does not exist for them.
-async fn membership(ctx: &Context<'_>, workspace_id: &str, user_id: &str) -> Result<Member, AppError> {
-    let role = crate::api::store::active_role(ctx.db, workspace_id, user_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("workspace"))?;
-    Ok(Member { workspace_id: workspace_id.to_string(), role })
 }

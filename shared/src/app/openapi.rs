@@ -177,6 +177,13 @@ mod generate {
                     responses[status] = response;
                 }
             }
+            if route.refused_while_suspended() {
+                if let Some(text) = responses["403"]["description"].as_str() {
+                    responses["403"]["description"] = json!(format!(
+                        "{text}; WORKSPACE_SUSPENDED: the workspace is suspended (read-only until reactivated)"
+                    ));
+                }
+            }
             let mut parameters = op.get("parameters").and_then(|p| p.as_array()).cloned().unwrap_or_default();
             for p in &mut parameters {
                 let is_id = p["in"] == "path" && p["name"].as_str().is_some_and(|n| n.ends_with("Id"));

@@ -19,6 +19,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// Subscriptions moved to their next period a tick: one batch of updates, well inside D1's
 /// limits per invocation; the rest follow a minute later.
 const PERIODS_PER_TICK: i64 = 200;
+/// Suspensions a tick: each its own batch (its workspace's scope).
+const SUSPENSIONS_PER_TICK: i64 = 20;
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -29,6 +31,8 @@ pub struct TickReport {
     /// Subscriptions whose period ended and started a new one (their counters start again,
     /// a pending downgrade applies).
     pub periods_started: u64,
+    /// Workspaces past due beyond the grace period (`PAST_DUE_GRACE_DAYS`), now suspended.
+    pub workspaces_suspended: u64,
     /// What the publishing engine did this tick.
     pub publishing: crate::publishing::engine::PublishReport,
 }
@@ -45,8 +49,16 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     crate::identity::store::email_tokens::purge(ctx.db, now - DAY_MS).await?;
     crate::publishing::store::purge_oauth_states(ctx.db, now - DAY_MS).await?;
     let periods_started = crate::plans::store::roll(ctx.db, now, PERIODS_PER_TICK).await?;
+    let workspaces_suspended = crate::plans::suspend_overdue(ctx, now, SUSPENSIONS_PER_TICK).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
-    Ok(TickReport { refresh_tokens_purged, invites_purged, idempotency_keys_purged, periods_started, publishing })
+    Ok(TickReport {
+        refresh_tokens_purged,
+        invites_purged,
+        idempotency_keys_purged,
+        periods_started,
+        workspaces_suspended,
+        publishing,
+    })
 }
 
 use crate::route;

@@ -19,6 +19,8 @@ fn view(plans: &Plans, s: &Standing) -> SubscriptionView {
         period_start: rfc3339(s.period_start),
         period_end: rfc3339(s.period_end),
         next_plan: s.next_plan,
+        suspended: s.suspended_for.is_some(),
+        suspended_for: s.suspended_for.clone(),
         usage: Metric::ALL
             .into_iter()
             .map(|metric| Usage {
@@ -49,13 +51,17 @@ pub async fn get(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PlanChange {
-    pub plan: Plan,
+    /// The tier to move to; absent to leave it.
+    pub plan: Option<Plan>,
     /// `trialing`, `active` (the default), `past_due` or `cancelled`.
     #[schema(pattern = "^(trialing|active|past_due|cancelled)$")]
     pub status: Option<String>,
     /// A downgrade applies when the period ends unless this is true; an upgrade applies at once.
     #[serde(default)]
     pub immediately: bool,
+    /// `true` suspends the workspace (read-only, its publications waiting); `false` lifts any
+    /// suspension, the operator's or billing's.
+    pub suspended: Option<bool>,
 }
 
 #[utoipa::path(put, path = "/api/v1/internal/workspaces/{workspaceId}/subscription", tag = "billing", security(("bearer" = [])),
@@ -69,6 +75,9 @@ pub struct PlanChange {
     ))]
 pub async fn change(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: PlanChange = json::parse(&call.req.body)?;
+    if input.plan.is_none() && input.suspended.is_none() {
+        return Err(AppError::field("plan", "give a plan, or suspended"));
+    }
     let status = input.status.as_deref().unwrap_or("active");
     if !matches!(status, "trialing" | "active" | "past_due" | "cancelled") {
         return Err(AppError::field("status", "must be trialing, active, past_due or cancelled"));
@@ -77,12 +86,20 @@ pub async fn change(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ctx.db.set_scope(Scope { workspace_id: Some(workspace_id.to_string()), ..ctx.db.scope() });
     let now = ctx.clock.now_ms();
     let current = store::standing(ctx.db, workspace_id, now).await?.ok_or_else(|| AppError::not_found("workspace"))?;
-    let write = if input.plan >= current.plan || input.immediately {
-        store::change_now(workspace_id, input.plan, status, now)
-    } else {
-        store::change_at_period_end(workspace_id, input.plan, status, now)
-    };
-    ctx.db.batch(&[write]).await?;
+    let mut writes = Vec::new();
+    if let Some(plan) = input.plan {
+        writes.push(if plan >= current.plan || input.immediately {
+            store::change_now(workspace_id, plan, status, now)
+        } else {
+            store::change_at_period_end(workspace_id, plan, status, now)
+        });
+    }
+    match input.suspended {
+        Some(true) => writes.extend(store::suspend(workspace_id, "operator", now)),
+        Some(false) => writes.extend(store::reactivate(workspace_id, None, now)),
+        None => {}
+    }
+    ctx.db.batch(&writes).await?;
     let after = store::standing(ctx.db, workspace_id, now).await?.ok_or_else(|| AppError::not_found("workspace"))?;
     Ok(json::ok(200, view(&ctx.config.plans, &after)))
 }
@@ -260,6 +277,8 @@ pub async fn webhook(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let mut statements = Vec::new();
     if let Some(row) = found(1).first() {
         let ws = row.text("workspace_id")?;
+        // The writes are the workspace's (row-level security checks them against it).
+        ctx.db.set_scope(Scope { workspace_id: Some(ws.clone()), ..Scope::default() });
         let customer = event.customer.as_deref();
         let at = event.created_ms;
         statements.extend(match &event.effect {
@@ -274,6 +293,10 @@ pub async fn webhook(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
             stripe::Effect::Paid => Some(store::payment(&ws, false, at, now)),
             stripe::Effect::Ignored => None,
         });
+        // Paid again: a suspension for want of payment ends (never the operator's).
+        if event.effect == stripe::Effect::Paid {
+            statements.extend(store::reactivate(&ws, Some("billing"), now));
+        }
     }
     statements.push(store::event_handled(&event.id, &event.kind, now));
     match ctx.db.batch(&statements).await {

@@ -61,5 +61,25 @@ pub struct SubscriptionView {
     pub period_end: String,
     /// A downgrade that applies when this period ends.
     pub next_plan: Option<Plan>,
+    /// Whether the workspace is suspended: read-only, its publications waiting.
+    pub suspended: bool,
+    /// `billing` (past due beyond the grace period; paying lifts it) or `operator`.
+    pub suspended_for: Option<String>,
     pub usage: Vec<Usage>,
+}
+
+/// Suspends every workspace past due for longer than the grace period (at most `limit` a
+/// tick): each in its own scope, as row-level security wants. Returns how many.
+pub async fn suspend_overdue(ctx: &crate::api::Context<'_>, now: i64, limit: i64) -> Result<u64, AppError> {
+    let scope = ctx.db.scope();
+    let due = store::overdue(ctx.db, now - ctx.config.stripe.grace_ms(), limit).await?;
+    let mut suspended = 0;
+    for workspace_id in &due {
+        ctx.db
+            .set_scope(crate::sql::Scope { workspace_id: Some(workspace_id.clone()), ..crate::sql::Scope::default() });
+        let counts = ctx.db.batch(&store::suspend(workspace_id, "billing", now)).await?;
+        suspended += counts.first().copied().unwrap_or(0);
+    }
+    ctx.db.set_scope(scope);
+    Ok(suspended)
 }

@@ -83,7 +83,8 @@ pub fn standing_read(workspace_id: &str, now: i64) -> Statement {
     Statement::new(
         format!(
             "SELECT s.plan AS plan, s.status AS status, s.period_start AS period_start, s.period_end AS period_end, \
-             s.next_plan AS next_plan, s.provider_customer AS provider_customer, {} FROM subscriptions s \
+             s.next_plan AS next_plan, s.provider_customer AS provider_customer, s.suspended_for AS suspended_for, \
+             (SELECT w.status FROM workspaces w WHERE w.id = s.workspace_id) AS workspace_status, {} FROM subscriptions s \
              WHERE s.workspace_id = ?1",
             counts.join(", ")
         ),
@@ -112,6 +113,8 @@ pub struct Standing {
     pub next_plan: Option<Plan>,
     /// The payment provider's customer, once the workspace has paid through checkout.
     pub provider_customer: Option<String>,
+    /// Why the workspace is suspended (`billing` or `operator`); `None` while it is not.
+    pub suspended_for: Option<String>,
     used: Vec<(Metric, i64)>,
 }
 
@@ -142,6 +145,10 @@ pub fn standing_of(rows: &[Row]) -> Result<Option<Standing>, AppError> {
         period_end: row.int("period_end")?,
         next_plan: plan_of(row, "next_plan")?,
         provider_customer: row.opt_text("provider_customer")?,
+        suspended_for: match row.opt_text("workspace_status")?.as_deref() {
+            Some("suspended") => Some(row.opt_text("suspended_for")?.unwrap_or_else(|| "operator".into())),
+            _ => None,
+        },
         used,
     }))
 }
@@ -286,4 +293,52 @@ pub fn payment(workspace_id: &str, failed: bool, event_ms: i64, now: i64) -> Sta
          WHERE workspace_id = ?1 AND provider_event_at <= ?2 AND status = 'past_due'"
     };
     Statement::new(sql, params![workspace_id, event_ms, now])
+}
+
+// ── Suspension (SPEC IAM-5) ─────────────────────────────────────────────────────────────
+
+/// Suspends the workspace for `reason` (`billing` or `operator`): it can then be read but not
+/// changed, and its publications wait. Run in the workspace's scope.
+pub fn suspend(workspace_id: &str, reason: &str, now: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE workspaces SET status = 'suspended', updated_at = ?2 WHERE id = ?1 AND status = 'active'",
+            params![workspace_id, now],
+        ),
+        Statement::new(
+            "UPDATE subscriptions SET suspended_for = COALESCE(suspended_for, ?2), updated_at = ?3 WHERE workspace_id = ?1",
+            params![workspace_id, reason, now],
+        ),
+    ]
+}
+
+/// Lifts the workspace's suspension: any (`only` none: the operator), or only one for `only`
+/// (`billing`: a payment made lifts what billing did, never the operator's).
+pub fn reactivate(workspace_id: &str, only: Option<&str>, now: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "UPDATE workspaces SET status = 'active', updated_at = ?2 WHERE id = ?1 AND status = 'suspended' \
+             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.workspace_id = ?1 \
+             AND (CAST(?3 AS TEXT) IS NULL OR s.suspended_for = ?3 OR s.suspended_for IS NULL))",
+            params![workspace_id, now, only],
+        ),
+        Statement::new(
+            "UPDATE subscriptions SET suspended_for = NULL, updated_at = ?2 WHERE workspace_id = ?1 \
+             AND (CAST(?3 AS TEXT) IS NULL OR suspended_for = ?3)",
+            params![workspace_id, now, only],
+        ),
+    ]
+}
+
+/// Workspaces past due since `before` or earlier and not suspended yet (every tenant: the
+/// tick, in the system scope), at most `limit`.
+pub async fn overdue(db: &dyn Sql, before: i64, limit: i64) -> Result<Vec<String>, AppError> {
+    let rows = db
+        .query(
+            "SELECT workspace_id FROM subscriptions WHERE status = 'past_due' AND past_due_since <= ?1 \
+             AND suspended_for IS NULL ORDER BY past_due_since LIMIT ?2",
+            &params![before, limit],
+        )
+        .await?;
+    rows.iter().map(|r| Ok(r.text("workspace_id")?)).collect()
 }

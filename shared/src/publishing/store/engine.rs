@@ -75,11 +75,13 @@ pub async fn mark_stalled(db: &dyn Sql, now: i64, stale_before: i64) -> Result<u
 }
 
 /// Claims at most `limit` due publications, earliest first, under `claim_id`: queued, so no
-/// other tick takes them; a claim older than `lost_before` is taken again.
+/// other tick takes them; a claim older than `lost_before` is taken again. A suspended
+/// workspace's publications wait (SPEC IAM-5) until it is reactivated.
 pub async fn claim_due(db: &dyn Sql, claim_id: &str, now: i64, lost_before: i64, limit: i64) -> Result<u64, AppError> {
     let claim = format!(
         "UPDATE publications SET status = 'queued', claim_id = ?1, claimed_at = ?2, updated_at = ?2 \
-         WHERE id IN (SELECT id FROM publications WHERE {DUE} ORDER BY due_at LIMIT ?4) AND {DUE}"
+         WHERE id IN (SELECT id FROM publications WHERE {DUE} AND NOT EXISTS (SELECT 1 FROM workspaces w \
+         WHERE w.id = publications.workspace_id AND w.status = 'suspended') ORDER BY due_at LIMIT ?4) AND {DUE}"
     );
     Ok(db.execute(&claim, &params![claim_id, now, lost_before, limit]).await?)
 }
