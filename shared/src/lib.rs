@@ -32,6 +32,7 @@ pub mod plans;
 #[cfg(feature = "platforms")]
 pub mod platforms;
 pub mod ports;
+pub mod privacy;
 #[cfg(feature = "publishing")]
 pub mod publishing;
 pub mod ratelimit;

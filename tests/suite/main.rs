@@ -13,6 +13,7 @@ mod media;
 mod plans;
 mod platform;
 mod posts;
+mod privacy;
 mod publishing;
 mod review_links;
 mod templates;

@@ -28,7 +28,7 @@ macro_rules! components {
 components! {
     // Health, the document, accounts and sessions, the activity log and the mail catcher; also
     // every path no other component claims (`/...`), which it answers 404.
-    "core" => [herald::health::AREA, herald::app::openapi::AREA, herald::identity::AREA, herald::activity::AREA, herald::mail::AREA],
+    "core" => [herald::health::AREA, herald::app::openapi::AREA, herald::identity::AREA, herald::privacy::AREA, herald::activity::AREA, herald::mail::AREA],
     "workspaces" => [herald::workspaces::AREA],
     "agency" => [herald::agency::AREA, herald::workflows::AREA],
     "content" => [herald::content::AREA],

@@ -5,7 +5,7 @@
 pub use crate::api::route::{is_id, Access, Area, Body, Limit, Params, Route};
 use crate::error::AppError;
 use crate::ports::{Config, Environment};
-use crate::{activity, health, identity, mail};
+use crate::{activity, health, identity, mail, privacy};
 
 /// Every area of this build, in the order a request is matched against their rows. A static,
 /// not a const: a const's handler pointers are compiled again in every crate that uses it,
@@ -16,6 +16,7 @@ pub static AREAS: &[Area] = &[
     #[cfg(not(feature = "document-asset"))]
     super::openapi::AREA,
     identity::AREA,
+    privacy::AREA,
     activity::AREA,
     #[cfg(feature = "workspaces")]
     crate::workspaces::AREA,
