@@ -493,8 +493,18 @@ async fn a_suspended_workspace_is_read_only_and_its_publications_wait_until_it_i
         .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 
+    let r = api.post(&w(&ws, "/review-links")).bearer(&owner.access).json(json!({"postIds": [post]})).send().await;
+    let review = r.data()["path"].as_str().unwrap_or_default().to_string();
+
     let r = set_plan(&api, &ws, json!({"suspended": true})).await;
     assert_eq!((r.data()["suspended"].as_bool(), r.data()["suspendedFor"].as_str()), (Some(true), Some("operator")));
+    // Its review links still show, but take no decision.
+    assert_eq!(api.get(&review).send().await.status, 200);
+    api.post(&format!("{review}/posts/{post}/approve"))
+        .typed("application/x-www-form-urlencoded", "version=1")
+        .send()
+        .await
+        .expect_error(403, "WORKSPACE_SUSPENDED");
     // Read: yes. Change: no, with its own code. Pay: yes.
     let r = api.get(&w(&ws, "/posts")).bearer(&owner.access).send().await;
     assert_eq!(r.status, 200);

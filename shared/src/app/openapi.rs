@@ -177,6 +177,11 @@ mod generate {
                     responses[status] = response;
                 }
             }
+            // A review link's decisions change its workspace: refused while it is suspended.
+            if route.path.starts_with("/review/") && route.method == "POST" && responses.get("403").is_none() {
+                responses["403"] =
+                    error("WORKSPACE_SUSPENDED: the link's workspace is suspended (read-only until reactivated)");
+            }
             if route.refused_while_suspended() {
                 if let Some(text) = responses["403"]["description"].as_str() {
                     responses["403"]["description"] = json!(format!(

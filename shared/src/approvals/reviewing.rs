@@ -56,12 +56,19 @@ pub async fn open_link_with(
     reads.extend(more(&link));
     let mut answers = ctx.db.reads(&reads).await?.into_iter();
     let (role, items) = (answers.next().unwrap_or_default(), answers.next().unwrap_or_default());
+    let suspended = crate::api::store::suspended_of(&role);
     let (role, link) = link_store::opened(link, &role, &items)?;
     // The creator must still be a member, of a live workspace, allowed to make links.
     let allowed =
         role.and_then(|role| Role::parse(&role)).is_some_and(|role| Permission::ReviewLinksManage.granted_to(role));
     if !allowed {
         return Err(refused());
+    }
+    // A suspended workspace can be read, through its links too, but not changed (SPEC IAM-5).
+    if suspended && call.req.method != "GET" {
+        return Err(AppError::Suspended(
+            "this workspace is suspended: its review links show but take no decisions".into(),
+        ));
     }
     Ok((link, answers.collect()))
 }

@@ -85,7 +85,7 @@ pub async fn with_items(db: &dyn Sql, link: Link) -> Result<Link, AppError> {
 pub fn opening_reads(link: &Link) -> [Statement; 2] {
     [
         Statement::new(
-            "SELECT m.role AS role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+            "SELECT m.role AS role, w.status AS status FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
              WHERE m.workspace_id = ?1 AND m.user_id = ?2 AND w.archived_at IS NULL",
             params![link.workspace_id.as_str(), link.created_by.as_str()],
         ),
