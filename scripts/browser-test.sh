@@ -94,6 +94,9 @@ asset = call("POST", w("/media/uploads"), {"filename": "launch.png", "contentTyp
                                            "sizeBytes": len(image), "method": "stream"}, ada_t)["asset"]["id"]
 call("PUT", w(f"/media/{asset}/content"), token=ada_t, raw=image, ctype="image/png")
 call("PATCH", w(f"/media/{asset}"), {"altText": "The spring collection on a blue background"}, ada_t)
+# The agency's white-label brand, which the page must wear: its name, logo and colour.
+call("PATCH", w(""), {"branding": {"displayName": "Acme Studio", "logoMediaId": asset, "primaryColor": "#ff0066",
+                                   "supportEmail": "help@acme.example"}}, ada_t)
 
 def waiting_for_client(title, body):
     post = call("POST", w("/posts"), dict(body, title=title, clientId=client), ada_t)["id"]
@@ -112,7 +115,7 @@ PY
 field() { python3 -c "import json,sys; print(json.load(open('$state/setup.json'))['$1'])"; }
 
 log "opening $(field url | sed 's#/review/.*#/review/…#') in Chromium"
-REVIEW_URL=$(field url) APPROVE_POST=$(field approve) CHANGES_POST=$(field changes) CHANGES_COMMENT=$comment \
+BRAND_NAME="Acme Studio" REVIEW_URL=$(field url) APPROVE_POST=$(field approve) CHANGES_POST=$(field changes) CHANGES_COMMENT=$comment \
   HERALD_NODE_DIR=$NODE_DIR SCREENSHOT=${SCREENSHOT:-} SCREENSHOT_BEFORE=${SCREENSHOT_BEFORE:-} node tests/browser/review.mjs
 
 log "checking the stored result through the API"

@@ -43,3 +43,8 @@ CREATE TABLE usage_counters (
 -- starts a calendar month for it.
 INSERT INTO subscriptions (workspace_id, plan, status, period_start, period_end, updated_at)
     SELECT id, 'free', 'active', created_at, created_at, updated_at FROM workspaces;
+
+-- White-label mails: the sender name and reply-to address a workspace's mails carry, kept by the
+-- development mail catcher as the provider receives them.
+ALTER TABLE dev_mailbox ADD COLUMN sender_name TEXT;
+ALTER TABLE dev_mailbox ADD COLUMN reply_to TEXT;

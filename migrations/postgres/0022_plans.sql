@@ -59,3 +59,8 @@ $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON subscriptions, usage_counters TO herald_app;
 -- Belongs to no tenant (an event names its workspace only inside its payload), like users.
 GRANT SELECT, INSERT, DELETE ON billing_events TO herald_app;
+
+-- White-label mails: the sender name and reply-to address a workspace's mails carry, kept by the
+-- development mail catcher as the provider receives them.
+ALTER TABLE dev_mailbox ADD COLUMN sender_name TEXT;
+ALTER TABLE dev_mailbox ADD COLUMN reply_to TEXT;

@@ -368,11 +368,16 @@ pub trait PasswordHasher {
 }
 
 /// A mail to send (the `mail` module has the development catcher and an HTTP provider).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailMessage {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The sender's display name (a workspace's white-label brand); the address stays the
+    /// configured sender's.
+    pub sender_name: Option<String>,
+    /// Where replies go (a workspace's support address).
+    pub reply_to: Option<String>,
 }
 
 #[async_trait(?Send)]

@@ -7,6 +7,8 @@
 //   APPROVE_POST    the id of the post to approve
 //   CHANGES_POST    the id of the post to send back with a comment
 //   CHANGES_COMMENT the comment
+//   BRAND_NAME      the workspace's white-label name, which the page must show (with its logo
+//                   and its colour, #ff0066)
 //   HERALD_NODE_DIR where playwright-core is installed (default ~/.cache/herald/node)
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 //   SCREENSHOT      optional: a PNG of the page after both decisions (SCREENSHOT_BEFORE: before)
@@ -29,6 +31,7 @@ const reviewUrl = env('REVIEW_URL');
 const approvePost = env('APPROVE_POST');
 const changesPost = env('CHANGES_POST');
 const comment = env('CHANGES_COMMENT');
+const brandName = env('BRAND_NAME');
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -73,6 +76,13 @@ try {
   check((await page.getByRole('heading', { level: 1 }).count()) === 1, 'one main heading');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the page scrolls sideways on a phone by ${overflow}px`);
+  // The agency's brand, not Herald's: its name, its logo (loaded below with the other images)
+  // and its colour.
+  const shown = (await page.locator('header.brand .brand-name').textContent())?.trim();
+  check(shown === brandName, `the brand name shows (${shown})`);
+  check((await page.locator('header.brand img.logo').count()) === 1, 'the brand logo shows');
+  const accent = await page.evaluate(() => getComputedStyle(document.querySelector('header.brand')).borderBottomColor);
+  check(accent === 'rgb(255, 0, 102)', `the brand colour shows (${accent})`);
 
   if (process.env.SCREENSHOT_BEFORE) await page.screenshot({ path: process.env.SCREENSHOT_BEFORE, fullPage: true });
   const approveItem = page.locator(`#post-${approvePost}`);

@@ -682,3 +682,26 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A valid 1×1 PNG, in base64.
+pub const PNG_1X1: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// An image (`base64_bytes`) uploaded into the workspace's media library through the API and
+/// ready; answers its id.
+pub async fn ready_image(api: &Api, user: &User, ws: &str, content_type: &str, base64_bytes: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(base64_bytes).expect("base64");
+    let body = json!({"method": "stream", "filename": "dot", "contentType": content_type, "sizeBytes": bytes.len()});
+    let r = api.post(&format!("/api/v1/workspaces/{ws}/media/uploads")).bearer(&user.access).json(body).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.data()["asset"]["id"].as_str().expect("an asset id").to_string();
+    let r = api
+        .request("PUT", &format!("/api/v1/workspaces/{ws}/media/{id}/content"))
+        .bearer(&user.access)
+        .typed(content_type, bytes)
+        .send()
+        .await;
+    assert_eq!(r.data()["status"], "ready");
+    id
+}

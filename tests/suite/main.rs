@@ -5,6 +5,7 @@ mod accounts;
 mod agency;
 mod approvals;
 mod bluesky;
+mod branding;
 mod comments;
 mod ideas;
 mod identity;

@@ -43,8 +43,7 @@ async fn publications(api: &Api, user: &User, ws: &str, post: &str) -> Vec<Value
 
 /// A valid 1×1 PNG, ready in the workspace's media library.
 async fn ready_png(api: &Api, user: &User, ws: &str) -> String {
-    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-    ready_image(api, user, ws, "image/png", png).await
+    ready_image(api, user, ws, "image/png", PNG_1X1).await
 }
 
 /// A 1×1 JPEG (Instagram takes JPEG only).
@@ -86,23 +85,6 @@ async fn assert_pulled(api: &Api, fake: &FakeX, ws: &str, asset: &str) {
     assert_eq!(api.get(&forged).send().await.status, 404);
     let elsewhere = path.replace(asset, "0190aaaa-0000-7000-8000-000000000000");
     assert_eq!(api.get(&elsewhere).send().await.status, 404);
-}
-
-async fn ready_image(api: &Api, user: &User, ws: &str, content_type: &str, base64_bytes: &str) -> String {
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD.decode(base64_bytes).unwrap();
-    let body = json!({"method": "stream", "filename": "dot", "contentType": content_type, "sizeBytes": png.len()});
-    let r = api.post(&w(ws, "/media/uploads")).bearer(&user.access).json(body).send().await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let id = r.data()["asset"]["id"].as_str().unwrap().to_string();
-    let r = api
-        .request("PUT", &w(ws, &format!("/media/{id}/content")))
-        .bearer(&user.access)
-        .typed(content_type, png)
-        .send()
-        .await;
-    assert_eq!(r.data()["status"], "ready");
-    id
 }
 
 const IN_FLIGHT: [&str; 5] = ["scheduled", "queued", "publishing", "retrying", "unconfirmed"];

@@ -67,6 +67,9 @@ pub struct Page<'a> {
     pub ideas: Vec<IdeaItem>,
     /// The post a decision was just recorded for, to say so.
     pub decided: Option<String>,
+    /// The workspace's white-label brand, and the name its clients see.
+    pub brand: crate::workspaces::branding::Brand,
+    pub brand_name: String,
 }
 
 /// Escapes text for HTML content and for quoted attribute values.
@@ -167,6 +170,9 @@ const STYLE: &str = "\
 *{box-sizing:border-box}\
 body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--ink);background:#f6f8fa}\
 main{max-width:46rem;margin:0 auto;padding:1rem}\
+header.brand{display:flex;align-items:center;gap:.75rem;border-bottom:3px solid var(--accent);padding-bottom:.5rem}\
+header.brand .logo{max-height:3rem;max-width:10rem}\
+.brand-name{font-weight:600;margin:0}\
 h1{font-size:1.5rem;margin:.5rem 0}\
 h2{font-size:1.25rem;margin:0 0 .25rem}\
 h3{font-size:1rem;margin:1rem 0 .25rem}\
@@ -324,10 +330,30 @@ pub fn render(page: &Page<'_>) -> String {
     out.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     out.push_str("<meta name=\"robots\" content=\"noindex, nofollow\">");
+    // The brand's colours are checked `#rrggbb` values: safe inside the style sheet.
+    let mut colours = String::new();
+    if let Some(c) = &page.brand.primary_color {
+        colours.push_str(&format!("--accent:{c};"));
+    }
+    if let Some(c) = &page.brand.accent_color {
+        colours.push_str(&format!("--brand-accent:{c};"));
+    }
     out.push_str(&format!(
-        "<title>Review {count} item{}</title><style>{STYLE}</style></head><body><main>",
-        if count == 1 { "" } else { "s" }
+        "<title>Review {count} item{} · {}</title><style>{STYLE}{}</style></head><body><main>",
+        if count == 1 { "" } else { "s" },
+        escape(&page.brand_name),
+        if colours.is_empty() { String::new() } else { format!(":root{{{colours}}}") },
     ));
+    out.push_str("<header class=\"brand\">");
+    if let Some(logo) = &page.brand.logo_media_id {
+        out.push_str(&format!(
+            "<img class=\"logo\" src=\"/review/{}/media/{}\" alt=\"{}\">",
+            escape(page.token),
+            escape(logo),
+            escape(&page.brand_name)
+        ));
+    }
+    out.push_str(&format!("<p class=\"brand-name\">{}</p></header>", escape(&page.brand_name)));
     out.push_str("<h1>Content for your review</h1>");
     let for_whom = page.reviewer_name.as_deref().map(|n| format!(" for {}", escape(n))).unwrap_or_default();
     out.push_str(&format!(
@@ -353,6 +379,12 @@ pub fn render(page: &Page<'_>) -> String {
     }
     for idea in &page.ideas {
         render_idea(&mut out, page.token, idea);
+    }
+    if let Some(support) = &page.brand.support_email {
+        out.push_str(&format!(
+            "<footer class=\"meta\">Questions? Write to <a href=\"mailto:{0}\">{0}</a>.</footer>",
+            escape(support)
+        ));
     }
     out.push_str("</main></body></html>");
     out
@@ -404,7 +436,23 @@ mod tests {
             items,
             ideas: Vec::new(),
             decided: Some("p1".into()),
+            brand: crate::workspaces::branding::Brand {
+                logo_media_id: Some("01900000-0000-7000-8000-000000000000".into()),
+                primary_color: Some("#ff0066".into()),
+                support_email: Some("help@acme.test".into()),
+                ..Default::default()
+            },
+            brand_name: "Acme <Studio>".into(),
         })
+    }
+
+    #[test]
+    fn the_page_wears_the_workspaces_brand() {
+        let html = page(Vec::new());
+        assert!(html.contains("<p class=\"brand-name\">Acme &lt;Studio&gt;</p>"), "{html}");
+        assert!(html.contains(":root{--accent:#ff0066;}"));
+        assert!(html.contains("src=\"/review/tok_en-1/media/01900000-0000-7000-8000-000000000000\""));
+        assert!(html.contains("mailto:help@acme.test"));
     }
 
     fn item(post: PostView, decidable: bool) -> Item {

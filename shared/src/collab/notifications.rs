@@ -85,7 +85,12 @@ async fn record(ctx: &Context<'_>, workspace_id: &str, to: &[String], notice: &N
 /// Mails `notice` to each address; a mail that cannot go is logged.
 async fn mail(ctx: &Context<'_>, addresses: Vec<String>, notice: &Notice<'_>) {
     for email in addresses {
-        let message = MailMessage { to: email, subject: notice.title.clone(), text: format!("{}\n", notice.body) };
+        let message = MailMessage {
+            to: email,
+            subject: notice.title.clone(),
+            text: format!("{}\n", notice.body),
+            ..Default::default()
+        };
         if let Err(e) = ctx.mail.send(&message).await {
             tracing::warn!(cause = %e, kind = notice.kind, "notification mail not sent");
         }

@@ -17,6 +17,7 @@ pub fn verification(app_url: &str, to: &str, token: &str) -> MailMessage {
              The link expires in 24 hours. If you did not sign up, ignore this mail.\n",
             link(app_url, "verify-email", token)
         ),
+        ..Default::default()
     }
 }
 
@@ -33,6 +34,7 @@ pub fn already_registered(app_url: &str, to: &str, reset_token: &str) -> MailMes
              The link expires in one hour. If it was not you, ignore this mail.\n",
             link(app_url, "reset-password", reset_token)
         ),
+        ..Default::default()
     }
 }
 
@@ -47,6 +49,7 @@ pub fn reset(app_url: &str, to: &str, token: &str) -> MailMessage {
              ignore this mail: your password stays as it is.\n",
             link(app_url, "reset-password", token)
         ),
+        ..Default::default()
     }
 }
 
@@ -60,6 +63,7 @@ pub fn confirm_new_address(app_url: &str, to: &str, token: &str) -> MailMessage 
              The link expires in 24 hours. If you did not ask for this, ignore this mail.\n",
             link(app_url, "confirm-email", token)
         ),
+        ..Default::default()
     }
 }
 
@@ -72,6 +76,7 @@ pub fn address_changed(to_old: &str, new_address: &str) -> MailMessage {
              If you did not do this, someone who knew your password did, and this address can no longer \
              reset it: tell your workspace's owner at once.\n"
         ),
+        ..Default::default()
     }
 }
 
@@ -82,5 +87,6 @@ pub fn password_changed(to: &str) -> MailMessage {
         text: "The password of your Herald account was just changed, and its other sessions were signed out.\n\n\
                If you did not do this, ask for a password reset at once (POST /api/v1/auth/forgot-password).\n"
             .into(),
+        ..Default::default()
     }
 }

@@ -53,18 +53,39 @@ pub struct HttpMail<'a> {
 
 #[derive(Serialize)]
 struct ProviderMail<'m> {
-    from: &'m str,
+    from: String,
     to: [&'m str; 1],
     subject: &'m str,
     text: &'m str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'m str>,
+}
+
+/// `Name <address>`: the configured sender's address under the mail's own sender name, if any.
+fn sender(configured: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => {
+            let address = match (configured.find('<'), configured.rfind('>')) {
+                (Some(a), Some(b)) if a < b => &configured[a + 1..b],
+                _ => configured.trim(),
+            };
+            format!("{name} <{address}>")
+        }
+        None => configured.to_string(),
+    }
 }
 
 #[async_trait(?Send)]
 impl Mail for HttpMail<'_> {
     async fn send(&self, m: &MailMessage) -> Result<(), AppError> {
-        let body =
-            serde_json::to_vec(&ProviderMail { from: &self.from, to: [&m.to], subject: &m.subject, text: &m.text })
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mail = ProviderMail {
+            from: sender(&self.from, m.sender_name.as_deref()),
+            to: [&m.to],
+            subject: &m.subject,
+            text: &m.text,
+            reply_to: m.reply_to.as_deref(),
+        };
+        let body = serde_json::to_vec(&mail).map_err(|e| AppError::Internal(e.to_string()))?;
         let request = HttpRequest {
             method: "POST".into(),
             url: format!("{}/emails", self.base_url.trim_end_matches('/')),
@@ -92,6 +113,10 @@ pub struct CaughtMail {
     pub subject: String,
     pub text: String,
     pub created_at: String,
+    /// The sender's display name (a workspace's brand).
+    pub sender_name: Option<String>,
+    /// Where replies go (a workspace's support address).
+    pub reply_to: Option<String>,
 }
 
 use crate::route;

@@ -8,8 +8,17 @@ use crate::validate::rfc3339;
 
 pub async fn keep(db: &dyn Sql, id: &str, m: &MailMessage, now: i64) -> Result<(), AppError> {
     db.execute(
-        "INSERT INTO dev_mailbox (id, to_address, subject, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        &params![id, m.to.as_str(), m.subject.as_str(), m.text.as_str(), now],
+        "INSERT INTO dev_mailbox (id, to_address, subject, body, created_at, sender_name, reply_to) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &params![
+            id,
+            m.to.as_str(),
+            m.subject.as_str(),
+            m.text.as_str(),
+            now,
+            m.sender_name.clone(),
+            m.reply_to.clone()
+        ],
     )
     .await?;
     Ok(())
@@ -20,7 +29,7 @@ pub async fn caught(db: &dyn Sql, to: Option<&str>) -> Result<Vec<CaughtMail>, A
     let rows = match to {
         Some(to) => {
             db.query(
-                "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
+                "SELECT id, to_address, subject, body, created_at, sender_name, reply_to FROM dev_mailbox \
                  WHERE to_address = ?1 ORDER BY created_at DESC, id DESC LIMIT 200",
                 &params![to],
             )
@@ -28,7 +37,7 @@ pub async fn caught(db: &dyn Sql, to: Option<&str>) -> Result<Vec<CaughtMail>, A
         }
         None => {
             db.query(
-                "SELECT id, to_address, subject, body, created_at FROM dev_mailbox \
+                "SELECT id, to_address, subject, body, created_at, sender_name, reply_to FROM dev_mailbox \
                  ORDER BY created_at DESC, id DESC LIMIT 200",
                 &[],
             )
@@ -43,6 +52,8 @@ pub async fn caught(db: &dyn Sql, to: Option<&str>) -> Result<Vec<CaughtMail>, A
                 subject: r.text("subject")?,
                 text: r.text("body")?,
                 created_at: rfc3339(r.int("created_at")?),
+                sender_name: r.opt_text("sender_name")?,
+                reply_to: r.opt_text("reply_to")?,
             })
         })
         .collect()

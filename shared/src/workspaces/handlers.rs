@@ -17,6 +17,16 @@ use crate::validate::{self, Fields};
 
 const DOC_MAX_BYTES: usize = 16 * 1024;
 
+/// The white-label keys of a branding object (or patch) as they must be (`branding.*`).
+fn checked_branding(branding: Option<&Map<String, Json>>) -> Result<(), AppError> {
+    let errors = branding.map(super::branding::check).unwrap_or_default();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
 fn to_text(map: Map<String, Json>) -> Result<String, AppError> {
     let text = serde_json::to_string(&Json::Object(map)).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(text)
@@ -49,6 +59,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let Some(name) = name.filter(|_| f.is_ok()) else {
         return Err(f.error());
     };
+    checked_branding(branding.as_ref())?;
     let timezone = match timezone {
         Some(tz) => tz,
         None => users::by_id(ctx.db, user_id).await?.map_or_else(|| "UTC".to_string(), |u| u.view.timezone),
@@ -117,6 +128,7 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     if !f.is_ok() {
         return Err(f.error());
     }
+    checked_branding(branding.as_ref())?;
     let current = store::get_for(ctx.db, &member.workspace_id, user_id).await?;
     let before = serde_json::to_value(&current).ok();
     let mut after_view = current.clone();

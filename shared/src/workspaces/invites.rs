@@ -84,27 +84,32 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>, email: Email, role: Role
     Ok(view)
 }
 
-/// The mail that carries an invitation's token; `names` are the workspace's and the inviter's
-/// (`store::invites::names_of`).
+/// The mail that carries an invitation's token, from the workspace as its brand shows it
+/// (`store::invites::names_of`): its name, its sender name and its support address.
 fn invitation_mail(
     ctx: &Context<'_>,
-    (workspace, inviter_name): &(String, String),
+    named: &store::invites::Named,
     email: &str,
     role: Role,
     token: &str,
     expires: i64,
 ) -> MailMessage {
     let link = format!("{}/invites/accept?token={token}", ctx.config.app_url.trim_end_matches('/'));
+    let (workspace, inviter) = (&named.workspace, &named.inviter);
+    let questions =
+        named.brand.support_email.as_deref().map(|s| format!("Questions? Write to {s}.\n")).unwrap_or_default();
     MailMessage {
         to: email.to_string(),
-        subject: format!("{inviter_name} invited you to {workspace} on Herald"),
+        subject: format!("{inviter} invited you to {workspace} on Herald"),
         text: format!(
-            "{inviter_name} invited you to join the workspace \"{workspace}\" as {role}.\n\n\
+            "{inviter} invited you to join the workspace \"{workspace}\" as {role}.\n\n\
              Accept the invitation: {link}\n\nOr send this token to POST /api/v1/invites/accept:\n{token}\n\n\
-             The invitation expires on {}.\n",
+             The invitation expires on {}.\n{questions}",
             rfc3339(expires),
             role = role.as_str(),
         ),
+        sender_name: named.brand.sender(),
+        reply_to: named.brand.support_email.clone(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Workspaces (tenants), their members and roles, and invitations
 //! (SPEC IAM-5, IAM-6, IAM-7, IAM-10).
 
+pub mod branding;
 pub mod handlers;
 pub mod invites;
 pub mod members;

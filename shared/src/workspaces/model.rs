@@ -14,8 +14,8 @@ pub struct CreateWorkspaceInput {
     pub name: String,
     /// IANA time zone; defaults to the creator's.
     pub timezone: Option<String>,
-    /// White-label branding: logo URL, colours, sender name…
-    #[schema(value_type = Option<Object>)]
+    /// White-label branding (see `Branding`); other keys are kept as sent.
+    #[schema(value_type = Option<Branding>)]
     pub branding: Option<Json>,
     #[schema(value_type = Option<Object>)]
     pub settings: Option<Json>,
@@ -26,8 +26,8 @@ pub struct CreateWorkspaceInput {
 pub struct UpdateWorkspaceInput {
     pub name: Option<String>,
     pub timezone: Option<String>,
-    /// Merged into the stored branding (RFC 7396).
-    #[schema(value_type = Option<Object>)]
+    /// Merged into the stored branding (RFC 7396): `null` removes a key (see `Branding`).
+    #[schema(value_type = Option<Branding>)]
     pub branding: Option<Json>,
     /// Merged into the stored settings (RFC 7396).
     #[schema(value_type = Option<Object>)]
@@ -100,6 +100,26 @@ pub struct Removed {
     pub removed: bool,
 }
 
+/// White-label branding (README, "White-label"): what clients see on review pages and what the
+/// workspace's mails carry. These keys are checked; any other is kept as sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct Branding {
+    /// Shown to clients instead of the workspace's name.
+    pub display_name: Option<String>,
+    /// An image of the workspace's media library, shown on review pages.
+    pub logo_media_id: Option<String>,
+    /// `#rrggbb`: the accent of review pages.
+    pub primary_color: Option<String>,
+    /// `#rrggbb`.
+    pub accent_color: Option<String>,
+    /// The sender name of the workspace's mails (else `displayName`).
+    pub mail_sender_name: Option<String>,
+    /// Where replies to the workspace's mails go; review pages offer it for questions.
+    pub support_email: Option<String>,
+}
+
 /// What the workspace parsers check, as the OpenAPI document states it.
 pub const DOCUMENTED: &[Documented] = &[
     field("CreateWorkspaceInput", "name", Rule::Line(100)),
@@ -109,7 +129,16 @@ pub const DOCUMENTED: &[Documented] = &[
     field("UpdateMemberInput", "role", Rule::OneOf(&ROLE_NAMES)),
     field("CreateInviteInput", "email", Rule::Email),
     field("CreateInviteInput", "role", Rule::OneOf(&ROLE_NAMES)),
+    field("Branding", "displayName", Rule::Line(100)),
+    field("Branding", "logoMediaId", Rule::Id),
+    field("Branding", "primaryColor", Rule::Pattern(COLOR, 7)),
+    field("Branding", "accentColor", Rule::Pattern(COLOR, 7)),
+    field("Branding", "mailSenderName", Rule::Line(64)),
+    field("Branding", "supportEmail", Rule::Email),
 ];
+
+/// A colour as `#rrggbb`.
+const COLOR: &str = "^#[0-9A-Fa-f]{6}$";
 
 /// Every role, by name.
 const ROLE_NAMES: [&str; 6] = ["owner", "admin", "editor", "writer", "viewer", "client"];

@@ -322,9 +322,24 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
 pub async fn media(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     // The link's checks and the file: two round trips.
     let media_id = call.params.get("mediaId")?;
-    let (_, answers) = open_link_with(ctx, call, |link| vec![store::media_read(link, media_id)]).await?;
-    let (key, content_type, size) = store::media_from(answers.first().map_or(&[][..], Vec::as_slice))?
-        .ok_or_else(|| AppError::not_found("media"))?;
+    let (_, answers) = open_link_with(ctx, call, |link| {
+        vec![
+            store::media_read(link, media_id),
+            crate::workspaces::store::name_and_timezone_read(&link.workspace_id),
+            store::logo_read(link, media_id),
+        ]
+    })
+    .await?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    // A file of the link's posts, or the image the workspace's brand shows as its logo.
+    let is_logo = crate::workspaces::store::brand_of(answer(1))?
+        .is_some_and(|(_, brand)| brand.logo_media_id.as_deref() == Some(media_id));
+    let found = match store::media_from(answer(0))? {
+        Some(file) => Some(file),
+        None if is_logo => store::media_from(answer(2))?,
+        None => None,
+    };
+    let (key, content_type, size) = found.ok_or_else(|| AppError::not_found("media"))?;
     let no_store = "private, no-store";
     if size > crate::media::handlers::SERVE_MAX_BYTES {
         let url = ctx.blobs.presign_get(&key, 5 * 60, ctx.clock.now_ms())?;

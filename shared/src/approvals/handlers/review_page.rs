@@ -121,7 +121,9 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     .await?;
     let mut answers = answers.into_iter();
     let mut next = || answers.next().unwrap_or_default();
-    let timezone = crate::workspaces::store::timezone_of(&next())?.unwrap_or_else(|| "UTC".into());
+    let workspace = next();
+    let timezone = crate::workspaces::store::timezone_of(&workspace)?.unwrap_or_else(|| "UTC".into());
+    let (workspace_name, brand) = crate::workspaces::store::brand_of(&workspace)?.unwrap_or_default();
     let shared_by = crate::identity::users::first_of(&next())?.map(|u| u.view.name);
     let (post_rows, targets, media) = (next(), next(), next());
     let mut posts = post_store::where_of(&post_rows, &targets, &media)?;
@@ -152,6 +154,8 @@ pub async fn page(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         items,
         ideas: idea_items,
         decided: call.req.query_param("decided"),
+        brand_name: brand.name_or(&workspace_name).to_string(),
+        brand,
     };
     Ok(Response::new(200, "text/html; charset=utf-8", render(&page).into_bytes())
         .with_header("cache-control", "no-store")

@@ -207,6 +207,16 @@ pub fn media_read(link: &Link, media_id: &str) -> Statement {
     )
 }
 
+/// The read of a ready image of the link's workspace, which its page shows when the brand names
+/// it as the logo; [`media_from`] reads its answer.
+pub fn logo_read(link: &Link, media_id: &str) -> Statement {
+    Statement::new(
+        "SELECT object_key, content_type, size_bytes FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
+         AND status = 'ready' AND deleted_at IS NULL AND content_type LIKE 'image/%'",
+        params![link.workspace_id.as_str(), media_id],
+    )
+}
+
 /// The file [`media_read`] found: (object key, content type, size).
 pub fn media_from(rows: &[Row]) -> Result<Option<(String, String, i64)>, AppError> {
     match rows.first() {

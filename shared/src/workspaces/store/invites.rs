@@ -27,18 +27,30 @@ fn decode(r: &Row) -> Result<InviteView, AppError> {
 /// the inviter's; [`names_of`] reads their answers.
 pub fn mail_reads(workspace_id: &str, inviter_id: &str) -> Vec<Statement> {
     vec![
-        Statement::new("SELECT name FROM workspaces WHERE id = ?1", params![workspace_id]),
+        Statement::new("SELECT name, branding FROM workspaces WHERE id = ?1", params![workspace_id]),
         Statement::new("SELECT name FROM users WHERE id = ?1", params![inviter_id]),
     ]
 }
 
-/// The workspace's name and the inviter's from [`mail_reads`]' answers (an inviter without a
-/// name reads as empty); none when the workspace is gone.
-pub fn names_of(answers: &[Vec<Row>]) -> Result<Option<(String, String)>, AppError> {
+/// The workspace's name (as its brand shows it), its brand and the inviter's name from
+/// [`mail_reads`]' answers (an inviter without a name reads as empty); none when the workspace
+/// is gone.
+pub fn names_of(answers: &[Vec<Row>]) -> Result<Option<Named>, AppError> {
     let name = |i: usize| -> Result<Option<String>, AppError> {
         Ok(answers.get(i).and_then(|rows| rows.first()).map(|r| r.text("name")).transpose()?)
     };
-    Ok(name(0)?.map(|workspace| (workspace, name(1).ok().flatten().unwrap_or_default())))
+    let Some((workspace, brand)) = super::brand_of(answers.first().map_or(&[][..], Vec::as_slice))? else {
+        return Ok(None);
+    };
+    let inviter = name(1).ok().flatten().unwrap_or_default();
+    Ok(Some(Named { workspace: brand.name_or(&workspace).to_string(), brand, inviter }))
+}
+
+/// Who an invitation mail is from: the workspace as its clients see it, and the inviter.
+pub struct Named {
+    pub workspace: String,
+    pub brand: crate::workspaces::branding::Brand,
+    pub inviter: String,
 }
 
 /// The read that finds whether the account of an address (`email`, or the `legacy` form it had

@@ -158,7 +158,14 @@ pub fn privacy_mode_of(rows: &[Row]) -> Result<bool, AppError> {
 /// [`name_and_timezone`]'s read, to send with others in one round trip; [`timezone_of`] reads
 /// the time zone from its answer.
 pub fn name_and_timezone_read(workspace_id: &str) -> Statement {
-    Statement::new("SELECT name, timezone FROM workspaces WHERE id = ?1", params![workspace_id])
+    Statement::new("SELECT name, timezone, branding FROM workspaces WHERE id = ?1", params![workspace_id])
+}
+
+/// The name and the white-label brand [`name_and_timezone_read`] found (what clients see).
+pub fn brand_of(rows: &[Row]) -> Result<Option<(String, crate::workspaces::branding::Brand)>, AppError> {
+    let Some(row) = rows.first() else { return Ok(None) };
+    let brand = crate::workspaces::branding::Brand::from_text(&row.opt_text("branding")?.unwrap_or_default());
+    Ok(Some((row.text("name")?, brand)))
 }
 
 /// The time zone [`name_and_timezone_read`] found, if the workspace was.
