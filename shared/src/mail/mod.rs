@@ -127,3 +127,15 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     routes: &[route!(GET "/api/v1/dev/mailbox", devMailbox, Development, handlers::mailbox)],
     inputs: &[],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::sender;
+
+    #[test]
+    fn a_brand_names_the_sender_and_the_address_stays_the_configured_one() {
+        assert_eq!(sender("Herald <mail@herald.test>", Some("Acme Studio")), "Acme Studio <mail@herald.test>");
+        assert_eq!(sender("mail@herald.test", Some("Acme")), "Acme <mail@herald.test>");
+        assert_eq!(sender("Herald <mail@herald.test>", None), "Herald <mail@herald.test>");
+    }
+}
