@@ -238,6 +238,12 @@ mod generate {
             }
             let text = serde_json::json!({"type": "string", "pattern": crate::validate::TEXT_PATTERN});
             let any = serde_json::json!({"$ref": "#/components/schemas/JsonValue"});
+            // White-label branding: the known keys (documented rows) beside any other a frontend
+            // keeps there, whose keys and texts hold no control character either.
+            if let Some(branding) = schemas.get_mut("Branding").and_then(|b| b.as_object_mut()) {
+                branding.insert("propertyNames".into(), text.clone());
+                branding.insert("additionalProperties".into(), any.clone());
+            }
             schemas.insert("TimeZone".into(), crate::app::documented::time_zones());
             schemas.insert(
             "JsonValue".into(),
