@@ -314,6 +314,15 @@ pub enum BlobError {
     Failed(String),
 }
 
+impl From<BlobError> for crate::error::AppError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::Unavailable(m) => crate::error::AppError::ServiceUnavailable(m),
+            BlobError::Failed(m) => crate::error::AppError::ExternalApi(m),
+        }
+    }
+}
+
 /// Object storage for media (R2, any S3-compatible store, or memory in tests). Keys are made by
 /// the domain; adapters never derive them from user input.
 #[async_trait(?Send)]

@@ -18,9 +18,9 @@ fn rank(module: &str) -> (u8, &'static str) {
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
         m if m.is_empty() || m == "app" || m.starts_with("app::") => (12, "app"),
         _ => match top {
-            "mail" | "activity" | "platforms" | "plans" | "privacy" => (1, "area"),
+            "mail" | "activity" | "platforms" | "plans" => (1, "area"),
             "identity" => (2, "area"),
-            "workspaces" => (3, "area"),
+            "workspaces" | "privacy" => (3, "area"),
             "agency" => (4, "area"),
             "accounts" | "workflows" => (5, "area"),
             "content" => (6, "area"),

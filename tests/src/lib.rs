@@ -208,20 +208,57 @@ impl Api {
         }
     }
 
-    /// Whether `needle` is stored anywhere in the database, when the harness can look (the
-    /// in-process SQLite target); `None` elsewhere.
+    /// Whether `needle` is stored anywhere in the database, when the harness can look (in
+    /// process, over SQLite or Postgres: every column of every table, as text); `None` elsewhere.
     pub async fn stored_anywhere(&self, needle: &str) -> Option<bool> {
         let Target::Local(host) = &self.target else { return None };
-        let Store::Sqlite(db) = &host.db else { return None };
-        let tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table'", &[]).await.ok()?;
+        let db = host.db.sql().await;
+        let postgres = matches!(host.db, Store::Postgres(..));
+        let before = db.scope();
+        db.set_scope(herald::sql::Scope { system: true, ..herald::sql::Scope::default() });
+        let found = Self::scan(db, postgres, needle).await;
+        db.set_scope(before);
+        Some(found)
+    }
+
+    async fn scan(db: &dyn Sql, postgres: bool, needle: &str) -> bool {
+        let list = if postgres {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        };
+        let tables = db.query(list, &[]).await.expect("list the tables");
         for t in tables {
-            let name = t.text("name").ok()?;
-            let rows = db.query(&format!("SELECT * FROM \"{name}\""), &[]).await.ok()?;
-            if rows.iter().any(|r| r.0.values().any(|v| v.as_str().is_some_and(|s| s.contains(needle)))) {
-                return Some(true);
+            let name = t.text("name").expect("a table name");
+            let sql = if postgres {
+                format!("SELECT t::text AS row FROM \"{name}\" t")
+            } else {
+                format!("SELECT * FROM \"{name}\"")
+            };
+            let rows = match db.query(&sql, &[]).await {
+                Ok(rows) => rows,
+                // The application may only write some tables (batch_guard): nothing to find there.
+                Err(e) if e.to_string().contains("permission denied") => continue,
+                Err(e) => panic!("read {name}: {e}"),
+            };
+            if let Some(row) =
+                rows.iter().find(|r| r.0.values().any(|v| v.as_str().is_some_and(|s| s.contains(needle))))
+            {
+                eprintln!("{needle} is stored in {name}: {:?}", row.0);
+                return true;
             }
         }
-        Some(false)
+        false
+    }
+
+    /// How many files storage holds under `prefix`, when the harness can look (in process,
+    /// with the process-wide bucket); `None` elsewhere.
+    pub fn files_under(&self, prefix: &str) -> Option<usize> {
+        match &self.target {
+            Target::Local(_) => Some(herald_native::MemoryBlobs::process_wide_count(prefix)),
+            Target::Remote { .. } => None,
+        }
     }
 
     /// Fires the scheduled work once, the host's own way: the Worker's cron trigger under

@@ -73,3 +73,178 @@ async fn a_user_exports_everything_about_them_across_workspaces_and_nothing_of_a
     // Nothing of theirs: not their post, not their name or address.
     assert!(!text.contains("Their private plans") && !text.contains(&other.email), "another person's data leaked");
 }
+
+/// A new account with a name nobody else has, so that a scan for it finds only its traces.
+async fn distinct(api: &Api, label: &str) -> (User, String) {
+    let email = unique_email(&label.to_lowercase().replace(' ', "-"));
+    let name = format!("{label} {}", email.split('@').next().unwrap_or_default().replace(['.', '+', '-'], " "));
+    let r =
+        api.post("/api/v1/auth/signup").json(json!({"email": email, "password": PASSWORD, "name": name})).send().await;
+    assert!(r.status == 201 || r.status == 202, "{}", String::from_utf8_lossy(&r.body));
+    if r.status == 202 {
+        let token = mail_token(api, &email, "/api/v1/auth/verify-email").await;
+        let r = api.post("/api/v1/auth/verify-email").json(json!({"token": token})).send().await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = api.post("/api/v1/auth/login").json(json!({"email": email, "password": PASSWORD})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let d = r.data();
+    let user = User {
+        id: d["user"]["id"].as_str().unwrap_or_default().into(),
+        email,
+        access: d["accessToken"].as_str().unwrap_or_default().into(),
+        refresh: d["refreshToken"].as_str().unwrap_or_default().into(),
+    };
+    (user, name)
+}
+
+async fn join(api: &Api, owner: &User, ws: &str, user: &User, role: &str) {
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/invites"))
+        .bearer(&owner.access)
+        .json(json!({"email": user.email, "role": role}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let token = invite_token(api, &user.email).await;
+    let r = api.post("/api/v1/invites/accept").bearer(&user.access).json(json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[tokio::test]
+async fn erasing_an_account_leaves_its_shared_work_to_a_tombstone_and_nothing_else_of_it() {
+    let api = Api::new();
+    let owner = signup(&api, "team-owner").await;
+    let team = create_workspace(&api, &owner, "Team").await;
+    let (me, my_name) = distinct(&api, "Erin Erasable").await;
+    join(&api, &owner, &team, &me, "editor").await;
+    // Work that outlives me: a post and its version, a comment, a file; and the owner's
+    // comment that mentions me.
+    let r = api
+        .post(&format!("/api/v1/workspaces/{team}/posts"))
+        .bearer(&me.access)
+        .json(json!({"title": "Launch plan", "body": "Shared words"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.data()["id"].as_str().unwrap_or_default().to_string();
+    let r = api
+        .post(&format!("/api/v1/workspaces/{team}/posts/{post}/comments"))
+        .bearer(&me.access)
+        .json(json!({"body": "My note"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let r = api
+        .post(&format!("/api/v1/workspaces/{team}/posts/{post}/comments"))
+        .bearer(&owner.access)
+        .json(json!({"body": "Over to you", "mentions": [me.id]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let asset = ready_image(&api, &me, &team, "image/png", PNG_1X1).await;
+    // A workspace of my own, which I alone own.
+    let mine = create_workspace(&api, &me, "Solo").await;
+
+    let erase = |password: &str| api.delete("/api/v1/users/me").bearer(&me.access).json(json!({"password": password}));
+    erase("not my password").send().await.expect_error(400, "VALIDATION_ERROR");
+    let r = api.delete("/api/v1/users/me").send().await;
+    r.expect_error(401, "UNAUTHORIZED");
+    let r = erase(PASSWORD).send().await;
+    let e = r.expect_error(409, "CONFLICT");
+    assert!(e["error"].as_str().unwrap_or_default().contains(&mine), "the blocking workspace is named: {e}");
+    // Archived, it no longer blocks: it goes with the account, files and all.
+    let solo_file = ready_image(&api, &me, &mine, "image/png", PNG_1X1).await;
+    assert_eq!(api.delete(&format!("/api/v1/workspaces/{mine}")).bearer(&me.access).send().await.status, 200);
+    let r = erase(PASSWORD).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["erased"], true);
+    assert_eq!(r.data()["workspacesDeleted"], 1);
+
+    // I am gone: no session, no sign-in.
+    let r = api.get("/api/v1/users/me").bearer(&me.access).send().await;
+    r.expect_error(401, "UNAUTHORIZED");
+    let r = api.post("/api/v1/auth/login").json(json!({"email": me.email, "password": PASSWORD})).send().await;
+    r.expect_error(401, "UNAUTHORIZED");
+    let r = api.post("/api/v1/auth/refresh").json(json!({"refreshToken": me.refresh})).send().await;
+    r.expect_error(401, "UNAUTHORIZED");
+    // My work stays, attributed to the tombstone.
+    let r = api.get(&format!("/api/v1/workspaces/{team}/posts/{post}")).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let tomb = r.data()["authorId"].as_str().unwrap_or_default().to_string();
+    assert!(!tomb.is_empty() && tomb != me.id, "the post is the tombstone's");
+    let r = api.get(&format!("/api/v1/workspaces/{team}/posts/{post}/comments")).bearer(&owner.access).send().await;
+    let text = String::from_utf8_lossy(&r.body).to_string();
+    assert!(text.contains("My note") && text.contains(&tomb) && !text.contains(&me.id), "{text}");
+    let r = api.get(&format!("/api/v1/workspaces/{team}/media/{asset}")).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "the file stays with the team");
+    let r = api.get(&format!("/api/v1/workspaces/{team}/members")).bearer(&owner.access).send().await;
+    assert!(!String::from_utf8_lossy(&r.body).contains(&me.email), "no longer a member");
+    // Nothing anywhere holds my id, address or name; the archived workspace left storage.
+    for needle in [me.id.as_str(), me.email.as_str(), my_name.as_str()] {
+        assert_ne!(api.stored_anywhere(needle).await, Some(true), "{needle} is still stored");
+    }
+    let _ = solo_file;
+    api.run_cron().await;
+    assert_ne!(api.stored_anywhere(&mine).await, Some(true), "a row still names the archived workspace");
+    assert_eq!(api.files_under(&format!("media/{mine}/")).unwrap_or(0), 0, "the archived workspace's file is deleted");
+    assert_eq!(api.files_under(&format!("media/{team}/")).unwrap_or(1), 1, "the team's file stays");
+}
+
+#[tokio::test]
+async fn an_owner_erases_a_workspace_with_every_row_and_file_and_nobody_else_can() {
+    let api = Api::new();
+    let owner = signup(&api, "erasing-owner").await;
+    let ws = create_workspace(&api, &owner, "Going away").await;
+    let admin = add_member(&api, &owner, &ws, "admin").await;
+    let asset = ready_image(&api, &owner, &ws, "image/png", PNG_1X1).await;
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Soon gone", "body": "Words"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let link = api
+        .post(&format!("/api/v1/workspaces/{ws}/review-links"))
+        .bearer(&owner.access)
+        .json(json!({"postIds": [r.data()["id"]], "expiresInHours": 24}))
+        .send()
+        .await;
+    assert_eq!(link.status, 201, "{}", String::from_utf8_lossy(&link.body));
+    let review_token = link.data()["token"].as_str().unwrap_or_default().to_string();
+    let other = signup(&api, "bystander").await;
+    let bystander_ws = create_workspace(&api, &other, "Bystander").await;
+
+    let erase = |user: &User, name: &str| {
+        api.post(&format!("/api/v1/workspaces/{ws}/erase")).bearer(&user.access).json(json!({"confirmName": name}))
+    };
+    erase(&admin, "Going away").send().await.expect_error(403, "FORBIDDEN");
+    erase(&other, "Going away").send().await.expect_error(404, "NOT_FOUND");
+    let r = erase(&owner, "going away").send().await;
+    r.expect_error(400, "VALIDATION_ERROR");
+    assert_eq!(r.fields(), ["confirmName"]);
+    let r = api.post(&format!("/api/v1/workspaces/{ws}/erase")).bearer(&owner.access).json(json!({})).send().await;
+    r.expect_error(400, "VALIDATION_ERROR");
+
+    let r = erase(&owner, "Going away").send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["filesQueued"], 1);
+    let r = api.get(&format!("/api/v1/workspaces/{ws}")).bearer(&owner.access).send().await;
+    r.expect_error(404, "NOT_FOUND");
+    let r = api.get(&format!("/api/v1/workspaces/{ws}/media/{asset}")).bearer(&admin.access).send().await;
+    r.expect_error(404, "NOT_FOUND");
+    let r = api.get(&format!("/review/{review_token}")).send().await;
+    assert_eq!(r.status, 404, "the review link is gone: {}", String::from_utf8_lossy(&r.body));
+    let r = erase(&owner, "Going away").send().await;
+    r.expect_error(404, "NOT_FOUND");
+    // The files leave storage with the next tick; then no row anywhere names the workspace.
+    api.run_cron().await;
+    assert_eq!(api.files_under(&format!("media/{ws}/")).unwrap_or(0), 0);
+    assert_ne!(api.stored_anywhere(&ws).await, Some(true), "a row still names the workspace");
+    // The members stay, and other workspaces are untouched.
+    let r = api.get("/api/v1/workspaces").bearer(&admin.access).send().await;
+    assert_eq!(r.status, 200);
+    let r = api.get(&format!("/api/v1/workspaces/{bystander_ws}")).bearer(&other.access).send().await;
+    assert_eq!(r.status, 200);
+}

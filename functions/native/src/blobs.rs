@@ -11,6 +11,9 @@ use herald::ports::{BlobError, BlobInfo, Blobs};
 
 use crate::{ReqwestHttp, SystemClock};
 
+type Objects = Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>;
+static PROCESS_BUCKET: OnceLock<Objects> = OnceLock::new();
+
 /// Objects in a map. Presigns for `presign_as` when given (URLs nobody serves: for checking
 /// their shape), and answers 503 like an unconfigured server otherwise.
 #[derive(Default)]
@@ -27,8 +30,13 @@ impl MemoryBlobs {
     /// One bucket for the whole process, as a deployment has one: hosts sharing a database
     /// (the in-process suite over Postgres) then see each other's files, as the cron expects.
     pub fn process_wide(presign_as: Option<S3Settings>) -> Self {
-        static BUCKET: OnceLock<Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>> = OnceLock::new();
-        Self { objects: BUCKET.get_or_init(Arc::default).clone(), presign_as }
+        Self { objects: PROCESS_BUCKET.get_or_init(Arc::default).clone(), presign_as }
+    }
+
+    /// How many files the process-wide bucket holds under `prefix` (tests of erasure).
+    pub fn process_wide_count(prefix: &str) -> usize {
+        let objects = PROCESS_BUCKET.get_or_init(Arc::default).lock().unwrap_or_else(|e| e.into_inner());
+        objects.keys().filter(|k| k.starts_with(prefix)).count()
     }
 
     fn presigner(&self) -> Result<&S3Settings, BlobError> {

@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::sql::Scope;
 
 pub mod handlers;
+pub mod store;
 
 /// Spent or expired refresh tokens are kept this long, so a replay is still recognised
 /// as reuse (and revokes its family) rather than as an unknown token.
@@ -21,6 +22,9 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 const PERIODS_PER_TICK: i64 = 200;
 /// Suspensions a tick: each its own batch (its workspace's scope).
 const SUSPENSIONS_PER_TICK: i64 = 20;
+/// Files of erased workspaces deleted from storage a tick: each is a call to the bucket, well
+/// inside a Worker's subrequests per invocation beside the tick's other work.
+const PURGES_PER_TICK: i64 = 40;
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +37,8 @@ pub struct TickReport {
     pub periods_started: u64,
     /// Workspaces past due beyond the grace period (`PAST_DUE_GRACE_DAYS`), now suspended.
     pub workspaces_suspended: u64,
+    /// Files of erased workspaces deleted from storage.
+    pub files_purged: u64,
     /// What the publishing engine did this tick.
     pub publishing: crate::publishing::engine::PublishReport,
 }
@@ -50,6 +56,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     crate::publishing::store::purge_oauth_states(ctx.db, now - DAY_MS).await?;
     let periods_started = crate::plans::store::roll(ctx.db, now, PERIODS_PER_TICK).await?;
     let workspaces_suspended = crate::plans::suspend_overdue(ctx, now, SUSPENSIONS_PER_TICK).await?;
+    let files_purged = purge_files(ctx, PURGES_PER_TICK).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
     Ok(TickReport {
         refresh_tokens_purged,
@@ -57,8 +64,30 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         idempotency_keys_purged,
         periods_started,
         workspaces_suspended,
+        files_purged,
         publishing,
     })
+}
+
+/// Deletes up to `limit` queued files from storage and forgets them. A host without storage
+/// keeps the queue; a failing delete stops this tick's share (the next tick tries again).
+async fn purge_files(ctx: &Context<'_>, limit: i64) -> Result<u64, AppError> {
+    let keys = store::queued_files(ctx.db, limit).await?;
+    let mut gone = Vec::with_capacity(keys.len());
+    for key in keys {
+        match ctx.blobs.delete(&key).await {
+            Ok(()) => gone.push(key),
+            Err(crate::ports::BlobError::Unavailable(_)) => break,
+            Err(err) => {
+                tracing::warn!(%key, %err, "a file of an erased workspace could not be deleted");
+                break;
+            }
+        }
+    }
+    if !gone.is_empty() {
+        ctx.db.batch(&[store::purged(&gone)]).await?;
+    }
+    Ok(gone.len() as u64)
 }
 
 use crate::route;

@@ -15,7 +15,6 @@ use crate::activity::{self, Change};
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Member, Response};
 use crate::error::{AppError, ErrorEnvelope};
-use crate::ports::BlobError;
 use crate::sql::Scope;
 use crate::validate::{rfc3339, Fields};
 
@@ -25,15 +24,6 @@ pub const UPLOAD_URL_SECS: u32 = 15 * 60;
 pub const DOWNLOAD_URL_SECS: u32 = 60 * 60;
 /// Files up to this size are served through the API; larger ones by a presigned URL.
 pub const SERVE_MAX_BYTES: i64 = model::IMAGE_MAX_BYTES;
-
-impl From<BlobError> for AppError {
-    fn from(e: BlobError) -> Self {
-        match e {
-            BlobError::Unavailable(m) => AppError::ServiceUnavailable(m),
-            BlobError::Failed(m) => AppError::ExternalApi(m),
-        }
-    }
-}
 
 fn kind(v: &MediaView) -> Result<MediaType, AppError> {
     model::media_type(&v.content_type).ok_or_else(|| AppError::Internal("stored content type is not allowed".into()))

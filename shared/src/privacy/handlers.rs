@@ -1,6 +1,6 @@
-//! The export route.
+//! The export and erasure routes.
 
-use super::{store, Export};
+use super::{store, EraseInput, Erased, Export};
 use crate::api::json;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -18,10 +18,7 @@ pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     ctx.db.set_scope(Scope { user_id: Some(user_id.clone()), system: true, ..Scope::default() });
     let answers = ctx.db.reads(&store::reads(&user_id)).await?;
     let mut lists = answers.iter().map(|rows| rows.iter().map(store::entry).collect::<Vec<_>>());
-    let user = lists
-        .next()
-        .and_then(|mut u| u.pop())
-        .ok_or_else(|| AppError::Unauthorized("account no longer exists".into()))?;
+    let user = lists.next().and_then(|mut u| u.pop()).ok_or_else(crate::identity::handlers::gone)?;
     let mut next = || lists.next().unwrap_or_default();
     let mut export = Export {
         exported_at: crate::validate::rfc3339(ctx.clock.now_ms()),
@@ -57,4 +54,45 @@ pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         }
     }
     Ok(json::ok(200, export))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    request_body = EraseInput,
+    responses(
+        (status = 200, description = "The account is erased as the privacy policy states (shared work stays, attributed to a \"Deleted user\" tombstone; everything personal goes, every session with it); archived workspaces it alone owned are deleted with their files", body = crate::api::json::Envelope<Erased>),
+        (status = 400, description = "VALIDATION_ERROR: password is not the account's", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the account alone owns active workspaces (the message lists them): make another member an owner, or erase them, first", body = ErrorEnvelope),
+    ))]
+pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: EraseInput = json::parse(&call.req.body)?;
+    let user_id = call.caller()?.user_id.clone();
+    // The account spans workspaces, and so does its erasure: every statement names the user.
+    ctx.db.set_scope(Scope { user_id: Some(user_id.clone()), system: true, ..Scope::default() });
+    let reads = [crate::identity::store::users::by_id_read(&user_id), store::erasure_read(&user_id)];
+    let answers = ctx.db.reads(&reads).await?;
+    let rows = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let user = crate::identity::store::users::first_of(rows(0))?.ok_or_else(crate::identity::handlers::gone)?;
+    crate::identity::handlers::account::check_password(ctx, &user, &input.password, "password").await?;
+    let blocking = store::blocking(rows(1));
+    if !blocking.is_empty() {
+        let list: Vec<String> = blocking.iter().map(|(id, name)| format!("{name} ({id})")).collect();
+        return Err(AppError::Conflict(format!(
+            "you are the only owner of {}: make another member an owner, or erase the workspace, first",
+            list.join(", ")
+        )));
+    }
+    let tomb = store::Tombstone::new(ctx.new_id());
+    let now = ctx.clock.now_ms();
+    let changed = ctx.db.batch(&store::erase(&user_id, &user.view.email, &user.view.name, &tomb, now)).await.map_err(
+        |e| match e {
+            crate::sql::DbError::Constraint(_) => AppError::Conflict(
+                "you became the only owner of a workspace meanwhile: look again and try again".into(),
+            ),
+            other => other.into(),
+        },
+    )?;
+    let erased =
+        Erased { erased: true, workspaces_deleted: changed.get(store::WORKSPACES_DELETED).copied().unwrap_or(0) };
+    Ok(json::ok(200, erased).with_header("set-cookie", crate::identity::sessions::clear_cookie()))
 }

@@ -1,10 +1,22 @@
 //! The caller's own data, whole (SPEC PL-9): `GET /api/v1/users/me/export` answers everything
-//! Herald holds about the caller across workspaces, as one JSON document.
+//! Herald holds about the caller across workspaces, as one JSON document, and
+//! `DELETE /api/v1/users/me` erases the account.
+//!
+//! What erasure keeps and what it removes, as one policy: work shared with others (posts and
+//! their versions, comments, ideas, decisions, approvals, uploads, review links, connected
+//! accounts, publications, the activity log) stays with the workspace, attributed to a
+//! tombstone, a new account of its own named "Deleted user" that cannot sign in or receive
+//! mail; the person's id, address and name are replaced by the tombstone's wherever shared
+//! records quote them, and the network addresses and user agents of what they did are dropped.
+//! Everything personal goes: the profile, password, sessions, tokens, memberships, client
+//! seats, notifications, the account log, pending invitations to the address, stored
+//! Idempotency-Key answers. Archived workspaces the person alone owns go whole, files included;
+//! an active one they alone own must first be handed to another owner or erased.
 
 pub mod handlers;
 pub mod store;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
 
@@ -54,9 +66,29 @@ pub struct Export {
     pub truncated: Vec<String>,
 }
 
+/// Erasing one's account asks for its password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EraseInput {
+    pub password: String,
+}
+
+/// What an erasure did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Erased {
+    pub erased: bool,
+    /// Archived workspaces the account alone owned, deleted with it (their files leave
+    /// storage within minutes).
+    pub workspaces_deleted: u64,
+}
+
 /// The caller's own data.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "privacy",
-    routes: &[route!(GET "/api/v1/users/me/export", exportMe, User, handlers::export).trips(1)],
+    routes: &[
+        route!(GET "/api/v1/users/me/export", exportMe, User, handlers::export).trips(1),
+        route!(DELETE "/api/v1/users/me", eraseMe, User, handlers::erase).trips(2),
+    ],
     inputs: &[],
 };

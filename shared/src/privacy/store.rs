@@ -68,3 +68,174 @@ pub fn entry(row: &Row) -> Json {
     }
     Json::Object(out)
 }
+
+/// The workspaces `?1` owns with no other owner (id, name, and whether archived): the account
+/// cannot go while one of them is active; the archived ones go with it.
+const SOLELY_OWNED: &str = "SELECT w.id AS id, w.name AS name, w.archived_at AS archived_at \
+     FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+     WHERE m.user_id = ?1 AND m.role = 'owner' AND NOT EXISTS \
+     (SELECT 1 FROM memberships o WHERE o.workspace_id = m.workspace_id AND o.role = 'owner' AND o.user_id <> ?1)";
+
+/// What erasing an account needs to know first: the workspaces it alone owns.
+pub fn erasure_read(user_id: &str) -> Statement {
+    Statement::new(format!("{SOLELY_OWNED} ORDER BY w.created_at, w.id"), params![user_id])
+}
+
+/// Who an erased account's remaining traces are attributed to: a new account of its own,
+/// named [`TOMBSTONE_NAME`], with an address that cannot receive mail and no password.
+pub struct Tombstone {
+    pub id: String,
+    pub email: String,
+}
+
+pub const TOMBSTONE_NAME: &str = "Deleted user";
+
+impl Tombstone {
+    pub fn new(id: String) -> Self {
+        let email = format!("deleted-{id}@erased.invalid");
+        Tombstone { id, email }
+    }
+}
+
+/// Every column that names a user and stays with work that outlives its author (SPEC PL-9).
+const ATTRIBUTED: &[(&str, &str)] = &[
+    ("workspaces", "created_by"),
+    ("invites", "invited_by"),
+    ("invites", "accepted_by"),
+    ("campaigns", "created_by"),
+    ("activity_log", "actor_id"),
+    ("posts", "author_id"),
+    ("post_versions", "author_id"),
+    ("media_assets", "uploaded_by"),
+    ("content_blocks", "created_by"),
+    ("approval_workflows", "updated_by"),
+    ("approval_requests", "submitted_by"),
+    ("approval_votes", "user_id"),
+    ("review_links", "created_by"),
+    ("review_links", "revoked_by"),
+    ("comments", "author_id"),
+    ("ideas", "created_by"),
+    ("idea_decisions", "user_id"),
+    ("idea_comments", "author_id"),
+    ("social_accounts", "created_by"),
+    ("publications", "created_by"),
+];
+
+/// Texts of shared work that may hold the user's id (mentions, approvers, snapshots in the
+/// activity log), in the workspaces the user is in; each is rewritten to the tombstone's.
+const MENTIONING: &[(&str, &str)] = &[
+    ("comments", "mentions"),
+    ("idea_comments", "mentions"),
+    ("approval_requests", "approvers"),
+    ("approval_workflows", "config"),
+];
+
+/// The erasure of `user` as one batch, in this order: a guard that fails it while the user
+/// solely owns an active workspace; the tombstone; the user's id, address and name replaced
+/// in shared texts, addresses and user agents dropped from the activity they did; every
+/// attribution moved to the tombstone; archived workspaces the user alone owned deleted with
+/// all their rows, their files queued for deletion; invitations to the address, pending Idempotency-Key answers, OAuth states
+/// and development mails removed; and the account itself, whose sessions, tokens,
+/// memberships, notifications and account log go with it.
+pub fn erase(user_id: &str, email: &str, name: &str, tomb: &Tombstone, now_ms: i64) -> Vec<Statement> {
+    let mut out = vec![
+        Statement::new(
+            format!(
+                "INSERT INTO batch_guard (ok) SELECT 0 WHERE EXISTS \
+                 (SELECT 1 FROM ({SOLELY_OWNED}) s WHERE s.archived_at IS NULL)"
+            ),
+            params![user_id],
+        ),
+        Statement::new(
+            "INSERT INTO users (id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, NULL, 'UTC', 'en', '{}', ?4, ?4)",
+            params![tomb.id.as_str(), tomb.email.as_str(), TOMBSTONE_NAME, now_ms],
+        ),
+    ];
+    let in_their_workspaces = "workspace_id IN (SELECT workspace_id FROM memberships WHERE user_id = ?1)";
+    // The activity about them or by them, and any in their workspaces that names them.
+    out.push(Statement::new(
+        format!(
+            "UPDATE activity_log SET \
+             before_state = REPLACE(REPLACE(REPLACE(before_state, ?1, ?2), ?3, ?4), ?5, ?6), \
+             after_state = REPLACE(REPLACE(REPLACE(after_state, ?1, ?2), ?3, ?4), ?5, ?6), \
+             entity_id = CASE WHEN entity_id = ?1 THEN ?2 ELSE entity_id END, \
+             ip = CASE WHEN actor_id = ?1 THEN NULL ELSE ip END, \
+             user_agent = CASE WHEN actor_id = ?1 THEN NULL ELSE user_agent END \
+             WHERE actor_id = ?1 OR entity_id = ?1 OR {in_their_workspaces} \
+             OR entity_id IN (SELECT id FROM invites WHERE LOWER(email) = LOWER(?3))"
+        ),
+        params![user_id, tomb.id.as_str(), email, tomb.email.as_str(), json_text(name), json_text(TOMBSTONE_NAME)],
+    ));
+    for (table, column) in MENTIONING {
+        out.push(Statement::new(
+            format!(
+                "UPDATE {table} SET {column} = REPLACE({column}, ?1, ?2) \
+                 WHERE {in_their_workspaces} AND REPLACE({column}, ?1, '') <> {column}"
+            ),
+            params![user_id, tomb.id.as_str()],
+        ));
+    }
+    // Archived workspaces they alone own go whole; their files are queued for deletion.
+    let archived = format!("SELECT s.id FROM ({SOLELY_OWNED}) s WHERE s.archived_at IS NOT NULL");
+    out.push(Statement::new(
+        format!(
+            "INSERT INTO object_purges (object_key, queued_at) SELECT object_key, ?2 FROM media_assets \
+             WHERE workspace_id IN ({archived}) ON CONFLICT (object_key) DO NOTHING"
+        ),
+        params![user_id, now_ms],
+    ));
+    debug_assert_eq!(out.len(), WORKSPACES_DELETED);
+    out.push(Statement::new(format!("DELETE FROM workspaces WHERE id IN ({archived})"), params![user_id]));
+    for (table, column) in ATTRIBUTED {
+        out.push(Statement::new(
+            format!("UPDATE {table} SET {column} = ?2 WHERE {column} = ?1"),
+            params![user_id, tomb.id.as_str()],
+        ));
+    }
+    // Invitations to the address: pending ones go, accepted ones keep the tombstone's.
+    out.push(Statement::new(
+        "DELETE FROM invites WHERE LOWER(email) = LOWER(?1) AND accepted_at IS NULL",
+        params![email],
+    ));
+    out.push(Statement::new(
+        "UPDATE invites SET email = ?2 WHERE LOWER(email) = LOWER(?1)",
+        params![email, tomb.email.as_str()],
+    ));
+    // Stored answers: the user's own go; others' that show them (an invitation, a member
+    // list) are rewritten. They live a day (`IDEMPOTENCY_TTL_MS`).
+    out.push(Statement::new("DELETE FROM idempotency_keys WHERE scope = ?1", params![format!("user:{user_id}")]));
+    out.push(Statement::new(
+        "UPDATE idempotency_keys SET body = REPLACE(REPLACE(REPLACE(body, ?1, ?2), ?3, ?4), ?5, ?6) \
+         WHERE REPLACE(REPLACE(REPLACE(body, ?1, ''), ?3, ''), ?5, '') <> body",
+        params![user_id, tomb.id.as_str(), email, tomb.email.as_str(), json_text(name), json_text(TOMBSTONE_NAME)],
+    ));
+    out.push(Statement::new("DELETE FROM oauth_states WHERE user_id = ?1", params![user_id]));
+    // The development mailbox (local development only): mails to them go, others name them no more.
+    out.push(Statement::new("DELETE FROM dev_mailbox WHERE LOWER(to_address) = LOWER(?1)", params![email]));
+    out.push(Statement::new(
+        "UPDATE dev_mailbox SET body = REPLACE(REPLACE(body, ?1, ?2), ?3, ?4) \
+         WHERE REPLACE(REPLACE(body, ?1, ''), ?3, '') <> body",
+        params![email, tomb.email.as_str(), name, TOMBSTONE_NAME],
+    ));
+    // Sessions, refresh and mailed tokens, memberships, client seats, notifications and the
+    // account log follow the account (ON DELETE CASCADE).
+    out.push(Statement::new("DELETE FROM users WHERE id = ?1", params![user_id]));
+    out
+}
+
+/// Where in [`erase`]'s batch the archived workspaces are deleted (its count of changed rows).
+pub const WORKSPACES_DELETED: usize = 4 + MENTIONING.len();
+
+/// A name as it stands in stored JSON: quoted, so that only a whole value is replaced.
+fn json_text(s: &str) -> String {
+    Json::String(s.to_string()).to_string()
+}
+
+/// The workspaces the user alone owns and that are active, from [`erasure_read`]'s answer.
+pub fn blocking(rows: &[Row]) -> Vec<(String, String)> {
+    rows.iter()
+        .filter(|r| r.0.get("archived_at").is_none_or(Json::is_null))
+        .map(|r| (r.text("id").unwrap_or_default(), r.text("name").unwrap_or_default()))
+        .collect()
+}

@@ -203,6 +203,38 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     Ok(json::ok(200, view))
 }
 
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/erase", tag = "workspaces", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = EraseWorkspaceInput,
+    responses(
+        (status = 200, description = "Erased, at once and for good: every row of the workspace (members, clients, campaigns, posts and versions, media, templates, approvals, review links, connected accounts with their sealed credentials, publications, the activity log, the plan); its files leave storage within minutes (the scheduled tick). Works while suspended", body = Envelope<WorkspaceErased>),
+        (status = 400, description = "VALIDATION_ERROR: confirmName is not the workspace's name", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: owners only", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: a paid plan is still running at the payment provider: cancel it in the billing portal first", body = ErrorEnvelope),
+    ))]
+pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: EraseWorkspaceInput = json::parse(&call.req.body)?;
+    let ws = call.member()?.workspace_id.clone();
+    let answers = ctx.db.reads(&store::erase_reads(&ws)).await?;
+    let rows = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let name = rows(0).first().and_then(|r| r.opt_text("name").ok().flatten());
+    let name = name.ok_or_else(|| AppError::not_found("workspace"))?;
+    if input.confirm_name != name {
+        return Err(AppError::field("confirmName", "must be the workspace's name, exactly"));
+    }
+    if !rows(1).is_empty() {
+        return Err(AppError::Conflict(
+            "the workspace's paid plan is still running: cancel it in the billing portal first".into(),
+        ));
+    }
+    let changed = ctx.db.batch(&store::erase(&ws, ctx.clock.now_ms())).await?;
+    if changed.get(1) != Some(&1) {
+        return Err(AppError::not_found("workspace"));
+    }
+    let files_queued = changed.first().copied().unwrap_or(0);
+    Ok(json::ok(200, WorkspaceErased { id: ws, erased: true, files_queued }))
+}
+
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/members", tag = "members", security(("bearer" = [])),
     params(("workspaceId" = String, Path), PageQuery),
     responses(

@@ -20,6 +20,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}", getWorkspace, Workspace(WorkspaceRead), handlers::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}", updateWorkspace, Workspace(WorkspaceUpdate), handlers::update).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}", archiveWorkspace, Workspace(WorkspaceArchive), handlers::archive).trips(3),
+        route!(POST "/api/v1/workspaces/{workspaceId}/erase", eraseWorkspace, Workspace(WorkspaceArchive), handlers::erase).trips(3).while_suspended(),
         route!(GET "/api/v1/workspaces/{workspaceId}/members", listMembers, Workspace(MembersRead), handlers::list_members).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/members/{userId}", updateMember, Workspace(MembersManage), handlers::update_member).trips(4),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/members/{userId}", removeMember, Workspace(WorkspaceRead), handlers::remove_member).trips(3).while_suspended(),

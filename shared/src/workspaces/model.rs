@@ -62,6 +62,24 @@ pub struct MemberView {
     pub joined_at: String,
 }
 
+/// Erasing a workspace is confirmed by typing its name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EraseWorkspaceInput {
+    /// The workspace's name, exactly.
+    pub confirm_name: String,
+}
+
+/// What erasing a workspace did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceErased {
+    pub id: String,
+    pub erased: bool,
+    /// Files queued for deletion from storage; the scheduled tick deletes them within minutes.
+    pub files_queued: u64,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberInput {

@@ -2,6 +2,7 @@
 //! changing the address. Every token travels by mail only; the answers that anyone may ask for
 //! (sign-up, forgotten password) say the same whether or not the address has an account.
 
+use super::gone;
 use crate::identity::email_tokens::{self as et, Purpose};
 use crate::identity::model::*;
 use crate::identity::{mails, sessions, users};
@@ -72,10 +73,15 @@ pub(super) async fn tell_owner_of_signup(ctx: &Context<'_>, owner: &UserView) ->
 }
 
 async fn me(ctx: &Context<'_>, call: &Call<'_>) -> Result<users::StoredUser, AppError> {
-    users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(|| AppError::not_found("user"))
+    users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(gone)
 }
 
-async fn check_password(ctx: &Context<'_>, user: &users::StoredUser, given: &str, field: &str) -> Result<(), AppError> {
+pub(crate) async fn check_password(
+    ctx: &Context<'_>,
+    user: &users::StoredUser,
+    given: &str,
+    field: &str,
+) -> Result<(), AppError> {
     let matches = match &user.password_hash {
         Some(stored) => ctx.hasher.verify(given, stored).await,
         None => false,

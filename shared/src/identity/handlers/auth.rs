@@ -1,5 +1,6 @@
 //! Signing up, in and out, and the profile.
 
+use super::gone;
 use serde_json::Value as Json;
 
 use super::account;
@@ -141,7 +142,7 @@ pub async fn logout(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
     ))]
 pub async fn get_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let user = users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let user = users::by_id(ctx.db, &call.caller()?.user_id).await?.ok_or_else(gone)?;
     Ok(json::ok(200, user.view))
 }
 
@@ -163,7 +164,7 @@ pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
     if !f.is_ok() {
         return Err(f.error());
     }
-    let current = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let current = users::by_id(ctx.db, user_id).await?.ok_or_else(gone)?;
     let preferences = match patch {
         Some(patch) => {
             let mut merged = current.view.preferences.clone();
@@ -187,7 +188,7 @@ pub async fn update_me(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
         writes.push(activity::record_account(ctx, call, user_id, entry));
     }
     ctx.db.batch(&writes).await?;
-    let user = users::by_id(ctx.db, user_id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let user = users::by_id(ctx.db, user_id).await?.ok_or_else(gone)?;
     Ok(json::ok(200, user.view))
 }
 

@@ -120,6 +120,33 @@ pub fn archive(workspace_id: &str, now_ms: i64) -> [Statement; 2] {
     ]
 }
 
+/// What erasing a workspace checks first: its name, and a paid plan still running at the
+/// payment provider (`provider_subscription` while not cancelled).
+pub fn erase_reads(workspace_id: &str) -> [Statement; 2] {
+    [
+        Statement::new("SELECT name FROM workspaces WHERE id = ?1 AND archived_at IS NULL", params![workspace_id]),
+        Statement::new(
+            "SELECT provider_subscription FROM subscriptions WHERE workspace_id = ?1 \
+             AND provider_subscription IS NOT NULL AND status <> 'cancelled'",
+            params![workspace_id],
+        ),
+    ]
+}
+
+/// The erasure of a workspace: its files queued for deletion from storage, then the workspace,
+/// whose every row (members, clients, posts, media, accounts with their sealed credentials,
+/// review links, publications, the activity log, the subscription) goes with it.
+pub fn erase(workspace_id: &str, now_ms: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "INSERT INTO object_purges (object_key, queued_at) SELECT object_key, ?2 FROM media_assets \
+             WHERE workspace_id = ?1 ON CONFLICT (object_key) DO NOTHING",
+            params![workspace_id, now_ms],
+        ),
+        Statement::new("DELETE FROM workspaces WHERE id = ?1", params![workspace_id]),
+    ]
+}
+
 /// The role of `user_id` in the workspace, if a member.
 pub async fn role_in(db: &dyn Sql, workspace_id: &str, user_id: &str) -> Result<Option<Role>, AppError> {
     let read = role_read(workspace_id, user_id);

@@ -1,0 +1,28 @@
+-- Files to delete from storage: erasing a workspace (or an account with the archived workspaces
+-- it alone owned) removes its rows at once and queues its files here, in the same batch; the
+-- scheduled tick deletes them from the bucket a few at a time, so a workspace of any size is
+-- erased within the limits of one request.
+CREATE TABLE object_purges (
+    object_key TEXT PRIMARY KEY,
+    queued_at  BIGINT NOT NULL
+);
+CREATE INDEX object_purges_queued ON object_purges (queued_at, object_key);
+-- Belongs to no tenant once its workspace is gone, like billing_events.
+GRANT SELECT, INSERT, DELETE ON object_purges TO herald_app;
+
+-- Erasing an account is one statement batch across every workspace its person worked in
+-- (attributions move to a tombstone), under the system scope that the scheduled tick also
+-- writes with. Until now most tenant policies let the system scope read every tenant but write
+-- none: each now also accepts its writes. Every system statement names its rows itself.
+DO $$
+DECLARE p RECORD;
+BEGIN
+    FOR p IN SELECT tablename, policyname, with_check FROM pg_policies
+             WHERE schemaname = current_schema() AND with_check IS NOT NULL
+               AND with_check NOT LIKE '%app.system%'
+    LOOP
+        EXECUTE format('ALTER POLICY %I ON %I WITH CHECK (app_setting(''app.system'') = ''on'' OR (%s))',
+                       p.policyname, p.tablename, p.with_check);
+    END LOOP;
+END
+$$;
