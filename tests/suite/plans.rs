@@ -595,3 +595,82 @@ async fn a_workspace_past_due_beyond_the_grace_period_is_suspended_until_it_pays
     let sub = api.get(&w(&ws, "/billing/subscription")).bearer(&access).at(later).send().await.data();
     assert_eq!((sub["status"].as_str(), sub["suspended"].as_bool()), (Some("active"), Some(false)), "{sub}");
 }
+
+#[tokio::test]
+async fn a_publication_whose_time_passed_during_a_suspension_waits_to_be_rescheduled() {
+    // The clock moves in process only (`at`).
+    let api = Api::new();
+    if api.is_remote() || api.shares_its_database() {
+        return;
+    }
+    let fake = FakeMastodon::start("missed-token");
+    let owner = signup(&api, "missed").await;
+    let ws = create_workspace(&api, &owner, "Missed").await;
+    let account = connect(&api, &owner, &ws, &fake, "missed-token").await.data();
+    let account = account["id"].as_str().unwrap_or_default().to_string();
+    let r = api
+        .post(&w(&ws, "/posts"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Late", "body": "Its moment passes", "targets": [{"platform": "mastodon"}]}))
+        .send()
+        .await;
+    let post = r.data()["id"].as_str().unwrap_or_default().to_string();
+    let due = jiff::Timestamp::now().as_second() + 120;
+    let at = |s: i64| jiff::Timestamp::from_second(s).map(|t| t.to_string()).unwrap_or_default();
+    let r = api
+        .post(&w(&ws, &format!("/posts/{post}/schedule")))
+        .bearer(&owner.access)
+        .json(json!({"accountIds": [account], "at": at(due)}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(set_plan(&api, &ws, json!({"suspended": true})).await.status, 200);
+    // Reactivated an hour after its time: it is held back, not published late.
+    let later = (due + 3600) * 1000;
+    let r = api
+        .request("PUT", &format!("/api/v1/internal/workspaces/{ws}/subscription"))
+        .bearer(TEST_TICK_SECRET)
+        .json(json!({"suspended": false}))
+        .at(later)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let tick = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(later + 1_000).send().await;
+    assert_eq!(tick.status, 200);
+    // Signed in again: an hour on, the first token has expired.
+    let r = api
+        .post("/api/v1/auth/login")
+        .json(json!({"email": owner.email, "password": PASSWORD}))
+        .at(later + 1_500)
+        .send()
+        .await;
+    let access = r.data()["accessToken"].as_str().unwrap_or_default().to_string();
+    let pubs = api.get(&w(&ws, &format!("/posts/{post}/publications"))).bearer(&access).at(later + 1_600);
+    let pubs = pubs.send().await.data();
+    assert_eq!(pubs["items"][0]["status"], "scheduled", "{pubs}");
+    assert!(pubs["items"][0]["reason"].as_str().unwrap_or_default().contains("suspended"), "{pubs}");
+    assert_eq!(fake.statuses().len(), 0, "nothing was posted");
+    // Rescheduled, it goes at its new time.
+    let new_time = due + 7200;
+    let r = api
+        .patch(&w(&ws, &format!("/posts/{post}/schedule")))
+        .bearer(&access)
+        .json(json!({"at": at(new_time)}))
+        .at(later + 2_000)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.data()[0]["reason"].is_null(), "released: {}", r.data());
+    let tick = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(new_time * 1000 + 1_000).send().await;
+    assert_eq!(tick.status, 200);
+    let r = api
+        .post("/api/v1/auth/login")
+        .json(json!({"email": owner.email, "password": PASSWORD}))
+        .at(new_time * 1000 + 1_500)
+        .send()
+        .await;
+    let access = r.data()["accessToken"].as_str().unwrap_or_default().to_string();
+    let pubs = api.get(&w(&ws, &format!("/posts/{post}/publications"))).bearer(&access).at(new_time * 1000 + 2_000);
+    let pubs = pubs.send().await.data();
+    assert_eq!(pubs["items"][0]["status"], "published", "{pubs}");
+}

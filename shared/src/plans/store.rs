@@ -314,8 +314,24 @@ pub fn suspend(workspace_id: &str, reason: &str, now: i64) -> [Statement; 2] {
 
 /// Lifts the workspace's suspension: any (`only` none: the operator), or only one for `only`
 /// (`billing`: a payment made lifts what billing did, never the operator's).
-pub fn reactivate(workspace_id: &str, only: Option<&str>, now: i64) -> [Statement; 2] {
+/// Publications whose time passed while their workspace was suspended are not published late
+/// on reactivation: they keep waiting with this reason until rescheduled or cancelled.
+pub const MISSED_WHILE_SUSPENDED: &str =
+    "its time passed while the workspace was suspended: reschedule it (PATCH its post's schedule) or cancel it";
+
+pub fn reactivate(workspace_id: &str, only: Option<&str>, now: i64) -> [Statement; 3] {
+    let lifted = "EXISTS (SELECT 1 FROM workspaces WHERE id = ?1 AND status = 'suspended') \
+         AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.workspace_id = ?1 \
+         AND (CAST(?3 AS TEXT) IS NULL OR s.suspended_for = ?3 OR s.suspended_for IS NULL))";
     [
+        // First, while the workspace still reads as suspended: what it missed is held back.
+        Statement::new(
+            format!(
+                "UPDATE publications SET reason = ?4, updated_at = ?2 WHERE workspace_id = ?1 \
+                 AND status = 'scheduled' AND due_at <= ?2 AND reason IS NULL AND {lifted}"
+            ),
+            params![workspace_id, now, only, MISSED_WHILE_SUSPENDED],
+        ),
         Statement::new(
             "UPDATE workspaces SET status = 'active', updated_at = ?2 WHERE id = ?1 AND status = 'suspended' \
              AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.workspace_id = ?1 \

@@ -295,7 +295,7 @@ pub async fn cancel(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 }
 #[utoipa::path(patch, path = "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", tag = "publishing", security(("bearer" = [])),
     params(("workspaceId" = String, Path), ("postId" = String, Path)), request_body = RescheduleInput,
-    responses((status = 200, description = "Rescheduled: its waiting publications move to the new time", body = Envelope<Vec<PublicationView>>),
+    responses((status = 200, description = "Rescheduled: its waiting publications move to the new time (and any held back for having missed its time while the workspace was suspended is released)", body = Envelope<Vec<PublicationView>>),
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
               (status = 409, description = "CONFLICT: nothing waits to be published", body = ErrorEnvelope)))]

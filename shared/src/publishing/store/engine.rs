@@ -42,11 +42,13 @@ fn decode(r: &Row) -> Result<Publication, AppError> {
     })
 }
 
-/// What a tick may claim at `?2` (now): scheduled and due, retrying and due, or queued by a
+/// What a tick may claim at `?2` (now): scheduled and due (unless held back, its time having
+/// passed while its workspace was suspended: `plans::store::MISSED_WHILE_SUSPENDED`), retrying and due, or queued by a
 /// claim older than `?3` that has made no progress since `?3`: none of its publications was
 /// taken or settled since, so its messages were lost (a crash between claim and send, or a
 /// local queue that died with its process). A claim whose queue is still draining is left be.
-const DUE: &str = "((status = 'scheduled' AND due_at <= ?2) OR (status = 'retrying' AND next_attempt_at <= ?2) \
+const DUE: &str =
+    "((status = 'scheduled' AND due_at <= ?2 AND reason IS NULL) OR (status = 'retrying' AND next_attempt_at <= ?2) \
      OR (status = 'queued' AND claimed_at < ?3 AND NOT EXISTS (SELECT 1 FROM publications m \
      WHERE m.claim_id = publications.claim_id AND m.updated_at >= ?3 AND m.status <> 'queued')))";
 

@@ -250,10 +250,11 @@ pub fn waiting_of(rows: &[Row]) -> Result<Vec<Waiting>, AppError> {
         .collect()
 }
 
-/// Moves a publication that is still scheduled (one row changed when it was).
+/// Moves a publication that is still scheduled (one row changed when it was); one held back
+/// for having missed its time is released.
 pub fn move_due(workspace_id: &str, id: &str, due_at: i64, timezone: &str, now: i64) -> Statement {
     Statement::new(
-        "UPDATE publications SET due_at = ?3, timezone = ?4, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 \
+        "UPDATE publications SET due_at = ?3, timezone = ?4, reason = NULL, updated_at = ?5 WHERE workspace_id = ?1 AND id = ?2 \
          AND status = 'scheduled'",
         params![workspace_id, id, due_at, timezone, now],
     )
