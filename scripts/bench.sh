@@ -15,6 +15,8 @@
 #   - a version diff of two 4,000-word bodies (edited, and unrelated: bounded), in process;
 #   - in-process time per request for the same routes, the authenticated one with and without
 #     its per-user rate limit, and the in-process limiter's check alone (ns per call);
+#   - what a plan's limit check (the counter and its guard in the write's batch) adds to a
+#     write, in process over SQLite and over PostgreSQL;
 #   (the Worker under load gets a per-user limit one user cannot reach: the load comes from one
 #   user, and such a policy has no binding, so the Worker counts it in the isolate)
 #   - listing 50 posts out of 10,000 with a filter and a search term;

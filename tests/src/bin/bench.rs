@@ -2,7 +2,8 @@
 //!
 //! bench in-process <label>                   time per request of the domain in process (over
 //!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL),
-//!                                             with and without the rate limit, and the limiter's check alone
+//!                                             with and without the rate limit, the limiter's check alone,
+//!                                             and what a plan's limit check adds to a write
 //! bench load <base-url> <secs> <n> <label>   requests/s and p50/p99 under n concurrent clients
 //! bench diff                                a version diff of two 4,000-word bodies in process:
 //!                                             the diff alone and the whole route, for an edited
@@ -70,6 +71,80 @@ async fn in_process(store: &str) {
         );
     }
     limiter_alone(store);
+    limit_check(store).await;
+}
+
+/// What a plan's limit check adds to a write (BI-2): the counter's increment and the guard that
+/// refuses a count past the limit, sent in the write's own batch (as scheduling a post does),
+/// timed against the same write alone, straight on the in-process database.
+async fn limit_check(store: &str) {
+    use herald::plans::{store as plans, Metric};
+    use herald::sql::{Scope, Sql, Statement, Value};
+    let db: Box<dyn Sql> = match herald_tests::test_database_url() {
+        Some(url) => Box::new(herald_native::postgres::connect(&url).await.expect("connect to the bench database")),
+        None => {
+            Box::new(herald_native::SqliteDb::in_memory(&herald_tests::migrations_dir()).expect("a migrated database"))
+        }
+    };
+    db.set_scope(Scope { system: true, ..Scope::default() });
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let (user, ws) = (format!("bench-user-{nanos}"), format!("bench-ws-{nanos}"));
+    let v = |s: &str| Value::from(s);
+    let setup = [
+        Statement::new(
+            "INSERT INTO users (id, email, name, password_hash, timezone, locale, preferences, created_at, updated_at) \
+             VALUES (?1, ?2, 'Bench', NULL, 'UTC', 'en', '{}', 0, 0)",
+            vec![v(&user), v(&format!("{user}@bench.invalid"))],
+        ),
+        Statement::new(
+            "INSERT INTO workspaces (id, name, created_by, created_at, updated_at) VALUES (?1, 'Bench', ?2, 0, 0)",
+            vec![v(&ws), v(&user)],
+        ),
+        Statement::new(
+            "INSERT INTO subscriptions (workspace_id, plan, status, period_start, period_end, updated_at) \
+             VALUES (?1, 'enterprise', 'active', 0, 4102444800000, 0)",
+            vec![v(&ws)],
+        ),
+    ];
+    // Enterprise: its limits are so high that no run reaches them, and the guard still compares.
+    db.batch(&setup).await.expect("the bench workspace");
+    let plans = herald_tests::test_config(Environment::Development).plans;
+    let n = 2_000;
+    let mut means = Vec::new();
+    for checked in [false, true] {
+        let mut times = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut batch = vec![Statement::new(
+                "UPDATE workspaces SET updated_at = ?2 WHERE id = ?1",
+                vec![v(&ws), Value::from(i as i64)],
+            )];
+            if checked {
+                batch.push(plans::spend(&ws, Metric::ScheduledPosts, 1));
+                batch.push(plans::within(&plans, &ws, Metric::ScheduledPosts, 0));
+            }
+            let t = Instant::now();
+            db.batch(&batch).await.expect("the write");
+            times.push(t.elapsed());
+        }
+        times.sort();
+        let mean = times.iter().sum::<Duration>() / n as u32;
+        let label = if checked { "a write with its plan-limit check" } else { "the same write alone" };
+        println!(
+            "in-process {store:<9} {label:<34} n={n}  mean {}  p50 {}  p99 {}",
+            ms(mean),
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99))
+        );
+        means.push(mean);
+    }
+    if let [alone, checked] = means[..] {
+        println!(
+            "in-process {store:<9} {:<34} {} a write",
+            "the plan-limit check adds",
+            ms(checked.saturating_sub(alone))
+        );
+    }
+    let _ = db.batch(&[Statement::new("DELETE FROM workspaces WHERE id = ?1", vec![v(&ws)])]).await;
 }
 
 /// The in-process store's check on its own: 1,000,000 checks over 1,000 callers.
