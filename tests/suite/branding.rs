@@ -70,4 +70,24 @@ async fn the_review_page_and_the_mails_wear_the_workspaces_brand() {
     );
     assert!(mail["subject"].as_str().is_some_and(|s| s.contains("Acme Studio")), "{mail}");
     assert!(mail["text"].as_str().is_some_and(|t| t.contains("help@acme.test")), "{mail}");
+
+    // So does a notification mail: a member mentioned in a comment.
+    let member = add_member(&api, &owner, &ws, "editor").await;
+    let r = api
+        .post(&format!("{path}/posts/{post}/comments"))
+        .bearer(&owner.access)
+        .json(json!({"body": "Have a look", "mentions": [member.id]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let mails = mailbox(&api, &member.email).await;
+    let mail = mails.iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains("mentioned"))).cloned();
+    let mail = mail.unwrap_or_default();
+    assert_eq!(
+        (mail["senderName"].as_str(), mail["replyTo"].as_str()),
+        (Some("Acme Studio Team"), Some("help@acme.test")),
+        "{mails:?}"
+    );
+    let text = mail["text"].as_str().unwrap_or_default();
+    assert!(text.contains("Have a look") && text.contains("Acme Studio") && text.contains("help@acme.test"), "{text}");
 }

@@ -27,7 +27,7 @@ pub struct ReadWith {
     /// Who may decide the client stage, when the idea has a client.
     pub client_approvers: Option<Vec<String>>,
     /// (user id, address) of the workspace's members and the idea's author.
-    pub addresses: Option<Vec<(String, String)>>,
+    pub addresses: Option<crate::collab::notifications::Recipients>,
 }
 
 /// The event a decision is on an idea in `status`: the client's once the agency approved it,

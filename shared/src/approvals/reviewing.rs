@@ -130,7 +130,7 @@ pub async fn notify_pending_addressed(
     ws: &str,
     post: &PostView,
     stage: Stage,
-    approvers: &[(String, String)],
+    approvers: &notifications::Recipients,
 ) {
     notifications::notify_addressed(ctx, call, ws, approvers, pending_notice(post, stage)).await;
 }
@@ -224,7 +224,7 @@ pub async fn decide_idea(
     let author = std::slice::from_ref(&idea.created_by);
     match &read.addresses {
         Some(known) => {
-            let to: Vec<_> = known.iter().filter(|(id, _)| *id == idea.created_by).cloned().collect();
+            let to = known.among(|id| id == idea.created_by);
             notifications::notify_addressed(ctx, call, ws, &to, notice).await
         }
         None => notifications::notify(ctx, call, ws, author, notice).await,
@@ -246,7 +246,7 @@ pub async fn decide_idea(
         };
         match &read.addresses {
             Some(known) => {
-                let to: Vec<_> = known.iter().filter(|(id, _)| client_approvers.contains(id)).cloned().collect();
+                let to = known.among(|id| client_approvers.iter().any(|a| a == id));
                 notifications::notify_addressed(ctx, call, ws, &to, notice).await
             }
             None => notifications::notify(ctx, call, ws, &client_approvers, notice).await,

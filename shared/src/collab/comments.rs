@@ -32,7 +32,7 @@ pub async fn subject_and_mentioned(
     ctx: &Context<'_>,
     call: &Call<'_>,
     mentioned: &[String],
-) -> Result<(Subject, Vec<Mentioned>), AppError> {
+) -> Result<(Subject, Vec<Mentioned>, crate::collab::model::MailFrom), AppError> {
     let ws = call.params.get("workspaceId")?;
     let viewer = call.caller()?.user_id.as_str();
     let (kind, id) = match call.params.get("postId") {
@@ -61,7 +61,8 @@ pub async fn subject_and_mentioned(
         }
     };
     let mentioned = store::comments::mentioned_of(answers.iter().skip(own).flatten())?;
-    Ok((subject, mentioned))
+    let from = store::notifications::from_of(answers.get(own).map_or(&[][..], Vec::as_slice));
+    Ok((subject, mentioned, from))
 }
 
 /// Parses `input` for `member` commenting on `on`, reporting every invalid field: the body,

@@ -85,6 +85,30 @@ pub struct Subject {
     pub client_id: Option<String>,
 }
 
+/// Who a workspace's notice mails are from, as its brand shows it (white-label): the name its
+/// clients see, the sender name on `From`, and its support address for replies.
+#[derive(Debug, Clone, Default)]
+pub struct MailFrom {
+    pub workspace: String,
+    pub sender_name: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+/// The people a notice may go to, (user id, address) each, and who its mails are from.
+#[derive(Debug, Clone, Default)]
+pub struct Recipients {
+    pub people: Vec<(String, String)>,
+    pub from: MailFrom,
+}
+
+impl Recipients {
+    /// Those of them that `keep` keeps, from the same sender.
+    pub fn among(&self, keep: impl Fn(&str) -> bool) -> Recipients {
+        let people = self.people.iter().filter(|(id, _)| keep(id)).cloned().collect();
+        Recipients { people, from: self.from.clone() }
+    }
+}
+
 /// One notice to several recipients.
 pub struct Notice<'a> {
     /// e.g. `approval.requested`, `approval.approved`, `approval.rejected`, `comment.mention`.

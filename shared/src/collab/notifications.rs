@@ -3,7 +3,7 @@
 //! a side effect: it is written after the change it reports, and its failure is logged, never
 //! undoing or failing that change.
 
-pub use super::model::Notice;
+pub use super::model::{MailFrom, Notice, Recipients};
 
 use super::store;
 pub use super::store::notifications::{addresses_of, member_addresses_read};
@@ -30,12 +30,18 @@ pub async fn notify_from(
     if !record(ctx, workspace_id, &to, &notice).await {
         return;
     }
-    // Every recipient's address in one round trip, however many they are.
-    let addresses = match ctx.db.reads(&users::emails_among(&to)).await {
-        Ok(answers) => answers.into_iter().flatten().filter_map(|row| row.text("email").ok()).collect::<Vec<_>>(),
+    // Every recipient's address, and the workspace's brand, in one round trip.
+    let mut reads = vec![store::notifications::from_read(workspace_id)];
+    reads.extend(users::emails_among(&to));
+    let (from, addresses) = match ctx.db.reads(&reads).await {
+        Ok(answers) => {
+            let from = store::notifications::from_of(answers.first().map_or(&[][..], Vec::as_slice));
+            let addresses = answers.iter().skip(1).flatten().filter_map(|row| row.text("email").ok()).collect();
+            (from, addresses)
+        }
         Err(e) => return tracing::warn!(cause = %e, "notification recipients unreadable"),
     };
-    mail(ctx, addresses, &notice).await
+    mail(ctx, addresses, &from, &notice).await
 }
 
 /// [`notify`] to recipients whose addresses were read already (`recipients`: user id and
@@ -44,16 +50,17 @@ pub async fn notify_addressed(
     ctx: &Context<'_>,
     call: &Call<'_>,
     workspace_id: &str,
-    recipients: &[(String, String)],
+    recipients: &Recipients,
     notice: Notice<'_>,
 ) {
     let actor = call.caller.as_ref().map(|c| c.user_id.as_str()).unwrap_or_default();
-    let to = recipients_of(actor, recipients.iter().map(|(id, _)| id));
+    let to = recipients_of(actor, recipients.people.iter().map(|(id, _)| id));
     if !record(ctx, workspace_id, &to, &notice).await {
         return;
     }
-    let addresses = recipients.iter().filter(|(id, _)| to.contains(id)).map(|(_, email)| email.clone()).collect();
-    mail(ctx, addresses, &notice).await
+    let addresses =
+        recipients.people.iter().filter(|(id, _)| to.contains(id)).map(|(_, email)| email.clone()).collect();
+    mail(ctx, addresses, &recipients.from, &notice).await
 }
 
 /// The recipients, each once, never the actor.
@@ -82,14 +89,18 @@ async fn record(ctx: &Context<'_>, workspace_id: &str, to: &[String], notice: &N
     true
 }
 
-/// Mails `notice` to each address; a mail that cannot go is logged.
-async fn mail(ctx: &Context<'_>, addresses: Vec<String>, notice: &Notice<'_>) {
+/// Mails `notice` to each address, from the workspace as its brand shows it (its name, sender
+/// name and support address); a mail that cannot go is logged.
+async fn mail(ctx: &Context<'_>, addresses: Vec<String>, from: &MailFrom, notice: &Notice<'_>) {
+    let signed = if from.workspace.is_empty() { String::new() } else { format!("\n— {}\n", from.workspace) };
+    let questions = from.reply_to.as_deref().map(|s| format!("Questions? Write to {s}.\n")).unwrap_or_default();
     for email in addresses {
         let message = MailMessage {
             to: email,
             subject: notice.title.clone(),
-            text: format!("{}\n", notice.body),
-            ..Default::default()
+            text: format!("{}\n{signed}{questions}", notice.body),
+            sender_name: from.sender_name.clone(),
+            reply_to: from.reply_to.clone(),
         };
         if let Err(e) = ctx.mail.send(&message).await {
             tracing::warn!(cause = %e, kind = notice.kind, "notification mail not sent");

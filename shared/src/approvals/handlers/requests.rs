@@ -50,7 +50,7 @@ pub async fn submit(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let after = PostView { status, ..before.clone() };
     let (view, _) = save_edit(ctx, call, &before, after, None, None, "post.submit", opening.statements).await?;
     let addresses = notifications::addresses_of(answer(6))?;
-    let to: Vec<_> = addresses.into_iter().filter(|(id, _)| opening.approvers.contains(id)).collect();
+    let to = addresses.among(|id| opening.approvers.iter().any(|a| a == id));
     notify_pending_addressed(ctx, call, &member.workspace_id, &view, Stage::Internal, &to).await;
     let message =
         (status == PostStatus::Approved).then(|| "the workspace has no approval workflow: approved".to_string());
@@ -66,13 +66,13 @@ struct ToDecide {
     workflow: workflow::Workflow,
     members: Vec<(String, crate::api::permissions::Role, bool)>,
     /// (user id, address) of the workspace's members, the post's author and the submitter.
-    addresses: Vec<(String, String)>,
+    addresses: notifications::Recipients,
 }
 
 impl ToDecide {
     /// The addresses of `users` among those read.
-    fn addressed(&self, users: &[String]) -> Vec<(String, String)> {
-        self.addresses.iter().filter(|(id, _)| users.contains(id)).cloned().collect()
+    fn addressed(&self, users: &[String]) -> notifications::Recipients {
+        self.addresses.among(|id| users.iter().any(|u| u == id))
     }
 }
 

@@ -31,8 +31,11 @@ pub fn approved_of(rows: &[Row], stage: &str) -> Result<Vec<String>, AppError> {
 /// reads it.
 pub fn addresses_read(workspace_id: &str, idea_id: &str) -> Statement {
     Statement::new(
-        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
+        format!(
+            "SELECT id, email, {} FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
          OR id = (SELECT created_by FROM ideas WHERE workspace_id = ?1 AND id = ?2)",
+            crate::collab::store::notifications::FROM_COLUMNS
+        ),
         params![workspace_id, idea_id],
     )
 }

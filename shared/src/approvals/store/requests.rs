@@ -161,10 +161,13 @@ pub fn post_reads(workspace_id: &str, viewer: &str, id: &str) -> [Statement; 3] 
 /// `notifications::addresses_of` reads it.
 pub fn addresses_read(workspace_id: &str, id: &str) -> Statement {
     Statement::new(
-        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
+        format!(
+            "SELECT id, email, {} FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1) \
          OR id = (SELECT submitted_by FROM approval_requests WHERE workspace_id = ?1 AND id = ?2) \
          OR id = (SELECT p.author_id FROM posts p JOIN approval_requests r ON r.post_id = p.id \
                   WHERE r.workspace_id = ?1 AND r.id = ?2 AND p.workspace_id = ?1)",
+            crate::collab::store::notifications::FROM_COLUMNS
+        ),
         params![workspace_id, id],
     )
 }

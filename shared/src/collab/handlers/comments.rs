@@ -41,7 +41,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let input: CommentInput = json::parse(&call.req.body)?;
     let me = call.caller()?.user_id.clone();
     let mentioned = input.mentions.clone().unwrap_or_default();
-    let (on, found) = comments::subject_and_mentioned(ctx, call, &mentioned).await?;
+    let (on, found, from) = comments::subject_and_mentioned(ctx, call, &mentioned).await?;
     let member = call.member()?;
     let (new, addresses) = comments::parse(member, &on, input, &found)?;
     let now = ctx.clock.now_ms();
@@ -76,7 +76,8 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         subject_type: on.kind.as_str(),
         subject_id: &on.id,
     };
-    notifications::notify_addressed(ctx, call, &member.workspace_id, &addresses, notice).await;
+    let recipients = notifications::Recipients { people: addresses, from };
+    notifications::notify_addressed(ctx, call, &member.workspace_id, &recipients, notice).await;
     Ok(json::ok(201, view))
 }
 

@@ -48,11 +48,12 @@ pub fn mentioned_reads(workspace_id: &str, kind: SubjectKind, subject_id: &str, 
     };
     crate::sql::in_chunks(&params![workspace_id, subject_id], ids, |list| {
         format!(
-            "SELECT m.user_id, m.role, u.email, CASE WHEN EXISTS (SELECT 1 FROM client_members c \
+            "SELECT m.user_id, m.role, u.email, {from}, CASE WHEN EXISTS (SELECT 1 FROM client_members c \
              WHERE c.workspace_id = ?1 AND c.user_id = m.user_id \
              AND c.client_id = (SELECT client_id FROM {subjects} WHERE workspace_id = ?1 AND id = ?2)) \
              THEN 1 ELSE 0 END AS sees_subject \
-             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?1 AND m.user_id IN ({list})"
+             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?1 AND m.user_id IN ({list})",
+            from = super::notifications::FROM_COLUMNS
         )
     })
 }

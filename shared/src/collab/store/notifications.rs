@@ -1,7 +1,7 @@
 //! The only SQL on `notifications`. Every read and mark names the recipient: a member never
 //! reaches another's notifications.
 
-use crate::collab::model::{Notice, NotificationView};
+use crate::collab::model::{MailFrom, Notice, NotificationView, Recipients};
 use crate::error::AppError;
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
@@ -105,12 +105,32 @@ pub async fn mark_all_read(db: &dyn Sql, workspace_id: &str, user_id: &str, now_
 /// change's own reads in one round trip; [`addresses_of`] reads it.
 pub fn member_addresses_read(workspace_id: &str) -> Statement {
     Statement::new(
-        "SELECT id, email FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1)",
+        format!("SELECT id, email, {FROM_COLUMNS} FROM users WHERE id IN (SELECT user_id FROM memberships WHERE workspace_id = ?1)"),
         crate::params![workspace_id],
     )
 }
 
-/// (user id, address) of each user an addresses read found.
-pub fn addresses_of(rows: &[crate::sql::Row]) -> Result<Vec<(String, String)>, crate::error::AppError> {
-    rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect()
+/// What a read of addresses adds to each row so that its mails go out under the workspace's
+/// brand (`?1` is the workspace); [`from_of`] reads it.
+pub const FROM_COLUMNS: &str = "(SELECT w.name FROM workspaces w WHERE w.id = ?1) AS ws_name, \
+     (SELECT w.branding FROM workspaces w WHERE w.id = ?1) AS ws_branding";
+
+/// The workspace's brand on its own (for recipients whose addresses come from elsewhere).
+pub fn from_read(workspace_id: &str) -> Statement {
+    Statement::new(format!("SELECT {FROM_COLUMNS}"), crate::params![workspace_id])
+}
+
+/// Who mails from the workspace are from, as the first row of a read with [`FROM_COLUMNS`] says.
+pub fn from_of(rows: &[Row]) -> MailFrom {
+    let Some(row) = rows.first() else { return MailFrom::default() };
+    let text = |col: &str| row.opt_text(col).ok().flatten().unwrap_or_default();
+    let brand = crate::workspaces::branding::Brand::from_text(&text("ws_branding"));
+    let name = text("ws_name");
+    MailFrom { workspace: brand.name_or(&name).to_string(), sender_name: brand.sender(), reply_to: brand.support_email }
+}
+
+/// (user id, address) of each user an addresses read found, and who their mails are from.
+pub fn addresses_of(rows: &[Row]) -> Result<Recipients, AppError> {
+    let people = rows.iter().map(|r| Ok((r.text("id")?, r.text("email")?))).collect::<Result<_, AppError>>()?;
+    Ok(Recipients { people, from: from_of(rows) })
 }
