@@ -169,7 +169,7 @@ pub async fn store(
     if let Err(e) = outcome {
         return Err(match e {
             crate::sql::DbError::Constraint(_) if counts => {
-                crate::plans::refusal(ctx, &ws, crate::plans::Metric::Accounts, 1).await?.unwrap_or_else(|| e.into())
+                crate::plans::explain(ctx, &ws, crate::plans::Metric::Accounts, 1, e.into()).await
             }
             other => other.into(),
         });

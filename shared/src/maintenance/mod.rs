@@ -17,14 +17,16 @@ const REFRESH_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Expired, unaccepted invitations are kept this long for the activity trail.
 const INVITE_GRACE_MS: i64 = 30 * DAY_MS;
 const DAY_MS: i64 = 24 * 3600 * 1000;
-/// Subscriptions moved to their next period a tick: one batch of updates, well inside D1's
-/// limits per invocation; the rest follow a minute later.
-const PERIODS_PER_TICK: i64 = 200;
-/// Suspensions a tick: each its own batch (its workspace's scope).
-const SUSPENSIONS_PER_TICK: i64 = 20;
-/// Files of erased workspaces deleted from storage a tick: each is a call to the bucket, well
-/// inside a Worker's subrequests per invocation beside the tick's other work.
-const PURGES_PER_TICK: i64 = 40;
+// D1 counts every statement, batched or not, against an invocation's queries (50 on Workers
+// Free), and a Worker's calls to its bucket against its subrequests (50 there too); the tick's
+// own purges and the publishing engine's claim take about fifteen. The caps below keep a tick
+// under forty; what is left follows a minute later.
+/// Subscriptions moved to their next period a tick: one batch of updates.
+const PERIODS_PER_TICK: i64 = 20;
+/// Suspensions a tick: each its own batch of two (its workspace's scope).
+const SUSPENSIONS_PER_TICK: i64 = 3;
+/// Files of erased workspaces deleted from storage a tick: each is a call to the bucket.
+const PURGES_PER_TICK: i64 = 25;
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

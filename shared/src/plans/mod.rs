@@ -37,6 +37,22 @@ pub async fn refusal(
     })
 }
 
+/// Why a batch that holds the plan's guard for `metric` failed on a constraint: the plan's
+/// limit, when adding `adding` would pass it; else `otherwise` (the batch's other guards).
+pub async fn explain(
+    ctx: &crate::api::Context<'_>,
+    workspace_id: &str,
+    metric: Metric,
+    adding: i64,
+    otherwise: AppError,
+) -> AppError {
+    match refusal(ctx, workspace_id, metric, adding).await {
+        Ok(Some(limit)) => limit,
+        Ok(None) => otherwise,
+        Err(e) => e,
+    }
+}
+
 /// One counter of a subscription and its limit.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -238,10 +238,10 @@ pub async fn accept(ctx: &Context<'_>, call: &Call<'_>, user_id: &str, token: &s
     let record = activity::record(ctx, call, &workspace_id, change);
     match ctx.db.batch(&[hold, spend, join, joined, within, record]).await {
         Ok(_) => Ok(workspace_id),
-        Err(DbError::Constraint(_)) => match crate::plans::refusal(ctx, &workspace_id, Metric::Members, 1).await? {
-            Some(limit) => Err(limit),
-            None => Err(AppError::Conflict("this invitation has already been used, or was withdrawn meanwhile".into())),
-        },
+        Err(DbError::Constraint(_)) => {
+            let used = AppError::Conflict("this invitation has already been used, or was withdrawn meanwhile".into());
+            Err(crate::plans::explain(ctx, &workspace_id, Metric::Members, 1, used).await)
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -122,9 +122,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     if let Err(e) = ctx.db.batch(&statements).await {
         return Err(match e {
             crate::sql::DbError::Constraint(_) => {
-                crate::plans::refusal(ctx, &link.workspace_id, Metric::ReviewLinks, 1)
-                    .await?
-                    .unwrap_or_else(|| e.into())
+                crate::plans::explain(ctx, &link.workspace_id, Metric::ReviewLinks, 1, e.into()).await
             }
             other => other.into(),
         });

@@ -427,12 +427,14 @@ pub async fn refused_by_plan<T>(
     saved: Result<T, AppError>,
 ) -> Result<T, AppError> {
     match saved {
-        Err(AppError::Conflict(m)) => {
-            match crate::plans::refusal(ctx, workspace_id, crate::plans::Metric::ScheduledPosts, n).await? {
-                Some(limit) => Err(limit),
-                None => Err(AppError::Conflict(m)),
-            }
-        }
+        Err(AppError::Conflict(m)) => Err(crate::plans::explain(
+            ctx,
+            workspace_id,
+            crate::plans::Metric::ScheduledPosts,
+            n,
+            AppError::Conflict(m),
+        )
+        .await),
         other => other,
     }
 }
