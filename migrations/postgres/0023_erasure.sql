@@ -10,6 +10,20 @@ CREATE INDEX object_purges_queued ON object_purges (queued_at, object_key);
 -- Belongs to no tenant once its workspace is gone, like billing_events.
 GRANT SELECT, INSERT, DELETE ON object_purges TO herald_app;
 
+-- Platform grants to take back: erasing a workspace moves each connected account's sealed
+-- credentials here (sealed as they were, for the account's id) in the same batch; the scheduled
+-- tick asks each platform that offers it to revoke the grant, then forgets the row (after a few
+-- failed tries too: the credentials are never kept for long).
+CREATE TABLE token_revocations (
+    account_id  TEXT PRIMARY KEY,
+    platform    TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    attempts    BIGINT NOT NULL DEFAULT 0,
+    queued_at   BIGINT NOT NULL
+);
+CREATE INDEX token_revocations_queued ON token_revocations (queued_at, account_id);
+GRANT SELECT, INSERT, UPDATE, DELETE ON token_revocations TO herald_app;
+
 -- Erasing an account is one statement batch across every workspace its person worked in
 -- (attributions move to a tombstone), under the system scope that the scheduled tick also
 -- writes with. Until now most tenant policies let the system scope read every tenant but write

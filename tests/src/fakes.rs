@@ -465,6 +465,8 @@ struct XState {
     counter: u64,
     /// Stripe: the forms of every Checkout and portal session made, by path.
     stripe_sessions: Vec<(String, HashMap<String, String>)>,
+    /// Users whose grant was revoked (X, LinkedIn, TikTok).
+    revoked: Vec<String>,
 }
 
 /// A fake X, one per test process (the Worker under test is pointed at its port), shared by
@@ -506,6 +508,14 @@ impl FakeX {
             FakeX { base, state }
         })
         .clone()
+    }
+
+    /// Whether `user`'s grant was revoked, and how many of its tokens still work.
+    pub fn revoked(&self, user: &str) -> (bool, usize) {
+        let s = self.state.lock().unwrap();
+        let live =
+            s.access.values().filter(|(u, _)| u == user).count() + s.refresh.values().filter(|u| *u == user).count();
+        (s.revoked.iter().any(|u| u == user), live)
     }
 
     /// The forms of the Stripe sessions made so far at `path` whose form has `key` = `value`.
@@ -701,6 +711,37 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
     let path = req.path.split('?').next().unwrap_or_default().to_string();
     if path == "/v1/checkout/sessions" || path == "/v1/billing_portal/sessions" {
         return Some(serve_stripe(&mut stream, &req, &path, &state).await);
+    }
+    if path == "/2/oauth2/revoke" || path == "/oauth/v2/revoke" || path == "/v2/oauth/revoke/" {
+        // RFC 7009 (X, the client in Basic), LinkedIn and TikTok (the client in the form): the
+        // grant goes, every token of it with it; an unknown token is answered 200 as well.
+        let form = form_of(&req.body);
+        let field = |k: &str| form.get(k).map(String::as_str);
+        let authenticated = match path.as_str() {
+            "/2/oauth2/revoke" => {
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{X_CLIENT_ID}:{X_CLIENT_SECRET}"));
+                req.header("authorization") == Some(format!("Basic {basic}").as_str())
+            }
+            "/oauth/v2/revoke" => {
+                field("client_id") == Some(LINKEDIN_CLIENT_ID) && field("client_secret") == Some(LINKEDIN_CLIENT_SECRET)
+            }
+            _ => field("client_key") == Some(TIKTOK_CLIENT_ID) && field("client_secret") == Some(TIKTOK_CLIENT_SECRET),
+        };
+        if !authenticated {
+            return Some(respond(&mut stream, 401, &[], &json!({"error": "invalid_client"})).await);
+        }
+        {
+            let mut s = state.lock().unwrap();
+            let token = field("token").unwrap_or_default().to_string();
+            let user = s.refresh.remove(&token).or_else(|| s.access.remove(&token).map(|(u, _)| u));
+            if let Some(user) = user {
+                s.access.retain(|_, (u, _)| *u != user);
+                s.refresh.retain(|_, u| *u != user);
+                s.revoked.push(user);
+            }
+        }
+        return Some(respond(&mut stream, 200, &[], &json!({})).await);
     }
     if path == "/2/oauth2/token" || path == "/oauth/v2/accessToken" {
         let form = form_of(&req.body);

@@ -742,3 +742,24 @@ pub async fn ready_image(api: &Api, user: &User, ws: &str, content_type: &str, b
     assert_eq!(r.data()["status"], "ready");
     id
 }
+
+/// Connects `platform` account `user` of the fake OAuth platforms ([`fakes::FakeX`]) through
+/// OAuth 2, as a browser would: start, the platform's consent, the callback.
+pub async fn connect_oauth(api: &Api, owner: &User, ws: &str, platform: &str, user: &str) -> Resp {
+    let x = fakes::FakeX::get();
+    let started = api
+        .post(&format!("/api/v1/workspaces/{ws}/social-accounts/oauth/start"))
+        .bearer(&owner.access)
+        .json(json!({"platform": platform, "redirectUri": "https://app.example.test/oauth/cb"}))
+        .send()
+        .await;
+    assert_eq!(started.status, 200, "{}", String::from_utf8_lossy(&started.body));
+    let started = started.data();
+    let (code, state) = x.approve(started["authorizeUrl"].as_str().unwrap_or_default(), user);
+    assert_eq!(state, started["state"].as_str().unwrap_or_default(), "the state travels through the browser");
+    api.post(&format!("/api/v1/workspaces/{ws}/social-accounts/oauth/callback"))
+        .bearer(&owner.access)
+        .json(json!({"state": state, "code": code}))
+        .send()
+        .await
+}

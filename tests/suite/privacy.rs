@@ -215,6 +215,14 @@ async fn an_owner_erases_a_workspace_with_every_row_and_file_and_nobody_else_can
     let review_token = link.data()["token"].as_str().unwrap_or_default().to_string();
     let other = signup(&api, "bystander").await;
     let bystander_ws = create_workspace(&api, &other, "Bystander").await;
+    // Two platform grants: X and LinkedIn, which both take a grant back when asked.
+    let (x_user, li_user) = (format!("erx{}", &unique_email("u")[2..10]), format!("erl{}", &unique_email("u")[2..10]));
+    for (platform, user) in [("x", &x_user), ("linkedin", &li_user)] {
+        let r = connect_oauth(&api, &owner, &ws, platform, user).await;
+        assert!(r.status == 200 || r.status == 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let fake = herald_tests::fakes::FakeX::get();
+    assert_eq!(fake.revoked(&x_user), (false, 2), "a live grant: its access and refresh tokens");
 
     let erase = |user: &User, name: &str| {
         api.post(&format!("/api/v1/workspaces/{ws}/erase")).bearer(&user.access).json(json!({"confirmName": name}))
@@ -238,8 +246,12 @@ async fn an_owner_erases_a_workspace_with_every_row_and_file_and_nobody_else_can
     assert_eq!(r.status, 404, "the review link is gone: {}", String::from_utf8_lossy(&r.body));
     let r = erase(&owner, "Going away").send().await;
     r.expect_error(404, "NOT_FOUND");
-    // The files leave storage with the next tick; then no row anywhere names the workspace.
+    // The files leave storage with the next tick, and the platforms take their grants back;
+    // then no row anywhere names the workspace.
     api.run_cron().await;
+    for user in [&x_user, &li_user] {
+        assert_eq!(fake.revoked(user), (true, 0), "{user}'s grant is revoked");
+    }
     assert_eq!(api.files_under(&format!("media/{ws}/")).unwrap_or(0), 0);
     assert_ne!(api.stored_anywhere(&ws).await, Some(true), "a row still names the workspace");
     // The members stay, and other workspaces are untouched.

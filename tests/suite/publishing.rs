@@ -421,25 +421,6 @@ async fn connect_x(api: &Api, owner: &User, ws: &str, user: &str) -> Resp {
     connect_oauth(api, owner, ws, "x", user).await
 }
 
-async fn connect_oauth(api: &Api, owner: &User, ws: &str, platform: &str, user: &str) -> Resp {
-    let x = FakeX::get();
-    let started = api
-        .post(&w(ws, "/social-accounts/oauth/start"))
-        .bearer(&owner.access)
-        .json(json!({"platform": platform, "redirectUri": "https://app.example.test/oauth/cb"}))
-        .send()
-        .await;
-    assert_eq!(started.status, 200, "{}", String::from_utf8_lossy(&started.body));
-    let started = started.data();
-    let (code, state) = x.approve(started["authorizeUrl"].as_str().unwrap(), user);
-    assert_eq!(state, started["state"].as_str().unwrap(), "the state travels through the browser");
-    api.post(&w(ws, "/social-accounts/oauth/callback"))
-        .bearer(&owner.access)
-        .json(json!({"state": state, "code": code}))
-        .send()
-        .await
-}
-
 async fn post_for_x(api: &Api, user: &User, ws: &str, text: &str) -> String {
     let r = api
         .post(&w(ws, "/posts"))

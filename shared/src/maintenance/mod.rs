@@ -27,6 +27,8 @@ const PERIODS_PER_TICK: i64 = 20;
 const SUSPENSIONS_PER_TICK: i64 = 3;
 /// Files of erased workspaces deleted from storage a tick: each is a call to the bucket.
 const PURGES_PER_TICK: i64 = 25;
+/// Platform grants of erased workspaces revoked a tick: each is a call to the platform.
+const REVOCATIONS_PER_TICK: i64 = 5;
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -41,6 +43,8 @@ pub struct TickReport {
     pub workspaces_suspended: u64,
     /// Files of erased workspaces deleted from storage.
     pub files_purged: u64,
+    /// Platform grants of erased workspaces the platforms took back.
+    pub grants_revoked: u64,
     /// What the publishing engine did this tick.
     pub publishing: crate::publishing::engine::PublishReport,
 }
@@ -59,6 +63,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     let periods_started = crate::plans::store::roll(ctx.db, now, PERIODS_PER_TICK).await?;
     let workspaces_suspended = crate::plans::suspend_overdue(ctx, now, SUSPENSIONS_PER_TICK).await?;
     let files_purged = purge_files(ctx, PURGES_PER_TICK).await?;
+    let grants_revoked = crate::publishing::revocation::revoke_queued(ctx, REVOCATIONS_PER_TICK).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
     Ok(TickReport {
         refresh_tokens_purged,
@@ -67,6 +72,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         periods_started,
         workspaces_suspended,
         files_purged,
+        grants_revoked,
         publishing,
     })
 }

@@ -185,6 +185,10 @@ pub fn erase(user_id: &str, email: &str, name: &str, tomb: &Tombstone, now_ms: i
         ),
         params![user_id, now_ms],
     ));
+    out.push(Statement::new(
+        format!("{} WHERE workspace_id IN ({archived}) {}", QUEUE_REVOCATIONS, AND_CONNECTED),
+        params![user_id, now_ms],
+    ));
     debug_assert_eq!(out.len(), WORKSPACES_DELETED);
     out.push(Statement::new(format!("DELETE FROM workspaces WHERE id IN ({archived})"), params![user_id]));
     for (table, column) in ATTRIBUTED {
@@ -225,7 +229,7 @@ pub fn erase(user_id: &str, email: &str, name: &str, tomb: &Tombstone, now_ms: i
 }
 
 /// Where in [`erase`]'s batch the archived workspaces are deleted (its count of changed rows).
-pub const WORKSPACES_DELETED: usize = 4 + MENTIONING.len();
+pub const WORKSPACES_DELETED: usize = 5 + MENTIONING.len();
 
 /// A name as it stands in stored JSON: quoted, so that only a whole value is replaced.
 fn json_text(s: &str) -> String {
@@ -239,3 +243,11 @@ pub fn blocking(rows: &[Row]) -> Vec<(String, String)> {
         .map(|r| (r.text("id").unwrap_or_default(), r.text("name").unwrap_or_default()))
         .collect()
 }
+
+/// Queues the sealed credentials of accounts (`?2` is now) for revocation at their platforms;
+/// a `WHERE` on `social_accounts` follows, then [`AND_CONNECTED`].
+pub const QUEUE_REVOCATIONS: &str = "INSERT INTO token_revocations (account_id, platform, credentials, queued_at) \
+     SELECT id, platform, credentials, ?2 FROM social_accounts";
+
+/// Only accounts that hold a grant (a disconnected one holds none); no account is queued twice.
+pub const AND_CONNECTED: &str = "AND status <> 'disconnected' ON CONFLICT (account_id) DO NOTHING";

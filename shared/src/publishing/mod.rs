@@ -18,6 +18,7 @@ pub mod mastodon;
 pub mod meta;
 pub mod oauth;
 pub mod reconnect;
+pub mod revocation;
 pub mod schedule;
 pub use crate::sealed;
 pub mod store;

@@ -225,6 +225,47 @@ pub struct Grant {
 }
 
 /// The request a trade makes, as the platform documents it.
+/// The call that takes a grant back, where the platform offers one: X (RFC 7009, the refresh
+/// token when there is one, the client in HTTP Basic), LinkedIn (the access token, the client in
+/// the body) and TikTok (likewise, as `client_key`). Meta's Page tokens, Instagram's and Threads'
+/// have no revocation a server can make with what Herald holds.
+pub fn revoke_call(
+    ctx: &Context<'_>,
+    provider: &Provider,
+    id: &str,
+    secret: &str,
+    credentials: &crate::accounts::Credentials,
+) -> Option<HttpRequest> {
+    let base = base_for(ctx, provider.platform, provider.token.0);
+    let access = credentials.access_token.as_deref();
+    let (path, pairs, basic): (&str, Vec<(&str, &str)>, bool) = match provider.flow {
+        Flow::Standard { basic_auth: true } => {
+            let (token, hint) = match (credentials.refresh_token.as_deref(), access) {
+                (Some(refresh), _) => (refresh, "refresh_token"),
+                (None, Some(access)) => (access, "access_token"),
+                (None, None) => return None,
+            };
+            ("/2/oauth2/revoke", vec![("token", token), ("token_type_hint", hint), ("client_id", id)], true)
+        }
+        Flow::Standard { basic_auth: false } => {
+            ("/oauth/v2/revoke", vec![("client_id", id), ("client_secret", secret), ("token", access?)], false)
+        }
+        Flow::TikTok => {
+            ("/v2/oauth/revoke/", vec![("client_key", id), ("client_secret", secret), ("token", access?)], false)
+        }
+        Flow::Facebook | Flow::LongLived { .. } => return None,
+    };
+    let mut headers = vec![
+        ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
+        ("accept".to_string(), "application/json".to_string()),
+    ];
+    if basic {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        headers.push(("authorization".into(), format!("Basic {basic}")));
+    }
+    Some(HttpRequest { method: "POST".into(), url: format!("{base}{path}"), headers, body: form(&pairs).into_bytes() })
+}
+
 fn token_call(ctx: &Context<'_>, provider: &Provider, id: &str, secret: &str, trade: &Trade<'_>) -> HttpRequest {
     let token_url = format!("{}{}", base_for(ctx, provider.platform, provider.token.0), provider.token.1);
     let api = base_for(ctx, provider.platform, provider.api);

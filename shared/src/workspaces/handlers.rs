@@ -206,7 +206,7 @@ pub async fn archive(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/erase", tag = "workspaces", security(("bearer" = [])),
     params(("workspaceId" = String, Path)), request_body = EraseWorkspaceInput,
     responses(
-        (status = 200, description = "Erased, at once and for good: every row of the workspace (members, clients, campaigns, posts and versions, media, templates, approvals, review links, connected accounts with their sealed credentials, publications, the activity log, the plan); its files leave storage within minutes (the scheduled tick). Works while suspended", body = Envelope<WorkspaceErased>),
+        (status = 200, description = "Erased, at once and for good: every row of the workspace (members, clients, campaigns, posts and versions, media, templates, approvals, review links, connected accounts with their sealed credentials, publications, the activity log, the plan); within minutes (the scheduled tick) its files leave storage and each platform that offers it revokes the accounts' grants. Works while suspended", body = Envelope<WorkspaceErased>),
         (status = 400, description = "VALIDATION_ERROR: confirmName is not the workspace's name", body = ErrorEnvelope),
         (status = 403, description = "FORBIDDEN: owners only", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
@@ -228,7 +228,7 @@ pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         ));
     }
     let changed = ctx.db.batch(&store::erase(&ws, ctx.clock.now_ms())).await?;
-    if changed.get(1) != Some(&1) {
+    if changed.get(2) != Some(&1) {
         return Err(AppError::not_found("workspace"));
     }
     let files_queued = changed.first().copied().unwrap_or(0);

@@ -3,6 +3,7 @@
 //! and records is in `engine`.
 
 pub mod engine;
+pub mod revocations;
 
 use crate::content::store::posts as post_store;
 use crate::error::AppError;

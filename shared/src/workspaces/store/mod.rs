@@ -133,14 +133,21 @@ pub fn erase_reads(workspace_id: &str) -> [Statement; 2] {
     ]
 }
 
-/// The erasure of a workspace: its files queued for deletion from storage, then the workspace,
-/// whose every row (members, clients, posts, media, accounts with their sealed credentials,
-/// review links, publications, the activity log, the subscription) goes with it.
-pub fn erase(workspace_id: &str, now_ms: i64) -> [Statement; 2] {
+use crate::privacy::store as erasure;
+
+/// The erasure of a workspace: its files queued for deletion from storage and its platform
+/// grants for revocation, then the workspace, whose every row (members, clients, posts, media,
+/// accounts with their sealed credentials, review links, publications, the activity log, the
+/// subscription) goes with it.
+pub fn erase(workspace_id: &str, now_ms: i64) -> [Statement; 3] {
     [
         Statement::new(
             "INSERT INTO object_purges (object_key, queued_at) SELECT object_key, ?2 FROM media_assets \
              WHERE workspace_id = ?1 ON CONFLICT (object_key) DO NOTHING",
+            params![workspace_id, now_ms],
+        ),
+        Statement::new(
+            format!("{} WHERE workspace_id = ?1 {}", erasure::QUEUE_REVOCATIONS, erasure::AND_CONNECTED),
             params![workspace_id, now_ms],
         ),
         Statement::new("DELETE FROM workspaces WHERE id = ?1", params![workspace_id]),
