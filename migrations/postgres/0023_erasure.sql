@@ -24,6 +24,31 @@ CREATE TABLE token_revocations (
 CREATE INDEX token_revocations_queued ON token_revocations (queued_at, account_id);
 GRANT SELECT, INSERT, UPDATE, DELETE ON token_revocations TO herald_app;
 
+-- Exports of one's data too large for one answer (SPEC PL-9): asked for, then built by the
+-- scheduled tick a part at a time into the bucket (exports/<id>/<n>.jsonl, a line per entry),
+-- from list `list` after (`cursor_at`, `cursor_key`); once whole, offered by mail as an
+-- expiring link whose token only the mail holds (its SHA-256 here).
+CREATE TABLE data_exports (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    status      TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'expired')),
+    list        BIGINT NOT NULL DEFAULT 0,
+    cursor_at   BIGINT NOT NULL DEFAULT -1,
+    cursor_key  TEXT NOT NULL DEFAULT '',
+    parts       BIGINT NOT NULL DEFAULT 0,
+    entries     BIGINT NOT NULL DEFAULT 0,
+    size_bytes  BIGINT NOT NULL DEFAULT 0,
+    token_hash  TEXT UNIQUE,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    ready_at    BIGINT,
+    expires_at  BIGINT
+);
+CREATE INDEX data_exports_status ON data_exports (status, created_at);
+CREATE INDEX data_exports_user ON data_exports (user_id, created_at);
+-- Belongs to its user, like users and sessions.
+GRANT SELECT, INSERT, UPDATE, DELETE ON data_exports TO herald_app;
+
 -- Erasing an account is one statement batch across every workspace its person worked in
 -- (attributions move to a tombstone), under the system scope that the scheduled tick also
 -- writes with. Until now most tenant policies let the system scope read every tenant but write

@@ -192,9 +192,16 @@ pub struct Config {
     pub plans: crate::tiers::Plans,
     /// The payment provider (`STRIPE_*`; SPEC BI-3).
     pub stripe: crate::tiers::Stripe,
+    /// Entries a part of a background export holds (one part a tick step); small in tests.
+    pub export_part_entries: i64,
 }
 
 impl Config {
+    /// Where the public reaches this API (`PUBLIC_URL`, else `APP_URL`), for links in mails.
+    pub fn public_origin(&self) -> String {
+        self.public_url.as_deref().unwrap_or(&self.app_url).trim_end_matches('/').to_string()
+    }
+
     pub fn new(environment: Environment, jwt_secret: Vec<u8>) -> Self {
         Self {
             environment,
@@ -218,6 +225,7 @@ impl Config {
             rate_limits: Default::default(),
             plans: Default::default(),
             stripe: Default::default(),
+            export_part_entries: 5_000,
         }
     }
 

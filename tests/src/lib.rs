@@ -52,6 +52,8 @@ pub fn test_config(environment: Environment) -> Config {
     let mut config = Config::new(environment, TEST_JWT_SECRET.as_bytes().to_vec());
     config.allowed_origins = vec!["https://app.example.test".into()];
     config.tick_secret = Some(TEST_TICK_SECRET.into());
+    // Background exports in parts of three entries, so that a small account's spans several.
+    config.export_part_entries = 3;
     // As behind a proxy that sets X-Forwarded-For (the Worker trusts CF-Connecting-IP instead).
     config.trusted_ip_header = Some("x-forwarded-for".into());
     // The suite's requests come from many addresses (see `Api::send`), so the per-address

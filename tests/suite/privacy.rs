@@ -156,6 +156,17 @@ async fn erasing_an_account_leaves_its_shared_work_to_a_tombstone_and_nothing_el
     // Archived, it no longer blocks: it goes with the account, files and all.
     let solo_file = ready_image(&api, &me, &mine, "image/png", PNG_1X1).await;
     assert_eq!(api.delete(&format!("/api/v1/workspaces/{mine}")).bearer(&me.access).send().await.status, 200);
+    // An export of mine, built: its files go with me.
+    let r = api.post("/api/v1/users/me/exports").bearer(&me.access).send().await;
+    let export = r.data()["id"].as_str().unwrap_or_default().to_string();
+    for _ in 0..12 {
+        api.run_cron().await;
+        let list = api.get("/api/v1/users/me/exports").bearer(&me.access).send().await.data();
+        if list[0]["status"] == "ready" {
+            break;
+        }
+    }
+    assert!(api.files_under(&format!("exports/{export}/")).is_none_or(|n| n > 0));
     let r = erase(PASSWORD).send().await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.data()["erased"], true);
@@ -189,6 +200,7 @@ async fn erasing_an_account_leaves_its_shared_work_to_a_tombstone_and_nothing_el
     assert_ne!(api.stored_anywhere(&mine).await, Some(true), "a row still names the archived workspace");
     assert_eq!(api.files_under(&format!("media/{mine}/")).unwrap_or(0), 0, "the archived workspace's file is deleted");
     assert_eq!(api.files_under(&format!("media/{team}/")).unwrap_or(1), 1, "the team's file stays");
+    assert_eq!(api.files_under(&format!("exports/{export}/")).unwrap_or(0), 0, "my export's files are deleted");
 }
 
 #[tokio::test]
@@ -259,4 +271,80 @@ async fn an_owner_erases_a_workspace_with_every_row_and_file_and_nobody_else_can
     assert_eq!(r.status, 200);
     let r = api.get(&format!("/api/v1/workspaces/{bystander_ws}")).bearer(&other.access).send().await;
     assert_eq!(r.status, 200);
+}
+
+/// The token of the newest export mail to `email`: the link's last segment.
+async fn export_link(api: &Api, email: &str) -> Option<String> {
+    let mails = mailbox(api, email).await;
+    let mail = mails.iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains("export")))?;
+    let text = mail["text"].as_str()?;
+    let link = text.lines().find(|l| l.contains("/api/v1/exports/"))?;
+    Some(link.trim().rsplit('/').next()?.to_string())
+}
+
+#[tokio::test]
+async fn a_whole_export_is_built_in_the_background_and_offered_by_a_link_that_expires() {
+    let api = Api::new();
+    let me = signup(&api, "background-export").await;
+    let ws = create_workspace(&api, &me, "Exported").await;
+    for i in 0..7 {
+        let r = api
+            .post(&format!("/api/v1/workspaces/{ws}/posts"))
+            .bearer(&me.access)
+            .json(json!({"title": format!("Post {i}"), "body": format!("Words {i}")}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+    api.post("/api/v1/users/me/exports").send().await.expect_error(401, "UNAUTHORIZED");
+    let r = api.post("/api/v1/users/me/exports").bearer(&me.access).send().await;
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.data()["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(r.data()["status"], "pending");
+    api.post("/api/v1/users/me/exports").bearer(&me.access).send().await.expect_error(409, "CONFLICT");
+    let download = format!("/api/v1/users/me/exports/{id}/download");
+    api.get(&download).bearer(&me.access).send().await.expect_error(409, "CONFLICT");
+
+    // The tick builds it a part at a time (three entries a part in process), then mails the link.
+    let mut token = None;
+    for _ in 0..12 {
+        api.run_cron().await;
+        token = export_link(&api, &me.email).await;
+        if token.is_some() {
+            break;
+        }
+    }
+    let token = token.expect("the export's link is mailed");
+    let list = api.get("/api/v1/users/me/exports").bearer(&me.access).send().await.data();
+    assert_eq!((list[0]["id"].as_str(), list[0]["status"].as_str()), (Some(id.as_str()), Some("ready")), "{list}");
+    assert!(list[0]["expiresAt"].is_string() && list[0]["entries"].as_i64().unwrap_or(0) >= 9, "{list}");
+
+    let r = api.get(&format!("/api/v1/exports/{token}")).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.header("content-disposition").is_some_and(|d| d.starts_with("attachment")));
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+    assert_eq!(doc["user"]["email"], me.email.as_str(), "{doc}");
+    let posts = doc["posts"].as_array().cloned().unwrap_or_default();
+    let titles: Vec<&str> = posts.iter().filter_map(|p| p["title"].as_str()).collect();
+    assert_eq!(titles, (0..7).map(|i| format!("Post {i}")).collect::<Vec<_>>(), "every post, oldest first, once");
+    assert_eq!(doc["memberships"].as_array().map(Vec::len), Some(1));
+    assert!(doc["truncated"].as_array().is_some_and(Vec::is_empty));
+    // The same signed in; nobody else's; no other token.
+    let mine = api.get(&download).bearer(&me.access).send().await;
+    assert_eq!((mine.status, mine.body.len()), (200, r.body.len()));
+    let other = signup(&api, "not-the-exporter").await;
+    api.get(&download).bearer(&other.access).send().await.expect_error(404, "NOT_FOUND");
+    let last = if token.ends_with('A') { 'B' } else { 'A' };
+    let forged = format!("{}{last}", &token[..token.len() - 1]);
+    let r = api.get(&format!("/api/v1/exports/{forged}")).send().await;
+    assert_eq!(r.status, 404);
+
+    // A week on, the link has ended and its file is gone (the clock moves in process only).
+    if !api.is_remote() && !api.shares_its_database() {
+        let later = jiff::Timestamp::now().as_millisecond() + 8 * 24 * 3600 * 1000;
+        let r = api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(later).send().await;
+        assert_eq!(r.status, 200);
+        assert_eq!(api.get(&format!("/api/v1/exports/{token}")).at(later).send().await.status, 404);
+        assert_eq!(api.files_under(&format!("exports/{id}/")), Some(0));
+    }
 }

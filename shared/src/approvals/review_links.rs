@@ -152,7 +152,7 @@ pub fn vote_comment(reviewer: Option<&str>, comment: Option<&str>) -> String {
 /// (`PUBLIC_URL`, else `APP_URL`), never a request header: a forged `Host` must not turn a
 /// link Herald hands out into one to another site.
 pub fn public_origin(config: &crate::ports::Config) -> String {
-    config.public_url.as_deref().unwrap_or(&config.app_url).trim_end_matches('/').to_string()
+    config.public_origin()
 }
 
 /// A form-encoded body (`application/x-www-form-urlencoded`), as name/value pairs.

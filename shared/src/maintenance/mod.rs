@@ -41,7 +41,10 @@ pub struct TickReport {
     pub periods_started: u64,
     /// Workspaces past due beyond the grace period (`PAST_DUE_GRACE_DAYS`), now suspended.
     pub workspaces_suspended: u64,
-    /// Files of erased workspaces deleted from storage.
+    /// Parts of background exports written, and exports whose link expired.
+    pub export_parts_written: u64,
+    pub exports_expired: u64,
+    /// Files of erased workspaces and expired exports deleted from storage.
     pub files_purged: u64,
     /// Platform grants of erased workspaces the platforms took back.
     pub grants_revoked: u64,
@@ -62,6 +65,8 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     crate::publishing::store::purge_oauth_states(ctx.db, now - DAY_MS).await?;
     let periods_started = crate::plans::store::roll(ctx.db, now, PERIODS_PER_TICK).await?;
     let workspaces_suspended = crate::plans::suspend_overdue(ctx, now, SUSPENSIONS_PER_TICK).await?;
+    let export_parts_written = crate::privacy::exports::advance(ctx, now).await?;
+    let exports_expired = crate::privacy::exports::expire(ctx, now).await?;
     let files_purged = purge_files(ctx, PURGES_PER_TICK).await?;
     let grants_revoked = crate::publishing::revocation::revoke_queued(ctx, REVOCATIONS_PER_TICK).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
@@ -71,6 +76,8 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         idempotency_keys_purged,
         periods_started,
         workspaces_suspended,
+        export_parts_written,
+        exports_expired,
         files_purged,
         grants_revoked,
         publishing,

@@ -1,6 +1,6 @@
 //! The export and erasure routes.
 
-use super::{store, EraseInput, Erased, Export};
+use super::{exports, store, EraseInput, Erased, Export, ExportJobView};
 use crate::api::json;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -8,7 +8,7 @@ use crate::sql::Scope;
 
 #[utoipa::path(get, path = "/api/v1/users/me/export", tag = "users", security(("bearer" = [])),
     responses(
-        (status = 200, description = "Everything Herald holds about the caller, across workspaces, as one JSON document (SPEC PL-9)", body = crate::api::json::Envelope<Export>),
+        (status = 200, description = "Everything Herald holds about the caller, across workspaces, as one JSON document (SPEC PL-9); each list at most 1,000 entries, `truncated` naming those cut (POST /api/v1/users/me/exports builds them whole)", body = crate::api::json::Envelope<Export>),
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
     ))]
 pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
@@ -69,7 +69,11 @@ pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     let user_id = call.caller()?.user_id.clone();
     // The account spans workspaces, and so does its erasure: every statement names the user.
     ctx.db.set_scope(Scope { user_id: Some(user_id.clone()), system: true, ..Scope::default() });
-    let reads = [crate::identity::store::users::by_id_read(&user_id), store::erasure_read(&user_id)];
+    let reads = [
+        crate::identity::store::users::by_id_read(&user_id),
+        store::erasure_read(&user_id),
+        store::all_mine_read(&user_id),
+    ];
     let answers = ctx.db.reads(&reads).await?;
     let rows = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
     let user = crate::identity::store::users::first_of(rows(0))?.ok_or_else(crate::identity::handlers::gone)?;
@@ -84,15 +88,98 @@ pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     }
     let tomb = store::Tombstone::new(ctx.new_id());
     let now = ctx.clock.now_ms();
-    let changed = ctx.db.batch(&store::erase(&user_id, &user.view.email, &user.view.name, &tomb, now)).await.map_err(
-        |e| match e {
-            crate::sql::DbError::Constraint(_) => AppError::Conflict(
-                "you became the only owner of a workspace meanwhile: look again and try again".into(),
-            ),
-            other => other.into(),
-        },
-    )?;
+    // The exports' files leave storage with the account (their rows go with it).
+    let exports = rows(2).iter().map(store::job_of).collect::<Result<Vec<_>, _>>()?;
+    let mut batch = store::erase(&user_id, &user.view.email, &user.view.name, &tomb, now);
+    batch.extend(store::purge_parts(&exports, now));
+    let changed = ctx.db.batch(&batch).await.map_err(|e| match e {
+        crate::sql::DbError::Constraint(_) => {
+            AppError::Conflict("you became the only owner of a workspace meanwhile: look again and try again".into())
+        }
+        other => other.into(),
+    })?;
     let erased =
         Erased { erased: true, workspaces_deleted: changed.get(store::WORKSPACES_DELETED).copied().unwrap_or(0) };
     Ok(json::ok(200, erased).with_header("set-cookie", crate::identity::sessions::clear_cookie()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/me/exports", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "An export of everything Herald holds about the caller, whole (no list cut), is being built in the background; when it is, a link to it (valid 7 days) is mailed to the caller's address", body = crate::api::json::Envelope<ExportJobView>),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: an export of the caller's is still being built", body = ErrorEnvelope),
+    ))]
+pub async fn start_export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let user_id = call.caller()?.user_id.clone();
+    let (id, now) = (ctx.new_id(), ctx.clock.now_ms());
+    ctx.db.batch(&store::start(&id, &user_id, now)).await.map_err(|e| match e {
+        crate::sql::DbError::Constraint(_) => AppError::Conflict("an export of yours is still being built".into()),
+        other => other.into(),
+    })?;
+    let job = store::Job {
+        id,
+        user_id,
+        status: "pending".into(),
+        list: 0,
+        cursor_at: -1,
+        cursor_key: String::new(),
+        parts: 0,
+        entries: 0,
+        size_bytes: 0,
+        created_at: now,
+        ready_at: None,
+        expires_at: None,
+    };
+    Ok(json::ok(202, ExportJobView::from(&job)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me/exports", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's ten latest exports, newest first", body = crate::api::json::Envelope<Vec<ExportJobView>>),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+    ))]
+pub async fn list_exports(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let read = store::mine_read(&call.caller()?.user_id, 10);
+    let rows = ctx.db.query(&read.sql, &read.params).await?;
+    let jobs = rows.iter().map(store::job_of).collect::<Result<Vec<_>, _>>()?;
+    Ok(json::ok(200, jobs.iter().map(ExportJobView::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me/exports/{exportId}/download", tag = "users", security(("bearer" = [])),
+    params(("exportId" = String, Path)),
+    responses(
+        (status = 200, description = "The export as one JSON document (the inline export's shape, every list whole), as a file", content_type = "application/json", body = Object),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: no such export of the caller's, or it expired", body = ErrorEnvelope),
+        (status = 409, description = "CONFLICT: the export is still being built", body = ErrorEnvelope),
+    ))]
+pub async fn download_mine(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let user_id = &call.caller()?.user_id;
+    let job = store::mine(ctx.db, user_id, call.params.get("exportId")?).await?;
+    let job = job.ok_or_else(|| AppError::not_found("export"))?;
+    match job.status.as_str() {
+        "ready" if job.expires_at.is_some_and(|t| t > ctx.clock.now_ms()) => file(ctx, &job).await,
+        "pending" => Err(AppError::Conflict("the export is still being built: its link will be mailed".into())),
+        _ => Err(AppError::not_found("export")),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/exports/{token}", tag = "users",
+    params(("token" = String, Path, description = "The token of the mailed link")),
+    responses(
+        (status = 200, description = "The export as one JSON document, as a file, while the mailed link lives (7 days)", content_type = "application/json", body = Object),
+        (status = 404, description = "NOT_FOUND: no export has this token, or its link expired", body = ErrorEnvelope),
+    ))]
+pub async fn download_by_token(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let hash = crate::identity::tokens::token_hash(call.params.get("token")?);
+    // The token names its owner's export, whoever holds it: the read spans tenants.
+    ctx.db.set_scope(Scope { system: true, ..Scope::default() });
+    let job = store::by_token(ctx.db, &hash, ctx.clock.now_ms()).await?;
+    file(ctx, &job.ok_or_else(|| AppError::not_found("export"))?).await
+}
+
+async fn file(ctx: &Context<'_>, job: &store::Job) -> Result<Response, AppError> {
+    let body = exports::assemble(ctx, job).await?;
+    Ok(Response::new(200, "application/json", body)
+        .with_header("content-disposition", format!("attachment; filename=\"herald-export-{}.json\"", job.id)))
 }

@@ -13,6 +13,7 @@
 //! Idempotency-Key answers. Archived workspaces the person alone owns go whole, files included;
 //! an active one they alone own must first be handed to another owner or erased.
 
+pub mod exports;
 pub mod handlers;
 pub mod store;
 
@@ -66,6 +67,39 @@ pub struct Export {
     pub truncated: Vec<String>,
 }
 
+/// An export of one's data built in the background.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportJobView {
+    pub id: String,
+    /// `pending` (being built), `ready` (its link was mailed; download it signed in too), or
+    /// `expired` (its link ended and its file is deleted).
+    #[schema(pattern = "^(pending|ready|expired)$")]
+    pub status: String,
+    /// Entries written so far (every entry once ready).
+    pub entries: i64,
+    pub size_bytes: i64,
+    pub created_at: String,
+    pub ready_at: Option<String>,
+    /// When the link ends.
+    pub expires_at: Option<String>,
+}
+
+impl From<&store::Job> for ExportJobView {
+    fn from(job: &store::Job) -> Self {
+        let at = |ms: Option<i64>| ms.map(crate::validate::rfc3339);
+        ExportJobView {
+            id: job.id.clone(),
+            status: job.status.clone(),
+            entries: job.entries,
+            size_bytes: job.size_bytes,
+            created_at: crate::validate::rfc3339(job.created_at),
+            ready_at: at(job.ready_at),
+            expires_at: at(job.expires_at),
+        }
+    }
+}
+
 /// Erasing one's account asks for its password.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -89,6 +123,11 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     routes: &[
         route!(GET "/api/v1/users/me/export", exportMe, User, handlers::export).trips(1),
         route!(DELETE "/api/v1/users/me", eraseMe, User, handlers::erase).trips(2),
+        route!(POST "/api/v1/users/me/exports", createExport, User, handlers::start_export).trips(1),
+        route!(GET "/api/v1/users/me/exports", listExports, User, handlers::list_exports).trips(1),
+        route!(GET "/api/v1/users/me/exports/{exportId}/download", downloadMyExport, User, handlers::download_mine)
+            .trips(1),
+        route!(GET "/api/v1/exports/{token}", downloadExport, Public, handlers::download_by_token).trips(1),
     ],
     inputs: &[],
 };

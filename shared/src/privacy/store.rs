@@ -2,46 +2,127 @@
 
 use serde_json::{Map, Value as Json};
 
+use crate::error::AppError;
 use crate::params;
-use crate::sql::{Row, Statement};
+use crate::sql::{Row, Sql, Statement, Value};
 
-/// The most entries of one kind an export carries (one more is read, to tell it was cut).
-pub const MAX_ROWS: i64 = 5_000;
+/// The most entries of one kind the inline export carries (one more is read, to tell it was
+/// cut); the background export (`POST /users/me/exports`) carries them all.
+pub const MAX_ROWS: i64 = 1_000;
+
+/// One kind of row an export carries: its name in the document, the rows (`?1` is the user),
+/// and the columns that order them (a time, then a unique key).
+pub struct List {
+    pub name: &'static str,
+    rows: &'static str,
+    at: &'static str,
+    key: &'static str,
+}
 
 /// The profile first, then each list in the order of [`super::Export`]'s fields.
-pub fn reads(user_id: &str) -> Vec<Statement> {
-    let mut reads = vec![Statement::new(
-        "SELECT id, email, name, timezone, locale, created_at, updated_at FROM users WHERE id = ?1",
-        params![user_id],
-    )];
-    for sql in [
-        "SELECT m.workspace_id AS workspace_id, w.name AS workspace_name, m.role AS role, m.created_at AS joined_at \
-         FROM memberships m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ?1 \
-         ORDER BY m.created_at, m.workspace_id LIMIT ?2",
-        "SELECT id, workspace_id, title, body, status, tags, version, private, created_at, updated_at, deleted_at \
-         FROM posts WHERE author_id = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, post_id, number, title, body, note, created_at FROM post_versions \
-         WHERE author_id = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, 'post' AS subject_type, post_id AS subject_id, body, visibility, created_at, deleted_at \
-         FROM comments WHERE author_id = ?1 UNION ALL \
-         SELECT id, workspace_id, 'idea', idea_id, body, visibility, created_at, deleted_at \
-         FROM idea_comments WHERE author_id = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, kind, title, hook, caption, status, created_at, updated_at FROM ideas \
-         WHERE created_by = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, kind, title, body, subject_type, subject_id, read_at, created_at FROM notifications \
-         WHERE user_id = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, action, entity_type, entity_id, ip, user_agent, created_at FROM activity_log \
-         WHERE actor_id = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, action, ip, user_agent, created_at FROM account_activity WHERE user_id = ?1 \
-         ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, platform, handle, display_name, service_url, status, created_at FROM social_accounts \
-         WHERE created_by = ?1 ORDER BY created_at, id LIMIT ?2",
-        "SELECT id, workspace_id, filename, content_type, size_bytes, alt_text, created_at, deleted_at FROM media_assets \
-         WHERE uploaded_by = ?1 ORDER BY created_at, id LIMIT ?2",
-    ] {
-        reads.push(Statement::new(sql, params![user_id, MAX_ROWS + 1]));
+pub const LISTS: [List; 11] = [
+    List {
+        name: "user",
+        rows: "SELECT id, email, name, timezone, locale, created_at, updated_at FROM users WHERE id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "memberships",
+        rows: "SELECT m.workspace_id AS workspace_id, w.name AS workspace_name, m.role AS role, m.created_at AS joined_at \
+               FROM memberships m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ?1",
+        at: "joined_at",
+        key: "workspace_id",
+    },
+    List {
+        name: "posts",
+        rows: "SELECT id, workspace_id, title, body, status, tags, version, private, created_at, updated_at, deleted_at \
+               FROM posts WHERE author_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "postVersions",
+        rows: "SELECT id, workspace_id, post_id, number, title, body, note, created_at FROM post_versions \
+               WHERE author_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "comments",
+        rows: "SELECT id, workspace_id, 'post' AS subject_type, post_id AS subject_id, body, visibility, created_at, deleted_at \
+               FROM comments WHERE author_id = ?1 UNION ALL \
+               SELECT id, workspace_id, 'idea', idea_id, body, visibility, created_at, deleted_at \
+               FROM idea_comments WHERE author_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "ideas",
+        rows: "SELECT id, workspace_id, kind, title, hook, caption, status, created_at, updated_at FROM ideas \
+               WHERE created_by = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "notifications",
+        rows: "SELECT id, workspace_id, kind, title, body, subject_type, subject_id, read_at, created_at FROM notifications \
+               WHERE user_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "activity",
+        rows: "SELECT id, workspace_id, action, entity_type, entity_id, ip, user_agent, created_at FROM activity_log \
+               WHERE actor_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "accountActivity",
+        rows: "SELECT id, action, ip, user_agent, created_at FROM account_activity WHERE user_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "socialAccounts",
+        rows: "SELECT id, workspace_id, platform, handle, display_name, service_url, status, created_at FROM social_accounts \
+               WHERE created_by = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "media",
+        rows: "SELECT id, workspace_id, filename, content_type, size_bytes, alt_text, created_at, deleted_at FROM media_assets \
+               WHERE uploaded_by = ?1",
+        at: "created_at",
+        key: "id",
+    },
+];
+
+impl List {
+    /// Up to `limit` of the user's rows after (`at`, `key`), in order (`at` below every time
+    /// starts from the first).
+    pub fn after(&self, user_id: &str, limit: i64, at: i64, key: &str) -> Statement {
+        let (t, k) = (self.at, self.key);
+        Statement::new(
+            format!(
+                "SELECT * FROM ({}) x WHERE (x.{t} > ?3 OR (x.{t} = ?3 AND x.{k} > ?4)) ORDER BY x.{t}, x.{k} LIMIT ?2",
+                self.rows
+            ),
+            params![user_id, limit, at, key],
+        )
     }
-    reads
+
+    /// Where a row leaves this list's order: its (`at`, `key`).
+    pub fn position(&self, row: &Row) -> (i64, String) {
+        (row.opt_int(self.at).ok().flatten().unwrap_or(0), row.opt_text(self.key).ok().flatten().unwrap_or_default())
+    }
+}
+
+/// The inline export's reads: each list from its start, [`MAX_ROWS`] + 1 at most.
+pub fn reads(user_id: &str) -> Vec<Statement> {
+    LISTS.iter().map(|list| list.after(user_id, MAX_ROWS + 1, -1, "")).collect()
 }
 
 /// A row as the export shows it: camelCase keys, times (`…_at`) in RFC 3339.
@@ -251,3 +332,163 @@ pub const QUEUE_REVOCATIONS: &str = "INSERT INTO token_revocations (account_id, 
 
 /// Only accounts that hold a grant (a disconnected one holds none); no account is queued twice.
 pub const AND_CONNECTED: &str = "AND status <> 'disconnected' ON CONFLICT (account_id) DO NOTHING";
+
+// ── Exports built in the background ─────────────────────────────────────────────────────
+
+const JOB_COLUMNS: &str = "id, user_id, status, list, cursor_at, cursor_key, parts, entries, size_bytes, created_at, \
+     ready_at, expires_at";
+
+/// An export being built or ready, as stored.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    /// The list being read ([`LISTS`]' index) and where in it.
+    pub list: usize,
+    pub cursor_at: i64,
+    pub cursor_key: String,
+    pub parts: i64,
+    pub entries: i64,
+    pub size_bytes: i64,
+    pub created_at: i64,
+    pub ready_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+pub fn job_of(row: &Row) -> Result<Job, AppError> {
+    Ok(Job {
+        id: row.text("id")?,
+        user_id: row.text("user_id")?,
+        status: row.text("status")?,
+        list: usize::try_from(row.int("list")?).unwrap_or(LISTS.len()),
+        cursor_at: row.int("cursor_at")?,
+        cursor_key: row.text("cursor_key")?,
+        parts: row.int("parts")?,
+        entries: row.int("entries")?,
+        size_bytes: row.int("size_bytes")?,
+        created_at: row.int("created_at")?,
+        ready_at: row.opt_int("ready_at")?,
+        expires_at: row.opt_int("expires_at")?,
+    })
+}
+
+/// Where part `n` of export `id` is kept.
+pub fn part_key(id: &str, n: i64) -> String {
+    format!("exports/{id}/{n}.jsonl")
+}
+
+/// A new export for the user, unless one is being built (the guard fails the batch then).
+pub fn start(id: &str, user_id: &str, now: i64) -> [Statement; 2] {
+    [
+        Statement::guard(
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM data_exports WHERE user_id = ?1 AND status = 'pending')",
+            params![user_id],
+        ),
+        Statement::new(
+            "INSERT INTO data_exports (id, user_id, status, created_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
+            params![id, user_id, now],
+        ),
+    ]
+}
+
+/// The user's exports, newest first, `limit` at most.
+pub fn mine_read(user_id: &str, limit: i64) -> Statement {
+    Statement::new(
+        format!("SELECT {JOB_COLUMNS} FROM data_exports WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"),
+        params![user_id, limit],
+    )
+}
+
+/// One of the user's exports.
+pub async fn mine(db: &dyn Sql, user_id: &str, id: &str) -> Result<Option<Job>, AppError> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM data_exports WHERE user_id = ?1 AND id = ?2");
+    db.query_one(&sql, &params![user_id, id]).await?.as_ref().map(job_of).transpose()
+}
+
+/// The ready export a link's token opens, while the link lives.
+pub async fn by_token(db: &dyn Sql, token_hash: &str, now: i64) -> Result<Option<Job>, AppError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM data_exports WHERE token_hash = ?1 AND status = 'ready' AND expires_at > ?2"
+    );
+    db.query_one(&sql, &params![token_hash, now]).await?.as_ref().map(job_of).transpose()
+}
+
+/// The oldest export being built, with its user's address (for the mail that offers it).
+pub async fn next_pending(db: &dyn Sql) -> Result<Option<(Job, String)>, AppError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS}, (SELECT u.email FROM users u WHERE u.id = e.user_id) AS email FROM data_exports e \
+         WHERE status = 'pending' ORDER BY created_at, id LIMIT 1"
+    );
+    let Some(row) = db.query_one(&sql, &[]).await? else { return Ok(None) };
+    Ok(Some((job_of(&row)?, row.opt_text("email")?.unwrap_or_default())))
+}
+
+/// Records the progress `next` made from `was` (one row changed unless another tick did it).
+pub fn advanced(was: &Job, next: &Job, now: i64) -> Statement {
+    Statement::new(
+        "UPDATE data_exports SET list = ?3, cursor_at = ?4, cursor_key = ?5, parts = ?6, entries = ?7, size_bytes = ?8, \
+         updated_at = ?9 WHERE id = ?1 AND status = 'pending' AND parts = ?2",
+        params![
+            was.id.as_str(),
+            was.parts,
+            next.list as i64,
+            next.cursor_at,
+            next.cursor_key.as_str(),
+            next.parts,
+            next.entries,
+            next.size_bytes,
+            now
+        ],
+    )
+}
+
+/// The export is whole: ready until `expires_at`, to whoever holds the token.
+pub fn ready(id: &str, token_hash: &str, now: i64, expires_at: i64) -> Statement {
+    Statement::new(
+        "UPDATE data_exports SET status = 'ready', token_hash = ?2, ready_at = ?3, expires_at = ?4, updated_at = ?3 \
+         WHERE id = ?1 AND status = 'pending'",
+        params![id, token_hash, now, expires_at],
+    )
+}
+
+/// Ready exports whose link has expired, `limit` at most.
+pub async fn expired(db: &dyn Sql, now: i64, limit: i64) -> Result<Vec<Job>, AppError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM data_exports WHERE status = 'ready' AND expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2"
+    );
+    db.query(&sql, &params![now, limit]).await?.iter().map(job_of).collect()
+}
+
+/// The export's link ends and its parts are queued for deletion from storage.
+pub fn expire(job: &Job, now: i64) -> Vec<Statement> {
+    let mut out = purge_parts(std::slice::from_ref(job), now);
+    out.push(Statement::new(
+        "UPDATE data_exports SET status = 'expired', token_hash = NULL, updated_at = ?2 WHERE id = ?1",
+        params![job.id.as_str(), now],
+    ));
+    out
+}
+
+/// Queues the parts of `jobs` for deletion from storage (40 keys a statement: 80 parameters).
+pub fn purge_parts(jobs: &[Job], now: i64) -> Vec<Statement> {
+    let keys: Vec<String> = jobs.iter().flat_map(|j| (0..j.parts).map(|n| part_key(&j.id, n))).collect();
+    keys.chunks(40)
+        .map(|chunk| {
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(?{}, ?{})", 2 * i + 1, 2 * i + 2)).collect();
+            let values = chunk.iter().flat_map(|k| [Value::from(k.as_str()), Value::from(now)]).collect();
+            Statement::new(
+                format!(
+                    "INSERT INTO object_purges (object_key, queued_at) VALUES {} ON CONFLICT (object_key) DO NOTHING",
+                    rows.join(", ")
+                ),
+                values,
+            )
+        })
+        .collect()
+}
+
+/// Every export of the user (what erasing the account must take from storage).
+pub fn all_mine_read(user_id: &str) -> Statement {
+    Statement::new(format!("SELECT {JOB_COLUMNS} FROM data_exports WHERE user_id = ?1"), params![user_id])
+}
