@@ -95,7 +95,9 @@ fn unix_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D:
         }
     }
     let seconds = d.deserialize_i64(Seconds)?;
-    Timestamp::from_second(seconds).map(Some).map_err(serde::de::Error::custom)
+    // A fixed message: the calendar library's own would link its whole error formatting into
+    // every Worker (25 KB) for a token that is refused either way.
+    Timestamp::from_second(seconds).map(Some).map_err(|_| serde::de::Error::custom("a time out of range"))
 }
 
 /// A JSON object, not an array of the same fields (which serde's derive would also take);
