@@ -159,7 +159,7 @@ async fn erasing_an_account_leaves_its_shared_work_to_a_tombstone_and_nothing_el
     // An export of mine, built: its files go with me.
     let r = api.post("/api/v1/users/me/exports").bearer(&me.access).send().await;
     let export = r.data()["id"].as_str().unwrap_or_default().to_string();
-    for _ in 0..12 {
+    for _ in 0..40 {
         api.run_cron().await;
         let list = api.get("/api/v1/users/me/exports").bearer(&me.access).send().await.data();
         if list[0]["status"] == "ready" {
@@ -307,7 +307,7 @@ async fn a_whole_export_is_built_in_the_background_and_offered_by_a_link_that_ex
 
     // The tick builds it a part at a time (three entries a part in process), then mails the link.
     let mut token = None;
-    for _ in 0..12 {
+    for _ in 0..40 {
         api.run_cron().await;
         token = export_link(&api, &me.email).await;
         if token.is_some() {
