@@ -100,6 +100,11 @@ async fn unknown_route_is_not_found_in_the_envelope() {
     let r = api.request("PUT", "/api/v1/workspaces").send().await;
     r.expect_error(405, "METHOD_NOT_ALLOWED");
     assert_eq!(r.header("allow"), Some("GET, POST, HEAD, OPTIONS"));
+    // Areas may share a path (the account's profile and its erasure): the methods add up.
+    let r = api.request("PUT", "/api/v1/users/me").send().await;
+    r.expect_error(405, "METHOD_NOT_ALLOWED");
+    let allow = r.header("allow").unwrap_or_default().to_string();
+    assert!(["GET", "PATCH", "DELETE"].iter().all(|m| allow.split(", ").any(|a| a == *m)), "{allow}");
 }
 
 #[tokio::test]
