@@ -9,6 +9,7 @@ use herald::ratelimit::RateLimiter;
 use herald::sql::Sql;
 use worker::{Env, Result};
 
+#[cfg(not(feature = "postgres"))]
 use crate::d1::D1Sql;
 use crate::platform::{FetchHttp, JsClock, JsRandom};
 use crate::r2::R2Blobs;
@@ -57,6 +58,7 @@ pub enum D1Access {
 }
 
 /// Postgres through Hyperdrive when the Worker has a HYPERDRIVE binding, D1 otherwise.
+#[cfg(not(feature = "postgres"))]
 async fn database(env: &Env, access: D1Access) -> Result<Database> {
     let Ok(hyperdrive) = env.hyperdrive("HYPERDRIVE") else {
         let db = env.d1("DB")?;
@@ -69,8 +71,16 @@ async fn database(env: &Env, access: D1Access) -> Result<Database> {
     Ok(Database::Other(postgres(hyperdrive).await?))
 }
 
+/// A Postgres build serves Postgres only: its HYPERDRIVE binding is required (its D1 binding
+/// is declared for symmetry and unused), so D1's adapter is left out of its module.
+#[cfg(feature = "postgres")]
+async fn database(env: &Env, _access: D1Access) -> Result<Database> {
+    Ok(Database::Other(postgres(env.hyperdrive("HYPERDRIVE")?).await?))
+}
+
 /// The database of one invocation.
 pub enum Database {
+    #[cfg(not(feature = "postgres"))]
     D1(D1Sql),
     Other(Box<dyn Sql>),
 }
@@ -78,6 +88,7 @@ pub enum Database {
 impl Database {
     pub fn sql(&self) -> &dyn Sql {
         match self {
+            #[cfg(not(feature = "postgres"))]
             Database::D1(d1) => d1,
             Database::Other(other) => other.as_ref(),
         }
@@ -87,6 +98,7 @@ impl Database {
     #[cfg(feature = "api")]
     pub fn bookmark(&self) -> Option<String> {
         match self {
+            #[cfg(not(feature = "postgres"))]
             Database::D1(d1) => d1.bookmark(),
             Database::Other(_) => None,
         }

@@ -92,14 +92,14 @@ pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
     let exports = rows(2).iter().map(store::job_of).collect::<Result<Vec<_>, _>>()?;
     let mut batch = store::erase(&user_id, &user.view.email, &user.view.name, &tomb, now);
     batch.extend(store::purge_parts(&exports, now));
-    let changed = ctx.db.batch(&batch).await.map_err(|e| match e {
+    ctx.db.batch(&batch).await.map_err(|e| match e {
         crate::sql::DbError::Constraint(_) => {
             AppError::Conflict("you became the only owner of a workspace meanwhile: look again and try again".into())
         }
         other => other.into(),
     })?;
-    let erased =
-        Erased { erased: true, workspaces_deleted: changed.get(store::WORKSPACES_DELETED).copied().unwrap_or(0) };
+    // Every workspace the account alone owned was archived (else the erasure was refused).
+    let erased = Erased { erased: true, workspaces_deleted: rows(1).len() as u64 };
     Ok(json::ok(200, erased).with_header("set-cookie", crate::identity::sessions::clear_cookie()))
 }
 

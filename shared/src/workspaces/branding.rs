@@ -82,6 +82,21 @@ impl Brand {
         }
     }
 
+    /// What a mail needs of a stored brand (its names and support address), read as stored:
+    /// they were checked when set, and checking them again here would link address parsing
+    /// into every host that sends notices (the publisher); only blank values are left out.
+    pub fn for_mail(text: &str) -> Brand {
+        let Ok(Json::Object(map)) = serde_json::from_str::<Json>(text) else { return Brand::default() };
+        let get =
+            |key: &str| map.get(key).and_then(Json::as_str).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        Brand {
+            display_name: get("displayName"),
+            mail_sender_name: get("mailSenderName"),
+            support_email: get("supportEmail"),
+            ..Brand::default()
+        }
+    }
+
     /// The brand in a stored `branding` column's text.
     pub fn from_text(text: &str) -> Brand {
         match serde_json::from_str::<Json>(text) {

@@ -228,7 +228,8 @@ pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         ));
     }
     let changed = ctx.db.batch(&store::erase(&ws, ctx.clock.now_ms())).await?;
-    if changed.get(2) != Some(&1) {
+    // D1 counts the rows a cascade deletes too: any count but none is the workspace gone.
+    if changed.get(2).is_none_or(|n| *n == 0) {
         return Err(AppError::not_found("workspace"));
     }
     let files_queued = changed.first().copied().unwrap_or(0);

@@ -124,7 +124,7 @@ pub fn from_read(workspace_id: &str) -> Statement {
 pub fn from_of(rows: &[Row]) -> MailFrom {
     let Some(row) = rows.first() else { return MailFrom::default() };
     let text = |col: &str| row.opt_text(col).ok().flatten().unwrap_or_default();
-    let brand = crate::workspaces::branding::Brand::from_text(&text("ws_branding"));
+    let brand = crate::workspaces::branding::Brand::for_mail(&text("ws_branding"));
     let name = text("ws_name");
     MailFrom { workspace: brand.name_or(&name).to_string(), sender_name: brand.sender(), reply_to: brand.support_email }
 }
