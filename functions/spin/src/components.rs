@@ -32,7 +32,8 @@ components! {
     "workspaces" => [herald::workspaces::AREA],
     "agency" => [herald::agency::AREA, herald::workflows::AREA],
     "content" => [herald::content::AREA],
-    "media" => [herald::media::AREA],
+    // Files: the media library, and exports built in the background.
+    "media" => [herald::media::AREA, herald::privacy::FILES],
     "collab" => [herald::collab::AREA],
     "approvals" => [herald::approvals::AREA],
     "publishing" => [herald::publishing::AREA, herald::maintenance::AREA],

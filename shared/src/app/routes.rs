@@ -17,6 +17,7 @@ pub static AREAS: &[Area] = &[
     super::openapi::AREA,
     identity::AREA,
     privacy::AREA,
+    privacy::FILES,
     activity::AREA,
     #[cfg(feature = "workspaces")]
     crate::workspaces::AREA,

@@ -123,6 +123,15 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     routes: &[
         route!(GET "/api/v1/users/me/export", exportMe, User, handlers::export).trips(1),
         route!(DELETE "/api/v1/users/me", eraseMe, User, handlers::erase).trips(2),
+    ],
+    inputs: &[],
+};
+
+/// Exports built in the background, which live in storage: an area of their own, so that a
+/// host split by area (Spin) serves them where storage is.
+pub const FILES: crate::api::route::Area = crate::api::route::Area {
+    name: "exports",
+    routes: &[
         route!(POST "/api/v1/users/me/exports", createExport, User, handlers::start_export).trips(1),
         route!(GET "/api/v1/users/me/exports", listExports, User, handlers::list_exports).trips(1),
         route!(GET "/api/v1/users/me/exports/{exportId}/download", downloadMyExport, User, handlers::download_mine)
