@@ -92,15 +92,16 @@ async fn purge_files(ctx: &Context<'_>, limit: i64) -> Result<u64, AppError> {
     for key in keys {
         match ctx.blobs.delete(&key).await {
             Ok(()) => gone.push(key),
-            Err(crate::ports::BlobError::Unavailable(_)) => break,
             Err(err) => {
-                tracing::warn!(%key, %err, "a file of an erased workspace could not be deleted");
+                if !matches!(err, crate::ports::BlobError::Unavailable(_)) {
+                    tracing::warn!(%key, %err, "a file of an erased workspace could not be deleted");
+                }
                 break;
             }
         }
     }
     if !gone.is_empty() {
-        ctx.db.batch(&[store::purged(&gone)]).await?;
+        ctx.db.batch(&store::purged(&gone)).await?;
     }
     Ok(gone.len() as u64)
 }

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Sql, Statement, Value};
+use crate::sql::{Sql, Statement};
 
 /// The oldest `limit` files waiting to be deleted.
 pub async fn queued_files(db: &dyn Sql, limit: i64) -> Result<Vec<String>, AppError> {
@@ -12,11 +12,7 @@ pub async fn queued_files(db: &dyn Sql, limit: i64) -> Result<Vec<String>, AppEr
     Ok(rows.iter().filter_map(|r| r.opt_text("object_key").ok().flatten()).collect())
 }
 
-/// Forgets files now gone from storage (at most 100 at once, D1's bound parameters).
-pub fn purged(keys: &[String]) -> Statement {
-    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
-    Statement::new(
-        format!("DELETE FROM object_purges WHERE object_key IN ({})", marks.join(", ")),
-        keys.iter().map(|k| Value::from(k.as_str())).collect(),
-    )
+/// Forgets files now gone from storage.
+pub fn purged(keys: &[String]) -> Vec<Statement> {
+    crate::sql::in_chunks(&[], keys, |list| format!("DELETE FROM object_purges WHERE object_key IN ({list})"))
 }

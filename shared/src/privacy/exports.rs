@@ -63,14 +63,15 @@ async fn step(ctx: &Context<'_>, job: &Job, email: &str, now: i64) -> Result<u64
         wrote = 1;
     }
     let mut writes = vec![store::advanced(job, &next, now)];
-    let whole = next.list >= LISTS.len();
-    let token = crate::identity::tokens::opaque_token(ctx.random.bytes());
-    let expires = now + LINK_DAYS * DAY_MS;
-    if whole {
+    // Whole: ready, and offered by a link whose token only the mail carries.
+    let link = (next.list >= LISTS.len()).then(|| {
+        let token = crate::identity::tokens::opaque_token(ctx.random.bytes());
+        let expires = now + LINK_DAYS * DAY_MS;
         writes.push(store::ready(&job.id, &crate::identity::tokens::token_hash(&token), now, expires));
-    }
+        (token, expires)
+    });
     let changed = ctx.db.batch(&writes).await?;
-    if whole && changed.first() == Some(&1) {
+    if let (Some((token, expires)), Some(1)) = (link, changed.first()) {
         offer(ctx, email, &token, &next, expires).await;
     }
     Ok(wrote)

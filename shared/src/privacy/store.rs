@@ -215,9 +215,9 @@ const MENTIONING: &[(&str, &str)] = &[
 /// solely owns an active workspace; the tombstone; the user's id, address and name replaced
 /// in shared texts, addresses and user agents dropped from the activity they did; every
 /// attribution moved to the tombstone; archived workspaces the user alone owned deleted with
-/// all their rows, their files queued for deletion; invitations to the address, pending Idempotency-Key answers, OAuth states
-/// and development mails removed; and the account itself, whose sessions, tokens,
-/// memberships, notifications and account log go with it.
+/// all their rows, their files queued for deletion; invitations to the address, stored
+/// Idempotency-Key answers, OAuth states and development mails removed; and the account itself,
+/// whose sessions, tokens, memberships, notifications and account log go with it.
 pub fn erase(user_id: &str, email: &str, name: &str, tomb: &Tombstone, now_ms: i64) -> Vec<Statement> {
     let (u, t, e, te) =
         (Value::from(user_id), Value::from(tomb.id.as_str()), Value::from(email), Value::from(tomb.email.as_str()));

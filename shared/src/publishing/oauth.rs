@@ -224,7 +224,19 @@ pub struct Grant {
     pub user_id: Option<String>,
 }
 
-/// The request a trade makes, as the platform documents it.
+/// A form POST to a platform's OAuth endpoint, the client in HTTP Basic when `basic` names it.
+fn form_post(url: String, pairs: &[(&str, &str)], basic: Option<(&str, &str)>) -> HttpRequest {
+    let mut headers = vec![
+        ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
+        ("accept".to_string(), "application/json".to_string()),
+    ];
+    if let Some((id, secret)) = basic {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        headers.push(("authorization".into(), format!("Basic {basic}")));
+    }
+    HttpRequest { method: "POST".into(), url, headers, body: form(pairs).into_bytes() }
+}
+
 /// The call that takes a grant back, where the platform offers one: X (RFC 7009, the refresh
 /// token when there is one, the client in HTTP Basic), LinkedIn (the access token, the client in
 /// the body) and TikTok (likewise, as `client_key`). Meta's Page tokens, Instagram's and Threads'
@@ -255,17 +267,10 @@ pub fn revoke_call(
         }
         Flow::Facebook | Flow::LongLived { .. } => return None,
     };
-    let mut headers = vec![
-        ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
-        ("accept".to_string(), "application/json".to_string()),
-    ];
-    if basic {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-        headers.push(("authorization".into(), format!("Basic {basic}")));
-    }
-    Some(HttpRequest { method: "POST".into(), url: format!("{base}{path}"), headers, body: form(&pairs).into_bytes() })
+    Some(form_post(format!("{base}{path}"), &pairs, basic.then_some((id, secret))))
 }
 
+/// The request a trade makes, as the platform documents it.
 fn token_call(ctx: &Context<'_>, provider: &Provider, id: &str, secret: &str, trade: &Trade<'_>) -> HttpRequest {
     let token_url = format!("{}{}", base_for(ctx, provider.platform, provider.token.0), provider.token.1);
     let api = base_for(ctx, provider.platform, provider.api);
@@ -275,17 +280,7 @@ fn token_call(ctx: &Context<'_>, provider: &Provider, id: &str, secret: &str, tr
         headers: vec![("accept".into(), "application/json".into())],
         body: Vec::new(),
     };
-    let post = |pairs: &[(&str, &str)], basic: bool| {
-        let mut headers = vec![
-            ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
-            ("accept".to_string(), "application/json".to_string()),
-        ];
-        if basic {
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-            headers.push(("authorization".into(), format!("Basic {basic}")));
-        }
-        HttpRequest { method: "POST".into(), url: token_url.clone(), headers, body: form(pairs).into_bytes() }
-    };
+    let post = |pairs: &[(&str, &str)], basic: bool| form_post(token_url.clone(), pairs, basic.then_some((id, secret)));
     match (provider.flow, trade) {
         (Flow::Standard { basic_auth }, trade) => {
             let mut pairs = match trade {

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::params;
-use crate::sql::{Sql, Statement, Value};
+use crate::sql::{Sql, Statement};
 
 /// One grant waiting: its account, platform, sealed credentials and the tries made so far.
 pub struct Queued {
@@ -33,23 +33,12 @@ pub async fn queued(db: &dyn Sql, limit: i64) -> Result<Vec<Queued>, AppError> {
         .collect()
 }
 
-/// Forgets the `settled` grants and counts a failed try for those to try `again` (each list at
-/// most 100 ids, D1's bound parameters).
+/// Forgets the `settled` grants and counts a failed try for those to try `again`.
 pub fn settle(settled: &[String], again: &[String]) -> Vec<Statement> {
-    let list = |ids: &[String]| (1..=ids.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    let values = |ids: &[String]| ids.iter().map(|id| Value::from(id.as_str())).collect::<Vec<_>>();
-    let mut out = Vec::new();
-    if !settled.is_empty() {
-        out.push(Statement::new(
-            format!("DELETE FROM token_revocations WHERE account_id IN ({})", list(settled)),
-            values(settled),
-        ));
-    }
-    if !again.is_empty() {
-        out.push(Statement::new(
-            format!("UPDATE token_revocations SET attempts = attempts + 1 WHERE account_id IN ({})", list(again)),
-            values(again),
-        ));
-    }
+    use crate::sql::in_chunks;
+    let mut out = in_chunks(&[], settled, |list| format!("DELETE FROM token_revocations WHERE account_id IN ({list})"));
+    out.extend(in_chunks(&[], again, |list| {
+        format!("UPDATE token_revocations SET attempts = attempts + 1 WHERE account_id IN ({list})")
+    }));
     out
 }
