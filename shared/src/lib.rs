@@ -8,6 +8,8 @@
 
 #[cfg(feature = "accounts")]
 pub mod accounts;
+#[cfg(feature = "ai")]
+pub mod ai;
 pub mod activity;
 #[cfg(feature = "agency")]
 pub mod agency;
@@ -23,6 +25,7 @@ pub mod encoding;
 pub mod error;
 pub mod health;
 pub mod identity;
+pub mod llm;
 pub mod mail;
 #[cfg(feature = "maintenance")]
 pub mod maintenance;

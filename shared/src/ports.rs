@@ -57,6 +57,13 @@ pub enum HttpError {
 #[async_trait(?Send)]
 pub trait Http {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+
+    /// [`Http::send`], given up after `timeout_ms` when that is sooner than the host's own
+    /// timeout (an AI generation's deadline). A host without timers of its own may ignore it.
+    async fn send_within(&self, request: HttpRequest, timeout_ms: u64) -> Result<HttpResponse, HttpError> {
+        let _ = timeout_ms;
+        self.send(request).await
+    }
 }
 
 /// The publish queue (SPEC PB-3). On Cloudflare a Queue; where there is none (Spin, the
@@ -194,6 +201,8 @@ pub struct Config {
     pub stripe: crate::tiers::Stripe,
     /// Entries a part of a background export holds (one part a tick step); small in tests.
     pub export_part_entries: i64,
+    /// The AI providers, their keys and prices (`AI_*`; SPEC AI-1).
+    pub ai: crate::llm::Ai,
 }
 
 impl Config {
@@ -226,6 +235,7 @@ impl Config {
             plans: Default::default(),
             stripe: Default::default(),
             export_part_entries: 5_000,
+            ai: Default::default(),
         }
     }
 
@@ -288,6 +298,7 @@ impl Config {
         }
         let mut limits = self.rate_limits.read(get);
         limits.extend(self.stripe.read(get));
+        limits.extend(self.ai.read(get));
         if !limits.is_empty() {
             problem = Some(problem.into_iter().chain(limits).collect::<Vec<_>>().join("; "));
         }

@@ -14,7 +14,7 @@ fn rank(module: &str) -> (u8, &'static str) {
     let top = module.split("::").next().unwrap_or_default();
     match module {
         "error" | "sql" | "sql::pg" | "validate" | "zones" | "ports" | "ratelimit" | "sealed" | "tiers"
-        | "encoding" => (0, "kit"),
+        | "encoding" | "llm" => (0, "kit"),
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
         m if m.is_empty() || m == "app" || m.starts_with("app::") => (13, "app"),
         _ => match top {
@@ -25,7 +25,7 @@ fn rank(module: &str) -> (u8, &'static str) {
             "agency" => (5, "area"),
             "accounts" | "workflows" => (6, "area"),
             "content" => (7, "area"),
-            "media" => (8, "area"),
+            "media" | "ai" => (8, "area"),
             "collab" => (9, "area"),
             "approvals" => (10, "area"),
             "publishing" => (11, "area"),

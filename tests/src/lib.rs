@@ -31,6 +31,16 @@ pub const TEST_STRIPE_KEY: &str = "sk_test_herald_0123456789";
 /// The signing secret, and an older one still accepted while it is rotated out.
 pub const TEST_STRIPE_WEBHOOK_SECRETS: &str = "whsec_herald_current,whsec_herald_previous";
 pub const TEST_STRIPE_PRICES: &str = "pro=price_pro,agency=price_agency,enterprise=price_enterprise";
+/// The AI providers of every target under test, all served by the fake platform server (`FAKE`
+/// stands for its address: test.sh and spin-suite.sh put it in). `nokey` has no key; `cool` is
+/// only ever in the chain of the test of cooling down, so its rest touches no other test.
+pub const TEST_AI_PROVIDERS: &str = "openai=openai/gpt-test@FAKE/v1,claude=anthropic/claude-test@FAKE,gemini=gemini/gemini-test@FAKE,cool=openai/gpt-cool@FAKE/v1,nokey=gemini/gemini-nokey@FAKE";
+pub const TEST_AI_KEYS: &str = "openai=sk-test-openai,claude=sk-ant-test,gemini=AIza-test-gemini,cool=sk-test-cool";
+/// Dollars per million tokens in and out.
+pub const TEST_AI_PRICES: &str = "gpt-test=10/20,claude-test=30/150,gemini-test=1/4,gpt-cool=10/20";
+/// One provider call may take 1.5 s, a whole generation 4 s (the hang tests wait that long).
+pub const TEST_AI_TIMEOUT_MS: &str = "1500";
+pub const TEST_AI_DEADLINE_MS: &str = "4000";
 
 pub fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/d1")
@@ -77,6 +87,18 @@ pub fn test_config(environment: Environment) -> Config {
         "STRIPE_PRICES" => Some(TEST_STRIPE_PRICES.into()),
         _ => None,
     });
+    // The AI providers are the fake platform server's too (the Worker and Spin get the same).
+    let problems = config.ai.read(|name| {
+        Some(match name {
+            "AI_PROVIDERS" => TEST_AI_PROVIDERS.replace("FAKE", &fakes::FakeX::get().base),
+            "AI_KEYS" => TEST_AI_KEYS.into(),
+            "AI_PRICES" => TEST_AI_PRICES.into(),
+            "AI_TIMEOUT_MS" => TEST_AI_TIMEOUT_MS.into(),
+            "AI_DEADLINE_MS" => TEST_AI_DEADLINE_MS.into(),
+            _ => return None,
+        })
+    });
+    assert!(problems.is_empty(), "test AI settings: {problems:?}");
     // Retries in a test come within a second, not after 30.
     config.publish_retry_base_ms = TEST_RETRY_BASE_MS;
     // X is the process's fake X (the Worker under test is given the same, see test.sh).

@@ -19,11 +19,24 @@ impl ReqwestHttp {
 #[async_trait(?Send)]
 impl Http for ReqwestHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.exchange(request, None).await
+    }
+
+    async fn send_within(&self, request: HttpRequest, timeout_ms: u64) -> Result<HttpResponse, HttpError> {
+        self.exchange(request, Some(Duration::from_millis(timeout_ms))).await
+    }
+}
+
+impl ReqwestHttp {
+    async fn exchange(&self, request: HttpRequest, timeout: Option<Duration>) -> Result<HttpResponse, HttpError> {
         let method =
             reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| HttpError::Other(e.to_string()))?;
         let mut rb = self.client.request(method, &request.url).body(request.body);
         for (k, v) in &request.headers {
             rb = rb.header(k, v);
+        }
+        if let Some(timeout) = timeout {
+            rb = rb.timeout(timeout);
         }
         // Only a failure to connect proves the request was never sent; anything later (a reset,
         // a dropped connection) may come after the server acted on it.

@@ -57,6 +57,10 @@ struct SpinHttp {
 #[async_trait(?Send)]
 impl Http for SpinHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.send_within(request, self.timeout_ms).await
+    }
+
+    async fn send_within(&self, request: HttpRequest, timeout_ms: u64) -> Result<HttpResponse, HttpError> {
         let outgoing = crate::outbound::request(request)?;
         // The host does not say whether the request left before it failed: possibly sent.
         let exchange = Box::pin(async {
@@ -66,7 +70,7 @@ impl Http for SpinHttp {
             let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
             Ok(HttpResponse { status, headers, body: body.to_vec() })
         });
-        let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(self.timeout_ms)));
+        let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
         match futures::future::select(exchange, timer).await {
             futures::future::Either::Left((answer, _)) => answer,
             futures::future::Either::Right(((), pending)) => {

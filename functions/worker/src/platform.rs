@@ -31,6 +31,10 @@ pub struct FetchHttp {
 #[async_trait(?Send)]
 impl Http for FetchHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.send_within(request, self.timeout_ms).await
+    }
+
+    async fn send_within(&self, request: HttpRequest, timeout_ms: u64) -> Result<HttpResponse, HttpError> {
         let other = |e: worker::Error| HttpError::Other(e.to_string());
         let headers = Headers::new();
         for (k, v) in &request.headers {
@@ -56,7 +60,7 @@ impl Http for FetchHttp {
                 body: resp.bytes().await.map_err(other)?,
             })
         });
-        let timer = Box::pin(Delay::from(std::time::Duration::from_millis(self.timeout_ms)));
+        let timer = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
         let raced = select(exchange, timer).await;
         match raced {
             Either::Left((answer, _)) => answer,

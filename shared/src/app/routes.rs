@@ -38,6 +38,8 @@ pub static AREAS: &[Area] = &[
     crate::collab::AREA,
     #[cfg(feature = "publishing")]
     crate::publishing::AREA,
+    #[cfg(feature = "ai")]
+    crate::ai::AREA,
 ];
 
 /// Every route this build serves.

@@ -76,6 +76,28 @@ pub fn spend(workspace_id: &str, metric: Metric, amount: i64) -> Statement {
     )
 }
 
+/// Adds `amount` (an SQL expression over `extra`, which are `?3` on) to the workspace's counter
+/// of `metric` in its current period, only when `only_if` (an SQL query over the same
+/// parameters) finds a row: a settlement that must happen once, guarded by what it settles.
+pub fn spend_if(
+    workspace_id: &str,
+    metric: Metric,
+    amount: &str,
+    only_if: &str,
+    extra: Vec<crate::sql::Value>,
+) -> Statement {
+    let mut p = params![workspace_id, metric.as_str()];
+    p.extend(extra);
+    Statement::new(
+        format!(
+            "INSERT INTO usage_counters (workspace_id, period_start, metric, used) \
+             SELECT ?1, s.period_start, ?2, {amount} FROM subscriptions s WHERE s.workspace_id = ?1 AND EXISTS ({only_if}) \
+             ON CONFLICT (workspace_id, period_start, metric) DO UPDATE SET used = usage_counters.used + excluded.used"
+        ),
+        p,
+    )
+}
+
 /// The subscription and every count, in one read (`?2` is now).
 pub fn standing_read(workspace_id: &str, now: i64) -> Statement {
     let counts: Vec<String> =

@@ -200,6 +200,7 @@ const ATTRIBUTED: &[(&str, &str)] = &[
     ("idea_comments", "author_id"),
     ("social_accounts", "created_by"),
     ("publications", "created_by"),
+    ("ai_generations", "user_id"),
 ];
 
 /// Texts of shared work that may hold the user's id (mentions, approvers, snapshots in the

@@ -1,0 +1,47 @@
+-- AI generation (SPEC AI-1…AI-6). A workspace's settings: the providers its generations try, in
+-- order (names of the operator's AI_PROVIDERS, a JSON array; empty for the operator's order), and
+-- privacy mode (prompts and outputs returned, never stored).
+CREATE TABLE ai_settings (
+    workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
+    chain        TEXT NOT NULL DEFAULT '[]',
+    privacy_mode INTEGER NOT NULL DEFAULT 0,
+    updated_at   INTEGER NOT NULL
+);
+
+-- Every generation: the credits reserved before its first call (`running`), then, settled once,
+-- what it came to: the provider and model that answered (`static` content when none did), the
+-- exact prompt and the output (NULL when private), tokens, cost in millionths of a dollar, the
+-- credits it took and every attempt (a JSON array). A request that died leaves it `running`; the
+-- scheduled tick gives its reservation back (`abandoned`).
+CREATE TABLE ai_generations (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    user_id      TEXT REFERENCES users (id),
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('running', 'done', 'static', 'abandoned')),
+    provider     TEXT,
+    model        TEXT,
+    parameters   TEXT,
+    prompt       TEXT,
+    output       TEXT,
+    private      INTEGER NOT NULL DEFAULT 0,
+    tokens_in    INTEGER NOT NULL DEFAULT 0,
+    tokens_out   INTEGER NOT NULL DEFAULT 0,
+    cost_micros  INTEGER NOT NULL DEFAULT 0,
+    reserved     INTEGER NOT NULL DEFAULT 0,
+    credits      INTEGER NOT NULL DEFAULT 0,
+    latency_ms   INTEGER NOT NULL DEFAULT 0,
+    attempts     TEXT NOT NULL DEFAULT '[]',
+    created_at   INTEGER NOT NULL,
+    settled_at   INTEGER
+);
+CREATE INDEX ai_generations_workspace ON ai_generations (workspace_id, created_at, id);
+CREATE INDEX ai_generations_user ON ai_generations (workspace_id, user_id, created_at, id);
+CREATE INDEX ai_generations_running ON ai_generations (status, created_at);
+
+-- Providers resting after a 429, until `until_at` (ms): the operator's keys are shared by every
+-- workspace, so the rest is too.
+CREATE TABLE ai_cooldowns (
+    provider TEXT PRIMARY KEY,
+    until_at INTEGER NOT NULL
+);

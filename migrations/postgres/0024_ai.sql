@@ -1,0 +1,65 @@
+-- AI generation (SPEC AI-1…AI-6). A workspace's settings: the providers its generations try, in
+-- order (names of the operator's AI_PROVIDERS, a JSON array; empty for the operator's order), and
+-- privacy mode (prompts and outputs returned, never stored).
+CREATE TABLE ai_settings (
+    workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
+    chain        TEXT NOT NULL DEFAULT '[]',
+    privacy_mode BIGINT NOT NULL DEFAULT 0,
+    updated_at   BIGINT NOT NULL
+);
+
+-- Every generation: the credits reserved before its first call (`running`), then, settled once,
+-- what it came to: the provider and model that answered (`static` content when none did), the
+-- exact prompt and the output (NULL when private), tokens, cost in millionths of a dollar, the
+-- credits it took and every attempt (a JSON array). A request that died leaves it `running`; the
+-- scheduled tick gives its reservation back (`abandoned`).
+CREATE TABLE ai_generations (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    user_id      TEXT REFERENCES users (id),
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('running', 'done', 'static', 'abandoned')),
+    provider     TEXT,
+    model        TEXT,
+    parameters   TEXT,
+    prompt       TEXT,
+    output       TEXT,
+    private      BIGINT NOT NULL DEFAULT 0,
+    tokens_in    BIGINT NOT NULL DEFAULT 0,
+    tokens_out   BIGINT NOT NULL DEFAULT 0,
+    cost_micros  BIGINT NOT NULL DEFAULT 0,
+    reserved     BIGINT NOT NULL DEFAULT 0,
+    credits      BIGINT NOT NULL DEFAULT 0,
+    latency_ms   BIGINT NOT NULL DEFAULT 0,
+    attempts     TEXT NOT NULL DEFAULT '[]',
+    created_at   BIGINT NOT NULL,
+    settled_at   BIGINT
+);
+CREATE INDEX ai_generations_workspace ON ai_generations (workspace_id, created_at, id);
+CREATE INDEX ai_generations_user ON ai_generations (workspace_id, user_id, created_at, id);
+CREATE INDEX ai_generations_running ON ai_generations (status, created_at);
+
+-- Providers resting after a 429, until `until_at` (ms): the operator's keys are shared by every
+-- workspace, so the rest is too.
+CREATE TABLE ai_cooldowns (
+    provider TEXT PRIMARY KEY,
+    until_at BIGINT NOT NULL
+);
+
+-- A tenant's rows, as everywhere; the tick (app.system) settles abandoned generations.
+DO $$
+DECLARE t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['ai_settings', 'ai_generations'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format(
+            'CREATE POLICY %I ON %I USING (app_setting(''app.system'') = ''on'' OR workspace_id = app_setting(''app.workspace_id'')) '
+            'WITH CHECK (app_setting(''app.system'') = ''on'' OR workspace_id = app_setting(''app.workspace_id''))',
+            t || '_tenant', t);
+    END LOOP;
+END
+$$;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ai_settings, ai_generations TO herald_app;
+-- Belongs to no tenant: the operator's keys rest for everyone.
+GRANT SELECT, INSERT, UPDATE ON ai_cooldowns TO herald_app;

@@ -1,0 +1,138 @@
+//! The gateway (SPEC AI-1, AI-2): a prompt goes down a chain of providers until one answers,
+//! inside one deadline; a provider that said "too many requests" cools down for as long as it
+//! asked, remembered across requests. Every attempt is recorded, whatever its outcome.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::providers::{self, Answer, Failure, Prompt};
+use crate::api::Context;
+use crate::llm::Provider;
+use crate::ports::HttpError;
+
+/// One try of one provider.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub provider: String,
+    pub model: String,
+    /// `ok`, or why not: `timeout`, `unreachable`, `rateLimited`, `serverError`, `overloaded`,
+    /// `invalidKey`, `refused`, `malformed`, `rejected`; or why it was not tried: `coolingDown`,
+    /// `noKey`, `deadline`.
+    pub outcome: String,
+    /// The provider's HTTP status, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub latency_ms: i64,
+    /// How long the provider asked to be left alone (a 429).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<i64>,
+    /// A refusal's reason, as the provider gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A provider resting after a 429, until `until` (ms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cooldown {
+    pub provider: String,
+    pub until: i64,
+}
+
+/// What a walk down the chain came to.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// The provider that answered, and its answer.
+    pub answer: Option<(Provider, Answer)>,
+    pub attempts: Vec<Attempt>,
+    /// Providers that asked to cool down during this walk.
+    pub cooldowns: Vec<Cooldown>,
+}
+
+impl Walk {
+    fn skip(&mut self, p: &Provider, outcome: &str) {
+        self.attempts.push(Attempt {
+            provider: p.name.clone(),
+            model: p.model.clone(),
+            outcome: outcome.into(),
+            status: None,
+            latency_ms: 0,
+            retry_after_seconds: None,
+            detail: None,
+        });
+    }
+}
+
+/// The status an answer carried, for the record (none when there was no answer).
+fn status_of(failure: &Failure) -> Option<u16> {
+    match failure {
+        Failure::ServerError { status } | Failure::Rejected { status } => Some(*status),
+        Failure::RateLimited { .. } => Some(429),
+        Failure::InvalidKey => None,
+        _ => None,
+    }
+}
+
+/// Asks each provider of `chain` in turn for `prompt` until one answers, by the deadline
+/// `deadline` (ms). `resting` are the cooldowns in force when the walk began.
+pub async fn walk(ctx: &Context<'_>, chain: &[&Provider], resting: &[Cooldown], prompt: &Prompt, deadline: i64) -> Walk {
+    let mut walk = Walk::default();
+    for provider in chain {
+        let now = ctx.clock.now_ms();
+        if resting.iter().chain(&walk.cooldowns).any(|c| c.provider == provider.name && c.until > now) {
+            walk.skip(provider, "coolingDown");
+            continue;
+        }
+        let Some(key) = provider.key.as_deref() else {
+            walk.skip(provider, "noKey");
+            continue;
+        };
+        let left = deadline - now;
+        if left <= 0 {
+            walk.skip(provider, "deadline");
+            continue;
+        }
+        let within = ctx.config.ai.attempt_ms.min(left as u64);
+        let sent = ctx.http.send_within(providers::request(provider, key, prompt), within).await;
+        let latency_ms = ctx.clock.now_ms() - now;
+        let result = match sent {
+            Err(HttpError::Timeout) => Err(Failure::Timeout),
+            Err(_) => Err(Failure::Unreachable),
+            Ok(response) => providers::answer(provider.kind, &response),
+        };
+        let mut attempt = Attempt {
+            provider: provider.name.clone(),
+            model: provider.model.clone(),
+            outcome: "ok".into(),
+            status: None,
+            latency_ms,
+            retry_after_seconds: None,
+            detail: None,
+        };
+        match result {
+            Ok(answer) => {
+                attempt.status = Some(200);
+                walk.attempts.push(attempt);
+                walk.answer = Some(((*provider).clone(), answer));
+                return walk;
+            }
+            Err(failure) => {
+                attempt.outcome = failure.outcome().into();
+                attempt.status = status_of(&failure);
+                match &failure {
+                    Failure::RateLimited { retry_after_s } => {
+                        attempt.retry_after_seconds = Some(*retry_after_s);
+                        walk.cooldowns.push(Cooldown {
+                            provider: provider.name.clone(),
+                            until: ctx.clock.now_ms() + retry_after_s * 1000,
+                        });
+                    }
+                    Failure::Refused { reason } => attempt.detail = Some(reason.clone()),
+                    _ => {}
+                }
+                walk.attempts.push(attempt);
+            }
+        }
+    }
+    walk
+}

@@ -1,0 +1,385 @@
+//! The AI routes: settings, generating a post, the generations and the usage report.
+
+use serde_json::json;
+
+use super::gateway::{self, Attempt};
+use super::prompt::{self, PostBrief};
+use super::providers::Prompt;
+use super::*;
+use crate::agency::store::{campaigns, clients, personas};
+use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
+use crate::api::permissions::Role;
+use crate::api::{Call, Context, Response};
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::llm::{Provider, MICROS_PER_CREDIT};
+use crate::plans::{store as plans, Metric};
+use crate::validate::{self, rfc3339};
+
+
+fn provider_views(ctx: &Context<'_>) -> Vec<ProviderView> {
+    ctx.config
+        .ai
+        .providers
+        .iter()
+        .map(|p| ProviderView {
+            name: p.name.clone(),
+            kind: p.kind.as_str().into(),
+            model: p.model.clone(),
+            available: p.key.is_some(),
+        })
+        .collect()
+}
+
+/// The providers a generation walks: the caller's for this request, else the workspace's,
+/// else the operator's order; names no longer configured are passed over.
+fn chain<'c>(ctx: &'c Context<'_>, asked: Option<&[String]>, settings: &AiSettings) -> Vec<&'c Provider> {
+    let ai = &ctx.config.ai;
+    match asked.filter(|a| !a.is_empty()).or(Some(settings.chain.as_slice()).filter(|c| !c.is_empty())) {
+        Some(names) => names.iter().filter_map(|n| ai.provider(n)).collect(),
+        None => ai.providers.iter().collect(),
+    }
+}
+
+fn settings_view(ctx: &Context<'_>, settings: AiSettings) -> AiSettingsView {
+    let effective_chain = chain(ctx, None, &settings).iter().map(|p| p.name.clone()).collect();
+    AiSettingsView { settings, effective_chain, providers: provider_views(ctx) }
+}
+
+/// Names that are not providers of this server, as field errors of `field`.
+fn unknown_names(ctx: &Context<'_>, field: &str, names: &[String], max: usize, errors: &mut Vec<FieldError>) {
+    if names.len() > max {
+        errors.push(FieldError::new(field, &format!("must have at most {max} items")));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if ctx.config.ai.provider(name).is_none() {
+            errors.push(FieldError::new(&format!("{field}[{i}]"), "is not a provider of this server (see providers)"));
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ai/settings", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    responses((status = 200, description = "The workspace's chain and privacy mode, with the providers this server offers", body = Envelope<AiSettingsView>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn get_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let read = store::settings_read(call.params.get("workspaceId")?);
+    let (_, settings) = call.admitted_one(ctx.db, read, store::settings_of).await?;
+    Ok(json::ok(200, settings_view(ctx, settings)))
+}
+
+#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/ai/settings", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = AiSettings,
+    responses((status = 200, description = "Saved", body = Envelope<AiSettingsView>),
+              (status = 400, description = "VALIDATION_ERROR: a name that is no provider of this server", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN: owners and admins", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn put_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: AiSettings = json::parse(&call.req.body)?;
+    let member = call.member()?;
+    let mut errors = Vec::new();
+    unknown_names(ctx, "chain", &input.chain, 10, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let settings =
+        AiSettings { chain: input.chain.into_iter().filter(|n| seen.insert(n.clone())).collect(), ..input };
+    ctx.db.batch(&[store::save_settings(&member.workspace_id, &settings, ctx.clock.now_ms())?]).await?;
+    Ok(json::ok(200, settings_view(ctx, settings)))
+}
+
+/// Credits to hold for a prompt: what the dearest callable provider of the chain could cost at
+/// most (its whole output, `calls` times), at least one.
+fn reservation(ctx: &Context<'_>, chain: &[&Provider], prompt: &Prompt, calls: i64) -> i64 {
+    let tokens_in = ((prompt.system.len() + prompt.user.len()) / 3 + 16) as i64;
+    let most = chain
+        .iter()
+        .filter(|p| p.key.is_some())
+        .map(|p| ctx.config.ai.cost_micros(&p.model, tokens_in, prompt.max_tokens as i64))
+        .max();
+    match most {
+        None => 0,
+        Some(micros) => (calls * micros).div_euclid(MICROS_PER_CREDIT).max(0) + 1,
+    }
+}
+
+/// Credits a provider's answer costs: at least one.
+fn credits_for(cost_micros: i64) -> i64 {
+    ((cost_micros + MICROS_PER_CREDIT - 1) / MICROS_PER_CREDIT).max(1)
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/posts", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = GeneratePostInput,
+    responses((status = 200, description = "A post from the first provider of the chain that answered, or built-in content (`static`) when none did; with the exact prompt, every attempt and what it used", body = Envelope<GeneratedPost>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's AI credits for this period are spent", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN, or WORKSPACE_SUSPENDED", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: GeneratePostInput = json::parse(&call.req.body)?;
+    let mut errors = Vec::new();
+    let brief = input.brief.trim().to_string();
+    if brief.is_empty() {
+        errors.push(FieldError::new("brief", "must not be empty"));
+    } else if brief.chars().count() > 2000 {
+        errors.push(FieldError::new("brief", "must be at most 2000 characters"));
+    }
+    let tone = match validate::opt_text(input.tone.clone(), 200) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(FieldError::new("tone", &e));
+            None
+        }
+    };
+    if let Some(names) = &input.providers {
+        if names.is_empty() {
+            errors.push(FieldError::new("providers", "must name at least one provider, or be left out"));
+        }
+        unknown_names(ctx, "providers", names, 10, &mut errors);
+    }
+    for (field, id) in [("clientId", &input.client_id), ("personaId", &input.persona_id), ("campaignId", &input.campaign_id)] {
+        if id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
+            errors.push(FieldError::new(field, "must be an id"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let workspace_id = call.params.get("workspaceId")?;
+    let viewer = call.caller()?.user_id.clone();
+    let now = ctx.clock.now_ms();
+    let id_of = |id: &Option<String>| id.clone().unwrap_or_default();
+    // The membership check and everything the prompt is made from: one round trip.
+    let reads = vec![
+        crate::workspaces::store::name_and_timezone_read(workspace_id),
+        store::settings_read(workspace_id),
+        store::cooldowns_read(now),
+        clients::one_read(workspace_id, &viewer, &id_of(&input.client_id)),
+        personas::one_read(workspace_id, &viewer, &id_of(&input.persona_id)),
+        campaigns::one_read(workspace_id, &viewer, &id_of(&input.campaign_id)),
+        clients::owner_of_read(workspace_id, "campaigns", &id_of(&input.campaign_id)),
+    ];
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let workspace = answer(0).first().ok_or_else(|| AppError::not_found("workspace"))?.text("name")?;
+    let settings = store::settings_of(answer(1))?;
+    let resting = store::cooldowns_of(answer(2))?;
+    let found = |i: usize, field: &str, what: &str, wanted: bool, errors: &mut Vec<FieldError>| {
+        if wanted && answer(i).is_empty() {
+            errors.push(FieldError::new(field, &format!("is not a {what} of this workspace")));
+        }
+    };
+    found(3, "clientId", "client", input.client_id.is_some(), &mut errors);
+    found(4, "personaId", "persona", input.persona_id.is_some(), &mut errors);
+    found(5, "campaignId", "campaign", input.campaign_id.is_some(), &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let client = match (input.client_id.is_some(), input.campaign_id.is_some()) {
+        (true, _) => Some(clients::one_of(answer(3))?),
+        (false, true) if !answer(6).is_empty() => Some(clients::one_of(answer(6))?),
+        _ => None,
+    };
+    let persona = if input.persona_id.is_some() { Some(personas::one_of(answer(4))?) } else { None };
+    let campaign = if input.campaign_id.is_some() { Some(campaigns::one_of(answer(5))?) } else { None };
+    let brief_of = PostBrief {
+        brief: &brief,
+        workspace: &workspace,
+        platform: input.platform,
+        client: client.as_ref(),
+        persona: persona.as_ref(),
+        campaign: campaign.as_ref(),
+        tone: tone.as_deref(),
+    };
+    let first = prompt::post(&brief_of, ctx.config.ai.max_tokens);
+    let chain = chain(ctx, input.providers.as_deref(), &settings);
+    let private = input.private || settings.privacy_mode;
+
+    // Credits held before the first call (a re-ask may follow when the text must fit a platform).
+    let generation_id = ctx.new_id();
+    let reserved = reservation(ctx, &chain, &first, if input.platform.is_some() { 2 } else { 1 });
+    let hold = store::reserve(&ctx.config.plans, &member.workspace_id, &generation_id, &viewer, "post", reserved, now);
+    if let Err(e) = ctx.db.batch(&hold).await {
+        return Err(match e {
+            crate::sql::DbError::Constraint(_) => {
+                crate::plans::explain(ctx, &member.workspace_id, Metric::AiCredits, reserved, e.into()).await
+            }
+            other => other.into(),
+        });
+    }
+
+    let deadline = now + ctx.config.ai.deadline_ms as i64;
+    let mut walk = gateway::walk(ctx, &chain, &resting, &first, deadline).await;
+    let mut sent = first.clone();
+    let mut warnings = Vec::new();
+    let (mut tokens_in, mut tokens_out, mut cost) = (0i64, 0i64, 0i64);
+    let mut attempts: Vec<Attempt> = std::mem::take(&mut walk.attempts);
+    let mut cooldowns = std::mem::take(&mut walk.cooldowns);
+    let result = match walk.answer.take() {
+        Some((provider, answer)) => {
+            tokens_in += answer.tokens_in;
+            tokens_out += answer.tokens_out;
+            cost += ctx.config.ai.cost_micros(&provider.model, answer.tokens_in, answer.tokens_out);
+            let mut text = answer.text;
+            if let Some(platform) = input.platform {
+                if let Some(over) = prompt::overflow(platform, &text) {
+                    // One re-ask, of the provider that answered, stating the overflow.
+                    let again = prompt::shorter(&first, platform, &text, over);
+                    let mut second = gateway::walk(ctx, &[&provider], &resting, &again, deadline).await;
+                    attempts.append(&mut second.attempts);
+                    cooldowns.append(&mut second.cooldowns);
+                    if let Some((_, shorter)) = second.answer {
+                        tokens_in += shorter.tokens_in;
+                        tokens_out += shorter.tokens_out;
+                        cost += ctx.config.ai.cost_micros(&provider.model, shorter.tokens_in, shorter.tokens_out);
+                        text = shorter.text;
+                        sent = again;
+                    }
+                    if let Some((length, max)) = prompt::overflow(platform, &text) {
+                        text = prompt::cut(platform, &text);
+                        warnings.push(format!("cut from {length} to fit {platform}'s limit of {max}"));
+                    }
+                }
+            }
+            Some((provider, text))
+        }
+        None => None,
+    };
+    let latency_ms = ctx.clock.now_ms() - now;
+    let (status, provider_name, model, text) = match &result {
+        Some((p, text)) => ("done", p.name.clone(), Some(p.model.clone()), text.clone()),
+        None => ("static", "static".to_string(), None, prompt::static_post(&brief_of)),
+    };
+    let credits = if result.is_some() { credits_for(cost) } else { 0 };
+    let parameters = json!({
+        "maxTokens": sent.max_tokens,
+        "temperature": sent.temperature,
+        "platform": input.platform.map(|p| p.as_str()),
+    });
+    let prompt_view = PromptView { system: sent.system.clone(), user: sent.user.clone() };
+    let prompt_json = serde_json::to_value(&prompt_view).map_err(|e| AppError::Internal(e.to_string()))?;
+    let attempts_json = serde_json::to_value(&attempts).map_err(|e| AppError::Internal(e.to_string()))?;
+    let settled = store::Settled {
+        status,
+        provider: &provider_name,
+        model: model.as_deref().unwrap_or_default(),
+        parameters: &parameters,
+        prompt: (!private).then_some(&prompt_json),
+        output: (!private).then_some(text.as_str()),
+        tokens_in,
+        tokens_out,
+        cost_micros: cost,
+        credits,
+        latency_ms,
+        attempts: &attempts_json,
+    };
+    let mut statements = store::settle(&member.workspace_id, &generation_id, &settled, ctx.clock.now_ms());
+    statements.extend(cooldowns.iter().map(store::rest));
+    ctx.db.batch(&statements).await?;
+    Ok(json::ok(
+        200,
+        GeneratedPost {
+            generation_id,
+            text,
+            is_static: result.is_none(),
+            provider: provider_name,
+            model,
+            prompt: prompt_view,
+            parameters,
+            usage: UsageView { tokens_in, tokens_out, cost_usd: cost as f64 / 1_000_000.0, credits },
+            attempts,
+            stored: !private,
+            warnings,
+        },
+    ))
+}
+
+/// Owners and admins see every member's generations; others their own.
+fn whose(member: &crate::api::Member, caller: &str) -> String {
+    if member.role.rank() >= Role::Admin.rank() {
+        String::new()
+    } else {
+        caller.to_string()
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ai/generations", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), PageQuery),
+    responses((status = 200, description = "Generations, newest first: the caller's own (every member's for owners and admins)", body = Envelope<Page<GenerationView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list_generations(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let paging = paging::by_key(call.req)?;
+    let workspace_id = call.params.get("workspaceId")?;
+    let caller = call.caller()?.user_id.clone();
+    // Owners' and admins' view needs the role, which the same round trip admits: read every
+    // member's, and keep the caller's own for the others.
+    let read = store::page_read(workspace_id, "", &paging)?;
+    let mine = store::page_read(workspace_id, &caller, &paging)?;
+    let (member, answers) = call.admitted_reads(ctx.db, vec![read, mine]).await?;
+    let rows = if whose(&member, &caller).is_empty() { answers.first() } else { answers.get(1) };
+    let (items, next_cursor) = store::page_of(rows.map_or(&[][..], Vec::as_slice), paging.limit)?;
+    Ok(json::ok(200, Page { items, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("generationId" = String, Path)),
+    responses((status = 200, description = "The generation: its prompt and output (null when private), attempts and usage", body = Envelope<GenerationView>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND: no such generation of the caller's (of any member's, for owners and admins)", body = ErrorEnvelope)))]
+pub async fn get_generation(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let workspace_id = call.params.get("workspaceId")?;
+    let id = call.params.get("generationId")?;
+    let caller = call.caller()?.user_id.clone();
+    let reads = vec![store::one_read(workspace_id, "", id), store::one_read(workspace_id, &caller, id)];
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let rows = if whose(&member, &caller).is_empty() { answers.first() } else { answers.get(1) };
+    Ok(json::ok(200, store::one_of(rows.map_or(&[][..], Vec::as_slice))?))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ai/usage", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path),
+           ("from" = Option<String>, Query, description = "RFC 3339; the start of the plan's current period when absent"),
+           ("to" = Option<String>, Query, description = "RFC 3339, exclusive; now when absent")),
+    responses((status = 200, description = "Tokens, cost and credits per member, provider and model", body = Envelope<UsageReport>),
+              (status = 400, description = "VALIDATION_ERROR: from or to", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN: owners and admins", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let workspace_id = call.params.get("workspaceId")?;
+    let now = ctx.clock.now_ms();
+    let time = |name: &str| match call.req.query_param(name) {
+        None => Ok(None),
+        Some(t) => t
+            .parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_millisecond()))
+            .map_err(|_| FieldError::new(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00Z")),
+    };
+    let (from, to) = match (time("from"), time("to")) {
+        (Ok(from), Ok(to)) => (from, to.unwrap_or(now + 1)),
+        (from, to) => return Err(AppError::Validation(from.err().into_iter().chain(to.err()).collect())),
+    };
+    // The period's start, when `from` is absent, and the usage since: with the membership check,
+    // one round trip.
+    let reads = vec![plans::standing_read(workspace_id, now), store::usage_read(workspace_id, from, to)];
+    let (_, answers) = call.admitted_reads(ctx.db, reads).await?;
+    let from = match from {
+        Some(ms) => ms,
+        None => plans::standing_of(answers.first().map_or(&[][..], Vec::as_slice))?.map_or(0, |s| s.period_start),
+    };
+    let lines = store::usage_of(answers.get(1).map_or(&[][..], Vec::as_slice))?;
+    let report = UsageReport {
+        from: rfc3339(from),
+        to: rfc3339(to),
+        generations: lines.iter().map(|l| l.generations).sum(),
+        tokens_in: lines.iter().map(|l| l.tokens_in).sum(),
+        tokens_out: lines.iter().map(|l| l.tokens_out).sum(),
+        cost_usd: lines.iter().map(|l| l.cost_usd).sum(),
+        credits: lines.iter().map(|l| l.credits).sum(),
+        lines,
+    };
+    Ok(json::ok(200, report))
+}

@@ -1,0 +1,207 @@
+//! AI that never leaves a user empty-handed (SPEC AI-1, AI-2, AI-5, AI-6): one gateway over the
+//! OpenAI-compatible, Anthropic and Gemini APIs, down a chain of providers to built-in static
+//! content; every generation returns (and, unless private, stores) the exact prompt sent, and
+//! records its attempts, tokens, cost and credits. Credits are reserved from the workspace's
+//! plan before the first call and settled once after the last.
+
+pub mod gateway;
+pub mod handlers;
+pub mod prompt;
+pub mod providers;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use utoipa::ToSchema;
+
+use crate::api::documented::{field, Documented, Rule};
+use crate::route;
+pub use gateway::Attempt;
+
+/// Names a provider may have in a chain (`AI_PROVIDERS`), as documented.
+pub const PROVIDER_NAME: &str = "^[a-z0-9_-]{1,40}$";
+
+/// A workspace's AI settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AiSettings {
+    /// The providers to try, in order (preferred, secondary, tertiary…), by their names in
+    /// `providers`; empty for the operator's order. Static content always comes last.
+    #[serde(default)]
+    pub chain: Vec<String>,
+    /// Generations return their prompt and output but never store them.
+    #[serde(default)]
+    pub privacy_mode: bool,
+}
+
+/// A provider this server offers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderView {
+    pub name: String,
+    /// `openai` (Chat Completions and compatible), `anthropic` or `gemini`.
+    pub kind: String,
+    pub model: String,
+    /// Whether the operator gave it a key (without one it is skipped).
+    pub available: bool,
+}
+
+/// The settings, with the providers they can name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AiSettingsView {
+    #[serde(flatten)]
+    pub settings: AiSettings,
+    /// The chain a generation walks now (the workspace's, else the operator's order).
+    pub effective_chain: Vec<String>,
+    pub providers: Vec<ProviderView>,
+}
+
+/// A post from a brief.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GeneratePostInput {
+    /// What the post is about.
+    pub brief: String,
+    /// The platform it is for: the text then keeps within its length.
+    pub platform: Option<crate::platforms::Platform>,
+    /// Whose brand profile speaks (the campaign's client when absent).
+    pub client_id: Option<String>,
+    pub persona_id: Option<String>,
+    pub campaign_id: Option<String>,
+    /// A tone for this post, over the brand's.
+    pub tone: Option<String>,
+    /// This caller's chain for this request, over the workspace's.
+    pub providers: Option<Vec<String>>,
+    /// Return the prompt and output but do not store them (always so in privacy mode).
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// The messages sent to the model, exactly.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PromptView {
+    pub system: String,
+    pub user: String,
+}
+
+/// What one generation used.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageView {
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub cost_usd: f64,
+    /// Credits taken from the workspace's period (a credit is a thousandth of a dollar of
+    /// provider cost, at least one per generation a provider answered; static content is free).
+    pub credits: i64,
+}
+
+/// A generated post.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedPost {
+    pub generation_id: String,
+    pub text: String,
+    /// Built-in content from the brief and the brand, because no provider answered.
+    #[serde(rename = "static")]
+    pub is_static: bool,
+    /// The provider that answered (`static` for built-in content).
+    pub provider: String,
+    pub model: Option<String>,
+    /// The prompt sent (the last one, when the answer was asked again shorter).
+    pub prompt: PromptView,
+    #[schema(value_type = Object)]
+    pub parameters: Json,
+    pub usage: UsageView,
+    pub attempts: Vec<Attempt>,
+    /// Whether the prompt and output were stored (not in privacy mode).
+    pub stored: bool,
+    /// What was done to fit, e.g. a cut at the platform's limit.
+    pub warnings: Vec<String>,
+}
+
+/// A stored generation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationView {
+    pub id: String,
+    pub user_id: Option<String>,
+    /// `post`.
+    pub kind: String,
+    /// `running`, `done` (a provider answered), `static` or `abandoned` (its request died).
+    pub status: String,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    #[schema(value_type = Object)]
+    pub parameters: Json,
+    /// The exact prompt; null when private.
+    pub prompt: Option<PromptView>,
+    /// Null when private.
+    pub output: Option<String>,
+    pub private: bool,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub cost_usd: f64,
+    pub credits_reserved: i64,
+    pub credits: i64,
+    pub latency_ms: i64,
+    pub attempts: Vec<Attempt>,
+    pub created_at: String,
+    pub settled_at: Option<String>,
+}
+
+/// One member's use of one provider and model in the period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageLine {
+    pub user_id: Option<String>,
+    /// `static` for built-in content; empty for generations abandoned before an answer.
+    pub provider: String,
+    pub model: String,
+    pub generations: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub cost_usd: f64,
+    pub credits: i64,
+}
+
+/// A workspace's AI use in a period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageReport {
+    pub from: String,
+    pub to: String,
+    pub lines: Vec<UsageLine>,
+    pub generations: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub cost_usd: f64,
+    pub credits: i64,
+}
+
+static NAME_RULE: Rule = Rule::Pattern(PROVIDER_NAME, 40);
+
+pub const DOCUMENTED: &[Documented] = &[
+    field("AiSettings", "chain", Rule::Items(0, 10, &NAME_RULE)),
+    field("GeneratePostInput", "brief", Rule::NonBlank(2000)),
+    field("GeneratePostInput", "clientId", Rule::Id),
+    field("GeneratePostInput", "personaId", Rule::Id),
+    field("GeneratePostInput", "campaignId", Rule::Id),
+    field("GeneratePostInput", "tone", Rule::Text(200)),
+    field("GeneratePostInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
+];
+
+/// AI generation under a workspace.
+pub const AREA: crate::api::route::Area = crate::api::route::Area {
+    name: "ai",
+    routes: &[
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/settings", getAiSettings, Workspace(PostsWrite), handlers::get_settings).folds_membership().trips(1),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/settings", updateAiSettings, Workspace(WorkspaceUpdate), handlers::put_settings).trips(2),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/posts", generatePost, Workspace(PostsWrite), handlers::generate_post).folds_membership().trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations", listGenerations, Workspace(PostsWrite), handlers::list_generations).folds_membership().trips(1),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", getGeneration, Workspace(PostsWrite), handlers::get_generation).folds_membership().trips(1),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/usage", getAiUsage, Workspace(WorkspaceUpdate), handlers::usage).folds_membership().trips(1),
+    ],
+    inputs: &[DOCUMENTED],
+};
