@@ -8,11 +8,11 @@
 
 #[cfg(feature = "accounts")]
 pub mod accounts;
-#[cfg(feature = "ai")]
-pub mod ai;
 pub mod activity;
 #[cfg(feature = "agency")]
 pub mod agency;
+#[cfg(feature = "ai")]
+pub mod ai;
 pub mod api;
 pub mod app;
 #[cfg(feature = "approvals")]

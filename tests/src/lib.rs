@@ -6,6 +6,7 @@
 //! Tests speak HTTP-shaped requests only and never touch storage directly.
 
 pub mod drain;
+pub mod fake_ai;
 pub mod fake_http;
 pub mod fakes;
 mod slow;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod agency;
+mod ai;
 mod approvals;
 mod bluesky;
 mod branding;

@@ -75,7 +75,13 @@ fn status_of(failure: &Failure) -> Option<u16> {
 
 /// Asks each provider of `chain` in turn for `prompt` until one answers, by the deadline
 /// `deadline` (ms). `resting` are the cooldowns in force when the walk began.
-pub async fn walk(ctx: &Context<'_>, chain: &[&Provider], resting: &[Cooldown], prompt: &Prompt, deadline: i64) -> Walk {
+pub async fn walk(
+    ctx: &Context<'_>,
+    chain: &[&Provider],
+    resting: &[Cooldown],
+    prompt: &Prompt,
+    deadline: i64,
+) -> Walk {
     let mut walk = Walk::default();
     for provider in chain {
         let now = ctx.clock.now_ms();

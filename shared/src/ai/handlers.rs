@@ -16,7 +16,6 @@ use crate::llm::{Provider, MICROS_PER_CREDIT};
 use crate::plans::{store as plans, Metric};
 use crate::validate::{self, rfc3339};
 
-
 fn provider_views(ctx: &Context<'_>) -> Vec<ProviderView> {
     ctx.config
         .ai
@@ -84,8 +83,7 @@ pub async fn put_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
         return Err(AppError::Validation(errors));
     }
     let mut seen = std::collections::BTreeSet::new();
-    let settings =
-        AiSettings { chain: input.chain.into_iter().filter(|n| seen.insert(n.clone())).collect(), ..input };
+    let settings = AiSettings { chain: input.chain.into_iter().filter(|n| seen.insert(n.clone())).collect(), ..input };
     ctx.db.batch(&[store::save_settings(&member.workspace_id, &settings, ctx.clock.now_ms())?]).await?;
     Ok(json::ok(200, settings_view(ctx, settings)))
 }
@@ -126,6 +124,13 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     } else if brief.chars().count() > 2000 {
         errors.push(FieldError::new("brief", "must be at most 2000 characters"));
     }
+    for (field, id) in
+        [("clientId", &input.client_id), ("personaId", &input.persona_id), ("campaignId", &input.campaign_id)]
+    {
+        if id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
+            errors.push(FieldError::new(field, "must be an id"));
+        }
+    }
     let tone = match validate::opt_text(input.tone.clone(), 200) {
         Ok(t) => t,
         Err(e) => {
@@ -138,11 +143,6 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
             errors.push(FieldError::new("providers", "must name at least one provider, or be left out"));
         }
         unknown_names(ctx, "providers", names, 10, &mut errors);
-    }
-    for (field, id) in [("clientId", &input.client_id), ("personaId", &input.persona_id), ("campaignId", &input.campaign_id)] {
-        if id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
-            errors.push(FieldError::new(field, "must be an id"));
-        }
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

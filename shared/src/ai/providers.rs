@@ -265,8 +265,11 @@ mod tests {
         assert_eq!(answer(Kind::Gemini, &bad_key), Err(Failure::InvalidKey));
         let blocked = response(200, &[], json!({"candidates": [{"finishReason": "SAFETY"}]}));
         assert!(matches!(answer(Kind::Gemini, &blocked), Err(Failure::Refused { .. })));
-        let refusal =
-            response(200, &[], json!({"choices": [{"message": {"content": null, "refusal": "I can't help with that."}}]}));
+        let refusal = response(
+            200,
+            &[],
+            json!({"choices": [{"message": {"content": null, "refusal": "I can't help with that."}}]}),
+        );
         assert!(matches!(answer(Kind::OpenAi, &refusal), Err(Failure::Refused { .. })));
         let garbage = HttpResponse { status: 200, headers: vec![], body: b"{not json".to_vec() };
         assert_eq!(answer(Kind::Anthropic, &garbage), Err(Failure::Malformed));

@@ -245,8 +245,8 @@ pub fn page_of(rows: &[Row], limit: i64) -> Result<(Vec<GenerationView>, Option<
 pub fn usage_read(workspace_id: &str, from: Option<i64>, to: i64) -> Statement {
     Statement::new(
         "SELECT user_id, COALESCE(provider, '') AS provider, COALESCE(model, '') AS model, COUNT(*) AS generations, \
-         COALESCE(SUM(tokens_in), 0) AS tokens_in, COALESCE(SUM(tokens_out), 0) AS tokens_out, \
-         COALESCE(SUM(cost_micros), 0) AS cost_micros, COALESCE(SUM(credits), 0) AS credits \
+         CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT) AS tokens_in, CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT) AS tokens_out, \
+         CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_micros, CAST(COALESCE(SUM(credits), 0) AS BIGINT) AS credits \
          FROM ai_generations WHERE workspace_id = ?1 AND created_at < ?3 AND status <> 'running' AND created_at >= \
          CASE WHEN ?2 < 0 THEN COALESCE((SELECT s.period_start FROM subscriptions s WHERE s.workspace_id = ?1), 0) ELSE ?2 END \
          GROUP BY user_id, provider, model ORDER BY user_id, provider, model LIMIT 1000",

@@ -1,0 +1,238 @@
+//! The three AI provider APIs as their documentation describes them — OpenAI's Chat Completions,
+//! Anthropic's Messages and Google's Gemini `generateContent` — answering and failing the way
+//! each does (its status codes, error bodies, `Retry-After` or `RetryInfo`, refusals and safety
+//! blocks). Served by the fake platform server (`FakeX`), so every target under test reaches them
+//! at one address. A test puts a marker (`[[t:…]]`) in its brief and scripts, per model, what the
+//! calls that carry it meet; calls are recorded per marker.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+/// What one call meets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AiFault {
+    /// The key is refused, as each provider refuses it.
+    InvalidKey,
+    /// 429, asking for `secs` of rest (`Retry-After`, or Gemini's `RetryInfo`).
+    RateLimited(u64),
+    /// 500.
+    ServerError,
+    /// Anthropic's 529 `overloaded_error` (503 elsewhere).
+    Overloaded,
+    /// No answer for `secs`.
+    Hang(u64),
+    /// 200 with a body that is not JSON.
+    Malformed,
+    /// The model declines (OpenAI's `refusal`, Anthropic's `refusal` stop, Gemini's `SAFETY`).
+    Refuse,
+    /// An answer of `n` characters.
+    Long(usize),
+}
+
+/// One call a provider received.
+#[derive(Debug, Clone)]
+pub struct AiCall {
+    /// `openai`, `anthropic` or `gemini`.
+    pub kind: &'static str,
+    pub model: String,
+    pub body: Value,
+}
+
+struct State {
+    scripts: HashMap<(String, String), VecDeque<AiFault>>,
+    calls: HashMap<String, Vec<AiCall>>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
+    let mut guard = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = guard.get_or_insert_with(|| State { scripts: HashMap::new(), calls: HashMap::new() });
+    f(state)
+}
+
+/// A fresh marker for a test's briefs.
+pub fn marker() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("[[t:{nanos:x}{n:x}{:x}]]", std::process::id())
+}
+
+/// The next calls of `model` carrying `marker` meet `faults`, in order; later ones are answered.
+pub fn script(marker: &str, model: &str, faults: &[AiFault]) {
+    with(|s| s.scripts.entry((marker.to_string(), model.to_string())).or_default().extend(faults.iter().cloned()));
+}
+
+/// The calls that carried `marker`, in the order they came.
+pub fn calls(marker: &str) -> Vec<AiCall> {
+    with(|s| s.calls.get(marker).cloned().unwrap_or_default())
+}
+
+/// The keys the test servers are given (tests/src/lib.rs, TEST_AI_KEYS), by model.
+fn expected_key(model: &str) -> Option<&'static str> {
+    match model {
+        "gpt-test" => Some("sk-test-openai"),
+        "gpt-cool" => Some("sk-test-cool"),
+        "claude-test" => Some("sk-ant-test"),
+        "gemini-test" => Some("AIza-test-gemini"),
+        _ => None,
+    }
+}
+
+/// The path is one of the three APIs': answers it and returns true.
+pub async fn serve(stream: &mut TcpStream, path: &str, headers: &[(String, String)], body: &[u8]) -> bool {
+    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let (kind, model, key) = if path == "/v1/chat/completions" {
+        (
+            "openai",
+            json["model"].as_str().unwrap_or_default().to_string(),
+            header("authorization").and_then(|a| a.strip_prefix("Bearer ")),
+        )
+    } else if path == "/v1/messages" {
+        if header("anthropic-version").is_none() {
+            let e = json!({"type": "error", "error": {"type": "invalid_request_error", "message": "anthropic-version header is required"}});
+            reply(stream, 400, &[], &e.to_string()).await;
+            return true;
+        }
+        ("anthropic", json["model"].as_str().unwrap_or_default().to_string(), header("x-api-key"))
+    } else if let Some(model) = path.strip_prefix("/v1beta/models/").and_then(|m| m.strip_suffix(":generateContent")) {
+        ("gemini", model.to_string(), header("x-goog-api-key"))
+    } else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(body);
+    let marker = text.find("[[t:").and_then(|i| text[i..].find("]]").map(|j| text[i..i + j + 2].to_string()));
+    let marker = marker.unwrap_or_default();
+    let fault = with(|s| {
+        s.calls.entry(marker.clone()).or_default().push(AiCall { kind, model: model.clone(), body: json.clone() });
+        s.scripts.get_mut(&(marker.clone(), model.clone())).and_then(VecDeque::pop_front)
+    });
+    let fault = match (expected_key(&model), key) {
+        (Some(expected), Some(given)) if expected == given => fault,
+        _ => Some(AiFault::InvalidKey),
+    };
+    let answer = format!("A post for {marker} by {model}: fresh ideas, shipped.");
+    let (status, extra, body): (u16, Vec<(&str, String)>, String) = match (fault, kind) {
+        (Some(AiFault::Hang(secs)), _) => {
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+            (500, vec![], "{}".into())
+        }
+        (Some(AiFault::Malformed), _) => (200, vec![], "{\"choices\": [{\"message\": ".into()),
+        (Some(AiFault::InvalidKey), "openai") => (
+            401,
+            vec![],
+            json!({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}).to_string(),
+        ),
+        (Some(AiFault::InvalidKey), "anthropic") => (
+            401,
+            vec![],
+            json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}).to_string(),
+        ),
+        (Some(AiFault::InvalidKey), _) => (
+            400,
+            vec![],
+            json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}})
+            .to_string(),
+        ),
+        (Some(AiFault::RateLimited(secs)), "gemini") => (
+            429,
+            vec![],
+            json!({"error": {"code": 429, "message": "Resource has been exhausted.", "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{secs}s")}]}})
+            .to_string(),
+        ),
+        (Some(AiFault::RateLimited(secs)), "anthropic") => (
+            429,
+            vec![("retry-after", secs.to_string())],
+            json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}}).to_string(),
+        ),
+        (Some(AiFault::RateLimited(secs)), _) => (
+            429,
+            vec![("retry-after", secs.to_string())],
+            json!({"error": {"message": "Rate limit reached for requests", "type": "requests", "code": "rate_limit_exceeded"}}).to_string(),
+        ),
+        (Some(AiFault::ServerError), "anthropic") => {
+            (500, vec![], json!({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}).to_string())
+        }
+        (Some(AiFault::ServerError), "gemini") => {
+            (500, vec![], json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}).to_string())
+        }
+        (Some(AiFault::ServerError), _) => {
+            (500, vec![], json!({"error": {"message": "The server had an error", "type": "server_error"}}).to_string())
+        }
+        (Some(AiFault::Overloaded), "anthropic") => {
+            (529, vec![], json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}).to_string())
+        }
+        (Some(AiFault::Overloaded), _) => (503, vec![], json!({"error": {"message": "overloaded"}}).to_string()),
+        (Some(AiFault::Refuse), "openai") => (200, vec![], openai_answer(&model, Value::Null, Some("I can't help with that."))),
+        (Some(AiFault::Refuse), "anthropic") => (
+            200,
+            vec![],
+            json!({"id": "msg_refused", "type": "message", "role": "assistant", "model": model, "content": [],
+                "stop_reason": "refusal", "usage": {"input_tokens": 100, "output_tokens": 0}})
+            .to_string(),
+        ),
+        (Some(AiFault::Refuse), _) => (
+            200,
+            vec![],
+            json!({"candidates": [{"finishReason": "SAFETY", "index": 0,
+                "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}]}],
+                "usageMetadata": {"promptTokenCount": 100, "totalTokenCount": 100}})
+            .to_string(),
+        ),
+        (Some(AiFault::Long(n)), kind) => (200, vec![], ok(kind, &model, &long_text(n))),
+        (None, kind) => (200, vec![], ok(kind, &model, &answer)),
+    };
+    let extra: Vec<(String, String)> = extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    reply(stream, status, &extra, &body).await;
+    true
+}
+
+fn long_text(n: usize) -> String {
+    // Ends in a letter: nothing is trimmed, so it is `n` characters as sent.
+    let mut text: String = "word ".repeat(n / 5 + 1).chars().take(n.saturating_sub(1)).collect();
+    text.push('x');
+    text
+}
+
+fn openai_answer(model: &str, content: Value, refusal: Option<&str>) -> String {
+    json!({"id": "chatcmpl-test", "object": "chat.completion", "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": refusal},
+            "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}})
+    .to_string()
+}
+
+fn ok(kind: &str, model: &str, text: &str) -> String {
+    match kind {
+        "openai" => openai_answer(model, json!(text), None),
+        "anthropic" => json!({"id": "msg_test", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+            "usage": {"input_tokens": 100, "output_tokens": 50}})
+        .to_string(),
+        _ => json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50, "totalTokenCount": 150}})
+        .to_string(),
+    }
+}
+
+async fn reply(stream: &mut TcpStream, status: u16, extra: &[(String, String)], body: &str) {
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}

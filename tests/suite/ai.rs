@@ -1,0 +1,472 @@
+//! AI generation (SPEC AI-1, AI-2, AI-5, AI-6) against local servers that follow each provider's
+//! documented API (tests/src/fake_ai.rs): the chain and its fallbacks, the rest a 429 asks for,
+//! the deadline, the static content at the end, the exact prompt returned and stored (never in
+//! privacy mode), and credits reserved, settled once and refused when spent.
+
+use herald_tests::fake_ai::{self, AiFault};
+use herald_tests::*;
+use serde_json::{json, Value};
+
+fn w(ws: &str, rest: &str) -> String {
+    format!("/api/v1/workspaces/{ws}{rest}")
+}
+
+async fn generate(api: &Api, user: &User, ws: &str, body: Value) -> Resp {
+    api.post(&w(ws, "/ai/posts")).bearer(&user.access).json(body).send().await
+}
+
+async fn generated(api: &Api, user: &User, ws: &str, body: Value) -> Value {
+    let r = generate(api, user, ws, body).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.data()
+}
+
+fn outcomes(post: &Value) -> Vec<String> {
+    post["attempts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| format!("{}:{}", x["provider"].as_str().unwrap_or("?"), x["outcome"].as_str().unwrap_or("?")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn ai_credits_used(api: &Api, user: &User, ws: &str) -> i64 {
+    let r = api.get(&w(ws, "/billing/subscription")).bearer(&user.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sub = r.data();
+    sub["usage"]
+        .as_array()
+        .and_then(|u| u.iter().find(|m| m["metric"] == "aiCredits"))
+        .map_or(-1, |m| m["used"].as_i64().unwrap_or(-1))
+}
+
+#[tokio::test]
+async fn a_post_comes_from_the_preferred_provider_with_the_exact_prompt_it_was_sent() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-owner").await;
+    let ws = create_workspace(&api, &owner, "AI Studio").await;
+    let client = api
+        .post(&w(&ws, "/clients"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Acme Coffee", "brandProfile": {"voice": "warm and witty", "themes": ["Coffee", "Slow mornings"], "wordsToAvoid": ["cheap"]}}))
+        .send()
+        .await
+        .data();
+    let persona = api
+        .post(&w(&ws, "/personas"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Busy Barista", "profile": {"description": "runs a small cafe", "painPoints": ["long queues"]}}))
+        .send()
+        .await
+        .data();
+    let campaign = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Autumn Roast", "clientId": client["id"], "objective": "launch the roast"}))
+        .send()
+        .await
+        .data();
+
+    // The workspace prefers Anthropic, then OpenAI.
+    let r = api
+        .request("PUT", &w(&ws, "/ai/settings"))
+        .bearer(&owner.access)
+        .json(json!({"chain": ["claude", "openai"]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["effectiveChain"], json!(["claude", "openai"]));
+    let providers = r.data()["providers"].clone();
+    assert!(
+        providers.as_array().is_some_and(|p| p.iter().any(|p| p["name"] == "nokey" && p["available"] == false)),
+        "{providers}"
+    );
+    assert!(!r.body.windows(7).any(|w| w == b"sk-ant-"), "no key ever leaves the server");
+
+    let marker = fake_ai::marker();
+    let brief = format!("Announce the autumn roast {marker}");
+    let post = generated(
+        &api,
+        &owner,
+        &ws,
+        json!({"brief": brief, "platform": "linkedin", "personaId": persona["id"], "campaignId": campaign["id"]}),
+    )
+    .await;
+    assert_eq!((post["provider"].as_str(), post["model"].as_str()), (Some("claude"), Some("claude-test")), "{post}");
+    assert_eq!(post["static"], false);
+    assert!(post["text"].as_str().is_some_and(|t| t.contains(&marker)), "{post}");
+    assert_eq!(outcomes(&post), ["claude:ok"]);
+    // The brand of the campaign's client, the persona and the campaign made the prompt.
+    let system = post["prompt"]["system"].as_str().unwrap_or_default();
+    let user = post["prompt"]["user"].as_str().unwrap_or_default();
+    assert!(
+        system.contains("Acme Coffee") && system.contains("warm and witty") && system.contains("Never use: cheap"),
+        "{system}"
+    );
+    assert!(system.contains("linkedin") && system.contains("3000"), "{system}");
+    assert!(
+        user.contains(&brief)
+            && user.contains("Autumn Roast")
+            && user.contains("Busy Barista")
+            && user.contains("long queues"),
+        "{user}"
+    );
+    // What the provider received is exactly what was returned, sent as Anthropic documents it.
+    let calls = fake_ai::calls(&marker);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].kind, calls[0].model.as_str()), ("anthropic", "claude-test"));
+    assert_eq!(calls[0].body["system"].as_str(), Some(system));
+    assert_eq!(calls[0].body["messages"][0]["content"].as_str(), Some(user));
+    assert_eq!(post["parameters"]["maxTokens"], calls[0].body["max_tokens"]);
+    // 100 tokens in at $30 and 50 out at $150 a million: $0.0105, 11 credits.
+    assert_eq!((post["usage"]["tokensIn"].as_i64(), post["usage"]["tokensOut"].as_i64()), (Some(100), Some(50)));
+    assert_eq!(post["usage"]["credits"], 11, "{post}");
+    assert!((post["usage"]["costUsd"].as_f64().unwrap_or(0.0) - 0.0105).abs() < 1e-9, "{post}");
+    assert_eq!(post["stored"], true);
+
+    // Stored as returned, for the one who made it.
+    let id = post["generationId"].as_str().unwrap_or_default();
+    let r = api.get(&w(&ws, &format!("/ai/generations/{id}"))).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let stored = r.data();
+    assert_eq!((stored["status"].as_str(), stored["output"].as_str()), (Some("done"), post["text"].as_str()));
+    assert_eq!(stored["prompt"], post["prompt"]);
+    assert_eq!(stored["attempts"], post["attempts"]);
+    assert_eq!((stored["creditsReserved"].as_i64().unwrap_or(0) >= 11, stored["credits"].as_i64()), (true, Some(11)));
+    let page = api.get(&w(&ws, "/ai/generations")).bearer(&owner.access).send().await.data();
+    assert_eq!(page["items"][0]["id"], post["generationId"]);
+
+    // The usage report counts it, per member, provider and model.
+    let r = api.get(&w(&ws, "/ai/usage")).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.data();
+    assert_eq!(
+        (report["generations"].as_i64(), report["credits"].as_i64(), report["tokensIn"].as_i64()),
+        (Some(1), Some(11), Some(100))
+    );
+    assert_eq!(report["lines"][0]["provider"], "claude");
+    assert_eq!(report["lines"][0]["userId"], owner.id.as_str());
+    let r = api.get(&w(&ws, "/ai/usage?from=yesterday")).bearer(&owner.access).send().await;
+    assert_eq!(r.fields(), ["from"]);
+}
+
+#[tokio::test]
+async fn every_failure_moves_down_the_chain_to_static_content_and_each_attempt_is_recorded() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-chain").await;
+    let ws = create_workspace(&api, &owner, "Chain").await;
+    let chain = json!(["openai", "claude", "gemini"]);
+    let cases: [(&[AiFault], &[AiFault], &[AiFault], [&str; 3]); 3] = [
+        (
+            &[AiFault::ServerError],
+            &[AiFault::Overloaded],
+            &[],
+            ["openai:serverError", "claude:overloaded", "gemini:ok"],
+        ),
+        (&[AiFault::InvalidKey], &[AiFault::Refuse], &[], ["openai:invalidKey", "claude:refused", "gemini:ok"]),
+        (&[AiFault::Malformed], &[AiFault::Hang(4)], &[], ["openai:malformed", "claude:timeout", "gemini:ok"]),
+    ];
+    for (openai, claude, gemini, expected) in cases {
+        let marker = fake_ai::marker();
+        fake_ai::script(&marker, "gpt-test", openai);
+        fake_ai::script(&marker, "claude-test", claude);
+        fake_ai::script(&marker, "gemini-test", gemini);
+        let post = generated(&api, &owner, &ws, json!({"brief": format!("Chain {marker}"), "providers": chain})).await;
+        assert_eq!(outcomes(&post), expected, "{post}");
+        assert_eq!((post["provider"].as_str(), post["static"].as_bool()), (Some("gemini"), Some(false)));
+        assert_eq!(fake_ai::calls(&marker).len(), 3);
+        // Only the answer is paid for: 100 × $1 + 50 × $4 a million is under a credit, so one.
+        assert_eq!(post["usage"]["credits"], 1, "{post}");
+    }
+    // A refusal with a reason keeps it.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Refuse]);
+    fake_ai::script(&marker, "claude-test", &[AiFault::ServerError]);
+    fake_ai::script(&marker, "gemini-test", &[AiFault::Refuse]);
+    let brief = format!("Nobody answers {marker}");
+    let post = generated(&api, &owner, &ws, json!({"brief": brief, "providers": chain, "platform": "x"})).await;
+    assert_eq!(outcomes(&post), ["openai:refused", "claude:serverError", "gemini:refused"], "{post}");
+    assert_eq!(post["attempts"][0]["detail"], "I can't help with that.");
+    assert_eq!(post["attempts"][1]["status"], 500);
+    assert_eq!(post["attempts"][2]["detail"], "SAFETY");
+    // Built-in content, marked as such, free.
+    assert_eq!((post["static"].as_bool(), post["provider"].as_str()), (Some(true), Some("static")));
+    assert!(post["text"].as_str().is_some_and(|t| t.starts_with("Nobody answers")), "{post}");
+    assert_eq!((post["usage"]["credits"].as_i64(), post["model"].as_str()), (Some(0), None));
+    let id = post["generationId"].as_str().unwrap_or_default();
+    let stored = api.get(&w(&ws, &format!("/ai/generations/{id}"))).bearer(&owner.access).send().await.data();
+    assert_eq!((stored["status"].as_str(), stored["provider"].as_str()), (Some("static"), Some("static")));
+    assert_eq!(stored["attempts"].as_array().map(Vec::len), Some(3));
+    // A provider without a key is passed over without a call.
+    let marker = fake_ai::marker();
+    let post =
+        generated(&api, &owner, &ws, json!({"brief": format!("Keyless {marker}"), "providers": ["nokey", "openai"]}))
+            .await;
+    assert_eq!(outcomes(&post), ["nokey:noKey", "openai:ok"]);
+    assert_eq!(fake_ai::calls(&marker).len(), 1);
+}
+
+#[tokio::test]
+async fn a_provider_that_asks_for_rest_is_passed_over_until_it_has_rested() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-rest").await;
+    let ws = create_workspace(&api, &owner, "Rest").await;
+    // `cool` is in no other test's chain: its rest is this test's alone.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-cool", &[AiFault::RateLimited(2)]);
+    let body = json!({"brief": format!("Rest {marker}"), "providers": ["cool", "gemini"]});
+    let post = generated(&api, &owner, &ws, body.clone()).await;
+    assert_eq!(outcomes(&post), ["cool:rateLimited", "gemini:ok"], "{post}");
+    assert_eq!(
+        (post["attempts"][0]["retryAfterSeconds"].as_i64(), post["attempts"][0]["status"].as_i64()),
+        (Some(2), Some(429))
+    );
+    // Remembered across requests: the next one does not call it.
+    let post = generated(&api, &owner, &ws, body.clone()).await;
+    assert_eq!(outcomes(&post), ["cool:coolingDown", "gemini:ok"], "{post}");
+    let cool_calls = |m: &str| fake_ai::calls(m).iter().filter(|c| c.model == "gpt-cool").count();
+    assert_eq!(cool_calls(&marker), 1);
+    // Once rested, it is asked again.
+    tokio::time::sleep(std::time::Duration::from_millis(2_300)).await;
+    let post = generated(&api, &owner, &ws, body).await;
+    assert_eq!(outcomes(&post), ["cool:ok"], "{post}");
+    assert_eq!(cool_calls(&marker), 2);
+}
+
+#[tokio::test]
+async fn when_every_provider_hangs_the_deadline_ends_the_chain_with_static_content() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-hang").await;
+    let ws = create_workspace(&api, &owner, "Hang").await;
+    let marker = fake_ai::marker();
+    for model in ["gpt-test", "claude-test", "gemini-test"] {
+        fake_ai::script(&marker, model, &[AiFault::Hang(8)]);
+    }
+    // Each call may take 1.5 s and the whole generation 4 s (TEST_AI_*): the third call gets what is left.
+    let post = generated(
+        &api,
+        &owner,
+        &ws,
+        json!({"brief": format!("Hang {marker}"), "providers": ["openai", "claude", "gemini"]}),
+    )
+    .await;
+    let got = outcomes(&post);
+    assert_eq!(got[..2], ["openai:timeout", "claude:timeout"], "{post}");
+    assert!(got[2] == "gemini:timeout" || got[2] == "gemini:deadline", "{post}");
+    assert!(
+        post["attempts"][2]["latencyMs"].as_i64().unwrap_or(i64::MAX) < 1_500,
+        "the deadline shortened the last call: {post}"
+    );
+    assert_eq!(post["static"], true);
+}
+
+#[tokio::test]
+async fn a_text_too_long_for_its_platform_is_asked_again_once_then_cut() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-long").await;
+    let ws = create_workspace(&api, &owner, "Long").await;
+    // Asked again, the provider fits.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Long(400)]);
+    let post = generated(
+        &api,
+        &owner,
+        &ws,
+        json!({"brief": format!("Long {marker}"), "platform": "x", "providers": ["openai"]}),
+    )
+    .await;
+    assert_eq!(outcomes(&post), ["openai:ok", "openai:ok"], "{post}");
+    let calls = fake_ai::calls(&marker);
+    let again = calls[1].body["messages"][1]["content"].as_str().unwrap_or_default();
+    assert!(again.contains("This draft is 400 weighted characters, 120 over x's limit of 280"), "{again}");
+    assert_eq!(post["prompt"]["user"].as_str(), Some(again), "the prompt returned is the last one sent");
+    assert!(post["text"].as_str().is_some_and(|t| t.contains(&marker)), "{post}");
+    assert_eq!(post["warnings"], json!([]));
+    // Both calls are paid for: 2 × (100 × $10 + 50 × $20) a million = 4 credits.
+    assert_eq!(post["usage"]["credits"], 4);
+    // Still too long: cut at the limit, with a warning.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Long(400), AiFault::Long(350)]);
+    let post = generated(
+        &api,
+        &owner,
+        &ws,
+        json!({"brief": format!("Longer {marker}"), "platform": "x", "providers": ["openai"]}),
+    )
+    .await;
+    let text = post["text"].as_str().unwrap_or_default();
+    assert!(!text.is_empty() && text.chars().count() <= 280, "{post}");
+    assert_eq!(post["warnings"], json!(["cut from 350 to fit x's limit of 280"]), "{post}");
+}
+
+#[tokio::test]
+async fn credits_are_reserved_then_settled_once_and_a_spent_workspace_gets_a_clear_error() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-credits").await;
+    let ws = create_workspace(&api, &owner, "Credits").await;
+    let r = api
+        .request("PUT", &format!("/api/v1/internal/workspaces/{ws}/subscription"))
+        .bearer(TEST_TICK_SECRET)
+        .json(json!({"plan": "free", "immediately": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 0);
+    // About 22 credits are held for the call (the whole output at its price); 2 are spent.
+    let post =
+        generated(&api, &owner, &ws, json!({"brief": format!("Cheap {}", fake_ai::marker()), "providers": ["openai"]}))
+            .await;
+    assert_eq!(post["usage"]["credits"], 2);
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 2, "settled to what it cost, not what was held");
+    let id = post["generationId"].as_str().unwrap_or_default();
+    let stored = api.get(&w(&ws, &format!("/ai/generations/{id}"))).bearer(&owner.access).send().await.data();
+    assert!(stored["creditsReserved"].as_i64().unwrap_or(0) > 2, "{stored}");
+    // Claude's whole output could cost more than the free tier's 50 credits: refused before any call.
+    let marker = fake_ai::marker();
+    let r = generate(&api, &owner, &ws, json!({"brief": format!("Dear {marker}"), "providers": ["claude"]})).await;
+    let body = r.expect_error(402, "PLAN_LIMIT_REACHED");
+    assert_eq!(body["limit"], json!({"metric": "aiCredits", "plan": "free", "limit": 50, "used": 2}), "{body}");
+    assert!(fake_ai::calls(&marker).is_empty(), "no provider was called");
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 2, "a refused reservation takes nothing");
+    // Static content costs nothing.
+    let post = generated(&api, &owner, &ws, json!({"brief": "No keys at all", "providers": ["nokey"]})).await;
+    assert_eq!((post["static"].as_bool(), post["usage"]["credits"].as_i64()), (Some(true), Some(0)));
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 2);
+}
+
+#[tokio::test]
+async fn privacy_mode_returns_the_prompt_and_output_but_stores_neither() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-private").await;
+    let ws = create_workspace(&api, &owner, "Private").await;
+    // Outside privacy mode the brief is stored (the check below can see it)…
+    let seen = fake_ai::marker();
+    generated(&api, &owner, &ws, json!({"brief": format!("Kept {seen}"), "providers": ["openai"]})).await;
+    assert_ne!(api.stored_anywhere(&seen).await, Some(false), "a stored prompt is found");
+    // …a private request's is not…
+    let hidden = fake_ai::marker();
+    let post = generated(
+        &api,
+        &owner,
+        &ws,
+        json!({"brief": format!("Secret {hidden}"), "providers": ["openai"], "private": true}),
+    )
+    .await;
+    assert_eq!(post["stored"], false);
+    assert!(
+        post["prompt"]["user"].as_str().is_some_and(|u| u.contains(&hidden))
+            && post["text"].as_str().is_some_and(|t| t.contains(&hidden))
+    );
+    assert_ne!(api.stored_anywhere(&hidden).await, Some(true), "a private prompt or output was stored");
+    let id = post["generationId"].as_str().unwrap_or_default();
+    let stored = api.get(&w(&ws, &format!("/ai/generations/{id}"))).bearer(&owner.access).send().await.data();
+    assert_eq!(
+        (stored["prompt"].is_null(), stored["output"].is_null(), stored["private"].as_bool()),
+        (true, true, Some(true))
+    );
+    assert_eq!(stored["credits"], 2, "its usage is still recorded");
+    // …and in privacy mode none is.
+    let r = api
+        .request("PUT", &w(&ws, "/ai/settings"))
+        .bearer(&owner.access)
+        .json(json!({"privacyMode": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let hidden = fake_ai::marker();
+    let post = generated(&api, &owner, &ws, json!({"brief": format!("Mode {hidden}"), "providers": ["openai"]})).await;
+    assert_eq!(post["stored"], false);
+    assert_ne!(api.stored_anywhere(&hidden).await, Some(true), "privacy mode stored a prompt or output");
+}
+
+#[tokio::test]
+async fn settings_and_generations_keep_to_their_workspace_and_their_people() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-wall").await;
+    let ws = create_workspace(&api, &owner, "Wall").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let other_writer = add_member(&api, &owner, &ws, "writer").await;
+    let viewer = add_member(&api, &owner, &ws, "viewer").await;
+
+    // Only owners and admins choose the chain, among this server's providers.
+    let settings = w(&ws, "/ai/settings");
+    api.request("PUT", &settings)
+        .bearer(&writer.access)
+        .json(json!({"chain": ["openai"]}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+    let r =
+        api.request("PUT", &settings).bearer(&owner.access).json(json!({"chain": ["openai", "watson"]})).send().await;
+    assert_eq!(r.fields(), ["chain[1]"]);
+    let r = api.request("PUT", &settings).bearer(&owner.access).json(json!({"chain": "openai"})).send().await;
+    r.expect_error(400, "VALIDATION_ERROR");
+    // Viewers do not generate.
+    generate(&api, &viewer, &ws, json!({"brief": "hello"})).await.expect_error(403, "FORBIDDEN");
+    // Bad input names its fields.
+    let r = generate(&api, &writer, &ws, json!({"brief": "  ", "providers": ["nobody"], "clientId": "nope"})).await;
+    assert_eq!(r.fields(), ["brief", "clientId", "providers[0]"]);
+    let r = generate(&api, &writer, &ws, json!({"brief": "x".repeat(2001)})).await;
+    assert_eq!(r.fields(), ["brief"]);
+    let r = generate(&api, &writer, &ws, json!({"brief": "hi", "platform": "myspace"})).await;
+    r.expect_error(400, "VALIDATION_ERROR");
+
+    // Another workspace's client, and its generations, are out of reach.
+    let stranger = signup(&api, "ai-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Theirs").await;
+    let their_client =
+        api.post(&w(&theirs, "/clients")).bearer(&stranger.access).json(json!({"name": "Rival"})).send().await.data();
+    let r =
+        generate(&api, &writer, &ws, json!({"brief": "hi", "clientId": their_client["id"], "providers": ["openai"]}))
+            .await;
+    assert_eq!(r.fields(), ["clientId"]);
+    let their_post = generated(
+        &api,
+        &stranger,
+        &theirs,
+        json!({"brief": format!("Theirs {}", fake_ai::marker()), "providers": ["openai"]}),
+    )
+    .await;
+    let their_id = their_post["generationId"].as_str().unwrap_or_default();
+    api.get(&w(&ws, &format!("/ai/generations/{their_id}")))
+        .bearer(&owner.access)
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    api.get(&w(&theirs, "/ai/generations")).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+    api.get(&w(&theirs, "/ai/usage")).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+
+    // A writer sees their own generations; owners see everyone's.
+    let mine =
+        generated(&api, &writer, &ws, json!({"brief": format!("Mine {}", fake_ai::marker()), "providers": ["openai"]}))
+            .await;
+    let mine_id = mine["generationId"].as_str().unwrap_or_default();
+    let path = w(&ws, &format!("/ai/generations/{mine_id}"));
+    api.get(&path).bearer(&other_writer.access).send().await.expect_error(404, "NOT_FOUND");
+    assert_eq!(api.get(&path).bearer(&writer.access).send().await.status, 200);
+    assert_eq!(api.get(&path).bearer(&owner.access).send().await.status, 200);
+    let listed = api.get(&w(&ws, "/ai/generations")).bearer(&other_writer.access).send().await.data();
+    assert_eq!(listed["items"], json!([]));
+    let listed = api.get(&w(&ws, "/ai/generations")).bearer(&owner.access).send().await.data();
+    assert_eq!(listed["items"][0]["id"], mine["generationId"]);
+    // The usage report is the owners' and admins'.
+    api.get(&w(&ws, "/ai/usage")).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn generations_page_newest_first_past_the_largest_page() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-pages").await;
+    let ws = create_workspace(&api, &owner, "Pages").await;
+    // Static content (no provider has a key) is quick: 105 generations, more than a page of 100.
+    for i in 0..105 {
+        generated(&api, &owner, &ws, json!({"brief": format!("Post number {i}"), "providers": ["nokey"]})).await;
+    }
+    let all = walk_pages(&api, &owner, &w(&ws, "/ai/generations"), 100).await;
+    assert_eq!(all.len(), 105);
+    let first = all[0]["output"].as_str().unwrap_or_default();
+    assert!(first.starts_with("Post number 104"), "{first}");
+    refuses_bad_paging(&api, &owner, &w(&ws, "/ai/generations")).await;
+}
