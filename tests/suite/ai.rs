@@ -150,6 +150,12 @@ async fn a_post_comes_from_the_preferred_provider_with_the_exact_prompt_it_was_s
     assert_eq!(report["lines"][0]["userId"], owner.id.as_str());
     let r = api.get(&w(&ws, "/ai/usage?from=yesterday")).bearer(&owner.access).send().await;
     assert_eq!(r.fields(), ["from"]);
+    // And the owner's export of their data carries it.
+    let export = api.get("/api/v1/users/me/export").bearer(&owner.access).send().await.data();
+    let mine = export["aiUsage"].as_array().and_then(|a| a.iter().find(|g| g["id"] == post["generationId"]).cloned());
+    let mine = mine.unwrap_or_default();
+    assert_eq!((mine["credits"].as_i64(), mine["provider"].as_str()), (Some(11), Some("claude")), "{export}");
+    assert!(mine["output"].as_str().is_some_and(|o| o.contains(&marker)), "{mine}");
 }
 
 #[tokio::test]
@@ -469,4 +475,50 @@ async fn generations_page_newest_first_past_the_largest_page() {
     let first = all[0]["output"].as_str().unwrap_or_default();
     assert!(first.starts_with("Post number 104"), "{first}");
     refuses_bad_paging(&api, &owner, &w(&ws, "/ai/generations")).await;
+}
+
+#[tokio::test]
+async fn a_generation_whose_request_died_gives_its_credits_back_once() {
+    let api = Api::new();
+    if api.is_remote() {
+        // Only in process can a test end a request mid-call (dropping it) and move the clock.
+        return;
+    }
+    let owner = signup(&api, "ai-died").await;
+    let ws = create_workspace(&api, &owner, "Died").await;
+    let r = api
+        .request("PUT", &format!("/api/v1/internal/workspaces/{ws}/subscription"))
+        .bearer(TEST_TICK_SECRET)
+        .json(json!({"plan": "free", "immediately": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Hang(8)]);
+    let dying = generate(&api, &owner, &ws, json!({"brief": format!("Died {marker}"), "providers": ["openai"]}));
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(500), dying).await.is_err(), "the call hangs");
+    let held = ai_credits_used(&api, &owner, &ws).await;
+    assert!(held > 2, "the reservation is held while the generation runs: {held}");
+    let list = api.get(&w(&ws, "/ai/generations")).bearer(&owner.access).send().await.data();
+    assert_eq!(list["items"][0]["status"], "running");
+    // A tick soon after leaves it (it may still be running); one past its deadline and a minute settles it.
+    let tick = |at: i64| api.post("/api/v1/internal/tick").bearer(TEST_TICK_SECRET).at(at).send();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    // Over a database other tests share, their generations may be swept too: count only alone.
+    let alone = !api.shares_its_database();
+    let r = tick(now).await;
+    assert!(!alone || r.data()["generationsAbandoned"] == 0, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, held, "too soon to give it back");
+    let r = tick(now + 70_000).await;
+    assert!(r.data()["generationsAbandoned"].as_i64().unwrap_or(0) >= 1, "{}", String::from_utf8_lossy(&r.body));
+    assert!(!alone || r.data()["generationsAbandoned"] == 1);
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 0, "every reserved credit is back");
+    let r = tick(now + 80_000).await;
+    assert!(!alone || r.data()["generationsAbandoned"] == 0);
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 0, "given back once");
+    let list = api.get(&w(&ws, "/ai/generations")).bearer(&owner.access).send().await.data();
+    assert_eq!(
+        (list["items"][0]["status"].as_str(), list["items"][0]["credits"].as_i64()),
+        (Some("abandoned"), Some(0))
+    );
 }

@@ -29,6 +29,10 @@ const SUSPENSIONS_PER_TICK: i64 = 3;
 const PURGES_PER_TICK: i64 = 25;
 /// Platform grants of erased workspaces revoked a tick: each is a call to the platform.
 const REVOCATIONS_PER_TICK: i64 = 5;
+/// AI generations whose request died, given back a tick: one batch.
+const ABANDONED_PER_TICK: i64 = 20;
+/// A generation still running this long after its deadline lost its request.
+const ABANDONED_AFTER_MS: i64 = 60_000;
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -48,6 +52,9 @@ pub struct TickReport {
     pub files_purged: u64,
     /// Platform grants of erased workspaces the platforms took back.
     pub grants_revoked: u64,
+    /// AI generations whose request died before they were settled: their reserved credits are
+    /// given back.
+    pub generations_abandoned: u64,
     /// What the publishing engine did this tick.
     pub publishing: crate::publishing::engine::PublishReport,
 }
@@ -69,6 +76,8 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     let exports_expired = crate::privacy::exports::expire(ctx, now).await?;
     let files_purged = purge_files(ctx, PURGES_PER_TICK).await?;
     let grants_revoked = crate::publishing::revocation::revoke_queued(ctx, REVOCATIONS_PER_TICK).await?;
+    let stale = now - ctx.config.ai.deadline_ms as i64 - ABANDONED_AFTER_MS;
+    let generations_abandoned = crate::ai::store::abandon_stale(ctx.db, stale, ABANDONED_PER_TICK, now).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
     Ok(TickReport {
         refresh_tokens_purged,
@@ -80,6 +89,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         exports_expired,
         files_purged,
         grants_revoked,
+        generations_abandoned,
         publishing,
     })
 }

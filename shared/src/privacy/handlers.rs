@@ -33,7 +33,7 @@ pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         account_activity: next(),
         social_accounts: next(),
         media: next(),
-        ai_usage: Vec::new(),
+        ai_usage: next(),
         truncated: Vec::new(),
     };
     for (name, list) in [
@@ -47,6 +47,7 @@ pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         ("accountActivity", &mut export.account_activity),
         ("socialAccounts", &mut export.social_accounts),
         ("media", &mut export.media),
+        ("aiUsage", &mut export.ai_usage),
     ] {
         if list.len() > store::MAX_ROWS as usize {
             list.truncate(store::MAX_ROWS as usize);

@@ -60,7 +60,7 @@ pub struct Export {
     /// Files the caller uploaded (their descriptions; the files stay in the media library).
     #[schema(value_type = Vec<Object>)]
     pub media: Vec<Json>,
-    /// AI generations and the credits they spent (none yet).
+    /// AI generations: the prompt and output (null when private), tokens, cost and credits.
     #[schema(value_type = Vec<Object>)]
     pub ai_usage: Vec<Json>,
     /// The lists that held more than the export carries.

@@ -20,7 +20,7 @@ pub struct List {
 }
 
 /// The profile first, then each list in the order of [`super::Export`]'s fields.
-pub const LISTS: [List; 11] = [
+pub const LISTS: [List; 12] = [
     List {
         name: "user",
         rows: "SELECT id, email, name, timezone, locale, created_at, updated_at FROM users WHERE id = ?1",
@@ -95,6 +95,13 @@ pub const LISTS: [List; 11] = [
         name: "media",
         rows: "SELECT id, workspace_id, filename, content_type, size_bytes, alt_text, created_at, deleted_at FROM media_assets \
                WHERE uploaded_by = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "aiUsage",
+        rows: "SELECT id, workspace_id, kind, status, provider, model, prompt, output, private, tokens_in, tokens_out, \
+               cost_micros, credits, created_at FROM ai_generations WHERE user_id = ?1",
         at: "created_at",
         key: "id",
     },
