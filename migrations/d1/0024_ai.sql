@@ -39,6 +39,20 @@ CREATE INDEX ai_generations_workspace ON ai_generations (workspace_id, created_a
 CREATE INDEX ai_generations_user ON ai_generations (workspace_id, user_id, created_at, id);
 CREATE INDEX ai_generations_running ON ai_generations (status, created_at);
 
+-- Keys of the workspace's or a member's own provider accounts: calls on them take no credits.
+-- Sealed with the key ring (TOKEN_KEYS) and bound to their workspace, provider and owner; only
+-- the last four characters are ever shown. `user_id` is empty for the workspace's own key.
+CREATE TABLE ai_keys (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    provider     TEXT NOT NULL,
+    user_id      TEXT NOT NULL DEFAULT '',
+    sealed       TEXT NOT NULL,
+    hint         TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, provider, user_id)
+);
+
 -- Providers resting after a 429, until `until_at` (ms): the operator's keys are shared by every
 -- workspace, so the rest is too.
 CREATE TABLE ai_cooldowns (

@@ -39,6 +39,20 @@ CREATE INDEX ai_generations_workspace ON ai_generations (workspace_id, created_a
 CREATE INDEX ai_generations_user ON ai_generations (workspace_id, user_id, created_at, id);
 CREATE INDEX ai_generations_running ON ai_generations (status, created_at);
 
+-- Keys of the workspace's or a member's own provider accounts: calls on them take no credits.
+-- Sealed with the key ring (TOKEN_KEYS) and bound to their workspace, provider and owner; only
+-- the last four characters are ever shown. `user_id` is empty for the workspace's own key.
+CREATE TABLE ai_keys (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    provider     TEXT NOT NULL,
+    user_id      TEXT NOT NULL DEFAULT '',
+    sealed       TEXT NOT NULL,
+    hint         TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, provider, user_id)
+);
+
 -- Providers resting after a 429, until `until_at` (ms): the operator's keys are shared by every
 -- workspace, so the rest is too.
 CREATE TABLE ai_cooldowns (
@@ -50,7 +64,7 @@ CREATE TABLE ai_cooldowns (
 DO $$
 DECLARE t TEXT;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['ai_settings', 'ai_generations'] LOOP
+    FOREACH t IN ARRAY ARRAY['ai_settings', 'ai_generations', 'ai_keys'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format(
@@ -60,6 +74,6 @@ BEGIN
     END LOOP;
 END
 $$;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ai_settings, ai_generations TO herald_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ai_settings, ai_generations, ai_keys TO herald_app;
 -- Belongs to no tenant: the operator's keys rest for everyone.
 GRANT SELECT, INSERT, UPDATE ON ai_cooldowns TO herald_app;

@@ -39,6 +39,8 @@ pub struct AiCall {
     /// `openai`, `anthropic` or `gemini`.
     pub kind: &'static str,
     pub model: String,
+    /// The key it carried.
+    pub key: String,
     pub body: Value,
 }
 
@@ -84,9 +86,53 @@ fn expected_key(model: &str) -> Option<&'static str> {
     }
 }
 
+/// Keys of one's own accounts the fake providers accept, by the prefix each API's own keys take
+/// in the tests: `sk-own-` (OpenAI-compatible), `sk-ant-own-` (Anthropic), `AIza-own-` (Gemini).
+fn own_key(kind: &str, key: &str) -> bool {
+    match kind {
+        "openai" => key.starts_with("sk-own-"),
+        "anthropic" => key.starts_with("sk-ant-own-"),
+        _ => key.starts_with("AIza-own-"),
+    }
+}
+
 /// The path is one of the three APIs': answers it and returns true.
-pub async fn serve(stream: &mut TcpStream, path: &str, headers: &[(String, String)], body: &[u8]) -> bool {
+pub async fn serve(
+    stream: &mut TcpStream,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> bool {
     let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    // The lists of models, which a key is checked against.
+    if method == "GET" && (path == "/v1/models" || path == "/v1beta/models") {
+        let (kind, key) = match (path, header("x-api-key"), header("authorization")) {
+            ("/v1beta/models", _, _) => ("gemini", header("x-goog-api-key")),
+            (_, Some(key), _) => ("anthropic", Some(key)),
+            (_, None, auth) => ("openai", auth.and_then(|a| a.strip_prefix("Bearer "))),
+        };
+        let known =
+            key.is_some_and(|k| own_key(kind, k) || ["sk-test-openai", "sk-ant-test", "AIza-test-gemini"].contains(&k));
+        let (status, body) = match (known, kind) {
+            (true, "gemini") => (200, json!({"models": [{"name": "models/gemini-test"}]})),
+            (true, _) => (200, json!({"data": [{"id": "model-test"}], "object": "list"})),
+            (false, "openai") => (
+                401,
+                json!({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+            ),
+            (false, "anthropic") => (
+                401,
+                json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+            ),
+            (false, _) => (
+                400,
+                json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}}),
+            ),
+        };
+        reply(stream, status, &[], &body.to_string()).await;
+        return true;
+    }
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let (kind, model, key) = if path == "/v1/chat/completions" {
         (
@@ -110,11 +156,13 @@ pub async fn serve(stream: &mut TcpStream, path: &str, headers: &[(String, Strin
     let marker = text.find("[[t:").and_then(|i| text[i..].find("]]").map(|j| text[i..i + j + 2].to_string()));
     let marker = marker.unwrap_or_default();
     let fault = with(|s| {
-        s.calls.entry(marker.clone()).or_default().push(AiCall { kind, model: model.clone(), body: json.clone() });
+        let key = key.unwrap_or_default().to_string();
+        s.calls.entry(marker.clone()).or_default().push(AiCall { kind, model: model.clone(), key, body: json.clone() });
         s.scripts.get_mut(&(marker.clone(), model.clone())).and_then(VecDeque::pop_front)
     });
     let fault = match (expected_key(&model), key) {
         (Some(expected), Some(given)) if expected == given => fault,
+        (_, Some(given)) if own_key(kind, given) => fault,
         _ => Some(AiFault::InvalidKey),
     };
     let answer = format!("A post for {marker} by {model}: fresh ideas, shipped.");

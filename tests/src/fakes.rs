@@ -709,7 +709,7 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
     use base64::Engine;
     let req = read_request(&mut stream).await?;
     let path = req.path.split('?').next().unwrap_or_default().to_string();
-    if crate::fake_ai::serve(&mut stream, &path, &req.headers, &req.body).await {
+    if crate::fake_ai::serve(&mut stream, &req.method, &path, &req.headers, &req.body).await {
         return Some(());
     }
     if path == "/v1/checkout/sessions" || path == "/v1/billing_portal/sessions" {

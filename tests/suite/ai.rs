@@ -522,3 +522,104 @@ async fn a_generation_whose_request_died_gives_its_credits_back_once() {
         (Some("abandoned"), Some(0))
     );
 }
+
+#[tokio::test]
+async fn own_keys_are_checked_sealed_never_shown_and_spend_no_credits() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-keys").await;
+    let ws = create_workspace(&api, &owner, "Own keys").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let key_path = |provider: &str| w(&ws, &format!("/ai/keys/{provider}"));
+
+    // A key the provider refuses is not kept; nor is a malformed one, or one for no provider.
+    let r = api
+        .request("PUT", &key_path("openai"))
+        .bearer(&writer.access)
+        .json(json!({"key": "sk-stolen-00000000"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["key"]);
+    let r = api.request("PUT", &key_path("openai")).bearer(&writer.access).json(json!({"key": "short"})).send().await;
+    assert_eq!(r.fields(), ["key"]);
+    api.request("PUT", &key_path("watson"))
+        .bearer(&writer.access)
+        .json(json!({"key": "sk-own-abcdef1234"}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    // The writer's own OpenAI key: checked, sealed, shown by its last four characters only.
+    let own = "sk-own-writer-abcdef1234";
+    let r = api.request("PUT", &key_path("openai")).bearer(&writer.access).json(json!({"key": own})).send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!((r.data()["scope"].as_str(), r.data()["hint"].as_str()), (Some("user"), Some("1234")));
+    let listed = api.get(&w(&ws, "/ai/keys")).bearer(&writer.access).send().await;
+    assert_eq!(listed.data().as_array().map(Vec::len), Some(1));
+    assert!(!String::from_utf8_lossy(&listed.body).contains(own), "a key never leaves the server");
+    assert_ne!(api.stored_anywhere(own).await, Some(true), "a key is stored sealed");
+    // Only owners and admins set the workspace's key; the owner does not see the writer's.
+    let r = api
+        .request("PUT", &key_path("gemini"))
+        .bearer(&writer.access)
+        .json(json!({"key": "AIza-own-team-5678", "scope": "workspace"}))
+        .send()
+        .await;
+    r.expect_error(403, "FORBIDDEN");
+    assert_eq!(api.get(&w(&ws, "/ai/keys")).bearer(&owner.access).send().await.data(), json!([]));
+
+    // Out of credits (Claude's whole output costs more than the free tier has), the writer's own key still works.
+    let r = api
+        .request("PUT", &format!("/api/v1/internal/workspaces/{ws}/subscription"))
+        .bearer(TEST_TICK_SECRET)
+        .json(json!({"plan": "free", "immediately": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let marker = fake_ai::marker();
+    let post =
+        generated(&api, &writer, &ws, json!({"brief": format!("Own {marker}"), "providers": ["claude", "openai"]}))
+            .await;
+    assert_eq!(outcomes(&post), ["claude:noCredits", "openai:ok"], "{post}");
+    assert_eq!(post["attempts"][1]["keySource"], "user");
+    assert_eq!(post["usage"]["credits"], 0, "an own key takes no credits");
+    assert_eq!(ai_credits_used(&api, &owner, &ws).await, 0);
+    let calls = fake_ai::calls(&marker);
+    assert_eq!((calls.len(), calls[0].key.as_str()), (1, own), "Claude was not called; OpenAI got the writer's key");
+    // Without an own key in the chain, the workspace gets the clear error.
+    let r = generate(&api, &owner, &ws, json!({"brief": "Owner's turn", "providers": ["claude", "openai"]})).await;
+    r.expect_error(402, "PLAN_LIMIT_REACHED");
+
+    // The workspace's key serves every member who has none of their own.
+    let r = api
+        .request("PUT", &key_path("claude"))
+        .bearer(&owner.access)
+        .json(json!({"key": "sk-ant-own-team-9876", "scope": "workspace"}))
+        .send()
+        .await;
+    assert_eq!((r.status, r.data()["scope"].as_str()), (200, Some("workspace")));
+    let marker = fake_ai::marker();
+    let post = generated(&api, &owner, &ws, json!({"brief": format!("Team {marker}"), "providers": ["claude"]})).await;
+    assert_eq!(
+        (post["attempts"][0]["keySource"].as_str(), post["usage"]["credits"].as_i64()),
+        (Some("workspace"), Some(0))
+    );
+    assert_eq!(fake_ai::calls(&marker)[0].key, "sk-ant-own-team-9876");
+    // Forgotten, the operator's key is used again (and charged).
+    let r = api.delete(&key_path("openai")).bearer(&writer.access).send().await;
+    assert_eq!(r.status, 204);
+    let post = generated(
+        &api,
+        &writer,
+        &ws,
+        json!({"brief": format!("Again {}", fake_ai::marker()), "providers": ["openai"]}),
+    )
+    .await;
+    assert_eq!(
+        (post["attempts"][0]["keySource"].as_str(), post["usage"]["credits"].as_i64()),
+        (Some("operator"), Some(2))
+    );
+    api.delete(&format!("{}?scope=workspace", key_path("claude")))
+        .bearer(&writer.access)
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+}

@@ -27,9 +27,36 @@ pub struct Attempt {
     /// How long the provider asked to be left alone (a 429).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
+    /// Whose key the call used: `user` (the caller's own), `workspace` (the workspace's own;
+    /// neither takes credits) or `operator` (this server's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_source: Option<String>,
     /// A refusal's reason, as the provider gave it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// A provider with the key a walk would call it with.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    pub provider: &'a Provider,
+    /// None: it has no key and is passed over.
+    pub key: Option<String>,
+    /// `user`, `workspace` or `operator`.
+    pub source: &'static str,
+    /// Why it is not to be asked (`noCredits`), though it has a key.
+    pub blocked: Option<&'static str>,
+}
+
+impl Candidate<'_> {
+    /// What rests after a 429: the provider with this key (the operator's key is every
+    /// workspace's, so its rest is too; an own key rests alone).
+    pub fn rest_id(&self, owner: &str) -> String {
+        match self.source {
+            "operator" => self.provider.name.clone(),
+            source => format!("{}:{source}:{owner}", self.provider.name),
+        }
+    }
 }
 
 /// A provider resting after a 429, until `until` (ms).
@@ -42,22 +69,24 @@ pub struct Cooldown {
 /// What a walk down the chain came to.
 #[derive(Debug, Default)]
 pub struct Walk {
-    /// The provider that answered, and its answer.
-    pub answer: Option<(Provider, Answer)>,
+    /// The provider that answered, whose key it used (`user`, `workspace`, `operator`), and
+    /// its answer.
+    pub answer: Option<(Provider, &'static str, Answer)>,
     pub attempts: Vec<Attempt>,
     /// Providers that asked to cool down during this walk.
     pub cooldowns: Vec<Cooldown>,
 }
 
 impl Walk {
-    fn skip(&mut self, p: &Provider, outcome: &str) {
+    fn skip(&mut self, c: &Candidate<'_>, outcome: &str) {
         self.attempts.push(Attempt {
-            provider: p.name.clone(),
-            model: p.model.clone(),
+            provider: c.provider.name.clone(),
+            model: c.provider.model.clone(),
             outcome: outcome.into(),
             status: None,
             latency_ms: 0,
             retry_after_seconds: None,
+            key_source: c.key.as_ref().map(|_| c.source.to_string()),
             detail: None,
         });
     }
@@ -73,29 +102,37 @@ fn status_of(failure: &Failure) -> Option<u16> {
     }
 }
 
-/// Asks each provider of `chain` in turn for `prompt` until one answers, by the deadline
-/// `deadline` (ms). `resting` are the cooldowns in force when the walk began.
+/// Asks each candidate of `chain` in turn for `prompt` until one answers, by the deadline
+/// `deadline` (ms). `resting` are the cooldowns in force when the walk began; `owner` names the
+/// owners of own keys (`workspace id` and `user id`) for their rests.
 pub async fn walk(
     ctx: &Context<'_>,
-    chain: &[&Provider],
+    chain: &[Candidate<'_>],
     resting: &[Cooldown],
     prompt: &Prompt,
     deadline: i64,
+    owner: (&str, &str),
 ) -> Walk {
     let mut walk = Walk::default();
-    for provider in chain {
+    for candidate in chain {
+        let provider = candidate.provider;
+        let rest_id = candidate.rest_id(if candidate.source == "user" { owner.1 } else { owner.0 });
         let now = ctx.clock.now_ms();
-        if resting.iter().chain(&walk.cooldowns).any(|c| c.provider == provider.name && c.until > now) {
-            walk.skip(provider, "coolingDown");
+        if resting.iter().chain(&walk.cooldowns).any(|c| c.provider == rest_id && c.until > now) {
+            walk.skip(candidate, "coolingDown");
             continue;
         }
-        let Some(key) = provider.key.as_deref() else {
-            walk.skip(provider, "noKey");
+        let Some(key) = candidate.key.as_deref() else {
+            walk.skip(candidate, "noKey");
             continue;
         };
+        if let Some(why) = candidate.blocked {
+            walk.skip(candidate, why);
+            continue;
+        }
         let left = deadline - now;
         if left <= 0 {
-            walk.skip(provider, "deadline");
+            walk.skip(candidate, "deadline");
             continue;
         }
         let within = ctx.config.ai.attempt_ms.min(left as u64);
@@ -113,13 +150,14 @@ pub async fn walk(
             status: None,
             latency_ms,
             retry_after_seconds: None,
+            key_source: Some(candidate.source.to_string()),
             detail: None,
         };
         match result {
             Ok(answer) => {
                 attempt.status = Some(200);
                 walk.attempts.push(attempt);
-                walk.answer = Some(((*provider).clone(), answer));
+                walk.answer = Some((provider.clone(), candidate.source, answer));
                 return walk;
             }
             Err(failure) => {
@@ -128,10 +166,8 @@ pub async fn walk(
                 match &failure {
                     Failure::RateLimited { retry_after_s } => {
                         attempt.retry_after_seconds = Some(*retry_after_s);
-                        walk.cooldowns.push(Cooldown {
-                            provider: provider.name.clone(),
-                            until: ctx.clock.now_ms() + retry_after_s * 1000,
-                        });
+                        walk.cooldowns
+                            .push(Cooldown { provider: rest_id, until: ctx.clock.now_ms() + retry_after_s * 1000 });
                     }
                     Failure::Refused { reason } => attempt.detail = Some(reason.clone()),
                     _ => {}

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::gateway::{self, Attempt};
+use super::gateway::{self, Attempt, Candidate};
 use super::prompt::{self, PostBrief};
 use super::providers::Prompt;
 use super::*;
@@ -38,6 +38,40 @@ fn chain<'c>(ctx: &'c Context<'_>, asked: Option<&[String]>, settings: &AiSettin
         Some(names) => names.iter().filter_map(|n| ai.provider(n)).collect(),
         None => ai.providers.iter().collect(),
     }
+}
+
+/// Each provider of `chain` with the key a call would use: the caller's own, else the
+/// workspace's, else the operator's. A sealed key that no longer opens (its key ring entry is
+/// gone) is passed over.
+fn candidates<'c>(
+    ctx: &Context<'_>,
+    chain: &[&'c Provider],
+    own: &[store::StoredKey],
+    workspace_id: &str,
+    user_id: &str,
+) -> Vec<Candidate<'c>> {
+    let open = |provider: &str, owner: &str| {
+        let stored = own.iter().find(|k| k.provider == provider && k.user_id == owner)?;
+        let binding = store::key_binding(workspace_id, provider, owner);
+        match ctx.config.token_keys.open(&stored.sealed, &binding) {
+            Ok(plain) => String::from_utf8(plain).ok(),
+            Err(e) => {
+                tracing::warn!(%provider, "an own AI key no longer opens: {e}");
+                None
+            }
+        }
+    };
+    chain
+        .iter()
+        .map(|p| {
+            let (key, source) = match (open(&p.name, user_id), open(&p.name, "")) {
+                (Some(k), _) => (Some(k), "user"),
+                (None, Some(k)) => (Some(k), "workspace"),
+                (None, None) => (p.key.clone(), "operator"),
+            };
+            Candidate { provider: p, key, source, blocked: None }
+        })
+        .collect()
 }
 
 fn settings_view(ctx: &Context<'_>, settings: AiSettings) -> AiSettingsView {
@@ -88,14 +122,114 @@ pub async fn put_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
     Ok(json::ok(200, settings_view(ctx, settings)))
 }
 
+fn key_view(k: &store::StoredKey) -> OwnKeyView {
+    OwnKeyView {
+        provider: k.provider.clone(),
+        scope: if k.user_id.is_empty() { "workspace" } else { "user" }.into(),
+        hint: k.hint.clone(),
+        created_at: rfc3339(k.created_at),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ai/keys", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)),
+    responses((status = 200, description = "The workspace's own keys and the caller's, by their hints", body = Envelope<Vec<OwnKeyView>>),
+              (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn list_keys(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let read = store::keys_read(call.params.get("workspaceId")?, &call.caller()?.user_id);
+    let (_, keys) = call.admitted_one(ctx.db, read, |rows| store::keys_of(rows)).await?;
+    Ok(json::ok(200, keys.iter().map(key_view).collect::<Vec<_>>()))
+}
+
+/// The provider of the path, and whose key the scope names (empty: the workspace's); a
+/// workspace's key is its owners' and admins' to change.
+fn key_target<'c>(
+    ctx: &'c Context<'_>,
+    call: &Call<'_>,
+    scope: Option<&str>,
+) -> Result<(&'c Provider, String), AppError> {
+    let provider =
+        ctx.config.ai.provider(call.params.get("provider")?).ok_or_else(|| AppError::not_found("provider"))?;
+    let member = call.member()?;
+    match scope.unwrap_or("user") {
+        "user" => Ok((provider, call.caller()?.user_id.clone())),
+        "workspace" if member.role.rank() >= Role::Admin.rank() => Ok((provider, String::new())),
+        "workspace" => Err(AppError::Forbidden("owners and admins manage the workspace's keys".into())),
+        _ => Err(AppError::field("scope", "must be user or workspace")),
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("provider" = String, Path, description = "A provider of this server (see the AI settings)")),
+    request_body = OwnKeyInput,
+    responses((status = 200, description = "Checked with the provider and saved, sealed; answered by its hint", body = Envelope<OwnKeyView>),
+              (status = 400, description = "VALIDATION_ERROR: the provider refused the key, or it is malformed", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN: a workspace's key is its owners' and admins'", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND: no such workspace or provider", body = ErrorEnvelope),
+              (status = 502, description = "EXTERNAL_API_ERROR: the provider could not be reached to check the key", body = ErrorEnvelope),
+              (status = 503, description = "SERVICE_UNAVAILABLE: keys cannot be sealed on this server (TOKEN_KEYS)", body = ErrorEnvelope)))]
+pub async fn save_key(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: OwnKeyInput = json::parse(&call.req.body)?;
+    let key = input.key.trim().to_string();
+    if key.len() < 8 || key.len() > 500 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::field("key", "must be 8 to 500 visible characters without spaces"));
+    }
+    let (provider, owner) = key_target(ctx, call, input.scope.as_deref())?;
+    if ctx.config.token_keys.is_empty() {
+        return Err(AppError::ServiceUnavailable("keys cannot be stored: TOKEN_KEYS is not configured".into()));
+    }
+    // A cheap call proves the key before it is kept.
+    let checked = ctx.http.send_within(super::providers::check_request(provider, &key), ctx.config.ai.attempt_ms).await;
+    match checked.map(|r| super::providers::check_answer(provider.kind, &r)) {
+        Ok(Ok(())) | Ok(Err(super::providers::Failure::RateLimited { .. })) => {}
+        Ok(Err(super::providers::Failure::InvalidKey)) => {
+            return Err(AppError::field("key", &format!("was refused by {}", provider.name)))
+        }
+        _ => return Err(AppError::ExternalApi(format!("{} could not be reached to check a key", provider.name))),
+    }
+    let member = call.member()?;
+    let binding = store::key_binding(&member.workspace_id, &provider.name, &owner);
+    let sealed = ctx
+        .config
+        .token_keys
+        .seal(ctx.random.bytes(), key.as_bytes(), &binding)
+        .map_err(|e| AppError::Internal(format!("sealing an AI key: {e}")))?;
+    let hint: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let stored = store::StoredKey {
+        provider: provider.name.clone(),
+        user_id: owner,
+        sealed,
+        hint,
+        created_at: ctx.clock.now_ms(),
+    };
+    ctx.db.batch(&[store::save_key(&member.workspace_id, &stored, &call.caller()?.user_id)]).await?;
+    Ok(json::ok(200, key_view(&stored)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path), ("provider" = String, Path),
+           ("scope" = Option<String>, Query, description = "`user` (the default) or `workspace`")),
+    responses((status = 204, description = "Forgotten (also when there was none)"),
+              (status = 400, description = "VALIDATION_ERROR: scope", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN: a workspace's key is its owners' and admins'", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND: no such workspace or provider", body = ErrorEnvelope)))]
+pub async fn delete_key(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let scope = call.req.query_param("scope");
+    let (provider, owner) = key_target(ctx, call, scope.as_deref())?;
+    let member = call.member()?;
+    ctx.db.batch(&[store::delete_key(&member.workspace_id, &provider.name, &owner)]).await?;
+    Ok(Response::empty(204))
+}
+
 /// Credits to hold for a prompt: what the dearest callable provider of the chain could cost at
 /// most (its whole output, `calls` times), at least one.
-fn reservation(ctx: &Context<'_>, chain: &[&Provider], prompt: &Prompt, calls: i64) -> i64 {
+fn reservation(ctx: &Context<'_>, chain: &[Candidate<'_>], prompt: &Prompt, calls: i64) -> i64 {
     let tokens_in = ((prompt.system.len() + prompt.user.len()) / 3 + 16) as i64;
     let most = chain
         .iter()
-        .filter(|p| p.key.is_some())
-        .map(|p| ctx.config.ai.cost_micros(&p.model, tokens_in, prompt.max_tokens as i64))
+        .filter(|c| c.key.is_some() && c.source == "operator")
+        .map(|c| ctx.config.ai.cost_micros(&c.provider.model, tokens_in, prompt.max_tokens as i64))
         .max();
     match most {
         None => 0,
@@ -160,6 +294,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         personas::one_read(workspace_id, &viewer, &id_of(&input.persona_id)),
         campaigns::one_read(workspace_id, &viewer, &id_of(&input.campaign_id)),
         clients::owner_of_read(workspace_id, "campaigns", &id_of(&input.campaign_id)),
+        store::keys_read(workspace_id, &viewer),
     ];
     let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
     let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
@@ -194,7 +329,9 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         tone: tone.as_deref(),
     };
     let first = prompt::post(&brief_of, ctx.config.ai.max_tokens);
-    let chain = chain(ctx, input.providers.as_deref(), &settings);
+    let own_keys = store::keys_of(answer(7))?;
+    let providers = chain(ctx, input.providers.as_deref(), &settings);
+    let mut chain = candidates(ctx, &providers, &own_keys, &member.workspace_id, &viewer);
     let private = input.private || settings.privacy_mode;
 
     // Credits held before the first call (a re-ask may follow when the text must fit a platform).
@@ -202,23 +339,34 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let reserved = reservation(ctx, &chain, &first, if input.platform.is_some() { 2 } else { 1 });
     let hold = store::reserve(&ctx.config.plans, &member.workspace_id, &generation_id, &viewer, "post", reserved, now);
     if let Err(e) = ctx.db.batch(&hold).await {
-        return Err(match e {
+        let refusal = match e {
             crate::sql::DbError::Constraint(_) => {
                 crate::plans::explain(ctx, &member.workspace_id, Metric::AiCredits, reserved, e.into()).await
             }
-            other => other.into(),
-        });
+            other => return Err(other.into()),
+        };
+        // Out of credits: own keys still work; the operator's are passed over.
+        let own = chain.iter().any(|c| c.key.is_some() && c.source != "operator");
+        if !matches!(refusal, AppError::PlanLimit(_)) || !own {
+            return Err(refusal);
+        }
+        for c in chain.iter_mut().filter(|c| c.source == "operator") {
+            c.blocked = Some("noCredits");
+        }
+        let hold = store::reserve(&ctx.config.plans, &member.workspace_id, &generation_id, &viewer, "post", 0, now);
+        ctx.db.batch(&hold).await?;
     }
 
     let deadline = now + ctx.config.ai.deadline_ms as i64;
-    let mut walk = gateway::walk(ctx, &chain, &resting, &first, deadline).await;
+    let owner = (member.workspace_id.as_str(), viewer.as_str());
+    let mut walk = gateway::walk(ctx, &chain, &resting, &first, deadline, owner).await;
     let mut sent = first.clone();
     let mut warnings = Vec::new();
     let (mut tokens_in, mut tokens_out, mut cost) = (0i64, 0i64, 0i64);
     let mut attempts: Vec<Attempt> = std::mem::take(&mut walk.attempts);
     let mut cooldowns = std::mem::take(&mut walk.cooldowns);
     let result = match walk.answer.take() {
-        Some((provider, answer)) => {
+        Some((provider, source, answer)) => {
             tokens_in += answer.tokens_in;
             tokens_out += answer.tokens_out;
             cost += ctx.config.ai.cost_micros(&provider.model, answer.tokens_in, answer.tokens_out);
@@ -227,10 +375,15 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
                 if let Some(over) = prompt::overflow(platform, &text) {
                     // One re-ask, of the provider that answered, stating the overflow.
                     let again = prompt::shorter(&first, platform, &text, over);
-                    let mut second = gateway::walk(ctx, &[&provider], &resting, &again, deadline).await;
+                    let same: Vec<Candidate<'_>> = chain
+                        .iter()
+                        .filter(|c| c.provider.name == provider.name && c.source == source)
+                        .cloned()
+                        .collect();
+                    let mut second = gateway::walk(ctx, &same, &resting, &again, deadline, owner).await;
                     attempts.append(&mut second.attempts);
                     cooldowns.append(&mut second.cooldowns);
-                    if let Some((_, shorter)) = second.answer {
+                    if let Some((_, _, shorter)) = second.answer {
                         tokens_in += shorter.tokens_in;
                         tokens_out += shorter.tokens_out;
                         cost += ctx.config.ai.cost_micros(&provider.model, shorter.tokens_in, shorter.tokens_out);
@@ -243,16 +396,20 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
                     }
                 }
             }
-            Some((provider, text))
+            Some((provider, source, text))
         }
         None => None,
     };
     let latency_ms = ctx.clock.now_ms() - now;
     let (status, provider_name, model, text) = match &result {
-        Some((p, text)) => ("done", p.name.clone(), Some(p.model.clone()), text.clone()),
+        Some((p, _, text)) => ("done", p.name.clone(), Some(p.model.clone()), text.clone()),
         None => ("static", "static".to_string(), None, prompt::static_post(&brief_of)),
     };
-    let credits = if result.is_some() { credits_for(cost) } else { 0 };
+    // Only the operator's keys take credits.
+    let credits = match &result {
+        Some((_, "operator", _)) => credits_for(cost),
+        _ => 0,
+    };
     let parameters = json!({
         "maxTokens": sent.max_tokens,
         "temperature": sent.temperature,

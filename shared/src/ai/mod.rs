@@ -57,6 +57,28 @@ pub struct AiSettingsView {
     pub providers: Vec<ProviderView>,
 }
 
+/// A key of one's own provider account: calls on it take no credits. Checked with a cheap call
+/// to the provider when saved; sealed at rest; never shown again (only its last four characters).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OwnKeyInput {
+    pub key: String,
+    /// `user` (the caller's own, the default) or `workspace` (every member's; owners and admins).
+    pub scope: Option<String>,
+}
+
+/// An own key, as shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnKeyView {
+    pub provider: String,
+    /// `user` or `workspace`.
+    pub scope: String,
+    /// The key's last four characters.
+    pub hint: String,
+    pub created_at: String,
+}
+
 /// A post from a brief.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -180,10 +202,15 @@ pub struct UsageReport {
     pub credits: i64,
 }
 
+/// An API key as providers write them: 8 to 500 visible characters, no spaces.
+pub const KEY_PATTERN: &str = "^[!-~]{8,500}$";
+
 static NAME_RULE: Rule = Rule::Pattern(PROVIDER_NAME, 40);
 
 pub const DOCUMENTED: &[Documented] = &[
     field("AiSettings", "chain", Rule::Items(0, 10, &NAME_RULE)),
+    field("OwnKeyInput", "key", Rule::Pattern(KEY_PATTERN, 500)),
+    field("OwnKeyInput", "scope", Rule::OneOf(&["user", "workspace"])),
     field("GeneratePostInput", "brief", Rule::NonBlank(2000)),
     field("GeneratePostInput", "clientId", Rule::Id),
     field("GeneratePostInput", "personaId", Rule::Id),
@@ -198,7 +225,12 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     routes: &[
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/settings", getAiSettings, Workspace(PostsWrite), handlers::get_settings).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/ai/settings", updateAiSettings, Workspace(WorkspaceUpdate), handlers::put_settings).trips(2),
-        route!(POST "/api/v1/workspaces/{workspaceId}/ai/posts", generatePost, Workspace(PostsWrite), handlers::generate_post).folds_membership().trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/keys", listAiKeys, Workspace(PostsWrite), handlers::list_keys).folds_membership().trips(1),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", saveAiKey, Workspace(PostsWrite), handlers::save_key).trips(2),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", deleteAiKey, Workspace(PostsWrite), handlers::delete_key).trips(2),
+        // Three round trips (the reads, the reservation, the settlement); five when the workspace
+        // is out of credits and own keys carry on (the refusal, its explanation, a new hold).
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/posts", generatePost, Workspace(PostsWrite), handlers::generate_post).folds_membership().trips(5),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations", listGenerations, Workspace(PostsWrite), handlers::list_generations).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", getGeneration, Workspace(PostsWrite), handlers::get_generation).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/usage", getAiUsage, Workspace(WorkspaceUpdate), handlers::usage).folds_membership().trips(1),

@@ -110,6 +110,31 @@ pub fn request(provider: &Provider, key: &str, prompt: &Prompt) -> HttpRequest {
     }
 }
 
+/// A cheap call that proves `key` works: the provider's list of models.
+pub fn check_request(provider: &Provider, key: &str) -> HttpRequest {
+    let base = provider.base_url.trim_end_matches('/');
+    let (url, headers) = match provider.kind {
+        Kind::OpenAi => (format!("{base}/models"), vec![("authorization".into(), format!("Bearer {key}"))]),
+        Kind::Anthropic => (
+            format!("{base}/v1/models"),
+            vec![("x-api-key".into(), key.to_string()), ("anthropic-version".into(), "2023-06-01".into())],
+        ),
+        Kind::Gemini => (format!("{base}/v1beta/models"), vec![("x-goog-api-key".into(), key.to_string())]),
+    };
+    HttpRequest { method: "GET".into(), url, headers, body: Vec::new() }
+}
+
+/// Whether the check's answer accepts the key: `Ok`, or why not.
+pub fn check_answer(kind: Kind, response: &HttpResponse) -> Result<(), Failure> {
+    match response.status {
+        200..=299 => Ok(()),
+        _ => match answer(kind, response) {
+            Err(failure) => Err(failure),
+            Ok(_) => Err(Failure::Malformed),
+        },
+    }
+}
+
 fn header<'a>(response: &'a HttpResponse, name: &str) -> Option<&'a str> {
     response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }

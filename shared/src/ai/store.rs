@@ -35,6 +35,61 @@ pub fn save_settings(workspace_id: &str, settings: &AiSettings, now: i64) -> Res
     ))
 }
 
+/// The workspace's own keys and the caller's (`?2`): provider, owner (empty for the
+/// workspace's), sealed key and hint.
+pub fn keys_read(workspace_id: &str, user_id: &str) -> Statement {
+    Statement::new(
+        "SELECT provider, user_id, sealed, hint, created_at FROM ai_keys WHERE workspace_id = ?1 \
+         AND (user_id = '' OR user_id = ?2) ORDER BY provider, user_id",
+        params![workspace_id, user_id],
+    )
+}
+
+/// One own key as stored.
+pub struct StoredKey {
+    pub provider: String,
+    /// Empty for the workspace's key.
+    pub user_id: String,
+    pub sealed: String,
+    pub hint: String,
+    pub created_at: i64,
+}
+
+pub fn keys_of(rows: &[Row]) -> Result<Vec<StoredKey>, AppError> {
+    rows.iter()
+        .map(|r| {
+            Ok(StoredKey {
+                provider: r.text("provider")?,
+                user_id: r.text("user_id")?,
+                sealed: r.text("sealed")?,
+                hint: r.text("hint")?,
+                created_at: r.int("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What a key is sealed for: it opens only as the key of this workspace, provider and owner.
+pub fn key_binding(workspace_id: &str, provider: &str, user_id: &str) -> String {
+    format!("ai-key:{workspace_id}:{provider}:{user_id}")
+}
+
+pub fn save_key(workspace_id: &str, key: &StoredKey, by: &str) -> Statement {
+    Statement::new(
+        "INSERT INTO ai_keys (workspace_id, provider, user_id, sealed, hint, created_by, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (workspace_id, provider, user_id) DO UPDATE \
+         SET sealed = excluded.sealed, hint = excluded.hint, created_by = excluded.created_by, created_at = excluded.created_at",
+        params![workspace_id, key.provider.as_str(), key.user_id.as_str(), key.sealed.as_str(), key.hint.as_str(), by, key.created_at],
+    )
+}
+
+pub fn delete_key(workspace_id: &str, provider: &str, user_id: &str) -> Statement {
+    Statement::new(
+        "DELETE FROM ai_keys WHERE workspace_id = ?1 AND provider = ?2 AND user_id = ?3",
+        params![workspace_id, provider, user_id],
+    )
+}
+
 /// The providers resting at `now` (`?1`).
 pub fn cooldowns_read(now: i64) -> Statement {
     Statement::new("SELECT provider, until_at FROM ai_cooldowns WHERE until_at > ?1", params![now])

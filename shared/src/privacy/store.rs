@@ -301,6 +301,8 @@ pub fn erase(user_id: &str, email: &str, name: &str, tomb: &Tombstone, now_ms: i
         &[&u, &t, &e, &te, &jn, &jt],
     ));
     out.push(st("DELETE FROM oauth_states WHERE user_id = ?1", &[&u]));
+    // Their own AI provider keys.
+    out.push(st("DELETE FROM ai_keys WHERE user_id = ?1", &[&u]));
     // The development mailbox (local development only): mails to them go, others name them no more.
     out.push(st("DELETE FROM dev_mailbox WHERE LOWER(to_address) = LOWER(?1)", &[&e]));
     out.push(st(
