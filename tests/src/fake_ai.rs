@@ -31,6 +31,8 @@ pub enum AiFault {
     Refuse,
     /// An answer of `n` characters.
     Long(usize),
+    /// This answer.
+    Say(String),
 }
 
 /// One call a provider received.
@@ -236,6 +238,7 @@ pub async fn serve(
             .to_string(),
         ),
         (Some(AiFault::Long(n)), kind) => (200, vec![], ok(kind, &model, &long_text(n))),
+        (Some(AiFault::Say(text)), kind) => (200, vec![], ok(kind, &model, &text)),
         (None, kind) => (200, vec![], ok(kind, &model, &answer)),
     };
     let extra: Vec<(String, String)> = extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect();

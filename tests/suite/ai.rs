@@ -623,3 +623,126 @@ async fn own_keys_are_checked_sealed_never_shown_and_spend_no_credits() {
         .await
         .expect_error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_text_is_adapted_to_a_platform_headlined_and_analysed_for_search() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-tools").await;
+    let ws = create_workspace(&api, &owner, "Tools").await;
+    let source = "Our autumn roast is here. It is smooth, nutty and a little sweet. Find it in every cafe from Monday.";
+
+    // Adapt: the platform's limit in the prompt, the answer within it.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gemini-test", &[AiFault::Say(format!("Autumn roast is here {marker} #coffee"))]);
+    let r = api
+        .post(&w(&ws, "/ai/adapt"))
+        .bearer(&owner.access)
+        .json(json!({"text": format!("{source} {marker}"), "platform": "bluesky", "providers": ["gemini"], "tone": "playful"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let adapted = r.data();
+    assert_eq!((adapted["kind"].as_str(), adapted["provider"].as_str()), (Some("adapt"), Some("gemini")));
+    assert_eq!(adapted["text"], format!("Autumn roast is here {marker} #coffee"));
+    let system = adapted["prompt"]["system"].as_str().unwrap_or_default();
+    assert!(
+        system.contains("bluesky") && system.contains("at most 300 graphemes") && system.contains("Tone: playful"),
+        "{system}"
+    );
+    assert_eq!(fake_ai::calls(&marker)[0].body["systemInstruction"]["parts"][0]["text"].as_str(), Some(system));
+    // With no provider, the text itself, cut to fit, as static content.
+    let long = format!("{} end", "coffee ".repeat(80));
+    let r = api
+        .post(&w(&ws, "/ai/adapt"))
+        .bearer(&owner.access)
+        .json(json!({"text": long, "platform": "x", "providers": ["nokey"]}))
+        .send()
+        .await;
+    let adapted = r.data();
+    assert_eq!(adapted["static"], true);
+    let text = adapted["text"].as_str().unwrap_or_default();
+    assert!(long.starts_with(text) && text.chars().count() <= 280, "{adapted}");
+    let r = api.post(&w(&ws, "/ai/adapt")).bearer(&owner.access).json(json!({"text": "hello"})).send().await;
+    r.expect_error(400, "VALIDATION_ERROR");
+
+    // Headlines: one a line, numbering and quotes taken off, as many as asked.
+    let marker = fake_ai::marker();
+    fake_ai::script(
+        &marker,
+        "gpt-test",
+        &[AiFault::Say(
+            "1. \"Autumn Roast Is Here\"\n2. Smooth, Nutty, Sweet\n\n3. Monday Means Coffee\n4. Extra".into(),
+        )],
+    );
+    let r = api
+        .post(&w(&ws, "/ai/headlines"))
+        .bearer(&owner.access)
+        .json(json!({"text": format!("{source} {marker}"), "count": 3, "providers": ["openai"]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let h = r.data();
+    assert_eq!(h["headlines"], json!(["Autumn Roast Is Here", "Smooth, Nutty, Sweet", "Monday Means Coffee"]), "{h}");
+    assert!(h["prompt"]["system"].as_str().is_some_and(|s| s.contains("exactly 3 headlines")));
+    let r = api
+        .post(&w(&ws, "/ai/headlines"))
+        .bearer(&owner.access)
+        .json(json!({"text": source, "count": 2, "providers": ["nokey"]}))
+        .send()
+        .await;
+    assert_eq!(r.data()["headlines"], json!(["Our autumn roast is here.", "It is smooth, nutty and a little sweet."]));
+    let r = api
+        .post(&w(&ws, "/ai/headlines"))
+        .bearer(&owner.access)
+        .json(json!({"text": source, "count": 11}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["count"]);
+
+    // SEO: measured locally, suggestions from the model.
+    let marker = fake_ai::marker();
+    fake_ai::script(
+        &marker,
+        "claude-test",
+        &[AiFault::Say("- Put \"espresso\" in the first sentence\n- Add a call to action".into())],
+    );
+    let r = api
+        .post(&w(&ws, "/ai/seo"))
+        .bearer(&owner.access)
+        .json(json!({"text": format!("{source} {marker}"), "keywords": ["autumn roast", "espresso"], "providers": ["claude"]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let seo = r.data();
+    assert_eq!(seo["suggestions"], json!(["Put \"espresso\" in the first sentence", "Add a call to action"]));
+    assert_eq!(seo["analysis"]["sentences"], 3, "{seo}");
+    assert_eq!(
+        seo["analysis"]["keywords"][0],
+        json!({"keyword": "autumn roast", "count": 1, "density": seo["analysis"]["keywords"][0]["density"], "inOpening": true})
+    );
+    assert_eq!(seo["analysis"]["keywords"][1]["count"], 0);
+    let user = seo["prompt"]["user"].as_str().unwrap_or_default();
+    assert!(user.contains("espresso (0 times)") && user.contains("reading ease"), "{user}");
+    // With no provider, the measures' own advice.
+    let r = api
+        .post(&w(&ws, "/ai/seo"))
+        .bearer(&owner.access)
+        .json(json!({"text": source, "keywords": ["espresso"], "providers": ["nokey"]}))
+        .send()
+        .await;
+    let seo = r.data();
+    assert_eq!(seo["static"], true);
+    assert!(
+        seo["suggestions"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x.as_str().is_some_and(|x| x.contains("\"espresso\" does not appear")))),
+        "{seo}"
+    );
+    let r = api
+        .post(&w(&ws, "/ai/seo"))
+        .bearer(&owner.access)
+        .json(json!({"text": source, "keywords": ["  "]}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["keywords"]);
+}

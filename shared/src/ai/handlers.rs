@@ -244,7 +244,7 @@ fn credits_for(cost_micros: i64) -> i64 {
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/posts", tag = "ai", security(("bearer" = [])),
     params(("workspaceId" = String, Path)), request_body = GeneratePostInput,
-    responses((status = 200, description = "A post from the first provider of the chain that answered, or built-in content (`static`) when none did; with the exact prompt, every attempt and what it used", body = Envelope<GeneratedPost>),
+    responses((status = 200, description = "A post from the first provider of the chain that answered, or built-in content (`static`) when none did; with the exact prompt, every attempt and what it used", body = Envelope<Generated>),
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's AI credits for this period are spent", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN, or WORKSPACE_SUSPENDED", body = ErrorEnvelope),
@@ -329,19 +329,56 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         tone: tone.as_deref(),
     };
     let first = prompt::post(&brief_of, ctx.config.ai.max_tokens);
-    let own_keys = store::keys_of(answer(7))?;
-    let providers = chain(ctx, input.providers.as_deref(), &settings);
-    let mut chain = candidates(ctx, &providers, &own_keys, &member.workspace_id, &viewer);
-    let private = input.private || settings.privacy_mode;
+    let job = Job {
+        kind: "post",
+        workspace_id: &member.workspace_id,
+        viewer: &viewer,
+        now,
+        first,
+        platform: input.platform,
+        providers: input.providers.as_deref(),
+        settings,
+        resting,
+        own_keys: store::keys_of(answer(7))?,
+        private: input.private,
+        fallback: prompt::static_post(&brief_of),
+    };
+    Ok(json::ok(200, generate(ctx, job).await?))
+}
+
+/// One generation, whatever it makes: what the prompt is, for which platform, down which chain.
+struct Job<'a> {
+    kind: &'static str,
+    workspace_id: &'a str,
+    viewer: &'a str,
+    now: i64,
+    first: Prompt,
+    platform: Option<crate::platforms::Platform>,
+    providers: Option<&'a [String]>,
+    settings: AiSettings,
+    resting: Vec<gateway::Cooldown>,
+    own_keys: Vec<store::StoredKey>,
+    private: bool,
+    /// The built-in content when no provider answers.
+    fallback: String,
+}
+
+/// Reserves the credits, walks the chain (asking once more, shorter, when the answer passes the
+/// platform's length, then cutting), and settles: the generation as returned.
+async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError> {
+    let providers = chain(ctx, job.providers, &job.settings);
+    let mut chain = candidates(ctx, &providers, &job.own_keys, job.workspace_id, job.viewer);
+    let private = job.private || job.settings.privacy_mode;
+    let (first, now) = (&job.first, job.now);
 
     // Credits held before the first call (a re-ask may follow when the text must fit a platform).
     let generation_id = ctx.new_id();
-    let reserved = reservation(ctx, &chain, &first, if input.platform.is_some() { 2 } else { 1 });
-    let hold = store::reserve(&ctx.config.plans, &member.workspace_id, &generation_id, &viewer, "post", reserved, now);
+    let reserved = reservation(ctx, &chain, first, if job.platform.is_some() { 2 } else { 1 });
+    let hold = store::reserve(&ctx.config.plans, job.workspace_id, &generation_id, job.viewer, job.kind, reserved, now);
     if let Err(e) = ctx.db.batch(&hold).await {
         let refusal = match e {
             crate::sql::DbError::Constraint(_) => {
-                crate::plans::explain(ctx, &member.workspace_id, Metric::AiCredits, reserved, e.into()).await
+                crate::plans::explain(ctx, job.workspace_id, Metric::AiCredits, reserved, e.into()).await
             }
             other => return Err(other.into()),
         };
@@ -353,13 +390,13 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         for c in chain.iter_mut().filter(|c| c.source == "operator") {
             c.blocked = Some("noCredits");
         }
-        let hold = store::reserve(&ctx.config.plans, &member.workspace_id, &generation_id, &viewer, "post", 0, now);
+        let hold = store::reserve(&ctx.config.plans, job.workspace_id, &generation_id, job.viewer, job.kind, 0, now);
         ctx.db.batch(&hold).await?;
     }
 
     let deadline = now + ctx.config.ai.deadline_ms as i64;
-    let owner = (member.workspace_id.as_str(), viewer.as_str());
-    let mut walk = gateway::walk(ctx, &chain, &resting, &first, deadline, owner).await;
+    let owner = (job.workspace_id, job.viewer);
+    let mut walk = gateway::walk(ctx, &chain, &job.resting, first, deadline, owner).await;
     let mut sent = first.clone();
     let mut warnings = Vec::new();
     let (mut tokens_in, mut tokens_out, mut cost) = (0i64, 0i64, 0i64);
@@ -371,16 +408,16 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
             tokens_out += answer.tokens_out;
             cost += ctx.config.ai.cost_micros(&provider.model, answer.tokens_in, answer.tokens_out);
             let mut text = answer.text;
-            if let Some(platform) = input.platform {
+            if let Some(platform) = job.platform {
                 if let Some(over) = prompt::overflow(platform, &text) {
                     // One re-ask, of the provider that answered, stating the overflow.
-                    let again = prompt::shorter(&first, platform, &text, over);
+                    let again = prompt::shorter(first, platform, &text, over);
                     let same: Vec<Candidate<'_>> = chain
                         .iter()
                         .filter(|c| c.provider.name == provider.name && c.source == source)
                         .cloned()
                         .collect();
-                    let mut second = gateway::walk(ctx, &same, &resting, &again, deadline, owner).await;
+                    let mut second = gateway::walk(ctx, &same, &job.resting, &again, deadline, owner).await;
                     attempts.append(&mut second.attempts);
                     cooldowns.append(&mut second.cooldowns);
                     if let Some((_, _, shorter)) = second.answer {
@@ -403,7 +440,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let latency_ms = ctx.clock.now_ms() - now;
     let (status, provider_name, model, text) = match &result {
         Some((p, _, text)) => ("done", p.name.clone(), Some(p.model.clone()), text.clone()),
-        None => ("static", "static".to_string(), None, prompt::static_post(&brief_of)),
+        None => ("static", "static".to_string(), None, job.fallback.clone()),
     };
     // Only the operator's keys take credits.
     let credits = match &result {
@@ -413,7 +450,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let parameters = json!({
         "maxTokens": sent.max_tokens,
         "temperature": sent.temperature,
-        "platform": input.platform.map(|p| p.as_str()),
+        "platform": job.platform.map(|p| p.as_str()),
     });
     let prompt_view = PromptView { system: sent.system.clone(), user: sent.user.clone() };
     let prompt_json = serde_json::to_value(&prompt_view).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -432,25 +469,23 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         latency_ms,
         attempts: &attempts_json,
     };
-    let mut statements = store::settle(&member.workspace_id, &generation_id, &settled, ctx.clock.now_ms());
+    let mut statements = store::settle(job.workspace_id, &generation_id, &settled, ctx.clock.now_ms());
     statements.extend(cooldowns.iter().map(store::rest));
     ctx.db.batch(&statements).await?;
-    Ok(json::ok(
-        200,
-        GeneratedPost {
-            generation_id,
-            text,
-            is_static: result.is_none(),
-            provider: provider_name,
-            model,
-            prompt: prompt_view,
-            parameters,
-            usage: UsageView { tokens_in, tokens_out, cost_usd: cost as f64 / 1_000_000.0, credits },
-            attempts,
-            stored: !private,
-            warnings,
-        },
-    ))
+    Ok(Generated {
+        kind: job.kind.to_string(),
+        generation_id,
+        text,
+        is_static: result.is_none(),
+        provider: provider_name,
+        model,
+        prompt: prompt_view,
+        parameters,
+        usage: UsageView { tokens_in, tokens_out, cost_usd: cost as f64 / 1_000_000.0, credits },
+        attempts,
+        stored: !private,
+        warnings,
+    })
 }
 
 /// Owners and admins see every member's generations; others their own.
@@ -539,4 +574,186 @@ pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         lines,
     };
     Ok(json::ok(200, report))
+}
+
+/// A required text field: trimmed, not empty, at most `max` characters.
+fn required_text(field: &str, text: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if text.chars().count() > max {
+        errors.push(FieldError::new(field, &format!("must be at most {max} characters")));
+    }
+    text.to_string()
+}
+
+fn asked_providers(ctx: &Context<'_>, providers: &Option<Vec<String>>, errors: &mut Vec<FieldError>) {
+    if let Some(names) = providers {
+        if names.is_empty() {
+            errors.push(FieldError::new("providers", "must name at least one provider, or be left out"));
+        }
+        unknown_names(ctx, "providers", names, 10, errors);
+    }
+}
+
+/// What every generation reads besides its own: the settings, the rests and the own keys (after
+/// `extra`, with the membership check, in one round trip). Answers the member, `extra`'s
+/// answers, and the three.
+async fn common_reads(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    extra: Vec<crate::sql::Statement>,
+) -> Result<
+    (crate::api::Member, Vec<Vec<crate::sql::Row>>, AiSettings, Vec<gateway::Cooldown>, Vec<store::StoredKey>),
+    AppError,
+> {
+    let workspace_id = call.params.get("workspaceId")?;
+    let viewer = call.caller()?.user_id.clone();
+    let n = extra.len();
+    let mut reads = extra;
+    reads.push(store::settings_read(workspace_id));
+    reads.push(store::cooldowns_read(ctx.clock.now_ms()));
+    reads.push(store::keys_read(workspace_id, &viewer));
+    let (member, mut answers) = call.admitted_reads(ctx.db, reads).await?;
+    let rest = answers.split_off(n.min(answers.len()));
+    let answer = |i: usize| rest.get(i).map_or(&[][..], Vec::as_slice);
+    Ok((member, answers, store::settings_of(answer(0))?, store::cooldowns_of(answer(1))?, store::keys_of(answer(2))?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/adapt", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = AdaptInput,
+    responses((status = 200, description = "The text rewritten for the platform, within its length (asked again once, then cut, when the model wrote too much); the text itself, cut to fit, as static content when no provider answered", body = Envelope<Generated>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's AI credits for this period are spent", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN, or WORKSPACE_SUSPENDED", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn adapt(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: AdaptInput = json::parse(&call.req.body)?;
+    let mut errors = Vec::new();
+    let text = required_text("text", &input.text, 10_000, &mut errors);
+    if input.client_id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
+        errors.push(FieldError::new("clientId", "must be an id"));
+    }
+    let tone = validate::opt_text(input.tone.clone(), 200).unwrap_or_else(|e| {
+        errors.push(FieldError::new("tone", &e));
+        None
+    });
+    asked_providers(ctx, &input.providers, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let workspace_id = call.params.get("workspaceId")?;
+    let viewer = call.caller()?.user_id.clone();
+    let client_read = clients::one_read(workspace_id, &viewer, input.client_id.as_deref().unwrap_or_default());
+    let (member, answers, settings, resting, own_keys) = common_reads(ctx, call, vec![client_read]).await?;
+    let client = match &input.client_id {
+        Some(_) => match clients::one_of(answers.first().map_or(&[][..], Vec::as_slice)) {
+            Ok(c) => Some(c),
+            Err(AppError::NotFound(_)) => return Err(AppError::field("clientId", "is not a client of this workspace")),
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let platform = input.platform;
+    let fallback = match prompt::overflow(platform, &text) {
+        Some(_) => prompt::cut(platform, &text),
+        None => text.clone(),
+    };
+    let job = Job {
+        kind: "adapt",
+        workspace_id: &member.workspace_id,
+        viewer: &viewer,
+        now: ctx.clock.now_ms(),
+        first: prompt::adapt(&text, platform, client.as_ref(), tone.as_deref(), ctx.config.ai.max_tokens),
+        platform: Some(platform),
+        providers: input.providers.as_deref(),
+        settings,
+        resting,
+        own_keys,
+        private: input.private,
+        fallback,
+    };
+    Ok(json::ok(200, generate(ctx, job).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/headlines", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = HeadlinesInput,
+    responses((status = 200, description = "Headline suggestions (the text's own first sentences as static content when no provider answered)", body = Envelope<HeadlinesResult>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's AI credits for this period are spent", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN, or WORKSPACE_SUSPENDED", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn headlines(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: HeadlinesInput = json::parse(&call.req.body)?;
+    let mut errors = Vec::new();
+    let text = required_text("text", &input.text, 5_000, &mut errors);
+    let count = input.count.unwrap_or(5);
+    if !(1..=10).contains(&count) {
+        errors.push(FieldError::new("count", "must be from 1 to 10"));
+    }
+    asked_providers(ctx, &input.providers, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let count = count as usize;
+    let viewer = call.caller()?.user_id.clone();
+    let (member, _, settings, resting, own_keys) = common_reads(ctx, call, Vec::new()).await?;
+    let job = Job {
+        kind: "headlines",
+        workspace_id: &member.workspace_id,
+        viewer: &viewer,
+        now: ctx.clock.now_ms(),
+        first: prompt::headlines(&text, count, 400.min(ctx.config.ai.max_tokens)),
+        platform: None,
+        providers: input.providers.as_deref(),
+        settings,
+        resting,
+        own_keys,
+        private: input.private,
+        fallback: prompt::static_headlines(&text, count).join("\n"),
+    };
+    let generation = generate(ctx, job).await?;
+    let headlines = prompt::lines(&generation.text, count);
+    Ok(json::ok(200, HeadlinesResult { headlines, generation }))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/seo", tag = "ai", security(("bearer" = [])),
+    params(("workspaceId" = String, Path)), request_body = SeoInput,
+    responses((status = 200, description = "Readability, length and keywords measured locally, with the model's suggestions (or the measures' own advice as static content when no provider answered)", body = Envelope<SeoResult>),
+              (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+              (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's AI credits for this period are spent", body = ErrorEnvelope),
+              (status = 403, description = "FORBIDDEN, or WORKSPACE_SUSPENDED", body = ErrorEnvelope),
+              (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
+pub async fn seo(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: SeoInput = json::parse(&call.req.body)?;
+    let mut errors = Vec::new();
+    let text = required_text("text", &input.text, 20_000, &mut errors);
+    let keywords = validate::labels(input.keywords.clone(), 10).unwrap_or_else(|e| {
+        errors.push(FieldError::new("keywords", &e));
+        Vec::new()
+    });
+    asked_providers(ctx, &input.providers, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let analysis = super::seo::analyse(&text, &keywords);
+    let viewer = call.caller()?.user_id.clone();
+    let (member, _, settings, resting, own_keys) = common_reads(ctx, call, Vec::new()).await?;
+    let job = Job {
+        kind: "seo",
+        workspace_id: &member.workspace_id,
+        viewer: &viewer,
+        now: ctx.clock.now_ms(),
+        first: prompt::seo(&text, &analysis, 500.min(ctx.config.ai.max_tokens)),
+        platform: None,
+        providers: input.providers.as_deref(),
+        settings,
+        resting,
+        own_keys,
+        private: input.private,
+        fallback: analysis.issues.join("\n"),
+    };
+    let generation = generate(ctx, job).await?;
+    let suggestions = prompt::lines(&generation.text, 5);
+    Ok(json::ok(200, SeoResult { analysis, suggestions, generation }))
 }

@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod handlers;
 pub mod prompt;
 pub mod providers;
+pub mod seo;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -100,6 +101,92 @@ pub struct GeneratePostInput {
     pub private: bool,
 }
 
+/// A text to rewrite for one platform.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdaptInput {
+    pub text: String,
+    pub platform: crate::platforms::Platform,
+    /// Whose brand profile speaks.
+    pub client_id: Option<String>,
+    pub tone: Option<String>,
+    pub providers: Option<Vec<String>>,
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// A text to find headlines for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HeadlinesInput {
+    pub text: String,
+    /// How many (5 when absent).
+    pub count: Option<i64>,
+    pub providers: Option<Vec<String>>,
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// Headlines for a text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeadlinesResult {
+    pub headlines: Vec<String>,
+    #[serde(flatten)]
+    pub generation: Generated,
+}
+
+/// A text to analyse for search.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeoInput {
+    pub text: String,
+    /// The phrases it should rank for.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub providers: Option<Vec<String>>,
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// How often a keyword appears.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct KeywordUse {
+    pub keyword: String,
+    pub count: i64,
+    /// Percent of the text's words that are this keyword's.
+    pub density: f64,
+    /// Whether it appears in the first sentence.
+    pub in_opening: bool,
+}
+
+/// What is measured locally, without a model.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeoAnalysis {
+    pub characters: i64,
+    pub words: i64,
+    pub sentences: i64,
+    pub average_sentence_words: f64,
+    /// Flesch reading ease: 60–70 is plain English, below 30 very difficult.
+    pub reading_ease: f64,
+    pub keywords: Vec<KeywordUse>,
+    /// What the measures say to fix.
+    pub issues: Vec<String>,
+}
+
+/// An SEO analysis: the local measures, and suggestions from the model (or, when none
+/// answered, from the measures).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeoResult {
+    pub analysis: SeoAnalysis,
+    pub suggestions: Vec<String>,
+    #[serde(flatten)]
+    pub generation: Generated,
+}
+
 /// The messages sent to the model, exactly.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct PromptView {
@@ -119,11 +206,13 @@ pub struct UsageView {
     pub credits: i64,
 }
 
-/// A generated post.
+/// What a generation made.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct GeneratedPost {
+pub struct Generated {
     pub generation_id: String,
+    /// `post`, `adapt`, `headlines` or `seo`.
+    pub kind: String,
     pub text: String,
     /// Built-in content from the brief and the brand, because no provider answered.
     #[serde(rename = "static")]
@@ -217,6 +306,16 @@ pub const DOCUMENTED: &[Documented] = &[
     field("GeneratePostInput", "campaignId", Rule::Id),
     field("GeneratePostInput", "tone", Rule::Text(200)),
     field("GeneratePostInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
+    field("AdaptInput", "text", Rule::NonBlank(10_000)),
+    field("AdaptInput", "clientId", Rule::Id),
+    field("AdaptInput", "tone", Rule::Text(200)),
+    field("AdaptInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
+    field("HeadlinesInput", "text", Rule::NonBlank(5_000)),
+    field("HeadlinesInput", "count", Rule::Range(1, 10)),
+    field("HeadlinesInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
+    field("SeoInput", "text", Rule::NonBlank(20_000)),
+    field("SeoInput", "keywords", Rule::Items(0, 10, &Rule::NonBlank(100))),
+    field("SeoInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
 ];
 
 /// AI generation under a workspace.
@@ -231,6 +330,9 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         // Three round trips (the reads, the reservation, the settlement); five when the workspace
         // is out of credits and own keys carry on (the refusal, its explanation, a new hold).
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/posts", generatePost, Workspace(PostsWrite), handlers::generate_post).folds_membership().trips(5),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/adapt", adaptText, Workspace(PostsWrite), handlers::adapt).folds_membership().trips(5),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/headlines", suggestHeadlines, Workspace(PostsWrite), handlers::headlines).folds_membership().trips(5),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/seo", analyzeSeo, Workspace(PostsWrite), handlers::seo).folds_membership().trips(5),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations", listGenerations, Workspace(PostsWrite), handlers::list_generations).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", getGeneration, Workspace(PostsWrite), handlers::get_generation).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/usage", getAiUsage, Workspace(WorkspaceUpdate), handlers::usage).folds_membership().trips(1),

@@ -161,9 +161,124 @@ pub fn static_post(b: &PostBrief<'_>) -> String {
     }
 }
 
+/// The brand lines of a system prompt: voice, tone, audience and words.
+fn brand_lines(system: &mut String, client: Option<&ClientView>) {
+    if let Some(client) = client {
+        let p = &client.brand_profile;
+        for (label, value) in [("Voice", &p.voice), ("Tone", &p.tone), ("Audience", &p.audience)] {
+            if let Some(v) = value {
+                system.push_str(&format!("\n{label}: {v}"));
+            }
+        }
+        if !p.words_to_avoid.is_empty() {
+            system.push_str(&format!("\nNever use: {}", list(&p.words_to_avoid)));
+        }
+    }
+}
+
+/// Rewriting `text` for `platform`.
+pub fn adapt(
+    text: &str,
+    platform: Platform,
+    client: Option<&ClientView>,
+    tone: Option<&str>,
+    max_tokens: u32,
+) -> Prompt {
+    let caps = platforms::capabilities(platform);
+    let mut system = format!(
+        "You adapt texts for social platforms. Keep the meaning, the facts and the links; write the way \
+         {platform} is written (its tone, its conventions for hashtags and mentions). The text must be at most {} {}. \
+         Answer with the adapted text only.",
+        caps.max_text,
+        caps.counting.unit()
+    );
+    brand_lines(&mut system, client);
+    if let Some(tone) = tone {
+        system.push_str(&format!("\nTone: {tone}"));
+    }
+    Prompt { system, user: format!("Adapt this text for {platform}:\n{text}"), max_tokens, temperature: 0.5 }
+}
+
+/// Asking for `count` headlines for `text`.
+pub fn headlines(text: &str, count: usize, max_tokens: u32) -> Prompt {
+    Prompt {
+        system: format!(
+            "You write headlines for social media and blog posts: specific, concrete, at most 90 characters each. \
+             Answer with exactly {count} headlines, one per line, without numbering, bullets or quotes."
+        ),
+        user: format!("Text:\n{text}"),
+        max_tokens,
+        temperature: 0.8,
+    }
+}
+
+/// Asking for suggestions on `text`, given what was measured.
+pub fn seo(text: &str, analysis: &super::SeoAnalysis, max_tokens: u32) -> Prompt {
+    let keywords: Vec<String> =
+        analysis.keywords.iter().map(|k| format!("{} ({} times)", k.keyword, k.count)).collect();
+    Prompt {
+        system: "You are an SEO editor. Answer with at most 5 concrete suggestions to improve the text for search, \
+                 one per line, without numbering or bullets."
+            .into(),
+        user: format!(
+            "Keywords: {}\nMeasured: {} words, {} sentences, {} words a sentence, reading ease {}.\nText:\n{text}",
+            if keywords.is_empty() { "none given".into() } else { keywords.join(", ") },
+            analysis.words,
+            analysis.sentences,
+            analysis.average_sentence_words,
+            analysis.reading_ease
+        ),
+        max_tokens,
+        temperature: 0.3,
+    }
+}
+
+/// The lines of an answer that asked for one item a line: numbering, bullets and quotes off,
+/// blanks dropped, at most `most`.
+pub fn lines(answer: &str, most: usize) -> Vec<String> {
+    answer
+        .lines()
+        .map(|l| {
+            let l =
+                l.trim().trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | ')' | '-' | '*' | '•'));
+            let l = l.trim();
+            // Quotes around the whole line go; quotes inside it stay.
+            let quoted = [('"', '"'), ('\u{201c}', '\u{201d}')]
+                .iter()
+                .find_map(|(open, close)| l.strip_prefix(*open)?.strip_suffix(*close))
+                .filter(|inner| !inner.contains(['"', '\u{201c}', '\u{201d}']));
+            quoted.unwrap_or(l).trim().to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .take(most)
+        .collect()
+}
+
+/// Headlines made from the text itself: its first sentences, each cut to 90 characters at a word.
+pub fn static_headlines(text: &str, count: usize) -> Vec<String> {
+    text.split_sentence_bounds()
+        .map(str::trim)
+        .filter(|s| s.chars().any(char::is_alphanumeric))
+        .take(count)
+        .map(|s| {
+            if s.chars().count() <= 90 {
+                return s.to_string();
+            }
+            let cut: String = s.chars().take(90).collect();
+            cut.rsplit_once(' ').map_or(cut.clone(), |(head, _)| head.to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listed_answers_lose_their_numbering() {
+        assert_eq!(lines("1. \"One\"\n\n- Two\n3) Three\nFour", 3), ["One", "Two", "Three"]);
+        assert_eq!(static_headlines("Short one. Another! Third?", 2), ["Short one.", "Another!"]);
+    }
 
     #[test]
     fn a_cut_fits_and_keeps_graphemes_whole() {
