@@ -3,7 +3,10 @@
 //! bench in-process <label>                   time per request of the domain in process (over
 //!                                             in-memory SQLite, or Postgres at HERALD_TEST_DATABASE_URL),
 //!                                             with and without the rate limit, the limiter's check alone,
-//!                                             and what a plan's limit check adds to a write
+//!                                             and what a plan's limit check adds to a write,
+//!                                             and the AI gateway's own cost per generation
+//!                                             (provider time excluded) and the time to fall to
+//!                                             static content when every provider hangs
 //! bench load <base-url> <secs> <n> <label>   requests/s and p50/p99 under n concurrent clients
 //! bench diff                                a version diff of two 4,000-word bodies in process:
 //!                                             the diff alone and the whole route, for an edited
@@ -72,6 +75,106 @@ async fn in_process(store: &str) {
     }
     limiter_alone(store);
     limit_check(store).await;
+    ai_gateway(store).await;
+}
+
+/// The AI gateway (AI-1, AI-2): a generation's own cost in process, the provider's time taken
+/// out (a local server that follows OpenAI's API answers at once; the same exchange made alone is
+/// subtracted), the cost of a generation no provider is asked for (static content), and how long
+/// it takes to fall to static content when every provider of a three-deep chain hangs, at the
+/// default timeouts (20 s a call, 25 s a generation).
+async fn ai_gateway(store: &str) {
+    use herald_tests::fake_ai::{self, AiFault};
+    use serde_json::json;
+    let mut api = Api::local(Environment::Development);
+    api.configure(|c| c.rate_limits.user = Some(UNREACHABLE));
+    let user = signup(&api, "bench-ai").await;
+    let ws = create_workspace(&api, &user, "Bench AI").await;
+    let path = format!("/api/v1/workspaces/{ws}/ai/posts");
+    let n = 300;
+    let run = |providers: serde_json::Value| {
+        let (api, user, path) = (&api, &user, path.clone());
+        async move {
+            let mut times = Vec::with_capacity(n);
+            for i in 0..n {
+                let body = json!({"brief": format!("Bench {i} {}", fake_ai::marker()), "providers": providers});
+                let t = Instant::now();
+                let r = api.post(&path).bearer(&user.access).json(body).send().await;
+                times.push(t.elapsed());
+                assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+            }
+            times.sort();
+            times
+        }
+    };
+    let answered = run(json!(["openai"])).await;
+    let fallen = run(json!(["nokey"])).await;
+    // The provider's part: the same exchange with the local server, alone.
+    let base = herald_tests::fakes::FakeX::get().base;
+    let http = reqwest::Client::new();
+    let mut exchange = Vec::with_capacity(n);
+    for i in 0..n {
+        let body = json!({"model": "gpt-test", "messages": [{"role": "user", "content": format!("Bench {i}")}], "max_tokens": 1024});
+        let t = Instant::now();
+        let r = http
+            .post(format!("{base}/v1/chat/completions"))
+            .bearer_auth("sk-test-openai")
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        let _ = r.expect("the local provider answers").bytes().await;
+        exchange.push(t.elapsed());
+    }
+    exchange.sort();
+    let mean = |t: &[Duration]| t.iter().sum::<Duration>() / t.len().max(1) as u32;
+    let (total, alone) = (mean(&answered), mean(&exchange));
+    println!(
+        "in-process {store:<9} {:<34} n={n}  mean {}  p50 {}  (the provider exchange alone {})",
+        "AI generation, a provider answers",
+        ms(total),
+        ms(percentile(&answered, 0.5)),
+        ms(alone)
+    );
+    println!(
+        "in-process {store:<9} {:<34} {} a generation",
+        "the AI gateway's own cost",
+        ms(total.saturating_sub(alone))
+    );
+    println!(
+        "in-process {store:<9} {:<34} n={n}  mean {}  p50 {}",
+        "AI generation, static content",
+        ms(mean(&fallen)),
+        ms(percentile(&fallen, 0.5))
+    );
+    // Every provider hangs: the deadline ends the chain.
+    api.configure(|c| {
+        let defaults = herald::llm::Ai::default();
+        (c.ai.attempt_ms, c.ai.deadline_ms) = (defaults.attempt_ms, defaults.deadline_ms);
+    });
+    let marker = fake_ai::marker();
+    for model in ["gpt-test", "claude-test", "gemini-test"] {
+        fake_ai::script(&marker, model, &[AiFault::Hang(40)]);
+    }
+    let t = Instant::now();
+    let r = api
+        .post(&path)
+        .bearer(&user.access)
+        .json(json!({"brief": format!("Hang {marker}"), "providers": ["openai", "claude", "gemini"]}))
+        .send()
+        .await;
+    let took = t.elapsed();
+    let outcomes: Vec<String> = r.data()["attempts"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["outcome"].as_str().unwrap_or("?").to_string()).collect())
+        .unwrap_or_default();
+    println!(
+        "in-process {store:<9} {:<34} {:.1} s with 20 s a call and a 25 s deadline (static: {}, attempts {})",
+        "every provider hangs: to static",
+        took.as_secs_f64(),
+        r.data()["static"],
+        outcomes.join(", ")
+    );
 }
 
 /// What a plan's limit check adds to a write (BI-2): the counter's increment and the guard that
