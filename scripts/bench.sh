@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Prints Herald's figures (nothing here asserts on them):
-#   - the size, raw and gzip -9, of every function and component: the HTTP API Worker and the
-#     publisher Worker, each over D1 and Postgres, and the Spin components (scripts/check-spin.sh);
-#   - for each Worker setup (D1, Hyperdrive) the time from starting `wrangler dev` (both Workers,
-#     custom builds up to date) to the API's first 200 from /health and to the publisher's first
-#     answer (its cron fired through wrangler's local explorer, the handler's outcome ok);
+#   - the size, raw and gzip -9, of every function and component: the HTTP API Worker, the AI
+#     Worker and the publisher Worker, each over D1 and Postgres, and the Spin components
+#     (scripts/check-spin.sh);
+#   - for each Worker setup (D1, Hyperdrive) the time from starting `wrangler dev` (the three
+#     Workers, custom builds up to date) to the API's first 200 from /health, to the AI Worker's
+#     first answer through the API (a 401 from an AI route without a token) and to the
+#     publisher's first answer (its cron fired through wrangler's local explorer, the handler's
+#     outcome ok);
 #   - requests/s and p50/p99 under `wrangler dev` for GET /health and an authenticated
 #     GET /api/v1/workspaces, in the same run, plus a login's latency; the same, and the list of
-#     50 posts of 10,000, against the eight Spin components under a real Spin host (over its
+#     50 posts of 10,000, against the nine Spin components under a real Spin host (over its
 #     SQLite and over PostgreSQL), with the Spin process's resident memory after the load;
 #   - in-process time per request for the same routes;
 #   - for every route the suite exercises, its round trips to the database (the most one call
@@ -33,7 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
 ensure_node_tools
-workers=(d1 postgres publisher publisher-postgres)
+workers=(d1 postgres ai ai-postgres publisher publisher-postgres)
 for variant in "${workers[@]}"; do bash scripts/build-worker.sh "$variant"; done
 log "building the Spin components (scripts/check-spin.sh)"
 bash scripts/check-spin.sh >/dev/null
@@ -45,6 +48,8 @@ size() { # label wasm
 for variant in "${workers[@]}"; do
   case $variant in
     d1|postgres) size "Worker API ($variant)" "$(worker_out "$variant")/index_bg.wasm" ;;
+    ai) size "Worker AI (d1)" "$(worker_out "$variant")/index_bg.wasm" ;;
+    ai-postgres) size "Worker AI (postgres)" "$(worker_out "$variant")/index_bg.wasm" ;;
     publisher) size "Worker publisher (d1)" "$(worker_out "$variant")/index_bg.wasm" ;;
     publisher-postgres) size "Worker publisher (postgres)" "$(worker_out "$variant")/index_bg.wasm" ;;
   esac
@@ -94,14 +99,14 @@ HERALD_TEST_DATABASE_URL=$bench_pg "$bench" posts postgres
 export WRANGLER_REGISTRY_PATH=$state/registry
 
 # first_answer <started> <url> [curl args…]: seconds from <started> (date +%s.%N) until <url>
-# answers 200 (and, from the local explorer, the scheduled handler's outcome is ok); "none" after
-# 120 s. Polled every 50 ms.
+# answers $FIRST_CODE (200 unless set; and, from the local explorer, the scheduled handler's outcome
+# is ok); "none" after 120 s. Polled every 50 ms.
 first_answer() {
   local started=$1 url=$2; shift 2
-  local deadline=$((SECONDS + 120)) code
+  local deadline=$((SECONDS + 120)) code want=${FIRST_CODE:-200}
   while [ $SECONDS -lt $deadline ]; do
     code=$(curl -s -o "$state/answer" -w '%{http_code}' "$@" "$url" 2>/dev/null || true)
-    if [ "$code" = 200 ] && { ! grep -q '"outcome"' "$state/answer" || grep -q '"outcome":"ok"' "$state/answer"; }; then
+    if [ "$code" = "$want" ] && { ! grep -q '"outcome"' "$state/answer" || grep -q '"outcome":"ok"' "$state/answer"; }; then
       awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f s", b - a }'; return
     fi
     sleep 0.05
@@ -109,27 +114,32 @@ first_answer() {
   echo none
 }
 
-# worker <label> <publisher name> [wrangler args…]: serves both Workers in one `wrangler dev`
-# (the publisher gets the same --var settings through a copy of its configuration), times their
-# first answers, loads the API, publishes through the publisher, stops them.
+# worker <label> <publisher name> [wrangler args…]: serves the three Workers in one `wrangler dev`
+# (the AI Worker and the publisher get the same --var settings through copies of their
+# configurations), times their first answers, loads the API, publishes through the publisher,
+# stops them.
 worker() {
   local label=$1 publisher=$2 port; shift 2
   port=$(free_port)
   local vars=(--var ENVIRONMENT:development --var "JWT_SECRET:$(random_secret)" \
     --var "TOKEN_KEYS:bench:$(head -c 32 /dev/urandom | base64 -w0)" \
     --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60" --var "DEFAULT_PLAN:enterprise")
-  python3 scripts/publisher_config.py "$state/publisher-$label.json" "${vars[@]}"
+  python3 scripts/worker_config.py wrangler.publisher.toml "$state/publisher-$label.json" "${vars[@]}"
+  python3 scripts/worker_config.py wrangler.ai.toml "$state/ai-$label.json" "${vars[@]}"
   local started; started=$(date +%s.%N)
-  setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$label.json" --port "$port" --ip 127.0.0.1 \
+  setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$label.json" -c "$state/ai-$label.json" --port "$port" --ip 127.0.0.1 \
     --show-interactive-dev-session=false "${vars[@]}" "$@" >"$state/$label.log" 2>&1 &
   pids+=($!)
   local api_first; api_first=$(first_answer "$started" "http://127.0.0.1:$port/health")
   [ "$api_first" != none ] || { cat "$state/$label.log"; exit 1; }
+  # An AI route without a token: the AI Worker's 401, through the API Worker's binding.
+  local ai_first; ai_first=$(FIRST_CODE=401 first_answer "$started" \
+    "http://127.0.0.1:$port/api/v1/workspaces/00000000-0000-0000-0000-000000000000/ai/settings")
   local publisher_first; publisher_first=$(first_answer "$started" \
     "http://127.0.0.1:$port/cdn-cgi/local/explorer/api/local/scheduled?worker=$publisher" \
     -X POST -H 'content-type: application/json' -d '{"cron":"* * * * *"}')
-  printf 'startup     %-14s wrangler dev to the API'"'"'s first 200 from /health %s; to the publisher'"'"'s first scheduled answer %s\n' \
-    "$label" "$api_first" "$publisher_first"
+  printf 'startup     %-14s wrangler dev to the API'"'"'s first 200 from /health %s; to the AI Worker'"'"'s first answer %s; to the publisher'"'"'s first scheduled answer %s\n' \
+    "$label" "$api_first" "$ai_first" "$publisher_first"
   export HERALD_PUBLISHER_WORKER=$publisher
   "$bench" load "http://127.0.0.1:$port" "${BENCH_SECONDS:-10}" "${BENCH_CLIENTS:-8}" "$label"
   "$bench" posts "$label" "http://127.0.0.1:$port"
@@ -148,7 +158,7 @@ CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "he
 # Under --env postgres wrangler names each Worker after its environment.
 worker hyperdrive-pg herald-publisher-postgres --env postgres --persist-to "$state/pg"
 
-# spin_bench <label> [spin up args…]: the eight components under a real Spin host (production
+# spin_bench <label> [spin up args…]: the nine components under a real Spin host (production
 # manifest), migrated through the migrate route, then the same load and list as the Workers'.
 spin_bench() {
   local label=$1 port tick; shift
@@ -165,7 +175,7 @@ spin_bench() {
   "$bench" posts "$label" "http://127.0.0.1:$port"
   # spin up runs the trigger as a child: the whole process group counts.
   ps -o rss= -g "$spin_pid" | awk -v l="$label" '{ k += $1 }
-    END { printf "memory      %-14s the Spin processes (spin up and its trigger, eight components) resident after the load: %.0f MiB\n", l, k/1024 }'
+    END { printf "memory      %-14s the Spin processes (spin up and its trigger, nine components) resident after the load: %.0f MiB\n", l, k/1024 }'
   kill -- "-$spin_pid" 2>/dev/null
 }
 

@@ -19,7 +19,7 @@ port=$(free_port)
 vars=(--var ENVIRONMENT:development --var "JWT_SECRET:$(random_secret)" \
   --var "TOKEN_KEYS:crash:$(head -c 32 /dev/urandom | base64 -w0)" \
   --var "PLATFORM_ALLOW_PRIVATE:1" --var "RATE_LIMIT_USER:1000000000/60" --var "DEFAULT_PLAN:enterprise")
-python3 scripts/publisher_config.py "$state/publisher.json" "${vars[@]}"
+python3 scripts/worker_config.py wrangler.publisher.toml "$state/publisher.json" "${vars[@]}"
 # What the driver runs to start (and, after the kill, restart) both Workers on the same state. A
 # killed session cannot take its Workers out of wrangler's dev registry: the stale entries would
 # keep the cron from reaching the new publisher ("owner unavailable") for about 80 s.

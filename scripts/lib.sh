@@ -74,8 +74,10 @@ sudo_if_needed() {
 # Builds a Worker offline: worker-build is given local wasm-bindgen, esbuild and wasm-opt.
 # build_worker [variant]: the HTTP API Worker, `d1` (the default, into functions/worker/build)
 # or `postgres` (the Hyperdrive driver compiled in, for `wrangler --env postgres`, into
-# build-postgres); the publishing engine's Worker, `publisher` or `publisher-postgres` (into
-# build-publisher and build-publisher-postgres), which is refused if it links the HTTP API.
+# build-postgres); the AI Worker, `ai` or `ai-postgres` (health and the AI area only, into
+# build-ai and build-ai-postgres); the publishing engine's Worker, `publisher` or
+# `publisher-postgres` (into build-publisher and build-publisher-postgres), which is refused if it
+# links the HTTP API.
 build_worker() {
   local variant=${1:-d1}
   local out; out=$(worker_out "$variant")
@@ -83,6 +85,8 @@ build_worker() {
   case $variant in
     d1) features=(-- --features document-asset) ;;
     postgres) features=(-- --features postgres,document-asset) ;;
+    ai) features=(-- --no-default-features --features ai) ;;
+    ai-postgres) features=(-- --no-default-features --features ai,postgres) ;;
     publisher) features=(-- --no-default-features --features publisher) ;;
     publisher-postgres) features=(-- --no-default-features --features publisher,postgres) ;;
   esac
@@ -125,9 +129,11 @@ worker_out() {
   case ${1:-d1} in
     d1) echo "$ROOT/functions/worker/build" ;;
     postgres) echo "$ROOT/functions/worker/build-postgres" ;;
+    ai) echo "$ROOT/functions/worker/build-ai" ;;
+    ai-postgres) echo "$ROOT/functions/worker/build-ai-postgres" ;;
     publisher) echo "$ROOT/functions/worker/build-publisher" ;;
     publisher-postgres) echo "$ROOT/functions/worker/build-publisher-postgres" ;;
-    *) log "unknown Worker variant '$1' (d1, postgres, publisher or publisher-postgres)"; return 1 ;;
+    *) log "unknown Worker variant '$1' (d1, postgres, ai, ai-postgres, publisher or publisher-postgres)"; return 1 ;;
   esac
 }
 

@@ -31,6 +31,11 @@ for p in x linkedin facebook instagram threads tiktok; do
 done
 vars+=(--variable "platform_urls=$(for p in x linkedin facebook instagram threads tiktok stripe; do
   printf '%s=http://127.0.0.1:%s,' "$p" "${HERALD_TEST_X_PORT:?}"; done)")
+# The AI providers of the tests, at the fake server (FAKE in tests/src/lib.rs stands for its address).
+ai_providers=$(test_const TEST_AI_PROVIDERS)
+vars+=(--variable "ai_providers=${ai_providers//FAKE/http://127.0.0.1:$HERALD_TEST_X_PORT}"
+  --variable "ai_keys=$(test_const TEST_AI_KEYS)" --variable "ai_prices=$(test_const TEST_AI_PRICES)"
+  --variable "ai_timeout_ms=$(test_const TEST_AI_TIMEOUT_MS)" --variable "ai_deadline_ms=$(test_const TEST_AI_DEADLINE_MS)")
 
 if [ -n "${HERALD_SPIN_DATABASE_URL:-}" ]; then
   vars+=(--variable "database_url=$HERALD_SPIN_DATABASE_URL"

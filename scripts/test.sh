@@ -7,8 +7,9 @@
 #   3. the suite in process over PostgreSQL (as the application role, under row-level security),
 #      the second-wall test, and migrations run twice at once and adopting the old ledgers;
 #   4. the suite against the real Workers under `wrangler dev` over a fresh local D1 (the HTTP API
-#      Worker and the publisher Worker, whose cron the suite fires, in one session), and this
-#      README's walkthrough as written; then both killed mid-drain and restarted (scripts/crash.sh);
+#      Worker, the AI Worker it hands the AI routes to, and the publisher Worker, whose cron the
+#      suite fires, in one session), and this README's walkthrough as written; then the API and
+#      publisher killed mid-drain and restarted (scripts/crash.sh);
 #   5. the suite against the real Workers over PostgreSQL through Hyperdrive's local connection
 #      (their postgres builds: the default D1 builds carry no Postgres driver).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -89,10 +90,17 @@ retry_base=$(sed -n 's/^pub const TEST_RETRY_BASE_MS: i64 = \([0-9]*\);$/\1/p' t
 [ -n "$secret" ] && [ -n "$tick_secret" ] && [ -n "$token_keys" ] && [ -n "$retry_base" ] \
   && [ -n "$(test_const TEST_STRIPE_KEY)" ] && [ -n "$(test_const TEST_STRIPE_WEBHOOK_SECRETS)" ] \
   && [ -n "$(test_const TEST_STRIPE_PRICES)" ] || { log "could not read the test secrets from tests/src/lib.rs (one line each)"; exit 1; }
+# The AI providers of the tests: FAKE stands for the fake server's address (tests/src/lib.rs).
+ai_providers=$(test_const TEST_AI_PROVIDERS); ai_providers=${ai_providers//FAKE/http://127.0.0.1:$HERALD_TEST_X_PORT}
+for c in TEST_AI_PROVIDERS TEST_AI_KEYS TEST_AI_PRICES TEST_AI_TIMEOUT_MS TEST_AI_DEADLINE_MS; do
+  [ -n "$(test_const "$c")" ] || { log "could not read $c from tests/src/lib.rs (one line each)"; exit 1; }
+done
 
 bash scripts/build-worker.sh
+bash scripts/build-worker.sh ai
 bash scripts/build-worker.sh publisher
 worker_fits d1
+worker_fits ai
 worker_fits publisher
 
 # The OAuth clients the fake platforms know (tests/src/fakes.rs).
@@ -109,9 +117,10 @@ export WRANGLER_REGISTRY_PATH=$state/registry
 # The suite fires the publisher Worker's cron (tests/src/lib.rs, fire_worker_cron).
 export HERALD_PUBLISHER_WORKER=herald-publisher
 
-# start_worker <log> [wrangler args…]: serves the two Workers in one `wrangler dev` (the HTTP API
-# on a free port, kept in $port, and the publisher beside it); the publisher gets the same
-# settings through a copy of its configuration (--var reaches the first Worker only).
+# start_worker <log> [wrangler args…]: serves the three Workers in one `wrangler dev` (the HTTP API
+# on a free port, kept in $port, with the AI Worker and the publisher beside it); the AI Worker
+# and the publisher get the same settings through copies of their configurations (--var reaches
+# the first Worker only).
 start_worker() {
   local log_file=$1; shift
   port=$(free_port)
@@ -122,9 +131,12 @@ start_worker() {
     "${oauth_vars[@]}" --var "PUBLIC_URL:http://127.0.0.1:$port" --var "PLATFORM_TIMEOUT_MS:5000" \
     --var "RATE_LIMIT_USER:${worker_user_limit:-1000/60}" --var "DEFAULT_PLAN:enterprise" \
     --var "STRIPE_SECRET_KEY:$(test_const TEST_STRIPE_KEY)" --var "STRIPE_WEBHOOK_SECRET:$(test_const TEST_STRIPE_WEBHOOK_SECRETS)" \
-    --var "STRIPE_PRICES:$(test_const TEST_STRIPE_PRICES)")
-  python3 scripts/publisher_config.py "$state/publisher-$port.json" "${vars[@]}"
-  setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$port.json" --port "$port" --ip 127.0.0.1 \
+    --var "STRIPE_PRICES:$(test_const TEST_STRIPE_PRICES)" \
+    --var "AI_PROVIDERS:$ai_providers" --var "AI_KEYS:$(test_const TEST_AI_KEYS)" --var "AI_PRICES:$(test_const TEST_AI_PRICES)" \
+    --var "AI_TIMEOUT_MS:$(test_const TEST_AI_TIMEOUT_MS)" --var "AI_DEADLINE_MS:$(test_const TEST_AI_DEADLINE_MS)")
+  python3 scripts/worker_config.py wrangler.publisher.toml "$state/publisher-$port.json" "${vars[@]}"
+  python3 scripts/worker_config.py wrangler.ai.toml "$state/ai-$port.json" "${vars[@]}"
+  setsid "$WRANGLER" dev -c wrangler.toml -c "$state/publisher-$port.json" -c "$state/ai-$port.json" --port "$port" --ip 127.0.0.1 \
     --show-interactive-dev-session=false "${vars[@]}" "$@" >"$log_file" 2>&1 &
   pids+=($!)
   if ! wait_for_http "http://127.0.0.1:$port/health" 120; then
@@ -178,8 +190,10 @@ log "5. the suite against the Worker over PostgreSQL through Hyperdrive"
 export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE
 CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE=$(fresh_postgres_db "herald_test_worker_$run_id")
 bash scripts/build-worker.sh postgres
+bash scripts/build-worker.sh ai-postgres
 bash scripts/build-worker.sh publisher-postgres
 worker_fits postgres
+worker_fits ai-postgres
 worker_fits publisher-postgres
 
 log "   the default (D1) build, given a HYPERDRIVE binding, refuses instead of serving D1 in its place"

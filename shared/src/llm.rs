@@ -67,18 +67,35 @@ impl std::fmt::Debug for Provider {
     }
 }
 
-/// A model's price in US dollars per million tokens, read and written.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A model's price per token, in billionths of a dollar (so dollars per million tokens, to
+/// three decimals, times a thousand): read and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Price {
-    pub input: f64,
-    pub output: f64,
+    pub input: i64,
+    pub output: i64,
+}
+
+/// Dollars per million tokens (`0.15`, `3`, `2.5`) as billionths of a dollar per token, without
+/// floating point: at most three decimals and a million dollars.
+fn nano_per_token(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > 3 || whole.len() > 7 {
+        return None;
+    }
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let fraction: i64 = format!("{fraction:0<3}").parse().ok()?;
+    Some(whole * 1000 + fraction)
 }
 
 /// What a credit is worth: a thousandth of a US dollar of provider cost.
 pub const MICROS_PER_CREDIT: i64 = 1_000;
 
 /// The AI settings of this server.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ai {
     /// In the operator's order of preference: a workspace without a chain of its own uses it.
     pub providers: Vec<Provider>,
@@ -107,9 +124,12 @@ impl Ai {
         self.prices.iter().find(|(m, _)| m == model).map(|(_, p)| *p)
     }
 
-    /// The cost of a call in millionths of a dollar (0 for a model without a price).
+    /// The cost of a call in millionths of a dollar, rounded up (0 for a model without a price).
     pub fn cost_micros(&self, model: &str, tokens_in: i64, tokens_out: i64) -> i64 {
-        self.price(model).map_or(0, |p| (tokens_in as f64 * p.input + tokens_out as f64 * p.output).ceil() as i64)
+        self.price(model).map_or(0, |p| {
+            let nano = tokens_in.saturating_mul(p.input).saturating_add(tokens_out.saturating_mul(p.output));
+            (nano + 999) / 1000
+        })
     }
 
     /// Reads `AI_PROVIDERS` (`name=kind/model[@base URL]`, comma-separated, in order of
@@ -145,9 +165,7 @@ impl Ai {
             for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 let parsed = item.rsplit_once('=').and_then(|(model, price)| {
                     let (i, o) = price.split_once('/')?;
-                    let (input, output) = (i.trim().parse::<f64>().ok()?, o.trim().parse::<f64>().ok()?);
-                    (input >= 0.0 && output >= 0.0 && input.is_finite() && output.is_finite())
-                        .then(|| (model.trim().to_string(), Price { input, output }))
+                    Some((model.trim().to_string(), Price { input: nano_per_token(i)?, output: nano_per_token(o)? }))
                 });
                 match parsed {
                     Some(p) => self.prices.push(p),
@@ -212,7 +230,7 @@ mod tests {
                 "claude=anthropic/claude-haiku-4-5, router=openai/meta-llama/llama-3.1-8b@https://openrouter.ai/api/v1/,g=gemini/gemini-2.0-flash",
             ),
             ("AI_KEYS", "claude=sk-ant-1,router=sk-or-2"),
-            ("AI_PRICES", "claude-haiku-4-5=1/5,gemini-2.0-flash=0.1/0.4"),
+            ("AI_PRICES", "claude-haiku-4-5=1/5,gemini-2.0-flash=0.1/0.4,cheap=.075/0.3"),
             ("AI_DEADLINE_MS", "9000"),
         ]);
         assert!(problems.is_empty(), "{problems:?}");
@@ -226,6 +244,9 @@ mod tests {
         assert_eq!(ai.provider("claude").unwrap().key.as_deref(), Some("sk-ant-1"));
         assert_eq!(ai.cost_micros("claude-haiku-4-5", 1000, 200), 1000 + 1000);
         assert_eq!(ai.cost_micros("unknown", 1000, 200), 0);
+        // 1,000 tokens at $0.075 and 200 at $0.30 a million: 75 + 60 millionths.
+        assert_eq!(ai.cost_micros("cheap", 1000, 200), 135);
+        assert_eq!(ai.cost_micros("cheap", 1, 0), 1, "rounded up");
         assert_eq!(ai.deadline_ms, 9000);
         assert!(!format!("{:?}", ai).contains("sk-ant-1"), "keys are never printed");
     }
@@ -235,10 +256,10 @@ mod tests {
         let (ai, problems) = read(&[
             ("AI_PROVIDERS", "a=openai/m,a=openai/n,b=cohere/x,static=openai/m,C=openai/m"),
             ("AI_KEYS", "zz=k"),
-            ("AI_PRICES", "m=1"),
+            ("AI_PRICES", "m=1,n=1.2345/1,o=-1/2,p=1e3/1"),
             ("AI_TIMEOUT_MS", "soon"),
         ]);
         assert_eq!(ai.providers.len(), 1);
-        assert_eq!(problems.len(), 7, "{problems:?}");
+        assert_eq!(problems.len(), 10, "{problems:?}");
     }
 }

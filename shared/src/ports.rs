@@ -298,6 +298,8 @@ impl Config {
         }
         let mut limits = self.rate_limits.read(get);
         limits.extend(self.stripe.read(get));
+        // Only a build that generates reads the AI settings (the API Worker hands AI to its own).
+        #[cfg(feature = "ai")]
         limits.extend(self.ai.read(get));
         if !limits.is_empty() {
             problem = Some(problem.into_iter().chain(limits).collect::<Vec<_>>().join("; "));

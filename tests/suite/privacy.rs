@@ -297,8 +297,15 @@ async fn a_whole_export_is_built_in_the_background_and_offered_by_a_link_that_ex
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     }
     api.post("/api/v1/users/me/exports").send().await.expect_error(401, "UNAUTHORIZED");
-    let r = api.post("/api/v1/users/me/exports").bearer(&me.access).send().await;
+    // Announced in a workspace of mine only.
+    let stranger = signup(&api, "export-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Not mine").await;
+    let r =
+        api.post("/api/v1/users/me/exports").bearer(&me.access).json(json!({"notifyWorkspaceId": theirs})).send().await;
+    assert_eq!(r.fields(), ["notifyWorkspaceId"]);
+    let r = api.post("/api/v1/users/me/exports").bearer(&me.access).json(json!({"notifyWorkspaceId": ws})).send().await;
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.data()["notifyWorkspaceId"], ws.as_str());
     let id = r.data()["id"].as_str().unwrap_or_default().to_string();
     assert_eq!(r.data()["status"], "pending");
     api.post("/api/v1/users/me/exports").bearer(&me.access).send().await.expect_error(409, "CONFLICT");
@@ -318,6 +325,15 @@ async fn a_whole_export_is_built_in_the_background_and_offered_by_a_link_that_ex
     let list = api.get("/api/v1/users/me/exports").bearer(&me.access).send().await.data();
     assert_eq!((list[0]["id"].as_str(), list[0]["status"].as_str()), (Some(id.as_str()), Some("ready")), "{list}");
     assert!(list[0]["expiresAt"].is_string() && list[0]["entries"].as_i64().unwrap_or(0) >= 9, "{list}");
+    // Announced in the workspace's notifications too.
+    let notes = api.get(&format!("/api/v1/workspaces/{ws}/notifications")).bearer(&me.access).send().await.data();
+    let ready = notes["items"].as_array().and_then(|n| n.iter().find(|n| n["kind"] == "export.ready").cloned());
+    let ready = ready.unwrap_or_default();
+    assert_eq!(
+        (ready["subjectType"].as_str(), ready["subjectId"].as_str()),
+        (Some("export"), Some(id.as_str())),
+        "{notes}"
+    );
 
     let r = api.get(&format!("/api/v1/exports/{token}")).send().await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

@@ -37,6 +37,8 @@ components! {
     "collab" => [herald::collab::AREA],
     "approvals" => [herald::approvals::AREA],
     "publishing" => [herald::publishing::AREA, herald::maintenance::AREA],
+    // AI generation: calls the providers (allowed_outbound_hosts lists their APIs).
+    "ai" => [herald::ai::AREA],
 }
 
 /// The component that also takes every path no other one claims, and the shell's own routes.

@@ -242,6 +242,11 @@ async fn read_variables() -> Variables {
             ("S3_BUCKET", var("s3_bucket").await),
             ("S3_ACCESS_KEY_ID", var("s3_access_key_id").await),
             ("S3_SECRET_ACCESS_KEY", var("s3_secret_access_key").await),
+            ("AI_PROVIDERS", var("ai_providers").await),
+            ("AI_KEYS", var("ai_keys").await),
+            ("AI_PRICES", var("ai_prices").await),
+            ("AI_TIMEOUT_MS", var("ai_timeout_ms").await),
+            ("AI_DEADLINE_MS", var("ai_deadline_ms").await),
         ],
     }
 }

@@ -21,9 +21,9 @@ pub struct Variables {
     pub database_url: Option<String>,
     /// The owner's connection for the migrate route on Postgres; `database_url` when unset.
     pub migration_database_url: Option<String>,
-    /// The publishing, account and media settings by their Worker names (`TOKEN_KEYS`,
-    /// `OAUTH_X_CLIENT_ID`, `REQUIRE_EMAIL_VERIFICATION`, `S3_ENDPOINT`, …), read from the
-    /// variables of the same name in lower case.
+    /// The publishing, account, media and AI settings by their Worker names (`TOKEN_KEYS`,
+    /// `OAUTH_X_CLIENT_ID`, `REQUIRE_EMAIL_VERIFICATION`, `S3_ENDPOINT`, `AI_PROVIDERS`, …), read
+    /// from the variables of the same name in lower case.
     pub publishing: Vec<(&'static str, Option<String>)>,
 }
 
@@ -151,6 +151,32 @@ mod tests {
         assert_eq!(c.public_url.as_deref(), Some("https://api.example"));
         assert_eq!(c.oauth_clients, vec![("threads".to_string(), "app".to_string(), "shh".to_string())]);
         assert!(!c.allow_private_hosts);
+    }
+
+    #[test]
+    fn ai_settings_are_read_by_their_worker_names() {
+        let v = Variables {
+            publishing: vec![
+                (
+                    "AI_PROVIDERS",
+                    Some(
+                        "openai=openai/gpt-4o-mini,claude=anthropic/claude-haiku-4-5@https://api.anthropic.com".into(),
+                    ),
+                ),
+                ("AI_KEYS", Some("openai=sk-1,claude=sk-ant-2".into())),
+                ("AI_PRICES", Some("gpt-4o-mini=0.15/0.6".into())),
+                ("AI_TIMEOUT_MS", Some("1500".into())),
+                ("AI_DEADLINE_MS", Some("4000".into())),
+            ],
+            ..with_secret()
+        };
+        let ai = v.config().unwrap().ai;
+        let names: Vec<(&str, &str, bool)> =
+            ai.providers.iter().map(|p| (p.name.as_str(), p.model.as_str(), p.key.is_some())).collect();
+        assert_eq!(names, [("openai", "gpt-4o-mini", true), ("claude", "claude-haiku-4-5", true)]);
+        assert_eq!(ai.provider("claude").unwrap().base_url, "https://api.anthropic.com");
+        assert!(ai.price("gpt-4o-mini").is_some());
+        assert_eq!((ai.attempt_ms, ai.deadline_ms), (1500, 4000));
     }
 
     #[test]

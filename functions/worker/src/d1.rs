@@ -13,7 +13,7 @@ use worker::d1::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result};
 /// replica, and a session started from a bookmark sees at least what that bookmark saw.
 enum Conn {
     Db(D1Database),
-    #[cfg_attr(not(feature = "api"), allow(dead_code))]
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     Session(D1DatabaseSession),
 }
 
@@ -23,7 +23,7 @@ pub struct D1Sql {
 
 /// The header a client sends back with the bookmark of its last answer, so that its next
 /// request reads at least what its last one wrote, from whichever replica serves it.
-#[cfg(feature = "api")]
+#[cfg(feature = "http")]
 pub use herald::app::BOOKMARK_HEADER;
 
 impl D1Sql {
@@ -34,7 +34,7 @@ impl D1Sql {
     /// A session for one request: from the client's `bookmark` when it sent a sane one, else
     /// from any replica for a read (`GET`, `HEAD`) and from the primary for anything else (a
     /// write's checks read the latest data).
-    #[cfg(feature = "api")]
+    #[cfg(feature = "http")]
     pub fn session(db: D1Database, bookmark: Option<&str>, read_only: bool) -> Self {
         let sane = bookmark.filter(|b| herald::app::is_d1_bookmark(b.trim()));
         let start = sane.unwrap_or(if read_only { "first-unconstrained" } else { "first-primary" });
@@ -48,7 +48,7 @@ impl D1Sql {
     }
 
     /// The session's bookmark after the request, for the client to send back.
-    #[cfg(feature = "api")]
+    #[cfg(feature = "http")]
     pub fn bookmark(&self) -> Option<String> {
         match &self.conn {
             Conn::Session(s) => s.get_bookmark().ok().flatten(),

@@ -1,7 +1,7 @@
 //! What both Workers share: the environment read into a `Config`, the database (D1, or Postgres
 //! through Hyperdrive), the publish queue, and the `Host` that lends one invocation's adapters to
-//! the domain. Each Worker brings the adapters only it needs (the API its password hasher and
-//! rate limiter), so the publisher links neither.
+//! the domain. Each Worker brings the adapters only it needs (the API its password hasher, the
+//! API and AI Workers their rate limiter), so the publisher links neither.
 
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 use herald::ports::{Config, Environment, PasswordHasher};
@@ -53,7 +53,7 @@ pub enum D1Access {
     #[cfg_attr(not(feature = "publisher"), allow(dead_code))]
     Direct,
     /// The client's bookmark, if any, and whether the request only reads.
-    #[cfg(feature = "api")]
+    #[cfg(feature = "http")]
     Session { bookmark: Option<String>, read_only: bool },
 }
 
@@ -64,7 +64,7 @@ async fn database(env: &Env, access: D1Access) -> Result<Database> {
         let db = env.d1("DB")?;
         return Ok(Database::D1(match access {
             D1Access::Direct => D1Sql::new(db),
-            #[cfg(feature = "api")]
+            #[cfg(feature = "http")]
             D1Access::Session { bookmark, read_only } => D1Sql::session(db, bookmark.as_deref(), read_only),
         }));
     };
@@ -95,7 +95,7 @@ impl Database {
     }
 
     /// D1's session bookmark after the request, for the client to send back.
-    #[cfg(feature = "api")]
+    #[cfg(feature = "http")]
     pub fn bookmark(&self) -> Option<String> {
         match self {
             #[cfg(not(feature = "postgres"))]
@@ -131,6 +131,26 @@ async fn postgres(hyperdrive: worker::Hyperdrive) -> Result<Box<dyn Sql>> {
         }
     });
     Ok(Box::new(herald_postgres::PgSql::new(client)))
+}
+
+/// The password hasher of a Worker that has no password to hash (the publisher, the AI Worker):
+/// a call would be a bug, so it refuses rather than link Argon2 for nothing.
+#[cfg_attr(all(feature = "api", not(feature = "publisher")), allow(dead_code))]
+pub struct NoPasswords;
+
+#[async_trait::async_trait(?Send)]
+impl PasswordHasher for NoPasswords {
+    async fn hash(&self, _password: &str, _salt: &[u8]) -> std::result::Result<String, herald::AppError> {
+        Err(herald::AppError::Internal("this Worker hashes no password".into()))
+    }
+
+    async fn verify(&self, _password: &str, _stored: &str) -> bool {
+        false
+    }
+
+    fn needs_rehash(&self, _stored: &str) -> bool {
+        false
+    }
 }
 
 /// The adapters of one invocation; the domain borrows them through a `Context`.

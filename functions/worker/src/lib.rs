@@ -1,17 +1,19 @@
-//! Herald on Cloudflare: two Workers from one crate. The `api` feature (the default) builds the
-//! HTTP API Worker, every route in one isolate (`api.rs`); the `publisher` feature builds the
-//! publishing engine's Worker, the cron trigger and the queue consumer (`publisher.rs`). Both
-//! share the adapters of the ports beside them and the `Host` that reads the environment
-//! (`host.rs`); neither carries the other's entry points.
+//! Herald on Cloudflare: three Workers from one crate. The `api` feature (the default) builds the
+//! HTTP API Worker, every route but AI's in one isolate; the `ai` feature builds the AI Worker,
+//! health and the AI area, to which the API Worker hands AI's routes through a service binding.
+//! Both serve HTTP through the same fetch handler (`fetch.rs`, the `http` feature). The
+//! `publisher` feature builds the publishing engine's Worker, the cron trigger and the queue
+//! consumer (`publisher.rs`). All share the adapters of the ports beside them and the `Host` that
+//! reads the environment (`host.rs`); none carries another's entry points.
 
 mod d1;
 mod host;
 mod platform;
 mod r2;
 
-#[cfg(feature = "api")]
-mod api;
-#[cfg(feature = "api")]
+#[cfg(feature = "http")]
+mod fetch;
+#[cfg(feature = "http")]
 mod limits;
 #[cfg(feature = "publisher")]
 mod publisher;

@@ -5,29 +5,9 @@
 
 use futures_util::StreamExt;
 use herald::ratelimit::Unlimited;
-use herald::AppError;
 use worker::{event, Env, MessageBatch, MessageExt, Result, ScheduleContext, ScheduledEvent};
 
-use crate::host::{D1Access, Host};
-
-/// The publisher's password hasher: it has no password to hash, and a call would be a bug in
-/// the engine, so it refuses rather than link Argon2 for nothing.
-struct NoPasswords;
-
-#[async_trait::async_trait(?Send)]
-impl herald::ports::PasswordHasher for NoPasswords {
-    async fn hash(&self, _password: &str, _salt: &[u8]) -> std::result::Result<String, AppError> {
-        Err(AppError::Internal("the publisher Worker hashes no password".into()))
-    }
-
-    async fn verify(&self, _password: &str, _stored: &str) -> bool {
-        false
-    }
-
-    fn needs_rehash(&self, _stored: &str) -> bool {
-        false
-    }
-}
+use crate::host::{D1Access, Host, NoPasswords};
 
 /// The adapters of one invocation; no inbound request, so nothing to rate-limit.
 async fn engine_host(env: &Env) -> Option<Host> {

@@ -29,8 +29,8 @@ impl R2Blobs {
         Self { bucket, presign_as, body: RefCell::new(None) }
     }
 
-    /// Keeps the request's body for [`Blobs::put_request_body`] (only the API Worker serves requests).
-    #[cfg(feature = "api")]
+    /// Keeps the request's body for [`Blobs::put_request_body`] (only the HTTP Workers serve requests).
+    #[cfg(feature = "http")]
     pub fn hold_body(&self, body: Option<ReadableStream>) {
         *self.body.borrow_mut() = body;
     }

@@ -72,7 +72,9 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     crate::publishing::store::purge_oauth_states(ctx.db, now - DAY_MS).await?;
     let periods_started = crate::plans::store::roll(ctx.db, now, PERIODS_PER_TICK).await?;
     let workspaces_suspended = crate::plans::suspend_overdue(ctx, now, SUSPENSIONS_PER_TICK).await?;
-    let export_parts_written = crate::privacy::exports::advance(ctx, now).await?;
+    let exports = crate::privacy::exports::advance(ctx, now).await?;
+    announce_exports(ctx, &exports.ready, now).await?;
+    let export_parts_written = exports.parts_written;
     let exports_expired = crate::privacy::exports::expire(ctx, now).await?;
     let files_purged = purge_files(ctx, PURGES_PER_TICK).await?;
     let grants_revoked = crate::publishing::revocation::revoke_queued(ctx, REVOCATIONS_PER_TICK).await?;
@@ -92,6 +94,31 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         generations_abandoned,
         publishing,
     })
+}
+
+/// Announces the exports that became ready in the notifications of the workspace each named,
+/// while its person is still a member there.
+async fn announce_exports(ctx: &Context<'_>, ready: &[crate::privacy::store::Job], now: i64) -> Result<(), AppError> {
+    use crate::collab::{model::Notice, store::notifications};
+    let mut writes = Vec::new();
+    for job in ready {
+        let Some(workspace_id) = &job.notify_workspace_id else { continue };
+        let notice = Notice {
+            kind: "export.ready",
+            title: "Your data export is ready".into(),
+            body: format!(
+                "{} entries, {} bytes: the link is in your mail, or download it from your exports.",
+                job.entries, job.size_bytes
+            ),
+            subject_type: "export",
+            subject_id: &job.id,
+        };
+        writes.push(notifications::insert_for_member(ctx.new_id(), workspace_id, &job.user_id, &notice, now));
+    }
+    if !writes.is_empty() {
+        ctx.db.batch(&writes).await?;
+    }
+    Ok(())
 }
 
 /// Deletes up to `limit` queued files from storage and forgets them. A host without storage

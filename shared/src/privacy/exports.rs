@@ -19,19 +19,31 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// which with the tick's other work stays within an invocation's limits on D1.
 const PARTS_PER_TICK: usize = 1;
 
-/// Builds the next parts of the exports waiting; answers how many parts it wrote.
-pub async fn advance(ctx: &Context<'_>, now: i64) -> Result<u64, AppError> {
-    let mut written = 0;
+/// What a tick did to the exports waiting.
+#[derive(Debug, Default)]
+pub struct Advanced {
+    pub parts_written: u64,
+    /// The exports that became ready, to announce in a workspace's notifications (the scheduled
+    /// work does, where notifications live).
+    pub ready: Vec<Job>,
+}
+
+/// Builds the next parts of the exports waiting.
+pub async fn advance(ctx: &Context<'_>, now: i64) -> Result<Advanced, AppError> {
+    let mut done = Advanced::default();
     for _ in 0..PARTS_PER_TICK {
         let Some((job, email)) = store::next_pending(ctx.db).await? else { break };
-        written += step(ctx, &job, &email, now).await?;
+        let (wrote, ready) = step(ctx, &job, &email, now).await?;
+        done.parts_written += wrote;
+        done.ready.extend(ready);
     }
-    Ok(written)
+    Ok(done)
 }
 
 /// One part of `job`: up to the part's entries, across as many lists as that takes; the export
-/// is ready once the last list is read.
-async fn step(ctx: &Context<'_>, job: &Job, email: &str, now: i64) -> Result<u64, AppError> {
+/// is ready once the last list is read. Answers the parts written and the export, when it became
+/// ready.
+async fn step(ctx: &Context<'_>, job: &Job, email: &str, now: i64) -> Result<(u64, Option<Job>), AppError> {
     let budget = ctx.config.export_part_entries.max(1);
     let mut next = job.clone();
     let mut lines = String::new();
@@ -73,8 +85,11 @@ async fn step(ctx: &Context<'_>, job: &Job, email: &str, now: i64) -> Result<u64
     let changed = ctx.db.batch(&writes).await?;
     if let (Some((token, expires)), Some(1)) = (link, changed.first()) {
         offer(ctx, email, &token, &next, expires).await;
+        next.status = "ready".into();
+        (next.ready_at, next.expires_at) = (Some(now), Some(expires));
+        return Ok((wrote, Some(next)));
     }
-    Ok(wrote)
+    Ok((wrote, None))
 }
 
 /// Mails the link; a mail that cannot go is logged (the export is still there to download

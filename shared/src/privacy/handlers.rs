@@ -1,6 +1,6 @@
 //! The export and erasure routes.
 
-use super::{exports, store, EraseInput, Erased, Export, ExportJobView};
+use super::{exports, store, EraseInput, Erased, Export, ExportJobView, ExportStartInput};
 use crate::api::json;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope};
@@ -105,15 +105,26 @@ pub async fn erase(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
 }
 
 #[utoipa::path(post, path = "/api/v1/users/me/exports", tag = "users", security(("bearer" = [])),
+    request_body(content = Option<ExportStartInput>, description = "Optional: the workspace whose notifications announce the export too"),
     responses(
         (status = 202, description = "An export of everything Herald holds about the caller, whole (no list cut), is being built in the background; when it is, a link to it (valid 7 days) is mailed to the caller's address", body = crate::api::json::Envelope<ExportJobView>),
         (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope),
+        (status = 400, description = "VALIDATION_ERROR: notifyWorkspaceId is not a workspace of the caller's", body = ErrorEnvelope),
         (status = 409, description = "CONFLICT: an export of the caller's is still being built", body = ErrorEnvelope),
     ))]
 pub async fn start_export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let input: ExportStartInput = json::parse_optional(&call.req.body)?;
     let user_id = call.caller()?.user_id.clone();
+    if let Some(ws) = &input.notify_workspace_id {
+        let member =
+            crate::api::route::is_id(ws) && crate::api::store::active_role(ctx.db, ws, &user_id).await?.is_some();
+        if !member {
+            return Err(AppError::field("notifyWorkspaceId", "is not a workspace of yours"));
+        }
+    }
     let (id, now) = (ctx.new_id(), ctx.clock.now_ms());
-    ctx.db.batch(&store::start(&id, &user_id, now)).await.map_err(|e| match e {
+    let notify = input.notify_workspace_id.as_deref();
+    ctx.db.batch(&store::start(&id, &user_id, notify, now)).await.map_err(|e| match e {
         crate::sql::DbError::Constraint(_) => AppError::Conflict("an export of yours is still being built".into()),
         other => other.into(),
     })?;
@@ -130,6 +141,7 @@ pub async fn start_export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
         created_at: now,
         ready_at: None,
         expires_at: None,
+        notify_workspace_id: input.notify_workspace_id,
     };
     Ok(json::ok(202, ExportJobView::from(&job)))
 }

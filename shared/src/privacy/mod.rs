@@ -83,6 +83,8 @@ pub struct ExportJobView {
     pub ready_at: Option<String>,
     /// When the link ends.
     pub expires_at: Option<String>,
+    /// The workspace whose notifications announce it when ready.
+    pub notify_workspace_id: Option<String>,
 }
 
 impl From<&store::Job> for ExportJobView {
@@ -96,8 +98,18 @@ impl From<&store::Job> for ExportJobView {
             created_at: crate::validate::rfc3339(job.created_at),
             ready_at: at(job.ready_at),
             expires_at: at(job.expires_at),
+            notify_workspace_id: job.notify_workspace_id.clone(),
         }
     }
+}
+
+/// What an export to build in the background is for.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExportStartInput {
+    /// A workspace of the caller's whose notifications announce the export when it is ready
+    /// (besides the mail).
+    pub notify_workspace_id: Option<String>,
 }
 
 /// Erasing one's account asks for its password.
@@ -127,16 +139,19 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     inputs: &[],
 };
 
+const EXPORT_INPUTS: &[crate::api::documented::Documented] =
+    &[crate::api::documented::field("ExportStartInput", "notifyWorkspaceId", crate::api::documented::Rule::Id)];
+
 /// Exports built in the background, which live in storage: an area of their own, so that a
 /// host split by area (Spin) serves them where storage is.
 pub const FILES: crate::api::route::Area = crate::api::route::Area {
     name: "exports",
     routes: &[
-        route!(POST "/api/v1/users/me/exports", createExport, User, handlers::start_export).trips(1),
+        route!(POST "/api/v1/users/me/exports", createExport, User, handlers::start_export).trips(2),
         route!(GET "/api/v1/users/me/exports", listExports, User, handlers::list_exports).trips(1),
         route!(GET "/api/v1/users/me/exports/{exportId}/download", downloadMyExport, User, handlers::download_mine)
             .trips(1),
         route!(GET "/api/v1/exports/{token}", downloadExport, Public, handlers::download_by_token).trips(1),
     ],
-    inputs: &[],
+    inputs: &[EXPORT_INPUTS],
 };

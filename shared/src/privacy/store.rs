@@ -346,7 +346,7 @@ pub const AND_CONNECTED: &str = "AND status <> 'disconnected' ON CONFLICT (accou
 // ── Exports built in the background ─────────────────────────────────────────────────────
 
 const JOB_COLUMNS: &str = "id, user_id, status, list, cursor_at, cursor_key, parts, entries, size_bytes, created_at, \
-     ready_at, expires_at";
+     ready_at, expires_at, notify_workspace_id";
 
 /// An export being built or ready, as stored.
 #[derive(Debug, Clone)]
@@ -364,6 +364,8 @@ pub struct Job {
     pub created_at: i64,
     pub ready_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The workspace whose notifications announce it when ready.
+    pub notify_workspace_id: Option<String>,
 }
 
 pub fn job_of(row: &Row) -> Result<Job, AppError> {
@@ -380,6 +382,7 @@ pub fn job_of(row: &Row) -> Result<Job, AppError> {
         created_at: row.int("created_at")?,
         ready_at: row.opt_int("ready_at")?,
         expires_at: row.opt_int("expires_at")?,
+        notify_workspace_id: row.opt_text("notify_workspace_id")?,
     })
 }
 
@@ -388,16 +391,18 @@ pub fn part_key(id: &str, n: i64) -> String {
     format!("exports/{id}/{n}.jsonl")
 }
 
-/// A new export for the user, unless one is being built (the guard fails the batch then).
-pub fn start(id: &str, user_id: &str, now: i64) -> [Statement; 2] {
+/// A new export for the user, unless one is being built (the guard fails the batch then), to be
+/// announced in `notify`'s notifications too when ready.
+pub fn start(id: &str, user_id: &str, notify: Option<&str>, now: i64) -> [Statement; 2] {
     [
         Statement::guard(
             "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM data_exports WHERE user_id = ?1 AND status = 'pending')",
             params![user_id],
         ),
         Statement::new(
-            "INSERT INTO data_exports (id, user_id, status, created_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
-            params![id, user_id, now],
+            "INSERT INTO data_exports (id, user_id, status, created_at, updated_at, notify_workspace_id) \
+             VALUES (?1, ?2, 'pending', ?3, ?3, ?4)",
+            params![id, user_id, now, notify],
         ),
     ]
 }

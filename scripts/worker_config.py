@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Writes a copy of wrangler.publisher.toml with extra variables (Python 3.11+, standard library).
+"""Writes a copy of a Worker's configuration with extra variables (Python 3.11+, standard library).
 
-    publisher_config.py <out.json> [--var NAME:VALUE]...
+    worker_config.py <wrangler.publisher.toml|wrangler.ai.toml> <out.json> [--var NAME:VALUE]...
 
-`wrangler dev -c wrangler.toml -c <out.json>` serves both Workers in one session, but its
-`--var` flags reach only the first (the API Worker). The tests and benchmarks pass their
-settings (JWT_SECRET, TOKEN_KEYS, fake platforms …) with `--var`; the publisher needs the same,
-so this merges them into the copy's [vars] and every environment's vars. The copy is JSON (wrangler
-reads either) and lives outside the repository, so its paths are made absolute. Arguments other
-than `--var NAME:VALUE` are ignored: callers pass the API Worker's flags as they are.
+`wrangler dev -c wrangler.toml -c <publisher.json> -c <ai.json>` serves the three Workers in one
+session, but its `--var` flags reach only the first (the API Worker). The tests and benchmarks
+pass their settings (JWT_SECRET, TOKEN_KEYS, fake platforms and AI providers …) with `--var`; the
+publisher and the AI Worker need the same, so this merges them into the copy's [vars] and every
+environment's vars. The copy is JSON (wrangler reads either) and lives outside the repository, so
+its paths are made absolute. Arguments other than `--var NAME:VALUE` are ignored: callers pass
+the API Worker's flags as they are.
 """
 
 import json
@@ -40,9 +41,9 @@ def absolute(section: dict) -> None:
 
 
 def main() -> None:
-    out = Path(sys.argv[1])
-    config = tomllib.loads((ROOT / "wrangler.publisher.toml").read_text())
-    merged = extra_vars(sys.argv[2:])
+    source, out = ROOT / sys.argv[1], Path(sys.argv[2])
+    config = tomllib.loads(source.read_text())
+    merged = extra_vars(sys.argv[3:])
     sections = [config, *config.get("env", {}).values()]
     for section in sections:
         absolute(section)

@@ -1,0 +1,160 @@
+//! The HTTP fetch handler, shared by two Workers: the API Worker (`api`, wrangler.toml) serves
+//! every area of its build and hands the AI routes to the AI Worker; the AI Worker (`ai`,
+//! wrangler.ai.toml) serves only `/health` and the AI area, so no other area's handlers are
+//! linked into it. This file only translates a workerd request into a `herald::Request` and the
+//! answer back.
+
+use futures_util::StreamExt;
+use herald::app::routes::{Area, Reading};
+use herald::ports::PasswordHasher;
+use worker::{event, Env, Headers, Request, Response, Result};
+
+use crate::d1::BOOKMARK_HEADER;
+use crate::host::{D1Access, Host};
+use crate::limits::WorkerLimiter;
+use crate::platform::{JsClock, JsRandom};
+
+/// The areas this Worker serves: every area of the build (the API Worker). `AREAS` is read at run
+/// time: a static of this crate initialised from it would be a second copy of the route table and
+/// every handler (ARCHITECTURE.md, the invariants).
+#[cfg(feature = "api")]
+fn served() -> &'static [Area] {
+    herald::app::routes::AREAS
+}
+
+/// The AI Worker's areas: health and AI.
+#[cfg(not(feature = "api"))]
+fn served() -> &'static [Area] {
+    static SERVED: &[Area] = &[herald::health::AREA, herald::ai::AREA];
+    SERVED
+}
+
+/// The API Worker hashes passwords; the AI Worker has none to hash, so it links no Argon2.
+#[cfg(feature = "api")]
+fn hasher(env: &Env) -> Box<dyn PasswordHasher> {
+    use herald::identity::password::{Argon2Hasher, HashProfile};
+    let profile = crate::host::var(env, "PASSWORD_HASH_PROFILE")
+        .and_then(|p| HashProfile::parse(&p))
+        .unwrap_or(HashProfile::FreePlan);
+    Box::new(Argon2Hasher::new(profile))
+}
+
+#[cfg(not(feature = "api"))]
+fn hasher(_env: &Env) -> Box<dyn PasswordHasher> {
+    Box::new(crate::host::NoPasswords)
+}
+
+/// An answer given before the domain can serve: the envelope, a request id and the headers
+/// every answer carries (`herald::app::finish`).
+fn unavailable(message: &str) -> Result<Response> {
+    let request_id = format!("req_{}", herald::api::new_id(&JsClock, &JsRandom));
+    let mut answer =
+        herald::app::error_response(&herald::AppError::ServiceUnavailable(message.into()), &request_id, None);
+    herald::app::finish(&mut answer, request_id);
+    to_worker(answer)
+}
+
+fn to_worker(answer: herald::Response) -> Result<Response> {
+    let headers = Headers::new();
+    for (k, v) in &answer.headers {
+        headers.append(k, v)?;
+    }
+    Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
+}
+
+/// `/api/v1/workspaces/{one segment}/ai` and everything under it: the AI Worker's paths.
+#[cfg(all(feature = "api", not(feature = "ai")))]
+fn is_ai_path(path: &str) -> bool {
+    let Some((workspace, rest)) = path.strip_prefix("/api/v1/workspaces/").and_then(|p| p.split_once('/')) else {
+        return false;
+    };
+    !workspace.is_empty() && (rest == "ai" || rest.starts_with("ai/"))
+}
+
+/// The AI area is a Worker of its own (wrangler.ai.toml, the API Worker's size and start time):
+/// its requests, preflights included, go to it unchanged through the `AI` service binding.
+#[cfg(all(feature = "api", not(feature = "ai")))]
+async fn to_ai(req: Request, env: &Env) -> Result<Response> {
+    let Ok(ai) = env.service("AI") else {
+        return unavailable("AI is not deployed on this server (no AI service binding)");
+    };
+    ai.fetch_request(req).await
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
+    let url = req.url()?;
+    #[cfg(all(feature = "api", not(feature = "ai")))]
+    if is_ai_path(url.path()) {
+        return to_ai(req, &env).await;
+    }
+    let limiter = WorkerLimiter { env: env.clone() };
+    // The method as sent: workers-rs maps any method it does not know to GET, which would let
+    // `QUERY /…` or `PROPFIND /…` act as a GET instead of answering 405.
+    let method = req.inner().method();
+    let bookmark = req.headers().get(BOOKMARK_HEADER)?;
+    let access = D1Access::Session { bookmark, read_only: matches!(method.as_str(), "GET" | "HEAD") };
+    let Some(host) = Host::new(&env, access, hasher(&env), Box::new(limiter)).await else {
+        return unavailable("the server is not configured or its database is unreachable");
+    };
+    let mut domain = herald::Request::new(&method, url.path());
+    domain.query = url.query().unwrap_or_default().to_string();
+    domain.headers = req.headers().entries().collect();
+    // A body declared too large is not read at all; the domain answers 413 from the header.
+    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<usize>().ok());
+    match herald::app::routes::reading_in(&host.config, served(), &domain.method, &domain.path) {
+        // A media file goes to R2 as it arrives, never whole in memory.
+        Reading::Stream(_) => host.blobs.hold_body(req.inner().body()),
+        Reading::Buffer(limit) if declared.is_none_or(|l| l <= limit) => {
+            domain.body = read_at_most(&mut req, limit).await;
+        }
+        Reading::Buffer(_) => {}
+    }
+
+    let mut answer = host.run(async |ctx| herald::app::handle_with(ctx, domain, served()).await).await;
+    if let Some(bookmark) = host.db.bookmark() {
+        answer.headers.push((BOOKMARK_HEADER.into(), bookmark));
+    }
+    to_worker(answer)
+}
+
+/// The body, read until it passes `limit` (one byte over is enough for the domain to answer
+/// 413): a body without a Content-Length, or one longer than declared, is never read whole.
+async fn read_at_most(req: &mut Request, limit: usize) -> Vec<u8> {
+    let Ok(mut stream) = req.stream() else { return Vec::new() };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { break };
+        body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            break;
+        }
+    }
+    body
+}
+
+#[cfg(all(test, feature = "api", not(feature = "ai")))]
+mod tests {
+    use super::is_ai_path;
+
+    #[test]
+    fn the_ai_paths_are_a_workspace_s_ai_and_below() {
+        let ws = "/api/v1/workspaces/00000000-0000-0000-0000-000000000000";
+        for path in
+            [format!("{ws}/ai"), format!("{ws}/ai/"), format!("{ws}/ai/settings"), format!("{ws}/ai/generations/x")]
+        {
+            assert!(is_ai_path(&path), "{path}");
+        }
+        for path in [
+            format!("{ws}/aix"),
+            format!("{ws}/posts/ai"),
+            format!("{ws}"),
+            "/api/v1/workspaces//ai".into(),
+            "/api/v1/workspaces/ai".into(),
+            "/api/v1/ai/settings".into(),
+            "/health".into(),
+        ] {
+            assert!(!is_ai_path(&path), "{path}");
+        }
+    }
+}
