@@ -5,6 +5,8 @@ CREATE TABLE ai_settings (
     workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
     chain        TEXT NOT NULL DEFAULT '[]',
     privacy_mode INTEGER NOT NULL DEFAULT 0,
+    default_post_template TEXT,
+    default_reel_template TEXT,
     updated_at   INTEGER NOT NULL
 );
 
@@ -32,6 +34,8 @@ CREATE TABLE ai_generations (
     credits      INTEGER NOT NULL DEFAULT 0,
     latency_ms   INTEGER NOT NULL DEFAULT 0,
     attempts     TEXT NOT NULL DEFAULT '[]',
+    template_id  TEXT,
+    template_version INTEGER,
     created_at   INTEGER NOT NULL,
     settled_at   INTEGER
 );
@@ -51,6 +55,50 @@ CREATE TABLE ai_keys (
     created_by   TEXT NOT NULL,
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, provider, user_id)
+);
+
+-- Prompt templates (SPEC AI-4): a workspace's (`user_id` empty) or one member's own, for posts
+-- or reels, versioned like posts (immutable numbered versions, `version` the current one), with
+-- `{{variables}}` filled from the brief, the brand, the persona and the campaign. Shared ones
+-- (`shared_at`) are in the catalogue every workspace sees, with their author's name; any user
+-- rates a shared template once (changeable).
+CREATE TABLE ai_templates (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    user_id      TEXT NOT NULL DEFAULT '',
+    kind         TEXT NOT NULL CHECK (kind IN ('post', 'reel')),
+    name         TEXT NOT NULL,
+    -- The current version's text, beside it: a workspace using a shared template reads it here
+    -- (its versions stay its own workspace's).
+    system       TEXT NOT NULL,
+    prompt       TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    shared_at    INTEGER,
+    author_name  TEXT,
+    created_by   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX ai_templates_workspace ON ai_templates (workspace_id, name, id);
+CREATE INDEX ai_templates_shared ON ai_templates (shared_at, id);
+
+CREATE TABLE ai_template_versions (
+    template_id  TEXT NOT NULL REFERENCES ai_templates (id) ON DELETE CASCADE,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    number       INTEGER NOT NULL,
+    system       TEXT NOT NULL,
+    prompt       TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (template_id, number)
+);
+
+CREATE TABLE ai_template_ratings (
+    template_id TEXT NOT NULL REFERENCES ai_templates (id) ON DELETE CASCADE,
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    stars       INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (template_id, user_id)
 );
 
 -- Providers resting after a 429, until `until_at` (ms): the operator's keys are shared by every

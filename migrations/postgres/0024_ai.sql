@@ -5,6 +5,8 @@ CREATE TABLE ai_settings (
     workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
     chain        TEXT NOT NULL DEFAULT '[]',
     privacy_mode BIGINT NOT NULL DEFAULT 0,
+    default_post_template TEXT,
+    default_reel_template TEXT,
     updated_at   BIGINT NOT NULL
 );
 
@@ -32,6 +34,8 @@ CREATE TABLE ai_generations (
     credits      BIGINT NOT NULL DEFAULT 0,
     latency_ms   BIGINT NOT NULL DEFAULT 0,
     attempts     TEXT NOT NULL DEFAULT '[]',
+    template_id  TEXT,
+    template_version BIGINT,
     created_at   BIGINT NOT NULL,
     settled_at   BIGINT
 );
@@ -53,6 +57,50 @@ CREATE TABLE ai_keys (
     PRIMARY KEY (workspace_id, provider, user_id)
 );
 
+-- Prompt templates (SPEC AI-4): a workspace's (`user_id` empty) or one member's own, for posts
+-- or reels, versioned like posts (immutable numbered versions, `version` the current one), with
+-- `{{variables}}` filled from the brief, the brand, the persona and the campaign. Shared ones
+-- (`shared_at`) are in the catalogue every workspace sees, with their author's name; any user
+-- rates a shared template once (changeable).
+CREATE TABLE ai_templates (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    user_id      TEXT NOT NULL DEFAULT '',
+    kind         TEXT NOT NULL CHECK (kind IN ('post', 'reel')),
+    name         TEXT NOT NULL,
+    -- The current version's text, beside it: a workspace using a shared template reads it here
+    -- (its versions stay its own workspace's).
+    system       TEXT NOT NULL,
+    prompt       TEXT NOT NULL,
+    version      BIGINT NOT NULL,
+    shared_at    BIGINT,
+    author_name  TEXT,
+    created_by   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL
+);
+CREATE INDEX ai_templates_workspace ON ai_templates (workspace_id, name, id);
+CREATE INDEX ai_templates_shared ON ai_templates (shared_at, id);
+
+CREATE TABLE ai_template_versions (
+    template_id  TEXT NOT NULL REFERENCES ai_templates (id) ON DELETE CASCADE,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    number       BIGINT NOT NULL,
+    system       TEXT NOT NULL,
+    prompt       TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (template_id, number)
+);
+
+CREATE TABLE ai_template_ratings (
+    template_id TEXT NOT NULL REFERENCES ai_templates (id) ON DELETE CASCADE,
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    stars       BIGINT NOT NULL CHECK (stars BETWEEN 1 AND 5),
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (template_id, user_id)
+);
+
 -- Providers resting after a 429, until `until_at` (ms): the operator's keys are shared by every
 -- workspace, so the rest is too.
 CREATE TABLE ai_cooldowns (
@@ -64,7 +112,7 @@ CREATE TABLE ai_cooldowns (
 DO $$
 DECLARE t TEXT;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['ai_settings', 'ai_generations', 'ai_keys'] LOOP
+    FOREACH t IN ARRAY ARRAY['ai_settings', 'ai_generations', 'ai_keys', 'ai_template_versions'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format(
@@ -74,6 +122,16 @@ BEGIN
     END LOOP;
 END
 $$;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ai_settings, ai_generations, ai_keys TO herald_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ai_settings, ai_generations, ai_keys, ai_template_versions TO herald_app;
 -- Belongs to no tenant: the operator's keys rest for everyone.
 GRANT SELECT, INSERT, UPDATE ON ai_cooldowns TO herald_app;
+
+-- Templates are their workspace's, except that shared ones are read by every workspace (the
+-- catalogue); ratings belong to no tenant (a user rates a template of any workspace), like users.
+ALTER TABLE ai_templates ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ai_templates FORCE ROW LEVEL SECURITY;
+CREATE POLICY ai_templates_tenant ON ai_templates
+    USING (app_setting('app.system') = 'on' OR workspace_id = app_setting('app.workspace_id') OR shared_at IS NOT NULL)
+    WITH CHECK (app_setting('app.system') = 'on' OR workspace_id = app_setting('app.workspace_id'));
+GRANT SELECT, INSERT, UPDATE, DELETE ON ai_templates TO herald_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ai_template_ratings TO herald_app;

@@ -97,6 +97,10 @@ async fn a_tenant_sees_and_writes_only_its_own_rows() {
         "oauth_states",
         "publications",
         "publication_attempts",
+        "ai_settings",
+        "ai_generations",
+        "ai_keys",
+        "ai_template_versions",
     ] {
         let rows = ids(&as_tenant(&db, &alice.id, &ws_a, &format!("SELECT workspace_id FROM {table}")).await.unwrap());
         assert!(rows.iter().all(|w| *w != ws_b), "{table}: {rows:?}");

@@ -746,3 +746,185 @@ async fn a_text_is_adapted_to_a_platform_headlined_and_analysed_for_search() {
         .await;
     assert_eq!(r.fields(), ["keywords"]);
 }
+
+#[tokio::test]
+async fn prompt_templates_are_versioned_fill_the_prompt_and_are_shared_and_rated_in_a_catalogue() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-templates").await;
+    let ws = create_workspace(&api, &owner, "Templates").await;
+    let writer = add_member(&api, &owner, &ws, "writer").await;
+    let templates = w(&ws, "/ai/templates");
+
+    // The built-in ones are there from the start, one for posts and one for reels.
+    let listed = api.get(&templates).bearer(&writer.access).send().await.data();
+    let builtin: Vec<&str> = listed
+        .as_array()
+        .map(|l| l.iter().filter(|t| t["scope"] == "system").filter_map(|t| t["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(builtin, ["post", "reel"], "{listed}");
+    // Only known variables, and no includes.
+    let r = api
+        .post(&templates)
+        .bearer(&owner.access)
+        .json(json!({"name": "Bad", "system": "Hi {{client.secret}}", "prompt": "{{snippet:x}}"}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["system", "prompt"]);
+    // The workspace's templates are its owners' and admins'; a writer may keep their own.
+    let body = json!({"name": "Mine", "system": "You write for {{brand.name}}.", "prompt": "{{brief}}"});
+    api.post(&templates).bearer(&writer.access).json(body.clone()).send().await.expect_error(403, "FORBIDDEN");
+    let mut own = body.clone();
+    own["scope"] = json!("user");
+    let r = api.post(&templates).bearer(&writer.access).json(own).send().await;
+    assert_eq!((r.status, r.data()["scope"].as_str()), (201, Some("user")));
+
+    let r = api
+        .post(&templates)
+        .bearer(&owner.access)
+        .json(json!({"name": "Launch", "system": "You are {{brand.name}}'s launch writer.\nVoice: {{brand.voice}}", "prompt": "Launch: {{brief}}"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.data()["id"].as_str().unwrap_or_default().to_string();
+    let one = w(&ws, &format!("/ai/templates/{id}"));
+    let r = api.patch(&one).bearer(&owner.access).json(json!({"prompt": "Launch, loudly: {{brief}}"})).send().await;
+    assert_eq!(r.data()["version"], 2);
+    let r = api.patch(&one).bearer(&owner.access).json(json!({"name": "Launch day"})).send().await;
+    assert_eq!(
+        (r.data()["version"].as_i64(), r.data()["name"].as_str()),
+        (Some(2), Some("Launch day")),
+        "a new name is no new version"
+    );
+    let versions = api.get(&format!("{one}/versions")).bearer(&writer.access).send().await.data();
+    let numbers: Vec<i64> =
+        versions.as_array().map(|v| v.iter().filter_map(|x| x["number"].as_i64()).collect()).unwrap_or_default();
+    assert_eq!(numbers, [2, 1]);
+    api.patch(&one)
+        .bearer(&writer.access)
+        .json(json!({"name": "Mine now"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+
+    // It makes the prompt: a line whose variables are all empty (no voice without a client) is left out.
+    let marker = fake_ai::marker();
+    let post = generated(
+        &api,
+        &writer,
+        &ws,
+        json!({"brief": format!("Roast {marker}"), "templateId": id, "providers": ["openai"]}),
+    )
+    .await;
+    assert_eq!(post["prompt"]["system"], "You are Templates's launch writer.", "{post}");
+    assert_eq!(post["prompt"]["user"], format!("Launch, loudly: Roast {marker}"));
+    assert_eq!((post["templateId"].as_str(), post["templateVersion"].as_i64()), (Some(id.as_str()), Some(2)));
+    let post = generated(
+        &api,
+        &writer,
+        &ws,
+        json!({"brief": "Roast", "templateId": id, "templateVersion": 1, "providers": ["nokey"]}),
+    )
+    .await;
+    assert_eq!((post["prompt"]["user"].as_str(), post["templateVersion"].as_i64()), (Some("Launch: Roast"), Some(1)));
+    let r = generate(&api, &writer, &ws, json!({"brief": "Roast", "templateId": id, "templateVersion": 7})).await;
+    assert_eq!(r.fields(), ["templateVersion"]);
+    // The workspace's default for posts, of the right kind only.
+    let reel = builtin_id(&listed, "reel");
+    let r = api
+        .request("PUT", &w(&ws, "/ai/settings"))
+        .bearer(&owner.access)
+        .json(json!({"defaultPostTemplate": reel}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["defaultPostTemplate"]);
+    let r = api
+        .request("PUT", &w(&ws, "/ai/settings"))
+        .bearer(&owner.access)
+        .json(json!({"defaultPostTemplate": id}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let post = generated(&api, &writer, &ws, json!({"brief": "By default", "providers": ["nokey"]})).await;
+    assert_eq!(post["prompt"]["user"], "Launch, loudly: By default");
+
+    // Shared, it is in every workspace's catalogue, with its author; others use and rate it.
+    let r =
+        api.request("PUT", &format!("{one}/sharing")).bearer(&owner.access).json(json!({"shared": true})).send().await;
+    assert_eq!(
+        (r.data()["shared"].as_bool(), r.data()["author"].as_str()),
+        (Some(true), Some("ai-templates")),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let stranger = signup(&api, "ai-templates-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Elsewhere").await;
+    let entry = |catalogue: &Value| {
+        catalogue.as_array().and_then(|c| c.iter().find(|e| e["id"] == id.as_str()).cloned()).unwrap_or_default()
+    };
+    let catalogue = api.get("/api/v1/ai/catalogue?kind=post").bearer(&stranger.access).send().await.data();
+    assert_eq!(
+        (entry(&catalogue)["author"].as_str(), entry(&catalogue)["version"].as_i64()),
+        (Some("ai-templates"), Some(2)),
+        "{catalogue}"
+    );
+    let post =
+        generated(&api, &stranger, &theirs, json!({"brief": "Borrowed", "templateId": id, "providers": ["nokey"]}))
+            .await;
+    assert_eq!(post["prompt"]["user"], "Launch, loudly: Borrowed");
+    // …but neither change it nor read its history.
+    let their_view = w(&theirs, &format!("/ai/templates/{id}"));
+    api.patch(&their_view)
+        .bearer(&stranger.access)
+        .json(json!({"name": "Ours"}))
+        .send()
+        .await
+        .expect_error(403, "FORBIDDEN");
+    api.get(&format!("{their_view}/versions")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+    let rating = format!("/api/v1/ai/catalogue/{id}/rating");
+    for stars in [4, 5] {
+        assert_eq!(
+            api.request("PUT", &rating).bearer(&stranger.access).json(json!({"stars": stars})).send().await.status,
+            204
+        );
+    }
+    assert_eq!(api.request("PUT", &rating).bearer(&owner.access).json(json!({"stars": 3})).send().await.status, 204);
+    let r = api.request("PUT", &rating).bearer(&owner.access).json(json!({"stars": 6})).send().await;
+    assert_eq!(r.fields(), ["stars"]);
+    let catalogue = api.get("/api/v1/ai/catalogue?sort=uses").bearer(&stranger.access).send().await.data();
+    let e = entry(&catalogue);
+    assert_eq!(
+        (e["rating"].as_f64(), e["ratings"].as_i64(), e["yourRating"].as_i64()),
+        (Some(4.0), Some(2), Some(5)),
+        "one rating a user, changeable: {e}"
+    );
+    assert!(e["uses"].as_i64().unwrap_or(0) >= 4, "{e}");
+    let r = api.get("/api/v1/ai/catalogue?sort=best").bearer(&stranger.access).send().await;
+    assert_eq!(r.fields(), ["sort"]);
+    // Out of the catalogue: nobody else finds, rates or uses it.
+    let r =
+        api.request("PUT", &format!("{one}/sharing")).bearer(&owner.access).json(json!({"shared": false})).send().await;
+    assert_eq!(r.data()["shared"], false);
+    let catalogue = api.get("/api/v1/ai/catalogue").bearer(&stranger.access).send().await.data();
+    assert_eq!(entry(&catalogue), Value::Null);
+    api.request("PUT", &rating)
+        .bearer(&stranger.access)
+        .json(json!({"stars": 2}))
+        .send()
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let r = generate(&api, &stranger, &theirs, json!({"brief": "Again", "templateId": id})).await;
+    assert_eq!(r.fields(), ["templateId"]);
+    // Deleted by an owner only.
+    api.delete(&one).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
+    assert_eq!(api.delete(&one).bearer(&owner.access).send().await.status, 204);
+    api.get(&one).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+}
+
+fn builtin_id(listed: &Value, kind: &str) -> String {
+    listed
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["scope"] == "system" && t["kind"] == kind))
+        .and_then(|t| t["id"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}

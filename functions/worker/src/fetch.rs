@@ -65,6 +65,10 @@ fn to_worker(answer: herald::Response) -> Result<Response> {
 /// `/api/v1/workspaces/{one segment}/ai` and everything under it: the AI Worker's paths.
 #[cfg(all(feature = "api", not(feature = "ai")))]
 fn is_ai_path(path: &str) -> bool {
+    // The prompt template catalogue, every workspace's.
+    if path == "/api/v1/ai" || path.starts_with("/api/v1/ai/") {
+        return true;
+    }
     let Some((workspace, rest)) = path.strip_prefix("/api/v1/workspaces/").and_then(|p| p.split_once('/')) else {
         return false;
     };
@@ -138,11 +142,15 @@ mod tests {
     use super::is_ai_path;
 
     #[test]
-    fn the_ai_paths_are_a_workspace_s_ai_and_below() {
+    fn the_ai_paths_are_a_workspace_s_ai_and_the_catalogue() {
         let ws = "/api/v1/workspaces/00000000-0000-0000-0000-000000000000";
-        for path in
-            [format!("{ws}/ai"), format!("{ws}/ai/"), format!("{ws}/ai/settings"), format!("{ws}/ai/generations/x")]
-        {
+        for path in [
+            format!("{ws}/ai"),
+            format!("{ws}/ai/"),
+            format!("{ws}/ai/settings"),
+            format!("{ws}/ai/generations/x"),
+            "/api/v1/ai/catalogue".into(),
+        ] {
             assert!(is_ai_path(&path), "{path}");
         }
         for path in [
@@ -151,7 +159,7 @@ mod tests {
             format!("{ws}"),
             "/api/v1/workspaces//ai".into(),
             "/api/v1/workspaces/ai".into(),
-            "/api/v1/ai/settings".into(),
+            "/api/v1/aix".into(),
             "/health".into(),
         ] {
             assert!(!is_ai_path(&path), "{path}");

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::gateway::{self, Attempt, Candidate};
 use super::prompt::{self, PostBrief};
 use super::providers::Prompt;
+use super::templates;
 use super::*;
 use crate::agency::store::{campaigns, clients, personas};
 use crate::api::json::{self, Envelope};
@@ -105,7 +106,7 @@ pub async fn get_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
 #[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/ai/settings", tag = "ai", security(("bearer" = [])),
     params(("workspaceId" = String, Path)), request_body = AiSettings,
     responses((status = 200, description = "Saved", body = Envelope<AiSettingsView>),
-              (status = 400, description = "VALIDATION_ERROR: a name that is no provider of this server", body = ErrorEnvelope),
+              (status = 400, description = "VALIDATION_ERROR: a name that is no provider of this server, or a default template that is not one of its kind the caller may use", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN: owners and admins", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn put_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
@@ -113,6 +114,30 @@ pub async fn put_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
     let member = call.member()?;
     let mut errors = Vec::new();
     unknown_names(ctx, "chain", &input.chain, 10, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    // A default template is a built-in one, the workspace's, the caller's or a shared one, of its kind.
+    for (field, id, kind) in [
+        ("defaultPostTemplate", &input.default_post_template, "post"),
+        ("defaultReelTemplate", &input.default_reel_template, "reel"),
+    ] {
+        let Some(id) = id else { continue };
+        let found_kind = match templates::system_template(id) {
+            Some(t) => Some(t.kind.to_string()),
+            None if crate::api::route::is_id(id) => {
+                let read = templates::usable_read(&member.workspace_id, &call.caller()?.user_id, id);
+                let rows = ctx.db.query(&read.sql, &read.params).await?;
+                rows.first().map(|r| r.text("kind")).transpose()?
+            }
+            None => None,
+        };
+        match found_kind {
+            Some(k) if k == kind => {}
+            Some(_) => errors.push(FieldError::new(field, &format!("is not a {kind} template"))),
+            None => errors.push(FieldError::new(field, "is not a template you can use")),
+        }
+    }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -258,9 +283,18 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     } else if brief.chars().count() > 2000 {
         errors.push(FieldError::new("brief", "must be at most 2000 characters"));
     }
-    for (field, id) in
-        [("clientId", &input.client_id), ("personaId", &input.persona_id), ("campaignId", &input.campaign_id)]
-    {
+    if input.template_version.is_some() && input.template_id.is_none() {
+        errors.push(FieldError::new("templateVersion", "needs templateId"));
+    }
+    if input.template_version.is_some_and(|v| v < 1) {
+        errors.push(FieldError::new("templateVersion", "must be 1 or more"));
+    }
+    for (field, id) in [
+        ("clientId", &input.client_id),
+        ("personaId", &input.persona_id),
+        ("campaignId", &input.campaign_id),
+        ("templateId", &input.template_id),
+    ] {
         if id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
             errors.push(FieldError::new(field, "must be an id"));
         }
@@ -295,6 +329,8 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         campaigns::one_read(workspace_id, &viewer, &id_of(&input.campaign_id)),
         clients::owner_of_read(workspace_id, "campaigns", &id_of(&input.campaign_id)),
         store::keys_read(workspace_id, &viewer),
+        templates::chosen_read(workspace_id, &viewer, &id_of(&input.template_id)),
+        templates::version_read(workspace_id, &id_of(&input.template_id), input.template_version.unwrap_or(0)),
     ];
     let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
     let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
@@ -328,8 +364,47 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         campaign: campaign.as_ref(),
         tone: tone.as_deref(),
     };
-    let first = prompt::post(&brief_of, ctx.config.ai.max_tokens);
+    // The prompt template: the one asked for, else the workspace's default, else the built-in one.
+    let (system, user, template) = match (input.template_id.as_deref(), answer(8).first()) {
+        (Some(id), _) if templates::system_template(id).is_some() => {
+            let t = templates::system_template(id).ok_or_else(|| AppError::Internal("built-in template".into()))?;
+            if t.kind != "post" {
+                return Err(AppError::field("templateId", "is a reel template"));
+            }
+            if input.template_version.is_some_and(|v| v != 1) {
+                return Err(AppError::field("templateVersion", "a built-in template has version 1 only"));
+            }
+            (t.system.to_string(), t.prompt.to_string(), (t.id.to_string(), 1))
+        }
+        (given, Some(row)) => {
+            let t = templates::decode(row)?;
+            if t.kind != "post" {
+                return Err(AppError::field(
+                    if given.is_some() { "templateId" } else { "defaultPostTemplate" },
+                    "is a reel template",
+                ));
+            }
+            match input.template_version.filter(|v| *v != t.version) {
+                None => (t.system, t.prompt, (t.id, t.version)),
+                Some(number) => {
+                    let own = row.text("workspace_id")? == member.workspace_id;
+                    let version = answer(9).first().filter(|_| own).map(templates::version_of).transpose()?;
+                    let version = version.ok_or_else(|| {
+                        AppError::field("templateVersion", "is not a version of this workspace's template")
+                    })?;
+                    (version.system, version.prompt, (t.id, number))
+                }
+            }
+        }
+        (Some(_), None) => return Err(AppError::field("templateId", "is not a template you can use")),
+        (None, None) => {
+            let t = &templates::SYSTEM[0];
+            (t.system.to_string(), t.prompt.to_string(), (t.id.to_string(), 1))
+        }
+    };
+    let first = templates::prompt(&system, &user, &templates::post_values(&brief_of), ctx.config.ai.max_tokens);
     let job = Job {
+        template: Some(template),
         kind: "post",
         workspace_id: &member.workspace_id,
         viewer: &viewer,
@@ -361,6 +436,8 @@ struct Job<'a> {
     private: bool,
     /// The built-in content when no provider answers.
     fallback: String,
+    /// The prompt template and version the prompt was made from.
+    template: Option<(String, i64)>,
 }
 
 /// Reserves the credits, walks the chain (asking once more, shorter, when the answer passes the
@@ -374,7 +451,17 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
     // Credits held before the first call (a re-ask may follow when the text must fit a platform).
     let generation_id = ctx.new_id();
     let reserved = reservation(ctx, &chain, first, if job.platform.is_some() { 2 } else { 1 });
-    let hold = store::reserve(&ctx.config.plans, job.workspace_id, &generation_id, job.viewer, job.kind, reserved, now);
+    let template = job.template.as_ref().map(|(id, v)| (id.as_str(), *v));
+    let hold = store::reserve(
+        &ctx.config.plans,
+        job.workspace_id,
+        &generation_id,
+        job.viewer,
+        job.kind,
+        template,
+        reserved,
+        now,
+    );
     if let Err(e) = ctx.db.batch(&hold).await {
         let refusal = match e {
             crate::sql::DbError::Constraint(_) => {
@@ -390,7 +477,8 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
         for c in chain.iter_mut().filter(|c| c.source == "operator") {
             c.blocked = Some("noCredits");
         }
-        let hold = store::reserve(&ctx.config.plans, job.workspace_id, &generation_id, job.viewer, job.kind, 0, now);
+        let hold =
+            store::reserve(&ctx.config.plans, job.workspace_id, &generation_id, job.viewer, job.kind, template, 0, now);
         ctx.db.batch(&hold).await?;
     }
 
@@ -485,6 +573,8 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
         attempts,
         stored: !private,
         warnings,
+        template_id: job.template.as_ref().map(|t| t.0.clone()),
+        template_version: job.template.as_ref().map(|t| t.1),
     })
 }
 
@@ -672,6 +762,7 @@ pub async fn adapt(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         own_keys,
         private: input.private,
         fallback,
+        template: None,
     };
     Ok(json::ok(200, generate(ctx, job).await?))
 }
@@ -711,6 +802,7 @@ pub async fn headlines(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
         own_keys,
         private: input.private,
         fallback: prompt::static_headlines(&text, count).join("\n"),
+        template: None,
     };
     let generation = generate(ctx, job).await?;
     let headlines = prompt::lines(&generation.text, count);
@@ -752,6 +844,7 @@ pub async fn seo(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         own_keys,
         private: input.private,
         fallback: analysis.issues.join("\n"),
+        template: None,
     };
     let generation = generate(ctx, job).await?;
     let suggestions = prompt::lines(&generation.text, 5);

@@ -4,12 +4,14 @@
 //! records its attempts, tokens, cost and credits. Credits are reserved from the workspace's
 //! plan before the first call and settled once after the last.
 
+pub mod catalogue;
 pub mod gateway;
 pub mod handlers;
 pub mod prompt;
 pub mod providers;
 pub mod seo;
 pub mod store;
+pub mod templates;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -33,6 +35,13 @@ pub struct AiSettings {
     /// Generations return their prompt and output but never store them.
     #[serde(default)]
     pub privacy_mode: bool,
+    /// The template posts are written with unless a request names one (the built-in one when
+    /// absent): a built-in template, one of the workspace's, or a shared one.
+    #[serde(default)]
+    pub default_post_template: Option<String>,
+    /// The same for reels.
+    #[serde(default)]
+    pub default_reel_template: Option<String>,
 }
 
 /// A provider this server offers.
@@ -94,6 +103,11 @@ pub struct GeneratePostInput {
     pub campaign_id: Option<String>,
     /// A tone for this post, over the brand's.
     pub tone: Option<String>,
+    /// The prompt template (a post template: built in, the workspace's, the caller's or a shared
+    /// one); the workspace's default when absent.
+    pub template_id: Option<String>,
+    /// An earlier version of the workspace's own template; the current one when absent.
+    pub template_version: Option<i64>,
     /// This caller's chain for this request, over the workspace's.
     pub providers: Option<Vec<String>>,
     /// Return the prompt and output but do not store them (always so in privacy mode).
@@ -230,6 +244,11 @@ pub struct Generated {
     pub stored: bool,
     /// What was done to fit, e.g. a cut at the platform's limit.
     pub warnings: Vec<String>,
+    /// The prompt template the prompt was made from, and its version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_version: Option<i64>,
 }
 
 /// A stored generation.
@@ -258,6 +277,8 @@ pub struct GenerationView {
     pub credits: i64,
     pub latency_ms: i64,
     pub attempts: Vec<Attempt>,
+    pub template_id: Option<String>,
+    pub template_version: Option<i64>,
     pub created_at: String,
     pub settled_at: Option<String>,
 }
@@ -298,6 +319,19 @@ static NAME_RULE: Rule = Rule::Pattern(PROVIDER_NAME, 40);
 
 pub const DOCUMENTED: &[Documented] = &[
     field("AiSettings", "chain", Rule::Items(0, 10, &NAME_RULE)),
+    field("AiSettings", "defaultPostTemplate", Rule::Id),
+    field("AiSettings", "defaultReelTemplate", Rule::Id),
+    field("TemplateInput", "name", Rule::Line(100)),
+    field("TemplateInput", "kind", Rule::OneOf(&["post", "reel"])),
+    field("TemplateInput", "system", Rule::NonBlank(4_000)),
+    field("TemplateInput", "prompt", Rule::NonBlank(8_000)),
+    field("TemplateInput", "scope", Rule::OneOf(&["workspace", "user"])),
+    field("TemplatePatch", "name", Rule::Line(100)),
+    field("TemplatePatch", "system", Rule::NonBlank(4_000)),
+    field("TemplatePatch", "prompt", Rule::NonBlank(8_000)),
+    field("RatingInput", "stars", Rule::Range(1, 5)),
+    field("GeneratePostInput", "templateId", Rule::Id),
+    field("GeneratePostInput", "templateVersion", Rule::Range(1, 1_000_000)),
     field("OwnKeyInput", "key", Rule::Pattern(KEY_PATTERN, 500)),
     field("OwnKeyInput", "scope", Rule::OneOf(&["user", "workspace"])),
     field("GeneratePostInput", "brief", Rule::NonBlank(2000)),
@@ -323,7 +357,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "ai",
     routes: &[
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/settings", getAiSettings, Workspace(PostsWrite), handlers::get_settings).folds_membership().trips(1),
-        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/settings", updateAiSettings, Workspace(WorkspaceUpdate), handlers::put_settings).trips(2),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/settings", updateAiSettings, Workspace(WorkspaceUpdate), handlers::put_settings).trips(4),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/keys", listAiKeys, Workspace(PostsWrite), handlers::list_keys).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", saveAiKey, Workspace(PostsWrite), handlers::save_key).trips(2),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", deleteAiKey, Workspace(PostsWrite), handlers::delete_key).trips(2),
@@ -333,6 +367,15 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/adapt", adaptText, Workspace(PostsWrite), handlers::adapt).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/headlines", suggestHeadlines, Workspace(PostsWrite), handlers::headlines).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/seo", analyzeSeo, Workspace(PostsWrite), handlers::seo).folds_membership().trips(5),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates", listAiTemplates, Workspace(PostsWrite), catalogue::list).folds_membership().trips(1),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/templates", createAiTemplate, Workspace(PostsWrite), catalogue::create).trips(2),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", getAiTemplate, Workspace(PostsWrite), catalogue::get).trips(2),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", updateAiTemplate, Workspace(PostsWrite), catalogue::update).trips(3),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", deleteAiTemplate, Workspace(PostsWrite), catalogue::delete).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/versions", listAiTemplateVersions, Workspace(PostsWrite), catalogue::versions).trips(3),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/sharing", shareAiTemplate, Workspace(PostsWrite), catalogue::sharing).trips(4),
+        route!(GET "/api/v1/ai/catalogue", listAiCatalogue, User, catalogue::catalogue).trips(1),
+        route!(PUT "/api/v1/ai/catalogue/{templateId}/rating", rateAiTemplate, User, catalogue::rate).trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations", listGenerations, Workspace(PostsWrite), handlers::list_generations).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", getGeneration, Workspace(PostsWrite), handlers::get_generation).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/usage", getAiUsage, Workspace(WorkspaceUpdate), handlers::usage).folds_membership().trips(1),

@@ -12,7 +12,8 @@ use crate::validate::rfc3339;
 /// The workspace's AI settings (none stored: the operator's chain, privacy off).
 pub fn settings_read(workspace_id: &str) -> Statement {
     Statement::new(
-        "SELECT chain, privacy_mode, updated_at FROM ai_settings WHERE workspace_id = ?1",
+        "SELECT chain, privacy_mode, default_post_template, default_reel_template, updated_at FROM ai_settings \
+         WHERE workspace_id = ?1",
         params![workspace_id],
     )
 }
@@ -22,16 +23,26 @@ pub fn settings_of(rows: &[Row]) -> Result<AiSettings, AppError> {
     Ok(AiSettings {
         chain: serde_json::from_value(row.json("chain")?).unwrap_or_default(),
         privacy_mode: row.int("privacy_mode")? != 0,
+        default_post_template: row.opt_text("default_post_template")?,
+        default_reel_template: row.opt_text("default_reel_template")?,
     })
 }
 
 pub fn save_settings(workspace_id: &str, settings: &AiSettings, now: i64) -> Result<Statement, AppError> {
     let chain = serde_json::to_string(&settings.chain).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Statement::new(
-        "INSERT INTO ai_settings (workspace_id, chain, privacy_mode, updated_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (workspace_id) DO UPDATE SET chain = excluded.chain, privacy_mode = excluded.privacy_mode, \
-         updated_at = excluded.updated_at",
-        params![workspace_id, chain, settings.privacy_mode as i64, now],
+        "INSERT INTO ai_settings (workspace_id, chain, privacy_mode, default_post_template, default_reel_template, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (workspace_id) DO UPDATE SET chain = excluded.chain, \
+         privacy_mode = excluded.privacy_mode, default_post_template = excluded.default_post_template, \
+         default_reel_template = excluded.default_reel_template, updated_at = excluded.updated_at",
+        params![
+            workspace_id,
+            chain,
+            settings.privacy_mode as i64,
+            settings.default_post_template.as_deref(),
+            settings.default_reel_template.as_deref(),
+            now
+        ],
     ))
 }
 
@@ -110,12 +121,14 @@ pub fn rest(c: &Cooldown) -> Statement {
 
 /// A generation begins: its row, and `reserved` credits taken from the workspace's period,
 /// refused past the plan's limit (the batch fails on the guard).
+#[allow(clippy::too_many_arguments)]
 pub fn reserve(
     plans_table: &Plans,
     workspace_id: &str,
     generation_id: &str,
     user_id: &str,
     kind: &str,
+    template: Option<(&str, i64)>,
     reserved: i64,
     now: i64,
 ) -> Vec<Statement> {
@@ -124,9 +137,9 @@ pub fn reserve(
         out.push(plans::hold(workspace_id));
     }
     out.push(Statement::new(
-        "INSERT INTO ai_generations (id, workspace_id, user_id, kind, status, reserved, created_at) \
-         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
-        params![generation_id, workspace_id, user_id, kind, reserved, now],
+        "INSERT INTO ai_generations (id, workspace_id, user_id, kind, status, reserved, created_at, template_id, template_version) \
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8)",
+        params![generation_id, workspace_id, user_id, kind, reserved, now, template.map(|t| t.0), template.map(|t| t.1)],
     ));
     if reserved > 0 {
         out.push(plans::spend(workspace_id, Metric::AiCredits, reserved));
@@ -228,7 +241,7 @@ pub async fn abandon_stale(db: &dyn crate::sql::Sql, before: i64, limit: i64, no
 }
 
 const COLUMNS: &str = "id, user_id, kind, status, provider, model, parameters, prompt, output, private, tokens_in, \
-    tokens_out, cost_micros, reserved, credits, latency_ms, attempts, created_at, settled_at";
+    tokens_out, cost_micros, reserved, credits, latency_ms, attempts, template_id, template_version, created_at, settled_at";
 
 fn decode(r: &Row) -> Result<GenerationView, AppError> {
     let prompt = match r.opt_text("prompt")? {
@@ -256,6 +269,8 @@ fn decode(r: &Row) -> Result<GenerationView, AppError> {
         credits: r.int("credits")?,
         latency_ms: r.int("latency_ms")?,
         attempts: serde_json::from_value(r.json("attempts")?).unwrap_or_default(),
+        template_id: r.opt_text("template_id")?,
+        template_version: r.opt_int("template_version")?,
         created_at: rfc3339(r.int("created_at")?),
         settled_at: r.opt_int("settled_at")?.map(rfc3339),
     })

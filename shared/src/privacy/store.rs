@@ -208,6 +208,8 @@ const ATTRIBUTED: &[(&str, &str)] = &[
     ("social_accounts", "created_by"),
     ("publications", "created_by"),
     ("ai_generations", "user_id"),
+    ("ai_templates", "created_by"),
+    ("ai_template_versions", "created_by"),
 ];
 
 /// Texts of shared work that may hold the user's id (mentions, approvers, snapshots in the
@@ -286,6 +288,12 @@ pub fn erase(user_id: &str, email: &str, name: &str, tomb: &Tombstone, now_ms: i
     ));
     out.push(st(format!("{} WHERE workspace_id IN ({archived}) {}", QUEUE_REVOCATIONS, AND_CONNECTED), &[&u, &now]));
     out.push(st(format!("DELETE FROM workspaces WHERE id IN ({archived})"), &[&u]));
+    // Shared prompt templates show their author's name: the tombstone's from now on.
+    out.push(st(
+        "UPDATE ai_templates SET author_name = (SELECT n.name FROM users n WHERE n.id = ?2) \
+         WHERE created_by = ?1 AND author_name IS NOT NULL",
+        &[&u, &t],
+    ));
     for (table, column) in ATTRIBUTED {
         out.push(st(format!("UPDATE {table} SET {column} = ?2 WHERE {column} = ?1"), &[&u, &t]));
     }
