@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
 
-use crate::api::documented::{field, Documented, Rule};
+use crate::api::documented::{field, query, Documented, Rule};
 use crate::route;
 pub use gateway::Attempt;
 
@@ -330,6 +330,11 @@ pub const DOCUMENTED: &[Documented] = &[
     field("TemplatePatch", "system", Rule::NonBlank(4_000)),
     field("TemplatePatch", "prompt", Rule::NonBlank(8_000)),
     field("RatingInput", "stars", Rule::Range(1, 5)),
+    query("getAiUsage", "from", Rule::DateTime),
+    query("getAiUsage", "to", Rule::DateTime),
+    query("deleteAiKey", "scope", Rule::OneOf(&["user", "workspace"])),
+    query("listAiCatalogue", "kind", Rule::OneOf(&["", "post", "reel"])),
+    query("listAiCatalogue", "sort", Rule::OneOf(&["rating", "uses"])),
     field("GeneratePostInput", "templateId", Rule::Id),
     field("GeneratePostInput", "templateVersion", Rule::Range(1, 1_000_000)),
     field("OwnKeyInput", "key", Rule::Pattern(KEY_PATTERN, 500)),
