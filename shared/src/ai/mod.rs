@@ -4,7 +4,6 @@
 //! records its attempts, tokens, cost and credits. Credits are reserved from the workspace's
 //! plan before the first call and settled once after the last.
 
-pub mod catalogue;
 pub mod gateway;
 pub mod handlers;
 pub mod prompt;
@@ -372,15 +371,15 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/adapt", adaptText, Workspace(PostsWrite), handlers::adapt).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/headlines", suggestHeadlines, Workspace(PostsWrite), handlers::headlines).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/seo", analyzeSeo, Workspace(PostsWrite), handlers::seo).folds_membership().trips(5),
-        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates", listAiTemplates, Workspace(PostsWrite), catalogue::list).folds_membership().trips(1),
-        route!(POST "/api/v1/workspaces/{workspaceId}/ai/templates", createAiTemplate, Workspace(PostsWrite), catalogue::create).trips(2),
-        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", getAiTemplate, Workspace(PostsWrite), catalogue::get).trips(2),
-        route!(PATCH "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", updateAiTemplate, Workspace(PostsWrite), catalogue::update).trips(3),
-        route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", deleteAiTemplate, Workspace(PostsWrite), catalogue::delete).trips(3),
-        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/versions", listAiTemplateVersions, Workspace(PostsWrite), catalogue::versions).trips(3),
-        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/sharing", shareAiTemplate, Workspace(PostsWrite), catalogue::sharing).trips(4),
-        route!(GET "/api/v1/ai/catalogue", listAiCatalogue, User, catalogue::catalogue).trips(1),
-        route!(PUT "/api/v1/ai/catalogue/{templateId}/rating", rateAiTemplate, User, catalogue::rate).trips(1),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates", listAiTemplates, Workspace(PostsWrite), handlers::templates::list).folds_membership().trips(1),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/templates", createAiTemplate, Workspace(PostsWrite), handlers::templates::create).trips(2),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", getAiTemplate, Workspace(PostsWrite), handlers::templates::get).trips(2),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", updateAiTemplate, Workspace(PostsWrite), handlers::templates::update).trips(3),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", deleteAiTemplate, Workspace(PostsWrite), handlers::templates::delete).trips(3),
+        route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/versions", listAiTemplateVersions, Workspace(PostsWrite), handlers::templates::versions).trips(3),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/sharing", shareAiTemplate, Workspace(PostsWrite), handlers::templates::sharing).trips(4),
+        route!(GET "/api/v1/ai/catalogue", listAiCatalogue, User, handlers::templates::catalogue).trips(1),
+        route!(PUT "/api/v1/ai/catalogue/{templateId}/rating", rateAiTemplate, User, handlers::templates::rate).trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations", listGenerations, Workspace(PostsWrite), handlers::list_generations).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", getGeneration, Workspace(PostsWrite), handlers::get_generation).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/usage", getAiUsage, Workspace(WorkspaceUpdate), handlers::usage).folds_membership().trips(1),

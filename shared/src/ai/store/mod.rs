@@ -1,4 +1,7 @@
-//! The only SQL on `ai_settings`, `ai_generations` and `ai_cooldowns`.
+//! The only SQL on `ai_settings`, `ai_generations`, `ai_keys` and `ai_cooldowns`; the templates'
+//! in [`templates`].
+
+pub mod templates;
 
 use super::gateway::Cooldown;
 use super::{AiSettings, GenerationView, UsageLine};

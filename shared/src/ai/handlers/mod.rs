@@ -1,13 +1,16 @@
-//! The AI routes: settings, generating a post, the generations and the usage report.
+//! The AI routes: settings, own keys, generating, the generations and the usage report; the
+//! prompt templates' in [`templates`].
+
+pub mod templates;
 
 use serde_json::json;
 
 use super::gateway::{self, Attempt, Candidate};
 use super::prompt::{self, PostBrief};
 use super::providers::Prompt;
-use super::templates;
 use super::*;
 use crate::agency::store::{campaigns, clients, personas};
+use crate::ai::templates as prompts;
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::permissions::Role;
@@ -123,10 +126,10 @@ pub async fn put_settings(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response
         ("defaultReelTemplate", &input.default_reel_template, "reel"),
     ] {
         let Some(id) = id else { continue };
-        let found_kind = match templates::system_template(id) {
+        let found_kind = match prompts::system_template(id) {
             Some(t) => Some(t.kind.to_string()),
             None if crate::api::route::is_id(id) => {
-                let read = templates::usable_read(&member.workspace_id, &call.caller()?.user_id, id);
+                let read = store::templates::usable_read(&member.workspace_id, &call.caller()?.user_id, id);
                 let rows = ctx.db.query(&read.sql, &read.params).await?;
                 rows.first().map(|r| r.text("kind")).transpose()?
             }
@@ -329,8 +332,8 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         campaigns::one_read(workspace_id, &viewer, &id_of(&input.campaign_id)),
         clients::owner_of_read(workspace_id, "campaigns", &id_of(&input.campaign_id)),
         store::keys_read(workspace_id, &viewer),
-        templates::chosen_read(workspace_id, &viewer, &id_of(&input.template_id)),
-        templates::version_read(workspace_id, &id_of(&input.template_id), input.template_version.unwrap_or(0)),
+        store::templates::chosen_read(workspace_id, &viewer, &id_of(&input.template_id)),
+        store::templates::version_read(workspace_id, &id_of(&input.template_id), input.template_version.unwrap_or(0)),
     ];
     let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
     let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
@@ -366,8 +369,8 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     };
     // The prompt template: the one asked for, else the workspace's default, else the built-in one.
     let (system, user, template) = match (input.template_id.as_deref(), answer(8).first()) {
-        (Some(id), _) if templates::system_template(id).is_some() => {
-            let t = templates::system_template(id).ok_or_else(|| AppError::Internal("built-in template".into()))?;
+        (Some(id), _) if prompts::system_template(id).is_some() => {
+            let t = prompts::system_template(id).ok_or_else(|| AppError::Internal("built-in template".into()))?;
             if t.kind != "post" {
                 return Err(AppError::field("templateId", "is a reel template"));
             }
@@ -377,7 +380,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
             (t.system.to_string(), t.prompt.to_string(), (t.id.to_string(), 1))
         }
         (given, Some(row)) => {
-            let t = templates::decode(row)?;
+            let t = store::templates::decode(row)?;
             if t.kind != "post" {
                 return Err(AppError::field(
                     if given.is_some() { "templateId" } else { "defaultPostTemplate" },
@@ -388,7 +391,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
                 None => (t.system, t.prompt, (t.id, t.version)),
                 Some(number) => {
                     let own = row.text("workspace_id")? == member.workspace_id;
-                    let version = answer(9).first().filter(|_| own).map(templates::version_of).transpose()?;
+                    let version = answer(9).first().filter(|_| own).map(store::templates::version_of).transpose()?;
                     let version = version.ok_or_else(|| {
                         AppError::field("templateVersion", "is not a version of this workspace's template")
                     })?;
@@ -398,11 +401,11 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         }
         (Some(_), None) => return Err(AppError::field("templateId", "is not a template you can use")),
         (None, None) => {
-            let t = &templates::SYSTEM[0];
+            let t = &prompts::SYSTEM[0];
             (t.system.to_string(), t.prompt.to_string(), (t.id.to_string(), 1))
         }
     };
-    let first = templates::prompt(&system, &user, &templates::post_values(&brief_of), ctx.config.ai.max_tokens);
+    let first = prompts::prompt(&system, &user, &prompts::post_values(&brief_of), ctx.config.ai.max_tokens);
     let job = Job {
         template: Some(template),
         kind: "post",

@@ -1,7 +1,8 @@
 //! The prompt template routes: a workspace's and a member's own templates with their versions,
 //! sharing to the catalogue, the catalogue itself and its ratings.
 
-use super::templates::{self as t, TemplateView, SYSTEM};
+use crate::ai::store::templates as store;
+use crate::ai::templates::{self as t, TemplateView, SYSTEM};
 use crate::api::json::{self, Envelope};
 use crate::api::permissions::Role;
 use crate::api::{Call, Context, Response};
@@ -29,9 +30,9 @@ fn may_change(call: &Call<'_>, template: &TemplateView) -> Result<(), AppError> 
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let read = t::list_read(call.params.get("workspaceId")?, &call.caller()?.user_id);
+    let read = store::list_read(call.params.get("workspaceId")?, &call.caller()?.user_id);
     let (_, rows) =
-        call.admitted_one(ctx.db, read, |rows| rows.iter().map(t::decode).collect::<Result<Vec<_>, _>>()).await?;
+        call.admitted_one(ctx.db, read, |rows| rows.iter().map(store::decode).collect::<Result<Vec<_>, _>>()).await?;
     let mut all: Vec<TemplateView> = SYSTEM.iter().map(TemplateView::from).collect();
     all.extend(rows);
     Ok(json::ok(200, all))
@@ -81,7 +82,7 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     };
     may_change(call, &view)?;
     let owner = if scope == "user" { caller.as_str() } else { "" };
-    ctx.db.batch(&t::insert(&member.workspace_id, owner, &view, &caller, now)).await?;
+    ctx.db.batch(&store::insert(&member.workspace_id, owner, &view, &caller, now)).await?;
     Ok(json::ok(201, view))
 }
 
@@ -93,10 +94,10 @@ async fn visible(ctx: &Context<'_>, call: &Call<'_>) -> Result<(TemplateView, bo
         return Ok((TemplateView::from(system), false));
     }
     let member = call.member()?;
-    let read = t::usable_read(&member.workspace_id, &call.caller()?.user_id, id);
+    let read = store::usable_read(&member.workspace_id, &call.caller()?.user_id, id);
     let row = ctx.db.query(&read.sql, &read.params).await?;
     let row = row.first().ok_or_else(|| AppError::not_found("template"))?;
-    Ok((t::decode(row)?, row.text("workspace_id")? == member.workspace_id))
+    Ok((store::decode(row)?, row.text("workspace_id")? == member.workspace_id))
 }
 
 /// A template of this workspace's the caller may change.
@@ -148,7 +149,7 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
     let member = call.member()?;
     let counts = ctx
         .db
-        .batch(&t::update(&member.workspace_id, &after, before.version, new_version, &call.caller()?.user_id, now))
+        .batch(&store::update(&member.workspace_id, &after, before.version, new_version, &call.caller()?.user_id, now))
         .await?;
     if counts.first() != Some(&1) {
         return Err(AppError::Conflict("the template changed meanwhile: read it again".into()));
@@ -163,7 +164,7 @@ pub async fn update(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let template = changeable(ctx, call).await?;
-    ctx.db.batch(&[t::delete(&call.member()?.workspace_id, &template.id)]).await?;
+    ctx.db.batch(&[store::delete(&call.member()?.workspace_id, &template.id)]).await?;
     Ok(Response::empty(204))
 }
 
@@ -187,9 +188,9 @@ pub async fn versions(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     if !own {
         return Err(AppError::not_found("template"));
     }
-    let read = t::versions_read(&call.member()?.workspace_id, &template.id);
+    let read = store::versions_read(&call.member()?.workspace_id, &template.id);
     let rows = ctx.db.query(&read.sql, &read.params).await?;
-    Ok(json::ok(200, rows.iter().map(t::version_of).collect::<Result<Vec<_>, _>>()?))
+    Ok(json::ok(200, rows.iter().map(store::version_of).collect::<Result<Vec<_>, _>>()?))
 }
 
 #[utoipa::path(put, path = "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/sharing", tag = "ai", security(("bearer" = [])),
@@ -202,11 +203,11 @@ pub async fn sharing(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     let template = changeable(ctx, call).await?;
     let at = input.shared.then_some(ctx.clock.now_ms());
     let workspace_id = call.member()?.workspace_id.clone();
-    ctx.db.batch(&[t::share(&workspace_id, &template.id, at)]).await?;
+    ctx.db.batch(&[store::share(&workspace_id, &template.id, at)]).await?;
     // As it now stands, with its author's name.
-    let read = t::own_read(&workspace_id, &call.caller()?.user_id, &template.id);
+    let read = store::own_read(&workspace_id, &call.caller()?.user_id, &template.id);
     let rows = ctx.db.query(&read.sql, &read.params).await?;
-    Ok(json::ok(200, t::decode(rows.first().ok_or_else(|| AppError::not_found("template"))?)?))
+    Ok(json::ok(200, store::decode(rows.first().ok_or_else(|| AppError::not_found("template"))?)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/ai/catalogue", tag = "ai", security(("bearer" = [])),
@@ -231,9 +232,9 @@ pub async fn catalogue(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
     let user_id = call.caller()?.user_id.clone();
     // Across every workspace: the read names its rows (shared ones) itself.
     ctx.db.set_scope(Scope { user_id: Some(user_id.clone()), system: true, ..Scope::default() });
-    let read = t::catalogue_read(&user_id, sort == "uses", &kind);
+    let read = store::catalogue_read(&user_id, sort == "uses", &kind);
     let rows = ctx.db.query(&read.sql, &read.params).await?;
-    Ok(json::ok(200, t::catalogue_of(&rows)?))
+    Ok(json::ok(200, store::catalogue_of(&rows)?))
 }
 
 #[utoipa::path(put, path = "/api/v1/ai/catalogue/{templateId}/rating", tag = "ai", security(("bearer" = [])),
@@ -250,7 +251,7 @@ pub async fn rate(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
     let user_id = call.caller()?.user_id.clone();
     ctx.db.set_scope(Scope { user_id: Some(user_id.clone()), system: true, ..Scope::default() });
     let id = call.params.get("templateId")?;
-    ctx.db.batch(&t::rate(id, &user_id, input.stars, ctx.clock.now_ms())).await.map_err(|e| match e {
+    ctx.db.batch(&store::rate(id, &user_id, input.stars, ctx.clock.now_ms())).await.map_err(|e| match e {
         crate::sql::DbError::Constraint(_) => AppError::not_found("template"),
         other => other.into(),
     })?;
