@@ -148,6 +148,23 @@ async fn a_post_comes_from_the_preferred_provider_with_the_exact_prompt_it_was_s
     );
     assert_eq!(report["lines"][0]["provider"], "claude");
     assert_eq!(report["lines"][0]["userId"], owner.id.as_str());
+    // A period of one's own: from and to as given (a day either side, and a day long ago).
+    let day = 24 * 3600 * 1000;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let at =
+        |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default().replace(':', "%3A");
+    let r = api
+        .get(&w(&ws, &format!("/ai/usage?from={}&to={}", at(now - day), at(now + day))))
+        .bearer(&owner.access)
+        .send()
+        .await;
+    assert_eq!((r.status, r.data()["generations"].as_i64()), (200, Some(1)), "{}", String::from_utf8_lossy(&r.body));
+    let r = api
+        .get(&w(&ws, &format!("/ai/usage?from={}&to={}", at(now - 3 * day), at(now - 2 * day))))
+        .bearer(&owner.access)
+        .send()
+        .await;
+    assert_eq!((r.status, r.data()["generations"].as_i64()), (200, Some(0)), "{}", String::from_utf8_lossy(&r.body));
     let r = api.get(&w(&ws, "/ai/usage?from=yesterday")).bearer(&owner.access).send().await;
     assert_eq!(r.fields(), ["from"]);
     // And the owner's export of their data carries it.

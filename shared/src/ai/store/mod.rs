@@ -321,7 +321,8 @@ pub fn usage_read(workspace_id: &str, from: Option<i64>, to: i64) -> Statement {
          CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT) AS tokens_in, CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT) AS tokens_out, \
          CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_micros, CAST(COALESCE(SUM(credits), 0) AS BIGINT) AS credits \
          FROM ai_generations WHERE workspace_id = ?1 AND created_at < ?3 AND status <> 'running' AND created_at >= \
-         CASE WHEN ?2 < 0 THEN COALESCE((SELECT s.period_start FROM subscriptions s WHERE s.workspace_id = ?1), 0) ELSE ?2 END \
+         CASE WHEN CAST(?2 AS BIGINT) < 0 THEN COALESCE((SELECT s.period_start FROM subscriptions s WHERE s.workspace_id = ?1), 0) \
+         ELSE CAST(?2 AS BIGINT) END \
          GROUP BY user_id, provider, model ORDER BY user_id, provider, model LIMIT 1000",
         params![workspace_id, from.map_or(-1, |f| f.max(0)), to],
     )
