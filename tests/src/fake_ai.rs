@@ -33,6 +33,8 @@ pub enum AiFault {
     Long(usize),
     /// This answer.
     Say(String),
+    /// A structured answer that breaks its schema: the first required field is left out.
+    Invalid,
 }
 
 /// One call a provider received.
@@ -168,6 +170,42 @@ pub async fn serve(
         _ => Some(AiFault::InvalidKey),
     };
     let answer = format!("A post for {marker} by {model}: fresh ideas, shipped.");
+    // A structured request, in the provider's own mode, is answered with JSON that follows its
+    // schema (in a tool call, for Anthropic).
+    let schema = match kind {
+        "openai" if json["response_format"]["type"] == "json_schema" => {
+            Some(&json["response_format"]["json_schema"]["schema"])
+        }
+        "anthropic" if json["tool_choice"]["type"] == "tool" => Some(&json["tools"][0]["input_schema"]),
+        "gemini" if json["generationConfig"]["responseMimeType"] == "application/json" => {
+            Some(&json["generationConfig"]["responseSchema"])
+        }
+        _ => None,
+    };
+    if let Some(schema) = schema {
+        let mut n = 0;
+        let mut value = sample(schema, &marker, &mut n);
+        match fault {
+            Some(AiFault::Invalid) => {
+                if let (Some(map), Some(first)) = (value.as_object_mut(), schema["required"][0].as_str()) {
+                    map.remove(first);
+                }
+            }
+            Some(_) => {}
+            None => {}
+        }
+        if matches!(fault, None | Some(AiFault::Invalid)) {
+            let body = match kind {
+                "anthropic" => json!({"id": "msg_test", "type": "message", "role": "assistant", "model": model,
+                    "content": [{"type": "tool_use", "id": "toolu_test", "name": json["tools"][0]["name"], "input": value}],
+                    "stop_reason": "tool_use", "usage": {"input_tokens": 300, "output_tokens": 400}})
+                .to_string(),
+                kind => ok(kind, &model, &value.to_string()),
+            };
+            reply(stream, 200, &[], &body).await;
+            return true;
+        }
+    }
     let (status, extra, body): (u16, Vec<(&str, String)>, String) = match (fault, kind) {
         (Some(AiFault::Hang(secs)), _) => {
             tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
@@ -239,11 +277,38 @@ pub async fn serve(
         ),
         (Some(AiFault::Long(n)), kind) => (200, vec![], ok(kind, &model, &long_text(n))),
         (Some(AiFault::Say(text)), kind) => (200, vec![], ok(kind, &model, &text)),
+        (Some(AiFault::Invalid), kind) => (200, vec![], ok(kind, &model, "{}")),
         (None, kind) => (200, vec![], ok(kind, &model, &answer)),
     };
     let extra: Vec<(String, String)> = extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     reply(stream, status, &extra, &body).await;
     true
+}
+
+/// A value that follows `schema` (JSON Schema, or Gemini's capitalised subset): every property,
+/// the fewest items allowed, short distinct strings carrying the marker.
+fn sample(schema: &Value, marker: &str, n: &mut usize) -> Value {
+    let kind = schema["type"].as_str().unwrap_or_default().to_ascii_lowercase();
+    match kind.as_str() {
+        "object" => {
+            let props = schema["properties"].as_object().cloned().unwrap_or_default();
+            Value::Object(props.iter().map(|(k, v)| (k.clone(), sample(v, marker, n))).collect())
+        }
+        "array" => {
+            let count = schema["minItems"].as_u64().unwrap_or(1).min(schema["maxItems"].as_u64().unwrap_or(u64::MAX));
+            Value::Array((0..count).map(|_| sample(&schema["items"], marker, n)).collect())
+        }
+        "integer" | "number" => {
+            let low = schema["minimum"].as_i64().unwrap_or(0);
+            let high = schema["maximum"].as_i64().unwrap_or(i64::MAX);
+            json!(30.clamp(low, high))
+        }
+        "boolean" => json!(true),
+        _ => {
+            *n += 1;
+            json!(format!("idea{n} {marker}"))
+        }
+    }
 }
 
 fn long_text(n: usize) -> String {

@@ -945,3 +945,167 @@ fn builtin_id(listed: &Value, kind: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+fn kinds_of(ideas: &Value) -> Vec<String> {
+    ideas
+        .as_array()
+        .map(|a| a.iter().map(|i| i["kind"].as_str().unwrap_or("?").to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn campaign_ideas_follow_their_schema_in_each_providers_mode_repaired_once_then_the_next_then_static() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-ideas").await;
+    let ws = create_workspace(&api, &owner, "Ideas Lab").await;
+    let client = api
+        .post(&w(&ws, "/clients"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Acme Bikes", "brandProfile": {"voice": "plucky", "wordsToAvoid": ["cheap"]}}))
+        .send()
+        .await
+        .data();
+    let campaign = api
+        .post(&w(&ws, "/campaigns"))
+        .bearer(&owner.access)
+        .json(json!({"name": "Ride to Work", "clientId": client["id"], "objective": "more commuters",
+            "themes": ["Commuting", "Cargo bikes"], "targetPlatforms": ["instagram", "tiktok"]}))
+        .send()
+        .await
+        .data();
+    let cid = campaign["id"].as_str().unwrap_or_default().to_string();
+    let path = w(&ws, &format!("/ai/campaigns/{cid}/ideas"));
+    let ask = |body: Value| api.post(&path).bearer(&owner.access).json(body).send();
+
+    // Anthropic is made to call a tool whose input schema is the ideas' structure.
+    let marker = fake_ai::marker();
+    let r =
+        ask(json!({"posts": 3, "reels": 2, "brief": format!("Spring push {marker}"), "providers": ["claude"]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = r.data();
+    assert_eq!(kinds_of(&made["ideas"]), ["post", "post", "post", "reel", "reel"], "{made}");
+    assert_eq!((made["provider"].as_str(), made["static"].as_bool()), (Some("claude"), Some(false)));
+    let generation = made["generationId"].as_str().unwrap_or_default().to_string();
+    for idea in made["ideas"].as_array().into_iter().flatten() {
+        assert_eq!((idea["status"].as_str(), idea["source"].as_str()), (Some("GENERATED"), Some("ai")), "{idea}");
+        assert_eq!(idea["generationId"].as_str(), Some(generation.as_str()));
+        assert_eq!(idea["platforms"], json!(["instagram", "tiktok"]));
+        assert!(
+            idea["title"].as_str().is_some_and(|t| t.contains(&marker)) && idea["details"]["callToAction"].is_string()
+        );
+    }
+    let reel = &made["ideas"][3];
+    assert!(
+        reel["details"]["beats"].as_array().is_some_and(|b| !b.is_empty()) && reel["details"]["durationSeconds"] == 30
+    );
+    let calls = fake_ai::calls(&marker);
+    assert_eq!(calls.len(), 1);
+    let sent = &calls[0].body;
+    assert_eq!(sent["tool_choice"], json!({"type": "tool", "name": "campaign_ideas"}));
+    assert_eq!(sent["tools"][0]["input_schema"]["properties"]["posts"]["minItems"], 3);
+    assert_eq!(sent["tools"][0]["input_schema"]["properties"]["reels"]["maxItems"], 2);
+    let system = sent["system"].as_str().unwrap_or_default();
+    assert!(system.contains("Acme Bikes") && system.contains("Never use: cheap"), "{system}");
+    let user = sent["messages"][0]["content"].as_str().unwrap_or_default();
+    assert!(
+        user.contains("Ride to Work")
+            && user.contains("Cargo bikes")
+            && user.contains("exactly 3 post ideas and 2 reel")
+    );
+    // They are the campaign's ideas now, in its workflow, with their structure.
+    let listed = api.get(&w(&ws, &format!("/campaigns/{cid}/ideas"))).bearer(&owner.access).send().await.data();
+    let listed = listed["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 5);
+    assert!(listed.iter().all(|i| i["source"] == "ai" && i["details"]["format"].is_string()), "{listed:?}");
+
+    // OpenAI's json_schema response format and Gemini's response schema.
+    let marker = fake_ai::marker();
+    let r = ask(json!({"posts": 1, "reels": 0, "brief": marker, "providers": ["openai"]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let format = &fake_ai::calls(&marker)[0].body["response_format"];
+    assert_eq!((format["type"].as_str(), format["json_schema"]["strict"].as_bool()), (Some("json_schema"), Some(true)));
+    let marker = fake_ai::marker();
+    let r = ask(json!({"posts": 0, "reels": 1, "brief": marker, "providers": ["gemini"]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(kinds_of(&r.data()["ideas"]), ["reel"]);
+    let config = &fake_ai::calls(&marker)[0].body["generationConfig"];
+    assert_eq!(
+        (config["responseMimeType"].as_str(), config["responseSchema"]["type"].as_str()),
+        (Some("application/json"), Some("OBJECT"))
+    );
+
+    // An answer that breaks the schema is asked again once, with its errors; both answers count.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Invalid]);
+    let r = ask(json!({"posts": 2, "reels": 1, "brief": marker, "providers": ["openai", "gemini"]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = r.data();
+    assert_eq!(outcomes(&made), ["openai:invalidOutput", "openai:ok"], "{made}");
+    assert!(made["attempts"][0]["detail"].as_str().is_some_and(|d| d.contains("posts")), "{made}");
+    assert_eq!(made["usage"]["tokensIn"], 200, "both answers are accounted for");
+    let calls = fake_ai::calls(&marker);
+    let repair = calls[1].body["messages"][1]["content"].as_str().unwrap_or_default();
+    assert!(repair.contains("does not follow the required structure") && repair.contains("posts"), "{repair}");
+    assert_eq!(made["prompt"]["user"].as_str(), Some(repair), "the prompt returned is the one that was answered");
+
+    // Still broken, or not JSON at all: the next provider is asked.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Invalid, AiFault::Say("Sure! Here are some ideas.".into())]);
+    let r = ask(json!({"posts": 1, "reels": 1, "brief": marker, "providers": ["openai", "gemini"]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = r.data();
+    assert_eq!(outcomes(&made), ["openai:invalidOutput", "openai:invalidOutput", "gemini:ok"], "{made}");
+    assert!(made["attempts"][1]["detail"].as_str().is_some_and(|d| d.contains("not JSON")), "{made}");
+    assert_eq!(made["provider"], "gemini");
+
+    // No valid answer anywhere: built-in ideas of the same structure, from the campaign's themes.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Invalid, AiFault::Invalid]);
+    fake_ai::script(&marker, "claude-test", &[AiFault::Overloaded]);
+    let r = ask(json!({"posts": 4, "reels": 2, "brief": marker, "providers": ["openai", "claude"]})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = r.data();
+    assert_eq!(outcomes(&made), ["openai:invalidOutput", "openai:invalidOutput", "claude:overloaded"]);
+    assert_eq!((made["static"].as_bool(), made["provider"].as_str()), (Some(true), Some("static")));
+    assert_eq!(kinds_of(&made["ideas"]), ["post", "post", "post", "post", "reel", "reel"]);
+    let ideas = made["ideas"].as_array().cloned().unwrap_or_default();
+    assert!(ideas.iter().all(|i| i["source"] == "static"));
+    assert!(
+        ideas[0]["title"].as_str().is_some_and(|t| t.contains("Commuting"))
+            && ideas[1]["title"].as_str().is_some_and(|t| t.contains("Cargo bikes"))
+    );
+    assert!(ideas[4]["details"]["beats"].as_array().is_some_and(|b| b.len() == 4));
+    // The operator's key answered (twice, wrongly): that is paid for; the ideas are not.
+    assert_eq!(made["usage"]["credits"], 4, "{made}");
+
+    // In privacy mode the ideas are returned, not kept.
+    let marker = fake_ai::marker();
+    let r = ask(json!({"posts": 1, "reels": 0, "brief": marker, "providers": ["openai"], "private": true})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!((r.data()["stored"].as_bool(), r.data()["ideas"].as_array().map(Vec::len)), (Some(false), Some(1)));
+    assert_ne!(api.stored_anywhere(&marker).await, Some(true), "a private idea was kept");
+
+    // Bad input, an archived campaign and another workspace's campaign.
+    let r = ask(json!({"posts": 11, "reels": 6, "brief": 5})).await;
+    r.expect_error(400, "VALIDATION_ERROR");
+    let body = ask(json!({"posts": 11, "reels": 6})).await.expect_error(400, "VALIDATION_ERROR");
+    let fields: Vec<&str> =
+        body["details"].as_array().into_iter().flatten().filter_map(|d| d["field"].as_str()).collect();
+    assert_eq!(fields, ["posts", "reels"], "{body}");
+    ask(json!({"posts": 0, "reels": 0})).await.expect_error(400, "VALIDATION_ERROR");
+    ask(json!({"personaId": "nope"})).await.expect_error(400, "VALIDATION_ERROR");
+    let stranger = signup(&api, "ai-ideas-stranger").await;
+    let theirs = create_workspace(&api, &stranger, "Elsewhere").await;
+    let r = api
+        .post(&w(&theirs, &format!("/ai/campaigns/{cid}/ideas")))
+        .bearer(&stranger.access)
+        .json(json!({}))
+        .send()
+        .await;
+    r.expect_error(404, "NOT_FOUND");
+    let r = api.post(&path).bearer(&stranger.access).json(json!({})).send().await;
+    assert!(r.status == 404 || r.status == 403, "{}", r.status);
+    let r = api.request("DELETE", &w(&ws, &format!("/campaigns/{cid}"))).bearer(&owner.access).send().await;
+    assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
+    ask(json!({"posts": 1, "reels": 0})).await.expect_error(409, "CONFLICT");
+}

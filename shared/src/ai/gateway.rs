@@ -72,6 +72,8 @@ pub struct Walk {
     /// The provider that answered, whose key it used (`user`, `workspace`, `operator`), and
     /// its answer.
     pub answer: Option<(Provider, &'static str, Answer)>,
+    /// Which candidate of the chain answered.
+    pub answered_at: usize,
     pub attempts: Vec<Attempt>,
     /// Providers that asked to cool down during this walk.
     pub cooldowns: Vec<Cooldown>,
@@ -114,7 +116,7 @@ pub async fn walk(
     owner: (&str, &str),
 ) -> Walk {
     let mut walk = Walk::default();
-    for candidate in chain {
+    for (at, candidate) in chain.iter().enumerate() {
         let provider = candidate.provider;
         let rest_id = candidate.rest_id(if candidate.source == "user" { owner.1 } else { owner.0 });
         let now = ctx.clock.now_ms();
@@ -158,6 +160,7 @@ pub async fn walk(
                 attempt.status = Some(200);
                 walk.attempts.push(attempt);
                 walk.answer = Some((provider.clone(), candidate.source, answer));
+                walk.answered_at = at;
                 return walk;
             }
             Err(failure) => {

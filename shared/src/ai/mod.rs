@@ -6,6 +6,7 @@
 
 pub mod gateway;
 pub mod handlers;
+pub mod ideas;
 pub mod prompt;
 pub mod providers;
 pub mod seo;
@@ -200,6 +201,34 @@ pub struct SeoResult {
     pub generation: Generated,
 }
 
+/// What campaign ideas to propose.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IdeasInput {
+    /// How many post ideas (3 when absent).
+    pub posts: Option<i64>,
+    /// How many reel ideas (2 when absent).
+    pub reels: Option<i64>,
+    /// What to aim the ideas at, besides the campaign itself.
+    pub brief: Option<String>,
+    /// The persona to write for.
+    pub persona_id: Option<String>,
+    pub providers: Option<Vec<String>>,
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// Campaign ideas, proposed (`GENERATED`) in the campaign's idea workflow.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdeasResult {
+    /// Posts first, then reels. In privacy mode they are returned but not kept: create the ones
+    /// wanted with the campaign's ideas route.
+    pub ideas: Vec<crate::agency::model::ideas::IdeaView>,
+    #[serde(flatten)]
+    pub generation: Generated,
+}
+
 /// The messages sent to the model, exactly.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct PromptView {
@@ -224,8 +253,9 @@ pub struct UsageView {
 #[serde(rename_all = "camelCase")]
 pub struct Generated {
     pub generation_id: String,
-    /// `post`, `adapt`, `headlines` or `seo`.
+    /// `post`, `adapt`, `headlines`, `seo` or `ideas`.
     pub kind: String,
+    /// The answer: for ideas, their JSON as checked against the schema.
     pub text: String,
     /// Built-in content from the brief and the brand, because no provider answered.
     #[serde(rename = "static")]
@@ -354,6 +384,11 @@ pub const DOCUMENTED: &[Documented] = &[
     field("SeoInput", "text", Rule::NonBlank(20_000)),
     field("SeoInput", "keywords", Rule::Items(0, 10, &Rule::NonBlank(100))),
     field("SeoInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
+    field("IdeasInput", "posts", Rule::Range(0, ideas::MAX_POSTS)),
+    field("IdeasInput", "reels", Rule::Range(0, ideas::MAX_REELS)),
+    field("IdeasInput", "brief", Rule::Text(2000)),
+    field("IdeasInput", "personaId", Rule::Id),
+    field("IdeasInput", "providers", Rule::Items(1, 10, &NAME_RULE)),
 ];
 
 /// AI generation under a workspace.
@@ -371,6 +406,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/adapt", adaptText, Workspace(PostsWrite), handlers::adapt).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/headlines", suggestHeadlines, Workspace(PostsWrite), handlers::headlines).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/seo", analyzeSeo, Workspace(PostsWrite), handlers::seo).folds_membership().trips(5),
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/campaigns/{campaignId}/ideas", generateIdeas, Workspace(IdeasWrite), handlers::ideas::generate).folds_membership().trips(5),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates", listAiTemplates, Workspace(PostsWrite), handlers::templates::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/templates", createAiTemplate, Workspace(PostsWrite), handlers::templates::create).trips(2),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", getAiTemplate, Workspace(PostsWrite), handlers::templates::get).trips(2),

@@ -132,7 +132,13 @@ pub fn adapt(
     if let Some(tone) = tone {
         system.push_str(&format!("\nTone: {tone}"));
     }
-    Prompt { system, user: format!("Adapt this text for {platform}:\n{text}"), max_tokens, temperature: 0.5 }
+    Prompt {
+        system,
+        user: format!("Adapt this text for {platform}:\n{text}"),
+        max_tokens,
+        temperature: 0.5,
+        shape: None,
+    }
 }
 
 /// Asking for `count` headlines for `text`.
@@ -145,6 +151,7 @@ pub fn headlines(text: &str, count: usize, max_tokens: u32) -> Prompt {
         user: format!("Text:\n{text}"),
         max_tokens,
         temperature: 0.8,
+        shape: None,
     }
 }
 
@@ -166,6 +173,7 @@ pub fn seo(text: &str, analysis: &super::SeoAnalysis, max_tokens: u32) -> Prompt
         ),
         max_tokens,
         temperature: 0.3,
+        shape: None,
     }
 }
 

@@ -7,12 +7,44 @@ use crate::llm::{Kind, Provider};
 use crate::ports::{HttpRequest, HttpResponse};
 
 /// What is sent: the system and user messages and the sampling parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Prompt {
     pub system: String,
     pub user: String,
     pub max_tokens: u32,
     pub temperature: f64,
+    /// The JSON Schema the answer must follow, asked for in the provider's own structured mode.
+    pub shape: Option<Shape>,
+}
+
+/// A named JSON Schema for a structured answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    /// A name of letters, digits and underscores (OpenAI's schema name, Anthropic's tool name).
+    pub name: &'static str,
+    pub schema: Json,
+}
+
+/// The schema as Gemini's `responseSchema` takes it: its OpenAPI subset, which has no
+/// `additionalProperties` and names types in capitals.
+fn gemini_schema(schema: &Json) -> Json {
+    match schema {
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .filter(|(k, _)| k.as_str() != "additionalProperties" && k.as_str() != "$schema")
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("type", Json::String(t)) => (k.clone(), Json::String(t.to_uppercase())),
+                    ("properties", Json::Object(props)) => (
+                        k.clone(),
+                        Json::Object(props.iter().map(|(name, s)| (name.clone(), gemini_schema(s))).collect()),
+                    ),
+                    (_, v) => (k.clone(), gemini_schema(v)),
+                })
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.iter().map(gemini_schema).collect()),
+        other => other.clone(),
+    }
 }
 
 /// A provider's answer.
@@ -70,14 +102,14 @@ fn post(url: String, headers: Vec<(String, String)>, body: &Json) -> HttpRequest
     HttpRequest { method: "POST".into(), url, headers, body: body.to_string().into_bytes() }
 }
 
-/// The request that asks `provider` (with `key`) for `prompt`.
+/// The request that asks `provider` (with `key`) for `prompt`; a structured prompt in the
+/// provider's own mode: OpenAI's `json_schema` response format, an Anthropic tool the model must
+/// call, Gemini's JSON response with a response schema.
 pub fn request(provider: &Provider, key: &str, prompt: &Prompt) -> HttpRequest {
     let base = provider.base_url.trim_end_matches('/');
     match provider.kind {
-        Kind::OpenAi => post(
-            format!("{base}/chat/completions"),
-            vec![("authorization".into(), format!("Bearer {key}"))],
-            &json!({
+        Kind::OpenAi => {
+            let mut body = json!({
                 "model": provider.model,
                 "messages": [
                     {"role": "system", "content": prompt.system},
@@ -85,28 +117,53 @@ pub fn request(provider: &Provider, key: &str, prompt: &Prompt) -> HttpRequest {
                 ],
                 "max_tokens": prompt.max_tokens,
                 "temperature": prompt.temperature,
-            }),
-        ),
-        Kind::Anthropic => post(
-            format!("{base}/v1/messages"),
-            vec![("x-api-key".into(), key.to_string()), ("anthropic-version".into(), "2023-06-01".into())],
-            &json!({
+            });
+            if let Some(shape) = &prompt.shape {
+                body["response_format"] = json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": shape.name, "strict": true, "schema": shape.schema},
+                });
+            }
+            post(format!("{base}/chat/completions"), vec![("authorization".into(), format!("Bearer {key}"))], &body)
+        }
+        Kind::Anthropic => {
+            let mut body = json!({
                 "model": provider.model,
                 "system": prompt.system,
                 "messages": [{"role": "user", "content": prompt.user}],
                 "max_tokens": prompt.max_tokens,
                 "temperature": prompt.temperature,
-            }),
-        ),
-        Kind::Gemini => post(
-            format!("{base}/v1beta/models/{}:generateContent", provider.model),
-            vec![("x-goog-api-key".into(), key.to_string())],
-            &json!({
-                "systemInstruction": {"parts": [{"text": prompt.system}]},
-                "contents": [{"role": "user", "parts": [{"text": prompt.user}]}],
-                "generationConfig": {"maxOutputTokens": prompt.max_tokens, "temperature": prompt.temperature},
-            }),
-        ),
+            });
+            if let Some(shape) = &prompt.shape {
+                body["tools"] = json!([{
+                    "name": shape.name,
+                    "description": "Gives the answer in the required structure.",
+                    "input_schema": shape.schema,
+                }]);
+                body["tool_choice"] = json!({"type": "tool", "name": shape.name});
+            }
+            post(
+                format!("{base}/v1/messages"),
+                vec![("x-api-key".into(), key.to_string()), ("anthropic-version".into(), "2023-06-01".into())],
+                &body,
+            )
+        }
+        Kind::Gemini => {
+            let mut config = json!({"maxOutputTokens": prompt.max_tokens, "temperature": prompt.temperature});
+            if let Some(shape) = &prompt.shape {
+                config["responseMimeType"] = json!("application/json");
+                config["responseSchema"] = gemini_schema(&shape.schema);
+            }
+            post(
+                format!("{base}/v1beta/models/{}:generateContent", provider.model),
+                vec![("x-goog-api-key".into(), key.to_string())],
+                &json!({
+                    "systemInstruction": {"parts": [{"text": prompt.system}]},
+                    "contents": [{"role": "user", "parts": [{"text": prompt.user}]}],
+                    "generationConfig": config,
+                }),
+            )
+        }
     }
 }
 
@@ -180,8 +237,11 @@ pub fn answer(kind: Kind, response: &HttpResponse) -> Result<Answer, Failure> {
                 return Err(Failure::Refused { reason: "refusal".into() });
             }
             let blocks = body["content"].as_array().ok_or(Failure::Malformed)?;
-            let text: String =
-                blocks.iter().filter(|b| b["type"] == "text").filter_map(|b| b["text"].as_str()).collect();
+            // A structured answer is the input of the tool the model was made to call.
+            let text: String = match blocks.iter().find(|b| b["type"] == "tool_use") {
+                Some(call) => call["input"].to_string(),
+                None => blocks.iter().filter(|b| b["type"] == "text").filter_map(|b| b["text"].as_str()).collect(),
+            };
             done(&text, &body["usage"]["input_tokens"], &body["usage"]["output_tokens"])
         }
         Kind::Gemini => {
@@ -240,7 +300,8 @@ mod tests {
 
     #[test]
     fn each_api_is_asked_as_documented() {
-        let prompt = Prompt { system: "sys".into(), user: "usr".into(), max_tokens: 300, temperature: 0.7 };
+        let prompt =
+            Prompt { system: "sys".into(), user: "usr".into(), max_tokens: 300, temperature: 0.7, shape: None };
         let provider = |kind, base: &str| Provider {
             name: "p".into(),
             kind,
@@ -262,6 +323,28 @@ mod tests {
         let r = request(&provider(Kind::Gemini, "https://generativelanguage.googleapis.com"), "gk", &prompt);
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/m-1:generateContent");
         assert!(r.headers.contains(&("x-goog-api-key".into(), "gk".into())));
+        // A structured prompt, in each provider's own mode.
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": false});
+        let shaped = Prompt { shape: Some(Shape { name: "answer", schema: schema.clone() }), ..prompt };
+        let body = |r: HttpRequest| serde_json::from_slice::<Json>(&r.body).unwrap();
+        let openai = body(request(&provider(Kind::OpenAi, "https://api.openai.com/v1"), "sk", &shaped));
+        assert_eq!(openai["response_format"]["type"], "json_schema");
+        assert_eq!(openai["response_format"]["json_schema"]["schema"], schema);
+        let claude = body(request(&provider(Kind::Anthropic, "https://api.anthropic.com"), "ak", &shaped));
+        assert_eq!(claude["tools"][0]["input_schema"], schema);
+        assert_eq!(claude["tool_choice"], json!({"type": "tool", "name": "answer"}));
+        let gemini = body(request(&provider(Kind::Gemini, "https://g"), "gk", &shaped));
+        assert_eq!(gemini["generationConfig"]["responseMimeType"], "application/json");
+        assert_eq!(
+            gemini["generationConfig"]["responseSchema"],
+            json!({"type": "OBJECT", "properties": {"a": {"type": "STRING"}}, "required": ["a"]})
+        );
+        let tool_answer = response(
+            200,
+            &[],
+            json!({"content": [{"type": "tool_use", "id": "t1", "name": "answer", "input": {"a": "x"}}], "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 3}}),
+        );
+        assert_eq!(answer(Kind::Anthropic, &tool_answer).map(|a| a.text), Ok(r#"{"a":"x"}"#.to_string()));
     }
 
     #[test]

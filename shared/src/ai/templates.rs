@@ -293,7 +293,7 @@ pub fn post_values<'v>(b: &super::prompt::PostBrief<'_>) -> BTreeMap<&'v str, St
 
 /// The prompt `system` and `prompt` make with `values`.
 pub fn prompt(system: &str, user: &str, values: &BTreeMap<&str, String>, max_tokens: u32) -> Prompt {
-    Prompt { system: fill(system, values), user: fill(user, values), max_tokens, temperature: 0.7 }
+    Prompt { system: fill(system, values), user: fill(user, values), max_tokens, temperature: 0.7, shape: None }
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub const LISTS: [List; 12] = [
     },
     List {
         name: "ideas",
-        rows: "SELECT id, workspace_id, kind, title, hook, caption, status, created_at, updated_at FROM ideas \
+        rows: "SELECT id, workspace_id, kind, title, hook, caption, details, status, created_at, updated_at FROM ideas \
                WHERE created_by = ?1",
         at: "created_at",
         key: "id",

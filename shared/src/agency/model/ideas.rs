@@ -71,6 +71,67 @@ pub struct IdeaInput {
     pub caption: Option<String>,
     pub hashtags: Option<Vec<String>>,
     pub platforms: Option<Vec<String>>,
+    /// The idea's structure; replaces the stored one whole.
+    pub details: Option<IdeaDetails>,
+}
+
+/// What makes an idea ready to produce: for a post its format, visual and call to action; for a
+/// reel also the script's beats, its length and an audio idea.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdeaDetails {
+    /// `single image`, `carousel`, `video`, `text`, `story`…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// What is to be seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visual: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_to_action: Option<String>,
+    /// A reel's script, beat by beat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beats: Vec<String>,
+    /// A reel's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// A reel's sound: a track, a trend or a voice-over idea.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
+}
+
+impl IdeaDetails {
+    /// The details, checked and trimmed; each invalid field is added to `errors` under `at`.
+    pub fn checked(self, at: &str, errors: &mut Vec<FieldError>) -> IdeaDetails {
+        let mut text = |field: &str, value: Option<String>, max: usize| {
+            opt_text(value, max).unwrap_or_else(|m| {
+                errors.push(FieldError::new(format!("{at}.{field}"), m));
+                None
+            })
+        };
+        let format = text("format", self.format, 100);
+        let visual = text("visual", self.visual, 1000);
+        let call_to_action = text("callToAction", self.call_to_action, 300);
+        let audio = text("audio", self.audio, 300);
+        let mut beats = Vec::new();
+        if self.beats.len() > 20 {
+            errors.push(FieldError::new(format!("{at}.beats"), "must have at most 20 items"));
+        }
+        for (i, beat) in self.beats.into_iter().take(20).enumerate() {
+            match opt_text(Some(beat), 500) {
+                Ok(Some(b)) => beats.push(b),
+                Ok(None) => errors.push(FieldError::new(format!("{at}.beats[{i}]"), "must not be empty")),
+                Err(m) => errors.push(FieldError::new(format!("{at}.beats[{i}]"), m)),
+            }
+        }
+        if self.duration_seconds.is_some_and(|d| !(1..=600).contains(&d)) {
+            errors.push(FieldError::new(format!("{at}.durationSeconds"), "must be from 1 to 600"));
+        }
+        IdeaDetails { format, visual, call_to_action, beats, duration_seconds: self.duration_seconds, audio }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == IdeaDetails::default()
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
@@ -106,6 +167,12 @@ pub struct IdeaView {
     pub caption: Option<String>,
     pub hashtags: Vec<String>,
     pub platforms: Vec<String>,
+    /// Format, visual, call to action; a reel's beats, duration and audio.
+    pub details: IdeaDetails,
+    /// `manual`, `ai` (proposed by a model) or `static` (built-in ideas when no model answered).
+    pub source: String,
+    /// The AI generation that proposed it.
+    pub generation_id: Option<String>,
     pub status: IdeaStatus,
     /// The draft post made from it, once it was.
     pub post_id: Option<String>,
@@ -160,6 +227,9 @@ pub fn parse(input: IdeaInput, base: &mut IdeaView, errors: &mut Vec<FieldError>
             if known { labels(p, 8).map(|p| base.platforms = p) } else { Err("names an unknown platform".into()) },
         );
     }
+    if let Some(d) = input.details {
+        base.details = d.checked("details", errors);
+    }
 }
 
 /// What `parse` checks, as the OpenAPI document states it.
@@ -170,6 +240,12 @@ pub const DOCUMENTED: &[Documented] = &[
     field("IdeaInput", "caption", Rule::Text(5000)),
     field("IdeaInput", "hashtags", Rule::Items(0, 30, &Rule::NonBlank(100))),
     field("IdeaInput", "platforms", Rule::Items(0, 8, &Rule::OneOf(&PLATFORMS))),
+    field("IdeaDetails", "format", Rule::Text(100)),
+    field("IdeaDetails", "visual", Rule::Text(1000)),
+    field("IdeaDetails", "callToAction", Rule::Text(300)),
+    field("IdeaDetails", "beats", Rule::Items(0, 20, &Rule::NonBlank(500))),
+    field("IdeaDetails", "durationSeconds", Rule::Range(1, 600)),
+    field("IdeaDetails", "audio", Rule::Text(300)),
     required("createIdea", &["title"]),
 ];
 

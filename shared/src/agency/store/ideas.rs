@@ -1,6 +1,6 @@
 //! The only SQL on `ideas` and the decisions on them (`idea_decisions`).
 
-use crate::agency::model::ideas::{IdeaDecision, IdeaStatus, IdeaView};
+use crate::agency::model::ideas::{IdeaDecision, IdeaDetails, IdeaStatus, IdeaView};
 use crate::api::paging::{self, ById, Page};
 use crate::error::AppError;
 use crate::params;
@@ -8,7 +8,7 @@ use crate::sql::{in_chunks, Row, Sql, Statement, Value};
 use crate::validate::rfc3339;
 
 const COLUMNS: &str = "id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, post_id, \
-     created_by, created_at, updated_at, stage_opened_at, stage_round";
+     created_by, created_at, updated_at, stage_opened_at, stage_round, details, source, generation_id";
 
 fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
     let list =
@@ -23,6 +23,12 @@ fn decode(r: &Row, decisions: Vec<IdeaDecision>) -> Result<IdeaView, AppError> {
         caption: r.opt_text("caption")?,
         hashtags: list("hashtags")?,
         platforms: list("platforms")?,
+        details: match r.opt_text("details")? {
+            Some(d) => serde_json::from_str(&d).unwrap_or_default(),
+            None => IdeaDetails::default(),
+        },
+        source: r.text("source")?,
+        generation_id: r.opt_text("generation_id")?,
         status: IdeaStatus::parse(&r.text("status")?)
             .ok_or_else(|| AppError::Internal("stored idea status unknown".into()))?,
         post_id: r.opt_text("post_id")?,
@@ -157,12 +163,17 @@ pub fn page_of(rows: &[Row], paging: &ById) -> Result<Page<IdeaView>, AppError> 
     Ok(Page { items, next_cursor })
 }
 
+/// The stored form of an idea's details: none when empty.
+fn details_json(d: &IdeaDetails) -> Option<String> {
+    (!d.is_empty()).then(|| serde_json::to_string(d).ok()).flatten()
+}
+
 /// A new idea, proposed (`generated`).
 pub fn insert(workspace_id: &str, idea: &IdeaView, now_ms: i64) -> Statement {
     Statement::new(
         "INSERT INTO ideas (id, workspace_id, campaign_id, client_id, kind, title, hook, caption, hashtags, platforms, status, \
-         created_by, created_at, updated_at, stage_opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'generated', ?11, \
-         ?12, ?12, ?12)",
+         created_by, created_at, updated_at, stage_opened_at, details, source, generation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+         ?8, ?9, ?10, 'generated', ?11, ?12, ?12, ?12, ?13, ?14, ?15)",
         params![
             idea.id.as_str(),
             workspace_id,
@@ -175,7 +186,10 @@ pub fn insert(workspace_id: &str, idea: &IdeaView, now_ms: i64) -> Statement {
             serde_json::to_string(&idea.hashtags).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&idea.platforms).unwrap_or_else(|_| "[]".into()),
             idea.created_by.as_str(),
-            now_ms
+            now_ms,
+            details_json(&idea.details),
+            idea.source.as_str(),
+            idea.generation_id.clone()
         ],
     )
 }
@@ -186,7 +200,7 @@ pub(crate) fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [
     [
         Statement::new(
             "UPDATE ideas SET kind = ?3, title = ?4, hook = ?5, caption = ?6, hashtags = ?7, platforms = ?8, status = ?9, \
-             post_id = ?10, updated_at = ?11, stage_opened_at = ?13, stage_round = ?14 \
+             post_id = ?10, updated_at = ?11, stage_opened_at = ?13, stage_round = ?14, details = ?16 \
              WHERE workspace_id = ?1 AND id = ?2 AND status = ?12 AND stage_round = ?15",
             params![
                 ws,
@@ -203,7 +217,8 @@ pub(crate) fn write(ws: &str, idea: &IdeaView, before: &IdeaView, now: i64) -> [
                 before.status.as_str(),
                 idea.stage_opened_at,
                 idea.stage_round,
-                before.stage_round
+                before.stage_round,
+                details_json(&idea.details)
             ],
         ),
         // A concurrent decision or rework wins; this one aborts.

@@ -1,6 +1,7 @@
 //! The AI routes: settings, own keys, generating, the generations and the usage report; the
 //! prompt templates' in [`templates`].
 
+pub mod ideas;
 pub mod templates;
 
 use serde_json::json;
@@ -292,16 +293,13 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     if input.template_version.is_some_and(|v| v < 1) {
         errors.push(FieldError::new("templateVersion", "must be 1 or more"));
     }
-    for (field, id) in [
+    let ids = [
         ("clientId", &input.client_id),
         ("personaId", &input.persona_id),
         ("campaignId", &input.campaign_id),
         ("templateId", &input.template_id),
-    ] {
-        if id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
-            errors.push(FieldError::new(field, "must be an id"));
-        }
-    }
+    ];
+    required_ids(&ids, &mut errors);
     let tone = match validate::opt_text(input.tone.clone(), 200) {
         Ok(t) => t,
         Err(e) => {
@@ -309,12 +307,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
             None
         }
     };
-    if let Some(names) = &input.providers {
-        if names.is_empty() {
-            errors.push(FieldError::new("providers", "must name at least one provider, or be left out"));
-        }
-        unknown_names(ctx, "providers", names, 10, &mut errors);
-    }
+    asked_providers(ctx, &input.providers, &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -420,6 +413,7 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         own_keys: store::keys_of(answer(7))?,
         private: input.private,
         fallback: prompt::static_post(&brief_of),
+        check: None,
     };
     Ok(json::ok(200, generate(ctx, job).await?))
 }
@@ -441,11 +435,22 @@ struct Job<'a> {
     fallback: String,
     /// The prompt template and version the prompt was made from.
     template: Option<(String, i64)>,
+    /// The schema a structured answer must follow.
+    check: Option<&'a super::ideas::Validator>,
 }
 
 /// Reserves the credits, walks the chain (asking once more, shorter, when the answer passes the
 /// platform's length, then cutting), and settles: the generation as returned.
 async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError> {
+    let (generated, settle) = generation(ctx, job).await?;
+    ctx.db.batch(&settle).await?;
+    Ok(generated)
+}
+
+/// [`generate`] but for the settlement: answers the generation and the statements that settle
+/// it, for the caller to write with its own. An answer that must follow a schema (`check`) is
+/// asked once more with its errors, then the next provider is.
+async fn generation(ctx: &Context<'_>, job: Job<'_>) -> Result<(Generated, Vec<crate::sql::Statement>), AppError> {
     let providers = chain(ctx, job.providers, &job.settings);
     let mut chain = candidates(ctx, &providers, &job.own_keys, job.workspace_id, job.viewer);
     let private = job.private || job.settings.privacy_mode;
@@ -453,7 +458,7 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
 
     // Credits held before the first call (a re-ask may follow when the text must fit a platform).
     let generation_id = ctx.new_id();
-    let reserved = reservation(ctx, &chain, first, if job.platform.is_some() { 2 } else { 1 });
+    let reserved = reservation(ctx, &chain, first, if job.platform.is_some() || job.check.is_some() { 2 } else { 1 });
     let template = job.template.as_ref().map(|(id, v)| (id.as_str(), *v));
     let hold = store::reserve(
         &ctx.config.plans,
@@ -487,57 +492,89 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
 
     let deadline = now + ctx.config.ai.deadline_ms as i64;
     let owner = (job.workspace_id, job.viewer);
-    let mut walk = gateway::walk(ctx, &chain, &job.resting, first, deadline, owner).await;
     let mut sent = first.clone();
     let mut warnings = Vec::new();
-    let (mut tokens_in, mut tokens_out, mut cost) = (0i64, 0i64, 0i64);
-    let mut attempts: Vec<Attempt> = std::mem::take(&mut walk.attempts);
-    let mut cooldowns = std::mem::take(&mut walk.cooldowns);
-    let result = match walk.answer.take() {
-        Some((provider, source, answer)) => {
-            tokens_in += answer.tokens_in;
-            tokens_out += answer.tokens_out;
-            cost += ctx.config.ai.cost_micros(&provider.model, answer.tokens_in, answer.tokens_out);
-            let mut text = answer.text;
-            if let Some(platform) = job.platform {
-                if let Some(over) = prompt::overflow(platform, &text) {
-                    // One re-ask, of the provider that answered, stating the overflow.
-                    let again = prompt::shorter(first, platform, &text, over);
-                    let same: Vec<Candidate<'_>> = chain
-                        .iter()
-                        .filter(|c| c.provider.name == provider.name && c.source == source)
-                        .cloned()
-                        .collect();
-                    let mut second = gateway::walk(ctx, &same, &job.resting, &again, deadline, owner).await;
+    let mut tally = Tally::default();
+    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut cooldowns = Vec::new();
+    // Down the chain; a provider whose answer does not follow the schema, even repaired, passes
+    // the turn to the next.
+    let mut from = 0;
+    let result = loop {
+        let mut walk = gateway::walk(ctx, &chain[from..], &job.resting, first, deadline, owner).await;
+        attempts.append(&mut walk.attempts);
+        cooldowns.append(&mut walk.cooldowns);
+        let Some((provider, source, answer)) = walk.answer.take() else { break None };
+        let candidate = chain[from + walk.answered_at].clone();
+        from += walk.answered_at + 1;
+        let answered = attempts.len() - 1;
+        tally.add(ctx, &provider, source, &answer);
+        let mut text = answer.text;
+        if let Some(validator) = job.check {
+            match validator.check(&text) {
+                Ok(value) => text = value.to_string(),
+                Err(errors) => {
+                    invalid(&mut attempts[answered], &errors);
+                    // One repair, asked of the provider that answered, carrying the errors.
+                    let again = super::ideas::repair(first, &text, &errors);
+                    let mut second =
+                        gateway::walk(ctx, std::slice::from_ref(&candidate), &job.resting, &again, deadline, owner)
+                            .await;
                     attempts.append(&mut second.attempts);
                     cooldowns.append(&mut second.cooldowns);
-                    if let Some((_, _, shorter)) = second.answer {
-                        tokens_in += shorter.tokens_in;
-                        tokens_out += shorter.tokens_out;
-                        cost += ctx.config.ai.cost_micros(&provider.model, shorter.tokens_in, shorter.tokens_out);
-                        text = shorter.text;
-                        sent = again;
-                    }
-                    if let Some((length, max)) = prompt::overflow(platform, &text) {
-                        text = prompt::cut(platform, &text);
-                        warnings.push(format!("cut from {length} to fit {platform}'s limit of {max}"));
+                    let repaired = match second.answer {
+                        Some((_, _, fixed)) => {
+                            tally.add(ctx, &provider, source, &fixed);
+                            validator.check(&fixed.text).map_err(|e| Some(e))
+                        }
+                        None => Err(None),
+                    };
+                    match repaired {
+                        Ok(value) => {
+                            text = value.to_string();
+                            sent = again;
+                        }
+                        Err(still) => {
+                            if let Some(still) = still {
+                                if let Some(last) = attempts.last_mut() {
+                                    invalid(last, &still);
+                                }
+                            }
+                            continue;
+                        }
                     }
                 }
             }
-            Some((provider, source, text))
         }
-        None => None,
+        if let Some(platform) = job.platform {
+            if let Some(over) = prompt::overflow(platform, &text) {
+                // One re-ask, of the provider that answered, stating the overflow.
+                let again = prompt::shorter(first, platform, &text, over);
+                let mut second =
+                    gateway::walk(ctx, std::slice::from_ref(&candidate), &job.resting, &again, deadline, owner).await;
+                attempts.append(&mut second.attempts);
+                cooldowns.append(&mut second.cooldowns);
+                if let Some((_, _, shorter)) = second.answer {
+                    tally.add(ctx, &provider, source, &shorter);
+                    text = shorter.text;
+                    sent = again;
+                }
+                if let Some((length, max)) = prompt::overflow(platform, &text) {
+                    text = prompt::cut(platform, &text);
+                    warnings.push(format!("cut from {length} to fit {platform}'s limit of {max}"));
+                }
+            }
+        }
+        break Some((provider, source, text));
     };
+    let Tally { tokens_in, tokens_out, cost, operator_cost, operator_answers } = tally;
     let latency_ms = ctx.clock.now_ms() - now;
     let (status, provider_name, model, text) = match &result {
         Some((p, _, text)) => ("done", p.name.clone(), Some(p.model.clone()), text.clone()),
         None => ("static", "static".to_string(), None, job.fallback.clone()),
     };
     // Only the operator's keys take credits.
-    let credits = match &result {
-        Some((_, "operator", _)) => credits_for(cost),
-        _ => 0,
-    };
+    let credits = if operator_answers > 0 { credits_for(operator_cost) } else { 0 };
     let parameters = json!({
         "maxTokens": sent.max_tokens,
         "temperature": sent.temperature,
@@ -562,8 +599,7 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
     };
     let mut statements = store::settle(job.workspace_id, &generation_id, &settled, ctx.clock.now_ms());
     statements.extend(cooldowns.iter().map(store::rest));
-    ctx.db.batch(&statements).await?;
-    Ok(Generated {
+    let generated = Generated {
         kind: job.kind.to_string(),
         generation_id,
         text,
@@ -578,7 +614,39 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
         warnings,
         template_id: job.template.as_ref().map(|t| t.0.clone()),
         template_version: job.template.as_ref().map(|t| t.1),
-    })
+    };
+    Ok((generated, statements))
+}
+
+/// What the answers of one generation used.
+#[derive(Default)]
+struct Tally {
+    tokens_in: i64,
+    tokens_out: i64,
+    cost: i64,
+    /// The part of `cost` on the operator's keys, and how many of its answers.
+    operator_cost: i64,
+    operator_answers: i64,
+}
+
+impl Tally {
+    fn add(&mut self, ctx: &Context<'_>, provider: &Provider, source: &str, answer: &super::providers::Answer) {
+        let cost = ctx.config.ai.cost_micros(&provider.model, answer.tokens_in, answer.tokens_out);
+        self.tokens_in += answer.tokens_in;
+        self.tokens_out += answer.tokens_out;
+        self.cost += cost;
+        if source == "operator" {
+            self.operator_cost += cost;
+            self.operator_answers += 1;
+        }
+    }
+}
+
+/// Marks an attempt whose answer did not follow the schema, with its first errors.
+fn invalid(attempt: &mut Attempt, errors: &[String]) {
+    attempt.outcome = "invalidOutput".into();
+    let detail: String = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+    attempt.detail = Some(detail.chars().take(300).collect());
 }
 
 /// Owners and admins see every member's generations; others their own.
@@ -667,6 +735,15 @@ pub async fn usage(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         lines,
     };
     Ok(json::ok(200, report))
+}
+
+/// Optional fields that, when given, must be ids.
+fn required_ids(fields: &[(&str, &Option<String>)], errors: &mut Vec<FieldError>) {
+    for (field, id) in fields {
+        if id.as_deref().is_some_and(|id| !crate::api::route::is_id(id)) {
+            errors.push(FieldError::new(*field, "must be an id"));
+        }
+    }
 }
 
 /// A required text field: trimmed, not empty, at most `max` characters.
@@ -766,6 +843,7 @@ pub async fn adapt(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
         private: input.private,
         fallback,
         template: None,
+        check: None,
     };
     Ok(json::ok(200, generate(ctx, job).await?))
 }
@@ -806,6 +884,7 @@ pub async fn headlines(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
         private: input.private,
         fallback: prompt::static_headlines(&text, count).join("\n"),
         template: None,
+        check: None,
     };
     let generation = generate(ctx, job).await?;
     let headlines = prompt::lines(&generation.text, count);
@@ -848,6 +927,7 @@ pub async fn seo(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErro
         private: input.private,
         fallback: analysis.issues.join("\n"),
         template: None,
+        check: None,
     };
     let generation = generate(ctx, job).await?;
     let suggestions = prompt::lines(&generation.text, 5);
