@@ -773,7 +773,7 @@ async fn prompt_templates_are_versioned_fill_the_prompt_and_are_shared_and_rated
     let templates = w(&ws, "/ai/templates");
 
     // The built-in ones are there from the start, one for posts and one for reels.
-    let listed = api.get(&templates).bearer(&writer.access).send().await.data();
+    let listed = api.get(&templates).bearer(&writer.access).send().await.data()["items"].clone();
     let builtin: Vec<&str> = listed
         .as_array()
         .map(|l| l.iter().filter(|t| t["scope"] == "system").filter_map(|t| t["kind"].as_str()).collect())
@@ -878,7 +878,7 @@ async fn prompt_templates_are_versioned_fill_the_prompt_and_are_shared_and_rated
     let entry = |catalogue: &Value| {
         catalogue.as_array().and_then(|c| c.iter().find(|e| e["id"] == id.as_str()).cloned()).unwrap_or_default()
     };
-    let catalogue = api.get("/api/v1/ai/catalogue?kind=post").bearer(&stranger.access).send().await.data();
+    let catalogue = whole_catalogue(&api, &stranger, "kind=post").await;
     assert_eq!(
         (entry(&catalogue)["author"].as_str(), entry(&catalogue)["version"].as_i64()),
         (Some("ai-templates"), Some(2)),
@@ -907,7 +907,7 @@ async fn prompt_templates_are_versioned_fill_the_prompt_and_are_shared_and_rated
     assert_eq!(api.request("PUT", &rating).bearer(&owner.access).json(json!({"stars": 3})).send().await.status, 204);
     let r = api.request("PUT", &rating).bearer(&owner.access).json(json!({"stars": 6})).send().await;
     assert_eq!(r.fields(), ["stars"]);
-    let catalogue = api.get("/api/v1/ai/catalogue?sort=uses").bearer(&stranger.access).send().await.data();
+    let catalogue = whole_catalogue(&api, &stranger, "sort=uses").await;
     let e = entry(&catalogue);
     assert_eq!(
         (e["rating"].as_f64(), e["ratings"].as_i64(), e["yourRating"].as_i64()),
@@ -921,7 +921,7 @@ async fn prompt_templates_are_versioned_fill_the_prompt_and_are_shared_and_rated
     let r =
         api.request("PUT", &format!("{one}/sharing")).bearer(&owner.access).json(json!({"shared": false})).send().await;
     assert_eq!(r.data()["shared"], false);
-    let catalogue = api.get("/api/v1/ai/catalogue").bearer(&stranger.access).send().await.data();
+    let catalogue = whole_catalogue(&api, &stranger, "").await;
     assert_eq!(entry(&catalogue), Value::Null);
     api.request("PUT", &rating)
         .bearer(&stranger.access)
@@ -935,6 +935,95 @@ async fn prompt_templates_are_versioned_fill_the_prompt_and_are_shared_and_rated
     api.delete(&one).bearer(&writer.access).send().await.expect_error(403, "FORBIDDEN");
     assert_eq!(api.delete(&one).bearer(&owner.access).send().await.status, 204);
     api.get(&one).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+}
+
+/// Every page of the catalogue (`query` besides the paging), at the largest page.
+async fn whole_catalogue(api: &Api, user: &User, query: &str) -> Value {
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..100 {
+        let r = api
+            .get(&format!("/api/v1/ai/catalogue?limit=100&{query}&cursor={cursor}"))
+            .bearer(&user.access)
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.data();
+        all.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => return Value::Array(all),
+        }
+    }
+    panic!("the catalogue never ended")
+}
+
+#[tokio::test]
+async fn the_catalogue_pages_past_its_largest_page_in_rating_and_use_order() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-catalogue").await;
+    let ws = create_workspace(&api, &owner, "Catalogue").await;
+    let mut mine = Vec::new();
+    for i in 0..101 {
+        let r = api
+            .post(&w(&ws, "/ai/templates"))
+            .bearer(&owner.access)
+            .json(json!({"name": format!("Shared {i:03}"), "system": "Be brief.", "prompt": "{{brief}}"}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let id = r.data()["id"].as_str().unwrap_or_default().to_string();
+        let sharing = w(&ws, &format!("/ai/templates/{id}/sharing"));
+        let r = api.request("PUT", &sharing).bearer(&owner.access).json(json!({"shared": true})).send().await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        mine.push(id);
+    }
+    // Three of them rated, differently.
+    for (id, stars) in mine.iter().zip([3, 5, 4]) {
+        let rating = format!("/api/v1/ai/catalogue/{id}/rating");
+        assert_eq!(
+            api.request("PUT", &rating).bearer(&owner.access).json(json!({"stars": stars})).send().await.status,
+            204
+        );
+    }
+    for order in ["sort=rating", "sort=uses"] {
+        let all = whole_catalogue(&api, &owner, order).await;
+        let seen: Vec<String> = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["id"].as_str().map(String::from))
+            .filter(|id| mine.contains(id))
+            .collect();
+        let mut once = seen.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!((seen.len(), once.len()), (101, 101), "{order}: each shared template once");
+        if order == "sort=rating" {
+            // Best rated first: 5, then 4, then 3, then the unrated ones.
+            assert_eq!(seen[..3], [mine[1].clone(), mine[2].clone(), mine[0].clone()], "{order}");
+        }
+    }
+    // The workspace's own list pages too: the two built-in ones first, then the 101, by id.
+    let mut listed = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r =
+            api.get(&w(&ws, &format!("/ai/templates?limit=100&cursor={cursor}"))).bearer(&owner.access).send().await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.data();
+        listed.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    let scopes: Vec<&str> = listed.iter().take(3).filter_map(|t| t["scope"].as_str()).collect();
+    assert_eq!((listed.len(), scopes), (103, vec!["system", "system", "workspace"]));
+    let r = api.get("/api/v1/ai/catalogue?cursor=bogus").bearer(&owner.access).send().await;
+    assert_eq!(r.fields(), ["cursor"]);
+    let r = api.get("/api/v1/ai/catalogue?limit=101").bearer(&owner.access).send().await;
+    assert_eq!(r.fields(), ["limit"]);
 }
 
 fn builtin_id(listed: &Value, kind: &str) -> String {

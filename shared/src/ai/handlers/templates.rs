@@ -4,6 +4,7 @@
 use crate::ai::store::templates as store;
 use crate::ai::templates::{self as t, TemplateView, SYSTEM};
 use crate::api::json::{self, Envelope};
+use crate::api::paging::{self, Page, PageQuery};
 use crate::api::permissions::Role;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
@@ -25,17 +26,22 @@ fn may_change(call: &Call<'_>, template: &TemplateView) -> Result<(), AppError> 
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{workspaceId}/ai/templates", tag = "ai", security(("bearer" = [])),
-    params(("workspaceId" = String, Path)),
-    responses((status = 200, description = "The built-in templates, the workspace's and the caller's own, by name", body = Envelope<Vec<TemplateView>>),
+    params(("workspaceId" = String, Path), PageQuery),
+    responses((status = 200, description = "The built-in templates (first), the workspace's and the caller's own, by id", body = Envelope<Page<TemplateView>>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND", body = ErrorEnvelope)))]
 pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let read = store::list_read(call.params.get("workspaceId")?, &call.caller()?.user_id);
+    let paging = paging::by_id(call.req)?;
+    let read = store::list_read(call.params.get("workspaceId")?, &call.caller()?.user_id, &paging.after, paging.limit);
     let (_, rows) =
         call.admitted_one(ctx.db, read, |rows| rows.iter().map(store::decode).collect::<Result<Vec<_>, _>>()).await?;
-    let mut all: Vec<TemplateView> = SYSTEM.iter().map(TemplateView::from).collect();
-    all.extend(rows);
-    Ok(json::ok(200, all))
+    // The built-in ones' ids sort before every other: they open the first page.
+    let mut items: Vec<TemplateView> =
+        SYSTEM.iter().filter(|t| t.id > paging.after.as_str()).map(TemplateView::from).collect();
+    items.extend(rows);
+    let next_cursor = paging::next_cursor(&mut items, paging.limit, |t| t.id.as_str());
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/templates", tag = "ai", security(("bearer" = [])),
@@ -212,9 +218,9 @@ pub async fn sharing(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
 
 #[utoipa::path(get, path = "/api/v1/ai/catalogue", tag = "ai", security(("bearer" = [])),
     params(("kind" = Option<String>, Query, description = "`post` or `reel`; both when absent"),
-           ("sort" = Option<String>, Query, description = "`rating` (the default) or `uses`")),
-    responses((status = 200, description = "Templates shared by every workspace, best rated (or most used) first, 100 at most, with the caller's own rating", body = Envelope<Vec<t::CatalogueEntry>>),
-              (status = 400, description = "VALIDATION_ERROR: kind or sort", body = ErrorEnvelope),
+           ("sort" = Option<String>, Query, description = "`rating` (the default) or `uses`"), PageQuery),
+    responses((status = 200, description = "Templates shared by every workspace, best rated (or most used) first, with the caller's own rating", body = Envelope<Page<t::CatalogueEntry>>),
+              (status = 400, description = "VALIDATION_ERROR: kind, sort, limit or cursor", body = ErrorEnvelope),
               (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope)))]
 pub async fn catalogue(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let kind = call.req.query_param("kind").unwrap_or_default();
@@ -229,12 +235,25 @@ pub async fn catalogue(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, A
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let paging = paging::by_key(call.req)?;
+    let by_uses = sort == "uses";
+    let after = match paging.after {
+        Some((key, id)) => Some((
+            store::catalogue_after(&key)
+                .ok_or_else(|| AppError::field("cursor", "must be the nextCursor of an earlier page"))?,
+            id,
+        )),
+        None => None,
+    };
     let user_id = call.caller()?.user_id.clone();
     // Across every workspace: the read names its rows (shared ones) itself.
     ctx.db.set_scope(Scope { user_id: Some(user_id.clone()), system: true, ..Scope::default() });
-    let read = store::catalogue_read(&user_id, sort == "uses", &kind);
+    let read = store::catalogue_read(&user_id, by_uses, &kind, after, paging.limit);
     let rows = ctx.db.query(&read.sql, &read.params).await?;
-    Ok(json::ok(200, store::catalogue_of(&rows)?))
+    let (items, next_cursor) = paging::page(&rows, paging.limit, store::catalogue_entry, |r| {
+        Ok(paging::keyed(&store::catalogue_cursor(r, by_uses)?, &r.text("id")?))
+    })?;
+    Ok(json::ok(200, Page { items, next_cursor }))
 }
 
 #[utoipa::path(put, path = "/api/v1/ai/catalogue/{templateId}/rating", tag = "ai", security(("bearer" = [])),

@@ -25,14 +25,14 @@ pub fn decode(r: &Row) -> Result<TemplateView, AppError> {
     })
 }
 
-/// The workspace's templates and the caller's own, by name.
-pub fn list_read(workspace_id: &str, user_id: &str) -> Statement {
+/// A page of the workspace's templates and the caller's own, by id, after `after`.
+pub fn list_read(workspace_id: &str, user_id: &str, after: &str, limit: i64) -> Statement {
     Statement::new(
         format!(
             "SELECT {COLUMNS} FROM ai_templates WHERE workspace_id = ?1 AND (user_id = '' OR user_id = ?2) \
-             ORDER BY name, id LIMIT 500"
+             AND id > ?3 ORDER BY id LIMIT ?4"
         ),
-        params![workspace_id, user_id],
+        params![workspace_id, user_id, after, limit + 1],
     )
 }
 
@@ -155,51 +155,76 @@ pub fn delete(workspace_id: &str, id: &str) -> Statement {
     Statement::new("DELETE FROM ai_templates WHERE id = ?1 AND workspace_id = ?2", params![id, workspace_id])
 }
 
-/// The catalogue: shared templates of every workspace, best rated (or most used) first, with the
-/// caller's own rating. Read across tenants (system scope): it names its rows itself.
-pub fn catalogue_read(user_id: &str, by_uses: bool, kind: &str) -> Statement {
-    let rated = "CASE WHEN c.ratings = 0 THEN 0 ELSE c.rating_sum * 1000 / c.ratings END";
-    let order = if by_uses {
-        format!("c.uses DESC, {rated} DESC")
+/// The catalogue's order keys, best first: by rating (the mean in thousandths, then how many
+/// rated, then uses) or by uses (then the mean, then how many rated); ties by id.
+fn catalogue_keys(by_uses: bool) -> [&'static str; 3] {
+    if by_uses {
+        ["d.uses", "d.rated", "d.ratings"]
     } else {
-        format!("{rated} DESC, c.ratings DESC, c.uses DESC")
-    };
+        ["d.rated", "d.ratings", "d.uses"]
+    }
+}
+
+/// A page of the catalogue: shared templates of every workspace, best rated (or most used)
+/// first, with the caller's own rating. Read across tenants (system scope): it names its rows
+/// itself. `after` is the last row's three keys and id (see [`catalogue_cursor`]).
+pub fn catalogue_read(
+    user_id: &str,
+    by_uses: bool,
+    kind: &str,
+    after: Option<([i64; 3], String)>,
+    limit: i64,
+) -> Statement {
+    let [k1, k2, k3] = catalogue_keys(by_uses);
+    let ([a1, a2, a3], after_id) = after.unwrap_or(([0; 3], String::new()));
     Statement::new(
         format!(
-            "SELECT * FROM (SELECT t.id AS id, t.kind AS kind, t.name AS name, t.author_name AS author_name, \
+            "SELECT * FROM (SELECT c.*, CASE WHEN c.ratings = 0 THEN 0 ELSE c.rating_sum * 1000 / c.ratings END AS rated \
+             FROM (SELECT t.id AS id, t.kind AS kind, t.name AS name, t.author_name AS author_name, \
              t.version AS version, t.system AS system, t.prompt AS prompt, t.shared_at AS shared_at, \
              (SELECT CAST(COALESCE(SUM(r.stars), 0) AS BIGINT) FROM ai_template_ratings r WHERE r.template_id = t.id) AS rating_sum, \
              (SELECT COUNT(*) FROM ai_template_ratings r WHERE r.template_id = t.id) AS ratings, \
              (SELECT COUNT(*) FROM ai_generations g WHERE g.template_id = t.id) AS uses, \
              (SELECT r.stars FROM ai_template_ratings r WHERE r.template_id = t.id AND r.user_id = ?1) AS your_rating \
-             FROM ai_templates t WHERE t.shared_at IS NOT NULL AND (?2 = '' OR t.kind = ?2)) c \
-             ORDER BY {order}, c.id LIMIT 100"
+             FROM ai_templates t WHERE t.shared_at IS NOT NULL AND (?2 = '' OR t.kind = ?2)) c) d \
+             WHERE ?3 = '' OR {k1} < CAST(?4 AS BIGINT) OR ({k1} = CAST(?4 AS BIGINT) AND ({k2} < CAST(?5 AS BIGINT) \
+             OR ({k2} = CAST(?5 AS BIGINT) AND ({k3} < CAST(?6 AS BIGINT) OR ({k3} = CAST(?6 AS BIGINT) AND d.id > ?3))))) \
+             ORDER BY {k1} DESC, {k2} DESC, {k3} DESC, d.id LIMIT ?7"
         ),
-        params![user_id, kind],
+        params![user_id, kind, after_id, a1, a2, a3, limit + 1],
     )
 }
 
-pub fn catalogue_of(rows: &[Row]) -> Result<Vec<CatalogueEntry>, AppError> {
-    rows.iter()
-        .map(|r| {
-            let (sum, ratings) = (r.int("rating_sum")?, r.int("ratings")?);
-            Ok(CatalogueEntry {
-                id: r.text("id")?,
-                kind: r.text("kind")?,
-                name: r.text("name")?,
-                author: r.opt_text("author_name")?,
-                version: r.int("version")?,
-                system: r.text("system")?,
-                prompt: r.text("prompt")?,
-                // Two decimals, from whole numbers.
-                rating: (ratings > 0).then(|| ((sum * 100 + ratings / 2) / ratings) as f64 / 100.0),
-                ratings,
-                uses: r.int("uses")?,
-                your_rating: r.opt_int("your_rating")?,
-                shared_at: rfc3339(r.int("shared_at")?),
-            })
-        })
-        .collect()
+/// The cursor key of a catalogue row: its three order keys.
+pub fn catalogue_cursor(row: &Row, by_uses: bool) -> Result<String, AppError> {
+    let keys = catalogue_keys(by_uses).map(|k| k.trim_start_matches("d."));
+    Ok(format!("{}:{}:{}", row.int(keys[0])?, row.int(keys[1])?, row.int(keys[2])?))
+}
+
+/// The three order keys of a cursor key.
+pub fn catalogue_after(key: &str) -> Option<[i64; 3]> {
+    let mut parts = key.split(':').map(|p| p.parse::<i64>().ok());
+    let keys = [parts.next()??, parts.next()??, parts.next()??];
+    parts.next().is_none().then_some(keys)
+}
+
+pub fn catalogue_entry(r: &Row) -> Result<CatalogueEntry, AppError> {
+    let (sum, ratings) = (r.int("rating_sum")?, r.int("ratings")?);
+    Ok(CatalogueEntry {
+        id: r.text("id")?,
+        kind: r.text("kind")?,
+        name: r.text("name")?,
+        author: r.opt_text("author_name")?,
+        version: r.int("version")?,
+        system: r.text("system")?,
+        prompt: r.text("prompt")?,
+        // Two decimals, from whole numbers.
+        rating: (ratings > 0).then(|| ((sum * 100 + ratings / 2) / ratings) as f64 / 100.0),
+        ratings,
+        uses: r.int("uses")?,
+        your_rating: r.opt_int("your_rating")?,
+        shared_at: rfc3339(r.int("shared_at")?),
+    })
 }
 
 /// Rates shared template `?1` (a template not shared rates nothing: the guard fails the batch).
