@@ -147,6 +147,59 @@ async fn ai_gateway(store: &str) {
         ms(mean(&fallen)),
         ms(percentile(&fallen, 0.5))
     );
+    // Campaign ideas: the schema compiled and an answer checked against it, alone; then whole
+    // generations of 3 post and 2 reel ideas that a provider answers, kept as ideas.
+    let schema = herald::ai::ideas::schema(10, 5);
+    let answer = (0..10).map(|i| i.to_string()).collect::<Vec<_>>();
+    let idea = |reel: bool| {
+        let mut v = json!({"title": "A title", "hook": "A hook", "caption": "A caption", "hashtags": answer,
+            "format": "carousel", "visual": "A visual", "callToAction": "Sign up"});
+        if reel {
+            v["beats"] = json!(["one", "two", "three"]);
+            v["durationSeconds"] = json!(30);
+            v["audio"] = json!("A voice-over");
+        }
+        v
+    };
+    let full = json!({"posts": vec![idea(false); 10], "reels": vec![idea(true); 5]}).to_string();
+    let mut checks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let validator = herald::ai::ideas::Validator::new(&schema).expect("the ideas' schema compiles");
+        assert!(validator.check(&full).is_ok());
+        checks.push(t.elapsed());
+    }
+    checks.sort();
+    println!(
+        "in-process {store:<9} {:<34} n={n}  mean {}  p50 {}  (10 post and 5 reel ideas)",
+        "ideas: schema compiled + checked",
+        ms(mean(&checks)),
+        ms(percentile(&checks, 0.5))
+    );
+    let campaign = api
+        .post(&format!("/api/v1/workspaces/{ws}/campaigns"))
+        .bearer(&user.access)
+        .json(json!({"name": "Bench campaign", "themes": ["Speed"]}))
+        .send()
+        .await
+        .data();
+    let ideas_path =
+        format!("/api/v1/workspaces/{ws}/ai/campaigns/{}/ideas", campaign["id"].as_str().unwrap_or_default());
+    let mut ideas = Vec::with_capacity(100);
+    for i in 0..100 {
+        let body = json!({"posts": 3, "reels": 2, "brief": format!("Bench {i} {}", fake_ai::marker()), "providers": ["openai"]});
+        let t = Instant::now();
+        let r = api.post(&ideas_path).bearer(&user.access).json(body).send().await;
+        ideas.push(t.elapsed());
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+    ideas.sort();
+    println!(
+        "in-process {store:<9} {:<34} n=100  mean {}  p50 {}  (provider exchange included)",
+        "campaign ideas, a provider answers",
+        ms(mean(&ideas)),
+        ms(percentile(&ideas, 0.5))
+    );
     // Every provider hangs: the deadline ends the chain.
     api.configure(|c| {
         let defaults = herald::llm::Ai::default();
