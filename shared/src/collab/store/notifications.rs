@@ -22,28 +22,28 @@ fn decode(r: &Row) -> Result<NotificationView, AppError> {
 
 /// [`insert`], while the user is a member of the workspace (else nothing).
 pub fn insert_for_member(id: String, workspace_id: &str, user_id: &str, notice: &Notice<'_>, now_ms: i64) -> Statement {
-    Statement::new(
-        "INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, subject_type, subject_id, created_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS \
+    written(
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS \
          (SELECT 1 FROM memberships m WHERE m.workspace_id = ?2 AND m.user_id = ?3)",
-        params![
-            id,
-            workspace_id,
-            user_id,
-            notice.kind,
-            notice.title.as_str(),
-            notice.body.as_str(),
-            notice.subject_type,
-            notice.subject_id,
-            now_ms
-        ],
+        id,
+        workspace_id,
+        user_id,
+        notice,
+        now_ms,
     )
 }
 
 pub fn insert(id: String, workspace_id: &str, user_id: &str, notice: &Notice<'_>, now_ms: i64) -> Statement {
+    written("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", id, workspace_id, user_id, notice, now_ms)
+}
+
+/// A notification's insert, its row given by `rows` (`VALUES …` or a `SELECT`) over the nine
+/// parameters.
+fn written(rows: &str, id: String, workspace_id: &str, user_id: &str, notice: &Notice<'_>, now_ms: i64) -> Statement {
     Statement::new(
-        "INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, subject_type, subject_id, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        format!(
+            "INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, subject_type, subject_id, created_at) {rows}"
+        ),
         params![
             id,
             workspace_id,
