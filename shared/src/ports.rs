@@ -64,6 +64,47 @@ pub trait Http {
         let _ = timeout_ms;
         self.send(request).await
     }
+
+    /// [`Http::send_within`] with the body read as it arrives (a provider's server-sent events):
+    /// the answer's status and headers, and its body in chunks. `timeout_ms` bounds the wait for
+    /// the answer's head. A host that cannot stream answers the whole body as one chunk.
+    async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<Streamed, HttpError> {
+        let response = self.send_within(request, timeout_ms).await?;
+        Ok(Streamed { status: response.status, headers: response.headers, body: Box::new(Whole(Some(response.body))) })
+    }
+}
+
+/// An answer whose body is read as it arrives.
+pub struct Streamed {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Box<dyn Chunks>,
+}
+
+/// A body in chunks.
+#[async_trait(?Send)]
+pub trait Chunks {
+    /// The next chunk; `None` at the end.
+    async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>>;
+}
+
+/// A body read whole, as one chunk.
+struct Whole(Option<Vec<u8>>);
+
+#[async_trait(?Send)]
+impl Chunks for Whole {
+    async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>> {
+        self.0.take().filter(|b| !b.is_empty()).map(Ok)
+    }
+}
+
+/// Where a streamed answer goes as it is made (server-sent events): a host that can send an
+/// answer before its handler ends lends one; without it the answer is sent whole at the end.
+pub trait Sink {
+    /// Sends the answer's head: status and headers. The handler's own answer is then ignored.
+    fn open(&self, status: u16, headers: Vec<(String, String)>);
+    /// Sends a chunk of the body; false once the client has gone.
+    fn send(&self, chunk: Vec<u8>) -> bool;
 }
 
 /// The publish queue (SPEC PB-3). On Cloudflare a Queue; where there is none (Spin, the

@@ -35,6 +35,11 @@ pub enum AiFault {
     Say(String),
     /// A structured answer that breaks its schema: the first required field is left out.
     Invalid,
+    /// A stream whose first words come at once and the rest only once the test calls
+    /// [`release`] (or after 20 s).
+    Hold,
+    /// A stream that stops after its first words without ending.
+    Cut,
 }
 
 /// One call a provider received.
@@ -51,13 +56,18 @@ pub struct AiCall {
 struct State {
     scripts: HashMap<(String, String), VecDeque<AiFault>>,
     calls: HashMap<String, Vec<AiCall>>,
+    released: std::collections::HashSet<String>,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
 fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
     let mut guard = STATE.lock().unwrap_or_else(|e| e.into_inner());
-    let state = guard.get_or_insert_with(|| State { scripts: HashMap::new(), calls: HashMap::new() });
+    let state = guard.get_or_insert_with(|| State {
+        scripts: HashMap::new(),
+        calls: HashMap::new(),
+        released: std::collections::HashSet::new(),
+    });
     f(state)
 }
 
@@ -72,6 +82,15 @@ pub fn marker() -> String {
 /// The next calls of `model` carrying `marker` meet `faults`, in order; later ones are answered.
 pub fn script(marker: &str, model: &str, faults: &[AiFault]) {
     with(|s| s.scripts.entry((marker.to_string(), model.to_string())).or_default().extend(faults.iter().cloned()));
+}
+
+/// Lets a held stream ([`AiFault::Hold`]) of `marker` go on.
+pub fn release(marker: &str) {
+    with(|s| s.released.insert(marker.to_string()));
+}
+
+fn released(marker: &str) -> bool {
+    with(|s| s.released.contains(marker))
 }
 
 /// The calls that carried `marker`, in the order they came.
@@ -153,6 +172,10 @@ pub async fn serve(
         ("anthropic", json["model"].as_str().unwrap_or_default().to_string(), header("x-api-key"))
     } else if let Some(model) = path.strip_prefix("/v1beta/models/").and_then(|m| m.strip_suffix(":generateContent")) {
         ("gemini", model.to_string(), header("x-goog-api-key"))
+    } else if let Some(model) =
+        path.strip_prefix("/v1beta/models/").and_then(|m| m.strip_suffix(":streamGenerateContent"))
+    {
+        ("gemini", model.to_string(), header("x-goog-api-key"))
     } else {
         return false;
     };
@@ -170,6 +193,34 @@ pub async fn serve(
         _ => Some(AiFault::InvalidKey),
     };
     let answer = format!("A post for {marker} by {model}: fresh ideas, shipped.");
+    // A stream is answered as each API streams: in events, the words in a few pieces.
+    let streaming = json["stream"] == true || path.ends_with(":streamGenerateContent");
+    let text_of = |fault: &Option<AiFault>| match fault {
+        None | Some(AiFault::Hold) | Some(AiFault::Cut) => Some(answer.clone()),
+        Some(AiFault::Say(text)) => Some(text.clone()),
+        Some(AiFault::Long(n)) => Some(long_text(*n)),
+        _ => None,
+    };
+    if streaming {
+        if let Some(text) = text_of(&fault) {
+            stream_answer(stream, kind, &model, &marker, &text, fault.as_ref()).await;
+            return true;
+        }
+        if fault == Some(AiFault::Refuse) {
+            let refusal = match kind {
+                "openai" => "data: {\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"I can't help with that.\"}}]}\n\n".to_string(),
+                "anthropic" => "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":100,\"output_tokens\":1}}}\n\n\
+                     event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\"},\"usage\":{\"output_tokens\":1}}\n\n\
+                     event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_string(),
+                _ => "data: {\"candidates\":[{\"finishReason\":\"SAFETY\",\"index\":0}]}\n\n".to_string(),
+            };
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(refusal.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            return true;
+        }
+    }
     // A structured request, in the provider's own mode, is answered with JSON that follows its
     // schema (in a tool call, for Anthropic).
     let schema = match kind {
@@ -278,7 +329,8 @@ pub async fn serve(
         (Some(AiFault::Long(n)), kind) => (200, vec![], ok(kind, &model, &long_text(n))),
         (Some(AiFault::Say(text)), kind) => (200, vec![], ok(kind, &model, &text)),
         (Some(AiFault::Invalid), kind) => (200, vec![], ok(kind, &model, "{}")),
-        (None, kind) => (200, vec![], ok(kind, &model, &answer)),
+        // Streams only; asked without one, they answer as usual.
+        (None | Some(AiFault::Hold) | Some(AiFault::Cut), kind) => (200, vec![], ok(kind, &model, &answer)),
     };
     let extra: Vec<(String, String)> = extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     reply(stream, status, &extra, &body).await;
@@ -309,6 +361,97 @@ fn sample(schema: &Value, marker: &str, n: &mut usize) -> Value {
             json!(format!("idea{n} {marker}"))
         }
     }
+}
+
+/// `text` as `kind` streams it: the head, then the words in three pieces a moment apart (the
+/// second only once released, for [`AiFault::Hold`]; none after the first for [`AiFault::Cut`]),
+/// the usage and the end.
+async fn stream_answer(
+    stream: &mut TcpStream,
+    kind: &str,
+    model: &str,
+    marker: &str,
+    text: &str,
+    fault: Option<&AiFault>,
+) {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let third = chars.len().div_ceil(3).max(1);
+    let pieces: Vec<String> = chars.chunks(third).map(|c| c.iter().collect()).collect();
+    let event = |piece: &str| match kind {
+        "openai" => format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": model,
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]})
+        ),
+        "anthropic" => format!(
+            "event: content_block_delta\ndata: {}\n\n",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}})
+        ),
+        _ => format!(
+            "data: {}\n\n",
+            json!({"candidates": [{"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0}]})
+        ),
+    };
+    let opening = match kind {
+        "openai" => format!("data: {}\n\n", json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": model,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]})),
+        "anthropic" => format!(
+            "event: message_start\ndata: {}\n\nevent: content_block_start\ndata: {}\n\nevent: ping\ndata: {{\"type\": \"ping\"}}\n\n",
+            json!({"type": "message_start", "message": {"id": "msg_s", "type": "message", "role": "assistant", "model": model,
+                "content": [], "stop_reason": null, "usage": {"input_tokens": 100, "output_tokens": 1}}}),
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+        ),
+        _ => String::new(),
+    };
+    let closing = match kind {
+        "openai" => format!(
+            "data: {}\n\ndata: {}\n\ndata: [DONE]\n\n",
+            json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+            json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": model, "choices": [],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}})
+        ),
+        "anthropic" => format!(
+            "event: content_block_stop\ndata: {}\n\nevent: message_delta\ndata: {}\n\nevent: message_stop\ndata: {}\n\n",
+            json!({"type": "content_block_stop", "index": 0}),
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 50}}),
+            json!({"type": "message_stop"})
+        ),
+        _ => format!("data: {}\n\n", json!({"candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 50, "totalTokenCount": 150}})),
+    };
+    let mut send = String::from(&opening);
+    for (i, piece) in pieces.iter().enumerate() {
+        send.push_str(&event(piece));
+        if stream.write_all(send.as_bytes()).await.is_err() || stream.flush().await.is_err() {
+            return;
+        }
+        send.clear();
+        if i == 0 {
+            match fault {
+                Some(AiFault::Cut) => {
+                    let _ = stream.shutdown().await;
+                    return;
+                }
+                Some(AiFault::Hold) => {
+                    for _ in 0..400 {
+                        if released(marker) {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+                _ => {}
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let _ = stream.write_all(closing.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 fn long_text(n: usize) -> String {

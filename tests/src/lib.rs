@@ -308,6 +308,12 @@ impl Api {
         matches!(self.target, Target::Remote { .. })
     }
 
+    /// Whether the target sends a streamed answer as it is made (the Worker, Spin); in process
+    /// the answer comes whole.
+    pub fn streams_as_made(&self) -> bool {
+        self.is_remote()
+    }
+
     /// Whether the suite's other tests write to the same database at the same time (a remote
     /// target, or Postgres in process); in process over SQLite each client has its own.
     pub fn shares_its_database(&self) -> bool {
@@ -403,6 +409,7 @@ impl Api {
                     jobs: &herald::ports::NoQueue,
                     limiter: &host.limiter,
                     config: &host.config,
+                    sink: None,
                 };
                 let mut req = Request::new(&call.method, &call.path);
                 req.headers = call.headers;
@@ -505,6 +512,21 @@ impl<'a> Call<'a> {
 
     pub async fn send(self) -> Resp {
         self.api.send(self).await
+    }
+
+    /// The answer of a served target as it arrives, for reading a stream piece by piece; `None`
+    /// in process, where answers come whole.
+    pub async fn open(mut self) -> Option<reqwest::Response> {
+        let Target::Remote { base, http } = &self.api.target else { return None };
+        if !self.headers.iter().any(|(k, _)| ADDRESS_HEADERS.contains(&k.to_ascii_lowercase().as_str())) {
+            self = self.from_address(&random_address("10"));
+        }
+        let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("a method");
+        let mut rb = http.request(method, format!("{base}{}", self.path)).body(self.body);
+        for (k, v) in &self.headers {
+            rb = rb.header(k, v);
+        }
+        Some(rb.send().await.expect("the served target answers"))
     }
 }
 

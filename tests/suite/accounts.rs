@@ -379,6 +379,7 @@ impl Host {
             jobs: &herald::ports::NoQueue,
             limiter: &self.limiter,
             config: if self.verification.get() { &self.verifying } else { &self.not_verifying },
+            sink: None,
         };
         let mut req = herald::Request::new(method, path);
         if let Some(t) = bearer {

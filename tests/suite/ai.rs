@@ -1198,3 +1198,161 @@ async fn campaign_ideas_follow_their_schema_in_each_providers_mode_repaired_once
     assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
     ask(json!({"posts": 1, "reels": 0})).await.expect_error(409, "CONFLICT");
 }
+
+/// The events of a server-sent event stream: name and data.
+fn events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in e.lines() {
+                if let Some(v) = line.strip_prefix("event: ") {
+                    name = v.to_string();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data.push_str(v);
+                }
+            }
+            (name, serde_json::from_str(&data).unwrap_or(Value::Null))
+        })
+        .collect()
+}
+
+/// The deltas' text, and the `done` event's generation.
+fn streamed(body: &[u8]) -> (String, Value) {
+    let events = events(&String::from_utf8_lossy(body));
+    let text: String = events.iter().filter(|(n, _)| n == "delta").filter_map(|(_, d)| d["text"].as_str()).collect();
+    let done = events.iter().find(|(n, _)| n == "done").map(|(_, d)| d.clone()).unwrap_or_default();
+    (text, done)
+}
+
+/// Reads `answer` until its body holds `wanted`, for at most 10 s; what was read.
+async fn read_until(answer: &mut reqwest::Response, read: &mut Vec<u8>, wanted: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !String::from_utf8_lossy(read).contains(wanted) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, answer.chunk()).await {
+            Ok(Ok(Some(chunk))) => read.extend_from_slice(&chunk),
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[tokio::test]
+async fn a_post_streams_as_server_sent_events_and_is_settled_when_it_ends_or_its_caller_leaves() {
+    let api = Api::new();
+    let owner = signup(&api, "ai-stream").await;
+    let ws = create_workspace(&api, &owner, "Streams").await;
+    let path = w(&ws, "/ai/posts");
+    let ask =
+        |body: Value| api.post(&path).bearer(&owner.access).header("accept", "text/event-stream").json(body).send();
+
+    // Each API's stream, passed on word by word; the whole in `done`, as stored.
+    for provider in ["openai", "claude", "gemini"] {
+        let marker = fake_ai::marker();
+        let r = ask(json!({"brief": format!("Stream {marker}"), "providers": [provider]})).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(r.header("content-type").is_some_and(|c| c.starts_with("text/event-stream")), "{:?}", r.headers);
+        assert!(r.header("x-request-id").is_some(), "a stream carries what every answer does");
+        let (text, done) = streamed(&r.body);
+        let deltas = events(&String::from_utf8_lossy(&r.body)).iter().filter(|(n, _)| n == "delta").count();
+        assert!(deltas >= 3 && text.contains(&marker), "{provider}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!((done["text"].as_str(), done["provider"].as_str()), (Some(text.as_str()), Some(provider)), "{done}");
+        assert_eq!((done["usage"]["tokensIn"].as_i64(), done["usage"]["tokensOut"].as_i64()), (Some(100), Some(50)));
+        let calls = fake_ai::calls(&marker);
+        assert!(calls.len() == 1 && (provider == "gemini" || calls[0].body["stream"] == true), "{calls:?}");
+        let id = done["generationId"].as_str().unwrap_or_default();
+        let stored = api.get(&w(&ws, &format!("/ai/generations/{id}"))).bearer(&owner.access).send().await.data();
+        assert_eq!((stored["status"].as_str(), stored["output"].as_str()), (Some("done"), Some(text.as_str())));
+    }
+
+    // A provider that fails before its first word passes the turn; one that stops mid-answer
+    // keeps what it wrote, with a warning.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::ServerError]);
+    fake_ai::script(&marker, "claude-test", &[AiFault::Refuse]);
+    let r = ask(json!({"brief": format!("Chain {marker}"), "providers": ["openai", "claude", "gemini"]})).await;
+    let (text, done) = streamed(&r.body);
+    assert_eq!(outcomes(&done), ["openai:serverError", "claude:refused", "gemini:ok"], "{done}");
+    assert!(text.contains(&marker));
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Cut]);
+    let r = ask(json!({"brief": format!("Cut {marker}"), "providers": ["openai", "gemini"]})).await;
+    let (text, done) = streamed(&r.body);
+    assert_eq!(done["provider"], "openai", "{done}");
+    assert!(!text.is_empty() && !text.contains("shipped"), "only the first words: {text}");
+    assert!(done["warnings"][0].as_str().is_some_and(|w| w.contains("stopped")), "{done}");
+    // Nobody answers: the built-in post, as one event.
+    let r = ask(json!({"brief": "Nobody streams", "providers": ["nokey"]})).await;
+    let (text, done) = streamed(&r.body);
+    assert_eq!((done["static"].as_bool(), text.starts_with("Nobody streams")), (Some(true), true), "{done}");
+    // Refused before anything is streamed: the usual error.
+    ask(json!({"brief": ""})).await.expect_error(400, "VALIDATION_ERROR");
+    // A retry with the same Idempotency-Key gets the same events, without a second generation.
+    let marker = fake_ai::marker();
+    let body = json!({"brief": format!("Once {marker}"), "providers": ["claude"]});
+    let key = format!("stream-{}", &marker[4..marker.len() - 2]);
+    let once = |body: Value| {
+        api.post(&path)
+            .bearer(&owner.access)
+            .header("accept", "text/event-stream")
+            .header("idempotency-key", &key)
+            .json(body)
+            .send()
+    };
+    let first = once(body.clone()).await;
+    let again = once(body).await;
+    assert_eq!((first.status, again.status), (200, 200));
+    assert_eq!(streamed(&first.body).1["generationId"], streamed(&again.body).1["generationId"]);
+    assert!(streamed(&again.body).0.contains(&marker));
+    assert_eq!(fake_ai::calls(&marker).len(), 1);
+
+    if !api.streams_as_made() {
+        return;
+    }
+    // The first words arrive while the provider still writes the rest.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Hold]);
+    let body = json!({"brief": format!("Live {marker}"), "providers": ["openai"]});
+    let call = api.post(&path).bearer(&owner.access).header("accept", "text/event-stream").json(body);
+    let mut answer = call.open().await.expect("a served target");
+    let mut read = Vec::new();
+    assert!(read_until(&mut answer, &mut read, "event: delta").await, "no word before the provider went on");
+    assert!(!String::from_utf8_lossy(&read).contains("event: done"));
+    fake_ai::release(&marker);
+    assert!(read_until(&mut answer, &mut read, "event: done").await);
+    let (text, done) = streamed(&read);
+    assert_eq!(done["text"].as_str(), Some(text.as_str()));
+
+    // A caller that leaves: the generation is still settled, with what was written and paid for.
+    let marker = fake_ai::marker();
+    fake_ai::script(&marker, "gpt-test", &[AiFault::Hold]);
+    let body = json!({"brief": format!("Leaving {marker}"), "providers": ["openai"]});
+    let call = api.post(&path).bearer(&owner.access).header("accept", "text/event-stream").json(body);
+    let mut answer = call.open().await.expect("a served target");
+    let mut read = Vec::new();
+    assert!(read_until(&mut answer, &mut read, "event: delta").await);
+    drop(answer);
+    fake_ai::release(&marker);
+    let mut settled = Value::Null;
+    for _ in 0..100 {
+        let listed = api.get(&w(&ws, "/ai/generations?limit=10")).bearer(&owner.access).send().await.data();
+        let found = listed["items"].as_array().and_then(|items| {
+            items.iter().find(|g| g["prompt"]["user"].as_str().is_some_and(|u| u.contains(&marker))).cloned()
+        });
+        if let Some(g) = found.filter(|g| g["status"] != "running") {
+            settled = g;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // (A host that tells the handler the caller left stops the provider there; `wrangler dev`
+    // keeps reading the stream, and the whole answer is kept. Either way it is settled once.)
+    assert_eq!(settled["status"], "done", "settled after the caller left: {settled}");
+    assert!(settled["output"].as_str().is_some_and(|o| o.contains(&marker)), "{settled}");
+    assert!(
+        settled["credits"].as_i64().unwrap_or(0) >= 1 && settled["tokensOut"].as_i64().unwrap_or(0) >= 1,
+        "{settled}"
+    );
+}

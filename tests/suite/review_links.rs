@@ -461,6 +461,7 @@ impl ClockHost {
             jobs: &herald::ports::NoQueue,
             limiter: &herald::ratelimit::Unlimited,
             config: &self.config,
+            sink: None,
         };
         let mut req = herald::Request::new(method, path);
         if let Some(t) = bearer {

@@ -88,6 +88,7 @@ fn the_component_path_serves_the_domain_over_the_sqlite_adapter() {
         jobs: &herald::ports::NoQueue,
         limiter: &herald::ratelimit::Unlimited,
         config: &config,
+        sink: None,
     };
     let call = |req: Request| block_on(herald::handle(&ctx, req));
 

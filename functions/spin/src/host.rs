@@ -26,7 +26,12 @@ use crate::migrations;
 use crate::settings::{present, MailProvider, Variables};
 use crate::values::{pg_param, pg_row, pg_sdk_error, pg_typed, sqlite_error, sqlite_param, sqlite_row};
 
-type Body = Full<Bytes>;
+/// An answer's body: whole, or a stream of events as the handler writes them.
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+fn whole(bytes: Bytes) -> Body {
+    Full::new(bytes).boxed_unsync()
+}
 
 // ── Ports ───────────────────────────────────────────────────────────────────────────────
 
@@ -76,6 +81,53 @@ impl Http for SpinHttp {
             futures::future::Either::Right(((), pending)) => {
                 drop(pending);
                 Err(HttpError::Timeout)
+            }
+        }
+    }
+
+    async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<herald::ports::Streamed, HttpError> {
+        let response = self.start(request, timeout_ms).await?;
+        let status = response.status().as_u16();
+        let headers = header_pairs(response.headers());
+        Ok(herald::ports::Streamed { status, headers, body: Box::new(SpinBody(response.into_body())) })
+    }
+}
+
+impl SpinHttp {
+    /// Sends `request` and answers once the head of the answer is in, by `timeout_ms`.
+    async fn start(
+        &self,
+        request: HttpRequest,
+        timeout_ms: u64,
+    ) -> Result<http::Response<spin_sdk::wasip3::http_compat::IncomingResponseBody>, HttpError> {
+        let outgoing = crate::outbound::request(request)?;
+        let exchange =
+            Box::pin(async { spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}"))) });
+        let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
+        match futures::future::select(exchange, timer).await {
+            futures::future::Either::Left((answer, _)) => answer,
+            futures::future::Either::Right(((), pending)) => {
+                drop(pending);
+                Err(HttpError::Timeout)
+            }
+        }
+    }
+}
+
+/// An answer's body read as it arrives.
+struct SpinBody(spin_sdk::wasip3::http_compat::IncomingResponseBody);
+
+#[async_trait(?Send)]
+impl herald::ports::Chunks for SpinBody {
+    async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>> {
+        loop {
+            match self.0.frame().await? {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Some(Ok(data.to_vec()));
+                    }
+                }
+                Err(e) => return Some(Err(HttpError::Other(format!("{e:?}")))),
             }
         }
     }
@@ -299,13 +351,18 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
 }
 
 fn to_http(answer: herald::Response) -> http::Response<Body> {
-    let mut builder = http::Response::builder().status(answer.status);
-    for (k, v) in &answer.headers {
+    with_head(answer.status, &answer.headers, whole(Bytes::from(answer.body)))
+}
+
+/// An answer of `status` and `headers` with `body`.
+fn with_head(status: u16, headers: &[(String, String)], body: Body) -> http::Response<Body> {
+    let mut builder = http::Response::builder().status(status);
+    for (k, v) in headers {
         builder = builder.header(k, v);
     }
-    builder.body(Body::new(Bytes::from(answer.body))).unwrap_or_else(|e| {
+    builder.body(body).unwrap_or_else(|e| {
         tracing::error!(cause = %e, "the answer could not be encoded");
-        let mut fallback = http::Response::new(Body::new(Bytes::from_static(
+        let mut fallback = http::Response::new(whole(Bytes::from_static(
             br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR","requestId":"none"}"#,
         )));
         *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
@@ -370,6 +427,7 @@ async fn with_context<T>(
         jobs: &herald::ports::NoQueue,
         limiter: &KvLimiter,
         config,
+        sink: None,
     };
     work(&ctx).await
 }
@@ -383,7 +441,7 @@ async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) 
     .await
 }
 
-async fn serve(req: spin_sdk::http::Request) -> herald::Response {
+async fn serve(req: spin_sdk::http::Request, sink: Option<&dyn herald::ports::Sink>) -> herald::Response {
     init_logging();
     let vars = read_variables().await;
     let Some(config) = vars.config() else {
@@ -403,10 +461,40 @@ async fn serve(req: spin_sdk::http::Request) -> herald::Response {
             return unavailable(&request_id, "the database is not available");
         }
     };
-    with_context(&config, db.sql(), &vars, async |ctx| herald::app::handle_with(ctx, domain, SERVED).await).await
+    with_context(&config, db.sql(), &vars, async |ctx| {
+        let ctx = herald::Context { sink, ..*ctx };
+        herald::app::handle_with(&ctx, domain, SERVED).await
+    })
+    .await
 }
 
 #[spin_sdk::http_service]
 async fn handle(req: spin_sdk::http::Request) -> http::Response<Body> {
-    to_http(serve(req).await)
+    let asks_stream = req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
+    if !asks_stream {
+        return to_http(serve(req, None).await);
+    }
+    // Answered as it is made: the handler runs on in a task of its own, writing to the sink,
+    // until it has settled (also when the caller leaves).
+    use herald::api::stream::{self, Start};
+    let (sink, head, body) = stream::channel();
+    let (answer_tx, answer_rx) = futures::channel::oneshot::channel();
+    spin_sdk::wasip3::spawn(async move {
+        let answer = serve(req, Some(&sink)).await;
+        let _ = answer_tx.send(answer);
+        drop(sink);
+    });
+    match stream::start(head, answer_rx).await {
+        Start::Stream((status, headers)) => {
+            use futures::StreamExt;
+            let frames = body.map(|chunk| Ok(http_body::Frame::data(Bytes::from(chunk))));
+            with_head(status, &headers, http_body_util::StreamBody::new(frames).boxed_unsync())
+        }
+        Start::Whole(answer) => to_http(answer),
+        Start::Lost => to_http(unavailable(&new_request_id(), "the answer was lost")),
+    }
 }

@@ -86,7 +86,7 @@ async fn to_ai(req: Request, env: &Env) -> Result<Response> {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<Response> {
     let url = req.url()?;
     #[cfg(all(feature = "api", not(feature = "ai")))]
     if is_ai_path(url.path()) {
@@ -115,11 +115,46 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
         Reading::Buffer(_) => {}
     }
 
+    // An answer asked for as a stream of events is sent as it is made: the handler runs on
+    // (`waitUntil`) while the Worker answers with the stream's head.
+    if herald::api::stream::wanted(&domain) {
+        return streamed(host, domain, &ctx).await;
+    }
     let mut answer = host.run(async |ctx| herald::app::handle_with(ctx, domain, served()).await).await;
     if let Some(bookmark) = host.db.bookmark() {
         answer.headers.push((BOOKMARK_HEADER.into(), bookmark));
     }
     to_worker(answer)
+}
+
+/// Serves `domain` with a sink: answers the stream as soon as the handler opens it (the handler
+/// runs on until it has settled, also when the caller leaves), or the handler's own answer
+/// when it did not stream (an error before the first event).
+async fn streamed(host: Host, domain: herald::Request, ctx: &worker::Context) -> Result<Response> {
+    use herald::api::stream::{self, Start};
+    let (sink, head, body) = stream::channel();
+    let (answer_tx, answer_rx) = futures_channel::oneshot::channel();
+    ctx.wait_until(async move {
+        let answer = host
+            .run(async |lent| {
+                let with_sink = herald::Context { sink: Some(&sink), ..*lent };
+                herald::app::handle_with(&with_sink, domain, served()).await
+            })
+            .await;
+        let _ = answer_tx.send(answer);
+        drop(sink);
+    });
+    match stream::start(head, answer_rx).await {
+        Start::Stream((status, headers)) => {
+            let out = Headers::new();
+            for (k, v) in &headers {
+                out.append(k, v)?;
+            }
+            Ok(Response::from_stream(body.map(Ok::<Vec<u8>, worker::Error>))?.with_status(status).with_headers(out))
+        }
+        Start::Whole(answer) => to_worker(answer),
+        Start::Lost => unavailable("the answer was lost"),
+    }
 }
 
 /// The body, read until it passes `limit` (one byte over is enough for the domain to answer

@@ -255,6 +255,7 @@ impl Host {
             jobs: &self.jobs,
             limiter: self.limiter.as_ref(),
             config: &self.config,
+            sink: None,
         };
         work(&ctx).await
     }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use futures_util::future::{select, Either};
-use herald::ports::{Clock, Http, HttpError, HttpRequest, HttpResponse, Random};
+use futures_util::StreamExt;
+use herald::ports::{Chunks, Clock, Http, HttpError, HttpRequest, HttpResponse, Random, Streamed};
 use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
 
 pub struct JsClock;
@@ -36,6 +37,64 @@ impl Http for FetchHttp {
 
     async fn send_within(&self, request: HttpRequest, timeout_ms: u64) -> Result<HttpResponse, HttpError> {
         let other = |e: worker::Error| HttpError::Other(e.to_string());
+        // One time for the whole exchange: what the head left of it, for the body.
+        let started = js_sys::Date::now() as u64;
+        let (mut resp, controller) = self.start(request, timeout_ms).await?;
+        let spent = (js_sys::Date::now() as u64).saturating_sub(started);
+        let left = timeout_ms.min(self.timeout_ms).saturating_sub(spent);
+        let (status, headers) = (resp.status_code(), resp.headers().entries().collect());
+        let read = {
+            let body = Box::pin(resp.bytes());
+            let timer = Box::pin(Delay::from(std::time::Duration::from_millis(left)));
+            match select(body, timer).await {
+                Either::Left((body, _)) => Some(body),
+                Either::Right(((), pending)) => {
+                    drop(pending);
+                    None
+                }
+            }
+        };
+        match read {
+            Some(body) => Ok(HttpResponse { status, headers, body: body.map_err(other)? }),
+            None => {
+                controller.abort();
+                Err(HttpError::Timeout)
+            }
+        }
+    }
+
+    async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<Streamed, HttpError> {
+        let (mut resp, controller) = self.start(request, timeout_ms).await?;
+        let status = resp.status_code();
+        let headers = resp.headers().entries().collect();
+        let stream = resp.stream().map_err(|e| HttpError::Other(e.to_string()))?;
+        Ok(Streamed { status, headers, body: Box::new(Body { stream, _controller: controller }) })
+    }
+}
+
+/// A fetched body read as it arrives.
+struct Body {
+    stream: worker::ByteStream,
+    /// Aborts the fetch when the body is dropped unread.
+    _controller: AbortController,
+}
+
+#[async_trait(?Send)]
+impl Chunks for Body {
+    async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>> {
+        self.stream.next().await.map(|c| c.map_err(|e| HttpError::Other(e.to_string())))
+    }
+}
+
+impl FetchHttp {
+    /// Sends `request` and answers once the head of the answer is in (by `timeout_ms`), with the
+    /// controller that aborts it.
+    async fn start(
+        &self,
+        request: HttpRequest,
+        timeout_ms: u64,
+    ) -> Result<(worker::Response, AbortController), HttpError> {
+        let other = |e: worker::Error| HttpError::Other(e.to_string());
         let headers = Headers::new();
         for (k, v) in &request.headers {
             headers.append(k, v).map_err(other)?;
@@ -52,18 +111,11 @@ impl Http for FetchHttp {
         // sent (publishers then read the platform instead of posting again).
         let controller = AbortController::default();
         let signal = controller.signal();
-        let exchange = Box::pin(async {
-            let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(other)?;
-            Ok(HttpResponse {
-                status: resp.status_code(),
-                headers: resp.headers().entries().collect(),
-                body: resp.bytes().await.map_err(other)?,
-            })
-        });
+        let exchange = Box::pin(async { Fetch::Request(req).send_with_signal(&signal).await.map_err(other) });
         let timer = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
         let raced = select(exchange, timer).await;
         match raced {
-            Either::Left((answer, _)) => answer,
+            Either::Left((answer, _)) => Ok((answer?, controller)),
             Either::Right(((), pending)) => {
                 drop(pending);
                 controller.abort();

@@ -79,19 +79,57 @@ pub struct Walk {
     pub cooldowns: Vec<Cooldown>,
 }
 
-impl Walk {
-    fn skip(&mut self, c: &Candidate<'_>, outcome: &str) {
-        self.attempts.push(Attempt {
-            provider: c.provider.name.clone(),
-            model: c.provider.model.clone(),
-            outcome: outcome.into(),
-            status: None,
-            latency_ms: 0,
-            retry_after_seconds: None,
-            key_source: c.key.as_ref().map(|_| c.source.to_string()),
-            detail: None,
-        });
+/// The record of a candidate that was not asked, and why.
+pub fn skipped(c: &Candidate<'_>, outcome: &str) -> Attempt {
+    Attempt {
+        provider: c.provider.name.clone(),
+        model: c.provider.model.clone(),
+        outcome: outcome.into(),
+        status: None,
+        latency_ms: 0,
+        retry_after_seconds: None,
+        key_source: c.key.as_ref().map(|_| c.source.to_string()),
+        detail: None,
     }
+}
+
+/// The key `candidate` is asked with, or why it is not asked now: resting after a 429
+/// (`coolingDown`, by `resting`), without a key (`noKey`), blocked (`noCredits`), or the
+/// deadline passed (`deadline`).
+pub fn admit<'c>(
+    candidate: &'c Candidate<'_>,
+    resting: &[&[Cooldown]],
+    owner: (&str, &str),
+    now: i64,
+    deadline: i64,
+) -> Result<&'c str, &'static str> {
+    let rest_id = candidate.rest_id(if candidate.source == "user" { owner.1 } else { owner.0 });
+    if resting.iter().flat_map(|r| r.iter()).any(|c| c.provider == rest_id && c.until > now) {
+        return Err("coolingDown");
+    }
+    let key = candidate.key.as_deref().ok_or("noKey")?;
+    if let Some(why) = candidate.blocked {
+        return Err(why);
+    }
+    if deadline <= now {
+        return Err("deadline");
+    }
+    Ok(key)
+}
+
+/// What a failure puts in its attempt's record, and the rest a 429 asks for.
+pub fn failed(attempt: &mut Attempt, failure: &Failure, rest_id: String, now: i64) -> Option<Cooldown> {
+    attempt.outcome = failure.outcome().into();
+    attempt.status = status_of(failure);
+    match failure {
+        Failure::RateLimited { retry_after_s } => {
+            attempt.retry_after_seconds = Some(*retry_after_s);
+            return Some(Cooldown { provider: rest_id, until: now + retry_after_s * 1000 });
+        }
+        Failure::Refused { reason } => attempt.detail = Some(reason.clone()),
+        _ => {}
+    }
+    None
 }
 
 /// The status an answer carried, for the record (none when there was no answer).
@@ -120,23 +158,14 @@ pub async fn walk(
         let provider = candidate.provider;
         let rest_id = candidate.rest_id(if candidate.source == "user" { owner.1 } else { owner.0 });
         let now = ctx.clock.now_ms();
-        if resting.iter().chain(&walk.cooldowns).any(|c| c.provider == rest_id && c.until > now) {
-            walk.skip(candidate, "coolingDown");
-            continue;
-        }
-        let Some(key) = candidate.key.as_deref() else {
-            walk.skip(candidate, "noKey");
-            continue;
+        let key = match admit(candidate, &[resting, &walk.cooldowns], owner, now, deadline) {
+            Ok(key) => key,
+            Err(why) => {
+                walk.attempts.push(skipped(candidate, why));
+                continue;
+            }
         };
-        if let Some(why) = candidate.blocked {
-            walk.skip(candidate, why);
-            continue;
-        }
         let left = deadline - now;
-        if left <= 0 {
-            walk.skip(candidate, "deadline");
-            continue;
-        }
         let within = ctx.config.ai.attempt_ms.min(left as u64);
         let sent = ctx.http.send_within(providers::request(provider, key, prompt), within).await;
         let latency_ms = ctx.clock.now_ms() - now;
@@ -164,17 +193,7 @@ pub async fn walk(
                 return walk;
             }
             Err(failure) => {
-                attempt.outcome = failure.outcome().into();
-                attempt.status = status_of(&failure);
-                match &failure {
-                    Failure::RateLimited { retry_after_s } => {
-                        attempt.retry_after_seconds = Some(*retry_after_s);
-                        walk.cooldowns
-                            .push(Cooldown { provider: rest_id, until: ctx.clock.now_ms() + retry_after_s * 1000 });
-                    }
-                    Failure::Refused { reason } => attempt.detail = Some(reason.clone()),
-                    _ => {}
-                }
+                walk.cooldowns.extend(failed(&mut attempt, &failure, rest_id, ctx.clock.now_ms()));
                 walk.attempts.push(attempt);
             }
         }

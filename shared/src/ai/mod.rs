@@ -11,6 +11,7 @@ pub mod prompt;
 pub mod providers;
 pub mod seo;
 pub mod store;
+pub mod stream;
 pub mod templates;
 
 use serde::{Deserialize, Serialize};
@@ -401,8 +402,10 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(PUT "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", saveAiKey, Workspace(PostsWrite), handlers::save_key).trips(2),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/keys/{provider}", deleteAiKey, Workspace(PostsWrite), handlers::delete_key).trips(2),
         // Three round trips (the reads, the reservation, the settlement); five when the workspace
-        // is out of credits and own keys carry on (the refusal, its explanation, a new hold).
-        route!(POST "/api/v1/workspaces/{workspaceId}/ai/posts", generatePost, Workspace(PostsWrite), handlers::generate_post).folds_membership().trips(5),
+        // is out of credits and own keys carry on (the refusal, its explanation, a new hold);
+        // three more with an Idempotency-Key (the membership check it needs first, the key's
+        // reservation and its answer).
+        route!(POST "/api/v1/workspaces/{workspaceId}/ai/posts", generatePost, Workspace(PostsWrite), handlers::generate_post).folds_membership().trips(8),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/adapt", adaptText, Workspace(PostsWrite), handlers::adapt).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/headlines", suggestHeadlines, Workspace(PostsWrite), handlers::headlines).folds_membership().trips(5),
         route!(POST "/api/v1/workspaces/{workspaceId}/ai/seo", analyzeSeo, Workspace(PostsWrite), handlers::seo).folds_membership().trips(5),

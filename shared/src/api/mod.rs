@@ -10,6 +10,7 @@ pub mod paging;
 pub mod permissions;
 pub mod route;
 pub mod store;
+pub mod stream;
 
 use crate::error::AppError;
 use crate::ports::{Clock, Config, Mail, PasswordHasher, Random, Sql};
@@ -36,6 +37,8 @@ pub struct Context<'a> {
     /// The counters of inbound rate limits.
     pub limiter: &'a dyn crate::ports::RateLimiter,
     pub config: &'a Config,
+    /// Where an answer streamed as it is made goes (server-sent events), on a host that can.
+    pub sink: Option<&'a dyn crate::ports::Sink>,
 }
 
 /// The last (milliseconds << 12 | counter) handed out by [`Context::new_id`] in this process.

@@ -28,9 +28,17 @@ pub async fn handle(ctx: &Context<'_>, req: Request) -> Response {
 pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [routes::Area]) -> Response {
     let started = ctx.clock.now_ms();
     let counted = crate::sql::Counted::new(ctx.db);
-    let ctx = &Context { db: &counted, ..*ctx };
     let request_id = request_id(&req, || format!("req_{}", ctx.new_id()));
     let origin = req.header("origin").map(str::to_string);
+    // A streamed answer carries what every answer does.
+    let finishing = ctx.sink.map(|inner| Finishing {
+        inner,
+        request_id: request_id.clone(),
+        origin: origin.clone(),
+        config: ctx.config,
+    });
+    let sink = finishing.as_ref().map(|f| f as &dyn crate::ports::Sink);
+    let ctx = &Context { db: &counted, sink, ..*ctx };
     let mut seen = Seen::default();
     let mut response = if req.method == "OPTIONS" {
         cors::preflight(ctx.config, &req)
@@ -85,6 +93,28 @@ pub fn finish(response: &mut Response, request_id: String) {
         response.headers.push(("cache-control".into(), "no-store".into()));
     }
     security_headers(response);
+}
+
+/// The host's sink, giving a streamed answer's head what [`handle_with`] gives every answer:
+/// its request id, the security headers and CORS.
+struct Finishing<'a> {
+    inner: &'a dyn crate::ports::Sink,
+    request_id: String,
+    origin: Option<String>,
+    config: &'a crate::ports::Config,
+}
+
+impl crate::ports::Sink for Finishing<'_> {
+    fn open(&self, status: u16, headers: Vec<(String, String)>) {
+        let mut head = Response { status, headers, body: Vec::new() };
+        finish(&mut head, self.request_id.clone());
+        cors::decorate(self.config, self.origin.as_deref(), &mut head);
+        self.inner.open(head.status, head.headers);
+    }
+
+    fn send(&self, chunk: Vec<u8>) -> bool {
+        self.inner.send(chunk)
+    }
 }
 
 /// What the request log may say about a request, as serving learns it.

@@ -2,6 +2,7 @@
 //! prompt templates' in [`templates`].
 
 pub mod ideas;
+mod streamed;
 pub mod templates;
 
 use serde_json::json;
@@ -273,7 +274,8 @@ fn credits_for(cost_micros: i64) -> i64 {
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspaceId}/ai/posts", tag = "ai", security(("bearer" = [])),
     params(("workspaceId" = String, Path)), request_body = GeneratePostInput,
-    responses((status = 200, description = "A post from the first provider of the chain that answered, or built-in content (`static`) when none did; with the exact prompt, every attempt and what it used", body = Envelope<Generated>),
+    responses((status = 200, description = "A post from the first provider of the chain that answered, or built-in content (`static`) when none did; with the exact prompt, every attempt and what it used. Asked with `Accept: text/event-stream`: the same as server-sent events, `delta` events as the provider writes, then `done` with this generation (a provider that fails before its first word passes the turn to the next; the generation is settled when the stream ends, or when the caller leaves)",
+               content((Envelope<Generated> = "application/json"), (String = "text/event-stream"))),
               (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
               (status = 402, description = "PLAN_LIMIT_REACHED: the workspace's AI credits for this period are spent", body = ErrorEnvelope),
               (status = 403, description = "FORBIDDEN, or WORKSPACE_SUSPENDED", body = ErrorEnvelope),
@@ -415,6 +417,9 @@ pub async fn generate_post(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
         fallback: prompt::static_post(&brief_of),
         check: None,
     };
+    if crate::api::stream::wanted(call.req) {
+        return streamed::generate(ctx, job).await;
+    }
     Ok(json::ok(200, generate(ctx, job).await?))
 }
 
@@ -453,42 +458,12 @@ async fn generate(ctx: &Context<'_>, job: Job<'_>) -> Result<Generated, AppError
 async fn generation(ctx: &Context<'_>, job: Job<'_>) -> Result<(Generated, Vec<crate::sql::Statement>), AppError> {
     let providers = chain(ctx, job.providers, &job.settings);
     let mut chain = candidates(ctx, &providers, &job.own_keys, job.workspace_id, job.viewer);
-    let private = job.private || job.settings.privacy_mode;
     let (first, now) = (&job.first, job.now);
 
     // Credits held before the first call (a re-ask may follow when the text must fit a platform).
     let generation_id = ctx.new_id();
-    let reserved = reservation(ctx, &chain, first, if job.platform.is_some() || job.check.is_some() { 2 } else { 1 });
-    let template = job.template.as_ref().map(|(id, v)| (id.as_str(), *v));
-    let hold = store::reserve(
-        &ctx.config.plans,
-        job.workspace_id,
-        &generation_id,
-        job.viewer,
-        job.kind,
-        template,
-        reserved,
-        now,
-    );
-    if let Err(e) = ctx.db.batch(&hold).await {
-        let refusal = match e {
-            crate::sql::DbError::Constraint(_) => {
-                crate::plans::explain(ctx, job.workspace_id, Metric::AiCredits, reserved, e.into()).await
-            }
-            other => return Err(other.into()),
-        };
-        // Out of credits: own keys still work; the operator's are passed over.
-        let own = chain.iter().any(|c| c.key.is_some() && c.source != "operator");
-        if !matches!(refusal, AppError::PlanLimit(_)) || !own {
-            return Err(refusal);
-        }
-        for c in chain.iter_mut().filter(|c| c.source == "operator") {
-            c.blocked = Some("noCredits");
-        }
-        let hold =
-            store::reserve(&ctx.config.plans, job.workspace_id, &generation_id, job.viewer, job.kind, template, 0, now);
-        ctx.db.batch(&hold).await?;
-    }
+    let calls = if job.platform.is_some() || job.check.is_some() { 2 } else { 1 };
+    hold(ctx, &job, &mut chain, &generation_id, calls).await?;
 
     let deadline = now + ctx.config.ai.deadline_ms as i64;
     let owner = (job.workspace_id, job.viewer);
@@ -567,8 +542,33 @@ async fn generation(ctx: &Context<'_>, job: Job<'_>) -> Result<(Generated, Vec<c
         }
         break Some((provider, source, text));
     };
+    let ended = Ended { result, sent, tally, attempts, cooldowns, warnings };
+    settlement(ctx, &job, generation_id, ended)
+}
+
+/// How a generation ended: the provider that answered (whose key, and the text), else the
+/// built-in content; the prompt last sent and what the answers used.
+struct Ended {
+    result: Option<(Provider, &'static str, String)>,
+    sent: Prompt,
+    tally: Tally,
+    attempts: Vec<Attempt>,
+    cooldowns: Vec<gateway::Cooldown>,
+    warnings: Vec<String>,
+}
+
+/// The generation as returned, and the statements that settle it: its record (prompt and
+/// output unless private), the credits it took and the rests providers asked for.
+fn settlement(
+    ctx: &Context<'_>,
+    job: &Job<'_>,
+    generation_id: String,
+    ended: Ended,
+) -> Result<(Generated, Vec<crate::sql::Statement>), AppError> {
+    let Ended { result, sent, tally, attempts, cooldowns, warnings } = ended;
+    let private = job.private || job.settings.privacy_mode;
     let Tally { tokens_in, tokens_out, cost, operator_cost, operator_answers } = tally;
-    let latency_ms = ctx.clock.now_ms() - now;
+    let latency_ms = ctx.clock.now_ms() - job.now;
     let (status, provider_name, model, text) = match &result {
         Some((p, _, text)) => ("done", p.name.clone(), Some(p.model.clone()), text.clone()),
         None => ("static", "static".to_string(), None, job.fallback.clone()),
@@ -616,6 +616,41 @@ async fn generation(ctx: &Context<'_>, job: Job<'_>) -> Result<(Generated, Vec<c
         template_version: job.template.as_ref().map(|t| t.1),
     };
     Ok((generated, statements))
+}
+
+/// Holds the credits `calls` calls down `chain` could cost, with the generation's record
+/// (`running`). Out of credits, own keys still work: the operator's are then passed over
+/// (`noCredits`) and nothing is held.
+async fn hold(
+    ctx: &Context<'_>,
+    job: &Job<'_>,
+    chain: &mut [Candidate<'_>],
+    generation_id: &str,
+    calls: i64,
+) -> Result<(), AppError> {
+    let reserved = reservation(ctx, chain, &job.first, calls);
+    let template = job.template.as_ref().map(|(id, v)| (id.as_str(), *v));
+    let (plans_table, now) = (&ctx.config.plans, job.now);
+    let hold =
+        store::reserve(plans_table, job.workspace_id, generation_id, job.viewer, job.kind, template, reserved, now);
+    if let Err(e) = ctx.db.batch(&hold).await {
+        let refusal = match e {
+            crate::sql::DbError::Constraint(_) => {
+                crate::plans::explain(ctx, job.workspace_id, Metric::AiCredits, reserved, e.into()).await
+            }
+            other => return Err(other.into()),
+        };
+        let own = chain.iter().any(|c| c.key.is_some() && c.source != "operator");
+        if !matches!(refusal, AppError::PlanLimit(_)) || !own {
+            return Err(refusal);
+        }
+        for c in chain.iter_mut().filter(|c| c.source == "operator") {
+            c.blocked = Some("noCredits");
+        }
+        let hold = store::reserve(plans_table, job.workspace_id, generation_id, job.viewer, job.kind, template, 0, now);
+        ctx.db.batch(&hold).await?;
+    }
+    Ok(())
 }
 
 /// What the answers of one generation used.
