@@ -26,12 +26,7 @@ use crate::migrations;
 use crate::settings::{present, MailProvider, Variables};
 use crate::values::{pg_param, pg_row, pg_sdk_error, pg_typed, sqlite_error, sqlite_param, sqlite_row};
 
-/// An answer's body: whole, or a stream of events as the handler writes them.
-type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
-
-fn whole(bytes: Bytes) -> Body {
-    Full::new(bytes).boxed_unsync()
-}
+type Body = Full<Bytes>;
 
 // ── Ports ───────────────────────────────────────────────────────────────────────────────
 
@@ -351,18 +346,13 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
 }
 
 fn to_http(answer: herald::Response) -> http::Response<Body> {
-    with_head(answer.status, &answer.headers, whole(Bytes::from(answer.body)))
-}
-
-/// An answer of `status` and `headers` with `body`.
-fn with_head(status: u16, headers: &[(String, String)], body: Body) -> http::Response<Body> {
-    let mut builder = http::Response::builder().status(status);
-    for (k, v) in headers {
+    let mut builder = http::Response::builder().status(answer.status);
+    for (k, v) in &answer.headers {
         builder = builder.header(k, v);
     }
-    builder.body(body).unwrap_or_else(|e| {
+    builder.body(Body::new(Bytes::from(answer.body))).unwrap_or_else(|e| {
         tracing::error!(cause = %e, "the answer could not be encoded");
-        let mut fallback = http::Response::new(whole(Bytes::from_static(
+        let mut fallback = http::Response::new(Body::new(Bytes::from_static(
             br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR","requestId":"none"}"#,
         )));
         *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
@@ -441,7 +431,7 @@ async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) 
     .await
 }
 
-async fn serve(req: spin_sdk::http::Request, sink: Option<&dyn herald::ports::Sink>) -> herald::Response {
+async fn serve(req: spin_sdk::http::Request) -> herald::Response {
     init_logging();
     let vars = read_variables().await;
     let Some(config) = vars.config() else {
@@ -461,40 +451,14 @@ async fn serve(req: spin_sdk::http::Request, sink: Option<&dyn herald::ports::Si
             return unavailable(&request_id, "the database is not available");
         }
     };
-    with_context(&config, db.sql(), &vars, async |ctx| {
-        let ctx = herald::Context { sink, ..*ctx };
-        herald::app::handle_with(&ctx, domain, SERVED).await
-    })
-    .await
+    with_context(&config, db.sql(), &vars, async |ctx| herald::app::handle_with(ctx, domain, SERVED).await).await
 }
 
+/// Every answer is sent whole. A post asked for as a stream of events comes as one answer of
+/// events at the end: run in a task of its own (`spin_sdk::wasip3::spawn`, so that the answer's
+/// head could go first), the handler's outbound calls to the AI providers never got their
+/// answer's head on Spin 4.0.2, while the same calls from the request's own task do.
 #[spin_sdk::http_service]
 async fn handle(req: spin_sdk::http::Request) -> http::Response<Body> {
-    let asks_stream = req
-        .headers()
-        .get(http::header::ACCEPT)
-        .and_then(|a| a.to_str().ok())
-        .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
-    if !asks_stream {
-        return to_http(serve(req, None).await);
-    }
-    // Answered as it is made: the handler runs on in a task of its own, writing to the sink,
-    // until it has settled (also when the caller leaves).
-    use herald::api::stream::{self, Start};
-    let (sink, head, body) = stream::channel();
-    let (answer_tx, answer_rx) = futures::channel::oneshot::channel();
-    spin_sdk::wasip3::spawn(async move {
-        let answer = serve(req, Some(&sink)).await;
-        let _ = answer_tx.send(answer);
-        drop(sink);
-    });
-    match stream::start(head, answer_rx).await {
-        Start::Stream((status, headers)) => {
-            use futures::StreamExt;
-            let frames = body.map(|chunk| Ok(http_body::Frame::data(Bytes::from(chunk))));
-            with_head(status, &headers, http_body_util::StreamBody::new(frames).boxed_unsync())
-        }
-        Start::Whole(answer) => to_http(answer),
-        Start::Lost => to_http(unavailable(&new_request_id(), "the answer was lost")),
-    }
+    to_http(serve(req).await)
 }

@@ -87,6 +87,9 @@ async fn to_ai(req: Request, env: &Env) -> Result<Response> {
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<Response> {
+    // Only the AI Worker streams (below); the others have no use for the invocation's context.
+    #[cfg(not(feature = "ai"))]
+    let _ = ctx;
     let url = req.url()?;
     #[cfg(all(feature = "api", not(feature = "ai")))]
     if is_ai_path(url.path()) {
@@ -115,8 +118,9 @@ async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<Respo
         Reading::Buffer(_) => {}
     }
 
-    // An answer asked for as a stream of events is sent as it is made: the handler runs on
-    // (`waitUntil`) while the Worker answers with the stream's head.
+    // An answer asked for as a stream of events (an AI generation: the AI Worker's) is sent as
+    // it is made: the handler runs on (`waitUntil`) while the Worker answers with its head.
+    #[cfg(feature = "ai")]
     if herald::api::stream::wanted(&domain) {
         return streamed(host, domain, &ctx).await;
     }
@@ -127,6 +131,7 @@ async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<Respo
     to_worker(answer)
 }
 
+#[cfg(feature = "ai")]
 /// Serves `domain` with a sink: answers the stream as soon as the handler opens it (the handler
 /// runs on until it has settled, also when the caller leaves), or the handler's own answer
 /// when it did not stream (an error before the first event).
