@@ -66,8 +66,10 @@ pub trait Http {
     }
 
     /// [`Http::send_within`] with the body read as it arrives (a provider's server-sent events):
+    /// only the AI area reads answers so (the other builds keep their size).
     /// the answer's status and headers, and its body in chunks. `timeout_ms` bounds the wait for
     /// the answer's head. A host that cannot stream answers the whole body as one chunk.
+    #[cfg(feature = "ai")]
     async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<Streamed, HttpError> {
         let response = self.send_within(request, timeout_ms).await?;
         Ok(Streamed { status: response.status, headers: response.headers, body: Box::new(Whole(Some(response.body))) })
@@ -75,6 +77,7 @@ pub trait Http {
 }
 
 /// An answer whose body is read as it arrives.
+#[cfg(feature = "ai")]
 pub struct Streamed {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -82,6 +85,7 @@ pub struct Streamed {
 }
 
 /// A body in chunks.
+#[cfg(feature = "ai")]
 #[async_trait(?Send)]
 pub trait Chunks {
     /// The next chunk; `None` at the end.
@@ -89,8 +93,10 @@ pub trait Chunks {
 }
 
 /// A body read whole, as one chunk.
+#[cfg(feature = "ai")]
 struct Whole(Option<Vec<u8>>);
 
+#[cfg(feature = "ai")]
 #[async_trait(?Send)]
 impl Chunks for Whole {
     async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>> {

@@ -80,6 +80,7 @@ impl Http for SpinHttp {
         }
     }
 
+    #[cfg(feature = "ai")]
     async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<herald::ports::Streamed, HttpError> {
         let response = self.start(request, timeout_ms).await?;
         let status = response.status().as_u16();
@@ -88,6 +89,7 @@ impl Http for SpinHttp {
     }
 }
 
+#[cfg(feature = "ai")]
 impl SpinHttp {
     /// Sends `request` and answers once the head of the answer is in, by `timeout_ms`.
     async fn start(
@@ -110,8 +112,10 @@ impl SpinHttp {
 }
 
 /// An answer's body read as it arrives.
+#[cfg(feature = "ai")]
 struct SpinBody(spin_sdk::wasip3::http_compat::IncomingResponseBody);
 
+#[cfg(feature = "ai")]
 #[async_trait(?Send)]
 impl herald::ports::Chunks for SpinBody {
     async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>> {

@@ -2,8 +2,11 @@
 
 use async_trait::async_trait;
 use futures_util::future::{select, Either};
+#[cfg(feature = "ai")]
 use futures_util::StreamExt;
-use herald::ports::{Chunks, Clock, Http, HttpError, HttpRequest, HttpResponse, Random, Streamed};
+#[cfg(feature = "ai")]
+use herald::ports::{Chunks, Streamed};
+use herald::ports::{Clock, Http, HttpError, HttpRequest, HttpResponse, Random};
 use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
 
 pub struct JsClock;
@@ -63,6 +66,9 @@ impl Http for FetchHttp {
         }
     }
 
+    // Only the AI Worker reads answers as they come (its providers' streams); the others keep the
+    // port's whole-body reading, and their size.
+    #[cfg(feature = "ai")]
     async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<Streamed, HttpError> {
         let (mut resp, controller) = self.start(request, timeout_ms).await?;
         let status = resp.status_code();
@@ -73,12 +79,14 @@ impl Http for FetchHttp {
 }
 
 /// A fetched body read as it arrives.
+#[cfg(feature = "ai")]
 struct Body {
     stream: worker::ByteStream,
     /// Aborts the fetch when the body is dropped unread.
     _controller: AbortController,
 }
 
+#[cfg(feature = "ai")]
 #[async_trait(?Send)]
 impl Chunks for Body {
     async fn next(&mut self) -> Option<Result<Vec<u8>, HttpError>> {

@@ -156,5 +156,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
             .folds_membership()
             .trips(1),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[DOCUMENTED],
 };

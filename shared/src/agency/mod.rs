@@ -92,6 +92,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", getIdea, Workspace(IdeasRead), handlers::ideas::get).folds_membership().trips(1),
         route!(PATCH "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}", updateIdea, Workspace(IdeasWrite), handlers::ideas::update).trips(3),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[
         model::campaigns::DOCUMENTED,
         model::clients::DOCUMENTED,

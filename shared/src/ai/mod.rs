@@ -423,5 +423,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations/{generationId}", getGeneration, Workspace(PostsWrite), handlers::get_generation).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/usage", getAiUsage, Workspace(WorkspaceUpdate), handlers::usage).folds_membership().trips(1),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[DOCUMENTED],
 };

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+#[cfg(any(test, feature = "openapi"))]
 use super::documented::Documented;
 use super::permissions::Permission;
 use super::{Call, Context, Response};
@@ -179,6 +180,9 @@ pub const DEFAULT_TRIPS: u8 = 2;
 pub struct Area {
     pub name: &'static str,
     pub routes: &'static [Route],
+    /// What the inputs' checks are, as the OpenAPI document states them: only a build that
+    /// writes the document (or a test) carries them.
+    #[cfg(any(test, feature = "openapi"))]
     pub inputs: &'static [&'static [Documented]],
 }
 

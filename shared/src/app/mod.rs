@@ -30,14 +30,18 @@ pub async fn handle_with(ctx: &Context<'_>, req: Request, areas: &'static [route
     let counted = crate::sql::Counted::new(ctx.db);
     let request_id = request_id(&req, || format!("req_{}", ctx.new_id()));
     let origin = req.header("origin").map(str::to_string);
-    // A streamed answer carries what every answer does.
+    // A streamed answer (only the AI area streams) carries what every answer does.
+    #[cfg(feature = "ai")]
     let finishing = ctx.sink.map(|inner| Finishing {
         inner,
         request_id: request_id.clone(),
         origin: origin.clone(),
         config: ctx.config,
     });
+    #[cfg(feature = "ai")]
     let sink = finishing.as_ref().map(|f| f as &dyn crate::ports::Sink);
+    #[cfg(not(feature = "ai"))]
+    let sink = ctx.sink;
     let ctx = &Context { db: &counted, sink, ..*ctx };
     let mut seen = Seen::default();
     let mut response = if req.method == "OPTIONS" {
@@ -97,6 +101,7 @@ pub fn finish(response: &mut Response, request_id: String) {
 
 /// The host's sink, giving a streamed answer's head what [`handle_with`] gives every answer:
 /// its request id, the security headers and CORS.
+#[cfg(feature = "ai")]
 struct Finishing<'a> {
     inner: &'a dyn crate::ports::Sink,
     request_id: String,
@@ -104,6 +109,7 @@ struct Finishing<'a> {
     config: &'a crate::ports::Config,
 }
 
+#[cfg(feature = "ai")]
 impl crate::ports::Sink for Finishing<'_> {
     fn open(&self, status: u16, headers: Vec<(String, String)>) {
         let mut head = Response { status, headers, body: Vec::new() };

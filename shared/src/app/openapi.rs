@@ -16,6 +16,7 @@ pub async fn openapi_json(_: &Context<'_>, _: &Call<'_>) -> Result<Response, App
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "openapi",
     routes: &[route!(GET "/api/v1/openapi.json", openApi, Public, openapi_json)],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[],
 };
 

@@ -34,5 +34,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/reject", rejectIdea, Workspace(IdeasDecide), handlers::ideas::reject).folds_membership().trips(3),
         route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/post", ideaToPost, Workspace(PostsWrite), handlers::ideas::to_post).trips(5),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[review_links::DOCUMENTED, requests::DOCUMENTED, ideas::DOCUMENTED],
 };

@@ -26,5 +26,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", createIdeaComment, Workspace(CommentsWrite), handlers::comments::create_on_idea).folds_membership().trips(3),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments/{commentId}", deleteIdeaComment, Workspace(CommentsWrite), handlers::comments::delete_on_idea),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[model::DOCUMENTED],
 };

@@ -35,5 +35,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/templates/{templateId}/render", renderTemplate, Workspace(TemplatesRead), handlers::templates::render).folds_membership().trips(2),
         route!(POST "/api/v1/workspaces/{workspaceId}/templates/{templateId}/posts", templateToPost, Workspace(PostsWrite), handlers::templates::to_post).folds_membership().trips(4),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[posts::DOCUMENTED, handlers::posts::DOCUMENTED, templates::DOCUMENTED],
 };

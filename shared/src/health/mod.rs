@@ -18,5 +18,6 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "health",
     routes: &[route!(GET "/health", health, Public, handlers::health).unlimited()],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[],
 };

@@ -53,5 +53,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(DELETE "/api/v1/users/me/sessions", revokeSessions, User, handlers::sessions::revoke_all),
         route!(DELETE "/api/v1/users/me/sessions/{sessionId}", revokeSession, User, handlers::sessions::revoke),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[model::DOCUMENTED],
 };

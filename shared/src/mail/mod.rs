@@ -125,6 +125,7 @@ use crate::route;
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "mail",
     routes: &[route!(GET "/api/v1/dev/mailbox", devMailbox, Development, handlers::mailbox)],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[],
 };
 

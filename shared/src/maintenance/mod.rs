@@ -151,5 +151,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
     // The scheduler's tick works through everything due (inline where there is no queue: Spin,
     // whose databases have no limit per invocation), so its round trips grow with the work.
     routes: &[route!(POST "/api/v1/internal/tick", tick, Scheduler, handlers::tick_route).trips(u8::MAX)],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[],
 };

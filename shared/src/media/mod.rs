@@ -32,5 +32,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/media-links/{workspaceId}/{mediaId}", mediaLink, Public, handlers::serve_link),
         route!(GET "/api/v1/workspaces/{workspaceId}/media/{mediaId}/usage", getMediaUsage, Workspace(MediaRead), handlers::usage).folds_membership().trips(1),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[model::DOCUMENTED],
 };

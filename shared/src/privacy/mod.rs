@@ -136,9 +136,11 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/users/me/export", exportMe, User, handlers::export).trips(1),
         route!(DELETE "/api/v1/users/me", eraseMe, User, handlers::erase).trips(2),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[],
 };
 
+#[cfg(any(test, feature = "openapi"))]
 const EXPORT_INPUTS: &[crate::api::documented::Documented] =
     &[crate::api::documented::field("ExportStartInput", "notifyWorkspaceId", crate::api::documented::Rule::Id)];
 
@@ -153,5 +155,6 @@ pub const FILES: crate::api::route::Area = crate::api::route::Area {
             .trips(1),
         route!(GET "/api/v1/exports/{token}", downloadExport, Public, handlers::download_by_token).trips(1),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[EXPORT_INPUTS],
 };

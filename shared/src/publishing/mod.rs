@@ -350,6 +350,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", postPublications, Workspace(PostsRead), handlers::schedule::of_post).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/publications", listPublications, Workspace(PostsRead), handlers::schedule::list).folds_membership().trips(1),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[
         schedule::DOCUMENTED,
         handlers::slots::DOCUMENTED,

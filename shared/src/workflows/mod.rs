@@ -194,5 +194,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", getClientWorkflow, Workspace(WorkspaceRead), handlers::get_for_client).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/clients/{clientId}/approval-workflow", putClientWorkflow, Workspace(WorkflowManage), handlers::put_for_client).trips(5),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[],
 };

@@ -35,5 +35,6 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/billing/portal", createPortalSession, Workspace(BillingManage), plans::handlers::portal).folds_membership().trips(1).while_suspended(),
         route!(POST "/api/v1/billing/stripe/webhook", stripeWebhook, Public, plans::handlers::webhook).body(crate::api::route::Body::Large(512 * 1024)).unlimited().trips(2),
     ],
+    #[cfg(any(test, feature = "openapi"))]
     inputs: &[model::DOCUMENTED],
 };
