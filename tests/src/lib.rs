@@ -308,11 +308,10 @@ impl Api {
         matches!(self.target, Target::Remote { .. })
     }
 
-    /// Whether the target sends a streamed answer as it is made: the Worker. In process, and on
-    /// Spin (`HERALD_SCHEDULER=tick`; see `functions/spin/src/host.rs`), the events come in one
-    /// answer at the end.
+    /// Whether the target sends a streamed answer as it is made: a served one (the Worker, Spin).
+    /// In process the events come in one answer at the end.
     pub fn streams_as_made(&self) -> bool {
-        self.is_remote() && !std::env::var("HERALD_SCHEDULER").is_ok_and(|s| s == "tick")
+        self.is_remote()
     }
 
     /// Whether the suite's other tests write to the same database at the same time (a remote

@@ -26,7 +26,12 @@ use crate::migrations;
 use crate::settings::{present, MailProvider, Variables};
 use crate::values::{pg_param, pg_row, pg_sdk_error, pg_typed, sqlite_error, sqlite_param, sqlite_row};
 
-type Body = Full<Bytes>;
+/// An answer's body: whole, or a stream of events as the handler writes them.
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+fn whole(bytes: Bytes) -> Body {
+    Full::new(bytes).boxed_unsync()
+}
 
 // ── Ports ───────────────────────────────────────────────────────────────────────────────
 
@@ -64,7 +69,8 @@ impl Http for SpinHttp {
         let outgoing = crate::outbound::request(request)?;
         // The host does not say whether the request left before it failed: possibly sent.
         let exchange = Box::pin(async {
-            let response = spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
+            let response =
+                kicked(spin_sdk::http::send(outgoing)).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
             let status = response.status().as_u16();
             let headers = header_pairs(response.headers());
             let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
@@ -98,8 +104,9 @@ impl SpinHttp {
         timeout_ms: u64,
     ) -> Result<http::Response<spin_sdk::wasip3::http_compat::IncomingResponseBody>, HttpError> {
         let outgoing = crate::outbound::request(request)?;
-        let exchange =
-            Box::pin(async { spin_sdk::http::send(outgoing).await.map_err(|e| HttpError::Other(format!("{e:?}"))) });
+        let exchange = Box::pin(async {
+            kicked(spin_sdk::http::send(outgoing)).await.map_err(|e| HttpError::Other(format!("{e:?}")))
+        });
         let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
         match futures::future::select(exchange, timer).await {
             futures::future::Either::Left((answer, _)) => answer,
@@ -350,13 +357,18 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
 }
 
 fn to_http(answer: herald::Response) -> http::Response<Body> {
-    let mut builder = http::Response::builder().status(answer.status);
-    for (k, v) in &answer.headers {
+    with_head(answer.status, &answer.headers, whole(Bytes::from(answer.body)))
+}
+
+/// An answer of `status` and `headers` with `body`.
+fn with_head(status: u16, headers: &[(String, String)], body: Body) -> http::Response<Body> {
+    let mut builder = http::Response::builder().status(status);
+    for (k, v) in headers {
         builder = builder.header(k, v);
     }
-    builder.body(Body::new(Bytes::from(answer.body))).unwrap_or_else(|e| {
+    builder.body(body).unwrap_or_else(|e| {
         tracing::error!(cause = %e, "the answer could not be encoded");
-        let mut fallback = http::Response::new(Body::new(Bytes::from_static(
+        let mut fallback = http::Response::new(whole(Bytes::from_static(
             br#"{"success":false,"error":"an internal error occurred","code":"INTERNAL_ERROR","requestId":"none"}"#,
         )));
         *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
@@ -435,7 +447,7 @@ async fn migrate(vars: &Variables, domain: &herald::Request, tick_secret: &str) 
     .await
 }
 
-async fn serve(req: spin_sdk::http::Request) -> herald::Response {
+async fn serve(req: spin_sdk::http::Request, sink: Option<&dyn herald::ports::Sink>) -> herald::Response {
     init_logging();
     let vars = read_variables().await;
     let Some(config) = vars.config() else {
@@ -455,14 +467,74 @@ async fn serve(req: spin_sdk::http::Request) -> herald::Response {
             return unavailable(&request_id, "the database is not available");
         }
     };
-    with_context(&config, db.sql(), &vars, async |ctx| herald::app::handle_with(ctx, domain, SERVED).await).await
+    with_context(&config, db.sql(), &vars, async |ctx| {
+        let ctx = herald::Context { sink, ..*ctx };
+        herald::app::handle_with(&ctx, domain, SERVED).await
+    })
+    .await
 }
 
-/// Every answer is sent whole. A post asked for as a stream of events comes as one answer of
-/// events at the end: run in a task of its own (`spin_sdk::wasip3::spawn`, so that the answer's
-/// head could go first), the handler's outbound calls to the AI providers never got their
-/// answer's head on Spin 4.0.2, while the same calls from the request's own task do.
 #[spin_sdk::http_service]
 async fn handle(req: spin_sdk::http::Request) -> http::Response<Body> {
-    to_http(serve(req).await)
+    #[cfg(feature = "ai")]
+    if req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"))
+    {
+        return streamed(req).await;
+    }
+    to_http(serve(req, None).await)
+}
+
+/// An answer sent as it is made: the handler runs on in a task of its own, writing to the sink,
+/// until it has settled (also when the caller leaves); the head goes as soon as the first event
+/// is written, or the whole answer if the handler answered without streaming.
+#[cfg(feature = "ai")]
+async fn streamed(req: spin_sdk::http::Request) -> http::Response<Body> {
+    use futures::StreamExt;
+    use herald::api::stream::{self, Start};
+    let (sink, head, body) = stream::channel();
+    let (answer_tx, answer_rx) = futures::channel::oneshot::channel();
+    spin_sdk::wasip3::spawn(async move {
+        let answer = serve(req, Some(&sink)).await;
+        let _ = answer_tx.send(answer);
+        drop(sink);
+    });
+    match kicked(stream::start(head, answer_rx)).await {
+        Start::Stream((status, headers)) => {
+            let frames = body.map(|chunk| Ok(http_body::Frame::data(Bytes::from(chunk))));
+            with_head(status, &headers, http_body_util::StreamBody::new(frames).boxed_unsync())
+        }
+        Start::Whole(answer) => to_http(answer),
+        Start::Lost => to_http(unavailable(&new_request_id(), "the answer was lost")),
+    }
+}
+
+/// `F`, with its task woken once after its first pending poll. The SDK's executor (wit-bindgen
+/// 0.57) queues a task spawned during a poll without waking anyone, so it first runs at the next
+/// host event: the handler spawned for a stream, and the writer of an outbound request's body
+/// (which `spin_sdk::http::send` spawns, and without which the provider never answers), would
+/// wait for the timeout. One wake makes the executor poll again, and the new task with it.
+struct Kicked<F> {
+    inner: std::pin::Pin<Box<F>>,
+    kicked: bool,
+}
+
+fn kicked<F: std::future::Future>(inner: F) -> Kicked<F> {
+    Kicked { inner: Box::pin(inner), kicked: false }
+}
+
+impl<F: std::future::Future> std::future::Future for Kicked<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let poll = self.inner.as_mut().poll(cx);
+        if poll.is_pending() && !self.kicked {
+            self.kicked = true;
+            cx.waker().wake_by_ref();
+        }
+        poll
+    }
 }
