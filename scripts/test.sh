@@ -57,20 +57,14 @@ cargo check --quiet -p herald --target wasm32-wasip2
 log "   the Spin components (one per area) build for wasm32-wasip2 and agree with spin.toml"
 bash scripts/check-spin.sh
 log "   the suite against the Spin components under a real Spin host (SQLite, media in moto)"
-# Two tests wait on issue 22: Spin's shell reads a streamed upload whole before the domain sees
-# it (so a second upload cannot be told "in progress"); and the hung platform call, which Spin's
-# outbound timeout (platform_timeout_ms) reports as timed out in most runs but not in every one
-# under CI's load (seen once: no "timed out" in the attempt log).
-spin_skips=(--skip media::a_body_that_is_not_an_image_is_refused_and_never_breaks_the_asset
-  --skip publishing::under_injected_faults_every_publication_ends_published_once_or_failed_with_a_reason)
 if spin_host >/dev/null; then
-  bash scripts/spin-suite.sh "$state/spin-sqlite" "${spin_skips[@]}"
+  bash scripts/spin-suite.sh "$state/spin-sqlite"
   log "   the suite against the Spin components over PostgreSQL (as the application role)"
   cargo build --quiet -p herald-native --bin herald-migrate
   spin_pg=herald_test_spin_$run_id
   HERALD_SPIN_DATABASE_URL="$(fresh_postgres_db "$spin_pg")?sslmode=disable" \
     HERALD_SPIN_MIGRATION_DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$spin_pg?sslmode=disable" \
-    bash scripts/spin-suite.sh "$state/spin-pg" "${spin_skips[@]}"
+    bash scripts/spin-suite.sh "$state/spin-pg"
 else
   log "   SKIPPED: no Spin host (install Spin 4.0+ from its releases, or set HERALD_SPIN): the Spin targets did not run"
 fi

@@ -12,6 +12,17 @@ use herald::identity::password::Argon2Hasher;
 use herald::mail::{DevMailbox, HttpMail, Mail, NoMail};
 #[cfg(feature = "blobs")]
 use herald::media::s3::S3Blobs;
+#[cfg(feature = "blobs")]
+use spin_sdk::wasip3::http_compat::IncomingRequestBody;
+
+#[cfg(feature = "blobs")]
+mod upload;
+
+/// The body of a request whose route streams it, left unread for the media store.
+#[cfg(feature = "blobs")]
+type Held = Option<IncomingRequestBody>;
+#[cfg(not(feature = "blobs"))]
+type Held = Option<std::convert::Infallible>;
 use herald::ports::{Clock, Config, Environment, Http, HttpError, HttpRequest, HttpResponse, Random};
 use herald::ratelimit::{Decision, Policy, RateLimiter, Window};
 use herald::sql::{DbError, Dialect, Raw, Row, Sql, Value};
@@ -56,7 +67,7 @@ impl Random for WasiRandom {
 /// answer and body, gets `timeout_ms` (`platform_timeout_ms`, as the Worker's fetch does);
 /// past it the call is dropped and answers `Timeout`.
 struct SpinHttp {
-    timeout_ms: u64,
+    pub timeout_ms: u64,
 }
 
 #[async_trait(?Send)]
@@ -332,17 +343,24 @@ fn unavailable(request_id: &str, message: &str) -> herald::Response {
 }
 
 /// The request as the domain sees it. A body declared too large is not read at all, and an
-/// undeclared one is read only up to one byte past the limit: the domain answers 413.
-async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Config) -> herald::Request {
+/// undeclared one is read only up to one byte past the limit: the domain answers 413. The body
+/// of a streamed route (a media file) of declared length is left unread, for the store.
+async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Config) -> (herald::Request, Held) {
     let (parts, mut body) = req.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut domain = herald::Request::new(parts.method.as_str(), path_and_query);
     domain.headers = header_pairs(&parts.headers);
-    // Spin's shell reads a streamed body (a media file) whole too, up to its route's limit.
-    let max_body = match herald::app::routes::reading_in(config, SERVED, &domain.method, &domain.path) {
-        Reading::Buffer(limit) | Reading::Stream(limit) => limit,
+    let (max_body, streamed) = match herald::app::routes::reading_in(config, SERVED, &domain.method, &domain.path) {
+        Reading::Buffer(limit) => (limit, false),
+        Reading::Stream(limit) => (limit, true),
     };
     let declared = domain.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+    #[cfg(feature = "blobs")]
+    if streamed && declared.is_some_and(|l| l <= max_body) {
+        return (domain, Some(body));
+    }
+    #[cfg(not(feature = "blobs"))]
+    let _ = streamed;
     if declared.is_none_or(|l| l <= max_body) {
         while let Some(Ok(frame)) = body.frame().await {
             if let Ok(data) = frame.into_data() {
@@ -353,7 +371,7 @@ async fn domain_request(req: spin_sdk::http::Request, config: &herald::ports::Co
             }
         }
     }
-    domain
+    (domain, None)
 }
 
 fn to_http(answer: herald::Response) -> http::Response<Body> {
@@ -384,6 +402,7 @@ async fn with_context<T>(
     config: &Config,
     db: &dyn Sql,
     vars: &Variables,
+    held: Held,
     work: impl AsyncFnOnce(&herald::Context<'_>) -> T,
 ) -> T {
     let hasher = Argon2Hasher::new(vars.hash_profile());
@@ -405,9 +424,10 @@ async fn with_context<T>(
     // for the components that handle media.
     #[cfg(feature = "blobs")]
     let s3 = match vars.s3() {
-        Some(Ok(settings)) => {
-            Some(S3Blobs { http: SpinHttp { timeout_ms: config.platform_timeout_ms }, clock: SystemClock, settings })
-        }
+        Some(Ok(settings)) => Some(upload::SpinS3 {
+            store: S3Blobs { http: SpinHttp { timeout_ms: config.platform_timeout_ms }, clock: SystemClock, settings },
+            body: std::cell::RefCell::new(held),
+        }),
         Some(Err(e)) => {
             tracing::error!(cause = %e, "the s3_* variables are unusable: no media");
             None
@@ -420,7 +440,10 @@ async fn with_context<T>(
         None => &herald::ports::NoBlobs,
     };
     #[cfg(not(feature = "blobs"))]
-    let blobs: &dyn herald::ports::Blobs = &herald::ports::NoBlobs;
+    let blobs: &dyn herald::ports::Blobs = {
+        let _ = held;
+        &herald::ports::NoBlobs
+    };
     let ctx = herald::Context {
         db,
         clock: &SystemClock,
@@ -454,7 +477,7 @@ async fn serve(req: spin_sdk::http::Request, sink: Option<&dyn herald::ports::Si
         tracing::error!("jwt_secret is missing or shorter than 32 bytes");
         return unavailable(&new_request_id(), "the server is not configured");
     };
-    let domain = domain_request(req, &config).await;
+    let (domain, held) = domain_request(req, &config).await;
     if migrations::is_migrate_request(&domain, config.tick_secret.as_deref()) {
         // authorize() refuses an empty secret; is_migrate_request says there is one.
         return migrate(&vars, &domain, config.tick_secret.as_deref().unwrap_or_default()).await;
@@ -467,7 +490,7 @@ async fn serve(req: spin_sdk::http::Request, sink: Option<&dyn herald::ports::Si
             return unavailable(&request_id, "the database is not available");
         }
     };
-    with_context(&config, db.sql(), &vars, async |ctx| {
+    with_context(&config, db.sql(), &vars, held, async |ctx| {
         let ctx = herald::Context { sink, ..*ctx };
         herald::app::handle_with(&ctx, domain, SERVED).await
     })

@@ -164,7 +164,8 @@ pub struct S3Blobs<H, C> {
     pub settings: S3Settings,
 }
 
-fn failed(what: &str, status: u16, body: &[u8]) -> BlobError {
+/// The error for a store that answered `status` to `what` (the method), with the start of its body.
+pub fn failed(what: &str, status: u16, body: &[u8]) -> BlobError {
     let text: String = String::from_utf8_lossy(body).chars().take(300).collect();
     BlobError::Failed(format!("S3 {what} answered {status}: {text}"))
 }
