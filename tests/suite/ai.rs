@@ -42,32 +42,26 @@ async fn ai_credits_used(api: &Api, user: &User, ws: &str) -> i64 {
         .map_or(-1, |m| m["used"].as_i64().unwrap_or(-1))
 }
 
+/// What a POST of `body` to the workspace's `path` made.
+async fn made(api: &Api, owner: &User, ws: &str, path: &str, body: Value) -> Value {
+    api.post(&w(ws, path)).bearer(&owner.access).json(body).send().await.data()
+}
+
 #[tokio::test]
 async fn a_post_comes_from_the_preferred_provider_with_the_exact_prompt_it_was_sent() {
     let api = Api::new();
     let owner = signup(&api, "ai-owner").await;
     let ws = create_workspace(&api, &owner, "AI Studio").await;
-    let client = api
-        .post(&w(&ws, "/clients"))
-        .bearer(&owner.access)
-        .json(json!({"name": "Acme Coffee", "brandProfile": {"voice": "warm and witty", "themes": ["Coffee", "Slow mornings"], "wordsToAvoid": ["cheap"]}}))
-        .send()
-        .await
-        .data();
-    let persona = api
-        .post(&w(&ws, "/personas"))
-        .bearer(&owner.access)
-        .json(json!({"name": "Busy Barista", "profile": {"description": "runs a small cafe", "painPoints": ["long queues"]}}))
-        .send()
-        .await
-        .data();
-    let campaign = api
-        .post(&w(&ws, "/campaigns"))
-        .bearer(&owner.access)
-        .json(json!({"name": "Autumn Roast", "clientId": client["id"], "objective": "launch the roast"}))
-        .send()
-        .await
-        .data();
+    let make = |path: &'static str, body: Value| made(&api, &owner, &ws, path, body);
+    let client = make("/clients", json!({"name": "Acme Coffee", "brandProfile": {"voice": "warm and witty", "themes": ["Coffee", "Slow mornings"], "wordsToAvoid": ["cheap"]}})).await;
+    let persona = make(
+        "/personas",
+        json!({"name": "Busy Barista", "profile": {"description": "runs a small cafe", "painPoints": ["long queues"]}}),
+    )
+    .await;
+    let campaign =
+        make("/campaigns", json!({"name": "Autumn Roast", "clientId": client["id"], "objective": "launch the roast"}))
+            .await;
 
     // The workspace prefers Anthropic, then OpenAI.
     let r = api
@@ -1047,21 +1041,16 @@ async fn campaign_ideas_follow_their_schema_in_each_providers_mode_repaired_once
     let api = Api::new();
     let owner = signup(&api, "ai-ideas").await;
     let ws = create_workspace(&api, &owner, "Ideas Lab").await;
-    let client = api
-        .post(&w(&ws, "/clients"))
-        .bearer(&owner.access)
-        .json(json!({"name": "Acme Bikes", "brandProfile": {"voice": "plucky", "wordsToAvoid": ["cheap"]}}))
-        .send()
-        .await
-        .data();
-    let campaign = api
-        .post(&w(&ws, "/campaigns"))
-        .bearer(&owner.access)
-        .json(json!({"name": "Ride to Work", "clientId": client["id"], "objective": "more commuters",
-            "themes": ["Commuting", "Cargo bikes"], "targetPlatforms": ["instagram", "tiktok"]}))
-        .send()
-        .await
-        .data();
+    let make = |path: &'static str, body: Value| made(&api, &owner, &ws, path, body);
+    let client =
+        make("/clients", json!({"name": "Acme Bikes", "brandProfile": {"voice": "plucky", "wordsToAvoid": ["cheap"]}}))
+            .await;
+    let campaign = make(
+        "/campaigns",
+        json!({"name": "Ride to Work", "clientId": client["id"], "objective": "more commuters",
+            "themes": ["Commuting", "Cargo bikes"], "targetPlatforms": ["instagram", "tiktok"]}),
+    )
+    .await;
     let cid = campaign["id"].as_str().unwrap_or_default().to_string();
     let path = w(&ws, &format!("/ai/campaigns/{cid}/ideas"));
     let ask = |body: Value| api.post(&path).bearer(&owner.access).json(body).send();

@@ -77,49 +77,37 @@ impl Http for SpinHttp {
     }
 
     async fn send_within(&self, request: HttpRequest, timeout_ms: u64) -> Result<HttpResponse, HttpError> {
-        let outgoing = crate::outbound::request(request)?;
         // The host does not say whether the request left before it failed: possibly sent.
-        let exchange = Box::pin(async {
-            let response =
-                kicked(spin_sdk::http::send(outgoing)).await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
+        self.within(timeout_ms, async {
+            let response = sent(request).await?;
             let status = response.status().as_u16();
             let headers = header_pairs(response.headers());
             let body = response.into_body().bytes().await.map_err(|e| HttpError::Other(format!("{e:?}")))?;
             Ok(HttpResponse { status, headers, body: body.to_vec() })
-        });
-        let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
-        match futures::future::select(exchange, timer).await {
-            futures::future::Either::Left((answer, _)) => answer,
-            futures::future::Either::Right(((), pending)) => {
-                drop(pending);
-                Err(HttpError::Timeout)
-            }
-        }
+        })
+        .await
     }
 
+    /// Answers once the head of the answer is in, by `timeout_ms`; the body is read as it comes.
     #[cfg(feature = "ai")]
     async fn send_streamed(&self, request: HttpRequest, timeout_ms: u64) -> Result<herald::ports::Streamed, HttpError> {
-        let response = self.start(request, timeout_ms).await?;
+        let response = self.within(timeout_ms, sent(request)).await?;
         let status = response.status().as_u16();
         let headers = header_pairs(response.headers());
         Ok(herald::ports::Streamed { status, headers, body: Box::new(SpinBody(response.into_body())) })
     }
 }
 
-#[cfg(feature = "ai")]
 impl SpinHttp {
-    /// Sends `request` and answers once the head of the answer is in, by `timeout_ms`.
-    async fn start(
+    /// `exchange` by `timeout_ms` (at most the port's own): past it the exchange is dropped and
+    /// answers `Timeout`.
+    async fn within<T>(
         &self,
-        request: HttpRequest,
         timeout_ms: u64,
-    ) -> Result<http::Response<spin_sdk::wasip3::http_compat::IncomingResponseBody>, HttpError> {
-        let outgoing = crate::outbound::request(request)?;
-        let exchange = Box::pin(async {
-            kicked(spin_sdk::http::send(outgoing)).await.map_err(|e| HttpError::Other(format!("{e:?}")))
-        });
+        exchange: impl std::future::Future<Output = Result<T, HttpError>>,
+    ) -> Result<T, HttpError> {
         let timer = Box::pin(spin_sdk::time::sleep(std::time::Duration::from_millis(timeout_ms.min(self.timeout_ms))));
-        match futures::future::select(exchange, timer).await {
+        match futures::future::select(Box::pin(exchange), timer).await {
             futures::future::Either::Left((answer, _)) => answer,
             futures::future::Either::Right(((), pending)) => {
                 drop(pending);
@@ -127,6 +115,12 @@ impl SpinHttp {
             }
         }
     }
+}
+
+/// `request` sent through the host, once the head of its answer is in.
+async fn sent(request: HttpRequest) -> Result<spin_sdk::http::Response, HttpError> {
+    let outgoing = crate::outbound::request(request)?;
+    kicked(spin_sdk::http::send(outgoing)).await.map_err(|e| HttpError::Other(format!("{e:?}")))
 }
 
 /// An answer's body read as it arrives.

@@ -26,28 +26,23 @@ fn object(properties: Json) -> Json {
 /// The schema an answer with `posts` post ideas and `reels` reel ideas follows: every field
 /// required, nothing else allowed, lengths as an idea stores them.
 pub fn schema(posts: usize, reels: usize) -> Json {
-    let hashtags = json!({"type": "array", "maxItems": 30, "items": text(100)});
-    let post = object(json!({
+    // A reel is a post idea with a script: the same fields, and its beats, length and audio.
+    let post = json!({
         "title": text(300),
         "hook": text(500),
         "caption": text(5000),
-        "hashtags": hashtags,
+        "hashtags": {"type": "array", "maxItems": 30, "items": text(100)},
         "format": text(100),
         "visual": text(1000),
         "callToAction": text(300),
-    }));
-    let reel = object(json!({
-        "title": text(300),
-        "hook": text(500),
-        "caption": text(5000),
-        "hashtags": hashtags,
-        "format": text(100),
-        "visual": text(1000),
-        "callToAction": text(300),
-        "beats": {"type": "array", "minItems": 1, "maxItems": 20, "items": text(500)},
-        "durationSeconds": {"type": "integer", "minimum": 1, "maximum": 600},
-        "audio": text(300),
-    }));
+    });
+    let mut reel = post.clone();
+    if let Some(fields) = reel.as_object_mut() {
+        fields.insert("beats".into(), json!({"type": "array", "minItems": 1, "maxItems": 20, "items": text(500)}));
+        fields.insert("durationSeconds".into(), json!({"type": "integer", "minimum": 1, "maximum": 600}));
+        fields.insert("audio".into(), text(300));
+    }
+    let (post, reel) = (object(post), object(reel));
     object(json!({
         "posts": {"type": "array", "minItems": posts, "maxItems": posts, "items": post},
         "reels": {"type": "array", "minItems": reels, "maxItems": reels, "items": reel},

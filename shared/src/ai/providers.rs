@@ -282,7 +282,7 @@ fn done(text: &str, tokens_in: &Json, tokens_out: &Json) -> Result<Answer, Failu
 }
 
 /// A provider's own words, kept short: they go into the attempt's record.
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     s.chars().take(200).collect()
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::providers::{self, Failure, Prompt};
+use super::providers::{self, clip, Failure, Prompt};
 use crate::llm::{Kind, Provider};
 use crate::ports::HttpRequest;
 
@@ -187,10 +187,6 @@ fn fields(event: &str) -> (String, String) {
         }
     }
     (name, data.join("\n"))
-}
-
-fn clip(s: &str) -> String {
-    s.chars().take(200).collect()
 }
 
 #[cfg(test)]
