@@ -122,6 +122,13 @@ pub trait Jobs {
     fn has_queue(&self) -> bool;
     /// Sends each message (JSON) to the queue.
     async fn send(&self, messages: &[String]) -> Result<(), String>;
+
+    /// Hands a private post's publication (`body`: a `publishing::engine::PrivateSend`, signed)
+    /// to the function that publishes it. Asked only by a build with `forward-private-sends`
+    /// (the API Worker, whose publisher Worker carries the engine); others publish it themselves.
+    async fn publish_private(&self, _body: &str, _signature: &str) -> Result<(), String> {
+        Err("this host publishes private posts itself".into())
+    }
 }
 
 /// No queue: the tick publishes inline.

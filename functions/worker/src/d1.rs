@@ -3,6 +3,9 @@
 //! bookmark header's name).
 #![cfg_attr(feature = "postgres", allow(dead_code))]
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use async_trait::async_trait;
 use herald::sql::{DbError, Row, Sql, Statement, Value};
 use serde_json::{Map, Value as Json};
@@ -13,12 +16,19 @@ use worker::d1::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result};
 /// replica, and a session started from a bookmark sees at least what that bookmark saw.
 enum Conn {
     Db(D1Database),
-    #[cfg_attr(not(feature = "http"), allow(dead_code))]
-    Session(D1DatabaseSession),
+    #[cfg_attr(not(any(feature = "http", feature = "publisher")), allow(dead_code))]
+    Session {
+        db: D1Database,
+        current: RefCell<Rc<D1DatabaseSession>>,
+    },
 }
 
 pub struct D1Sql {
     conn: Conn,
+    /// A bookmark that another function's writes reached (the publisher Worker's, after it
+    /// published a private post for this request): the session moves on to it before its next
+    /// statement, so this request's reads see those writes too, whichever replica answers.
+    later: Rc<RefCell<Option<String>>>,
 }
 
 /// The header a client sends back with the bookmark of its last answer, so that its next
@@ -28,7 +38,7 @@ pub use herald::app::BOOKMARK_HEADER;
 
 impl D1Sql {
     pub fn new(db: D1Database) -> Self {
-        Self { conn: Conn::Db(db) }
+        Self { conn: Conn::Db(db), later: Rc::default() }
     }
 
     /// A session for one request: from the client's `bookmark` when it sent a sane one, else
@@ -37,30 +47,59 @@ impl D1Sql {
     #[cfg(feature = "http")]
     pub fn session(db: D1Database, bookmark: Option<&str>, read_only: bool) -> Self {
         let sane = bookmark.filter(|b| herald::app::is_d1_bookmark(b.trim()));
-        let start = sane.unwrap_or(if read_only { "first-unconstrained" } else { "first-primary" });
+        Self::started(db, sane.unwrap_or(if read_only { "first-unconstrained" } else { "first-primary" }))
+    }
+
+    /// A session from the primary: its bookmark, after the writes, is where they can be read.
+    #[cfg(feature = "publisher")]
+    pub fn primary_session(db: D1Database) -> Self {
+        Self::started(db, "first-primary")
+    }
+
+    #[cfg(any(feature = "http", feature = "publisher"))]
+    fn started(db: D1Database, start: &str) -> Self {
         match db.with_session(Some(start)) {
-            Ok(session) => Self { conn: Conn::Session(session) },
+            Ok(session) => {
+                Self { conn: Conn::Session { db, current: RefCell::new(Rc::new(session)) }, later: Rc::default() }
+            }
             Err(e) => {
                 tracing::warn!(cause = %e, "no D1 session: reading from the primary");
-                Self { conn: Conn::Db(db) }
+                Self::new(db)
             }
         }
     }
 
     /// The session's bookmark after the request, for the client to send back.
-    #[cfg(feature = "http")]
+    #[cfg(any(feature = "http", feature = "publisher"))]
     pub fn bookmark(&self) -> Option<String> {
         match &self.conn {
-            Conn::Session(s) => s.get_bookmark().ok().flatten(),
+            Conn::Session { current, .. } => current.borrow().get_bookmark().ok().flatten(),
             Conn::Db(_) => None,
         }
+    }
+
+    /// Where another function's bookmark goes for this session to catch up with ([`D1Sql::later`]).
+    #[cfg_attr(not(feature = "forward-private-sends"), allow(dead_code))]
+    pub fn catch_up(&self) -> Rc<RefCell<Option<String>>> {
+        self.later.clone()
+    }
+
+    /// The session to run the next statement in, moved on to a later bookmark if one came.
+    fn current(&self, db: &D1Database, current: &RefCell<Rc<D1DatabaseSession>>) -> Rc<D1DatabaseSession> {
+        if let Some(bookmark) = self.later.borrow_mut().take() {
+            match db.with_session(Some(&bookmark)) {
+                Ok(session) => *current.borrow_mut() = Rc::new(session),
+                Err(e) => tracing::warn!(cause = %e, "the D1 session could not move on to a later bookmark"),
+            }
+        }
+        current.borrow().clone()
     }
 
     fn prepare(&self, sql: &str, params: &[Value]) -> Result<D1PreparedStatement, DbError> {
         let values: Vec<JsValue> = params.iter().map(to_js).collect();
         let statement = match &self.conn {
             Conn::Db(db) => db.prepare(sql),
-            Conn::Session(s) => s.prepare(sql),
+            Conn::Session { db, current } => self.current(db, current).prepare(sql),
         };
         statement.bind(&values).map_err(map_err)
     }
@@ -69,7 +108,7 @@ impl D1Sql {
         let prepared = statements.iter().map(|s| self.prepare(&s.sql, &s.params)).collect::<Result<Vec<_>, _>>()?;
         match &self.conn {
             Conn::Db(db) => db.batch(prepared).await.map_err(map_err),
-            Conn::Session(s) => s.batch(prepared).await.map_err(map_err),
+            Conn::Session { db, current } => self.current(db, current).batch(prepared).await.map_err(map_err),
         }
     }
 }

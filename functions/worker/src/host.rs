@@ -52,9 +52,13 @@ fn config(env: &Env) -> Option<Config> {
 pub enum D1Access {
     #[cfg_attr(not(feature = "publisher"), allow(dead_code))]
     Direct,
-    /// The client's bookmark, if any, and whether the request only reads.
+    /// The client's bookmark, if any, and whether the request only reads (D1 only).
     #[cfg(feature = "http")]
+    #[cfg_attr(feature = "postgres", allow(dead_code))]
     Session { bookmark: Option<String>, read_only: bool },
+    /// A session from the primary, whose bookmark tells another function where the writes are.
+    #[cfg(feature = "publisher")]
+    PrimarySession,
 }
 
 /// Postgres through Hyperdrive when the Worker has a HYPERDRIVE binding, D1 otherwise.
@@ -66,6 +70,8 @@ async fn database(env: &Env, access: D1Access) -> Result<Database> {
             D1Access::Direct => D1Sql::new(db),
             #[cfg(feature = "http")]
             D1Access::Session { bookmark, read_only } => D1Sql::session(db, bookmark.as_deref(), read_only),
+            #[cfg(feature = "publisher")]
+            D1Access::PrimarySession => D1Sql::primary_session(db),
         }));
     };
     Ok(Database::Other(postgres(hyperdrive).await?))
@@ -95,11 +101,21 @@ impl Database {
     }
 
     /// D1's session bookmark after the request, for the client to send back.
-    #[cfg(feature = "http")]
+    #[cfg(any(feature = "http", feature = "publisher"))]
     pub fn bookmark(&self) -> Option<String> {
         match self {
             #[cfg(not(feature = "postgres"))]
             Database::D1(d1) => d1.bookmark(),
+            Database::Other(_) => None,
+        }
+    }
+
+    /// Where a later bookmark goes for D1's session to catch up with (none over Postgres).
+    #[cfg(feature = "forward-private-sends")]
+    fn catch_up(&self) -> Option<std::rc::Rc<std::cell::RefCell<Option<String>>>> {
+        match self {
+            #[cfg(not(feature = "postgres"))]
+            Database::D1(d1) => Some(d1.catch_up()),
             Database::Other(_) => None,
         }
     }
@@ -166,17 +182,62 @@ pub struct Host {
 }
 
 /// The publish queue (binding PUBLISH_QUEUE); without the binding the cron publishes inline.
-struct QueueJobs(Option<worker::Queue>);
+/// The API Worker also reaches the publisher Worker (binding PUBLISHER) for private posts.
+struct QueueJobs {
+    queue: Option<worker::Queue>,
+    #[cfg(feature = "forward-private-sends")]
+    publisher: Option<worker::Fetcher>,
+    /// D1's session, to catch up with the publisher's writes (`D1Sql::catch_up`).
+    #[cfg(feature = "forward-private-sends")]
+    catch_up: Option<std::rc::Rc<std::cell::RefCell<Option<String>>>>,
+}
 
 #[async_trait::async_trait(?Send)]
 impl herald::ports::Jobs for QueueJobs {
     fn has_queue(&self) -> bool {
-        self.0.is_some()
+        self.queue.is_some()
     }
 
     async fn send(&self, messages: &[String]) -> std::result::Result<(), String> {
-        let Some(queue) = &self.0 else { return Err("no PUBLISH_QUEUE binding".into()) };
+        let Some(queue) = &self.queue else { return Err("no PUBLISH_QUEUE binding".into()) };
         queue.send_batch(messages.to_vec()).await.map_err(|e| e.to_string())
+    }
+
+    /// The send, to the publisher Worker (which carries the engine), answered once published.
+    #[cfg(feature = "forward-private-sends")]
+    async fn publish_private(&self, body: &str, signature: &str) -> std::result::Result<(), String> {
+        use herald::publishing::engine::{PRIVATE_SEND_PATH, PRIVATE_SEND_SIGNATURE};
+        let Some(publisher) = &self.publisher else {
+            return Err("no PUBLISHER service binding: private posts cannot be published".into());
+        };
+        let headers = worker::Headers::new();
+        headers.set("content-type", "application/json").map_err(|e| e.to_string())?;
+        headers.set(PRIVATE_SEND_SIGNATURE, signature).map_err(|e| e.to_string())?;
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post)
+            .with_headers(headers)
+            .with_body(Some(wasm_bindgen::JsValue::from_str(body)));
+        let request = worker::Request::new_with_init(&format!("https://publisher{PRIVATE_SEND_PATH}"), &init)
+            .map_err(|e| e.to_string())?;
+        let mut answer = publisher.fetch_request(request).await.map_err(|e| e.to_string())?;
+        match answer.status_code() {
+            200 => {
+                // The publisher wrote from the primary: this request's later reads (its answer)
+                // go to a replica that has those writes, the latest of its sends' bookmarks.
+                let bookmark = answer.headers().get(herald::app::BOOKMARK_HEADER).ok().flatten();
+                if let (Some(later), Some(bookmark)) = (&self.catch_up, bookmark) {
+                    let mut later = later.borrow_mut();
+                    if herald::app::is_d1_bookmark(&bookmark) && later.as_ref().is_none_or(|l| *l < bookmark) {
+                        *later = Some(bookmark);
+                    }
+                }
+                Ok(())
+            }
+            status => {
+                let said = answer.text().await.unwrap_or_default();
+                Err(format!("the publisher Worker answered {status}: {}", said.chars().take(200).collect::<String>()))
+            }
+        }
     }
 }
 
@@ -215,7 +276,13 @@ impl Host {
             None => None,
         };
         let blobs = R2Blobs::new(env.bucket("MEDIA").ok(), presign_as);
-        let jobs = QueueJobs(env.queue("PUBLISH_QUEUE").ok());
+        let jobs = QueueJobs {
+            queue: env.queue("PUBLISH_QUEUE").ok(),
+            #[cfg(feature = "forward-private-sends")]
+            publisher: env.service("PUBLISHER").ok(),
+            #[cfg(feature = "forward-private-sends")]
+            catch_up: db.catch_up(),
+        };
         Some(Host {
             db,
             hasher,

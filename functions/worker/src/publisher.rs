@@ -1,11 +1,14 @@
 //! The publishing engine's Worker (`wrangler.publisher.toml`): the cron trigger runs the
-//! scheduled work and the queue consumer publishes what it claimed. It serves no HTTP, so it
-//! links no router, no password hashing and no OpenAPI document: only the domain's maintenance
-//! and publishing areas and what they build on (`scripts/build-worker.sh` checks the wasm).
+//! scheduled work and the queue consumer publishes what it claimed. It serves no API: its one
+//! fetch handler takes a private post's publication from the API Worker (through the API's
+//! `PUBLISHER` binding; the Worker has no route of its own), so it links no router, no password
+//! hashing and no OpenAPI document: only the domain's maintenance and publishing areas and what
+//! they build on (`scripts/build-worker.sh` checks the wasm).
 
 use futures_util::StreamExt;
+use herald::publishing::engine::{self, PrivateSend, PRIVATE_SEND_PATH, PRIVATE_SEND_SIGNATURE};
 use herald::ratelimit::Unlimited;
-use worker::{event, Env, MessageBatch, MessageExt, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Env, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::host::{D1Access, Host, NoPasswords};
 
@@ -73,6 +76,46 @@ async fn consume_one(host: &Host, message: &worker::Message<String>) {
         Err(e) => {
             tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
             message.retry();
+        }
+    }
+}
+
+/// A private post's publication, handed over by the API Worker (`publishing::handlers::
+/// publish_now`) with its text, which exists only in this request: published and recorded
+/// before the answer (200, with D1's bookmark after the writes). Taken only signed under the
+/// server's secret; anything else is 404.
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
+    if req.method() != worker::Method::Post || req.path() != PRIVATE_SEND_PATH {
+        return Response::error("not found", 404);
+    }
+    let Some(host) = Host::new(&env, D1Access::PrimarySession, Box::new(NoPasswords), Box::new(Unlimited)).await else {
+        return Response::error("the publisher is not configured or its database is unreachable", 503);
+    };
+    let signature = req.headers().get(PRIVATE_SEND_SIGNATURE)?.unwrap_or_default();
+    let body = req.bytes().await?;
+    if !engine::private_send_verified(&host.config, &body, &signature) {
+        return Response::error("not found", 404);
+    }
+    let Ok(send) = serde_json::from_slice::<PrivateSend>(&body) else {
+        return Response::error("not a private send", 400);
+    };
+    match host.run(async |ctx| engine::publish_private(ctx, &send.message, &send.text).await).await {
+        // Where the writes can be read (D1): the API Worker's session catches up with it.
+        Ok(_) => {
+            let answer = Response::ok("published")?;
+            match host.db.bookmark() {
+                Some(bookmark) => {
+                    let headers = worker::Headers::new();
+                    headers.set(herald::app::BOOKMARK_HEADER, &bookmark)?;
+                    Ok(answer.with_headers(headers))
+                }
+                None => Ok(answer),
+            }
+        }
+        Err(e) => {
+            tracing::error!(cause = %e, publication = %send.message.publication_id, "a private publication failed");
+            Response::error("the publication could not be recorded", 500)
         }
     }
 }

@@ -541,9 +541,65 @@ async fn reconcile_one(ctx: &Context<'_>, p: &Publication, last: Option<i64>, no
     Ok(true)
 }
 
+/// A private post's publication handed to the function that publishes it (on Cloudflare the
+/// publisher Worker, through the API Worker's `PUBLISHER` binding; see
+/// `publishing::handlers::publish_now`): its claim, and its text, which exists only in the
+/// request that carries it. No `Debug`: the text is never logged.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateSend {
+    pub message: Message,
+    pub text: String,
+}
+
+/// Where the publisher Worker takes a private send.
+pub const PRIVATE_SEND_PATH: &str = "/internal/publish-private";
+
+/// The header with a private send's signature.
+pub const PRIVATE_SEND_SIGNATURE: &str = "x-herald-signature";
+
+fn private_send_mac(config: &Config, body: &[u8]) -> Option<hmac::Hmac<sha2::Sha256>> {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&config.jwt_secret).ok()?;
+    mac.update(b"herald private send v1\0");
+    mac.update(body);
+    Some(mac)
+}
+
+/// HMAC-SHA-256 of `body` under the server's secret, in hex: only a function holding the secret
+/// can hand a send over.
+pub fn private_send_signature(config: &Config, body: &[u8]) -> String {
+    use hmac::Mac;
+    private_send_mac(config, body).map(|mac| hex::encode(mac.finalize().into_bytes())).unwrap_or_default()
+}
+
+/// Whether `signature` is `body`'s, compared in constant time.
+pub fn private_send_verified(config: &Config, body: &[u8], signature: &str) -> bool {
+    use hmac::Mac;
+    match (private_send_mac(config, body), hex::decode(signature.trim())) {
+        (Some(mac), Ok(given)) => mac.verify_slice(&given).is_ok(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_send_is_taken_only_as_signed_under_the_servers_secret() {
+        let config = Config::new(crate::ports::Environment::Development, b"s".repeat(32));
+        let body = br#"{"message":{"publicationId":"p","workspaceId":"w","claimId":"c"},"text":"hi"}"#;
+        let signature = private_send_signature(&config, body);
+        assert_eq!(signature.len(), 64);
+        assert!(private_send_verified(&config, body, &signature));
+        assert!(!private_send_verified(&config, br#"{"text":"other"}"#, &signature), "another body");
+        let other = Config::new(crate::ports::Environment::Development, b"t".repeat(32));
+        assert!(!private_send_verified(&other, body, &signature), "another secret");
+        for bad in ["", "zz", &signature[..62]] {
+            assert!(!private_send_verified(&config, body, bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_a_ceiling() {

@@ -142,7 +142,7 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let saved = save_edit(ctx, call, &post, after, None, None, "post.publish_now", statements).await;
     super::schedule::refused_by_plan(ctx, &ws, published, saved).await?;
     // A post's targets go out together (SPEC PB-7), all in this workspace's scope.
-    for done in join_all(sends.iter().map(|(m, text)| engine::publish_private(ctx, m, text))).await {
+    for done in join_all(sends.iter().map(|(m, text)| send_private(ctx, m, text))).await {
         // Its platform call may have happened: the publication stays in flight for the ticks
         // to settle, and the answer shows it as it is.
         if let Err(e) = done {
@@ -152,6 +152,22 @@ pub async fn publish_now(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response,
     let created: Vec<&str> = sends.iter().map(|(m, _)| m.publication_id.as_str()).collect();
     let list = list_of(ctx.db, &ws, &post.id, true, &crate::publishing::store::Leases::of(ctx)).await?;
     Ok(json::ok(201, list.into_iter().filter(|p| created.contains(&p.id.as_str())).collect::<Vec<_>>()))
+}
+
+/// Publishes one claimed publication of the post with its text, here.
+#[cfg(not(feature = "forward-private-sends"))]
+async fn send_private(ctx: &Context<'_>, m: &Message, text: &str) -> Result<(), AppError> {
+    engine::publish_private(ctx, m, text).await.map(drop)
+}
+
+/// Hands one claimed publication and its text, signed, to the function that publishes (the
+/// publisher Worker), which answers once it has published and recorded it.
+#[cfg(feature = "forward-private-sends")]
+async fn send_private(ctx: &Context<'_>, m: &Message, text: &str) -> Result<(), AppError> {
+    let send = engine::PrivateSend { message: m.clone(), text: text.to_string() };
+    let body = serde_json::to_string(&send).map_err(|e| AppError::Internal(e.to_string()))?;
+    let signature = engine::private_send_signature(ctx.config, body.as_bytes());
+    ctx.jobs.publish_private(&body, &signature).await.map_err(AppError::Internal)
 }
 
 /// What `publish_now` checks, as the OpenAPI document states it.
