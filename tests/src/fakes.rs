@@ -449,6 +449,8 @@ struct XState {
     no_refresh: Vec<String>,
     /// Access token lifetime per user (seconds), else two hours.
     lifetimes: HashMap<String, i64>,
+    /// How many Facebook Pages a user manages, else two.
+    pages: HashMap<String, usize>,
     refreshes: usize,
     /// Refreshes (or renewals) per user.
     refreshed: HashMap<String, usize>,
@@ -591,6 +593,11 @@ impl FakeX {
     /// Access tokens for `user` last `secs`.
     pub fn token_lifetime(&self, user: &str, secs: i64) {
         self.state.lock().unwrap().lifetimes.insert(user.into(), secs);
+    }
+
+    /// Facebook user `user` manages `count` Pages (`page-{user}`, `page2-{user}`, …).
+    pub fn pages(&self, user: &str, count: usize) {
+        self.state.lock().unwrap().pages.insert(user.into(), count);
     }
 
     /// The next tweet containing `marker` meets `fault`.
@@ -830,8 +837,9 @@ async fn serve_x(mut stream: TcpStream, state: Arc<Mutex<XState>>) -> Option<()>
             (Some(user), Some("meta")) => serve_meta(&mut stream, &state, &req, &path, &user).await,
             (Some(user), Some("tiktok")) => serve_tiktok(&mut stream, &state, &req, &path, &user).await,
             (Some(user), _) if path == "/v23.0/me/accounts" => {
-                let pages: Vec<Value> = ["page", "page2"]
-                    .iter()
+                let count = state.lock().unwrap().pages.get(&user).copied().unwrap_or(2);
+                let pages: Vec<Value> = (1..=count)
+                    .map(|n| if n == 1 { "page".to_string() } else { format!("page{n}") })
                     .map(|p| {
                         let token = issue(&mut *state.lock().unwrap(), "meta", &user, i64::MAX / 2000);
                         json!({"id": format!("{p}-{user}"), "name": format!("{p} of {user}"), "access_token": token,

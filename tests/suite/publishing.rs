@@ -923,6 +923,54 @@ async fn facebook_pages_threads_instagram_and_tiktok_publish_through_their_graph
 }
 
 #[tokio::test]
+async fn a_facebook_login_with_a_hundred_pages_connects_them_all_at_once_and_renews_them_all() {
+    // Facebook lists up to 100 Pages at once: reading which are stored binds more ids than D1
+    // takes in one statement, and the harness holds the callback to its budget of round trips
+    // whatever the number of Pages.
+    let api = Api::new();
+    let fake = FakeX::get();
+    let owner = signup(&api, "hundred").await;
+    let ws = create_workspace(&api, &owner, "Hundred Pages").await;
+    let user = format!("h{}", &unique_email("u")[2..10]);
+    fake.pages(&user, 100);
+    let external = |r: &Resp| -> Vec<String> {
+        let mut ids: Vec<String> =
+            r.data().as_array().unwrap().iter().map(|a| a["externalId"].as_str().unwrap().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let first = connect_oauth(&api, &owner, &ws, "facebook", &user).await;
+    assert_eq!(first.status, 201, "{}", String::from_utf8_lossy(&first.body));
+    let mut expected: Vec<String> =
+        (1..=100).map(|n| if n == 1 { format!("page-{user}") } else { format!("page{n}-{user}") }).collect();
+    expected.sort();
+    assert_eq!(external(&first), expected);
+    let listed = api.get(&format!("/api/v1/workspaces/{ws}/social-accounts")).bearer(&owner.access).send().await;
+    assert_eq!(listed.status, 200);
+    let (listed, answered) = (listed.data(), first.data());
+    let stored: Vec<&Value> = listed.as_array().unwrap().iter().filter(|a| a["platform"] == "facebook").collect();
+    assert_eq!(stored.len(), 100, "each Page stored once");
+    for a in &stored {
+        assert_eq!(a["status"], "active");
+        let answer = answered.as_array().unwrap().iter().find(|b| b["id"] == a["id"]);
+        assert_eq!(answer, Some(*a), "the callback answered each account as stored");
+    }
+    // The same login again renews all of them: the same accounts, nothing new.
+    let again = connect_oauth(&api, &owner, &ws, "facebook", &user).await;
+    assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
+    assert_eq!(external(&again), expected);
+    let ids = |r: &Resp| -> Vec<String> {
+        let mut ids: Vec<String> =
+            r.data().as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&again), ids(&first), "reconnected, not duplicated");
+    let listed = api.get(&format!("/api/v1/workspaces/{ws}/social-accounts")).bearer(&owner.access).send().await;
+    assert_eq!(listed.data().as_array().unwrap().len(), 100);
+}
+
+#[tokio::test]
 async fn facebook_instagram_threads_and_tiktok_connect_through_their_logins_and_renew_their_tokens() {
     let api = Api::new();
     let fake = FakeX::get();

@@ -75,108 +75,150 @@ pub struct Verified {
     pub access_expires_at: Option<i64>,
 }
 
-/// Stores a verified account: a new one (201), or the same platform account connected again
-/// (200): its credentials are replaced, keeping a stored refresh token the new grant lacks.
-pub async fn store(
+/// Stores verified accounts of `platform` (the same platform account named twice, once): each a
+/// new one (201), or the same platform account connected again (200), whose credentials are
+/// replaced, keeping a stored refresh token the new grant lacks. What is stored of them is read
+/// in one round trip and all are written in one batch, however many (a Facebook user's pages);
+/// answers each as stored.
+pub async fn store_all(
     ctx: &Context<'_>,
     call: &Call<'_>,
     platform: Platform,
-    verified: Verified,
-) -> Result<(u16, AccountView), AppError> {
+    mut verified: Vec<Verified>,
+) -> Result<Vec<(u16, AccountView)>, AppError> {
     let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
-    let platform = platform.as_str();
     let now = ctx.clock.now_ms();
-    let existing = ctx
-        .db
-        .query_one(
-            &format!(
-                "SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND platform = ?2 AND external_id = ?3"
-            ),
-            &params![ws.as_str(), platform, verified.external_id.as_str()],
-        )
-        .await?
-        .map(|r| decode(&r))
-        .transpose()?;
-    let id = existing.as_ref().map(|a| a.view.id.clone()).unwrap_or_else(|| ctx.new_id());
-    let credentials = match &existing {
-        Some(a) => verified.credentials.merged_over(&a.open(ctx).unwrap_or_default()),
-        None => verified.credentials,
-    };
-    let plain = serde_json::to_vec(&credentials).map_err(|e| AppError::Internal(e.to_string()))?;
-    let sealed =
-        ctx.config.token_keys.seal(ctx.random.bytes(), &plain, &id).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut seen = std::collections::HashSet::new();
+    verified.retain(|v| seen.insert(v.external_id.clone()));
+    let external_ids: Vec<String> = verified.iter().map(|v| v.external_id.clone()).collect();
+    let reads = crate::sql::in_chunks(&params![ws.as_str(), platform.as_str()], &external_ids, |list| {
+        format!("SELECT {COLUMNS} FROM social_accounts WHERE workspace_id = ?1 AND platform = ?2 AND external_id IN ({list})")
+    });
+    let stored = ctx.db.reads(&reads).await?.iter().flatten().map(decode).collect::<Result<Vec<_>, _>>()?;
     let key_id = ctx.config.token_keys.current_id().unwrap_or_default().to_string();
-    let write = match &existing {
-        None => Statement::new(
-            "INSERT INTO social_accounts (id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
-             credentials, key_id, status, created_by, created_at, updated_at, access_expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?12, ?12, ?13)",
-            params![
-                id.as_str(),
-                ws.as_str(),
-                platform,
-                verified.external_id.as_str(),
-                verified.handle.as_str(),
-                verified.display_name.clone(),
-                verified.service_url.as_str(),
-                verified.auth_kind,
-                sealed,
-                key_id,
-                me.as_str(),
-                now,
-                verified.access_expires_at
-            ],
-        ),
-        Some(_) => Statement::new(
-            "UPDATE social_accounts SET handle = ?3, display_name = ?4, service_url = ?5, auth_kind = ?6, credentials = ?7, \
-             key_id = ?8, status = 'active', last_error = NULL, paused_until = NULL, updated_at = ?9, access_expires_at = ?10 \
-             WHERE workspace_id = ?1 AND id = ?2",
-            params![
-                ws.as_str(),
-                id.as_str(),
-                verified.handle.as_str(),
-                verified.display_name.clone(),
-                verified.service_url.as_str(),
-                verified.auth_kind,
-                sealed,
-                key_id,
-                now,
-                verified.access_expires_at
-            ],
-        ),
-    };
-    let change = Change {
-        action: if existing.is_some() { "social_account.reconnect" } else { "social_account.connect" },
-        entity_type: "social_account",
-        entity_id: &id,
-        before: None,
-        after: Some(
-            serde_json::json!({ "platform": platform, "handle": verified.handle, "externalId": verified.external_id }),
-        ),
-    };
-    // A new account (or a disconnected one back) counts against the plan's limit, held inside
-    // the batch (SPEC BI-2); renewing an active account's credentials never does.
-    let counts = existing.as_ref().is_none_or(|a| a.view.status == "disconnected");
-    let record = activity::record(ctx, call, &ws, change);
-    let outcome = if counts {
-        let hold = crate::plans::store::hold(&ws);
-        let within = crate::plans::store::within(&ctx.config.plans, &ws, crate::plans::Metric::Accounts, now);
-        ctx.db.batch(&[hold, write, within, record]).await
-    } else {
-        ctx.db.batch(&[write, record]).await
-    };
-    if let Err(e) = outcome {
+    let (mut writes, mut records, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let mut counted = 0;
+    for v in verified {
+        let existing = stored.iter().find(|a| a.view.external_id == v.external_id);
+        let id = existing.map(|a| a.view.id.clone()).unwrap_or_else(|| ctx.new_id());
+        let credentials = match existing {
+            Some(a) => v.credentials.merged_over(&a.open(ctx).unwrap_or_default()),
+            None => v.credentials,
+        };
+        let plain = serde_json::to_vec(&credentials).map_err(|e| AppError::Internal(e.to_string()))?;
+        let sealed = ctx
+            .config
+            .token_keys
+            .seal(ctx.random.bytes(), &plain, &id)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let view = AccountView {
+            handle: v.handle.clone(),
+            display_name: v.display_name.clone(),
+            service_url: v.service_url.clone(),
+            auth_kind: v.auth_kind.to_string(),
+            status: "active".into(),
+            paused_until: None,
+            last_error: None,
+            updated_at: rfc3339(now),
+            ..match existing {
+                Some(a) => a.view.clone(),
+                None => AccountView {
+                    id: id.clone(),
+                    platform,
+                    external_id: v.external_id.clone(),
+                    handle: String::new(),
+                    display_name: None,
+                    service_url: String::new(),
+                    auth_kind: String::new(),
+                    status: String::new(),
+                    paused_until: None,
+                    last_error: None,
+                    slots: Vec::new(),
+                    slot_timezone: NEW_SLOT_TIMEZONE.into(),
+                    created_at: rfc3339(now),
+                    updated_at: String::new(),
+                },
+            }
+        };
+        writes.push(match existing {
+            None => Statement::new(
+                "INSERT INTO social_accounts (id, workspace_id, platform, external_id, handle, display_name, service_url, auth_kind, \
+                 credentials, key_id, status, created_by, created_at, updated_at, access_expires_at, slots, slot_timezone) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?12, ?12, ?13, '[]', ?14)",
+                params![
+                    id.as_str(),
+                    ws.as_str(),
+                    platform.as_str(),
+                    v.external_id.as_str(),
+                    v.handle.as_str(),
+                    v.display_name.clone(),
+                    v.service_url.as_str(),
+                    v.auth_kind,
+                    sealed,
+                    key_id.as_str(),
+                    me.as_str(),
+                    now,
+                    v.access_expires_at,
+                    NEW_SLOT_TIMEZONE
+                ],
+            ),
+            Some(_) => Statement::new(
+                "UPDATE social_accounts SET handle = ?3, display_name = ?4, service_url = ?5, auth_kind = ?6, credentials = ?7, \
+                 key_id = ?8, status = 'active', last_error = NULL, paused_until = NULL, updated_at = ?9, access_expires_at = ?10 \
+                 WHERE workspace_id = ?1 AND id = ?2",
+                params![
+                    ws.as_str(),
+                    id.as_str(),
+                    v.handle.as_str(),
+                    v.display_name.clone(),
+                    v.service_url.as_str(),
+                    v.auth_kind,
+                    sealed,
+                    key_id.as_str(),
+                    now,
+                    v.access_expires_at
+                ],
+            ),
+        });
+        let change = Change {
+            action: if existing.is_some() { "social_account.reconnect" } else { "social_account.connect" },
+            entity_type: "social_account",
+            entity_id: &id,
+            before: None,
+            after: Some(
+                serde_json::json!({ "platform": platform.as_str(), "handle": v.handle, "externalId": v.external_id }),
+            ),
+        };
+        records.push(activity::record(ctx, call, &ws, change));
+        // A new account (or a disconnected one back) counts against the plan's limit;
+        // renewing an active account's credentials never does.
+        counted += i64::from(existing.is_none_or(|a| a.view.status == "disconnected"));
+        out.push((if existing.is_some() { 200 } else { 201 }, view));
+    }
+    // The plan's limit is held inside the batch (SPEC BI-2).
+    let mut batch = Vec::with_capacity(writes.len() + records.len() + 2);
+    if counted > 0 {
+        batch.push(crate::plans::store::hold(&ws));
+    }
+    batch.append(&mut writes);
+    if counted > 0 {
+        batch.push(crate::plans::store::within(&ctx.config.plans, &ws, crate::plans::Metric::Accounts, now));
+    }
+    batch.append(&mut records);
+    if let Err(e) = ctx.db.batch(&batch).await {
         return Err(match e {
-            crate::sql::DbError::Constraint(_) if counts => {
-                crate::plans::explain(ctx, &ws, crate::plans::Metric::Accounts, 1, e.into()).await
+            crate::sql::DbError::Constraint(_) if counted > 0 => {
+                crate::plans::explain(ctx, &ws, crate::plans::Metric::Accounts, counted, e.into()).await
             }
             other => other.into(),
         });
     }
-    let account = load(ctx.db, &ws, &id).await?;
-    Ok((if existing.is_some() { 200 } else { 201 }, account.view))
+    Ok(out)
 }
+
+/// The posting times' zone of a new account, until its slots are set.
+const NEW_SLOT_TIMEZONE: &str = "UTC";
 
 /// The read of the workspace's accounts that are not disconnected, oldest first, to send with the
 /// membership check in one round trip; [`views_of`] reads its answer.

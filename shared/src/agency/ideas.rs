@@ -7,7 +7,7 @@
 
 pub use super::model::ideas::*;
 pub(crate) use super::store::ideas::write;
-pub use super::store::ideas::{among_reads, idea_of, load_in, load_many, load_reads, many_of};
+pub use super::store::ideas::{among_reads, held_reads, idea_of, load_in, load_many, load_reads, many_of};
 
 use super::client_limit;
 use crate::api::{Call, Context};

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::ideas::{event_of, Decided, ReadWith};
 use super::requests::RequestView;
-use super::review_links::{link_stage, refused, state, Link, LinkState};
+use super::review_links::{refused, state, Link, LinkState};
 use super::store::requests::{self as request_store, Stored};
 use super::store::{ideas as idea_store, review_links as link_store};
 use crate::activity::{self, Change};
@@ -18,7 +18,7 @@ use crate::content::posts::PostView;
 use crate::content::status::PostStatus;
 use crate::error::AppError;
 use crate::identity::tokens;
-use crate::sql::{Row, Scope, Sql};
+use crate::sql::{Row, Scope};
 use crate::validate::rfc3339;
 use crate::workflows::{self as workflow, opening::Stage};
 
@@ -73,21 +73,9 @@ pub async fn open_link_with(
     Ok((link, answers.collect()))
 }
 
-/// Whether a link may decide `post` now: it is in review, and its pending request is at the
-/// stage links decide, for the post's current version. Answers the request's id.
-pub async fn decidable(db: &dyn Sql, workspace_id: &str, post: &PostView) -> Result<Option<String>, AppError> {
-    if post.status != PostStatus::InReview {
-        return Ok(None);
-    }
-    let Some(pending) = request_store::pending_request(db, workspace_id, &post.id).await? else {
-        return Ok(None);
-    };
-    let wf = workflow::effective(db, workspace_id, post.client_id.as_deref()).await?;
-    Ok(decidable_from(post, Some(&pending), link_stage(&wf, post.client_id.is_some())).then_some(pending.0))
-}
-
-/// [`decidable`] from what was read already: the post's newest pending request (id, stage,
-/// version) and the stage links decide under its workflow.
+/// Whether a link may decide `post` now, from what was read already: it is in review, and its
+/// newest pending request (id, stage, version) is at the stage links decide under its workflow
+/// (`link_stage`), for the post's current version.
 pub fn decidable_from(post: &PostView, pending: Option<&(String, String, i64)>, link_stage: Option<&str>) -> bool {
     post.status == PostStatus::InReview
         && pending.is_some_and(|(_, stage, version)| link_stage == Some(stage.as_str()) && *version == post.version)

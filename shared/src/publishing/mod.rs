@@ -338,7 +338,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts", listAccounts, Workspace(AccountsRead), handlers::accounts::list).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts", connectAccount, Workspace(AccountsManage), handlers::accounts::connect).trips(4),
         route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/start", oAuthStart, Workspace(AccountsManage), handlers::oauth::start),
-        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", oAuthCallback, Workspace(AccountsManage), handlers::oauth::callback).trips(9),
+        route!(POST "/api/v1/workspaces/{workspaceId}/social-accounts/oauth/callback", oAuthCallback, Workspace(AccountsManage), handlers::oauth::callback).folds_membership().trips(5),
         route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}", getAccount, Workspace(AccountsRead), handlers::accounts::get).folds_membership().trips(1),
         route!(PUT "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/slots", putSlots, Workspace(AccountsManage), handlers::slots::put).trips(4),
         route!(GET "/api/v1/workspaces/{workspaceId}/social-accounts/{accountId}/next-slot", nextSlot, Workspace(AccountsRead), handlers::slots::next).folds_membership().trips(1),

@@ -59,6 +59,12 @@ pub async fn load_in(db: &dyn Sql, workspace_id: &str, client_user: &str, id: &s
     idea_of(&answers)
 }
 
+/// The reads of idea `id` of the workspace, whoever asks (a review link), and its decisions, to
+/// send with others in one round trip; [`idea_of`] reads their answers.
+pub fn held_reads(workspace_id: &str, id: &str) -> [Statement; 2] {
+    reads_of(workspace_id, "", id, crate::client_visible!("client_id", "?2"))
+}
+
 /// The reads of idea `id` (as the caller `viewer` may see it, before their role is known) and
 /// its decisions, to send with the membership check in one round trip; [`idea_of`] reads their
 /// answers.

@@ -8,7 +8,7 @@ use crate::api::paging::{self, Page, PageQuery};
 use crate::api::permissions::Role;
 use crate::api::{Call, Context, Response};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::sql::Scope;
+use crate::sql::{Row, Scope, Statement};
 use crate::validate::{self, rfc3339};
 
 const SYSTEM_MAX: usize = 4_000;
@@ -95,15 +95,33 @@ pub async fn create(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
 /// The template of the path the caller may see in this workspace (a built-in one, its own, or a
 /// shared one of any workspace), and whether it is this workspace's own.
 async fn visible(ctx: &Context<'_>, call: &Call<'_>) -> Result<(TemplateView, bool), AppError> {
+    let (template, own, _) = visible_with(ctx, call, Vec::new()).await?;
+    Ok((template, own))
+}
+
+/// [`visible`], with `more` reads sent in the same round trip as the membership check and the
+/// template (keyed on the path alone: they cannot depend on what the template is); answers
+/// what they found, in order.
+async fn visible_with(
+    ctx: &Context<'_>,
+    call: &Call<'_>,
+    more: Vec<Statement>,
+) -> Result<(TemplateView, bool, Vec<Vec<Row>>), AppError> {
     let id = call.params.get("templateId")?;
-    if let Some(system) = t::system_template(id) {
-        return Ok((TemplateView::from(system), false));
+    let system = t::system_template(id);
+    let mut reads = Vec::with_capacity(more.len() + 1);
+    if system.is_none() {
+        reads.push(store::usable_read(call.params.get("workspaceId")?, &call.caller()?.user_id, id));
     }
-    let member = call.member()?;
-    let read = store::usable_read(&member.workspace_id, &call.caller()?.user_id, id);
-    let row = ctx.db.query(&read.sql, &read.params).await?;
-    let row = row.first().ok_or_else(|| AppError::not_found("template"))?;
-    Ok((store::decode(row)?, row.text("workspace_id")? == member.workspace_id))
+    reads.extend(more);
+    let (member, answers) = call.admitted_reads(ctx.db, reads).await?;
+    if let Some(system) = system {
+        return Ok((TemplateView::from(system), false, answers));
+    }
+    let mut answers = answers.into_iter();
+    let rows = answers.next().unwrap_or_default();
+    let row = rows.first().ok_or_else(|| AppError::not_found("template"))?;
+    Ok((store::decode(row)?, row.text("workspace_id")? == member.workspace_id, answers.collect()))
 }
 
 /// A template of this workspace's the caller may change.
@@ -180,7 +198,10 @@ pub async fn delete(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
               (status = 403, description = "FORBIDDEN", body = ErrorEnvelope),
               (status = 404, description = "NOT_FOUND: no such template, or another workspace's (its versions are its own)", body = ErrorEnvelope)))]
 pub async fn versions(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
-    let (template, own) = visible(ctx, call).await?;
+    // The membership check, the template and the workspace's own versions of it: one round trip
+    // (another workspace's template has none here).
+    let read = store::versions_read(call.params.get("workspaceId")?, call.params.get("templateId")?);
+    let (template, own, answers) = visible_with(ctx, call, vec![read]).await?;
     if template.scope == "system" {
         let one = t::TemplateVersionView {
             number: 1,
@@ -194,8 +215,7 @@ pub async fn versions(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
     if !own {
         return Err(AppError::not_found("template"));
     }
-    let read = store::versions_read(&call.member()?.workspace_id, &template.id);
-    let rows = ctx.db.query(&read.sql, &read.params).await?;
+    let rows = answers.first().map_or(&[][..], Vec::as_slice);
     Ok(json::ok(200, rows.iter().map(store::version_of).collect::<Result<Vec<_>, _>>()?))
 }
 

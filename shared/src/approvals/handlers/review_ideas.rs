@@ -11,9 +11,11 @@
 
 use crate::agency::ideas;
 use crate::api::{Call, Context, Response};
-use crate::approvals::ideas::{decidable_by_link, Decided};
+use crate::approvals::ideas::{decidable_by_link, Decided, ReadWith};
 use crate::approvals::review_links::{acting, decision_form, vote_comment};
-use crate::approvals::reviewing::{decide_idea, open_link};
+use crate::approvals::reviewing::{decide_idea, open_link_with};
+use crate::approvals::store::ideas as idea_store;
+use crate::collab::notifications;
 use crate::error::{AppError, ErrorEnvelope};
 
 /// The form an idea's Approve or Request changes button sends.
@@ -49,15 +51,22 @@ pub async fn request_changes(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respo
 }
 
 async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
-    let link = open_link(ctx, call).await?;
     let idea_id = call.params.get("ideaId")?;
+    // The link's checks, the idea with its decisions and the addresses its notice goes to: one
+    // round trip after the link's own.
+    let (link, answers) = open_link_with(ctx, call, |link| {
+        let mut reads = ideas::held_reads(&link.workspace_id, idea_id).to_vec();
+        reads.push(idea_store::addresses_read(&link.workspace_id, idea_id));
+        reads
+    })
+    .await?;
     if !link.idea_ids.iter().any(|i| i == idea_id) {
         return Err(AppError::not_found("idea"));
     }
     let (comment, revision) =
         decision_form(&call.req.body, approve, "revision", "the idea's updatedAt the page showed", |_| true)?;
     let ws = link.workspace_id.clone();
-    let before = ideas::load_in(ctx.db, &ws, "", idea_id).await?;
+    let before = ideas::idea_of(answers.get(..2).unwrap_or_default())?;
     if before.updated_at != revision {
         return Err(AppError::Conflict("the idea changed since the page showed it: reload the page".into()));
     }
@@ -66,13 +75,14 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
     }
     let stored = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
     let decided = Decided { by: &link.created_by, link_id: Some(&link.id), comment: Some(stored), all_of: Vec::new() };
-    decide_idea(ctx, &acting(call, &link), &ws, &before, approve, decided, Default::default()).await.map_err(|e| {
-        match e {
-            AppError::Conflict(_) => {
-                AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
-            }
-            other => other,
+    // The link decides the client stage, which closes at once: only the author is told.
+    let addresses = notifications::addresses_of(answers.get(2).map_or(&[][..], Vec::as_slice))?;
+    let read = ReadWith { addresses: Some(addresses), ..ReadWith::default() };
+    decide_idea(ctx, &acting(call, &link), &ws, &before, approve, decided, read).await.map_err(|e| match e {
+        AppError::Conflict(_) => {
+            AppError::Conflict("someone decided on this idea at the same time: reload the page".into())
         }
+        other => other,
     })?;
     let token = call.params.get("token")?;
     Ok(Response::empty(303)

@@ -8,10 +8,10 @@ use crate::agency::ideas;
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
 use crate::approvals::review_links::{
-    acting, decision_form, distinct, public_origin, vote_comment, Link, ReviewDecisionForm, ReviewLinkCreated,
-    ReviewLinkInput, ReviewLinkView, DEFAULT_HOURS, MAX_HOURS, MAX_MINUTES, MAX_POSTS,
+    acting, decision_form, distinct, link_stage, public_origin, vote_comment, Link, ReviewDecisionForm,
+    ReviewLinkCreated, ReviewLinkInput, ReviewLinkView, DEFAULT_HOURS, MAX_HOURS, MAX_MINUTES, MAX_POSTS,
 };
-use crate::approvals::reviewing::{decidable, open_link, open_link_with};
+use crate::approvals::reviewing::{decidable_from, open_link_with};
 use crate::approvals::store::{requests as request_store, review_links as store};
 use crate::collab::notifications::{self, Notice};
 use crate::content::editing::save_edit;
@@ -23,6 +23,7 @@ use crate::identity::model::Email;
 use crate::identity::tokens;
 use crate::sql::DbError;
 use crate::validate;
+use crate::workflows::{self as workflow, store as workflow_store};
 
 // ── Management (signed-in Editors and above) ────────────────────────────────────────────
 
@@ -211,8 +212,23 @@ pub async fn request_changes(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respo
 /// not shown (a stale tab, an edit in between). The page's policy adds `form-action 'self'`,
 /// and `Referrer-Policy: no-referrer` keeps the token out of Referer headers.
 async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Response, AppError> {
-    let link = open_link(ctx, call).await?;
     let post_id = call.params.get("postId")?;
+    // The link's checks, the post, its pending request, whether the link's creator voted on it
+    // already, the workflows that say which stage links decide and the addresses its notices go
+    // to: one round trip after the link's own.
+    let (link, answers) = open_link_with(ctx, call, |link| {
+        let ws = link.workspace_id.as_str();
+        let mut reads = post_store::held_reads(ws, post_id).to_vec();
+        reads.push(request_store::pending_read(ws, post_id));
+        reads.push(request_store::voted_on_pending_read(ws, post_id, &link.created_by));
+        reads.push(workflow_store::configs_among_read(
+            "SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2",
+            crate::params![ws, post_id],
+        ));
+        reads.push(request_store::link_decision_addresses_read(ws, post_id, &link.created_by));
+        reads
+    })
+    .await?;
     if !link.post_ids.iter().any(|p| p == post_id) {
         return Err(AppError::not_found("post"));
     }
@@ -222,18 +238,23 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
         })?;
     let version = version.parse::<i64>().ok();
     let ws = link.workspace_id.clone();
-    let post = post_store::load(ctx.db, &ws, "", post_id).await?;
+    let part = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let post = post_store::one_of(answers.get(..3).unwrap_or_default())?;
     if Some(post.version) != version {
         return Err(AppError::Conflict("the post changed since the page showed it: reload the page".into()));
     }
-    let Some(request_id) = decidable(ctx.db, &ws, &post).await? else {
+    let pending = request_store::pending_of(part(3))?;
+    let wf = workflow::effective_among(&workflow_store::configs_of(part(5))?, post.client_id.as_deref())?;
+    let Some((request_id, _, _)) =
+        pending.filter(|p| decidable_from(&post, Some(p), link_stage(&wf, post.client_id.is_some())))
+    else {
         return Err(AppError::Conflict("this post is not waiting for your review".into()));
     };
-    let already = request_store::has_voted(ctx.db, &ws, &request_id, &link.created_by).await?;
-    if already {
+    if !part(4).is_empty() {
         // One vote per user and request: the creator voted on this stage in person already.
         return Err(AppError::Conflict("the link's creator has already decided on this review".into()));
     }
+    let addresses = notifications::addresses_of(part(6))?;
     let decision = if approve { "approve" } else { "reject" };
     let stored_comment = vote_comment(link.reviewer_name.as_deref(), comment.as_deref());
     let now = ctx.clock.now_ms();
@@ -304,8 +325,8 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
             subject_id: &post.id,
         }
     };
-    let recipients = [post.author_id.clone(), link.created_by.clone()];
-    notifications::notify(ctx, &acting, &ws, &recipients, notice).await;
+    let to = addresses.among(|id| id == post.author_id || id == link.created_by);
+    notifications::notify_addressed(ctx, &acting, &ws, &to, notice).await;
     let token = call.params.get("token")?;
     Ok(Response::empty(303)
         .with_header("location", format!("/review/{token}?decided={}", post.id))

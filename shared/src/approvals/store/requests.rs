@@ -172,23 +172,43 @@ pub fn addresses_read(workspace_id: &str, id: &str) -> Statement {
     )
 }
 
-/// A post's pending request, if any: (id, stage, post version).
-pub async fn pending_request(
-    db: &dyn Sql,
-    workspace_id: &str,
-    post_id: &str,
-) -> Result<Option<(String, String, i64)>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT id, stage, post_version FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
-             AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT 1",
-            &params![workspace_id, post_id],
-        )
-        .await?;
-    match row {
-        Some(r) => Ok(Some((r.text("id")?, r.text("stage")?, r.int("post_version")?))),
-        None => Ok(None),
-    }
+/// The read of post `post_id`'s newest pending request, to send with others in one round trip;
+/// [`pending_of`] reads its answer.
+pub fn pending_read(workspace_id: &str, post_id: &str) -> Statement {
+    Statement::new(
+        "SELECT id, stage, post_version FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 \
+         AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT 1",
+        params![workspace_id, post_id],
+    )
+}
+
+/// The pending request [`pending_read`] found, if any: (id, stage, post version).
+pub fn pending_of(rows: &[Row]) -> Result<Option<(String, String, i64)>, AppError> {
+    rows.first().map(|r| Ok((r.text("id")?, r.text("stage")?, r.int("post_version")?))).transpose()
+}
+
+/// The read that finds `user_id`'s vote on post `post_id`'s newest pending request (a row when
+/// there is one), to send with [`pending_read`] in the same round trip.
+pub fn voted_on_pending_read(workspace_id: &str, post_id: &str, user_id: &str) -> Statement {
+    Statement::new(
+        "SELECT 1 AS one FROM approval_votes WHERE workspace_id = ?1 AND user_id = ?3 AND request_id = \
+         (SELECT id FROM approval_requests WHERE workspace_id = ?1 AND post_id = ?2 AND status = 'pending' \
+          ORDER BY created_at DESC, id DESC LIMIT 1)",
+        params![workspace_id, post_id, user_id],
+    )
+}
+
+/// The addresses a decision through a review link on post `post_id` tells: its author's and
+/// the link's creator's (`creator`), with the workspace's brand.
+pub fn link_decision_addresses_read(workspace_id: &str, post_id: &str, creator: &str) -> Statement {
+    Statement::new(
+        format!(
+            "SELECT id, email, {} FROM users WHERE id = ?3 \
+             OR id = (SELECT author_id FROM posts WHERE workspace_id = ?1 AND id = ?2)",
+            crate::collab::store::notifications::FROM_COLUMNS
+        ),
+        params![workspace_id, post_id, creator],
+    )
 }
 
 /// The read of every request of the posts `post_ids` (at most 90), newest first per post, to
@@ -232,17 +252,6 @@ pub async fn last_status(db: &dyn Sql, workspace_id: &str, post_id: &str) -> Res
         .await?
         .map(|r| r.text("status"))
         .transpose()?)
-}
-
-/// Whether `user_id` has voted on the request.
-pub async fn has_voted(db: &dyn Sql, workspace_id: &str, request_id: &str, user_id: &str) -> Result<bool, AppError> {
-    Ok(db
-        .query_one(
-            "SELECT 1 AS one FROM approval_votes WHERE workspace_id = ?1 AND request_id = ?2 AND user_id = ?3",
-            &params![workspace_id, request_id, user_id],
-        )
-        .await?
-        .is_some())
 }
 
 /// A vote on a request; `link_id` when it came through a review link.

@@ -169,6 +169,12 @@ pub async fn load(db: &dyn Sql, workspace_id: &str, limit_to: &str, post_id: &st
     posts.into_iter().next().ok_or_else(|| AppError::not_found("post"))
 }
 
+/// The reads of post `post_id` of the workspace, whoever asks (a review link), to send with others
+/// in one round trip; [`one_of`] reads their three answers.
+pub fn held_reads(workspace_id: &str, post_id: &str) -> [Statement; 3] {
+    where_reads("workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL", params![workspace_id, post_id])
+}
+
 /// The reads of post `post_id` (the post, its targets, their media) as the caller `viewer` may
 /// see it, before their role is known: to send with the membership check and others in one
 /// round trip; [`one_of`] reads their three answers.

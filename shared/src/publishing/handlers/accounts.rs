@@ -146,7 +146,8 @@ pub async fn connect(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, App
     }
     let verified = verify(ctx, &input).await?;
     let platform = Platform::parse(&input.platform).unwrap_or(Platform::Mastodon);
-    let (status, view) = store::store(ctx, call, platform, verified).await?;
+    let stored = store::store_all(ctx, call, platform, vec![verified]).await?;
+    let (status, view) = stored.into_iter().next().ok_or_else(|| AppError::Internal("no account stored".into()))?;
     Ok(json::ok(status, view))
 }
 

@@ -79,12 +79,15 @@ pub async fn start(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppEr
               (status = 502, description = "EXTERNAL_API_ERROR", body = ErrorEnvelope)))]
 pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
     let input: OAuthCallbackInput = json::parse(&call.req.body)?;
-    let ws = call.member()?.workspace_id.clone();
     let me = call.caller()?.user_id.clone();
     let state_hash = tokens::token_hash(input.state.trim());
     let now = ctx.clock.now_ms();
     let bad_state = || AppError::field("state", "is unknown, used or expired: start the connection again");
-    let row = publications::oauth_state(ctx.db, &ws, &state_hash).await?.ok_or_else(bad_state)?;
+    // The membership check and the state: one round trip.
+    let read = publications::oauth_state_read(call.params.get("workspaceId")?, &state_hash);
+    let (member, row) = call.admitted_one(ctx.db, read, publications::oauth_state_of).await?;
+    let ws = member.workspace_id;
+    let row = row.ok_or_else(bad_state)?;
     if row.used || row.expires_at <= now || row.user_id != me {
         return Err(bad_state());
     }
@@ -134,12 +137,8 @@ pub async fn callback(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, Ap
             access_expires_at: grant.expires_at,
         }]
     };
-    let mut created = false;
-    let mut connected = Vec::new();
-    for verified in found {
-        let (status, view) = accounts::store(ctx, call, platform, verified).await?;
-        created |= status == 201;
-        connected.push(view);
-    }
+    let stored = accounts::store_all(ctx, call, platform, found).await?;
+    let created = stored.iter().any(|(status, _)| *status == 201);
+    let connected: Vec<AccountView> = stored.into_iter().map(|(_, view)| view).collect();
     Ok(json::ok(if created { 201 } else { 200 }, connected))
 }

@@ -349,15 +349,19 @@ pub struct OAuthState {
     pub user_id: String,
 }
 
-pub async fn oauth_state(db: &dyn Sql, workspace_id: &str, state_hash: &str) -> Result<Option<OAuthState>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT platform, verifier, redirect_uri, expires_at, used_at, user_id FROM oauth_states \
-             WHERE workspace_id = ?1 AND state_hash = ?2",
-            &params![workspace_id, state_hash],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(None) };
+/// The read of the OAuth state whose token hashes to `state_hash`, to send with the membership
+/// check in one round trip; [`oauth_state_of`] reads its answer.
+pub fn oauth_state_read(workspace_id: &str, state_hash: &str) -> Statement {
+    Statement::new(
+        "SELECT platform, verifier, redirect_uri, expires_at, used_at, user_id FROM oauth_states \
+         WHERE workspace_id = ?1 AND state_hash = ?2",
+        params![workspace_id, state_hash],
+    )
+}
+
+/// The state [`oauth_state_read`] found, if any.
+pub fn oauth_state_of(rows: &[Row]) -> Result<Option<OAuthState>, AppError> {
+    let Some(row) = rows.first() else { return Ok(None) };
     Ok(Some(OAuthState {
         platform: row.text("platform")?,
         sealed_verifier: row.text("verifier")?,
