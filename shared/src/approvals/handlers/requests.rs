@@ -131,9 +131,6 @@ fn may_decide(call: &Call<'_>, request: &RequestView, post: &PostView) -> Result
 /// Fails the decision's batch unless the voter still holds the role they decided with (and, at
 /// the client stage, is still attached to the post's client): a removal or demotion racing the
 /// vote wins.
-/// Fails the decision's batch unless the voter still holds the role they decided with (and, at
-/// the client stage, is still attached to the post's client): a removal or demotion racing the
-/// vote wins.
 fn still_entitled(
     call: &Call<'_>,
     ws: &str,
