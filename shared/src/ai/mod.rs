@@ -416,7 +416,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(PATCH "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", updateAiTemplate, Workspace(PostsWrite), handlers::templates::update).folds_membership().trips(2),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}", deleteAiTemplate, Workspace(PostsWrite), handlers::templates::delete).folds_membership().trips(2),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/versions", listAiTemplateVersions, Workspace(PostsWrite), handlers::templates::versions).folds_membership().trips(1),
-        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/sharing", shareAiTemplate, Workspace(PostsWrite), handlers::templates::sharing).folds_membership().trips(3),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/ai/templates/{templateId}/sharing", shareAiTemplate, Workspace(PostsWrite), handlers::templates::sharing).trips(4),
         route!(GET "/api/v1/ai/catalogue", listAiCatalogue, User, handlers::templates::catalogue).trips(1),
         route!(PUT "/api/v1/ai/catalogue/{templateId}/rating", rateAiTemplate, User, handlers::templates::rate).trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/ai/generations", listGenerations, Workspace(PostsWrite), handlers::list_generations).folds_membership().trips(1),
