@@ -7,6 +7,7 @@ mod ai;
 mod approvals;
 mod bluesky;
 mod branding;
+mod calendar;
 mod comments;
 mod ideas;
 mod identity;

@@ -11,6 +11,7 @@
 //! schedule is withdrawn.
 
 pub mod bluesky;
+pub mod calendar;
 pub mod engine;
 pub mod handlers;
 pub mod linkedin;
@@ -349,6 +350,11 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(DELETE "/api/v1/workspaces/{workspaceId}/posts/{postId}/schedule", cancelSchedule, Workspace(PostsSchedule), handlers::schedule::cancel).folds_membership().trips(3),
         route!(GET "/api/v1/workspaces/{workspaceId}/posts/{postId}/publications", postPublications, Workspace(PostsRead), handlers::schedule::of_post).folds_membership().trips(1),
         route!(GET "/api/v1/workspaces/{workspaceId}/publications", listPublications, Workspace(PostsRead), handlers::schedule::list).folds_membership().trips(1),
+        route!(GET "/api/v1/workspaces/{workspaceId}/calendar", contentCalendar, Workspace(PostsRead), handlers::calendar::list).folds_membership().trips(1),
+        route!(GET "/api/v1/users/me/calendar-feed", getCalendarFeed, User, handlers::calendar::get_feed).trips(1),
+        route!(PUT "/api/v1/users/me/calendar-feed", putCalendarFeed, User, handlers::calendar::put_feed).trips(1),
+        route!(DELETE "/api/v1/users/me/calendar-feed", deleteCalendarFeed, User, handlers::calendar::delete_feed).trips(1),
+        route!(GET "/calendar/{token}", calendarFeed, Public, handlers::calendar::serve_feed).trips(1),
     ],
     #[cfg(any(test, feature = "openapi"))]
     inputs: &[
@@ -357,6 +363,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         handlers::publish_now::DOCUMENTED,
         oauth::DOCUMENTED,
         handlers::accounts::DOCUMENTED,
+        handlers::calendar::DOCUMENTED,
     ],
 };
 

@@ -111,6 +111,14 @@ pub fn governing_reads(clients: &str, values: Vec<Value>) -> [Statement; 3] {
     ]
 }
 
+/// [`configs_among_read`] for post `post_id`'s client (through the post, by subquery).
+pub fn configs_of_post_read(workspace_id: &str, post_id: &str) -> Statement {
+    configs_among_read(
+        "SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace_id, post_id],
+    )
+}
+
 /// [`governing_reads`] for post `post_id`'s client (through the post, by subquery).
 pub fn governing_post_reads(workspace_id: &str, post_id: &str) -> [Statement; 3] {
     governing_reads("SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2", params![workspace_id, post_id])

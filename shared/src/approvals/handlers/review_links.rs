@@ -221,10 +221,7 @@ async fn decide(ctx: &Context<'_>, call: &Call<'_>, approve: bool) -> Result<Res
         let mut reads = post_store::held_reads(ws, post_id).to_vec();
         reads.push(request_store::pending_read(ws, post_id));
         reads.push(request_store::voted_on_pending_read(ws, post_id, &link.created_by));
-        reads.push(workflow_store::configs_among_read(
-            "SELECT client_id FROM posts WHERE workspace_id = ?1 AND id = ?2",
-            crate::params![ws, post_id],
-        ));
+        reads.push(workflow_store::configs_of_post_read(ws, post_id));
         reads.push(request_store::link_decision_addresses_read(ws, post_id, &link.created_by));
         reads
     })

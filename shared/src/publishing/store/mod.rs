@@ -2,6 +2,7 @@
 //! them, reading them, the times an account is taken, OAuth states; what the engine claims
 //! and records is in `engine`.
 
+pub mod calendar;
 pub mod engine;
 pub mod revocations;
 
