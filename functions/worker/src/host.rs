@@ -23,7 +23,7 @@ pub fn secret(env: &Env, name: &str) -> Option<String> {
 }
 
 /// Reads settings and secrets; `None` when the Worker cannot run safely (no JWT key).
-fn config(env: &Env) -> Option<Config> {
+pub(crate) fn config(env: &Env) -> Option<Config> {
     let environment = Environment::parse(&var(env, "ENVIRONMENT").unwrap_or_default());
     let jwt_secret = secret(env, "JWT_SECRET").filter(|s| s.len() >= 32)?;
     let mut config = Config::new(environment, jwt_secret.into_bytes());

@@ -89,16 +89,20 @@ async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Resp
     if req.method() != worker::Method::Post || req.path() != PRIVATE_SEND_PATH {
         return Response::error("not found", 404);
     }
-    let Some(host) = Host::new(&env, D1Access::PrimarySession, Box::new(NoPasswords), Box::new(Unlimited)).await else {
-        return Response::error("the publisher is not configured or its database is unreachable", 503);
+    // The signature is checked before the database is opened: an unsigned call costs nothing.
+    let Some(config) = crate::host::config(&env) else {
+        return Response::error("the publisher is not configured", 503);
     };
     let signature = req.headers().get(PRIVATE_SEND_SIGNATURE)?.unwrap_or_default();
     let body = req.bytes().await?;
-    if !engine::private_send_verified(&host.config, &body, &signature) {
+    if !engine::private_send_verified(&config, &body, &signature) {
         return Response::error("not found", 404);
     }
     let Ok(send) = serde_json::from_slice::<PrivateSend>(&body) else {
         return Response::error("not a private send", 400);
+    };
+    let Some(host) = Host::new(&env, D1Access::PrimarySession, Box::new(NoPasswords), Box::new(Unlimited)).await else {
+        return Response::error("the publisher is not configured or its database is unreachable", 503);
     };
     match host.run(async |ctx| engine::publish_private(ctx, &send.message, &send.text).await).await {
         // Where the writes can be read (D1): the API Worker's session catches up with it.
