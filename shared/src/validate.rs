@@ -29,6 +29,11 @@ impl Fields {
         self.0.is_empty()
     }
 
+    /// How many problems were found so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn error(self) -> AppError {
         if self.0.is_empty() {
             AppError::Internal("validation failed without details".into())

@@ -275,3 +275,195 @@ async fn a_client_member_sees_only_their_clients_posts_on_the_calendar_and_in_th
     let titles: Vec<&str> = events.iter().map(|e| e["SUMMARY"].as_str()).collect();
     assert_eq!(titles, ["For me (mastodon)"]);
 }
+
+/// The local wall-clock time and UTC offset, in `zone` (the system's tz database), of an
+/// answer's RFC 3339 time.
+fn local_in(zone: &str, rfc3339: &str) -> (String, String) {
+    let tz = jiff::tz::TimeZone::get(zone).expect("the system's tz database has the zone");
+    let at = rfc3339.parse::<jiff::Timestamp>().unwrap().to_zoned(tz);
+    (at.strftime("%H:%M").to_string(), at.strftime("%:z").to_string())
+}
+
+#[tokio::test]
+async fn team_events_repeat_at_their_wall_clock_time_across_daylight_saving_and_page_past_a_hundred() {
+    let api = Api::new();
+    let owner = signup(&api, "events").await;
+    let ws = create_workspace(&api, &owner, "Events").await;
+    let events = w(&ws, "/events");
+    // Mondays, Wednesdays and Fridays at 09:00 in Paris from 1 March, without end; every day
+    // all day; a shoot over two days; the 31st of each month, four times.
+    let standup = created(
+        &api,
+        &owner,
+        &events,
+        json!({"title": "Standup", "start": next_year("03-01T09:00"), "end": next_year("03-01T09:15"),
+               "timezone": "Europe/Paris", "recurrence": {"frequency": "weekly", "byDay": ["FR", "MO", "WE"]}}),
+    )
+    .await;
+    let daily = created(
+        &api,
+        &owner,
+        &events,
+        json!({"title": "Inbox zero", "allDay": true, "start": next_year("01-01"), "end": next_year("01-02"),
+               "timezone": "Europe/Paris", "recurrence": {"frequency": "daily", "interval": 1}}),
+    )
+    .await;
+    let shoot = created(
+        &api,
+        &owner,
+        &events,
+        json!({"title": "Shoot", "allDay": true, "start": next_year("05-10"), "end": next_year("05-12"), "timezone": "Europe/Paris"}),
+    )
+    .await;
+    let monthly = created(
+        &api,
+        &owner,
+        &events,
+        json!({"title": "Month end", "start": next_year("01-31T17:00"), "end": next_year("01-31T18:00"),
+               "timezone": "America/New_York", "recurrence": {"frequency": "monthly", "count": 4}}),
+    )
+    .await;
+
+    // March to May: 92 days.
+    let range = format!("from={}&to={}", next_year("03-01T00:00:00+01:00"), next_year("06-01T00:00:00+02:00"))
+        .replace('+', "%2B");
+    let items = walk_pages(&api, &owner, &format!("{events}?{range}"), 100).await;
+    let of = |id: &str| items.iter().filter(|o| o["eventId"] == id).cloned().collect::<Vec<_>>();
+    let standups = of(&standup);
+    // Every standup at 09:00 in Paris, in winter time (+01:00) and in summer time (+02:00).
+    let offsets: std::collections::BTreeSet<String> = standups
+        .iter()
+        .map(|o| {
+            let (time, offset) = local_in("Europe/Paris", o["startsAt"].as_str().unwrap());
+            assert_eq!(time, "09:00", "{o}");
+            offset
+        })
+        .collect();
+    assert_eq!(offsets.into_iter().collect::<Vec<_>>(), ["+01:00", "+02:00"]);
+    let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let first: jiff::civil::Date = next_year("03-01").parse().unwrap();
+    let days: Vec<jiff::civil::Date> = (0..92).map(|n| first.checked_add(jiff::Span::new().days(n)).unwrap()).collect();
+    let weekdays = days
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.weekday(),
+                jiff::civil::Weekday::Monday | jiff::civil::Weekday::Wednesday | jiff::civil::Weekday::Friday
+            )
+        })
+        .count();
+    assert_eq!(standups.len(), weekdays);
+    // Every day all day: each a date, its start midnight in Paris.
+    let dailies = of(&daily);
+    assert_eq!(dailies.len(), 92);
+    let d0 = &dailies[0];
+    assert_eq!(
+        (d0["start"].as_str(), d0["end"].as_str()),
+        (Some(next_year("03-01").as_str()), Some(next_year("03-02").as_str()))
+    );
+    let midnight = first.to_zoned(tz.clone()).unwrap().timestamp();
+    assert_eq!(d0["startsAt"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap(), midnight);
+    assert_eq!(of(&shoot).len(), 1);
+    // The 31st: March and May (January before the range; April has none).
+    let ends: Vec<String> = of(&monthly).iter().map(|o| o["start"].as_str().unwrap()[..10].to_string()).collect();
+    assert_eq!(ends, [next_year("03-31"), next_year("05-31")]);
+    assert_eq!(items.len(), weekdays + 92 + 1 + 2);
+    // Earliest first, each once.
+    let starts: Vec<(String, String)> = items
+        .iter()
+        .map(|o| (o["startsAt"].as_str().unwrap().to_string(), o["eventId"].as_str().unwrap().to_string()))
+        .collect();
+    let mut sorted = starts.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(starts, sorted);
+
+    // One event with its rule; changed to a single event; deleted.
+    let one = api.get(&format!("{events}/{standup}")).bearer(&owner.access).send().await.data();
+    assert_eq!(one["recurrence"], json!({"frequency": "weekly", "interval": 1, "byDay": ["MO", "WE", "FR"]}));
+    let r = api
+        .patch(&format!("{events}/{standup}"))
+        .bearer(&owner.access)
+        .json(json!({"title": "Kick-off", "recurrence": null}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.data()["recurrence"].is_null());
+    let again = walk_pages(&api, &owner, &format!("{events}?{range}"), 100).await;
+    assert_eq!(again.iter().filter(|o| o["eventId"] == standup.as_str()).count(), 1);
+    let r = api.delete(&format!("{events}/{shoot}")).bearer(&owner.access).send().await;
+    assert_eq!(r.status, 204);
+    api.get(&format!("{events}/{shoot}")).bearer(&owner.access).send().await.expect_error(404, "NOT_FOUND");
+
+    // Field by field, all at once.
+    let r = api
+        .post(&events)
+        .bearer(&owner.access)
+        .json(json!({"title": "", "start": next_year("03-10T10:00"), "end": next_year("03-10T09:00"), "timezone": "Mars/Olympus",
+                     "recurrence": {"frequency": "monthly", "byDay": ["MO"], "count": 0}}))
+        .send()
+        .await;
+    assert_eq!(r.fields(), ["title", "timezone", "end", "recurrence.count", "recurrence.byDay"]);
+    for ((start, end), fields) in [
+        ((next_year("03-10T10:00"), next_year("03-11")), ["start"]),
+        ((next_year("03-10"), next_year("04-30")), ["end"]),
+    ] {
+        let r = api
+            .post(&events)
+            .bearer(&owner.access)
+            .json(json!({"title": "Off", "allDay": true, "start": start, "end": end}))
+            .send()
+            .await;
+        assert_eq!(r.fields(), fields, "{start} to {end}");
+    }
+    refuses_bad_paging(&api, &owner, &format!("{events}?{range}")).await;
+    assert_eq!(api.get(&events).bearer(&owner.access).send().await.fields(), ["from", "to"]);
+
+    // The team's calendar is not a Client member's, nor a stranger's.
+    let client = add_member(&api, &owner, &ws, "client").await;
+    api.get(&format!("{events}?{range}")).bearer(&client.access).send().await.expect_error(403, "FORBIDDEN");
+    let stranger = signup(&api, "events-stranger").await;
+    api.get(&format!("{events}/{daily}")).bearer(&stranger.access).send().await.expect_error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn personal_and_team_events_reach_their_owners_feed_and_no_one_elses() {
+    let api = Api::new();
+    let owner = signup(&api, "feed-events").await;
+    let ws = create_workspace(&api, &owner, "Team").await;
+    let mine = "/api/v1/users/me/events";
+    let dentist = created(
+        &api,
+        &owner,
+        mine,
+        json!({"title": "Dentist", "start": next_year("02-03T08:30"), "end": next_year("02-03T09:00"), "timezone": "Asia/Kolkata"}),
+    )
+    .await;
+    created(
+        &api,
+        &owner,
+        &w(&ws, "/events"),
+        json!({"title": "Offsite", "allDay": true, "start": next_year("04-05"), "end": next_year("04-07"), "timezone": "UTC"}),
+    )
+    .await;
+    // Someone else's own events are theirs alone.
+    let other = signup(&api, "feed-events-other").await;
+    api.get(&format!("{mine}/{dentist}")).bearer(&other.access).send().await.expect_error(404, "NOT_FOUND");
+    let range = format!("from={}&to={}", next_year("02-01T00:00:00Z"), next_year("03-01T00:00:00Z"));
+    assert!(walk_pages(&api, &other, &format!("{mine}?{range}"), 10).await.is_empty());
+    let listed = walk_pages(&api, &owner, &format!("{mine}?{range}"), 10).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["startsAt"].as_str(), Some(next_year("02-03T03:00:00.000Z").as_str()), "08:30 at +05:30");
+
+    let made = api.request("PUT", "/api/v1/users/me/calendar-feed").bearer(&owner.access).send().await.data();
+    let events = feed_events(&api, made["path"].as_str().unwrap()).await;
+    let dentist_event = events.iter().find(|e| e["SUMMARY"] == "Dentist").expect("the person's own event");
+    assert_eq!(dentist_event["DTSTART"], ics_time(&next_year("02-03T03:00:00Z")));
+    assert!(dentist_event["UID"].starts_with(&dentist));
+    let offsite = events.iter().find(|e| e["SUMMARY"] == "Offsite").expect("the team's event");
+    assert_eq!(offsite["DTSTART"], next_year("04-05").replace('-', ""));
+    assert_eq!(offsite["DTEND"], next_year("04-07").replace('-', ""));
+    assert!(offsite["DESCRIPTION"].contains("Team"));
+    let other_feed = api.request("PUT", "/api/v1/users/me/calendar-feed").bearer(&other.access).send().await.data();
+    assert!(feed_events(&api, other_feed["path"].as_str().unwrap()).await.is_empty());
+}

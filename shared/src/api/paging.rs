@@ -102,6 +102,32 @@ pub fn int_key(key: &str) -> Result<i64, AppError> {
     key.parse().map_err(|_| AppError::field("cursor", CURSOR))
 }
 
+/// The range a calendar list asks for: `from` and `to`, required RFC 3339 times, `to` after
+/// `from` and at most `max_days` later, in ms. Problems are added to `errors`, by name.
+pub fn range(req: &Request, max_days: i64, errors: &mut Vec<FieldError>) -> (i64, i64) {
+    let mut time = |name: &str| match req.query_param(name) {
+        None => {
+            errors.push(FieldError::new(name, "is required: an RFC 3339 time such as 2026-12-01T00:00:00Z"));
+            None
+        }
+        Some(t) => t
+            .parse::<jiff::Timestamp>()
+            .map(|t| t.as_millisecond())
+            .map_err(|_| {
+                errors.push(FieldError::new(name, "must be an RFC 3339 time such as 2026-12-01T00:00:00Z"));
+            })
+            .ok(),
+    };
+    let (from, to) = (time("from"), time("to"));
+    let (Some(from), Some(to)) = (from, to) else { return (0, 0) };
+    if to <= from {
+        errors.push(FieldError::new("to", "must be after from"));
+    } else if to - from > max_days * 24 * 3600 * 1000 {
+        errors.push(FieldError::new("to", format!("must be at most {max_days} days after from")));
+    }
+    (from, to)
+}
+
 /// The opaque cursor of a row ordered by `key`, then by its `id`.
 pub fn keyed(key: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{id}{key}"))

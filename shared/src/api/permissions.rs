@@ -96,6 +96,8 @@ pub enum Permission {
     AccountsManage,
     PostsSchedule,
     BillingManage,
+    EventsRead,
+    EventsWrite,
 }
 
 use Role::*;
@@ -146,10 +148,13 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::IdeasWrite, &[Owner, Admin, Editor, Writer]),
     // Who decides which stage is the workflow's business (agency::ideas).
     (Permission::IdeasDecide, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    // The team's calendar events (meetings, shoots, launches): not a Client member's.
+    (Permission::EventsRead, &[Owner, Admin, Editor, Writer, Viewer]),
+    (Permission::EventsWrite, &[Owner, Admin, Editor, Writer]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 38] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -186,6 +191,8 @@ impl Permission {
         Permission::AccountsManage,
         Permission::PostsSchedule,
         Permission::BillingManage,
+        Permission::EventsRead,
+        Permission::EventsWrite,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

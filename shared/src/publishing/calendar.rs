@@ -94,8 +94,15 @@ fn event_status(status: &str) -> &'static str {
     }
 }
 
-/// The feed: a VCALENDAR named for its owner, stamped `now`, with one VEVENT per publication.
-pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent]) -> String {
+/// One occurrence of a calendar event in the feed, with the workspace whose event it is.
+pub struct FeedOccurrence {
+    pub occurrence: crate::collab::events::Occurrence,
+    pub workspace: Option<String>,
+}
+
+/// The feed: a VCALENDAR named for its owner, stamped `now`, with one VEVENT per publication and
+/// one per occurrence of a calendar event.
+pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent], occurrences: &[FeedOccurrence]) -> String {
     let mut out = String::with_capacity(256 + events.len() * 400);
     let mut put = |line: &str| fold_into(&mut out, line);
     put("BEGIN:VCALENDAR");
@@ -125,6 +132,32 @@ pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent]) -> String {
         }
         put(&format!("STATUS:{}", event_status(&e.status)));
         put("TRANSP:TRANSPARENT");
+        put("END:VEVENT");
+    }
+    for FeedOccurrence { occurrence: o, workspace } in occurrences {
+        let start = o.starts_at.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_default();
+        put("BEGIN:VEVENT");
+        // One event per occurrence: a repeating event is expanded here, in its own zone.
+        put(&format!("UID:{}-{}@{}", o.event_id, utc(start), text(host)));
+        put(&format!("DTSTAMP:{}", utc(now)));
+        if o.all_day {
+            put(&format!("DTSTART;VALUE=DATE:{}", o.start.replace('-', "")));
+            put(&format!("DTEND;VALUE=DATE:{}", o.end.replace('-', "")));
+        } else {
+            put(&format!("DTSTART:{}", utc(start)));
+            let end = o.ends_at.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or(start);
+            put(&format!("DTEND:{}", utc(end)));
+        }
+        put(&format!("SUMMARY:{}", text(&o.title)));
+        let mut about = o.description.clone().unwrap_or_default();
+        if let Some(w) = workspace {
+            about = if about.is_empty() { w.clone() } else { format!("{about}\n{w}") };
+        }
+        if !about.is_empty() {
+            put(&format!("DESCRIPTION:{}", text(&about)));
+        }
+        put("STATUS:CONFIRMED");
+        put("TRANSP:OPAQUE");
         put("END:VEVENT");
     }
     put("END:VCALENDAR");
@@ -195,7 +228,7 @@ mod tests {
     #[test]
     fn lines_fold_at_75_octets_without_splitting_a_character() {
         let long = "é".repeat(100);
-        let ics = feed("Ann", "herald.test", 0, &[event(&long, "scheduled")]);
+        let ics = feed("Ann", "herald.test", 0, &[event(&long, "scheduled")], &[]);
         for line in ics.split("\r\n") {
             assert!(line.len() <= 75, "{} octets: {line}", line.len());
         }
@@ -206,7 +239,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_times_are_utc() {
-        let ics = feed("Ann", "herald.test", 0, &[event("Sale; 50%, today\\now\nreally", "published")]);
+        let ics = feed("Ann", "herald.test", 0, &[event("Sale; 50%, today\\now\nreally", "published")], &[]);
         assert!(ics.contains("SUMMARY:Sale\\; 50%\\, today\\\\now\\nreally (mastodon)"), "{ics}");
         assert!(ics.contains("DTSTART:20261130T005320Z"), "{ics}");
         assert!(ics.contains("DTEND:20261130T010820Z"), "{ics}");

@@ -2,4 +2,5 @@
 //! checked from the route table before any of these runs.
 
 pub mod comments;
+pub mod events;
 pub mod notifications;

@@ -2,4 +2,5 @@
 //! `notifications` (`notifications`).
 
 pub mod comments;
+pub mod events;
 pub mod notifications;

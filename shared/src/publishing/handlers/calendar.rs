@@ -5,10 +5,12 @@ use crate::api::documented::{query, Documented, Rule};
 use crate::api::json::{self, Envelope};
 use crate::api::paging::{self, Page, PageQuery};
 use crate::api::{Call, Context, Response};
+use crate::collab::store::events as event_store;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::identity::tokens;
 use crate::publishing::calendar::{
-    feed, CalendarEntry, FeedCreated, FeedView, FEED_AHEAD_DAYS, FEED_MAX_EVENTS, FEED_PAST_DAYS, MAX_RANGE_DAYS,
+    feed, CalendarEntry, FeedCreated, FeedOccurrence, FeedView, FEED_AHEAD_DAYS, FEED_MAX_EVENTS, FEED_PAST_DAYS,
+    MAX_RANGE_DAYS,
 };
 use crate::publishing::store::calendar::{self as store, Range};
 use crate::sql::Scope;
@@ -23,20 +25,6 @@ pub const DOCUMENTED: &[Documented] = &[
     query("contentCalendar", "accountId", Rule::Id),
     query("contentCalendar", "campaignId", Rule::Id),
 ];
-
-/// A required RFC 3339 time of the query, in milliseconds.
-fn time(call: &Call<'_>, name: &str, errors: &mut Vec<FieldError>) -> i64 {
-    match call.req.query_param(name) {
-        None => {
-            errors.push(FieldError::new(name, "is required: an RFC 3339 time such as 2026-12-01T00:00:00Z"));
-            0
-        }
-        Some(t) => t.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_else(|_| {
-            errors.push(FieldError::new(name, "must be an RFC 3339 time such as 2026-12-01T00:00:00Z"));
-            0
-        }),
-    }
-}
 
 /// An optional id of the query ("" when absent).
 fn id(call: &Call<'_>, name: &str, errors: &mut Vec<FieldError>) -> String {
@@ -65,14 +53,7 @@ pub async fn list(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppErr
         Err(AppError::Validation(errors)) => (None, errors),
         Err(other) => return Err(other),
     };
-    let (from, to) = (time(call, "from", &mut errors), time(call, "to", &mut errors));
-    if errors.iter().all(|e| e.field != "from" && e.field != "to") {
-        if to <= from {
-            errors.push(FieldError::new("to", "must be after from"));
-        } else if to - from > MAX_RANGE_DAYS * DAY_MS {
-            errors.push(FieldError::new("to", format!("must be at most {MAX_RANGE_DAYS} days after from")));
-        }
-    }
+    let (from, to) = paging::range(call.req, MAX_RANGE_DAYS, &mut errors);
     let account_id = id(call, "accountId", &mut errors);
     let campaign_id = id(call, "campaignId", &mut errors);
     let after = match paging.as_ref().and_then(|p| p.after.clone()) {
@@ -148,19 +129,32 @@ pub async fn serve_feed(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     let hash = tokens::token_hash(token);
     let now = ctx.clock.now_ms();
     // Across the owner's workspaces: the reads name their rows (the token's owner, their
-    // memberships and client attachments) themselves. The owner and the events: one round trip.
+    // memberships and client attachments) themselves. The owner, the publications and the
+    // calendar events: one round trip.
     ctx.db.set_scope(Scope { system: true, ..Scope::default() });
+    let (from, to) = (now - FEED_PAST_DAYS * DAY_MS, now + FEED_AHEAD_DAYS * DAY_MS);
     let reads = [
         store::feed_owner_read(&hash),
-        store::feed_events_read(&hash, now - FEED_PAST_DAYS * DAY_MS, now + FEED_AHEAD_DAYS * DAY_MS, FEED_MAX_EVENTS),
+        store::feed_events_read(&hash, from, to, FEED_MAX_EVENTS),
+        event_store::feed_read(&hash, from, to),
     ];
     let answers = ctx.db.reads(&reads).await?;
-    let owner = answers.first().and_then(|rows| rows.first()).ok_or_else(|| AppError::not_found("calendar feed"))?;
-    let events =
-        answers.get(1).map_or(&[][..], Vec::as_slice).iter().map(store::event_of).collect::<Result<Vec<_>, _>>()?;
+    let answer = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let owner = answer(0).first().ok_or_else(|| AppError::not_found("calendar feed"))?;
+    let events = answer(1).iter().map(store::event_of).collect::<Result<Vec<_>, _>>()?;
+    // Calendar events: each occurrence in the window, at most as many as publications.
+    let mut occurrences = Vec::new();
+    for row in answer(2) {
+        let workspace = row.opt_text("workspace")?;
+        for occurrence in crate::collab::events::occurrences(&event_store::decode(row)?, from, to) {
+            occurrences.push(FeedOccurrence { occurrence, workspace: workspace.clone() });
+        }
+    }
+    occurrences.sort_by(|a, b| a.occurrence.starts_at.cmp(&b.occurrence.starts_at));
+    occurrences.truncate(FEED_MAX_EVENTS as usize);
     let origin = ctx.config.public_origin();
     let host = origin.split("://").nth(1).unwrap_or(&origin).split(['/', ':']).next().unwrap_or("herald");
-    let body = feed(&owner.text("name")?, host, now, &events);
+    let body = feed(&owner.text("name")?, host, now, &events, &occurrences);
     Ok(Response::new(200, "text/calendar; charset=utf-8", body.into_bytes())
         .with_header("cache-control", "no-store")
         .with_header("referrer-policy", "no-referrer")
