@@ -41,6 +41,6 @@ ALTER TABLE calendar_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY calendar_events_tenant ON calendar_events
     USING (app_setting('app.system') = 'on' OR workspace_id = app_setting('app.workspace_id')
            OR (workspace_id IS NULL AND user_id = app_setting('app.user_id')))
-    WITH CHECK (workspace_id = app_setting('app.workspace_id')
+    WITH CHECK (app_setting('app.system') = 'on' OR workspace_id = app_setting('app.workspace_id')
                 OR (workspace_id IS NULL AND user_id = app_setting('app.user_id')));
 GRANT SELECT, INSERT, UPDATE, DELETE ON calendar_events TO herald_app;

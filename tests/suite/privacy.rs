@@ -143,6 +143,18 @@ async fn erasing_an_account_leaves_its_shared_work_to_a_tombstone_and_nothing_el
         .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let asset = ready_image(&api, &me, &team, "image/png", PNG_1X1).await;
+    // A team event I made, which stays; an event of my own, which goes with me.
+    let event = json!({"title": "Kick-off", "start": "2027-01-04T10:00", "end": "2027-01-04T11:00", "timezone": "UTC"});
+    let r = api.post(&format!("/api/v1/workspaces/{team}/events")).bearer(&me.access).json(event.clone()).send().await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let team_event = r.data()["id"].as_str().unwrap_or_default().to_string();
+    let r = api
+        .post("/api/v1/users/me/events")
+        .bearer(&me.access)
+        .json(json!({"title": "Erin's dentist", "start": "2027-01-05T10:00", "end": "2027-01-05T11:00"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     // A workspace of my own, which I alone own.
     let mine = create_workspace(&api, &me, "Solo").await;
 
@@ -191,6 +203,9 @@ async fn erasing_an_account_leaves_its_shared_work_to_a_tombstone_and_nothing_el
     assert_eq!(r.status, 200, "the file stays with the team");
     let r = api.get(&format!("/api/v1/workspaces/{team}/members")).bearer(&owner.access).send().await;
     assert!(!String::from_utf8_lossy(&r.body).contains(&me.email), "no longer a member");
+    let r = api.get(&format!("/api/v1/workspaces/{team}/events/{team_event}")).bearer(&owner.access).send().await;
+    assert_eq!(r.data()["createdBy"], tomb.as_str(), "the team's event stays, the tombstone's");
+    assert_ne!(api.stored_anywhere("Erin's dentist").await, Some(true), "my own event went with me");
     // Nothing anywhere holds my id, address or name; the archived workspace left storage.
     for needle in [me.id.as_str(), me.email.as_str(), my_name.as_str()] {
         assert_ne!(api.stored_anywhere(needle).await, Some(true), "{needle} is still stored");
@@ -296,6 +311,13 @@ async fn a_whole_export_is_built_in_the_background_and_offered_by_a_link_that_ex
             .await;
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     }
+    let r = api
+        .post("/api/v1/users/me/events")
+        .bearer(&me.access)
+        .json(json!({"title": "Dentist", "start": "2027-02-03T08:30", "end": "2027-02-03T09:00", "timezone": "Europe/Oslo"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     api.post("/api/v1/users/me/exports").send().await.expect_error(401, "UNAUTHORIZED");
     // Announced in a workspace of mine only.
     let stranger = signup(&api, "export-stranger").await;
@@ -345,6 +367,13 @@ async fn a_whole_export_is_built_in_the_background_and_offered_by_a_link_that_ex
     assert_eq!(titles, (0..7).map(|i| format!("Post {i}")).collect::<Vec<_>>(), "every post, oldest first, once");
     assert_eq!(doc["memberships"].as_array().map(Vec::len), Some(1));
     assert!(doc["truncated"].as_array().is_some_and(Vec::is_empty));
+    let events = doc["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.iter().map(|e| e["title"].as_str()).collect::<Vec<_>>(), [Some("Dentist")], "{doc}");
+    // Each list once: a key written twice would leave a reader the last (empty) one.
+    let text = String::from_utf8_lossy(&r.body);
+    for key in ["\"posts\":", "\"aiUsage\":", "\"events\":", "\"truncated\":"] {
+        assert_eq!(text.matches(key).count(), 1, "{key} in {text}");
+    }
     // The same signed in; nobody else's; no other token.
     let mine = api.get(&download).bearer(&me.access).send().await;
     assert_eq!((mine.status, mine.body.len()), (200, r.body.len()));

@@ -153,6 +153,6 @@ pub async fn assemble(ctx: &Context<'_>, job: &Job) -> Result<Vec<u8>, AppError>
             out.push_str(&format!(",\"{}\":[{items}]", list.name));
         }
     }
-    out.push_str(",\"aiUsage\":[],\"truncated\":[]}");
+    out.push_str(",\"truncated\":[]}");
     Ok(out.into_bytes())
 }

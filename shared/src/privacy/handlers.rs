@@ -34,6 +34,7 @@ pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         social_accounts: next(),
         media: next(),
         ai_usage: next(),
+        events: next(),
         truncated: Vec::new(),
     };
     for (name, list) in [
@@ -48,6 +49,7 @@ pub async fn export(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppE
         ("socialAccounts", &mut export.social_accounts),
         ("media", &mut export.media),
         ("aiUsage", &mut export.ai_usage),
+        ("events", &mut export.events),
     ] {
         if list.len() > store::MAX_ROWS as usize {
             list.truncate(store::MAX_ROWS as usize);

@@ -63,6 +63,9 @@ pub struct Export {
     /// AI generations: the prompt and output (null when private), tokens, cost and credits.
     #[schema(value_type = Vec<Object>)]
     pub ai_usage: Vec<Json>,
+    /// Calendar events: the caller's own, and those they made in workspaces.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Json>,
     /// The lists that held more than the export carries.
     pub truncated: Vec<String>,
 }

@@ -20,7 +20,7 @@ pub struct List {
 }
 
 /// The profile first, then each list in the order of [`super::Export`]'s fields.
-pub const LISTS: [List; 12] = [
+pub const LISTS: [List; 13] = [
     List {
         name: "user",
         rows: "SELECT id, email, name, timezone, locale, created_at, updated_at FROM users WHERE id = ?1",
@@ -102,6 +102,13 @@ pub const LISTS: [List; 12] = [
         name: "aiUsage",
         rows: "SELECT id, workspace_id, kind, status, provider, model, prompt, output, private, tokens_in, tokens_out, \
                cost_micros, credits, created_at FROM ai_generations WHERE user_id = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "events",
+        rows: "SELECT id, workspace_id, title, description, all_day, starts, ends, timezone, recurrence, created_at, \
+               updated_at FROM calendar_events WHERE user_id = ?1 OR created_by = ?1",
         at: "created_at",
         key: "id",
     },
@@ -210,6 +217,7 @@ const ATTRIBUTED: &[(&str, &str)] = &[
     ("ai_generations", "user_id"),
     ("ai_templates", "created_by"),
     ("ai_template_versions", "created_by"),
+    ("calendar_events", "created_by"),
 ];
 
 /// Texts of shared work that may hold the user's id (mentions, approvers, snapshots in the
