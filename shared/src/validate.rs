@@ -203,6 +203,14 @@ pub fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| format!("{t:.3}")).unwrap_or_default()
 }
 
+/// `YYYYMMDD'T'HHMMSS'Z'` in UTC (RFC 5545's and SigV4's basic form). Written out rather than
+/// through strftime, whose formatter is 13 KB of the Worker.
+pub fn utc_stamp(ms: i64) -> String {
+    let t = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let t = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
+}
+
 /// The form [`rfc3339`] writes, as the OpenAPI document states it for every `…At` property.
 pub const RFC3339_PATTERN: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$";
 

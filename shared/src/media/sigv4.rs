@@ -42,12 +42,8 @@ pub struct Signable<'a> {
 
 /// `(YYYYMMDD, YYYYMMDD'T'HHMMSS'Z')` in UTC.
 pub fn timestamps(now_ms: i64) -> (String, String) {
-    let ts = jiff::Timestamp::from_millisecond(now_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    // Written out rather than through strftime, whose formatter is 13 KB of the Worker.
-    let t = ts.to_zoned(jiff::tz::TimeZone::UTC).datetime();
-    let date = format!("{:04}{:02}{:02}", t.year(), t.month(), t.day());
-    let stamp = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
-    (date, stamp)
+    let stamp = crate::validate::utc_stamp(now_ms);
+    (stamp.get(..8).unwrap_or_default().to_string(), stamp)
 }
 
 pub use crate::encoding::uri_encode;

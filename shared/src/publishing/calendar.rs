@@ -166,10 +166,7 @@ pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent], occurrences
 
 /// A time as RFC 5545's UTC form (`20261207T093000Z`).
 fn utc(ms: i64) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.strftime("%Y%m%dT%H%M%SZ").to_string(),
-        Err(_) => "19700101T000000Z".into(),
-    }
+    crate::validate::utc_stamp(ms)
 }
 
 /// A TEXT value escaped (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks; other
