@@ -355,6 +355,16 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(PUT "/api/v1/users/me/calendar-feed", putCalendarFeed, User, handlers::calendar::put_feed).trips(1),
         route!(DELETE "/api/v1/users/me/calendar-feed", deleteCalendarFeed, User, handlers::calendar::delete_feed).trips(1),
         route!(GET "/calendar/{token}", calendarFeed, Public, handlers::calendar::serve_feed).trips(1),
+        route!(GET "/api/v1/workspaces/{workspaceId}/events", listWorkspaceEvents, Workspace(EventsRead), handlers::events::list_workspace).folds_membership().trips(1),
+        route!(POST "/api/v1/workspaces/{workspaceId}/events", createWorkspaceEvent, Workspace(EventsWrite), handlers::events::create_workspace).trips(2),
+        route!(GET "/api/v1/workspaces/{workspaceId}/events/{eventId}", getWorkspaceEvent, Workspace(EventsRead), handlers::events::get_workspace).folds_membership().trips(1),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/events/{eventId}", updateWorkspaceEvent, Workspace(EventsWrite), handlers::events::update_workspace).folds_membership().trips(2),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/events/{eventId}", deleteWorkspaceEvent, Workspace(EventsWrite), handlers::events::delete_workspace).folds_membership().trips(2),
+        route!(GET "/api/v1/users/me/events", listMyEvents, User, handlers::events::list_mine).trips(1),
+        route!(POST "/api/v1/users/me/events", createMyEvent, User, handlers::events::create_mine).trips(1),
+        route!(GET "/api/v1/users/me/events/{eventId}", getMyEvent, User, handlers::events::get_mine).trips(1),
+        route!(PATCH "/api/v1/users/me/events/{eventId}", updateMyEvent, User, handlers::events::update_mine).trips(2),
+        route!(DELETE "/api/v1/users/me/events/{eventId}", deleteMyEvent, User, handlers::events::delete_mine).trips(2),
     ],
     #[cfg(any(test, feature = "openapi"))]
     inputs: &[
@@ -364,6 +374,7 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         oauth::DOCUMENTED,
         handlers::accounts::DOCUMENTED,
         handlers::calendar::DOCUMENTED,
+        crate::collab::events::DOCUMENTED,
     ],
 };
 
