@@ -394,8 +394,16 @@ fn local_starts(e: &Event, zone: &TimeZone, mut keep_going: impl FnMut(i64) -> b
     out
 }
 
-/// The occurrences of `e` that overlap `from` to `to` (ms), in order.
-pub fn occurrences(e: &Event, from: i64, to: i64) -> Vec<Occurrence> {
+/// One occurrence of an event: its local start and end, and their instants (ms).
+pub struct Span {
+    pub start: DateTime,
+    pub end: DateTime,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// The occurrences of `e` that start before `to` and end after `from` (ms), in order.
+pub fn spans(e: &Event, from: i64, to: i64) -> Vec<Span> {
     let Some(zone) = crate::zones::get(&e.timezone) else { return Vec::new() };
     let (Some(start), Some(end)) = (parse_local(&e.start, e.all_day), parse_local(&e.end, e.all_day)) else {
         return Vec::new();
@@ -404,43 +412,45 @@ pub fn occurrences(e: &Event, from: i64, to: i64) -> Vec<Occurrence> {
     let instant = |d: DateTime| d.to_zoned(zone.clone()).map(|z| z.timestamp().as_millisecond()).ok();
     local_starts(e, &zone, |at| at < to)
         .into_iter()
-        .filter_map(|s| {
-            let end = s.checked_add(length).ok()?;
-            let (starts_at, ends_at) = (instant(s)?, instant(end)?);
-            (ends_at > from).then(|| Occurrence {
-                event_id: e.id.clone(),
-                workspace_id: e.workspace_id.clone(),
-                title: e.title.clone(),
-                description: e.description.clone(),
-                all_day: e.all_day,
-                starts_at: validate::rfc3339(starts_at),
-                ends_at: validate::rfc3339(ends_at),
-                start: show_local(s, e.all_day),
-                end: show_local(end, e.all_day),
-                timezone: e.timezone.clone(),
-                recurring: e.recurrence.is_some(),
-            })
+        .filter_map(|start| {
+            let end = start.checked_add(length).ok()?;
+            let (start_ms, end_ms) = (instant(start)?, instant(end)?);
+            (end_ms > from).then_some(Span { start, end, start_ms, end_ms })
         })
         .collect()
+}
+
+impl Span {
+    /// This occurrence of `e`, as the API shows it.
+    pub fn occurrence(&self, e: &Event) -> Occurrence {
+        Occurrence {
+            event_id: e.id.clone(),
+            workspace_id: e.workspace_id.clone(),
+            title: e.title.clone(),
+            description: e.description.clone(),
+            all_day: e.all_day,
+            starts_at: validate::rfc3339(self.start_ms),
+            ends_at: validate::rfc3339(self.end_ms),
+            start: show_local(self.start, e.all_day),
+            end: show_local(self.end, e.all_day),
+            timezone: e.timezone.clone(),
+            recurring: e.recurrence.is_some(),
+        }
+    }
+}
+
+/// The occurrences of `e` that overlap `from` to `to` (ms), in order.
+pub fn occurrences(e: &Event, from: i64, to: i64) -> Vec<Occurrence> {
+    spans(e, from, to).iter().map(|s| s.occurrence(e)).collect()
 }
 
 /// When `e` may first start and may last end (ms), for the reads that select the events of a
 /// range: the first start, and the last end (`None` while the rule repeats without end).
 pub fn bounds(e: &Event) -> Option<(i64, Option<i64>)> {
     let zone = crate::zones::get(&e.timezone)?;
-    let start = parse_local(&e.start, e.all_day)?;
-    let end = parse_local(&e.end, e.all_day)?;
-    let length = end.since(start).ok()?;
-    let instant = |d: DateTime| d.to_zoned(zone.clone()).ok().map(|z| z.timestamp().as_millisecond());
-    let first = instant(start)?;
-    let last = match &e.recurrence {
-        None => instant(end),
-        Some(r) if r.count.is_none() && r.until.is_none() => None,
-        Some(_) => {
-            let starts = local_starts(e, &zone, |_| true);
-            starts.last().and_then(|s| s.checked_add(length).ok()).and_then(instant)
-        }
-    };
+    let first = parse_local(&e.start, e.all_day)?.to_zoned(zone).ok()?.timestamp().as_millisecond();
+    let endless = e.recurrence.as_ref().is_some_and(|r| r.count.is_none() && r.until.is_none());
+    let last = if endless { None } else { Some(spans(e, i64::MIN, i64::MAX).last()?.end_ms) };
     Some((first, last))
 }
 

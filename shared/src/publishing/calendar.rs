@@ -96,7 +96,8 @@ fn event_status(status: &str) -> &'static str {
 
 /// One occurrence of a calendar event in the feed, with the workspace whose event it is.
 pub struct FeedOccurrence {
-    pub occurrence: crate::collab::events::Occurrence,
+    pub event: crate::collab::events::Event,
+    pub span: crate::collab::events::Span,
     pub workspace: Option<String>,
 }
 
@@ -134,22 +135,21 @@ pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent], occurrences
         put("TRANSP:TRANSPARENT");
         put("END:VEVENT");
     }
-    for FeedOccurrence { occurrence: o, workspace } in occurrences {
-        let start = o.starts_at.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_default();
+    for FeedOccurrence { event: e, span, workspace } in occurrences {
         put("BEGIN:VEVENT");
         // One event per occurrence: a repeating event is expanded here, in its own zone.
-        put(&format!("UID:{}-{}@{}", o.event_id, utc(start), text(host)));
+        put(&format!("UID:{}-{}@{}", e.id, utc(span.start_ms), text(host)));
         put(&format!("DTSTAMP:{}", utc(now)));
-        if o.all_day {
-            put(&format!("DTSTART;VALUE=DATE:{}", o.start.replace('-', "")));
-            put(&format!("DTEND;VALUE=DATE:{}", o.end.replace('-', "")));
+        if e.all_day {
+            let date = |d: jiff::civil::DateTime| format!("{:04}{:02}{:02}", d.year(), d.month(), d.day());
+            put(&format!("DTSTART;VALUE=DATE:{}", date(span.start)));
+            put(&format!("DTEND;VALUE=DATE:{}", date(span.end)));
         } else {
-            put(&format!("DTSTART:{}", utc(start)));
-            let end = o.ends_at.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or(start);
-            put(&format!("DTEND:{}", utc(end)));
+            put(&format!("DTSTART:{}", utc(span.start_ms)));
+            put(&format!("DTEND:{}", utc(span.end_ms)));
         }
-        put(&format!("SUMMARY:{}", text(&o.title)));
-        let mut about = o.description.clone().unwrap_or_default();
+        put(&format!("SUMMARY:{}", text(&e.title)));
+        let mut about = e.description.clone().unwrap_or_default();
         if let Some(w) = workspace {
             about = if about.is_empty() { w.clone() } else { format!("{about}\n{w}") };
         }

@@ -62,10 +62,8 @@ async fn list(ctx: &Context<'_>, call: &Call<'_>, owner: Owner<'_>) -> Result<Re
     let rows = read(ctx, call, owner, store::range_read(owner, from, to)).await?;
     let mut all: Vec<(i64, Occurrence)> = Vec::new();
     for row in &rows {
-        for o in events::occurrences(&store::decode(row)?, from, to) {
-            let at = o.starts_at.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or_default();
-            all.push((at, o));
-        }
+        let e = store::decode(row)?;
+        all.extend(events::spans(&e, from, to).iter().map(|s| (s.start_ms, s.occurrence(&e))));
     }
     all.sort_by(|a, b| (a.0, a.1.event_id.as_str()).cmp(&(b.0, b.1.event_id.as_str())));
     if let Some((at, id)) = &after {

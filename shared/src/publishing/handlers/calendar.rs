@@ -146,11 +146,12 @@ pub async fn serve_feed(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     let mut occurrences = Vec::new();
     for row in answer(2) {
         let workspace = row.opt_text("workspace")?;
-        for occurrence in crate::collab::events::occurrences(&event_store::decode(row)?, from, to) {
-            occurrences.push(FeedOccurrence { occurrence, workspace: workspace.clone() });
+        let event = event_store::decode(row)?;
+        for span in crate::collab::events::spans(&event, from, to) {
+            occurrences.push(FeedOccurrence { event: event.clone(), span, workspace: workspace.clone() });
         }
     }
-    occurrences.sort_by(|a, b| a.occurrence.starts_at.cmp(&b.occurrence.starts_at));
+    occurrences.sort_by_key(|o| o.span.start_ms);
     occurrences.truncate(FEED_MAX_EVENTS as usize);
     let origin = ctx.config.public_origin();
     let host = origin.split("://").nth(1).unwrap_or(&origin).split(['/', ':']).next().unwrap_or("herald");
