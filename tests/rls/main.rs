@@ -165,3 +165,50 @@ async fn a_failed_batch_writes_nothing_and_the_connection_goes_on() {
     assert_eq!(db.execute("UPDATE pipeline_probe SET n = n + 10 WHERE id = ?1", &params!["b"]).await.unwrap(), 1);
     assert_eq!(count().await, 2);
 }
+
+/// `author` mentions `person` on a new post of `ws`: a notification of `person` in `ws`.
+async fn mention(api: &Api, author: &User, ws: &str, person: &User) {
+    let post = api.post(&format!("/api/v1/workspaces/{ws}/posts")).bearer(&author.access).json(json!({"title": "x"}));
+    let post = post.send().await.data()["id"].as_str().unwrap().to_string();
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/posts/{post}/comments"))
+        .bearer(&author.access)
+        .json(json!({"body": "@you", "mentions": [person.id]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+}
+
+/// With no workspace in the settings (the list across workspaces), a person reaches their own
+/// notifications of the workspaces they are in, and no one else's.
+#[tokio::test]
+async fn a_person_alone_reaches_only_their_own_notifications() {
+    let Some(db) = app_client().await else { return };
+    let api = Api::new();
+    let alice = signup(&api, "rls-na").await;
+    let ws_a = create_workspace(&api, &alice, "NA").await;
+    let carol = add_member(&api, &alice, &ws_a, "editor").await;
+    let bob = signup(&api, "rls-nb").await;
+    let ws_b = create_workspace(&api, &bob, "NB").await;
+    let dave = add_member(&api, &bob, &ws_b, "editor").await;
+    mention(&api, &carol, &ws_a, &alice).await;
+    mention(&api, &alice, &ws_a, &carol).await;
+    mention(&api, &bob, &ws_b, &dave).await;
+
+    let seen = as_tenant(&db, &alice.id, "", "SELECT user_id || ' ' || workspace_id FROM notifications").await.unwrap();
+    assert_eq!(ids(&seen), [format!("{} {ws_a}", alice.id)]);
+    let marked = as_tenant(&db, &alice.id, "", "UPDATE notifications SET read_at = 1 RETURNING user_id").await.unwrap();
+    assert_eq!(ids(&marked), [alice.id.clone()]);
+    // Nor can she write one into a workspace she is not in.
+    let forged = format!(
+        "INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, subject_type, subject_id, created_at) \
+         VALUES ('n-{ws_b}', '{ws_b}', '{}', 'x', 'x', 'x', 'post', 'x', 0)",
+        alice.id
+    );
+    assert!(as_tenant(&db, &alice.id, "", &forged).await.is_err());
+    // Carol's and Dave's are untouched.
+    let dave_sees = as_tenant(&db, &dave.id, "", "SELECT user_id FROM notifications WHERE read_at IS NULL").await;
+    assert_eq!(ids(&dave_sees.unwrap()), [dave.id.clone()]);
+    let carol_sees = as_tenant(&db, &carol.id, "", "SELECT user_id FROM notifications WHERE read_at IS NULL").await;
+    assert_eq!(ids(&carol_sees.unwrap()), [carol.id.clone()]);
+}

@@ -273,3 +273,99 @@ async fn comments_page_oldest_first_and_a_client_member_pages_its_own() {
     refuses_bad_paging(&api, &owner, &path).await;
     refuses_bad_paging(&api, &owner, &w(&ws, "/notifications")).await;
 }
+
+/// Joins `person` (signed up already) to `ws` with `role`, invited by `inviter`.
+async fn join(api: &Api, inviter: &User, ws: &str, person: &User, role: &str) {
+    let r = api
+        .post(&w(ws, "/invites"))
+        .bearer(&inviter.access)
+        .json(json!({"email": person.email, "role": role}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "invite: {}", String::from_utf8_lossy(&r.body));
+    let token = invite_token(api, &person.email).await;
+    let r = api.post("/api/v1/invites/accept").bearer(&person.access).json(json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "accept: {}", String::from_utf8_lossy(&r.body));
+}
+
+/// `author` mentions `person` `times` times on a new post of `ws`.
+async fn mention(api: &Api, author: &User, ws: &str, person: &User, times: usize) {
+    let post = api.post(&w(ws, "/posts")).bearer(&author.access).json(json!({"title": "Inbox"})).send().await.data();
+    let path = w(ws, &format!("/posts/{}/comments", post["id"].as_str().unwrap()));
+    for i in 0..times {
+        let r =
+            api.post(&path).bearer(&author.access).json(json!({"body": format!("@you {i}"), "mentions": [person.id]}));
+        assert_eq!(r.send().await.status, 201);
+    }
+}
+
+#[tokio::test]
+async fn one_list_holds_a_persons_notifications_of_every_workspace_they_are_in() {
+    let api = Api::new();
+    let a_owner = signup(&api, "inbox-a").await;
+    let ws_a = create_workspace(&api, &a_owner, "Inbox A").await;
+    let person = add_member(&api, &a_owner, &ws_a, "editor").await;
+    let b_owner = signup(&api, "inbox-b").await;
+    let ws_b = create_workspace(&api, &b_owner, "Inbox B").await;
+    join(&api, &b_owner, &ws_b, &person, "writer").await;
+    let ws_c = create_workspace(&api, &b_owner, "Inbox C").await;
+    join(&api, &b_owner, &ws_c, &person, "writer").await;
+    // More than one largest page (and than D1's 100 bound parameters), from two workspaces.
+    mention(&api, &a_owner, &ws_a, &person, 60).await;
+    mention(&api, &b_owner, &ws_b, &person, 45).await;
+    // C's are the person's only while they are a member of C.
+    mention(&api, &b_owner, &ws_c, &person, 2).await;
+    let r = api.delete(&w(&ws_c, &format!("/members/{}", person.id))).bearer(&b_owner.access).send().await;
+    assert_eq!(r.data()["removed"], true);
+
+    let inbox = "/api/v1/users/me/notifications";
+    let all = walk_pages(&api, &person, inbox, 100).await;
+    assert_eq!(all.len(), 105);
+    let ids: Vec<&str> = all.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let mut newest_first = ids.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids, newest_first);
+    assert_eq!(all[0]["body"], "@you 44", "the newest first");
+    for (ws, name, count) in [(&ws_a, "Inbox A", 60), (&ws_b, "Inbox B", 45)] {
+        let of = all.iter().filter(|n| n["workspaceId"] == ws.as_str()).collect::<Vec<_>>();
+        assert_eq!(of.len(), count);
+        assert!(of.iter().all(|n| n["workspaceName"] == name && n["kind"] == "comment.mention" && n["read"] == false));
+    }
+    let head = api.get(&format!("{inbox}?limit=1")).bearer(&person.access).send().await.data();
+    assert_eq!(head["unread"], 105);
+    assert_eq!(
+        head["workspaces"],
+        json!([{"workspaceId": ws_a, "workspaceName": "Inbox A", "unread": 60},
+               {"workspaceId": ws_b, "workspaceName": "Inbox B", "unread": 45}])
+    );
+    // Nobody else's: the owners were mentioned by no one.
+    for owner in [&a_owner, &b_owner] {
+        let theirs = api.get(inbox).bearer(&owner.access).send().await.data();
+        assert_eq!((theirs["items"].as_array().unwrap().len(), &theirs["unread"]), (0, &json!(0)));
+    }
+
+    // One read in its workspace is read in the list too.
+    let first_of_a = all.iter().find(|n| n["workspaceId"] == ws_a.as_str()).unwrap()["id"].as_str().unwrap();
+    let r = api.post(&w(&ws_a, &format!("/notifications/{first_of_a}/read"))).bearer(&person.access).send().await;
+    assert_eq!(r.data()["marked"], 1);
+    let unread = walk_pages(&api, &person, &format!("{inbox}?unread=true"), 100).await;
+    assert_eq!(unread.len(), 104);
+    assert!(unread.iter().all(|n| n["read"] == false && n["id"] != first_of_a));
+    let head = api.get(&format!("{inbox}?limit=1")).bearer(&person.access).send().await.data();
+    assert_eq!((&head["unread"], &head["workspaces"][0]["unread"]), (&json!(104), &json!(59)));
+
+    // Read all: every workspace they are in, not the one they left.
+    let r = api.post(&format!("{inbox}/read-all")).bearer(&person.access).send().await;
+    assert_eq!(r.data()["marked"], 104);
+    let head = api.get(inbox).bearer(&person.access).send().await.data();
+    assert_eq!((&head["unread"], &head["workspaces"]), (&json!(0), &json!([])));
+    assert_eq!(head["items"].as_array().unwrap().len(), 50, "the default page");
+    join(&api, &b_owner, &ws_c, &person, "writer").await;
+    let back = api.get(&format!("{inbox}?unread=true")).bearer(&person.access).send().await.data();
+    assert_eq!(back["unread"], 2, "the workspace they left kept its own: {back}");
+    assert!(back["items"].as_array().unwrap().iter().all(|n| n["workspaceId"] == ws_c.as_str()));
+
+    refuses_bad_paging(&api, &person, inbox).await;
+    api.get(inbox).send().await.expect_error(401, "UNAUTHORIZED");
+    api.post(&format!("{inbox}/read-all")).send().await.expect_error(401, "UNAUTHORIZED");
+}

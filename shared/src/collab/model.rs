@@ -140,6 +140,37 @@ pub struct NotificationPage {
     pub next_cursor: Option<String>,
 }
 
+/// A notification in the list across workspaces, with the workspace it is of.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxItem {
+    pub workspace_id: String,
+    pub workspace_name: String,
+    #[serde(flatten)]
+    pub notification: NotificationView,
+}
+
+/// How many unread notifications the caller has in one workspace.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceUnread {
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub unread: i64,
+}
+
+/// The caller's notifications in every workspace they are a member of.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Inbox {
+    pub items: Vec<InboxItem>,
+    /// Unread ones in all of them.
+    pub unread: i64,
+    /// Each workspace with unread ones, by name.
+    pub workspaces: Vec<WorkspaceUnread>,
+    pub next_cursor: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Marked {

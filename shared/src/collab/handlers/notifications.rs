@@ -1,8 +1,9 @@
-//! Notification handlers: the caller's own notifications, listed and marked read.
+//! Notification handlers: the caller's own notifications, listed and marked read, in one
+//! workspace or across all of theirs.
 
 use crate::api::json::{self, Envelope};
 use crate::api::{Call, Context, Response};
-use crate::collab::model::{Marked, NotificationPage};
+use crate::collab::model::{Inbox, Marked, NotificationPage};
 use crate::collab::store;
 use crate::error::{AppError, ErrorEnvelope};
 
@@ -48,5 +49,31 @@ pub async fn mark_all_read(ctx: &Context<'_>, call: &Call<'_>) -> Result<Respons
     let ws = &call.member()?.workspace_id;
     let me = &call.caller()?.user_id;
     let marked = store::notifications::mark_all_read(ctx.db, ws, me, ctx.clock.now_ms()).await?;
+    Ok(json::ok(200, Marked { marked }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me/notifications", tag = "notifications", security(("bearer" = [])),
+    params(("unread" = Option<bool>, Query, description = "Only unread ones"), crate::api::paging::PageQuery),
+    responses((status = 200, description = "The caller's notifications in every workspace they are a member of (not archived ones), newest first, each with its workspace; the unread count of each workspace that has any, and their sum", body = Envelope<Inbox>),
+              (status = 400, description = "VALIDATION_ERROR: limit or cursor", body = ErrorEnvelope),
+              (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope)))]
+pub async fn inbox(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let me = &call.caller()?.user_id;
+    let only_unread = call.req.query_flag("unread")?;
+    let crate::api::paging::ById { limit, after } = crate::api::paging::by_id(call.req)?;
+    // The page and every workspace's unread count: one round trip.
+    let answers = ctx.db.reads(&store::notifications::inbox_reads(me, only_unread, &after, limit)).await?;
+    let (mut items, workspaces) = store::notifications::inbox_of(&answers)?;
+    let next_cursor = crate::api::paging::next_cursor(&mut items, limit, |n| &n.notification.id);
+    let unread = workspaces.iter().map(|w| w.unread).sum();
+    Ok(json::ok(200, Inbox { items, unread, workspaces, next_cursor }))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/me/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "Every unread notification of the caller marked read, in every workspace they are a member of", body = Envelope<Marked>),
+              (status = 401, description = "UNAUTHORIZED", body = ErrorEnvelope)))]
+pub async fn mark_inbox_read(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, AppError> {
+    let me = &call.caller()?.user_id;
+    let marked = store::notifications::mark_inbox_read(ctx.db, me, ctx.clock.now_ms()).await?;
     Ok(json::ok(200, Marked { marked }))
 }

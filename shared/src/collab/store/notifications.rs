@@ -1,7 +1,7 @@
 //! The only SQL on `notifications`. Every read and mark names the recipient: a member never
 //! reaches another's notifications.
 
-use crate::collab::model::{MailFrom, Notice, NotificationView, Recipients};
+use crate::collab::model::{InboxItem, MailFrom, Notice, NotificationView, Recipients, WorkspaceUnread};
 use crate::error::AppError;
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
@@ -82,6 +82,74 @@ pub fn list_of(answers: &[Vec<Row>]) -> Result<(Vec<NotificationView>, i64), App
     let items = answers.first().map_or(&[][..], Vec::as_slice).iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     let unread = answers.get(1).and_then(|rows| rows.first()).map(|r| r.int("n")).transpose()?.unwrap_or(0);
     Ok((items, unread))
+}
+
+/// Where a notification of the user's is one they may read across workspaces: of a workspace
+/// they are still a member of, and not archived (`n` the notification, `w` its workspace).
+const IN_MY_WORKSPACES: &str = "FROM notifications n JOIN workspaces w ON w.id = n.workspace_id \
+     WHERE n.user_id = ?1 AND w.archived_at IS NULL \
+     AND n.workspace_id IN (SELECT m.workspace_id FROM memberships m WHERE m.user_id = ?1)";
+
+/// The reads of the user's notifications in every workspace they are a member of, newest first,
+/// only unread ones when `only_unread`, after the id `after` (none when empty), one more than
+/// `limit`; and of each such workspace's unread count. One round trip; [`inbox_of`] reads them.
+pub fn inbox_reads(user_id: &str, only_unread: bool, after: &str, limit: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            format!(
+                "SELECT n.id, n.workspace_id, w.name AS workspace_name, n.kind, n.title, n.body, n.subject_type, \
+                 n.subject_id, n.read_at, n.created_at {IN_MY_WORKSPACES} \
+                 AND (?2 = 0 OR n.read_at IS NULL) AND (?3 = '' OR n.id < ?3) ORDER BY n.id DESC LIMIT ?4"
+            ),
+            params![user_id, i64::from(only_unread), after, limit + 1],
+        ),
+        Statement::new(
+            format!(
+                "SELECT n.workspace_id, w.name AS workspace_name, COUNT(*) AS n {IN_MY_WORKSPACES} \
+                 AND n.read_at IS NULL GROUP BY n.workspace_id, w.name ORDER BY w.name, n.workspace_id"
+            ),
+            params![user_id],
+        ),
+    ]
+}
+
+/// The page and the unread counts [`inbox_reads`] found.
+pub fn inbox_of(answers: &[Vec<Row>]) -> Result<(Vec<InboxItem>, Vec<WorkspaceUnread>), AppError> {
+    let rows = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let items = rows(0)
+        .iter()
+        .map(|r| {
+            Ok(InboxItem {
+                workspace_id: r.text("workspace_id")?,
+                workspace_name: r.text("workspace_name")?,
+                notification: decode(r)?,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    let unread = rows(1)
+        .iter()
+        .map(|r| {
+            Ok(WorkspaceUnread {
+                workspace_id: r.text("workspace_id")?,
+                workspace_name: r.text("workspace_name")?,
+                unread: r.int("n")?,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok((items, unread))
+}
+
+/// Marks every unread notification of the user read in every workspace they are a member of;
+/// how many there were.
+pub async fn mark_inbox_read(db: &dyn Sql, user_id: &str, now_ms: i64) -> Result<u64, AppError> {
+    Ok(db
+        .execute(
+            "UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL \
+             AND workspace_id IN (SELECT m.workspace_id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE m.user_id = ?1 AND w.archived_at IS NULL)",
+            &params![user_id, now_ms],
+        )
+        .await?)
 }
 
 /// Whether the user has the notification.
