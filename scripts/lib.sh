@@ -83,8 +83,8 @@ build_worker() {
   local out; out=$(worker_out "$variant")
   local features=()
   case $variant in
-    d1) features=(-- --features document-asset,forward-private-sends) ;;
-    postgres) features=(-- --features postgres,document-asset,forward-private-sends) ;;
+    d1) features=(-- --features document-asset,forward-private-sends,collab-elsewhere) ;;
+    postgres) features=(-- --features postgres,document-asset,forward-private-sends,collab-elsewhere) ;;
     ai) features=(-- --no-default-features --features ai) ;;
     ai-postgres) features=(-- --no-default-features --features ai,postgres) ;;
     publisher) features=(-- --no-default-features --features publisher) ;;

@@ -31,6 +31,7 @@ pub mod mail;
 pub mod maintenance;
 #[cfg(feature = "media")]
 pub mod media;
+pub mod outbound;
 pub mod plans;
 #[cfg(feature = "platforms")]
 pub mod platforms;

@@ -147,7 +147,9 @@ impl Plans {
 pub fn period_end(start: i64) -> i64 {
     jiff::Timestamp::from_millisecond(start)
         .ok()
-        .and_then(|t| t.to_zoned(jiff::tz::TimeZone::UTC).checked_add(jiff::Span::new().months(1)).ok())
+        .and_then(|t| {
+            jiff::Span::new().try_months(1).and_then(|s| t.to_zoned(jiff::tz::TimeZone::UTC).checked_add(s)).ok()
+        })
         .map_or(start + 30 * 24 * 3600 * 1000, |z| z.timestamp().as_millisecond())
 }
 

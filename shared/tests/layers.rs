@@ -14,7 +14,7 @@ fn rank(module: &str) -> (u8, &'static str) {
     let top = module.split("::").next().unwrap_or_default();
     match module {
         "error" | "sql" | "sql::pg" | "validate" | "zones" | "ports" | "ratelimit" | "sealed" | "tiers"
-        | "encoding" | "llm" => (0, "kit"),
+        | "encoding" | "llm" | "outbound" => (0, "kit"),
         m if m == "api" || m.starts_with("api::") => (0, "kit"),
         m if m.is_empty() || m == "app" || m.starts_with("app::") => (13, "app"),
         _ => match top {

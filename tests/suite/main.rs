@@ -19,6 +19,7 @@ mod posts;
 mod privacy;
 mod publishing;
 mod review_links;
+mod slack;
 mod templates;
 mod tokens;
 mod workspaces;

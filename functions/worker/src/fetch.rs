@@ -1,7 +1,7 @@
 //! The HTTP fetch handler, shared by two Workers: the API Worker (`api`, wrangler.toml) serves
-//! every area of its build and hands the AI routes to the AI Worker; the AI Worker (`ai`,
-//! wrangler.ai.toml) serves only `/health` and the AI area, so no other area's handlers are
-//! linked into it. This file only translates a workerd request into a `herald::Request` and the
+//! every area of its build and hands the AI and collaboration routes to the AI Worker; the AI
+//! Worker (`ai`, wrangler.ai.toml) serves only `/health`, the AI area and collaboration's
+//! (comments, notifications, Slack), so no other area's handlers are linked into it. This file only translates a workerd request into a `herald::Request` and the
 //! answer back.
 
 use futures_util::StreamExt;
@@ -22,10 +22,10 @@ fn served() -> &'static [Area] {
     herald::app::routes::AREAS
 }
 
-/// The AI Worker's areas: health and AI.
+/// The AI Worker's areas: health, AI and collaboration (the API Worker's 1 MiB budget).
 #[cfg(not(feature = "api"))]
 fn served() -> &'static [Area] {
-    static SERVED: &[Area] = &[herald::health::AREA, herald::ai::AREA];
+    static SERVED: &[Area] = &[herald::health::AREA, herald::ai::AREA, herald::collab::AREA];
     SERVED
 }
 
@@ -62,21 +62,42 @@ fn to_worker(answer: herald::Response) -> Result<Response> {
     Ok(Response::from_bytes(answer.body)?.with_status(answer.status).with_headers(headers))
 }
 
-/// `/api/v1/workspaces/{one segment}/ai` and everything under it: the AI Worker's paths.
+/// `/api/v1/workspaces/{one segment}/ai` and everything under it, and the prompt template
+/// catalogue: the AI Worker's paths.
 #[cfg(all(feature = "api", not(feature = "ai")))]
 fn is_ai_path(path: &str) -> bool {
-    // The prompt template catalogue, every workspace's.
-    if path == "/api/v1/ai" || path.starts_with("/api/v1/ai/") {
-        return true;
-    }
-    let Some((workspace, rest)) = path.strip_prefix("/api/v1/workspaces/").and_then(|p| p.split_once('/')) else {
-        return false;
-    };
-    !workspace.is_empty() && (rest == "ai" || rest.starts_with("ai/"))
+    under(path, "/api/v1/ai") || workspace_part(path).is_some_and(|rest| matches!(rest.as_slice(), ["ai", ..]))
 }
 
-/// The AI area is a Worker of its own (wrangler.ai.toml, the API Worker's size and start time):
-/// its requests, preflights included, go to it unchanged through the `AI` service binding.
+/// Collaboration's paths (`collab::AREA`): a post's or an idea's comments, the workspace's
+/// notifications and Slack webhook, and one's notifications across workspaces. The AI Worker's
+/// too when this build leaves collaboration's routes out (`collab-elsewhere`).
+#[cfg(all(feature = "api", not(feature = "ai")))]
+fn is_collab_path(path: &str) -> bool {
+    under(path, "/api/v1/users/me/notifications")
+        || workspace_part(path).is_some_and(|rest| match rest.as_slice() {
+            ["slack"] | ["notifications", ..] => true,
+            ["posts" | "ideas", id, "comments", ..] => !id.is_empty(),
+            _ => false,
+        })
+}
+
+/// `path` is `prefix` or under it.
+#[cfg(all(feature = "api", not(feature = "ai")))]
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The segments after `/api/v1/workspaces/{one segment}/`.
+#[cfg(all(feature = "api", not(feature = "ai")))]
+fn workspace_part(path: &str) -> Option<Vec<&str>> {
+    let (workspace, rest) = path.strip_prefix("/api/v1/workspaces/")?.split_once('/')?;
+    (!workspace.is_empty()).then(|| rest.split('/').collect())
+}
+
+/// The AI area is a Worker of its own (wrangler.ai.toml, the API Worker's size and start time),
+/// which serves collaboration's routes too: their requests, preflights included, go to it
+/// unchanged through the `AI` service binding.
 #[cfg(all(feature = "api", not(feature = "ai")))]
 async fn to_ai(req: Request, env: &Env) -> Result<Response> {
     let Ok(ai) = env.service("AI") else {
@@ -92,7 +113,7 @@ async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<Respo
     let _ = ctx;
     let url = req.url()?;
     #[cfg(all(feature = "api", not(feature = "ai")))]
-    if is_ai_path(url.path()) {
+    if is_ai_path(url.path()) || cfg!(feature = "collab-elsewhere") && is_collab_path(url.path()) {
         return to_ai(req, &env).await;
     }
     let limiter = WorkerLimiter { env: env.clone() };
@@ -179,30 +200,60 @@ async fn read_at_most(req: &mut Request, limit: usize) -> Vec<u8> {
 
 #[cfg(all(test, feature = "api", not(feature = "ai")))]
 mod tests {
-    use super::is_ai_path;
+    use super::{is_ai_path, is_collab_path};
+
+    const WS: &str = "/api/v1/workspaces/00000000-0000-0000-0000-000000000000";
 
     #[test]
     fn the_ai_paths_are_a_workspace_s_ai_and_the_catalogue() {
-        let ws = "/api/v1/workspaces/00000000-0000-0000-0000-000000000000";
-        for path in [
-            format!("{ws}/ai"),
-            format!("{ws}/ai/"),
-            format!("{ws}/ai/settings"),
-            format!("{ws}/ai/generations/x"),
-            "/api/v1/ai/catalogue".into(),
-        ] {
-            assert!(is_ai_path(&path), "{path}");
+        for path in
+            [format!("{WS}/ai"), format!("{WS}/ai/"), format!("{WS}/ai/settings"), format!("{WS}/ai/generations/x")]
+                .into_iter()
+                .chain(["/api/v1/ai".into(), "/api/v1/ai/catalogue".into()])
+        {
+            assert!(is_ai_path(&path) && !is_collab_path(&path), "{path}");
         }
         for path in [
-            format!("{ws}/aix"),
-            format!("{ws}/posts/ai"),
-            format!("{ws}"),
+            format!("{WS}/aix"),
+            format!("{WS}/posts/ai"),
+            WS.to_string(),
             "/api/v1/workspaces//ai".into(),
             "/api/v1/workspaces/ai".into(),
             "/api/v1/aix".into(),
             "/health".into(),
         ] {
             assert!(!is_ai_path(&path), "{path}");
+        }
+    }
+
+    #[test]
+    fn collaboration_s_paths_are_comments_notifications_and_slack() {
+        for path in [
+            format!("{WS}/posts/p1/comments"),
+            format!("{WS}/posts/p1/comments/c1"),
+            format!("{WS}/ideas/i1/comments"),
+            format!("{WS}/notifications"),
+            format!("{WS}/notifications/read-all"),
+            format!("{WS}/notifications/n1/read"),
+            format!("{WS}/slack"),
+            "/api/v1/users/me/notifications".into(),
+            "/api/v1/users/me/notifications/read-all".into(),
+        ] {
+            assert!(is_collab_path(&path) && !is_ai_path(&path), "{path}");
+        }
+        for path in [
+            format!("{WS}/posts//comments"),
+            format!("{WS}/posts/p1"),
+            format!("{WS}/posts/p1/commentsx"),
+            format!("{WS}/campaigns/c1/comments"),
+            format!("{WS}/slack/x"),
+            format!("{WS}/notificationsx"),
+            "/api/v1/workspaces//slack".into(),
+            "/api/v1/users/me/notificationsx".into(),
+            "/api/v1/users/me".into(),
+            "/api/v1/users/me/events".into(),
+        ] {
+            assert!(!is_collab_path(&path), "{path}");
         }
     }
 }

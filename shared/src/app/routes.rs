@@ -34,7 +34,8 @@ pub static AREAS: &[Area] = &[
     crate::media::AREA,
     #[cfg(feature = "approvals")]
     crate::approvals::AREA,
-    #[cfg(feature = "collab")]
+    // The API Worker hands collaboration's routes to the AI Worker.
+    #[cfg(all(feature = "collab", not(feature = "collab-elsewhere")))]
     crate::collab::AREA,
     #[cfg(feature = "publishing")]
     crate::publishing::AREA,

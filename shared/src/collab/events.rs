@@ -217,7 +217,10 @@ pub fn apply(e: &mut Event, input: EventInput, creating: bool) -> Result<(), App
                 f.take::<()>("end", Err("must be after start".into()));
             }
             (Some(start), Some(end))
-                if start.checked_add(jiff::Span::new().days(MAX_DAYS)).map_or(true, |latest| end > latest) =>
+                if jiff::Span::new()
+                    .try_days(MAX_DAYS)
+                    .and_then(|s| start.checked_add(s))
+                    .map_or(true, |latest| end > latest) =>
             {
                 f.take::<()>("end", Err(format!("must be at most {MAX_DAYS} days after start")));
             }
@@ -348,18 +351,24 @@ fn local_starts(e: &Event, zone: &TimeZone, mut keep_going: impl FnMut(i64) -> b
     for step in 0..MAX_STEPS {
         let n = step * rule.interval;
         let candidates: Vec<DateTime> = match rule.frequency.as_str() {
-            "daily" => start.checked_add(jiff::Span::new().days(n)).ok().into_iter().collect(),
-            "weekly" if days.is_empty() => start.checked_add(jiff::Span::new().weeks(n)).ok().into_iter().collect(),
+            "daily" => jiff::Span::new().try_days(n).and_then(|s| start.checked_add(s)).ok().into_iter().collect(),
+            "weekly" if days.is_empty() => {
+                jiff::Span::new().try_weeks(n).and_then(|s| start.checked_add(s)).ok().into_iter().collect()
+            }
             "weekly" => {
                 // The week (from Monday) `n` weeks after the start's, each named day in it.
-                let monday = start
-                    .date()
-                    .checked_sub(jiff::Span::new().days(i64::from(start.date().weekday().to_monday_zero_offset())));
-                let Some(week) = monday.ok().and_then(|m| m.checked_add(jiff::Span::new().weeks(n)).ok()) else {
+                let monday = jiff::Span::new()
+                    .try_days(i64::from(start.date().weekday().to_monday_zero_offset()))
+                    .and_then(|s| start.date().checked_sub(s));
+                let week = monday.and_then(|m| jiff::Span::new().try_weeks(n).and_then(|s| m.checked_add(s)));
+                let Ok(week) = week else {
                     break;
                 };
                 days.iter()
-                    .filter_map(|d| week.checked_add(jiff::Span::new().days(i64::from(d.to_monday_zero_offset()))).ok())
+                    .filter_map(|d| {
+                        let s = jiff::Span::new().try_days(i64::from(d.to_monday_zero_offset()));
+                        s.and_then(|s| week.checked_add(s)).ok()
+                    })
                     .map(|d| d.to_datetime(start.time()))
                     .filter(|d| *d >= start)
                     .collect()

@@ -1,7 +1,8 @@
-//! Collaboration around content: comments with mentions, notifications and calendar events
-//! (SPEC AP-3, CO-4, CO-5). The events' routes are publishing's, beside the content calendar and
-//! the feed (`publishing::AREA`): they work in time zones, as publishing does, and a Spin
-//! component of collab without them stays small.
+//! Collaboration around content: comments with mentions, notifications (in the app, by mail and
+//! to Slack) and calendar events (SPEC AP-3, CO-4, CO-5). The events' routes are publishing's,
+//! beside the content calendar and the feed (`publishing::AREA`): they work in time zones, as
+//! publishing does, and a Spin component of collab without them stays small. On Cloudflare the
+//! AI Worker serves this area's routes (the API Worker's size, `collab-elsewhere`).
 //!
 //! Its rooms: `handlers`, `model`, `store` (the only SQL on comments and notifications);
 //! `comments` and `notifications` keep their rules, and `notifications::notify` is what other
@@ -12,11 +13,12 @@ pub mod events;
 pub mod handlers;
 pub mod model;
 pub mod notifications;
+pub mod slack;
 pub mod store;
 
 use crate::route;
 
-/// Comments and notifications.
+/// Comments, notifications and the Slack webhook.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "collab",
     routes: &[
@@ -28,6 +30,9 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(POST "/api/v1/workspaces/{workspaceId}/notifications/{notificationId}/read", readNotification, Workspace(NotificationsRead), handlers::notifications::mark_read).trips(3),
         route!(GET "/api/v1/users/me/notifications", listMyNotifications, User, handlers::notifications::inbox).trips(1),
         route!(POST "/api/v1/users/me/notifications/read-all", readAllMyNotifications, User, handlers::notifications::mark_inbox_read).trips(1),
+        route!(GET "/api/v1/workspaces/{workspaceId}/slack", getSlack, Workspace(WorkspaceUpdate), handlers::slack::get).folds_membership().trips(1),
+        route!(PUT "/api/v1/workspaces/{workspaceId}/slack", putSlack, Workspace(WorkspaceUpdate), handlers::slack::put).trips(2),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/slack", deleteSlack, Workspace(WorkspaceUpdate), handlers::slack::delete).trips(2),
         route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", listIdeaComments, Workspace(CommentsRead), handlers::comments::list_on_idea).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", createIdeaComment, Workspace(CommentsWrite), handlers::comments::create_on_idea).folds_membership().trips(3),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments/{commentId}", deleteIdeaComment, Workspace(CommentsWrite), handlers::comments::delete_on_idea),

@@ -92,6 +92,57 @@ pub struct MailFrom {
     pub workspace: String,
     pub sender_name: Option<String>,
     pub reply_to: Option<String>,
+    /// The workspace's Slack webhook, read with the brand: its notices go there too.
+    pub slack: Option<SlackHook>,
+}
+
+/// A workspace's Slack webhook as stored: its URL sealed, and the kinds of notices it takes.
+#[derive(Debug, Clone)]
+pub struct SlackHook {
+    pub sealed: String,
+    pub kinds: Vec<String>,
+}
+
+/// A Slack incoming webhook for the workspace's notices.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SlackInput {
+    /// The channel's incoming webhook as Slack gives it (`https://hooks.slack.com/services/…`, or
+    /// GovSlack's `hooks.slack-gov.com`), without query or fragment. A secret: kept sealed, never
+    /// shown again. A first message is posted to it before it is kept, and a webhook Slack
+    /// refuses is not kept.
+    pub webhook_url: String,
+    /// The kinds of notices posted to the channel.
+    pub kinds: Vec<String>,
+}
+
+/// The workspace's Slack webhook, without its URL.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlackView {
+    pub connected: bool,
+    /// The webhook's host (its URL is never shown).
+    pub host: Option<String>,
+    pub kinds: Vec<String>,
+    pub updated_at: Option<String>,
+    /// The last post the channel's server refused or that could not be made, until the
+    /// webhook is saved again.
+    pub last_failure: Option<SlackFailure>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlackFailure {
+    pub at: String,
+    /// The server's status and answer (Slack's error code, such as `no_service`), or why it
+    /// could not be reached.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlackRemoved {
+    pub removed: bool,
 }
 
 /// The people a notice may go to, (user id, address) each, and who its mails are from.
@@ -177,8 +228,25 @@ pub struct Marked {
     pub marked: u64,
 }
 
-/// What `comments::parse` checks, as the OpenAPI document states it.
+/// The notices a workspace may post to Slack.
+pub const SLACK_KINDS: &[&str] = &[
+    "approval.requested",
+    "approval.approved",
+    "approval.rejected",
+    "idea.requested",
+    "idea.approved",
+    "idea.rejected",
+    "comment.mention",
+    "account.needs_reconnect",
+];
+
+/// The longest webhook URL kept.
+pub const MAX_WEBHOOK_URL: usize = 2048;
+
+/// What `comments::parse` and `slack::parse` check, as the OpenAPI document states it.
 pub const DOCUMENTED: &[Documented] = &[
     field("CommentInput", "body", Rule::NonBlank(5000)),
     field("CommentInput", "mentions", Rule::Items(0, MAX_MENTIONS, &Rule::Id)),
+    field("SlackInput", "webhookUrl", Rule::Url(MAX_WEBHOOK_URL)),
+    field("SlackInput", "kinds", Rule::Items(1, SLACK_KINDS.len(), &Rule::OneOf(SLACK_KINDS))),
 ];

@@ -1,9 +1,10 @@
-//! Notifications (SPEC CO-4, in-app and email): written when a post is submitted, decided or a
-//! member is mentioned; listed, counted and marked read by their recipient. A notification is
-//! a side effect: it is written after the change it reports, and its failure is logged, never
-//! undoing or failing that change.
+//! Notifications (SPEC CO-4, in-app, email and Slack): written when a post is submitted, decided
+//! or a member is mentioned; listed, counted and marked read by their recipient, and posted to
+//! the workspace's Slack channel when it takes their kind (`slack`). A notification is a side
+//! effect: it is written after the change it reports, and its failure is logged, never undoing
+//! or failing that change.
 
-pub use super::model::{MailFrom, Notice, Recipients};
+pub use super::model::{MailFrom, Notice, Recipients, SlackHook};
 
 use super::store;
 pub use super::store::notifications::{addresses_of, member_addresses_read};
@@ -27,10 +28,10 @@ pub async fn notify_from(
     notice: Notice<'_>,
 ) {
     let to = recipients_of(actor, recipients.iter());
-    if !record(ctx, workspace_id, &to, &notice).await {
+    if to.is_empty() {
         return;
     }
-    // Every recipient's address, and the workspace's brand, in one round trip.
+    // Every recipient's address, and the workspace's brand (and Slack webhook), in one round trip.
     let mut reads = vec![store::notifications::from_read(workspace_id)];
     reads.extend(users::emails_among(&to));
     let (from, addresses) = match ctx.db.reads(&reads).await {
@@ -39,9 +40,15 @@ pub async fn notify_from(
             let addresses = answers.iter().skip(1).flatten().filter_map(|row| row.text("email").ok()).collect();
             (from, addresses)
         }
-        Err(e) => return tracing::warn!(cause = %e, "notification recipients unreadable"),
+        Err(e) => {
+            tracing::warn!(cause = %e, "notification recipients unreadable");
+            record(ctx, workspace_id, &to, &notice, None).await;
+            return;
+        }
     };
-    mail(ctx, addresses, &from, &notice).await
+    if record(ctx, workspace_id, &to, &notice, from.slack.as_ref()).await {
+        mail(ctx, addresses, &from, &notice).await
+    }
 }
 
 /// [`notify`] to recipients whose addresses were read already (`recipients`: user id and
@@ -55,7 +62,7 @@ pub async fn notify_addressed(
 ) {
     let actor = call.caller.as_ref().map(|c| c.user_id.as_str()).unwrap_or_default();
     let to = recipients_of(actor, recipients.people.iter().map(|(id, _)| id));
-    if !record(ctx, workspace_id, &to, &notice).await {
+    if !record(ctx, workspace_id, &to, &notice, recipients.from.slack.as_ref()).await {
         return;
     }
     let addresses =
@@ -71,16 +78,28 @@ fn recipients_of<'a>(actor: &str, recipients: impl Iterator<Item = &'a String>) 
     to
 }
 
-/// Writes `notice` for each of `to` in one batch; false when there is none to write or the
-/// write failed (logged).
-async fn record(ctx: &Context<'_>, workspace_id: &str, to: &[String], notice: &Notice<'_>) -> bool {
+/// Posts `notice` to the workspace's Slack channel when `slack` takes its kind, then writes it
+/// for each of `to` in one batch (with the post's failure, if it failed); false when there is
+/// none to write or the write failed (logged).
+async fn record(
+    ctx: &Context<'_>,
+    workspace_id: &str,
+    to: &[String],
+    notice: &Notice<'_>,
+    slack: Option<&SlackHook>,
+) -> bool {
     if to.is_empty() {
         return false;
     }
+    let failed = match slack {
+        Some(hook) => super::slack::announce(ctx, workspace_id, hook, notice).await,
+        None => None,
+    };
     let now = ctx.clock.now_ms();
     let statements: Vec<Statement> = to
         .iter()
         .map(|user| store::notifications::insert(ctx.new_id(), workspace_id, user.as_str(), notice, now))
+        .chain(failed)
         .collect();
     if let Err(e) = ctx.db.batch(&statements).await {
         tracing::error!(cause = %e, kind = notice.kind, "notifications not recorded");

@@ -46,19 +46,25 @@ pub struct Repeat {
     pub count: i64,
 }
 
+/// What a time jiff cannot represent is refused with (rather than jiff's own words). Spans are
+/// made with `try_days` and kin: `Span::days` panics past its range, and a request names `k`.
+fn out_of_range(_: jiff::Error) -> String {
+    "is outside the times Herald can schedule".into()
+}
+
 /// `count` due times from `first`, `every` apart in `tz`'s wall-clock time.
 pub fn occurrences(first: i64, tz: &str, every: &str, count: i64) -> Result<Vec<i64>, String> {
     let zone = crate::zones::get(tz).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))?;
-    let start = jiff::Timestamp::from_millisecond(first).map_err(|e| e.to_string())?.to_zoned(zone);
+    let start = jiff::Timestamp::from_millisecond(first).map_err(out_of_range)?.to_zoned(zone);
     (0..count)
         .map(|k| {
             let span = match every {
-                "day" => jiff::Span::new().days(k),
-                "week" => jiff::Span::new().weeks(k),
-                "month" => jiff::Span::new().months(k),
+                "day" => jiff::Span::new().try_days(k),
+                "week" => jiff::Span::new().try_weeks(k),
+                "month" => jiff::Span::new().try_months(k),
                 _ => return Err("must be day, week or month".to_string()),
             };
-            start.checked_add(span).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
+            span.and_then(|s| start.checked_add(s)).map(|z| z.timestamp().as_millisecond()).map_err(out_of_range)
         })
         .collect()
 }
@@ -120,7 +126,7 @@ pub fn due_ms(at: &str, tz: &str) -> Result<i64, String> {
         .parse()
         .map_err(|_| "must be RFC 3339 (2026-12-01T09:00:00Z) or a wall-clock time (2026-12-01T09:00)".to_string())?;
     let zone = crate::zones::get(tz).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))?;
-    civil.to_zoned(zone).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
+    civil.to_zoned(zone).map(|z| z.timestamp().as_millisecond()).map_err(out_of_range)
 }
 
 /// The target an account publishes: its own when the post has one, else its platform's.
@@ -144,11 +150,11 @@ pub struct RescheduleInput {
 pub fn shift(due: i64, first: i64, new_first: i64, tz: &str) -> Result<i64, String> {
     let zone = crate::zones::get(tz).ok_or_else(|| format!("unknown IANA time zone `{tz}`"))?;
     let civil = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(zone.clone()).datetime()).map_err(|e| e.to_string())
+        jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(zone.clone()).datetime()).map_err(out_of_range)
     };
-    let distance = civil(due)?.since(civil(first)?).map_err(|e| e.to_string())?;
-    let landed = civil(new_first)?.checked_add(distance).map_err(|e| e.to_string())?;
-    landed.to_zoned(zone.clone()).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string())
+    let distance = civil(due)?.since(civil(first)?).map_err(out_of_range)?;
+    let landed = civil(new_first)?.checked_add(distance).map_err(out_of_range)?;
+    landed.to_zoned(zone.clone()).map(|z| z.timestamp().as_millisecond()).map_err(out_of_range)
 }
 
 /// An RFC 3339 time with an offset, a wall-clock time, or `next-free-slot` (`due_ms`).

@@ -4,3 +4,4 @@
 pub mod comments;
 pub mod events;
 pub mod notifications;
+pub mod slack;

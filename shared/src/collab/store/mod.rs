@@ -1,6 +1,7 @@
 //! Collaboration's store: the only SQL on `comments` and `idea_comments` (`comments`) and on
-//! `notifications` (`notifications`).
+//! `notifications` (`notifications`), on `calendar_events` (`events`) and on `slack_hooks` (`slack`).
 
 pub mod comments;
 pub mod events;
 pub mod notifications;
+pub mod slack;

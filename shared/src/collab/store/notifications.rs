@@ -1,7 +1,7 @@
 //! The only SQL on `notifications`. Every read and mark names the recipient: a member never
 //! reaches another's notifications.
 
-use crate::collab::model::{InboxItem, MailFrom, Notice, NotificationView, Recipients, WorkspaceUnread};
+use crate::collab::model::{InboxItem, MailFrom, Notice, NotificationView, Recipients, SlackHook, WorkspaceUnread};
 use crate::error::AppError;
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
@@ -199,9 +199,11 @@ pub fn member_addresses_read(workspace_id: &str) -> Statement {
 }
 
 /// What a read of addresses adds to each row so that its mails go out under the workspace's
-/// brand (`?1` is the workspace); [`from_of`] reads it.
+/// brand, and its notices to its Slack channel (`?1` is the workspace); [`from_of`] reads it.
 pub const FROM_COLUMNS: &str = "(SELECT w.name FROM workspaces w WHERE w.id = ?1) AS ws_name, \
-     (SELECT w.branding FROM workspaces w WHERE w.id = ?1) AS ws_branding";
+     (SELECT w.branding FROM workspaces w WHERE w.id = ?1) AS ws_branding, \
+     (SELECT s.url_sealed FROM slack_hooks s WHERE s.workspace_id = ?1) AS slack_url, \
+     (SELECT s.kinds FROM slack_hooks s WHERE s.workspace_id = ?1) AS slack_kinds";
 
 /// The workspace's brand on its own (for recipients whose addresses come from elsewhere).
 pub fn from_read(workspace_id: &str) -> Statement {
@@ -214,7 +216,17 @@ pub fn from_of(rows: &[Row]) -> MailFrom {
     let text = |col: &str| row.opt_text(col).ok().flatten().unwrap_or_default();
     let brand = crate::workspaces::branding::Brand::for_mail(&text("ws_branding"));
     let name = text("ws_name");
-    MailFrom { workspace: brand.name_or(&name).to_string(), sender_name: brand.sender(), reply_to: brand.support_email }
+    let slack = row
+        .opt_text("slack_url")
+        .ok()
+        .flatten()
+        .map(|sealed| SlackHook { sealed, kinds: serde_json::from_str(&text("slack_kinds")).unwrap_or_default() });
+    MailFrom {
+        workspace: brand.name_or(&name).to_string(),
+        sender_name: brand.sender(),
+        reply_to: brand.support_email,
+        slack,
+    }
 }
 
 /// (user id, address) of each user an addresses read found, and who their mails are from.

@@ -47,7 +47,7 @@ pub fn next_free(slots: &[Slot], tz: &str, taken: &[i64], after_ms: i64) -> Opti
     let zone = crate::zones::get(tz)?;
     let start = jiff::Timestamp::from_millisecond(after_ms).ok()?.to_zoned(zone.clone()).date();
     for offset in 0..HORIZON_DAYS {
-        let date = start.checked_add(jiff::Span::new().days(offset)).ok()?;
+        let date = jiff::Span::new().try_days(offset).and_then(|s| start.checked_add(s)).ok()?;
         let day = DAYS[date.weekday().to_monday_zero_offset() as usize];
         let mut times: Vec<(i8, i8)> =
             slots.iter().filter(|s| s.day == day).filter_map(|s| parse_time(&s.time)).collect();
