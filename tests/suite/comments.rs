@@ -365,6 +365,15 @@ async fn one_list_holds_a_persons_notifications_of_every_workspace_they_are_in()
     assert_eq!(back["unread"], 2, "the workspace they left kept its own: {back}");
     assert!(back["items"].as_array().unwrap().iter().all(|n| n["workspaceId"] == ws_c.as_str()));
 
+    // An archived workspace's are no one's to read any more.
+    mention(&api, &b_owner, &ws_b, &person, 1).await;
+    assert_eq!(api.get(&format!("{inbox}?unread=true")).bearer(&person.access).send().await.data()["unread"], 3);
+    assert_eq!(api.delete(&format!("/api/v1/workspaces/{ws_b}")).bearer(&b_owner.access).send().await.status, 200);
+    let left = api.get(&format!("{inbox}?unread=true")).bearer(&person.access).send().await.data();
+    assert_eq!((&left["unread"], left["items"].as_array().unwrap().len()), (&json!(2), 2), "{left}");
+    let all = walk_pages(&api, &person, inbox, 100).await;
+    assert!(all.iter().all(|n| n["workspaceId"] != ws_b.as_str()));
+
     refuses_bad_paging(&api, &person, inbox).await;
     api.get(inbox).send().await.expect_error(401, "UNAUTHORIZED");
     api.post(&format!("{inbox}/read-all")).send().await.expect_error(401, "UNAUTHORIZED");
