@@ -448,11 +448,6 @@ impl Span {
     }
 }
 
-/// The occurrences of `e` that overlap `from` to `to` (ms), in order.
-pub fn occurrences(e: &Event, from: i64, to: i64) -> Vec<Occurrence> {
-    spans(e, from, to).iter().map(|s| s.occurrence(e)).collect()
-}
-
 /// When `e` may first start and may last end (ms), for the reads that select the events of a
 /// range: the first start, and the last end (`None` while the rule repeats without end).
 pub fn bounds(e: &Event) -> Option<(i64, Option<i64>)> {
@@ -466,6 +461,11 @@ pub fn bounds(e: &Event) -> Option<(i64, Option<i64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The occurrences of `e` that overlap `from` to `to` (ms), in order.
+    fn occurrences(e: &Event, from: i64, to: i64) -> Vec<Occurrence> {
+        spans(e, from, to).iter().map(|s| s.occurrence(e)).collect()
+    }
 
     fn event(start: &str, end: &str, tz: &str, rule: Option<Recurrence>) -> Event {
         Event {

@@ -95,15 +95,15 @@ fn event_status(status: &str) -> &'static str {
 }
 
 /// One occurrence of a calendar event in the feed, with the workspace whose event it is.
-pub struct FeedOccurrence {
-    pub event: crate::collab::events::Event,
+pub struct FeedOccurrence<'a> {
+    pub event: &'a crate::collab::events::Event,
     pub span: crate::collab::events::Span,
-    pub workspace: Option<String>,
+    pub workspace: Option<&'a str>,
 }
 
 /// The feed: a VCALENDAR named for its owner, stamped `now`, with one VEVENT per publication and
 /// one per occurrence of a calendar event.
-pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent], occurrences: &[FeedOccurrence]) -> String {
+pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent], occurrences: &[FeedOccurrence<'_>]) -> String {
     let mut out = String::with_capacity(256 + events.len() * 400);
     let mut put = |line: &str| fold_into(&mut out, line);
     put("BEGIN:VCALENDAR");
@@ -151,7 +151,7 @@ pub fn feed(owner: &str, host: &str, now: i64, events: &[FeedEvent], occurrences
         put(&format!("SUMMARY:{}", text(&e.title)));
         let mut about = e.description.clone().unwrap_or_default();
         if let Some(w) = workspace {
-            about = if about.is_empty() { w.clone() } else { format!("{about}\n{w}") };
+            about = if about.is_empty() { w.to_string() } else { format!("{about}\n{w}") };
         }
         if !about.is_empty() {
             put(&format!("DESCRIPTION:{}", text(&about)));

@@ -143,12 +143,14 @@ pub async fn serve_feed(ctx: &Context<'_>, call: &Call<'_>) -> Result<Response, 
     let owner = answer(0).first().ok_or_else(|| AppError::not_found("calendar feed"))?;
     let events = answer(1).iter().map(store::event_of).collect::<Result<Vec<_>, _>>()?;
     // Calendar events: each occurrence in the window, at most as many as publications.
+    let calendar = answer(2)
+        .iter()
+        .map(|row| Ok((event_store::decode(row)?, row.opt_text("workspace")?)))
+        .collect::<Result<Vec<_>, AppError>>()?;
     let mut occurrences = Vec::new();
-    for row in answer(2) {
-        let workspace = row.opt_text("workspace")?;
-        let event = event_store::decode(row)?;
-        for span in crate::collab::events::spans(&event, from, to) {
-            occurrences.push(FeedOccurrence { event: event.clone(), span, workspace: workspace.clone() });
+    for (event, workspace) in &calendar {
+        for span in crate::collab::events::spans(event, from, to) {
+            occurrences.push(FeedOccurrence { event, span, workspace: workspace.as_deref() });
         }
     }
     occurrences.sort_by_key(|o| o.span.start_ms);
