@@ -5,7 +5,6 @@
 //! hashing and no OpenAPI document: only the domain's maintenance and publishing areas and what
 //! they build on (`scripts/build-worker.sh` checks the wasm).
 
-use futures_util::StreamExt;
 use herald::publishing::engine::{self, PrivateSend, PRIVATE_SEND_PATH, PRIVATE_SEND_SIGNATURE};
 use herald::ratelimit::Unlimited;
 use worker::{event, Env, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext, ScheduledEvent};
@@ -43,39 +42,56 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: worker::Context) -> 
         futures_util::future::join_all(messages.iter().map(|m| consume_one(&host, m))).await;
         return Ok(());
     }
-    // A Postgres connection (Hyperdrive) carries one scope and one transaction at a time: each
-    // message gets its own, three at once — with their calls to the platforms, within the six
-    // connections a Worker invocation may hold open.
+    // A Postgres connection (Hyperdrive) carries one scope and one transaction at a time: the
+    // batch is dealt to a few lanes, each on its own connection, one message after another —
+    // with their calls to the platforms, within the six connections a Worker invocation may
+    // hold open. A lane opens its connection once (again only after an error).
     drop(host);
-    futures_util::stream::iter(messages.iter())
-        .for_each_concurrent(PG_CONSUMERS, |message| {
-            let env = &env;
-            async move {
-                match engine_host(env).await {
-                    Some(host) => consume_one(&host, message).await,
+    let lanes = PG_CONSUMERS.min(messages.len());
+    futures_util::future::join_all((0..lanes).map(|lane| {
+        let (env, messages) = (&env, &messages);
+        async move {
+            let mut host = None;
+            for message in messages.iter().skip(lane).step_by(lanes) {
+                if host.is_none() {
+                    host = engine_host(env).await;
+                }
+                match &host {
+                    Some(open) => {
+                        if !consume_one(open, message).await {
+                            host = None;
+                        }
+                    }
                     None => message.retry(),
                 }
             }
-        })
-        .await;
+        }
+    }))
+    .await;
     Ok(())
 }
 
 /// Messages consumed at once over Postgres, each on its own connection.
 const PG_CONSUMERS: usize = 3;
 
-async fn consume_one(host: &Host, message: &worker::Message<String>) {
+/// Consumes one message and acks it, or leaves it for the queue to retry; false when that
+/// failed (the connection may be broken).
+async fn consume_one(host: &Host, message: &worker::Message<String>) -> bool {
     let parsed: std::result::Result<herald::publishing::engine::Message, _> = serde_json::from_str(message.body());
     let Ok(claim) = parsed else {
         tracing::error!("a publish message that is not a claim: dropped");
         message.ack();
-        return;
+        return true;
     };
     match host.run(async |ctx| herald::publishing::engine::consume(ctx, &claim).await).await {
-        Ok(_) => message.ack(),
+        Ok(_) => {
+            message.ack();
+            true
+        }
         Err(e) => {
             tracing::error!(cause = %e, publication = %claim.publication_id, "publishing failed; the queue retries");
             message.retry();
+            false
         }
     }
 }

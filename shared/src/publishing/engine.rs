@@ -28,7 +28,6 @@ use super::store::engine::{self as store, AttemptRow, Publication};
 use super::{bluesky, mastodon, Attempt, Draft, MediaFile, Outcome};
 use crate::accounts::{store as accounts, Account};
 use crate::api::Context;
-use crate::content::store::posts as post_store;
 use crate::error::AppError;
 use crate::platforms::Platform;
 use crate::ports::Config;
@@ -217,13 +216,11 @@ fn only_now(outcome: Outcome) -> Outcome {
 async fn consume_with(ctx: &Context<'_>, m: &Message, text: Option<&str>) -> Result<Consumed, AppError> {
     ctx.db.set_scope(Scope { workspace_id: Some(m.workspace_id.clone()), ..Scope::default() });
     let now = ctx.clock.now_ms();
-    let taken = store::take(ctx.db, &m.workspace_id, &m.publication_id, &m.claim_id, now).await?;
-    if taken == 0 {
+    let Some(taken) = store::take(ctx.db, &m.workspace_id, &m.publication_id, &m.claim_id, now).await? else {
         return Ok(Consumed::Skipped);
-    }
-    let publication = store::load(ctx.db, &m.workspace_id, &m.publication_id).await?;
-    store::post_publishing(ctx.db, &m.workspace_id, &publication.post_id, now).await?;
-    let attempt = match prepare(ctx, &publication, text).await {
+    };
+    let publication = taken.publication.clone();
+    let attempt = match prepare(ctx, taken, text).await {
         Ok((account, draft)) if account.paused_until.is_some_and(|t| t > now) => {
             let until = account.paused_until.unwrap_or(now);
             drop(draft);
@@ -259,13 +256,13 @@ impl Prepared {
     }
 }
 
-/// Loads the account, the target's text and its files. A problem here is known before
-/// anything is sent. A private post's text is not stored: `text` brings it, or nothing is sent.
-async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Result<(Account, Prepared), Outcome> {
+/// Checks what [`store::take`] read with the publication: its account, the target's text and
+/// its files. A problem here is known before anything is sent. A private post's text is not
+/// stored: `text` brings it, or nothing is sent.
+async fn prepare(ctx: &Context<'_>, taken: store::Taken, text: Option<&str>) -> Result<(Account, Prepared), Outcome> {
     let fail = |reason: String| Outcome::Failed { reason, status: None };
-    let retry =
-        |e: AppError| Outcome::Retry { reason: format!("could not prepare: {e}"), status: None, after_ms: None };
-    let account = accounts::load(ctx.db, &p.workspace_id, &p.account_id).await.map_err(retry)?;
+    let p = &taken.publication;
+    let account = taken.account.ok_or_else(|| fail("the account was removed".into()))?;
     match account.view.status.as_str() {
         "active" => {}
         "needs_reconnect" => {
@@ -273,11 +270,7 @@ async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Resu
         }
         _ => return Err(fail("the account was disconnected".into())),
     }
-    let post = match post_store::load(ctx.db, &p.workspace_id, "", &p.post_id).await {
-        Ok(post) => post,
-        Err(AppError::NotFound(_)) => return Err(fail("the post was deleted".into())),
-        Err(e) => return Err(retry(e)),
-    };
+    let Some(post) = taken.post else { return Err(fail("the post was deleted".into())) };
     let Some(target) = post.targets.iter().find(|t| t.id == p.target_id) else {
         return Err(fail("the post no longer has this target".into()));
     };
@@ -293,9 +286,11 @@ async fn prepare(ctx: &Context<'_>, p: &Publication, text: Option<&str>) -> Resu
     };
     let mut media = Vec::new();
     for asset in &target.media {
-        let (key, content_type, filename, alt) = store::ready_file(ctx.db, &p.workspace_id, asset)
-            .await
-            .map_err(retry)?
+        let (key, content_type, filename, alt) = taken
+            .files
+            .iter()
+            .find(|(id, _)| id == asset)
+            .map(|(_, file)| file.clone())
             .ok_or_else(|| fail(format!("the media {asset} was deleted")))?;
         let bytes = ctx
             .blobs
@@ -473,7 +468,11 @@ async fn reconcile_one(ctx: &Context<'_>, p: &Publication, last: Option<i64>, no
     // Its first try, recorded before any call: the idempotency window runs from there.
     let first = p.first_attempt_at.or(p.attempt_started_at).unwrap_or(p.created_at);
     let last = last.or(p.attempt_started_at).unwrap_or(first);
-    let (account, prepared) = match prepare(ctx, p, None).await {
+    let prepared = match store::sent_with(ctx.db, p).await {
+        Ok(taken) => prepare(ctx, taken, None).await,
+        Err(e) => Err(Outcome::Retry { reason: format!("could not prepare: {e}"), status: None, after_ms: None }),
+    };
+    let (account, prepared) = match prepared {
         Ok(prepared) => prepared,
         Err(_) => {
             // Nothing to read the platform with (a private post's text is not kept; the post,

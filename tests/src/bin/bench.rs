@@ -326,6 +326,50 @@ fn served(store: &str) -> &'static str {
     }
 }
 
+/// `clients` clients calling GET `path` (with `token` as bearer) one call after another for
+/// `secs` seconds: requests per second, every call's time (sorted) and how many did not answer 200.
+async fn hammer(path: &str, token: Option<String>, secs: u64, clients: usize) -> (f64, Vec<Duration>, usize) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let local = tokio::task::LocalSet::new();
+    let mut handles = Vec::new();
+    for _ in 0..clients {
+        let (token, path) = (token.clone(), path.to_string());
+        handles.push(local.spawn_local(async move {
+            let api = Api::new();
+            let (mut times, mut errors) = (Vec::new(), 0usize);
+            while Instant::now() < deadline {
+                let call = api.get(&path);
+                let call = match &token {
+                    Some(token) => call.bearer(token),
+                    None => call,
+                };
+                let t = Instant::now();
+                let r = call.send().await;
+                times.push(t.elapsed());
+                if r.status != 200 {
+                    errors += 1;
+                }
+            }
+            (times, errors)
+        }));
+    }
+    let started = Instant::now();
+    let results = local
+        .run_until(async {
+            let mut all = Vec::new();
+            for h in handles {
+                all.push(h.await.expect("client task"));
+            }
+            all
+        })
+        .await;
+    let elapsed = started.elapsed();
+    let errors: usize = results.iter().map(|(_, e)| e).sum();
+    let mut times: Vec<Duration> = results.into_iter().flat_map(|(t, _)| t).collect();
+    times.sort();
+    (times.len() as f64 / elapsed.as_secs_f64(), times, errors)
+}
+
 async fn load(base: &str, secs: u64, clients: usize, store: &str) {
     std::env::set_var("HERALD_BASE_URL", base);
     let api = Api::new();
@@ -335,45 +379,11 @@ async fn load(base: &str, secs: u64, clients: usize, store: &str) {
     }
     let routes = [("GET /health", "/health", false), ("GET /api/v1/workspaces", "/api/v1/workspaces", true)];
     for (label, path, auth) in routes {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let local = tokio::task::LocalSet::new();
-        let mut handles = Vec::new();
-        for _ in 0..clients {
-            let (token, path) = (user.access.clone(), path.to_string());
-            handles.push(local.spawn_local(async move {
-                let api = Api::new();
-                let (mut times, mut errors) = (Vec::new(), 0usize);
-                while Instant::now() < deadline {
-                    let call = api.get(&path);
-                    let call = if auth { call.bearer(&token) } else { call };
-                    let t = Instant::now();
-                    let r = call.send().await;
-                    times.push(t.elapsed());
-                    if r.status != 200 {
-                        errors += 1;
-                    }
-                }
-                (times, errors)
-            }));
-        }
-        let started = Instant::now();
-        let results = local
-            .run_until(async {
-                let mut all = Vec::new();
-                for h in handles {
-                    all.push(h.await.expect("client task"));
-                }
-                all
-            })
-            .await;
-        let elapsed = started.elapsed();
-        let errors: usize = results.iter().map(|(_, e)| e).sum();
-        let mut times: Vec<Duration> = results.into_iter().flat_map(|(t, _)| t).collect();
-        times.sort();
+        let token = auth.then(|| user.access.clone());
+        let (rate, times, errors) = hammer(path, token, secs, clients).await;
         println!(
-            "{} {store:<13} {label:<28} {clients} clients {secs}s  {:.0} req/s  p50 {}  p99 {}  errors {errors}",
+            "{} {store:<13} {label:<28} {clients} clients {secs}s  {rate:.0} req/s  p50 {}  p99 {}  errors {errors}",
             served(store),
-            times.len() as f64 / elapsed.as_secs_f64(),
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99))
         );
@@ -450,6 +460,24 @@ async fn posts(store: &str, base: Option<&str>) {
         ms(percentile(&times, 0.99)),
         seeded.as_secs_f64()
     );
+    // The list of 50 against the floor (GET /health), side by side under the same load: what
+    // an authenticated list costs beyond answering at all (issue 21's goal: 1.15x).
+    if base.is_some() {
+        let (secs, clients) = (
+            std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10),
+            std::env::var("BENCH_CLIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(8),
+        );
+        let list = format!("/api/v1/workspaces/{ws}/posts?limit=50");
+        let (floor, floor_times, _) = hammer("/health", None, secs, clients).await;
+        let (rate, times, errors) = hammer(&list, Some(user.access.clone()), secs, clients).await;
+        println!(
+            "{kind} {store:<13} list 50 of 10,000 posts vs the floor, {clients} clients {secs}s each: /health {floor:.0} req/s p50 {}, list {rate:.0} req/s p50 {} (errors {errors}): {:.2}x the floor's time per request, p50 {:.2}x",
+            ms(percentile(&floor_times, 0.5)),
+            ms(percentile(&times, 0.5)),
+            floor / rate.max(f64::MIN_POSITIVE),
+            percentile(&times, 0.5).as_secs_f64() / percentile(&floor_times, 0.5).as_secs_f64().max(f64::MIN_POSITIVE)
+        );
+    }
 }
 
 async fn publish(base: &str, targets: usize, accounts: usize) {

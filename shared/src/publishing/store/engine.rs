@@ -2,6 +2,9 @@
 //! did, and reading what the reconciler needs. Every write that settles a publication is
 //! guarded by its status, so two workers settling one publication leave one outcome.
 
+use crate::accounts::{store as accounts, Account};
+use crate::content::posts::PostView;
+use crate::content::store::posts as post_store;
 use crate::error::AppError;
 use crate::params;
 use crate::sql::{Row, Sql, Statement};
@@ -96,36 +99,94 @@ pub async fn claimed(db: &dyn Sql, claim_id: &str) -> Result<Vec<(String, String
     rows.iter().map(|r| Ok((r.text("id")?, r.text("workspace_id")?))).collect()
 }
 
+/// What a taken publication is sent with, read in the round trip that takes it.
+pub struct Taken {
+    pub publication: Publication,
+    /// Its account (`None`: gone).
+    pub account: Option<Account>,
+    /// Its post with its targets (`None`: deleted).
+    pub post: Option<PostView>,
+    /// The ready, live files among its target's media, by asset id.
+    pub files: Vec<(String, ReadyFile)>,
+}
+
 /// Takes a queued publication under its claim to publish it (one attempt more), recording when
-/// the attempt starts (and, the first time, when the first did) before any platform call; 0 when
-/// the claim is no longer this one's (a duplicate or stale message).
-pub async fn take(db: &dyn Sql, workspace_id: &str, id: &str, claim_id: &str, now: i64) -> Result<u64, AppError> {
-    Ok(db
-        .execute(
-            "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4, \
-             attempt_started_at = ?4, first_attempt_at = COALESCE(first_attempt_at, ?4) \
-             WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 AND status = 'queued'",
-            &params![workspace_id, id, claim_id, now],
-        )
-        .await?)
+/// the attempt starts (and, the first time, when the first did) before any platform call, and
+/// its post's start when it is the first to go; reads with it everything it is sent with: one
+/// round trip. `None` when the claim is no longer this one's (a duplicate or stale message).
+pub async fn take(
+    db: &dyn Sql,
+    workspace_id: &str,
+    id: &str,
+    claim_id: &str,
+    now: i64,
+) -> Result<Option<Taken>, AppError> {
+    let mut reads = vec![
+        Statement::new(
+            format!(
+                "UPDATE publications SET status = 'publishing', attempts = attempts + 1, updated_at = ?4, \
+                 attempt_started_at = ?4, first_attempt_at = COALESCE(first_attempt_at, ?4) \
+                 WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 AND status = 'queued' RETURNING {COLUMNS}"
+            ),
+            params![workspace_id, id, claim_id, now],
+        ),
+        // A scheduled post starts publishing with its first publication.
+        Statement::new(
+            "UPDATE posts SET status = 'publishing', updated_at = ?4 WHERE workspace_id = ?1 AND status = 'scheduled' \
+             AND id = (SELECT post_id FROM publications WHERE workspace_id = ?1 AND id = ?2 AND claim_id = ?3 \
+             AND status = 'publishing' AND attempt_started_at = ?4) RETURNING id",
+            params![workspace_id, id, claim_id, now],
+        ),
+    ];
+    reads.extend(sent_with_reads(workspace_id, id));
+    let answers = db.reads(&reads).await?;
+    let Some(row) = answers.first().and_then(|rows| rows.first()) else { return Ok(None) };
+    Ok(Some(sent_with_of(decode(row)?, answers.get(2..).unwrap_or_default())?))
 }
 
-/// A scheduled post starts publishing with its first publication.
-pub async fn post_publishing(db: &dyn Sql, workspace_id: &str, post_id: &str, now: i64) -> Result<(), AppError> {
-    db.execute(
-        "UPDATE posts SET status = 'publishing', updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2 AND status = 'scheduled'",
-        &params![workspace_id, post_id, now],
-    )
-    .await?;
-    Ok(())
+/// What publication `p` is sent with (to read the platform back with): one round trip.
+pub async fn sent_with(db: &dyn Sql, p: &Publication) -> Result<Taken, AppError> {
+    let answers = db.reads(&sent_with_reads(&p.workspace_id, &p.id)).await?;
+    sent_with_of(p.clone(), &answers)
 }
 
-/// One publication of the workspace, or 404.
-pub async fn load(db: &dyn Sql, workspace_id: &str, id: &str) -> Result<Publication, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM publications WHERE workspace_id = ?1 AND id = ?2");
-    let row =
-        db.query_one(&sql, &params![workspace_id, id]).await?.ok_or_else(|| AppError::not_found("publication"))?;
-    decode(&row)
+/// The reads of publication `id`'s account, post (with its targets) and its target's ready
+/// files, each found through the publication.
+fn sent_with_reads(workspace_id: &str, id: &str) -> Vec<Statement> {
+    let of = |column: &str| format!("(SELECT {column} FROM publications WHERE workspace_id = ?1 AND id = ?2)");
+    let mut reads = vec![accounts::among_in(&of("account_id"), params![workspace_id, id])];
+    reads.extend(post_store::where_reads(
+        &format!("workspace_id = ?1 AND id = {} AND deleted_at IS NULL", of("post_id")),
+        params![workspace_id, id],
+    ));
+    reads.push(Statement::new(
+        format!(
+            "SELECT id, object_key, content_type, filename, alt_text FROM media_assets WHERE workspace_id = ?1 \
+             AND status = 'ready' AND deleted_at IS NULL AND id IN (SELECT asset_id FROM post_target_media \
+             WHERE workspace_id = ?1 AND target_id = {})",
+            of("target_id")
+        ),
+        params![workspace_id, id],
+    ));
+    reads
+}
+
+/// What [`sent_with_reads`] answered, in order.
+fn sent_with_of(publication: Publication, answers: &[Vec<Row>]) -> Result<Taken, AppError> {
+    let part = |i: usize| answers.get(i).map_or(&[][..], Vec::as_slice);
+    let files = part(4)
+        .iter()
+        .map(|r| {
+            let file = (r.text("object_key")?, r.text("content_type")?, r.text("filename")?, r.opt_text("alt_text")?);
+            Ok((r.text("id")?, file))
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(Taken {
+        publication,
+        account: part(0).first().map(accounts::decode).transpose()?,
+        post: post_store::where_of(part(1), part(2), part(3))?.into_iter().next(),
+        files,
+    })
 }
 
 /// Unconfirmed publications to settle now, in every workspace, oldest first try first (the
@@ -149,23 +210,6 @@ pub async fn unconfirmed(
 
 /// A ready, live file to send: (object key, content type, filename, alt text).
 pub type ReadyFile = (String, String, String, Option<String>);
-
-/// The file `asset_id` when it is ready and not deleted.
-pub async fn ready_file(db: &dyn Sql, workspace_id: &str, asset_id: &str) -> Result<Option<ReadyFile>, AppError> {
-    let row = db
-        .query_one(
-            "SELECT object_key, content_type, filename, alt_text FROM media_assets WHERE workspace_id = ?1 AND id = ?2 \
-             AND status = 'ready' AND deleted_at IS NULL",
-            &params![workspace_id, asset_id],
-        )
-        .await?;
-    match row {
-        Some(r) => {
-            Ok(Some((r.text("object_key")?, r.text("content_type")?, r.text("filename")?, r.opt_text("alt_text")?)))
-        }
-        None => Ok(None),
-    }
-}
 
 /// A publication paused by its account's rate limit waits until `until` without spending an
 /// attempt.
