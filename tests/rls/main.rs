@@ -212,3 +212,36 @@ async fn a_person_alone_reaches_only_their_own_notifications() {
     let carol_sees = as_tenant(&db, &carol.id, "", "SELECT user_id FROM notifications WHERE read_at IS NULL").await;
     assert_eq!(ids(&carol_sees.unwrap()), [carol.id.clone()]);
 }
+
+#[tokio::test]
+async fn a_person_alone_reads_only_the_tasks_assigned_to_them_and_writes_none() {
+    let Some(db) = app_client().await else { return };
+    let api = Api::new();
+    let alice = signup(&api, "rls-ta").await;
+    let ws_a = create_workspace(&api, &alice, "TA").await;
+    let carol = add_member(&api, &alice, &ws_a, "editor").await;
+    let bob = signup(&api, "rls-tb").await;
+    let ws_b = create_workspace(&api, &bob, "TB").await;
+    let dave = add_member(&api, &bob, &ws_b, "editor").await;
+    for (user, ws, assignee) in [(&alice, &ws_a, &carol), (&alice, &ws_a, &alice), (&bob, &ws_b, &dave)] {
+        let r = api
+            .post(&format!("/api/v1/workspaces/{ws}/tasks"))
+            .bearer(&user.access)
+            .json(serde_json::json!({"title": "t", "assigneeId": assignee.id}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let seen = as_tenant(&db, &carol.id, "", "SELECT assignee_id || ' ' || workspace_id FROM tasks").await.unwrap();
+    assert_eq!(ids(&seen), [format!("{} {ws_a}", carol.id)]);
+    // Reaching them across workspaces is for reading: a change needs the workspace's scope.
+    assert!(as_tenant(&db, &carol.id, "", "UPDATE tasks SET title = 'x' RETURNING id").await.is_err());
+    let forged = format!(
+        "INSERT INTO tasks (id, workspace_id, title, status, priority, assignee_id, created_by, created_at, updated_at) \
+         VALUES ('t-{ws_b}', '{ws_b}', 'x', 'todo', 'normal', '{}', '{}', 0, 0)",
+        carol.id, carol.id
+    );
+    assert!(as_tenant(&db, &carol.id, "", &forged).await.is_err());
+    let dave_sees = as_tenant(&db, &dave.id, "", "SELECT assignee_id FROM tasks WHERE title = 't'").await;
+    assert_eq!(ids(&dave_sees.unwrap()), [dave.id.clone()]);
+}

@@ -20,6 +20,7 @@ mod privacy;
 mod publishing;
 mod review_links;
 mod slack;
+mod tasks;
 mod templates;
 mod tokens;
 mod workspaces;

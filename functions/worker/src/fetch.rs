@@ -70,13 +70,14 @@ fn is_ai_path(path: &str) -> bool {
 }
 
 /// Collaboration's paths (`collab::AREA`): a post's or an idea's comments, the workspace's
-/// notifications and Slack webhook, and one's notifications across workspaces. The AI Worker's
+/// notifications, Slack webhook and tasks, and one's notifications and tasks across workspaces. The AI Worker's
 /// too when this build leaves collaboration's routes out (`collab-elsewhere`).
 #[cfg(all(feature = "api", not(feature = "ai")))]
 fn is_collab_path(path: &str) -> bool {
     under(path, "/api/v1/users/me/notifications")
+        || under(path, "/api/v1/users/me/tasks")
         || workspace_part(path).is_some_and(|rest| match rest.as_slice() {
-            ["slack"] | ["notifications", ..] => true,
+            ["slack"] | ["notifications", ..] | ["tasks", ..] => true,
             ["posts" | "ideas", id, "comments", ..] => !id.is_empty(),
             _ => false,
         })
@@ -227,7 +228,7 @@ mod tests {
     }
 
     #[test]
-    fn collaboration_s_paths_are_comments_notifications_and_slack() {
+    fn collaboration_s_paths_are_comments_notifications_slack_and_tasks() {
         for path in [
             format!("{WS}/posts/p1/comments"),
             format!("{WS}/posts/p1/comments/c1"),
@@ -238,6 +239,9 @@ mod tests {
             format!("{WS}/slack"),
             "/api/v1/users/me/notifications".into(),
             "/api/v1/users/me/notifications/read-all".into(),
+            format!("{WS}/tasks"),
+            format!("{WS}/tasks/t1"),
+            "/api/v1/users/me/tasks".into(),
         ] {
             assert!(is_collab_path(&path) && !is_ai_path(&path), "{path}");
         }
@@ -252,6 +256,8 @@ mod tests {
             "/api/v1/users/me/notificationsx".into(),
             "/api/v1/users/me".into(),
             "/api/v1/users/me/events".into(),
+            format!("{WS}/tasksx"),
+            "/api/v1/users/me/tasksx".into(),
         ] {
             assert!(!is_collab_path(&path), "{path}");
         }

@@ -98,6 +98,8 @@ pub enum Permission {
     BillingManage,
     EventsRead,
     EventsWrite,
+    TasksRead,
+    TasksWrite,
 }
 
 use Role::*;
@@ -151,10 +153,13 @@ const TABLE: &[(Permission, &[Role])] = &[
     // The team's calendar events (meetings, shoots, launches): not a Client member's.
     (Permission::EventsRead, &[Owner, Admin, Editor, Writer, Viewer]),
     (Permission::EventsWrite, &[Owner, Admin, Editor, Writer]),
+    // Client members read only their clients' tasks (see collab::tasks).
+    (Permission::TasksRead, &[Owner, Admin, Editor, Writer, Viewer, Client]),
+    (Permission::TasksWrite, &[Owner, Admin, Editor, Writer]),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 38] = [
+    pub const ALL: [Permission; 40] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
         Permission::WorkspaceArchive,
@@ -193,6 +198,8 @@ impl Permission {
         Permission::BillingManage,
         Permission::EventsRead,
         Permission::EventsWrite,
+        Permission::TasksRead,
+        Permission::TasksWrite,
     ];
 
     pub fn granted_to(self, role: Role) -> bool {

@@ -15,10 +15,11 @@ pub mod model;
 pub mod notifications;
 pub mod slack;
 pub mod store;
+pub mod tasks;
 
 use crate::route;
 
-/// Comments, notifications and the Slack webhook.
+/// Comments, notifications, the Slack webhook and tasks.
 pub const AREA: crate::api::route::Area = crate::api::route::Area {
     name: "collab",
     routes: &[
@@ -36,7 +37,13 @@ pub const AREA: crate::api::route::Area = crate::api::route::Area {
         route!(GET "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", listIdeaComments, Workspace(CommentsRead), handlers::comments::list_on_idea).folds_membership().trips(1),
         route!(POST "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments", createIdeaComment, Workspace(CommentsWrite), handlers::comments::create_on_idea).folds_membership().trips(3),
         route!(DELETE "/api/v1/workspaces/{workspaceId}/ideas/{ideaId}/comments/{commentId}", deleteIdeaComment, Workspace(CommentsWrite), handlers::comments::delete_on_idea),
+        route!(GET "/api/v1/workspaces/{workspaceId}/tasks", listTasks, Workspace(TasksRead), handlers::tasks::list).folds_membership().trips(1),
+        route!(POST "/api/v1/workspaces/{workspaceId}/tasks", createTask, Workspace(TasksWrite), handlers::tasks::create).folds_membership().trips(4),
+        route!(GET "/api/v1/workspaces/{workspaceId}/tasks/{taskId}", getTask, Workspace(TasksRead), handlers::tasks::get).folds_membership().trips(1),
+        route!(PATCH "/api/v1/workspaces/{workspaceId}/tasks/{taskId}", updateTask, Workspace(TasksWrite), handlers::tasks::update).folds_membership().trips(5),
+        route!(DELETE "/api/v1/workspaces/{workspaceId}/tasks/{taskId}", deleteTask, Workspace(TasksWrite), handlers::tasks::delete).folds_membership().trips(2),
+        route!(GET "/api/v1/users/me/tasks", listMyTasks, User, handlers::tasks::mine).trips(1),
     ],
     #[cfg(any(test, feature = "openapi"))]
-    inputs: &[model::DOCUMENTED],
+    inputs: &[model::DOCUMENTED, tasks::DOCUMENTED],
 };

@@ -238,6 +238,7 @@ pub const SLACK_KINDS: &[&str] = &[
     "idea.rejected",
     "comment.mention",
     "account.needs_reconnect",
+    "task.assigned",
 ];
 
 /// The longest webhook URL kept.

@@ -29,6 +29,8 @@ const SUSPENSIONS_PER_TICK: i64 = 3;
 const PURGES_PER_TICK: i64 = 25;
 /// Platform grants of erased workspaces revoked a tick: each is a call to the platform.
 const REVOCATIONS_PER_TICK: i64 = 5;
+/// Tasks' due and overdue notices a tick: one read and one batch of about as many statements.
+const TASK_REMINDERS_PER_TICK: i64 = 5;
 /// AI generations whose request died, given back a tick: one batch.
 const ABANDONED_PER_TICK: i64 = 20;
 /// A generation still running this long after its deadline lost its request.
@@ -55,6 +57,8 @@ pub struct TickReport {
     /// AI generations whose request died before they were settled: their reserved credits are
     /// given back.
     pub generations_abandoned: u64,
+    /// Assignees told a task is due within a day or overdue.
+    pub task_reminders: u64,
     /// What the publishing engine did this tick.
     pub publishing: crate::publishing::engine::PublishReport,
 }
@@ -80,6 +84,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
     let grants_revoked = crate::publishing::revocation::revoke_queued(ctx, REVOCATIONS_PER_TICK).await?;
     let stale = now - ctx.config.ai.deadline_ms as i64 - ABANDONED_AFTER_MS;
     let generations_abandoned = crate::ai::store::abandon_stale(ctx.db, stale, ABANDONED_PER_TICK, now).await?;
+    let task_reminders = crate::collab::tasks::remind(ctx, now, TASK_REMINDERS_PER_TICK).await?;
     let publishing = crate::publishing::engine::tick(ctx).await?;
     Ok(TickReport {
         refresh_tokens_purged,
@@ -92,6 +97,7 @@ pub async fn tick(ctx: &Context<'_>) -> Result<TickReport, AppError> {
         files_purged,
         grants_revoked,
         generations_abandoned,
+        task_reminders,
         publishing,
     })
 }

@@ -20,7 +20,7 @@ pub struct List {
 }
 
 /// The profile first, then each list in the order of [`super::Export`]'s fields.
-pub const LISTS: [List; 13] = [
+pub const LISTS: [List; 14] = [
     List {
         name: "user",
         rows: "SELECT id, email, name, timezone, locale, created_at, updated_at FROM users WHERE id = ?1",
@@ -109,6 +109,13 @@ pub const LISTS: [List; 13] = [
         name: "events",
         rows: "SELECT id, workspace_id, title, description, all_day, starts, ends, timezone, recurrence, created_at, \
                updated_at FROM calendar_events WHERE user_id = ?1 OR created_by = ?1",
+        at: "created_at",
+        key: "id",
+    },
+    List {
+        name: "tasks",
+        rows: "SELECT id, workspace_id, title, description, status, priority, assignee_id, due_at, campaign_id, post_id, \
+               client_id, completed_at, created_by, created_at, updated_at FROM tasks WHERE created_by = ?1 OR assignee_id = ?1",
         at: "created_at",
         key: "id",
     },
@@ -218,6 +225,8 @@ const ATTRIBUTED: &[(&str, &str)] = &[
     ("ai_templates", "created_by"),
     ("ai_template_versions", "created_by"),
     ("calendar_events", "created_by"),
+    ("tasks", "created_by"),
+    ("tasks", "assignee_id"),
 ];
 
 /// Texts of shared work that may hold the user's id (mentions, approvers, snapshots in the

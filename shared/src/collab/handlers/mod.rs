@@ -5,3 +5,4 @@ pub mod comments;
 pub mod events;
 pub mod notifications;
 pub mod slack;
+pub mod tasks;
