@@ -1,12 +1,12 @@
 //! Collaboration around content: comments with mentions, notifications (in the app, by mail and
-//! to Slack) and calendar events (SPEC AP-3, CO-4, CO-5). The events' routes are publishing's,
+//! to Slack), tasks and calendar events (SPEC AP-3, CO-1, CO-4, CO-5). The events' routes are publishing's,
 //! beside the content calendar and the feed (`publishing::AREA`): they work in time zones, as
 //! publishing does, and a Spin component of collab without them stays small. On Cloudflare the
 //! AI Worker serves this area's routes (the API Worker's size, `collab-elsewhere`).
 //!
-//! Its rooms: `handlers`, `model`, `store` (the only SQL on comments and notifications);
-//! `comments` and `notifications` keep their rules, and `notifications::notify` is what other
-//! areas call.
+//! Its rooms: `handlers`, `model`, `store` (the only SQL on comments, notifications and tasks);
+//! `comments`, `notifications` and `tasks` keep their rules, and `notifications::notify` is what
+//! other areas call.
 
 pub mod comments;
 pub mod events;
